@@ -1,0 +1,52 @@
+# Two commands: `make run` (embedded default: app + sandboxes, seeded) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-sqlite install install-test node chromium services bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test node chromium
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node: node_modules/.installed
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: run 'sudo apt-get install -y chromium'"; exit 1; fi; }
+
+run: install
+	$(PY) -m sandbox.embedded --host $(HOST) --port $(PORT)
+
+# The suite runs on PostgreSQL when TEST_DATABASE_URL points at it (CI does), else on SQLite.
+test: install-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-sqlite: install-test
+	TEST_DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(PY) -m bench.run_all
+
+clean:
+	rm -rf $(VENV) node_modules instance test-artifacts .pytest_cache

@@ -1,0 +1,94 @@
+"""Consonance for Confluence: the Flask application factory."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import uuid
+
+from flask import Flask, g, request
+
+from addon import logs as addon_logging
+from addon.config import load_settings
+from addon.extensions import db, migrate
+
+log = logging.getLogger("addon.app")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build an app: settings from the environment, then `config` (tests) on top."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=os.path.join(os.path.dirname(__file__), os.pardir, "templates"),
+                static_folder=os.path.join(os.path.dirname(__file__), os.pardir, "static"))
+    app.config.update(load_settings())
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    _resolve_instance_paths(app)
+    _ensure_instance_secrets(app)
+
+    addon_logging.configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), os.pardir, "migrations"))
+
+    from addon import models  # noqa: F401  (register every table with the metadata)
+    from addon.platform import init_app as init_platform
+    from addon.web import register_blueprints
+
+    init_platform(app)
+    register_blueprints(app)
+    _install_request_context(app)
+    return app
+
+
+def _resolve_instance_paths(app: Flask) -> None:
+    """Relative SQLite paths live in the instance folder, wherever the process starts."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/") and ":memory:" not in uri:
+        relative = uri[len(prefix):]
+        if relative.startswith("instance/"):
+            relative = relative[len("instance/"):]
+        app.config["SQLALCHEMY_DATABASE_URI"] = prefix + os.path.join(app.instance_path, relative)
+
+
+def _ensure_instance_secrets(app: Flask) -> None:
+    """Embedded mode only: make and keep per-instance keys so a fresh machine just runs.
+
+    Production sets SECRET_KEY and ENCRYPTION_KEYS explicitly (README, Production).
+    """
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _read_or_create(app, "secret_key", lambda: secrets.token_hex(32))
+    if not app.config.get("ENCRYPTION_KEYS"):
+        from cryptography.fernet import Fernet
+        app.config["ENCRYPTION_KEYS"] = _read_or_create(app, "encryption_key", lambda: Fernet.generate_key().decode())
+
+
+def _read_or_create(app: Flask, name: str, make) -> str:
+    path = os.path.join(app.instance_path, name)
+    if os.path.exists(path):
+        with open(path) as handle:
+            return handle.read().strip()
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+def _install_request_context(app: Flask) -> None:
+    @app.before_request
+    def _bind_request():
+        addon_logging.clear()
+        g.request_id = request.headers.get("x-b3-traceid") or uuid.uuid4().hex
+        addon_logging.bind(request_id=g.request_id, route=request.endpoint)
+
+    @app.after_request
+    def _tag_response(response):
+        response.headers.setdefault("X-Request-Id", g.get("request_id", ""))
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @app.teardown_request
+    def _unbind(_exc):
+        addon_logging.clear()

@@ -1,0 +1,56 @@
+"""Settings read from environment variables, each with a documented default.
+
+One table (`SETTINGS`) is the single source: `load_settings()` reads it, the README's
+configuration table is checked against it by a test, so the docs cannot drift.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    doc: str
+    cast: type = str
+
+
+def _bool(value: str) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", None, "Flask session/CSRF signing key. Generated per instance folder when unset (embedded mode only)."),
+    Setting("DATABASE_URL", "sqlite:///instance/addon.db", "SQLAlchemy URL. PostgreSQL in production, e.g. `postgresql+psycopg://user@host/db`."),
+    Setting("REDIS_URL", "", "Redis URL for the job queue and shared macro cache. Empty: in-process jobs and cache (embedded mode)."),
+    Setting("BASE_URL", "http://localhost:8000", "Public HTTPS address of this app; Connect `baseUrl`, the `aud` of signed installs."),
+    Setting("APP_KEY", "com.consonance.confluence", "Connect app key; the `iss` of tokens we send to Confluence."),
+    Setting("APP_NAME", "Consonance for Confluence", "Display name in the descriptor and pages."),
+    Setting("FORGE_APP_ID", "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000", "Forge app id; Forge Invocation Tokens must carry it as `aud`."),
+    Setting("FORGE_JWKS_URL", "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json", "Where Forge's token-signing keys are published."),
+    Setting("CONNECT_INSTALL_KEYS_URL", "https://connect-install-keys.atlassian.com", "Key server for signed Connect installs: public key at `{url}/{kid}`."),
+    Setting("ENCRYPTION_KEYS", "", "Comma-separated Fernet keys; the first encrypts, all decrypt (rotation). Generated per instance folder when unset (embedded mode only)."),
+    Setting("JWT_LEEWAY_SECONDS", "5", "Clock skew allowed on `exp`/`nbf`/`iat` of incoming tokens.", int),
+    Setting("JWKS_CACHE_SECONDS", "3600", "How long fetched Forge keys are trusted before a refetch.", int),
+    Setting("JWKS_MIN_REFETCH_SECONDS", "30", "At most one key refetch per this interval when an unknown `kid` arrives.", int),
+    Setting("OUTBOUND_TIMEOUT_SECONDS", "10", "Timeout for key-server and JWKS fetches.", float),
+    Setting("JOB_BACKEND", "inline", "`inline` (in-process, embedded mode) or `rq` (Redis workers, production)."),
+    Setting("LOG_FORMAT", "text", "`text` for people, `json` for log shippers (production)."),
+    Setting("LOG_LEVEL", "INFO", "Python logging level."),
+    Setting("MACRO_FRESHNESS_SECONDS", "300", "Default freshness window of cached Consonance data in macros.", int),
+    Setting("POLL_INTERVAL_SECONDS", "300", "Default interval between change-detection polls per tenant.", int),
+    Setting("DEV_TRUST_SANDBOX", "false", "Accept the Confluence emulator's signing keys (dev and tests only; never in production).", _bool),
+)
+
+
+def load_settings(environ: dict | None = None) -> dict:
+    """Return Flask config keys from the environment, cast, with defaults applied."""
+    environ = os.environ if environ is None else environ
+    config = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.name, setting.default)
+        config[setting.name] = setting.cast(raw) if raw is not None else None
+    config["SQLALCHEMY_DATABASE_URI"] = config.pop("DATABASE_URL")
+    return config

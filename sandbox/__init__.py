@@ -1,0 +1,1 @@
+"""Local stand-ins for Consonance and Confluence Cloud. The product (addon/) never imports this."""
