@@ -1,0 +1,215 @@
+"""HTTP transport for Consonance's GraphQL endpoint: auth, timeouts, bounded retries, error mapping.
+
+One transport per tenant connection; it reuses a requests.Session so connections stay warm across
+pages. It knows HTTP and GraphQL envelopes, nothing about Consonance's types (that is the gateway's).
+"""
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import requests
+
+from addon.consonance.errors import (
+    ConsonanceAuthError,
+    ConsonanceQueryError,
+    ConsonanceUnavailable,
+    ConsonanceValidationError,
+)
+
+log = logging.getLogger("addon.consonance")
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class ConsonanceConnection:
+    """Where one tenant's Consonance lives and the key it gave us (host is per customer, never a constant)."""
+
+    host: str
+    api_key: str = field(repr=False)
+
+    @property
+    def graphql_url(self) -> str:
+        return self.host.rstrip("/") + "/graphql"
+
+
+@dataclass(frozen=True)
+class TransportOptions:
+    """Timeouts and the retry bound: at most `max_attempts` requests and `max_total_seconds` per call."""
+
+    connect_timeout: float = 3.05
+    read_timeout: float = 15.0
+    max_attempts: int = 5
+    max_total_seconds: float = 30.0
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    jitter: float = 0.5  # up to this fraction of each delay is randomised
+    user_agent: str = "consonance-for-confluence/0.1"
+
+
+@dataclass
+class TransportStats:
+    """Counters the benchmark and the admin page read: what the transport actually sent."""
+
+    requests: int = 0
+    retries: int = 0
+    bytes_received: int = 0
+
+
+@dataclass
+class _Outcome:
+    data: dict | None = None
+    failure: str | None = None
+    retry_after: float | None = None
+    status: int | None = None
+
+
+class GraphQLTransport:
+    """POSTs GraphQL documents to one Consonance host and returns `data`, or raises a Consonance* error."""
+
+    def __init__(
+        self,
+        connection: ConsonanceConnection,
+        options: TransportOptions | None = None,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rand: Callable[[], float] = random.random,
+    ):
+        self.connection = connection
+        self.options = options or TransportOptions()
+        self.session = session or requests.Session()
+        self.stats = TransportStats()
+        self._sleep = sleep
+        self._clock = clock
+        self._rand = rand
+
+    def close(self) -> None:
+        self.session.close()
+
+    def execute(self, document: str, variables: dict | None = None, *, operation_name: str | None = None) -> dict:
+        """Run one GraphQL operation, retrying transient failures within the bound; return its `data`."""
+        body = {"query": document, "variables": variables or {}}
+        if operation_name:
+            body["operationName"] = operation_name
+        label = operation_name or "operation"
+        opts = self.options
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = opts.max_total_seconds - (self._clock() - started)
+            outcome = self._attempt(body, label, remaining)
+            if outcome.failure is None:
+                return outcome.data
+            failure, retry_after, status = outcome.failure, outcome.retry_after, outcome.status
+            elapsed = self._clock() - started
+            delay = self._delay(attempt, retry_after)
+            out_of_attempts = attempt >= opts.max_attempts
+            out_of_time = elapsed + delay > opts.max_total_seconds
+            if out_of_attempts or out_of_time:
+                why = "attempts" if out_of_attempts else "time"
+                raise ConsonanceUnavailable(
+                    f"Consonance at {self.connection.host} unavailable for {label}: {failure} "
+                    f"(gave up after {attempt} attempt(s), {elapsed:.1f}s; retry bound reached on {why})",
+                    attempts=attempt, elapsed=elapsed, status=status, retry_after=retry_after,
+                )
+            self.stats.retries += 1
+            log.warning(
+                "consonance %s failed (%s); retry %d in %.2fs", label, failure, attempt, delay,
+                extra={"host": self.connection.host},
+            )
+            self._sleep(delay)
+
+    def _attempt(self, body: dict, label: str, remaining: float) -> _Outcome:
+        """One HTTP round trip: the data, or a retryable failure; raises on failures retrying cannot fix."""
+        opts = self.options
+        read_timeout = max(0.05, min(opts.read_timeout, remaining))
+        headers = {
+            "Authorization": f"Bearer {self.connection.api_key}",
+            "Content-Type": "application/json; charset=utf-8",
+            "Accept": "application/json",
+            "User-Agent": opts.user_agent,
+        }
+        self.stats.requests += 1
+        try:
+            response = self.session.post(
+                self.connection.graphql_url, json=body, headers=headers,
+                timeout=(opts.connect_timeout, read_timeout),
+            )
+        except requests.Timeout as exc:
+            kind = "connect timeout" if isinstance(exc, requests.ConnectTimeout) else "read timeout"
+            limit = opts.connect_timeout if kind == "connect timeout" else read_timeout
+            return _Outcome(failure=f"{kind} after {limit:.2f}s")
+        except requests.ConnectionError as exc:
+            return _Outcome(failure=f"connection failed ({type(exc).__name__})")
+        self.stats.bytes_received += len(response.content)
+        status = response.status_code
+        if status in RETRYABLE_STATUSES:
+            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            return _Outcome(failure=f"HTTP {status}", retry_after=retry_after, status=status)
+        if status in (401, 403):
+            raise ConsonanceAuthError(
+                f"Consonance at {self.connection.host} refused the API key (HTTP {status})", status=status
+            )
+        try:
+            payload = response.json()
+        except ValueError:
+            if status >= 400:
+                raise ConsonanceQueryError(f"Consonance rejected {label} with HTTP {status}", operation=label)
+            return _Outcome(failure=f"HTTP {status} with a body that is not JSON", status=status)
+        errors = payload.get("errors") if isinstance(payload, dict) else None
+        if errors:
+            raise _graphql_error(label, errors, self.connection.host)
+        if status >= 400 or not isinstance(payload, dict) or payload.get("data") is None:
+            raise ConsonanceQueryError(f"Consonance rejected {label} with HTTP {status}", operation=label)
+        return _Outcome(data=payload["data"], status=status)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential backoff with jitter; a server's Retry-After is a floor, never shortened."""
+        opts = self.options
+        backoff = min(opts.backoff_max, opts.backoff_base * (2 ** (attempt - 1)))
+        backoff = backoff * (1 - opts.jitter) + backoff * opts.jitter * self._rand()
+        return max(backoff, retry_after) if retry_after is not None else backoff
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (it may be a number of seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _graphql_error(label: str, errors: list, host: str) -> Exception:
+    messages = [str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors]
+    codes = {((e.get("extensions") or {}).get("code") or "").upper() for e in errors if isinstance(e, dict)}
+    if codes & {"UNAUTHENTICATED", "FORBIDDEN", "UNAUTHORIZED"}:
+        return ConsonanceAuthError(f"Consonance at {host} refused the API key: {'; '.join(messages)}")
+    return ConsonanceQueryError(f"Consonance rejected {label}: {'; '.join(messages)}", operation=label, errors=errors)
+
+
+def raise_for_payload_errors(label: str, payload: dict | None) -> None:
+    """Mutations report refused values as `errors { field messages }` in their payload: raise them by field."""
+    if not payload:
+        return
+    field_errors: dict[str, list[str]] = {}
+    for error in payload.get("errors") or []:
+        name = error.get("field") or "base"
+        field_errors.setdefault(name, []).extend(error.get("messages") or [])
+    if field_errors:
+        raise ConsonanceValidationError(label, field_errors)
