@@ -2,12 +2,21 @@
 from flask import Flask, current_app
 
 from addon.platform.crypto import SecretBox
+from addon.platform.keys import InstallKeyFetcher, JwksCache
 
 EXTENSION_KEY = "addon.platform"
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION_KEY] = {"secret_box": SecretBox(app.config["ENCRYPTION_KEYS"])}
+    config = app.config
+    app.extensions[EXTENSION_KEY] = {
+        "secret_box": SecretBox(config["ENCRYPTION_KEYS"]),
+        "jwks": JwksCache(config["FORGE_JWKS_URL"], ttl_seconds=config["JWKS_CACHE_SECONDS"],
+                          min_refetch_seconds=config["JWKS_MIN_REFETCH_SECONDS"],
+                          timeout=config["OUTBOUND_TIMEOUT_SECONDS"]),
+        "install_keys": InstallKeyFetcher(config["CONNECT_INSTALL_KEYS_URL"],
+                                          timeout=config["OUTBOUND_TIMEOUT_SECONDS"]),
+    }
 
 
 def platform_services() -> dict:
@@ -16,3 +25,11 @@ def platform_services() -> dict:
 
 def secret_box() -> SecretBox:
     return platform_services()["secret_box"]
+
+
+def jwks() -> JwksCache:
+    return platform_services()["jwks"]
+
+
+def install_keys() -> InstallKeyFetcher:
+    return platform_services()["install_keys"]

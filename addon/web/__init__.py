@@ -1,8 +1,15 @@
 """Thin Flask blueprints: they authenticate, call flows/macros/platform services, render."""
 from flask import Flask
 
+from addon.platform.auth import auth_error_response
+from addon.platform.errors import AuthError
+
 
 def register_blueprints(app: Flask) -> None:
-    from addon.web import health
+    from addon.web import api, forge_remote, health, lifecycle
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(forge_remote.bp)
+    app.register_blueprint(api.bp)
+    app.register_error_handler(AuthError, auth_error_response)

@@ -1,0 +1,110 @@
+"""Request authentication for blueprints: one decorator per kind of caller.
+
+Each decorator verifies the token fully, resolves the tenant, and puts both on `g`;
+views never see an unauthenticated request. Failures become 401/403 with a clear message.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from urllib.parse import quote, urlsplit
+
+from flask import current_app, g, jsonify, request
+
+from addon.logs import bind
+from addon.platform import services, tenants
+from addon.platform.connect_tokens import verify_request_token
+from addon.platform.errors import AuthError
+from addon.platform.forge_tokens import verify_invocation_token
+
+log = logging.getLogger("addon.platform.auth")
+
+
+def raw_path() -> str:
+    """The path as the caller sent it (still percent-encoded), which is what qsh hashes."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        return urlsplit(raw).path or "/"
+    return quote(request.path, safe="/:@!$&'()*+,;=-._~")
+
+
+def bearer_token(scheme: str) -> str | None:
+    header = request.headers.get("Authorization", "")
+    prefix = scheme + " "
+    if header[: len(prefix)].lower() == prefix.lower():
+        return header[len(prefix):].strip() or None
+    return None
+
+
+def authenticate_forge() -> None:
+    token = bearer_token("Bearer")
+    if not token:
+        raise AuthError("missing_token", "This address needs a Forge invocation token.")
+    config = current_app.config
+    invocation = verify_invocation_token(token, app_id=config["FORGE_APP_ID"], jwks=services.jwks(),
+                                         leeway=config["JWT_LEEWAY_SECONDS"])
+    g.forge = invocation
+    g.forge_system_token = request.headers.get("x-forge-oauth-system")
+    g.forge_user_token = request.headers.get("x-forge-oauth-user")
+    g.tenant = tenants.tenant_for_forge(invocation)
+    g.account_id = invocation.principal
+    bind(tenant=g.tenant.log_name)
+
+
+def authenticate_connect(allow_context_qsh: bool, require_enabled: bool = True) -> None:
+    token = bearer_token("JWT") or request.args.get("jwt")
+    if not token:
+        raise AuthError("missing_token", "This address needs a token from Confluence.")
+    config = current_app.config
+    verified = verify_request_token(
+        token, method=request.method, path=raw_path(),
+        query_string=request.query_string.decode("utf-8", "surrogateescape"),
+        base_path=urlsplit(config["BASE_URL"]).path, shared_secret_for=tenants.connect_shared_secret,
+        app_key=config["APP_KEY"], allow_context_qsh=allow_context_qsh, leeway=config["JWT_LEEWAY_SECONDS"])
+    g.connect = verified
+    tenant = tenants.find_tenant(tenants.CONNECT, verified.client_key)
+    g.tenant = tenants.require_enabled(tenant) if require_enabled else tenant
+    g.account_id = verified.account_id
+    bind(tenant=g.tenant.log_name)
+
+
+def forge_invocation_required(view):
+    """Forge Remote endpoints: a verified FIT from our app's installation."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        authenticate_forge()
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def connect_jwt_required(allow_context_qsh: bool = False, require_enabled: bool = True):
+    """Connect routes. `allow_context_qsh` only on iframe page routes (macros, admin page);
+    `require_enabled=False` only for the enable/disable callbacks of a disabled app."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            authenticate_connect(allow_context_qsh, require_enabled)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def app_token_required(view):
+    """Routes both transports call: a Forge FIT (Bearer) or a request-bound Connect JWT."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if bearer_token("Bearer"):
+            authenticate_forge()
+        else:
+            authenticate_connect(allow_context_qsh=False)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def auth_error_response(error: AuthError):
+    log.info("request refused: %s %s %s", request.method, request.path, error.reason)
+    response = jsonify(error=error.reason, message=error.public_message)
+    response.status_code = error.status
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="consonance-for-confluence"'
+    return response

@@ -1,0 +1,131 @@
+"""Connect-style JWTs: requests from Confluence (HS256), signed installs (RS256), and ours.
+
+Covers the gaps of the PyPI `atlassian-jwt` package (reference/atlassian-platform.md):
+audience on signed installs, `context-qsh` only where allowed, RS256 installs, base-path
+stripping, and `iss` = our app key on outgoing tokens.
+"""
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlsplit
+
+import jwt
+
+from addon.platform.errors import AuthError
+from addon.platform.keys import InstallKeyFetcher
+from addon.platform.qsh import CONTEXT_QSH, hash_url, query_string_hash
+
+OUTGOING_LIFETIME_SECONDS = 180
+
+
+@dataclass(frozen=True)
+class ConnectRequest:
+    """A verified request from a Connect installation."""
+
+    client_key: str
+    account_id: str | None
+    context_only: bool  # True when the token carried `context-qsh` (iframe page loads)
+    claims: dict
+
+
+def _header(token: str) -> dict:
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise AuthError("malformed_token", "The token is not a well-formed JWT.") from exc
+
+
+def _unverified_claims(token: str) -> dict:
+    try:
+        return jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise AuthError("malformed_token", "The token is not a well-formed JWT.") from exc
+
+
+def _translate(exc: jwt.PyJWTError) -> AuthError:
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return AuthError("expired", "The token has expired.")
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return AuthError("not_yet_valid", "The token is not valid yet.")
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return AuthError("wrong_audience", "The token was issued for another app.")
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return AuthError("wrong_issuer", "The token's issuer does not match.")
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return AuthError("bad_signature", "The token's signature does not verify.")
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return AuthError("missing_claim", f"The token lacks the `{exc.claim}` claim.")
+    return AuthError("invalid_token", "The token is not valid.")
+
+
+def _check_qsh(claims: dict, method: str, path: str, query_string: str, base_path: str) -> None:
+    expected = query_string_hash(method, path, query_string, base_path)
+    if not hmac.compare_digest(str(claims.get("qsh", "")), expected):
+        raise AuthError("qsh_mismatch", "The token was not issued for this request (query string hash mismatch).")
+
+
+def verify_request_token(token: str, *, method: str, path: str, query_string: str, base_path: str,
+                         shared_secret_for: Callable[[str], str | None], app_key: str,
+                         allow_context_qsh: bool, leeway: int = 5) -> ConnectRequest:
+    """Verify an HS256 token from Confluence; `shared_secret_for(client_key)` finds the secret."""
+    header = _header(token)
+    if header.get("alg") != "HS256":
+        raise AuthError("bad_alg", "Requests from Confluence must be signed with HS256.")
+    client_key = _unverified_claims(token).get("iss")
+    if not isinstance(client_key, str) or not client_key:
+        raise AuthError("missing_claim", "The token lacks the `iss` claim.")
+    secret = shared_secret_for(client_key)
+    if not secret:
+        raise AuthError("unknown_installation", "This Confluence site has not installed the app (or has uninstalled it).")
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=client_key, leeway=leeway,
+                            options={"require": ["exp", "iat", "iss", "qsh"], "verify_aud": False})
+    except jwt.PyJWTError as exc:
+        raise _translate(exc) from exc
+    audience = claims.get("aud")
+    if audience is not None:
+        audiences = audience if isinstance(audience, list) else [audience]
+        if not set(audiences) & {app_key, client_key}:
+            raise AuthError("wrong_audience", "The token was issued for another app.")
+    context_only = claims.get("qsh") == CONTEXT_QSH
+    if context_only:
+        if not allow_context_qsh:
+            raise AuthError("context_qsh_not_allowed",
+                            "This address needs a token made for this exact request, not a page-context token.")
+    else:
+        _check_qsh(claims, method, path, query_string, base_path)
+    return ConnectRequest(client_key=client_key, account_id=claims.get("sub"), context_only=context_only, claims=claims)
+
+
+def verify_signed_install(token: str, *, method: str, path: str, query_string: str, base_url: str,
+                          client_key: str, keys: InstallKeyFetcher, leeway: int = 5) -> dict:
+    """Verify the RS256 token on an install/uninstall callback, signed by Atlassian."""
+    header = _header(token)
+    if header.get("alg") != "RS256":
+        raise AuthError("unsigned_install", "Installs must be signed by Atlassian (RS256); this one was not.")
+    key = keys.key_for(header.get("kid"))
+    audience = base_url.rstrip("/")
+    try:
+        claims = jwt.decode(token, key, algorithms=["RS256"], audience=audience, issuer=client_key,
+                            leeway=leeway, options={"require": ["exp", "iat", "iss", "aud", "qsh"]})
+    except jwt.PyJWTError as exc:
+        raise _translate(exc) from exc
+    _check_qsh(claims, method, path, query_string, urlsplit(audience).path)
+    return claims
+
+
+def outgoing_token(method: str, url: str, *, app_key: str, client_key: str, shared_secret: str,
+                   product_base_url: str, now: int | None = None) -> str:
+    """A JWT for one call from us to the product: iss = app key, aud = [clientKey], 3 minutes."""
+    issued_at = int(time.time() if now is None else now)
+    claims = {
+        "iss": app_key,
+        "iat": issued_at,
+        "exp": issued_at + OUTGOING_LIFETIME_SECONDS,
+        "qsh": hash_url(method, url, product_base_url),
+        "aud": [client_key],
+    }
+    return jwt.encode(claims, shared_secret, algorithm="HS256")

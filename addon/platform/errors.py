@@ -1,0 +1,25 @@
+"""Authentication failures, each with an HTTP status and a message safe to show the caller.
+
+`reason` is a short stable code for logs and metrics; `public_message` never contains a
+secret, a key or the token itself.
+"""
+from __future__ import annotations
+
+
+class AuthError(Exception):
+    status = 401
+
+    def __init__(self, reason: str, public_message: str, status: int | None = None):
+        super().__init__(f"{reason}: {public_message}")
+        self.reason = reason
+        self.public_message = public_message
+        if status is not None:
+            self.status = status
+
+
+class Forbidden(AuthError):
+    status = 403
+
+
+class KeyUnavailable(AuthError):
+    """The signing key could not be fetched: refuse, never accept unverified."""

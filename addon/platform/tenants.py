@@ -1,0 +1,177 @@
+"""Tenants: made on a Forge installation's first valid call or a signed Connect install.
+
+Secrets go through the secret box before they touch the database; an uninstall disables
+the tenant and destroys its secrets, keeping only the audit trail.
+"""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from addon.extensions import db
+from addon.platform.errors import AuthError
+from addon.platform.forge_tokens import ForgeInvocation
+from addon.platform.models import AuditEntry, Tenant, TenantSecret, tenant_query, utcnow
+from addon.platform.services import secret_box
+
+log = logging.getLogger("addon.platform.tenants")
+
+FORGE = "forge"
+CONNECT = "connect"
+SHARED_SECRET = "connect_shared_secret"
+CONSONANCE_API_KEY = "consonance_api_key"
+
+
+class InstallPayloadError(ValueError):
+    """An install payload that is missing or has malformed fields."""
+
+
+def find_tenant(transport: str, external_id: str) -> Tenant | None:
+    return db.session.execute(
+        sa.select(Tenant).where(Tenant.transport == transport, Tenant.external_id == external_id)
+    ).scalar_one_or_none()
+
+
+def record(tenant: Tenant, action: str, actor: str | None = None, **detail) -> AuditEntry:
+    entry = AuditEntry(tenant_id=tenant.id, action=action, actor=actor, detail=detail)
+    db.session.add(entry)
+    return entry
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+def set_secret(tenant: Tenant, name: str, value: str) -> None:
+    row = db.session.execute(tenant_query(TenantSecret, tenant).where(TenantSecret.name == name)).scalar_one_or_none()
+    ciphertext = secret_box().encrypt(value)
+    if row is None:
+        db.session.add(TenantSecret(tenant_id=tenant.id, name=name, ciphertext=ciphertext))
+    else:
+        row.ciphertext = ciphertext
+
+
+def get_secret(tenant: Tenant, name: str) -> str | None:
+    row = db.session.execute(tenant_query(TenantSecret, tenant).where(TenantSecret.name == name)).scalar_one_or_none()
+    return secret_box().decrypt(row.ciphertext) if row else None
+
+
+def rotate_secrets() -> int:
+    """Re-encrypt every stored secret under the current (first) key; returns rows rewritten."""
+    box = secret_box()
+    rows = db.session.execute(sa.select(TenantSecret)).scalars().all()
+    for row in rows:
+        row.ciphertext = box.rotate(row.ciphertext)
+    db.session.commit()
+    log.info("re-encrypted %d tenant secrets under the current key", len(rows))
+    return len(rows)
+
+
+def connect_shared_secret(client_key: str) -> str | None:
+    """The shared secret of an installed Connect tenant (uninstall destroys it), for verifying its requests."""
+    tenant = find_tenant(CONNECT, client_key)
+    if tenant is None or tenant.uninstalled_at is not None:
+        return None
+    return get_secret(tenant, SHARED_SECRET)
+
+
+# --- Forge ---------------------------------------------------------------------------------
+
+def tenant_for_forge(invocation: ForgeInvocation) -> Tenant:
+    """The tenant for a verified invocation, made (or re-enabled) on its first call."""
+    tenant = find_tenant(FORGE, invocation.installation_id)
+    if tenant is None:
+        tenant = Tenant(transport=FORGE, external_id=invocation.installation_id, cloud_id=invocation.cloud_id,
+                        site_url=invocation.site_url, api_base_url=invocation.api_base_url, enabled=True)
+        db.session.add(tenant)
+        try:
+            db.session.flush()
+        except sa.exc.IntegrityError:
+            # Another process made it between our read and write: use theirs.
+            db.session.rollback()
+            tenant = find_tenant(FORGE, invocation.installation_id)
+            if tenant is None:
+                raise
+            return tenant
+        record(tenant, "installed", actor=invocation.principal, transport=FORGE, site_url=invocation.site_url)
+        db.session.commit()
+        log.info("forge installation registered: %s", tenant.log_name)
+        return tenant
+    changed = False
+    for field, value in (("cloud_id", invocation.cloud_id), ("site_url", invocation.site_url),
+                         ("api_base_url", invocation.api_base_url)):
+        if value and getattr(tenant, field) != value:
+            setattr(tenant, field, value)
+            changed = True
+    if not tenant.enabled:
+        tenant.enabled = True
+        tenant.uninstalled_at = None
+        record(tenant, "reinstalled", actor=invocation.principal, transport=FORGE)
+        changed = True
+    if changed:
+        db.session.commit()
+    return tenant
+
+
+# --- Connect -------------------------------------------------------------------------------
+
+def validate_install_payload(payload, app_key: str) -> dict:
+    if not isinstance(payload, dict):
+        raise InstallPayloadError("The install payload must be a JSON object.")
+    for field in ("key", "clientKey", "sharedSecret", "baseUrl"):
+        if not isinstance(payload.get(field), str) or not payload[field].strip():
+            raise InstallPayloadError(f"The install payload lacks `{field}`.")
+    if payload["key"] != app_key:
+        raise InstallPayloadError("The install payload is for another app key.")
+    parts = urlsplit(payload["baseUrl"])
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise InstallPayloadError("The install payload's `baseUrl` is not an absolute URL.")
+    if len(payload["sharedSecret"]) < 32:
+        raise InstallPayloadError("The install payload's `sharedSecret` is too short.")
+    return payload
+
+
+def install_connect(payload: dict) -> Tenant:
+    """Store a signed install. Callers verify the RS256 signature first; nothing else reaches here."""
+    client_key = payload["clientKey"]
+    base_url = payload["baseUrl"].rstrip("/")
+    site = urlsplit(base_url)
+    tenant = find_tenant(CONNECT, client_key)
+    action = "installed" if tenant is None else "reinstalled"
+    if tenant is None:
+        tenant = Tenant(transport=CONNECT, external_id=client_key)
+        db.session.add(tenant)
+    tenant.api_base_url = base_url
+    tenant.site_url = f"{site.scheme}://{site.netloc}"
+    tenant.display_url = (payload.get("displayUrl") or base_url).rstrip("/")
+    tenant.cloud_id = payload.get("cloudId") or tenant.cloud_id
+    tenant.enabled = True
+    tenant.uninstalled_at = None
+    db.session.flush()
+    set_secret(tenant, SHARED_SECRET, payload["sharedSecret"])
+    record(tenant, action, actor=payload.get("accountId") or None, transport=CONNECT, base_url=base_url)
+    db.session.commit()
+    log.info("connect installation %s: %s", action, tenant.log_name)
+    return tenant
+
+
+def set_enabled(tenant: Tenant, enabled: bool, actor: str | None = None) -> None:
+    tenant.enabled = enabled
+    record(tenant, "enabled" if enabled else "disabled", actor=actor)
+    db.session.commit()
+
+
+def uninstall(tenant: Tenant, actor: str | None = None) -> None:
+    """Disable the tenant and destroy its secrets; the audit trail stays."""
+    db.session.execute(sa.delete(TenantSecret).where(TenantSecret.tenant_id == tenant.id))
+    tenant.enabled = False
+    tenant.uninstalled_at = utcnow()
+    record(tenant, "uninstalled", actor=actor)
+    db.session.commit()
+    log.info("uninstalled and secrets destroyed: %s", tenant.log_name)
+
+
+def require_enabled(tenant: Tenant | None) -> Tenant:
+    if tenant is None or not tenant.enabled:
+        raise AuthError("unknown_installation", "This Confluence site has not installed the app (or has uninstalled it).")
+    return tenant
