@@ -19,6 +19,7 @@ ISBN_MISSING = "missing ISBN"
 ISBN_NO_ISBN = "No ISBN"
 ISBN_BAD_CHECK_DIGIT = "bad ISBN-13 check digit"
 ISBN_MALFORMED = "not a 13-digit ISBN"
+ISBN_BAD_PREFIX = "ISBN-13 must start 978 or 979"
 
 _ISBN_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
 _NO_ISBN = re.compile(r"^\s*no\s*isbn\s*$", re.IGNORECASE)
@@ -40,7 +41,10 @@ def isbn13_check_digit(first_twelve: str) -> int:
 
 
 def is_valid_isbn13(value: str) -> bool:
-    return len(value) == 13 and value.isdigit() and isbn13_check_digit(value[:12]) == int(value[12])
+    return (
+        len(value) == 13 and value.isdigit() and value[:3] in ("978", "979")
+        and isbn13_check_digit(value[:12]) == int(value[12])
+    )
 
 
 def _isbn10_to_isbn13(value: str) -> str | None:
@@ -66,6 +70,8 @@ def parse_isbn(raw: str | None) -> tuple[str | None, str | None]:
         return None, ISBN_NO_ISBN
     digits = strip_isbn(raw)
     if len(digits) == 13 and digits.isdigit():
+        if digits[:3] not in ("978", "979"):
+            return None, ISBN_BAD_PREFIX
         return (digits, None) if is_valid_isbn13(digits) else (None, ISBN_BAD_CHECK_DIGIT)
     converted = _isbn10_to_isbn13(digits)
     if converted:
@@ -226,6 +232,7 @@ class DeliveryDate:
 class LicensedRight:
     right_type: str
     id: str | None = None
+    territories: tuple[str, ...] = ()  # country codes; empty means worldwide
 
 
 @dataclass(frozen=True)
@@ -237,26 +244,34 @@ class Contract:
     licensed_rights: tuple[LicensedRight, ...] = ()
 
 
-STAGE_ORDER = (
+STAGE_ORDER = (  # the usual order, used only when Consonance's own stage list is not at hand
     "acquisition",
     "contracted",
+    "writing",
+    "manuscript delivered",
     "editorial",
-    "copyedit",
+    "copy-editing",
     "typesetting",
+    "proofs",
     "production",
-    "pre-publication",
     "published",
 )
 
 
 @dataclass(frozen=True)
 class Stage:
-    """A project stage; `rank` orders known stages from acquisition to published (None if unknown)."""
+    """A project stage; `rank` orders stages from acquisition to published (None if unknown).
+
+    `position` comes from Consonance's own stage list when known; otherwise the usual order is used.
+    """
 
     name: str
+    position: int | None = field(default=None, compare=False)
 
     @property
     def rank(self) -> int | None:
+        if self.position is not None:
+            return self.position
         key = self.name.strip().lower()
         return STAGE_ORDER.index(key) if key in STAGE_ORDER else None
 
@@ -344,6 +359,7 @@ class Note:
     text: str
     created_at: datetime | None = None
     work_id: str | None = None
+    external_ref: str | None = None  # the idempotency key it was written with
 
 
 @dataclass(frozen=True)

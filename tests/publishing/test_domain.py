@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from addon.publishing.domain import (
     ISBN_BAD_CHECK_DIGIT,
+    ISBN_BAD_PREFIX,
     ISBN_MALFORMED,
     ISBN_MISSING,
     ISBN_NO_ISBN,
@@ -50,14 +51,16 @@ from addon.publishing.domain import (
         ("9781402894627", (None, ISBN_BAD_CHECK_DIGIT)),
         ("97814028946", (None, ISBN_MALFORMED)),
         ("TBC", (None, ISBN_MALFORMED)),
+        ("5012345678900", (None, ISBN_BAD_PREFIX)),  # a valid EAN that is not a book number
     ],
 )
 def test_parse_isbn(raw, expected):
     assert parse_isbn(raw) == expected
 
 
-@given(st.text(alphabet="0123456789", min_size=12, max_size=12))
-def test_check_digit_completes_any_twelve_digits_to_a_valid_isbn(stem):
+@given(st.sampled_from(["978", "979"]), st.text(alphabet="0123456789", min_size=9, max_size=9))
+def test_check_digit_completes_any_twelve_digits_to_a_valid_isbn(prefix, rest):
+    stem = prefix + rest
     isbn = stem + str(isbn13_check_digit(stem))
     assert is_valid_isbn13(isbn)
     wrong = stem + str((int(isbn[-1]) + 1) % 10)
@@ -160,6 +163,8 @@ def test_rights_position_unions_formats_and_contracts():
 def test_stage_rank_orders_known_stages():
     assert Stage("Acquisition").rank < Stage("Production").rank < Stage("Published").rank
     assert Stage("Somewhere else").rank is None
+    assert Stage("Somewhere else", position=3).rank == 3
+    assert Stage("Editorial", position=5) == Stage("Editorial")  # position is metadata, not identity
 
 
 def test_task_done_statuses():
