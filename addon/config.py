@@ -17,10 +17,6 @@ class Setting:
     cast: type = str
 
 
-def _bool(value: str) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", None, "Flask session/CSRF signing key. Generated per instance folder when unset (embedded mode only)."),
     Setting("DATABASE_URL", "sqlite:///instance/addon.db", "SQLAlchemy URL. PostgreSQL in production, e.g. `postgresql+psycopg://user@host/db`."),
@@ -41,7 +37,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     Setting("MACRO_FRESHNESS_SECONDS", "300", "Default freshness window of cached Consonance data in macros.", int),
     Setting("POLL_INTERVAL_SECONDS", "300", "Default interval between change-detection polls per tenant.", int),
-    Setting("DEV_TRUST_SANDBOX", "false", "Accept the Confluence emulator's signing keys (dev and tests only; never in production).", _bool),
 )
 
 

@@ -38,6 +38,14 @@ def macro(macro_key: str):
     return jsonify(macro=macro_key, tenant=g.tenant.id, contentId=g.forge.content_id)
 
 
+@bp.post("/admin")
+@forge_invocation_required
+def admin():
+    """The admin page resolver: who this installation is (configuration arrives with the admin issue)."""
+    tenant = g.tenant
+    return jsonify(tenant=tenant.id, siteUrl=tenant.site_url, cloudId=tenant.cloud_id, enabled=tenant.enabled)
+
+
 @bp.post("/events/page")
 @forge_invocation_required
 def page_event():

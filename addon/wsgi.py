@@ -1,0 +1,4 @@
+"""WSGI entry point for gunicorn (`addon.wsgi:app`): settings come from the environment."""
+from addon import create_app
+
+app = create_app()

@@ -1,0 +1,109 @@
+"""`make run`: the embedded default on one machine — the app, the Consonance sandbox and the
+Confluence emulator as three processes, wired to each other, seeded, ready to click.
+
+Dev tooling only: it starts processes and passes addresses; it imports neither the app's
+logic nor the sandboxes' (they meet over HTTP, as in production).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+log = logging.getLogger("sandbox.embedded")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def wait_until_up(url: str, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return True
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    return False
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000, help="the app")
+    parser.add_argument("--consonance-port", type=int, default=8100)
+    parser.add_argument("--confluence-port", type=int, default=8200)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--size", type=int, default=500, help="works in the seeded catalogue")
+    parser.add_argument("--install", choices=["forge", "connect"], default="forge")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+
+    app_url = f"http://{args.host}:{args.port}"
+    consonance_url = f"http://{args.host}:{args.consonance_port}"
+    confluence_url = f"http://{args.host}:{args.confluence_port}"
+    python = sys.executable
+    env = {
+        **os.environ,
+        "BASE_URL": os.environ.get("BASE_URL", app_url),
+        "FORGE_JWKS_URL": f"{confluence_url}/.well-known/jwks.json",
+        "CONNECT_INSTALL_KEYS_URL": f"{confluence_url}/install-keys",
+        "CONSONANCE_SANDBOX_URL": consonance_url,
+        "FLASK_APP": "addon:create_app",
+    }
+    subprocess.run([python, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True)
+
+    processes: list[subprocess.Popen] = []
+
+    def start(name: str, command: list[str]) -> None:
+        log.info("starting %s: %s", name, " ".join(command))
+        processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
+
+    if importlib.util.find_spec("sandbox.consonance.__main__"):
+        start("Consonance sandbox", [python, "-m", "sandbox.consonance", "--host", args.host,
+                                     "--port", str(args.consonance_port), "--seed", str(args.seed),
+                                     "--size", str(args.size)])
+    # One process: the embedded default's in-process jobs and cache live in it.
+    start("app", [python, "-m", "gunicorn", "--bind", f"{args.host}:{args.port}", "--workers", "1",
+                  "--threads", "8", "--access-logfile", "-", "addon.wsgi:app"])
+    if not wait_until_up(f"{app_url}/healthz"):
+        log.error("the app did not come up on %s", app_url)
+        return stop(processes, 1)
+    open_url = f"{app_url}/healthz"
+    if importlib.util.find_spec("sandbox.confluence.__main__"):
+        start("Confluence emulator", [python, "-m", "sandbox.confluence", "--host", args.host,
+                                      "--port", str(args.confluence_port), "--app-url", app_url,
+                                      "--install", args.install])
+        if wait_until_up(f"{confluence_url}/"):
+            open_url = f"{confluence_url}/"
+    print(f"\nConsonance for Confluence is running. Open {open_url}\n(Ctrl-C stops everything)\n", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        log.error("a process stopped; stopping the rest")
+        return stop(processes, 1)
+    except KeyboardInterrupt:
+        return stop(processes, 0)
+
+
+def stop(processes: list[subprocess.Popen], code: int) -> int:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

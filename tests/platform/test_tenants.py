@@ -1,0 +1,65 @@
+"""Tenants: secrets encrypted per tenant, rotation across every row, uninstall destroys them."""
+from cryptography.fernet import Fernet
+
+from addon.extensions import db
+from addon.platform import tenants
+from addon.platform.models import AuditEntry, Tenant, TenantSecret, tenant_query
+from addon.platform.services import EXTENSION_KEY
+from addon.platform.crypto import SecretBox
+
+
+def make_tenant(external_id="client-1"):
+    tenant = Tenant(transport="connect", external_id=external_id, site_url="https://x.test")
+    db.session.add(tenant)
+    db.session.commit()
+    return tenant
+
+
+def test_secrets_are_scoped_per_tenant(app):
+    a, b = make_tenant("a"), make_tenant("b")
+    tenants.set_secret(a, tenants.CONSONANCE_API_KEY, "key-a")
+    tenants.set_secret(b, tenants.CONSONANCE_API_KEY, "key-b")
+    db.session.commit()
+    assert tenants.get_secret(a, tenants.CONSONANCE_API_KEY) == "key-a"
+    assert tenants.get_secret(b, tenants.CONSONANCE_API_KEY) == "key-b"
+    assert [row.ciphertext for row in db.session.execute(tenant_query(TenantSecret, a)).scalars()] != []
+
+
+def test_key_rotation_rewrites_every_secret_under_the_new_key(app):
+    tenant = make_tenant()
+    tenants.set_secret(tenant, tenants.SHARED_SECRET, "the-shared-secret")
+    db.session.commit()
+    old_key = app.config["ENCRYPTION_KEYS"]
+    new_key = Fernet.generate_key().decode()
+    app.extensions[EXTENSION_KEY]["secret_box"] = SecretBox(f"{new_key},{old_key}")
+    assert tenants.get_secret(tenant, tenants.SHARED_SECRET) == "the-shared-secret"
+    assert tenants.rotate_secrets() == 1
+    app.extensions[EXTENSION_KEY]["secret_box"] = SecretBox(new_key)
+    assert tenants.get_secret(tenant, tenants.SHARED_SECRET) == "the-shared-secret"
+
+
+def test_uninstall_destroys_secrets_and_keeps_the_audit_trail(app):
+    tenant = make_tenant()
+    tenants.set_secret(tenant, tenants.SHARED_SECRET, "s")
+    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, "k")
+    db.session.commit()
+    tenants.uninstall(tenant, actor="admin")
+    assert db.session.query(TenantSecret).count() == 0
+    assert not tenant.enabled and tenant.uninstalled_at is not None
+    assert [e.action for e in db.session.execute(tenant_query(AuditEntry, tenant)).scalars()] == ["uninstalled"]
+    assert tenants.connect_shared_secret("client-1") is None
+
+
+def test_tenant_query_refuses_models_without_a_tenant(app):
+    import pytest
+    with pytest.raises(TypeError):
+        tenant_query(Tenant, make_tenant())
+
+
+def test_rotate_secrets_command(app):
+    tenant = make_tenant("cli")
+    tenants.set_secret(tenant, tenants.SHARED_SECRET, "s")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["tenants", "rotate-secrets"])
+    assert result.exit_code == 0
+    assert "re-encrypted 1 secrets" in result.output
