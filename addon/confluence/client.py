@@ -225,7 +225,11 @@ class ConfluenceClient:
         url, query = self._url(path), params
         while url:
             response = self.request("GET", url, params=query)
-            payload = response.json()
+            try:
+                payload = response.json()
+            except ValueError as exc:
+                raise ConfluenceBadResponse(response.status_code, "expected a JSON page of results",
+                                            method="GET", url=response.url, body=response.text[:2000]) from exc
             yield from payload.get("results", [])
             next_link = (payload.get("_links") or {}).get("next") or (response.links.get("next") or {}).get("url")
             url, query = (self._resolve_next(next_link), None) if next_link else (None, None)

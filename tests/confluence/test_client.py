@@ -411,3 +411,14 @@ def test_connect_auth_with_platform_tokens_binds_qsh_relative_to_wiki(rsps):
     claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_aud": False})
     assert claims["iss"] == "com.consonance.confluence" and claims["aud"] == ["client-1"]
     assert claims["qsh"] == query_string_hash("GET", "/rest/api/search", "cql=type+%3D+page&limit=10")
+
+
+def test_unreadable_success_is_a_bad_response_error(client):
+    from addon.confluence.errors import ConfluenceBadResponse
+
+    with responses.RequestsMock() as mock:  # this answer breaks the spec on purpose: check the request only
+        mock.get(V2 + "/pages/9/children", body="<html>login</html>", content_type="text/html")
+        with pytest.raises(ConfluenceBadResponse) as caught:
+            list(client.iter_children("9"))
+        validate_calls(mock.calls, responses_too=False)
+    assert caught.value.status == 200 and "login" in caught.value.body
