@@ -1,0 +1,38 @@
+/* The emulator's Custom UI bridge: @forge/bridge looks for window.__bridge.callBridge.
+   Calls go to the emulator (which calls the app's remote server-side with a fresh FIT). */
+(function () {
+  "use strict";
+  var frame = window.__emulatorFrame || {};
+  function local(method, payload) {
+    if (method === "navigate" || method === "open") {
+      var url = (payload && (payload.url || payload.target)) || payload;
+      if (typeof url === "string") {
+        if (method === "open") { window.open(url, "_blank"); } else { window.top.location.href = url; }
+      }
+      return Promise.resolve(true);
+    }
+    if (method === "getUrl") { return Promise.resolve((payload && payload.url) || frame.pageUrl); }
+    if (method === "resize") { report(payload && payload.height); return Promise.resolve(true); }
+    return null;
+  }
+  function callBridge(method, payload) {
+    var handled = local(method, payload);
+    if (handled) { return handled; }
+    return fetch(frame.bridgeUrl, {
+      method: "POST",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({method: method, payload: payload === undefined ? null : payload})
+    }).then(function (r) { return r.json(); }).then(function (d) { return d.result; });
+  }
+  function report(height) {
+    var h = height || document.documentElement.scrollHeight;
+    window.parent.postMessage({emulator: "forge", type: "resize", frameId: frame.frameId, height: h}, "*");
+  }
+  window.__bridge = {callBridge: callBridge};
+  if (window.ResizeObserver) {
+    window.addEventListener("DOMContentLoaded", function () {
+      new ResizeObserver(function () { report(); }).observe(document.documentElement);
+    });
+  }
+  window.addEventListener("load", function () { report(); });
+})();

@@ -1,0 +1,257 @@
+"""The page viewer and editor a person (or a browser test) uses, and the hosting of the app's
+macros in iframes: a Custom UI host with an injected bridge (Forge) or a Connect iframe URL
+with a `context-qsh` JWT plus the emulator's own `all.js`.
+"""
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import uuid
+from urllib.parse import quote, urlencode
+
+import requests
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, send_from_directory
+
+from . import app_descriptors, render
+from .rest import emulator
+from .store import StoreError
+
+log = logging.getLogger("sandbox.confluence.viewer")
+bp = Blueprint("confluence_viewer", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/_emulator-static")
+MAX_FRAMES = 2000
+
+
+def page_url(space, page) -> str:
+    return f"/wiki/spaces/{space.key}/pages/{page.id}"
+
+
+def _common() -> dict:
+    return {"site_name": emulator().store.site_name, "page_url": page_url}
+
+
+@bp.get("/")
+def index():
+    store = emulator().store
+    with store.lock:
+        spaces = sorted(store.spaces.values(), key=lambda s: int(s.id))
+        listing = [(s, [p for p in store.list_pages([s.id])]) for s in spaces]
+    forge = store.forge.id if store.forge else None
+    connect = store.connect.client_key if store.connect else None
+    return render_template("emulator_index.html", spaces=listing, forge=forge, connect=connect, **_common())
+
+
+@bp.get("/wiki/pages/viewpage.action")
+def view_by_id():
+    store = emulator().store
+    try:
+        page = store.page(request.args.get("pageId", ""))
+    except StoreError:
+        abort(404)
+    return redirect(page_url(store.spaces[page.space_id], page))
+
+
+@bp.get("/wiki/spaces/<key>/pages/<page_id>")
+@bp.get("/wiki/spaces/<key>/pages/<page_id>/<slug>")
+def view_page(key, page_id, slug=None):
+    if slug == "edit":
+        return edit_page(key, page_id)
+    emu = emulator()
+    store = emu.store
+    try:
+        page = store.page(page_id)
+    except StoreError:
+        abort(404)
+    space = store.spaces[page.space_id]
+    if space.key != key:
+        return redirect(page_url(space, page))
+    account_id = request.args.get("as") or emu.config["DEFAULT_ACCOUNT_ID"]
+    version = page.current
+
+    def is_app_macro(name: str) -> bool:
+        if render.builtin_macro(name):
+            return False
+        connect_keys = set(app_descriptors.connect_macros(store.connect.descriptor)) if store.connect else set()
+        return name in connect_keys or emu.forge_app.is_app_macro(name, render.BUILTIN_MACROS)
+
+    def link(title: str, space_key: str | None) -> str:
+        target_space = store.space_by_key(space_key) if space_key else space
+        found = store.list_pages([target_space.id], title=title) if target_space else []
+        return page_url(target_space, found[0]) if found else "#missing-page"
+
+    def frame_for(slot) -> str:
+        return _macro_frame(slot, page, version.number, space, account_id)
+
+    rendered = render.render(version.body, is_app_macro=is_app_macro, page_link=link, frame_for=frame_for)
+    body_html = _attach_task_urls(rendered.html, page.id)
+    return render_template("emulator_page.html", page=page, space=space, body_html=body_html,
+                           ancestors=store.ancestors(page), children=store.children(page.id),
+                           account_id=account_id, **_common())
+
+
+def _attach_task_urls(body_html: str, page_id: str) -> str:
+    return body_html.replace('class="task-checkbox" data-task-local-id="',
+                             f'class="task-checkbox" data-toggle-url="/wiki/_viewer/pages/{page_id}/tasks/" data-task-local-id="')
+
+
+def _register_frame(frame: dict) -> str:
+    frames = emulator().frames
+    frame_id = uuid.uuid4().hex
+    frames[frame_id] = frame
+    while len(frames) > MAX_FRAMES:
+        frames.pop(next(iter(frames)))
+    return frame_id
+
+
+def _macro_frame(slot, page, version_number, space, account_id) -> str:
+    emu = emulator()
+    store = emu.store
+    frame = {"macroKey": slot.name, "macroId": slot.macro_id, "pageId": page.id, "pageVersion": version_number,
+             "spaceKey": space.key, "spaceId": space.id, "accountId": account_id, "config": slot.parameters,
+             "localId": slot.macro_id, "pageTitle": page.title}
+    connect_macro = app_descriptors.connect_macros(store.connect.descriptor).get(slot.name) if store.connect else None
+    if store.forge and emu.forge_app.macro_route(slot.name):
+        frame["transport"] = "forge"
+        frame_id = _register_frame(frame)
+        src = f"/wiki/_forge/frames/{frame_id}/index.html"
+        return (f'<iframe class="app-macro forge-macro" data-macro-key="{html.escape(slot.name)}" '
+                f'data-frame-id="{frame_id}" title="{html.escape(slot.name)}" src="{src}"></iframe>')
+    if connect_macro:
+        frame["transport"] = "connect"
+        frame_id = _register_frame(frame)
+        src = _connect_url(connect_macro, frame)
+        return (f'<iframe class="app-macro connect-macro" data-macro-key="{html.escape(slot.name)}" '
+                f'data-frame-id="{frame_id}" data-token-url="/wiki/_connect/frames/{frame_id}/token" '
+                f'title="{html.escape(slot.name)}" src="{html.escape(src)}"></iframe>')
+    return f'<div class="macro-missing">The app providing “{html.escape(slot.name)}” is not installed.</div>'
+
+
+def _connect_url(macro: dict, frame: dict) -> str:
+    emu = emulator()
+    inst = emu.store.connect
+    variables = {"page.id": frame["pageId"], "page.version": frame["pageVersion"], "page.type": "page",
+                 "page.title": frame["pageTitle"], "space.key": frame["spaceKey"], "space.id": frame["spaceId"],
+                 "macro.id": frame["macroId"], "macro.hash": frame["macroId"], "output.type": "display",
+                 "user.id": frame["accountId"], "user.accountId": frame["accountId"]}
+    variables.update(frame["config"] or {})
+    template = macro.get("url", "")
+    url = re.sub(r"\{([^}]+)\}", lambda m: quote(str(variables.get(m.group(1), "")), safe=""), template)
+    if not url.startswith(("http://", "https://")):
+        url = inst.app_base_url + url
+    extra = {"xdm_e": emu.url, "xdm_c": f"channel-{frame['macroKey']}", "cp": "/wiki", "lic": "none",
+             "cv": "1.0", "jwt": emu.connect_context_token(frame)}
+    return url + ("&" if "?" in url else "?") + urlencode(extra)
+
+
+# Forge Custom UI host -------------------------------------------------------------------
+@bp.get("/wiki/_forge/frames/<frame_id>/index.html")
+def forge_frame(frame_id):
+    emu = emulator()
+    frame = emu.frames.get(frame_id)
+    if frame is None or emu.store.forge is None:
+        abort(404)
+    resource_base = f"{emu.store.forge.app_url}/{emu.forge_app.resource_path.strip('/')}/"
+    try:
+        upstream = requests.get(resource_base + "index.html", timeout=10)
+        upstream.raise_for_status()
+        document = upstream.text
+    except requests.RequestException as exc:
+        log.warning("custom UI resource unavailable: %s", exc)
+        document = f"<html><head></head><body><p>Custom UI resource unavailable: {html.escape(str(exc))}</p></body></html>"
+    own = request.host_url.rstrip("/")
+    settings = {"frameId": frame_id, "bridgeUrl": f"{own}/wiki/_forge/frames/{frame_id}/bridge",
+                "pageUrl": f"{own}/wiki/spaces/{frame['spaceKey']}/pages/{frame['pageId']}"}
+    injected = (f'<base href="{html.escape(resource_base)}">'
+                f"<script>window.__emulatorFrame = {json.dumps(settings)};</script>"
+                f'<script src="{own}/_emulator-static/forge-bridge.js"></script>')
+    lowered = document.lower()
+    at = lowered.find("<head>")
+    if at >= 0:
+        document = document[:at + 6] + injected + document[at + 6:]
+    else:
+        document = injected + document
+    return Response(document, mimetype="text/html")
+
+
+@bp.post("/wiki/_forge/frames/<frame_id>/bridge")
+def forge_bridge(frame_id):
+    emu = emulator()
+    frame = emu.frames.get(frame_id)
+    if frame is None:
+        return jsonify({"error": "unknown frame"}), 404
+    message = request.get_json(silent=True) or {}
+    method, payload = message.get("method"), message.get("payload") or {}
+    if method == "invoke":
+        return jsonify({"result": emu.invoke_forge_remote(frame, payload)})
+    if method == "getContext":
+        return jsonify({"result": emu.forge_context(frame)})
+    return jsonify({"result": True})
+
+
+# Connect iframe support -----------------------------------------------------------------
+@bp.get("/atlassian-connect/all.js")
+@bp.get("/wiki/atlassian-connect/all.js")
+def connect_all_js():
+    return send_from_directory(bp.static_folder, "all.js", mimetype="application/javascript")
+
+
+@bp.post("/wiki/_connect/frames/<frame_id>/token")
+def connect_token(frame_id):
+    emu = emulator()
+    frame = emu.frames.get(frame_id)
+    if frame is None or emu.store.connect is None:
+        return jsonify({"error": "unknown frame"}), 404
+    context = {"confluence": {"content": {"id": frame["pageId"], "version": str(frame["pageVersion"])},
+                              "space": {"key": frame["spaceKey"], "id": frame["spaceId"]},
+                              "macro": {"id": frame["macroId"], "outputType": "display"}}}
+    return jsonify({"token": emu.connect_context_token(frame), "context": context})
+
+
+# editing --------------------------------------------------------------------------------
+def edit_page(key, page_id):
+    store = emulator().store
+    try:
+        page = store.page(page_id)
+    except StoreError:
+        abort(404)
+    space = store.spaces[page.space_id]
+    return render_template("emulator_edit.html", page=page, space=space, body=page.current.body, error=None,
+                           **_common())
+
+
+@bp.post("/wiki/spaces/<key>/pages/<page_id>/edit")
+def save_page(key, page_id):
+    emu = emulator()
+    store = emu.store
+    try:
+        page = store.page(page_id)
+    except StoreError:
+        abort(404)
+    space = store.spaces[page.space_id]
+    try:
+        store.update_page(page_id, title=request.form.get("title") or page.title, body=request.form.get("body", ""),
+                          version=int(request.form.get("version", 0)), status=page.status,
+                          message=request.form.get("message", ""),
+                          author_id=request.args.get("as") or emu.config["DEFAULT_ACCOUNT_ID"])
+    except StoreError as exc:
+        return render_template("emulator_edit.html", page=page, space=space, body=request.form.get("body", ""),
+                               error=exc.message, **_common()), exc.status
+    return redirect(page_url(space, page), code=303)
+
+
+@bp.post("/wiki/_viewer/pages/<page_id>/tasks/<local_id>")
+def toggle_task(page_id, local_id):
+    emu = emulator()
+    store = emu.store
+    status = (request.get_json(silent=True) or {}).get("status")
+    with store.lock:
+        task = next((t for t in store.tasks.values() if t.page_id == page_id and t.local_id == local_id), None)
+    if task is None:
+        abort(404)
+    try:
+        store.set_task_status(task.id, status, author_id=request.args.get("as") or emu.config["DEFAULT_ACCOUNT_ID"])
+    except StoreError as exc:
+        return jsonify({"error": exc.message}), exc.status
+    return jsonify({"taskId": task.id, "status": status, "version": store.page(page_id).current.number})
