@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet
 
 from addon import create_app
 from addon.extensions import db
+from tests.platform.signing import KeyServer, new_rsa_key
 
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
@@ -64,9 +65,15 @@ def _test_config(database_url: str, instance_path) -> dict:
 
 
 @pytest.fixture
-def app_config(migrated_database, tmp_path):
-    """Override keys in a test with `app_config.update(...)` before asking for `app`."""
-    return _test_config(migrated_database, tmp_path)
+def app_config(migrated_database, tmp_path, keyserver):
+    """Override keys in a test with `app_config.update(...)` before asking for `app`.
+
+    Forge and install keys come from the test key server (real HTTP), as from Atlassian's.
+    """
+    config = _test_config(migrated_database, tmp_path)
+    config["FORGE_JWKS_URL"] = keyserver.url + "/jwks.json"
+    config["CONNECT_INSTALL_KEYS_URL"] = keyserver.url + "/install-keys"
+    return config
 
 
 @pytest.fixture
@@ -107,3 +114,64 @@ def redis_url():
     conn.flushdb()
     yield url
     conn.flushdb()
+
+
+# --- Atlassian's side of the handshakes (tests/platform/signing.py) ---------------------------
+
+_FORGE_KEY = new_rsa_key()
+_INSTALL_KEY = new_rsa_key()
+_OTHER_KEY = new_rsa_key()
+
+
+@pytest.fixture(scope="session")
+def _keyserver_process():
+    server = KeyServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def keyserver(_keyserver_process):
+    """The key server with one Forge key (`forge-1`) and one install key (`install-1`)."""
+    server = _keyserver_process
+    server.forge_keys.clear()
+    server.install_keys.clear()
+    server.forge_keys["forge-1"] = _FORGE_KEY
+    server.install_keys["install-1"] = _INSTALL_KEY
+    server.jwks_requests = server.install_key_requests = 0
+    server.failing = False
+    return server
+
+
+@pytest.fixture
+def forge_key():
+    return _FORGE_KEY
+
+
+@pytest.fixture
+def install_key():
+    return _INSTALL_KEY
+
+
+@pytest.fixture
+def stranger_key():
+    """An RSA key nobody publishes."""
+    return _OTHER_KEY
+
+
+@pytest.fixture
+def connect_install(client, install_key):
+    """Install a Connect tenant through the real signed-install route; returns its payload."""
+    from tests.platform.signing import install_payload, sign_rs256
+    from addon.platform.qsh import query_string_hash
+    import time
+
+    def install(client_key="client-key-A", base_url="https://site-a.atlassian.test/wiki"):
+        payload = install_payload(client_key, base_url=base_url)
+        now = int(time.time())
+        token = sign_rs256({"iss": client_key, "aud": "https://addon.example.test", "iat": now, "exp": now + 180,
+                            "qsh": query_string_hash("POST", "/connect/installed")}, install_key, "install-1")
+        response = client.post("/connect/installed", json=payload, headers={"Authorization": f"JWT {token}"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return payload
+    return install

@@ -1,0 +1,71 @@
+"""Connect routes: page-context tokens only on iframe pages, CSP framing by the tenant's site."""
+import jwt
+import pytest
+
+from tests.platform.signing import connect_claims
+
+MACRO_QUERY = "pageId=42&pageVersion=3&spaceKey=PUB&macroId=m-1&outputType=display&title=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+
+
+def context_token(payload, path):
+    return jwt.encode(connect_claims(payload["clientKey"], "GET", path, qsh="context-qsh"), payload["sharedSecret"],
+                      algorithm="HS256")
+
+
+def test_macro_iframe_accepts_a_context_token_and_is_framed_only_by_the_site(client, connect_install):
+    payload = connect_install()
+    path = "/connect/macro/title-status"
+    response = client.get(f"{path}?{MACRO_QUERY}&jwt={context_token(payload, path)}")
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors https://site-a.atlassian.test;" in csp
+    html = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_macro_iframe_accepts_a_request_bound_token(client, connect_install):
+    payload = connect_install()
+    path = "/connect/macro/rights-link"
+    token = jwt.encode(connect_claims(payload["clientKey"], "GET", path, MACRO_QUERY), payload["sharedSecret"],
+                       algorithm="HS256")
+    assert client.get(f"{path}?{MACRO_QUERY}", headers={"Authorization": f"JWT {token}"}).status_code == 200
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/connect/macro-static/title-status"),
+    ("POST", "/connect/webhooks/page_created"),
+])
+def test_context_tokens_are_refused_off_iframe_routes(client, connect_install, method, path):
+    payload = connect_install()
+    token = jwt.encode(connect_claims(payload["clientKey"], method, path, qsh="context-qsh"), payload["sharedSecret"],
+                       algorithm="HS256")
+    response = client.open(path, method=method, headers={"Authorization": f"JWT {token}"}, json={})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "context_qsh_not_allowed"
+
+
+def test_webhook_with_a_request_bound_token_is_accepted(client, connect_install):
+    payload = connect_install()
+    path = "/connect/webhooks/page_updated"
+    token = jwt.encode(connect_claims(payload["clientKey"], "POST", path), payload["sharedSecret"], algorithm="HS256")
+    response = client.post(path, json={"page": {"id": 1}}, headers={"Authorization": f"JWT {token}"})
+    assert response.status_code == 202
+
+
+def test_unknown_macro_is_404_after_authentication(client, connect_install):
+    payload = connect_install()
+    path = "/connect/macro/not-ours"
+    assert client.get(f"{path}?jwt={context_token(payload, path)}").status_code == 404
+    assert client.get(path).status_code == 401
+
+
+def test_disabled_app_refuses_macros_but_can_be_enabled_again(client, connect_install):
+    payload = connect_install()
+    for event in ("disabled", "enabled"):
+        path = f"/connect/{event}"
+        token = jwt.encode(connect_claims(payload["clientKey"], "POST", path), payload["sharedSecret"], algorithm="HS256")
+        assert client.post(path, json=payload, headers={"Authorization": f"JWT {token}"}).status_code == 200
+        macro = "/connect/macro/title-status"
+        status = client.get(f"{macro}?jwt={context_token(payload, macro)}").status_code
+        assert status == (401 if event == "disabled" else 200)
