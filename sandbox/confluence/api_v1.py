@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import time
 import zlib
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, redirect, request
 
 from . import cql, storage
 from .rest import author_id, authenticate, decode_cursor, emulator, encode_cursor, json_body, page_limit, v1_error
 from .store import Attachment, Page, StoreError
 
 bp = Blueprint("confluence_v1", __name__, url_prefix="/wiki/rest/api")
+downloads = Blueprint("confluence_downloads", __name__)
 
 
 @bp.before_request
@@ -159,9 +160,24 @@ def list_attachments(page_id):
 
 @bp.get("/content/<page_id>/child/attachment/<attachment_id>/download")
 def download_attachment(page_id, attachment_id):
+    """As in Confluence: a 302 to the file's download URL."""
     att = emulator().store.attachments.get(attachment_id)
     if att is None or att.page_id != page_id:
         raise StoreError(404, f"No attachment {attachment_id} on content {page_id}")
+    version = request.args.get("version", type=int) or att.version
+    if version > att.version:
+        raise StoreError(400, f"Attachment {attachment_id} has no version {version}")
+    return redirect(f"/wiki/download/attachments/{page_id}/{quote(att.title)}?version={version}&api=v2", code=302)
+
+
+@downloads.get("/wiki/download/attachments/<page_id>/<path:filename>")
+def attachment_file(page_id, filename):
+    problem = authenticate()
+    if problem:
+        return v1_error(401, problem)
+    att = next((a for a in emulator().store.attachments_of(page_id) if a.title == filename), None)
+    if att is None:
+        return v1_error(404, f"No attachment {filename} on content {page_id}")
     return Response(att.data, mimetype=att.media_type,
                     headers={"Content-Disposition": f'attachment; filename="{att.title}"'})
 

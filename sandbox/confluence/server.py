@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["confluence_emulator"] = emulator
     app.register_blueprint(api_v2.bp)
     app.register_blueprint(api_v1.bp)
+    app.register_blueprint(api_v1.downloads)
     app.register_blueprint(control.bp)
     app.register_blueprint(viewer.bp)
 

@@ -100,5 +100,6 @@ class CheckedSession(requests.Session):
 
     def request(self, method, url, **kwargs):
         response = super().request(method, url, **kwargs)
-        self.contract.check(response)
+        for hop in [*response.history, response]:
+            self.contract.check(hop)
         return response
