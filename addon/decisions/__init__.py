@@ -1,0 +1,1 @@
+"""Editorial decisions recorded in Confluence and delivered to Consonance."""

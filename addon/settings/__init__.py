@@ -1,0 +1,1 @@
+"""Per-tenant configuration: what the admin sets on the configuration page."""

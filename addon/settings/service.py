@@ -1,0 +1,45 @@
+"""Reading and changing a tenant's settings; every change is validated and audited."""
+from __future__ import annotations
+
+import logging
+
+from marshmallow import ValidationError
+
+from addon.extensions import db
+from addon.platform import tenants
+from addon.platform.models import Tenant, tenant_query
+from addon.settings.models import TenantSettings
+from addon.settings.schema import SCHEMA, Settings, with_defaults
+
+log = logging.getLogger("addon.settings")
+
+
+def _row(tenant: Tenant) -> TenantSettings | None:
+    return db.session.execute(tenant_query(TenantSettings, tenant)).scalar_one_or_none()
+
+
+def get_settings(tenant: Tenant) -> Settings:
+    row = _row(tenant)
+    return with_defaults(row.values if row else None)
+
+
+def update_settings(tenant: Tenant, changes: dict, actor: str | None) -> tuple[Settings | None, dict]:
+    """Apply `changes` over the current settings; returns (settings, {}) or (None, field errors)."""
+    current = get_settings(tenant).values
+    try:
+        merged = SCHEMA.load({**current, **changes})
+    except ValidationError as exc:
+        return None, exc.messages
+    row = _row(tenant)
+    if row is None:
+        row = TenantSettings(tenant_id=tenant.id, values=merged, updated_by=actor)
+        db.session.add(row)
+    else:
+        row.values = merged
+        row.version += 1
+        row.updated_by = actor
+    changed = sorted(k for k in merged if merged.get(k) != current.get(k))
+    tenants.record(tenant, "settings_changed", actor=actor, fields=changed)
+    db.session.commit()
+    log.info("settings changed: %s", ", ".join(changed) or "(nothing)")
+    return with_defaults(merged), {}

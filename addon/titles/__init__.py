@@ -1,0 +1,1 @@
+"""Which Confluence pages belong to which Consonance title, and in what role."""
