@@ -1,0 +1,140 @@
+"""The Consonance sandbox as a Flask app: `POST /graphql` with Bearer-key auth, plus `/_sandbox/` controls.
+
+Faults are applied after authentication and before execution; every request to /graphql is logged
+with its operation name and variables. GraphQL runs under the catalogue lock, so requests and edits
+never interleave (hangs and latency sleep outside it).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+
+from flask import Flask, current_app, g, jsonify, request
+from graphql import GraphQLError, OperationDefinitionNode, execute, parse, validate
+
+from .catalogue import build_catalogue
+from .faults import FaultBook, RequestLog
+from .resolvers import executable_schema, field_resolver
+
+log = logging.getLogger("sandbox.consonance.server")
+
+DEFAULT_API_KEY = "sandbox-api-key"
+DEFAULTS = {"SEED": 42, "SIZE": 500, "ANCHOR": None, "API_KEYS": [DEFAULT_API_KEY], "REQUEST_LOG_SIZE": 500}
+EXTENSION = "consonance_sandbox"
+
+
+class Sandbox:
+    """Everything one sandbox server holds: the catalogue (replaced on reset), faults, the request log."""
+
+    def __init__(self, config: dict):
+        self.api_keys = set(_as_list(config["API_KEYS"]))
+        anchor = config["ANCHOR"]
+        self.anchor = date.fromisoformat(anchor) if isinstance(anchor, str) else anchor
+        self.faults = FaultBook()
+        self.requests = RequestLog(config["REQUEST_LOG_SIZE"])
+        self.catalogue = build_catalogue(int(config["SEED"]), int(config["SIZE"]), self.anchor)
+
+    def reset(self, seed: int, size: int) -> None:
+        catalogue = build_catalogue(seed, size, self.anchor)
+        with self.catalogue.lock:
+            self.catalogue = catalogue
+        self.faults.clear()
+        self.requests.clear()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config.update(config or {})
+    app.extensions[EXTENSION] = Sandbox(app.config)
+    app.add_url_rule("/graphql", "graphql", graphql_view, methods=["POST"])
+    from .control import control
+
+    app.register_blueprint(control)
+    return app
+
+
+def sandbox() -> Sandbox:
+    return current_app.extensions[EXTENSION]
+
+
+def graphql_view():
+    box, started = sandbox(), time.time()
+    body = request.get_json(silent=True)
+    operation = variables = None
+    if isinstance(body, dict):
+        operation, variables = body.get("operationName"), body.get("variables")
+    response = current_app.make_response(_answer(box, body))
+    operation = operation or g.get("operation_name")
+    box.requests.record(request.path, operation, variables, response.status_code, started)
+    return response
+
+
+def _answer(box: Sandbox, body):
+    if not _authorised(box):
+        log.info("rejected request without a valid API key")
+        response = jsonify(errors=[{"message": "Invalid or missing API key",
+                                    "extensions": {"code": "UNAUTHENTICATED"}}])
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response, 401
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return _status(400, "Body must be JSON with a 'query' string", "BAD_REQUEST")
+    try:
+        document = parse(body["query"])
+    except GraphQLError as error:
+        return jsonify(errors=[error.formatted])
+    operation = body.get("operationName") or _first_operation_name(document)
+    g.operation_name = operation
+    verdict = box.faults.decide(request.path, operation)
+    box.faults.wait(verdict.delay)
+    if verdict.hang:
+        box.faults.wait(verdict.hang)
+        return _status(504, "Upstream timed out", "TIMEOUT")
+    if verdict.status == 429:
+        response = _status(429, "Rate limit exceeded; retry later", "RATE_LIMITED")
+        response[0].headers["Retry-After"] = str(verdict.retry_after)
+        return response
+    if verdict.status:
+        return _status(verdict.status, "Internal server error", "INTERNAL_SERVER_ERROR")
+    return jsonify(_execute(box, document, body.get("variables"), body.get("operationName")))
+
+
+def _execute(box: Sandbox, document, variables, operation_name) -> dict:
+    schema = executable_schema()
+    errors = validate(schema, document)
+    if errors:
+        return {"errors": [error.formatted for error in errors]}
+    catalogue = box.catalogue
+    with catalogue.lock:
+        result = execute(schema, document, variable_values=variables, operation_name=operation_name,
+                         context_value={"catalogue": catalogue}, field_resolver=field_resolver)
+    payload = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [error.formatted for error in result.errors]
+        for error in result.errors:
+            if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
+                log.error("resolver failed", exc_info=error.original_error)
+    return payload
+
+
+def _authorised(box: Sandbox) -> bool:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and key.strip() in box.api_keys
+
+
+def _first_operation_name(document) -> str | None:
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            return definition.name.value if definition.name else None
+    return None
+
+
+def _status(status: int, message: str, code: str):
+    return jsonify(errors=[{"message": message, "extensions": {"code": code}}]), status
+
+
+def _as_list(value) -> list[str]:
+    if isinstance(value, str):
+        return [key.strip() for key in value.split(",") if key.strip()]
+    return list(value)
