@@ -36,6 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     from addon.web import register_blueprints
 
     init_platform(app)
+    from addon.gateways import init_app as init_gateways
+    init_gateways(app)
     register_blueprints(app)
     _install_request_context(app)
     return app

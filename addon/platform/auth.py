@@ -47,6 +47,8 @@ def authenticate_forge() -> None:
     g.forge_system_token = request.headers.get("x-forge-oauth-system")
     g.forge_user_token = request.headers.get("x-forge-oauth-user")
     g.tenant = tenants.tenant_for_forge(invocation)
+    if g.forge_system_token:
+        tenants.remember_system_token(g.tenant, g.forge_system_token)
     g.account_id = invocation.principal
     bind(tenant=g.tenant.log_name)
 

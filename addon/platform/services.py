@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
                           timeout=config["OUTBOUND_TIMEOUT_SECONDS"]),
         "install_keys": InstallKeyFetcher(config["CONNECT_INSTALL_KEYS_URL"],
                                           timeout=config["OUTBOUND_TIMEOUT_SECONDS"]),
+        "seen_system_tokens": {},  # tenant id -> digest of the Forge system token last stored
     }
 
 

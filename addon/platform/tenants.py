@@ -5,6 +5,7 @@ the tenant and destroys its secrets, keeping only the audit trail.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from urllib.parse import urlsplit
 
@@ -14,7 +15,7 @@ from addon.extensions import db
 from addon.platform.errors import AuthError
 from addon.platform.forge_tokens import ForgeInvocation
 from addon.platform.models import AuditEntry, Tenant, TenantSecret, tenant_query, utcnow
-from addon.platform.services import secret_box
+from addon.platform.services import platform_services, secret_box
 
 log = logging.getLogger("addon.platform.tenants")
 
@@ -22,6 +23,7 @@ FORGE = "forge"
 CONNECT = "connect"
 SHARED_SECRET = "connect_shared_secret"
 CONSONANCE_API_KEY = "consonance_api_key"
+FORGE_SYSTEM_TOKEN = "forge_system_token"
 
 
 class InstallPayloadError(ValueError):
@@ -111,6 +113,21 @@ def tenant_for_forge(invocation: ForgeInvocation) -> Tenant:
     if changed:
         db.session.commit()
     return tenant
+
+
+def remember_system_token(tenant: Tenant, token: str) -> None:
+    """Keep the newest `x-forge-oauth-system` token, for background work between invocations.
+
+    Written only when it changed, so a page view does not cost a database write.
+    """
+    seen = platform_services()["seen_system_tokens"]
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    if seen.get(tenant.id) == digest:
+        return
+    if get_secret(tenant, FORGE_SYSTEM_TOKEN) != token:
+        set_secret(tenant, FORGE_SYSTEM_TOKEN, token)
+        db.session.commit()
+    seen[tenant.id] = digest
 
 
 # --- Connect -------------------------------------------------------------------------------

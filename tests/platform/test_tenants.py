@@ -63,3 +63,18 @@ def test_rotate_secrets_command(app):
     result = app.test_cli_runner().invoke(args=["tenants", "rotate-secrets"])
     assert result.exit_code == 0
     assert "re-encrypted 1 secrets" in result.output
+
+
+def test_forge_system_token_is_kept_encrypted_for_background_work(client, forge_key):
+    from tests.platform.signing import fit_claims, sign_rs256
+
+    token = sign_rs256(fit_claims(), forge_key, "forge-1")
+    headers = {"Authorization": f"Bearer {token}", "x-forge-oauth-system": "system-token-1"}
+    assert client.post("/forge/macro/title-status", json={}, headers=headers).status_code == 200
+    tenant = tenants.find_tenant("forge", "ari:cloud:ecosystem::installation/aaaa-1111")
+    assert tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN) == "system-token-1"
+    row = db.session.query(TenantSecret).filter_by(name=tenants.FORGE_SYSTEM_TOKEN).one()
+    assert "system-token-1" not in row.ciphertext
+    headers["x-forge-oauth-system"] = "system-token-2"
+    client.post("/forge/macro/title-status", json={}, headers=headers)
+    assert tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN) == "system-token-2"

@@ -1,0 +1,73 @@
+"""Each tenant's way to the two outside systems, built from its settings and secrets.
+
+Flows and macros ask `gateways()` instead of constructing clients, so tests point a tenant at
+the sandboxes by configuration, never by patching. Gateways are reused per tenant (one HTTP
+connection pool each) until the tenant's host or key changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+
+from flask import current_app
+
+from addon.confluence.auth import ConnectAuth, ForgeAuth
+from addon.confluence.client import ConfluenceClient
+from addon.consonance.gateway import ConsonanceGateway
+from addon.consonance.transport import ConsonanceConnection
+from addon.platform import tenants
+from addon.platform.models import Tenant
+from addon.settings.service import get_settings
+
+log = logging.getLogger("addon.gateways")
+EXTENSION_KEY = "addon.gateways"
+
+
+class NotConfigured(Exception):
+    """The tenant has not given us what this needs yet; the message says what to do."""
+
+
+class Gateways:
+    def __init__(self, app_key: str):
+        self.app_key = app_key
+        self._consonance: dict[int, tuple[str, ConsonanceGateway]] = {}
+        self._lock = threading.Lock()
+
+    def consonance(self, tenant: Tenant) -> ConsonanceGateway:
+        host = get_settings(tenant).consonance_host
+        api_key = tenants.get_secret(tenant, tenants.CONSONANCE_API_KEY)
+        if not host or not api_key:
+            raise NotConfigured("Consonance is not connected yet: an admin can connect it on the "
+                                "Consonance for Confluence configuration page.")
+        fingerprint = hashlib.sha256(f"{host}\0{api_key}".encode()).hexdigest()
+        with self._lock:
+            cached = self._consonance.get(tenant.id)
+            if cached and cached[0] == fingerprint:
+                return cached[1]
+            gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key))
+            if cached:
+                cached[1].close()
+            self._consonance[tenant.id] = (fingerprint, gateway)
+            return gateway
+
+    def confluence(self, tenant: Tenant, user_token: str | None = None) -> ConfluenceClient:
+        """A client acting as the app (system token / shared secret), or as the viewing user."""
+        if tenant.transport == tenants.FORGE:
+            token = user_token or tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN)
+            if not token:
+                raise NotConfigured("Forge has not handed this app a token for the site yet; "
+                                    "it arrives with the next call from Confluence.")
+            return ConfluenceClient(ForgeAuth(tenant.api_base_url, token))
+        secret = tenants.get_secret(tenant, tenants.SHARED_SECRET)
+        if not secret:
+            raise NotConfigured("This site has uninstalled the app.")
+        return ConfluenceClient(ConnectAuth(tenant.api_base_url, self.app_key, tenant.external_id, secret))
+
+
+def init_app(app) -> None:
+    app.extensions[EXTENSION_KEY] = Gateways(app.config["APP_KEY"])
+
+
+def gateways() -> Gateways:
+    return current_app.extensions[EXTENSION_KEY]

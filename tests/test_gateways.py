@@ -1,0 +1,46 @@
+"""Gateways are built per tenant from its settings and secrets, and say what is missing."""
+import pytest
+
+from addon.extensions import db
+from addon.gateways import NotConfigured, gateways
+from addon.platform import tenants
+from addon.platform.models import Tenant
+from addon.settings.service import update_settings
+
+
+def make_tenant(transport="connect"):
+    tenant = Tenant(transport=transport, external_id="ck-1", site_url="https://s.test",
+                    api_base_url="https://s.test/wiki")
+    db.session.add(tenant)
+    db.session.commit()
+    return tenant
+
+
+def test_consonance_needs_host_and_key(app):
+    tenant = make_tenant()
+    with pytest.raises(NotConfigured, match="configuration page"):
+        gateways().consonance(tenant)
+    update_settings(tenant, {"consonance_host": "http://127.0.0.1:8100"}, actor="admin")
+    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, "k-1")
+    db.session.commit()
+    first = gateways().consonance(tenant)
+    assert first.connection.graphql_url == "http://127.0.0.1:8100/graphql"
+    assert gateways().consonance(tenant) is first  # pooled
+    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, "k-2")
+    db.session.commit()
+    assert gateways().consonance(tenant) is not first  # a new key, a new gateway
+
+
+def test_confluence_client_per_transport(app):
+    connect_tenant = make_tenant()
+    with pytest.raises(NotConfigured):
+        gateways().confluence(connect_tenant)
+    tenants.set_secret(connect_tenant, tenants.SHARED_SECRET, "s" * 40)
+    db.session.commit()
+    assert gateways().confluence(connect_tenant) is not None
+    forge_tenant = Tenant(transport="forge", external_id="inst-1", api_base_url="https://api.test/ex/confluence/c")
+    db.session.add(forge_tenant)
+    db.session.commit()
+    with pytest.raises(NotConfigured):
+        gateways().confluence(forge_tenant)
+    assert gateways().confluence(forge_tenant, user_token="user-token") is not None
