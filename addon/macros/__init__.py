@@ -1,0 +1,1 @@
+"""Live macros: one view model per macro, shared by Forge Custom UI and Connect iframes."""

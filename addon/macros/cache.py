@@ -1,0 +1,178 @@
+"""The macro cache: shared, fresh for a window, stale when the source is down, single-flight.
+
+However many people open the same uncached title at once, one of them (in any process, on any
+machine sharing the Redis) asks Consonance; the rest wait for that answer, or, when an older
+answer exists, get it at once marked as refreshing. When Consonance fails, the last good
+answer is served with its "as of" time and the reason.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from addon.macros import codec
+
+log = logging.getLogger("addon.macros.cache")
+
+KEEP_SECONDS = 7 * 24 * 3600  # how long a last-good answer is kept for fallback
+LEASE_SECONDS = 30            # a fetcher that dies frees the flight after this
+
+
+class CacheWaitTimeout(Exception):
+    """Another request is fetching this title and did not finish in time."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    value: Any
+    fetched_at: float         # epoch seconds of the Consonance answer shown
+    fresh: bool               # within the freshness window
+    refreshing: bool = False  # someone is fetching a newer answer right now
+    error: str | None = None  # why a stale answer is shown (Consonance down, ...)
+    fetched_here: bool = False
+
+
+class MemoryStore:
+    """One process's store (embedded default); the same contract as RedisStore."""
+
+    def __init__(self):
+        self._data: dict[str, tuple[bytes, float]] = {}
+        self._locks: dict[str, tuple[str, float]] = {}
+        self._mutex = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._mutex:
+            item = self._data.get(key)
+            if item is None or item[1] < time.monotonic():
+                self._data.pop(key, None)
+                return None
+            return item[0]
+
+    def set(self, key: str, data: bytes, ttl: float) -> None:
+        with self._mutex:
+            self._data[key] = (data, time.monotonic() + ttl)
+
+    def delete(self, key: str) -> None:
+        with self._mutex:
+            self._data.pop(key, None)
+
+    def lock(self, key: str, lease: float) -> str | None:
+        with self._mutex:
+            held = self._locks.get(key)
+            if held and held[1] > time.monotonic():
+                return None
+            token = uuid.uuid4().hex
+            self._locks[key] = (token, time.monotonic() + lease)
+            return token
+
+    def unlock(self, key: str, token: str) -> None:
+        with self._mutex:
+            if self._locks.get(key, (None,))[0] == token:
+                del self._locks[key]
+
+    def allow(self, key: str, per_seconds: float) -> bool:
+        """At most one True per key per interval (rate limits such as Refresh)."""
+        return self.lock("rate:" + key, per_seconds) is not None
+
+
+_UNLOCK = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
+"""
+
+
+class RedisStore:
+    """Shared across processes and machines; locks are `SET NX PX` with a token-checked release."""
+
+    def __init__(self, redis_client, prefix: str = "c4c:macro:"):
+        self.redis = redis_client
+        self.prefix = prefix
+        self._unlock = redis_client.register_script(_UNLOCK)
+
+    def get(self, key: str) -> bytes | None:
+        return self.redis.get(self.prefix + key)
+
+    def set(self, key: str, data: bytes, ttl: float) -> None:
+        self.redis.set(self.prefix + key, data, ex=max(1, int(ttl)))
+
+    def delete(self, key: str) -> None:
+        self.redis.delete(self.prefix + key)
+
+    def lock(self, key: str, lease: float) -> str | None:
+        token = uuid.uuid4().hex
+        acquired = self.redis.set(self.prefix + "lock:" + key, token, nx=True, px=int(lease * 1000))
+        return token if acquired else None
+
+    def unlock(self, key: str, token: str) -> None:
+        self._unlock(keys=[self.prefix + "lock:" + key], args=[token])
+
+    def allow(self, key: str, per_seconds: float) -> bool:
+        return bool(self.redis.set(self.prefix + "rate:" + key, b"1", nx=True, px=int(per_seconds * 1000)))
+
+
+class MacroCache:
+    def __init__(self, store, *, clock: Callable[[], float] = time.time, wait_timeout: float = 20.0,
+                 poll_interval: float = 0.02, fallback_errors: tuple[type[BaseException], ...] = (Exception,)):
+        self.store = store
+        self.clock = clock
+        self.wait_timeout = wait_timeout
+        self.poll_interval = poll_interval
+        self.fallback_errors = fallback_errors
+
+    def _read(self, key: str) -> tuple[Any, float] | None:
+        data = self.store.get(key)
+        if data is None:
+            return None
+        try:
+            envelope = json.loads(data)
+            return codec.loads(envelope["v"].encode("utf-8")), float(envelope["t"])
+        except (codec.CodecError, ValueError, KeyError, TypeError):
+            log.warning("dropping an unreadable cache entry %s", key)
+            self.store.delete(key)
+            return None
+
+    def _write(self, key: str, value: Any, fetched_at: float) -> None:
+        envelope = {"t": fetched_at, "v": codec.dumps(value).decode("utf-8")}
+        self.store.set(key, json.dumps(envelope).encode("utf-8"), KEEP_SECONDS)
+
+    def fetch(self, key: str, loader: Callable[[], Any], freshness_seconds: float, force: bool = False) -> Lookup:
+        """The answer for `key`, asking `loader` at most once across all concurrent callers."""
+        started = self.clock()
+        cached = self._read(key)
+        if cached and not force and started - cached[1] < freshness_seconds:
+            return Lookup(cached[0], cached[1], fresh=True)
+        deadline = time.monotonic() + self.wait_timeout
+        while True:
+            token = self.store.lock(key, LEASE_SECONDS)
+            if token:
+                try:
+                    return self._fetch_holding_lock(key, loader, freshness_seconds, force, started)
+                finally:
+                    self.store.unlock(key, token)
+            if cached and not force:
+                return Lookup(cached[0], cached[1], fresh=False, refreshing=True)
+            if time.monotonic() > deadline:
+                raise CacheWaitTimeout(key)
+            time.sleep(self.poll_interval)
+            latest = self._read(key)
+            if latest and latest[1] >= started:
+                return Lookup(latest[0], latest[1], fresh=True)
+
+    def _fetch_holding_lock(self, key, loader, freshness_seconds, force, started) -> Lookup:
+        latest = self._read(key)
+        if latest and ((not force and self.clock() - latest[1] < freshness_seconds) or latest[1] >= started):
+            return Lookup(latest[0], latest[1], fresh=True)  # someone refreshed while we queued
+        try:
+            value = loader()
+        except self.fallback_errors as exc:
+            if latest is None:
+                raise
+            log.warning("serving last good data for %s: %s", key, exc.__class__.__name__)
+            return Lookup(latest[0], latest[1], fresh=False, error=str(exc) or exc.__class__.__name__)
+        fetched_at = self.clock()
+        self._write(key, value, fetched_at)
+        return Lookup(value, fetched_at, fresh=True, fetched_here=True)

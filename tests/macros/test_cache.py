@@ -1,0 +1,175 @@
+"""The macro cache: one Consonance request per title however many concurrent views, in one
+process or many; last good data with its time when Consonance fails."""
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import redis
+
+from addon.macros import codec
+from addon.macros.cache import CacheWaitTimeout, MacroCache, MemoryStore, RedisStore
+from addon.publishing.domain import Contributor, Format, FormatKind, Price, Stage, Title
+
+
+class Down(Exception):
+    pass
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request):
+    if request.param == "memory":
+        return MemoryStore()
+    url = request.getfixturevalue("redis_url")
+    return RedisStore(redis.Redis.from_url(url), prefix=f"test:{time.time_ns()}:")
+
+
+def sample_title(work_id="w-1") -> Title:
+    return Title(work_id=work_id, title="The Salt Road", subtitle="A <b>novel</b>", stage=Stage("Editorial"),
+                 contributors=(Contributor(name="Okafor, Ada", role_code="A01"),),
+                 formats=(Format(product_id="p-1", kind=FormatKind.HARDBACK, isbn13="9780000000002",
+                                 publication_date=date(2027, 3, 4),
+                                 prices=(Price(amount=Decimal("18.99"), currency="GBP"),)),))
+
+
+def test_codec_round_trips_domain_objects():
+    title = sample_title()
+    assert codec.loads(codec.dumps(title)) == title
+    assert codec.loads(codec.dumps(None)) is None
+
+
+def test_codec_refuses_anything_but_domain_objects():
+    with pytest.raises(codec.CodecError):
+        codec.loads(b'{"@": "Popen", "args": ["rm"]}')
+
+
+def test_fifty_concurrent_first_views_make_one_request(store):
+    calls = []
+
+    def loader():
+        calls.append(1)
+        time.sleep(0.3)
+        return sample_title()
+
+    cache = MacroCache(store)
+    results, barrier = [], threading.Barrier(50)
+
+    def view():
+        barrier.wait()
+        results.append(cache.fetch("t1:w-1", loader, freshness_seconds=300))
+
+    threads = [threading.Thread(target=view) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert len(results) == 50 and all(r.value == sample_title() and r.fresh for r in results)
+    assert sum(r.fetched_here for r in results) == 1
+
+
+def test_fresh_answers_come_from_the_cache(store):
+    cache, calls = MacroCache(store), []
+    cache.fetch("k", lambda: calls.append(1) or "v", 300)
+    assert cache.fetch("k", lambda: calls.append(1) or "v2", 300).value == "v"
+    assert len(calls) == 1
+
+
+def test_consonance_down_serves_last_good_data_with_its_time(store):
+    now = [1000.0]
+    cache = MacroCache(store, clock=lambda: now[0])
+    cache.fetch("k", sample_title, 300)
+    now[0] += 600
+
+    def failing():
+        raise Down("Consonance is not answering")
+
+    lookup = cache.fetch("k", failing, 300)
+    assert lookup.value == sample_title() and not lookup.fresh
+    assert lookup.fetched_at == 1000.0 and lookup.error == "Consonance is not answering"
+
+
+def test_nothing_cached_and_consonance_down_raises(store):
+    def failing():
+        raise Down("down")
+
+    with pytest.raises(Down):
+        MacroCache(store).fetch("k", failing, 300)
+
+
+def test_stale_entry_is_served_at_once_while_another_request_refreshes(store):
+    now = [1000.0]
+    cache = MacroCache(store, clock=lambda: now[0])
+    cache.fetch("k", lambda: "old", 300)
+    now[0] += 600
+    started, release = threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        release.wait(5)
+        return "new"
+
+    worker = threading.Thread(target=lambda: cache.fetch("k", slow, 300))
+    worker.start()
+    started.wait(5)
+    lookup = cache.fetch("k", lambda: pytest.fail("second fetch"), 300)
+    assert (lookup.value, lookup.fresh, lookup.refreshing) == ("old", False, True)
+    release.set()
+    worker.join()
+    assert cache.fetch("k", lambda: "never", 300).value == "new"
+
+
+def test_forced_refresh_asks_again(store):
+    cache = MacroCache(store)
+    cache.fetch("k", lambda: "v1", 300)
+    assert cache.fetch("k", lambda: "v2", 300, force=True).value == "v2"
+
+
+def test_waiters_give_up_after_the_timeout(store):
+    cache = MacroCache(store, wait_timeout=0.2)
+    token = store.lock("k", 30)
+    try:
+        with pytest.raises(CacheWaitTimeout):
+            cache.fetch("k", lambda: "v", 300)
+    finally:
+        store.unlock("k", token)
+
+
+def _process_views(url, prefix, counter_key, n_threads, start_at):
+    client = redis.Redis.from_url(url)
+    cache = MacroCache(RedisStore(client, prefix=prefix))
+
+    def loader():
+        client.incr(counter_key)
+        time.sleep(0.3)
+        return sample_title()
+
+    def view():
+        assert cache.fetch("t1:w-9", loader, 300).value.title == "The Salt Road"
+
+    while time.time() < start_at:
+        time.sleep(0.001)
+    threads = [threading.Thread(target=view) for _ in range(n_threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_single_flight_across_processes(redis_url):
+    """Four processes × 12 threads open the same uncached title: Consonance is asked once."""
+    prefix, counter = f"test:{time.time_ns()}:", f"test:count:{time.time_ns()}"
+    context = multiprocessing.get_context("fork")
+    start_at = time.time() + 0.5
+    processes = [context.Process(target=_process_views, args=(redis_url, prefix, counter, 12, start_at))
+                 for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(20)
+    assert all(p.exitcode == 0 for p in processes)
+    assert int(redis.Redis.from_url(redis_url).get(counter)) == 1
