@@ -35,8 +35,9 @@ class Emulator:
     def __init__(self, config: dict | None = None):
         self.config = {**DEFAULT_CONFIG, **(config or {})}
         self.store = Store()
-        self.fit_key = tokens.SigningKey()
-        self.install_key = tokens.SigningKey()
+        # keys may be handed in (tests share one pair per run: RSA generation is the slow part)
+        self.fit_key = self.config.get("FIT_SIGNING_KEY") or tokens.SigningKey()
+        self.install_key = self.config.get("INSTALL_SIGNING_KEY") or tokens.SigningKey()
         self.faults = FaultBook()
         self.requests = RequestLog()
         self.events = EventDispatcher(DeliverySettings(
@@ -209,8 +210,10 @@ class Emulator:
             raise StoreError(502, f"The app refused the install: HTTP {status}")
         with self.store.lock:
             self.store.connect = ConnectInstallation(descriptor.get("key"), client_key, secret, base_url, descriptor)
+        enabled = self._send_shared_secret_lifecycle("enabled", {**payload, "eventType": "enabled"})
         log.info("connect install of %s as %s", descriptor.get("key"), client_key)
-        return {"clientKey": client_key, "key": descriptor.get("key"), "baseUrl": base_url, "status": status}
+        return {"clientKey": client_key, "key": descriptor.get("key"), "baseUrl": base_url, "status": status,
+                "enabledStatus": enabled}
 
     def uninstall_connect(self) -> dict:
         inst = self.store.connect
@@ -218,6 +221,7 @@ class Emulator:
             raise StoreError(404, "The app is not installed with Connect")
         payload = {"key": inst.key, "clientKey": inst.client_key, "baseUrl": self.wiki_url,
                    "productType": "confluence", "eventType": "uninstalled"}
+        self._send_shared_secret_lifecycle("disabled", {**payload, "eventType": "disabled"})
         status = self._send_signed_lifecycle(inst.descriptor, inst.app_base_url, "uninstalled", payload, inst.client_key)
         with self.store.lock:
             self.store.connect = None
@@ -237,6 +241,23 @@ class Emulator:
         except requests.RequestException as exc:
             raise StoreError(502, f"The app did not answer the {kind} callback: {exc}") from exc
         return response.status_code
+
+    def _send_shared_secret_lifecycle(self, kind: str, payload: dict) -> int | None:
+        """`enabled`/`disabled` carry an HS256 JWT signed with the shared secret (best effort)."""
+        inst = self.store.connect
+        path = (inst.descriptor.get("lifecycle") or {}).get(kind)
+        if not path:
+            return None
+        url = inst.app_base_url + path if path.startswith("/") else path
+        parts = urlsplit(url)
+        token = tokens.connect_request_token(
+            shared_secret=inst.shared_secret, client_key=inst.client_key, method="POST", url_path=parts.path,
+            query=parts.query, app_base_path=urlsplit(inst.app_base_url).path)
+        try:
+            return requests.post(url, json=payload, headers={"Authorization": f"JWT {token}"}, timeout=10).status_code
+        except requests.RequestException as exc:
+            log.info("%s callback failed: %s", kind, exc)
+            return None
 
     def connect_context_token(self, frame: dict) -> str:
         inst = self.store.connect

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.confluence.testing import running_emulator
+from sandbox.confluence.tokens import SigningKey
 
 from .contract import CheckedSession, Contract
 from .fake_app import running_fake_app
@@ -20,9 +21,14 @@ def fake_app():
         yield state
 
 
+@pytest.fixture(scope="session")
+def signing_keys():
+    return {"FIT_SIGNING_KEY": SigningKey(), "INSTALL_SIGNING_KEY": SigningKey()}
+
+
 @pytest.fixture
-def emulator(fake_app):
-    with running_emulator(FORGE_APP_ID=FORGE_APP_ID, FORGE_MANIFEST=str(MANIFEST) if MANIFEST.exists() else None,
+def emulator(fake_app, signing_keys):
+    with running_emulator(**signing_keys, FORGE_APP_ID=FORGE_APP_ID, FORGE_MANIFEST=str(MANIFEST) if MANIFEST.exists() else None,
                           EVENT_RETRY_BASE_SECONDS=0.02, EVENT_TIMEOUT_SECONDS=2) as emu:
         emu.install_forge(fake_app["base_url"])
         yield emu

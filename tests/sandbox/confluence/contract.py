@@ -22,7 +22,9 @@ if not SPECS.exists():  # the repository sits beside ../shared in every checkout
 
 @functools.lru_cache(maxsize=2)
 def _document(name: str) -> dict:
-    return json.loads((SPECS / name).read_text())
+    document = json.loads((SPECS / name).read_text())
+    _relax_ambiguous_body_unions(document)
+    return document
 
 
 def _relax_ambiguous_body_unions(node) -> None:
@@ -42,8 +44,7 @@ def _relax_ambiguous_body_unions(node) -> None:
 
 class Contract:
     def __init__(self, base_url: str):
-        v2 = copy.deepcopy(_document("confluence-cloud-openapi-v2.json"))
-        _relax_ambiguous_body_unions(v2)
+        v2 = copy.copy(_document("confluence-cloud-openapi-v2.json"))
         v2["servers"] = [{"url": base_url + "/wiki/api/v2"}]
         v1 = copy.copy(_document("confluence-cloud-openapi-v1-2021.json"))
         v1["servers"] = [{"url": base_url}]

@@ -26,7 +26,8 @@ def create_app(state: dict) -> Flask:
         return jsonify({
             "key": "com.example.app", "baseUrl": state["base_url"], "apiVersion": 1,
             "authentication": {"type": "jwt"},
-            "lifecycle": {"installed": "/connect/installed", "uninstalled": "/connect/uninstalled"},
+            "lifecycle": {"installed": "/connect/installed", "uninstalled": "/connect/uninstalled",
+                          "enabled": "/connect/enabled", "disabled": "/connect/disabled"},
             "modules": {
                 "dynamicContentMacros": [{"key": "title-status", "url": "/connect/macro/title-status?pageId={page.id}&pageVersion={page.version}&spaceKey={space.key}&macroId={macro.id}&outputType={output.type}&title={title}"}],
                 "webhooks": [{"event": "page_created", "url": "/connect/webhooks/page_created"},

@@ -63,6 +63,23 @@ def test_connect_install_sends_a_signed_install_token_verifiable_at_the_key_serv
     assert call["json"]["baseUrl"] == f"{emulator.url}/wiki" and call["json"]["sharedSecret"]
     assert emulator.store.connect.shared_secret == call["json"]["sharedSecret"]
     assert requests.get(f"{emulator.url}/install-keys/other-kid").status_code == 404
+    enabled = next(r for r in fake_app["received"] if r["name"] == "connect:enabled")
+    enabled_claims = jwt.decode(enabled["headers"]["Authorization"].removeprefix("JWT "),
+                                call["json"]["sharedSecret"], algorithms=["HS256"])
+    assert enabled_claims["qsh"] == query_string_hash("POST", "/connect/enabled", "")
+
+
+def test_connect_uninstall_is_signed_and_forgets_the_secret(emulator, fake_app):
+    emulator.install_connect(fake_app["base_url"])
+    emulator.emulator.uninstall_connect()
+    names = [r["name"] for r in fake_app["received"]]
+    assert names.index("connect:disabled") < names.index("connect:uninstalled")
+    call = next(r for r in fake_app["received"] if r["name"] == "connect:uninstalled")
+    token = call["headers"]["Authorization"].removeprefix("JWT ")
+    pem = requests.get(f"{emulator.url}/install-keys/{jwt.get_unverified_header(token)['kid']}").text
+    assert jwt.decode(token, pem, algorithms=["RS256"], audience=fake_app["base_url"])["qsh"] == \
+        query_string_hash("POST", "/connect/uninstalled", "")
+    assert emulator.store.connect is None
 
 
 def _outgoing(method, url, *, key, client_key, secret, qsh=None):
