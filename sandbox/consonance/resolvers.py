@@ -370,6 +370,7 @@ PRODUCT = {
     "salesRightsDescription": lambda p, _: p.work.rights[0],
     "isForSaleWorldwide": lambda p, _: p.work.rights[3],
     "work": lambda p, _: p.work,
+    "webLinks": lambda p, _: p.web_links,
     "subjectCodes": _subject_codes,
     "imprint": lambda p, _: p.work.imprint,
     "productHeight": _dimension(0),
@@ -416,6 +417,7 @@ WORK = {
     "productionRuns": lambda w, _: [{"id": i, "quantity": q, "printer": p, "deliveryDate": d}
                                     for i, q, p, d in w.production_runs],
     "salesforceUid": lambda w, _: w.salesforce_uid,
+    "webLinks": lambda w, _: w.web_links,
     "tasks": lambda w, _, statusIn=None: [t for t in w.tasks if not statusIn or t.status in statusIn],
 }
 CONTRIBUTION = {
