@@ -87,7 +87,7 @@ class ConsonanceGateway:
 
     def _run(self, name: str, variables: dict | None = None) -> dict:
         operation = load_operation(name)
-        with log_context(route=f"consonance:{name}"):
+        with log_context(consonance_operation=name):
             return self.transport.execute(operation.document, variables or {}, operation_name=name)
 
     # --- reads ------------------------------------------------------------------------------
