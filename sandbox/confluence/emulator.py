@@ -17,6 +17,8 @@ from .store import ConnectInstallation, ForgeInstallation, Page, Store, StoreErr
 
 log = logging.getLogger("sandbox.confluence.emulator")
 
+USER_TOKEN_SECONDS = 15 * 60
+
 DEFAULT_CONFIG = {
     "FORGE_APP_ID": "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000",
     "FORGE_MANIFEST": None,          # path or URL of the app's manifest.yml (else {app}/manifest.yml)
@@ -97,9 +99,15 @@ class Emulator:
         return {"lifecycle": delivered}
 
     def user_token(self, principal: str) -> str:
+        """An `x-forge-oauth-user` token; user tokens live USER_TOKEN_SECONDS, like Forge's short-lived ones."""
         token = tokens.opaque_token("forge-user")
+        now = time.time()
         with self.store.lock:
-            self.store.oauth_tokens[token] = {"kind": "user", "principal": principal, "issued": time.time()}
+            expired = [t for t, grant in self.store.oauth_tokens.items()
+                       if grant["kind"] == "user" and now - grant["issued"] > USER_TOKEN_SECONDS]
+            for old in expired:
+                del self.store.oauth_tokens[old]
+            self.store.oauth_tokens[token] = {"kind": "user", "principal": principal, "issued": now}
         return token
 
     def mint_fit(self, module_key: str = "title-status", *, module_type: str = "xen:macro",

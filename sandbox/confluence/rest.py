@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from urllib.parse import urlencode
 
 from flask import current_app, g, jsonify, request
 
 from . import tokens
+from .emulator import USER_TOKEN_SECONDS
 from .store import StoreError
 
 
@@ -36,7 +38,8 @@ def authenticate():
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         grant = emu.store.oauth_tokens.get(header[7:].strip())
-        if grant and emu.store.forge:
+        expired = grant and grant["kind"] == "user" and time.time() - grant["issued"] > USER_TOKEN_SECONDS
+        if grant and emu.store.forge and not expired:
             g.auth = {"kind": f"forge-{grant['kind']}", "principal": grant.get("principal")}
             return None
         return "Unauthorized; invalid or expired bearer token"

@@ -97,11 +97,12 @@ def _attach_task_urls(body_html: str, page_id: str) -> str:
 
 
 def _register_frame(frame: dict) -> str:
-    frames = emulator().frames
+    emu = emulator()
     frame_id = uuid.uuid4().hex
-    frames[frame_id] = frame
-    while len(frames) > MAX_FRAMES:
-        frames.pop(next(iter(frames)))
+    with emu.store.lock:
+        emu.frames[frame_id] = frame
+        while len(emu.frames) > MAX_FRAMES:
+            emu.frames.pop(next(iter(emu.frames)))
     return frame_id
 
 
