@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_platform(app)
     from addon.gateways import init_app as init_gateways
     init_gateways(app)
+    from addon.jobs import init_app as init_jobs; init_jobs(app)  # noqa: E702
     register_blueprints(app)
     _install_request_context(app)
     return app

@@ -1,0 +1,319 @@
+"""The transactional outbox: every write to Consonance or Confluence, recorded, then delivered.
+
+`enqueue` adds a row to the caller's transaction (so the write is owed exactly when the change
+that caused it commits); `deliver` claims it under a lease, runs its idempotent handler, and
+records the outcome. At-least-once delivery plus idempotent handlers gives one effect.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import socket
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from addon.extensions import db
+from addon.jobs.models import DELIVERED, FAILED, IN_FLIGHT, PENDING, TARGETS, OutboxEntry
+from addon.jobs.settings import setting
+from addon.jobs.unique import insert_once
+from addon.logs import log_context
+from addon.platform.models import Tenant, utcnow
+
+log = logging.getLogger("addon.jobs.outbox")
+
+EXTENSION_KEY = "addon.jobs"
+PENDING_KICKS = "addon.jobs.outbox_kicks"
+DELIVER_JOB = "addon.jobs.outbox.deliver_job"
+
+Handler = Callable[[Tenant, dict, object], dict]
+_handlers: dict[str, Handler] = {}
+
+
+class PermanentError(Exception):
+    """Raised by a handler when retrying cannot help (e.g. the target object was deleted)."""
+
+
+class Outcome:
+    """What `deliver` did with an entry."""
+
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # someone else holds it, or it is not due
+
+
+# --- handlers and services -------------------------------------------------------------------
+
+def outbox_handler(kind: str):
+    """Register `func(tenant, payload, services) -> dict` as the deliverer of `kind`; it must be idempotent."""
+    def register(func: Handler) -> Handler:
+        existing = _handlers.get(kind)
+        if existing is not None and existing is not func and _qualified(existing) != _qualified(func):
+            raise ValueError(f"outbox handler {kind!r} is already registered by {_qualified(existing)}")
+        _handlers[kind] = func
+        return func
+    return register
+
+
+def _qualified(func) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_handlers)
+
+
+def set_services_provider(app: Flask, provider: Callable[[Tenant], object]) -> None:
+    """Handlers get their gateways from `provider(tenant)`; tests give fakes here."""
+    app.extensions[EXTENSION_KEY]["services_provider"] = provider
+
+
+def _services_for(tenant: Tenant):
+    provider = current_app.extensions[EXTENSION_KEY].get("services_provider")
+    if provider is None:
+        raise RuntimeError("no services provider is configured for outbox handlers")
+    return provider(tenant)
+
+
+# --- enqueue ---------------------------------------------------------------------------------
+
+def enqueue(tenant: Tenant, target: str, kind: str, payload: dict, dedupe_key: str,
+            *, max_attempts: int | None = None) -> OutboxEntry:
+    """Add a write to the current transaction (not committed); a repeated dedupe_key returns the first entry."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown outbox target {target!r}")
+    if kind not in _handlers:
+        raise ValueError(f"no outbox handler registered for {kind!r}")
+    if not dedupe_key or len(dedupe_key) > 255:
+        raise ValueError("dedupe_key must be 1-255 characters")
+    json.dumps(payload)  # fail here, in the caller, rather than in a worker
+    now = utcnow()
+    entry_id, created = insert_once(OutboxEntry, {
+        "tenant_id": tenant.id, "target": target, "kind": kind, "payload": payload,
+        "dedupe_key": dedupe_key, "status": PENDING, "attempts": 0,
+        "max_attempts": max_attempts or setting(current_app, "OUTBOX_MAX_ATTEMPTS"),
+        "next_attempt_at": now, "created_at": now,
+    }, ("tenant_id", "dedupe_key"))
+    entry = db.session.get(OutboxEntry, entry_id)
+    if created:
+        log.info("outbox entry %s queued: %s", entry_id, kind)
+        _kick_after_commit(entry)
+    return entry
+
+
+def _kick_after_commit(entry: OutboxEntry) -> None:
+    db.session.info.setdefault(PENDING_KICKS, []).append((entry.id, entry.tenant_id))
+
+
+def kick(app: Flask, entries: list[tuple[int, int]]) -> None:
+    """Ask the job runner to deliver these (entry id, tenant id) now; the drain catches any it misses."""
+    from addon.jobs.runner import get_runner
+
+    runner = get_runner(app)
+    for entry_id, tenant_id in entries:
+        try:
+            runner.submit(DELIVER_JOB, args=(entry_id,), tenant_id=tenant_id, kind="outbox.deliver",
+                          dedupe_key=f"outbox.deliver:{entry_id}")
+        except Exception:  # the queue is down: the scheduled drain delivers it later
+            log.warning("could not queue delivery of outbox entry %s; the drain will pick it up", entry_id,
+                        exc_info=True)
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:64]
+
+
+def _claimable(now: datetime):
+    return sa.or_(
+        sa.and_(OutboxEntry.status == PENDING, OutboxEntry.next_attempt_at <= now),
+        sa.and_(OutboxEntry.status == IN_FLIGHT, OutboxEntry.locked_until < now),
+    )
+
+
+def _claim(entry_id: int, me: str, now: datetime, lease_seconds: float) -> bool:
+    """Take the entry under a lease, in its own committed transaction; False if not due or taken."""
+    session = db.session
+    condition = sa.and_(OutboxEntry.id == entry_id, _claimable(now))
+    if session.get_bind().dialect.name == "postgresql":
+        locked = session.execute(sa.select(OutboxEntry.id).where(condition)
+                                 .with_for_update(skip_locked=True)).scalar_one_or_none()
+        if locked is None:
+            session.rollback()
+            return False
+    claimed = session.execute(
+        sa.update(OutboxEntry).where(condition).values(
+            status=IN_FLIGHT, locked_by=me, locked_until=now + timedelta(seconds=lease_seconds),
+            attempts=OutboxEntry.attempts + 1,
+        ).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    session.commit()
+    return claimed
+
+
+def deliver(entry_id: int, *, now: datetime | None = None) -> str:
+    """Deliver one entry if it is due and nobody else holds it; commits. Returns an `Outcome` value."""
+    app = current_app._get_current_object()
+    me = worker_id()
+    start = now or utcnow()
+    if not _claim(entry_id, me, start, setting(app, "OUTBOX_LEASE_SECONDS")):
+        return Outcome.SKIPPED
+    entry = db.session.get(OutboxEntry, entry_id, populate_existing=True)
+    tenant = db.session.get(Tenant, entry.tenant_id)
+    with log_context(tenant=tenant.log_name):
+        if entry.attempts > entry.max_attempts:
+            return _record_failure(entry, me, "worker lost during the last attempt (lease expired)",
+                                   permanent=True, now=now)
+        if not tenant.enabled or tenant.uninstalled_at is not None:
+            return _record_failure(entry, me, "the site has uninstalled or disabled the app", permanent=True, now=now)
+        handler = _handlers.get(entry.kind)
+        if handler is None:
+            return _record_failure(entry, me, f"no handler registered for {entry.kind}", permanent=False, now=now)
+        payload = json.loads(json.dumps(entry.payload))
+        try:
+            result = handler(tenant, payload, _services_for(tenant))
+        except PermanentError as exc:
+            db.session.rollback()
+            return _record_failure(entry, me, short_error(exc), permanent=True, now=now)
+        except Exception as exc:
+            db.session.rollback()
+            log.warning("outbox entry %s (%s) attempt %s failed: %s", entry_id, entry.kind, entry.attempts,
+                        short_error(exc))
+            return _record_failure(entry, me, short_error(exc), permanent=False, now=now)
+        return _record_success(entry, me, result, now=now)
+
+
+def _record_success(entry: OutboxEntry, me: str, result, *, now: datetime | None) -> str:
+    safe_result = json.loads(json.dumps(result if result is not None else {}, default=str))
+    updated = db.session.execute(
+        sa.update(OutboxEntry).where(OutboxEntry.id == entry.id, OutboxEntry.locked_by == me,
+                                     OutboxEntry.status == IN_FLIGHT)
+        .values(status=DELIVERED, delivered_at=now or utcnow(), result=safe_result, last_error=None,
+                locked_by=None, locked_until=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()  # also commits whatever the handler recorded in the session
+    if not updated:
+        log.warning("outbox entry %s delivered after its lease passed to another worker", entry.id)
+        return Outcome.SKIPPED
+    log.info("outbox entry %s delivered (%s, attempt %s)", entry.id, entry.kind, entry.attempts)
+    return Outcome.DELIVERED
+
+
+def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool, now: datetime | None) -> str:
+    entry_id, attempts, max_attempts, kind = entry.id, entry.attempts, entry.max_attempts, entry.kind
+    clock = now or utcnow()
+    if permanent or attempts >= max_attempts:
+        values = {"status": FAILED}
+        outcome = Outcome.FAILED
+    else:
+        app = current_app
+        delay = backoff_seconds(attempts, setting(app, "OUTBOX_BACKOFF_BASE_SECONDS"),
+                                setting(app, "OUTBOX_BACKOFF_CAP_SECONDS"))
+        values = {"status": PENDING, "next_attempt_at": clock + timedelta(seconds=delay)}
+        outcome = Outcome.RETRYING
+    updated = db.session.execute(
+        sa.update(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.locked_by == me,
+                                     OutboxEntry.status == IN_FLIGHT)
+        .values(last_error=reason[:500], locked_by=None, locked_until=None, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not updated:
+        return Outcome.SKIPPED
+    if outcome == Outcome.FAILED:
+        log.error("outbox entry %s (%s) failed after %s attempts: %s", entry_id, kind, attempts, reason)
+    return outcome
+
+
+def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """Exponential in the attempt number, capped, with the upper half jittered so retries spread out."""
+    ceiling = min(cap, base * (2 ** max(attempt - 1, 0)))
+    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+
+
+_SECRETISH = re.compile(r"(?i)(bearer\s+|jwt[=:]\s*|(?:token|secret|password|api[_-]?key|authorization)[\"']?\s*[=:]\s*"
+                        r"[\"']?(?:(?:bearer|basic|jwt)\s+)?)[^\s\"'&,;)]+")
+
+
+def short_error(exc: BaseException) -> str:
+    """A one-line reason for admins: the error class and message, with anything token-like masked."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {_SECRETISH.sub(lambda m: m.group(1) + '***', text)}"[:500]
+
+
+def deliver_job(entry_id: int) -> dict:
+    """Job function: deliver one entry (queued right after the enqueuing transaction commits)."""
+    return {"outcome": "ok", deliver(entry_id): 1}
+
+
+def drain(tenant: Tenant | None = None, limit: int = 100, *, now: datetime | None = None) -> dict:
+    """Deliver up to `limit` due entries (one tenant or all), oldest first; counts per outcome."""
+    clock = now or utcnow()
+    query = sa.select(OutboxEntry.id).where(_claimable(clock)).order_by(OutboxEntry.next_attempt_at).limit(limit)
+    if tenant is not None:
+        query = query.where(OutboxEntry.tenant_id == tenant.id)
+    due = db.session.execute(query).scalars().all()
+    db.session.commit()
+    counts = {Outcome.DELIVERED: 0, Outcome.RETRYING: 0, Outcome.FAILED: 0, Outcome.SKIPPED: 0}
+    for entry_id in due:
+        counts[deliver(entry_id, now=now)] += 1
+    return counts
+
+
+# --- admin -----------------------------------------------------------------------------------
+
+def retry(entry_id: int, *, tenant: Tenant | None) -> bool:
+    """Make a failed entry due again with fresh attempts (admin Retry); the caller commits. Scoped by tenant."""
+    query = sa.update(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.status == FAILED)
+    if tenant is not None:
+        query = query.where(OutboxEntry.tenant_id == tenant.id)
+    updated = db.session.execute(query.values(status=PENDING, attempts=0, next_attempt_at=utcnow(),
+                                              locked_by=None, locked_until=None)
+                                 .execution_options(synchronize_session=False)).rowcount
+    if updated:
+        entry = db.session.get(OutboxEntry, entry_id, populate_existing=True)
+        _kick_after_commit(entry)
+    return bool(updated)
+
+
+def entries(tenant: Tenant, *, status: str | None = None, limit: int = 50) -> list[OutboxEntry]:
+    """A tenant's entries, newest first, for the admin and activity pages."""
+    query = sa.select(OutboxEntry).where(OutboxEntry.tenant_id == tenant.id)
+    if status is not None:
+        query = query.where(OutboxEntry.status == status)
+    return list(db.session.execute(query.order_by(OutboxEntry.id.desc()).limit(limit)).scalars())
+
+
+def depth(tenant: Tenant | None = None) -> dict[str, int]:
+    """Entry counts by status (all four statuses always present), for metrics and the activity page."""
+    query = sa.select(OutboxEntry.status, sa.func.count()).group_by(OutboxEntry.status)
+    if tenant is not None:
+        query = query.where(OutboxEntry.tenant_id == tenant.id)
+    counts = {status: 0 for status in (PENDING, IN_FLIGHT, DELIVERED, FAILED)}
+    counts.update(dict(db.session.execute(query).all()))
+    return counts
+
+
+def oldest_age(tenant: Tenant | None = None, *, now: datetime | None = None) -> float:
+    """Seconds since the oldest undelivered (pending or in-flight) entry was created; 0 when none."""
+    query = sa.select(sa.func.min(OutboxEntry.created_at)).where(OutboxEntry.status.in_((PENDING, IN_FLIGHT)))
+    if tenant is not None:
+        query = query.where(OutboxEntry.tenant_id == tenant.id)
+    oldest = db.session.execute(query).scalar_one_or_none()
+    if oldest is None:
+        return 0.0
+    return max(0.0, ((now or utcnow()) - as_utc(oldest)).total_seconds())
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -1,0 +1,159 @@
+"""The schedule: `tick(now)` queues each tenant's due work once per period, however many schedulers tick.
+
+Flows register periodic work with `@scheduled(kind, every=...)`; a `ScheduleMark` row per
+(tenant, kind, period) is the dedupe, so a late or doubled tick never runs a period twice.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Union
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from werkzeug.utils import import_string
+
+from addon.extensions import db
+from addon.jobs import outbox
+from addon.jobs.models import JobRun, OutboxEntry, ProcessedEvent, ScheduleMark, DELIVERED
+from addon.jobs.runner import get_runner
+from addon.jobs.settings import setting
+from addon.jobs.unique import insert_once
+from addon.platform.models import Tenant, utcnow
+
+log = logging.getLogger("addon.jobs.schedule")
+
+RUN_SCHEDULED = "addon.jobs.schedule.run_scheduled"
+Interval = Union[timedelta, Callable[[Flask, Tenant], timedelta]]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    kind: str
+    every: Interval
+    func_path: str
+    queue: str
+
+    def interval(self, app: Flask, tenant: Tenant) -> timedelta:
+        return self.every(app, tenant) if callable(self.every) else self.every
+
+
+_schedules: dict[str, Schedule] = {}
+
+
+def scheduled(kind: str, every: Interval, queue: str = "default"):
+    """Register `func(tenant) -> counts dict` to run per enabled tenant every `every` (a timedelta,
+    or `(app, tenant) -> timedelta` for per-tenant intervals)."""
+    def register(func):
+        _schedules[kind] = Schedule(kind, every, f"{func.__module__}.{func.__qualname__}", queue)
+        return func
+    return register
+
+
+def schedules() -> dict[str, Schedule]:
+    return dict(_schedules)
+
+
+def period_key(every: timedelta, now: datetime) -> str:
+    """Which period `now` falls in: whole multiples of `every` since the epoch (UTC)."""
+    seconds = max(int(every.total_seconds()), 1)
+    return f"{seconds}s:{int(now.timestamp()) // seconds}"
+
+
+def tick(now: datetime | None = None) -> list[tuple[int, str, str]]:
+    """Queue what is due for every enabled tenant; returns (tenant id, kind, period) for each queued."""
+    app = current_app._get_current_object()
+    now = now or utcnow()
+    tenants = db.session.execute(
+        sa.select(Tenant).where(Tenant.enabled.is_(True), Tenant.uninstalled_at.is_(None)).order_by(Tenant.id)
+    ).scalars().all()
+    queued = []
+    for tenant in tenants:
+        for schedule in list(_schedules.values()):
+            period = period_key(schedule.interval(app, tenant), now)
+            if _mark(tenant.id, schedule.kind, period):
+                if _submit(app, tenant.id, schedule, period):
+                    queued.append((tenant.id, schedule.kind, period))
+    if queued:
+        log.info("schedule tick queued %d jobs", len(queued))
+    return queued
+
+
+def _mark(tenant_id: int, kind: str, period: str) -> bool:
+    _, created = insert_once(ScheduleMark, {"tenant_id": tenant_id, "kind": kind, "period_key": period,
+                                            "created_at": utcnow()}, ("tenant_id", "kind", "period_key"))
+    db.session.commit()
+    return created
+
+
+def _submit(app: Flask, tenant_id: int, schedule: Schedule, period: str) -> bool:
+    try:
+        get_runner(app).submit(RUN_SCHEDULED, args=(schedule.kind, tenant_id), tenant_id=tenant_id,
+                               kind=schedule.kind, dedupe_key=f"{schedule.kind}:{tenant_id}:{period}",
+                               queue=schedule.queue)
+        return True
+    except Exception:
+        # The queue is down: forget the mark so the next tick tries this period again.
+        log.warning("could not queue %s for tenant %s; the next tick retries", schedule.kind, tenant_id,
+                    exc_info=True)
+        db.session.execute(sa.delete(ScheduleMark).where(ScheduleMark.tenant_id == tenant_id,
+                                                         ScheduleMark.kind == schedule.kind,
+                                                         ScheduleMark.period_key == period))
+        db.session.commit()
+        return False
+
+
+def run_scheduled(kind: str, tenant_id: int) -> dict:
+    """Job function: run one tenant's scheduled work, unless the tenant left meanwhile."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None or not tenant.enabled or tenant.uninstalled_at is not None:
+        return {"skipped": 1}
+    schedule = _schedules.get(kind)
+    if schedule is None:
+        raise LookupError(f"no scheduled work registered as {kind!r}")
+    return import_string(schedule.func_path)(tenant) or {}
+
+
+def run_scheduler(app: Flask, interval: float, stop: threading.Event | None = None) -> None:
+    """Tick every `interval` seconds until `stop` is set; a failed tick is logged and the loop goes on."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                tick()
+            except Exception:
+                log.exception("schedule tick failed; retrying in %s s", interval)
+                db.session.rollback()
+        stop.wait(interval)
+
+
+# --- built-in scheduled work ------------------------------------------------------------------
+
+def _drain_interval(app: Flask, _tenant: Tenant) -> timedelta:
+    return timedelta(seconds=setting(app, "OUTBOX_DRAIN_EVERY_SECONDS"))
+
+
+@scheduled("outbox.drain", every=_drain_interval)
+def drain_outbox(tenant: Tenant) -> dict:
+    """Deliver the tenant's due entries: retries, and any whose first delivery was lost with a worker."""
+    return outbox.drain(tenant=tenant, limit=500)
+
+
+@scheduled("jobs.prune", every=timedelta(days=1), queue="low")
+def prune(tenant: Tenant, *, keep: timedelta = timedelta(days=30)) -> dict:
+    """Forget old schedule marks, processed events, job runs and delivered entries (failed ones stay)."""
+    cutoff = utcnow() - keep
+    removed = {}
+    for name, model, column, extra in (
+        ("schedule_marks", ScheduleMark, ScheduleMark.created_at, None),
+        ("processed_events", ProcessedEvent, ProcessedEvent.received_at, None),
+        ("job_runs", JobRun, JobRun.started_at, None),
+        ("delivered_entries", OutboxEntry, OutboxEntry.delivered_at, OutboxEntry.status == DELIVERED),
+    ):
+        condition = sa.and_(model.tenant_id == tenant.id, column < cutoff, *([extra] if extra is not None else []))
+        removed[name] = db.session.execute(sa.delete(model).where(condition)
+                                           .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return removed

@@ -1,0 +1,69 @@
+"""Jobs tests: fake handlers registered, a recording runner and fake services by default."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from addon.extensions import db
+from addon.jobs.outbox import set_services_provider
+from addon.jobs.runner import set_runner
+from addon.platform.models import Tenant
+from tests.jobs.fake_handlers import FakeServices
+
+
+class RecordingRunner:
+    """Remembers what was submitted and runs nothing, so a test decides when work happens."""
+
+    def __init__(self):
+        self.submitted: list[dict] = []
+        self.broken = False
+
+    def submit(self, func_path, args=(), kwargs=None, *, tenant_id=None, kind=None, dedupe_key=None,
+               queue="default"):
+        if self.broken:
+            raise ConnectionError("queue unavailable")
+        self.submitted.append({"func": func_path, "args": tuple(args), "tenant_id": tenant_id, "kind": kind,
+                               "dedupe_key": dedupe_key, "queue": queue})
+        return dedupe_key
+
+
+@pytest.fixture
+def app_config(app_config):
+    app_config["JOB_MODULES"] = "tests.jobs.fake_handlers"
+    return app_config
+
+
+@pytest.fixture
+def services():
+    return FakeServices()
+
+
+@pytest.fixture
+def recorder():
+    return RecordingRunner()
+
+
+@pytest.fixture
+def app(app, services, recorder):
+    set_services_provider(app, lambda tenant: services)
+    set_runner(app, recorder)
+    return app
+
+
+def make_tenant(**fields) -> Tenant:
+    tenant = Tenant(transport="forge", external_id=f"ari:cloud:ecosystem::installation/{uuid.uuid4()}",
+                    site_url="https://example.atlassian.net", enabled=True, **fields)
+    db.session.add(tenant)
+    db.session.commit()
+    return tenant
+
+
+@pytest.fixture
+def tenant(app):
+    return make_tenant()
+
+
+@pytest.fixture
+def other_tenant(app):
+    return make_tenant()

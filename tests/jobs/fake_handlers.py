@@ -1,0 +1,77 @@
+"""Outbox handlers and scheduled work used by the jobs tests (loaded through JOB_MODULES).
+
+The fakes are idempotent the way real handlers must be: an effect is keyed, and a repeat
+delivery of the same key finds it done instead of doing it again.
+"""
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+
+from addon.jobs.outbox import PermanentError, outbox_handler, set_services_provider
+from addon.jobs.schedule import scheduled
+
+EXTENSION_KEY = "addon.jobs"
+
+
+class FakeConsonance:
+    """Stands in for the Consonance gateway: notes keyed by an idempotency key."""
+
+    def __init__(self):
+        self.notes: dict[str, str] = {}
+        self.calls = 0
+        self.failures_left = 0
+
+    def add_note(self, work_id: str, text: str, key: str) -> dict:
+        self.calls += 1
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ConnectionError("Consonance unavailable (Authorization: Bearer sk-live-123)")
+        self.notes.setdefault(key, f"{work_id}: {text}")
+        return {"note_key": key}
+
+
+class FakeServices:
+    def __init__(self):
+        self.consonance = FakeConsonance()
+
+
+@outbox_handler("test.add_note")
+def add_note(tenant, payload, services):
+    return services.consonance.add_note(payload["work_id"], payload["text"], key=payload["key"])
+
+
+@outbox_handler("test.permanent")
+def always_gone(tenant, payload, services):
+    raise PermanentError(f"work {payload['work_id']} was deleted in Consonance")
+
+
+@outbox_handler("test.file_effect")
+def file_effect(tenant, payload, services):
+    """Cross-process fake: record the effect once (by key), then optionally block until released."""
+    folder = payload["dir"]
+    with open(os.path.join(folder, "attempts.log"), "a") as attempts:
+        attempts.write(f"{os.getpid()}\n")
+    effects_path = os.path.join(folder, "effects.log")
+    done = open(effects_path).read().split() if os.path.exists(effects_path) else []
+    if payload["key"] not in done:
+        with open(effects_path, "a") as effects:
+            effects.write(payload["key"] + "\n")
+    if payload.get("block"):
+        open(os.path.join(folder, "started"), "w").close()
+        deadline = time.monotonic() + 30
+        while not os.path.exists(os.path.join(folder, "release")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return {"effect": payload["key"]}
+
+
+@scheduled("test.poll", every=timedelta(minutes=5))
+def poll(tenant):
+    return {"polled": tenant.id}
+
+
+def init_jobs(app):
+    """Worker processes built from the environment get empty services (file_effect needs none)."""
+    if app.extensions[EXTENSION_KEY].get("services_provider") is None:
+        set_services_provider(app, lambda tenant: None)
