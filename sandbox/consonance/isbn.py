@@ -3,8 +3,7 @@ from __future__ import annotations
 
 
 def check_digit13(first12: str) -> str:
-    digits = [ord(ch) - 48 for ch in first12]
-    total = sum(digits[0::2]) + 3 * sum(digits[1::2])
+    total = sum(map(int, first12[0::2])) + 3 * sum(map(int, first12[1::2]))
     return str((10 - total % 10) % 10)
 
 

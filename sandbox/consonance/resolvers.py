@@ -5,6 +5,7 @@ resolver that looks up `RESOLVERS[type][field]`, falling back to dict keys and a
 """
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -220,13 +221,8 @@ def _page(items, page: int, per_page: int) -> list:
         raise GraphQLError("page must be 1 or more")
     if per_page is None or not 1 <= per_page <= MAX_PER_PAGE:
         raise GraphQLError(f"perPage must be between 1 and {MAX_PER_PAGE}")
-    start, result = (page - 1) * per_page, []
-    for index, item in enumerate(items):
-        if index >= start + per_page:
-            break
-        if index >= start:
-            result.append(item)
-    return result
+    start = (page - 1) * per_page
+    return list(itertools.islice(items, start, start + per_page))
 
 
 def _first(items):
