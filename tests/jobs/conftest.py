@@ -52,8 +52,9 @@ def app(app, services, recorder):
 
 
 def make_tenant(**fields) -> Tenant:
-    tenant = Tenant(transport="forge", external_id=f"ari:cloud:ecosystem::installation/{uuid.uuid4()}",
-                    site_url="https://example.atlassian.net", enabled=True, **fields)
+    values = {"transport": "forge", "external_id": f"ari:cloud:ecosystem::installation/{uuid.uuid4()}",
+              "site_url": "https://example.atlassian.net", "enabled": True, **fields}
+    tenant = Tenant(**values)
     db.session.add(tenant)
     db.session.commit()
     return tenant

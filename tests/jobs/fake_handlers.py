@@ -59,7 +59,9 @@ def file_effect(tenant, payload, services):
         with open(effects_path, "a") as effects:
             effects.write(payload["key"] + "\n")
     if payload.get("block"):
-        open(os.path.join(folder, "started"), "w").close()
+        with open(os.path.join(folder, "started.tmp"), "w") as started:
+            started.write(str(os.getpid()))
+        os.replace(os.path.join(folder, "started.tmp"), os.path.join(folder, "started"))
         deadline = time.monotonic() + 30
         while not os.path.exists(os.path.join(folder, "release")) and time.monotonic() < deadline:
             time.sleep(0.05)

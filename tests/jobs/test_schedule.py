@@ -1,0 +1,150 @@
+"""The schedule tick: each tenant's due work queued once per period, however many schedulers tick."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from addon.extensions import db
+from addon.jobs import outbox, schedule
+from addon.jobs.models import DELIVERED, JobRun, OutboxEntry, ProcessedEvent, ScheduleMark
+from addon.jobs.runner import InlineRunner, set_runner
+from addon.platform.models import Tenant, utcnow
+from tests.jobs.conftest import make_tenant
+
+NOW = datetime(2026, 3, 2, 9, 1, 30, tzinfo=timezone.utc)
+
+
+def queued_kinds(recorder, kind="test.poll"):
+    return [(job["tenant_id"], job["dedupe_key"]) for job in recorder.submitted if job["kind"] == kind]
+
+
+def test_the_same_period_is_queued_once_and_the_next_period_again(tenant, recorder):
+    schedule.tick(NOW)
+    schedule.tick(NOW + timedelta(minutes=2))  # a late or repeated tick in the same 5-minute period
+    assert len(queued_kinds(recorder)) == 1
+    schedule.tick(NOW + timedelta(minutes=5))
+    assert len(queued_kinds(recorder)) == 2
+    kinds = {job["kind"] for job in recorder.submitted}
+    assert {"test.poll", "outbox.drain", "jobs.prune"} <= kinds
+    prune = [job for job in recorder.submitted if job["kind"] == "jobs.prune"]
+    assert len(prune) == 1 and prune[0]["queue"] == "low"
+
+
+def test_only_enabled_tenants_get_work(tenant, recorder):
+    gone = make_tenant(enabled=False, uninstalled_at=utcnow())
+    schedule.tick(NOW)
+    assert {tenant_id for tenant_id, _ in queued_kinds(recorder)} == {tenant.id}
+    assert gone.id not in {job["tenant_id"] for job in recorder.submitted}
+
+
+def test_two_schedulers_ticking_at_once_queue_each_period_once(app, tenant, other_tenant, recorder):
+    barrier = threading.Barrier(3)
+    errors = []
+
+    def scheduler():
+        try:
+            with app.app_context():
+                barrier.wait(timeout=5)
+                schedule.tick(NOW)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=scheduler) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert errors == []
+    assert sorted(queued_kinds(recorder)) == sorted(
+        [(tenant.id, f"test.poll:{tenant.id}:300s:{int(NOW.timestamp()) // 300}"),
+         (other_tenant.id, f"test.poll:{other_tenant.id}:300s:{int(NOW.timestamp()) // 300}")])
+    assert db.session.execute(sa.select(sa.func.count()).select_from(ScheduleMark)).scalar_one() == \
+        2 * len(schedule.schedules())
+
+
+def test_a_tick_that_cannot_queue_retries_the_period_next_time(tenant, recorder):
+    recorder.broken = True
+    assert schedule.tick(NOW) == []
+    recorder.broken = False
+    assert (tenant.id, "test.poll", f"300s:{int(NOW.timestamp()) // 300}") in schedule.tick(NOW)
+
+
+def test_scheduled_work_runs_for_its_tenant_and_is_recorded(app, tenant):
+    set_runner(app, InlineRunner(app, synchronous=True))
+    schedule.tick(NOW)
+    runs = {run.kind: run for run in db.session.execute(sa.select(JobRun)).scalars()}
+    assert runs["test.poll"].counts == {"polled": tenant.id} and runs["test.poll"].outcome == "ok"
+    assert runs["outbox.drain"].outcome == "ok"
+
+
+def test_the_drain_schedule_delivers_due_entries(app, tenant, services):
+    entry = outbox.enqueue(tenant, "consonance", "test.add_note", {"work_id": "W", "text": "t", "key": "k"}, "k")
+    db.session.commit()
+    set_runner(app, InlineRunner(app, synchronous=True))
+    schedule.tick(utcnow())
+    db.session.expire_all()
+    assert db.session.get(OutboxEntry, entry.id).status == DELIVERED
+    assert services.consonance.notes == {"k": "W: t"}
+
+
+def test_run_scheduled_skips_a_tenant_that_left(app, tenant):
+    tenant.enabled = False
+    db.session.commit()
+    assert schedule.run_scheduled("test.poll", tenant.id) == {"skipped": 1}
+
+
+def test_prune_forgets_old_bookkeeping_but_keeps_failures(tenant, other_tenant):
+    old = utcnow() - timedelta(days=40)
+    for owner in (tenant, other_tenant):
+        db.session.add_all([
+            ScheduleMark(tenant_id=owner.id, kind="k", period_key="p", created_at=old),
+            ProcessedEvent(tenant_id=owner.id, source="forge", event_key="page:1:2", received_at=old),
+            JobRun(tenant_id=owner.id, kind="k", started_at=old),
+            OutboxEntry(tenant_id=owner.id, target="consonance", kind="test.add_note", payload={}, dedupe_key="d",
+                        status="delivered", delivered_at=old, created_at=old),
+            OutboxEntry(tenant_id=owner.id, target="consonance", kind="test.add_note", payload={}, dedupe_key="f",
+                        status="failed", created_at=old),
+        ])
+    db.session.commit()
+    assert schedule.prune(tenant) == {"schedule_marks": 1, "processed_events": 1, "job_runs": 1,
+                                      "delivered_entries": 1}
+    remaining = db.session.execute(sa.select(OutboxEntry.tenant_id, OutboxEntry.dedupe_key)).all()
+    assert sorted(remaining) == sorted([(tenant.id, "f"), (other_tenant.id, "d"), (other_tenant.id, "f")])
+
+
+def test_cli_tick_and_drain(app, tenant, recorder, services):
+    outbox.enqueue(tenant, "consonance", "test.add_note", {"work_id": "W", "text": "t", "key": "k"}, "k")
+    db.session.commit()
+    cli = app.test_cli_runner()
+    result = cli.invoke(args=["jobs", "tick"])
+    assert result.exit_code == 0 and "queued" in result.output
+    result = cli.invoke(args=["jobs", "drain", "--tenant", str(tenant.id)])
+    assert result.exit_code == 0 and '"delivered": 1' in result.output
+    result = cli.invoke(args=["jobs", "stats"])
+    assert '"delivered": 1' in result.output
+
+
+def test_scheduler_loop_ticks_until_stopped(app, tenant, recorder, monkeypatch):
+    stop = threading.Event()
+    ticks = []
+    original = schedule.tick
+
+    def counting_tick(now=None):
+        ticks.append(1)
+        if len(ticks) >= 2:
+            stop.set()
+        return original(now)
+
+    monkeypatch.setattr(schedule, "tick", counting_tick)
+    schedule.run_scheduler(app, interval=0.01, stop=stop)
+    assert len(ticks) == 2
+    assert len(queued_kinds(recorder)) == 1, "two ticks in one period queue one poll"
+
+
+def test_period_keys_split_time_into_whole_intervals():
+    every = timedelta(minutes=5)
+    assert schedule.period_key(every, NOW) == schedule.period_key(every, NOW + timedelta(minutes=3, seconds=29))
+    assert schedule.period_key(every, NOW) != schedule.period_key(every, NOW + timedelta(minutes=3, seconds=30))
