@@ -72,6 +72,8 @@ def test_faults_match_by_operation_and_route(fresh_sandbox, gql):
     assert gql.post(QUERY).status_code == 503
     assert gql.post(QUERY).status_code == 200
     assert [f["route"] for f in fresh_sandbox.control.faults()] == ["/elsewhere"]
+    fresh_sandbox.control.add_fault(route="/graphql", rateLimitCount=1)
+    assert gql.post("query Other { worksCount }").status_code == 429
 
 
 def test_bad_fault_specs_are_rejected(fresh_sandbox):

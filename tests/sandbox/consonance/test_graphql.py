@@ -216,3 +216,17 @@ def test_syntax_and_unknown_fields_are_graphql_errors(gql):
     body = gql.post("{ works { id nope } }").json()
     assert "nope" in body["errors"][0]["message"] and "data" not in body
     assert gql.session.post(gql.sandbox.graphql_url, data="not json", timeout=5).status_code == 400
+
+
+def test_concurrent_creates_with_one_external_ref_make_one_task(gql, fresh_sandbox):
+    import concurrent.futures
+
+    create = '''mutation($ref: String) { createWorkTask(input: {workId: 6, title: "Gate", externalRef: $ref}) {
+        task { id } errors { field } } }'''
+    refs = ["same"] * 12 + [f"ref-{n}" for n in range(12)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda ref: gql.data(create, {"ref": ref})["createWorkTask"]["task"]["id"], refs))
+    assert len(set(ids[:12])) == 1 and len(set(ids)) == 13
+    tasks = fresh_sandbox.state.works[6].tasks
+    assert sum(1 for t in tasks if t.external_ref == "same") == 1
+    assert sum(1 for t in tasks if (t.external_ref or "").startswith("ref-")) == 12
