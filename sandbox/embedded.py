@@ -82,6 +82,10 @@ def main(argv=None) -> int:
                                       "--install", args.install])
         if wait_until_up(f"{confluence_url}/"):
             open_url = f"{confluence_url}/"
+            # The emulator's install made the tenant; point it at the Consonance sandbox.
+            subprocess.run([python, "-m", "flask", "tenants", "connect-consonance", "--host", consonance_url,
+                            "--api-key", os.environ.get("CONSONANCE_SANDBOX_KEY", "sandbox-api-key")],
+                           cwd=ROOT, env=env, check=False)
     print(f"\nConsonance for Confluence is running. Open {open_url}\n(Ctrl-C stops everything)\n", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

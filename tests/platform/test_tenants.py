@@ -78,3 +78,16 @@ def test_forge_system_token_is_kept_encrypted_for_background_work(client, forge_
     headers["x-forge-oauth-system"] = "system-token-2"
     client.post("/forge/macro/title-status", json={}, headers=headers)
     assert tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN) == "system-token-2"
+
+
+def test_connect_consonance_command_stores_host_and_encrypted_key(app):
+    from addon.settings.service import get_settings
+
+    tenant = make_tenant("cli-2")
+    result = app.test_cli_runner().invoke(args=["tenants", "connect-consonance", "--host", "http://127.0.0.1:8100",
+                                                "--api-key", "sandbox-api-key"])
+    assert result.exit_code == 0, result.output
+    assert get_settings(tenant).consonance_host == "http://127.0.0.1:8100"
+    assert tenants.get_secret(tenant, tenants.CONSONANCE_API_KEY) == "sandbox-api-key"
+    bad = app.test_cli_runner().invoke(args=["tenants", "connect-consonance", "--host", "nonsense", "--api-key", "k"])
+    assert bad.exit_code != 0 and "consonance_host" in bad.output
