@@ -12,6 +12,7 @@ from datetime import date
 
 from flask import Flask, current_app, g, jsonify, request
 from graphql import GraphQLError, OperationDefinitionNode, execute, parse, validate
+from werkzeug.exceptions import HTTPException
 
 from .catalogue import build_catalogue
 from .faults import FaultBook, RequestLog
@@ -52,7 +53,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .control import control
 
     app.register_blueprint(control)
+    app.register_error_handler(HTTPException, _http_error)
     return app
+
+
+def _http_error(error: HTTPException):
+    """Errors from Flask itself (404, 405, 500) answer JSON like everything else here."""
+    return jsonify(errors=[{"message": error.description, "extensions": {"code": error.name.upper().replace(" ", "_")}}]), error.code
 
 
 def sandbox() -> Sandbox:
@@ -80,6 +87,8 @@ def _answer(box: Sandbox, body):
         return response, 401
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
         return _status(400, "Body must be JSON with a 'query' string", "BAD_REQUEST")
+    if not isinstance(body.get("variables"), (dict, type(None))):
+        return _status(400, "'variables' must be a JSON object", "BAD_REQUEST")
     try:
         document = parse(body["query"])
     except GraphQLError as error:

@@ -216,6 +216,10 @@ def test_syntax_and_unknown_fields_are_graphql_errors(gql):
     body = gql.post("{ works { id nope } }").json()
     assert "nope" in body["errors"][0]["message"] and "data" not in body
     assert gql.session.post(gql.sandbox.graphql_url, data="not json", timeout=5).status_code == 400
+    assert gql.session.post(gql.sandbox.graphql_url, json={"query": "{ worksCount }", "variables": [1]},
+                            timeout=5).status_code == 400
+    missing = requests.get(f"{gql.sandbox.url}/_sandbox/works/99999", timeout=5)
+    assert missing.status_code == 404 and missing.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
 def test_concurrent_creates_with_one_external_ref_make_one_task(gql, fresh_sandbox):
