@@ -138,7 +138,23 @@ def _drain_interval(app: Flask, _tenant: Tenant) -> timedelta:
 @scheduled("outbox.drain", every=_drain_interval)
 def drain_outbox(tenant: Tenant) -> dict:
     """Deliver the tenant's due entries: retries, and any whose first delivery was lost with a worker."""
-    return outbox.drain(tenant=tenant, limit=500)
+    counts = outbox.drain(tenant=tenant, limit=500)
+    counts["lost_runs"] = mark_lost_runs(tenant)
+    return counts
+
+
+def mark_lost_runs(tenant: Tenant, now: datetime | None = None) -> int:
+    """Runs unfinished long past the job timeout died with their worker: say so on the activity page."""
+    app = current_app._get_current_object()
+    cutoff = (now or utcnow()) - timedelta(seconds=2 * setting(app, "JOB_TIMEOUT_SECONDS") + 60)
+    lost = db.session.execute(
+        sa.update(JobRun).where(JobRun.tenant_id == tenant.id, JobRun.finished_at.is_(None),
+                                JobRun.started_at < cutoff)
+        .values(outcome="failed", finished_at=now or utcnow(), error="worker lost (killed or restarted) mid-run")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return lost
 
 
 @scheduled("jobs.prune", every=timedelta(days=1), queue="low")

@@ -148,3 +148,17 @@ def test_period_keys_split_time_into_whole_intervals():
     every = timedelta(minutes=5)
     assert schedule.period_key(every, NOW) == schedule.period_key(every, NOW + timedelta(minutes=3, seconds=29))
     assert schedule.period_key(every, NOW) != schedule.period_key(every, NOW + timedelta(minutes=3, seconds=30))
+
+
+def test_runs_left_unfinished_by_a_dead_worker_are_marked_lost(app, tenant, other_tenant):
+    app.config["JOB_TIMEOUT_SECONDS"] = 60
+    now = utcnow()
+    db.session.add_all([
+        JobRun(tenant_id=tenant.id, kind="poll", started_at=now - timedelta(minutes=10)),
+        JobRun(tenant_id=tenant.id, kind="page-set", started_at=now - timedelta(seconds=30)),
+        JobRun(tenant_id=other_tenant.id, kind="poll", started_at=now - timedelta(minutes=10)),
+    ])
+    db.session.commit()
+    assert schedule.mark_lost_runs(tenant, now) == 1
+    outcomes = db.session.execute(sa.select(JobRun.tenant_id, JobRun.kind, JobRun.outcome).order_by(JobRun.id)).all()
+    assert outcomes == [(tenant.id, "poll", "failed"), (tenant.id, "page-set", None), (other_tenant.id, "poll", None)]
