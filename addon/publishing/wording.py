@@ -1,0 +1,42 @@
+"""Plain-English dates and durations for reasons people read ("publishes in 5 weeks, on 4 March 2027").
+
+Locale-free on purpose: workers and web processes may run with different locales, and the same
+input must give the same page text everywhere (regeneration is idempotent).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def long_date(day: date) -> str:
+    """4 March 2027."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def short_date(day: date) -> str:
+    """4 Mar 2027."""
+    return f"{day.day} {MONTHS[day.month - 1][:3]} {day.year}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def span(days: int) -> str:
+    """A distance in days as people say it: "today", "3 days", "5 weeks" (weeks from 14 days on)."""
+    days = abs(days)
+    if days == 0:
+        return "today"
+    if days < 14:
+        return plural(days, "day")
+    return plural(days // 7, "week")
+
+
+def relative(days: int) -> str:
+    """"in 5 weeks", "3 days ago", "today"."""
+    if days == 0:
+        return "today"
+    return f"in {span(days)}" if days > 0 else f"{span(days)} ago"
