@@ -31,7 +31,7 @@ _FORMAT_WORDS: dict[str, frozenset[FormatKind]] = {
     "pb": frozenset({FormatKind.PAPERBACK}), "trade paperback": frozenset({FormatKind.PAPERBACK}),
     "digital": SCOPE_KINDS[DIGITAL], "ebook": SCOPE_KINDS[DIGITAL], "ebooks": SCOPE_KINDS[DIGITAL],
     "e-book": SCOPE_KINDS[DIGITAL], "e-books": SCOPE_KINDS[DIGITAL], "epub": SCOPE_KINDS[DIGITAL],
-    "electronic": SCOPE_KINDS[DIGITAL], "kindle": SCOPE_KINDS[DIGITAL],
+    "electronic": SCOPE_KINDS[DIGITAL],
     "audio": SCOPE_KINDS[AUDIO], "audiobook": SCOPE_KINDS[AUDIO], "audiobooks": SCOPE_KINDS[AUDIO],
     "audio book": SCOPE_KINDS[AUDIO], "audio download": SCOPE_KINDS[AUDIO],
     "other": frozenset({FormatKind.OTHER}),
