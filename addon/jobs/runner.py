@@ -59,7 +59,11 @@ def make_runner(app: Flask) -> Runner:
     if backend == "rq":
         return RqRunner(app, app.config.get("REDIS_URL") or "")
     if backend == "inline":
-        return InlineRunner(app, threads=setting(app, "INLINE_JOB_THREADS"))
+        mode = setting(app, "INLINE_JOB_MODE") or ("sync" if app.testing else "thread")
+        if mode not in ("sync", "thread"):
+            raise ValueError(f"INLINE_JOB_MODE must be 'sync' or 'thread', not {mode!r}")
+        # Under TESTING, jobs run inside submit: no thread outlives a test or races its teardown.
+        return InlineRunner(app, threads=setting(app, "INLINE_JOB_THREADS"), synchronous=mode == "sync")
     raise ValueError(f"JOB_BACKEND must be 'inline' or 'rq', not {backend!r}")
 
 

@@ -11,6 +11,7 @@ from flask import Flask
 DEFAULTS: dict[str, tuple[type, object]] = {
     "JOB_MODULES": (str, ""),  # comma-separated modules that register handlers and schedules
     "INLINE_JOB_THREADS": (int, 2),
+    "INLINE_JOB_MODE": (str, ""),  # "thread" | "sync"; empty: sync under TESTING, else thread
     "JOB_TIMEOUT_SECONDS": (int, 600),
     "JOB_RESULT_TTL_SECONDS": (int, 3600),
     "JOB_FAILURE_TTL_SECONDS": (int, 7 * 24 * 3600),

@@ -75,6 +75,12 @@ def test_backend_is_chosen_by_configuration(app, redis_url):
     assert isinstance(make_runner(app), RqRunner)
     app.config.update(JOB_BACKEND="inline")
     assert isinstance(make_runner(app), InlineRunner)
+    assert make_runner(app).synchronous is True, "tests never leave job threads behind"
+    app.config.update(INLINE_JOB_MODE="thread")
+    assert make_runner(app).synchronous is False
+    app.testing = False
+    app.config.update(INLINE_JOB_MODE=None)
+    assert make_runner(app).synchronous is False, "the embedded app answers before its jobs run"
     app.config.update(JOB_BACKEND="celery")
     with pytest.raises(ValueError):
         make_runner(app)
