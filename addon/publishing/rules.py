@@ -76,13 +76,13 @@ class Rule:
     def param(self, name: str, default=None):
         return next((value for key, value in self.params if key == name), default)
 
-    @property
+    @cached_property
     def spec(self) -> FieldSpec:
         spec = field_spec(self.field)
         assert spec is not None, self.field  # make_rule guarantees it
         return spec
 
-    @property
+    @cached_property
     def format_kinds(self) -> frozenset[FormatKind]:
         kinds: set[FormatKind] = set()
         for word in self.formats:
@@ -300,7 +300,7 @@ class Check:
     format_label: str | None = None
     value: str | None = None  # the offending value, as text (truncated for display)
     problem: str | None = None  # what is wrong, or why the rule does not apply
-    fix: str = ""  # how to put it right
+    fix: str = ""  # how to put it right (failures only)
 
     @property
     def counts_towards_completion(self) -> bool:
@@ -358,13 +358,15 @@ def evaluate(title: Title, rule_set: RuleSet, retailers: Iterable[str] | None = 
     """
     sold_at = None if retailers is None else {r.strip().lower() for r in retailers}
     formats = live_formats(title.formats)
+    labels = [format_label(f) for f in formats]
     checks: list[Check] = []
     for rule in rule_set.rules:
-        checks.extend(_checks_for(rule, title, formats, sold_at))
+        checks.extend(_checks_for(rule, title, formats, labels, sold_at))
     return ChecklistResult(title.work_id, rule_set.version, tuple(checks))
 
 
-def _checks_for(rule: Rule, title: Title, formats: tuple[Format, ...], sold_at: set[str] | None) -> list[Check]:
+def _checks_for(rule: Rule, title: Title, formats: tuple[Format, ...], labels: list[str],
+                sold_at: set[str] | None) -> list[Check]:
     kinds = rule.format_kinds
     retailer_out = sold_at is not None and rule.retailers and not ({r.lower() for r in rule.retailers} & sold_at)
     if rule.spec.level != FORMAT:
@@ -377,26 +379,26 @@ def _checks_for(rule: Rule, title: Title, formats: tuple[Format, ...], sold_at: 
     if not formats:
         return [Check(rule, Outcome.NOT_APPLICABLE, problem="the title has no formats yet")]
     result = []
-    for fmt in formats:
+    for fmt, label in zip(formats, labels):
         if fmt.kind not in kinds:
-            result.append(Check(rule, Outcome.NOT_APPLICABLE, fmt.product_id, format_label(fmt),
+            result.append(Check(rule, Outcome.NOT_APPLICABLE, fmt.product_id, label,
                                 problem="this rule does not cover this format"))
         elif retailer_out:
-            result.append(Check(rule, Outcome.NOT_APPLICABLE, fmt.product_id, format_label(fmt),
+            result.append(Check(rule, Outcome.NOT_APPLICABLE, fmt.product_id, label,
                                 problem="this title is not sent to that retailer"))
         else:
-            result.append(_check(rule, title, fmt))
+            result.append(_check(rule, title, fmt, label))
     return result
 
 
-def _check(rule: Rule, title: Title, fmt: Format | None) -> Check:
+def _check(rule: Rule, title: Title, fmt: Format | None, label: str | None = None) -> Check:
     values = rule.spec.read(title, fmt)
     kind, params = rule.kind, dict(rule.params)
     if kind is RuleKind.RETAILER_REQUIREMENT:
         kind = RuleKind(params["requirement"])
     outcome, value, problem = _judge(kind, params, rule.spec, values, title, fmt)
-    return Check(rule, outcome, fmt.product_id if fmt else None, format_label(fmt) if fmt else None,
-                 _shown(value), problem, rule.message or _default_fix(rule, kind, params))
+    fix = (rule.message or _default_fix(rule, kind, params)) if outcome is Outcome.FAIL else ""
+    return Check(rule, outcome, fmt.product_id if fmt else None, label, _shown(value), problem, fix)
 
 
 @lru_cache(maxsize=256)
@@ -421,17 +423,27 @@ def _text(value) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-_INVERTED_NAME = re.compile(r"^[^,\d]*[^\W\d_][^,\d]*,\s*[^,\d]*[^\W\d_][^,\d]*$")
-_NATURAL_NAME = re.compile(r"^[^,\d]*[^\W\d_][^,\d]*\s[^,\d]*[^\W\d_][^,\d]*$")
+def _has_letter(text: str) -> bool:
+    return any(c.isalpha() for c in text)
+
+
+def _name_has_form(name: str, form: str) -> bool:
+    """"Surname, Forenames": one comma, letters either side; "Forenames Surname": no comma, two or more words."""
+    if any(c.isdigit() for c in name):
+        return False
+    if form == "inverted":
+        parts = name.split(",")
+        return len(parts) == 2 and all(_has_letter(p) for p in parts)
+    words = name.split()
+    return "," not in name and len(words) >= 2 and _has_letter(words[0]) and _has_letter(words[-1])
 
 
 def _judge(kind: RuleKind, params: dict, spec: FieldSpec, values: tuple, title: Title, fmt: Format | None):
     """(outcome, offending value, problem) for one set of values."""
-    na = (Outcome.NOT_APPLICABLE, None, f"no {_noun(spec.label)} to check")
     if kind is RuleKind.REQUIRED:
         return (Outcome.PASS, None, None) if values else (Outcome.FAIL, None, f"{spec.label} is missing")
     if not values:
-        return na
+        return Outcome.NOT_APPLICABLE, None, f"no {_noun(spec.label)} to check"
     if kind is RuleKind.VALID_ISBN:
         for value in values:
             isbn, problem = parse_isbn(str(value))
@@ -476,9 +488,8 @@ def _judge(kind: RuleKind, params: dict, spec: FieldSpec, values: tuple, title: 
                         f"{value.isoformat()} is not {DATE_RELATIONS[relation]} the "
                         f"{_noun(other_spec.label)} ({other.isoformat()})")
     elif kind is RuleKind.NAME_FORM:
-        shape = _INVERTED_NAME if params["form"] == "inverted" else _NATURAL_NAME
         for value in values:
-            if not shape.match(" ".join(str(value).split())):
+            if not _name_has_form(" ".join(str(value).split()), params["form"]):
                 return Outcome.FAIL, value, f"not written “{NAME_FORMS[params['form']]}”"
     elif kind is RuleKind.SERIES_NAMING:
         compiled = _compiled(params["pattern"] if "pattern" in params else series_template_regex(params["template"]))

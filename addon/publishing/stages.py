@@ -6,6 +6,7 @@ title pages useful before an admin has written a stage guide.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from .domain import STAGE_ORDER, Stage
 
@@ -28,8 +29,17 @@ DEFAULT_NEXT_STEPS: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=1024)
 def _key(name: str) -> str:
     return " ".join(name.strip().lower().split())
+
+
+@lru_cache(maxsize=64)
+def _positions(order: tuple[str, ...]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for index, name in enumerate(order):
+        positions.setdefault(_key(name), index)
+    return positions
 
 
 def stage_rank(stage: Stage | str | None, order: Sequence[str] | None = None) -> int | None:
@@ -39,8 +49,7 @@ def stage_rank(stage: Stage | str | None, order: Sequence[str] | None = None) ->
     if isinstance(stage, Stage) and order is None and stage.position is not None:
         return stage.position
     name = stage.name if isinstance(stage, Stage) else stage
-    keys = [_key(n) for n in (order or STAGE_ORDER)]
-    return keys.index(_key(name)) if _key(name) in keys else None
+    return _positions(tuple(order or STAGE_ORDER)).get(_key(name))
 
 
 def sort_stage_names(names: Iterable[str], order: Sequence[str] | None = None) -> list[str]:

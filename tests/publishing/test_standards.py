@@ -182,3 +182,17 @@ def test_valid_rows_are_unaffected_by_invalid_rows(valid, invalid, data):
     order = [row for row in mixed if row in valid]  # the valid rows in the order they appear
     assert compile_standards([HEADER, *mixed]).rules == compile_standards([HEADER, *order]).rules
     assert len(compile_standards([HEADER, *mixed]).problems) >= len(invalid)
+
+
+def test_hostile_cells_give_problems_not_crashes():
+    table = [HEADER,
+             ("Description", "x" * 5_000_000, "", "", ""),
+             ("<script>alert(1)</script>", "required", "", "", ""),
+             ("\u05ea\u05d9\u05d0\u05d5\u05e8", "required", "", "", ""),
+             ("Description", "one of: \U0001F4DA, \u202eevil", "", "", ""),
+             ("Title", "pattern: " + "(" * 200 + "a" + ")" * 200, "", "", "")]
+    rule_set = compile_standards(table)
+    assert [p.row_number for p in rule_set.problems] == [2, 3, 4, 6]
+    assert rule_set.rules[0].param("values") == ("\u202eevil", "\U0001F4DA")
+    long_name = make_title(contributors=(Contributor("a" * 100_000),))
+    assert evaluate(long_name, DEFAULT_RULE_SET).failed
