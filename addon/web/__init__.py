@@ -6,11 +6,12 @@ from addon.platform.errors import AuthError
 
 
 def register_blueprints(app: Flask) -> None:
-    from addon.web import api, connect, forge_remote, health, lifecycle
+    from addon.web import actions, api, connect, forge_remote, health, lifecycle
 
     app.register_blueprint(health.bp)
     app.register_blueprint(lifecycle.bp)
     app.register_blueprint(forge_remote.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(connect.bp)
+    app.register_blueprint(actions.bp)
     app.register_error_handler(AuthError, auth_error_response)

@@ -1,47 +1,91 @@
-"""Connect-style routes: macro iframes and the configure page (page-context tokens allowed),
-static export renderings and webhooks (request-bound tokens only)."""
+"""Connect-style routes: macro iframes and their panel/action-token endpoints (page-context tokens
+allowed), static export renderings and webhooks (request-bound tokens only)."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, g, jsonify, make_response, render_template, request
 
+from addon.macros import action_tokens, render, service
+from addon.macros.views import MACRO_KEYS, MACRO_NAMES
 from addon.platform.auth import connect_jwt_required
 
 bp = Blueprint("connect", __name__, url_prefix="/connect")
 log = logging.getLogger("addon.web.connect")
 
-MACRO_KEYS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")
 WEBHOOK_EVENTS = ("page_created", "page_updated")
+ALL_JS_PATH = "/atlassian-connect/all.js"
 
 
 def framed_by_tenant(response):
-    """Only the tenant's own Confluence site may frame our pages."""
+    """Only the tenant's own Confluence site may frame our pages; scripts only from us and that site's all.js."""
     site = g.tenant.site_url or "'none'"
+    scripts = "'self'" + (f" {site}" if g.tenant.site_url else "")
     response.headers["Content-Security-Policy"] = (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"connect-src 'self'; frame-ancestors {site}; base-uri 'none'; form-action 'self'")
+        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'; frame-ancestors {site}; base-uri 'none'; form-action 'self'; object-src 'none'")
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _macro_request(macro_key: str, refresh: bool = False) -> service.MacroRequest:
+    return service.MacroRequest(tenant=g.tenant, macro_key=macro_key, title_ref=request.args.get("title", ""),
+                                page_id=request.args.get("pageId") or None, refresh=refresh)
+
+
+def _all_js_url() -> str | None:
+    site = g.tenant.site_url
+    return f"{site}{ALL_JS_PATH}" if site and urlsplit(site).scheme in ("http", "https") else None
 
 
 @bp.get("/macro/<macro_key>")
 @connect_jwt_required(allow_context_qsh=True)
 def macro(macro_key: str):
+    """The macro iframe: the panel rendered in place, then our script wires Refresh, the form and resizing."""
     if macro_key not in MACRO_KEYS:
         abort(404)
-    response = render_template("connect_macro.html", macro_key=macro_key, title_ref=request.args.get("title", ""),
-                               page_id=request.args.get("pageId", ""))
-    return framed_by_tenant(make_response(response))
+    result = service.panel_view(_macro_request(macro_key))
+    form = render.decision_form(result, tenant_id=g.tenant.id, account_id=g.account_id, with_action_token=True)
+    page = render_template("connect_macro.html", macro_key=macro_key, macro_name=MACRO_NAMES[macro_key],
+                           panel=render.render_panel(result.view, form=form), static=False,
+                           all_js=_all_js_url(), title_ref=request.args.get("title", ""),
+                           page_id=request.args.get("pageId", ""))
+    return framed_by_tenant(make_response(page))
+
+
+@bp.get("/macro/<macro_key>/panel")
+@connect_jwt_required(allow_context_qsh=True)
+def macro_panel(macro_key: str):
+    """The panel again as JSON (Refresh, or after a decision), for the iframe's script."""
+    if macro_key not in MACRO_KEYS:
+        abort(404)
+    result = service.panel_view(_macro_request(macro_key, refresh=request.args.get("refresh") == "1"))
+    form = render.decision_form(result, tenant_id=g.tenant.id, account_id=g.account_id, with_action_token=True)
+    return jsonify(render.panel_payload(result, form=form))
+
+
+@bp.get("/macro/<macro_key>/action-token")
+@connect_jwt_required(allow_context_qsh=True)
+def action_token(macro_key: str):
+    """A new action token for a form whose token expired while the editor was typing (the text stays put)."""
+    work_id = request.args.get("workId", "")
+    if macro_key not in MACRO_KEYS or not work_id or not g.account_id:
+        abort(404)
+    return jsonify(actionToken=action_tokens.issue(g.tenant.id, g.account_id, work_id, macro_key))
 
 
 @bp.get("/macro-static/<macro_key>")
 @connect_jwt_required()
 def macro_static(macro_key: str):
+    """Export (PDF, Word, email): the same panel without controls or scripts."""
     if macro_key not in MACRO_KEYS:
         abort(404)
-    response = render_template("connect_macro.html", macro_key=macro_key, title_ref=request.args.get("title", ""),
-                               page_id=request.args.get("pageId", ""), static=True)
-    return framed_by_tenant(make_response(response))
+    result = service.panel_view(_macro_request(macro_key))
+    page = render_template("connect_macro.html", macro_key=macro_key, macro_name=MACRO_NAMES[macro_key],
+                           panel=render.render_panel(result.view, static=True), static=True, all_js=None,
+                           title_ref=request.args.get("title", ""), page_id=request.args.get("pageId", ""))
+    return framed_by_tenant(make_response(page))
 
 
 @bp.post("/webhooks/<event>")

@@ -9,13 +9,13 @@ import logging
 
 from flask import Blueprint, g, jsonify, request
 
+from addon.macros import render, service
+from addon.macros.views import MACRO_KEYS
 from addon.platform import tenants
 from addon.platform.auth import forge_invocation_required
 
 bp = Blueprint("forge_remote", __name__, url_prefix="/forge")
 log = logging.getLogger("addon.web.forge")
-
-MACRO_KEYS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")
 
 
 @bp.post("/lifecycle")
@@ -33,9 +33,30 @@ def lifecycle():
 @bp.post("/macro/<macro_key>")
 @forge_invocation_required
 def macro(macro_key: str):
+    """The Custom UI shell's `invokeRemote`: the macro's panel as server-rendered HTML plus its view model.
+
+    The title comes from the macro's config inside the signed token, never from the request body.
+    """
     if macro_key not in MACRO_KEYS:
         return jsonify(error="unknown_macro", message=f"There is no macro called {macro_key!r}."), 404
-    return jsonify(macro=macro_key, tenant=g.tenant.id, contentId=g.forge.content_id)
+    body = request.get_json(silent=True) or {}
+    call = body.get("call") if isinstance(body.get("call"), dict) else {}
+    options = call.get("payload") if isinstance(call.get("payload"), dict) else body
+    config = macro_config(g.forge)
+    result = service.panel_view(service.MacroRequest(
+        tenant=g.tenant, macro_key=macro_key, title_ref=str(config.get("title") or ""),
+        page_id=g.forge.content_id, refresh=bool(options.get("refresh"))))
+    form = render.decision_form(result, tenant_id=g.tenant.id, account_id=g.forge.principal,
+                                with_action_token=False) if g.forge_user_token else None
+    return jsonify(render.panel_payload(result, form=form))
+
+
+def macro_config(invocation) -> dict:
+    """The macro's parameters as the editor set them (Forge puts them in the token's extension config)."""
+    context = invocation.claims.get("context") or {}
+    extension = context.get("extension") if isinstance(context.get("extension"), dict) else {}
+    config = extension.get("config")
+    return config if isinstance(config, dict) else {}
 
 
 @bp.post("/admin")

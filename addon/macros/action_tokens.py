@@ -1,0 +1,49 @@
+"""Short-lived signed tokens issued with a rendered decision form (Connect iframes).
+
+A context token alone proves only "someone is looking at this page"; an action also needs this
+token, which we signed when we rendered the form for this tenant, user, title and macro.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+ACTION_TOKEN_SECONDS = 15 * 60
+_SALT = "c4c.macro-action.v1"
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class ActionTokenError(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "expired" | "invalid" | "mismatch"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def new_idempotency_key() -> str:
+    """One per rendered form: every send of that form is the same decision."""
+    return uuid.uuid4().hex
+
+
+def issue(tenant_id: int, account_id: str, work_id: str, macro_key: str) -> str:
+    return _serializer().dumps({"t": tenant_id, "u": account_id, "w": str(work_id), "m": macro_key})
+
+
+def verify(token: str, *, tenant_id: int, account_id: str | None, work_id: str, macro_key: str,
+           max_age: int = ACTION_TOKEN_SECONDS) -> None:
+    """Raise ActionTokenError unless `token` is ours, unexpired, and bound to exactly these."""
+    try:
+        claims = _serializer().loads(token or "", max_age=max_age)
+    except SignatureExpired:
+        raise ActionTokenError("expired") from None
+    except BadSignature:
+        raise ActionTokenError("invalid") from None
+    expected = {"t": tenant_id, "u": account_id, "w": str(work_id), "m": macro_key}
+    if not account_id or claims != expected:
+        raise ActionTokenError("mismatch")

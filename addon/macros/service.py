@@ -1,0 +1,156 @@
+"""The macro use case: which title, from the cache or Consonance, into which view model.
+
+Transports (Forge resolver, Connect iframe, static export) call `panel_view`; it never raises for
+anything an editor can meet (no title, unknown title, Consonance unset, down or slow): those become
+friendly message views. A cached view costs one settings read and no database writes.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+
+from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
+from addon.gateways import NotConfigured, gateways
+from addon.macros import views
+from addon.macros.cache import CacheWaitTimeout, Lookup, MacroCache, MemoryStore, RedisStore
+from addon.platform.models import Tenant
+from addon.publishing.domain import Title, normalise_isbn
+from addon.settings.service import get_settings
+from addon.titles.service import work_id_for_page
+
+log = logging.getLogger("addon.macros")
+
+CACHE_EXTENSION = "addon.macros.cache"
+REFRESH_INTERVAL_SECONDS = 15   # at most one cache-bypassing Refresh per title per this interval
+_WORK_ID = re.compile(r"^[0-9]{1,18}$")
+
+
+def macro_cache() -> MacroCache:
+    """The app's shared cache: Redis when REDIS_URL is set (production), else this process's memory."""
+    cache = current_app.extensions.get(CACHE_EXTENSION)
+    if cache is None:
+        url = current_app.config.get("REDIS_URL") or ""
+        if url:
+            import redis
+            store = RedisStore(redis.Redis.from_url(url))
+        else:
+            store = MemoryStore()
+        cache = MacroCache(store, fallback_errors=(ConsonanceError,))
+        cache = current_app.extensions.setdefault(CACHE_EXTENSION, cache)
+    return cache
+
+
+@dataclass(frozen=True)
+class TitleRef:
+    """What a macro parameter names: a Consonance work id or an ISBN-13."""
+
+    kind: str   # "work" | "isbn"
+    value: str
+
+    @property
+    def cache_suffix(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+def parse_title_ref(raw: str | None) -> TitleRef | None:
+    """A work id ("123") or an ISBN in any hyphenation; None when it is neither."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    isbn = normalise_isbn(text)
+    if isbn and (len(text) > 10 or not text.isdigit()):
+        return TitleRef("isbn", isbn)
+    if _WORK_ID.match(text):
+        return TitleRef("work", text)
+    return None
+
+
+@dataclass(frozen=True)
+class MacroRequest:
+    tenant: Tenant
+    macro_key: str
+    title_ref: str = ""          # the macro's parameter (may be empty)
+    page_id: str | None = None   # the page the macro sits on
+    refresh: bool = False
+    viewer_is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class PanelResult:
+    view: dict
+    title: Title | None = None
+    fetched_at: float | None = None
+
+
+def cache_key(tenant: Tenant, ref: TitleRef) -> str:
+    return f"t{tenant.id}:title:{ref.cache_suffix}"
+
+
+def _loader(tenant: Tenant, ref: TitleRef):
+    def load():
+        gateway = gateways().consonance(tenant)
+        return gateway.title(ref.value) if ref.kind == "work" else gateway.title_by_isbn(ref.value)
+    return load
+
+
+def lookup_title(tenant: Tenant, ref: TitleRef, freshness_seconds: int, refresh: bool = False) -> tuple[Lookup, bool]:
+    """(cache lookup, whether a Refresh was refused by the rate limit). Raises what the loader raises
+    when there is no earlier copy to fall back on."""
+    cache = macro_cache()
+    key = cache_key(tenant, ref)
+    force = refresh and cache.store.allow("refresh:" + key, REFRESH_INTERVAL_SECONDS)
+    return cache.fetch(key, _loader(tenant, ref), freshness_seconds, force=force), refresh and not force
+
+
+def resolve_ref(request: MacroRequest) -> tuple[TitleRef | None, str]:
+    """The macro's parameter, or else the title the page's page set belongs to; and the raw text."""
+    raw = (request.title_ref or "").strip()
+    if raw:
+        return parse_title_ref(raw), raw
+    work_id = work_id_for_page(request.tenant, request.page_id)
+    return (TitleRef("work", str(work_id)), str(work_id)) if work_id else (None, "")
+
+
+def panel_view(request: MacroRequest, today: date | None = None) -> PanelResult:
+    """The view model for one macro on one page, never an exception for what an editor can meet."""
+    key = request.macro_key
+    ref, raw = resolve_ref(request)
+    if ref is None:
+        kind = "not_found" if raw else "no_title"
+        return PanelResult(views.message_view(key, kind, title_ref=raw))
+    settings = get_settings(request.tenant)
+    try:
+        lookup, limited = lookup_title(request.tenant, ref, settings.macro_freshness_seconds, request.refresh)
+    except NotConfigured:
+        return PanelResult(views.message_view(key, "not_configured", viewer_is_admin=request.viewer_is_admin))
+    except ConsonanceAuthError:
+        return PanelResult(views.message_view(key, "auth_failed", viewer_is_admin=request.viewer_is_admin))
+    except (ConsonanceUnavailable, CacheWaitTimeout):
+        return PanelResult(views.message_view(key, "unavailable"))
+    except ConsonanceError:
+        log.exception("Consonance query failed for %s", ref.cache_suffix)
+        return PanelResult(views.message_view(key, "error"))
+    title = lookup.value
+    if title is None:
+        return PanelResult(views.message_view(key, "not_found", title_ref=raw))
+    meta = views.Freshness(lookup.fetched_at, fresh=lookup.fresh, refreshing=lookup.refreshing,
+                           error=lookup.error, zone=settings.summary_timezone, refresh_limited=limited)
+    today = today or datetime.fromtimestamp(time.time(), views._zone(settings.summary_timezone)).date()
+    host = settings.consonance_host or None
+    if key == "title-status":
+        view = views.title_status_view(title, host=host, meta=meta, today=today)
+    elif key == "rights-link":
+        view = views.rights_link_view(title, host=host, meta=meta, mappings=settings.rights_mappings,
+                                      site_url=request.tenant.site_url)
+    elif key == "metadata-checklist":
+        view = views.metadata_checklist_view(title, host=host, meta=meta)
+    elif key == "launch-readiness":
+        view = views.launch_readiness_view(title, host=host, meta=meta, today=today)
+    else:
+        raise ValueError(f"unknown macro {key!r}")
+    return PanelResult(view, title, lookup.fetched_at)

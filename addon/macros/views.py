@@ -1,0 +1,340 @@
+"""One view model per macro: pure functions from domain objects to plain dicts the templates render.
+
+Both transports (Forge Custom UI, Connect iframe, static export) render these same dicts, so what
+an editor sees cannot differ by transport. No I/O here: the caller brings the title, settings,
+today's date and the cache lookup's metadata.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from addon.publishing import stages
+from addon.publishing.domain import Format, RightsPosition, Stage, Title, work_url
+from addon.publishing.formats import format_label, is_cancelled, is_published, kind_label, live_formats
+from addon.publishing.rules import Outcome, RuleSet, Severity, evaluate
+from addon.publishing.standards import DEFAULT_RULE_SET
+
+MACRO_KEYS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")
+MACRO_NAMES = {
+    "title-status": "Title status",
+    "rights-link": "Rights",
+    "metadata-checklist": "Metadata checklist",
+    "launch-readiness": "Launch readiness",
+}
+DECISION_CHOICES = (
+    ("approve_stage", "Approve stage"),
+    ("request_changes", "Request changes"),
+    ("hold", "Hold"),
+    ("note", "Note"),
+)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What the cache said about the data shown: when Consonance answered, and whether that is current."""
+
+    fetched_at: float          # epoch seconds
+    fresh: bool = True
+    refreshing: bool = False
+    error: str | None = None   # set when an older answer is shown because Consonance failed
+    zone: str = "Europe/London"
+    refresh_limited: bool = False  # a Refresh was asked for too soon after the last one
+
+
+def _zone(name: str):
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def freshness_view(meta: Freshness) -> dict:
+    """The "as of" line and, when the data is old because Consonance failed, the notice."""
+    at = datetime.fromtimestamp(meta.fetched_at, tz=_zone(meta.zone))
+    as_of = at.strftime("%H:%M")
+    notice = None
+    if meta.error:
+        notice = f"as of {as_of} — Consonance is not answering"
+    elif meta.refreshing:
+        notice = f"as of {as_of} — fetching newer data from Consonance"
+    return {"asOf": as_of, "asOfIso": at.isoformat(timespec="seconds"), "stale": bool(meta.error),
+            "refreshing": meta.refreshing, "notice": notice,
+            "refreshLimited": meta.refresh_limited}
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+def message_view(macro_key: str, kind: str, *, title_ref: str = "", viewer_is_admin: bool = False,
+                 detail: str | None = None) -> dict:
+    """A friendly panel for when there is nothing to show: it says what happened and what to do."""
+    if kind == "no_title":
+        heading = "No title chosen"
+        body = ("Edit this macro and choose a title (search by title, or enter a work id or ISBN). "
+                "On a title's own pages it shows that title without any setting.")
+    elif kind == "not_found":
+        heading = "Title not found"
+        body = (f"Consonance has no title with the work id or ISBN “{title_ref}”. "
+                "Edit this macro and choose the title again.")
+    elif kind == "not_configured":
+        heading = "Consonance is not connected"
+        if viewer_is_admin:
+            body = ("Connect Consonance on the Consonance for Confluence configuration page "
+                    "(Settings → Apps → Consonance for Confluence): enter your Consonance address and API key.")
+        else:
+            body = "Consonance is not connected for this site yet. Ask a Confluence administrator to connect it."
+    elif kind == "unavailable":
+        heading = "Consonance is not answering"
+        body = ("Consonance did not answer and there is no earlier copy of this title to show. "
+                "Try Refresh in a minute.")
+    elif kind == "auth_failed":
+        heading = "Consonance refused the connection"
+        body = ("Consonance did not accept this site's API key. "
+                + ("Check the key on the configuration page." if viewer_is_admin
+                   else "Ask a Confluence administrator to check the Consonance connection."))
+    else:
+        heading = "Something went wrong"
+        body = "This panel could not be shown. Try again in a minute."
+    return {"macro": macro_key, "macroName": MACRO_NAMES.get(macro_key, macro_key), "kind": "message",
+            "message": {"kind": kind, "heading": heading, "body": body, "detail": detail},
+            "canRefresh": kind == "unavailable"}
+
+
+# --- shared pieces ----------------------------------------------------------------------------
+
+_STAGE_APPEARANCE = {  # Atlassian lozenge appearances by how far along the workflow a stage is
+    "acquisition": "new", "contracted": "new", "writing": "new",
+    "manuscript delivered": "inprogress", "editorial": "inprogress", "copy-editing": "inprogress",
+    "typesetting": "inprogress", "proofs": "inprogress", "production": "moved", "published": "success",
+}
+
+
+def stage_view(stage: Stage | None) -> dict | None:
+    if stage is None:
+        return None
+    key = " ".join(stage.name.strip().lower().split())
+    return {"name": stage.name, "appearance": _STAGE_APPEARANCE.get(key, "default")}
+
+
+def next_stage_name(stage: Stage | None, order: tuple[str, ...] = stages.DEFAULT_STAGE_NAMES) -> str | None:
+    """The stage an "approve stage" decision moves a title to; None at the end or for an unknown stage."""
+    rank = stages.stage_rank(stage.name if stage else None, order)
+    if rank is None or rank + 1 >= len(order):
+        return None
+    return order[rank + 1]
+
+
+def _date(value: date | None) -> str | None:
+    return value.strftime("%-d %b %Y") if value else None
+
+
+def _title_head(title: Title, host: str | None) -> dict:
+    return {"workId": title.work_id, "title": title.title, "subtitle": title.subtitle, "imprint": title.imprint,
+            "stage": stage_view(title.stage), "season": title.season,
+            "consonanceUrl": work_url(host, title.work_id) if host else None}
+
+
+def _base(macro_key: str, title: Title, host: str | None, meta: Freshness) -> dict:
+    return {"macro": macro_key, "macroName": MACRO_NAMES[macro_key], "kind": "panel",
+            "title": _title_head(title, host), "freshness": freshness_view(meta), "canRefresh": True}
+
+
+def _status_lozenge(fmt: Format) -> dict:
+    status = fmt.publishing_status
+    text = (status.description if status and status.description else None) or (
+        f"Status {status.code}" if status and status.code else "No status")
+    if is_published(fmt):
+        appearance = "success"
+    elif is_cancelled(fmt):
+        appearance = "removed"
+    else:
+        appearance = "default"
+    return {"text": text, "appearance": appearance}
+
+
+# --- title-status -----------------------------------------------------------------------------
+
+def title_status_view(title: Title, *, host: str | None, meta: Freshness, today: date,
+                      stage_guide: dict | None = None) -> dict:
+    """The title panel: who, what, which stage and what next, every format with its dates."""
+    view = _base("title-status", title, host, meta)
+    formats = []
+    for fmt in title.formats:
+        planned, actual = fmt.planned_publication_date, fmt.publication_date
+        slip = (actual - planned).days if actual and planned and actual != planned else 0
+        formats.append({"kind": kind_label(fmt.kind), "isbn": fmt.isbn13 or fmt.isbn_raw,
+                        "isbnProblem": fmt.isbn_problem, "planned": _date(planned), "actual": _date(actual),
+                        "slipDays": slip, "status": _status_lozenge(fmt)})
+    pub = title.earliest_publication_date
+    next_stage = next_stage_name(title.stage)
+    view.update({
+        "contributors": [{"name": c.name, "role": c.role_label or c.role_code or "Contributor"}
+                         for c in title.contributors],
+        "formats": formats,
+        "marketingTier": title.marketing_tier,
+        "series": list(title.series),
+        "publication": {"date": _date(pub), "daysAway": (pub - today).days if pub else None},
+        "nextStep": stages.next_step_for(title.stage, stage_guide),
+        "nextStage": next_stage,
+        "decisionChoices": [{"value": value, "label": label if value != "approve_stage" or not next_stage
+                             else f"{label} (move to {next_stage})"}
+                            for value, label in DECISION_CHOICES
+                            if value != "approve_stage" or next_stage],
+        # Reviewer assignments need the assignee on Consonance to-dos, which the gateway does not read yet.
+        "assignments": [],
+    })
+    return view
+
+
+# --- rights-link ------------------------------------------------------------------------------
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").strip().lower().split())
+
+
+def _territory_matches(wanted: str, rights: RightsPosition) -> bool:
+    wanted_key = _norm(wanted)
+    if wanted_key in ("world", "worldwide", "world rights"):
+        return rights.world_rights
+    codes = {c.upper() for c in (*rights.for_sale_countries, *rights.not_for_sale_countries)}
+    if wanted.strip().upper() in codes:
+        return True
+    return any(wanted_key and wanted_key in _norm(d) for d in rights.sales_rights_descriptions)
+
+
+def matching_guidance(rights: RightsPosition, mappings: list[dict], site_url: str | None) -> list[dict]:
+    """The admin's guidance rules that fit this rights position: every criterion a rule sets must match.
+
+    Territory matches a country code the title is (not) for sale in, "World" for world rights, or words
+    of the sales-rights description; right type matches a licensed right; contract type matches words of
+    a contract's name (Consonance contracts carry no separate type).
+    """
+    right_types = {_norm(r) for r in rights.licensed_right_types}
+    contracts = [_norm(n) for n in rights.contract_names]
+    found, seen = [], set()
+    for rule in mappings or []:
+        territory, right_type, contract_type = rule.get("territory"), rule.get("right_type"), rule.get("contract_type")
+        if not (territory or right_type or contract_type):
+            continue
+        if territory and not _territory_matches(territory, rights):
+            continue
+        if right_type and _norm(right_type) not in right_types:
+            continue
+        if contract_type and not any(_norm(contract_type) in name for name in contracts):
+            continue
+        page_id = str(rule.get("page_id") or "")
+        if not page_id or page_id in seen:
+            continue
+        seen.add(page_id)
+        because = ", ".join(part for part in (territory, right_type, contract_type) if part)
+        found.append({"pageId": page_id, "label": rule.get("label") or f"Guidance page {page_id}",
+                      "because": because,
+                      "url": f"{site_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={page_id}" if site_url else None})
+    return found
+
+
+def rights_link_view(title: Title, *, host: str | None, meta: Freshness, mappings: list[dict],
+                     site_url: str | None, rights: RightsPosition | None = None) -> dict:
+    """A title's rights position beside the guidance pages the admin's mapping rules choose for it."""
+    rights = rights or title.rights_position
+    view = _base("rights-link", title, host, meta)
+    view.update({
+        "rights": {
+            "worldRights": rights.world_rights,
+            "forSale": list(rights.for_sale_countries),
+            "notForSale": list(rights.not_for_sale_countries),
+            "descriptions": list(rights.sales_rights_descriptions),
+            "licensedRights": list(rights.licensed_right_types),
+            "contracts": list(rights.contract_names),
+        },
+        "guidance": matching_guidance(rights, mappings, site_url),
+        "hasMappings": bool(mappings),
+    })
+    return view
+
+
+# --- metadata-checklist -------------------------------------------------------------------------
+
+def metadata_checklist_view(title: Title, *, host: str | None, meta: Freshness,
+                            rule_set: RuleSet = DEFAULT_RULE_SET, rule_set_name: str | None = None) -> dict:
+    """Every rule, pass or fail, with the offending value and how to fix it; failures first."""
+    result = evaluate(title, rule_set)
+    checks = []
+    for check in result.checks:
+        if check.outcome is Outcome.NOT_APPLICABLE:
+            continue
+        checks.append({"rule": check.rule.describe(), "format": check.format_label,
+                       "passed": check.outcome is Outcome.PASS, "severity": check.rule.severity.value,
+                       "value": check.value, "problem": check.problem,
+                       "fix": check.fix if check.outcome is Outcome.FAIL else None})
+    checks.sort(key=lambda c: (c["passed"], c["severity"] != Severity.ERROR.value))
+    view = _base("metadata-checklist", title, host, meta)
+    view.update({
+        "completion": result.completion,
+        "completionRounded": int(round(result.completion)),
+        "passedCount": sum(c["passed"] for c in checks),
+        "failedCount": sum(not c["passed"] for c in checks),
+        "checks": checks,
+        "ruleSet": rule_set_name or "Built-in default standards",
+        "ruleSetVersion": rule_set.version,
+    })
+    return view
+
+
+# --- launch-readiness ---------------------------------------------------------------------------
+
+def _has_main_subject(fmt: Format) -> bool:
+    return any(s.main for s in fmt.subjects)
+
+
+def format_readiness(fmt: Format, completion: float) -> dict:
+    """One format's launch checklist: what is in place and what is missing, in words."""
+    items = [
+        ("ISBN", bool(fmt.isbn13), fmt.isbn13 or (fmt.isbn_problem or "missing")),
+        ("Price", bool(fmt.prices), ", ".join(f"{p.amount} {p.currency}" for p in fmt.prices) or "missing"),
+        ("Publication date", bool(fmt.effective_publication_date), _date(fmt.effective_publication_date) or "not set"),
+        ("Cover", fmt.has_cover, "in place" if fmt.has_cover else "missing"),
+        ("Description", bool(fmt.description and fmt.description.strip()),
+         "written" if fmt.description and fmt.description.strip() else "missing"),
+        ("Subjects", _has_main_subject(fmt), ", ".join(s.code for s in fmt.subjects if s.main) or "no main subject"),
+        ("Metadata", completion >= 100.0, f"{int(round(completion))}% complete"),
+    ]
+    checks = [{"label": label, "ok": ok, "detail": detail} for label, ok, detail in items]
+    missing = [c["label"] for c in checks if not c["ok"]]
+    return {"label": format_label(fmt), "kind": kind_label(fmt.kind), "checks": checks, "ready": not missing,
+            "missing": missing, "published": is_published(fmt),
+            "publicationDate": _date(fmt.effective_publication_date)}
+
+
+def launch_readiness_view(title: Title, *, host: str | None, meta: Freshness, today: date,
+                          rule_set: RuleSet = DEFAULT_RULE_SET) -> dict:
+    """Per-format readiness, days to publication, and a go/no-go with its reasons."""
+    result = evaluate(title, rule_set)
+    formats = [format_readiness(f, result.completion_for(f.product_id)) for f in live_formats(title.formats)]
+    pub = title.earliest_publication_date
+    days = (pub - today).days if pub else None
+    reasons = []
+    if not formats:
+        reasons.append("No formats are set up in Consonance yet.")
+    if pub is None:
+        reasons.append("No publication date is set.")
+    for fmt in formats:
+        if fmt["missing"] and not fmt["published"]:
+            reasons.append(f"{fmt['label']}: missing {', '.join(m.lower() for m in fmt['missing'])}.")
+    published = bool(formats) and all(f["published"] for f in formats)
+    if published:
+        verdict = {"go": True, "headline": "Published", "appearance": "success"}
+    elif reasons:
+        verdict = {"go": False, "headline": "Don't announce yet", "appearance": "removed"}
+    else:
+        verdict = {"go": True, "headline": "Ready to announce", "appearance": "success"}
+    view = _base("launch-readiness", title, host, meta)
+    view.update({
+        "formats": formats,
+        "publication": {"date": _date(pub), "daysAway": days},
+        "verdict": verdict,
+        "reasons": [] if verdict["go"] else reasons,
+        "completion": int(round(result.completion)),
+    })
+    return view
