@@ -5,12 +5,14 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
 
 from addon.publishing.domain import FormatKind, PublishingStatus, Subject
 from addon.publishing.readiness import GO, NO_GO, PUBLISHED, ReadinessPolicy, assess_title
 from addon.publishing.rules import RuleSet, make_rule
 from addon.publishing.standards import compile_standards
 from tests.publishing.factories import make_format, make_title, with_format
+from tests.publishing.strategies import dates, titles
 
 TODAY = date(2026, 11, 28)
 
@@ -99,3 +101,14 @@ def test_earliest_format_sets_days_to_publication():
     title = make_title(formats=(make_format(FormatKind.HARDBACK, publication=date(2027, 3, 4)),
                                 make_format(FormatKind.EBOOK, publication=date(2026, 12, 1))))
     assert assess_title(title, TODAY).days_to_publication == 3
+
+
+@settings(max_examples=100, deadline=None)
+@given(title=titles, today=dates)
+def test_any_title_gets_a_consistent_decision(title, today):
+    readiness = assess_title(title, today)
+    assert 0.0 <= readiness.percent <= 100.0
+    if readiness.decision.headline == GO:
+        assert readiness.formats and all(f.ready for f in readiness.formats) and not readiness.decision.reasons
+    if readiness.decision.headline == NO_GO:
+        assert readiness.decision.reasons and not readiness.decision.go

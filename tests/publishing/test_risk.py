@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
 
 from addon.publishing.domain import DeliveryDate, FormatKind, PublishingStatus
 from addon.publishing.risk import (
@@ -12,6 +13,7 @@ from addon.publishing.risk import (
     assess_risks, missed_deliveries, season_start,
 )
 from tests.publishing.factories import make_format, make_title, with_format
+from tests.publishing.strategies import dates, titles
 
 TODAY = date(2026, 11, 28)
 
@@ -101,3 +103,10 @@ def test_risks_are_ordered_high_first():
                        formats=(make_format(publication=date(2026, 11, 1)),))
     severities = [r.severity for r in assess_risks(title, TODAY)]
     assert severities == sorted(severities, key=lambda s: s != "high") and "medium" in severities
+
+
+@settings(max_examples=100, deadline=None)
+@given(title=titles, today=dates)
+def test_any_title_assesses_without_error_and_every_risk_has_a_reason(title, today):
+    for risk in assess_risks(title, today):
+        assert risk.reason.endswith(".") and risk.work_id == title.work_id
