@@ -5,13 +5,12 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-from click.testing import CliRunner
 
 from addon.extensions import db
 from addon.jobs import outbox, schedule
 from addon.jobs.models import DELIVERED, JobRun, OutboxEntry, ProcessedEvent, ScheduleMark
 from addon.jobs.runner import InlineRunner, set_runner
-from addon.platform.models import Tenant, utcnow
+from addon.platform.models import utcnow
 from tests.jobs.conftest import make_tenant
 
 NOW = datetime(2026, 3, 2, 9, 1, 30, tzinfo=timezone.utc)
