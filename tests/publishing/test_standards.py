@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from addon.publishing.domain import Contributor, FormatKind
-from addon.publishing.rules import Outcome, RuleKind, Severity, evaluate
+from addon.publishing.rules import RuleKind, Severity, evaluate
 from addon.publishing.standards import DEFAULT_RULE_SET, DEFAULT_STANDARDS_TABLE, compile_standards
 from tests.publishing.factories import make_title, with_format
 from tests.publishing.strategies import HEADER, INVALID_ROWS, VALID_ROWS
