@@ -23,6 +23,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_settings())
     if config:
         app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Survive PostgreSQL restarts and dropped connections: test each pooled connection on checkout.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     os.makedirs(app.instance_path, exist_ok=True)
     _resolve_instance_paths(app)
     _ensure_instance_secrets(app)
@@ -32,13 +35,17 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), os.pardir, "migrations"))
 
     from addon import models  # noqa: F401  (register every table with the metadata)
+    from addon.gateways import gateways, init_app as init_gateways
+    from addon.jobs import init_app as init_jobs
+    from addon.jobs.outbox import set_services_provider
     from addon.platform import init_app as init_platform
     from addon.web import register_blueprints
 
     init_platform(app)
-    from addon.gateways import init_app as init_gateways
     init_gateways(app)
-    from addon.jobs import init_app as init_jobs; init_jobs(app)  # noqa: E702
+    init_jobs(app)
+    # Outbox handlers reach Consonance and Confluence through the same per-tenant gateways.
+    set_services_provider(app, lambda _tenant: gateways())
     register_blueprints(app)
     _install_request_context(app)
     return app

@@ -76,4 +76,8 @@ def page_event():
 @bp.post("/scheduled")
 @forge_invocation_required
 def scheduled():
-    return jsonify(status="accepted"), 202
+    """Forge's scheduled trigger: queue what is due (deduped per period, so ticks may overlap)."""
+    from addon.jobs.schedule import tick
+
+    queued = [kind for tenant_id, kind, _period in tick() if tenant_id == g.tenant.id]
+    return jsonify(status="accepted", queued=queued), 202
