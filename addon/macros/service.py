@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +16,8 @@ from datetime import date, datetime
 from flask import current_app
 
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
+from addon.consonance.gateway import ConsonanceGateway
+from addon.consonance.transport import TransportOptions
 from addon.gateways import NotConfigured, gateways
 from addon.macros import views
 from addon.macros.cache import CacheWaitTimeout, Lookup, MacroCache, MemoryStore, RedisStore
@@ -40,7 +43,7 @@ def macro_cache() -> MacroCache:
             store = RedisStore(redis.Redis.from_url(url))
         else:
             store = MemoryStore()
-        cache = MacroCache(store, fallback_errors=(ConsonanceError,))
+        cache = MacroCache(store, wait_timeout=12.0, fallback_errors=(ConsonanceError,))
         cache = current_app.extensions.setdefault(CACHE_EXTENSION, cache)
     return cache
 
@@ -91,9 +94,30 @@ def cache_key(tenant: Tenant, ref: TitleRef) -> str:
     return f"t{tenant.id}:title:{ref.cache_suffix}"
 
 
+# Someone is waiting for the page: fail over to the last good copy fast instead of retrying for 30 s.
+INTERACTIVE_OPTIONS = TransportOptions(connect_timeout=2.0, read_timeout=8.0, max_attempts=2, max_total_seconds=10.0,
+                                       backoff_base=0.2)
+_interactive: dict[int, tuple[ConsonanceGateway, ConsonanceGateway]] = {}
+_interactive_lock = threading.Lock()
+
+
+def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
+    """The tenant's Consonance connection with page-view timeouts; follows the pooled gateway's host/key changes."""
+    pooled = gateways().consonance(tenant)  # raises NotConfigured
+    with _interactive_lock:
+        known = _interactive.get(tenant.id)
+        if known and known[0] is pooled:
+            return known[1]
+        gateway = ConsonanceGateway(pooled.connection, INTERACTIVE_OPTIONS)
+        if known:
+            known[1].close()
+        _interactive[tenant.id] = (pooled, gateway)
+        return gateway
+
+
 def _loader(tenant: Tenant, ref: TitleRef):
     def load():
-        gateway = gateways().consonance(tenant)
+        gateway = interactive_gateway(tenant)
         return gateway.title(ref.value) if ref.kind == "work" else gateway.title_by_isbn(ref.value)
     return load
 

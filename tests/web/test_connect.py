@@ -2,6 +2,7 @@
 import jwt
 import pytest
 
+from tests.macros.conftest import consonance, sandbox  # noqa: F401  (the Consonance sandbox fixtures)
 from tests.platform.signing import connect_claims
 
 MACRO_QUERY = "pageId=42&pageVersion=3&spaceKey=PUB&macroId=m-1&outputType=display&title=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
@@ -69,3 +70,45 @@ def test_disabled_app_refuses_macros_but_can_be_enabled_again(client, connect_in
         macro = "/connect/macro/title-status"
         status = client.get(f"{macro}?jwt={context_token(payload, macro)}").status_code
         assert status == (401 if event == "disabled" else 200)
+
+
+# --- the live panel in the iframe, its JSON endpoint and the static export ------------------------
+
+@pytest.fixture
+def connected_site(client, connect_install, sandbox):
+    from addon.platform import tenants
+    from tests.macros.conftest import connect_tenant_to
+    payload = connect_install()
+    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), sandbox)
+    return payload
+
+
+def test_macro_iframe_renders_the_panel_with_scripts_only_from_us_and_the_site(client, connected_site, sandbox):
+    path = "/connect/macro/title-status"
+    response = client.get(f"{path}?title=3&pageId=42&jwt={context_token(connected_site, path)}")
+    html = response.get_data(as_text=True)
+    title = sandbox.control.work(3)["title"]
+    assert title.replace("'", "&#39;") in html
+    assert '<script src="https://site-a.atlassian.test/atlassian-connect/all.js"></script>' in html
+    assert 'name="actionToken"' in html and "<script>" not in html  # no inline script anywhere
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self' https://site-a.atlassian.test;" in csp and "unsafe-inline" not in csp
+
+
+def test_panel_endpoint_answers_json_for_refresh(client, connected_site):
+    path = "/connect/macro/metadata-checklist/panel"
+    answer = client.get(f"{path}?title=3&refresh=1", headers={"Authorization": f"JWT {context_token(connected_site, path)}"})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["kind"] == "panel" and body["viewModel"]["completion"] >= 0 and "c4c-checks" in body["html"]
+
+
+def test_static_export_has_no_controls_or_scripts(client, connected_site):
+    path = "/connect/macro-static/title-status"
+    query = "title=3&pageId=42"
+    token = jwt.encode(connect_claims(connected_site["clientKey"], "GET", path, query), connected_site["sharedSecret"],
+                       algorithm="HS256")
+    html = client.get(f"{path}?{query}", headers={"Authorization": f"JWT {token}"}).get_data(as_text=True)
+    assert 'class="c4c-panel c4c-panel--title-status"' in html
+    assert "as of <time" in html
+    assert "<script" not in html and "<form" not in html and 'data-action="refresh"' not in html

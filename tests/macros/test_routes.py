@@ -1,0 +1,113 @@
+"""The Forge macro resolver over HTTP against the Consonance sandbox: values, escaping, messages,
+single-flight under 50 concurrent first views, Refresh, and stale data when Consonance fails."""
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from addon.extensions import db
+from addon.platform import tenants
+from addon.titles.models import TitlePage
+from tests.macros.conftest import INSTALLATION, serving
+
+
+def view(client, fit, macro="title-status", config=None, body=None, **options):
+    response = client.post(f"/forge/macro/{macro}", json=body or {}, headers=fit(config=config, **options))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_title_status_shows_consonance_values_and_the_form(client, fit, forge_tenant, sandbox):
+    work = sandbox.control.work(3)
+    answer = view(client, fit, config={"title": "3"})
+    model = answer["viewModel"]
+    assert model["title"]["title"] == work["title"]
+    assert model["title"]["stage"]["name"] == work["projectStage"]
+    assert {f["isbn"] for f in model["formats"]} == {i for i in work["isbns"] if i}
+    assert answer["asOf"] and f">{answer['asOf']}</time>" in answer["html"]
+    assert 'data-action="decision"' in answer["html"] and answer["form"]["idempotencyKey"] in answer["html"]
+    assert "actionToken" not in answer["html"]  # Forge needs no form token: every call carries a fresh FIT
+
+
+def test_the_title_can_be_named_by_isbn(client, fit, forge_tenant, sandbox):
+    isbn = next(i for i in sandbox.control.work(3)["isbns"] if i)
+    hyphenated = f"{isbn[:3]}-{isbn[3:4]}-{isbn[4:8]}-{isbn[8:12]}-{isbn[12]}"
+    answer = view(client, fit, macro="rights-link", config={"title": hyphenated})
+    assert answer["viewModel"]["title"]["workId"] == "3"
+
+
+def test_without_a_parameter_the_pages_title_is_used(app, client, fit, forge_tenant, sandbox):
+    db.session.add(TitlePage(tenant_id=forge_tenant.id, work_id="5", role="home", page_id="777"))
+    db.session.commit()
+    answer = view(client, fit, macro="launch-readiness", content_id="777")
+    assert answer["viewModel"]["title"]["workId"] == "5"
+    assert answer["viewModel"]["verdict"]["headline"]
+
+
+def test_friendly_messages_for_no_title_and_unknown_title(client, fit, forge_tenant):
+    none = view(client, fit, content_id="999")
+    assert none["kind"] == "message" and none["viewModel"]["message"]["kind"] == "no_title"
+    assert "choose a title" in none["html"]
+    missing = view(client, fit, config={"title": "99999"})
+    assert missing["viewModel"]["message"]["kind"] == "not_found"
+    assert "Title not found" in missing["html"]
+
+
+def test_consonance_not_configured_is_a_message_not_an_error(app, client, fit):
+    answer = view(client, fit, config={"title": "3"})
+    assert answer["viewModel"]["message"]["kind"] == "not_configured"
+    assert "Ask a Confluence administrator" in answer["html"]
+
+
+def test_markup_in_titles_and_descriptions_renders_as_text(client, fit, forge_tenant, sandbox):
+    created = sandbox.control.acquire_title(title='<img src=x onerror="alert(1)"><script>alert(2)</script>')
+    for macro in ("title-status", "rights-link", "metadata-checklist", "launch-readiness"):
+        html = view(client, fit, macro=macro, config={"title": str(created["id"])})["html"]
+        assert "<script>" not in html and "<img" not in html
+        assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
+
+
+def test_fifty_concurrent_first_views_ask_consonance_once(app, fit, forge_tenant, sandbox):
+    headers = [fit(config={"title": "4"}) for _ in range(50)]
+    sandbox.control.clear_requests()
+    with serving(app) as url:
+        def one(h):
+            return requests.post(f"{url}/forge/macro/title-status", json={}, headers=h, timeout=30)
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            answers = list(pool.map(one, headers))
+    assert [a.status_code for a in answers] == [200] * 50
+    assert {a.json()["viewModel"]["title"]["workId"] for a in answers} == {"4"}
+    assert sandbox.control.counters()["byOperation"] == {"TitleByWorkId": 1}
+
+
+def test_the_four_macros_share_one_cached_title(client, fit, forge_tenant, sandbox):
+    for macro in ("title-status", "rights-link", "metadata-checklist", "launch-readiness"):
+        view(client, fit, macro=macro, config={"title": "6"})
+    assert sandbox.control.counters()["total"] == 1
+
+
+def test_refresh_bypasses_the_cache_but_is_rate_limited_per_title(client, fit, forge_tenant, sandbox):
+    view(client, fit, config={"title": "7"})
+    sandbox.control.move_to_stage(7, "Proofs")
+    assert view(client, fit, config={"title": "7"})["viewModel"]["title"]["stage"]["name"] != "Proofs"
+    refreshed = view(client, fit, config={"title": "7"}, body={"refresh": True})
+    assert refreshed["viewModel"]["title"]["stage"]["name"] == "Proofs"
+    again = view(client, fit, config={"title": "7"}, body={"call": {"payload": {"refresh": True}}})
+    assert again["viewModel"]["freshness"]["refreshLimited"] is True
+    assert sandbox.control.counters()["total"] == 2
+
+
+def test_consonance_down_shows_the_last_good_data_with_the_notice(client, fit, forge_tenant, sandbox):
+    good = view(client, fit, config={"title": "8"})
+    sandbox.control.add_fault(errorRate=1.0, errorStatus=503)
+    stale = view(client, fit, config={"title": "8"}, body={"refresh": True})
+    assert stale["kind"] == "panel" and stale["stale"] is True
+    assert stale["viewModel"]["title"] == good["viewModel"]["title"]
+    assert f"as of {good['asOf']} — Consonance is not answering" in stale["html"]
+    nothing = view(client, fit, macro="rights-link", config={"title": "9"})
+    assert nothing["viewModel"]["message"]["kind"] == "unavailable"
+
+
+def test_unknown_macro_and_missing_token(client, fit, forge_tenant):
+    assert client.post("/forge/macro/nope", json={}, headers=fit()).status_code == 404
+    assert client.post("/forge/macro/title-status", json={}).status_code == 401
+    assert tenants.find_tenant(tenants.FORGE, INSTALLATION) is not None
