@@ -123,20 +123,23 @@ class MacroCache:
         self.poll_interval = poll_interval
         self.fallback_errors = fallback_errors
 
-    def _read(self, key: str) -> tuple[Any, float] | None:
+    def _read(self, key: str) -> tuple[Any, float, str | None] | None:
+        """(value, fetched_at, error of the last failed refresh or None), or None when nothing is cached."""
         data = self.store.get(key)
         if data is None:
             return None
         try:
             envelope = json.loads(data)
-            return codec.loads(envelope["v"].encode("utf-8")), float(envelope["t"])
+            return codec.loads(envelope["v"].encode("utf-8")), float(envelope["t"]), envelope.get("e")
         except (codec.CodecError, ValueError, KeyError, TypeError):
             log.warning("dropping an unreadable cache entry %s", key)
             self.store.delete(key)
             return None
 
-    def _write(self, key: str, value: Any, fetched_at: float) -> None:
+    def _write(self, key: str, value: Any, fetched_at: float, error: str | None = None) -> None:
         envelope = {"t": fetched_at, "v": codec.dumps(value).decode("utf-8")}
+        if error:
+            envelope["e"] = error[:200]
         self.store.set(key, json.dumps(envelope).encode("utf-8"), KEEP_SECONDS)
 
     def fetch(self, key: str, loader: Callable[[], Any], freshness_seconds: float, force: bool = False) -> Lookup:
@@ -144,7 +147,8 @@ class MacroCache:
         started = self.clock()
         cached = self._read(key)
         if cached and not force and started - cached[1] < freshness_seconds:
-            return Lookup(cached[0], cached[1], fresh=True)
+            # A refresh that failed inside the window marks the entry, so every viewer sees the notice.
+            return Lookup(cached[0], cached[1], fresh=cached[2] is None, error=cached[2])
         deadline = time.monotonic() + self.wait_timeout
         while True:
             token = self.store.lock(key, LEASE_SECONDS)
@@ -154,7 +158,7 @@ class MacroCache:
                 finally:
                     self.store.unlock(key, token)
             if cached and not force:
-                return Lookup(cached[0], cached[1], fresh=False, refreshing=True)
+                return Lookup(cached[0], cached[1], fresh=False, refreshing=True, error=cached[2])
             if time.monotonic() > deadline:
                 raise CacheWaitTimeout(key)
             time.sleep(self.poll_interval)
@@ -165,14 +169,17 @@ class MacroCache:
     def _fetch_holding_lock(self, key, loader, freshness_seconds, force, started) -> Lookup:
         latest = self._read(key)
         if latest and ((not force and self.clock() - latest[1] < freshness_seconds) or latest[1] >= started):
-            return Lookup(latest[0], latest[1], fresh=True)  # someone refreshed while we queued
+            # someone refreshed while we queued (or failed to: then the entry carries the error)
+            return Lookup(latest[0], latest[1], fresh=latest[2] is None, error=latest[2])
         try:
             value = loader()
         except self.fallback_errors as exc:
             if latest is None:
                 raise
             log.warning("serving last good data for %s: %s", key, exc.__class__.__name__)
-            return Lookup(latest[0], latest[1], fresh=False, error=str(exc) or exc.__class__.__name__)
+            reason = str(exc) or exc.__class__.__name__
+            self._write(key, latest[0], latest[1], error=reason)
+            return Lookup(latest[0], latest[1], fresh=False, error=reason)
         fetched_at = self.clock()
         self._write(key, value, fetched_at)
         return Lookup(value, fetched_at, fresh=True, fetched_here=True)

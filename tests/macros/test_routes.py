@@ -111,3 +111,14 @@ def test_unknown_macro_and_missing_token(client, fit, forge_tenant):
     assert client.post("/forge/macro/nope", json={}, headers=fit()).status_code == 404
     assert client.post("/forge/macro/title-status", json={}).status_code == 401
     assert tenants.find_tenant(tenants.FORGE, INSTALLATION) is not None
+
+
+def test_after_a_failed_refresh_every_panel_of_the_title_shows_the_notice(client, fit, forge_tenant, sandbox):
+    view(client, fit, config={"title": "10"})
+    sandbox.control.add_fault(errorRate=1.0, errorStatus=503)
+    view(client, fit, config={"title": "10"}, body={"refresh": True})
+    before = sandbox.control.counters()["total"]
+    for macro in ("rights-link", "metadata-checklist", "launch-readiness"):
+        answer = view(client, fit, macro=macro, config={"title": "10"})
+        assert answer["stale"] is True and "Consonance is not answering" in answer["html"]
+    assert sandbox.control.counters()["total"] == before  # inside the window: no new requests
