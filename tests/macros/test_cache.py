@@ -183,11 +183,12 @@ def test_a_failed_refresh_marks_the_entry_until_a_good_answer_replaces_it(store)
     def failing():
         raise Down("503")
 
+    now[0] += 5
     assert cache.fetch("k", failing, 300, force=True).error == "503"
     calls = []
     marked = cache.fetch("k", lambda: calls.append(1), 300)  # inside the window: no new request
     assert (marked.error, marked.fresh, marked.fetched_at, calls) == ("503", False, 1000.0, [])
     now[0] += 10
     fixed = cache.fetch("k", sample_title, 300, force=True)
-    assert fixed.error is None and fixed.fetched_at == 1010.0
+    assert fixed.error is None and fixed.fetched_at == 1015.0
     assert cache.fetch("k", failing, 300).error is None
