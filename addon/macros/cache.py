@@ -21,6 +21,7 @@ log = logging.getLogger("addon.macros.cache")
 
 KEEP_SECONDS = 7 * 24 * 3600  # how long a last-good answer is kept for fallback
 LEASE_SECONDS = 30            # a fetcher that dies frees the flight after this
+ERROR_RETRY_SECONDS = 30      # after a failed refresh, the next try at Consonance waits this long
 
 
 class CacheWaitTimeout(Exception):
@@ -123,14 +124,15 @@ class MacroCache:
         self.poll_interval = poll_interval
         self.fallback_errors = fallback_errors
 
-    def _read(self, key: str) -> tuple[Any, float, str | None] | None:
-        """(value, fetched_at, error of the last failed refresh or None), or None when nothing is cached."""
+    def _read(self, key: str) -> tuple[Any, float, str | None, float] | None:
+        """(value, fetched_at, error of the last failed refresh or None, when it failed), or None."""
         data = self.store.get(key)
         if data is None:
             return None
         try:
             envelope = json.loads(data)
-            return codec.loads(envelope["v"].encode("utf-8")), float(envelope["t"]), envelope.get("e")
+            return (codec.loads(envelope["v"].encode("utf-8")), float(envelope["t"]), envelope.get("e"),
+                    float(envelope.get("et", 0)))
         except (codec.CodecError, ValueError, KeyError, TypeError):
             log.warning("dropping an unreadable cache entry %s", key)
             self.store.delete(key)
@@ -139,15 +141,16 @@ class MacroCache:
     def _write(self, key: str, value: Any, fetched_at: float, error: str | None = None) -> None:
         envelope = {"t": fetched_at, "v": codec.dumps(value).decode("utf-8")}
         if error:
-            envelope["e"] = error[:200]
+            envelope["e"], envelope["et"] = error[:200], self.clock()
         self.store.set(key, json.dumps(envelope).encode("utf-8"), KEEP_SECONDS)
 
     def fetch(self, key: str, loader: Callable[[], Any], freshness_seconds: float, force: bool = False) -> Lookup:
         """The answer for `key`, asking `loader` at most once across all concurrent callers."""
         started = self.clock()
         cached = self._read(key)
-        if cached and not force and started - cached[1] < freshness_seconds:
-            # A refresh that failed inside the window marks the entry, so every viewer sees the notice.
+        if cached and not force and started - cached[1] < freshness_seconds and self._settled(cached, started):
+            # A refresh that failed inside the window marks the entry, so every viewer sees the notice
+            # until Consonance is tried again (ERROR_RETRY_SECONDS later).
             return Lookup(cached[0], cached[1], fresh=cached[2] is None, error=cached[2])
         deadline = time.monotonic() + self.wait_timeout
         while True:
@@ -166,9 +169,15 @@ class MacroCache:
             if latest and latest[1] >= started:
                 return Lookup(latest[0], latest[1], fresh=True)
 
+    @staticmethod
+    def _settled(entry, now: float) -> bool:
+        """No failed refresh, or one too recent to try Consonance again."""
+        return entry[2] is None or now - entry[3] < ERROR_RETRY_SECONDS
+
     def _fetch_holding_lock(self, key, loader, freshness_seconds, force, started) -> Lookup:
         latest = self._read(key)
-        if latest and ((not force and self.clock() - latest[1] < freshness_seconds) or latest[1] >= started):
+        if latest and ((not force and self.clock() - latest[1] < freshness_seconds and self._settled(latest, self.clock()))
+                       or latest[1] >= started):
             # someone refreshed while we queued (or failed to: then the entry carries the error)
             return Lookup(latest[0], latest[1], fresh=latest[2] is None, error=latest[2])
         try:

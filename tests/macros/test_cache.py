@@ -192,3 +192,19 @@ def test_a_failed_refresh_marks_the_entry_until_a_good_answer_replaces_it(store)
     fixed = cache.fetch("k", sample_title, 300, force=True)
     assert fixed.error is None and fixed.fetched_at == 1015.0
     assert cache.fetch("k", failing, 300).error is None
+
+
+def test_after_a_failed_refresh_consonance_is_tried_again_after_a_short_pause(store):
+    from addon.macros.cache import ERROR_RETRY_SECONDS
+    now = [1000.0]
+    cache = MacroCache(store, clock=lambda: now[0])
+    cache.fetch("k", sample_title, 300)
+    now[0] += 5
+
+    def failing():
+        raise Down("503")
+
+    cache.fetch("k", failing, 300, force=True)
+    now[0] += ERROR_RETRY_SECONDS + 1
+    recovered = cache.fetch("k", lambda: sample_title("w-2"), 300)  # still inside the freshness window
+    assert recovered.error is None and recovered.value.work_id == "w-2"
