@@ -28,13 +28,14 @@ def test_a_rolled_back_event_can_be_handled_again(tenant):
 
 
 def test_concurrent_redeliveries_are_accepted_once(app, tenant):
+    tenant_id = tenant.id  # read here: the fixture's instance belongs to this thread's session
     barrier = threading.Barrier(4)
     answers, errors = [], []
 
     def deliver():
         try:
             with app.app_context():
-                owner = db.session.get(Tenant, tenant.id)
+                owner = db.session.get(Tenant, tenant_id)
                 barrier.wait(timeout=5)
                 answers.append(record_event_once(owner, "forge", "page:9:v2"))
                 db.session.commit()

@@ -65,6 +65,7 @@ def test_same_dedupe_key_gives_the_same_entry(tenant, other_tenant):
 
 
 def test_concurrent_enqueues_of_one_key_make_one_row(app, tenant):
+    tenant_class, tenant_id = type(tenant), tenant.id  # the fixture's instance belongs to this thread's session
     barrier = threading.Barrier(4)
     ids, errors = [], []
 
@@ -72,7 +73,7 @@ def test_concurrent_enqueues_of_one_key_make_one_row(app, tenant):
         try:
             with app.app_context():
                 barrier.wait(timeout=5)
-                entry = note(db.session.get(type(tenant), tenant.id), text=f"tab {n}")
+                entry = note(db.session.get(tenant_class, tenant_id), text=f"tab {n}")
                 entry_id = entry.id
                 db.session.commit()
                 ids.append(entry_id)
