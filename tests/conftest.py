@@ -5,6 +5,7 @@ On PostgreSQL each run gets its own database, so parallel runs never share rows.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -25,14 +26,23 @@ def database_url(tmp_path_factory):
     if not base.startswith("postgresql"):
         yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
         return
-    name = f"addon_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with scratch_postgres_database(base, "addon_test") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def scratch_postgres_database(server_url: str, prefix: str):
+    """A database of its own on the server at `server_url`, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,5 @@
 """Alembic migrations upgrade from empty to head, and match the models, on SQLite and PostgreSQL."""
 import os
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +9,7 @@ from flask_migrate import downgrade, upgrade
 
 from addon import create_app
 from addon.extensions import db
+from tests.conftest import scratch_postgres_database
 
 
 def _postgres_url():
@@ -31,15 +31,8 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield "sqlite:///" + str(tmp_path / "migrate.db")
         return
-    base = _postgres_url()
-    name = f"addon_migrate_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(base).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_postgres_database(_postgres_url(), "addon_migrate") as url:
+        yield url
 
 
 def test_upgrade_from_empty_to_head_matches_the_models(empty_database, tmp_path):

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from addon.platform.errors import AuthError
+from addon.platform.errors import AuthError, unverified_header
 from addon.platform.keys import InstallKeyFetcher
 from addon.platform.qsh import CONTEXT_QSH, hash_url, query_string_hash
 
@@ -29,13 +29,6 @@ class ConnectRequest:
     account_id: str | None
     context_only: bool  # True when the token carried `context-qsh` (iframe page loads)
     claims: dict
-
-
-def _header(token: str) -> dict:
-    try:
-        return jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise AuthError("malformed_token", "The token is not a well-formed JWT.") from exc
 
 
 def _unverified_claims(token: str) -> dict:
@@ -71,7 +64,7 @@ def verify_request_token(token: str, *, method: str, path: str, query_string: st
                          shared_secret_for: Callable[[str], str | None], app_key: str,
                          allow_context_qsh: bool, leeway: int = 5) -> ConnectRequest:
     """Verify an HS256 token from Confluence; `shared_secret_for(client_key)` finds the secret."""
-    header = _header(token)
+    header = unverified_header(token)
     if header.get("alg") != "HS256":
         raise AuthError("bad_alg", "Requests from Confluence must be signed with HS256.")
     client_key = _unverified_claims(token).get("iss")
@@ -103,7 +96,7 @@ def verify_request_token(token: str, *, method: str, path: str, query_string: st
 def verify_signed_install(token: str, *, method: str, path: str, query_string: str, base_url: str,
                           client_key: str, keys: InstallKeyFetcher, leeway: int = 5) -> dict:
     """Verify the RS256 token on an install/uninstall callback, signed by Atlassian."""
-    header = _header(token)
+    header = unverified_header(token)
     if header.get("alg") != "RS256":
         raise AuthError("unsigned_install", "Installs must be signed by Atlassian (RS256); this one was not.")
     key = keys.key_for(header.get("kid"))

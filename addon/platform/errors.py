@@ -23,3 +23,13 @@ class Forbidden(AuthError):
 
 class KeyUnavailable(AuthError):
     """The signing key could not be fetched: refuse, never accept unverified."""
+
+
+def unverified_header(token: str, what: str = "token") -> dict:
+    """The JWT header, read only to choose algorithm and key; a malformed token is refused here."""
+    import jwt
+
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise AuthError("malformed_token", f"The {what} is not a well-formed JWT.") from exc

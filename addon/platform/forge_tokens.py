@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from addon.platform.errors import AuthError
+from addon.platform.errors import AuthError, unverified_header
 from addon.platform.keys import JwksCache
 
 FORGE_ISSUER = "forge/invocation-token"
@@ -34,15 +34,8 @@ class ForgeInvocation:
     claims: dict
 
 
-def _header(token: str) -> dict:
-    try:
-        return jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise AuthError("malformed_token", "The invocation token is not a well-formed JWT.") from exc
-
-
 def verify_invocation_token(token: str, *, app_id: str, jwks: JwksCache, leeway: int = 5) -> ForgeInvocation:
-    header = _header(token)
+    header = unverified_header(token, "invocation token")
     if header.get("alg") != "RS256":
         raise AuthError("bad_alg", "Invocation tokens must be signed with RS256.")
     key = jwks.key_for(header.get("kid"))
