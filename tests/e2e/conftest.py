@@ -1,11 +1,12 @@
 """The shared end-to-end harness: the app on a real server, the Consonance sandbox and the Confluence
-emulator, the app installed (Forge) with its Consonance connection set, a seeded page with all four
+emulator, the app installed (Forge or Connect) with its Consonance connection set, a seeded page with all four
 macros, and headless Debian Chromium driven by Playwright.
 
 Chromium missing: skipped locally, a failure under CI=true (the browser tests must run there).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -60,10 +61,10 @@ def _serve(app):
     return server, thread
 
 
-@pytest.fixture(scope="module")
-def site(migrated_database, tmp_path_factory):
-    """Everything running and connected, once per test module; torn down (and the tables emptied) after."""
-    _require_browser()
+@contextlib.contextmanager
+def running_site(mode: str, database_url: str, instance_path):
+    """The app, both sandboxes, the app installed with `mode` ("forge" or "connect") and connected to
+    Consonance, and the seeded page; the app's tables are emptied afterwards."""
     from addon import create_app
     from addon.extensions import db
     from addon.platform import tenants
@@ -75,7 +76,7 @@ def site(migrated_database, tmp_path_factory):
     manifest = str(Path(__file__).resolve().parents[2] / "manifest.yml")
     with running_sandbox(SEED=7, SIZE=30, ANCHOR="2026-11-01") as consonance, \
             running_emulator(FORGE_APP_ID=FORGE_APP_ID, FORGE_MANIFEST=manifest) as emulator:
-        config = _test_config(migrated_database, tmp_path_factory.mktemp("e2e-instance"))
+        config = _test_config(database_url, instance_path)
         config.update({"FORGE_APP_ID": FORGE_APP_ID, "FORGE_JWKS_URL": f"{emulator.url}/.well-known/jwks.json",
                        "CONNECT_INSTALL_KEYS_URL": f"{emulator.url}/install-keys"})
         app = create_app(config)
@@ -83,10 +84,14 @@ def site(migrated_database, tmp_path_factory):
         app_url = f"http://127.0.0.1:{server.server_port}"
         app.config["BASE_URL"] = app_url
         try:
-            emulator.install_forge(app_url)
+            if mode == "forge":
+                emulator.install_forge(app_url)
+            else:
+                emulator.install_connect(app_url)
             seeded = emulator.seed(work_id=SEEDED_WORK)
             with app.app_context():
-                tenant = tenants.find_tenant(tenants.FORGE, emulator.store.forge.id)
+                external_id = emulator.store.forge.id if mode == "forge" else emulator.store.connect.client_key
+                tenant = tenants.find_tenant(mode, external_id)
                 assert tenant is not None, "the install did not reach the app"
                 update_settings(tenant, {"consonance_host": consonance.url}, actor="557058:admin")
                 tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
@@ -103,7 +108,24 @@ def site(migrated_database, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(site):
+def site(migrated_database, tmp_path_factory):
+    """The app installed as a Forge app (macros in Custom UI frames), once per test module."""
+    _require_browser()
+    with running_site("forge", migrated_database, tmp_path_factory.mktemp("e2e-forge")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def connect_site(migrated_database, tmp_path_factory):
+    """The app installed Connect-style (macros in iframes of our own pages), once per test module."""
+    _require_browser()
+    with running_site("connect", migrated_database, tmp_path_factory.mktemp("e2e-connect")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _require_browser()
     from playwright.sync_api import sync_playwright
 
     executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
