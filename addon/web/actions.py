@@ -1,4 +1,4 @@
-"""Buttons in macros: push a decision to Consonance, from either transport.
+"""Buttons in macros: push a decision to Consonance, from either transport; and the title picker's search.
 
 Both routes need a real user: Forge, a verified invocation with a principal and the user token;
 Connect, a request-bound JWT, or the iframe's fresh context token plus the action token we signed
@@ -12,7 +12,9 @@ from flask import Blueprint, g, jsonify, request
 
 from addon.decisions import service as decisions
 from addon.decisions.models import APPROVE_STAGE, DECISION_TYPES
-from addon.macros import action_tokens, service
+from addon.consonance.errors import ConsonanceError
+from addon.gateways import NotConfigured
+from addon.macros import action_tokens, search, service
 from addon.macros.views import MACRO_KEYS, next_stage_name
 from addon.platform.auth import connect_jwt_required, forge_invocation_required
 from addon.platform.errors import AuthError
@@ -122,3 +124,30 @@ def connect_decision():
             raise AuthError("bad_action_token", "This form was not issued for you or this title; reload the page.",
                             status=403) from None
     return _record(form, g.account_id, form["page_id"])
+
+
+def _search_answer(text: str | None):
+    try:
+        return jsonify(results=search.search_titles(g.tenant, text))
+    except NotConfigured as exc:
+        return jsonify(results=[], error="not_configured", message=str(exc)), 409
+    except ConsonanceError:
+        return jsonify(results=[], error="consonance_unavailable",
+                       message="Consonance is not answering; type the work id or ISBN instead."), 503
+
+
+@bp.post("/forge/titles/search")
+@forge_invocation_required
+def forge_title_search():
+    """The macro config's title picker (Forge): `{"query": "orch"}` -> choices."""
+    body = request.get_json(silent=True) or {}
+    call = body.get("call") if isinstance(body.get("call"), dict) else {}
+    payload = call.get("payload") if isinstance(call.get("payload"), dict) else body
+    return _search_answer(payload.get("query"))
+
+
+@bp.get("/connect/titles/search")
+@connect_jwt_required(allow_context_qsh=True)
+def connect_title_search():
+    """The macro editor's title picker (Connect): `?q=orch` -> choices."""
+    return _search_answer(request.args.get("q"))

@@ -122,3 +122,17 @@ def test_after_a_failed_refresh_every_panel_of_the_title_shows_the_notice(client
         answer = view(client, fit, macro=macro, config={"title": "10"})
         assert answer["stale"] is True and "Consonance is not answering" in answer["html"]
     assert sandbox.control.counters()["total"] == before  # inside the window: no new requests
+
+
+def test_title_picker_searches_by_title_words_and_isbn(client, fit, forge_tenant, sandbox):
+    work = sandbox.control.work(3)
+    word = max(work["title"].split(), key=len).strip("'’").lower()
+    answer = client.post("/forge/titles/search", json={"query": word}, headers=fit())
+    results = answer.get_json()["results"]
+    assert answer.status_code == 200 and "3" in [r["workId"] for r in results]
+    isbn = next(i for i in work["isbns"] if i)
+    by_isbn = client.post("/forge/titles/search", json={"call": {"payload": {"query": isbn}}}, headers=fit())
+    assert [r["workId"] for r in by_isbn.get_json()["results"]] == ["3"]
+    assert client.post("/forge/titles/search", json={"query": "a"}, headers=fit()).get_json()["results"] == []
+    client.post("/forge/titles/search", json={"query": word.upper()}, headers=fit())
+    assert sandbox.control.counters()["byOperation"].get("SearchTitles") == 1  # same query, shared answer
