@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -21,6 +22,7 @@ log = logging.getLogger("addon.macros.cache")
 
 KEEP_SECONDS = 7 * 24 * 3600  # how long a last-good answer is kept for fallback
 LEASE_SECONDS = 30            # a fetcher that dies frees the flight after this
+DECODED_ENTRIES = 512         # decoded titles kept per process
 ERROR_RETRY_SECONDS = 30      # after a failed refresh, the next try at Consonance waits this long
 
 
@@ -123,20 +125,35 @@ class MacroCache:
         self.wait_timeout = wait_timeout
         self.poll_interval = poll_interval
         self.fallback_errors = fallback_errors
+        # Decoded entries by key, reused while the stored bytes are unchanged: a cached page view
+        # compares bytes instead of rebuilding a Title from JSON. Domain objects are frozen, so sharing is safe.
+        self._decoded: OrderedDict[str, tuple[bytes, tuple]] = OrderedDict()
+        self._decoded_lock = threading.Lock()
 
     def _read(self, key: str) -> tuple[Any, float, str | None, float] | None:
         """(value, fetched_at, error of the last failed refresh or None, when it failed), or None."""
         data = self.store.get(key)
         if data is None:
             return None
+        with self._decoded_lock:
+            known = self._decoded.get(key)
+            if known is not None and known[0] == data:
+                self._decoded.move_to_end(key)
+                return known[1]
         try:
             envelope = json.loads(data)
-            return (codec.loads(envelope["v"].encode("utf-8")), float(envelope["t"]), envelope.get("e"),
-                    float(envelope.get("et", 0)))
+            entry = (codec.loads(envelope["v"].encode("utf-8")), float(envelope["t"]), envelope.get("e"),
+                     float(envelope.get("et", 0)))
         except (codec.CodecError, ValueError, KeyError, TypeError):
             log.warning("dropping an unreadable cache entry %s", key)
             self.store.delete(key)
             return None
+        with self._decoded_lock:
+            self._decoded[key] = (data, entry)
+            self._decoded.move_to_end(key)
+            while len(self._decoded) > DECODED_ENTRIES:
+                self._decoded.popitem(last=False)
+        return entry
 
     def _write(self, key: str, value: Any, fetched_at: float, error: str | None = None) -> None:
         envelope = {"t": fetched_at, "v": codec.dumps(value).decode("utf-8")}
