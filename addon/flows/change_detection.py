@@ -1,0 +1,223 @@
+"""Change detection: Consonance has no change feed, so each poll streams the catalogue's fingerprints,
+compares them with the tenant's stored snapshots and turns differences into events and outbox work.
+
+Reads: `iter_fingerprints()` (a few paged requests for the whole catalogue). Writes: only for works
+whose digest changed — their snapshot rows and one outbox entry per owed page write, all in one
+transaction, so an event exists exactly when its snapshot moved. The first poll of a tenant is a
+baseline: it records the catalogue as it stands and emits nothing (see docs/sync-flows.md).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask
+
+from addon.extensions import db
+from addon.flows import launch_hubs, page_sets, rights_links, stage_status
+from addon.flows.sync_models import PollState, TitleSnapshot
+from addon.gateways import gateways
+from addon.jobs.schedule import scheduled
+from addon.platform.models import Tenant, tenant_query, utcnow
+from addon.publishing.domain import TitleFingerprint
+from addon.publishing.stages import is_acquired
+from addon.settings.service import get_settings
+from addon.titles import models as roles
+from addon.titles.models import TitlePage
+
+log = logging.getLogger("addon.flows.change_detection")
+
+TITLE_ACQUIRED = "title_acquired"
+STAGE_CHANGED = "stage_changed"
+DATES_CHANGED = "dates_changed"
+READINESS_CHANGED = "readiness_changed"
+RIGHTS_CHANGED = "rights_changed"
+EVENT_KINDS = (TITLE_ACQUIRED, STAGE_CHANGED, DATES_CHANGED, READINESS_CHANGED, RIGHTS_CHANGED)
+CHUNK = 500
+_SAME = object()  # "the work's season did not change" (None is a season value: no season)
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    kind: str
+    work_id: str
+    digest: str
+    revision: int
+
+    @property
+    def dedupe_key(self) -> str:
+        """Tenant scoping comes from the outbox's (tenant, key) uniqueness; the revision tells
+        a flip back to an earlier digest (A→B→A→B) from a repeat."""
+        return f"{self.kind}:{self.work_id}:{self.digest}:r{self.revision}"
+
+
+def _short_hash(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def dates_digest(fp: TitleFingerprint) -> str:
+    return _short_hash([fp.season, [(f.product_id, f.publication_date, f.planned_publication_date) for f in fp.formats]])
+
+
+def readiness_digest(fp: TitleFingerprint) -> str:
+    return _short_hash([fp.title, fp.contributors, fp.marketing_tier,
+                        [(f.product_id, f.kind, f.isbn13, f.isbn_problem, f.status_code, f.price_currencies,
+                          f.subject_codes, f.has_description, f.has_cover) for f in fp.formats]])
+
+
+def snapshot_values(fp: TitleFingerprint) -> dict:
+    return {"digest": fp.digest, "title": (fp.title or "")[:500], "stage": fp.stage, "season": fp.season,
+            "dates_digest": dates_digest(fp), "readiness_digest": readiness_digest(fp)}
+
+
+def acquired_stages(settings) -> list[str] | None:
+    """None = any new work counts as acquired (the default); else the admin's stage names."""
+    return list(settings.acquired_stages) or None
+
+
+def classify(old: TitleSnapshot, fp: TitleFingerprint, new: dict, stages: list[str] | None) -> list[str]:
+    """Which events a changed work raises, given its previous snapshot."""
+    if not old.tracked:
+        # A baseline work becomes the app's when it enters a configured "acquired" stage.
+        entered = stages is not None and new["stage"] != old.stage and is_acquired(new["stage"], stages) \
+            and not is_acquired(old.stage, stages)
+        return [TITLE_ACQUIRED] if entered else []
+    kinds = []
+    if new["stage"] != old.stage:
+        kinds.append(STAGE_CHANGED)
+    if new["dates_digest"] != old.dates_digest:
+        kinds.append(DATES_CHANGED)
+    if new["readiness_digest"] != old.readiness_digest:
+        kinds.append(READINESS_CHANGED)
+    return kinds
+
+
+class _Dispatcher:
+    """Turns events into outbox entries; launch hub refreshes are collapsed to one per hub per poll."""
+
+    def __init__(self, tenant: Tenant, settings):
+        self.tenant, self.settings = tenant, settings
+        self.hubs: dict[str, list[str]] = {}
+        self.counts = {kind: 0 for kind in EVENT_KINDS}
+
+    def emit(self, event: ChangeEvent, season: str | None, old_season: str | None = _SAME) -> None:
+        self.counts[event.kind] += 1
+        key = event.dedupe_key
+        if event.kind == TITLE_ACQUIRED:
+            page_sets.enqueue_page_set(self.tenant, event.work_id, key)
+            rights_links.enqueue_rights_link(self.tenant, event.work_id, key)
+        elif event.kind == STAGE_CHANGED:
+            stage_status.enqueue_update(self.tenant, event.work_id, key)
+        elif event.kind == RIGHTS_CHANGED:
+            rights_links.enqueue_rights_link(self.tenant, event.work_id, key)
+            return
+        mode = self.settings.launch_hub_mode
+        for hub_season in {season} if old_season is _SAME else {season, old_season}:
+            self.hubs.setdefault(launch_hubs.hub_key_for(mode, event.work_id, hub_season), []).append(key)
+
+    def flush(self) -> int:
+        for hub, keys in self.hubs.items():
+            launch_hubs.enqueue_refresh(self.tenant, hub, f"launch_hub:{hub[:120]}:{_short_hash(sorted(keys))}")
+        return len(self.hubs)
+
+
+def _poll_state(tenant: Tenant) -> PollState:
+    state = db.session.execute(tenant_query(PollState, tenant)).scalar_one_or_none()
+    if state is None:
+        state = PollState(tenant_id=tenant.id, mappings_digest="")
+        db.session.add(state)
+    return state
+
+
+def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
+    """Compare `fingerprints` (an iterable, consumed once) with the snapshots; write what changed and
+    the outbox work it causes; commit. Returns counts for the JobRun."""
+    settings = get_settings(tenant)
+    stages = acquired_stages(settings)
+    state = _poll_state(tenant)
+    baseline = state.baseline_at is None
+    known = dict(db.session.execute(sa.select(TitleSnapshot.work_id, TitleSnapshot.digest)
+                                    .where(TitleSnapshot.tenant_id == tenant.id)).all())
+    with_pages = set(db.session.execute(sa.select(TitlePage.work_id).where(
+        TitlePage.tenant_id == tenant.id, TitlePage.role == roles.HOME)).scalars()) if baseline else set()
+    dispatcher = _Dispatcher(tenant, settings)
+    seen = new_count = 0
+    changed: list[TitleFingerprint] = []
+    inserts: list[dict] = []
+    now = utcnow()
+    for fp in fingerprints:
+        seen += 1
+        old_digest = known.pop(fp.work_id, None)
+        if old_digest is None:
+            new_count += 1
+            values = snapshot_values(fp)
+            tracked = fp.work_id in with_pages if baseline else is_acquired(fp.stage, stages)
+            inserts.append({"tenant_id": tenant.id, "work_id": fp.work_id, "tracked": tracked, "revision": 0,
+                            "updated_at": now, **values})
+            if tracked and not baseline:
+                dispatcher.emit(ChangeEvent(TITLE_ACQUIRED, fp.work_id, values["digest"], 0), fp.season)
+            if len(inserts) >= CHUNK:
+                db.session.execute(sa.insert(TitleSnapshot), inserts)
+                inserts = []
+        elif old_digest != fp.digest:
+            changed.append(fp)
+    if inserts:
+        db.session.execute(sa.insert(TitleSnapshot), inserts)
+    for start in range(0, len(changed), CHUNK):
+        _apply_changes(tenant, changed[start:start + CHUNK], stages, dispatcher, now)
+    mappings = _short_hash(settings.rights_mappings)
+    if not baseline and mappings != state.mappings_digest:
+        _rights_mappings_changed(tenant, mappings, dispatcher)
+    state.mappings_digest = mappings
+    hubs = dispatcher.flush()
+    state.baseline_at = state.baseline_at or now
+    state.last_poll_at, state.works_seen = now, seen
+    db.session.commit()
+    counts = {"works": seen, "new": new_count, "changed": len(changed), "missing": len(known),
+              "baseline": int(baseline), "hub_refreshes": hubs, **dispatcher.counts}
+    log.info("poll: %s", counts)
+    return counts
+
+
+def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatcher: _Dispatcher, now) -> None:
+    rows = {row.work_id: row for row in db.session.execute(tenant_query(TitleSnapshot, tenant).where(
+        TitleSnapshot.work_id.in_([fp.work_id for fp in fps]))).scalars()}
+    for fp in fps:
+        row = rows[fp.work_id]
+        values = snapshot_values(fp)
+        kinds = classify(row, fp, values, stages)
+        old_season = row.season
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.revision += 1
+        row.updated_at = now
+        if TITLE_ACQUIRED in kinds:
+            row.tracked = True
+        for kind in kinds:
+            dispatcher.emit(ChangeEvent(kind, fp.work_id, values["digest"], row.revision), fp.season, old_season)
+
+
+def _rights_mappings_changed(tenant: Tenant, mappings_digest: str, dispatcher: _Dispatcher) -> None:
+    """The admin changed the rights mapping: every managed title's guidance links are owed again."""
+    for work_id, digest, revision in db.session.execute(
+            sa.select(TitleSnapshot.work_id, TitleSnapshot.digest, TitleSnapshot.revision)
+            .where(TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True))).all():
+        dispatcher.emit(ChangeEvent(RIGHTS_CHANGED, work_id, f"{digest}.{mappings_digest}", revision), None)
+
+
+def _poll_interval(app: Flask, tenant: Tenant) -> timedelta:
+    return timedelta(seconds=get_settings(tenant).poll_interval_seconds)
+
+
+@scheduled("poll", every=_poll_interval)
+def poll(tenant: Tenant) -> dict:
+    """One poll of a tenant's catalogue (a JobRun records the counts, including Consonance requests)."""
+    gateway = gateways().consonance(tenant)
+    before = gateway.stats.requests
+    counts = detect_and_dispatch(tenant, gateway.iter_fingerprints())
+    counts["consonance_requests"] = gateway.stats.requests - before
+    return counts

@@ -1,0 +1,164 @@
+"""F6: a marketing launch hub per season (or per title) whose owned table follows real production:
+publication dates, format readiness, metadata completion and go/no-go for each title.
+
+Marketing writes everything outside the table; a refresh only rewrites the table region, and an
+unchanged table makes no new version. Hubs cover the titles the app manages (those with page sets).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import sqlalchemy as sa
+
+from addon.confluence.errors import ConfluenceNotFound
+from addon.confluence.models import Page
+from addon.confluence.owned_regions import OwnedRegionError, find_region, insert_region_if_missing, replace_region
+from addon.extensions import db
+from addon.flows import page_templates as templates
+from addon.flows.sync_models import SyncPage, TitleSnapshot
+from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
+from addon.platform.models import Tenant, tenant_query, utcnow
+from addon.publishing.readiness import assess_title
+from addon.publishing.rules import RuleSet
+from addon.publishing.standards import DEFAULT_RULE_SET
+from addon.settings.service import get_settings
+from addon.titles import models as roles
+from addon.titles.models import TitlePage
+
+log = logging.getLogger("addon.flows.launch_hubs")
+
+KIND = "confluence.launch_hub"
+SYNC_KIND = "launch-hub"
+PROPERTY_KEY = "consonance-launch-hub"
+NO_SEASON = "No season"
+
+
+def tenant_rule_set(tenant: Tenant) -> RuleSet:
+    """The metadata rules a tenant's readiness is judged by. The swap point for a compiled tenant rule set."""
+    return DEFAULT_RULE_SET
+
+
+def hub_key_for(mode: str, work_id: str, season: str | None) -> str:
+    return str(work_id) if mode == "per_title" else (season or NO_SEASON)
+
+
+def enqueue_refresh(tenant: Tenant, hub_key: str, dedupe_key: str) -> None:
+    enqueue(tenant, "confluence", KIND, {"hub": hub_key}, dedupe_key=dedupe_key)
+
+
+def _members(tenant: Tenant, mode: str, hub_key: str) -> list[str]:
+    if mode == "per_title":
+        return [hub_key]
+    season = None if hub_key == NO_SEASON else hub_key
+    query = tenant_query(TitleSnapshot, tenant).where(TitleSnapshot.tracked.is_(True))
+    query = query.where(TitleSnapshot.season.is_(None) if season is None else TitleSnapshot.season == season)
+    return [row.work_id for row in db.session.execute(query.order_by(TitleSnapshot.work_id)).scalars()]
+
+
+def launch_lines(tenant: Tenant, gateway, work_ids: list[str], today: date) -> tuple[list[templates.LaunchLine], str]:
+    rule_set = tenant_rule_set(tenant)
+    lines, name = [], ""
+    for work_id in work_ids:
+        title = gateway.title(work_id)
+        if title is None:
+            continue
+        name = title.title
+        readiness = assess_title(title, today, rule_set=rule_set)
+        lines.append(templates.LaunchLine(
+            work_id=title.work_id, title=title.title, stage=title.stage.name if title.stage else "No stage",
+            publication_date=readiness.publication_date, formats_ready=readiness.ready_formats,
+            formats_total=len(readiness.formats), metadata_completion=readiness.metadata_completion,
+            go=readiness.decision.go, headline=readiness.decision.headline))
+    lines.sort(key=lambda line: (line.publication_date or date.max, line.title.lower(), line.work_id))
+    return lines, name
+
+
+def _hub_location(tenant: Tenant, client) -> tuple[str, str | None]:
+    """(space id, parent page id) for hubs: the configured parent, else the title pages' space home."""
+    settings = get_settings(tenant)
+    if settings.launch_hub_parent_id:
+        parent = client.get_page(settings.launch_hub_parent_id)
+        return parent.space_id, parent.id
+    if settings.page_set_space_key:
+        space = client.get_space_by_key(settings.page_set_space_key)
+        if space is not None:
+            return space.id, space.homepage_id
+    raise PermanentError("Choose a parent page for launch hubs on the configuration page.")
+
+
+def find_or_create_sync_page(tenant: Tenant, client, kind: str, key: str, property_key: str, page_title: str,
+                             body: str, space_id: str, parent_id: str | None) -> tuple[Page, SyncPage]:
+    """A hub/summary page: our row, else a page of that title carrying our property (or none), else a new one."""
+    row = db.session.execute(tenant_query(SyncPage, tenant).where(SyncPage.kind == kind, SyncPage.key == key)
+                             ).scalar_one_or_none()
+    page = None
+    if row is not None:
+        try:
+            page = client.get_page(row.page_id)
+            page = page if page.status == "current" else None
+        except ConfluenceNotFound:
+            page = None
+    if page is None:
+        found = client.find_page_by_title(space_id, page_title)
+        if found is not None:
+            prop = client.get_page_property(found.id, property_key)
+            if prop is not None and (prop.value or {}).get("key") != key:
+                raise PermanentError(f"A page titled {page_title!r} belongs to something else")
+            page = found
+        else:
+            page = client.create_page(space_id, page_title, body, parent_id=parent_id)
+    client.set_page_property(page.id, property_key, {"key": key})
+    if row is None:
+        row = SyncPage(tenant_id=tenant.id, kind=kind, key=key, page_id=page.id)
+        db.session.add(row)
+    row.page_id, row.updated_at = page.id, utcnow()
+    db.session.commit()
+    return page, row
+
+
+def rewrite_region(client, page_id: str, region: str, inner, message: str) -> bool:
+    """Replace (or add at the top) one owned region; False when nothing changed or the markers are broken."""
+    written = []
+
+    def mutate(page):
+        body = page.body or ""
+        try:
+            new = (replace_region(body, region, inner) if find_region(body, region) is not None
+                   else insert_region_if_missing(body, region, inner, at="start"))
+        except OwnedRegionError as exc:
+            log.warning("region %s on page %s is broken (%s); leaving it alone", region, page.id, exc)
+            return None
+        written.append(new != body)
+        return new
+
+    client.update_page_with_retry(page_id, mutate, message=message)
+    return bool(written and written[-1])
+
+
+@outbox_handler(KIND)
+def refresh_launch_hub(tenant: Tenant, payload: dict, services) -> dict:
+    hub_key = str(payload["hub"])
+    mode = get_settings(tenant).launch_hub_mode
+    members = _members(tenant, mode, hub_key)
+    lines, single_name = launch_lines(tenant, services.consonance(tenant), members, date.today())
+    hub_name = (single_name or hub_key) if mode == "per_title" else hub_key
+    client = services.confluence(tenant)
+    inner = templates.launch_table_inner(hub_name, lines)
+    space_id, parent_id = _hub_location(tenant, client)
+    page, _ = find_or_create_sync_page(tenant, client, SYNC_KIND, hub_key, PROPERTY_KEY,
+                                       templates.launch_hub_title(hub_name),
+                                       templates.launch_hub_page(hub_name, inner), space_id, parent_id)
+    if mode == "per_title":
+        _record_title_hub(tenant, hub_key, page)
+    written = rewrite_region(client, page.id, templates.LAUNCH_TABLE_REGION, inner, "Launch table refreshed")
+    return {"page_id": page.id, "titles": len(lines), "written": written}
+
+
+def _record_title_hub(tenant: Tenant, work_id: str, page: Page) -> None:
+    exists = db.session.execute(sa.select(TitlePage.id).where(
+        TitlePage.tenant_id == tenant.id, TitlePage.work_id == work_id, TitlePage.role == roles.LAUNCH_HUB)).first()
+    if not exists:
+        db.session.add(TitlePage(tenant_id=tenant.id, work_id=work_id, role=roles.LAUNCH_HUB, page_id=page.id,
+                                 space_id=page.space_id, title=page.title[:255]))
+        db.session.commit()

@@ -1,0 +1,131 @@
+"""F2 downstream: when a title moves stage in Consonance, its home page's owned status region shows
+the new stage, reviewers and next step (from the admin's stage guide page), and its stage label follows.
+
+The handler renders from the stage Consonance holds *now*, so late or repeated deliveries converge;
+an unchanged region writes no new version.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from addon.confluence.errors import ConfluenceError, ConfluenceNotFound
+from addon.confluence.owned_regions import OwnedRegionError, find_region, insert_region_if_missing, replace_region
+from addon.confluence.storage_parse import StorageParseError, find_tables
+from addon.flows import page_templates as templates
+from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
+from addon.platform.models import Tenant
+from addon.publishing.stages import next_step_for
+from addon.settings.service import get_settings
+from addon.titles import models as roles
+from addon.titles.service import pages_of
+
+log = logging.getLogger("addon.flows.stage_status")
+
+KIND = "confluence.stage_status"
+STAGE_LABEL_PREFIX = "consonance-stage-"
+
+
+def stage_label(stage: str | None) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", (stage or "none").strip().lower()).strip("-") or "none"
+    return STAGE_LABEL_PREFIX + slug
+
+
+def _key(text: str) -> str:
+    return " ".join(text.strip().lower().split())
+
+
+def parse_stage_guide(storage: str) -> dict[str, tuple[str, str]]:
+    """{stage key: (reviewers, next step)} from the first table headed Stage | Reviewers | Next step."""
+    for rows in find_tables(storage):
+        if not rows:
+            continue
+        header = [_key(cell) for cell in rows[0]]
+        if "stage" not in header:
+            continue
+        stage_col = header.index("stage")
+        reviewer_col = next((i for i, h in enumerate(header) if h.startswith("reviewer")), None)
+        step_col = next((i for i, h in enumerate(header) if h.startswith("next")), None)
+        guide = {}
+        for row in rows[1:]:
+            if stage_col >= len(row) or not row[stage_col].strip():
+                continue
+            cell = lambda col: row[col].strip() if col is not None and col < len(row) else ""  # noqa: E731
+            guide[_key(row[stage_col])] = (cell(reviewer_col), cell(step_col))
+        return guide
+    return {}
+
+
+def read_stage_guide(client, page_id: str) -> dict[str, tuple[str, str]]:
+    """The admin's stage guide, or {} when none is set or it cannot be read (defaults apply)."""
+    if not page_id:
+        return {}
+    try:
+        return parse_stage_guide(client.get_page(page_id).body or "")
+    except (ConfluenceError, StorageParseError) as exc:
+        log.warning("stage guide page %s unreadable (%s); using default next steps", page_id, exc)
+        return {}
+
+
+def guidance_for(stage: str | None, guide: dict[str, tuple[str, str]]) -> templates.StageGuidance:
+    reviewers, step = guide.get(_key(stage or ""), ("", ""))
+    if step or reviewers:
+        return templates.StageGuidance(stage, reviewers, step or next_step_for(stage) or "", "stage guide")
+    return templates.StageGuidance(stage, "", next_step_for(stage) or "", "default")
+
+
+def status_inner_for(tenant: Tenant, client, work_id: str, stage: str | None):
+    guide = read_stage_guide(client, get_settings(tenant).stage_guide_page_id)
+    return templates.status_region_inner(work_id, guidance_for(stage, guide))
+
+
+def enqueue_update(tenant: Tenant, work_id: str, dedupe_key: str) -> None:
+    enqueue(tenant, "confluence", KIND, {"work_id": str(work_id)}, dedupe_key=dedupe_key)
+
+
+def sync_stage_labels(client, page_id: str, stage: str | None) -> None:
+    """Exactly one stage label on the page: the current one (others ours removed, no write if right)."""
+    wanted = stage_label(stage)
+    present = {label.name for label in client.get_labels(page_id)}
+    for name in sorted(present):
+        if name.startswith(STAGE_LABEL_PREFIX) and name != wanted:
+            client.remove_label(page_id, name)
+    if wanted not in present:
+        client.add_labels(page_id, [wanted])
+
+
+@outbox_handler(KIND)
+def update_stage_status(tenant: Tenant, payload: dict, services) -> dict:
+    """Rewrite the home page's status region from the stage Consonance holds now."""
+    work_id = str(payload["work_id"])
+    home = pages_of(tenant, work_id).get(roles.HOME)
+    if home is None or not home.page_id:
+        return {"skipped": "no page set yet"}  # the page set, when made, renders the current stage
+    title = services.consonance(tenant).title(work_id)
+    if title is None:
+        raise PermanentError(f"Consonance has no work {work_id}")
+    stage = title.stage.name if title.stage else None
+    client = services.confluence(tenant)
+    inner = status_inner_for(tenant, client, work_id, stage)
+
+    written = []
+
+    def rewrite(page):
+        body = page.body or ""
+        try:
+            if find_region(body, templates.STATUS_REGION) is None:
+                new = insert_region_if_missing(body, templates.STATUS_REGION, inner, at="start")
+            else:
+                new = replace_region(body, templates.STATUS_REGION, inner)
+        except OwnedRegionError as exc:
+            log.warning("status region on page %s is broken (%s); leaving the page alone", page.id, exc)
+            return None
+        written.append(new != body)
+        return new
+
+    try:
+        client.update_page_with_retry(home.page_id, rewrite, message=f"Stage: {stage}")
+    except ConfluenceNotFound:
+        return {"skipped": "home page is gone; nightly reconciliation recreates it"}
+    sync_stage_labels(client, home.page_id, stage)
+    return {"page_id": home.page_id, "stage": stage, "written": bool(written and written[-1])}

@@ -1,0 +1,57 @@
+"""What the Consonance → Confluence flows remember between runs: per-tenant title snapshots (to notice
+changes without a change feed), each tenant's poll state, and the shared pages they maintain."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from addon.extensions import db
+from addon.platform.models import TenantOwned, utcnow
+
+
+class TitleSnapshot(TenantOwned, db.Model):
+    """The last fingerprint seen for one work, with just enough fields to say *what* changed."""
+
+    __tablename__ = "title_snapshot"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "work_id", name="uq_title_snapshot_tenant_work"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_id: Mapped[str] = mapped_column(sa.String(64))
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    title: Mapped[str] = mapped_column(sa.String(500), default="")
+    stage: Mapped[str | None] = mapped_column(sa.String(100))
+    season: Mapped[str | None] = mapped_column(sa.String(100))
+    dates_digest: Mapped[str] = mapped_column(sa.String(32), default="")
+    readiness_digest: Mapped[str] = mapped_column(sa.String(32), default="")
+    tracked: Mapped[bool] = mapped_column(default=False)  # acquired since install: has (or is owed) a page set
+    revision: Mapped[int] = mapped_column(default=0)  # bumped on every change; part of outbox dedupe keys
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class PollState(TenantOwned, db.Model):
+    """One row per tenant: whether the baseline exists, and what the last poll saw."""
+
+    __tablename__ = "flow_poll_state"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", name="uq_flow_poll_state_tenant"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    baseline_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_poll_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    works_seen: Mapped[int] = mapped_column(default=0)
+    mappings_digest: Mapped[str] = mapped_column(sa.String(32), default="")
+
+
+class SyncPage(TenantOwned, db.Model):
+    """A page the flows keep that belongs to no single title: a season's launch hub, a pipeline summary."""
+
+    __tablename__ = "flow_sync_page"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "kind", "key", name="uq_flow_sync_page_tenant_kind_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))  # launch-hub | summary-weekly | summary-monthly
+    key: Mapped[str] = mapped_column(sa.String(200))  # season name / work id / period key
+    page_id: Mapped[str] = mapped_column(sa.String(32))
+    attachment_digest: Mapped[str | None] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
