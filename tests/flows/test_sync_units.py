@@ -1,0 +1,122 @@
+"""The parts of the sync flows that need no server: event classification, dedupe keys, the stage
+guide parser, the summary schedule and the PNG chart."""
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import replace
+from datetime import date, datetime, timezone
+
+from addon.confluence.owned_regions import region_storage, replace_region
+from addon.flows import change_detection as cd
+from addon.flows import page_templates as templates
+from addon.flows.pipeline_summaries import bar_chart_png, due_cadences
+from addon.flows.stage_status import guidance_for, parse_stage_guide, stage_label
+from addon.flows.sync_models import TitleSnapshot
+from addon.publishing.domain import FormatFingerprint, FormatKind, TitleFingerprint
+from addon.settings.schema import with_defaults
+
+
+def _fp(stage="Editorial", pub=date(2027, 5, 1), isbn="9781910000011", season="Summer 2027"):
+    fmt = FormatFingerprint("p1", FormatKind.HARDBACK, isbn, None, pub, pub, "02", ("GBP",), ("BISAC:FIC000000*",),
+                            True, True)
+    return TitleFingerprint("7", "A Title", stage, season, "Core", (("A. Author", "A01"),), (fmt,))
+
+
+def _snapshot(fp, tracked=True):
+    return TitleSnapshot(work_id=fp.work_id, tracked=tracked, revision=3, **cd.snapshot_values(fp))
+
+
+def test_each_kind_of_change_raises_its_own_event():
+    old = _fp()
+    row = _snapshot(old)
+    assert cd.classify(row, old, cd.snapshot_values(old), None) == []
+    moved = _fp(stage="Copy-editing")
+    assert cd.classify(row, moved, cd.snapshot_values(moved), None) == [cd.STAGE_CHANGED]
+    slipped = _fp(pub=date(2027, 6, 1))
+    assert cd.classify(row, slipped, cd.snapshot_values(slipped), None) == [cd.DATES_CHANGED]
+    isbn = _fp(isbn=None)
+    assert cd.classify(row, isbn, cd.snapshot_values(isbn), None) == [cd.READINESS_CHANGED]
+    both = replace(_fp(stage="Proofs", pub=date(2027, 7, 1)))
+    assert cd.classify(row, both, cd.snapshot_values(both), None) == [cd.STAGE_CHANGED, cd.DATES_CHANGED]
+
+
+def test_untracked_work_is_acquired_only_on_entering_a_configured_stage():
+    row = _snapshot(_fp(stage="Acquisition"), tracked=False)
+    contracted = _fp(stage="Contracted")
+    assert cd.classify(row, contracted, cd.snapshot_values(contracted), ["Contracted"]) == [cd.TITLE_ACQUIRED]
+    assert cd.classify(row, contracted, cd.snapshot_values(contracted), None) == []  # default: new works only
+    editorial = _fp(stage="Editorial")
+    assert cd.classify(row, editorial, cd.snapshot_values(editorial), ["Contracted"]) == []
+
+
+def test_dedupe_keys_repeat_for_a_repeat_and_differ_for_a_flip_back():
+    first = cd.ChangeEvent(cd.STAGE_CHANGED, "7", "abc", 1)
+    assert first.dedupe_key == cd.ChangeEvent(cd.STAGE_CHANGED, "7", "abc", 1).dedupe_key
+    assert first.dedupe_key != cd.ChangeEvent(cd.STAGE_CHANGED, "7", "abc", 3).dedupe_key  # A→B→A→B
+    assert len(cd.ChangeEvent(cd.RIGHTS_CHANGED, "9" * 64, "f" * 65, 10**9).dedupe_key) <= 255
+
+
+def test_stage_guide_table_is_read_by_header_names():
+    storage = ("<p>intro</p><table><tbody><tr><th>Next step</th><th>Stage</th><th>Reviewers</th></tr>"
+               "<tr><td>Send the letter.</td><td> Manuscript  Delivered </td><td>Ana</td></tr>"
+               "<tr><td></td><td>Proofs</td><td>Tom</td></tr></tbody></table>")
+    guide = parse_stage_guide(storage)
+    assert guide == {"manuscript delivered": ("Ana", "Send the letter."), "proofs": ("Tom", "")}
+    proofs = guidance_for("Proofs", guide)
+    assert proofs.reviewers == "Tom" and proofs.next_step.startswith("Collect proof corrections")  # default text
+    assert guidance_for("Typesetting", guide).source == "default"
+    assert parse_stage_guide("<table><tbody><tr><th>Name</th></tr></tbody></table>") == {}
+
+
+def test_status_region_renders_the_same_bytes_twice():
+    guidance = guidance_for("Editorial", {})
+    first = templates.status_region_inner("7", guidance)
+    page = "<p>mine</p>" + region_storage(templates.STATUS_REGION, first)
+    assert replace_region(page, templates.STATUS_REGION, templates.status_region_inner("7", guidance)) == page
+    assert stage_label("Copy-editing") == "consonance-stage-copy-editing"
+    assert stage_label("Manuscript delivered") == "consonance-stage-manuscript-delivered"
+
+
+def test_summaries_fall_due_after_their_scheduled_moment():
+    settings = with_defaults({"summary_weekly_day": "wednesday", "summary_weekly_time": "07:30",
+                              "summary_monthly_day": 3, "summary_timezone": "Europe/London"})
+    tuesday = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    assert due_cadences(settings, tuesday) == []
+    wednesday_early = datetime(2026, 12, 2, 7, 0, tzinfo=timezone.utc)
+    assert due_cadences(settings, wednesday_early) == []
+    wednesday = datetime(2026, 12, 2, 7, 45, tzinfo=timezone.utc)
+    assert [c for c, _ in due_cadences(settings, wednesday)] == ["weekly"]
+    thursday = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
+    assert [c for c, _ in due_cadences(settings, thursday)] == ["weekly", "monthly"]
+
+
+def _decode_png(data: bytes):
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks = 8, {}
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        assert struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0] == zlib.crc32(kind + body) & 0xFFFFFFFF
+        chunks.setdefault(kind, b"")
+        chunks[kind] += body
+        pos += 12 + length
+    width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
+    raw = zlib.decompress(chunks[b"IDAT"])
+    assert len(raw) == height * (1 + width * 3)
+    return width, height, raw
+
+
+def test_chart_is_a_valid_png_whose_bars_follow_the_counts():
+    width, height, raw = _decode_png(bar_chart_png([1, 4, 0, 2], width=200, height=100))
+    assert (width, height) == (200, 100)
+    stride = 1 + width * 3
+
+    def blue_height(x):
+        return sum(raw[y * stride + 1 + x * 3:y * stride + 4 + x * 3] == bytes((0, 82, 204)) for y in range(height))
+    slot = (200 - 10 - 20) // 4
+    centres = [20 + i * slot + slot // 2 for i in range(4)]
+    heights = [blue_height(x) for x in centres]
+    assert heights[2] == 0 and heights[1] > heights[3] > heights[0] > 0
+    assert bar_chart_png([1, 4, 0, 2]) == bar_chart_png([1, 4, 0, 2])
+    assert bar_chart_png([1, 4, 0, 2]) != bar_chart_png([1, 4, 1, 2])
