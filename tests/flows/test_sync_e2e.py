@@ -59,3 +59,90 @@ def test_acquired_title_gets_its_page_set(tenant, consonance, emulator, confluen
     assert prop.value == {"workId": work_id, "role": "home"}
     hub = pages_titled(emulator, "Launch hub — ")
     assert len(hub) == 1 and "The Orchard Keeper" in hub[0].current.body
+
+
+def _home(work_id):
+    return db.session.execute(sa.select(TitlePage).where(TitlePage.work_id == work_id,
+                                                         TitlePage.role == "home")).scalar_one()
+
+
+def test_stage_move_changes_only_the_status_region(tenant, consonance, emulator, confluence):
+    work_id = _acquire(consonance, tenant, "Salt and Iron")
+    drain(tenant)
+    home = confluence.get_page(_home(work_id).page_id)
+    people = home.body.replace("<em>One paragraph: what it is, who it is for, why now.</em>",
+                               "A novel about a foundry town &amp; its <strong>river</strong>.")
+    people = "<p>Editor's note, top of page.</p>" + people + "<p>Written below everything.</p>"
+    confluence.update_page(home, people)
+    before = confluence.get_page(home.id)
+
+    consonance.control.move_to_stage(int(work_id), "Editorial")
+    counts = poll(tenant)
+    assert counts["stage_changed"] == 1 and counts["title_acquired"] == 0
+    drain(tenant)
+    after = confluence.get_page(home.id)
+    assert after.version == before.version + 1
+    region = read_region(after.body, templates.STATUS_REGION)
+    assert "Editorial" in region and "Acquisition" not in region
+    assert "Read the manuscript" not in region and "Agree structural edits" in region  # the default next step
+    assert _outside(after.body, templates.STATUS_REGION) == _outside(before.body, templates.STATUS_REGION)
+    labels = {label.name for label in confluence.get_labels(home.id)}
+    assert "consonance-stage-editorial" in labels and "consonance-stage-acquisition" not in labels
+
+
+def test_stage_guide_page_supplies_reviewers_and_next_step(tenant, consonance, confluence):
+    from addon.settings.service import update_settings
+    space = confluence.get_space_by_key("PUB")
+    guide = confluence.create_page(space.id, "Stage guide", "<p>How we work.</p><table><tbody>"
+                                   "<tr><th>Stage</th><th>Reviewers</th><th>Next step</th></tr>"
+                                   "<tr><td>Editorial</td><td>Ana Ruiz, Tom Hale</td><td>Send the editorial letter by Friday.</td></tr>"
+                                   "</tbody></table>")
+    update_settings(tenant, {"stage_guide_page_id": guide.id}, actor="admin")
+    work_id = _acquire(consonance, tenant, "Guided Title")
+    drain(tenant)
+    consonance.control.move_to_stage(int(work_id), "Editorial")
+    poll(tenant)
+    drain(tenant)
+    region = read_region(confluence.get_page(_home(work_id).page_id).body, templates.STATUS_REGION)
+    assert "Ana Ruiz, Tom Hale" in region and "Send the editorial letter by Friday." in region
+
+
+def test_repeated_polls_and_reconciliation_make_no_new_versions(tenant, consonance, emulator):
+    from addon.flows.reconciliation import reconcile_tenant
+    from addon.gateways import gateways
+
+    work_id = _acquire(consonance, tenant, "Quiet Waters")
+    drain(tenant)
+    consonance.control.move_to_stage(int(work_id), "Contracted")
+    poll(tenant)
+    drain(tenant)
+    entries = db.session.execute(sa.select(sa.func.count(OutboxEntry.id))).scalar()
+    seen = versions(emulator)
+    for _ in range(2):
+        counts = poll(tenant)
+        assert counts["changed"] == 0 and counts["new"] == 0
+    drain(tenant)
+    assert db.session.execute(sa.select(sa.func.count(OutboxEntry.id))).scalar() == entries
+    assert versions(emulator) == seen
+    # the nightly pass re-runs every flow for the title: all find their work done
+    reconcile_tenant(tenant, gateways().consonance(tenant).iter_fingerprints(), "2026-11-29")
+    assert drain(tenant)["delivered"] >= 4
+    assert versions(emulator) == seen
+
+
+def test_reconciliation_recreates_a_page_deleted_by_hand(tenant, consonance, emulator, confluence):
+    from addon.flows.reconciliation import reconcile_tenant
+    from addon.gateways import gateways
+
+    work_id = _acquire(consonance, tenant, "Lost Pages")
+    drain(tenant)
+    brief = db.session.execute(sa.select(TitlePage).where(TitlePage.work_id == work_id,
+                                                          TitlePage.role == "manuscript-brief")).scalar_one()
+    old_id = brief.page_id
+    confluence.request("DELETE", f"/wiki/api/v2/pages/{old_id}")
+    reconcile_tenant(tenant, gateways().consonance(tenant).iter_fingerprints(), "2026-11-29")
+    drain(tenant)
+    db.session.expire_all()
+    brief = db.session.get(TitlePage, brief.id)
+    assert brief.page_id != old_id
+    assert [p.title for p in pages_titled(emulator, "Lost Pages — Manuscript brief")] == ["Lost Pages — Manuscript brief"]
