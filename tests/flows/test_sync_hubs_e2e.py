@@ -1,0 +1,136 @@
+"""F4 rights links, F6 launch hubs and F7 pipeline summaries end to end over HTTP."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from addon.confluence.owned_regions import find_region, read_region
+from addon.extensions import db
+from addon.flows import page_templates as templates
+from addon.flows.change_detection import poll
+from addon.flows.pipeline_summaries import enqueue_summary, regenerate_summary
+from addon.flows.rights_links import ROLE, SUPERSEDED_ROLE, guidance_url
+from addon.gateways import gateways
+from addon.publishing.pipeline import period_for
+from addon.settings.service import update_settings
+from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
+    confluence, consonance, consonance_server, drain, emulator, flows_config, pages_titled, tenant, versions,
+)
+
+
+def _outside(body: str, region: str) -> str:
+    found = find_region(body, region)
+    return body[:found.inner_start] + "<region/>" + body[found.inner_end:]
+
+
+def _acquire(consonance, tenant, title):
+    poll(tenant)
+    work_id = str(consonance.control.acquire_title(title)["id"])
+    assert poll(tenant)["title_acquired"] == 1
+    return work_id
+
+
+def _link_writes(consonance) -> int:
+    return consonance.control.counters()["byOperation"].get("UpdateWorkWebLinks", 0)
+
+
+def test_rights_link_written_once_and_kept_current(tenant, consonance, emulator):
+    poll(tenant)
+    work_id = str(consonance.control.acquire_title("Borderlands")["id"])
+    gateway = gateways().consonance(tenant)
+    rights = gateway.rights_for(work_id)
+    right = rights.licensed_right_types[0]
+    update_settings(tenant, {"rights_mappings": [
+        {"right_type": right, "page_id": "501", "label": "Licensing guide"},
+        {"territory": "ZZ", "page_id": "502", "label": "Never matches"}]}, actor="admin")
+    poll(tenant)
+    consonance.control.clear_requests()
+    drain(tenant)
+    links = gateway.web_links(work_id)
+    url = guidance_url(emulator.url, "501")
+    assert [(link.url, link.role) for link in links if link.role == ROLE] == [(url, ROLE)]
+    assert _link_writes(consonance) == 1
+
+    # same mapping again (reconciliation-style rerun): nothing written
+    from addon.flows.reconciliation import reconcile_tenant
+    reconcile_tenant(tenant, gateway.iter_fingerprints(), "2026-11-29")
+    drain(tenant)
+    assert _link_writes(consonance) == 1
+
+    # the admin points the rule at another page: the new link is added, the old one marked superseded
+    update_settings(tenant, {"rights_mappings": [{"right_type": right, "page_id": "503", "label": "New guide"}]},
+                    actor="admin")
+    assert poll(tenant)["rights_changed"] == 1
+    drain(tenant)
+    roles = {link.url: link.role for link in gateway.web_links(work_id)}
+    assert roles[guidance_url(emulator.url, "503")] == ROLE and roles[url] == SUPERSEDED_ROLE
+
+
+def test_launch_hub_table_follows_dates_and_leaves_marketing_alone(tenant, consonance, emulator, confluence):
+    work_id = _acquire(consonance, tenant, "Harvest Moon")
+    season = gateways().consonance(tenant).title(work_id).season
+    drain(tenant)
+    [hub] = pages_titled(emulator, f"Launch hub — {season}")
+    page = confluence.get_page(hub.id)
+    table = read_region(page.body, templates.LAUNCH_TABLE_REGION)
+    assert "Harvest Moon" in table and "NO-GO" in table
+    marketing = page.body.replace("<em>Marketing: positioning, channels, budget.</em>",
+                                  "Lead with the harvest festival tie-in; &pound;4k budget.")
+    confluence.update_page(page, marketing)
+    before = confluence.get_page(hub.id)
+
+    consonance.control.slip_publication(int(work_id), 35)
+    counts = poll(tenant)
+    assert counts["dates_changed"] == 1 and counts["hub_refreshes"] >= 1
+    drain(tenant)
+    after = confluence.get_page(hub.id)
+    assert after.version == before.version + 1
+    new_table = read_region(after.body, templates.LAUNCH_TABLE_REGION)
+    new_date = gateways().consonance(tenant).title(work_id).earliest_publication_date
+    assert new_table != table and f"{new_date.day} " in new_table
+    assert _outside(after.body, templates.LAUNCH_TABLE_REGION) == _outside(before.body, templates.LAUNCH_TABLE_REGION)
+    assert "harvest festival tie-in" in after.body
+
+
+def _attachment(emulator, page_id):
+    return emulator.store.attachments_of(page_id)
+
+
+def test_pipeline_summary_keeps_commentary_and_attaches_a_chart(tenant, consonance, emulator, confluence):
+    poll(tenant)
+    today = date(2026, 11, 30)
+    period = period_for(today, "weekly")
+    enqueue_summary(tenant, "weekly", today)
+    db.session.commit()
+    drain(tenant)
+    [summary] = pages_titled(emulator, period.title)
+    page = confluence.get_page(summary.id)
+    generated = read_region(page.body, templates.SUMMARY_REGION)
+    assert "40 titles" in generated and "Titles by stage" in generated and "Release risks" in generated
+    [chart] = _attachment(emulator, summary.id)
+    assert chart.title == f"pipeline-{period.key}.png" and chart.data[:8] == b"\x89PNG\r\n\x1a\n"
+    first_chart = chart.data
+    people = page.body.replace("<em>Leadership commentary on the period.</em>", "Spring list looks thin.")
+    people = people.replace("<em>Who does what by when.</em>",
+                            '<ac:task-list><ac:task><ac:task-id>1</ac:task-id><ac:task-status>incomplete'
+                            '</ac:task-status><ac:task-body>Ana: chase late deliveries</ac:task-body></ac:task></ac:task-list>')
+    confluence.update_page(page, people)
+    before = confluence.get_page(summary.id)
+
+    enqueue_summary(tenant, "weekly", today)  # same period again: already owed, nothing new
+    db.session.commit()
+    assert drain(tenant).get("delivered", 0) == 0
+
+    for work_id in (1, 2, 3):
+        consonance.control.move_to_stage(work_id, "Published")
+    regenerate_summary(tenant, "weekly", today)
+    db.session.commit()
+    drain(tenant)
+    after = confluence.get_page(summary.id)
+    assert after.version == before.version + 1
+    assert read_region(after.body, templates.SUMMARY_REGION) != read_region(before.body, templates.SUMMARY_REGION)
+    assert _outside(after.body, templates.SUMMARY_REGION) == _outside(before.body, templates.SUMMARY_REGION)
+    assert "Spring list looks thin." in after.body and "chase late deliveries" in after.body
+    [chart] = _attachment(emulator, summary.id)
+    assert chart.data != first_chart  # the stage counts moved, so the bars did
