@@ -51,6 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     Setting("MACRO_FRESHNESS_SECONDS", "300", "Default freshness window of cached Consonance data in macros.", int),
     Setting("POLL_INTERVAL_SECONDS", "300", "Default interval between change-detection polls per tenant.", int),
+    Setting("METRICS_TOKEN", "", "Bearer token Prometheus must send to `/metrics`; empty: only loopback callers are answered."),
 )
 
 

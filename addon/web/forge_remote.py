@@ -59,18 +59,12 @@ def macro_config(invocation) -> dict:
     return config if isinstance(config, dict) else {}
 
 
-@bp.post("/admin")
-@forge_invocation_required
-def admin():
-    """The admin page resolver: who this installation is (configuration arrives with the admin issue)."""
-    tenant = g.tenant
-    return jsonify(tenant=tenant.id, siteUrl=tenant.site_url, cloudId=tenant.cloud_id, enabled=tenant.enabled)
-
-
 @bp.post("/events/page")
 @forge_invocation_required
 def page_event():
-    return jsonify(status="accepted"), 202
+    """Page created/updated: recorded once and handed to a background job (never handled in the request)."""
+    from addon.flows import page_events
+    return jsonify(page_events.accept(g.tenant, page_events.from_forge(request.get_json(silent=True)))), 202
 
 
 @bp.post("/scheduled")

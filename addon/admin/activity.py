@@ -1,0 +1,221 @@
+"""What the app has been doing for one site, for its admins: polls, job runs, owed writes, rules, decisions.
+
+Read-only views over the tables the jobs, flows and decisions keep; the one action is the outbox Retry.
+Flow tables other engineers add are read when they exist, so this page grows with the flows.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from addon.decisions.models import Decision
+from addon.extensions import db
+from addon.jobs import outbox
+from addon.jobs.models import FAILED, JobRun, OutboxEntry
+from addon.platform.models import AuditEntry, Tenant, tenant_query, utcnow
+from addon.publishing.standards import DEFAULT_RULE_SET
+
+log = logging.getLogger("addon.admin.activity")
+
+KIND_LABELS = {
+    "consonance.push_decision": "Push a decision to Consonance",
+    "outbox.deliver": "Deliver a write",
+    "outbox.drain": "Deliver owed writes",
+}
+ACTION_LABELS = {
+    "installed": "Installed the app",
+    "reinstalled": "Reinstalled the app",
+    "uninstalled": "Uninstalled the app",
+    "enabled": "Enabled the app",
+    "disabled": "Disabled the app",
+    "settings_changed": "Changed the configuration",
+    "consonance_key_replaced": "Replaced the Consonance API key",
+    "outbox_retried": "Retried a failed write",
+    "decision_pushed": "Pushed a decision",
+}
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return outbox.as_utc(value) if value is not None else None
+
+
+def when(value: datetime | None) -> str:
+    """A stored time as the admin reads it (UTC, to the second)."""
+    value = _utc(value)
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("_", " ").replace(".", ": "))
+
+
+def _counts_text(counts: dict | None) -> str:
+    if not counts:
+        return ""
+    return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in sorted(counts.items())
+                     if key != "outcome" and not isinstance(value, (dict, list)))
+
+
+def last_poll(tenant: Tenant) -> dict | None:
+    """The change-detection poll's last run: the flows' poll state when it exists, else the newest poll job."""
+    try:
+        from addon.flows.sync_models import PollState
+        state = db.session.execute(tenant_query(PollState, tenant)).scalar_one_or_none()
+        if state is not None and state.last_poll_at is not None:
+            return {"at": when(state.last_poll_at), "detail": f"{state.works_seen} titles seen", "outcome": "ok"}
+    except Exception:  # the poll flow's table is not there yet
+        db.session.rollback()
+    run = db.session.execute(tenant_query(JobRun, tenant).where(JobRun.kind.contains("poll"))
+                             .order_by(JobRun.started_at.desc()).limit(1)).scalar_one_or_none()
+    if run is None:
+        return None
+    return {"at": when(run.finished_at or run.started_at), "detail": _counts_text(run.counts) or (run.error or ""),
+            "outcome": run.outcome or "running"}
+
+
+def job_runs(tenant: Tenant, limit: int = 25) -> list[dict]:
+    runs = db.session.execute(tenant_query(JobRun, tenant).order_by(JobRun.started_at.desc(), JobRun.id.desc())
+                              .limit(limit)).scalars()
+    rows = []
+    for run in runs:
+        seconds = ((_utc(run.finished_at) - _utc(run.started_at)).total_seconds()
+                   if run.finished_at and run.started_at else None)
+        rows.append({"kind": kind_label(run.kind), "started": when(run.started_at),
+                     "duration": f"{seconds:.1f} s" if seconds is not None else "—",
+                     "outcome": run.outcome or ("running" if not run.finished_at else "unknown"),
+                     "counts": _counts_text(run.counts), "error": run.error or ""})
+    return rows
+
+
+def failed_writes(tenant: Tenant, limit: int = 50) -> list[dict]:
+    return [{"id": e.id, "kind": kind_label(e.kind), "target": e.target.capitalize(), "attempts": e.attempts,
+             "reason": e.last_error or "no reason recorded", "created": when(e.created_at),
+             "what": _payload_text(e.payload)}
+            for e in outbox.entries(tenant, status=FAILED, limit=limit)]
+
+
+def _payload_text(payload: dict | None) -> str:
+    if not payload:
+        return ""
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(payload.items())
+                     if isinstance(v, (str, int, float)))[:200]
+
+
+def rule_set(tenant: Tenant) -> dict:
+    """The metadata rules in force: the site's compiled standards page when the flow has compiled one."""
+    try:
+        from addon.flows.upstream_models import CompiledStandards
+        compiled = db.session.execute(tenant_query(CompiledStandards, tenant)).scalar_one_or_none()
+    except Exception:  # the standards flow's table is not there yet
+        db.session.rollback()
+        compiled = None
+    if compiled is not None:
+        return {"source": "your metadata standards page", "page_id": compiled.source_page_id,
+                "version": compiled.version, "rules": compiled.rule_count, "compiled": when(compiled.compiled_at),
+                "problems": [_problem_text(p) for p in compiled.problems or []]}
+    return {"source": "the default rule set (no standards page compiled yet)", "page_id": None,
+            "version": DEFAULT_RULE_SET.version, "rules": len(DEFAULT_RULE_SET.rules), "compiled": None,
+            "problems": [_problem_text(p) for p in DEFAULT_RULE_SET.problems]}
+
+
+def _problem_text(problem) -> str:
+    if isinstance(problem, dict):
+        row = problem.get("row_number") or problem.get("row")
+        text = problem.get("what_is_wrong") or problem.get("problem") or problem.get("message") or ""
+        return f"Row {row}: {text}" if row else str(text)
+    row = getattr(problem, "row_number", None)
+    text = getattr(problem, "what_is_wrong", None)
+    return f"Row {row}: {text}" if row and text else str(problem)
+
+
+def recent_decisions(tenant: Tenant, limit: int = 20) -> list[dict]:
+    decisions = list(db.session.execute(tenant_query(Decision, tenant).order_by(Decision.created_at.desc(),
+                                                                                Decision.id.desc()).limit(limit)).scalars())
+    keys = [f"decision:{d.id}" for d in decisions]
+    entries = {}
+    if keys:
+        entries = {e.dedupe_key: e for e in db.session.execute(
+            tenant_query(OutboxEntry, tenant).where(OutboxEntry.dedupe_key.in_(keys))).scalars()}
+    rows = []
+    for decision in decisions:
+        entry = entries.get(f"decision:{decision.id}")
+        state, reason = decision.delivery_state, ""
+        if entry is not None and entry.status == FAILED:
+            state, reason = "failed", entry.last_error or ""
+        elif entry is not None and state != "delivered" and entry.attempts and entry.last_error:
+            state, reason = "retrying", entry.last_error
+        rows.append({"id": decision.id, "work_id": decision.work_id,
+                     "type": decision.decision_type.replace("_", " "), "actor": decision.actor or "—",
+                     "at": when(decision.created_at), "state": state, "reason": reason,
+                     "to_stage": decision.to_stage or ""})
+    return rows
+
+
+def activity_view(tenant: Tenant) -> dict:
+    depth = outbox.depth(tenant)
+    return {
+        "last_poll": last_poll(tenant),
+        "job_runs": job_runs(tenant),
+        "outbox": {"pending": depth["pending"], "in_flight": depth["in_flight"], "failed": depth["failed"],
+                   "delivered": depth["delivered"], "oldest_age": _age_text(outbox.oldest_age(tenant))},
+        "failed_writes": failed_writes(tenant),
+        "rule_set": rule_set(tenant),
+        "decisions": recent_decisions(tenant),
+        "generated": when(utcnow()),
+    }
+
+
+def _age_text(seconds: float) -> str:
+    if seconds <= 0:
+        return "nothing waiting"
+    if seconds < 120:
+        return f"{seconds:.0f} seconds"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def retry_write(tenant: Tenant, entry_id: int, actor: str | None) -> bool:
+    """The admin's Retry: make a failed write due again (scoped to this site), audited; commits."""
+    if not outbox.retry(entry_id, tenant=tenant):
+        db.session.rollback()
+        return False
+    from addon.platform import tenants
+    tenants.record(tenant, "outbox_retried", actor=actor, entry_id=entry_id)
+    db.session.commit()
+    return True
+
+
+def audit_view(tenant: Tenant, limit: int = 100) -> list[dict]:
+    """Configuration changes, installs and pushed decisions, newest first: who, when, what."""
+    entries = db.session.execute(tenant_query(AuditEntry, tenant).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                                 .limit(limit)).scalars()
+    rows = [{"sort": _utc(e.at), "at": when(e.at), "actor": e.actor or "the app",
+             "action": ACTION_LABELS.get(e.action, e.action.replace("_", " ").capitalize()),
+             "detail": _detail_text(e.detail)} for e in entries]
+    decisions = db.session.execute(tenant_query(Decision, tenant).order_by(Decision.created_at.desc()).limit(limit)).scalars()
+    for d in decisions:
+        what = f"{d.decision_type.replace('_', ' ')} on work {d.work_id}"
+        if d.to_stage:
+            what += f" → {d.to_stage}"
+        rows.append({"sort": _utc(d.created_at), "at": when(d.created_at), "actor": d.actor or "—",
+                     "action": ACTION_LABELS["decision_pushed"], "detail": f"{what} ({d.delivery_state})"})
+    rows.sort(key=lambda r: r["sort"] or utcnow(), reverse=True)
+    for row in rows:
+        row.pop("sort")
+    return rows[:limit]
+
+
+def _detail_text(detail: dict | None) -> str:
+    if not detail:
+        return ""
+    parts = []
+    for key, value in sorted(detail.items()):
+        if isinstance(value, list):
+            value = ", ".join(str(v).replace("_", " ") for v in value) or "nothing"
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return "; ".join(parts)[:300]
+
+

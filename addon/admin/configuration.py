@@ -1,0 +1,253 @@
+"""The configuration form: what it shows, the lists it picks from, and saving it with clear messages.
+
+Pages and spaces are chosen from Confluence's own lists, so every id saved is one Confluence gave us;
+saving checks them again, tries a changed Consonance connection before keeping it, and answers
+field by field with what to do.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from dataclasses import dataclass, field
+from zoneinfo import available_timezones
+
+from marshmallow import ValidationError
+
+from addon.admin.connection import ConnectionResult, current_api_key, try_connection
+from addon.confluence.client import ConfluenceClient, cql_quote
+from addon.confluence.errors import ConfluenceError
+from addon.extensions import db
+from addon.platform import tenants
+from addon.platform.models import Tenant
+from addon.settings.schema import CHILD_PAGES, SCHEMA, WEEKDAYS
+from addon.settings.service import get_settings, update_settings
+
+log = logging.getLogger("addon.admin.configuration")
+
+API_KEY_FIELD = "consonance_api_key"
+PAGE_FIELDS = ("page_set_parent_id", "stage_guide_page_id", "standards_page_id", "lessons_index_page_id",
+               "launch_hub_parent_id", "summary_parent_id")
+PAGE_LIST_FIELDS = ("playbook_page_ids",)
+LIST_FIELDS = ("page_set_children", "acquired_stages", "playbook_page_ids")
+SETTING_FIELDS = tuple(SCHEMA.fields)
+PICK_LIMIT = 20
+_PAGE_ID = re.compile(r"^\d{1,20}$")
+
+# Marshmallow's generic messages, said the way an admin needs them.
+FRIENDLY = {
+    "Not a valid integer.": "Enter a whole number.",
+    "Not a valid string.": "Enter text here.",
+    "Not a valid list.": "Choose from the list.",
+    "Missing data for required field.": "Fill this in.",
+}
+FIELD_HINTS = {
+    "macro_freshness_seconds": "Enter the freshness window in seconds, between 30 and 86400 (a day), e.g. 300.",
+    "poll_interval_seconds": "Enter the polling interval in seconds, between 60 and 86400, e.g. 300.",
+    "summary_monthly_day": "Choose a day from 1 to 28 (every month has it).",
+    "page_set_children": "Tick the child pages to make from the list.",
+}
+
+
+@dataclass
+class SaveResult:
+    ok: bool
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str = ""
+    connection: ConnectionResult | None = None
+    changed: list[str] = field(default_factory=list)
+
+
+# --- picking from Confluence -------------------------------------------------------------------
+
+def search_spaces(client: ConfluenceClient, text: str = "", limit: int = PICK_LIMIT) -> list[dict]:
+    """Spaces whose key or name contains `text` (v2 `GET /spaces`, first 250), for the space picker."""
+    payload = client.request("GET", "/wiki/api/v2/spaces", params={"limit": 250}).json()
+    needle = (text or "").strip().lower()
+    found = []
+    for space in payload.get("results") or []:
+        key, name = str(space.get("key", "")), str(space.get("name", ""))
+        if not needle or needle in key.lower() or needle in name.lower():
+            found.append({"key": key, "name": name or key, "id": str(space.get("id", ""))})
+    return sorted(found, key=lambda s: s["name"].lower())[:limit]
+
+
+def search_pages(client: ConfluenceClient, text: str = "", space_key: str = "", limit: int = PICK_LIMIT) -> list[dict]:
+    """Pages whose title matches `text` (CQL, search-as-you-type), optionally within one space."""
+    clauses = ["type = page"]
+    if space_key:
+        clauses.append(f"space = {cql_quote(space_key)}")
+    if (text or "").strip():
+        clauses.append(f"title ~ {cql_quote(text.strip())}")
+    results = itertools.islice(client.search(" AND ".join(clauses), limit=limit), limit)
+    return [{"id": r.content_id, "title": r.title, "space": r.space_key or ""} for r in results if r.content_id]
+
+
+def page_titles(client: ConfluenceClient | None, ids) -> dict[str, str]:
+    """Titles of the chosen pages, one CQL call; pages Confluence no longer shows are simply absent."""
+    wanted = sorted({str(i) for i in ids if i and _PAGE_ID.match(str(i))})
+    if client is None or not wanted:
+        return {}
+    cql = f"id in ({', '.join(wanted)})"
+    return {r.content_id: r.title for r in itertools.islice(client.search(cql, limit=len(wanted)), len(wanted))
+            if r.content_id}
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+def chosen_page_ids(values: dict) -> list[str]:
+    ids = [values.get(name) for name in PAGE_FIELDS]
+    ids += list(values.get("playbook_page_ids") or [])
+    ids += [m.get("page_id") for m in values.get("rights_mappings") or []]
+    return [str(i) for i in ids if i]
+
+
+def configuration_view(tenant: Tenant, client: ConfluenceClient | None, *, stages: list[str] | None = None) -> dict:
+    """Everything the form shows; the API key itself never leaves the server, only whether one is set."""
+    values = dict(get_settings(tenant).values)
+    try:
+        titles = page_titles(client, chosen_page_ids(values))
+        confluence_problem = None
+    except ConfluenceError as exc:
+        log.warning("could not read chosen page titles: %s", exc)
+        titles, confluence_problem = {}, "Confluence did not list the chosen pages just now; their ids are shown."
+    return {
+        "settings": values,
+        "api_key_set": bool(current_api_key(tenant)),
+        "page_titles": titles,
+        "child_pages": CHILD_PAGES,
+        "weekdays": WEEKDAYS,
+        "timezones": sorted(available_timezones()),
+        "stages": stages or [],
+        "confluence_problem": confluence_problem,
+        "site_url": tenant.site_url,
+    }
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[,\n]", value) if part.strip()]
+    if isinstance(value, (list, tuple)):
+        return [v.strip() if isinstance(v, str) else v for v in value if v not in (None, "")]
+    return value  # let the schema say what is wrong
+
+
+def normalise_form(form: dict) -> tuple[dict, str]:
+    """The settings changes in the form (known fields only) and the new API key, if one was typed."""
+    changes = {}
+    for name in SETTING_FIELDS:
+        if name in form:
+            value = form[name]
+            changes[name] = _as_list(value) if name in LIST_FIELDS else (value.strip() if isinstance(value, str) else value)
+    if "rights_mappings" in changes and isinstance(changes["rights_mappings"], list):
+        changes["rights_mappings"] = [m for m in changes["rights_mappings"]
+                                      if not (isinstance(m, dict) and not any(str(v).strip() for v in m.values()))]
+    api_key = form.get(API_KEY_FIELD)
+    return changes, api_key.strip() if isinstance(api_key, str) else ""
+
+
+def flatten_errors(messages, prefix: str = "") -> dict[str, str]:
+    """Marshmallow's nested messages as `field` / `field.0.page_id` -> one sentence saying what to do."""
+    flat: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            flat.update(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(messages, (list, tuple)):
+        texts = [m for m in messages if isinstance(m, str)]
+        nested = [m for m in messages if not isinstance(m, str)]
+        if texts:
+            raw = texts[0]
+            generic = raw in FRIENDLY or raw.startswith("Must be one of")
+            text = FRIENDLY.get(raw, "Choose from the list." if generic else raw)
+            flat[prefix] = FIELD_HINTS.get(prefix.split(".")[0], text) if generic else text
+        for item in nested:
+            flat.update(flatten_errors(item, prefix))
+    return flat
+
+
+def _local_errors(merged: dict, changes: dict, api_key: str, had_key: bool) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name in PAGE_FIELDS:
+        value = merged.get(name)
+        if value and not _PAGE_ID.match(str(value)):
+            errors[name] = "Choose a page from the list (start typing its title)."
+    for index, value in enumerate(merged.get("playbook_page_ids") or []):
+        if not _PAGE_ID.match(str(value)):
+            errors[f"playbook_page_ids.{index}"] = "Choose each playbook page from the list."
+    if merged.get("page_set_mode") == "pages_in_space" and not merged.get("page_set_space_key"):
+        errors["page_set_space_key"] = "Choose the space where each title's pages go."
+    if api_key and not merged.get("consonance_host"):
+        errors["consonance_host"] = "Enter the address of your Consonance too, e.g. https://web.consonance.app"
+    if merged.get("consonance_host") and not api_key and not had_key:
+        errors[API_KEY_FIELD] = "Paste the API key from Consonance (Settings → API keys)."
+    if len(api_key) > 500:
+        errors[API_KEY_FIELD] = "That is longer than any Consonance API key: copy the key again and paste only the key."
+    return errors
+
+
+def _confluence_errors(client: ConfluenceClient | None, merged: dict, current: dict) -> dict[str, str]:
+    """Chosen pages and space must exist and be visible; only changed picks are checked."""
+    if client is None:
+        return {}
+    errors: dict[str, str] = {}
+    changed_ids = [i for i in chosen_page_ids(merged) if i not in set(chosen_page_ids(current)) and _PAGE_ID.match(i)]
+    try:
+        if changed_ids:
+            found = page_titles(client, changed_ids)
+            missing = {i for i in changed_ids if i not in found}
+            for name in PAGE_FIELDS:
+                if str(merged.get(name) or "") in missing:
+                    errors[name] = "That page no longer exists or the app cannot see it: choose another from the list."
+            for index, value in enumerate(merged.get("playbook_page_ids") or []):
+                if str(value) in missing:
+                    errors[f"playbook_page_ids.{index}"] = "A playbook page no longer exists or is hidden from the app: remove it or choose another."
+            for index, mapping in enumerate(merged.get("rights_mappings") or []):
+                if str(mapping.get("page_id") or "") in missing:
+                    errors[f"rights_mappings.{index}.page_id"] = "That guidance page no longer exists or is hidden from the app: choose another."
+        key = merged.get("page_set_space_key")
+        if key and key != current.get("page_set_space_key") and client.get_space_by_key(key) is None:
+            errors["page_set_space_key"] = "That space no longer exists or the app cannot see it: choose another."
+    except ConfluenceError as exc:
+        log.warning("could not check the chosen pages with Confluence: %s", exc)
+    return errors
+
+
+def save_configuration(tenant: Tenant, form: dict, actor: str | None, client: ConfluenceClient | None,
+                       *, connection_tester=try_connection) -> SaveResult:
+    """Validate everything, try a changed Consonance connection, then save settings and key together (one commit)."""
+    if not isinstance(form, dict):
+        return SaveResult(False, {"form": "Send the form as JSON."}, "Nothing was saved.")
+    current = dict(get_settings(tenant).values)
+    changes, api_key = normalise_form(form)
+    had_key = bool(current_api_key(tenant))
+    try:
+        merged = SCHEMA.load({**current, **changes})
+        errors = {}
+    except ValidationError as exc:
+        merged, errors = {**current, **changes}, flatten_errors(exc.messages)
+    for name, message in _local_errors(merged, changes, api_key, had_key).items():
+        errors.setdefault(name, message)
+    if not errors:
+        errors.update(_confluence_errors(client, merged, current))
+    if errors:
+        return SaveResult(False, errors, "Nothing was saved: put right the fields marked below.")
+    connection = None
+    host_changed = merged.get("consonance_host") != current.get("consonance_host")
+    if merged.get("consonance_host") and (api_key or host_changed):
+        connection = connection_tester(merged["consonance_host"], api_key or current_api_key(tenant) or "")
+        if not connection.ok:
+            field_name = API_KEY_FIELD if connection.refused_key else "consonance_host"
+            return SaveResult(False, {field_name: connection.headline},
+                              "Nothing was saved: the Consonance connection did not work.", connection)
+    if api_key:
+        tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, api_key)
+        tenants.record(tenant, "consonance_key_replaced", actor=actor, host=merged.get("consonance_host"))
+    saved, schema_errors = update_settings(tenant, changes, actor)  # commits the key with the settings
+    if saved is None:
+        db.session.rollback()
+        return SaveResult(False, flatten_errors(schema_errors), "Nothing was saved: put right the fields marked below.")
+    changed = sorted(k for k in saved.values if saved.values.get(k) != current.get(k)) + ([API_KEY_FIELD] if api_key else [])
+    log.info("configuration saved by %s: %s", actor, ", ".join(changed) or "(nothing changed)")
+    return SaveResult(True, {}, "Saved." if changed else "Saved (nothing had changed).", connection, changed)

@@ -1,0 +1,81 @@
+"""The Consonance connection: try a host and key before keeping them, and say what worked in words.
+
+The API key is stored only through the tenant's secret box and is never sent back to a browser;
+an admin can replace it, not read it.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from addon.consonance.gateway import ConnectionCheck, ConnectionReport, ConsonanceGateway
+from addon.consonance.transport import ConsonanceConnection, TransportOptions
+from addon.platform import tenants
+from addon.platform.models import Tenant
+
+log = logging.getLogger("addon.admin.connection")
+
+# An admin is waiting on the button: one try each, a few seconds at most.
+TEST_OPTIONS = TransportOptions(connect_timeout=3.0, read_timeout=8.0, max_attempts=1, max_total_seconds=10.0)
+
+
+@dataclass(frozen=True)
+class ConnectionResult:
+    ok: bool
+    headline: str
+    checks: tuple[ConnectionCheck, ...]
+    refused_key: bool = False
+    unreachable: bool = False
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "headline": self.headline,
+                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks]}
+
+
+def current_api_key(tenant: Tenant) -> str | None:
+    return tenants.get_secret(tenant, tenants.CONSONANCE_API_KEY)
+
+
+def try_connection(host: str, api_key: str, options: TransportOptions = TEST_OPTIONS) -> ConnectionResult:
+    """Run the gateway's step-by-step check against `host` with `api_key`; never raises for Consonance's failures."""
+    gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key), options)
+    try:
+        report: ConnectionReport = gateway.test_connection()
+    finally:
+        gateway.close()
+    return _explain(report)
+
+
+def _explain(report: ConnectionReport) -> ConnectionResult:
+    first = report.checks[0] if report.checks else None
+    refused = bool(first and not first.ok and "refused the API key" in first.detail)
+    unreachable = bool(first and not first.ok and not refused and "unavailable" in first.detail)
+    if report.ok:
+        headline = f"Connected to Consonance at {report.host}: every check passed."
+    elif refused:
+        headline = ("Consonance refused this API key. Copy the key again from Consonance (Settings → API keys), "
+                    "paste all of it, and try again.")
+    elif unreachable:
+        headline = (f"Consonance did not answer at {report.host}. Check the address (for example "
+                    "https://web.consonance.app) and that Consonance is up, then try again.")
+    elif first and not first.ok:
+        headline = f"Consonance answered at {report.host} but not as expected: {first.detail}"
+    else:
+        failed = ", ".join(c.name.lower() for c in report.checks if not c.ok)
+        headline = f"Connected, but some checks failed ({failed}): see below."
+    return ConnectionResult(report.ok, headline, report.checks, refused_key=refused, unreachable=unreachable)
+
+
+def stage_names(tenant: Tenant, host: str) -> list[str]:
+    """Consonance's project stages for the "counts as acquired" choice; empty when it cannot say quickly."""
+    api_key = current_api_key(tenant)
+    if not host or not api_key:
+        return []
+    gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key), TEST_OPTIONS)
+    try:
+        return [stage.name for stage in gateway.project_stages()]
+    except Exception as exc:  # any Consonance failure: the form falls back to typing stage names
+        log.info("could not list Consonance stages for the form: %s", exc)
+        return []
+    finally:
+        gateway.close()

@@ -1,0 +1,74 @@
+"""Prometheus metrics: one place defines them, instrumented code calls the small `count_*`/`observe_*` helpers.
+
+The helpers never raise, so a metrics problem can never break a page view, a job or a write.
+With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode).
+"""
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import Counter, Histogram
+
+log = logging.getLogger("addon.metrics")
+
+REQUEST_SECONDS = Histogram(
+    "c4c_http_request_duration_seconds", "Time to answer an HTTP request, by route template.",
+    ("route", "method", "status"), buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25))
+MACRO_CACHE = Counter(
+    "c4c_macro_cache_lookups_total", "Macro cache lookups: hit (fresh), stale (older answer served) or miss (fetched).",
+    ("result",))
+CONSONANCE_CALLS = Counter(
+    "c4c_consonance_calls_total", "GraphQL calls to Consonance by operation and outcome.", ("operation", "outcome"))
+CONFLUENCE_CALLS = Counter(
+    "c4c_confluence_calls_total", "REST calls to Confluence by method and outcome (status class or error).",
+    ("method", "outcome"))
+JOB_SECONDS = Histogram(
+    "c4c_job_duration_seconds", "Background job run time by kind and outcome.", ("kind", "outcome"),
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
+OUTBOX_DELIVERIES = Counter(
+    "c4c_outbox_deliveries_total", "Outbox delivery attempts by target kind and outcome.", ("kind", "outcome"))
+
+
+def _safe(action, *labels, amount: float | None = None) -> None:
+    try:
+        metric = action.labels(*(str(label)[:64] for label in labels))
+        if amount is None:
+            metric.inc()
+        elif isinstance(action, Histogram):
+            metric.observe(amount)
+        else:
+            metric.inc(amount)
+    except Exception:  # metrics must never break the work they measure
+        log.debug("metric update failed", exc_info=True)
+
+
+def observe_request(route: str, method: str, status: int, seconds: float) -> None:
+    _safe(REQUEST_SECONDS, route, method, status, amount=seconds)
+
+
+def count_cache(result: str) -> None:
+    """`hit` (fresh answer), `stale` (an older answer served) or `miss` (Consonance asked)."""
+    _safe(MACRO_CACHE, result)
+
+
+def count_consonance_call(operation: str, outcome: str) -> None:
+    _safe(CONSONANCE_CALLS, operation or "operation", outcome)
+
+
+def count_confluence_call(method: str, status: int | None) -> None:
+    """Outcome is the status class (`2xx`, `4xx`, `429`, `5xx`) or `error` when nothing answered."""
+    if status is None:
+        outcome = "error"
+    elif status == 429:
+        outcome = "429"
+    else:
+        outcome = f"{status // 100}xx"
+    _safe(CONFLUENCE_CALLS, method.upper(), outcome)
+
+
+def observe_job(kind: str, outcome: str, seconds: float) -> None:
+    _safe(JOB_SECONDS, kind or "job", outcome or "unknown", amount=seconds)
+
+
+def count_outbox_delivery(kind: str, outcome: str) -> None:
+    _safe(OUTBOX_DELIVERIES, kind, outcome)

@@ -1,0 +1,265 @@
+"""The admin pages, both transports: configuration, activity (with Retry) and the audit log.
+
+Forge: the Custom UI admin page calls `/forge/admin...` through `invokeRemote`, each call with a fresh
+invocation token and the viewing user's token. Connect: `/connect/admin` is the configure page iframe
+(context token allowed for the page and its reads); every change also needs the admin token signed
+into the page for this site and user. Either way, Confluence is asked whether the user is a site admin.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, g, jsonify, make_response, render_template, request
+
+from addon.admin import access, activity, configuration, connection, csrf
+from addon.confluence.errors import ConfluenceError
+from addon.gateways import NotConfigured, gateways
+from addon.platform.auth import connect_jwt_required, forge_invocation_required
+from addon.settings.service import get_settings
+
+bp = Blueprint("admin", __name__)
+log = logging.getLogger("addon.web.admin")
+
+VIEWS = ("configuration", "activity", "audit")
+
+
+class AdminRefused(Exception):
+    def __init__(self, status: int, error: str, message: str):
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+@bp.errorhandler(AdminRefused)
+def _refused(exc: AdminRefused):
+    html = render_template("admin/refused.html", message=exc.message)
+    if request.method == "GET" and request.path.rstrip("/") == "/connect/admin":
+        return _framed(make_response(render_template("admin/connect_page.html", view_html=html, admin_token="",
+                                                     all_js=_all_js_url(), refused=True), exc.status))
+    return jsonify(error=exc.error, message=exc.message, html=html), exc.status
+
+
+# --- who is asking -------------------------------------------------------------------------------
+
+def _forge_admin():
+    """The viewing user must be logged in and a site admin; their own token picks pages (what they can see)."""
+    if not g.forge.principal or not g.forge_user_token:
+        raise AdminRefused(403, "user_token_required",
+                           "Log in to Confluence to open the Consonance for Confluence settings.")
+    try:
+        client = gateways().confluence(g.tenant, user_token=g.forge_user_token)
+    except NotConfigured as exc:
+        raise AdminRefused(503, "not_ready", str(exc)) from None
+    verdict = access.check_current_user(client, g.forge.principal)
+    if not verdict.allowed:
+        raise AdminRefused(403, "not_site_admin", verdict.reason)
+    return g.forge.principal, client
+
+
+def _connect_admin():
+    try:
+        client = gateways().confluence(g.tenant)
+    except NotConfigured as exc:
+        raise AdminRefused(503, "not_ready", str(exc)) from None
+    verdict = access.check_account(client, g.account_id)
+    if not verdict.allowed:
+        raise AdminRefused(403, "not_site_admin", verdict.reason)
+    return g.account_id, client
+
+
+def _connect_change_allowed() -> None:
+    """A context token alone may not change anything: the page's admin token must come with it."""
+    if not g.connect.context_only:
+        return
+    try:
+        csrf.verify(request.headers.get(csrf.HEADER), tenant_id=g.tenant.id, account_id=g.account_id)
+    except csrf.AdminTokenError as exc:
+        if exc.reason == "expired":
+            raise AdminRefused(401, "form_expired", "This page has been open too long. Reload it, then save again "
+                                                    "(what you typed is still in the form).") from None
+        raise AdminRefused(403, "bad_admin_token", "This form was not issued for you on this site; reload the page.") from None
+
+
+# --- what both transports answer -------------------------------------------------------------------
+
+def _view_html(name: str, client) -> str:
+    tenant = g.tenant
+    if name == "activity":
+        return render_template("admin/activity.html", view=activity.activity_view(tenant), active="activity")
+    if name == "audit":
+        return render_template("admin/audit.html", rows=activity.audit_view(tenant), active="audit")
+    host = get_settings(tenant).consonance_host
+    model = configuration.configuration_view(tenant, client, stages=connection.stage_names(tenant, host))
+    return render_template("admin/configuration.html", view=model, active="configuration")
+
+
+def _view(name: str, client):
+    if name not in VIEWS:
+        return jsonify(error="unknown_view", message="There is no such admin page."), 404
+    return jsonify(view=name, html=_view_html(name, client))
+
+
+def _form() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise AdminRefused(400, "bad_request", "Send the form as JSON.")
+    form = body.get("form", body)
+    if not isinstance(form, dict):
+        raise AdminRefused(400, "bad_request", "Send the form as JSON.")
+    return form
+
+
+def _save(actor: str, client):
+    result = configuration.save_configuration(g.tenant, _form(), actor, client)
+    answer = {"ok": result.ok, "errors": result.errors, "message": result.message, "changed": result.changed,
+              "connection": result.connection.as_dict() if result.connection else None}
+    if result.ok:
+        answer["html"] = _view_html("configuration", client)
+    return jsonify(answer), (200 if result.ok else 422)
+
+
+def _test_connection():
+    form = _form()
+    settings = get_settings(g.tenant)
+    host = str(form.get("consonance_host") or settings.consonance_host or "").strip()
+    typed_key = str(form.get(configuration.API_KEY_FIELD) or "").strip()
+    api_key = typed_key or connection.current_api_key(g.tenant) or ""
+    problems = configuration.flatten_errors(configuration.SCHEMA.validate({"consonance_host": host}))
+    if not host:
+        problems["consonance_host"] = "Enter the address of your Consonance first, e.g. https://web.consonance.app"
+    if not api_key:
+        problems[configuration.API_KEY_FIELD] = "Paste the API key from Consonance (Settings → API keys) first."
+    if problems:
+        return jsonify(ok=False, errors=problems, headline=next(iter(problems.values())), checks=[]), 422
+    result = connection.try_connection(host, api_key)
+    log.info("connection test to %s: %s", host, "ok" if result.ok else "failed")
+    return jsonify(errors={}, keySource="typed" if typed_key else "saved", **result.as_dict())
+
+
+def _search(kind: str, client):
+    text = (request.values.get("q") or (request.get_json(silent=True) or {}).get("q") or "")[:100]
+    space = (request.values.get("space") or (request.get_json(silent=True) or {}).get("space") or "")[:255]
+    try:
+        if kind == "spaces":
+            results = configuration.search_spaces(client, text)
+        else:
+            results = configuration.search_pages(client, text, space_key=space)
+    except ConfluenceError as exc:
+        log.warning("picker search failed: %s", exc)
+        return jsonify(results=[], message="Confluence did not answer the search just now; type again in a moment."), 502
+    return jsonify(results=results)
+
+
+def _retry(entry_id: int, actor: str, client):
+    if not activity.retry_write(g.tenant, entry_id, actor):
+        return jsonify(ok=False, message="That write is no longer failed (already retried or delivered).",
+                       html=_view_html("activity", client)), 409
+    return jsonify(ok=True, message="Queued again: it is delivered as soon as a worker is free.",
+                   html=_view_html("activity", client))
+
+
+# --- Forge ---------------------------------------------------------------------------------------
+
+def _forge_body() -> dict:
+    body = request.get_json(silent=True) or {}
+    call = body.get("call") if isinstance(body.get("call"), dict) else {}
+    payload = call.get("payload") if isinstance(call.get("payload"), dict) else body
+    return payload if isinstance(payload, dict) else {}
+
+
+@bp.post("/forge/admin")
+@forge_invocation_required
+def forge_page():
+    """The admin page resolver: one of the three views as HTML (configuration unless asked otherwise)."""
+    _actor, client = _forge_admin()
+    return _view(str(_forge_body().get("view") or "configuration"), client)
+
+
+@bp.post("/forge/admin/settings")
+@forge_invocation_required
+def forge_save():
+    actor, client = _forge_admin()
+    return _save(actor, client)
+
+
+@bp.post("/forge/admin/test-connection")
+@forge_invocation_required
+def forge_test_connection():
+    _forge_admin()
+    return _test_connection()
+
+
+@bp.post("/forge/admin/<any(spaces, pages):kind>")
+@forge_invocation_required
+def forge_search(kind: str):
+    _actor, client = _forge_admin()
+    return _search(kind, client)
+
+
+@bp.post("/forge/admin/outbox/<int:entry_id>/retry")
+@forge_invocation_required
+def forge_retry(entry_id: int):
+    actor, client = _forge_admin()
+    return _retry(entry_id, actor, client)
+
+
+# --- Connect -------------------------------------------------------------------------------------
+
+def _all_js_url() -> str | None:
+    """The site's own all.js (AP): fresh context tokens and iframe resizing come from it."""
+    from addon.web.connect import ALL_JS_PATH
+    tenant = getattr(g, "tenant", None)
+    site = tenant.site_url if tenant is not None else None
+    return f"{site}{ALL_JS_PATH}" if site and site.startswith(("https://", "http://")) else None
+
+
+def _framed(response):
+    from addon.web.connect import framed_by_tenant
+    return framed_by_tenant(response) if getattr(g, "tenant", None) is not None else response
+
+
+@bp.get("/connect/admin")
+@connect_jwt_required(allow_context_qsh=True)
+def connect_page():
+    """The configure page: the configuration view in place, plus the admin token its changes must carry."""
+    actor, client = _connect_admin()
+    page = render_template("admin/connect_page.html", view_html=_view_html("configuration", client),
+                           admin_token=csrf.issue(g.tenant.id, actor), all_js=_all_js_url(), refused=False)
+    return _framed(make_response(page))
+
+
+@bp.get("/connect/admin/view/<name>")
+@connect_jwt_required(allow_context_qsh=True)
+def connect_view(name: str):
+    _actor, client = _connect_admin()
+    return _view(name, client)
+
+
+@bp.get("/connect/admin/<any(spaces, pages):kind>")
+@connect_jwt_required(allow_context_qsh=True)
+def connect_search(kind: str):
+    _actor, client = _connect_admin()
+    return _search(kind, client)
+
+
+@bp.post("/connect/admin/settings")
+@connect_jwt_required(allow_context_qsh=True)
+def connect_save():
+    actor, client = _connect_admin()
+    _connect_change_allowed()
+    return _save(actor, client)
+
+
+@bp.post("/connect/admin/test-connection")
+@connect_jwt_required(allow_context_qsh=True)
+def connect_test_connection():
+    _connect_admin()
+    _connect_change_allowed()
+    return _test_connection()
+
+
+@bp.post("/connect/admin/outbox/<int:entry_id>/retry")
+@connect_jwt_required(allow_context_qsh=True)
+def connect_retry(entry_id: int):
+    actor, client = _connect_admin()
+    _connect_change_allowed()
+    return _retry(entry_id, actor, client)
