@@ -93,4 +93,5 @@ def macro_static(macro_key: str):
 def webhook(event: str):
     if event not in WEBHOOK_EVENTS:
         abort(404)
-    return jsonify(status="accepted"), 202
+    from addon.flows import page_events
+    return jsonify(page_events.accept(g.tenant, page_events.from_connect(request.get_json(silent=True)))), 202

@@ -1,0 +1,304 @@
+"""Reading the pages editors write for the upstream flows: Decision log entries, playbook checklists
+with gates, the standards table, retrospective lessons, and the app's launch checklist.
+
+Pure functions over storage format (no I/O). Hostile pages give a `PageFormatError` with a clear
+message (too big, malformed, nested too deep) or a correct reading; the app's own regions are cut
+out before reading, so nothing the app wrote is ever read back as something a person wrote.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from lxml import etree
+
+from addon.confluence.owned_regions import OwnedRegionError, list_regions
+from addon.confluence.storage_parse import StorageParseError, find_tables, find_tasks, parse, q, text_of
+from addon.decisions.models import APPROVE_STAGE, HOLD, NOTE, REQUEST_CHANGES
+from addon.publishing.playbooks import PlaybookItem, scope_for_heading
+
+log = logging.getLogger("addon.flows.page_formats")
+
+MAX_STORAGE_CHARS = 6_000_000  # Confluence refuses bodies over 5 MB; a little slack for entities
+MAX_DEPTH = 200                # deeper than any page a person makes; keeps every walk bounded
+MAX_ITEM_CHARS = 5000
+HEADINGS = {f"h{n}": n for n in range(1, 7)}
+
+
+class PageFormatError(ValueError):
+    """The page cannot be read at all; the message says why in an editor's words."""
+
+
+# ------------------------------------------------------------------ reading a page safely
+def read_page(storage: str | None) -> etree._Element:
+    """The page's parsed content without the app's owned regions; PageFormatError if unreadable."""
+    if storage is None:
+        raise PageFormatError("the page has no body")
+    if len(storage) > MAX_STORAGE_CHARS:
+        raise PageFormatError(f"the page is {len(storage):,} characters long; the app reads pages up to "
+                              f"{MAX_STORAGE_CHARS:,} characters")
+    try:
+        root = parse(without_owned_regions(storage))
+    except StorageParseError as exc:
+        raise PageFormatError(str(exc)) from None
+    _check_depth(root)
+    return root
+
+
+def without_owned_regions(storage: str) -> str:
+    """The storage with every region the app owns cut out (as written by a person only)."""
+    try:
+        regions = list_regions(storage)
+    except StorageParseError as exc:
+        raise PageFormatError(str(exc)) from None
+    except OwnedRegionError as exc:  # a person broke a marker: read everything rather than nothing
+        log.warning("owned region markers are broken (%s); reading the whole page", exc)
+        return storage
+    for region in reversed(regions):
+        storage = storage[:region.start] + storage[region.end:]
+    return storage
+
+
+def _check_depth(root: etree._Element) -> None:
+    depth = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth > MAX_DEPTH:
+            raise PageFormatError(f"the page nests elements more than {MAX_DEPTH} levels deep "
+                                  "(macros inside macros); the app does not read pages that deep")
+
+
+def normalise(text: str) -> str:
+    """Text as compared for identity: NFC, whitespace collapsed, trimmed."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def identities(texts: list[str], prefix: str = "") -> list[str]:
+    """A stable id per text (hash of its normalised form), numbered when the same text repeats."""
+    seen: dict[str, int] = {}
+    out = []
+    for text in texts:
+        digest = hashlib.sha256((prefix + normalise(text).casefold()).encode("utf-8")).hexdigest()[:16]
+        seen[digest] = seen.get(digest, 0) + 1
+        out.append(digest if seen[digest] == 1 else f"{digest}.{seen[digest]}")
+    return out
+
+
+def _own_text(element: etree._Element) -> str:
+    """What a reader sees in a block, without nested lists (each list item is read on its own)."""
+    return normalise(text_of(element, skip=("ul", "ol", "ac:task-list")))
+
+
+def _blocks(root: etree._Element, tags: tuple[str, ...]):
+    """Outermost elements with these tags whose text is not empty, in document order."""
+    wanted = {q(t) for t in tags}
+    for element in root.iter(*wanted):
+        yield element
+
+
+# ------------------------------------------------------------------ Decision log
+DECISION_WORDS = {
+    "approve": APPROVE_STAGE, "approved": APPROVE_STAGE, "approval": APPROVE_STAGE,
+    "request changes": REQUEST_CHANGES, "requested changes": REQUEST_CHANGES, "changes requested": REQUEST_CHANGES,
+    "hold": HOLD, "on hold": HOLD, "note": NOTE,
+}
+_DECISION_LINE = re.compile(r"^\s*decision\s*[:：]\s*(?P<rest>.*)$", re.I | re.S)
+_DECISION_BODY = re.compile(
+    r"^(?P<verb>approved?|approval|request(?:ed)?\s+changes|changes\s+requested|on\s+hold|hold|note)\b"
+    r"(?:\s+(?:to|→|->)\s+(?P<stage>[^—–:]+?))?"
+    r"\s*(?:(?:[—–:]|\s-\s|$)\s*(?P<text>.*))?$", re.I | re.S)
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision_type: str
+    text: str
+    identity: str
+    line: str
+    to_stage: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionProblem:
+    line: str
+    what_is_wrong: str
+
+
+def parse_decision_log(storage: str) -> tuple[list[DecisionRow], list[DecisionProblem]]:
+    """Lines starting "Decision:" (a paragraph, list item, task or table cell) as decisions, in page order."""
+    root = read_page(storage)
+    taken: set = set()
+    lines: list[str] = []
+    for element in _blocks(root, ("p", "li", "ac:task-body", "td", "th")):
+        if any(a in taken for a in element.iterancestors()):
+            continue
+        text = _own_text(element)
+        if _DECISION_LINE.match(text):
+            taken.add(element)
+            lines.append(text[:MAX_ITEM_CHARS])
+    rows, problems, keyed = [], [], []
+    for line in lines:
+        body = _DECISION_LINE.match(line).group("rest").strip()
+        matched = _DECISION_BODY.match(body)
+        if not matched:
+            problems.append(DecisionProblem(line, "start with approve, request changes, hold or note, "
+                                                  "e.g. “Decision: approve — cover signed off”"))
+            continue
+        verb = " ".join(matched.group("verb").lower().split())
+        stage = normalise(matched.group("stage") or "") or None
+        keyed.append((line, DECISION_WORDS[verb], stage, normalise(matched.group("text") or "")))
+    ids = identities([f"{kind}|{stage or ''}|{text}" for _, kind, stage, text in keyed], prefix="decision|")
+    for (line, kind, stage, text), identity in zip(keyed, ids):
+        rows.append(DecisionRow(kind, text, identity, line, stage if kind == APPROVE_STAGE else None))
+    return rows, problems
+
+
+# ------------------------------------------------------------------ playbooks
+GATE_WORD = "GATE"
+_GATE_PREFIX = re.compile(r"^\s*gate\s*[:：]?\s*", re.I)
+_FROM_STAGE = re.compile(r"\s*[(\[]\s*from\s+(?P<stage>[^)\]]{1,100}?)\s*[)\]]\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class PlaybookProblem:
+    text: str
+    what_is_wrong: str
+
+
+def parse_playbook(storage: str) -> tuple[list[PlaybookItem], list[PlaybookProblem]]:
+    """Task-list items under format headings; an item is a gate when it starts "GATE:" or carries a GATE lozenge."""
+    root = read_page(storage)
+    items: list[PlaybookItem] = []
+    problems: list[PlaybookProblem] = []
+    scope, scope_level = None, 0
+    heading_tags = {q(h): n for h, n in HEADINGS.items()}
+    task_tag = q("ac:task")
+    for element in root.iter(*heading_tags, task_tag):
+        if element.tag in heading_tags:
+            level = heading_tags[element.tag]
+            found = scope_for_heading(normalise(text_of(element)))
+            if found:
+                scope, scope_level = found, level
+            elif level <= scope_level:
+                scope, scope_level = None, 0
+            continue
+        body = element.find(q("ac:task-body"))
+        if body is None:
+            continue
+        text = normalise(text_of(body, skip=("ac:task-list",)))[:MAX_ITEM_CHARS]
+        lozenge = any(_is_gate_lozenge(m) for m in body.iter(q("ac:structured-macro"))
+                      if not _in_nested_list(m, body))
+        is_gate = lozenge or bool(re.match(r"^\s*gate\s*[:：]", text, re.I))
+        if is_gate:
+            text = _GATE_PREFIX.sub("", text, count=1)
+        stage = None
+        matched = _FROM_STAGE.search(text)
+        if is_gate and matched:
+            stage = normalise(matched.group("stage"))
+            text = text[:matched.start()].strip()
+        if not text:
+            continue
+        if scope is None:
+            if is_gate:
+                problems.append(PlaybookProblem(text, "this gate is not under a Print, Digital, Audio or "
+                                                      "All formats heading, so the app cannot tell which titles it is for"))
+            continue
+        items.append(PlaybookItem(scope=scope, text=text, is_gate=is_gate, stage=stage))
+    return items, problems
+
+
+def _in_nested_list(node: etree._Element, body: etree._Element) -> bool:
+    """True when `node` belongs to a sub-task of the task whose body is `body`."""
+    for ancestor in node.iterancestors():
+        if ancestor is body:
+            return False
+        if ancestor.tag == q("ac:task-list"):
+            return True
+    return False
+
+
+def _is_gate_lozenge(macro: etree._Element) -> bool:
+    if macro.get(q("ac:name")) != "status":
+        return False
+    title = macro.find(f"{q('ac:parameter')}[@{q('ac:name')}='title']")
+    return title is not None and normalise(title.xpath("string()")).upper() == GATE_WORD
+
+
+# ------------------------------------------------------------------ standards table
+_FIELD_HEADER = re.compile(r"\b(field|element|metadata)\b", re.I)
+_RULE_HEADER = re.compile(r"\b(rule|rules|requirement|requirements|check|standard|constraint|validation)\b", re.I)
+
+
+def standards_table(storage: str) -> list[list[str]] | None:
+    """The first table whose header names a Field and a Rule column, as rows of cell texts (header first)."""
+    for table in find_tables(read_page(storage)):
+        header = next((row for row in table if any(c.strip() for c in row)), None)
+        if header and any(_FIELD_HEADER.search(c) for c in header) and any(_RULE_HEADER.search(c) for c in header):
+            return [[normalise(c) for c in row] for row in table]
+    return None
+
+
+# ------------------------------------------------------------------ retrospectives
+_LESSONS_HEADING = re.compile(r"\blessons?\b", re.I)
+_STAGE_PREFIX = re.compile(r"^(?P<stage>[^:：/]{1,40})[:：]\s+(?P<text>\S.*)$", re.S)
+GENERAL = "General"
+
+
+@dataclass(frozen=True)
+class LessonItem:
+    text: str
+    stage: str
+    identity: str
+
+
+def parse_lessons(storage: str) -> list[LessonItem]:
+    """Items under a heading containing "Lessons" (list items, tasks, paragraphs) until the next heading
+    of the same or a higher level. "Production: …" files a lesson under that stage, else General."""
+    root = read_page(storage)
+    heading_tags = {q(h): n for h, n in HEADINGS.items()}
+    texts: list[str] = []
+    for heading in root.iter(*heading_tags):
+        if not _LESSONS_HEADING.search(text_of(heading)):
+            continue
+        level = heading_tags[heading.tag]
+        for sibling in heading.itersiblings():
+            if sibling.tag in heading_tags and heading_tags[sibling.tag] <= level:
+                break
+            texts.extend(_lesson_texts(sibling))
+    texts = [t[:MAX_ITEM_CHARS] for t in texts if t]
+    lessons = []
+    for text, identity in zip(texts, identities(texts, prefix="lesson|")):
+        matched = _STAGE_PREFIX.match(text)
+        if matched and "http" not in matched.group("stage").lower():
+            lessons.append(LessonItem(normalise(matched.group("text")), normalise(matched.group("stage")), identity))
+        else:
+            lessons.append(LessonItem(text, GENERAL, identity))
+    return lessons
+
+
+def _lesson_texts(block: etree._Element) -> list[str]:
+    """Each list item / task / paragraph in a block, outermost first, none counted twice."""
+    if block.tag in ("p",) or block.tag == q("ac:task-body"):
+        return [_own_text(block)]
+    found, taken = [], set()
+    for element in block.iter("li", "p", q("ac:task-body")):
+        if any(a in taken for a in element.iterancestors()):
+            continue
+        if element.tag == "li" or element.tag == q("ac:task-body"):
+            taken.add(element)
+        text = _own_text(element)
+        if text:
+            found.append(text)
+    return found
+
+
+# ------------------------------------------------------------------ the app's launch checklist
+def checklist_ticks(region_storage: str) -> dict[str, bool]:
+    """Task id → ticked, for the tasks in the launch-checklist region."""
+    try:
+        return {t.task_id: t.complete for t in find_tasks(region_storage) if t.task_id}
+    except StorageParseError as exc:
+        raise PageFormatError(str(exc)) from None

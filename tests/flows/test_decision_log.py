@@ -1,0 +1,63 @@
+"""F2 upstream over HTTP: Decision log lines → one note each in Consonance, shown back with delivery state."""
+from __future__ import annotations
+
+from addon.confluence.owned_regions import read_region
+from addon.decisions.models import Decision
+from addon.extensions import db
+from addon.flows import decision_log
+from tests.flows.upstream_harness import consonance, consonance_server, emulator, world  # noqa: F401
+
+WORK = "2"  # "A Distant Orchard", Copy-editing in the seeded catalogue
+
+
+def _log_notes(world, work_id=WORK):
+    return [n for n in world.gateway().list_notes(work_id) if (n.external_ref or "").startswith("dlog:")]
+
+
+def test_a_decision_delivered_twice_and_saved_again_gives_one_note(world):
+    pages = world.title_pages(WORK, "A Distant Orchard")
+    world.events({"duplicates": 2})  # every event arrives three times
+    page_id = pages["decision-log"].id
+    world.edit(page_id, "<p>Decisions for this title.</p><p>Decision: note — Sales want the blurb shortened.</p>")
+    world.settle()
+    world.edit(page_id, "<p>Decisions for this title, tidied.</p>"
+                        "<p>Decision: note — Sales want the blurb shortened.</p>")  # saved again: same line
+    world.settle()
+
+    notes = _log_notes(world)
+    assert len(notes) == 1
+    assert "Sales want the blurb shortened." in notes[0].text
+    decisions = db.session.query(Decision).filter_by(tenant_id=world.tenant.id, source="decision-log").all()
+    assert len(decisions) == 1 and decisions[0].delivery_state == "delivered"
+    region = read_region(world.person.get_page(page_id).body, decision_log.REGION)
+    assert "Sales want the blurb shortened." in region and "In Consonance" in region
+
+
+def test_stage_approval_moves_the_work_and_bad_lines_are_reported(world):
+    pages = world.title_pages(WORK, "A Distant Orchard")
+    page_id = pages["decision-log"].id
+    world.edit(page_id, "<ul><li>Decision: approve to Typesetting — copy-edit signed off</li>"
+                        "<li>Decision: perhaps — not sure yet</li></ul>")
+    world.settle()
+
+    assert world.gateway().title(WORK).stage.name == "Typesetting"
+    region = read_region(world.person.get_page(page_id).body, decision_log.REGION)
+    assert "Approve → Typesetting" in region
+    assert "Decision: perhaps" in region and "start with approve" in region
+    assert len(_log_notes(world)) == 1
+
+
+def test_the_apps_own_region_write_is_not_read_back(world):
+    pages = world.title_pages(WORK, "A Distant Orchard")
+    page_id = pages["decision-log"].id
+    world.edit(page_id, "<p>Decision: hold — waiting for the author's reply</p>")
+    world.settle()
+    version = world.versions(page_id)
+    world.settle()
+
+    assert world.versions(page_id) == version  # nothing echoed into a further version
+    from addon.flows.upstream_models import UpstreamPageState
+    state = db.session.query(UpstreamPageState).filter_by(tenant_id=world.tenant.id, page_id=page_id).one()
+    assert version in state.own_versions and state.handled_version == version
+    assert len(_log_notes(world)) == 1
+    assert db.session.query(Decision).filter_by(tenant_id=world.tenant.id).count() == 1
