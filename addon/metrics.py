@@ -6,6 +6,7 @@ With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (prometheus-client's 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from prometheus_client import Counter, Histogram
 
@@ -25,8 +26,6 @@ CONFLUENCE_CALLS = Counter(
 JOB_SECONDS = Histogram(
     "c4c_job_duration_seconds", "Background job run time by kind and outcome.", ("kind", "outcome"),
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
-OUTBOX_DELIVERIES = Counter(
-    "c4c_outbox_deliveries_total", "Outbox delivery attempts by target kind and outcome.", ("kind", "outcome"))
 
 
 def _safe(action, *labels, amount: float | None = None) -> None:
@@ -70,5 +69,10 @@ def observe_job(kind: str, outcome: str, seconds: float) -> None:
     _safe(JOB_SECONDS, kind or "job", outcome or "unknown", amount=seconds)
 
 
-def count_outbox_delivery(kind: str, outcome: str) -> None:
-    _safe(OUTBOX_DELIVERIES, kind, outcome)
+def observe_job_since(kind: str, outcome: str, started: datetime | None) -> None:
+    """A job's duration from its stored start time (SQLite hands back naive UTC datetimes)."""
+    if started is None:
+        return
+    started = started if started.tzinfo else started.replace(tzinfo=timezone.utc)
+    observe_job(kind, outcome, (datetime.now(timezone.utc) - started).total_seconds())
+

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from addon import metrics
 from addon.confluence.auth import ConfluenceAuth
 from addon.confluence.errors import (
     ConfluenceBadResponse,
@@ -174,7 +175,9 @@ class ConfluenceClient:
             self.auth.apply(method, prepared.url, prepared.headers)  # fresh token every attempt
             try:
                 response = self.session.send(prepared, timeout=self.timeout)
+                metrics.count_confluence_call(method, response.status_code)
             except (requests.ConnectionError, requests.Timeout) as exc:
+                metrics.count_confluence_call(method, None)
                 if server_retries < self.max_server_error_retries and method in IDEMPOTENT_METHODS:
                     delay = self._backoff(server_retries)
                     if waited + delay <= self.max_total_wait:

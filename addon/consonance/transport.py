@@ -14,6 +14,8 @@ from typing import Callable
 
 import requests
 
+from addon import metrics
+
 from addon.consonance.errors import (
     ConsonanceAuthError,
     ConsonanceQueryError,
@@ -107,6 +109,7 @@ class GraphQLTransport:
             remaining = opts.max_total_seconds - (self._clock() - started)
             outcome = self._attempt(body, label, remaining)
             if outcome.failure is None:
+                metrics.count_consonance_call(label, "ok")
                 return outcome.data
             failure, retry_after, status = outcome.failure, outcome.retry_after, outcome.status
             elapsed = self._clock() - started
@@ -115,6 +118,7 @@ class GraphQLTransport:
             out_of_time = elapsed + delay > opts.max_total_seconds
             if out_of_attempts or out_of_time:
                 why = "attempts" if out_of_attempts else "time"
+                metrics.count_consonance_call(label, "unavailable")
                 raise ConsonanceUnavailable(
                     f"Consonance at {self.connection.host} unavailable for {label}: {failure} "
                     f"(gave up after {attempt} attempt(s), {elapsed:.1f}s; retry bound reached on {why})",
@@ -155,6 +159,7 @@ class GraphQLTransport:
             retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
             return _Outcome(failure=f"HTTP {status}", retry_after=retry_after, status=status)
         if status in (401, 403):
+            metrics.count_consonance_call(label, "auth_refused")
             raise ConsonanceAuthError(
                 f"Consonance at {self.connection.host} refused the API key (HTTP {status})", status=status
             )

@@ -16,6 +16,7 @@ from typing import Protocol
 from flask import Flask, current_app, has_app_context
 from werkzeug.utils import import_string
 
+from addon import metrics
 from addon.extensions import db
 from addon.jobs.models import JobRun
 from addon.jobs.settings import setting
@@ -106,6 +107,7 @@ def _finish_run(run_id: int | None, outcome: str, counts: dict, error: str | Non
     if run_id is not None:
         run = db.session.get(JobRun, run_id)
         run.outcome, run.counts, run.error, run.finished_at = outcome, counts, error, utcnow()
+        metrics.observe_job_since(run.kind, outcome, run.started_at)
     db.session.commit()
 
 

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from addon import metrics
 from addon.macros import codec
 
 log = logging.getLogger("addon.macros.cache")
@@ -168,16 +169,19 @@ class MacroCache:
         if cached and not force and started - cached[1] < freshness_seconds and self._settled(cached, started):
             # A refresh that failed inside the window marks the entry, so every viewer sees the notice
             # until Consonance is tried again (ERROR_RETRY_SECONDS later).
+            metrics.count_cache("hit")
             return Lookup(cached[0], cached[1], fresh=cached[2] is None, error=cached[2])
         deadline = time.monotonic() + self.wait_timeout
         while True:
             token = self.store.lock(key, LEASE_SECONDS)
             if token:
+                metrics.count_cache("miss")
                 try:
                     return self._fetch_holding_lock(key, loader, freshness_seconds, force, started)
                 finally:
                     self.store.unlock(key, token)
             if cached and not force:
+                metrics.count_cache("stale")
                 return Lookup(cached[0], cached[1], fresh=False, refreshing=True, error=cached[2])
             if time.monotonic() > deadline:
                 raise CacheWaitTimeout(key)

@@ -10,9 +10,8 @@ from addon.admin import csrf
 from addon.extensions import db
 from addon.platform import tenants
 from addon.settings.service import get_settings
-from tests.admin.conftest import ADMIN, EDITOR
-
-pytest_plugins = ["tests.admin.conftest"]
+from tests.admin.fixtures import (  # noqa: F401  (fixtures shared with tests/admin)
+    ADMIN, EDITOR, _stub_process, connect_site, connect_token, consonance, forge, forge_tenant, sandbox, stub)
 
 GOOD_FORM = {"page_set_mode": "pages_in_space", "page_set_space_key": "PUB", "stage_guide_page_id": "1001",
              "playbook_page_ids": ["1003", "1004"], "summary_weekly_time": "08:30", "summary_timezone": "Europe/Paris",

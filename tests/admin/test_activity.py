@@ -1,0 +1,101 @@
+"""The activity page: a write Consonance refused shows with its reason, and Retry delivers it once the
+fault is cleared (the Consonance sandbox's fault injection, real HTTP); the audit log says who did what."""
+from __future__ import annotations
+
+import pytest
+
+from addon.consonance.gateway import ConsonanceGateway
+from addon.consonance.transport import ConsonanceConnection
+from addon.decisions import service as decisions
+from addon.extensions import db
+from addon.jobs import outbox
+from addon.jobs.models import DELIVERED, FAILED, OutboxEntry
+from addon.platform import tenants
+from addon.settings.service import update_settings
+from tests.admin.fixtures import ADMIN
+
+WORK = "3"
+
+
+@pytest.fixture
+def app_config(app_config):
+    app_config["OUTBOX_MAX_ATTEMPTS"] = 1  # one refused attempt marks the write failed
+    return app_config
+
+
+@pytest.fixture
+def connected(forge_tenant, sandbox):
+    update_settings(forge_tenant, {"consonance_host": sandbox.url}, actor=ADMIN)
+    tenants.set_secret(forge_tenant, tenants.CONSONANCE_API_KEY, sandbox.api_key)
+    db.session.commit()
+    return forge_tenant
+
+
+def _notes(sandbox, key):
+    gateway = ConsonanceGateway(ConsonanceConnection(sandbox.url, sandbox.api_key))
+    try:
+        return [n for n in gateway.list_notes(WORK) if key in (n.text or "") or getattr(n, "external_ref", None) == key]
+    finally:
+        gateway.close()
+
+
+def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_cleared(client, forge, connected, sandbox):
+    # Consonance throttles with a wait longer than the app's retry budget: the write fails at once.
+    sandbox.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
+    recorded = decisions.record_decision(connected, idempotency_key="k" * 24, work_id=WORK, decision_type="note",
+                                         text="Cover approved at the launch meeting", actor=ADMIN, source="macro")
+    entry = db.session.execute(db.select(OutboxEntry).where(OutboxEntry.dedupe_key == f"decision:{recorded.decision.id}")).scalar_one()
+    db.session.refresh(entry)
+    assert entry.status == FAILED
+
+    html = client.post("/forge/admin", json={"view": "activity"}, headers=forge()).get_json()["html"]
+    assert "Push a decision to Consonance" in html
+    assert "HTTP 429" in html and "ConsonanceUnavailable" in html  # the reason, in the row
+    assert f'data-action="retry" data-entry="{entry.id}"' in html
+    assert "failed: ConsonanceUnavailable" in html  # the decision's delivery state says so too
+
+    # Retry while the fault persists: attempted again, failed again, reason still shown.
+    again = client.post(f"/forge/admin/outbox/{entry.id}/retry", json={}, headers=forge())
+    assert again.status_code == 200
+    db.session.refresh(entry)
+    assert entry.status == FAILED and "429" in entry.last_error
+
+    sandbox.control.clear_faults()
+    retried = client.post(f"/forge/admin/outbox/{entry.id}/retry", json={}, headers=forge())
+    assert retried.status_code == 200 and retried.get_json()["ok"]
+    db.session.refresh(entry)
+    assert entry.status == DELIVERED
+    assert "No failed writes." in retried.get_json()["html"]
+    assert len(_notes(sandbox, "Cover approved at the launch meeting")) == 1
+
+    # a second Retry of a delivered write changes nothing
+    stale = client.post(f"/forge/admin/outbox/{entry.id}/retry", json={}, headers=forge())
+    assert stale.status_code == 409
+    assert len(_notes(sandbox, "Cover approved at the launch meeting")) == 1
+
+    audit = client.post("/forge/admin", json={"view": "audit"}, headers=forge()).get_json()["html"]
+    assert "Retried a failed write" in audit and "Pushed a decision" in audit and ADMIN in audit
+
+
+def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, sandbox):
+    other = connect_install(client_key="another-site")
+    other_tenant = tenants.find_tenant(tenants.CONNECT, other["clientKey"])
+    sandbox.control.add_fault(operation="AddWorkNote", rateLimitCount=5, retryAfter=120)
+    update_settings(other_tenant, {"consonance_host": sandbox.url}, actor="x")
+    tenants.set_secret(other_tenant, tenants.CONSONANCE_API_KEY, sandbox.api_key)
+    db.session.commit()
+    recorded = decisions.record_decision(other_tenant, idempotency_key="z" * 24, work_id=WORK, decision_type="note",
+                                         text="other site's note", actor="x", source="macro")
+    entry_id = outbox.entries(other_tenant, status=FAILED)[0].id
+    assert recorded.created
+    response = client.post(f"/forge/admin/outbox/{entry_id}/retry", json={}, headers=forge())
+    assert response.status_code == 409  # not this site's write
+    assert db.session.get(OutboxEntry, entry_id).status == FAILED
+
+
+def test_activity_shows_rule_set_version_and_outbox_depth(client, forge, forge_tenant):
+    from addon.publishing.standards import DEFAULT_RULE_SET
+    html = client.post("/forge/admin", json={"view": "activity"}, headers=forge()).get_json()["html"]
+    assert DEFAULT_RULE_SET.version in html
+    assert 'data-outbox="pending">0<' in html
+    assert "No failed writes." in html
