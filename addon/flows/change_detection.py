@@ -20,7 +20,7 @@ from flask import Flask
 from addon.extensions import db
 from addon.flows import launch_hubs, page_sets, rights_links, stage_status
 from addon.flows.sync_models import PollState, TitleSnapshot
-from addon.gateways import gateways
+from addon.gateways import NotConfigured, gateways
 from addon.jobs.schedule import scheduled
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import TitleFingerprint
@@ -216,7 +216,10 @@ def _poll_interval(app: Flask, tenant: Tenant) -> timedelta:
 @scheduled("poll", every=_poll_interval)
 def poll(tenant: Tenant) -> dict:
     """One poll of a tenant's catalogue (a JobRun records the counts, including Consonance requests)."""
-    gateway = gateways().consonance(tenant)
+    try:
+        gateway = gateways().consonance(tenant)
+    except NotConfigured:
+        return {"skipped": 1}  # not connected to Consonance yet: nothing to compare
     before = gateway.stats.requests
     counts = detect_and_dispatch(tenant, gateway.iter_fingerprints())
     counts["consonance_requests"] = gateway.stats.requests - before

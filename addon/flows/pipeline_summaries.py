@@ -68,7 +68,10 @@ def regenerate_summary(tenant: Tenant, cadence: str, today: date) -> None:
 @scheduled("pipeline_summary", every=timedelta(hours=1), queue="low")
 def schedule_summaries(tenant: Tenant) -> dict:
     """Hourly: owe this period's weekly/monthly page once its scheduled moment has passed."""
-    due = due_cadences(get_settings(tenant), utcnow())
+    settings = get_settings(tenant)
+    if not settings.consonance_host:
+        return {"skipped": 1}  # not connected to Consonance yet
+    due = due_cadences(settings, utcnow())
     for cadence, today in due:
         enqueue_summary(tenant, cadence, today)
     db.session.commit()

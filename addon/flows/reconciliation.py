@@ -15,7 +15,7 @@ from addon.extensions import db
 from addon.flows import launch_hubs, page_sets, rights_links, stage_status
 from addon.flows.change_detection import detect_and_dispatch
 from addon.flows.sync_models import TitleSnapshot
-from addon.gateways import gateways
+from addon.gateways import NotConfigured, gateways
 from addon.jobs.schedule import scheduled
 from addon.platform.models import Tenant, utcnow
 from addon.settings.service import get_settings
@@ -46,7 +46,10 @@ def reconcile_tenant(tenant: Tenant, fingerprints, day: str) -> dict:
 
 @scheduled("reconcile", every=timedelta(days=1), queue="low")
 def reconcile(tenant: Tenant) -> dict:
-    gateway = gateways().consonance(tenant)
+    try:
+        gateway = gateways().consonance(tenant)
+    except NotConfigured:
+        return {"skipped": 1}
     before = gateway.stats.requests
     counts = reconcile_tenant(tenant, gateway.iter_fingerprints(), utcnow().date().isoformat())
     counts["consonance_requests"] = gateway.stats.requests - before
