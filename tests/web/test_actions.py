@@ -190,3 +190,10 @@ def test_connect_request_bound_jwt_needs_no_action_token(client, connect_site):
     token = jwt.encode(connect_claims(connect_site["clientKey"], "POST", path), connect_site["sharedSecret"],
                        algorithm="HS256")
     assert connect_decide(client, connect_site, token).status_code == 201
+
+
+def test_the_form_starts_with_no_decision_chosen(client, fit, forge_tenant):
+    html = client.post("/forge/macro/title-status", json={}, headers=fit(config={"title": "3"})).get_json()["html"]
+    assert '<option value="" selected disabled>Choose a decision…</option>' in html
+    answer = decide(client, fit(), decisionType="")
+    assert answer.status_code == 422 and "Choose" in answer.get_json()["message"]
