@@ -255,7 +255,7 @@ class LessonItem:
 
 
 def parse_lessons(storage: str) -> list[LessonItem]:
-    """Items under a heading containing "Lessons" (list items, tasks, paragraphs) until the next heading
+    """Items under a heading containing "Lessons" (bullets, numbered items, tasks) until the next heading
     of the same or a higher level. "Production: …" files a lesson under that stage, else General."""
     root = read_page(storage)
     heading_tags = {q(h): n for h, n in HEADINGS.items()}
@@ -280,15 +280,12 @@ def parse_lessons(storage: str) -> list[LessonItem]:
 
 
 def _lesson_texts(block: etree._Element) -> list[str]:
-    """Each list item / task / paragraph in a block, outermost first, none counted twice."""
-    if block.tag in ("p",) or block.tag == q("ac:task-body"):
-        return [_own_text(block)]
+    """Each list item / task in a block, outermost first, none counted twice (paragraphs are prose, not lessons)."""
     found, taken = [], set()
-    for element in block.iter("li", "p", q("ac:task-body")):
+    for element in block.iter("li", q("ac:task-body")):
         if any(a in taken for a in element.iterancestors()):
             continue
-        if element.tag == "li" or element.tag == q("ac:task-body"):
-            taken.add(element)
+        taken.add(element)
         text = _own_text(element)
         if text:
             found.append(text)

@@ -1,0 +1,97 @@
+"""F3 over HTTP: playbook gates → one Consonance task per title; ticks flow both ways without a loop."""
+from __future__ import annotations
+
+from addon.confluence.owned_regions import read_region
+from addon.extensions import db
+from addon.flows import playbook_gates
+from addon.flows.page_formats import checklist_ticks
+from addon.flows.upstream_models import GateLink, UpstreamPage
+from addon.settings.service import update_settings
+from tests.flows.upstream_harness import consonance, consonance_server, emulator, world  # noqa: F401
+
+WORK = "2"  # hardback, ebook, paperback; no audio
+PLAYBOOK = """
+<h2>Print</h2>
+<ac:task-list>
+<ac:task><ac:task-id>1</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body>GATE: Approve print-ready PDF</ac:task-body></ac:task>
+<ac:task><ac:task-id>2</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body>Check the spine width</ac:task-body></ac:task>
+</ac:task-list>
+<h2>Audio</h2>
+<ac:task-list>
+<ac:task><ac:task-id>3</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body>GATE: Approve the narrator</ac:task-body></ac:task>
+</ac:task-list>
+<h2>All formats</h2>
+<ac:task-list>
+<ac:task><ac:task-id>4</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body><ac:structured-macro ac:name="status"><ac:parameter ac:name="colour">Red</ac:parameter><ac:parameter ac:name="title">GATE</ac:parameter></ac:structured-macro> Sign off the cover</ac:task-body></ac:task>
+</ac:task-list>
+"""
+
+
+def _gate_tasks(world):
+    return {t.external_ref: t for t in world.gateway().list_tasks(WORK) if (t.external_ref or "").startswith("c4c-gate")}
+
+
+def _checklist(world):
+    row = db.session.query(UpstreamPage).filter_by(tenant_id=world.tenant.id, work_id=WORK, kind="launch-checklist").one()
+    return world.person.get_page(row.page_id)
+
+
+def _ticks(world):
+    page = _checklist(world)
+    return checklist_ticks(read_region(page.body, playbook_gates.REGION))
+
+
+def _setup(world):
+    world.title_pages(WORK, "A Distant Orchard")
+    playbook = world.page("Production playbook", "<p>draft</p>")
+    update_settings(world.tenant, {"playbook_page_ids": [playbook.id]}, actor="admin")
+    db.session.commit()
+    world.edit(playbook.id, PLAYBOOK)
+    world.settle()
+    return playbook
+
+
+def test_gates_become_one_task_each_for_the_title_they_apply_to(world):
+    playbook = _setup(world)
+    tasks = _gate_tasks(world)
+    assert sorted(t.title for t in tasks.values()) == ["Approve print-ready PDF (Hardback, Paperback)",
+                                                       "Sign off the cover"]  # no audio edition: no narrator gate
+    world.edit(playbook.id, PLAYBOOK + "<p>A note that changes nothing about gates.</p>")
+    world.settle()
+    playbook_gates.sync_gates_for_title(world.tenant, WORK)  # as change detection does on a stage change
+    world.settle()
+    assert len(_gate_tasks(world)) == 2
+    assert sorted(_ticks(world).values()) == [False, False]
+
+
+def test_a_tick_in_confluence_completes_the_task_and_polls_do_not_bounce_it(world):
+    _setup(world)
+    link = db.session.query(GateLink).filter_by(tenant_id=world.tenant.id, work_id=WORK).order_by(GateLink.id).first()
+    checklist = _checklist(world)
+    task = next(t for t in world.person.iter_tasks(page_ids=[checklist.id])
+                if t.local_id == playbook_gates.task_id_for(link))
+    world.person.update_task(task, "complete")  # a person ticks the box
+    world.settle()
+
+    assert _gate_tasks(world)[link.external_ref].is_done
+    version = world.versions(checklist.id)
+    for _ in range(2):
+        playbook_gates.gates_sync(world.tenant)
+        world.settle()
+    assert world.versions(checklist.id) == version  # no write back and forth
+    assert _ticks(world)[playbook_gates.task_id_for(link)] is True
+    assert _gate_tasks(world)[link.external_ref].is_done
+
+
+def test_completing_in_consonance_ticks_the_checklist_once(world):
+    _setup(world)
+    link = db.session.query(GateLink).filter_by(tenant_id=world.tenant.id, work_id=WORK).order_by(GateLink.id.desc()).first()
+    task = _gate_tasks(world)[link.external_ref]
+    world.consonance.control.complete_task(int(task.id))
+    playbook_gates.gates_sync(world.tenant)
+    world.settle()
+    assert _ticks(world)[playbook_gates.task_id_for(link)] is True
+    version = world.versions(_checklist(world).id)
+    playbook_gates.gates_sync(world.tenant)
+    world.settle()
+    assert world.versions(_checklist(world).id) == version
