@@ -159,3 +159,14 @@ def test_schedule_tick_runs_the_poll_and_records_its_counts(tenant, consonance):
     assert runs["poll"].counts["consonance_requests"] == 1
     tick()  # same period: nothing runs twice
     assert db.session.execute(sa.select(sa.func.count(JobRun.id)).where(JobRun.kind == "poll")).scalar() == 1
+
+
+def test_a_tenant_not_connected_to_consonance_is_skipped_quietly(app):
+    from addon.flows.reconciliation import reconcile
+    from addon.platform.models import Tenant
+
+    tenant = Tenant(transport="forge", external_id="ari:cloud:ecosystem::installation/unconnected", enabled=True)
+    db.session.add(tenant)
+    db.session.commit()
+    assert poll(tenant) == {"skipped": 1} and reconcile(tenant) == {"skipped": 1}
+    assert db.session.execute(sa.select(sa.func.count(OutboxEntry.id))).scalar() == 0
