@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 
 from addon.confluence.owned_regions import find_region, read_region
 from addon.extensions import db
