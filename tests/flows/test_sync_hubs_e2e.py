@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-
 from addon.confluence.owned_regions import find_region, read_region
 from addon.extensions import db
 from addon.flows import page_templates as templates
