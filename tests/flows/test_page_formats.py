@@ -122,3 +122,22 @@ def test_playbook_task_lists_become_items(entries, section):
 def test_standards_table_cells_read_back_exactly(rows):
     page = document(table(["Field", "Rule"], rows))
     assert standards_table(page) == [["Field", "Rule"]] + [[normalise(c) for c in row] for row in rows]
+
+
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "examples"
+
+
+def test_the_documented_example_pages_read_as_docs_say():
+    from addon.publishing.standards import compile_standards
+
+    items, problems = parse_playbook((EXAMPLES / "playbook.xml").read_text(encoding="utf-8"))
+    assert problems == []
+    assert [(i.scope, i.text, i.stage) for i in items if i.is_gate] == [
+        ("print", "Approve the print-ready PDF", "Proofs"), ("digital", "EPUB passes EPUBCheck", "Typesetting"),
+        ("audio", "Approve the narrator", None), ("all", "Sign off the cover", None)]
+    rule_set = compile_standards(standards_table((EXAMPLES / "standards.xml").read_text(encoding="utf-8")))
+    assert len(rule_set.rules) == 5 and rule_set.problems == ()
+    lessons = parse_lessons((EXAMPLES / "retrospective.xml").read_text(encoding="utf-8"))
+    assert [lesson.stage for lesson in lessons] == ["Production", "Editorial", "General"]
+    rows, problems = parse_decision_log((EXAMPLES / "decision-log.xml").read_text(encoding="utf-8"))
+    assert [r.decision_type for r in rows] == [APPROVE_STAGE, REQUEST_CHANGES, HOLD, NOTE] and problems == []
