@@ -95,16 +95,3 @@ def push_decision(tenant: Tenant, payload: dict, services) -> dict:
     decision.delivery_state = "delivered"
     decision.delivered_at = utcnow()
     return result
-
-
-def default_services(_tenant: Tenant):
-    """Outbox handlers' services when the app has not configured any: the per-tenant gateways."""
-    from addon.gateways import gateways
-    return gateways()
-
-
-def init_jobs(app) -> None:
-    """Give outbox handlers the gateways unless the app already set a services provider (tests may)."""
-    from addon.jobs.outbox import EXTENSION_KEY, set_services_provider
-    if app.extensions.get(EXTENSION_KEY, {}).get("services_provider") is None:
-        set_services_provider(app, default_services)

@@ -23,11 +23,6 @@ bp = Blueprint("actions", __name__)
 log = logging.getLogger("addon.web.actions")
 
 
-@bp.record_once
-def _outbox_services(state) -> None:
-    decisions.init_jobs(state.app)
-
-
 class ActionRefused(Exception):
     def __init__(self, status: int, error: str, message: str):
         super().__init__(message)
