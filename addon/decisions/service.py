@@ -69,7 +69,14 @@ def note_text(decision: Decision) -> str:
     return f"{head} ({source}{by})" + (f"\n\n{body}" if body else "")
 
 
-@outbox_handler(PUSH_KIND)
+def _mirror_delivery(tenant: Tenant, payload: dict, status: str) -> None:
+    """A write that failed for good shows as failed on the decision; an admin's Retry makes it pending."""
+    decision = db.session.get(Decision, payload.get("decision_id"))
+    if decision is not None and decision.tenant_id == tenant.id:
+        decision.delivery_state = status
+
+
+@outbox_handler(PUSH_KIND, on_status=_mirror_delivery)
 def push_decision(tenant: Tenant, payload: dict, services) -> dict:
     """Write the decision to Consonance: one note keyed by the decision key, then the stage change.
 

@@ -33,7 +33,9 @@ PENDING_KICKS = "addon.jobs.outbox_kicks"
 DELIVER_JOB = "addon.jobs.outbox.deliver_job"
 
 Handler = Callable[[Tenant, dict, object], dict]
+StatusHook = Callable[[Tenant, dict, str], None]
 _handlers: dict[str, Handler] = {}
+_status_hooks: dict[str, StatusHook] = {}
 
 
 class PermanentError(Exception):
@@ -51,15 +53,28 @@ class Outcome:
 
 # --- handlers and services -------------------------------------------------------------------
 
-def outbox_handler(kind: str):
-    """Register `func(tenant, payload, services) -> dict` as the deliverer of `kind`; it must be idempotent."""
+def outbox_handler(kind: str, *, on_status: StatusHook | None = None):
+    """Register `func(tenant, payload, services) -> dict` as the deliverer of `kind`; it must be idempotent.
+
+    `on_status(tenant, payload, status)` runs in the same transaction when an entry of this kind
+    fails for good (`failed`) or an admin retries it (`pending`), so records that mirror delivery
+    (a decision's state) never disagree with the outbox.
+    """
     def register(func: Handler) -> Handler:
         existing = _handlers.get(kind)
         if existing is not None and existing is not func and _qualified(existing) != _qualified(func):
             raise ValueError(f"outbox handler {kind!r} is already registered by {_qualified(existing)}")
         _handlers[kind] = func
+        if on_status is not None:
+            _status_hooks[kind] = on_status
         return func
     return register
+
+
+def _notify_status(entry: OutboxEntry, status: str) -> None:
+    hook = _status_hooks.get(entry.kind)
+    if hook is not None:
+        hook(db.session.get(Tenant, entry.tenant_id), json.loads(json.dumps(entry.payload)), status)
 
 
 def _qualified(func) -> str:
@@ -226,6 +241,8 @@ def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool
         .values(last_error=reason[:500], locked_by=None, locked_until=None, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if updated and outcome == Outcome.FAILED:
+        _notify_status(entry, FAILED)
     db.session.commit()
     if not updated:
         return Outcome.SKIPPED
@@ -281,6 +298,7 @@ def retry(entry_id: int, *, tenant: Tenant | None) -> bool:
                                  .execution_options(synchronize_session=False)).rowcount
     if updated:
         entry = db.session.get(OutboxEntry, entry_id, populate_existing=True)
+        _notify_status(entry, PENDING)
         _kick_after_commit(entry)
     return bool(updated)
 
