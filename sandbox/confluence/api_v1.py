@@ -1,11 +1,11 @@
-"""Confluence REST v1 (`/wiki/rest/api`): labels, CQL search, attachments, macro bodies, spaces."""
+"""Confluence REST v1 (`/wiki/rest/api`): labels, CQL search, attachments, macro bodies, spaces, users."""
 from __future__ import annotations
 
 import time
 import zlib
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, g, jsonify, redirect, request
 
 from . import cql, storage
 from .rest import author_id, authenticate, decode_cursor, emulator, encode_cursor, json_body, page_limit, v1_error
@@ -223,3 +223,32 @@ def list_spaces():
     results = [_space_v1(s) for s in spaces]
     return jsonify({"results": results, "start": 0, "limit": 25, "size": len(results),
                     "_links": {"base": emulator().wiki_url, "context": "/wiki"}})
+
+
+# users ----------------------------------------------------------------------------------
+def _expand() -> set[str]:
+    return {part.strip() for raw in request.args.getlist("expand") for part in raw.split(",") if part.strip()}
+
+
+def _app_account_id() -> str:
+    """The app's own (bot) user, which is who an app token without a user acts as."""
+    return f"557058:app-{emulator().store.cloud_id[-12:]}"
+
+
+@bp.get("/user/current")
+def current_user():
+    """Who the token acts for: the viewing user for a Forge user token (or a Connect JWT with `sub`), else the app."""
+    emu = emulator()
+    principal = (getattr(g, "auth", None) or {}).get("principal")
+    if not principal:
+        emu.users.add(_app_account_id(), "Consonance for Confluence", account_type="app")
+    return jsonify(emu.users.user_json(principal or _app_account_id(), base_url=emu.wiki_url, expand=_expand()))
+
+
+@bp.get("/user")
+def user_by_account_id():
+    account_id = (request.args.get("accountId") or "").strip()
+    if not account_id:
+        raise StoreError(400, "accountId is required")
+    emu = emulator()
+    return jsonify(emu.users.user_json(account_id, base_url=emu.wiki_url, expand=_expand()))

@@ -1,5 +1,6 @@
 """What the emulator learns about the app from the app's own files: the Forge manifest
-(macro keys, resolver endpoint routes, triggers) and the Connect descriptor.
+(macro keys, resolver endpoint routes, triggers, admin pages, the resource each module uses) and the
+Connect descriptor.
 """
 from __future__ import annotations
 
@@ -17,6 +18,18 @@ DEFAULT_EVENTS_ROUTE = "/forge/events/page"
 DEFAULT_LIFECYCLE_ROUTE = "/forge/lifecycle"
 PAGE_EVENTS = ("avi:confluence:created:page", "avi:confluence:updated:page")
 LIFECYCLE_EVENTS = ("avi:forge:installed:app", "avi:forge:uninstalled:app")
+DEFAULT_RESOURCE_PATH = "static/customui"
+ADMIN_MODULE_TYPE = "confluence:globalSettings"
+
+
+@dataclass(frozen=True)
+class AdminPage:
+    """A Forge `confluence:globalSettings` module: its title, resource path and resolver route."""
+
+    key: str
+    title: str
+    resource_path: str
+    route: str | None
 
 
 @dataclass
@@ -25,8 +38,19 @@ class ForgeApp:
 
     macro_routes: dict[str, str] = field(default_factory=dict)
     trigger_routes: dict[str, tuple[str, str]] = field(default_factory=dict)  # event -> (module key, path)
-    resource_path: str = "static/customui"
+    resources: dict[str, str] = field(default_factory=dict)          # resource key -> path
+    macro_resources: dict[str, str] = field(default_factory=dict)    # macro key -> resource key
+    admin_pages: dict[str, AdminPage] = field(default_factory=dict)
     from_manifest: bool = False
+
+    @property
+    def resource_path(self) -> str:
+        """The first resource (what a manifest-less app serves its Custom UI from)."""
+        return next(iter(self.resources.values()), DEFAULT_RESOURCE_PATH)
+
+    def macro_resource_path(self, key: str) -> str:
+        """The path of the resource the macro's manifest entry names."""
+        return self.resources.get(self.macro_resources.get(key, ""), self.resource_path)
 
     def macro_route(self, key: str) -> str | None:
         if self.macro_routes:
@@ -76,14 +100,20 @@ def parse_manifest(text: str | None) -> ForgeApp:
     for macro in modules.get("macro") or []:
         resolver = macro.get("resolver") or {}
         app.macro_routes[macro["key"]] = route_of(resolver.get("endpoint")) or DEFAULT_MACRO_ROUTE.format(key=macro["key"])
+    app.resources = {r["key"]: r.get("path", DEFAULT_RESOURCE_PATH)
+                     for r in manifest.get("resources") or [] if isinstance(r, dict) and r.get("key")}
+    for macro in modules.get("macro") or []:
+        if macro.get("resource"):
+            app.macro_resources[macro["key"]] = macro["resource"]
+    for page in modules.get(ADMIN_MODULE_TYPE) or []:
+        resource = app.resources.get(page.get("resource", ""), app.resource_path)
+        route = route_of((page.get("resolver") or {}).get("endpoint"))
+        app.admin_pages[page["key"]] = AdminPage(page["key"], page.get("title") or page["key"], resource, route)
     for trigger in modules.get("trigger") or []:
         path = route_of(trigger.get("endpoint"))
         for event in trigger.get("events") or []:
             if path:
                 app.trigger_routes[event] = (trigger.get("key"), path)
-    resources = manifest.get("resources") or []
-    if resources:
-        app.resource_path = resources[0].get("path", app.resource_path)
     return app
 
 
@@ -97,6 +127,16 @@ def connect_macros(descriptor: dict) -> dict[str, dict]:
     modules = descriptor.get("modules") or {}
     macros = list(modules.get("dynamicContentMacros") or []) + list(modules.get("staticContentMacros") or [])
     return {m["key"]: m for m in macros if "key" in m}
+
+
+def connect_admin_pages(descriptor: dict) -> dict[str, dict]:
+    """The descriptor's `configurePage` (one module or a list) and `adminPages`, by key."""
+    modules = descriptor.get("modules") or {}
+    pages = []
+    for name in ("configurePage", "adminPages"):
+        entry = modules.get(name)
+        pages.extend(entry if isinstance(entry, list) else [entry] if isinstance(entry, dict) else [])
+    return {p["key"]: p for p in pages if "key" in p and "url" in p}
 
 
 def connect_webhooks(descriptor: dict) -> dict[str, str]:

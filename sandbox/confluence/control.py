@@ -84,6 +84,26 @@ def seed_site():
     return jsonify(seed.seed(emulator().store, work_id=str(body.get("work_id", "1"))))
 
 
+@bp.get("/_emulator/users")
+def list_users():
+    return jsonify(emulator().users.listing())
+
+
+@bp.post("/_emulator/users")
+def put_user():
+    """Body: {accountId, displayName?, nickname?, admin? (true/false; absent = unchanged)}: add or change a user."""
+    body = request.get_json(silent=True) or {}
+    account_id = str(body.get("accountId") or "").strip()
+    if not account_id:
+        raise StoreError(400, "accountId is required")
+    admin = body.get("admin")
+    if admin is not None and not isinstance(admin, bool):
+        raise StoreError(400, "admin must be true or false")
+    users = emulator().users
+    users.add(account_id, body.get("displayName"), nickname=str(body.get("nickname") or ""), admin=admin)
+    return jsonify(next(u for u in users.listing() if u["accountId"] == account_id))
+
+
 @bp.get("/_emulator/faults")
 def list_faults():
     return jsonify([f.to_json() for f in emulator().faults.faults])

@@ -1,6 +1,7 @@
 """A small CQL subset: `field = value` / `field in (...)` / `!=` / `~` clauses joined by AND.
 
 Fields: type, space (key), title, label, id, parent, ancestor, content.property[key].path.
+`~` is "contains", case-insensitive; a trailing `*` (as search-as-you-type pickers send) is accepted.
 Anything else is refused with the message Confluence gives for a query it cannot parse.
 """
 from __future__ import annotations
@@ -79,8 +80,9 @@ def _matches(store: Store, page: Page, field: str, op: str, values: list[str]) -
         candidates = [a.id for a in store.ancestors(page)]
     else:
         raise StoreError(400, f"Could not parse cql : unsupported field '{field}' in this emulator")
-    if op == "~":
-        return any(v.lower() in c.lower() for v in values for c in candidates)
+    if op == "~":  # contains; a trailing `*` (search-as-you-type prefix) asks for no more than that
+        needles = [v.rstrip("*").strip().lower() for v in values]
+        return any(n in c.lower() for n in needles for c in candidates)
     hit = any(c in values for c in candidates)
     return not hit if op in ("!=", "not in") else hit
 

@@ -14,6 +14,7 @@ from . import app_descriptors, tokens
 from .events import DeliverySettings, EventDispatcher
 from .faults import FaultBook, RequestLog
 from .store import ConnectInstallation, ForgeInstallation, Page, Store, StoreError
+from .users import UserDirectory
 
 log = logging.getLogger("sandbox.confluence.emulator")
 
@@ -30,6 +31,7 @@ DEFAULT_CONFIG = {
     "EVENT_TIMEOUT_SECONDS": 5.0,
     "APP_CALL_TIMEOUT_SECONDS": 25.0,
     "DEFAULT_ACCOUNT_ID": "557058:00000000-0000-4000-8000-00000000cafe",
+    "ADMIN_ACCOUNT_IDS": None,       # site admins; None = just the default user
 }
 
 
@@ -48,6 +50,7 @@ class Emulator:
             timeout_seconds=float(self.config["EVENT_TIMEOUT_SECONDS"])))
         self.forge_app = app_descriptors.ForgeApp()
         self.frames: dict[str, dict] = {}
+        self.users = UserDirectory(self.config["DEFAULT_ACCOUNT_ID"], self.config["ADMIN_ACCOUNT_IDS"])
         self.store.page_listeners.append(self._on_page_change)
         self.set_public_url(self.config["PUBLIC_URL"])
 
@@ -161,18 +164,26 @@ class Emulator:
         inst = self.store.forge
         if inst is None:
             return {"success": False, "error": {"status": 503, "body": {"message": "app not installed"}, "headers": {}}}
-        key = frame["macroKey"]
-        fit = self.mint_fit(key, principal=frame.get("accountId"), content_id=frame.get("pageId"),
-                            space_key=frame.get("spaceKey"), local_id=frame.get("localId"),
-                            config=frame.get("config"))
+        key, module_type = frame_module(frame)
+        if module_type == "xen:macro":
+            fit = self.mint_fit(key, principal=frame.get("accountId"), content_id=frame.get("pageId"),
+                                space_key=frame.get("spaceKey"), local_id=frame.get("localId"),
+                                config=frame.get("config"))
+            route = self.forge_app.macro_route(key) or app_descriptors.DEFAULT_MACRO_ROUTE.format(key=key)
+        else:  # an admin page: no content, just the module and the viewing user
+            fit = self.mint_fit(key, module_type=module_type, principal=frame.get("accountId"),
+                                local_id=frame.get("localId"), extension={"type": module_type})
+            route = frame.get("route")
         headers = self.forge_headers(fit, frame.get("accountId"))
-        route = self.forge_app.macro_route(key) or app_descriptors.DEFAULT_MACRO_ROUTE.format(key=key)
         if request.get("invokeType", "").startswith("ui-remote"):
             path = request.get("path") or route
             method = (request.get("method") or "POST").upper()
             body = request.get("body")
             headers.update({k: v for k, v in (request.get("headers") or {}).items() if k.lower() != "authorization"})
         else:  # resolver-style invoke(functionKey, payload)
+            if not route:
+                return {"success": False, "error": {"status": 404, "headers": {},
+                                                    "body": {"message": f"module {key} has no resolver"}}}
             path, method = route, "POST"
             body = {"call": {"functionKey": request.get("functionKey"), "payload": request.get("payload") or {}},
                     "context": self.forge_context(frame)}
@@ -190,14 +201,15 @@ class Emulator:
         return {"success": response.ok, "payload": payload} if response.ok else {"success": False, "error": payload}
 
     def forge_context(self, frame: dict) -> dict:
-        """What `view.getContext()` answers inside a Custom UI macro."""
+        """What `view.getContext()` answers inside a Custom UI module (macro or admin page)."""
         inst = self.store.forge
+        key, module_type = frame_module(frame)
+        extension = (self.macro_extension(frame.get("pageId"), frame.get("spaceKey"), False, frame.get("config"))
+                     if module_type == "xen:macro" else {"type": module_type})
         return {"accountId": frame.get("accountId"), "cloudId": self.store.cloud_id,
-                "localId": frame.get("localId"), "moduleKey": frame["macroKey"], "siteUrl": self.url,
+                "localId": frame.get("localId"), "moduleKey": key, "siteUrl": self.url,
                 "environmentType": "DEVELOPMENT", "environmentId": inst.environment_id if inst else None,
-                "locale": "en-US", "timezone": "UTC",
-                "extension": self.macro_extension(frame.get("pageId"), frame.get("spaceKey"), False,
-                                                  frame.get("config"))}
+                "locale": "en-US", "timezone": "UTC", "extension": extension}
 
     # Connect ----------------------------------------------------------------------------
     def install_connect(self, app_url: str) -> dict:
@@ -269,12 +281,15 @@ class Emulator:
 
     def connect_context_token(self, frame: dict) -> str:
         inst = self.store.connect
-        context = {"confluence": {"editor": {"mode": "view"},
-                                  "macro": {"hash": frame.get("macroId"), "id": frame.get("macroId"),
-                                            "outputType": "display"},
-                                  "content": {"id": frame.get("pageId"), "version": str(frame.get("pageVersion")),
-                                              "type": "page"},
-                                  "space": {"key": frame.get("spaceKey"), "id": frame.get("spaceId")}}}
+        if frame.get("kind") == "admin":  # a configure page: about the user, not about any content
+            context = {"confluence": {}}
+        else:
+            context = {"confluence": {"editor": {"mode": "view"},
+                                      "macro": {"hash": frame.get("macroId"), "id": frame.get("macroId"),
+                                                "outputType": "display"},
+                                      "content": {"id": frame.get("pageId"), "version": str(frame.get("pageVersion")),
+                                                  "type": "page"},
+                                      "space": {"key": frame.get("spaceKey"), "id": frame.get("spaceId")}}}
         return tokens.connect_context_token(shared_secret=inst.shared_secret, client_key=inst.client_key,
                                             account_id=frame.get("accountId"), context=context)
 
@@ -330,3 +345,8 @@ class Emulator:
                          "lastModifierAccountId": page["lastModifierAccountId"],
                          "self": f"{self.wiki_url}/spaces/{page['spaceKey']}/pages/{page['id']}"}}
         return url, {"Authorization": f"JWT {token}"}, body
+
+
+def frame_module(frame: dict) -> tuple[str, str]:
+    """(module key, module type) of a hosted frame; macro frames predate the generic keys."""
+    return frame.get("moduleKey") or frame["macroKey"], frame.get("moduleType", "xen:macro")

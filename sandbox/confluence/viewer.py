@@ -1,6 +1,8 @@
 """The page viewer and editor a person (or a browser test) uses, and the hosting of the app's
-macros in iframes: a Custom UI host with an injected bridge (Forge) or a Connect iframe URL
-with a `context-qsh` JWT plus the emulator's own `all.js`.
+macros and admin page in iframes: a Custom UI host with an injected bridge (Forge) or a Connect
+iframe URL with a `context-qsh` JWT plus the emulator's own `all.js`.
+
+Who is viewing: `?as=<account id or nickname>` (remembered in a cookie), else the default user.
 """
 from __future__ import annotations
 
@@ -22,6 +24,20 @@ log = logging.getLogger("sandbox.confluence.viewer")
 bp = Blueprint("confluence_viewer", __name__, template_folder="templates", static_folder="static",
                static_url_path="/_emulator-static")
 MAX_FRAMES = 2000
+VIEWER_COOKIE = "emulator_as"
+ADMIN_PAGES = "/wiki/admin/apps"
+
+
+def viewer_account() -> str:
+    """The account the person at the browser views as: `?as=`, else the remembered choice, else the default."""
+    return emulator().users.resolve(request.args.get("as") or request.cookies.get(VIEWER_COOKIE))
+
+
+@bp.after_request
+def _remember_viewer(response):
+    if request.args.get("as"):
+        response.set_cookie(VIEWER_COOKIE, viewer_account(), samesite="Lax", httponly=True)
+    return response
 
 
 def page_url(space, page) -> str:
@@ -29,7 +45,24 @@ def page_url(space, page) -> str:
 
 
 def _common() -> dict:
-    return {"site_name": emulator().store.site_name, "page_url": page_url}
+    emu = emulator()
+    return {"site_name": emu.store.site_name, "page_url": page_url, "users": emu.users.listing(),
+            "viewer": viewer_account()}
+
+
+def admin_pages() -> list[dict]:
+    """The app's admin pages as installed: Forge `confluence:globalSettings` and/or Connect `configurePage`."""
+    emu = emulator()
+    store = emu.store
+    pages = []
+    if store.forge:
+        pages += [{"key": p.key, "title": p.title, "transport": "forge", "url": f"{ADMIN_PAGES}/{p.key}"}
+                  for p in emu.forge_app.admin_pages.values()]
+    if store.connect:
+        for key, module in app_descriptors.connect_admin_pages(store.connect.descriptor).items():
+            title = (module.get("name") or {}).get("value") or key
+            pages.append({"key": key, "title": title, "transport": "connect", "url": f"{ADMIN_PAGES}/{key}"})
+    return pages
 
 
 @bp.get("/")
@@ -40,7 +73,8 @@ def index():
         listing = [(s, [p for p in store.list_pages([s.id])]) for s in spaces]
     forge = store.forge.id if store.forge else None
     connect = store.connect.client_key if store.connect else None
-    return render_template("emulator_index.html", spaces=listing, forge=forge, connect=connect, **_common())
+    return render_template("emulator_index.html", spaces=listing, forge=forge, connect=connect,
+                           apps=admin_pages(), **_common())
 
 
 @bp.get("/wiki/pages/viewpage.action")
@@ -67,7 +101,7 @@ def view_page(key, page_id, slug=None):
     space = store.spaces[page.space_id]
     if space.key != key:
         return redirect(page_url(space, page))
-    account_id = request.args.get("as") or emu.config["DEFAULT_ACCOUNT_ID"]
+    account_id = viewer_account()
     version = page.current
 
     def is_app_macro(name: str) -> bool:
@@ -109,12 +143,13 @@ def _register_frame(frame: dict) -> str:
 def _macro_frame(slot, page, version_number, space, account_id) -> str:
     emu = emulator()
     store = emu.store
-    frame = {"macroKey": slot.name, "macroId": slot.macro_id, "pageId": page.id, "pageVersion": version_number,
+    frame = {"macroKey": slot.name, "moduleKey": slot.name, "moduleType": "xen:macro", "macroId": slot.macro_id, "pageId": page.id, "pageVersion": version_number,
              "spaceKey": space.key, "spaceId": space.id, "accountId": account_id, "config": slot.parameters,
              "localId": slot.macro_id, "pageTitle": page.title}
     connect_macro = app_descriptors.connect_macros(store.connect.descriptor).get(slot.name) if store.connect else None
     if store.forge and emu.forge_app.macro_route(slot.name):
         frame["transport"] = "forge"
+        frame["resourcePath"] = emu.forge_app.macro_resource_path(slot.name)
         frame_id = _register_frame(frame)
         src = f"/wiki/_forge/frames/{frame_id}/index.html"
         return (f'<iframe class="app-macro forge-macro" data-macro-key="{html.escape(slot.name)}" '
@@ -153,7 +188,8 @@ def forge_frame(frame_id):
     frame = emu.frames.get(frame_id)
     if frame is None or emu.store.forge is None:
         abort(404)
-    resource_base = f"{emu.store.forge.app_url}/{emu.forge_app.resource_path.strip('/')}/"
+    resource_path = frame.get("resourcePath") or emu.forge_app.resource_path
+    resource_base = f"{emu.store.forge.app_url}/{resource_path.strip('/')}/"
     try:
         upstream = requests.get(resource_base + "index.html", timeout=10)
         upstream.raise_for_status()
@@ -163,7 +199,7 @@ def forge_frame(frame_id):
         document = f"<html><head></head><body><p>Custom UI resource unavailable: {html.escape(str(exc))}</p></body></html>"
     own = request.host_url.rstrip("/")
     settings = {"frameId": frame_id, "bridgeUrl": f"{own}/wiki/_forge/frames/{frame_id}/bridge",
-                "pageUrl": f"{own}/wiki/spaces/{frame['spaceKey']}/pages/{frame['pageId']}"}
+                "pageUrl": own + (frame.get("hostUrl") or f"/wiki/spaces/{frame['spaceKey']}/pages/{frame['pageId']}")}
     injected = (f'<base href="{html.escape(resource_base)}">'
                 f"<script>window.__emulatorFrame = {json.dumps(settings)};</script>"
                 f'<script src="{own}/_emulator-static/forge-bridge.js"></script>')
@@ -191,6 +227,51 @@ def forge_bridge(frame_id):
     return jsonify({"result": True})
 
 
+# the app's admin page ------------------------------------------------------------------
+@bp.get(f"{ADMIN_PAGES}/<module_key>")
+def admin_page(module_key):
+    """Settings → the app's page: the Forge global settings module, else the Connect configure page."""
+    emu = emulator()
+    store = emu.store
+    account_id = viewer_account()
+    host_url = f"{ADMIN_PAGES}/{module_key}"
+    forge_page = emu.forge_app.admin_pages.get(module_key) if store.forge else None
+    connect_page = (app_descriptors.connect_admin_pages(store.connect.descriptor).get(module_key)
+                    if store.connect else None)
+    if forge_page:
+        frame_id = _register_frame({"kind": "admin", "transport": "forge", "moduleKey": module_key,
+                                    "moduleType": app_descriptors.ADMIN_MODULE_TYPE, "route": forge_page.route,
+                                    "resourcePath": forge_page.resource_path, "accountId": account_id,
+                                    "localId": f"admin-{module_key}", "hostUrl": host_url})
+        title = forge_page.title
+        iframe = (f'<iframe class="app-macro app-admin forge-admin" data-module-key="{html.escape(module_key)}" '
+                  f'data-frame-id="{frame_id}" title="{html.escape(title)}" '
+                  f'src="/wiki/_forge/frames/{frame_id}/index.html"></iframe>')
+    elif connect_page:
+        frame = {"kind": "admin", "transport": "connect", "moduleKey": module_key, "accountId": account_id,
+                 "hostUrl": host_url}
+        frame_id = _register_frame(frame)
+        title = (connect_page.get("name") or {}).get("value") or module_key
+        src = _connect_admin_url(connect_page, frame)
+        iframe = (f'<iframe class="app-macro app-admin connect-admin" data-module-key="{html.escape(module_key)}" '
+                  f'data-frame-id="{frame_id}" data-token-url="/wiki/_connect/frames/{frame_id}/token" '
+                  f'title="{html.escape(title)}" src="{html.escape(src)}"></iframe>')
+    else:
+        abort(404)
+    return render_template("emulator_admin.html", title=title, iframe=iframe, account_id=account_id,
+                           is_admin=emu.users.is_admin(account_id), **_common())
+
+
+def _connect_admin_url(module: dict, frame: dict) -> str:
+    emu = emulator()
+    url = module.get("url", "")
+    if not url.startswith(("http://", "https://")):
+        url = emu.store.connect.app_base_url + url
+    extra = {"xdm_e": emu.url, "xdm_c": f"channel-{frame['moduleKey']}", "cp": "/wiki", "lic": "none",
+             "cv": "1.0", "jwt": emu.connect_context_token(frame)}
+    return url + ("&" if "?" in url else "?") + urlencode(extra)
+
+
 # Connect iframe support -----------------------------------------------------------------
 @bp.get("/atlassian-connect/all.js")
 @bp.get("/wiki/atlassian-connect/all.js")
@@ -204,9 +285,12 @@ def connect_token(frame_id):
     frame = emu.frames.get(frame_id)
     if frame is None or emu.store.connect is None:
         return jsonify({"error": "unknown frame"}), 404
-    context = {"confluence": {"content": {"id": frame["pageId"], "version": str(frame["pageVersion"])},
-                              "space": {"key": frame["spaceKey"], "id": frame["spaceId"]},
-                              "macro": {"id": frame["macroId"], "outputType": "display"}}}
+    if frame.get("kind") == "admin":
+        context = {"confluence": {}}
+    else:
+        context = {"confluence": {"content": {"id": frame["pageId"], "version": str(frame["pageVersion"])},
+                                  "space": {"key": frame["spaceKey"], "id": frame["spaceId"]},
+                                  "macro": {"id": frame["macroId"], "outputType": "display"}}}
     return jsonify({"token": emu.connect_context_token(frame), "context": context})
 
 
@@ -235,7 +319,7 @@ def save_page(key, page_id):
         store.update_page(page_id, title=request.form.get("title") or page.title, body=request.form.get("body", ""),
                           version=int(request.form.get("version", 0)), status=page.status,
                           message=request.form.get("message", ""),
-                          author_id=request.args.get("as") or emu.config["DEFAULT_ACCOUNT_ID"])
+                          author_id=viewer_account())
     except StoreError as exc:
         return render_template("emulator_edit.html", page=page, space=space, body=request.form.get("body", ""),
                                error=exc.message, **_common()), exc.status
@@ -252,7 +336,7 @@ def toggle_task(page_id, local_id):
     if task is None:
         abort(404)
     try:
-        store.set_task_status(task.id, status, author_id=request.args.get("as") or emu.config["DEFAULT_ACCOUNT_ID"])
+        store.set_task_status(task.id, status, author_id=viewer_account())
     except StoreError as exc:
         return jsonify({"error": exc.message}), exc.status
     return jsonify({"taskId": task.id, "status": status, "version": store.page(page_id).current.number})

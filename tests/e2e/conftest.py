@@ -62,9 +62,11 @@ def _serve(app):
 
 
 @contextlib.contextmanager
-def running_site(mode: str, database_url: str, instance_path):
+def running_site(mode: str, database_url: str, instance_path, *, connected: bool = True,
+                 app_overrides: dict | None = None):
     """The app, both sandboxes, the app installed with `mode` ("forge" or "connect") and connected to
-    Consonance, and the seeded page; the app's tables are emptied afterwards."""
+    Consonance (unless `connected=False`: the admin has not configured it yet), and the seeded page;
+    the app's tables are emptied afterwards. `app_overrides` adds to the app's test config."""
     from addon import create_app
     from addon.extensions import db
     from addon.platform import tenants
@@ -79,6 +81,7 @@ def running_site(mode: str, database_url: str, instance_path):
         config = _test_config(database_url, instance_path)
         config.update({"FORGE_APP_ID": FORGE_APP_ID, "FORGE_JWKS_URL": f"{emulator.url}/.well-known/jwks.json",
                        "CONNECT_INSTALL_KEYS_URL": f"{emulator.url}/install-keys"})
+        config.update(app_overrides or {})
         app = create_app(config)
         server, thread = _serve(app)
         app_url = f"http://127.0.0.1:{server.server_port}"
@@ -93,9 +96,10 @@ def running_site(mode: str, database_url: str, instance_path):
                 external_id = emulator.store.forge.id if mode == "forge" else emulator.store.connect.client_key
                 tenant = tenants.find_tenant(mode, external_id)
                 assert tenant is not None, "the install did not reach the app"
-                update_settings(tenant, {"consonance_host": consonance.url}, actor="557058:admin")
-                tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
-                db.session.commit()
+                if connected:
+                    update_settings(tenant, {"consonance_host": consonance.url}, actor="557058:admin")
+                    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
+                    db.session.commit()
                 tenant_id = tenant.id
             yield Site(app, app_url, emulator, consonance, seeded["pageUrl"], tenant_id, SEEDED_WORK)
         finally:
@@ -120,6 +124,16 @@ def connect_site(migrated_database, tmp_path_factory):
     """The app installed Connect-style (macros in iframes of our own pages), once per test module."""
     _require_browser()
     with running_site("connect", migrated_database, tmp_path_factory.mktemp("e2e-connect")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def unconfigured_site(migrated_database, tmp_path_factory):
+    """A fresh Forge install nobody has configured yet (no Consonance connection), for the admin pages;
+    a refused write fails at its first attempt so the activity page can show it."""
+    _require_browser()
+    with running_site("forge", migrated_database, tmp_path_factory.mktemp("e2e-admin"), connected=False,
+                      app_overrides={"OUTBOX_MAX_ATTEMPTS": 1}) as running:
         yield running
 
 

@@ -12,7 +12,7 @@
       return Promise.resolve(true);
     }
     if (method === "getUrl") { return Promise.resolve((payload && payload.url) || frame.pageUrl); }
-    if (method === "resize") { report(payload && payload.height); return Promise.resolve(true); }
+    if (method === "resize") { report(); return Promise.resolve(true); }
     return null;
   }
   function callBridge(method, payload) {
@@ -24,14 +24,22 @@
       body: JSON.stringify({method: method, payload: payload === undefined ? null : payload})
     }).then(function (r) { return r.json(); }).then(function (d) { return d.result; });
   }
-  function report(height) {
-    var h = height || document.documentElement.scrollHeight;
+  /* Like Forge, the host measures the content itself (so a frame shrinks when the content does):
+     the body's own height, not the viewport-sized documentElement. */
+  function contentHeight() {
+    var body = document.body;
+    if (!body) { return document.documentElement.scrollHeight; }
+    var style = window.getComputedStyle(body);
+    return Math.ceil(body.scrollHeight + parseFloat(style.marginTop || 0) + parseFloat(style.marginBottom || 0));
+  }
+  function report() {
+    var h = contentHeight();
     window.parent.postMessage({emulator: "forge", type: "resize", frameId: frame.frameId, height: h}, "*");
   }
   window.__bridge = {callBridge: callBridge};
   if (window.ResizeObserver) {
     window.addEventListener("DOMContentLoaded", function () {
-      new ResizeObserver(function () { report(); }).observe(document.documentElement);
+      new ResizeObserver(function () { report(); }).observe(document.body);
     });
   }
   window.addEventListener("load", function () { report(); });

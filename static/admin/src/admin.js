@@ -139,6 +139,8 @@ export function wireAdmin(root, transport) {
     }
     const kind = picker.dataset.kind === "space" ? "spaces" : "pages";
     const answer = await transport.search(kind, query, space);
+    const input = picker.querySelector(".c4c-picker-search");
+    if (!input || input.value !== query || (document.activeElement !== input && results.hidden)) return;  // a stale answer: the admin typed on or already chose
     results.replaceChildren();
     const found = (answer && answer.body && answer.body.results) || [];
     if (!found.length) {
@@ -181,6 +183,7 @@ export function wireAdmin(root, transport) {
     const option = target.closest(".c4c-picker-option");
     if (option) {
       const picker = option.closest(".c4c-picker");
+      clearTimeout(timer);  // a search still waiting to run must not reopen the list
       addChip(picker, option.dataset.value, option.dataset.label);
       picker.querySelector(".c4c-picker-results").hidden = true;
       picker.querySelector(".c4c-picker-search").value = "";

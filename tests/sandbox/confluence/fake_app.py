@@ -10,6 +10,7 @@ from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 CUSTOM_UI = "<!doctype html><html><head><title>ui</title></head><body><div id=root>custom ui</div></body></html>"
+ADMIN_UI = "<!doctype html><html><head><title>admin</title></head><body><div id=root>admin ui</div></body></html>"
 
 
 def create_app(state: dict) -> Flask:
@@ -31,7 +32,13 @@ def create_app(state: dict) -> Flask:
             "modules": {
                 "dynamicContentMacros": [{"key": "title-status", "url": "/connect/macro/title-status?pageId={page.id}&pageVersion={page.version}&spaceKey={space.key}&macroId={macro.id}&outputType={output.type}&title={title}"}],
                 "webhooks": [{"event": "page_created", "url": "/connect/webhooks/page_created"},
-                             {"event": "page_updated", "url": "/connect/webhooks/page_updated"}]}})
+                             {"event": "page_updated", "url": "/connect/webhooks/page_updated"}],
+                "configurePage": {"key": "settings", "name": {"value": "Fake settings"}, "url": "/connect/admin"}}})
+
+    @app.get("/connect/admin")
+    def connect_admin():
+        record("connect:admin")
+        return "<!doctype html><html><body>configure page</body></html>"
 
     @app.post("/connect/<hook>")
     def connect_lifecycle(hook):
@@ -61,6 +68,16 @@ def create_app(state: dict) -> Flask:
     @app.get("/static/customui/index.html")
     def custom_ui():
         return CUSTOM_UI
+
+    @app.get("/static/admin/index.html")
+    def admin_ui():
+        return ADMIN_UI
+
+    @app.post("/forge/admin")
+    @app.post("/forge/admin/<path:rest>")
+    def admin_remote(rest=""):
+        record(f"forge:admin:{rest}")
+        return jsonify({"admin": rest or "page", "received": request.get_json(silent=True)})
 
     def _maybe_fail():
         if state["event_failures"] > 0:
