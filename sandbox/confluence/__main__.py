@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from .seed import seed
 from .server import create_app
+from .viewer import ADMIN_PAGES
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,12 +24,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--forge-app-id", default=os.environ.get("FORGE_APP_ID"))
     parser.add_argument("--work-id", default="1", help="Consonance work id embedded in the welcome page")
     parser.add_argument("--no-seed", action="store_true")
+    parser.add_argument("--admin", action="append", default=None, metavar="ACCOUNT_ID",
+                        help="a site admin's account id (repeatable; default: the emulator's default user)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     config = {"FORGE_MANIFEST": args.manifest}
     if args.forge_app_id:
         config["FORGE_APP_ID"] = args.forge_app_id
+    if args.admin:
+        config["ADMIN_ACCOUNT_IDS"] = args.admin
     app = create_app(config)
     emulator = app.extensions["confluence_emulator"]
     server = make_server(args.host, args.port, app, threaded=True)
@@ -48,6 +53,9 @@ def main(argv: list[str] | None = None) -> None:
                 time.sleep(1)
     url = emulator.url + (seeded["pageUrl"] if seeded else "/")
     print(f"Confluence emulator: {url}", flush=True)
+    modules = list(emulator.forge_app.admin_pages) if emulator.store.forge else []
+    for key in modules:
+        print(f"App settings: {emulator.url}{ADMIN_PAGES}/{key}", flush=True)
     try:
         while thread.is_alive():
             thread.join(1)

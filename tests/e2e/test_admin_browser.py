@@ -72,6 +72,9 @@ def test_a_non_admin_is_refused_with_a_clear_page(page, unconfigured_site, artif
 
 def test_a_bad_key_is_refused_clearly_and_a_good_key_saves_and_the_macros_show_data(page, unconfigured_site, artifacts):
     site = unconfigured_site
+    page.goto(site.viewer_url())  # before: the macros say Consonance is not connected yet
+    status = page.frame_locator('iframe[data-macro-key="title-status"]')
+    assert "Consonance is not connected" in status.locator(".c4c-message--not_configured").inner_text()
     frame = open_admin(page, site)
 
     # spaces and pages come from Confluence's lists (a fresh site must choose where title pages go)
@@ -104,7 +107,7 @@ def test_a_bad_key_is_refused_clearly_and_a_good_key_saves_and_the_macros_show_d
     assert frame.locator('.c4c-picker[data-name="stage_guide_page_id"] .c4c-chip').inner_text().startswith("Welcome to Publishing")
     snapshot(page, artifacts, "admin-configuration", guide=True)
 
-    # the seeded page's four macros now show Consonance's values
+    # the seeded page's four macros now show Consonance's values (nothing else changed)
     expected = gateway(site).title(site.work_id)
     page.goto(site.viewer_url())
     for macro in MACROS:
@@ -159,3 +162,22 @@ def test_the_activity_page_shows_a_failed_write_and_retry_delivers_it(page, unco
         notes = [n for n in gateway(site).list_notes(site.work_id) if text in (n.text or "")]
     assert len(notes) == 1
     snapshot(page, artifacts, "admin-activity-after-retry")
+
+
+def test_the_connect_configure_page_works_for_admins_and_refuses_others(page, connect_site, artifacts):
+    site = connect_site
+    url = f"{site.emulator.url}/wiki/admin/apps/consonance-configuration"
+    page.goto(f"{url}?as=editor")
+    frame = page.frame_locator('iframe[data-module-key="consonance-configuration"]')
+    assert "Only Confluence site admins" in frame.locator(".c4c-admin-refused").inner_text()
+    assert frame.locator("#c4c-config-form").count() == 0
+
+    page.goto(f"{url}?as=admin")
+    frame.locator("#c4c-config-form").wait_for()
+    assert frame.locator("#f-host").input_value() == site.consonance.url
+    frame.locator('button[data-action="test-connection"]').click()  # AP context token + the page's admin token
+    frame.locator(".c4c-connection-result.is-ok").wait_for()
+    assert "every check passed" in frame.locator(".c4c-connection-headline").inner_text()
+    frame.locator('[data-tab="activity"]').click()
+    frame.locator("#c4c-activity").wait_for()
+    page.locator('iframe[data-module-key="consonance-configuration"]').screenshot(path=str(artifacts / "connect-admin-activity.png"))
