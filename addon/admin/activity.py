@@ -89,10 +89,33 @@ def job_runs(tenant: Tenant, limit: int = 25) -> list[dict]:
     return rows
 
 
+# What a recorded failure means for the admin, first match wins; the recorded reason is shown beside it.
+_PLAIN_REASONS = (
+    (("HTTP 429", "rate limit", "RateLimit"), "{target} asked the app to slow down (too many requests). "
+                                               "Wait a few minutes, then press Retry."),
+    (("HTTP 401", "HTTP 403", "refused the API key"), "{target} refused the app's credentials. For Consonance, "
+                                                      "save a new API key on the Configuration tab, then press Retry."),
+    (("NotConfigured", "not connected"), "Consonance is not connected for this site. Connect it on the "
+                                         "Configuration tab, then press Retry."),
+    (("HTTP 404",), "{target} no longer has what this write was for (it may have been deleted or moved). "
+                    "Put it back, or leave this write."),
+    (("HTTP 5", "unavailable", "Unavailable", "timed out", "Timeout", "ConnectionError"),
+     "{target} did not answer. Press Retry once it is back."),
+)
+
+
+def plain_reason(error: str | None, target: str) -> str:
+    """The failure in the admin's words ("" when there is nothing better to say than the recorded reason)."""
+    for needles, advice in _PLAIN_REASONS:
+        if error and any(needle in error for needle in needles):
+            return advice.format(target=target.capitalize())
+    return ""
+
+
 def failed_writes(tenant: Tenant, limit: int = 50) -> list[dict]:
     return [{"id": e.id, "kind": kind_label(e.kind), "target": e.target.capitalize(), "attempts": e.attempts,
-             "reason": e.last_error or "no reason recorded", "created": when(e.created_at),
-             "what": _payload_text(e.payload)}
+             "reason": e.last_error or "no reason recorded", "advice": plain_reason(e.last_error, e.target),
+             "created": when(e.created_at), "what": _payload_text(e.payload)}
             for e in outbox.entries(tenant, status=FAILED, limit=limit)]
 
 

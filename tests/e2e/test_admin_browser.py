@@ -147,7 +147,9 @@ def test_the_activity_page_shows_a_failed_write_and_retry_delivers_it(page, unco
         row = frame.locator(".c4c-failed-writes tbody tr").first
         row.wait_for()
         assert "Push a decision to Consonance" in row.inner_text()
-        assert "429" in row.locator(".c4c-reason").inner_text()
+        reason = row.locator(".c4c-reason").inner_text()
+        assert "Consonance asked the app to slow down" in reason and "HTTP 429" in reason  # words, then detail
+        assert row.locator('button[data-action="retry"]').is_visible()
         snapshot(page, artifacts, "admin-activity", guide=True)
     finally:
         site.consonance.control.clear_faults()
