@@ -93,6 +93,12 @@ def page_titles(client: ConfluenceClient | None, ids) -> dict[str, str]:
             if r.content_id}
 
 
+def space_label(client: ConfluenceClient | None, key: str | None) -> dict[str, str]:
+    """The chosen space as the picker lists it ("Name (KEY)"); nothing when Confluence no longer has it."""
+    space = client.get_space_by_key(key) if client is not None and key else None
+    return {key: f"{space.name} ({space.key})"} if space else {}
+
+
 # --- the form ---------------------------------------------------------------------------------
 
 def chosen_page_ids(values: dict) -> list[str]:
@@ -105,8 +111,10 @@ def chosen_page_ids(values: dict) -> list[str]:
 def configuration_view(tenant: Tenant, client: ConfluenceClient | None, *, stages: list[str] | None = None) -> dict:
     """Everything the form shows; the API key itself never leaves the server, only whether one is set."""
     values = dict(get_settings(tenant).values)
+    space_labels: dict[str, str] = {}
     try:
         titles = page_titles(client, chosen_page_ids(values))
+        space_labels = space_label(client, values.get("page_set_space_key"))
         confluence_problem = None
     except ConfluenceError as exc:
         log.warning("could not read chosen page titles: %s", exc)
@@ -115,6 +123,7 @@ def configuration_view(tenant: Tenant, client: ConfluenceClient | None, *, stage
         "settings": values,
         "api_key_set": bool(current_api_key(tenant)),
         "page_titles": titles,
+        "space_labels": space_labels,
         "child_pages": CHILD_PAGES,
         "weekdays": WEEKDAYS,
         "timezones": sorted(available_timezones()),

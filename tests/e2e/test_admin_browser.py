@@ -105,6 +105,7 @@ def test_a_bad_key_is_refused_clearly_and_a_good_key_saves_and_the_macros_show_d
     frame = open_admin(page, site)
     assert frame.locator("#f-host").input_value() == site.consonance.url
     assert frame.locator('.c4c-picker[data-name="stage_guide_page_id"] .c4c-chip').inner_text().startswith("Welcome to Publishing")
+    assert frame.locator('.c4c-picker[data-name="page_set_space_key"] .c4c-chip').inner_text().startswith("Publishing (PUB)")
     snapshot(page, artifacts, "admin-configuration", guide=True)
 
     # the seeded page's four macros now show Consonance's values (nothing else changed)
