@@ -6,6 +6,7 @@ them. The chart is a PNG drawn here (no plotting library) and re-uploaded only w
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import struct
@@ -15,10 +16,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from addon.confluence.storage import trusted
 from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows.launch_hubs import find_or_create_sync_page, rewrite_region, tenant_rule_set
 from addon.flows.sync_models import TitleSnapshot
+from addon.gateways import gateways
+from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled
 from addon.platform.models import Tenant, utcnow
@@ -52,17 +56,26 @@ def due_cadences(settings, now: datetime) -> list[tuple[str, date]]:
     return due
 
 
-def enqueue_summary(tenant: Tenant, cadence: str, today: date, *, dedupe_key: str | None = None) -> None:
-    """Owe one summary page; by default once per period (a later call in the same period is a no-op)."""
-    period = period_for(today, cadence)
-    enqueue(tenant, "confluence", KIND, {"cadence": cadence, "today": today.isoformat()},
-            dedupe_key=dedupe_key or f"summary:{cadence}:{period.key}")
+def _owed(tenant: Tenant, dedupe_key: str) -> bool:
+    return db.session.execute(sa.select(OutboxEntry.id).where(
+        OutboxEntry.tenant_id == tenant.id, OutboxEntry.dedupe_key == dedupe_key)).first() is not None
 
 
-def regenerate_summary(tenant: Tenant, cadence: str, today: date) -> None:
-    """Owe a fresh regeneration (e.g. an admin's "Regenerate" button); the caller commits."""
-    enqueue_summary(tenant, cadence, today, dedupe_key=f"summary:{cadence}:{period_for(today, cadence).key}:"
-                                                      f"{utcnow().isoformat()}")
+def owe_summary(tenant: Tenant, cadence: str, today: date, *, dedupe_key: str | None = None) -> bool:
+    """Read the catalogue, render the summary and owe its page write; by default once per period
+    (a later call in the same period reads nothing and returns False). The caller commits."""
+    key = dedupe_key or f"summary:{cadence}:{period_for(today, cadence).key}"
+    if _owed(tenant, key):
+        return False
+    payload = summary_content(tenant, gateways().consonance(tenant), cadence, today)
+    enqueue(tenant, "confluence", KIND, payload, dedupe_key=key)
+    return True
+
+
+def regenerate_summary(tenant: Tenant, cadence: str, today: date) -> bool:
+    """Owe a fresh regeneration (an admin's "Regenerate"); reads the whole catalogue, so run it in a job."""
+    return owe_summary(tenant, cadence, today, dedupe_key=f"summary:{cadence}:{period_for(today, cadence).key}:"
+                                                          f"{utcnow().isoformat()}")
 
 
 @scheduled("pipeline_summary", every=timedelta(hours=1), queue="low")
@@ -71,11 +84,11 @@ def schedule_summaries(tenant: Tenant) -> dict:
     settings = get_settings(tenant)
     if not settings.consonance_host:
         return {"skipped": 1}  # not connected to Consonance yet
-    due = due_cadences(settings, utcnow())
-    for cadence, today in due:
-        enqueue_summary(tenant, cadence, today)
-    db.session.commit()
-    return {"due": len(due)}
+    owed = 0
+    for cadence, today in due_cadences(settings, utcnow()):
+        owed += owe_summary(tenant, cadence, today)
+        db.session.commit()
+    return {"owed": owed}
 
 
 # ------------------------------------------------------------------ the chart
@@ -159,33 +172,44 @@ def _managed_tasks(tenant: Tenant, gateway) -> list:
     return tasks
 
 
-def write_summary(tenant: Tenant, services, cadence: str, today: date) -> dict:
-    gateway = services.consonance(tenant)
+def summary_content(tenant: Tenant, gateway, cadence: str, today: date) -> dict:
+    """The rendered summary for the period containing `today`: the outbox payload of its page write.
+
+    The slow part (the whole catalogue from Consonance) happens here, in the scheduled job, so the
+    outbox handler only writes to Confluence and finishes well inside its lease.
+    """
     summary = summarise_pipeline(gateway.iter_titles(), today, cadence=cadence, tasks=_managed_tasks(tenant, gateway),
                                  rule_set=tenant_rule_set(tenant))
     period = summary.period
     chart_name = f"pipeline-{period.key}.png"
-    inner = templates.summary_region_inner(summary, chart_name)
-    client = services.confluence(tenant)
-    space_id, parent_id = _summary_location(tenant, client)
-    page, row = find_or_create_sync_page(tenant, client, f"summary-{cadence}", period.key, PROPERTY_KEY, period.title,
-                                         templates.summary_page(period.title, inner), space_id, parent_id)
     chart = bar_chart_png([count for _, count in summary.stage_counts])
+    return {"cadence": cadence, "period": period.key, "title": period.title, "titles": summary.total_titles,
+            "region": templates.summary_region_inner(summary, chart_name).xml,
+            "chart_name": chart_name, "chart": base64.b64encode(chart).decode("ascii")}
+
+
+def write_summary(tenant: Tenant, client, content: dict) -> dict:
+    """Find or make the period's page, attach the chart if its bytes changed, rewrite the owned region."""
+    inner = trusted(content["region"])
+    space_id, parent_id = _summary_location(tenant, client)
+    page, row = find_or_create_sync_page(tenant, client, f"summary-{content['cadence']}", content["period"],
+                                         PROPERTY_KEY, content["title"],
+                                         templates.summary_page(content["title"], inner), space_id, parent_id)
+    chart = base64.b64decode(content["chart"])
     chart_digest = hashlib.sha256(chart).hexdigest()
     uploaded = False
     if row.attachment_digest != chart_digest:
-        client.upload_attachment(page.id, chart_name, chart, "image/png", comment="Titles by stage")
+        client.upload_attachment(page.id, content["chart_name"], chart, "image/png", comment="Titles by stage")
         row.attachment_digest = chart_digest
         db.session.commit()
         uploaded = True
     written = rewrite_region(client, page.id, templates.SUMMARY_REGION, inner, "Pipeline summary regenerated")
-    return {"page_id": page.id, "period": period.key, "titles": summary.total_titles, "written": written,
+    return {"page_id": page.id, "period": content["period"], "titles": content["titles"], "written": written,
             "chart_uploaded": uploaded}
 
 
 @outbox_handler(KIND)
 def generate_summary(tenant: Tenant, payload: dict, services) -> dict:
-    cadence = payload["cadence"]
-    if cadence not in (WEEKLY, MONTHLY):
-        raise PermanentError(f"unknown cadence {cadence!r}")
-    return write_summary(tenant, services, cadence, date.fromisoformat(payload["today"]))
+    if payload.get("cadence") not in (WEEKLY, MONTHLY) or "region" not in payload:
+        raise PermanentError("not a pipeline summary payload")
+    return write_summary(tenant, services.confluence(tenant), payload)

@@ -7,7 +7,7 @@ from addon.confluence.owned_regions import find_region, read_region
 from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows.change_detection import poll
-from addon.flows.pipeline_summaries import enqueue_summary, regenerate_summary
+from addon.flows.pipeline_summaries import owe_summary, regenerate_summary
 from addon.flows.rights_links import ROLE, SUPERSEDED_ROLE, guidance_url
 from addon.gateways import gateways
 from addon.publishing.pipeline import period_for
@@ -99,7 +99,7 @@ def test_pipeline_summary_keeps_commentary_and_attaches_a_chart(tenant, consonan
     poll(tenant)
     today = date(2026, 11, 30)
     period = period_for(today, "weekly")
-    enqueue_summary(tenant, "weekly", today)
+    assert owe_summary(tenant, "weekly", today)
     db.session.commit()
     drain(tenant)
     [summary] = pages_titled(emulator, period.title)
@@ -116,13 +116,15 @@ def test_pipeline_summary_keeps_commentary_and_attaches_a_chart(tenant, consonan
     confluence.update_page(page, people)
     before = confluence.get_page(summary.id)
 
-    enqueue_summary(tenant, "weekly", today)  # same period again: already owed, nothing new
+    consonance.control.clear_requests()
+    assert not owe_summary(tenant, "weekly", today)  # same period again: already owed, nothing read or new
     db.session.commit()
+    assert consonance.control.counters()["total"] == 0
     assert drain(tenant).get("delivered", 0) == 0
 
     for work_id in (1, 2, 3):
         consonance.control.move_to_stage(work_id, "Published")
-    regenerate_summary(tenant, "weekly", today)
+    assert regenerate_summary(tenant, "weekly", today)
     db.session.commit()
     drain(tenant)
     after = confluence.get_page(summary.id)
