@@ -170,3 +170,20 @@ def test_a_tenant_not_connected_to_consonance_is_skipped_quietly(app):
     db.session.commit()
     assert poll(tenant) == {"skipped": 1} and reconcile(tenant) == {"skipped": 1}
     assert db.session.execute(sa.select(sa.func.count(OutboxEntry.id))).scalar() == 0
+
+
+def test_space_per_title_and_a_launch_hub_per_title(tenant, consonance, emulator, confluence):
+    from addon.settings.service import update_settings
+
+    update_settings(tenant, {"page_set_mode": "space_per_title", "launch_hub_mode": "per_title",
+                             "page_set_children": ["Manuscript brief", "Decision log"]}, actor="admin")
+    work_id = _acquire(consonance, tenant, "Own Space")
+    drain(tenant)
+    space = confluence.get_space_by_key(f"CT{work_id}")
+    assert space is not None
+    rows = {r.role: r for r in db.session.execute(sa.select(TitlePage).where(TitlePage.work_id == work_id)).scalars()}
+    assert set(rows) == {"home", "manuscript-brief", "decision-log", "launch-hub"}
+    assert {rows[r].space_id for r in ("home", "manuscript-brief", "decision-log")} == {space.id}
+    assert confluence.get_page(rows["home"].page_id).parent_id == space.homepage_id
+    hub = confluence.get_page(rows["launch-hub"].page_id)
+    assert hub.title == "Launch hub — Own Space" and "Own Space" in read_region(hub.body, templates.LAUNCH_TABLE_REGION)
