@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import sqlalchemy as sa
-
 from addon.decisions.models import Decision
 from addon.extensions import db
+from addon.flows.sync_models import PollState
+from addon.flows.upstream_models import CompiledStandards
 from addon.jobs import outbox
 from addon.jobs.models import FAILED, JobRun, OutboxEntry
 from addon.platform.models import AuditEntry, Tenant, tenant_query, utcnow
@@ -60,13 +60,9 @@ def _counts_text(counts: dict | None) -> str:
 
 def last_poll(tenant: Tenant) -> dict | None:
     """The change-detection poll's last run: the flows' poll state when it exists, else the newest poll job."""
-    try:
-        from addon.flows.sync_models import PollState
-        state = db.session.execute(tenant_query(PollState, tenant)).scalar_one_or_none()
-        if state is not None and state.last_poll_at is not None:
-            return {"at": when(state.last_poll_at), "detail": f"{state.works_seen} titles seen", "outcome": "ok"}
-    except Exception:  # the poll flow's table is not there yet
-        db.session.rollback()
+    state = db.session.execute(tenant_query(PollState, tenant)).scalar_one_or_none()
+    if state is not None and state.last_poll_at is not None:
+        return {"at": when(state.last_poll_at), "detail": f"{state.works_seen} titles seen", "outcome": "ok"}
     run = db.session.execute(tenant_query(JobRun, tenant).where(JobRun.kind.contains("poll"))
                              .order_by(JobRun.started_at.desc()).limit(1)).scalar_one_or_none()
     if run is None:
@@ -128,12 +124,7 @@ def _payload_text(payload: dict | None) -> str:
 
 def rule_set(tenant: Tenant) -> dict:
     """The metadata rules in force: the site's compiled standards page when the flow has compiled one."""
-    try:
-        from addon.flows.upstream_models import CompiledStandards
-        compiled = db.session.execute(tenant_query(CompiledStandards, tenant)).scalar_one_or_none()
-    except Exception:  # the standards flow's table is not there yet
-        db.session.rollback()
-        compiled = None
+    compiled = db.session.execute(tenant_query(CompiledStandards, tenant)).scalar_one_or_none()
     if compiled is not None:
         return {"source": "your metadata standards page", "page_id": compiled.source_page_id,
                 "version": compiled.version, "rules": compiled.rule_count, "compiled": when(compiled.compiled_at),

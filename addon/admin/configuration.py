@@ -78,7 +78,8 @@ def search_pages(client: ConfluenceClient, text: str = "", space_key: str = "", 
     if space_key:
         clauses.append(f"space = {cql_quote(space_key)}")
     if (text or "").strip():
-        clauses.append(f"title ~ {cql_quote(text.strip())}")
+        # A trailing `*` makes the last word a prefix, so the list narrows as the admin types.
+        clauses.append(f"title ~ {cql_quote(text.strip() + '*')}")
     results = itertools.islice(client.search(" AND ".join(clauses), limit=limit), limit)
     return [{"id": r.content_id, "title": r.title, "space": r.space_key or ""} for r in results if r.content_id]
 

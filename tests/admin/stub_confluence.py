@@ -80,7 +80,9 @@ class StubConfluence:
                 found = [p for p in found if p["id"] in wanted]
             title = re.search(r'title ~ "([^"]*)"', cql)
             if title:
-                found = [p for p in found if title.group(1).lower() in p["title"].lower()]
+                # Confluence's `~` is a word search; a trailing `*` makes the last word a prefix.
+                words = title.group(1).lower().rstrip("*").split()
+                found = [p for p in found if all(w in p["title"].lower() for w in words)]
             space = re.search(r'space = "([^"]*)"', cql)
             if space:
                 found = [p for p in found if p["space"] == space.group(1)]

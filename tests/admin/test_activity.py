@@ -99,3 +99,14 @@ def test_activity_shows_rule_set_version_and_outbox_depth(client, forge, forge_t
     assert DEFAULT_RULE_SET.version in html
     assert 'data-outbox="pending">0<' in html
     assert "No failed writes." in html
+
+
+def test_plain_reasons_lead_with_what_to_do():
+    from addon.admin.activity import plain_reason
+
+    assert plain_reason(None, "consonance") == ""
+    assert plain_reason("something nobody anticipated", "consonance") == ""
+    throttled = plain_reason("ConsonanceUnavailable: gave up after 2 attempts: HTTP 429", "consonance")
+    assert throttled.startswith("Consonance asked the app to slow down") and "Retry" in throttled
+    refused = plain_reason("Consonance at https://c.test refused the API key (HTTP 401)", "consonance")
+    assert "save a new API key" in refused
