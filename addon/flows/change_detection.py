@@ -69,9 +69,15 @@ def readiness_digest(fp: TitleFingerprint) -> str:
                           f.subject_codes, f.has_description, f.has_cover) for f in fp.formats]])
 
 
+def rights_digest(fp: TitleFingerprint) -> str:
+    return _short_hash([fp.licensed_rights, [(f.product_id, f.for_sale_countries, f.not_for_sale_countries,
+                                              f.is_for_sale_worldwide) for f in fp.formats]])
+
+
 def snapshot_values(fp: TitleFingerprint) -> dict:
     return {"digest": fp.digest, "title": (fp.title or "")[:500], "stage": fp.stage, "season": fp.season,
-            "dates_digest": dates_digest(fp), "readiness_digest": readiness_digest(fp)}
+            "dates_digest": dates_digest(fp), "readiness_digest": readiness_digest(fp),
+            "rights_digest": rights_digest(fp)}
 
 
 def acquired_stages(settings) -> list[str] | None:
@@ -93,6 +99,8 @@ def classify(old: TitleSnapshot, fp: TitleFingerprint, new: dict, stages: list[s
         kinds.append(DATES_CHANGED)
     if new["readiness_digest"] != old.readiness_digest:
         kinds.append(READINESS_CHANGED)
+    if new["rights_digest"] != old.rights_digest:
+        kinds.append(RIGHTS_CHANGED)
     return kinds
 
 

@@ -25,6 +25,7 @@ class TitleSnapshot(TenantOwned, db.Model):
     season: Mapped[str | None] = mapped_column(sa.String(100))
     dates_digest: Mapped[str] = mapped_column(sa.String(32), default="")
     readiness_digest: Mapped[str] = mapped_column(sa.String(32), default="")
+    rights_digest: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
     tracked: Mapped[bool] = mapped_column(default=False)  # acquired since install: has (or is owed) a page set
     revision: Mapped[int] = mapped_column(default=0)  # bumped on every change; part of outbox dedupe keys
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -404,6 +404,9 @@ class FormatFingerprint:
     subject_codes: tuple[str, ...]
     has_description: bool
     has_cover: bool
+    for_sale_countries: tuple[str, ...] = ()
+    not_for_sale_countries: tuple[str, ...] = ()
+    is_for_sale_worldwide: bool | None = None
 
     @classmethod
     def of(cls, fmt: Format) -> FormatFingerprint:
@@ -419,6 +422,9 @@ class FormatFingerprint:
             subject_codes=tuple(sorted(f"{s.scheme}:{s.code}{'*' if s.main else ''}" for s in fmt.subjects)),
             has_description=bool(fmt.description and fmt.description.strip()),
             has_cover=fmt.has_cover,
+            for_sale_countries=tuple(sorted(fmt.for_sale_countries)),
+            not_for_sale_countries=tuple(sorted(fmt.not_for_sale_countries)),
+            is_for_sale_worldwide=fmt.is_for_sale_worldwide,
         )
 
 
@@ -433,6 +439,7 @@ class TitleFingerprint:
     marketing_tier: str | None
     contributors: tuple[tuple[str, str | None], ...] = ()
     formats: tuple[FormatFingerprint, ...] = field(default=())
+    licensed_rights: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (right type, territories), sorted
 
     @classmethod
     def of(cls, title: Title) -> TitleFingerprint:
@@ -444,6 +451,8 @@ class TitleFingerprint:
             marketing_tier=title.marketing_tier,
             contributors=tuple((c.name, c.role_code) for c in title.contributors),
             formats=tuple(sorted((FormatFingerprint.of(f) for f in title.formats), key=lambda f: f.product_id)),
+            licensed_rights=tuple(sorted({(r.right_type, tuple(sorted(r.territories)))
+                                          for c in title.contracts for r in c.licensed_rights})),
         )
 
     @property

@@ -64,6 +64,14 @@ def test_rights_link_written_once_and_kept_current(tenant, consonance, emulator)
     roles = {link.url: link.role for link in gateway.web_links(work_id)}
     assert roles[guidance_url(emulator.url, "503")] == ROLE and roles[url] == SUPERSEDED_ROLE
 
+    # the rights change in Consonance itself (a contract licenses a new territory): the next poll sees it
+    with consonance.state.lock:
+        contract = consonance.state.works[int(work_id)].contracts[0]
+        first = contract.rights[0]
+        contract.rights = (first[:2] + (tuple(first[2]) + ("NZ",),),) + tuple(contract.rights[1:])
+    assert poll(tenant)["rights_changed"] == 1
+    assert poll(tenant)["rights_changed"] == 0
+
 
 def test_launch_hub_table_follows_dates_and_leaves_marketing_alone(tenant, consonance, emulator, confluence):
     work_id = _acquire(consonance, tenant, "Harvest Moon")

@@ -37,6 +37,10 @@ def test_each_kind_of_change_raises_its_own_event():
     assert cd.classify(row, slipped, cd.snapshot_values(slipped), None) == [cd.DATES_CHANGED]
     isbn = _fp(isbn=None)
     assert cd.classify(row, isbn, cd.snapshot_values(isbn), None) == [cd.READINESS_CHANGED]
+    rights = replace(old, formats=(replace(old.formats[0], not_for_sale_countries=("US",)),))
+    assert cd.classify(row, rights, cd.snapshot_values(rights), None) == [cd.RIGHTS_CHANGED]
+    licensed = replace(old, licensed_rights=(("Translation", ("FR",)),))
+    assert cd.classify(row, licensed, cd.snapshot_values(licensed), None) == [cd.RIGHTS_CHANGED]
     both = replace(_fp(stage="Proofs", pub=date(2027, 7, 1)))
     assert cd.classify(row, both, cd.snapshot_values(both), None) == [cd.STAGE_CHANGED, cd.DATES_CHANGED]
 

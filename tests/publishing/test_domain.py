@@ -202,6 +202,7 @@ def test_fingerprint_digest_is_stable_across_runs():
     import hashlib
 
     expected_payload = (
-        '{"contributors":[],"formats":[],"marketing_tier":null,"season":null,"stage":"Editorial","title":"T","work_id":"1"}'
+        '{"contributors":[],"formats":[],"licensed_rights":[],"marketing_tier":null,"season":null,"stage":"Editorial",'
+        '"title":"T","work_id":"1"}'
     )
     assert fp.digest == hashlib.sha256(expected_payload.encode()).hexdigest()[:32]
