@@ -6,7 +6,7 @@ from addon.platform.errors import AuthError
 
 
 def register_blueprints(app: Flask) -> None:
-    from addon.web import actions, admin, api, connect, forge_remote, health, lifecycle, metrics
+    from addon.web import actions, admin, api, connect, forge_remote, health, lifecycle, macro_editor, metrics
 
     app.register_blueprint(health.bp)
     app.register_blueprint(lifecycle.bp)
@@ -16,4 +16,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(actions.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(macro_editor.bp)
     app.register_error_handler(AuthError, auth_error_response)

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("source, committed", [("static/customui/src/forge.js", "static/customui/app.js"),
                                                ("static/customui/src/connect.js", "static/connect/macro.js"),
                                                ("static/admin/src/forge.js", "static/admin/forge.js"),
-                                               ("static/admin/src/connect.js", "static/admin/connect.js")])
+                                               ("static/admin/src/connect.js", "static/admin/connect.js"),
+                                               ("static/macroconfig/src/forge.js", "static/macroconfig/app.js"),
+                                               ("static/macroconfig/src/connect.js", "static/macroconfig/connect.js")])
 def test_committed_bundle_matches_its_sources(tmp_path, source, committed):
     esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
     if not esbuild.exists():
