@@ -12,3 +12,4 @@ from addon.flows import decision_log as _decision_log  # noqa: F401  (Decision l
 from addon.flows import metadata_standards as _metadata_standards  # noqa: F401  (standards region)
 from addon.flows import playbook_gates as _playbook_gates  # noqa: F401  (gate tasks, checklist, gates_sync)
 from addon.flows import retrospectives as _retrospectives  # noqa: F401  (retrospective page, lesson notes, index)
+from addon.flows import stage_followups as _stage_followups  # noqa: F401  (F3 gates and F8 retrospective on stage moves)

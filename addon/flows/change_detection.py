@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from addon.extensions import db
-from addon.flows import launch_hubs, page_sets, rights_links, stage_status
+from addon.flows import launch_hubs, page_sets, rights_links, stage_followups, stage_status
 from addon.flows.sync_models import PollState, TitleSnapshot
 from addon.gateways import NotConfigured, gateways
 from addon.jobs.schedule import scheduled
@@ -112,7 +112,8 @@ class _Dispatcher:
         self.hubs: dict[str, list[str]] = {}
         self.counts = {kind: 0 for kind in EVENT_KINDS}
 
-    def emit(self, event: ChangeEvent, season: str | None, old_season: str | None = _SAME) -> None:
+    def emit(self, event: ChangeEvent, season: str | None, old_season: str | None = _SAME,
+             stage: str | None = None) -> None:
         self.counts[event.kind] += 1
         key = event.dedupe_key
         if event.kind == TITLE_ACQUIRED:
@@ -120,6 +121,9 @@ class _Dispatcher:
             rights_links.enqueue_rights_link(self.tenant, event.work_id, key)
         elif event.kind == STAGE_CHANGED:
             stage_status.enqueue_update(self.tenant, event.work_id, key)
+            stage_followups.enqueue_followups(self.tenant, event.work_id, stage, key)
+        elif event.kind == READINESS_CHANGED:  # a format gained or lost: the gates that apply may differ
+            stage_followups.enqueue_followups(self.tenant, event.work_id, stage, key)
         elif event.kind == RIGHTS_CHANGED:
             rights_links.enqueue_rights_link(self.tenant, event.work_id, key)
             return
@@ -206,7 +210,8 @@ def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatch
         if TITLE_ACQUIRED in kinds:
             row.tracked = True
         for kind in kinds:
-            dispatcher.emit(ChangeEvent(kind, fp.work_id, values["digest"], row.revision), fp.season, old_season)
+            dispatcher.emit(ChangeEvent(kind, fp.work_id, values["digest"], row.revision), fp.season, old_season,
+                            stage=fp.stage)
 
 
 def _rights_mappings_changed(tenant: Tenant, mappings_digest: str, dispatcher: _Dispatcher) -> None:
