@@ -16,12 +16,11 @@ from addon.confluence.models import Page
 from addon.confluence.owned_regions import OwnedRegionError, find_region, insert_region_if_missing, replace_region
 from addon.extensions import db
 from addon.flows import page_templates as templates
+from addon.flows.metadata_standards import current_rule_set
 from addon.flows.sync_models import SyncPage, TitleSnapshot
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.readiness import assess_title
-from addon.publishing.rules import RuleSet
-from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.settings.service import get_settings
 from addon.titles import models as roles
 from addon.titles.models import TitlePage
@@ -32,11 +31,6 @@ KIND = "confluence.launch_hub"
 SYNC_KIND = "launch-hub"
 PROPERTY_KEY = "consonance-launch-hub"
 NO_SEASON = "No season"
-
-
-def tenant_rule_set(tenant: Tenant) -> RuleSet:
-    """The metadata rules a tenant's readiness is judged by. The swap point for a compiled tenant rule set."""
-    return DEFAULT_RULE_SET
 
 
 def hub_key_for(mode: str, work_id: str, season: str | None) -> str:
@@ -57,7 +51,7 @@ def _members(tenant: Tenant, mode: str, hub_key: str) -> list[str]:
 
 
 def launch_lines(tenant: Tenant, gateway, work_ids: list[str], today: date) -> tuple[list[templates.LaunchLine], str]:
-    rule_set = tenant_rule_set(tenant)
+    rule_set = current_rule_set(tenant)
     lines, name = [], ""
     for work_id in work_ids:
         title = gateway.title(work_id)

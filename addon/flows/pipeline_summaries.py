@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from addon.confluence.storage import trusted
 from addon.extensions import db
 from addon.flows import page_templates as templates
-from addon.flows.launch_hubs import find_or_create_sync_page, rewrite_region, tenant_rule_set
+from addon.flows.launch_hubs import find_or_create_sync_page, rewrite_region
+from addon.flows.metadata_standards import current_rule_set
 from addon.flows.sync_models import TitleSnapshot
 from addon.gateways import gateways
 from addon.jobs.models import OutboxEntry
@@ -179,7 +180,7 @@ def summary_content(tenant: Tenant, gateway, cadence: str, today: date) -> dict:
     outbox handler only writes to Confluence and finishes well inside its lease.
     """
     summary = summarise_pipeline(gateway.iter_titles(), today, cadence=cadence, tasks=_managed_tasks(tenant, gateway),
-                                 rule_set=tenant_rule_set(tenant))
+                                 rule_set=current_rule_set(tenant))
     period = summary.period
     chart_name = f"pipeline-{period.key}.png"
     chart = bar_chart_png([count for _, count in summary.stage_counts])
