@@ -6,7 +6,9 @@ Flow tables other engineers add are read when they exist, so this page grows wit
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
 
 from addon.decisions.models import Decision
 from addon.extensions import db
@@ -71,9 +73,16 @@ def last_poll(tenant: Tenant) -> dict | None:
             "outcome": run.outcome or "running"}
 
 
-def job_runs(tenant: Tenant, limit: int = 25) -> list[dict]:
-    runs = db.session.execute(tenant_query(JobRun, tenant).order_by(JobRun.started_at.desc(), JobRun.id.desc())
-                              .limit(limit)).scalars()
+def job_runs(tenant: Tenant, limit: int = 25, problem_days: int = 7) -> list[dict]:
+    """The latest runs, plus every run of the last week that failed, went partial or never finished
+    (a lost run must not scroll off behind the frequent outbox drains)."""
+    newest_first = (JobRun.started_at.desc(), JobRun.id.desc())
+    recent = list(db.session.execute(tenant_query(JobRun, tenant).order_by(*newest_first).limit(limit)).scalars())
+    problems = db.session.execute(tenant_query(JobRun, tenant).where(
+        JobRun.started_at >= utcnow() - timedelta(days=problem_days),
+        sa.or_(JobRun.outcome.is_(None), JobRun.outcome != "ok")).order_by(*newest_first).limit(limit)).scalars()
+    runs = sorted({run.id: run for run in [*recent, *problems]}.values(),
+                  key=lambda run: (_utc(run.started_at), run.id), reverse=True)
     rows = []
     for run in runs:
         seconds = ((_utc(run.finished_at) - _utc(run.started_at)).total_seconds()

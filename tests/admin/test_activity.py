@@ -110,3 +110,27 @@ def test_plain_reasons_lead_with_what_to_do():
     assert throttled.startswith("Consonance asked the app to slow down") and "Retry" in throttled
     refused = plain_reason("Consonance at https://c.test refused the API key (HTTP 401)", "consonance")
     assert "save a new API key" in refused
+
+
+def test_a_failed_job_run_stays_listed_behind_many_newer_runs(forge_tenant):
+    """Found by `make chaos`: with the outbox drain running every minute, a lost or failed run used to
+    scroll off the 25 latest runs within half an hour, leaving half-done work invisible."""
+    from datetime import timedelta
+
+    from addon.admin.activity import activity_view
+    from addon.jobs.models import JobRun
+    from addon.platform.models import utcnow
+
+    start = utcnow() - timedelta(hours=1)
+    db.session.add(JobRun(tenant_id=forge_tenant.id, kind="poll", started_at=start, finished_at=start,
+                          outcome="failed", error="worker lost (killed or restarted) mid-run", counts={}))
+    db.session.add(JobRun(tenant_id=forge_tenant.id, kind="pipeline_summary", started_at=start, counts={}))
+    for minute in range(1, 31):
+        at = start + timedelta(minutes=minute)
+        db.session.add(JobRun(tenant_id=forge_tenant.id, kind="outbox.drain", started_at=at, finished_at=at,
+                              outcome="ok", counts={}))
+    db.session.commit()
+    runs = activity_view(forge_tenant)["job_runs"]
+    assert [r["outcome"] for r in runs].count("ok") == 25
+    assert any(r["outcome"] == "failed" and "worker lost" in r["error"] for r in runs)
+    assert any(r["outcome"] == "running" for r in runs)
