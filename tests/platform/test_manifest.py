@@ -56,3 +56,15 @@ def test_macros_and_triggers_point_at_routes_we_serve(app):
         assert (route_of(trigger["endpoint"]), "POST") in served
     admin = modules["confluence:globalSettings"][0]
     assert (route_of(admin["resolver"]["endpoint"]), "POST") in served
+
+
+def test_title_property_is_indexed_for_cql_on_both_paths(client):
+    """The flows find a title's pages by `content.property[consonance-title].workId` / `.role`."""
+    from addon.flows.page_sets import PROPERTY_KEY
+
+    forge = load_manifest()["modules"]["confluence:contentProperty"]
+    assert [(i["propertyKey"], [v["path"] for v in i["values"]]) for i in forge] == [(PROPERTY_KEY, ["workId", "role"])]
+    connect = client.get("/atlassian-connect.json").get_json()["modules"]["confluenceContentProperties"]
+    extractions = connect[0]["keyConfigurations"][0]
+    assert extractions["propertyKey"] == PROPERTY_KEY
+    assert [e["objectName"] for e in extractions["extractions"]] == ["workId", "role"]
