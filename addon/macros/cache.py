@@ -4,6 +4,10 @@ However many people open the same uncached title at once, one of them (in any pr
 machine sharing the Redis) asks Consonance; the rest wait for that answer, or, when an older
 answer exists, get it at once marked as refreshing. When Consonance fails, the last good
 answer is served with its "as of" time and the reason.
+
+With a Redis store and an invalidation bus (production), a process keeps the entries it has read and
+serves hits from memory without asking Redis, trusted only while its pub/sub subscription is up: every
+write publishes the key, and every process drops its copy when the message arrives (milliseconds).
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ KEEP_SECONDS = 7 * 24 * 3600  # how long a last-good answer is kept for fallback
 LEASE_SECONDS = 30            # a fetcher that dies frees the flight after this
 DECODED_ENTRIES = 512         # decoded titles kept per process
 ERROR_RETRY_SECONDS = 30      # after a failed refresh, the next try at Consonance waits this long
+BUS_PREFIX = "macro:"
 
 
 class CacheWaitTimeout(Exception):
@@ -120,25 +125,56 @@ class RedisStore:
 
 class MacroCache:
     def __init__(self, store, *, clock: Callable[[], float] = time.time, wait_timeout: float = 20.0,
-                 poll_interval: float = 0.02, fallback_errors: tuple[type[BaseException], ...] = (Exception,)):
+                 poll_interval: float = 0.02, fallback_errors: tuple[type[BaseException], ...] = (Exception,),
+                 bus=None):
         self.store = store
+        self.bus = bus
+        self._heard = 0  # invalidations heard: a copy read across one is not trusted
         self.clock = clock
         self.wait_timeout = wait_timeout
         self.poll_interval = poll_interval
         self.fallback_errors = fallback_errors
         # Decoded entries by key, reused while the stored bytes are unchanged: a cached page view
         # compares bytes instead of rebuilding a Title from JSON. Domain objects are frozen, so sharing is safe.
-        self._decoded: OrderedDict[str, tuple[bytes, tuple]] = OrderedDict()
+        # With a bus, the third item says the copy may be served without reading the store.
+        self._decoded: OrderedDict[str, tuple[bytes, tuple, bool]] = OrderedDict()
         self._decoded_lock = threading.Lock()
+        if bus is not None:
+            bus.listen(BUS_PREFIX, self._forget, self._forget_all)
+
+    def _forget(self, key: str) -> None:
+        with self._decoded_lock:
+            self._heard += 1
+            self._decoded.pop(key, None)
+
+    def _forget_all(self) -> None:
+        with self._decoded_lock:
+            self._heard += 1
+            self._decoded.clear()
+
+    def _changed(self, key: str) -> None:
+        """After writing or deleting `key`: drop our copy now, and everyone else's when they hear of it."""
+        if self.bus is not None:
+            self._forget(key)
+            self.bus.publish(BUS_PREFIX + key)
 
     def _read(self, key: str) -> tuple[Any, float, str | None, float] | None:
         """(value, fetched_at, error of the last failed refresh or None, when it failed), or None."""
+        listening = self.bus is not None and self.bus.healthy
+        with self._decoded_lock:
+            heard = self._heard
+            known = self._decoded.get(key)
+            if listening and known is not None and known[2]:
+                self._decoded.move_to_end(key)
+                return known[1]
         data = self.store.get(key)
         if data is None:
             return None
         with self._decoded_lock:
+            trusted = listening and heard == self._heard
             known = self._decoded.get(key)
             if known is not None and known[0] == data:
+                self._decoded[key] = (data, known[1], trusted)
                 self._decoded.move_to_end(key)
                 return known[1]
         try:
@@ -148,9 +184,10 @@ class MacroCache:
         except (codec.CodecError, ValueError, KeyError, TypeError):
             log.warning("dropping an unreadable cache entry %s", key)
             self.store.delete(key)
+            self._changed(key)
             return None
         with self._decoded_lock:
-            self._decoded[key] = (data, entry)
+            self._decoded[key] = (data, entry, listening and heard == self._heard)
             self._decoded.move_to_end(key)
             while len(self._decoded) > DECODED_ENTRIES:
                 self._decoded.popitem(last=False)
@@ -161,6 +198,7 @@ class MacroCache:
         if error:
             envelope["e"], envelope["et"] = error[:200], self.clock()
         self.store.set(key, json.dumps(envelope).encode("utf-8"), KEEP_SECONDS)
+        self._changed(key)
 
     def fetch(self, key: str, loader: Callable[[], Any], freshness_seconds: float, force: bool = False) -> Lookup:
         """The answer for `key`, asking `loader` at most once across all concurrent callers."""

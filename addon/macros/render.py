@@ -1,15 +1,25 @@
 """Render a macro view model with the shared templates, and shape the Forge/JSON answer.
 
-Jinja compiles each template once per process (Flask's environment caches them), so a cached view
-costs a dict walk, not a parse.
+A rendered panel depends only on its view (not on the viewer), so HTML is kept per process by the
+view's `render_key` with the decision form's per-viewer values (idempotency key, action token) left as
+slots that each response fills in; everything else is escaped once, by the templates, when first rendered.
 """
 from __future__ import annotations
 
-from flask import render_template
-from markupsafe import Markup
+import secrets
+import threading
+from collections import OrderedDict
+from typing import Callable
+
+from flask import current_app, render_template
+from markupsafe import Markup, escape
 
 from addon.macros import action_tokens
 from addon.macros.service import PanelResult
+
+HTML_EXTENSION = "addon.macros.html"
+HTML_KEPT = 2048
+_SLOT = "c4c-slot-" + secrets.token_hex(12)  # unguessable, so no value from Consonance can contain it
 
 
 def decision_form(result: PanelResult, *, tenant_id: int, account_id: str | None, with_action_token: bool) -> dict | None:
@@ -24,15 +34,67 @@ def decision_form(result: PanelResult, *, tenant_id: int, account_id: str | None
     return form
 
 
-def render_panel(view: dict, *, form: dict | None = None, static: bool = False) -> Markup:
+class HtmlMemo:
+    """Rendered HTML with form slots, by key; a bounded LRU per process."""
+
+    def __init__(self, size: int = HTML_KEPT):
+        self.size = size
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_render(self, key: tuple, render: Callable[[], str]) -> str:
+        with self._lock:
+            html = self._items.get(key)
+            if html is not None:
+                self._items.move_to_end(key)
+                return html
+        html = render()
+        with self._lock:
+            self._items[key] = html
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return html
+
+
+def _html_memo() -> HtmlMemo:
+    memo = current_app.extensions.get(HTML_EXTENSION)
+    if memo is None:
+        memo = current_app.extensions.setdefault(HTML_EXTENSION, HtmlMemo())
+    return memo
+
+
+def _slots(form: dict | None) -> dict | None:
+    return None if form is None else {name: f"{_SLOT}-{name}" for name in form}
+
+
+def fill_slots(html: str, form: dict | None) -> str:
+    """Put this viewer's form values where the cached HTML has slots (escaped, as the template would)."""
+    if form:
+        for name, value in form.items():
+            html = html.replace(f"{_SLOT}-{name}", str(escape(value)))
+    return html
+
+
+def cached_html(key: tuple | None, form: dict | None, render: Callable[[dict | None], str]) -> str:
+    """`render(form)` once per key and form shape, then only the form's values change per response."""
+    if key is None:
+        return render(form)
+    shape = tuple(sorted(form)) if form is not None else None
+    html = _html_memo().get_or_render((key, shape), lambda: render(_slots(form)))
+    return fill_slots(html, form)
+
+
+def render_panel(view: dict, *, form: dict | None = None, static: bool = False, key: tuple | None = None) -> Markup:
     """The panel's HTML; every value from Consonance or the editor is escaped by the templates."""
-    return Markup(render_template("macros/panel.html", view=view, form=form, static=static))
+    return Markup(cached_html(None if key is None else ("panel", static, key), form,
+                              lambda slots: render_template("macros/panel.html", view=view, form=slots, static=static)))
 
 
 def panel_payload(result: PanelResult, *, form: dict | None = None) -> dict:
     """What the Forge resolver and the Connect panel endpoint answer: the HTML plus the view model."""
     view = result.view
     freshness = view.get("freshness") or {}
-    return {"macro": view["macro"], "kind": view["kind"], "html": str(render_panel(view, form=form)),
+    return {"macro": view["macro"], "kind": view["kind"],
+            "html": str(render_panel(view, form=form, key=result.render_key)),
             "viewModel": view, "asOf": freshness.get("asOf"), "stale": freshness.get("stale", False),
             "form": form}

@@ -2,7 +2,9 @@
 
 Transports (Forge resolver, Connect iframe, static export) call `panel_view`; it never raises for
 anything an editor can meet (no title, unknown title, Consonance unset, down or slow): those become
-friendly message views. A cached view costs one settings read and no database writes.
+friendly message views. A cached view costs no database round trip at all: settings come from the
+process's tenant cache, and the view model for the same data, settings generation and day is reused
+(`render_key` names it, so the renderer can reuse the HTML too).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,6 +24,7 @@ from addon.consonance.transport import TransportOptions
 from addon.gateways import NotConfigured, gateways
 from addon.macros import views
 from addon.macros.cache import CacheWaitTimeout, Lookup, MacroCache, MemoryStore, RedisStore
+from addon.platform import invalidation, tenant_cache
 from addon.platform.models import Tenant
 from addon.publishing.domain import Title, normalise_isbn
 from addon.settings.service import get_settings
@@ -29,6 +33,8 @@ from addon.titles.service import work_id_for_page
 log = logging.getLogger("addon.macros")
 
 CACHE_EXTENSION = "addon.macros.cache"
+VIEWS_EXTENSION = "addon.macros.views"
+VIEWS_KEPT = 1024   # view models kept per process (viewer-independent, so one per title/macro/data version)
 REFRESH_INTERVAL_SECONDS = 15   # at most one cache-bypassing Refresh per title per this interval
 _WORK_ID = re.compile(r"^[0-9]{1,18}$")
 
@@ -38,12 +44,14 @@ def macro_cache() -> MacroCache:
     cache = current_app.extensions.get(CACHE_EXTENSION)
     if cache is None:
         url = current_app.config.get("REDIS_URL") or ""
+        bus = None
         if url:
             import redis
             store = RedisStore(redis.Redis.from_url(url))
+            bus = invalidation.bus(current_app)
         else:
             store = MemoryStore()
-        cache = MacroCache(store, wait_timeout=12.0, fallback_errors=(ConsonanceError,))
+        cache = MacroCache(store, wait_timeout=12.0, fallback_errors=(ConsonanceError,), bus=bus)
         cache = current_app.extensions.setdefault(CACHE_EXTENSION, cache)
     return cache
 
@@ -85,9 +93,39 @@ class MacroRequest:
 
 @dataclass(frozen=True)
 class PanelResult:
-    view: dict
+    view: dict                 # shared between requests when render_key is set: read it, never change it
     title: Title | None = None
     fetched_at: float | None = None
+    render_key: tuple | None = None  # same key, same view: set when the view may be cached
+
+
+class ViewMemo:
+    """Recently built view models by everything they depend on; a bounded LRU per process."""
+
+    def __init__(self, size: int = VIEWS_KEPT):
+        self.size = size
+        self._items: OrderedDict[tuple, PanelResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> PanelResult | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, result: PanelResult) -> None:
+        with self._lock:
+            self._items[key] = result
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def _view_memo() -> ViewMemo:
+    memo = current_app.extensions.get(VIEWS_EXTENSION)
+    if memo is None:
+        memo = current_app.extensions.setdefault(VIEWS_EXTENSION, ViewMemo())
+    return memo
 
 
 def cache_key(tenant: Tenant, ref: TitleRef) -> str:
@@ -162,9 +200,26 @@ def panel_view(request: MacroRequest, today: date | None = None) -> PanelResult:
     title = lookup.value
     if title is None:
         return PanelResult(views.message_view(key, "not_found", title_ref=raw))
+    today = today or datetime.fromtimestamp(time.time(), views._zone(settings.summary_timezone)).date()
+    generation = tenant_cache.current().generation(request.tenant.id)
+    render_key = None
+    if generation is not None:  # the settings this view was built with are those of this generation
+        render_key = (request.tenant.id, generation, key, ref.cache_suffix, lookup.fetched_at, lookup.fresh,
+                      lookup.refreshing, lookup.error, limited, today, request.tenant.site_url)
+        known = _view_memo().get(render_key)
+        if known is not None:
+            return known
+    result = _build_view(request, key, title, lookup, limited, settings, today)
+    if render_key is not None:
+        result = PanelResult(result.view, title, lookup.fetched_at, render_key)
+        _view_memo().put(render_key, result)
+    return result
+
+
+def _build_view(request: MacroRequest, key: str, title: Title, lookup: Lookup, limited: bool, settings,
+                today: date) -> PanelResult:
     meta = views.Freshness(lookup.fetched_at, fresh=lookup.fresh, refreshing=lookup.refreshing,
                            error=lookup.error, zone=settings.summary_timezone, refresh_limited=limited)
-    today = today or datetime.fromtimestamp(time.time(), views._zone(settings.summary_timezone)).date()
     host = settings.consonance_host or None
     if key == "title-status":
         view = views.title_status_view(title, host=host, meta=meta, today=today)

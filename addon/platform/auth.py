@@ -58,13 +58,19 @@ def authenticate_connect(allow_context_qsh: bool, require_enabled: bool = True) 
     if not token:
         raise AuthError("missing_token", "This address needs a token from Confluence.")
     config = current_app.config
+    found: dict = {}
+
+    def shared_secret_for(client_key: str) -> str | None:
+        found["tenant"], secret = tenants.connect_installation(client_key)
+        return secret
+
     verified = verify_request_token(
         token, method=request.method, path=raw_path(),
         query_string=request.query_string.decode("utf-8", "surrogateescape"),
-        base_path=urlsplit(config["BASE_URL"]).path, shared_secret_for=tenants.connect_shared_secret,
+        base_path=urlsplit(config["BASE_URL"]).path, shared_secret_for=shared_secret_for,
         app_key=config["APP_KEY"], allow_context_qsh=allow_context_qsh, leeway=config["JWT_LEEWAY_SECONDS"])
     g.connect = verified
-    tenant = tenants.find_tenant(tenants.CONNECT, verified.client_key)
+    tenant = found.get("tenant")  # the installation whose secret verified the token
     g.tenant = tenants.require_enabled(tenant) if require_enabled else tenant
     g.account_id = verified.account_id
     bind(tenant=g.tenant.log_name)

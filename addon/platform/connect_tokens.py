@@ -6,7 +6,11 @@ stripping, and `iss` = our app key on outgoing tokens.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import hmac
+import json
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -63,25 +67,32 @@ def _check_qsh(claims: dict, method: str, path: str, query_string: str, base_pat
 def verify_request_token(token: str, *, method: str, path: str, query_string: str, base_path: str,
                          shared_secret_for: Callable[[str], str | None], app_key: str,
                          allow_context_qsh: bool, leeway: int = 5) -> ConnectRequest:
-    """Verify an HS256 token from Confluence; `shared_secret_for(client_key)` finds the secret."""
-    header = unverified_header(token)
+    """Verify an HS256 token from Confluence; `shared_secret_for(client_key)` finds the secret.
+
+    The token is parsed once and checked in PyJWT's order with PyJWT's rules (signature, then required
+    exp/iat/iss/qsh, iat and nbf not in the future and exp not past, give or take `leeway`, sub and jti
+    strings), then audience and qsh: the same checks as `jwt.decode`, at a fraction of its cost on
+    every page view (tests/platform/test_connect_tokens.py holds both to the same answers).
+    """
+    header, claims, signing_input, signature = _segments(token)
     if header.get("alg") != "HS256":
         raise AuthError("bad_alg", "Requests from Confluence must be signed with HS256.")
-    client_key = _unverified_claims(token).get("iss")
+    if "crit" in header or header.get("b64", True) is not True:
+        raise AuthError("invalid_token", "The token is not valid.")
+    client_key = claims.get("iss")
     if not isinstance(client_key, str) or not client_key:
         raise AuthError("missing_claim", "The token lacks the `iss` claim.")
     secret = shared_secret_for(client_key)
     if not secret:
         raise AuthError("unknown_installation", "This Confluence site has not installed the app (or has uninstalled it).")
-    try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=client_key, leeway=leeway,
-                            options={"require": ["exp", "iat", "iss", "qsh"], "verify_aud": False})
-    except jwt.PyJWTError as exc:
-        raise _translate(exc) from exc
+    expected = hmac.new(secret.encode("utf-8"), signing_input, hashlib.sha256).digest()
+    if not hmac.compare_digest(expected, signature):
+        raise AuthError("bad_signature", "The token's signature does not verify.")
+    _check_times(claims, leeway)
     audience = claims.get("aud")
     if audience is not None:
         audiences = audience if isinstance(audience, list) else [audience]
-        if not set(audiences) & {app_key, client_key}:
+        if not set(map(str, audiences)) & {app_key, client_key}:
             raise AuthError("wrong_audience", "The token was issued for another app.")
     context_only = claims.get("qsh") == CONTEXT_QSH
     if context_only:
@@ -91,6 +102,47 @@ def verify_request_token(token: str, *, method: str, path: str, query_string: st
     else:
         _check_qsh(claims, method, path, query_string, base_path)
     return ConnectRequest(client_key=client_key, account_id=claims.get("sub"), context_only=context_only, claims=claims)
+
+
+def _b64(segment: str) -> bytes:
+    return base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
+
+
+def _segments(token: str) -> tuple[dict, dict, bytes, bytes]:
+    """Header, claims, signing input and signature of a compact JWS; anything else is malformed."""
+    try:
+        header_b64, claims_b64, signature_b64 = token.split(".")
+        header, claims = json.loads(_b64(header_b64)), json.loads(_b64(claims_b64))
+        signature = _b64(signature_b64)
+        signing_input = f"{header_b64}.{claims_b64}".encode("ascii")
+    except (ValueError, TypeError, binascii.Error) as exc:  # JSON and Unicode errors are ValueErrors
+        raise AuthError("malformed_token", "The token is not a well-formed JWT.") from exc
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise AuthError("malformed_token", "The token is not a well-formed JWT.")
+    return header, claims, signing_input, signature
+
+
+def _whole_seconds(claims: dict, name: str) -> int:
+    try:
+        return int(claims[name])
+    except (ValueError, TypeError, OverflowError):
+        raise AuthError("invalid_token", "The token is not valid.") from None
+
+
+def _check_times(claims: dict, leeway: int) -> None:
+    """Required claims, then iat, nbf, exp and the types of sub and jti, as PyJWT checks them."""
+    for name in ("exp", "iat", "iss", "qsh"):
+        if claims.get(name) is None:
+            raise AuthError("missing_claim", f"The token lacks the `{name}` claim.")
+    now = time.time()
+    if _whole_seconds(claims, "iat") > now + leeway:
+        raise AuthError("not_yet_valid", "The token is not valid yet.")
+    if "nbf" in claims and _whole_seconds(claims, "nbf") > now + leeway:
+        raise AuthError("not_yet_valid", "The token is not valid yet.")
+    if _whole_seconds(claims, "exp") <= now - leeway:
+        raise AuthError("expired", "The token has expired.")
+    if ("sub" in claims and not isinstance(claims["sub"], str)) or ("jti" in claims and not isinstance(claims["jti"], str)):
+        raise AuthError("invalid_token", "The token is not valid.")
 
 
 def verify_signed_install(token: str, *, method: str, path: str, query_string: str, base_url: str,

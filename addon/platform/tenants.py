@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from addon.extensions import db
+from addon.platform import tenant_cache
 from addon.platform.errors import AuthError
 from addon.platform.forge_tokens import ForgeInvocation
 from addon.platform.models import AuditEntry, Tenant, TenantSecret, tenant_query, utcnow
@@ -71,16 +72,65 @@ def rotate_secrets() -> int:
 
 def connect_shared_secret(client_key: str) -> str | None:
     """The shared secret of an installed Connect tenant (uninstall destroys it), for verifying its requests."""
+    return connect_installation(client_key)[1]
+
+
+def connect_installation(client_key: str) -> tuple[Tenant | None, str | None]:
+    """(tenant, shared secret) of a Connect site, from this process's cache while the tenant's generation
+    is unchanged (tenant_cache); the secret is None once uninstalled."""
+    cache = tenant_cache.current()
+    tenant_id = cache.ids.get((CONNECT, client_key)) if cache else None
+    if tenant_id is not None:
+        generation = cache.generation(tenant_id)
+        cached = cache.get("connect", tenant_id, generation)
+        if cached is not None:
+            return _attach(cached[0]), cached[1]
+    else:
+        generation = None
     tenant = find_tenant(CONNECT, client_key)
-    if tenant is None or tenant.uninstalled_at is not None:
-        return None
-    return get_secret(tenant, SHARED_SECRET)
+    if tenant is None:
+        return None, None
+    secret = None if tenant.uninstalled_at is not None else get_secret(tenant, SHARED_SECRET)
+    if cache is not None:
+        if generation is None or cache.ids.get((CONNECT, client_key)) != tenant.id:
+            cache.ids[(CONNECT, client_key)] = tenant.id
+            generation = cache.generation(tenant.id)
+        cache.put("connect", tenant.id, generation, (_snapshot(tenant), secret))
+    return tenant, secret
+
+
+def _snapshot(tenant: Tenant) -> Tenant:
+    """A detached copy of the row as loaded, kept between requests."""
+    copy = Tenant(**{column.key: getattr(tenant, column.key) for column in sa.inspect(Tenant).column_attrs})
+    sa.orm.make_transient_to_detached(copy)
+    return copy
+
+
+def _attach(snapshot: Tenant) -> Tenant:
+    """The cached row as this request's session's own instance, without a query (changes still save)."""
+    return db.session.merge(snapshot, load=False)
 
 
 # --- Forge ---------------------------------------------------------------------------------
 
 def tenant_for_forge(invocation: ForgeInvocation) -> Tenant:
     """The tenant for a verified invocation, made (or re-enabled) on its first call."""
+    cache = tenant_cache.current()
+    tenant_id = cache.ids.get((FORGE, invocation.installation_id)) if cache else None
+    generation = cache.generation(tenant_id) if tenant_id is not None else None
+    cached = cache.get("forge", tenant_id, generation) if tenant_id is not None else None
+    if cached is not None and cached.enabled and all(
+            not value or getattr(cached, field) == value for field, value in
+            (("cloud_id", invocation.cloud_id), ("site_url", invocation.site_url), ("api_base_url", invocation.api_base_url))):
+        return _attach(cached)
+    tenant = _tenant_for_forge(invocation)
+    if cache is not None and tenant.id is not None:
+        cache.ids[(FORGE, invocation.installation_id)] = tenant.id
+        cache.put("forge", tenant.id, cache.generation(tenant.id) if generation is None else generation, _snapshot(tenant))
+    return tenant
+
+
+def _tenant_for_forge(invocation: ForgeInvocation) -> Tenant:
     tenant = find_tenant(FORGE, invocation.installation_id)
     if tenant is None:
         tenant = Tenant(transport=FORGE, external_id=invocation.installation_id, cloud_id=invocation.cloud_id,

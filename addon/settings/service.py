@@ -1,4 +1,9 @@
-"""Reading and changing a tenant's settings; every change is validated and audited."""
+"""Reading and changing a tenant's settings; every change is validated and audited.
+
+Reads are served from the process's tenant cache while the tenant's generation is unchanged
+(addon/platform/tenant_cache.py): saving settings renews it on commit, so every process shows the
+change from its next request on.
+"""
 from __future__ import annotations
 
 import logging
@@ -6,7 +11,7 @@ import logging
 from marshmallow import ValidationError
 
 from addon.extensions import db
-from addon.platform import tenants
+from addon.platform import tenant_cache, tenants
 from addon.platform.models import Tenant, tenant_query
 from addon.settings.models import TenantSettings
 from addon.settings.schema import SCHEMA, Settings, with_defaults
@@ -19,8 +24,15 @@ def _row(tenant: Tenant) -> TenantSettings | None:
 
 
 def get_settings(tenant: Tenant) -> Settings:
-    row = _row(tenant)
-    return with_defaults(row.values if row else None)
+    cache = tenant_cache.current()
+    generation = cache.generation(tenant.id) if cache else None
+    cached = cache.get("settings", tenant.id, generation) if cache else None
+    if cached is None:
+        row = _row(tenant)
+        cached = with_defaults(row.values if row else None)
+        if cache:
+            cache.put("settings", tenant.id, generation, cached)
+    return Settings(dict(cached.values))  # a copy: callers may build on it
 
 
 def update_settings(tenant: Tenant, changes: dict, actor: str | None) -> tuple[Settings | None, dict]:

@@ -47,10 +47,12 @@ def macro(macro_key: str):
         abort(404)
     result = service.panel_view(_macro_request(macro_key))
     form = render.decision_form(result, tenant_id=g.tenant.id, account_id=g.account_id, with_action_token=True)
-    page = render_template("connect_macro.html", macro_key=macro_key, macro_name=MACRO_NAMES[macro_key],
-                           panel=render.render_panel(result.view, form=form), static=False,
-                           all_js=_all_js_url(), title_ref=request.args.get("title", ""),
-                           page_id=request.args.get("pageId", ""))
+    title_ref, page_id, all_js = request.args.get("title", ""), request.args.get("pageId", ""), _all_js_url()
+    key = None if result.render_key is None else ("connect_macro", result.render_key, title_ref, page_id, all_js)
+    page = render.cached_html(key, form, lambda slots: render_template(
+        "connect_macro.html", macro_key=macro_key, macro_name=MACRO_NAMES[macro_key],
+        panel=render.render_panel(result.view, form=slots), static=False, all_js=all_js, title_ref=title_ref,
+        page_id=page_id))
     return framed_by_tenant(make_response(page))
 
 

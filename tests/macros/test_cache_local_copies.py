@@ -1,0 +1,42 @@
+"""With Redis and the invalidation bus, each process serves cache hits from its own copy; a write in
+another process replaces that copy within the bound, and without a live subscription every read goes
+to Redis."""
+from __future__ import annotations
+
+import redis
+
+from addon.macros.cache import MacroCache, RedisStore
+from addon.platform.invalidation import Bus
+from tests.platform.test_secret_cache import _eventually
+
+
+def _process(url: str) -> MacroCache:
+    client = redis.Redis.from_url(url)
+    return MacroCache(RedisStore(client, prefix="test:macro:"), bus=Bus(client), fallback_errors=(RuntimeError,))
+
+
+def test_a_write_elsewhere_replaces_the_local_copy(redis_url):
+    first, second = _process(redis_url), _process(redis_url)
+    first.fetch("k", lambda: "one", freshness_seconds=300)
+    _eventually(lambda: first.bus.healthy and second.bus.healthy)
+    assert second.fetch("k", lambda: "unused", freshness_seconds=300).value == "one"
+    reads = []
+    real_get = second.store.get
+    second.store.get = lambda key: reads.append(key) or real_get(key)
+    assert second.fetch("k", lambda: "unused", freshness_seconds=300).value == "one"
+    assert reads == []                                  # a hit served from the process's own copy
+    first.fetch("k", lambda: "two", freshness_seconds=300, force=True)   # e.g. Refresh in the other process
+    _eventually(lambda: second.fetch("k", lambda: "unused", freshness_seconds=300).value == "two")
+
+
+def test_without_a_live_subscription_every_read_goes_to_redis(redis_url):
+    cache = _process(redis_url)
+    cache.fetch("k", lambda: "one", freshness_seconds=300)
+    _eventually(lambda: cache.bus.healthy)
+    cache.bus.healthy = False
+    reads = []
+    real_get = cache.store.get
+    cache.store.get = lambda key: reads.append(key) or real_get(key)
+    cache.fetch("k", lambda: "unused", freshness_seconds=300)
+    cache.fetch("k", lambda: "unused", freshness_seconds=300)
+    assert reads == ["k", "k"]
