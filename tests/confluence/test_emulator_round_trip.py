@@ -64,3 +64,22 @@ def test_round_trip_against_the_emulator(recorded_client):
     assert client.set_page_property(home.id, "consonance.title", {"workId": "W2"}).version == 2
     client.add_labels(home.id, ["title-home"])
     assert [label.name for label in client.get_labels(home.id)] == ["title-home"]
+
+
+def test_a_429_storm_is_ridden_out_within_the_bound(recorded_client):
+    """Confluence throttles two reads in a row: the client waits `Retry-After` and gets the page."""
+    client, exchanges = recorded_client
+    space = client.get_space_by_key("RTS") or client.create_space("RTS", "Round trip")
+    page = client.create_page(space.id, "Throttled page", s.document(s.paragraph("steady")),
+                              parent_id=space.homepage_id)
+    waits = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, *a, **k: exchanges.append(response))
+    client = ConfluenceClient(client.auth, session, sleep=waits.append)  # record the waits instead of sleeping
+    emulator_url = client.auth.site_url
+    requests.post(f"{emulator_url}/_emulator/faults", json={"method": "GET", "path": f"/pages/{page.id}$",
+                                                             "status": 429, "count": 2, "retry_after": 1},
+                  timeout=5).raise_for_status()
+    assert client.get_page(page.id).body == s.document(s.paragraph("steady"))
+    assert [r.status_code for r in exchanges[-3:]] == [429, 429, 200]
+    assert waits == [1, 1]
