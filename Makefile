@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite install install-test node chromium services bench clean
+.PHONY: run test test-sqlite install install-test node chromium services bench clean load chaos
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ test-sqlite: install-test
 
 bench: install-test
 	$(PY) -m bench.run_all
+
+# Proof under load and faults (PostgreSQL + Redis + gunicorn/RQ processes + both sandboxes; see README).
+load: install
+	$(PY) -m load.run_load
+
+chaos: install
+	$(PY) -m load.run_chaos
 
 clean:
 	rm -rf $(VENV) node_modules instance test-artifacts .pytest_cache

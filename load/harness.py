@@ -349,6 +349,13 @@ class Stack:
             return submit(RUN_SCHEDULED, args=(kind, self.tenant_id), tenant_id=self.tenant_id, kind=kind,
                           dedupe_key=f"{kind}:{self.tenant_id}:load-{uuid.uuid4().hex[:8]}")
 
+    def submit(self, func_path: str, kind: str) -> str:
+        """Queue `func_path(tenant_id)` on the real queue, recorded as a job run of `kind`."""
+        from addon.jobs.runner import submit
+        with self.app().app_context():
+            return submit(func_path, args=(self.tenant_id,), tenant_id=self.tenant_id, kind=kind,
+                          dedupe_key=f"{kind}:{self.tenant_id}:load-{uuid.uuid4().hex[:8]}")
+
     def job_runs(self, kind: str) -> list[dict]:
         from addon.extensions import db
         from addon.jobs.models import JobRun

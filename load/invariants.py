@@ -44,6 +44,7 @@ def page_sets_complete(acquired: list[str], pages: list[dict], roles: list[str])
         counts = Counter(p["role"] for p in mine)
         duplicates = sorted(role for role, n in counts.items() if n > 1)
         absent = sorted(set(roles) - set(counts))
+        duplicates += sorted(f"unexpected {role}" for role in set(counts) - set(roles))
         homes = [p for p in mine if p["role"] == "home"]
         orphans = [p["role"] for p in mine if p["role"] != "home" and homes and p["parent_id"] != homes[0]["id"]]
         if duplicates or absent or orphans:
