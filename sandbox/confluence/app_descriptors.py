@@ -41,6 +41,8 @@ class ForgeApp:
     resources: dict[str, str] = field(default_factory=dict)          # resource key -> path
     macro_resources: dict[str, str] = field(default_factory=dict)    # macro key -> resource key
     admin_pages: dict[str, AdminPage] = field(default_factory=dict)
+    macro_configs: dict[str, str] = field(default_factory=dict)      # macro key -> config resource key
+    macro_config_titles: dict[str, str] = field(default_factory=dict)  # macro key -> config dialog title
     from_manifest: bool = False
 
     @property
@@ -51,6 +53,11 @@ class ForgeApp:
     def macro_resource_path(self, key: str) -> str:
         """The path of the resource the macro's manifest entry names."""
         return self.resources.get(self.macro_resources.get(key, ""), self.resource_path)
+
+    def macro_config_resource_path(self, key: str) -> str | None:
+        """The path of the Custom UI resource the macro's `config: {resource}` names; None without one."""
+        resource = self.macro_configs.get(key)
+        return self.resources.get(resource) if resource else None
 
     def macro_route(self, key: str) -> str | None:
         if self.macro_routes:
@@ -105,6 +112,10 @@ def parse_manifest(text: str | None) -> ForgeApp:
     for macro in modules.get("macro") or []:
         if macro.get("resource"):
             app.macro_resources[macro["key"]] = macro["resource"]
+        config = macro.get("config")
+        if isinstance(config, dict) and config.get("resource"):
+            app.macro_configs[macro["key"]] = config["resource"]
+            app.macro_config_titles[macro["key"]] = config.get("title") or f"Configure {macro['key']}"
     for page in modules.get(ADMIN_MODULE_TYPE) or []:
         resource = app.resources.get(page.get("resource", ""), app.resource_path)
         route = route_of((page.get("resolver") or {}).get("endpoint"))
@@ -127,6 +138,12 @@ def connect_macros(descriptor: dict) -> dict[str, dict]:
     modules = descriptor.get("modules") or {}
     macros = list(modules.get("dynamicContentMacros") or []) + list(modules.get("staticContentMacros") or [])
     return {m["key"]: m for m in macros if "key" in m}
+
+
+def connect_macro_editor(descriptor: dict, macro_key: str) -> dict | None:
+    """The macro's `editor` (url, editTitle, insertTitle, width, height), if the descriptor gives one."""
+    editor = (connect_macros(descriptor).get(macro_key) or {}).get("editor")
+    return editor if isinstance(editor, dict) and editor.get("url") else None
 
 
 def connect_admin_pages(descriptor: dict) -> dict[str, dict]:

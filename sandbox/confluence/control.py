@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from . import seed
+from . import macro_config, seed
 from .rest import emulator
 from .store import StoreError
 
@@ -82,6 +82,15 @@ def mint_fit():
 def seed_site():
     body = request.get_json(silent=True) or {}
     return jsonify(seed.seed(emulator().store, work_id=str(body.get("work_id", "1"))))
+
+
+@bp.post("/_emulator/pages/<page_id>/macros/<macro_id>")
+def configure_macro(page_id, macro_id):
+    """Body: {parameters: {name: value}, accountId?}: what a macro's config view saves (empty value = removed)."""
+    body = request.get_json(silent=True) or {}
+    emu = emulator()
+    author = emu.users.resolve(body.get("accountId"))
+    return jsonify(macro_config.configure_macro(emu.store, page_id, macro_id, body.get("parameters"), author))
 
 
 @bp.get("/_emulator/users")

@@ -204,7 +204,8 @@ class Emulator:
         """What `view.getContext()` answers inside a Custom UI module (macro or admin page)."""
         inst = self.store.forge
         key, module_type = frame_module(frame)
-        extension = (self.macro_extension(frame.get("pageId"), frame.get("spaceKey"), False, frame.get("config"))
+        editing = frame.get("kind") == "macro-config"  # a macro's config view opens while the page is edited
+        extension = (self.macro_extension(frame.get("pageId"), frame.get("spaceKey"), editing, frame.get("config"))
                      if module_type == "xen:macro" else {"type": module_type})
         return {"accountId": frame.get("accountId"), "cloudId": self.store.cloud_id,
                 "localId": frame.get("localId"), "moduleKey": key, "siteUrl": self.url,

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 import requests
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, send_from_directory
 
-from . import app_descriptors, render
+from . import app_descriptors, macro_config, render, storage
 from .rest import emulator
 from .store import StoreError
 
@@ -140,12 +140,43 @@ def _register_frame(frame: dict) -> str:
     return frame_id
 
 
+def _macro_frame_settings(name, macro_id, parameters, page, version_number, space, account_id) -> dict:
+    return {"macroKey": name, "moduleKey": name, "moduleType": "xen:macro", "macroId": macro_id, "pageId": page.id,
+            "pageVersion": version_number, "spaceKey": space.key, "spaceId": space.id, "accountId": account_id,
+            "config": parameters, "localId": macro_id, "pageTitle": page.title}
+
+
+def _hosting_transport(name: str) -> str | None:
+    """Which install hosts this macro: Forge when it has the macro, else Connect, else none."""
+    emu = emulator()
+    store = emu.store
+    if store.forge and emu.forge_app.macro_route(name):
+        return "forge"
+    if store.connect and name in app_descriptors.connect_macros(store.connect.descriptor):
+        return "connect"
+    return None
+
+
+def _configurable(name: str) -> bool:
+    emu = emulator()
+    transport = _hosting_transport(name)
+    if transport == "forge":
+        return emu.forge_app.macro_config_resource_path(name) is not None
+    return transport == "connect" and app_descriptors.connect_macro_editor(emu.store.connect.descriptor, name) is not None
+
+
+def _configure_button(slot, page) -> str:
+    if slot.macro_id.startswith("auto-") or not _configurable(slot.name):
+        return ""  # only a macro with its own ac:macro-id can be found again to save its settings
+    url = f"/wiki/_viewer/pages/{quote(page.id, safe='')}/macros/{quote(slot.macro_id, safe='')}/configure"
+    return (f'<button type="button" class="macro-configure" data-macro-key="{html.escape(slot.name)}" '
+            f'data-configure-url="{html.escape(url)}" aria-label="Configure {html.escape(slot.name)}">Configure</button>')
+
+
 def _macro_frame(slot, page, version_number, space, account_id) -> str:
     emu = emulator()
     store = emu.store
-    frame = {"macroKey": slot.name, "moduleKey": slot.name, "moduleType": "xen:macro", "macroId": slot.macro_id, "pageId": page.id, "pageVersion": version_number,
-             "spaceKey": space.key, "spaceId": space.id, "accountId": account_id, "config": slot.parameters,
-             "localId": slot.macro_id, "pageTitle": page.title}
+    frame = _macro_frame_settings(slot.name, slot.macro_id, slot.parameters, page, version_number, space, account_id)
     connect_macro = app_descriptors.connect_macros(store.connect.descriptor).get(slot.name) if store.connect else None
     if store.forge and emu.forge_app.macro_route(slot.name):
         frame["transport"] = "forge"
@@ -153,15 +184,67 @@ def _macro_frame(slot, page, version_number, space, account_id) -> str:
         frame_id = _register_frame(frame)
         src = f"/wiki/_forge/frames/{frame_id}/index.html"
         return (f'<iframe class="app-macro forge-macro" data-macro-key="{html.escape(slot.name)}" '
-                f'data-frame-id="{frame_id}" title="{html.escape(slot.name)}" src="{src}"></iframe>')
+                f'data-frame-id="{frame_id}" title="{html.escape(slot.name)}" src="{src}"></iframe>'
+                + _configure_button(slot, page))
     if connect_macro:
         frame["transport"] = "connect"
         frame_id = _register_frame(frame)
         src = _connect_url(connect_macro, frame)
         return (f'<iframe class="app-macro connect-macro" data-macro-key="{html.escape(slot.name)}" '
                 f'data-frame-id="{frame_id}" data-token-url="/wiki/_connect/frames/{frame_id}/token" '
-                f'title="{html.escape(slot.name)}" src="{html.escape(src)}"></iframe>')
+                f'title="{html.escape(slot.name)}" src="{html.escape(src)}"></iframe>' + _configure_button(slot, page))
     return f'<div class="macro-missing">The app providing “{html.escape(slot.name)}” is not installed.</div>'
+
+
+# macro configuration ------------------------------------------------------------------
+@bp.post("/wiki/_viewer/pages/<page_id>/macros/<macro_id>/configure")
+def open_macro_config(page_id, macro_id):
+    """The Configure button: a frame for the macro's config resource (Forge) or editor URL (Connect)."""
+    emu = emulator()
+    store = emu.store
+    try:
+        page = store.page(page_id)
+    except StoreError:
+        abort(404)
+    found = next((m for m in storage.macros_in(page.current.body) if m.macro_id == macro_id), None)
+    if found is None or not _configurable(found.name):
+        return jsonify({"error": "this macro has no configuration"}), 404
+    space = store.spaces[page.space_id]
+    frame = _macro_frame_settings(found.name, macro_id, found.parameters, page, page.current.number, space,
+                                  viewer_account())
+    frame.update({"kind": "macro-config", "hostUrl": page_url(space, page)})
+    if _hosting_transport(found.name) == "forge":
+        frame.update({"transport": "forge", "resourcePath": emu.forge_app.macro_config_resource_path(found.name)})
+        frame_id = _register_frame(frame)
+        return jsonify({"transport": "forge", "frameId": frame_id, "title": emu.forge_app.macro_config_titles[found.name],
+                        "src": f"/wiki/_forge/frames/{frame_id}/index.html"})
+    editor = app_descriptors.connect_macro_editor(store.connect.descriptor, found.name)
+    frame["transport"] = "connect"
+    frame_id = _register_frame(frame)
+    return jsonify({"transport": "connect", "frameId": frame_id, "src": _connect_url(editor, frame),
+                    "title": (editor.get("editTitle") or {}).get("value") or f"Configure {found.name}",
+                    "width": editor.get("width"), "height": editor.get("height"),
+                    "tokenUrl": f"/wiki/_connect/frames/{frame_id}/token",
+                    "saveUrl": f"/wiki/_viewer/frames/{frame_id}/macro", "macroData": found.parameters})
+
+
+@bp.post("/wiki/_viewer/frames/<frame_id>/macro")
+def save_macro(frame_id):
+    """`AP.confluence.saveMacro(parameters)` from a Connect macro editor frame."""
+    frame = emulator().frames.get(frame_id)
+    if frame is None or frame.get("kind") != "macro-config":
+        return jsonify({"error": "unknown macro editor"}), 404
+    return _save_config(frame, (request.get_json(silent=True) or {}).get("parameters"))
+
+
+def _save_config(frame: dict, parameters):
+    try:
+        saved = macro_config.configure_macro(emulator().store, frame["pageId"], frame["macroId"], parameters,
+                                             frame["accountId"])
+    except StoreError as exc:
+        return jsonify({"error": exc.message}), exc.status
+    frame["config"] = saved["parameters"]
+    return jsonify(saved)
 
 
 def _connect_url(macro: dict, frame: dict) -> str:
@@ -198,7 +281,8 @@ def forge_frame(frame_id):
         log.warning("custom UI resource unavailable: %s", exc)
         document = f"<html><head></head><body><p>Custom UI resource unavailable: {html.escape(str(exc))}</p></body></html>"
     own = request.host_url.rstrip("/")
-    settings = {"frameId": frame_id, "bridgeUrl": f"{own}/wiki/_forge/frames/{frame_id}/bridge",
+    settings = {"frameId": frame_id, "kind": frame.get("kind") or "macro",
+                "bridgeUrl": f"{own}/wiki/_forge/frames/{frame_id}/bridge",
                 "pageUrl": own + (frame.get("hostUrl") or f"/wiki/spaces/{frame['spaceKey']}/pages/{frame['pageId']}")}
     injected = (f'<base href="{html.escape(resource_base)}">'
                 f"<script>window.__emulatorFrame = {json.dumps(settings)};</script>"
@@ -224,6 +308,10 @@ def forge_bridge(frame_id):
         return jsonify({"result": emu.invoke_forge_remote(frame, payload)})
     if method == "getContext":
         return jsonify({"result": emu.forge_context(frame)})
+    if method == "submit":  # view.submit({config}) from a macro's config resource; other views are not submittable
+        if frame.get("kind") != "macro-config":
+            return jsonify({"result": False})
+        return _save_config(frame, payload.get("config") if isinstance(payload, dict) else None)
     return jsonify({"result": True})
 
 

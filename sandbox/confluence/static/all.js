@@ -1,5 +1,6 @@
 /* A minimal Connect all.js written for the emulator: AP.resize, AP.sizeToParent,
-   AP.context.getToken/getContext, AP.navigator.go/reload. It talks to the host page
+   AP.context.getToken/getContext, AP.navigator.go/reload, and the macro editor's
+   AP.confluence.saveMacro/closeMacroEditor/getMacroData. It talks to the host page
    (the emulator's viewer) with postMessage, as the real one does. */
 (function () {
   "use strict";
@@ -32,6 +33,14 @@
     context: {
       getToken: function (callback) { return withCallback(ask("getToken"), callback); },
       getContext: function (callback) { return withCallback(ask("getContext"), callback); }
+    },
+    confluence: {
+      /* The macro editor's calls: save the macro's parameters into the page, close the editor. */
+      saveMacro: function (parameters, body) {
+        window.parent.postMessage({emulator: "connect", type: "saveMacro", data: {parameters: parameters || {}, body: body}}, "*");
+      },
+      closeMacroEditor: function () { window.parent.postMessage({emulator: "connect", type: "closeMacroEditor"}, "*"); },
+      getMacroData: function (callback) { return withCallback(ask("getMacroData"), callback); }
     },
     navigator: {
       go: function (target, context) { window.parent.postMessage({emulator: "connect", type: "navigate", data: {target: target, context: context || {}}}, "*"); },

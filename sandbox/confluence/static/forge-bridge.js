@@ -13,16 +13,33 @@
     }
     if (method === "getUrl") { return Promise.resolve((payload && payload.url) || frame.pageUrl); }
     if (method === "resize") { report(); return Promise.resolve(true); }
+    if (method === "close") {
+      if (frame.kind !== "macro-config") { return Promise.resolve(false); }
+      window.parent.postMessage({emulator: "forge", type: "close", frameId: frame.frameId}, "*");
+      return Promise.resolve(true);
+    }
     return null;
+  }
+  /* view.submit in a macro's config view: the emulator saves the config into the page, then the
+     host closes the config dialog and shows the new version. */
+  function submitted(response) {
+    return response.json().then(function (d) {
+      if (!response.ok) { throw new Error((d && d.error) || ("HTTP " + response.status)); }
+      if (d.result === false) { return false; }
+      window.parent.postMessage({emulator: "forge", type: "submitted", frameId: frame.frameId, saved: d}, "*");
+      return true;
+    });
   }
   function callBridge(method, payload) {
     var handled = local(method, payload);
     if (handled) { return handled; }
-    return fetch(frame.bridgeUrl, {
+    var sent = fetch(frame.bridgeUrl, {
       method: "POST",
       headers: {"Content-Type": "application/json"},
       body: JSON.stringify({method: method, payload: payload === undefined ? null : payload})
-    }).then(function (r) { return r.json(); }).then(function (d) { return d.result; });
+    });
+    if (method === "submit") { return sent.then(submitted); }
+    return sent.then(function (r) { return r.json(); }).then(function (d) { return d.result; });
   }
   /* Like Forge, the host measures the content itself (so a frame shrinks when the content does):
      the body's own height, not the viewport-sized documentElement. */

@@ -56,7 +56,10 @@ export function wirePicker(root, transport, current) {
       const item = el("li", { id: `c4c-option-${index}`, role: "option", class: "c4c-picker__option",
         "aria-selected": index === active ? "true" : "false", "data-value": option.value });
       item.append(el("span", { class: "c4c-picker__title" }, option.title));
-      if (option.detail) item.append(el("span", { class: "c4c-picker__detail" }, option.detail));
+      if (option.detail) {
+        item.append(el("span", { class: `c4c-picker__detail${option.plain ? " c4c-picker__detail--plain" : ""}` },
+          option.detail));
+      }
       if (option.value === current) item.append(el("span", { class: "c4c-picker__now" }, "current"));
       item.addEventListener("mousedown", (event) => event.preventDefault());  // keep focus in the box
       item.addEventListener("click", () => choose(index));
@@ -66,9 +69,11 @@ export function wirePicker(root, transport, current) {
   }
 
   function show(results, typed) {
-    options = [{ value: "", title: PAGE_SET_LABEL, detail: "Leave the setting empty (for a title's own pages)" }];
+    options = [{ value: "", title: PAGE_SET_LABEL, detail: "Leave the setting empty (for a title's own pages)",
+      plain: true }];
     if (typed && TYPED_REF.test(typed) && !results.some((r) => String(r.workId) === typed)) {
-      options.push({ value: typed.replace(/\s+/g, ""), title: `Use “${typed}” as typed`, detail: "a work id or ISBN" });
+      options.push({ value: typed.replace(/\s+/g, ""), title: `Use “${typed}” as typed`, detail: "a work id or ISBN",
+        plain: true });
     }
     results.forEach((r) => options.push({ value: String(r.value || r.workId),
       title: r.subtitle ? `${r.title}: ${r.subtitle}` : r.title, detail: describe(r) }));
