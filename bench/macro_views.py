@@ -65,7 +65,9 @@ def run_wrk(url: str, *, connections: int, seconds: int, script: Path, script_ar
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     if "Requests/sec" not in output or "99%" not in output:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
-    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", output, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.MULTILINE))
+    if "50" not in latency or "99" not in latency:
+        raise RuntimeError(f"no latency distribution in wrk output:\n{output}")
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {"requests": int(re.search(r"(\d+) requests in", output).group(1)),
@@ -234,7 +236,9 @@ def machine() -> str:
                 if line.startswith("model name")), platform.processor())
     mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
                 if line.startswith("MemTotal")), "0")
-    return f"`nproc` {os.cpu_count()}, {int(mem) / 2**20:.1f} GiB memory, {cpu}"
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    return (f"`nproc` {os.cpu_count()}, {int(mem) / 2**20:.1f} GiB memory, {cpu}; load average when recorded "
+            f"{' '.join(load)} (other work shares these cores: compare rows of one run, not runs)")
 
 
 def record(rows: list[Row], meta: dict, command: str, args) -> None:
