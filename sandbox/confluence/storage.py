@@ -141,12 +141,12 @@ def set_task_status(storage: str, local_id: str, status: str) -> str:
     return _TASK_BLOCK.sub(fix, storage)
 
 
-_MACRO_OPEN = re.compile(r"<ac:structured-macro\b[^>]*>", re.S)
+_MACRO_OPEN = re.compile(r"<ac:structured-macro\b[^>]*>", re.DOTALL)
 _MACRO_ID = re.compile(r'\bac:macro-id="([^"]*)"')
 
 
 def _parameter_pattern(name: str) -> re.Pattern:
-    return re.compile(r'<ac:parameter\s+ac:name="' + re.escape(name) + r'"\s*(?:/>|>.*?</ac:parameter>)', re.S)
+    return re.compile(r'<ac:parameter\s+ac:name="' + re.escape(name) + r'"\s*(?:/>|>.*?</ac:parameter>)', re.DOTALL)
 
 
 def set_macro_parameters(storage: str, macro_id: str, parameters: dict[str, str]) -> str:
@@ -170,7 +170,7 @@ def set_macro_parameters(storage: str, macro_id: str, parameters: dict[str, str]
             text = str(value or "").strip()
             element = f'<ac:parameter ac:name="{escape(name)}">{escape(text)}</ac:parameter>' if text else ""
             if pattern.search(inner):
-                inner = pattern.sub(lambda _m: element, inner, count=1)
+                inner = pattern.sub(lambda _m, new=element: new, inner, count=1)
             elif element:
                 inner = element + inner
         return storage[:start] + tag + inner + "</ac:structured-macro>" + storage[end:]
