@@ -3,6 +3,7 @@ module over @forge/bridge): a refused key says so, a good key saves and the macr
 non-admin is refused, a failed write shows its reason and Retry delivers it. Guide screenshots come from here."""
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import uuid
@@ -33,8 +34,9 @@ def open_admin(page, site, viewer: str = "admin"):
 
 
 def snapshot(page, artifacts: Path, name: str, guide: bool = False, upto=None) -> None:
-    """A screenshot of the settings frame (down to the `upto` element, if given) under test-artifacts/,
-    copied into docs/img/ for the guides."""
+    """A screenshot of the settings frame (down to the `upto` element, if given) under test-artifacts/;
+    guide images are copied into docs/img/ by `make guide-images` (UPDATE_GUIDE_IMAGES=1), so an
+    ordinary test run leaves the working tree as it was."""
     target = artifacts / f"{name}.png"
     iframe = page.locator(f'iframe[data-module-key="{ADMIN_MODULE}"]')
     if upto is None:
@@ -45,7 +47,7 @@ def snapshot(page, artifacts: Path, name: str, guide: bool = False, upto=None) -
         clip = {"x": top["x"], "y": top["y"] + scrolled, "width": top["width"],
                 "height": bottom["y"] + bottom["height"] + 8 - top["y"]}
         page.screenshot(path=str(target), clip=clip, full_page=True)
-    if guide:
+    if guide and os.environ.get("UPDATE_GUIDE_IMAGES") == "1":
         GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(target, GUIDE_IMAGES / f"{name}.png")
 
