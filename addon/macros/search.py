@@ -25,6 +25,7 @@ def _choice(title: Title) -> dict:
     isbns = [f.isbn13 for f in title.formats if f.isbn13]
     label = title.title + (f": {title.subtitle}" if title.subtitle else "")
     return {"workId": title.work_id, "title": title.title, "subtitle": title.subtitle, "isbn": isbns[0] if isbns else None,
+            "contributors": [c.name for c in title.contributors][:3],
             "label": f"{label} ({isbns[0]})" if isbns else label, "value": title.work_id}
 
 

@@ -130,6 +130,8 @@ def test_title_picker_searches_by_title_words_and_isbn(client, fit, forge_tenant
     answer = client.post("/forge/titles/search", json={"query": word}, headers=fit())
     results = answer.get_json()["results"]
     assert answer.status_code == 200 and "3" in [r["workId"] for r in results]
+    found = next(r for r in results if r["workId"] == "3")
+    assert found["contributors"] and all(isinstance(name, str) and name for name in found["contributors"])
     isbn = next(i for i in work["isbns"] if i)
     by_isbn = client.post("/forge/titles/search", json={"call": {"payload": {"query": isbn}}}, headers=fit())
     assert [r["workId"] for r in by_isbn.get_json()["results"]] == ["3"]
