@@ -18,15 +18,20 @@ from datetime import date, datetime
 
 from flask import current_app
 
+from addon.confluence.errors import ConfluenceError
+from addon.confluence.storage_parse import StorageParseError
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.transport import TransportOptions
 from addon.gateways import NotConfigured, gateways
+from addon.flows.metadata_standards import current_rule_set
+from addon.flows.stage_status import guidance_for, parse_stage_guide
 from addon.macros import views
 from addon.macros.cache import CacheWaitTimeout, Lookup, MacroCache, MemoryStore, RedisStore
 from addon.platform import invalidation, tenant_cache
 from addon.platform.models import Tenant
 from addon.publishing.domain import Title, normalise_isbn
+from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.settings.service import get_settings
 from addon.titles.service import work_id_for_page
 
@@ -169,6 +174,23 @@ def lookup_title(tenant: Tenant, ref: TitleRef, freshness_seconds: int, refresh:
     return cache.fetch(key, _loader(tenant, ref), freshness_seconds, force=force), refresh and not force
 
 
+def lookup_stage_guide(tenant: Tenant, settings) -> Lookup | None:
+    """The admin's stage guide page (Stage | Reviewers | Next step), shared and cached like titles;
+    None when none is chosen or it cannot be read yet (the default next steps apply)."""
+    page_id = settings.stage_guide_page_id
+    if not page_id:
+        return None
+
+    def load():
+        return parse_stage_guide(gateways().confluence(tenant).get_page(page_id).body or "")
+
+    try:
+        return macro_cache().fetch(f"t{tenant.id}:stage-guide:{page_id}", load, settings.macro_freshness_seconds)
+    except (ConfluenceError, StorageParseError, NotConfigured, CacheWaitTimeout) as exc:
+        log.warning("stage guide page %s unavailable for the title panel: %s", page_id, exc.__class__.__name__)
+        return None
+
+
 def resolve_ref(request: MacroRequest) -> tuple[TitleRef | None, str]:
     """The macro's parameter, or else the title the page's page set belongs to; and the raw text."""
     raw = (request.title_ref or "").strip()
@@ -202,14 +224,16 @@ def panel_view(request: MacroRequest, today: date | None = None) -> PanelResult:
         return PanelResult(views.message_view(key, "not_found", title_ref=raw))
     today = today or datetime.fromtimestamp(time.time(), views._zone(settings.summary_timezone)).date()
     generation = tenant_cache.current().generation(request.tenant.id)
+    guide = lookup_stage_guide(request.tenant, settings) if key == "title-status" else None
     render_key = None
-    if generation is not None:  # the settings this view was built with are those of this generation
+    if generation is not None:  # the settings (and compiled standards) this view was built with are this generation's
         render_key = (request.tenant.id, generation, key, ref.cache_suffix, lookup.fetched_at, lookup.fresh,
-                      lookup.refreshing, lookup.error, limited, today, request.tenant.site_url)
+                      lookup.refreshing, lookup.error, limited, today, request.tenant.site_url,
+                      guide.fetched_at if guide else None)
         known = _view_memo().get(render_key)
         if known is not None:
             return known
-    result = _build_view(request, key, title, lookup, limited, settings, today)
+    result = _build_view(request, key, title, lookup, limited, settings, today, guide.value if guide else {})
     if render_key is not None:
         result = PanelResult(result.view, title, lookup.fetched_at, render_key)
         _view_memo().put(render_key, result)
@@ -217,19 +241,24 @@ def panel_view(request: MacroRequest, today: date | None = None) -> PanelResult:
 
 
 def _build_view(request: MacroRequest, key: str, title: Title, lookup: Lookup, limited: bool, settings,
-                today: date) -> PanelResult:
+                today: date, stage_guide: dict) -> PanelResult:
     meta = views.Freshness(lookup.fetched_at, fresh=lookup.fresh, refreshing=lookup.refreshing,
                            error=lookup.error, zone=settings.summary_timezone, refresh_limited=limited)
     host = settings.consonance_host or None
     if key == "title-status":
-        view = views.title_status_view(title, host=host, meta=meta, today=today)
+        guidance = guidance_for(title.stage.name if title.stage else None, stage_guide)
+        view = views.title_status_view(title, host=host, meta=meta, today=today, guidance=guidance)
     elif key == "rights-link":
         view = views.rights_link_view(title, host=host, meta=meta, mappings=settings.rights_mappings,
                                       site_url=request.tenant.site_url)
     elif key == "metadata-checklist":
-        view = views.metadata_checklist_view(title, host=host, meta=meta)
+        rule_set = current_rule_set(request.tenant)
+        view = views.metadata_checklist_view(
+            title, host=host, meta=meta, rule_set=rule_set,
+            rule_set_name=None if rule_set is DEFAULT_RULE_SET else "Your site's metadata standards page")
     elif key == "launch-readiness":
-        view = views.launch_readiness_view(title, host=host, meta=meta, today=today)
+        view = views.launch_readiness_view(title, host=host, meta=meta, today=today,
+                                           rule_set=current_rule_set(request.tenant))
     else:
         raise ValueError(f"unknown macro {key!r}")
     return PanelResult(view, title, lookup.fetched_at)

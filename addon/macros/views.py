@@ -6,6 +6,8 @@ today's date and the cache lookup's metadata.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -156,7 +158,7 @@ def _status_lozenge(fmt: Format) -> dict:
 # --- title-status -----------------------------------------------------------------------------
 
 def title_status_view(title: Title, *, host: str | None, meta: Freshness, today: date,
-                      stage_guide: dict | None = None) -> dict:
+                      guidance=None) -> dict:
     """The title panel: who, what, which stage and what next, every format with its dates."""
     view = _base("title-status", title, host, meta)
     formats = []
@@ -175,16 +177,22 @@ def title_status_view(title: Title, *, host: str | None, meta: Freshness, today:
         "marketingTier": title.marketing_tier,
         "series": list(title.series),
         "publication": {"date": _date(pub), "daysAway": (pub - today).days if pub else None},
-        "nextStep": stages.next_step_for(title.stage, stage_guide),
+        "nextStep": guidance.next_step if guidance else stages.next_step_for(title.stage),
         "nextStage": next_stage,
         "decisionChoices": [{"value": value, "label": label if value != "approve_stage" or not next_stage
                              else f"{label} (move to {next_stage})"}
                             for value, label in DECISION_CHOICES
                             if value != "approve_stage" or next_stage],
-        # Reviewer assignments need the assignee on Consonance to-dos, which the gateway does not read yet.
-        "assignments": [],
+        # Who reviews at this stage, from the admin's stage guide page (Stage | Reviewers | Next step).
+        "assignments": [{"name": name, "task": f"Reviewer, {title.stage.name}" if title.stage else "Reviewer"}
+                        for name in _names(guidance.reviewers if guidance else "")],
     })
     return view
+
+
+def _names(text: str) -> list[str]:
+    """People listed in a stage guide cell: separated by commas, semicolons, "and" or new lines."""
+    return [name.strip() for name in re.split(r"[,;\n]|\band\b", text or "") if name.strip()]
 
 
 # --- rights-link ------------------------------------------------------------------------------

@@ -165,7 +165,8 @@ def current() -> TenantCache | None:
 
 # --- invalidation: every ORM commit that touches a tenant, its secrets or its settings ---------
 
-_TRACKED_TABLES = ("tenant", "tenant_secret", "tenant_settings")
+# compiled_standards: a newly compiled standards page changes the checklist every macro view shows.
+_TRACKED_TABLES = ("tenant", "tenant_secret", "tenant_settings", "compiled_standards")
 def _tenant_id_of(obj) -> int | None:
     table = getattr(obj, "__tablename__", None)
     if table == "tenant":
