@@ -81,3 +81,19 @@ def check_account(app_client: ConfluenceClient, account_id: str | None) -> Admin
     except ConfluenceError as exc:
         return _unreachable(account_id, exc)
     return _verdict(user, account_id)
+
+
+def viewer_administers_site(tenant, *, user_token: str | None, account_id: str | None) -> bool:
+    """For messages that differ for admins (e.g. "connect Consonance on the configuration page"): Forge asks
+    as the viewer with their own token, Connect asks as the app about the signed account; False when
+    Confluence cannot say. Costs one Confluence call, so callers ask only on those rare paths."""
+    from addon.gateways import NotConfigured, gateways
+
+    try:
+        if tenant.transport == "forge":
+            if not user_token:
+                return False
+            return check_current_user(gateways().confluence(tenant, user_token=user_token), account_id).allowed
+        return check_account(gateways().confluence(tenant), account_id).allowed
+    except NotConfigured:
+        return False

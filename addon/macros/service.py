@@ -14,6 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Callable
 from datetime import date, datetime
 
 from flask import current_app
@@ -93,7 +94,8 @@ class MacroRequest:
     title_ref: str = ""          # the macro's parameter (may be empty)
     page_id: str | None = None   # the page the macro sits on
     refresh: bool = False
-    viewer_is_admin: bool = False
+    # Asked only when a message differs for admins (Consonance not connected, key refused): one Confluence call.
+    admin_check: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,10 @@ def lookup_title(tenant: Tenant, ref: TitleRef, freshness_seconds: int, refresh:
     return cache.fetch(key, _loader(tenant, ref), freshness_seconds, force=force), refresh and not force
 
 
+def _viewer_is_admin(request: MacroRequest) -> bool:
+    return bool(request.admin_check and request.admin_check())
+
+
 def lookup_stage_guide(tenant: Tenant, settings) -> Lookup | None:
     """The admin's stage guide page (Stage | Reviewers | Next step), shared and cached like titles;
     None when none is chosen or it cannot be read yet (the default next steps apply)."""
@@ -211,9 +217,9 @@ def panel_view(request: MacroRequest, today: date | None = None) -> PanelResult:
     try:
         lookup, limited = lookup_title(request.tenant, ref, settings.macro_freshness_seconds, request.refresh)
     except NotConfigured:
-        return PanelResult(views.message_view(key, "not_configured", viewer_is_admin=request.viewer_is_admin))
+        return PanelResult(views.message_view(key, "not_configured", viewer_is_admin=_viewer_is_admin(request)))
     except ConsonanceAuthError:
-        return PanelResult(views.message_view(key, "auth_failed", viewer_is_admin=request.viewer_is_admin))
+        return PanelResult(views.message_view(key, "auth_failed", viewer_is_admin=_viewer_is_admin(request)))
     except (ConsonanceUnavailable, CacheWaitTimeout):
         return PanelResult(views.message_view(key, "unavailable"))
     except ConsonanceError:

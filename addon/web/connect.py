@@ -3,10 +3,12 @@ allowed), static export renderings and webhooks (request-bound tokens only)."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, g, jsonify, make_response, render_template, request
 
+from addon.admin import access
 from addon.macros import action_tokens, render, service
 from addon.macros.views import MACRO_KEYS, MACRO_NAMES
 from addon.platform.auth import connect_jwt_required
@@ -31,7 +33,9 @@ def framed_by_tenant(response):
 
 def _macro_request(macro_key: str, refresh: bool = False) -> service.MacroRequest:
     return service.MacroRequest(tenant=g.tenant, macro_key=macro_key, title_ref=request.args.get("title", ""),
-                                page_id=request.args.get("pageId") or None, refresh=refresh)
+                                page_id=request.args.get("pageId") or None, refresh=refresh,
+                                admin_check=partial(access.viewer_administers_site, g.tenant, user_token=None,
+                                                    account_id=g.account_id))
 
 
 def _all_js_url() -> str | None:

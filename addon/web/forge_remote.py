@@ -6,9 +6,11 @@ acknowledge at once and leave the work to background jobs.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import Blueprint, g, jsonify, request
 
+from addon.admin import access
 from addon.macros import render, service
 from addon.macros.views import MACRO_KEYS
 from addon.platform import tenants
@@ -45,7 +47,9 @@ def macro(macro_key: str):
     config = macro_config(g.forge)
     result = service.panel_view(service.MacroRequest(
         tenant=g.tenant, macro_key=macro_key, title_ref=str(config.get("title") or ""),
-        page_id=g.forge.content_id, refresh=bool(options.get("refresh"))))
+        page_id=g.forge.content_id, refresh=bool(options.get("refresh")),
+        admin_check=partial(access.viewer_administers_site, g.tenant, user_token=g.forge_user_token,
+                            account_id=g.forge.principal)))
     form = render.decision_form(result, tenant_id=g.tenant.id, account_id=g.forge.principal,
                                 with_action_token=False) if g.forge_user_token else None
     return jsonify(render.panel_payload(result, form=form))

@@ -61,3 +61,17 @@ def test_checklist_uses_the_sites_compiled_standards(client, fit, forge_tenant, 
     html = client.post("/forge/macro/metadata-checklist", json={}, headers=fit({"title": "3"})).get_json()["html"]
     assert "House style: subtitles tell the whole story." in html
     assert "site&#39;s metadata standards" in html or "site's metadata standards" in html
+
+
+@pytest.mark.parametrize("viewer, says", [("admin", "configuration page"), ("editor", "Ask a Confluence administrator")])
+def test_not_connected_message_tells_admins_what_to_do(client, fit, app, site, viewer, says):
+    """Before Consonance is connected, a site admin is sent to the configuration page; others to an admin."""
+    emu, installation, _person = site
+    from sandbox.confluence.users import EDITOR_ACCOUNT_ID
+    principal = emu.emulator.config.get("DEFAULT_ACCOUNT_ID") if viewer == "admin" else EDITOR_ACCOUNT_ID
+    headers = fit({"title": "3"}, principal=principal, api_base_url=installation["apiBaseUrl"])
+    headers["x-forge-oauth-system"] = emu.store.forge.system_token
+    headers["x-forge-oauth-user"] = emu.emulator.user_token(principal)
+    answer = client.post("/forge/macro/title-status", json={}, headers=headers).get_json()
+    assert answer["viewModel"]["message"]["kind"] == "not_configured"
+    assert says in answer["html"]
