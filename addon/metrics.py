@@ -1,7 +1,7 @@
 """Prometheus metrics: one place defines them, instrumented code calls the small `count_*`/`observe_*` helpers.
 
 The helpers never raise, so a metrics problem can never break a page view, a job or a write.
-With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode).
+With several web worker processes set PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode).
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""WSGI entry point for gunicorn (`addon.wsgi:app`): settings come from the environment."""
+"""WSGI entry point (`addon.wsgi:app`) for the Procfile's granian web processes, or any WSGI server;
+settings come from the environment."""
 from addon import create_app
 
 app = create_app()
