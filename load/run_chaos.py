@@ -225,9 +225,13 @@ def _waiting(stack: Stack) -> int:
 def final_checks(chaos: Chaos, drain_seconds: float) -> list[inv.Check]:
     stack = chaos.stack
     started = time.monotonic()
+    quiet = []  # the outbox must stay empty for three checks in a row (page events keep owing work for a while)
+
+    def settled() -> bool:
+        quiet.append(_waiting(stack) == 0 and _page_sets_settled(chaos))
+        return len(quiet) >= 3 and all(quiet[-3:])
     try:
-        wait_until(lambda: _waiting(stack) == 0 and _page_sets_settled(chaos), drain_seconds, "outbox drain",
-                   interval=2)
+        wait_until(settled, drain_seconds, "outbox drain", interval=3)
     except TimeoutError:
         pass
     waited = time.monotonic() - started
@@ -271,7 +275,9 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check], Chaos]:
             timings.append((scenario.__name__, time.monotonic() - began))
         stack.emulator("POST", "/events/settings", {"duplicates": 0, "out_of_order": False})
         chaos.revive()
+        last_poll = stack.last_run_id("poll")
         stack.run_scheduled("poll")  # what the next scheduled poll does: catch anything a killed poll missed
+        stack.wait_job("poll", last_poll, 120)
         checks = final_checks(chaos, args.drain_seconds)
         outcomes = records.run_outcomes(stack)
         figures = [(f"scenario: {scenario}", what) for scenario, what in chaos.events]
