@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite install install-test node chromium services bench clean load chaos
+.PHONY: run test test-sqlite install install-test node chromium bench guide-images clean load chaos
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: install-test
 
 test-sqlite: install-test
 	TEST_DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
+
+# Refresh the screenshots the guides show, from the browser tests.
+guide-images: install-test
+	UPDATE_GUIDE_IMAGES=1 $(PY) -m pytest tests/e2e -m browser $(PYTEST_ARGS)
 
 bench: install-test
 	$(PY) -m bench.run_all
