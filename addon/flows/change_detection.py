@@ -22,6 +22,7 @@ from addon.flows import launch_hubs, page_sets, rights_links, stage_followups, s
 from addon.flows.sync_models import PollState, TitleSnapshot
 from addon.gateways import NotConfigured, gateways
 from addon.jobs.schedule import scheduled
+from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import TitleFingerprint
 from addon.publishing.stages import is_acquired
@@ -137,12 +138,17 @@ class _Dispatcher:
         return len(self.hubs)
 
 
-def _poll_state(tenant: Tenant) -> PollState:
-    state = db.session.execute(tenant_query(PollState, tenant)).scalar_one_or_none()
-    if state is None:
-        state = PollState(tenant_id=tenant.id, mappings_digest="")
-        db.session.add(state)
-    return state
+def _poll_state(tenant: Tenant) -> PollState | None:
+    """The tenant's poll state, locked for this poll's transaction; None while another poll holds it.
+
+    Two polls of one tenant at once (two schedulers, a manual run beside the schedule) would compare
+    against the same snapshots and queue the same work twice: the second one steps aside instead.
+    """
+    _, created = insert_once(PollState, {"tenant_id": tenant.id, "mappings_digest": "", "works_seen": 0},
+                             ("tenant_id",))
+    if created:
+        db.session.commit()  # the row exists for every poll at once; only the lock below is per poll
+    return db.session.execute(tenant_query(PollState, tenant).with_for_update(skip_locked=True)).scalar_one_or_none()
 
 
 def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
@@ -151,6 +157,10 @@ def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     settings = get_settings(tenant)
     stages = acquired_stages(settings)
     state = _poll_state(tenant)
+    if state is None:
+        db.session.rollback()
+        log.info("another poll of this site is running; this one steps aside")
+        return {"skipped": 1}
     baseline = state.baseline_at is None
     known = dict(db.session.execute(sa.select(TitleSnapshot.work_id, TitleSnapshot.digest)
                                     .where(TitleSnapshot.tenant_id == tenant.id)).all())
