@@ -284,7 +284,7 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check], Chaos]:
         figures += [("job runs by kind and outcome", ", ".join(f"{k} {o} {n}" for (k, o), n in sorted(outcomes.items())
                                                                   if k != "outbox.drain")),
                     ("outbox drains (scheduled)", str(sum(n for (k, _), n in outcomes.items() if k == "outbox.drain"))),
-                    ("processes", f"gunicorn ×3 (8 threads), rq worker ×3 (replaced when killed), scheduler, both "
+                    ("processes", f"web (Procfile) ×3 (8 threads), rq worker ×3 (replaced when killed), scheduler, both "
                                   f"sandboxes, own redis-server, PostgreSQL scratch database; catalogue {args.size} works")]
         return figures, checks, chaos
 

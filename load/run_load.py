@@ -135,7 +135,7 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
                                             f"{poll['counts'].get('stage_changed', 0)} stage changes"),
                     ("pipeline summary during phase 1", f"{summary['outcome']}, "
                                                         f"{(summary['finished'] - summary['started']).total_seconds():.1f}s"),
-                    ("processes", f"gunicorn ×{args.web_workers} (8 threads), rq worker ×3, scheduler, both sandboxes, "
+                    ("processes", f"web (Procfile) ×{args.web_workers} (8 threads), rq worker ×3, scheduler, both sandboxes, "
                                   f"own redis-server, PostgreSQL scratch database; catalogue {args.size} works")]
         return figures, checks
 
