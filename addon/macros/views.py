@@ -13,8 +13,9 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from addon.publishing import stages
-from addon.publishing.domain import Format, RightsPosition, Stage, Title, work_url
-from addon.publishing.formats import format_label, is_cancelled, is_published, kind_label, live_formats
+from addon.publishing.domain import Format, FormatKind, RightsPosition, Stage, Title, work_url
+from addon.publishing.formats import is_cancelled, is_published, kind_label
+from addon.publishing.readiness import assess_title
 from addon.publishing.rules import Outcome, RuleSet, Severity, evaluate
 from addon.publishing.standards import DEFAULT_RULE_SET
 
@@ -292,57 +293,23 @@ def metadata_checklist_view(title: Title, *, host: str | None, meta: Freshness,
 
 # --- launch-readiness ---------------------------------------------------------------------------
 
-def _has_main_subject(fmt: Format) -> bool:
-    return any(s.main for s in fmt.subjects)
-
-
-def format_readiness(fmt: Format, completion: float) -> dict:
-    """One format's launch checklist: what is in place and what is missing, in words."""
-    items = [
-        ("ISBN", bool(fmt.isbn13), fmt.isbn13 or (fmt.isbn_problem or "missing")),
-        ("Price", bool(fmt.prices), ", ".join(f"{p.amount} {p.currency}" for p in fmt.prices) or "missing"),
-        ("Publication date", bool(fmt.effective_publication_date), _date(fmt.effective_publication_date) or "not set"),
-        ("Cover", fmt.has_cover, "in place" if fmt.has_cover else "missing"),
-        ("Description", bool(fmt.description and fmt.description.strip()),
-         "written" if fmt.description and fmt.description.strip() else "missing"),
-        ("Subjects", _has_main_subject(fmt), ", ".join(s.code for s in fmt.subjects if s.main) or "no main subject"),
-        ("Metadata", completion >= 100.0, f"{int(round(completion))}% complete"),
-    ]
-    checks = [{"label": label, "ok": ok, "detail": detail} for label, ok, detail in items]
-    missing = [c["label"] for c in checks if not c["ok"]]
-    return {"label": format_label(fmt), "kind": kind_label(fmt.kind), "checks": checks, "ready": not missing,
-            "missing": missing, "published": is_published(fmt),
-            "publicationDate": _date(fmt.effective_publication_date)}
-
-
 def launch_readiness_view(title: Title, *, host: str | None, meta: Freshness, today: date,
                           rule_set: RuleSet = DEFAULT_RULE_SET) -> dict:
-    """Per-format readiness, days to publication, and a go/no-go with its reasons."""
-    result = evaluate(title, rule_set)
-    formats = [format_readiness(f, result.completion_for(f.product_id)) for f in live_formats(title.formats)]
-    pub = title.earliest_publication_date
-    days = (pub - today).days if pub else None
-    reasons = []
-    if not formats:
-        reasons.append("No formats are set up in Consonance yet.")
-    if pub is None:
-        reasons.append("No publication date is set.")
-    for fmt in formats:
-        if fmt["missing"] and not fmt["published"]:
-            reasons.append(f"{fmt['label']}: missing {', '.join(m.lower() for m in fmt['missing'])}.")
-    published = bool(formats) and all(f["published"] for f in formats)
-    if published:
-        verdict = {"go": True, "headline": "Published", "appearance": "success"}
-    elif reasons:
-        verdict = {"go": False, "headline": "Don't announce yet", "appearance": "removed"}
-    else:
-        verdict = {"go": True, "headline": "Ready to announce", "appearance": "success"}
+    """Per-format readiness, days to publication, and a go/no-go with its reasons — the same assessment
+    the launch hubs show (`publishing.readiness`), so a panel and its hub never disagree."""
+    readiness = assess_title(title, today, rule_set=rule_set)
+    formats = [{"label": f.label, "kind": kind_label(FormatKind(f.kind)), "ready": not f.missing,
+                "published": f.published, "publicationDate": _date(f.publication_date),
+                "checks": [{"label": item.label, "ok": item.ok, "detail": item.detail} for item in f.items]}
+               for f in readiness.formats]
+    decision = readiness.decision
+    appearance = "success" if decision.go else "removed"
     view = _base("launch-readiness", title, host, meta)
     view.update({
         "formats": formats,
-        "publication": {"date": _date(pub), "daysAway": days},
-        "verdict": verdict,
-        "reasons": [] if verdict["go"] else reasons,
-        "completion": int(round(result.completion)),
+        "publication": {"date": _date(readiness.publication_date), "daysAway": readiness.days_to_publication},
+        "verdict": {"go": decision.go, "headline": decision.headline, "appearance": appearance},
+        "reasons": list(decision.reasons),
+        "completion": int(round(readiness.metadata_completion)),
     })
     return view

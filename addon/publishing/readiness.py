@@ -11,7 +11,7 @@ from datetime import date
 from .domain import Format, Title
 from .formats import format_label, is_published, live_formats
 from .rules import ChecklistResult, RuleSet, Severity, evaluate
-from .wording import long_date, relative
+from .wording import long_date, money, relative
 
 GO = "Ready to announce"
 NO_GO = "Don't announce yet"
@@ -174,7 +174,7 @@ def _price_item(fmt: Format, currencies: tuple[str, ...]) -> ReadinessItem:
         return ReadinessItem("price", "Price", False, "no price yet")
     if missing:
         return ReadinessItem("price", "Price", False, f"no price in {' or '.join(missing)}")
-    shown = ", ".join(f"{p.currency} {p.amount}" for p in fmt.prices if p.amount is not None)
+    shown = ", ".join(money(p.amount, p.currency) for p in fmt.prices if p.amount is not None)
     return ReadinessItem("price", "Price", True, shown)
 
 

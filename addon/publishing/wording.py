@@ -40,3 +40,14 @@ def relative(days: int) -> str:
     if days == 0:
         return "today"
     return f"in {span(days)}" if days > 0 else f"{span(days)} ago"
+
+
+_CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
+
+
+def money(amount, currency: str) -> str:
+    """A price as people write it: "£18.99", "$24.00", "CAD 31.50" (two decimals, symbol when common)."""
+    code = (currency or "").upper()
+    text = f"{amount:,.2f}" if amount is not None else "?"
+    symbol = _CURRENCY_SYMBOLS.get(code)
+    return f"{symbol}{text}" if symbol else f"{code} {text}".strip()

@@ -101,10 +101,12 @@ def test_launch_readiness_says_dont_announce_yet_with_reasons():
     view = views.launch_readiness_view(make_title(formats=(no_cover, make_format(FormatKind.EBOOK))), host=None,
                                        meta=meta(), today=TODAY)
     assert view["verdict"] == {"go": False, "headline": "Don't announce yet", "appearance": "removed"}
-    assert any("missing price, cover" in reason for reason in view["reasons"])
+    assert any(r.startswith("Hardback") and r.endswith(": no price yet.") for r in view["reasons"])
+    assert any(r.startswith("Hardback") and r.endswith(": no cover image yet.") for r in view["reasons"])
     assert view["publication"] == {"date": "4 Mar 2027", "daysAway": 93}
     hardback = view["formats"][0]
-    assert hardback["ready"] is False and set(hardback["missing"]) >= {"Price", "Cover"}
+    failing = {check["label"] for check in hardback["checks"] if not check["ok"]}
+    assert hardback["ready"] is False and failing >= {"Price", "Cover"}
 
 
 def test_launch_readiness_go_when_every_format_is_ready_and_published_when_out():
@@ -119,8 +121,8 @@ def test_launch_readiness_go_when_every_format_is_ready_and_published_when_out()
 def test_launch_readiness_without_a_date_or_formats_is_no_go():
     view = views.launch_readiness_view(make_title(formats=()), host=None, meta=meta(), today=TODAY)
     assert view["verdict"]["go"] is False
-    assert "No formats are set up in Consonance yet." in view["reasons"]
-    assert "No publication date is set." in view["reasons"]
+    assert view["reasons"] == ["No formats are set up in Consonance yet."]
+    assert view["publication"] == {"date": None, "daysAway": None}
 
 
 def test_messages_say_what_to_do():

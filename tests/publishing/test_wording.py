@@ -17,3 +17,14 @@ def test_dates():
 def test_relative(days, text):
     assert relative(days) == text
     assert span(days) == ("today" if days == 0 else text.replace("in ", "").replace(" ago", ""))
+
+
+def test_money_reads_as_people_write_prices():
+    from decimal import Decimal
+
+    from addon.publishing.wording import money
+
+    assert money(Decimal("18.99"), "GBP") == "£18.99"
+    assert money(Decimal("22.0"), "usd") == "$22.00"
+    assert money(Decimal("1250"), "EUR") == "€1,250.00"
+    assert money(Decimal("31.5"), "CAD") == "CAD 31.50"
