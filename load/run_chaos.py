@@ -163,7 +163,7 @@ def scenario_redis_restart(chaos: Chaos) -> None:
 
 
 def scenario_database_drop(chaos: Chaos) -> None:
-    stack, name = chaos.stack, "PostgreSQL drop"
+    name = "PostgreSQL drop"
     pushing = threading.Thread(target=chaos.push_many, args=([str(n) for n in range(15, 27)],))
     pushing.start()
     terminated = 0

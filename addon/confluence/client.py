@@ -21,7 +21,6 @@ from addon.confluence.errors import (
     ConfluenceBadResponse,
     ConfluenceConflict,
     ConfluenceError,
-    ConfluenceNotFound,
     ConfluenceRateLimited,
     ConfluenceUnavailable,
     error_class_for,

@@ -192,7 +192,7 @@ class Store:
             if status == "current" and not title:
                 raise StoreError(400, "Title is required for a published page")
             if status == "current" and self._title_taken(space_id, title):
-                raise StoreError(400, f"A page with this title already exists: A page already exists with the same TITLE in this space")
+                raise StoreError(400, "A page with this title already exists: A page already exists with the same TITLE in this space")
             if parent_id:
                 parent = self.page(parent_id)
                 if parent.space_id != space_id:

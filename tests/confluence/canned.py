@@ -77,7 +77,7 @@ def attachment(att_id="att98", title="pipeline.png"):
             "version": {"number": 1, "by": {"type": "known", "accountId": "557058:abc", "accountType": "app",
                                             "email": "", "publicName": "app", "profilePicture": {"path": "/p.png", "width": 48, "height": 48, "isDefault": True},
                                             "displayName": "app", "isExternalCollaborator": False, "_expandable": {}, "_links": {}},
-                        "when": WHEN, "friendlyWhen": "just now", "message": "", "number": 1, "minorEdit": True,
+                        "when": WHEN, "friendlyWhen": "just now", "message": "", "minorEdit": True,
                         "_expandable": {}, "_links": {}},
             "extensions": {"mediaType": "image/png", "fileSize": 4},
             "_links": {"download": f"/download/attachments/131073/{title}?version=1", "webui": "/x"},

@@ -160,7 +160,7 @@ def test_find_pages_by_property_uses_cql_and_v1_search_pagination(client, rsps):
     cql = ('type = page AND content.property[consonance].workId = "W \\"1\\"" AND space = "PUB"')
     rsps.get(V1 + "/search", match=[matchers.query_param_matcher({"cql": cql, "limit": "50"})],
              json=canned.search_page([canned.search_result("101", "Home")], cql,
-                                     next_link=f"/rest/api/search?cql=x&limit=50&cursor=abc&next=true"))
+                                     next_link="/rest/api/search?cql=x&limit=50&cursor=abc&next=true"))
     rsps.get(V1 + "/search", match=[matchers.query_param_matcher({"cql": "x", "limit": "50", "cursor": "abc", "next": "true"})],
              json=canned.search_page([canned.search_result("102", "Brief")], cql))
     assert client.find_pages_by_property("consonance", "workId", 'W "1"', space_key="PUB") == ["101", "102"]

@@ -2,16 +2,14 @@
 in the Confluence emulator (page events arrive over HTTP), connected to the Consonance sandbox."""
 from __future__ import annotations
 
-import contextlib
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from addon.confluence.auth import ForgeAuth
 from addon.confluence.client import ConfluenceClient
 from addon.extensions import db
+from tests.servers import serving
 from addon.platform import tenants
 from addon.platform.models import Tenant
 from addon.settings.service import update_settings
@@ -45,16 +43,6 @@ def emulator(app_config):
         yield emu
 
 
-@contextlib.contextmanager
-def serving(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 class World:

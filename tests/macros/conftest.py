@@ -1,11 +1,8 @@
 """Macro fixtures: the Consonance sandbox over HTTP, a Forge tenant connected to it, token makers."""
 from __future__ import annotations
 
-import contextlib
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from addon.extensions import db
 from addon.platform import tenants
@@ -69,14 +66,3 @@ def forge_tenant(app, client, fit, sandbox):
     return tenant
 
 
-@contextlib.contextmanager
-def serving(app):
-    """The app on a real threaded server on an ephemeral port (for concurrency over HTTP)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)

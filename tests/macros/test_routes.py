@@ -7,7 +7,8 @@ import requests
 from addon.extensions import db
 from addon.platform import tenants
 from addon.titles.models import TitlePage
-from tests.macros.conftest import INSTALLATION, serving
+from tests.macros.conftest import INSTALLATION
+from tests.servers import serving
 
 
 def view(client, fit, macro="title-status", config=None, body=None, **options):

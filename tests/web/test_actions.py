@@ -17,7 +17,8 @@ from addon.extensions import db
 from addon.jobs import outbox
 from addon.jobs.models import OutboxEntry
 from addon.platform import tenants
-from tests.macros.conftest import connect_tenant_to, consonance, fit, forge_tenant, sandbox, serving  # noqa: F401
+from tests.macros.conftest import connect_tenant_to, consonance, fit, forge_tenant, sandbox  # noqa: F401
+from tests.servers import serving
 from tests.platform.signing import connect_claims
 
 KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"

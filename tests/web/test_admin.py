@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
 from addon.admin import csrf
-from addon.extensions import db
 from addon.platform import tenants
 from addon.settings.service import get_settings
 from tests.admin.fixtures import (  # noqa: F401  (fixtures shared with tests/admin)
