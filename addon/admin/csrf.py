@@ -6,8 +6,9 @@ which no other site can make a browser send.
 """
 from __future__ import annotations
 
-from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from addon.platform.signing import signer
 
 ADMIN_TOKEN_SECONDS = 30 * 60
 HEADER = "X-Admin-Token"
@@ -21,7 +22,7 @@ class AdminTokenError(Exception):
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    return signer(_SALT)
 
 
 def issue(tenant_id: int, account_id: str) -> str:

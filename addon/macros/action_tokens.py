@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from addon.platform.signing import signer
 
 ACTION_TOKEN_SECONDS = 15 * 60
 _SALT = "c4c.macro-action.v1"
@@ -23,7 +24,7 @@ class ActionTokenError(Exception):
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    return signer(_SALT)
 
 
 def new_idempotency_key() -> str:
