@@ -10,11 +10,13 @@ import argparse
 import importlib.util
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 log = logging.getLogger("sandbox.embedded")
@@ -31,6 +33,17 @@ def wait_until_up(url: str, seconds: float = 30) -> bool:
         except (urllib.error.URLError, OSError):
             time.sleep(0.3)
     return False
+
+
+def seeded_page_url(confluence_url: str) -> str:
+    """The emulator's welcome page (all four macros for the seeded title), found on its index page."""
+    try:
+        with urllib.request.urlopen(f"{confluence_url}/", timeout=5) as response:
+            index = response.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError):
+        return f"{confluence_url}/"
+    found = re.search(r'href="([^"]+)">Welcome to Publishing<', index)
+    return urllib.parse.urljoin(f"{confluence_url}/", found.group(1)) if found else f"{confluence_url}/"
 
 
 def main(argv=None) -> int:
@@ -81,7 +94,7 @@ def main(argv=None) -> int:
                                       "--port", str(args.confluence_port), "--app-url", app_url,
                                       "--install", args.install])
         if wait_until_up(f"{confluence_url}/"):
-            open_url = f"{confluence_url}/"
+            open_url = seeded_page_url(confluence_url)
             # The emulator's install made the tenant; point it at the Consonance sandbox.
             subprocess.run([python, "-m", "flask", "tenants", "connect-consonance", "--host", consonance_url,
                             "--api-key", os.environ.get("CONSONANCE_SANDBOX_KEY", "sandbox-api-key")],
