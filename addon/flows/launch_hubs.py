@@ -68,17 +68,19 @@ def launch_lines(tenant: Tenant, gateway, work_ids: list[str], today: date) -> t
     return lines, name
 
 
-def _hub_location(tenant: Tenant, client) -> tuple[str, str | None]:
-    """(space id, parent page id) for hubs: the configured parent, else the title pages' space home."""
+def sync_page_location(tenant: Tenant, client, parent_setting: str, what: str) -> tuple[str, str | None]:
+    """(space id, parent page id) for pages the flows keep (hubs, summaries): the parent page the admin
+    chose in `parent_setting`, else the home of the title pages' space."""
     settings = get_settings(tenant)
-    if settings.launch_hub_parent_id:
-        parent = client.get_page(settings.launch_hub_parent_id)
+    parent_id = getattr(settings, parent_setting)
+    if parent_id:
+        parent = client.get_page(parent_id)
         return parent.space_id, parent.id
     if settings.page_set_space_key:
         space = client.get_space_by_key(settings.page_set_space_key)
         if space is not None:
             return space.id, space.homepage_id
-    raise PermanentError("Choose a parent page for launch hubs on the configuration page.")
+    raise PermanentError(f"Choose a parent page for {what} on the configuration page.")
 
 
 def find_or_create_sync_page(tenant: Tenant, client, kind: str, key: str, property_key: str, page_title: str,
@@ -139,7 +141,7 @@ def refresh_launch_hub(tenant: Tenant, payload: dict, services) -> dict:
     hub_name = (single_name or hub_key) if mode == "per_title" else hub_key
     client = services.confluence(tenant)
     inner = templates.launch_table_inner(hub_name, lines)
-    space_id, parent_id = _hub_location(tenant, client)
+    space_id, parent_id = sync_page_location(tenant, client, "launch_hub_parent_id", "launch hubs")
     page, _ = find_or_create_sync_page(tenant, client, SYNC_KIND, hub_key, PROPERTY_KEY,
                                        templates.launch_hub_title(hub_name),
                                        templates.launch_hub_page(hub_name, inner), space_id, parent_id)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from addon.confluence.storage import trusted
 from addon.extensions import db
 from addon.flows import page_templates as templates
-from addon.flows.launch_hubs import find_or_create_sync_page, rewrite_region
+from addon.flows.launch_hubs import find_or_create_sync_page, rewrite_region, sync_page_location
 from addon.flows.metadata_standards import current_rule_set
 from addon.flows.sync_models import TitleSnapshot
 from addon.gateways import gateways
@@ -151,18 +151,6 @@ def _draw_number(fill, text: str, centre_x: int, top_y: int, scale: int = 2) -> 
 
 
 # ------------------------------------------------------------------ the page
-def _summary_location(tenant: Tenant, client) -> tuple[str, str | None]:
-    settings = get_settings(tenant)
-    if settings.summary_parent_id:
-        parent = client.get_page(settings.summary_parent_id)
-        return parent.space_id, parent.id
-    if settings.page_set_space_key:
-        space = client.get_space_by_key(settings.page_set_space_key)
-        if space is not None:
-            return space.id, space.homepage_id
-    raise PermanentError("Choose a parent page for pipeline summaries on the configuration page.")
-
-
 def _managed_tasks(tenant: Tenant, gateway) -> list:
     work_ids = db.session.execute(sa.select(TitleSnapshot.work_id).where(
         TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True)).order_by(TitleSnapshot.work_id)
@@ -192,7 +180,7 @@ def summary_content(tenant: Tenant, gateway, cadence: str, today: date) -> dict:
 def write_summary(tenant: Tenant, client, content: dict) -> dict:
     """Find or make the period's page, attach the chart if its bytes changed, rewrite the owned region."""
     inner = trusted(content["region"])
-    space_id, parent_id = _summary_location(tenant, client)
+    space_id, parent_id = sync_page_location(tenant, client, "summary_parent_id", "pipeline summaries")
     page, row = find_or_create_sync_page(tenant, client, f"summary-{content['cadence']}", content["period"],
                                          PROPERTY_KEY, content["title"],
                                          templates.summary_page(content["title"], inner), space_id, parent_id)

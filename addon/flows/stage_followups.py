@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from addon.extensions import db
 from addon.flows import playbook_gates, retrospectives
 from addon.jobs.outbox import enqueue, outbox_handler
 from addon.platform.models import Tenant
@@ -33,6 +32,5 @@ def run_followups(tenant: Tenant, payload: dict, services) -> dict:
         result["gates"] = playbook_gates.sync_gates_for_title(tenant, work_id)
     if has_reached(stage, "published"):
         result["retrospective_page"] = retrospectives.ensure_retrospective(tenant, work_id)
-    db.session.flush()
     log.info("stage follow-ups for work %s at %s: %s", work_id, stage, result)
     return result

@@ -5,6 +5,8 @@ secret, a key or the token itself.
 """
 from __future__ import annotations
 
+import jwt
+
 
 class AuthError(Exception):
     status = 401
@@ -27,8 +29,6 @@ class KeyUnavailable(AuthError):
 
 def unverified_header(token: str, what: str = "token") -> dict:
     """The JWT header, read only to choose algorithm and key; a malformed token is refused here."""
-    import jwt
-
     try:
         return jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
