@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import uuid
 
 from flask import Flask, g, request
 from flask.sessions import NullSession, SessionInterface
@@ -50,6 +49,9 @@ def create_app(config: dict | None = None) -> Flask:
     set_services_provider(app, lambda _tenant: gateways())
     register_blueprints(app)
     _install_request_context(app)
+    if app.config["MACRO_LANE"] not in ("", "0", "false", "False"):
+        from addon.web.macro_lane import MacroLane
+        app.wsgi_app = MacroLane(app, app.wsgi_app)
     return app
 
 
@@ -104,9 +106,8 @@ def _read_or_create(app: Flask, name: str, make) -> str:
 def _install_request_context(app: Flask) -> None:
     @app.before_request
     def _bind_request():
-        addon_logging.clear()
-        g.request_id = request.headers.get("x-b3-traceid") or uuid.uuid4().hex
-        addon_logging.bind(request_id=g.request_id, route=request.endpoint)
+        g.request_id = request.headers.get("x-b3-traceid") or addon_logging.new_request_id()
+        addon_logging.begin(request_id=g.request_id, route=request.endpoint)
 
     @app.after_request
     def _tag_response(response):

@@ -50,6 +50,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_FORMAT", "text", "`text` for people, `json` for log shippers (production)."),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     Setting("MACRO_FRESHNESS_SECONDS", "300", "Default freshness window of cached Consonance data in macros.", int),
+    Setting("MACRO_LANE", "1", "Answer repeat views of Connect macro iframes from memory before Flask's dispatch, with the same token check (`0` sends every view through the full pipeline)."),
     Setting("POLL_INTERVAL_SECONDS", "300", "Default interval between change-detection polls per tenant.", int),
     Setting("METRICS_TOKEN", "", "Bearer token Prometheus must send to `/metrics`; empty: only loopback callers are answered."),
 )

@@ -9,6 +9,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import os
 import sys
 import time
 
@@ -20,6 +21,16 @@ CONTEXT_FIELDS = ("request_id", "tenant", "title", "job_id", "route")
 def bind(**fields) -> None:
     """Add fields to the current context (request or job) until it ends."""
     _context.set({**_context.get(), **{k: v for k, v in fields.items() if v is not None}})
+
+
+def new_request_id() -> str:
+    """A request id when the caller sent none (`x-b3-traceid` otherwise): 128 random bits in hex."""
+    return os.urandom(16).hex()
+
+
+def begin(**fields) -> None:
+    """Start a new context (a request) with just these fields."""
+    _context.set({k: v for k, v in fields.items() if v is not None})
 
 
 def clear() -> None:

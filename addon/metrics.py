@@ -18,6 +18,9 @@ REQUEST_SECONDS = Histogram(
 MACRO_CACHE = Counter(
     "c4c_macro_cache_lookups_total", "Macro cache lookups: hit (fresh), stale (older answer served) or miss (fetched).",
     ("result",))
+MACRO_LANE = Counter(
+    "c4c_macro_lane_requests_total", "Macro iframe requests the macro lane served from memory, or deferred to the "
+    "full pipeline (first views, refusals, anything not memoised).", ("outcome",))
 CONSONANCE_CALLS = Counter(
     "c4c_consonance_calls_total", "GraphQL calls to Consonance by operation and outcome.", ("operation", "outcome"))
 CONFLUENCE_CALLS = Counter(
@@ -28,9 +31,15 @@ JOB_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
 
 
+_children: dict[tuple, object] = {}   # labelled series by (metric, labels): `labels()` locks and converts on every call
+
+
 def _safe(action, *labels, amount: float | None = None) -> None:
     try:
-        metric = action.labels(*(str(label)[:64] for label in labels))
+        key = (action, labels)
+        metric = _children.get(key)
+        if metric is None:
+            metric = _children.setdefault(key, action.labels(*(str(label)[:64] for label in labels)))
         if amount is None:
             metric.inc()
         elif isinstance(action, Histogram):
@@ -43,6 +52,11 @@ def _safe(action, *labels, amount: float | None = None) -> None:
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
     _safe(REQUEST_SECONDS, route, method, status, amount=seconds)
+
+
+def count_lane(outcome: str) -> None:
+    """`served` (answered before Flask) or `deferred` (handed to the full pipeline)."""
+    _safe(MACRO_LANE, outcome)
 
 
 def count_cache(result: str) -> None:

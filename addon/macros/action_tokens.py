@@ -5,8 +5,8 @@ token, which we signed when we rendered the form for this tenant, user, title an
 """
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -29,7 +29,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def new_idempotency_key() -> str:
     """One per rendered form: every send of that form is the same decision."""
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def issue(tenant_id: int, account_id: str, work_id: str, macro_key: str) -> str:

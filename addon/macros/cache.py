@@ -200,15 +200,25 @@ class MacroCache:
         self.store.set(key, json.dumps(envelope).encode("utf-8"), KEEP_SECONDS)
         self._changed(key)
 
-    def fetch(self, key: str, loader: Callable[[], Any], freshness_seconds: float, force: bool = False) -> Lookup:
-        """The answer for `key`, asking `loader` at most once across all concurrent callers."""
-        started = self.clock()
-        cached = self._read(key)
-        if cached and not force and started - cached[1] < freshness_seconds and self._settled(cached, started):
+    def peek(self, key: str, freshness_seconds: float) -> Lookup | None:
+        """The copy of `key` that `fetch` would answer without asking anyone, or None: never loads or waits."""
+        return self._fresh(self._read(key), self.clock(), freshness_seconds)
+
+    def _fresh(self, cached, now: float, freshness_seconds: float) -> Lookup | None:
+        if cached and now - cached[1] < freshness_seconds and self._settled(cached, now):
             # A refresh that failed inside the window marks the entry, so every viewer sees the notice
             # until Consonance is tried again (ERROR_RETRY_SECONDS later).
             metrics.count_cache("hit")
             return Lookup(cached[0], cached[1], fresh=cached[2] is None, error=cached[2])
+        return None
+
+    def fetch(self, key: str, loader: Callable[[], Any], freshness_seconds: float, force: bool = False) -> Lookup:
+        """The answer for `key`, asking `loader` at most once across all concurrent callers."""
+        started = self.clock()
+        cached = self._read(key)
+        hit = None if force else self._fresh(cached, started, freshness_seconds)
+        if hit is not None:
+            return hit
         deadline = time.monotonic() + self.wait_timeout
         while True:
             token = self.store.lock(key, LEASE_SECONDS)

@@ -6,6 +6,7 @@ slots that each response fills in; everything else is escaped once, by the templ
 """
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -20,6 +21,7 @@ from addon.macros.service import PanelResult
 HTML_EXTENSION = "addon.macros.html"
 HTML_KEPT = 2048
 _SLOT = "c4c-slot-" + secrets.token_hex(12)  # unguessable, so no value from Consonance can contain it
+_SLOTS = re.compile(re.escape(_SLOT) + "-([A-Za-z]+)")
 
 
 def decision_form(result: PanelResult, *, tenant_id: int, account_id: str | None, with_action_token: bool) -> dict | None:
@@ -35,25 +37,31 @@ def decision_form(result: PanelResult, *, tenant_id: int, account_id: str | None
 
 
 class HtmlMemo:
-    """Rendered HTML with form slots, by key; a bounded LRU per process."""
+    """Rendered HTML cut at its form slots, by key; a bounded LRU per process."""
 
     def __init__(self, size: int = HTML_KEPT):
         self.size = size
-        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._items: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_render(self, key: tuple, render: Callable[[], str]) -> str:
+    def get(self, key: tuple) -> tuple[str, ...] | None:
+        """The pieces: text, slot name, text, ... text (odd places name a form value)."""
         with self._lock:
-            html = self._items.get(key)
-            if html is not None:
+            pieces = self._items.get(key)
+            if pieces is not None:
                 self._items.move_to_end(key)
-                return html
-        html = render()
+            return pieces
+
+    def get_or_render(self, key: tuple, render: Callable[[], str]) -> tuple[str, ...]:
+        pieces = self.get(key)
+        if pieces is not None:
+            return pieces
+        pieces = tuple(_SLOTS.split(render()))
         with self._lock:
-            self._items[key] = html
+            self._items[key] = pieces
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return html
+        return pieces
 
 
 def _html_memo() -> HtmlMemo:
@@ -67,21 +75,31 @@ def _slots(form: dict | None) -> dict | None:
     return None if form is None else {name: f"{_SLOT}-{name}" for name in form}
 
 
-def fill_slots(html: str, form: dict | None) -> str:
+def fill_slots(pieces: tuple[str, ...], form: dict | None) -> str:
     """Put this viewer's form values where the cached HTML has slots (escaped, as the template would)."""
-    if form:
-        for name, value in form.items():
-            html = html.replace(f"{_SLOT}-{name}", str(escape(value)))
-    return html
+    if len(pieces) == 1:
+        return pieces[0]
+    filled = list(pieces)
+    for at in range(1, len(filled), 2):
+        filled[at] = str(escape(form[filled[at]]))
+    return "".join(filled)
+
+
+def _shape(key: tuple, form: dict | None) -> tuple:
+    return key, (tuple(sorted(form)) if form is not None else None)
 
 
 def cached_html(key: tuple | None, form: dict | None, render: Callable[[dict | None], str]) -> str:
     """`render(form)` once per key and form shape, then only the form's values change per response."""
     if key is None:
         return render(form)
-    shape = tuple(sorted(form)) if form is not None else None
-    html = _html_memo().get_or_render((key, shape), lambda: render(_slots(form)))
-    return fill_slots(html, form)
+    return fill_slots(_html_memo().get_or_render(_shape(key, form), lambda: render(_slots(form))), form)
+
+
+def memoised_html(key: tuple, form: dict | None) -> str | None:
+    """`cached_html` for a key already rendered in this process, else None (nothing is rendered)."""
+    pieces = _html_memo().get(_shape(key, form))
+    return None if pieces is None else fill_slots(pieces, form)
 
 
 def render_panel(view: dict, *, form: dict | None = None, static: bool = False, key: tuple | None = None) -> Markup:

@@ -13,23 +13,36 @@ from flask import current_app, g, jsonify, request
 
 from addon.logs import bind
 from addon.platform import services, tenants
-from addon.platform.connect_tokens import verify_request_token
+from addon.platform.connect_tokens import ConnectRequest, verify_request_token
 from addon.platform.errors import AuthError
 from addon.platform.forge_tokens import verify_invocation_token
+from addon.platform.models import Tenant
 
 log = logging.getLogger("addon.platform.auth")
 
 
 def raw_path() -> str:
     """The path as the caller sent it (still percent-encoded), which is what qsh hashes."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    return raw_path_of(request.environ)
+
+
+def raw_path_of(environ: dict) -> str:
+    """`raw_path` for a WSGI environ: the server's raw URI when it gives one, else PATH_INFO re-encoded."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
         return urlsplit(raw).path or "/"
-    return quote(request.path, safe="/:@!$&'()*+,;=-._~")
+    path = environ.get("PATH_INFO") or "/"
+    # WSGI carries the path as latin-1 code points of its UTF-8 bytes (PEP 3333), as werkzeug decodes it
+    path = path.encode("latin-1", "replace").decode("utf-8", "replace")
+    return quote("/" + path.lstrip("/"), safe="/:@!$&'()*+,;=-._~")
 
 
 def bearer_token(scheme: str) -> str | None:
-    header = request.headers.get("Authorization", "")
+    return token_from_header(request.headers.get("Authorization", ""), scheme)
+
+
+def token_from_header(header: str, scheme: str) -> str | None:
+    """The token after `scheme ` in an Authorization header (scheme case-insensitive), or None."""
     prefix = scheme + " "
     if header[: len(prefix)].lower() == prefix.lower():
         return header[len(prefix):].strip() or None
@@ -55,25 +68,41 @@ def authenticate_forge() -> None:
 
 def authenticate_connect(allow_context_qsh: bool, require_enabled: bool = True) -> None:
     token = bearer_token("JWT") or request.args.get("jwt")
+    verified, tenant = verify_connect_request(
+        token, method=request.method, path=raw_path(), query_string=request.query_string.decode("utf-8", "surrogateescape"),
+        allow_context_qsh=allow_context_qsh, require_enabled=require_enabled)
+    g.connect = verified
+    g.tenant = tenant
+    g.account_id = verified.account_id
+    bind(tenant=g.tenant.log_name)
+
+
+def verify_connect_request(token: str | None, *, method: str, path: str, query_string: str, allow_context_qsh: bool,
+                           require_enabled: bool = True, attach: bool = True) -> tuple[ConnectRequest, Tenant]:
+    """The one Connect check, for Flask routes and for the macro lane alike: the token verified against
+    the installation it names, and that installation (enabled, unless `require_enabled` is False).
+    `attach=False` gives the process's cached copy of the tenant, not one bound to a database session:
+    for callers that only read it."""
     if not token:
         raise AuthError("missing_token", "This address needs a token from Confluence.")
     config = current_app.config
     found: dict = {}
 
     def shared_secret_for(client_key: str) -> str | None:
-        found["tenant"], secret = tenants.connect_installation(client_key)
+        found["tenant"], secret = tenants.connect_installation(client_key, attach=attach)
         return secret
 
     verified = verify_request_token(
-        token, method=request.method, path=raw_path(),
-        query_string=request.query_string.decode("utf-8", "surrogateescape"),
-        base_path=urlsplit(config["BASE_URL"]).path, shared_secret_for=shared_secret_for,
-        app_key=config["APP_KEY"], allow_context_qsh=allow_context_qsh, leeway=config["JWT_LEEWAY_SECONDS"])
-    g.connect = verified
+        token, method=method, path=path, query_string=query_string, base_path=_base_path(config["BASE_URL"]),
+        shared_secret_for=shared_secret_for, app_key=config["APP_KEY"], allow_context_qsh=allow_context_qsh,
+        leeway=config["JWT_LEEWAY_SECONDS"])
     tenant = found.get("tenant")  # the installation whose secret verified the token
-    g.tenant = tenants.require_enabled(tenant) if require_enabled else tenant
-    g.account_id = verified.account_id
-    bind(tenant=g.tenant.log_name)
+    return verified, tenants.require_enabled(tenant) if require_enabled else tenant
+
+
+@functools.lru_cache(maxsize=8)
+def _base_path(base_url: str) -> str:
+    return urlsplit(base_url).path
 
 
 def forge_invocation_required(view):

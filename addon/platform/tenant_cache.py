@@ -111,7 +111,7 @@ class TenantCache:
                         del self._entries[(kind, tenant_id)]
             for tenant_id in tenant_ids:
                 self._heard[tenant_id] = self._heard.get(tenant_id, 0) + 1
-        if has_request_context():
+        if has_app_context():  # the memo lives on `g`, which an app context shares with its requests
             g.pop("_c4c_tenant_generations", None)
         values = {key: uuid.uuid4().hex for key in keys}
         if self.redis is None:

@@ -75,16 +75,17 @@ def connect_shared_secret(client_key: str) -> str | None:
     return connect_installation(client_key)[1]
 
 
-def connect_installation(client_key: str) -> tuple[Tenant | None, str | None]:
+def connect_installation(client_key: str, attach: bool = True) -> tuple[Tenant | None, str | None]:
     """(tenant, shared secret) of a Connect site, from this process's cache while the tenant's generation
-    is unchanged (tenant_cache); the secret is None once uninstalled."""
+    is unchanged (tenant_cache); the secret is None once uninstalled. With `attach=False` a cached tenant is
+    the process's shared read-only copy rather than this session's instance."""
     cache = tenant_cache.current()
     tenant_id = cache.ids.get((CONNECT, client_key)) if cache else None
     if tenant_id is not None:
         generation = cache.generation(tenant_id)
         cached = cache.get("connect", tenant_id, generation)
         if cached is not None:
-            return _attach(cached[0]), cached[1]
+            return (_attach(cached[0]) if attach else cached[0]), cached[1]
     else:
         generation = None
     tenant = find_tenant(CONNECT, client_key)

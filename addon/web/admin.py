@@ -206,10 +206,9 @@ def forge_retry(entry_id: int):
 
 def _all_js_url() -> str | None:
     """The site's own all.js (AP): fresh context tokens and iframe resizing come from it."""
-    from addon.web.connect import ALL_JS_PATH
+    from addon.web.connect import all_js_url
     tenant = getattr(g, "tenant", None)
-    site = tenant.site_url if tenant is not None else None
-    return f"{site}{ALL_JS_PATH}" if site and site.startswith(("https://", "http://")) else None
+    return all_js_url(tenant.site_url if tenant is not None else None)
 
 
 def _framed(response):

@@ -6,23 +6,16 @@ saves with `AP.confluence.saveMacro`, so this view only authenticates and render
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, g, make_response, render_template, request, url_for
 
 from addon.macros.views import MACRO_KEYS, MACRO_NAMES
 from addon.platform.auth import connect_jwt_required
-from addon.web.connect import ALL_JS_PATH, framed_by_tenant
+from addon.web.connect import all_js_url, framed_by_tenant
 
 bp = Blueprint("macro_editor", __name__, url_prefix="/connect")
 log = logging.getLogger("addon.web.macro_editor")
 MAX_TITLE_REF = 40
-
-
-def _all_js_url() -> str | None:
-    """The tenant site's all.js (the AP bridge); none when the site URL is not plain http(s)."""
-    site = g.tenant.site_url
-    return f"{site}{ALL_JS_PATH}" if site and urlsplit(site).scheme in ("http", "https") else None
 
 
 @bp.get("/macro-editor")
@@ -35,6 +28,6 @@ def macro_editor():
     current = request.args.get("title", "").strip()[:MAX_TITLE_REF]
     log.info("macro editor opened", extra={"macro": macro_key, "tenant": g.tenant.id})
     page = render_template("macros/editor.html", macro_key=macro_key, macro_name=MACRO_NAMES[macro_key],
-                           current=current, all_js=_all_js_url(),
+                           current=current, all_js=all_js_url(g.tenant.site_url),
                            search_url=url_for("actions.connect_title_search"))
     return framed_by_tenant(make_response(page))

@@ -1,0 +1,226 @@
+"""The macro lane: repeat views of Connect macro iframes answered before Flask, with the route's checks
+and the route's page; everything else goes through the route as before."""
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import quote
+
+import jwt
+import pytest
+from hypothesis import given, settings, strategies as st
+from prometheus_client import REGISTRY
+from werkzeug.test import Client, EnvironBuilder
+from werkzeug.wrappers import Request, Response
+
+from addon.macros import action_tokens
+from addon.macros.service import macro_cache
+from addon.platform import tenants
+from addon.settings.service import update_settings
+from addon.web.macro_lane import MacroLane, query_arguments
+from tests.macros.conftest import connect_tenant_to, consonance, sandbox  # noqa: F401  (sandbox fixtures)
+from tests.platform.signing import connect_claims
+
+PATH = "/connect/macro/title-status"
+QUERY = "pageId=42&pageVersion=3&spaceKey=PUB&macroId=m-1&outputType=display&title=5"
+FORM_VALUES = re.compile(r'(name="(?:idempotencyKey|actionToken)" value=")[^"]*(")')
+
+
+def lane_count(outcome: str) -> float:
+    return REGISTRY.get_sample_value("c4c_macro_lane_requests_total", {"outcome": outcome}) or 0.0
+
+
+def token(site, *, account="557058:user-1", secret=None, path=PATH, query=None, **claims):
+    """A page-context token (the iframe's), or with `query` one bound to exactly this request."""
+    made = connect_claims(site["clientKey"], "GET", path, query or "", qsh=None if query is not None else "context-qsh",
+                          **claims)
+    if account is None:
+        made.pop("sub")
+    else:
+        made["sub"] = account
+    return jwt.encode(made, secret or site["sharedSecret"], algorithm="HS256")
+
+
+@pytest.fixture
+def site(client, connect_install, sandbox):
+    payload = connect_install()
+    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), sandbox)
+    return payload
+
+
+@pytest.fixture
+def route_only(app):
+    """The same app without the lane: what the route alone answers."""
+    assert isinstance(app.wsgi_app, MacroLane)
+    return Client(app.wsgi_app.wsgi_app, Response)
+
+
+def view(client, site, query=QUERY, **token_options):
+    return client.get(f"{PATH}?{query}&jwt={token(site, **token_options)}")
+
+
+def without_form_values(html: str) -> str:
+    return FORM_VALUES.sub(r"\1…\2", html)
+
+
+def test_first_view_goes_through_the_route_and_repeats_come_from_the_lane(client, route_only, site, sandbox):
+    served, deferred = lane_count("served"), lane_count("deferred")
+    first = view(client, site)
+    assert first.status_code == 200
+    assert (lane_count("served"), lane_count("deferred")) == (served, deferred + 1)
+    asked = sandbox.control.counters()["total"]
+
+    repeat = view(client, site, account="557058:user-2")
+    assert repeat.status_code == 200
+    assert lane_count("served") == served + 1
+    assert sandbox.control.counters()["total"] == asked  # from memory: Consonance is not asked again
+    routed = route_only.get(f"{PATH}?{QUERY}&jwt={token(site, account='557058:user-2')}")
+    assert without_form_values(repeat.get_data(as_text=True)) == without_form_values(routed.get_data(as_text=True))
+    assert sandbox.control.work(5)["title"].replace("'", "&#39;") in repeat.get_data(as_text=True)
+    for header in ("Content-Type", "Content-Security-Policy", "Referrer-Policy", "X-Content-Type-Options"):
+        assert repeat.headers[header] == routed.headers[header], header
+    assert "frame-ancestors https://site-a.atlassian.test;" in repeat.headers["Content-Security-Policy"]
+    assert re.fullmatch(r"[0-9a-f]{32}", repeat.headers["X-Request-Id"])
+    assert repeat.headers["Content-Length"] == str(len(repeat.get_data()))
+
+
+def test_each_viewer_gets_a_form_bound_to_them(client, site):
+    view(client, site)
+    pages = {account: view(client, site, account=account).get_data(as_text=True)
+             for account in ("557058:user-1", "557058:user-2")}
+    tenant = tenants.find_tenant(tenants.CONNECT, site["clientKey"])
+    values = {account: dict(re.findall(r'name="(idempotencyKey|actionToken)" value="([^"]*)"', page))
+              for account, page in pages.items()}
+    assert values["557058:user-1"]["idempotencyKey"] != values["557058:user-2"]["idempotencyKey"]
+    for account, own in values.items():
+        action_tokens.verify(own["actionToken"], tenant_id=tenant.id, account_id=account, work_id="5",
+                             macro_key="title-status")
+    with pytest.raises(action_tokens.ActionTokenError):
+        action_tokens.verify(values["557058:user-1"]["actionToken"], tenant_id=tenant.id, account_id="557058:user-2",
+                             work_id="5", macro_key="title-status")
+
+
+def test_a_viewer_who_is_not_logged_in_gets_the_panel_without_the_form(client, site):
+    view(client, site)
+    view(client, site, account=None)  # a page without the form is its own memo entry
+    served = lane_count("served")
+    anonymous = view(client, site, account=None)
+    assert anonymous.status_code == 200 and lane_count("served") == served + 1
+    html = anonymous.get_data(as_text=True)
+    assert "c4c-panel--title-status" in html and 'name="actionToken"' not in html
+
+
+def test_a_request_bound_token_in_the_header_is_served_too(client, site):
+    view(client, site)
+    served = lane_count("served")
+    bound = token(site, query=QUERY)
+    answer = client.get(f"{PATH}?{QUERY}", headers={"Authorization": f"JWT {bound}"})
+    assert answer.status_code == 200 and lane_count("served") == served + 1
+
+
+REFUSALS = {
+    "no token": lambda site: f"{PATH}?{QUERY}",
+    "forged signature": lambda site: f"{PATH}?{QUERY}&jwt={token(site, secret='not-the-shared-secret-of-this-site-at-all')}",
+    "expired": lambda site: f"{PATH}?{QUERY}&jwt={token(site, now=int(time.time()) - 3600)}",
+    "unknown site": lambda site: f"{PATH}?{QUERY}&jwt={token({**site, 'clientKey': 'someone-else'})}",
+    "qsh of another request": lambda site: f"{PATH}?{QUERY}&jwt={token(site, query='title=6')}",
+    "alg none": lambda site: f"{PATH}?{QUERY}&jwt=" + jwt.encode(
+        connect_claims(site["clientKey"], "GET", PATH, qsh="context-qsh"), None, algorithm="none"),
+    "malformed": lambda site: f"{PATH}?{QUERY}&jwt=not.a.jwt",
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_refusals_are_the_routes_own(client, route_only, site, case):
+    view(client, site)  # the page is memoised: a refused token must still never see it
+    url = REFUSALS[case](site)
+    served = lane_count("served")
+    refused = client.get(url)
+    assert refused.status_code in (401, 403)
+    assert lane_count("served") == served
+    expected = route_only.get(url)
+    assert (refused.status_code, refused.get_json()) == (expected.status_code, expected.get_json())
+    assert "c4c-panel" not in refused.get_data(as_text=True)
+
+
+def test_a_disabled_app_is_refused_even_with_a_memoised_page(client, site):
+    view(client, site)
+    path = "/connect/disabled"
+    disable = jwt.encode(connect_claims(site["clientKey"], "POST", path), site["sharedSecret"], algorithm="HS256")
+    assert client.post(path, json=site, headers={"Authorization": f"JWT {disable}"}).status_code == 200
+    assert view(client, site).status_code == 401
+
+
+def test_a_settings_change_is_never_answered_from_the_lane(app, client, site):
+    view(client, site)
+    assert view(client, site).status_code == 200
+    served = lane_count("served")
+    tenant = tenants.find_tenant(tenants.CONNECT, site["clientKey"])
+    update_settings(tenant, {"summary_timezone": "America/New_York"}, actor="557058:admin")
+    after = view(client, site)
+    assert lane_count("served") == served  # built again by the route for the new settings
+    assert after.status_code == 200
+    assert view(client, site).status_code == 200 and lane_count("served") == served + 1
+
+
+def test_data_past_its_freshness_window_goes_back_to_consonance(client, site, sandbox):
+    view(client, site)
+    sandbox.control.move_to_stage(5, "Proofs")
+    assert "Proofs" not in view(client, site).get_data(as_text=True)  # within the window: the memoised page
+    served, asked = lane_count("served"), sandbox.control.counters()["total"]
+    cache = macro_cache()
+    real_clock = cache.clock
+    cache.clock = lambda: real_clock() + 3600
+    try:
+        later = view(client, site)
+    finally:
+        cache.clock = real_clock
+    assert lane_count("served") == served and sandbox.control.counters()["total"] == asked + 1
+    assert "Proofs" in later.get_data(as_text=True)
+
+
+def test_a_title_never_viewed_is_fetched_by_the_route_not_the_lane(client, site, sandbox):
+    view(client, site)
+    asked = sandbox.control.counters()["total"]
+    other = view(client, site, query=QUERY.replace("title=5", "title=6"))
+    assert other.status_code == 200 and sandbox.control.counters()["total"] == asked + 1
+    assert sandbox.control.work(6)["title"].replace("'", "&#39;") in other.get_data(as_text=True)
+
+
+def test_lane_views_are_timed_under_the_routes_series(client, site):
+    view(client, site)
+    labels = {"route": "/connect/macro/<macro_key>", "method": "GET", "status": "200"}
+    before = REGISTRY.get_sample_value("c4c_http_request_duration_seconds_count", labels) or 0.0
+    view(client, site)
+    assert REGISTRY.get_sample_value("c4c_http_request_duration_seconds_count", labels) == before + 1
+
+
+@pytest.fixture
+def lane_off(app_config):
+    app_config["MACRO_LANE"] = "0"
+
+
+def test_with_the_lane_off_every_view_takes_the_route(lane_off, app, client, site):
+    assert not isinstance(app.wsgi_app, MacroLane)
+    served = lane_count("served")
+    assert view(client, site).status_code == 200 and view(client, site).status_code == 200
+    assert lane_count("served") == served
+
+
+# --- query decoding: the lane must read `title`, `pageId` and `jwt` exactly as request.args does -----------
+
+_pieces = st.one_of(
+    st.sampled_from(["title", "pageId", "jwt", "ti%74le", "title+", "page%49d", "x", "", "="]),
+    st.text(alphabet="abc129=+&%;_.-~", max_size=6),
+    st.binary(max_size=4).map(lambda raw: quote(raw, safe="")),
+    st.text(max_size=3).map(lambda text: quote(text, safe="")))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_pieces, st.sampled_from(["=", "", "=="]), _pieces), max_size=5), st.booleans())
+def test_query_arguments_decode_exactly_like_request_args(pairs, trailing_ampersand):
+    query = "&".join(f"{name}{equals}{value}" for name, equals, value in pairs) + ("&" if trailing_ampersand else "")
+    args = Request(EnvironBuilder(query_string=query).get_environ()).args
+    found = query_arguments(query)
+    for name in ("title", "pageId", "jwt"):
+        assert found.get(name) == args.get(name), (query, name)
