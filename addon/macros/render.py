@@ -6,6 +6,7 @@ slots that each response fills in; everything else is escaped once, by the templ
 """
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import threading
@@ -21,7 +22,8 @@ from addon.macros.service import PanelResult
 HTML_EXTENSION = "addon.macros.html"
 HTML_KEPT = 2048
 _SLOT = "c4c-slot-" + secrets.token_hex(12)  # unguessable, so no value from Consonance can contain it
-_SLOTS = re.compile(re.escape(_SLOT) + "-([A-Za-z]+)")
+_RAW = "raw-"   # a slot in a JSON payload's `form` object: the value itself, not HTML-escaped
+_SLOTS = re.compile(re.escape(_SLOT) + "-((?:raw-)?[A-Za-z]+)")
 
 
 def decision_form(result: PanelResult, *, tenant_id: int, account_id: str | None, with_action_token: bool) -> dict | None:
@@ -71,17 +73,20 @@ def _html_memo() -> HtmlMemo:
     return memo
 
 
-def _slots(form: dict | None) -> dict | None:
-    return None if form is None else {name: f"{_SLOT}-{name}" for name in form}
+def _slots(form: dict | None, prefix: str = "") -> dict | None:
+    return None if form is None else {name: f"{_SLOT}-{prefix}{name}" for name in form}
 
 
-def fill_slots(pieces: tuple[str, ...], form: dict | None) -> str:
-    """Put this viewer's form values where the cached HTML has slots (escaped, as the template would)."""
+def fill_slots(pieces: tuple[str, ...], form: dict | None, json_string: bool = False) -> str:
+    """Put this viewer's form values where the cached text has slots: escaped as the template would, and
+    then for a JSON string when the text is a JSON payload."""
     if len(pieces) == 1:
         return pieces[0]
     filled = list(pieces)
     for at in range(1, len(filled), 2):
-        filled[at] = str(escape(form[filled[at]]))
+        name = filled[at]
+        value = str(form[name[len(_RAW):]]) if name.startswith(_RAW) else str(escape(form[name]))
+        filled[at] = json.dumps(value)[1:-1] if json_string else value
     return "".join(filled)
 
 
@@ -108,11 +113,33 @@ def render_panel(view: dict, *, form: dict | None = None, static: bool = False, 
                               lambda slots: render_template("macros/panel.html", view=view, form=slots, static=static)))
 
 
-def panel_payload(result: PanelResult, *, form: dict | None = None) -> dict:
-    """What the Forge resolver and the Connect panel endpoint answer: the HTML plus the view model."""
+def panel_payload(result: PanelResult, *, form: dict | None = None, form_values: dict | None = None) -> dict:
+    """What the Forge resolver and the Connect panel endpoint answer: the HTML plus the view model.
+    `form_values` (slots, when memoising) stand in for `form` in the payload's own `form` object."""
     view = result.view
     freshness = view.get("freshness") or {}
     return {"macro": view["macro"], "kind": view["kind"],
             "html": str(render_panel(view, form=form, key=result.render_key)),
             "viewModel": view, "asOf": freshness.get("asOf"), "stale": freshness.get("stale", False),
-            "form": form}
+            "form": form if form_values is None else form_values}
+
+
+def payload_json(result: PanelResult, *, form: dict | None = None, memoised_only: bool = False) -> str | None:
+    """`panel_payload` as its JSON answer, kept per render key with the form's values as slots like the HTML.
+    `memoised_only` (the macro lane): only a payload already serialised in this process, else None."""
+    if result.render_key is None:
+        return None if memoised_only else _json(panel_payload(result, form=form))
+    key = _shape(("payload", result.render_key), form)
+    if memoised_only:
+        pieces = _html_memo().get(key)
+        if pieces is None:
+            return None
+    else:
+        pieces = _html_memo().get_or_render(key, lambda: _json(panel_payload(
+            result, form=_slots(form), form_values=_slots(form, _RAW))))
+    return fill_slots(pieces, form, json_string=True)
+
+
+def _json(payload: dict) -> str:
+    """As `jsonify` writes it outside debug mode: the app's JSON provider, compact, one line."""
+    return current_app.json.dumps(payload, separators=(",", ":")) + "\n"

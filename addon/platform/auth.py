@@ -15,7 +15,7 @@ from addon.logs import bind
 from addon.platform import services, tenants
 from addon.platform.connect_tokens import ConnectRequest, verify_request_token
 from addon.platform.errors import AuthError
-from addon.platform.forge_tokens import verify_invocation_token
+from addon.platform.forge_tokens import ForgeInvocation, verify_invocation_token
 from addon.platform.models import Tenant
 
 log = logging.getLogger("addon.platform.auth")
@@ -50,20 +50,30 @@ def token_from_header(header: str, scheme: str) -> str | None:
 
 
 def authenticate_forge() -> None:
-    token = bearer_token("Bearer")
+    invocation, tenant = verify_forge_request(bearer_token("Bearer"),
+                                              system_token=request.headers.get("x-forge-oauth-system"))
+    g.forge = invocation
+    g.forge_system_token = request.headers.get("x-forge-oauth-system")
+    g.forge_user_token = request.headers.get("x-forge-oauth-user")
+    g.tenant = tenant
+    g.account_id = invocation.principal
+    bind(tenant=g.tenant.log_name)
+
+
+def verify_forge_request(token: str | None, *, system_token: str | None,
+                         attach: bool = True) -> tuple[ForgeInvocation, Tenant]:
+    """The one Forge check, for Flask routes and the macro lane alike: the invocation token verified, its
+    installation's tenant (made on its first call), and the newest system token kept for background work.
+    `attach=False`: the process's cached copy of the tenant, for callers that only read it."""
     if not token:
         raise AuthError("missing_token", "This address needs a Forge invocation token.")
     config = current_app.config
     invocation = verify_invocation_token(token, app_id=config["FORGE_APP_ID"], jwks=services.jwks(),
                                          leeway=config["JWT_LEEWAY_SECONDS"])
-    g.forge = invocation
-    g.forge_system_token = request.headers.get("x-forge-oauth-system")
-    g.forge_user_token = request.headers.get("x-forge-oauth-user")
-    g.tenant = tenants.tenant_for_forge(invocation)
-    if g.forge_system_token:
-        tenants.remember_system_token(g.tenant, g.forge_system_token)
-    g.account_id = invocation.principal
-    bind(tenant=g.tenant.log_name)
+    tenant = tenants.tenant_for_forge(invocation, attach=attach)
+    if system_token:
+        tenants.remember_system_token(tenant, system_token)
+    return invocation, tenant
 
 
 def authenticate_connect(allow_context_qsh: bool, require_enabled: bool = True) -> None:

@@ -114,8 +114,9 @@ def _attach(snapshot: Tenant) -> Tenant:
 
 # --- Forge ---------------------------------------------------------------------------------
 
-def tenant_for_forge(invocation: ForgeInvocation) -> Tenant:
-    """The tenant for a verified invocation, made (or re-enabled) on its first call."""
+def tenant_for_forge(invocation: ForgeInvocation, attach: bool = True) -> Tenant:
+    """The tenant for a verified invocation, made (or re-enabled) on its first call. With `attach=False` a
+    cached tenant is the process's shared read-only copy rather than this session's instance."""
     cache = tenant_cache.current()
     tenant_id = cache.ids.get((FORGE, invocation.installation_id)) if cache else None
     generation = cache.generation(tenant_id) if tenant_id is not None else None
@@ -123,7 +124,7 @@ def tenant_for_forge(invocation: ForgeInvocation) -> Tenant:
     if cached is not None and cached.enabled and all(
             not value or getattr(cached, field) == value for field, value in
             (("cloud_id", invocation.cloud_id), ("site_url", invocation.site_url), ("api_base_url", invocation.api_base_url))):
-        return _attach(cached)
+        return _attach(cached) if attach else cached
     tenant = _tenant_for_forge(invocation)
     if cache is not None and tenant.id is not None:
         cache.ids[(FORGE, invocation.installation_id)] = tenant.id

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from functools import partial
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, jsonify, make_response, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request
 
 from addon.admin import access
 from addon.macros import action_tokens, render, service
@@ -92,7 +92,7 @@ def macro_panel(macro_key: str):
         abort(404)
     result = service.panel_view(_macro_request(macro_key, refresh=request.args.get("refresh") == "1"))
     form = render.decision_form(result, tenant_id=g.tenant.id, account_id=g.account_id, with_action_token=True)
-    return jsonify(render.panel_payload(result, form=form))
+    return current_app.response_class(render.payload_json(result, form=form), mimetype="application/json")
 
 
 @bp.get("/macro/<macro_key>/action-token")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from addon.admin import access
 from addon.macros import render, service
@@ -41,18 +41,34 @@ def macro(macro_key: str):
     """
     if macro_key not in MACRO_KEYS:
         return jsonify(error="unknown_macro", message=f"There is no macro called {macro_key!r}."), 404
-    body = request.get_json(silent=True) or {}
+    payload = macro_payload(g.tenant, g.forge, g.forge_user_token, macro_key,
+                            refresh=refresh_requested(request.get_json(silent=True)))
+    return current_app.response_class(payload, mimetype="application/json")
+
+
+def refresh_requested(body) -> bool:
+    """Refresh, asked for in the body or in the bridge call's payload."""
+    body = body if isinstance(body, dict) else {}
     call = body.get("call") if isinstance(body.get("call"), dict) else {}
     options = call.get("payload") if isinstance(call.get("payload"), dict) else body
-    config = macro_config(g.forge)
+    return bool(options.get("refresh"))
+
+
+def macro_payload(tenant, invocation, user_token: str | None, macro_key: str, refresh: bool = False,
+                  memoised_only: bool = False) -> str | None:
+    """The JSON answer for a verified invocation. `memoised_only` (the macro lane): only a payload this
+    process has built for the current view, filled with this viewer's form values; else None."""
+    config = macro_config(invocation)
     result = service.panel_view(service.MacroRequest(
-        tenant=g.tenant, macro_key=macro_key, title_ref=str(config.get("title") or ""),
-        page_id=g.forge.content_id, refresh=bool(options.get("refresh")),
-        admin_check=partial(access.viewer_administers_site, g.tenant, user_token=g.forge_user_token,
-                            account_id=g.forge.principal)))
-    form = render.decision_form(result, tenant_id=g.tenant.id, account_id=g.forge.principal,
-                                with_action_token=False) if g.forge_user_token else None
-    return jsonify(render.panel_payload(result, form=form))
+        tenant=tenant, macro_key=macro_key, title_ref=str(config.get("title") or ""),
+        page_id=invocation.content_id, refresh=refresh,
+        admin_check=partial(access.viewer_administers_site, tenant, user_token=user_token,
+                            account_id=invocation.principal)), memoised_only=memoised_only)
+    if result is None:
+        return None
+    form = render.decision_form(result, tenant_id=tenant.id, account_id=invocation.principal,
+                                with_action_token=False) if user_token else None
+    return render.payload_json(result, form=form, memoised_only=memoised_only)
 
 
 def macro_config(invocation) -> dict:

@@ -1,29 +1,36 @@
-"""The macro lane: Connect macro iframes this process has already rendered, answered before Flask.
+"""The macro lane: macro views this process has already rendered, answered before Flask.
 
 Most requests an installed app gets are editors opening pages, and most of those are repeat views of a
 title whose panel is memoised. Those spend most of their time in Flask's request machinery rather than
-in our code, so this WSGI middleware answers them directly, with the same checks and the same page:
-the token is verified by `auth.verify_connect_request` (the decorator's own check), the page comes from
-`connect.macro_page(memoised_only=True)` and the headers are the route's. Anything else (no or bad token,
-a title not yet viewed, stale data, a message view, an error) goes to the full pipeline untouched, which
-answers it, refuses it or logs it as before: the lane only ever answers what the route would.
+in our code, so this WSGI middleware answers them directly, with the same checks and the same answer:
+Connect iframes (`GET /connect/macro/<key>`) are verified by `auth.verify_connect_request` and answered by
+`connect.macro_page(memoised_only=True)` with the route's headers; Forge resolver calls
+(`POST /forge/macro/<key>`) by `auth.verify_forge_request` and `forge_remote.macro_payload(memoised_only=True)`.
+Anything else (no or bad token, a title not yet viewed, stale data, Refresh, a message view, an error)
+goes to the full pipeline untouched, which answers it, refuses it or logs it as before: the lane only
+ever answers what the route would.
 """
 from __future__ import annotations
 
+import io
+import json
 import logging
 import time
 from urllib.parse import parse_qsl
 
 from addon import logs, metrics
 from addon.macros.views import MACRO_KEYS
-from addon.platform.auth import raw_path_of, token_from_header, verify_connect_request
+from addon.platform.auth import raw_path_of, token_from_header, verify_connect_request, verify_forge_request
 from addon.platform.errors import AuthError
 from addon.web.connect import frame_headers, macro_page
+from addon.web.forge_remote import macro_payload, refresh_requested
 
 log = logging.getLogger("addon.web.macro_lane")
 
-PREFIX = "/connect/macro/"
-ROUTE = "/connect/macro/<macro_key>"   # the route's rule, so both paths feed one latency series
+CONNECT_PREFIX, FORGE_PREFIX = "/connect/macro/", "/forge/macro/"
+# the routes' rules and endpoints, so a view is timed and logged alike whichever path answers it
+CONNECT_ROUTE, FORGE_ROUTE = CONNECT_PREFIX + "<macro_key>", FORGE_PREFIX + "<macro_key>"
+MAX_FORGE_BODY = 64 * 1024   # resolver calls carry a small JSON body; anything larger goes to the route
 ARGUMENTS = ("title", "pageId", "jwt")
 
 
@@ -48,31 +55,29 @@ class MacroLane:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "GET":
-            path = environ.get("PATH_INFO") or ""
-            if path.startswith(PREFIX) and path[len(PREFIX):] in MACRO_KEYS:
-                answer = self._memoised_page(environ, path[len(PREFIX):])
-                if answer is not None:
-                    start_response("200 OK", answer[0])
-                    return [answer[1]]
-                metrics.count_lane("deferred")
-        return self.wsgi_app(environ, start_response)
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO") or ""
+        if method == "GET" and path.startswith(CONNECT_PREFIX) and path[len(CONNECT_PREFIX):] in MACRO_KEYS:
+            answer = self._answer(environ, CONNECT_ROUTE, "connect.macro", self._connect_page,
+                                  path[len(CONNECT_PREFIX):])
+        elif method == "POST" and path.startswith(FORGE_PREFIX) and path[len(FORGE_PREFIX):] in MACRO_KEYS:
+            answer = self._answer(environ, FORGE_ROUTE, "forge_remote.macro", self._forge_payload,
+                                  path[len(FORGE_PREFIX):])
+        else:
+            return self.wsgi_app(environ, start_response)
+        if answer is None:
+            metrics.count_lane("deferred")
+            return self.wsgi_app(environ, start_response)
+        start_response("200 OK", answer[0])
+        return [answer[1]]
 
-    def _memoised_page(self, environ, macro_key: str) -> tuple[list, bytes] | None:
+    def _answer(self, environ, route: str, endpoint: str, build, macro_key: str) -> tuple[list, bytes] | None:
+        """(headers, body) of the memoised answer, or None to let the route answer."""
         started = time.perf_counter()
         request_id = environ.get("HTTP_X_B3_TRACEID") or logs.new_request_id()
-        logs.begin(request_id=request_id, route="connect.macro")
+        logs.begin(request_id=request_id, route=endpoint)
         try:
-            query_string = (environ.get("QUERY_STRING") or "").encode("latin-1").decode()  # as werkzeug: strict UTF-8
-            args = query_arguments(query_string)
-            token = token_from_header(environ.get("HTTP_AUTHORIZATION") or "", "JWT") or args.get("jwt")
             with self.app.app_context():
-                verified, tenant = verify_connect_request(
-                    token, method="GET", path=raw_path_of(environ), allow_context_qsh=True, attach=False,
-                    query_string=query_string)
-                logs.bind(tenant=tenant.log_name)
-                page = macro_page(tenant, verified.account_id, macro_key, args, memoised_only=True)
-                site_url = tenant.site_url
+                found = build(environ, macro_key)
         except (AuthError, UnicodeError):
             return None   # the route refuses it, with its message and log line
         except Exception:
@@ -80,11 +85,54 @@ class MacroLane:
             return None
         finally:
             logs.clear()
-        if page is None:
+        if found is None:
             return None
-        body = page.encode("utf-8")
-        headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
-                   *frame_headers(site_url), ("X-Request-Id", request_id), ("X-Content-Type-Options", "nosniff")]
+        content_type, text, extra_headers = found
+        body = text.encode("utf-8")
+        headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), *extra_headers,
+                   ("X-Request-Id", request_id), ("X-Content-Type-Options", "nosniff")]
         metrics.count_lane("served")
-        metrics.observe_request(ROUTE, "GET", 200, time.perf_counter() - started)
+        metrics.observe_request(route, environ["REQUEST_METHOD"], 200, time.perf_counter() - started)
         return headers, body
+
+    @staticmethod
+    def _connect_page(environ, macro_key: str):
+        query_string = (environ.get("QUERY_STRING") or "").encode("latin-1").decode()  # as werkzeug: strict UTF-8
+        args = query_arguments(query_string)
+        token = token_from_header(environ.get("HTTP_AUTHORIZATION") or "", "JWT") or args.get("jwt")
+        verified, tenant = verify_connect_request(token, method="GET", path=raw_path_of(environ), attach=False,
+                                                  query_string=query_string, allow_context_qsh=True)
+        logs.bind(tenant=tenant.log_name)
+        page = macro_page(tenant, verified.account_id, macro_key, args, memoised_only=True)
+        return None if page is None else ("text/html; charset=utf-8", page, frame_headers(tenant.site_url))
+
+    @staticmethod
+    def _forge_payload(environ, macro_key: str):
+        body = buffered_body(environ)
+        if body is None or refresh_requested(_json_or_none(body)):
+            return None   # a large or unsized body, or Refresh: the route's work
+        token = token_from_header(environ.get("HTTP_AUTHORIZATION") or "", "Bearer")
+        invocation, tenant = verify_forge_request(token, system_token=environ.get("HTTP_X_FORGE_OAUTH_SYSTEM"),
+                                                  attach=False)
+        logs.bind(tenant=tenant.log_name)
+        payload = macro_payload(tenant, invocation, environ.get("HTTP_X_FORGE_OAUTH_USER"), macro_key,
+                                memoised_only=True)
+        return None if payload is None else ("application/json", payload, ())
+
+
+def buffered_body(environ) -> bytes | None:
+    """The request body, read once and put back for the route; None (nothing read) when it has no
+    declared length or is larger than a resolver call's."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if not length.isdigit() or int(length) > MAX_FORGE_BODY:
+        return None
+    body = environ["wsgi.input"].read(int(length)) if int(length) else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _json_or_none(body: bytes):
+    try:
+        return json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        return None

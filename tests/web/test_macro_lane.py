@@ -18,7 +18,8 @@ from addon.macros.service import macro_cache
 from addon.platform import tenants
 from addon.settings.service import update_settings
 from addon.web.macro_lane import MacroLane, query_arguments
-from tests.macros.conftest import connect_tenant_to, consonance, sandbox  # noqa: F401  (sandbox fixtures)
+from tests.macros.conftest import (connect_tenant_to, consonance, fit, forge_tenant,  # noqa: F401  (fixtures)
+                                   sandbox)
 from tests.platform.signing import connect_claims
 
 PATH = "/connect/macro/title-status"
@@ -205,6 +206,94 @@ def test_with_the_lane_off_every_view_takes_the_route(lane_off, app, client, sit
     served = lane_count("served")
     assert view(client, site).status_code == 200 and view(client, site).status_code == 200
     assert lane_count("served") == served
+
+
+# --- Forge resolver calls: POST /forge/macro/<key> with an invocation token -------------------------------
+
+FORGE_PATH = "/forge/macro/title-status"
+
+
+def forge_view(client, fit, body=None, **fit_options):
+    return client.post(FORGE_PATH, json={} if body is None else body, headers=fit(config={"title": "5"}, **fit_options))
+
+
+def without_forge_form_values(payload: dict) -> dict:
+    html = re.sub(r'(name="idempotencyKey" value=")[^"]*(")', r"\1…\2", payload["html"])
+    form = payload["form"] and {**payload["form"], "idempotencyKey": "…"}
+    return {**payload, "html": html, "form": form}
+
+
+def test_forge_repeats_come_from_the_lane_with_the_routes_payload(client, route_only, fit, forge_tenant, sandbox):
+    deferred = lane_count("deferred")
+    assert forge_view(client, fit).status_code == 200
+    assert lane_count("deferred") == deferred + 1
+    served, asked = lane_count("served"), sandbox.control.counters()["total"]
+    repeat = forge_view(client, fit, principal="557058:user-2")
+    assert repeat.status_code == 200 and repeat.mimetype == "application/json"
+    assert lane_count("served") == served + 1 and sandbox.control.counters()["total"] == asked
+    routed = route_only.post(FORGE_PATH, json={}, headers=fit(config={"title": "5"}, principal="557058:user-2"))
+    assert without_forge_form_values(repeat.get_json()) == without_forge_form_values(routed.get_json())
+    payload = repeat.get_json()
+    assert payload["form"]["workId"] == "5" and re.fullmatch(r"[0-9a-f]{32}", payload["form"]["idempotencyKey"])
+    assert f'value="{payload["form"]["idempotencyKey"]}"' in payload["html"]
+    assert payload["viewModel"]["title"]["title"] == sandbox.control.work(5)["title"]
+
+
+def test_forge_refresh_is_always_the_routes(client, fit, forge_tenant, sandbox):
+    forge_view(client, fit)
+    forge_view(client, fit)
+    sandbox.control.move_to_stage(5, "Proofs")
+    served, asked = lane_count("served"), sandbox.control.counters()["total"]
+    refreshed = forge_view(client, fit, body={"call": {"payload": {"refresh": True}}})
+    assert lane_count("served") == served and sandbox.control.counters()["total"] == asked + 1
+    assert refreshed.get_json()["viewModel"]["title"]["stage"]["name"] == "Proofs"
+
+
+def test_forge_viewer_without_a_user_token_gets_no_form_from_the_lane(client, fit, forge_tenant):
+    forge_view(client, fit, user_token=False)
+    served = lane_count("served")
+    answer = forge_view(client, fit, user_token=False)
+    assert lane_count("served") == served + 1 and answer.get_json()["form"] is None
+
+
+@pytest.mark.parametrize("case", ["missing", "expired", "signed by someone else"])
+def test_forge_refusals_are_the_routes_own(client, route_only, fit, forge_tenant, case):
+    forge_view(client, fit)
+    headers = fit(config={"title": "5"})
+    if case == "missing":
+        headers.pop("Authorization")
+    elif case == "expired":
+        headers = fit(config={"title": "5"}, now=int(time.time()) - 3600)
+    else:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from tests.platform.signing import fit_claims, sign_rs256
+        from tests.macros.conftest import INSTALLATION, SITE
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        claims = fit_claims(INSTALLATION, site_url=SITE)
+        claims["context"]["extension"]["config"] = {"title": "5"}
+        headers["Authorization"] = "Bearer " + sign_rs256(claims, stranger, "forge-1")
+    served = lane_count("served")
+    refused = client.post(FORGE_PATH, json={}, headers=headers)
+    expected = route_only.post(FORGE_PATH, json={}, headers=headers)
+    assert refused.status_code == 401 and lane_count("served") == served
+    assert refused.get_json() == expected.get_json() and "html" not in refused.get_json()
+
+
+def test_forge_lane_keeps_the_newest_system_token(app, client, fit, forge_tenant):
+    forge_view(client, fit)
+    headers = fit(config={"title": "5"})
+    headers["x-forge-oauth-system"] = "system-token-2"
+    assert client.post(FORGE_PATH, json={}, headers=headers).status_code == 200
+    assert tenants.get_secret(forge_tenant, tenants.FORGE_SYSTEM_TOKEN) == "system-token-2"
+
+
+@pytest.mark.parametrize("body, lane", [(b"not json", True), (b"[1, 2]", True), (b"{" * 70_000, False)])
+def test_forge_bodies_the_route_would_ignore(client, fit, forge_tenant, body, lane):
+    forge_view(client, fit)
+    served = lane_count("served")
+    answer = client.post(FORGE_PATH, data=body, headers={**fit(config={"title": "5"}), "Content-Type": "application/json"})
+    assert answer.status_code == 200 and answer.get_json()["viewModel"]["title"]["workId"] == "5"
+    assert lane_count("served") == served + (1 if lane else 0)
 
 
 # --- query decoding: the lane must read `title`, `pageId` and `jwt` exactly as request.args does -----------
