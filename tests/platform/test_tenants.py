@@ -77,6 +77,7 @@ def test_forge_system_token_is_kept_encrypted_for_background_work(client, forge_
     assert "system-token-1" not in row.ciphertext
     headers["x-forge-oauth-system"] = "system-token-2"
     client.post("/forge/macro/title-status", json={}, headers=headers)
+    db.session.expire_all()  # the request wrote through its own session: read the row as stored now
     assert tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN) == "system-token-2"
 
 
