@@ -36,7 +36,7 @@ class Gateways:
 
     def consonance(self, tenant: Tenant) -> ConsonanceGateway:
         host = get_settings(tenant).consonance_host
-        api_key = tenants.get_secret(tenant, tenants.CONSONANCE_API_KEY)
+        api_key = tenants.kept_secret(tenant, tenants.CONSONANCE_API_KEY)
         if not host or not api_key:
             raise NotConfigured("Consonance is not connected yet: an admin can connect it on the "
                                 "Consonance for Confluence configuration page.")
@@ -54,12 +54,12 @@ class Gateways:
     def confluence(self, tenant: Tenant, user_token: str | None = None) -> ConfluenceClient:
         """A client acting as the app (system token / shared secret), or as the viewing user."""
         if tenant.transport == tenants.FORGE:
-            token = user_token or tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN)
+            token = user_token or tenants.kept_secret(tenant, tenants.FORGE_SYSTEM_TOKEN)
             if not token:
                 raise NotConfigured("Forge has not handed this app a token for the site yet; "
                                     "it arrives with the next call from Confluence.")
             return ConfluenceClient(ForgeAuth(tenant.api_base_url, token))
-        secret = tenants.get_secret(tenant, tenants.SHARED_SECRET)
+        secret = tenants.kept_secret(tenant, tenants.SHARED_SECRET)
         if not secret:
             raise NotConfigured("This site has uninstalled the app.")
         return ConfluenceClient(ConnectAuth(tenant.api_base_url, self.app_key, tenant.external_id, secret))

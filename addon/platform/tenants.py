@@ -59,6 +59,20 @@ def get_secret(tenant: Tenant, name: str) -> str | None:
     return secret_box().decrypt(row.ciphertext) if row else None
 
 
+def kept_secret(tenant: Tenant, name: str) -> str | None:
+    """`get_secret`, kept decrypted in this process while the tenant's generation is unchanged (every commit
+    to its secrets renews it), so a page view that reaches an outside system costs no query or decryption."""
+    cache = tenant_cache.current()
+    generation = cache.generation(tenant.id) if cache is not None else None
+    kept = cache.get("secret:" + name, tenant.id, generation) if generation is not None else None
+    if kept is not None:
+        return kept[0]
+    value = get_secret(tenant, name)
+    if generation is not None:
+        cache.put("secret:" + name, tenant.id, generation, (value,))
+    return value
+
+
 def rotate_secrets() -> int:
     """Re-encrypt every stored secret under the current (first) key; returns rows rewritten."""
     box = secret_box()

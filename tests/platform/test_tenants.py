@@ -92,3 +92,27 @@ def test_connect_consonance_command_stores_host_and_encrypted_key(app):
     assert tenants.get_secret(tenant, tenants.CONSONANCE_API_KEY) == "sandbox-api-key"
     bad = app.test_cli_runner().invoke(args=["tenants", "connect-consonance", "--host", "nonsense", "--api-key", "k"])
     assert bad.exit_code != 0 and "consonance_host" in bad.output
+
+
+def test_kept_secrets_cost_no_query_until_the_tenant_changes(app):
+    import sqlalchemy as sa
+
+    tenant = make_tenant("kept")
+    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, "key-1")
+    db.session.commit()
+    assert tenants.kept_secret(tenant, tenants.CONSONANCE_API_KEY) == "key-1"
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert tenants.kept_secret(tenant, tenants.CONSONANCE_API_KEY) == "key-1"
+        assert statements == []
+        tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, "key-2")
+        db.session.commit()
+        assert tenants.kept_secret(tenant, tenants.CONSONANCE_API_KEY) == "key-2"  # the commit renewed the tenant
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    other = make_tenant("kept-other")
+    assert tenants.kept_secret(other, tenants.CONSONANCE_API_KEY) is None
