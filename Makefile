@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite install install-test node chromium bench guide-images clean load chaos
+.PHONY: run test test-sqlite install install-test node chromium wrk bench guide-images clean load chaos
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,7 +49,13 @@ test-sqlite: install-test
 guide-images: install-test
 	UPDATE_GUIDE_IMAGES=1 $(PY) -m pytest tests/e2e -m browser $(PYTEST_ARGS)
 
-bench: install-test
+# Debian's wrk, the load generator of the macro-view benchmark.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	  else echo "wrk is missing: run 'sudo apt-get install -y wrk'"; exit 1; fi; }
+
+bench: install-test wrk
 	$(PY) -m bench.run_all
 
 # Proof under load and faults (PostgreSQL + Redis + gunicorn/RQ processes + both sandboxes; see README).
