@@ -44,3 +44,22 @@ def test_confluence_client_per_transport(app):
     with pytest.raises(NotConfigured):
         gateways().confluence(forge_tenant)
     assert gateways().confluence(forge_tenant, user_token="user-token") is not None
+
+
+def test_a_new_forge_system_token_is_used_at_once_without_renewing_the_tenant(app):
+    from addon.platform import tenant_cache
+
+    tenant = Tenant(transport="forge", external_id="inst-2", api_base_url="https://api.test/ex/confluence/c")
+    db.session.add(tenant)
+    db.session.commit()
+    tenants.set_secret(tenant, tenants.FORGE_SYSTEM_TOKEN, "system-1")
+    db.session.commit()
+    assert gateways().confluence(tenant).auth._token == "system-1"
+    generation = tenant_cache.current().generation(tenant.id)
+    tenants.set_secret(tenant, tenants.FORGE_SYSTEM_TOKEN, "system-2")
+    db.session.commit()
+    assert gateways().confluence(tenant).auth._token == "system-2"
+    assert tenant_cache.current().generation(tenant.id) == generation  # memoised views of the site stay
+    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, "k-1")
+    db.session.commit()
+    assert tenant_cache.current().generation(tenant.id) != generation  # other secrets still renew it

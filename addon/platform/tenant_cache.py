@@ -167,10 +167,21 @@ def current() -> TenantCache | None:
 
 # compiled_standards: a newly compiled standards page changes the checklist every macro view shows.
 _TRACKED_TABLES = ("tenant", "tenant_secret", "tenant_settings", "compiled_standards")
+# Secrets no cached value is built from (tenants.py names them): writing one must not renew the tenant,
+# or every change of, say, the Forge system token (handed over on invocations) would drop the site's memoised views.
+_UNTRACKED_SECRETS: set[str] = set()
+
+
+def untrack_secret(name: str) -> None:
+    _UNTRACKED_SECRETS.add(name)
+
+
 def _tenant_id_of(obj) -> int | None:
     table = getattr(obj, "__tablename__", None)
     if table == "tenant":
         return obj.id
+    if table == "tenant_secret" and obj.name in _UNTRACKED_SECRETS:
+        return None
     if table in _TRACKED_TABLES:
         return obj.tenant_id
     return None

@@ -25,6 +25,7 @@ CONNECT = "connect"
 SHARED_SECRET = "connect_shared_secret"
 CONSONANCE_API_KEY = "consonance_api_key"
 FORGE_SYSTEM_TOKEN = "forge_system_token"
+tenant_cache.untrack_secret(FORGE_SYSTEM_TOKEN)   # read fresh where used (background calls), never cached
 
 
 class InstallPayloadError(ValueError):
@@ -61,7 +62,8 @@ def get_secret(tenant: Tenant, name: str) -> str | None:
 
 def kept_secret(tenant: Tenant, name: str) -> str | None:
     """`get_secret`, kept decrypted in this process while the tenant's generation is unchanged (every commit
-    to its secrets renews it), so a page view that reaches an outside system costs no query or decryption."""
+    to its secrets renews it), so a page view that reaches an outside system costs no query or decryption.
+    Not for untracked secrets (the Forge system token), whose changes renew nothing."""
     cache = tenant_cache.current()
     generation = cache.generation(tenant.id) if cache is not None else None
     kept = cache.get("secret:" + name, tenant.id, generation) if generation is not None else None

@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
+from addon.extensions import db
 from addon.macros import action_tokens
 from addon.macros.service import macro_cache
 from addon.platform import tenants
@@ -279,11 +280,15 @@ def test_forge_refusals_are_the_routes_own(client, route_only, fit, forge_tenant
     assert refused.get_json() == expected.get_json() and "html" not in refused.get_json()
 
 
-def test_forge_lane_keeps_the_newest_system_token(app, client, fit, forge_tenant):
+def test_forge_lane_keeps_the_newest_system_token_without_dropping_memoised_views(app, client, fit, forge_tenant):
+    forge_view(client, fit)
     forge_view(client, fit)
     headers = fit(config={"title": "5"})
     headers["x-forge-oauth-system"] = "system-token-2"
+    served = lane_count("served")
     assert client.post(FORGE_PATH, json={}, headers=headers).status_code == 200
+    assert lane_count("served") == served + 1  # a new system token changes no view
+    db.session.expire_all()  # the lane wrote through its own session: read the row as stored now
     assert tenants.get_secret(forge_tenant, tenants.FORGE_SYSTEM_TOKEN) == "system-token-2"
 
 
