@@ -23,6 +23,20 @@ def bind(**fields) -> None:
     _context.set({**_context.get(), **{k: v for k, v in fields.items() if v is not None}})
 
 
+class OncePer:
+    """A recurring warning said at most once per interval (an outage must not flood the logs)."""
+
+    def __init__(self, logger: logging.Logger, seconds: float = 30.0, clock=time.monotonic):
+        self.logger, self.seconds, self.clock = logger, seconds, clock
+        self._said_at: float | None = None
+
+    def warning(self, message: str, *args) -> None:
+        now = self.clock()
+        if self._said_at is None or now - self._said_at >= self.seconds:
+            self._said_at = now
+            self.logger.warning(message, *args)
+
+
 def new_request_id() -> str:
     """A request id when the caller sent none (`x-b3-traceid` otherwise): 128 random bits in hex."""
     return os.urandom(16).hex()

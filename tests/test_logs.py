@@ -43,3 +43,17 @@ def test_request_logs_name_the_tenant(client, forge_key):
     lifecycle = [r for r in records if "lifecycle event" in r.getMessage()]
     assert lifecycle and lifecycle[0].context["request_id"] == "trace-123"
     assert "site-one.atlassian.test" in lifecycle[0].context["tenant"]
+
+
+def test_a_recurring_warning_is_said_once_per_interval(caplog):
+    import logging
+    from addon.logs import OncePer
+
+    now = [100.0]
+    outage = OncePer(logging.getLogger("addon.test"), seconds=30, clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="addon.test"):
+        for _ in range(5):
+            outage.warning("Redis is down (%s)", "ConnectionError")
+        now[0] += 31
+        outage.warning("Redis is down (%s)", "ConnectionError")
+    assert [r.getMessage() for r in caplog.records] == ["Redis is down (ConnectionError)"] * 2

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from addon import metrics
+from addon.logs import OncePer
 from addon.macros import codec
 
 log = logging.getLogger("addon.macros.cache")
@@ -121,6 +122,47 @@ class RedisStore:
 
     def allow(self, key: str, per_seconds: float) -> bool:
         return bool(self.redis.set(self.prefix + "rate:" + key, b"1", nx=True, px=int(per_seconds * 1000)))
+
+
+class FailoverStore:
+    """The shared store, or this process's memory while the shared one cannot be reached.
+
+    A Redis outage then costs views their sharing (each process caches and single-flights on its own, so
+    Consonance is asked at most once per title per process) instead of failing them; the shared store is
+    tried again on every call, so it is back as soon as Redis is.
+    """
+
+    def __init__(self, primary, errors: tuple[type[BaseException], ...], fallback=None):
+        self.primary = primary
+        self.fallback = fallback if fallback is not None else MemoryStore()
+        self.errors = errors
+        self._outage = OncePer(log)
+
+    def _call(self, operation: str, *args):
+        try:
+            return getattr(self.primary, operation)(*args)
+        except self.errors as exc:
+            self._outage.warning("shared macro cache unreachable (%s); this process caches on its own until it is back",
+                                 exc.__class__.__name__)
+            return getattr(self.fallback, operation)(*args)
+
+    def get(self, key: str) -> bytes | None:
+        return self._call("get", key)
+
+    def set(self, key: str, data: bytes, ttl: float) -> None:
+        self._call("set", key, data, ttl)
+
+    def delete(self, key: str) -> None:
+        self._call("delete", key)
+
+    def lock(self, key: str, lease: float) -> str | None:
+        return self._call("lock", key, lease)
+
+    def unlock(self, key: str, token: str) -> None:
+        self._call("unlock", key, token)
+
+    def allow(self, key: str, per_seconds: float) -> bool:
+        return self._call("allow", key, per_seconds)
 
 
 class MacroCache:

@@ -28,7 +28,7 @@ from addon.gateways import NotConfigured, gateways
 from addon.flows.metadata_standards import current_rule_set
 from addon.flows.stage_status import guidance_for, parse_stage_guide
 from addon.macros import views
-from addon.macros.cache import CacheWaitTimeout, Lookup, MacroCache, MemoryStore, RedisStore
+from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore
 from addon.platform import invalidation, tenant_cache
 from addon.platform.models import Tenant
 from addon.publishing.domain import Title, normalise_isbn
@@ -53,7 +53,9 @@ def macro_cache() -> MacroCache:
         bus = None
         if url:
             import redis
-            store = RedisStore(redis.Redis.from_url(url))
+            # Short timeouts: a page view waits on Redis no longer than it would on its own memory failing over.
+            client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
+            store = FailoverStore(RedisStore(client), errors=(redis.RedisError,))
             bus = invalidation.bus(current_app)
         else:
             store = MemoryStore()

@@ -13,6 +13,8 @@ import threading
 import time
 from typing import Callable
 
+from addon.logs import OncePer
+
 log = logging.getLogger("addon.platform.invalidation")
 
 CHANNEL = "c4c:invalidate"
@@ -28,6 +30,7 @@ class Bus:
         self._handlers: list[tuple[str, Callable[[str], None], Callable[[], None]]] = []
         self._started = False
         self._lock = threading.Lock()
+        self._lost = OncePer(log)
 
     def listen(self, prefix: str, on_message: Callable[[str], None], on_reset: Callable[[], None]) -> None:
         """`on_message(rest)` for each message `prefix + rest`; `on_reset()` whenever messages may have been missed."""
@@ -59,8 +62,8 @@ class Bus:
                     elif message["type"] == "message":
                         self._dispatch(message["data"].decode("utf-8", "replace"))
             except Exception as exc:  # noqa: BLE001 - stay up; caches read through until resubscribed
-                log.warning("invalidation listener lost Redis (%s); local caches read through until it is back",
-                            exc.__class__.__name__)
+                self._lost.warning("invalidation listener lost Redis (%s); local caches read through until it is back",
+                                   exc.__class__.__name__)
             finally:
                 self.healthy = False
                 try:

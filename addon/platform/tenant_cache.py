@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy.orm import Session
 
+from addon.logs import OncePer
 from addon.platform import invalidation
 
 log = logging.getLogger("addon.platform.tenant_cache")
@@ -58,6 +59,7 @@ class TenantCache:
         self._heard_epoch = 0
         self.ids: dict[tuple[str, str], int] = {}  # (transport, external id) -> tenant id, which never changes
         self._lock = threading.Lock()
+        self._unreadable = OncePer(log)
         if bus is not None:
             bus.listen(BUS_PREFIX, self._on_message, self._on_reset)
 
@@ -90,7 +92,8 @@ class TenantCache:
             try:
                 found = tuple(value or b"" for value in self.redis.mget([key, EPOCH_KEY]))
             except Exception as exc:  # noqa: BLE001 - any Redis failure means: do not trust the cache
-                log.warning("tenant generation unreadable, reading from the database: %s", exc.__class__.__name__)
+                self._unreadable.warning("tenant generations unreadable, reading from the database: %s",
+                                         exc.__class__.__name__)
                 return None
         if memo is not None:
             memo[tenant_id] = found
@@ -157,7 +160,7 @@ def current() -> TenantCache | None:
         client = bus = None
         if url:
             import redis
-            client = redis.Redis.from_url(url)
+            client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)  # views must not hang on it
             bus = invalidation.bus(current_app)
         cache = current_app.extensions.setdefault(EXTENSION_KEY, TenantCache(client, bus=bus))
     return cache

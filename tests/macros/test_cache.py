@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from addon.macros import codec
-from addon.macros.cache import CacheWaitTimeout, MacroCache, MemoryStore, RedisStore
+from addon.macros.cache import CacheWaitTimeout, FailoverStore, MacroCache, MemoryStore, RedisStore
 from addon.publishing.domain import Contributor, Format, FormatKind, Price, Stage, Title
 
 
@@ -208,3 +208,52 @@ def test_after_a_failed_refresh_consonance_is_tried_again_after_a_short_pause(st
     now[0] += ERROR_RETRY_SECONDS + 1
     recovered = cache.fetch("k", lambda: sample_title("w-2"), 300)  # still inside the freshness window
     assert recovered.error is None and recovered.value.work_id == "w-2"
+
+
+class Unreachable:
+    """A shared store whose server is down: every call fails as redis-py fails."""
+
+    def __getattr__(self, name):
+        def fail(*args):
+            raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+        return fail
+
+
+def test_a_shared_store_outage_keeps_views_cached_and_single_flight_in_the_process(caplog):
+    store = FailoverStore(Unreachable(), errors=(redis.RedisError,))
+    cache = MacroCache(store, wait_timeout=5)
+    calls = []
+
+    def load():
+        calls.append(1)
+        time.sleep(0.05)
+        return sample_title()
+
+    threads = [threading.Thread(target=cache.fetch, args=("t1:title:work:1", load, 300)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert cache.fetch("t1:title:work:1", load, 300).value.title == "The Salt Road" and len(calls) == 1
+    warnings = [r for r in caplog.records if "shared macro cache unreachable" in r.getMessage()]
+    assert len(warnings) == 1  # said once, not per call
+
+
+def test_the_shared_store_is_used_again_as_soon_as_it_answers(redis_url):
+    shared = RedisStore(redis.Redis.from_url(redis_url), prefix=f"test:{time.time_ns()}:")
+
+    class Flaky:
+        down = True
+
+        def __getattr__(self, name):
+            if Flaky.down:
+                raise redis.ConnectionError("down")
+            return getattr(shared, name)
+
+    store = FailoverStore(Flaky(), errors=(redis.RedisError,))
+    store.set("k", b"during the outage", 60)
+    assert shared.get("k") is None and store.get("k") == b"during the outage"
+    Flaky.down = False
+    store.set("k", b"shared again", 60)
+    assert shared.get("k") == b"shared again" and store.get("k") == b"shared again"

@@ -112,3 +112,18 @@ def test_static_export_has_no_controls_or_scripts(client, connected_site):
     assert 'class="c4c-panel c4c-panel--title-status"' in html
     assert "as of <time" in html
     assert "<script" not in html and "<form" not in html and 'data-action="refresh"' not in html
+
+
+@pytest.fixture
+def redis_down(app_config):
+    app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"   # nothing listens there: every Redis call is refused
+
+
+def test_macro_views_answer_while_redis_is_down(redis_down, client, connected_site, sandbox):
+    path = "/connect/macro/title-status"
+    sandbox.control.clear_requests()
+    answers = [client.get(f"{path}?title=3&pageId=42&jwt={context_token(connected_site, path)}") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    title = sandbox.control.work(3)["title"].replace("'", "&#39;")
+    assert all(title in a.get_data(as_text=True) for a in answers)
+    assert sandbox.control.counters()["total"] == 1  # cached in the process while the shared cache is away
