@@ -27,6 +27,7 @@ log = logging.getLogger("addon.jobs.runner")
 
 EXTENSION_KEY = "addon.jobs"
 QUEUE_NAMES = {"default": "consonance-default", "low": "consonance-low"}
+QUEUE_MARKER = "c4c:queue-marker"   # lives beside the queues; gone when Redis lost its data
 RQ_ENTRY = "addon.jobs.runner.rq_entry"
 OUTCOMES = ("ok", "failed", "partial")
 
@@ -35,6 +36,10 @@ class Runner(Protocol):
     def submit(self, func_path: str, args: tuple = (), kwargs: dict | None = None, *, tenant_id: int | None = None,
                kind: str | None = None, dedupe_key: str | None = None, queue: str = "default") -> str | None:
         """Queue `func_path(*args, **kwargs)`; a dedupe_key already queued is not queued again. Returns the job id."""
+
+    def queue_was_emptied(self) -> bool:
+        """True once after the queue lost what it held (a Redis that restarted without its data): the
+        schedule then queues again the work of this period that never started."""
 
 
 def job_id_for(dedupe_key: str) -> str:
@@ -158,6 +163,9 @@ class InlineRunner:
             future.add_done_callback(self._futures.discard)
         return job_id
 
+    def queue_was_emptied(self) -> bool:
+        return False   # in-process: what a stopped process held is found by the scheduler's start-up sweep
+
     def _run(self, job_id, call, options):
         with self._lock:
             self._queued.discard(job_id)
@@ -227,6 +235,14 @@ class RqRunner:
                     log.debug("job %s (%s) is already queued or running", job_id, dedupe_key)
                     return job_id
         return job_id
+
+    def queue_was_emptied(self) -> bool:
+        """A marker key set once in the queue's Redis: gone means Redis lost its data (and its queued jobs)."""
+        try:
+            return bool(self.connection.set(QUEUE_MARKER, utcnow().isoformat(), nx=True))
+        except Exception:  # noqa: BLE001 - Redis down: nothing can be queued again until it is back anyway
+            log.debug("queue marker unreadable", exc_info=True)
+            return False
 
     def _clear_if_finished(self, job_id: str) -> bool:
         """A finished or failed job with this id is history, not a duplicate: remove it so the key can run again."""

@@ -81,6 +81,40 @@ def tick(now: datetime | None = None) -> list[tuple[int, str, str]]:
     return queued
 
 
+SWEEP_LOOKBACK = timedelta(days=2)   # covers the current period of the longest schedule (daily)
+
+
+def requeue_unstarted(now: datetime | None = None) -> list[tuple[int, str, str]]:
+    """Queue again the current period's work that was queued but never started, because its job was lost
+    with the queue (Redis lost its data, or the embedded process holding it stopped). Work still waiting in
+    the queue is not doubled: the runner keeps one job per dedupe key. Older periods are left to the next."""
+    app = current_app._get_current_object()
+    now = now or utcnow()
+    marks = db.session.execute(sa.select(ScheduleMark).where(ScheduleMark.created_at >= now - SWEEP_LOOKBACK)
+                               ).scalars().all()
+    current = {}
+    for mark in marks:
+        schedule = _schedules.get(mark.kind)
+        tenant = db.session.get(Tenant, mark.tenant_id)
+        if schedule is None or tenant is None or not tenant.enabled or tenant.uninstalled_at is not None:
+            continue
+        if period_key(schedule.interval(app, tenant), now) == mark.period_key:
+            current[_dedupe_key(schedule.kind, tenant.id, mark.period_key)] = (tenant.id, schedule, mark.period_key)
+    started = set(db.session.execute(sa.select(JobRun.dedupe_key).where(JobRun.dedupe_key.in_(list(current)))
+                                     ).scalars()) if current else set()
+    requeued = []
+    for key, (tenant_id, schedule, period) in sorted(current.items()):
+        if key not in started and _submit(app, tenant_id, schedule, period):
+            requeued.append((tenant_id, schedule.kind, period))
+    if requeued:
+        log.warning("queued again %d scheduled jobs of this period that never started", len(requeued))
+    return requeued
+
+
+def _dedupe_key(kind: str, tenant_id: int, period: str) -> str:
+    return f"{kind}:{tenant_id}:{period}"
+
+
 def _mark(tenant_id: int, kind: str, period: str) -> bool:
     _, created = insert_once(ScheduleMark, {"tenant_id": tenant_id, "kind": kind, "period_key": period,
                                             "created_at": utcnow()}, ("tenant_id", "kind", "period_key"))
@@ -91,7 +125,7 @@ def _mark(tenant_id: int, kind: str, period: str) -> bool:
 def _submit(app: Flask, tenant_id: int, schedule: Schedule, period: str) -> bool:
     try:
         get_runner(app).submit(RUN_SCHEDULED, args=(schedule.kind, tenant_id), tenant_id=tenant_id,
-                               kind=schedule.kind, dedupe_key=f"{schedule.kind}:{tenant_id}:{period}",
+                               kind=schedule.kind, dedupe_key=_dedupe_key(schedule.kind, tenant_id, period),
                                queue=schedule.queue)
         return True
     except Exception:
@@ -119,9 +153,13 @@ def run_scheduled(kind: str, tenant_id: int) -> dict:
 def run_scheduler(app: Flask, interval: float, stop: threading.Event | None = None) -> None:
     """Tick every `interval` seconds until `stop` is set; a failed tick is logged and the loop goes on."""
     stop = stop or threading.Event()
+    swept = False   # at start-up, and whenever the queue lost its jobs, queue again what never started
     while not stop.is_set():
         with app.app_context():
             try:
+                if get_runner(app).queue_was_emptied() or not swept:
+                    requeue_unstarted()
+                    swept = True
                 tick()
             except Exception:
                 log.exception("schedule tick failed; retrying in %s s", interval)

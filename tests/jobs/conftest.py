@@ -18,6 +18,7 @@ class RecordingRunner:
     def __init__(self):
         self.submitted: list[dict] = []
         self.broken = False
+        self.emptied: list[bool] = []   # answers for queue_was_emptied, in turn (then False)
 
     def submit(self, func_path, args=(), kwargs=None, *, tenant_id=None, kind=None, dedupe_key=None,
                queue="default"):
@@ -26,6 +27,9 @@ class RecordingRunner:
         self.submitted.append({"func": func_path, "args": tuple(args), "tenant_id": tenant_id, "kind": kind,
                                "dedupe_key": dedupe_key, "queue": queue})
         return dedupe_key
+
+    def queue_was_emptied(self) -> bool:
+        return self.emptied.pop(0) if self.emptied else False
 
 
 @pytest.fixture

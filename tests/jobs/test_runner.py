@@ -106,3 +106,13 @@ def test_rq_runner_queues_a_dedupe_key_once_while_queued(app, tenant, redis_url)
     assert again == first and default.job_ids == [first], "a finished job's key can run again"
     job = default.fetch_job(first)
     assert job.timeout == runner.timeout and job.retries_left == runner.retries
+
+
+def test_rq_runner_notices_when_redis_lost_its_queues(app, redis_url):
+    import redis
+
+    runner = RqRunner(app, redis_url)
+    assert runner.queue_was_emptied() is True    # first sight of this Redis: nothing known to be queued
+    assert runner.queue_was_emptied() is False
+    redis.Redis.from_url(redis_url).flushdb()    # what a restart without persistence leaves
+    assert runner.queue_was_emptied() is True and runner.queue_was_emptied() is False

@@ -161,3 +161,47 @@ def test_runs_left_unfinished_by_a_dead_worker_are_marked_lost(app, tenant, othe
     assert schedule.mark_lost_runs(tenant, now) == 1
     outcomes = db.session.execute(sa.select(JobRun.tenant_id, JobRun.kind, JobRun.outcome).order_by(JobRun.id)).all()
     assert outcomes == [(tenant.id, "poll", "failed"), (tenant.id, "page-set", None), (other_tenant.id, "poll", None)]
+
+
+def test_work_queued_but_never_started_is_queued_again_within_its_period(app, tenant, recorder):
+    schedule.tick(NOW)
+    recorder.submitted.clear()   # the queue lost them: nothing ran, no JobRun exists
+    later = NOW + timedelta(minutes=1)
+    requeued = {(tenant_id, kind) for tenant_id, kind, _period in schedule.requeue_unstarted(later)}
+    assert {(tenant.id, "test.poll"), (tenant.id, "jobs.prune")} <= requeued
+    assert (tenant.id, "outbox.drain") not in requeued  # its period is over: the next one runs it
+    assert len(queued_kinds(recorder)) == 1
+
+    poll = next(job for job in recorder.submitted if job["kind"] == "test.poll")
+    db.session.add(JobRun(tenant_id=tenant.id, kind="test.poll", dedupe_key=poll["dedupe_key"], outcome="ok"))
+    db.session.commit()
+    recorder.submitted.clear()
+    again = {kind for _tenant_id, kind, _period in schedule.requeue_unstarted(later)}
+    assert "test.poll" not in again and "jobs.prune" in again  # what started is not run twice
+    next_period = {kind for _t, kind, _p in schedule.requeue_unstarted(NOW + timedelta(minutes=6))}
+    assert "test.poll" not in next_period  # an earlier period is never queued again: the new one runs it
+
+
+def test_a_tenant_that_left_gets_nothing_queued_again(app, tenant, recorder):
+    schedule.tick(NOW)
+    tenant.enabled = False
+    db.session.commit()
+    recorder.submitted.clear()
+    assert schedule.requeue_unstarted(NOW + timedelta(minutes=1)) == []
+
+
+def test_the_scheduler_sweeps_at_start_and_whenever_the_queue_lost_its_jobs(app, tenant, recorder, monkeypatch):
+    stop = threading.Event()
+    sweeps, ticks = [], []
+    monkeypatch.setattr(schedule, "requeue_unstarted", lambda now=None: sweeps.append(len(ticks)) or [])
+
+    def counting_tick(now=None):
+        ticks.append(1)
+        if len(ticks) >= 4:
+            stop.set()
+        return []
+
+    monkeypatch.setattr(schedule, "tick", counting_tick)
+    recorder.emptied = [False, False, True, False]
+    schedule.run_scheduler(app, interval=0.01, stop=stop)
+    assert sweeps == [0, 2]   # before the first tick, and before the tick after the queue was emptied
