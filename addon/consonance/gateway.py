@@ -232,6 +232,12 @@ class ConsonanceGateway:
         raise_for_payload_errors("completeWorkTask", payload)
         return schemas.TASK.load(payload["task"])
 
+    def reopen_task(self, task_id: str) -> Task:
+        """Mark a to-do open again (reopening an open task is a no-op)."""
+        payload = self._run("ReopenWorkTask", {"taskId": str(task_id)})["reopenWorkTask"]
+        raise_for_payload_errors("reopenWorkTask", payload)
+        return schemas.TASK.load(payload["task"])
+
     def upsert_web_link(self, work_id: str, url: str, role: str | None = None, note: str | None = None) -> WebLink:
         """Ensure the work has a link to `url` with this role and note: update it if present, else add it.
 

@@ -7,8 +7,7 @@ task, created through the outbox with its stable external_ref. Each title with a
 
 No loop: a `GateLink` holds the state last synced on each side, and a side is acted on only when
 what we now see differs from it. Ticking in Confluence completes the task; completing in
-Consonance ticks the box (marked `tick_pending` until written); unticking after completion is
-recorded but cannot reopen the task (Consonance's API offers no reopen to this app).
+Consonance ticks the box (marked `tick_pending` until written); unticking reopens a completed task.
 """
 from __future__ import annotations
 
@@ -41,6 +40,7 @@ log = logging.getLogger("addon.flows.playbook_gates")
 REGION = "launch-checklist"
 CREATE_KIND = "consonance.create_gate_task"
 COMPLETE_KIND = "consonance.complete_gate_task"
+REOPEN_KIND = "consonance.reopen_gate_task"
 CHECKLIST_KIND = "confluence.gate_checklist"
 SYNC_ALL_JOB = "addon.flows.playbook_gates.sync_all_titles"
 TASK_ID_BASE = 700000  # checklist task ids: far above the ids Confluence gives tasks people type
@@ -194,6 +194,10 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
                 enqueue(tenant, "consonance", COMPLETE_KIND, {"link_id": link.id},
                         dedupe_key=f"gate-complete:{link.id}:{page.id}:{page.version}")
                 to_consonance += 1
+            elif not ticked and (link.consonance_done or (task is not None and task.is_done)):
+                enqueue(tenant, "consonance", REOPEN_KIND, {"link_id": link.id},
+                        dedupe_key=f"gate-reopen:{link.id}:{page.id}:{page.version}")
+                to_consonance += 1
         done = task.is_done if task is not None else None
         if done is not None and done != link.consonance_done:
             link.consonance_done = done  # Consonance changed
@@ -307,6 +311,21 @@ def complete_gate_task(tenant: Tenant, payload: dict, services) -> dict:
     task = gateway.complete_task(task_id)
     link.consonance_task_id, link.consonance_done, link.updated_at = task_id, True, utcnow()
     return {"task_id": task_id, "status": task.status}
+
+
+@outbox_handler(REOPEN_KIND)
+def reopen_gate_task(tenant: Tenant, payload: dict, services) -> dict:
+    """A person unticked a gate whose task was complete: the task is open again in Consonance."""
+    link = db.session.get(GateLink, payload["link_id"])
+    if link is None or link.tenant_id != tenant.id:
+        raise PermanentError("the gate link no longer exists")
+    if link.confluence_done:
+        return {"skipped": "ticked again before the reopen was sent"}
+    if not link.consonance_task_id:
+        return {"skipped": "no Consonance task yet"}
+    task = services.consonance(tenant).reopen_task(link.consonance_task_id)
+    link.consonance_done, link.updated_at = False, utcnow()
+    return {"task_id": link.consonance_task_id, "status": task.status}
 
 
 # ------------------------------------------------------------------ the poll

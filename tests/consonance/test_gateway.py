@@ -170,7 +170,7 @@ def test_change_to_unknown_stage_names_the_field(gateway, fresh_sandbox):
     assert fresh_sandbox.state.works[4].stage == before
 
 
-def test_create_list_and_complete_task(gateway, fresh_sandbox):
+def test_create_list_complete_and_reopen_task(gateway, fresh_sandbox):
     task = gateway.create_task("5", "Print QC approved", date(2027, 1, 15), "gate:print-qc:5")
     same = gateway.create_task("5", "Print QC approved", date(2027, 1, 15), "gate:print-qc:5")
     assert task.id == same.id and task.status == "OPEN" and task.due_date == date(2027, 1, 15)
@@ -179,6 +179,9 @@ def test_create_list_and_complete_task(gateway, fresh_sandbox):
     done = gateway.complete_task(task.id)
     assert done.is_done and fresh_sandbox.state.tasks[int(task.id)].status == "COMPLETE"
     assert gateway.complete_task(task.id).is_done  # completing twice is harmless
+    reopened = gateway.reopen_task(task.id)
+    assert not reopened.is_done and fresh_sandbox.state.tasks[int(task.id)].status == "OPEN"
+    assert not gateway.reopen_task(task.id).is_done  # reopening an open task is harmless
 
 
 def test_blank_task_title_names_the_field(gateway):

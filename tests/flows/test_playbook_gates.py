@@ -95,3 +95,42 @@ def test_completing_in_consonance_ticks_the_checklist_once(world):
     playbook_gates.gates_sync(world.tenant)
     world.settle()
     assert world.versions(_checklist(world).id) == version
+
+
+def test_unticking_a_completed_gate_reopens_its_task_once(world):
+    _setup(world)
+    link = db.session.query(GateLink).filter_by(tenant_id=world.tenant.id, work_id=WORK).order_by(GateLink.id).first()
+    checklist = _checklist(world)
+
+    def box():
+        return next(t for t in world.person.iter_tasks(page_ids=[checklist.id])
+                    if t.local_id == playbook_gates.task_id_for(link))
+
+    world.person.update_task(box(), "complete")
+    world.settle()
+    assert _gate_tasks(world)[link.external_ref].is_done
+    world.person.update_task(box(), "incomplete")  # a person changes their mind
+    world.settle()
+    assert not _gate_tasks(world)[link.external_ref].is_done
+    version = world.versions(checklist.id)
+    for _ in range(2):
+        playbook_gates.gates_sync(world.tenant)
+        world.settle()
+    assert world.versions(checklist.id) == version  # nothing bounces back
+    assert _ticks(world)[playbook_gates.task_id_for(link)] is False
+    assert not _gate_tasks(world)[link.external_ref].is_done
+
+
+def test_reopening_in_consonance_unticks_the_gate(world):
+    _setup(world)
+    link = db.session.query(GateLink).filter_by(tenant_id=world.tenant.id, work_id=WORK).order_by(GateLink.id).first()
+    task = _gate_tasks(world)[link.external_ref]
+    world.consonance.control.complete_task(int(task.id))
+    playbook_gates.gates_sync(world.tenant)
+    world.settle()
+    assert _ticks(world)[playbook_gates.task_id_for(link)] is True
+    world.gateway().reopen_task(task.id)  # someone reopens it in Consonance
+    playbook_gates.gates_sync(world.tenant)
+    world.settle()
+    assert _ticks(world)[playbook_gates.task_id_for(link)] is False
+    assert not _gate_tasks(world)[link.external_ref].is_done  # and it is not completed again from the page
