@@ -18,8 +18,9 @@ from addon.admin.connection import ConnectionResult, current_api_key, try_connec
 from addon.confluence.client import ConfluenceClient, cql_quote
 from addon.confluence.errors import ConfluenceError
 from addon.extensions import db
+from addon.flows import page_sets
 from addon.platform import tenants
-from addon.platform.models import Tenant
+from addon.platform.models import Tenant, utcnow
 from addon.settings.schema import CHILD_PAGES, SCHEMA, WEEKDAYS
 from addon.settings.service import get_settings, update_settings
 
@@ -186,8 +187,6 @@ def _local_errors(merged: dict, changes: dict, api_key: str, had_key: bool) -> d
     for index, value in enumerate(merged.get("playbook_page_ids") or []):
         if not _PAGE_ID.match(str(value)):
             errors[f"playbook_page_ids.{index}"] = "Choose each playbook page from the list."
-    if merged.get("page_set_mode") == "pages_in_space" and not merged.get("page_set_space_key"):
-        errors["page_set_space_key"] = "Choose the space where each title's pages go."
     if api_key and not merged.get("consonance_host"):
         errors["consonance_host"] = "Enter the address of your Consonance too, e.g. https://web.consonance.app"
     if merged.get("consonance_host") and not api_key and not had_key:
@@ -260,4 +259,18 @@ def save_configuration(tenant: Tenant, form: dict, actor: str | None, client: Co
         return SaveResult(False, flatten_errors(schema_errors), "Nothing was saved: put right the fields marked below.")
     changed = sorted(k for k in saved.values if saved.values.get(k) != current.get(k)) + ([API_KEY_FIELD] if api_key else [])
     log.info("configuration saved by %s: %s", actor, ", ".join(changed) or "(nothing changed)")
-    return SaveResult(True, {}, "Saved." if changed else "Saved (nothing had changed).", connection, changed)
+    message = "Saved." if changed else "Saved (nothing had changed)."
+    if not pages_have_a_home(saved.values):
+        message += " New titles get their pages once you choose a space for them."
+    elif not pages_have_a_home(current):
+        # Titles acquired while there was nowhere to put pages get them now, not at the nightly reconciliation.
+        queued = page_sets.enqueue_for_managed_titles(tenant, f"pages-home-chosen:{utcnow().isoformat()}")
+        db.session.commit()
+        if queued:
+            message += f" Pages for the {queued} titles already acquired are being made."
+    return SaveResult(True, {}, message, connection, changed)
+
+
+def pages_have_a_home(values: dict) -> bool:
+    """Title pages can be made: a space per title, or the one space chosen for them."""
+    return values.get("page_set_mode") == "space_per_title" or bool(values.get("page_set_space_key"))

@@ -7,6 +7,7 @@ import re
 
 from addon.admin import csrf
 from addon.platform import tenants
+from addon.extensions import db
 from addon.settings.service import get_settings
 from tests.admin.fixtures import (  # noqa: F401  (fixtures shared with tests/admin)
     ADMIN, EDITOR, _stub_process, connect_site, connect_token, consonance, forge, forge_tenant, sandbox, stub)
@@ -65,7 +66,7 @@ def test_forge_save_validates_each_field_with_what_to_do(client, forge, forge_te
     assert errors["summary_weekly_time"].startswith("Enter a time as HH:MM")
     assert errors["summary_timezone"].startswith("Choose a time zone")
     assert "between 30 seconds and a day" in errors["macro_freshness_seconds"]
-    assert errors["page_set_space_key"] == "Choose the space where each title's pages go."
+    assert "page_set_space_key" not in errors  # a space may be chosen later (see the test below)
     assert errors["stage_guide_page_id"].startswith("Choose a page from the list")
     assert "1 to 28" in errors["summary_monthly_day"]
     assert get_settings(forge_tenant).summary_weekly_time == "07:00"  # nothing saved
@@ -90,6 +91,31 @@ def test_forge_save_stores_settings_and_audits_who(client, forge, forge_tenant):
     assert "Print playbook" in body["html"]  # chosen pages are shown by title
     audit = client.post("/forge/admin", json={"view": "audit"}, headers=forge()).get_json()["html"]
     assert "Changed the configuration" in audit and ADMIN in audit
+
+
+def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pages(client, forge, forge_tenant):
+    from addon.flows import page_sets
+    from addon.flows.sync_models import TitleSnapshot
+    from addon.jobs.models import OutboxEntry
+
+    first = client.post("/forge/admin/settings", json={"form": {**GOOD_FORM, "page_set_space_key": ""}}, headers=forge())
+    assert first.status_code == 200 and first.get_json()["ok"]
+    assert "once you choose a space" in first.get_json()["message"]
+    assert 'id="c4c-no-space-hint"' in first.get_json()["html"]
+    for work_id, tracked in (("11", True), ("12", True), ("13", False)):  # 13: seen, never acquired
+        db.session.add(TitleSnapshot(tenant_id=forge_tenant.id, work_id=work_id, digest="d", tracked=tracked))
+    db.session.commit()
+
+    def page_set_entries():
+        return sorted(e.payload["work_id"] for e in db.session.query(OutboxEntry).filter_by(
+            tenant_id=forge_tenant.id, kind=page_sets.KIND))
+
+    chosen = client.post("/forge/admin/settings", json={"form": GOOD_FORM}, headers=forge()).get_json()
+    assert chosen["ok"] and "Pages for the 2 titles already acquired are being made." in chosen["message"]
+    assert 'id="c4c-no-space-hint"' not in chosen["html"]
+    assert page_set_entries() == ["11", "12"]
+    again = client.post("/forge/admin/settings", json={"form": GOOD_FORM}, headers=forge()).get_json()
+    assert again["ok"] and "already acquired" not in again["message"] and page_set_entries() == ["11", "12"]
 
 
 def test_forge_pickers_search_confluence(client, forge, forge_tenant):
