@@ -267,7 +267,8 @@ def save_configuration(tenant: Tenant, form: dict, actor: str | None, client: Co
         queued = page_sets.enqueue_for_managed_titles(tenant, f"pages-home-chosen:{utcnow().isoformat()}")
         db.session.commit()
         if queued:
-            message += f" Pages for the {queued} titles already acquired are being made."
+            message += (" Pages for the title already acquired are being made." if queued == 1 else
+                        f" Pages for the {queued} titles already acquired are being made.")
     return SaveResult(True, {}, message, connection, changed)
 
 

@@ -21,7 +21,7 @@ from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows.launch_hubs import find_or_create_sync_page, rewrite_region, sync_page_location
 from addon.flows.metadata_standards import current_rule_set
-from addon.flows.sync_models import TitleSnapshot
+from addon.flows.sync_models import managed_work_ids
 from addon.gateways import gateways
 from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
@@ -152,11 +152,8 @@ def _draw_number(fill, text: str, centre_x: int, top_y: int, scale: int = 2) -> 
 
 # ------------------------------------------------------------------ the page
 def _managed_tasks(tenant: Tenant, gateway) -> list:
-    work_ids = db.session.execute(sa.select(TitleSnapshot.work_id).where(
-        TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True)).order_by(TitleSnapshot.work_id)
-        .limit(MAX_TASK_TITLES)).scalars().all()
     tasks = []
-    for work_id in work_ids:
+    for work_id in managed_work_ids(tenant.id, limit=MAX_TASK_TITLES):
         tasks.extend(gateway.list_tasks(work_id))
     return tasks
 

@@ -31,6 +31,13 @@ class TitleSnapshot(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
+def managed_work_ids(tenant_id: int, limit: int | None = None) -> list[str]:
+    """The works the app manages for a tenant (acquired since install), in work id order."""
+    query = sa.select(TitleSnapshot.work_id).where(TitleSnapshot.tenant_id == tenant_id,
+                                                  TitleSnapshot.tracked.is_(True)).order_by(TitleSnapshot.work_id)
+    return list(db.session.execute(query.limit(limit) if limit else query).scalars())
+
+
 class PollState(TenantOwned, db.Model):
     """One row per tenant: whether the baseline exists, and what the last poll saw."""
 

@@ -62,26 +62,27 @@ def period_key(every: timedelta, now: datetime) -> str:
     return f"{seconds}s:{int(now.timestamp()) // seconds}"
 
 
-def tick(now: datetime | None = None) -> list[tuple[int, str, str]]:
-    """Queue what is due for every enabled tenant; returns (tenant id, kind, period) for each queued."""
-    app = current_app._get_current_object()
-    now = now or utcnow()
+def _current_periods(app: Flask, now: datetime):
+    """(tenant id, schedule, period) for every enabled tenant and registered schedule, at `now`."""
     tenants = db.session.execute(
         sa.select(Tenant).where(Tenant.enabled.is_(True), Tenant.uninstalled_at.is_(None)).order_by(Tenant.id)
     ).scalars().all()
-    queued = []
     for tenant in tenants:
         for schedule in list(_schedules.values()):
-            period = period_key(schedule.interval(app, tenant), now)
-            if _mark(tenant.id, schedule.kind, period):
-                if _submit(app, tenant.id, schedule, period):
-                    queued.append((tenant.id, schedule.kind, period))
+            yield tenant.id, schedule, period_key(schedule.interval(app, tenant), now)
+
+
+def tick(now: datetime | None = None) -> list[tuple[int, str, str]]:
+    """Queue what is due for every enabled tenant; returns (tenant id, kind, period) for each queued."""
+    app = current_app._get_current_object()
+    queued = []
+    for tenant_id, schedule, period in _current_periods(app, now or utcnow()):
+        if _mark(tenant_id, schedule.kind, period):
+            if _submit(app, tenant_id, schedule, period):
+                queued.append((tenant_id, schedule.kind, period))
     if queued:
         log.info("schedule tick queued %d jobs", len(queued))
     return queued
-
-
-SWEEP_LOOKBACK = timedelta(days=2)   # covers the current period of the longest schedule (daily)
 
 
 def requeue_unstarted(now: datetime | None = None) -> list[tuple[int, str, str]]:
@@ -89,22 +90,23 @@ def requeue_unstarted(now: datetime | None = None) -> list[tuple[int, str, str]]
     with the queue (Redis lost its data, or the embedded process holding it stopped). Work still waiting in
     the queue is not doubled: the runner keeps one job per dedupe key. Older periods are left to the next."""
     app = current_app._get_current_object()
-    now = now or utcnow()
-    marks = db.session.execute(sa.select(ScheduleMark).where(ScheduleMark.created_at >= now - SWEEP_LOOKBACK)
-                               ).scalars().all()
-    current = {}
-    for mark in marks:
-        schedule = _schedules.get(mark.kind)
-        tenant = db.session.get(Tenant, mark.tenant_id)
-        if schedule is None or tenant is None or not tenant.enabled or tenant.uninstalled_at is not None:
-            continue
-        if period_key(schedule.interval(app, tenant), now) == mark.period_key:
-            current[_dedupe_key(schedule.kind, tenant.id, mark.period_key)] = (tenant.id, schedule, mark.period_key)
-    started = set(db.session.execute(sa.select(JobRun.dedupe_key).where(JobRun.dedupe_key.in_(list(current)))
-                                     ).scalars()) if current else set()
+    due = {_dedupe_key(schedule.kind, tenant_id, period): (tenant_id, schedule, period)
+           for tenant_id, schedule, period in _current_periods(app, now or utcnow())}
+    if not due:
+        return []
+    marks = db.session.execute(
+        sa.select(ScheduleMark.tenant_id, ScheduleMark.kind, ScheduleMark.period_key, ScheduleMark.created_at)
+        .where(ScheduleMark.tenant_id.in_({tenant_id for tenant_id, _s, _p in due.values()}),
+               ScheduleMark.period_key.in_({period for _t, _s, period in due.values()}))).all()
+    marked = {_dedupe_key(kind, tenant_id, period) for tenant_id, kind, period, _at in marks} & set(due)
+    if not marked:
+        return []
+    started = set(db.session.execute(sa.select(JobRun.dedupe_key).where(
+        JobRun.started_at >= min(at for *_key, at in marks), JobRun.dedupe_key.in_(marked))).scalars())
     requeued = []
-    for key, (tenant_id, schedule, period) in sorted(current.items()):
-        if key not in started and _submit(app, tenant_id, schedule, period):
+    for key in sorted(marked - started):
+        tenant_id, schedule, period = due[key]
+        if _submit(app, tenant_id, schedule, period):
             requeued.append((tenant_id, schedule.kind, period))
     if requeued:
         log.warning("queued again %d scheduled jobs of this period that never started", len(requeued))
