@@ -54,7 +54,7 @@ class Gateways:
     def confluence(self, tenant: Tenant, user_token: str | None = None) -> ConfluenceClient:
         """A client acting as the app (system token / shared secret), or as the viewing user."""
         if tenant.transport == tenants.FORGE:
-            token = user_token or tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN)
+            token = user_token or tenants.kept_secret(tenant, tenants.FORGE_SYSTEM_TOKEN)
             if not token:
                 raise NotConfigured("Forge has not handed this app a token for the site yet; "
                                     "it arrives with the next call from Confluence.")

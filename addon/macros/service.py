@@ -30,6 +30,7 @@ from addon.flows.stage_status import guidance_for, parse_stage_guide
 from addon.macros import views
 from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore
 from addon.platform import invalidation, tenant_cache
+from addon.platform.services import view_redis
 from addon.platform.models import Tenant
 from addon.publishing.domain import Title, normalise_isbn
 from addon.publishing.standards import DEFAULT_RULE_SET
@@ -53,9 +54,7 @@ def macro_cache() -> MacroCache:
         bus = None
         if url:
             import redis
-            # Short timeouts: a page view waits on Redis no longer than it would on its own memory failing over.
-            client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
-            store = FailoverStore(RedisStore(client), errors=(redis.RedisError,))
+            store = FailoverStore(RedisStore(view_redis()), errors=(redis.RedisError,))
             bus = invalidation.bus(current_app)
         else:
             store = MemoryStore()

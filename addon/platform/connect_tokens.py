@@ -85,7 +85,8 @@ def verify_request_token(token: str, *, method: str, path: str, query_string: st
     expected = hmac.new(secret.encode("utf-8"), signing_input, hashlib.sha256).digest()
     if not hmac.compare_digest(expected, signature):
         raise AuthError("bad_signature", "The token's signature does not verify.")
-    _check_times(claims, leeway)
+    jws.check_claims(claims, required=("exp", "iat", "iss", "qsh"), leeway=leeway)
+    jws.string_claims(claims)
     audience = claims.get("aud")
     if audience is not None:
         audiences = audience if isinstance(audience, list) else [audience]
@@ -99,21 +100,6 @@ def verify_request_token(token: str, *, method: str, path: str, query_string: st
     else:
         _check_qsh(claims, method, path, query_string, base_path)
     return ConnectRequest(client_key=client_key, account_id=claims.get("sub"), context_only=context_only, claims=claims)
-
-
-def _check_times(claims: dict, leeway: int) -> None:
-    """Required claims, then iat, nbf, exp and the types of sub and jti, as PyJWT checks them."""
-    for name in ("exp", "iat", "iss", "qsh"):
-        if claims.get(name) is None:
-            raise AuthError("missing_claim", f"The token lacks the `{name}` claim.")
-    now = time.time()
-    if jws.whole_seconds(claims, "iat") > now + leeway:
-        raise AuthError("not_yet_valid", "The token is not valid yet.")
-    if "nbf" in claims and jws.whole_seconds(claims, "nbf") > now + leeway:
-        raise AuthError("not_yet_valid", "The token is not valid yet.")
-    if jws.whole_seconds(claims, "exp") <= now - leeway:
-        raise AuthError("expired", "The token has expired.")
-    jws.string_claims(claims)
 
 
 def verify_signed_install(token: str, *, method: str, path: str, query_string: str, base_url: str,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 
 from addon.platform.errors import AuthError
 
@@ -35,6 +36,19 @@ def segments(token: str, what: str = "token") -> tuple[dict, dict, bytes, bytes]
 def plain_header(header: dict) -> None:
     if "crit" in header or header.get("b64", True) is not True:
         raise AuthError("invalid_token", "The token is not valid.")
+
+
+def check_claims(claims: dict, *, required: tuple[str, ...], leeway: int, what: str = "token") -> None:
+    """PyJWT's claim checks up to expiry: the required claims present, then iat and nbf not in the future
+    and exp not past, give or take `leeway` seconds."""
+    for name in required:
+        if claims.get(name) is None:
+            raise AuthError("missing_claim", f"The {what} lacks the `{name}` claim.")
+    now = time.time()
+    if whole_seconds(claims, "iat") > now + leeway or ("nbf" in claims and whole_seconds(claims, "nbf") > now + leeway):
+        raise AuthError("not_yet_valid", f"The {what} is not valid yet.")
+    if whole_seconds(claims, "exp") <= now - leeway:
+        raise AuthError("expired", f"The {what} has expired.")
 
 
 def whole_seconds(claims: dict, name: str) -> int:

@@ -34,3 +34,18 @@ def jwks() -> JwksCache:
 
 def install_keys() -> InstallKeyFetcher:
     return platform_services()["install_keys"]
+
+
+def view_redis():
+    """The app's Redis client for what a page view waits on (tenant generations, the macro cache): one
+    connection pool, and short timeouts so a hung Redis fails over fast instead of hanging views. None
+    without REDIS_URL."""
+    url = current_app.config.get("REDIS_URL") or ""
+    if not url:
+        return None
+    found = platform_services().get("view_redis")
+    if found is None:
+        import redis
+        found = platform_services().setdefault(
+            "view_redis", redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0))
+    return found

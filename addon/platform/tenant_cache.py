@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from addon.logs import OncePer
 from addon.platform import invalidation
+from addon.platform.services import view_redis
 
 log = logging.getLogger("addon.platform.tenant_cache")
 
@@ -159,8 +160,7 @@ def current() -> TenantCache | None:
         url = current_app.config.get("REDIS_URL") or ""
         client = bus = None
         if url:
-            import redis
-            client = redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)  # views must not hang on it
+            client = view_redis()
             bus = invalidation.bus(current_app)
         cache = current_app.extensions.setdefault(EXTENSION_KEY, TenantCache(client, bus=bus))
     return cache
@@ -177,6 +177,11 @@ _UNTRACKED_SECRETS: set[str] = set()
 
 def untrack_secret(name: str) -> None:
     _UNTRACKED_SECRETS.add(name)
+
+
+def tracks_secret(name: str) -> bool:
+    """Whether writing this secret renews its tenant (so a copy of it may be kept against the generation)."""
+    return name not in _UNTRACKED_SECRETS
 
 
 def _tenant_id_of(obj) -> int | None:

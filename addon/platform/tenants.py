@@ -63,8 +63,8 @@ def get_secret(tenant: Tenant, name: str) -> str | None:
 def kept_secret(tenant: Tenant, name: str) -> str | None:
     """`get_secret`, kept decrypted in this process while the tenant's generation is unchanged (every commit
     to its secrets renews it), so a page view that reaches an outside system costs no query or decryption.
-    Not for untracked secrets (the Forge system token), whose changes renew nothing."""
-    cache = tenant_cache.current()
+    An untracked secret (the Forge system token) renews nothing when it changes, so it is always read fresh."""
+    cache = tenant_cache.current() if tenant_cache.tracks_secret(name) else None
     generation = cache.generation(tenant.id) if cache is not None else None
     kept = cache.get("secret:" + name, tenant.id, generation) if generation is not None else None
     if kept is not None:
