@@ -1,4 +1,5 @@
 """Consonance for Confluence: the Flask application factory."""
+
 from __future__ import annotations
 
 import logging
@@ -17,9 +18,12 @@ log = logging.getLogger("addon.app")
 
 def create_app(config: dict | None = None) -> Flask:
     """Build an app: settings from the environment, then `config` (tests) on top."""
-    app = Flask(__name__, instance_relative_config=True,
-                template_folder=os.path.join(os.path.dirname(__file__), os.pardir, "templates"),
-                static_folder=os.path.join(os.path.dirname(__file__), os.pardir, "static"))
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(os.path.dirname(__file__), os.pardir, "templates"),
+        static_folder=os.path.join(os.path.dirname(__file__), os.pardir, "static"),
+    )
     app.config.update(load_settings())
     if config:
         app.config.update(config)
@@ -51,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     _install_request_context(app)
     if app.config["MACRO_LANE"] not in ("", "0", "false", "False"):
         from addon.web.macro_lane import MacroLane
+
         app.wsgi_app = MacroLane(app, app.wsgi_app)
     return app
 
@@ -73,9 +78,9 @@ def _resolve_instance_paths(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     prefix = "sqlite:///"
     if uri.startswith(prefix) and not uri.startswith(prefix + "/") and ":memory:" not in uri:
-        relative = uri[len(prefix):]
+        relative = uri[len(prefix) :]
         if relative.startswith("instance/"):
-            relative = relative[len("instance/"):]
+            relative = relative[len("instance/") :]
         app.config["SQLALCHEMY_DATABASE_URI"] = prefix + os.path.join(app.instance_path, relative)
 
 
@@ -88,6 +93,7 @@ def _ensure_instance_secrets(app: Flask) -> None:
         app.config["SECRET_KEY"] = _read_or_create(app, "secret_key", lambda: secrets.token_hex(32))
     if not app.config.get("ENCRYPTION_KEYS"):
         from cryptography.fernet import Fernet
+
         app.config["ENCRYPTION_KEYS"] = _read_or_create(app, "encryption_key", lambda: Fernet.generate_key().decode())
 
 

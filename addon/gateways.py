@@ -4,6 +4,7 @@ Flows and macros ask `gateways()` instead of constructing clients, so tests poin
 the sandboxes by configuration, never by patching. Gateways are reused per tenant (one HTTP
 connection pool each) until the tenant's host or key changes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,10 @@ class Gateways:
         host = get_settings(tenant).consonance_host
         api_key = tenants.kept_secret(tenant, tenants.CONSONANCE_API_KEY)
         if not host or not api_key:
-            raise NotConfigured("Consonance is not connected yet: an admin can connect it on the "
-                                "Consonance for Confluence configuration page.")
+            raise NotConfigured(
+                "Consonance is not connected yet: an admin can connect it on the "
+                "Consonance for Confluence configuration page."
+            )
         fingerprint = hashlib.sha256(f"{host}\0{api_key}".encode()).hexdigest()
         with self._lock:
             cached = self._consonance.get(tenant.id)
@@ -56,8 +59,10 @@ class Gateways:
         if tenant.transport == tenants.FORGE:
             token = user_token or tenants.kept_secret(tenant, tenants.FORGE_SYSTEM_TOKEN)
             if not token:
-                raise NotConfigured("Forge has not handed this app a token for the site yet; "
-                                    "it arrives with the next call from Confluence.")
+                raise NotConfigured(
+                    "Forge has not handed this app a token for the site yet; "
+                    "it arrives with the next call from Confluence."
+                )
             return ConfluenceClient(ForgeAuth(tenant.api_base_url, token))
         secret = tenants.kept_secret(tenant, tenants.SHARED_SECRET)
         if not secret:

@@ -3,6 +3,7 @@
 Context lives in contextvars so request handlers, jobs and flows can add to it without
 passing a logger around; `log_context(...)` scopes additions.
 """
+
 from __future__ import annotations
 
 import contextlib

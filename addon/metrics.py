@@ -3,6 +3,7 @@
 The helpers never raise, so a metrics problem can never break a page view, a job or a write.
 With several web worker processes set PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode).
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,25 +14,39 @@ from prometheus_client import Counter, Histogram
 log = logging.getLogger("addon.metrics")
 
 REQUEST_SECONDS = Histogram(
-    "c4c_http_request_duration_seconds", "Time to answer an HTTP request, by route template.",
-    ("route", "method", "status"), buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25))
+    "c4c_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ("route", "method", "status"),
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25),
+)
 MACRO_CACHE = Counter(
-    "c4c_macro_cache_lookups_total", "Macro cache lookups: hit (fresh), stale (older answer served) or miss (fetched).",
-    ("result",))
+    "c4c_macro_cache_lookups_total",
+    "Macro cache lookups: hit (fresh), stale (older answer served) or miss (fetched).",
+    ("result",),
+)
 MACRO_LANE = Counter(
-    "c4c_macro_lane_requests_total", "Macro iframe requests the macro lane served from memory, or deferred to the "
-    "full pipeline (first views, refusals, anything not memoised).", ("outcome",))
+    "c4c_macro_lane_requests_total",
+    "Macro iframe requests the macro lane served from memory, or deferred to the "
+    "full pipeline (first views, refusals, anything not memoised).",
+    ("outcome",),
+)
 CONSONANCE_CALLS = Counter(
-    "c4c_consonance_calls_total", "GraphQL calls to Consonance by operation and outcome.", ("operation", "outcome"))
+    "c4c_consonance_calls_total", "GraphQL calls to Consonance by operation and outcome.", ("operation", "outcome")
+)
 CONFLUENCE_CALLS = Counter(
-    "c4c_confluence_calls_total", "REST calls to Confluence by method and outcome (status class or error).",
-    ("method", "outcome"))
+    "c4c_confluence_calls_total",
+    "REST calls to Confluence by method and outcome (status class or error).",
+    ("method", "outcome"),
+)
 JOB_SECONDS = Histogram(
-    "c4c_job_duration_seconds", "Background job run time by kind and outcome.", ("kind", "outcome"),
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
+    "c4c_job_duration_seconds",
+    "Background job run time by kind and outcome.",
+    ("kind", "outcome"),
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
 
 
-_children: dict[tuple, object] = {}   # labelled series by (metric, labels): `labels()` locks and converts on every call
+_children: dict[tuple, object] = {}  # labelled series by (metric, labels): `labels()` locks and converts on every call
 
 
 def _safe(action, *labels, amount: float | None = None) -> None:
@@ -89,4 +104,3 @@ def observe_job_since(kind: str, outcome: str, started: datetime | None) -> None
         return
     started = started if started.tzinfo else started.replace(tzinfo=timezone.utc)
     observe_job(kind, outcome, (datetime.now(timezone.utc) - started).total_seconds())
-

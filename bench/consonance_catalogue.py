@@ -6,6 +6,7 @@ dated table to bench/RESULTS.md. The sandbox runs as a separate process so its m
 
     .venv/bin/python -m bench.consonance_catalogue [--sizes 1000,10000,50000] [--no-record]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,19 @@ def _free_port() -> int:
 def sandbox_process(size: int, seed: int = 42):
     """Start `python -m sandbox.consonance` on a free port with a catalogue of `size` works."""
     port = _free_port()
-    command = [sys.executable, "-m", "sandbox.consonance", "--host", "127.0.0.1", "--port", str(port),
-               "--size", str(size), "--seed", str(seed)]
+    command = [
+        sys.executable,
+        "-m",
+        "sandbox.consonance",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--size",
+        str(size),
+        "--seed",
+        str(seed),
+    ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -101,9 +113,12 @@ def run(sizes: list[int]) -> list[tuple[int, str, dict]]:
             for reader in readers:
                 result = measure(url, reader)
                 rows.append((size, reader, result))
-                print(f"{size:>6} works  {reader:<18} {result['requests']:>4} requests "
-                      f"(pages needed {result['pages_needed']})  {result['seconds']:7.2f}s  "
-                      f"peak {result['peak_mib']:6.1f} MiB  received {result['mib_received']:6.1f} MiB", flush=True)
+                print(
+                    f"{size:>6} works  {reader:<18} {result['requests']:>4} requests "
+                    f"(pages needed {result['pages_needed']})  {result['seconds']:7.2f}s  "
+                    f"peak {result['peak_mib']:6.1f} MiB  received {result['mib_received']:6.1f} MiB",
+                    flush=True,
+                )
     return rows
 
 
@@ -119,8 +134,10 @@ def record(rows: list[tuple[int, str, dict]], command: str) -> None:
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size, reader, r in rows:
-        lines.append(f"| {size:,} | {reader} | {r['records']:,} | {r['formats']:,} | {r['requests']} | "
-                     f"{r['pages_needed']} | {r['seconds']:.2f} | {r['peak_mib']:.1f} | {r['mib_received']:.1f} |")
+        lines.append(
+            f"| {size:,} | {reader} | {r['records']:,} | {r['formats']:,} | {r['requests']} | "
+            f"{r['pages_needed']} | {r['seconds']:.2f} | {r['peak_mib']:.1f} | {r['mib_received']:.1f} |"
+        )
     if not RESULTS.exists():
         RESULTS.write_text("# Benchmark results\n", encoding="utf-8")
     with RESULTS.open("a", encoding="utf-8") as out:

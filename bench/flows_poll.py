@@ -9,6 +9,7 @@ Confluence writes are counted and compared with the pages those changes should t
 
     .venv/bin/python -m bench.flows_poll [--sizes 10000,50000] [--database-url URL] [--no-record]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,11 +44,19 @@ MANAGED = 30
 
 
 def _app(database_url: str):
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "BASE_URL": "http://127.0.0.1:9", "APP_KEY": "com.consonance.confluence", "JOB_BACKEND": "inline",
-        "REDIS_URL": "", "OUTBOX_DELIVER_ON_COMMIT": "0", "LOG_LEVEL": "WARNING",
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "bench",
+            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "BASE_URL": "http://127.0.0.1:9",
+            "APP_KEY": "com.consonance.confluence",
+            "JOB_BACKEND": "inline",
+            "REDIS_URL": "",
+            "OUTBOX_DELIVER_ON_COMMIT": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -57,8 +66,13 @@ def _app(database_url: str):
 def _tenant(emulator, consonance_url: str) -> Tenant:
     installation = emulator.install_forge("http://127.0.0.1:9")
     emulator.seed("1")
-    tenant = Tenant(transport=tenants.FORGE, external_id=installation["installationId"], site_url=emulator.url,
-                    api_base_url=installation["apiBaseUrl"], enabled=True)
+    tenant = Tenant(
+        transport=tenants.FORGE,
+        external_id=installation["installationId"],
+        site_url=emulator.url,
+        api_base_url=installation["apiBaseUrl"],
+        enabled=True,
+    )
     db.session.add(tenant)
     db.session.commit()
     tenants.set_secret(tenant, tenants.FORGE_SYSTEM_TOKEN, emulator.store.forge.system_token)
@@ -82,6 +96,7 @@ class WriteCounter:
             if method.upper() != "GET":
                 counter.writes += 1
             return counter._real(client, method, *args, **kwargs)
+
         ConfluenceClient.request = counting
         return self
 
@@ -101,8 +116,18 @@ def _control(url: str, method: str, path: str, body=None) -> dict:
 
 
 def _stage_after(stage: str) -> str:
-    order = ["Acquisition", "Contracted", "Writing", "Manuscript delivered", "Editorial", "Copy-editing",
-             "Typesetting", "Proofs", "Production", "Published"]
+    order = [
+        "Acquisition",
+        "Contracted",
+        "Writing",
+        "Manuscript delivered",
+        "Editorial",
+        "Copy-editing",
+        "Typesetting",
+        "Proofs",
+        "Production",
+        "Published",
+    ]
     return order[(order.index(stage) + 1) % len(order)] if stage in order else "Editorial"
 
 
@@ -124,7 +149,9 @@ def run_size(size: int, database_url: str) -> dict:
         summaries, old_seasons = {}, set()
         for work_id in managed[:20]:
             stage = _control(consonance_url, "GET", f"/works/{work_id}")["projectStage"]
-            summaries[work_id] = _control(consonance_url, "POST", f"/works/{work_id}/stage", {"stage": _stage_after(stage)})
+            summaries[work_id] = _control(
+                consonance_url, "POST", f"/works/{work_id}/stage", {"stage": _stage_after(stage)}
+            )
         for work_id in managed[20:30]:
             old_seasons.add(_control(consonance_url, "GET", f"/works/{work_id}").get("season") or "No season")
             summaries[work_id] = _control(consonance_url, "POST", f"/works/{work_id}/slip", {"days": 21})
@@ -132,8 +159,9 @@ def run_size(size: int, database_url: str) -> dict:
         for work_id in unmanaged:
             stage = _control(consonance_url, "GET", f"/works/{work_id}")["projectStage"]
             _control(consonance_url, "POST", f"/works/{work_id}/stage", {"stage": _stage_after(stage)})
-        acquired = [_control(consonance_url, "POST", "/works/acquire", {"title": f"Bench Acquisition {n}"})
-                    for n in range(10)]
+        acquired = [
+            _control(consonance_url, "POST", "/works/acquire", {"title": f"Bench Acquisition {n}"}) for n in range(10)
+        ]
 
         before_requests = gateway.stats.requests
         tracemalloc.start()
@@ -153,27 +181,49 @@ def run_size(size: int, database_url: str) -> dict:
         drain_seconds = time.perf_counter() - started
         handler_reads = gateway.stats.requests - handler_reads
         pages_after = _page_versions(emulator)
-        written = {pid for pid, (_, version) in pages_after.items()
-                   if pid not in pages_before or pages_before[pid][1] != version}
+        written = {
+            pid
+            for pid, (_, version) in pages_after.items()
+            if pid not in pages_before or pages_before[pid][1] != version
+        }
 
         # what should have been touched: new page sets, homes of moved titles, hubs of every affected season
         titles = {pid: title for pid, (title, _) in pages_after.items()}
-        expected = {pid for pid, title in titles.items()
-                    if any(title == a["title"] or title.startswith(a["title"] + " — ") for a in acquired)}
+        expected = {
+            pid
+            for pid, title in titles.items()
+            if any(title == a["title"] or title.startswith(a["title"] + " — ") for a in acquired)
+        }
         from addon.titles.service import pages_of
+
         expected |= {pages_of(tenant, work_id)["home"].page_id for work_id in managed[:20]}
-        seasons = old_seasons | {summaries[w].get("season") or "No season" for w in managed} | \
-                  {a.get("season") or "No season" for a in acquired}
+        seasons = (
+            old_seasons
+            | {summaries[w].get("season") or "No season" for w in managed}
+            | {a.get("season") or "No season" for a in acquired}
+        )
         expected |= {pid for pid, title in titles.items() if title in {f"Launch hub — {s}" for s in seasons}}
         gateway.close()
         return {
-            "size": size, "baseline_seconds": baseline_seconds, "baseline_requests": baseline_requests,
-            "changes": 50, "events": {k: counts[k] for k in ("title_acquired", "stage_changed", "dates_changed",
-                                                                "readiness_changed", "rights_changed")},
-            "changed": counts["changed"], "new": counts["new"], "poll_requests": poll_requests,
-            "poll_seconds": poll_seconds, "peak_mib": peak / 2**20, "drain_seconds": drain_seconds,
-            "handler_reads": handler_reads, "confluence_writes": writes.writes, "pages_written": len(written),
-            "pages_expected": len(expected), "exact": written == expected,
+            "size": size,
+            "baseline_seconds": baseline_seconds,
+            "baseline_requests": baseline_requests,
+            "changes": 50,
+            "events": {
+                k: counts[k]
+                for k in ("title_acquired", "stage_changed", "dates_changed", "readiness_changed", "rights_changed")
+            },
+            "changed": counts["changed"],
+            "new": counts["new"],
+            "poll_requests": poll_requests,
+            "poll_seconds": poll_seconds,
+            "peak_mib": peak / 2**20,
+            "drain_seconds": drain_seconds,
+            "handler_reads": handler_reads,
+            "confluence_writes": writes.writes,
+            "pages_written": len(written),
+            "pages_expected": len(expected),
+            "exact": written == expected,
         }
 
 
@@ -193,16 +243,21 @@ def record(rows: list[dict], command: str) -> None:
     ]
     for r in rows:
         events = ", ".join(f"{k} {v}" for k, v in r["events"].items() if v)
-        lines.append(f"| {r['size']:,} | {r['baseline_requests']}, {r['baseline_seconds']:.1f} | "
-                     f"{r['changed'] + r['new']} | {events} | {r['poll_requests']} | "
-                     f"{r['poll_seconds']:.1f} | {r['peak_mib']:.1f} | {r['drain_seconds']:.1f} | {r['handler_reads']} | "
-                     f"{r['confluence_writes']} | {r['pages_written']} | {r['pages_expected']} | "
-                     f"{'yes' if r['exact'] else 'NO'} |")
-    lines += ["", "The 10 stage moves of unmanaged titles cost no Confluence write (they are counted in changed works "
-              "but raise no event); page writes are the 10 new page sets (6 pages each), the 20 moved titles' home "
-              "pages and the launch hubs of the seasons involved. The baseline poll (first poll of a tenant) records "
-              "every work's snapshot and emits nothing. The measured poll runs under tracemalloc (about 2-3x slower than "
-              "the untraced baseline poll, which reads the same pages)."]
+        lines.append(
+            f"| {r['size']:,} | {r['baseline_requests']}, {r['baseline_seconds']:.1f} | "
+            f"{r['changed'] + r['new']} | {events} | {r['poll_requests']} | "
+            f"{r['poll_seconds']:.1f} | {r['peak_mib']:.1f} | {r['drain_seconds']:.1f} | {r['handler_reads']} | "
+            f"{r['confluence_writes']} | {r['pages_written']} | {r['pages_expected']} | "
+            f"{'yes' if r['exact'] else 'NO'} |"
+        )
+    lines += [
+        "",
+        "The 10 stage moves of unmanaged titles cost no Confluence write (they are counted in changed works "
+        "but raise no event); page writes are the 10 new page sets (6 pages each), the 20 moved titles' home "
+        "pages and the launch hubs of the seasons involved. The baseline poll (first poll of a tenant) records "
+        "every work's snapshot and emits nothing. The measured poll runs under tracemalloc (about 2-3x slower than "
+        "the untraced baseline poll, which reads the same pages).",
+    ]
     with RESULTS.open("a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
 
@@ -218,12 +273,15 @@ def main(argv: list[str] | None = None) -> None:
         url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "flows_bench.db")
         row = run_size(size, url)
         rows.append(row)
-        print(f"{size:>6} works: baseline poll {row['baseline_requests']} requests, {row['baseline_seconds']:.1f}s; "
-              f"{row['changed'] + row['new']} changed, events {row['events']}; poll "
-              f"{row['poll_requests']} Consonance requests, {row['poll_seconds']:.1f}s, peak {row['peak_mib']:.1f} MiB; "
-              f"drain {row['drain_seconds']:.1f}s, {row['handler_reads']} Consonance reads, "
-              f"{row['confluence_writes']} Confluence writes on {row['pages_written']} pages "
-              f"(expected {row['pages_expected']}, exact: {row['exact']})", flush=True)
+        print(
+            f"{size:>6} works: baseline poll {row['baseline_requests']} requests, {row['baseline_seconds']:.1f}s; "
+            f"{row['changed'] + row['new']} changed, events {row['events']}; poll "
+            f"{row['poll_requests']} Consonance requests, {row['poll_seconds']:.1f}s, peak {row['peak_mib']:.1f} MiB; "
+            f"drain {row['drain_seconds']:.1f}s, {row['handler_reads']} Consonance reads, "
+            f"{row['confluence_writes']} Confluence writes on {row['pages_written']} pages "
+            f"(expected {row['pages_expected']}, exact: {row['exact']})",
+            flush=True,
+        )
     if not args.no_record:
         record(rows, "python -m bench.flows_poll " + " ".join(argv if argv is not None else sys.argv[1:]))
 

@@ -2,6 +2,7 @@
 key server standing in for Atlassian, the Consonance sandbox, our app under the Procfile's `web:`
 command, and the atlassian-connect-express peer. Everything listens on 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -98,7 +99,8 @@ class KeyServer:
             if kid != self.install_kid:
                 abort(404)
             return self.install_key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
 
         @app.get("/jwks.json")
         def jwks():
@@ -116,21 +118,45 @@ class KeyServer:
 
     def signed_install(self, method: str, path: str, client_key: str, audience: str) -> str:
         now = int(time.time())
-        claims = {"iss": client_key, "aud": audience, "iat": now, "exp": now + 180,
-                  "qsh": query_string_hash(method, path, "")}
+        claims = {
+            "iss": client_key,
+            "aud": audience,
+            "iat": now,
+            "exp": now + 180,
+            "qsh": query_string_hash(method, path, ""),
+        }
         return jwt.encode(claims, self.install_key, algorithm="RS256", headers={"kid": self.install_kid})
 
     def fit(self, installation_id: str, *, site_url: str, title: str, lifetime: int, content_id: str = "1001") -> str:
         """A Forge Invocation Token for the title-status macro on a page, viewed by a user."""
         now = int(time.time())
         claims = {
-            "app": {"id": FORGE_APP_ID, "installationId": installation_id, "apiBaseUrl": site_url + "/ex/confluence/cloud-b",
-                    "environment": {"type": "PRODUCTION", "id": "env-1"}, "module": {"type": "xen:macro", "key": "title-status"}},
-            "context": {"cloudId": "cloud-b", "localId": "local-1", "moduleKey": "title-status", "siteUrl": site_url,
-                        "extension": {"type": "macro", "content": {"id": content_id}, "space": {"key": "PUB"},
-                                      "config": {"title": title}}},
-            "principal": "557058:bench-viewer", "iss": "forge/invocation-token", "aud": FORGE_APP_ID,
-            "iat": now, "nbf": now, "exp": now + lifetime, "jti": uuid.uuid4().hex,
+            "app": {
+                "id": FORGE_APP_ID,
+                "installationId": installation_id,
+                "apiBaseUrl": site_url + "/ex/confluence/cloud-b",
+                "environment": {"type": "PRODUCTION", "id": "env-1"},
+                "module": {"type": "xen:macro", "key": "title-status"},
+            },
+            "context": {
+                "cloudId": "cloud-b",
+                "localId": "local-1",
+                "moduleKey": "title-status",
+                "siteUrl": site_url,
+                "extension": {
+                    "type": "macro",
+                    "content": {"id": content_id},
+                    "space": {"key": "PUB"},
+                    "config": {"title": title},
+                },
+            },
+            "principal": "557058:bench-viewer",
+            "iss": "forge/invocation-token",
+            "aud": FORGE_APP_ID,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "jti": uuid.uuid4().hex,
         }
         return jwt.encode(claims, self.forge_key, algorithm="RS256", headers={"kid": self.forge_kid})
 
@@ -138,33 +164,56 @@ class KeyServer:
 def context_jwt(client_key: str, shared_secret: str, lifetime: int) -> str:
     """What Confluence puts in a macro iframe's `?jwt=`: HS256 over the shared secret, qsh `context-qsh`."""
     now = int(time.time())
-    claims = {"iss": client_key, "sub": "557058:bench-viewer", "iat": now, "exp": now + lifetime,
-              "qsh": "context-qsh", "context": {"user": {"accountId": "557058:bench-viewer"}}}
+    claims = {
+        "iss": client_key,
+        "sub": "557058:bench-viewer",
+        "iat": now,
+        "exp": now + lifetime,
+        "qsh": "context-qsh",
+        "context": {"user": {"accountId": "557058:bench-viewer"}},
+    }
     return jwt.encode(claims, shared_secret, algorithm="HS256")
 
 
 def procfile_web_command() -> str:
     for line in (ROOT / "Procfile").read_text().splitlines():
         if line.startswith("web:"):
-            return line[len("web:"):].strip()
+            return line[len("web:") :].strip()
     raise RuntimeError("Procfile has no web: line")
 
 
-def app_environment(*, port: int, database_url: str, redis_url: str, keys_url: str, secret_key: str,
-                    encryption_key: str) -> dict:
-    return {**os.environ, "PORT": str(port), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-            "BASE_URL": f"http://127.0.0.1:{port}", "APP_KEY": APP_KEY, "FORGE_APP_ID": FORGE_APP_ID,
-            "FORGE_JWKS_URL": keys_url + "/jwks.json", "CONNECT_INSTALL_KEYS_URL": keys_url + "/install-keys",
-            "SECRET_KEY": secret_key, "ENCRYPTION_KEYS": encryption_key, "JOB_BACKEND": "rq",
-            "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING",
-            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}"}
+def app_environment(
+    *, port: int, database_url: str, redis_url: str, keys_url: str, secret_key: str, encryption_key: str
+) -> dict:
+    return {
+        **os.environ,
+        "PORT": str(port),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "APP_KEY": APP_KEY,
+        "FORGE_APP_ID": FORGE_APP_ID,
+        "FORGE_JWKS_URL": keys_url + "/jwks.json",
+        "CONNECT_INSTALL_KEYS_URL": keys_url + "/install-keys",
+        "SECRET_KEY": secret_key,
+        "ENCRYPTION_KEYS": encryption_key,
+        "JOB_BACKEND": "rq",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "WARNING",
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+    }
 
 
 @contextlib.contextmanager
 def app_server(environment: dict, command: str):
     """Our app under the production server command (the Procfile's `web:` line unless told otherwise)."""
-    process = subprocess.Popen(["bash", "-c", "exec " + command], cwd=ROOT, env=environment,
-                               stdout=subprocess.DEVNULL, stderr=open("/tmp/c4c_bench_app.log", "wb"))
+    process = subprocess.Popen(
+        ["bash", "-c", "exec " + command],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=open("/tmp/c4c_bench_app.log", "wb"),
+    )
     try:
         wait_for(f"http://127.0.0.1:{environment['PORT']}/atlassian-connect.json", process)
         yield f"http://127.0.0.1:{environment['PORT']}"
@@ -187,12 +236,26 @@ def install_ace() -> None:
 def ace_peer(*, client_key: str, shared_secret: str, product_base_url: str, consonance_url: str, query_file: str):
     install_ace()
     port = free_port()
-    environment = {**os.environ, "PORT": str(port), "NODE_ENV": "production", "AC_LOCAL_BASE_URL": f"http://127.0.0.1:{port}",
-                   "CLIENT_KEY": client_key, "SHARED_SECRET": shared_secret, "PRODUCT_BASE_URL": product_base_url,
-                   "CONSONANCE_URL": consonance_url, "CONSONANCE_API_KEY": CONSONANCE_API_KEY,
-                   "TITLE_QUERY_FILE": query_file, "AC_OPTS": ""}
-    process = subprocess.Popen([shutil.which("node") or "node", "server.js"], cwd=ACE_DIR, env=environment,
-                               stdout=subprocess.DEVNULL, stderr=open("/tmp/c4c_bench_ace.log", "wb"))
+    environment = {
+        **os.environ,
+        "PORT": str(port),
+        "NODE_ENV": "production",
+        "AC_LOCAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "CLIENT_KEY": client_key,
+        "SHARED_SECRET": shared_secret,
+        "PRODUCT_BASE_URL": product_base_url,
+        "CONSONANCE_URL": consonance_url,
+        "CONSONANCE_API_KEY": CONSONANCE_API_KEY,
+        "TITLE_QUERY_FILE": query_file,
+        "AC_OPTS": "",
+    }
+    process = subprocess.Popen(
+        [shutil.which("node") or "node", "server.js"],
+        cwd=ACE_DIR,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=open("/tmp/c4c_bench_ace.log", "wb"),
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/atlassian-connect.json", process)
         yield f"http://127.0.0.1:{port}"

@@ -11,6 +11,7 @@ yet viewed); 1 and 50 connections. Ratios are ours / ACE's.
 
     .venv/bin/python -m bench.macro_views [--duration 10] [--uncached-duration 5] [--no-record]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,7 @@ class Row:
     p50_ms: float
     p99_ms: float
     errors: int
-    titles: int | None = None   # uncached: distinct titles available to the run
+    titles: int | None = None  # uncached: distinct titles available to the run
     body_bytes: int | None = None
 
 
@@ -60,8 +61,20 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(url: str, *, connections: int, seconds: int, script: Path, script_args: list[str]) -> dict:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency", "-s", str(script),
-               url, "--", *script_args]
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
+        "--",
+        *script_args,
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     if "Requests/sec" not in output or "99%" not in output:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
@@ -70,10 +83,14 @@ def run_wrk(url: str, *, connections: int, seconds: int, script: Path, script_ar
         raise RuntimeError(f"no latency distribution in wrk output:\n{output}")
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"requests": int(re.search(r"(\d+) requests in", output).group(1)),
-            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-            "p50": _ms(latency["50"]), "p99": _ms(latency["99"]),
-            "errors": (sum(map(int, socket_errors.groups())) if socket_errors else 0) + (int(non_2xx.group(1)) if non_2xx else 0)}
+    return {
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": _ms(latency["50"]),
+        "p99": _ms(latency["99"]),
+        "errors": (sum(map(int, socket_errors.groups())) if socket_errors else 0)
+        + (int(non_2xx.group(1)) if non_2xx else 0),
+    }
 
 
 def _shows_panel(page: str, title_text: str) -> bool:
@@ -91,8 +108,12 @@ def _check(response: requests.Response, title_text: str) -> int:
 
 def _work_title(consonance_url: str, work_id: int) -> str:
     body = {"query": load_operation("TitleByWorkId").document, "variables": {"workId": str(work_id)}}
-    answer = requests.post(consonance_url + "/graphql", json=body, timeout=30,
-                           headers={"Authorization": f"Bearer {rig.CONSONANCE_API_KEY}"}).json()
+    answer = requests.post(
+        consonance_url + "/graphql",
+        json=body,
+        timeout=30,
+        headers={"Authorization": f"Bearer {rig.CONSONANCE_API_KEY}"},
+    ).json()
     return answer["data"]["work"]["title"]
 
 
@@ -117,47 +138,93 @@ def benchmark(args) -> tuple[list[Row], dict]:
     secret_key, encryption_key = rig.new_secrets()
     lifetime = 3600
     rows: list[Row] = []
-    with rig.scratch_database() as database_url, rig.own_redis() as redis_url, rig.KeyServer() as keys, \
-            sandbox_process(args.size, seed=42) as consonance_url, tempfile.TemporaryDirectory() as scratch:
+    with (
+        rig.scratch_database() as database_url,
+        rig.own_redis() as redis_url,
+        rig.KeyServer() as keys,
+        sandbox_process(args.size, seed=42) as consonance_url,
+        tempfile.TemporaryDirectory() as scratch,
+    ):
         port = rig.free_port()
-        environment = rig.app_environment(port=port, database_url=database_url, redis_url=redis_url, keys_url=keys.url,
-                                          secret_key=secret_key, encryption_key=encryption_key)
-        setup_app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "SECRET_KEY": secret_key,
-                                "ENCRYPTION_KEYS": encryption_key, "LOG_LEVEL": "WARNING"})
+        environment = rig.app_environment(
+            port=port,
+            database_url=database_url,
+            redis_url=redis_url,
+            keys_url=keys.url,
+            secret_key=secret_key,
+            encryption_key=encryption_key,
+        )
+        setup_app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "REDIS_URL": redis_url,
+                "SECRET_KEY": secret_key,
+                "ENCRYPTION_KEYS": encryption_key,
+                "LOG_LEVEL": "WARNING",
+            }
+        )
         with setup_app.app_context():
             db.create_all()
         command = args.server_command or rig.procfile_web_command()
         with rig.app_server(environment, command) as base:
             client_key, shared_secret = "bench-client-key", os.urandom(32).hex()
-            payload = {"key": rig.APP_KEY, "clientKey": client_key, "sharedSecret": shared_secret, "baseUrl": PRODUCT_BASE_URL,
-                       "displayUrl": PRODUCT_BASE_URL, "productType": "confluence", "eventType": "installed",
-                       "accountId": "557058:bench-admin"}
+            payload = {
+                "key": rig.APP_KEY,
+                "clientKey": client_key,
+                "sharedSecret": shared_secret,
+                "baseUrl": PRODUCT_BASE_URL,
+                "displayUrl": PRODUCT_BASE_URL,
+                "productType": "confluence",
+                "eventType": "installed",
+                "accountId": "557058:bench-admin",
+            }
             token = keys.signed_install("POST", "/connect/installed", client_key, base)
-            requests.post(base + "/connect/installed", json=payload, headers={"Authorization": "JWT " + token},
-                          timeout=30).raise_for_status()
+            requests.post(
+                base + "/connect/installed", json=payload, headers={"Authorization": "JWT " + token}, timeout=30
+            ).raise_for_status()
             site = PRODUCT_BASE_URL.rsplit("/wiki", 1)[0]
             installation = "ari:cloud:ecosystem::installation/bench-forge-1"
             forge_path = "/forge/macro/title-status"
-            forge_headers = {"Content-Type": "application/json", "x-forge-oauth-system": "bench-system-token",
-                             "x-forge-oauth-user": "bench-user-token"}
+            forge_headers = {
+                "Content-Type": "application/json",
+                "x-forge-oauth-system": "bench-system-token",
+                "x-forge-oauth-user": "bench-user-token",
+            }
             first_fit = keys.fit(installation, site_url=site, title=str(CACHED_TITLE), lifetime=lifetime)
-            requests.post(base + forge_path, data="{}", timeout=30,
-                          headers={**forge_headers, "Authorization": "Bearer " + first_fit}).raise_for_status()
+            requests.post(
+                base + forge_path,
+                data="{}",
+                timeout=30,
+                headers={**forge_headers, "Authorization": "Bearer " + first_fit},
+            ).raise_for_status()
             _connect_tenants_to_consonance(setup_app, consonance_url)
 
             ctx = rig.context_jwt(client_key, shared_secret, lifetime)
             query_file = Path(scratch) / "TitleByWorkId.graphql"
             query_file.write_text(load_operation("TitleByWorkId").document)
-            with rig.ace_peer(client_key=client_key, shared_secret=shared_secret, product_base_url=PRODUCT_BASE_URL,
-                              consonance_url=consonance_url, query_file=str(query_file)) as ace:
+            with rig.ace_peer(
+                client_key=client_key,
+                shared_secret=shared_secret,
+                product_base_url=PRODUCT_BASE_URL,
+                consonance_url=consonance_url,
+                query_file=str(query_file),
+            ) as ace:
                 connect_path = "/connect/macro/title-status?" + QUERY + "&jwt=" + ctx
                 cached_title = _work_title(consonance_url, CACHED_TITLE)
                 sizes = {
-                    "ours-connect": _check(requests.get(base + connect_path.format(title=CACHED_TITLE), timeout=30), cached_title),
-                    "ace": _check(requests.get(ace + connect_path.format(title=CACHED_TITLE), timeout=30), cached_title),
+                    "ours-connect": _check(
+                        requests.get(base + connect_path.format(title=CACHED_TITLE), timeout=30), cached_title
+                    ),
+                    "ace": _check(
+                        requests.get(ace + connect_path.format(title=CACHED_TITLE), timeout=30), cached_title
+                    ),
                 }
-                forge_answer = requests.post(base + forge_path, data="{}", timeout=30,
-                                             headers={**forge_headers, "Authorization": "Bearer " + first_fit})
+                forge_answer = requests.post(
+                    base + forge_path,
+                    data="{}",
+                    timeout=30,
+                    headers={**forge_headers, "Authorization": "Bearer " + first_fit},
+                )
                 forge_answer.raise_for_status()
                 if not _shows_panel(forge_answer.json()["html"], cached_title):
                     raise RuntimeError("the Forge route did not answer the panel")
@@ -178,9 +245,13 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                 else:
                                     titles = args.titles_per_run
                                     token_file = Path(scratch) / f"fit-{next_title}.txt"
-                                    token_file.write_text("".join(
-                                        keys.fit(installation, site_url=site, title=str(n), lifetime=lifetime) + "\n"
-                                        for n in range(next_title, next_title + titles)))
+                                    token_file.write_text(
+                                        "".join(
+                                            keys.fit(installation, site_url=site, title=str(n), lifetime=lifetime)
+                                            + "\n"
+                                            for n in range(next_title, next_title + titles)
+                                        )
+                                    )
                                     next_title += titles
                                 script, script_args = WRK_DIR / "forge_macro.lua", [str(token_file), forge_path]
                             else:
@@ -189,19 +260,39 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                 if cache == "uncached":
                                     titles = titles_here = args.titles_per_run
                                     first, next_title = next_title, next_title + titles
-                                script, script_args = WRK_DIR / "vary_title.lua", [str(first), str(titles_here),
-                                                                                   connect_path.replace("{title}", "{title}")]
+                                script, script_args = (
+                                    WRK_DIR / "vary_title.lua",
+                                    [str(first), str(titles_here), connect_path.replace("{title}", "{title}")],
+                                )
                             if cache == "cached" and args.warmup:
-                                run_wrk(url, connections=connections, seconds=args.warmup, script=script, script_args=script_args)
-                            result = run_wrk(url, connections=connections, seconds=seconds, script=script,
-                                             script_args=script_args)
-                            rows.append(Row(target, cache, connections, result["requests"], result["rps"], result["p50"],
-                                            result["p99"], result["errors"], titles, sizes[target]))
+                                run_wrk(
+                                    url,
+                                    connections=connections,
+                                    seconds=args.warmup,
+                                    script=script,
+                                    script_args=script_args,
+                                )
+                            result = run_wrk(
+                                url, connections=connections, seconds=seconds, script=script, script_args=script_args
+                            )
+                            rows.append(
+                                Row(
+                                    target,
+                                    cache,
+                                    connections,
+                                    result["requests"],
+                                    result["rps"],
+                                    result["p50"],
+                                    result["p99"],
+                                    result["errors"],
+                                    titles,
+                                    sizes[target],
+                                )
+                            )
                             print(_line(rows[-1], rows), flush=True)
                             if next_title + args.titles_per_run > args.size:
                                 raise RuntimeError("catalogue too small for the uncached runs: raise --size")
-        meta = {"server_command": command, "ace_version": _ace_version(), "node": _node_version(),
-                "size": args.size}
+        meta = {"server_command": command, "ace_version": _ace_version(), "node": _node_version(), "size": args.size}
     return rows, meta
 
 
@@ -215,7 +306,9 @@ def _node_version() -> str:
 
 
 def _peer(row: Row, rows: list[Row]) -> Row | None:
-    return next((r for r in rows if r.target == "ace" and r.cache == row.cache and r.connections == row.connections), None)
+    return next(
+        (r for r in rows if r.target == "ace" and r.cache == row.cache and r.connections == row.connections), None
+    )
 
 
 def _line(row: Row, rows: list[Row]) -> str:
@@ -223,34 +316,53 @@ def _line(row: Row, rows: list[Row]) -> str:
     rps_ratio = f"{row.rps / peer.rps:.2f}×" if peer and row.target != "ace" else "—"
     p99_ratio = f"{row.p99_ms / peer.p99_ms:.2f}×" if peer and row.target != "ace" else "—"
     wrapped = " (wrapped: some repeats)" if row.titles and row.requests > row.titles else ""
-    return (f"| {row.target} | {row.cache}{wrapped} | {row.connections} | {row.requests:,} | {row.rps:,.0f} | "
-            f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {rps_ratio} | {p99_ratio} | {row.body_bytes:,} |")
+    return (
+        f"| {row.target} | {row.cache}{wrapped} | {row.connections} | {row.requests:,} | {row.rps:,.0f} | "
+        f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {rps_ratio} | {p99_ratio} | {row.body_bytes:,} |"
+    )
 
 
-HEADER = ("| target | cache | connections | requests | req/s | p50 (ms) | p99 (ms) | errors | req/s ÷ ACE | p99 ÷ ACE "
-          "| response bytes |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+HEADER = (
+    "| target | cache | connections | requests | req/s | p50 (ms) | p99 (ms) | errors | req/s ÷ ACE | p99 ÷ ACE "
+    "| response bytes |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), "0")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "0"
+    )
     load = Path("/proc/loadavg").read_text().split()[:3]
-    return (f"`nproc` {os.cpu_count()}, {int(mem) / 2**20:.1f} GiB memory, {cpu}; load average when recorded "
-            f"{' '.join(load)} (other work shares these cores: compare rows of one run, not runs)")
+    return (
+        f"`nproc` {os.cpu_count()}, {int(mem) / 2**20:.1f} GiB memory, {cpu}; load average when recorded "
+        f"{' '.join(load)} (other work shares these cores: compare rows of one run, not runs)"
+    )
 
 
 def record(rows: list[Row], meta: dict, command: str, args) -> None:
-    lines = ["", f"## Macro views through the production server vs atlassian-connect-express ({dt.date.today().isoformat()})", "",
-             f"Command: `{command}`  ", f"Machine: {machine()}; Python {platform.python_version()}, node {meta['node']}.  ",
-             f"Our server: `{meta['server_command']}` (Procfile `web:`), PostgreSQL + Redis, JOB_BACKEND=rq.  ",
-             f"Peer: atlassian-connect-express {meta['ace_version']} (bench/ace_peer/server.js), node `cluster` on "
-             f"{os.cpu_count()} workers, in-process store, `addon.authenticate(true)` on the same route and query.  ",
-             f"Load: `wrk -t1 --latency` with bench/wrk/*.lua, {args.duration}s per cached run after {args.warmup}s warm-up, "
-             f"{args.uncached_duration}s per uncached run over {args.titles_per_run} titles never viewed before "
-             f"(Consonance sandbox, {meta['size']} works, in its own process). Errors = non-2xx + socket errors.", "",
-             HEADER]
+    lines = [
+        "",
+        f"## Macro views through the production server vs atlassian-connect-express ({dt.date.today().isoformat()})",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {machine()}; Python {platform.python_version()}, node {meta['node']}.  ",
+        f"Our server: `{meta['server_command']}` (Procfile `web:`), PostgreSQL + Redis, JOB_BACKEND=rq.  ",
+        f"Peer: atlassian-connect-express {meta['ace_version']} (bench/ace_peer/server.js), node `cluster` on "
+        f"{os.cpu_count()} workers, in-process store, `addon.authenticate(true)` on the same route and query.  ",
+        f"Load: `wrk -t1 --latency` with bench/wrk/*.lua, {args.duration}s per cached run after {args.warmup}s warm-up, "
+        f"{args.uncached_duration}s per uncached run over {args.titles_per_run} titles never viewed before "
+        f"(Consonance sandbox, {meta['size']} works, in its own process). Errors = non-2xx + socket errors.",
+        "",
+        HEADER,
+    ]
     lines += [_line(row, rows) for row in rows]
     with RESULTS.open("a") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -271,7 +383,9 @@ def main(argv=None) -> None:
     print(HEADER, flush=True)
     rows, meta = benchmark(args)
     if not args.no_record:
-        record(rows, meta, rig.shell_join([".venv/bin/python", "-m", "bench.macro_views", *(argv or sys.argv[1:])]), args)
+        record(
+            rows, meta, rig.shell_join([".venv/bin/python", "-m", "bench.macro_views", *(argv or sys.argv[1:])]), args
+        )
 
 
 if __name__ == "__main__":

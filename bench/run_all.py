@@ -1,5 +1,6 @@
 """`make bench`: run every benchmark module in bench/ (a module with a `__main__` block), one after another,
 each in its own process with its default arguments; each appends its own section to bench/RESULTS.md."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,8 +11,11 @@ BENCH = Path(__file__).resolve().parent
 
 
 def benchmark_modules() -> list[str]:
-    return sorted(path.stem for path in BENCH.glob("*.py")
-                  if path.stem != "run_all" and 'if __name__ == "__main__":' in path.read_text(encoding="utf-8"))
+    return sorted(
+        path.stem
+        for path in BENCH.glob("*.py")
+        if path.stem != "run_all" and 'if __name__ == "__main__":' in path.read_text(encoding="utf-8")
+    )
 
 
 def main() -> int:

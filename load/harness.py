@@ -4,6 +4,7 @@ scheduler lines, read at run time), installed into the emulator with Forge and c
 
 Everything listens on 127.0.0.1; every process is ours and is stopped (by its own id) on exit.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -66,10 +67,22 @@ def procfile_commands(path: Path = ROOT / "Procfile") -> dict[str, str]:
 
 def machine() -> dict:
     """What the figures were measured on."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown CPU")
-    mem_kib = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                    if line.startswith("MemTotal")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    mem_kib = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     return {"nproc": os.cpu_count(), "memory_gib": round(mem_kib / 2**20, 1), "cpu": cpu}
 
 
@@ -121,7 +134,7 @@ class StackOptions:
     web_workers: int = 3
     web_threads: int = 8
     rq_workers: int = 3
-    app_env: dict = field(default_factory=dict)   # extra app settings (outbox lease, backoff, ...)
+    app_env: dict = field(default_factory=dict)  # extra app settings (outbox lease, backoff, ...)
     settings: dict = field(default_factory=dict)  # tenant settings beyond the connection
 
 
@@ -140,8 +153,11 @@ class Stack:
         self.emulator_url = f"http://127.0.0.1:{free_port()}"
         self.app_port = free_port()
         self.app_url = f"http://127.0.0.1:{self.app_port}"
-        self.database_url = (POSTGRES_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-                             + "/" + self.database_name)
+        self.database_url = (
+            POSTGRES_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+            + "/"
+            + self.database_name
+        )
         self.secret_key, self.encryption_key = uuid.uuid4().hex * 2, Fernet.generate_key().decode()
         self.metrics_dir = self.run_dir / "prometheus"
         self.metrics_dir.mkdir()
@@ -156,14 +172,28 @@ class Stack:
         try:
             self._create_database()
             self.start_redis()
-            self._start("consonance", f"{sys.executable} -m load.servers consonance --port "
-                                      f"{self.consonance_url.rsplit(':', 1)[1]} --size {self.options.size}")
-            self._start("confluence", f"{sys.executable} -m load.servers confluence --port "
-                                      f"{self.emulator_url.rsplit(':', 1)[1]} --forge-app-id {FORGE_APP_ID}")
-            wait_until(lambda: requests.get(self.consonance_url + "/_sandbox/state", timeout=2).ok, 120, "Consonance sandbox")
+            self._start(
+                "consonance",
+                f"{sys.executable} -m load.servers consonance --port "
+                f"{self.consonance_url.rsplit(':', 1)[1]} --size {self.options.size}",
+            )
+            self._start(
+                "confluence",
+                f"{sys.executable} -m load.servers confluence --port "
+                f"{self.emulator_url.rsplit(':', 1)[1]} --forge-app-id {FORGE_APP_ID}",
+            )
+            wait_until(
+                lambda: requests.get(self.consonance_url + "/_sandbox/state", timeout=2).ok, 120, "Consonance sandbox"
+            )
             wait_until(lambda: requests.get(self.emulator_url + "/_emulator/state", timeout=2).ok, 60, "emulator")
-            release = subprocess.run(["bash", "-c", "exec " + self.procfile["release"]], cwd=ROOT, env=self.env(),
-                                     capture_output=True, text=True, timeout=300)
+            release = subprocess.run(
+                ["bash", "-c", "exec " + self.procfile["release"]],
+                cwd=ROOT,
+                env=self.env(),
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             if release.returncode:
                 raise RuntimeError(f"release (db upgrade) failed: {release.stderr[-2000:]}")
             self._start("web", self.procfile["web"])
@@ -183,6 +213,7 @@ class Stack:
         self.stop_redis()
         if self._app is not None:
             from addon.extensions import db
+
             with self._app.app_context():
                 db.session.remove()
                 db.engine.dispose()
@@ -191,21 +222,39 @@ class Stack:
 
     def env(self) -> dict:
         """The environment every app process gets (production settings, pointed at our sandboxes)."""
-        return {**os.environ, "PORT": str(self.app_port), "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
-                "BASE_URL": self.app_url, "FORGE_APP_ID": FORGE_APP_ID,
-                "FORGE_JWKS_URL": self.emulator_url + "/.well-known/jwks.json",
-                "CONNECT_INSTALL_KEYS_URL": self.emulator_url + "/install-keys",
-                "SECRET_KEY": self.secret_key, "ENCRYPTION_KEYS": self.encryption_key, "JOB_BACKEND": "rq",
-                "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": str(self.options.web_workers),
-                "WEB_THREADS": str(self.options.web_threads), "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
-                "SCHEDULER_INTERVAL_SECONDS": "2", "PYTHONPATH": str(ROOT),
-                "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
-                **{k: str(v) for k, v in self.options.app_env.items()}}
+        return {
+            **os.environ,
+            "PORT": str(self.app_port),
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "BASE_URL": self.app_url,
+            "FORGE_APP_ID": FORGE_APP_ID,
+            "FORGE_JWKS_URL": self.emulator_url + "/.well-known/jwks.json",
+            "CONNECT_INSTALL_KEYS_URL": self.emulator_url + "/install-keys",
+            "SECRET_KEY": self.secret_key,
+            "ENCRYPTION_KEYS": self.encryption_key,
+            "JOB_BACKEND": "rq",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "WARNING",
+            "WEB_CONCURRENCY": str(self.options.web_workers),
+            "WEB_THREADS": str(self.options.web_threads),
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+            "SCHEDULER_INTERVAL_SECONDS": "2",
+            "PYTHONPATH": str(ROOT),
+            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+            **{k: str(v) for k, v in self.options.app_env.items()},
+        }
 
     def _start(self, name: str, command: str) -> Process:
         log_path = self.run_dir / f"{name}.log"
-        popen = subprocess.Popen(["bash", "-c", "exec " + command], cwd=ROOT, env=self.env(), stdout=subprocess.DEVNULL,
-                                 stderr=open(log_path, "ab"), start_new_session=True)
+        popen = subprocess.Popen(
+            ["bash", "-c", "exec " + command],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=open(log_path, "ab"),
+            start_new_session=True,
+        )
         process = Process(name, command, popen, log_path)
         self.processes[name] = process
         return process
@@ -224,12 +273,15 @@ class Stack:
 
     # --- Redis of our own ----------------------------------------------------------------------
     def start_redis(self) -> None:
-        self._start("redis", f"redis-server --bind 127.0.0.1 --port {self.redis_port} --save '' --appendonly no "
-                             f"--dir {self.run_dir}")
+        self._start(
+            "redis",
+            f"redis-server --bind 127.0.0.1 --port {self.redis_port} --save '' --appendonly no --dir {self.run_dir}",
+        )
         wait_until(lambda: self._redis_ping(), 20, "redis")
 
     def _redis_ping(self) -> bool:
         import redis
+
         return redis.Redis.from_url(self.redis_url, socket_timeout=1).ping()
 
     def stop_redis(self) -> None:
@@ -278,10 +330,19 @@ class Stack:
         """A local app on the same database and Redis (for setup, job submission and reading records)."""
         if self._app is None:
             from addon import create_app
-            self._app = create_app({"SQLALCHEMY_DATABASE_URI": self.database_url, "REDIS_URL": self.redis_url,
-                                    "SECRET_KEY": self.secret_key, "ENCRYPTION_KEYS": self.encryption_key,
-                                    "JOB_BACKEND": "rq", "FORGE_APP_ID": FORGE_APP_ID, "BASE_URL": self.app_url,
-                                    "LOG_LEVEL": "WARNING"})
+
+            self._app = create_app(
+                {
+                    "SQLALCHEMY_DATABASE_URI": self.database_url,
+                    "REDIS_URL": self.redis_url,
+                    "SECRET_KEY": self.secret_key,
+                    "ENCRYPTION_KEYS": self.encryption_key,
+                    "JOB_BACKEND": "rq",
+                    "FORGE_APP_ID": FORGE_APP_ID,
+                    "BASE_URL": self.app_url,
+                    "LOG_LEVEL": "WARNING",
+                }
+            )
         return self._app
 
     def _install(self) -> None:
@@ -290,17 +351,24 @@ class Stack:
         from addon.platform.models import Tenant
         from addon.settings.service import update_settings
 
-        answer = requests.post(self.emulator_url + "/_emulator/install", json={"mode": "forge", "app_url": self.app_url},
-                               timeout=60)
+        answer = requests.post(
+            self.emulator_url + "/_emulator/install", json={"mode": "forge", "app_url": self.app_url}, timeout=60
+        )
         answer.raise_for_status()
         requests.post(self.emulator_url + "/_emulator/seed", json={"work_id": "1"}, timeout=30).raise_for_status()
         with self.app().app_context():
-            tenant = wait_until(lambda: db.session.query(Tenant).filter_by(transport=tenants.FORGE).one_or_none(), 30,
-                                "the Forge install reaching the app")
+            tenant = wait_until(
+                lambda: db.session.query(Tenant).filter_by(transport=tenants.FORGE).one_or_none(),
+                30,
+                "the Forge install reaching the app",
+            )
             tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, CONSONANCE_API_KEY)
             db.session.commit()
-            update_settings(tenant, {"consonance_host": self.consonance_url, "page_set_space_key": SPACE_KEY,
-                                     **self.options.settings}, actor="load-harness")
+            update_settings(
+                tenant,
+                {"consonance_host": self.consonance_url, "page_set_space_key": SPACE_KEY, **self.options.settings},
+                actor="load-harness",
+            )
             db.session.commit()
             self.tenant_id, self.api_base_url = tenant.id, tenant.api_base_url
             self.system_token = tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN)
@@ -308,12 +376,22 @@ class Stack:
         if not self.system_token:
             self.system_token = self.mint("title-status", "1")["headers"]["x-forge-oauth-system"]
 
-    def mint(self, macro_key: str, work_id: str, *, lifetime: int = 900, content_id: str = "10001",
-             principal: str = VIEWER) -> dict:
+    def mint(
+        self, macro_key: str, work_id: str, *, lifetime: int = 900, content_id: str = "10001", principal: str = VIEWER
+    ) -> dict:
         """A FIT (and Forge's headers) from the emulator, for a viewer of `macro_key` showing `work_id`."""
-        answer = requests.post(self.emulator_url + "/_emulator/fit", timeout=30, json={
-            "module_key": macro_key, "principal": principal, "content_id": content_id, "space_key": SPACE_KEY,
-            "config": {"title": str(work_id)}, "lifetime": lifetime})
+        answer = requests.post(
+            self.emulator_url + "/_emulator/fit",
+            timeout=30,
+            json={
+                "module_key": macro_key,
+                "principal": principal,
+                "content_id": content_id,
+                "space_key": SPACE_KEY,
+                "config": {"title": str(work_id)},
+                "lifetime": lifetime,
+            },
+        )
         answer.raise_for_status()
         return answer.json()
 
@@ -329,8 +407,12 @@ class Stack:
         return answer.json() if answer.content else {}
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
-        answer = requests.post(self.consonance_url + "/graphql", timeout=60, json={"query": query, "variables": variables or {}},
-                               headers={"Authorization": f"Bearer {CONSONANCE_API_KEY}"})
+        answer = requests.post(
+            self.consonance_url + "/graphql",
+            timeout=60,
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {CONSONANCE_API_KEY}"},
+        )
         answer.raise_for_status()
         return answer.json()["data"]
 
@@ -338,6 +420,7 @@ class Stack:
         """A Confluence REST client acting as the app's own user (for reading the emulator's pages)."""
         from addon.confluence.auth import ForgeAuth
         from addon.confluence.client import ConfluenceClient
+
         return ConfluenceClient(ForgeAuth(self.api_base_url, self.system_token))
 
     # --- jobs ----------------------------------------------------------------------------------
@@ -345,31 +428,56 @@ class Stack:
         """Queue one run of a tenant's scheduled work now (as a tick would), on the real queue."""
         from addon.jobs.runner import submit
         from addon.jobs.schedule import RUN_SCHEDULED
+
         with self.app().app_context():
-            return submit(RUN_SCHEDULED, args=(kind, self.tenant_id), tenant_id=self.tenant_id, kind=kind,
-                          dedupe_key=f"{kind}:{self.tenant_id}:load-{uuid.uuid4().hex[:8]}")
+            return submit(
+                RUN_SCHEDULED,
+                args=(kind, self.tenant_id),
+                tenant_id=self.tenant_id,
+                kind=kind,
+                dedupe_key=f"{kind}:{self.tenant_id}:load-{uuid.uuid4().hex[:8]}",
+            )
 
     def submit(self, func_path: str, kind: str) -> str:
         """Queue `func_path(tenant_id)` on the real queue, recorded as a job run of `kind`."""
         from addon.jobs.runner import submit
+
         with self.app().app_context():
-            return submit(func_path, args=(self.tenant_id,), tenant_id=self.tenant_id, kind=kind,
-                          dedupe_key=f"{kind}:{self.tenant_id}:load-{uuid.uuid4().hex[:8]}")
+            return submit(
+                func_path,
+                args=(self.tenant_id,),
+                tenant_id=self.tenant_id,
+                kind=kind,
+                dedupe_key=f"{kind}:{self.tenant_id}:load-{uuid.uuid4().hex[:8]}",
+            )
 
     def job_runs(self, kind: str) -> list[dict]:
         from addon.extensions import db
         from addon.jobs.models import JobRun
+
         with self.app().app_context():
-            rows = [{"id": r.id, "kind": r.kind, "outcome": r.outcome, "counts": r.counts, "error": r.error,
-                     "started": r.started_at, "finished": r.finished_at}
-                    for r in db.session.query(JobRun).filter_by(tenant_id=self.tenant_id, kind=kind).order_by(JobRun.id)]
+            rows = [
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "outcome": r.outcome,
+                    "counts": r.counts,
+                    "error": r.error,
+                    "started": r.started_at,
+                    "finished": r.finished_at,
+                }
+                for r in db.session.query(JobRun).filter_by(tenant_id=self.tenant_id, kind=kind).order_by(JobRun.id)
+            ]
             db.session.remove()
             return rows
 
     def wait_job(self, kind: str, after_id: int, seconds: float) -> dict:
         """The first finished run of `kind` with id > after_id."""
-        return wait_until(lambda: next((r for r in self.job_runs(kind) if r["id"] > after_id and r["finished"]), None),
-                          seconds, f"a {kind} run")
+        return wait_until(
+            lambda: next((r for r in self.job_runs(kind) if r["id"] > after_id and r["finished"]), None),
+            seconds,
+            f"a {kind} run",
+        )
 
     def last_run_id(self, kind: str) -> int:
         runs = self.job_runs(kind)
@@ -378,6 +486,7 @@ class Stack:
     def outbox_depth(self) -> dict:
         from addon.extensions import db
         from addon.jobs import outbox
+
         with self.app().app_context():
             depth = dict(outbox.depth())
             db.session.remove()

@@ -1,5 +1,6 @@
 """The invariants both suites end with, as pure functions over what the sandboxes and the app recorded,
 plus the table they are printed in. No I/O here: the runners gather the records, these judge them."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -67,9 +68,12 @@ def markers_survive(markers: dict[str, str], bodies: dict[str, str | None]) -> C
 def outbox_drained(depth: dict, waited_seconds: float) -> Check:
     """Nothing pending or in flight once faults cleared (failed entries are judged by `nothing_hidden`)."""
     waiting = int(depth.get("pending", 0)) + int(depth.get("in_flight", 0))
-    return Check("the outbox drains once faults clear", waiting == 0,
-                 f"pending {depth.get('pending', 0)}, in flight {depth.get('in_flight', 0)}, failed {depth.get('failed', 0)}, "
-                 f"delivered {depth.get('delivered', 0)} after {waited_seconds:.0f}s")
+    return Check(
+        "the outbox drains once faults clear",
+        waiting == 0,
+        f"pending {depth.get('pending', 0)}, in flight {depth.get('in_flight', 0)}, failed {depth.get('failed', 0)}, "
+        f"delivered {depth.get('delivered', 0)} after {waited_seconds:.0f}s",
+    )
 
 
 def nothing_hidden(failed_entry_ids: list[int], unfinished_runs: list[dict], activity: dict) -> Check:

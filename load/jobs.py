@@ -1,4 +1,5 @@
 """Job functions the suites queue on the real RQ queues (workers import them by dotted name)."""
+
 from __future__ import annotations
 
 from addon.extensions import db

@@ -1,6 +1,7 @@
 """Reading what the outside systems and the app recorded, for the invariant checks: Consonance notes by
 externalRef (GraphQL), the emulator's pages with their content properties (REST as the app's user), the
 outbox and job runs, and the admin activity view model itself."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,12 @@ def notes_by_work(stack: Stack, work_ids) -> dict[str, list[str]]:
 
 
 def _get(stack: Stack, path: str, params: dict | None = None) -> dict:
-    answer = requests.get(stack.api_base_url.rstrip("/") + path, params=params, timeout=30,
-                          headers={"Authorization": f"Bearer {stack.system_token}", "Accept": "application/json"})
+    answer = requests.get(
+        stack.api_base_url.rstrip("/") + path,
+        params=params,
+        timeout=30,
+        headers={"Authorization": f"Bearer {stack.system_token}", "Accept": "application/json"},
+    )
     answer.raise_for_status()
     return answer.json()
 
@@ -37,8 +42,10 @@ def space_pages(stack: Stack) -> list[dict]:
     pages, params, path = [], {"space-id": space["id"], "limit": 250}, "/wiki/api/v2/pages"
     while path:
         answer = _get(stack, path, params)
-        pages += [{"id": str(p["id"]), "title": p["title"], "parent_id": str(p.get("parentId") or "")}
-                  for p in answer["results"]]
+        pages += [
+            {"id": str(p["id"]), "title": p["title"], "parent_id": str(p.get("parentId") or "")}
+            for p in answer["results"]
+        ]
         following = (answer.get("_links") or {}).get("next")
         path, params = ("/wiki" + following.split("/wiki", 1)[1], None) if following else (None, None)
     return pages
@@ -52,8 +59,14 @@ def title_pages(stack: Stack, acquired_titles: dict[str, str]) -> list[dict]:
         props = _get(stack, f"/wiki/api/v2/pages/{page['id']}/properties", {"key": PAGE_PROPERTY})["results"]
         value = props[0]["value"] if props else None
         if isinstance(value, dict) and value.get("workId"):
-            found.append({"id": page["id"], "parent_id": page["parent_id"], "work_id": str(value["workId"]),
-                          "role": value.get("role")})
+            found.append(
+                {
+                    "id": page["id"],
+                    "parent_id": page["parent_id"],
+                    "work_id": str(value["workId"]),
+                    "role": value.get("role"),
+                }
+            )
             continue
         for work_id, name in acquired_titles.items():
             if page["title"] == name or page["title"].startswith(name + " — "):
@@ -104,10 +117,14 @@ def activity_records(stack: Stack) -> tuple[list[int], list[dict], dict]:
     with stack.app().app_context():
         tenant = db.session.get(Tenant, stack.tenant_id)
         failed = [e.id for e in db.session.query(OutboxEntry).filter_by(tenant_id=tenant.id, status="failed")]
-        runs = [{"kind_label": activity.kind_label(r.kind),
-                 "shown_outcome": r.outcome or ("running" if not r.finished_at else "unknown")}
-                for r in db.session.query(JobRun).filter_by(tenant_id=tenant.id)
-                if r.outcome not in ("ok",)]
+        runs = [
+            {
+                "kind_label": activity.kind_label(r.kind),
+                "shown_outcome": r.outcome or ("running" if not r.finished_at else "unknown"),
+            }
+            for r in db.session.query(JobRun).filter_by(tenant_id=tenant.id)
+            if r.outcome not in ("ok",)
+        ]
         view = activity.activity_view(tenant)
         db.session.remove()
         return failed, runs, view
@@ -118,7 +135,8 @@ def run_outcomes(stack: Stack) -> Counter:
     from addon.jobs.models import JobRun
 
     with stack.app().app_context():
-        counts = Counter((r.kind, r.outcome or "unfinished") for r in db.session.query(JobRun).filter_by(
-            tenant_id=stack.tenant_id))
+        counts = Counter(
+            (r.kind, r.outcome or "unfinished") for r in db.session.query(JobRun).filter_by(tenant_id=stack.tenant_id)
+        )
         db.session.remove()
         return counts

@@ -1,4 +1,5 @@
 """Printing a suite's figures and checks, and appending them to bench/RESULTS.md with the machine."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,10 +18,18 @@ def render(title: str, figures: list[tuple[str, str]], checks: list[inv.Check]) 
 
 def record(title: str, command: str, figures: list[tuple[str, str]], checks: list[inv.Check]) -> None:
     info = machine()
-    lines = ["", f"## {title} ({dt.date.today().isoformat()})", "",
-             f"Command: `{command}`  ",
-             f"Machine: `nproc` {info['nproc']}, {info['memory_gib']} GiB memory, {info['cpu']}; "
-             f"Python {platform.python_version()}. All traffic on 127.0.0.1.", "",
-             inv.figures_table(figures), "", inv.table(checks), ""]
+    lines = [
+        "",
+        f"## {title} ({dt.date.today().isoformat()})",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: `nproc` {info['nproc']}, {info['memory_gib']} GiB memory, {info['cpu']}; "
+        f"Python {platform.python_version()}. All traffic on 127.0.0.1.",
+        "",
+        inv.figures_table(figures),
+        "",
+        inv.table(checks),
+        "",
+    ]
     with RESULTS.open("a", encoding="utf-8") as out:
         out.write("\n".join(lines))

@@ -9,6 +9,7 @@ invariant fails.
 
     .venv/bin/python -m load.run_chaos [--size 300] [--no-record]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,14 @@ from load import records, report
 from load.harness import POSTGRES_SERVER, Stack, StackOptions, wait_until
 
 log = logging.getLogger("load.run_chaos")
-APP_ENV = {"OUTBOX_LEASE_SECONDS": 10, "OUTBOX_BACKOFF_BASE_SECONDS": 1, "OUTBOX_BACKOFF_CAP_SECONDS": 4,
-           "OUTBOX_DRAIN_EVERY_SECONDS": 3, "OUTBOX_MAX_ATTEMPTS": 30, "JOB_TIMEOUT_SECONDS": 20}
+APP_ENV = {
+    "OUTBOX_LEASE_SECONDS": 10,
+    "OUTBOX_BACKOFF_BASE_SECONDS": 1,
+    "OUTBOX_BACKOFF_CAP_SECONDS": 4,
+    "OUTBOX_DRAIN_EVERY_SECONDS": 3,
+    "OUTBOX_MAX_ATTEMPTS": 30,
+    "JOB_TIMEOUT_SECONDS": 20,
+}
 SUMMARY_KIND = "pipeline_summary.regenerate"
 PERSON = "557058:chaos-editor"
 
@@ -39,7 +46,7 @@ class Chaos:
     def __init__(self, stack: Stack):
         self.stack = stack
         self.acquired: dict[str, str] = {}
-        self.accepted_keys: dict[str, str] = {}   # idempotency key -> work id, for every 2xx answer
+        self.accepted_keys: dict[str, str] = {}  # idempotency key -> work id, for every 2xx answer
         self.markers: dict[str, str] = {}
         self.events: list[tuple[str, str]] = []
         self._fits: dict[str, dict] = {}
@@ -54,14 +61,24 @@ class Chaos:
         """A browser pushing a decision; resent with the same key on a 5xx or no answer (as the form does)."""
         key = key or uuid.uuid4().hex
         minted = self.stack.mint("title-status", work_id, principal=PERSON, lifetime=600)
-        headers = {**minted["headers"], "Authorization": "Bearer " + minted["token"], "Content-Type": "application/json"}
-        body = {"decisionType": "request_changes", "idempotencyKey": key, "text": f"{text} ({key[:6]})",
-                "workId": work_id, "macro": "title-status"}
+        headers = {
+            **minted["headers"],
+            "Authorization": "Bearer " + minted["token"],
+            "Content-Type": "application/json",
+        }
+        body = {
+            "decisionType": "request_changes",
+            "idempotencyKey": key,
+            "text": f"{text} ({key[:6]})",
+            "workId": work_id,
+            "macro": "title-status",
+        }
         status = 0
         for _ in range(8):
             try:
-                status = requests.post(self.stack.app_url + "/forge/actions/decision", json=body, headers=headers,
-                                       timeout=20).status_code
+                status = requests.post(
+                    self.stack.app_url + "/forge/actions/decision", json=body, headers=headers, timeout=20
+                ).status_code
             except requests.RequestException:
                 status = 0
             if 200 <= status < 300:
@@ -118,9 +135,13 @@ class Chaos:
 
     def terminate_backends(self) -> int:
         with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
-            return len(conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                    "WHERE datname = %s AND pid <> pg_backend_pid()",
-                                    (self.stack.database_name,)).fetchall())
+            return len(
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (self.stack.database_name,),
+                ).fetchall()
+            )
 
 
 def scenario_kill_workers(chaos: Chaos) -> None:
@@ -139,8 +160,11 @@ def scenario_kill_workers(chaos: Chaos) -> None:
     time.sleep(1.5)
     depth = stack.outbox_depth()
     killed = stack.kill_workers()
-    chaos.note(name, f"acquired {works}, 8 decisions, summary queued; killed {killed} worker/horse processes with "
-                     f"{depth.get('in_flight', 0)} writes in flight")
+    chaos.note(
+        name,
+        f"acquired {works}, 8 decisions, summary queued; killed {killed} worker/horse processes with "
+        f"{depth.get('in_flight', 0)} writes in flight",
+    )
     stack.emulator("DELETE", "/faults")
     stack.sandbox("DELETE", "/faults")
     for _ in range(stack.options.rq_workers):
@@ -190,8 +214,11 @@ def scenario_outside_flapping(chaos: Chaos) -> None:
     time.sleep(12)
     stack.sandbox("DELETE", "/faults")
     stack.emulator("DELETE", "/faults")
-    chaos.note(name, f"Consonance: 30% errors, 6×429, 2 hangs; Confluence: 8×409 on page PUT, 12×429 on POST; "
-                     f"acquired {works}, 4 stage moves, 8 decisions")
+    chaos.note(
+        name,
+        f"Consonance: 30% errors, 6×429, 2 hangs; Confluence: 8×409 on page PUT, 12×429 on POST; "
+        f"acquired {works}, 4 stage moves, 8 decisions",
+    )
 
 
 def scenario_events_and_people(chaos: Chaos) -> None:
@@ -204,8 +231,11 @@ def scenario_events_and_people(chaos: Chaos) -> None:
     stack.run_scheduled("poll")
     time.sleep(5)
     written += chaos.write_markers()
-    chaos.note(name, f"each page event delivered 3 times, newest first; {written} paragraphs written by people; "
-                     f"4 stage moves rewrite the title homes' status regions")
+    chaos.note(
+        name,
+        f"each page event delivered 3 times, newest first; {written} paragraphs written by people; "
+        f"4 stage moves rewrite the title homes' status regions",
+    )
 
 
 def scenario_two_tabs(chaos: Chaos) -> None:
@@ -230,6 +260,7 @@ def final_checks(chaos: Chaos, drain_seconds: float) -> list[inv.Check]:
     def settled() -> bool:
         quiet.append(_waiting(stack) == 0 and _page_sets_settled(chaos))
         return len(quiet) >= 3 and all(quiet[-3:])
+
     try:
         wait_until(settled, drain_seconds, "outbox drain", interval=3)
     except TimeoutError:
@@ -243,9 +274,12 @@ def final_checks(chaos: Chaos, drain_seconds: float) -> list[inv.Check]:
     bodies = {page_id: records.page_body(stack, page_id) for page_id in chaos.markers}
     failed, unfinished, activity = records.activity_records(stack)
     return [
-        inv.Check("every accepted push is a recorded decision", not unrecorded,
-                  f"{len(chaos.accepted_keys)} pushes answered 2xx, {len(recorded)} decisions recorded"
-                  + (f"; not recorded {unrecorded[:3]}" if unrecorded else "")),
+        inv.Check(
+            "every accepted push is a recorded decision",
+            not unrecorded,
+            f"{len(chaos.accepted_keys)} pushes answered 2xx, {len(recorded)} decisions recorded"
+            + (f"; not recorded {unrecorded[:3]}" if unrecorded else ""),
+        ),
         inv.decisions_exactly_once(recorded, notes),
         inv.page_sets_complete(list(chaos.acquired), pages, records.expected_roles(stack)),
         inv.markers_survive(chaos.markers, bodies),
@@ -260,15 +294,27 @@ def _page_sets_settled(chaos: Chaos) -> bool:
 
 
 def run(args) -> tuple[list[tuple[str, str]], list[inv.Check], Chaos]:
-    options = StackOptions(size=args.size, web_workers=3, web_threads=8, rq_workers=3, app_env=APP_ENV,
-                           settings={"poll_interval_seconds": 60})
+    options = StackOptions(
+        size=args.size,
+        web_workers=3,
+        web_threads=8,
+        rq_workers=3,
+        app_env=APP_ENV,
+        settings={"poll_interval_seconds": 60},
+    )
     with Stack(options) as stack:
         print(f"stack up: app {stack.app_url}, logs in {stack.run_dir}", flush=True)
         stack.wait_job("poll", 0, 120)  # the scheduler's baseline poll
         chaos = Chaos(stack)
         timings = []
-        for scenario in (scenario_kill_workers, scenario_redis_restart, scenario_database_drop,
-                         scenario_outside_flapping, scenario_events_and_people, scenario_two_tabs):
+        for scenario in (
+            scenario_kill_workers,
+            scenario_redis_restart,
+            scenario_database_drop,
+            scenario_outside_flapping,
+            scenario_events_and_people,
+            scenario_two_tabs,
+        ):
             began = time.monotonic()
             print(scenario.__doc__ or scenario.__name__, flush=True)
             scenario(chaos)
@@ -281,11 +327,18 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check], Chaos]:
         checks = final_checks(chaos, args.drain_seconds)
         outcomes = records.run_outcomes(stack)
         figures = [(f"scenario: {scenario}", what) for scenario, what in chaos.events]
-        figures += [("job runs by kind and outcome", ", ".join(f"{k} {o} {n}" for (k, o), n in sorted(outcomes.items())
-                                                                  if k != "outbox.drain")),
-                    ("outbox drains (scheduled)", str(sum(n for (k, _), n in outcomes.items() if k == "outbox.drain"))),
-                    ("processes", f"web (Procfile) ×3 (8 threads), rq worker ×3 (replaced when killed), scheduler, both "
-                                  f"sandboxes, own redis-server, PostgreSQL scratch database; catalogue {args.size} works")]
+        figures += [
+            (
+                "job runs by kind and outcome",
+                ", ".join(f"{k} {o} {n}" for (k, o), n in sorted(outcomes.items()) if k != "outbox.drain"),
+            ),
+            ("outbox drains (scheduled)", str(sum(n for (k, _), n in outcomes.items() if k == "outbox.drain"))),
+            (
+                "processes",
+                f"web (Procfile) ×3 (8 threads), rq worker ×3 (replaced when killed), scheduler, both "
+                f"sandboxes, own redis-server, PostgreSQL scratch database; catalogue {args.size} works",
+            ),
+        ]
         return figures, checks, chaos
 
 
@@ -301,9 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     figures.append(("wall time", f"{time.monotonic() - started:.0f}s"))
     print(report.render("Chaos: faults, then invariants against the sandboxes' records", figures, checks), flush=True)
     if not args.no_record:
-        report.record("Chaos: killed workers, Redis restart, dropped connections, flapping systems (`make chaos`)",
-                      "make chaos  # python -m load.run_chaos " + " ".join(argv if argv is not None else sys.argv[1:]),
-                      figures, checks)
+        report.record(
+            "Chaos: killed workers, Redis restart, dropped connections, flapping systems (`make chaos`)",
+            "make chaos  # python -m load.run_chaos " + " ".join(argv if argv is not None else sys.argv[1:]),
+            figures,
+            checks,
+        )
     return 0 if all(c.ok for c in checks) else 1
 
 

@@ -6,6 +6,7 @@ invariant checks, appends them to bench/RESULTS.md, and exits 1 when a check fai
 
     .venv/bin/python -m load.run_load [--viewers 200] [--seconds 60] [--size 500] [--no-record]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,10 @@ APP_ENV = {"OUTBOX_BACKOFF_BASE_SECONDS": 1, "OUTBOX_BACKOFF_CAP_SECONDS": 10, "
 
 def _changes(stack: Stack) -> dict:
     """What happens in Consonance meanwhile: 5 acquisitions, 5 hot titles move stage, 3 cold titles slip."""
-    acquired = {str(stack.sandbox("POST", "/works/acquire", {"title": f"Load Acquisition {n}"})["id"]): f"Load Acquisition {n}"
-                for n in range(5)}
+    acquired = {
+        str(stack.sandbox("POST", "/works/acquire", {"title": f"Load Acquisition {n}"})["id"]): f"Load Acquisition {n}"
+        for n in range(5)
+    }
     for work in list(HOT)[:5]:
         stage = stack.sandbox("GET", f"/works/{work}")["projectStage"]
         stack.sandbox("POST", f"/works/{work}/stage", {"stage": "Published" if stage != "Published" else "Production"})
@@ -40,8 +43,13 @@ def _phase(stack: Stack, name: str, token_file, hot_lines: int, titles: set[str]
     stack.sandbox("DELETE", "/requests")
     before = traffic.cache_lookups(stack)
     result: dict = {}
-    runner = threading.Thread(target=lambda: result.update(run=traffic.run_viewers(
-        stack, token_file, hot_lines, viewers=args.viewers, seconds=args.seconds, think_ms=args.think_ms)))
+    runner = threading.Thread(
+        target=lambda: result.update(
+            run=traffic.run_viewers(
+                stack, token_file, hot_lines, viewers=args.viewers, seconds=args.seconds, think_ms=args.think_ms
+            )
+        )
+    )
     runner.start()
     extra = during() if during else None
     runner.join(args.seconds + 90)
@@ -71,8 +79,9 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
             stack.run_scheduled("poll")
             stack.submit("load.jobs.regenerate_summaries", SUMMARY_KIND)
 
-        phase_a = _phase(stack, "normal", scratch / "views-a.txt", hot_lines_a, set(hot) | {str(n) for n in COLD_A}, args,
-                         during_a)
+        phase_a = _phase(
+            stack, "normal", scratch / "views-a.txt", hot_lines_a, set(hot) | {str(n) for n in COLD_A}, args, during_a
+        )
         poll = stack.wait_job("poll", sync["poll_after"], 180)
         summary = stack.wait_job(SUMMARY_KIND, sync["summary_after"], 180)
         started = time.monotonic()
@@ -85,8 +94,14 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
 
         print("phase 2 (Consonance +300 ms)", flush=True)
         stack.sandbox("POST", "/faults", {"latencyMs": args.latency_ms})
-        phase_b = _phase(stack, f"Consonance +{args.latency_ms} ms", scratch / "views-b.txt", hot_lines_b,
-                         set(hot) | {str(n) for n in COLD_B}, args)
+        phase_b = _phase(
+            stack,
+            f"Consonance +{args.latency_ms} ms",
+            scratch / "views-b.txt",
+            hot_lines_b,
+            set(hot) | {str(n) for n in COLD_B},
+            args,
+        )
         stack.sandbox("DELETE", "/faults")
 
         cold_b = {str(n) for n in COLD_B}
@@ -99,18 +114,31 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
 
         checks = [
             inv.Check("zero errors (normal)", phase_a["run"].errors == 0, _errors(phase_a["run"])),
-            inv.Check(f"zero errors (Consonance +{args.latency_ms} ms)", phase_b["run"].errors == 0, _errors(phase_b["run"])),
-            inv.Check("page views stay fast from cache with Consonance slow", phase_b["run"].p50_ms < args.latency_ms,
-                      f"p50 {phase_b['run'].p50_ms:.0f} ms, p99 {phase_b['run'].p99_ms:.0f} ms"),
-            inv.Check("uncached views stay single-flight", 0 < worst_cold <= 1,
-                      f"{len({k[1] for k in cold_per})} titles first viewed under latency; at most {worst_cold} "
-                      f"Consonance call per (operation, title)"),
-            inv.Check("the poll with changes ran", poll["outcome"] == "ok" and poll["counts"].get("title_acquired", 0) == 5,
-                      f"{poll['outcome']}: {poll['counts']}"),
-            inv.Check("the pipeline summary ran and was written", summary["outcome"] == "ok" and summary["counts"].get("owed") == 2
-                      and summary_entries >= 2,
-                      f"{summary['outcome']}, owed {summary['counts'].get('owed')} (weekly + monthly); "
-                      f"{summary_entries} summary page writes delivered in the run"),
+            inv.Check(
+                f"zero errors (Consonance +{args.latency_ms} ms)", phase_b["run"].errors == 0, _errors(phase_b["run"])
+            ),
+            inv.Check(
+                "page views stay fast from cache with Consonance slow",
+                phase_b["run"].p50_ms < args.latency_ms,
+                f"p50 {phase_b['run'].p50_ms:.0f} ms, p99 {phase_b['run'].p99_ms:.0f} ms",
+            ),
+            inv.Check(
+                "uncached views stay single-flight",
+                0 < worst_cold <= 1,
+                f"{len({k[1] for k in cold_per})} titles first viewed under latency; at most {worst_cold} "
+                f"Consonance call per (operation, title)",
+            ),
+            inv.Check(
+                "the poll with changes ran",
+                poll["outcome"] == "ok" and poll["counts"].get("title_acquired", 0) == 5,
+                f"{poll['outcome']}: {poll['counts']}",
+            ),
+            inv.Check(
+                "the pipeline summary ran and was written",
+                summary["outcome"] == "ok" and summary["counts"].get("owed") == 2 and summary_entries >= 2,
+                f"{summary['outcome']}, owed {summary['counts'].get('owed')} (weekly + monthly); "
+                f"{summary_entries} summary page writes delivered in the run",
+            ),
             inv.page_sets_complete(list(acquired), pages, records.expected_roles(stack)),
             inv.outbox_drained(depth, drained_after),
             inv.nothing_hidden(failed, unfinished, activity),
@@ -119,24 +147,44 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
         for phase in (phase_a, phase_b):
             r, c = phase["run"], phase["calls"]
             figures += [
-                (f"{phase['name']}: views", f"{r.requests:,} in {r.seconds:.0f}s ({r.rps:.0f}/s), {args.viewers} viewers, "
-                                            f"think time {args.think_ms} ms ± 50%"),
-                (f"{phase['name']}: latency", f"p50 {r.p50_ms:.1f} ms, p90 {r.p90_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, "
-                                              f"max {r.max_ms:.0f} ms"),
+                (
+                    f"{phase['name']}: views",
+                    f"{r.requests:,} in {r.seconds:.0f}s ({r.rps:.0f}/s), {args.viewers} viewers, "
+                    f"think time {args.think_ms} ms ± 50%",
+                ),
+                (
+                    f"{phase['name']}: latency",
+                    f"p50 {r.p50_ms:.1f} ms, p90 {r.p90_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, max {r.max_ms:.0f} ms",
+                ),
                 (f"{phase['name']}: errors", _errors(r)),
-                (f"{phase['name']}: cache hit ratio", f"{phase['hit_ratio']:.3f} "
-                                                      f"({', '.join(f'{k} {v:.0f}' for k, v in sorted(phase['lookups'].items()))})"),
-                (f"{phase['name']}: Consonance calls per distinct title",
-                 f"{c['per_title']:.2f} ({c['reads']} title reads for {c['titles_read']} of {c['titles_viewed']} titles; "
-                 f"most for one operation and title: {c['max_op_title']}; by operation {c['by_operation']})"),
+                (
+                    f"{phase['name']}: cache hit ratio",
+                    f"{phase['hit_ratio']:.3f} "
+                    f"({', '.join(f'{k} {v:.0f}' for k, v in sorted(phase['lookups'].items()))})",
+                ),
+                (
+                    f"{phase['name']}: Consonance calls per distinct title",
+                    f"{c['per_title']:.2f} ({c['reads']} title reads for {c['titles_read']} of {c['titles_viewed']} titles; "
+                    f"most for one operation and title: {c['max_op_title']}; by operation {c['by_operation']})",
+                ),
             ]
-        figures += [("poll during phase 1", f"{poll['outcome']}, {(poll['finished'] - poll['started']).total_seconds():.1f}s, "
-                                            f"{poll['counts'].get('title_acquired', 0)} acquired, "
-                                            f"{poll['counts'].get('stage_changed', 0)} stage changes"),
-                    ("pipeline summary during phase 1", f"{summary['outcome']}, "
-                                                        f"{(summary['finished'] - summary['started']).total_seconds():.1f}s"),
-                    ("processes", f"web (Procfile) ×{args.web_workers} (8 threads), rq worker ×3, scheduler, both sandboxes, "
-                                  f"own redis-server, PostgreSQL scratch database; catalogue {args.size} works")]
+        figures += [
+            (
+                "poll during phase 1",
+                f"{poll['outcome']}, {(poll['finished'] - poll['started']).total_seconds():.1f}s, "
+                f"{poll['counts'].get('title_acquired', 0)} acquired, "
+                f"{poll['counts'].get('stage_changed', 0)} stage changes",
+            ),
+            (
+                "pipeline summary during phase 1",
+                f"{summary['outcome']}, {(summary['finished'] - summary['started']).total_seconds():.1f}s",
+            ),
+            (
+                "processes",
+                f"web (Procfile) ×{args.web_workers} (8 threads), rq worker ×3, scheduler, both sandboxes, "
+                f"own redis-server, PostgreSQL scratch database; catalogue {args.size} works",
+            ),
+        ]
         return figures, checks
 
 
@@ -148,15 +196,17 @@ def traffic_waiting(stack: Stack) -> int:
 def _delivered(stack: Stack, kind: str) -> int:
     from addon.extensions import db
     from addon.jobs.models import OutboxEntry
+
     with stack.app().app_context():
-        count = db.session.query(OutboxEntry).filter_by(tenant_id=stack.tenant_id, kind=kind, status="delivered").count()
+        count = (
+            db.session.query(OutboxEntry).filter_by(tenant_id=stack.tenant_id, kind=kind, status="delivered").count()
+        )
         db.session.remove()
         return count
 
 
 def _errors(run: traffic.ViewRun) -> str:
-    return (f"{run.errors} (socket {run.socket_errors}, non-2xx {run.non_2xx}, views without the panel "
-            f"{run.bad_views})")
+    return f"{run.errors} (socket {run.socket_errors}, non-2xx {run.non_2xx}, views without the panel {run.bad_views})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,9 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     text = report.render("Load: viewers while syncs run", figures, checks)
     print(text, flush=True)
     if not args.no_record:
-        report.record("Load: 200 viewers while a poll and a pipeline summary run (`make load`)",
-                      "make load  # python -m load.run_load " + " ".join(argv if argv is not None else sys.argv[1:]),
-                      figures, checks)
+        report.record(
+            "Load: 200 viewers while a poll and a pipeline summary run (`make load`)",
+            "make load  # python -m load.run_load " + " ".join(argv if argv is not None else sys.argv[1:]),
+            figures,
+            checks,
+        )
     return 0 if all(c.ok for c in checks) else 1
 
 

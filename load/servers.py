@@ -4,6 +4,7 @@ CLIs do not expose (a request log big enough to count every call of a run, fast 
     python -m load.servers consonance --port P --size N [--log-size 200000]
     python -m load.servers confluence --port P --forge-app-id ID [--event-retry-base 0.5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,15 +19,27 @@ ROOT_MANIFEST = "manifest.yml"
 def _consonance_app(args):
     from sandbox.consonance.server import DEFAULT_API_KEY, create_app
 
-    return create_app({"SEED": args.seed, "SIZE": args.size, "ANCHOR": args.anchor, "API_KEYS": [DEFAULT_API_KEY],
-                       "REQUEST_LOG_SIZE": args.log_size})
+    return create_app(
+        {
+            "SEED": args.seed,
+            "SIZE": args.size,
+            "ANCHOR": args.anchor,
+            "API_KEYS": [DEFAULT_API_KEY],
+            "REQUEST_LOG_SIZE": args.log_size,
+        }
+    )
 
 
 def _confluence_app(args):
     from sandbox.confluence.server import create_app
 
-    app = create_app({"FORGE_APP_ID": args.forge_app_id, "FORGE_MANIFEST": ROOT_MANIFEST,
-                      "EVENT_RETRY_BASE_SECONDS": args.event_retry_base})
+    app = create_app(
+        {
+            "FORGE_APP_ID": args.forge_app_id,
+            "FORGE_MANIFEST": ROOT_MANIFEST,
+            "EVENT_RETRY_BASE_SECONDS": args.event_retry_base,
+        }
+    )
     return app
 
 

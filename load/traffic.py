@@ -1,6 +1,7 @@
 """Viewer traffic and what it cost: wrk (its own process, Lua script `load/wrk/viewers.lua`) on 127.0.0.1
 against the Forge macro route with FITs minted by the emulator; the app's `/metrics` for cache lookups;
 the Consonance sandbox's request log for calls per title."""
+
 from __future__ import annotations
 
 import re
@@ -58,10 +59,33 @@ def _ms(microseconds: str) -> float:
     return int(microseconds) / 1000.0
 
 
-def run_viewers(stack: Stack, token_file: Path, hot_lines: int, *, viewers: int, seconds: int, hot_share: float = 0.8,
-                think_ms: int = 1000, threads: int = 2) -> ViewRun:
-    command = ["wrk", f"-t{threads}", f"-c{viewers}", f"-d{seconds}s", "--timeout", "10s", "-s", str(SCRIPT),
-               stack.app_url, "--", str(token_file), str(hot_lines), str(hot_share), str(think_ms)]
+def run_viewers(
+    stack: Stack,
+    token_file: Path,
+    hot_lines: int,
+    *,
+    viewers: int,
+    seconds: int,
+    hot_share: float = 0.8,
+    think_ms: int = 1000,
+    threads: int = 2,
+) -> ViewRun:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{viewers}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(SCRIPT),
+        stack.app_url,
+        "--",
+        str(token_file),
+        str(hot_lines),
+        str(hot_share),
+        str(think_ms),
+    ]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
     if "Requests/sec" not in output:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
@@ -70,12 +94,18 @@ def run_viewers(stack: Stack, token_file: Path, hot_lines: int, *, viewers: int,
     pct = dict(re.findall(r"^PCT ([\d.]+) (\d+)$", output, re.MULTILINE))
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return ViewRun(requests=int(total.group(1)), seconds=wall, rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-                   p50_ms=_ms(pct["50"]), p90_ms=_ms(pct["90"]), p99_ms=_ms(pct["99"]),
-                   max_ms=_ms(re.search(r"^MAXLAT (\d+)$", output, re.MULTILINE).group(1)),
-                   socket_errors=sum(map(int, sockets.groups())) if sockets else 0,
-                   non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-                   bad_views=int(re.search(r"^BAD_VIEWS (\d+)$", output, re.MULTILINE).group(1)))
+    return ViewRun(
+        requests=int(total.group(1)),
+        seconds=wall,
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        p50_ms=_ms(pct["50"]),
+        p90_ms=_ms(pct["90"]),
+        p99_ms=_ms(pct["99"]),
+        max_ms=_ms(re.search(r"^MAXLAT (\d+)$", output, re.MULTILINE).group(1)),
+        socket_errors=sum(map(int, sockets.groups())) if sockets else 0,
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        bad_views=int(re.search(r"^BAD_VIEWS (\d+)$", output, re.MULTILINE).group(1)),
+    )
 
 
 def cache_lookups(stack: Stack) -> Counter:
@@ -95,7 +125,9 @@ def hit_ratio(before: Counter, after: Counter) -> tuple[float, dict]:
 
 def consonance_calls(stack: Stack) -> list[dict]:
     """The sandbox's request log since it was last cleared (its own record of every GraphQL call)."""
-    return requests.get(stack.consonance_url + "/_sandbox/requests", params={"limit": 200_000}, timeout=60).json()["requests"]
+    return requests.get(stack.consonance_url + "/_sandbox/requests", params={"limit": 200_000}, timeout=60).json()[
+        "requests"
+    ]
 
 
 def calls_per_title(log: list[dict], titles: set[str]) -> dict:
@@ -111,6 +143,13 @@ def calls_per_title(log: list[dict], titles: set[str]) -> dict:
     distinct = len({work for _, work in per})
     worst = per.most_common(1)[0] if per else (("-", "-"), 0)
     ops = Counter(op for op, _ in per.elements())
-    return {"reads": reads, "titles_read": distinct, "titles_viewed": len(titles),
-            "per_title": reads / distinct if distinct else 0.0, "max_op_title": worst[1], "worst": worst[0],
-            "by_operation": dict(ops), "per_op_title": per}
+    return {
+        "reads": reads,
+        "titles_read": distinct,
+        "titles_viewed": len(titles),
+        "per_title": reads / distinct if distinct else 0.0,
+        "max_op_title": worst[1],
+        "worst": worst[0],
+        "by_operation": dict(ops),
+        "per_op_title": per,
+    }

@@ -2,6 +2,7 @@
 
 `render_as_batch` lets ALTER TABLE migrations run on SQLite as well as PostgreSQL.
 """
+
 import logging
 
 from alembic import context
@@ -13,8 +14,7 @@ db = current_app.extensions["migrate"].db
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=str(db.engine.url), target_metadata=db.metadata,
-                      literal_binds=True, render_as_batch=True)
+    context.configure(url=str(db.engine.url), target_metadata=db.metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -27,9 +27,13 @@ def run_migrations_online() -> None:
             log.info("No changes in schema detected.")
 
     with db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=db.metadata,
-                          render_as_batch=True, compare_type=True,
-                          process_revision_directives=skip_empty)
+        context.configure(
+            connection=connection,
+            target_metadata=db.metadata,
+            render_as_batch=True,
+            compare_type=True,
+            process_revision_directives=skip_empty,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

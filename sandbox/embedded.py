@@ -4,6 +4,7 @@ Confluence emulator as three processes, wired to each other, seeded, ready to cl
 Dev tooling only: it starts processes and passes addresses; it imports neither the app's
 logic nor the sandboxes' (they meet over HTTP, as in production).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,26 +80,80 @@ def main(argv=None) -> int:
         processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
 
     if importlib.util.find_spec("sandbox.consonance.__main__"):
-        start("Consonance sandbox", [python, "-m", "sandbox.consonance", "--host", args.host,
-                                     "--port", str(args.consonance_port), "--seed", str(args.seed),
-                                     "--size", str(args.size)])
+        start(
+            "Consonance sandbox",
+            [
+                python,
+                "-m",
+                "sandbox.consonance",
+                "--host",
+                args.host,
+                "--port",
+                str(args.consonance_port),
+                "--seed",
+                str(args.seed),
+                "--size",
+                str(args.size),
+            ],
+        )
     # One process: the embedded default's in-process jobs and cache live in it.
-    start("app", [python, "-m", "gunicorn", "--bind", f"{args.host}:{args.port}", "--workers", "1",
-                  "--threads", "8", "--access-logfile", "-", "addon.wsgi:app"])
+    start(
+        "app",
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{args.host}:{args.port}",
+            "--workers",
+            "1",
+            "--threads",
+            "8",
+            "--access-logfile",
+            "-",
+            "addon.wsgi:app",
+        ],
+    )
     if not wait_until_up(f"{app_url}/healthz"):
         log.error("the app did not come up on %s", app_url)
         return stop(processes, 1)
     open_url = f"{app_url}/healthz"
     if importlib.util.find_spec("sandbox.confluence.__main__"):
-        start("Confluence emulator", [python, "-m", "sandbox.confluence", "--host", args.host,
-                                      "--port", str(args.confluence_port), "--app-url", app_url,
-                                      "--install", args.install])
+        start(
+            "Confluence emulator",
+            [
+                python,
+                "-m",
+                "sandbox.confluence",
+                "--host",
+                args.host,
+                "--port",
+                str(args.confluence_port),
+                "--app-url",
+                app_url,
+                "--install",
+                args.install,
+            ],
+        )
         if wait_until_up(f"{confluence_url}/"):
             open_url = seeded_page_url(confluence_url)
             # The emulator's install made the tenant; point it at the Consonance sandbox.
-            subprocess.run([python, "-m", "flask", "tenants", "connect-consonance", "--host", consonance_url,
-                            "--api-key", os.environ.get("CONSONANCE_SANDBOX_KEY", "sandbox-api-key")],
-                           cwd=ROOT, env=env, check=False)
+            subprocess.run(
+                [
+                    python,
+                    "-m",
+                    "flask",
+                    "tenants",
+                    "connect-consonance",
+                    "--host",
+                    consonance_url,
+                    "--api-key",
+                    os.environ.get("CONSONANCE_SANDBOX_KEY", "sandbox-api-key"),
+                ],
+                cwd=ROOT,
+                env=env,
+                check=False,
+            )
     print(f"\nConsonance for Confluence is running. Open {open_url}\n(Ctrl-C stops everything)\n", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:

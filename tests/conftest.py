@@ -3,6 +3,7 @@
 TEST_DATABASE_URL chooses the database (CI: PostgreSQL); unset, a SQLite file is used.
 On PostgreSQL each run gets its own database, so parallel runs never share rows.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -179,9 +180,19 @@ def connect_install(client, install_key):
     def install(client_key="client-key-A", base_url="https://site-a.atlassian.test/wiki"):
         payload = install_payload(client_key, base_url=base_url)
         now = int(time.time())
-        token = sign_rs256({"iss": client_key, "aud": "https://addon.example.test", "iat": now, "exp": now + 180,
-                            "qsh": query_string_hash("POST", "/connect/installed")}, install_key, "install-1")
+        token = sign_rs256(
+            {
+                "iss": client_key,
+                "aud": "https://addon.example.test",
+                "iat": now,
+                "exp": now + 180,
+                "qsh": query_string_hash("POST", "/connect/installed"),
+            },
+            install_key,
+            "install-1",
+        )
         response = client.post("/connect/installed", json=payload, headers={"Authorization": f"JWT {token}"})
         assert response.status_code == 200, response.get_data(as_text=True)
         return payload
+
     return install

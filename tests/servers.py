@@ -1,5 +1,6 @@
 """Serving a WSGI app (ours or a stand-in) on a real threaded server on an ephemeral port, for tests
 that go over HTTP: concurrency, page events delivered back to the app, browsers."""
+
 from __future__ import annotations
 
 import contextlib

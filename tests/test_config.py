@@ -1,4 +1,5 @@
 """Settings: every environment variable has a default, a cast, and a row in the README table."""
+
 import os
 
 from addon.config import SETTINGS, load_settings

@@ -1,4 +1,5 @@
 """Gateways are built per tenant from its settings and secrets, and say what is missing."""
+
 import pytest
 
 from addon.extensions import db
@@ -9,8 +10,9 @@ from addon.settings.service import update_settings
 
 
 def make_tenant(transport="connect"):
-    tenant = Tenant(transport=transport, external_id="ck-1", site_url="https://s.test",
-                    api_base_url="https://s.test/wiki")
+    tenant = Tenant(
+        transport=transport, external_id="ck-1", site_url="https://s.test", api_base_url="https://s.test/wiki"
+    )
     db.session.add(tenant)
     db.session.commit()
     return tenant

@@ -1,4 +1,5 @@
 """Structured logs carry the request's tenant and id; JSON for log shippers."""
+
 import json
 import logging
 
@@ -33,8 +34,11 @@ def test_request_logs_name_the_tenant(client, forge_key):
     logger.setLevel(logging.INFO)
     try:
         token = sign_rs256(fit_claims(), forge_key, "forge-1")
-        response = client.post("/forge/lifecycle", json={"eventType": "avi:forge:installed:app"},
-                               headers={"Authorization": f"Bearer {token}", "x-b3-traceid": "trace-123"})
+        response = client.post(
+            "/forge/lifecycle",
+            json={"eventType": "avi:forge:installed:app"},
+            headers={"Authorization": f"Bearer {token}", "x-b3-traceid": "trace-123"},
+        )
         assert response.status_code == 200
         assert response.headers["X-Request-Id"] == "trace-123"
     finally:

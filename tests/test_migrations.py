@@ -1,4 +1,5 @@
 """Alembic migrations upgrade from empty to head, and match the models, on SQLite and PostgreSQL."""
+
 import os
 
 import pytest
@@ -38,8 +39,14 @@ def empty_database(request, tmp_path):
 def test_upgrade_from_empty_to_head_matches_the_models(empty_database, tmp_path):
     from cryptography.fernet import Fernet
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-                      "SECRET_KEY": "x", "LOG_LEVEL": "WARNING"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": empty_database,
+            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "SECRET_KEY": "x",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:

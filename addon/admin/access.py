@@ -5,6 +5,7 @@ Confluence Cloud REST v1 answers a user with `expand=operations`; a site admin's
 Forge asks as the viewing user (`/user/current` with the user token); Connect asks as the app about the
 token's account (`/user?accountId=`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,11 @@ class AdminCheck:
 def administers_site(user: dict) -> bool:
     """True when the user's operations include administering the application (the site)."""
     for operation in user.get("operations") or ():
-        if (isinstance(operation, dict) and operation.get("operation") == "administer"
-                and operation.get("targetType") == "application"):
+        if (
+            isinstance(operation, dict)
+            and operation.get("operation") == "administer"
+            and operation.get("targetType") == "application"
+        ):
             return True
     return False
 
@@ -40,16 +44,24 @@ def _verdict(user: dict, account_id: str | None) -> AdminCheck:
     name = str(user.get("displayName") or user.get("publicName") or "")
     if administers_site(user):
         return AdminCheck(True, account_id or user.get("accountId"), name)
-    return AdminCheck(False, account_id or user.get("accountId"), name,
-                      "Only Confluence site admins can open the Consonance for Confluence settings. "
-                      "Ask a site admin to change them, or to make you a site admin.")
+    return AdminCheck(
+        False,
+        account_id or user.get("accountId"),
+        name,
+        "Only Confluence site admins can open the Consonance for Confluence settings. "
+        "Ask a site admin to change them, or to make you a site admin.",
+    )
 
 
 def _unreachable(account_id: str | None, exc: ConfluenceError) -> AdminCheck:
     log.warning("could not ask Confluence whether %s is a site admin: %s", account_id, exc)
-    return AdminCheck(False, account_id, "",
-                      "Confluence did not say whether you are a site admin, so the settings stay closed. "
-                      "Reload the page in a minute.")
+    return AdminCheck(
+        False,
+        account_id,
+        "",
+        "Confluence did not say whether you are a site admin, so the settings stay closed. "
+        "Reload the page in a minute.",
+    )
 
 
 def _get_user(client: ConfluenceClient, path: str, params: dict) -> dict:

@@ -3,6 +3,7 @@
 Read-only views over the tables the jobs, flows and decisions keep; the one action is the outbox Retry.
 Flow tables other engineers add are read when they exist, so this page grows with the flows.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,8 +57,11 @@ def kind_label(kind: str) -> str:
 def _counts_text(counts: dict | None) -> str:
     if not counts:
         return ""
-    return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in sorted(counts.items())
-                     if key != "outcome" and not isinstance(value, (dict, list)))
+    return ", ".join(
+        f"{key.replace('_', ' ')} {value}"
+        for key, value in sorted(counts.items())
+        if key != "outcome" and not isinstance(value, (dict, list))
+    )
 
 
 def last_poll(tenant: Tenant) -> dict | None:
@@ -65,12 +69,16 @@ def last_poll(tenant: Tenant) -> dict | None:
     state = db.session.execute(tenant_query(PollState, tenant)).scalar_one_or_none()
     if state is not None and state.last_poll_at is not None:
         return {"at": when(state.last_poll_at), "detail": f"{state.works_seen} titles seen", "outcome": "ok"}
-    run = db.session.execute(tenant_query(JobRun, tenant).where(JobRun.kind.contains("poll"))
-                             .order_by(JobRun.started_at.desc()).limit(1)).scalar_one_or_none()
+    run = db.session.execute(
+        tenant_query(JobRun, tenant).where(JobRun.kind.contains("poll")).order_by(JobRun.started_at.desc()).limit(1)
+    ).scalar_one_or_none()
     if run is None:
         return None
-    return {"at": when(run.finished_at or run.started_at), "detail": _counts_text(run.counts) or (run.error or ""),
-            "outcome": run.outcome or "running"}
+    return {
+        "at": when(run.finished_at or run.started_at),
+        "detail": _counts_text(run.counts) or (run.error or ""),
+        "outcome": run.outcome or "running",
+    }
 
 
 def job_runs(tenant: Tenant, limit: int = 25, problem_days: int = 7) -> list[dict]:
@@ -78,34 +86,64 @@ def job_runs(tenant: Tenant, limit: int = 25, problem_days: int = 7) -> list[dic
     (a lost run must not scroll off behind the frequent outbox drains)."""
     newest_first = (JobRun.started_at.desc(), JobRun.id.desc())
     recent = list(db.session.execute(tenant_query(JobRun, tenant).order_by(*newest_first).limit(limit)).scalars())
-    problems = db.session.execute(tenant_query(JobRun, tenant).where(
-        JobRun.started_at >= utcnow() - timedelta(days=problem_days),
-        sa.or_(JobRun.outcome.is_(None), JobRun.outcome != "ok")).order_by(*newest_first).limit(limit)).scalars()
-    runs = sorted({run.id: run for run in [*recent, *problems]}.values(),
-                  key=lambda run: (_utc(run.started_at), run.id), reverse=True)
+    problems = db.session.execute(
+        tenant_query(JobRun, tenant)
+        .where(
+            JobRun.started_at >= utcnow() - timedelta(days=problem_days),
+            sa.or_(JobRun.outcome.is_(None), JobRun.outcome != "ok"),
+        )
+        .order_by(*newest_first)
+        .limit(limit)
+    ).scalars()
+    runs = sorted(
+        {run.id: run for run in [*recent, *problems]}.values(),
+        key=lambda run: (_utc(run.started_at), run.id),
+        reverse=True,
+    )
     rows = []
     for run in runs:
-        seconds = ((_utc(run.finished_at) - _utc(run.started_at)).total_seconds()
-                   if run.finished_at and run.started_at else None)
-        rows.append({"kind": kind_label(run.kind), "started": when(run.started_at),
-                     "duration": f"{seconds:.1f} s" if seconds is not None else "—",
-                     "outcome": run.outcome or ("running" if not run.finished_at else "unknown"),
-                     "counts": _counts_text(run.counts), "error": run.error or ""})
+        seconds = (
+            (_utc(run.finished_at) - _utc(run.started_at)).total_seconds()
+            if run.finished_at and run.started_at
+            else None
+        )
+        rows.append(
+            {
+                "kind": kind_label(run.kind),
+                "started": when(run.started_at),
+                "duration": f"{seconds:.1f} s" if seconds is not None else "—",
+                "outcome": run.outcome or ("running" if not run.finished_at else "unknown"),
+                "counts": _counts_text(run.counts),
+                "error": run.error or "",
+            }
+        )
     return rows
 
 
 # What a recorded failure means for the admin, first match wins; the recorded reason is shown beside it.
 _PLAIN_REASONS = (
-    (("HTTP 429", "rate limit", "RateLimit"), "{target} asked the app to slow down (too many requests). "
-                                               "Wait a few minutes, then press Retry."),
-    (("HTTP 401", "HTTP 403", "refused the API key"), "{target} refused the app's credentials. For Consonance, "
-                                                      "save a new API key on the Configuration tab, then press Retry."),
-    (("NotConfigured", "not connected"), "Consonance is not connected for this site. Connect it on the "
-                                         "Configuration tab, then press Retry."),
-    (("HTTP 404",), "{target} no longer has what this write was for (it may have been deleted or moved). "
-                    "Put it back, or leave this write."),
-    (("HTTP 5", "unavailable", "Unavailable", "timed out", "Timeout", "ConnectionError"),
-     "{target} did not answer. Press Retry once it is back."),
+    (
+        ("HTTP 429", "rate limit", "RateLimit"),
+        "{target} asked the app to slow down (too many requests). Wait a few minutes, then press Retry.",
+    ),
+    (
+        ("HTTP 401", "HTTP 403", "refused the API key"),
+        "{target} refused the app's credentials. For Consonance, "
+        "save a new API key on the Configuration tab, then press Retry.",
+    ),
+    (
+        ("NotConfigured", "not connected"),
+        "Consonance is not connected for this site. Connect it on the Configuration tab, then press Retry.",
+    ),
+    (
+        ("HTTP 404",),
+        "{target} no longer has what this write was for (it may have been deleted or moved). "
+        "Put it back, or leave this write.",
+    ),
+    (
+        ("HTTP 5", "unavailable", "Unavailable", "timed out", "Timeout", "ConnectionError"),
+        "{target} did not answer. Press Retry once it is back.",
+    ),
 )
 
 
@@ -118,29 +156,49 @@ def plain_reason(error: str | None, target: str) -> str:
 
 
 def failed_writes(tenant: Tenant, limit: int = 50) -> list[dict]:
-    return [{"id": e.id, "kind": kind_label(e.kind), "target": e.target.capitalize(), "attempts": e.attempts,
-             "reason": e.last_error or "no reason recorded", "advice": plain_reason(e.last_error, e.target),
-             "created": when(e.created_at), "what": _payload_text(e.payload)}
-            for e in outbox.entries(tenant, status=FAILED, limit=limit)]
+    return [
+        {
+            "id": e.id,
+            "kind": kind_label(e.kind),
+            "target": e.target.capitalize(),
+            "attempts": e.attempts,
+            "reason": e.last_error or "no reason recorded",
+            "advice": plain_reason(e.last_error, e.target),
+            "created": when(e.created_at),
+            "what": _payload_text(e.payload),
+        }
+        for e in outbox.entries(tenant, status=FAILED, limit=limit)
+    ]
 
 
 def _payload_text(payload: dict | None) -> str:
     if not payload:
         return ""
-    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(payload.items())
-                     if isinstance(v, (str, int, float)))[:200]
+    return ", ".join(
+        f"{k.replace('_', ' ')} {v}" for k, v in sorted(payload.items()) if isinstance(v, (str, int, float))
+    )[:200]
 
 
 def rule_set(tenant: Tenant) -> dict:
     """The metadata rules in force: the site's compiled standards page when the flow has compiled one."""
     compiled = db.session.execute(tenant_query(CompiledStandards, tenant)).scalar_one_or_none()
     if compiled is not None:
-        return {"source": "your metadata standards page", "page_id": compiled.source_page_id,
-                "version": compiled.version, "rules": compiled.rule_count, "compiled": when(compiled.compiled_at),
-                "problems": [_problem_text(p) for p in compiled.problems or []]}
-    return {"source": "the default rule set (no standards page compiled yet)", "page_id": None,
-            "version": DEFAULT_RULE_SET.version, "rules": len(DEFAULT_RULE_SET.rules), "compiled": None,
-            "problems": [_problem_text(p) for p in DEFAULT_RULE_SET.problems]}
+        return {
+            "source": "your metadata standards page",
+            "page_id": compiled.source_page_id,
+            "version": compiled.version,
+            "rules": compiled.rule_count,
+            "compiled": when(compiled.compiled_at),
+            "problems": [_problem_text(p) for p in compiled.problems or []],
+        }
+    return {
+        "source": "the default rule set (no standards page compiled yet)",
+        "page_id": None,
+        "version": DEFAULT_RULE_SET.version,
+        "rules": len(DEFAULT_RULE_SET.rules),
+        "compiled": None,
+        "problems": [_problem_text(p) for p in DEFAULT_RULE_SET.problems],
+    }
 
 
 def _problem_text(problem) -> str:
@@ -154,13 +212,20 @@ def _problem_text(problem) -> str:
 
 
 def recent_decisions(tenant: Tenant, limit: int = 20) -> list[dict]:
-    decisions = list(db.session.execute(tenant_query(Decision, tenant).order_by(Decision.created_at.desc(),
-                                                                                Decision.id.desc()).limit(limit)).scalars())
+    decisions = list(
+        db.session.execute(
+            tenant_query(Decision, tenant).order_by(Decision.created_at.desc(), Decision.id.desc()).limit(limit)
+        ).scalars()
+    )
     keys = [f"decision:{d.id}" for d in decisions]
     entries = {}
     if keys:
-        entries = {e.dedupe_key: e for e in db.session.execute(
-            tenant_query(OutboxEntry, tenant).where(OutboxEntry.dedupe_key.in_(keys))).scalars()}
+        entries = {
+            e.dedupe_key: e
+            for e in db.session.execute(
+                tenant_query(OutboxEntry, tenant).where(OutboxEntry.dedupe_key.in_(keys))
+            ).scalars()
+        }
     rows = []
     for decision in decisions:
         entry = entries.get(f"decision:{decision.id}")
@@ -169,10 +234,18 @@ def recent_decisions(tenant: Tenant, limit: int = 20) -> list[dict]:
             state, reason = "failed", entry.last_error or ""
         elif entry is not None and state != "delivered" and entry.attempts and entry.last_error:
             state, reason = "retrying", entry.last_error
-        rows.append({"id": decision.id, "work_id": decision.work_id,
-                     "type": decision.decision_type.replace("_", " "), "actor": decision.actor or "—",
-                     "at": when(decision.created_at), "state": state, "reason": reason,
-                     "to_stage": decision.to_stage or ""})
+        rows.append(
+            {
+                "id": decision.id,
+                "work_id": decision.work_id,
+                "type": decision.decision_type.replace("_", " "),
+                "actor": decision.actor or "—",
+                "at": when(decision.created_at),
+                "state": state,
+                "reason": reason,
+                "to_stage": decision.to_stage or "",
+            }
+        )
     return rows
 
 
@@ -181,8 +254,13 @@ def activity_view(tenant: Tenant) -> dict:
     return {
         "last_poll": last_poll(tenant),
         "job_runs": job_runs(tenant),
-        "outbox": {"pending": depth["pending"], "in_flight": depth["in_flight"], "failed": depth["failed"],
-                   "delivered": depth["delivered"], "oldest_age": _age_text(outbox.oldest_age(tenant))},
+        "outbox": {
+            "pending": depth["pending"],
+            "in_flight": depth["in_flight"],
+            "failed": depth["failed"],
+            "delivered": depth["delivered"],
+            "oldest_age": _age_text(outbox.oldest_age(tenant)),
+        },
         "failed_writes": failed_writes(tenant),
         "rule_set": rule_set(tenant),
         "decisions": recent_decisions(tenant),
@@ -206,6 +284,7 @@ def retry_write(tenant: Tenant, entry_id: int, actor: str | None) -> bool:
         db.session.rollback()
         return False
     from addon.platform import tenants
+
     tenants.record(tenant, "outbox_retried", actor=actor, entry_id=entry_id)
     db.session.commit()
     return True
@@ -213,18 +292,35 @@ def retry_write(tenant: Tenant, entry_id: int, actor: str | None) -> bool:
 
 def audit_view(tenant: Tenant, limit: int = 100) -> list[dict]:
     """Configuration changes, installs and pushed decisions, newest first: who, when, what."""
-    entries = db.session.execute(tenant_query(AuditEntry, tenant).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-                                 .limit(limit)).scalars()
-    rows = [{"sort": _utc(e.at), "at": when(e.at), "actor": e.actor or "the app",
-             "action": ACTION_LABELS.get(e.action, e.action.replace("_", " ").capitalize()),
-             "detail": _detail_text(e.detail)} for e in entries]
-    decisions = db.session.execute(tenant_query(Decision, tenant).order_by(Decision.created_at.desc()).limit(limit)).scalars()
+    entries = db.session.execute(
+        tenant_query(AuditEntry, tenant).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    ).scalars()
+    rows = [
+        {
+            "sort": _utc(e.at),
+            "at": when(e.at),
+            "actor": e.actor or "the app",
+            "action": ACTION_LABELS.get(e.action, e.action.replace("_", " ").capitalize()),
+            "detail": _detail_text(e.detail),
+        }
+        for e in entries
+    ]
+    decisions = db.session.execute(
+        tenant_query(Decision, tenant).order_by(Decision.created_at.desc()).limit(limit)
+    ).scalars()
     for d in decisions:
         what = f"{d.decision_type.replace('_', ' ')} on work {d.work_id}"
         if d.to_stage:
             what += f" → {d.to_stage}"
-        rows.append({"sort": _utc(d.created_at), "at": when(d.created_at), "actor": d.actor or "—",
-                     "action": ACTION_LABELS["decision_pushed"], "detail": f"{what} ({d.delivery_state})"})
+        rows.append(
+            {
+                "sort": _utc(d.created_at),
+                "at": when(d.created_at),
+                "actor": d.actor or "—",
+                "action": ACTION_LABELS["decision_pushed"],
+                "detail": f"{what} ({d.delivery_state})",
+            }
+        )
     rows.sort(key=lambda r: r["sort"] or utcnow(), reverse=True)
     for row in rows:
         row.pop("sort")
@@ -240,5 +336,3 @@ def _detail_text(detail: dict | None) -> str:
             value = ", ".join(str(v).replace("_", " ") for v in value) or "nothing"
         parts.append(f"{key.replace('_', ' ')}: {value}")
     return "; ".join(parts)[:300]
-
-

@@ -4,6 +4,7 @@ Pages and spaces are chosen from Confluence's own lists, so every id saved is on
 saving checks them again, tries a changed Consonance connection before keeping it, and answers
 field by field with what to do.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -27,8 +28,14 @@ from addon.settings.service import get_settings, update_settings
 log = logging.getLogger("addon.admin.configuration")
 
 API_KEY_FIELD = "consonance_api_key"
-PAGE_FIELDS = ("page_set_parent_id", "stage_guide_page_id", "standards_page_id", "lessons_index_page_id",
-               "launch_hub_parent_id", "summary_parent_id")
+PAGE_FIELDS = (
+    "page_set_parent_id",
+    "stage_guide_page_id",
+    "standards_page_id",
+    "lessons_index_page_id",
+    "launch_hub_parent_id",
+    "summary_parent_id",
+)
 PAGE_LIST_FIELDS = ("playbook_page_ids",)
 LIST_FIELDS = ("page_set_children", "acquired_stages", "playbook_page_ids")
 SETTING_FIELDS = tuple(SCHEMA.fields)
@@ -61,6 +68,7 @@ class SaveResult:
 
 # --- picking from Confluence -------------------------------------------------------------------
 
+
 def search_spaces(client: ConfluenceClient, text: str = "", limit: int = PICK_LIMIT) -> list[dict]:
     """Spaces whose key or name contains `text` (v2 `GET /spaces`, first 250), for the space picker."""
     payload = client.request("GET", "/wiki/api/v2/spaces", params={"limit": 250}).json()
@@ -91,8 +99,11 @@ def page_titles(client: ConfluenceClient | None, ids) -> dict[str, str]:
     if client is None or not wanted:
         return {}
     cql = f"id in ({', '.join(wanted)})"
-    return {r.content_id: r.title for r in itertools.islice(client.search(cql, limit=len(wanted)), len(wanted))
-            if r.content_id}
+    return {
+        r.content_id: r.title
+        for r in itertools.islice(client.search(cql, limit=len(wanted)), len(wanted))
+        if r.content_id
+    }
 
 
 def space_label(client: ConfluenceClient | None, key: str | None) -> dict[str, str]:
@@ -102,6 +113,7 @@ def space_label(client: ConfluenceClient | None, key: str | None) -> dict[str, s
 
 
 # --- the form ---------------------------------------------------------------------------------
+
 
 def chosen_page_ids(values: dict) -> list[str]:
     ids = [values.get(name) for name in PAGE_FIELDS]
@@ -151,10 +163,15 @@ def normalise_form(form: dict) -> tuple[dict, str]:
     for name in SETTING_FIELDS:
         if name in form:
             value = form[name]
-            changes[name] = _as_list(value) if name in LIST_FIELDS else (value.strip() if isinstance(value, str) else value)
+            changes[name] = (
+                _as_list(value) if name in LIST_FIELDS else (value.strip() if isinstance(value, str) else value)
+            )
     if "rights_mappings" in changes and isinstance(changes["rights_mappings"], list):
-        changes["rights_mappings"] = [m for m in changes["rights_mappings"]
-                                      if not (isinstance(m, dict) and not any(str(v).strip() for v in m.values()))]
+        changes["rights_mappings"] = [
+            m
+            for m in changes["rights_mappings"]
+            if not (isinstance(m, dict) and not any(str(v).strip() for v in m.values()))
+        ]
     api_key = form.get(API_KEY_FIELD)
     return changes, api_key.strip() if isinstance(api_key, str) else ""
 
@@ -211,10 +228,14 @@ def _confluence_errors(client: ConfluenceClient | None, merged: dict, current: d
                     errors[name] = "That page no longer exists or the app cannot see it: choose another from the list."
             for index, value in enumerate(merged.get("playbook_page_ids") or []):
                 if str(value) in missing:
-                    errors[f"playbook_page_ids.{index}"] = "A playbook page no longer exists or is hidden from the app: remove it or choose another."
+                    errors[f"playbook_page_ids.{index}"] = (
+                        "A playbook page no longer exists or is hidden from the app: remove it or choose another."
+                    )
             for index, mapping in enumerate(merged.get("rights_mappings") or []):
                 if str(mapping.get("page_id") or "") in missing:
-                    errors[f"rights_mappings.{index}.page_id"] = "That guidance page no longer exists or is hidden from the app: choose another."
+                    errors[f"rights_mappings.{index}.page_id"] = (
+                        "That guidance page no longer exists or is hidden from the app: choose another."
+                    )
         key = merged.get("page_set_space_key")
         if key and key != current.get("page_set_space_key") and client.get_space_by_key(key) is None:
             errors["page_set_space_key"] = "That space no longer exists or the app cannot see it: choose another."
@@ -223,8 +244,9 @@ def _confluence_errors(client: ConfluenceClient | None, merged: dict, current: d
     return errors
 
 
-def save_configuration(tenant: Tenant, form: dict, actor: str | None, client: ConfluenceClient | None,
-                       *, connection_tester=try_connection) -> SaveResult:
+def save_configuration(
+    tenant: Tenant, form: dict, actor: str | None, client: ConfluenceClient | None, *, connection_tester=try_connection
+) -> SaveResult:
     """Validate everything, try a changed Consonance connection, then save settings and key together (one commit)."""
     if not isinstance(form, dict):
         return SaveResult(False, {"form": "Send the form as JSON."}, "Nothing was saved.")
@@ -248,8 +270,12 @@ def save_configuration(tenant: Tenant, form: dict, actor: str | None, client: Co
         connection = connection_tester(merged["consonance_host"], api_key or current_api_key(tenant) or "")
         if not connection.ok:
             field_name = API_KEY_FIELD if connection.refused_key else "consonance_host"
-            return SaveResult(False, {field_name: connection.headline},
-                              "Nothing was saved: the Consonance connection did not work.", connection)
+            return SaveResult(
+                False,
+                {field_name: connection.headline},
+                "Nothing was saved: the Consonance connection did not work.",
+                connection,
+            )
     if api_key:
         tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, api_key)
         tenants.record(tenant, "consonance_key_replaced", actor=actor, host=merged.get("consonance_host"))
@@ -257,7 +283,9 @@ def save_configuration(tenant: Tenant, form: dict, actor: str | None, client: Co
     if saved is None:
         db.session.rollback()
         return SaveResult(False, flatten_errors(schema_errors), "Nothing was saved: put right the fields marked below.")
-    changed = sorted(k for k in saved.values if saved.values.get(k) != current.get(k)) + ([API_KEY_FIELD] if api_key else [])
+    changed = sorted(k for k in saved.values if saved.values.get(k) != current.get(k)) + (
+        [API_KEY_FIELD] if api_key else []
+    )
     log.info("configuration saved by %s: %s", actor, ", ".join(changed) or "(nothing changed)")
     message = "Saved." if changed else "Saved (nothing had changed)."
     if not pages_have_a_home(saved.values):
@@ -267,8 +295,11 @@ def save_configuration(tenant: Tenant, form: dict, actor: str | None, client: Co
         queued = page_sets.enqueue_for_managed_titles(tenant, f"pages-home-chosen:{utcnow().isoformat()}")
         db.session.commit()
         if queued:
-            message += (" Pages for the title already acquired are being made." if queued == 1 else
-                        f" Pages for the {queued} titles already acquired are being made.")
+            message += (
+                " Pages for the title already acquired are being made."
+                if queued == 1
+                else f" Pages for the {queued} titles already acquired are being made."
+            )
     return SaveResult(True, {}, message, connection, changed)
 
 

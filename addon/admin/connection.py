@@ -3,6 +3,7 @@
 The API key is stored only through the tenant's secret box and is never sent back to a browser;
 an admin can replace it, not read it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,11 @@ class ConnectionResult:
     unreachable: bool = False
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "headline": self.headline,
-                "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks]}
+        return {
+            "ok": self.ok,
+            "headline": self.headline,
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+        }
 
 
 def current_api_key(tenant: Tenant) -> str | None:
@@ -53,11 +57,15 @@ def _explain(report: ConnectionReport) -> ConnectionResult:
     if report.ok:
         headline = f"Connected to Consonance at {report.host}: every check passed."
     elif refused:
-        headline = ("Consonance refused this API key. Copy the key again from Consonance (Settings → API keys), "
-                    "paste all of it, and try again.")
+        headline = (
+            "Consonance refused this API key. Copy the key again from Consonance (Settings → API keys), "
+            "paste all of it, and try again."
+        )
     elif unreachable:
-        headline = (f"Consonance did not answer at {report.host}. Check the address (for example "
-                    "https://web.consonance.app) and that Consonance is up, then try again.")
+        headline = (
+            f"Consonance did not answer at {report.host}. Check the address (for example "
+            "https://web.consonance.app) and that Consonance is up, then try again."
+        )
     elif first and not first.ok:
         headline = f"Consonance answered at {report.host} but not as expected: {first.detail}"
     else:

@@ -4,6 +4,7 @@ also carries this short-lived token, signed when we rendered the page for this t
 Forge needs none: each Forge call carries a fresh invocation token minted by Atlassian for the user,
 which no other site can make a browser send.
 """
+
 from __future__ import annotations
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer

@@ -4,6 +4,7 @@ Forge Remote calls go to `{apiBaseUrl}/wiki/...` with the Bearer token Forge han
 (app-system or user); Connect calls go to the site with a fresh JWT per request, because the
 token's `qsh` binds it to that exact method, path and query.
 """
+
 from __future__ import annotations
 
 from typing import Callable, MutableMapping, Protocol
@@ -51,8 +52,14 @@ class ConnectAuth:
     computed relative to it, while `site_url` is the site root the client appends `/wiki/...` to.
     """
 
-    def __init__(self, base_url: str, app_key: str, client_key: str, shared_secret: str,
-                 token_factory: TokenFactory | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        app_key: str,
+        client_key: str,
+        shared_secret: str,
+        token_factory: TokenFactory | None = None,
+    ):
         if not shared_secret:
             raise ValueError("ConnectAuth needs the installation's shared secret")
         self.product_base_url = base_url.rstrip("/")
@@ -66,8 +73,14 @@ class ConnectAuth:
 
     def apply(self, request_method: str, url: str, headers: MutableMapping[str, str]) -> None:
         factory = self._token_factory or _default_token_factory()
-        token = factory(request_method, url, app_key=self.app_key, client_key=self.client_key,
-                        shared_secret=self._shared_secret, product_base_url=self.product_base_url)
+        token = factory(
+            request_method,
+            url,
+            app_key=self.app_key,
+            client_key=self.client_key,
+            shared_secret=self._shared_secret,
+            product_base_url=self.product_base_url,
+        )
         headers["Authorization"] = f"JWT {token}"
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ It takes an auth strategy (auth.py) and a `requests.Session`, so it works the sa
 and Connect and in tests. It waits on 429 (`Retry-After`), backs off on 5xx, re-reads and
 re-applies on version conflicts, all bounded, and turns every failure into a ConfluenceError.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -60,50 +61,84 @@ def _str_id(value: Any) -> str | None:
 def _page_from(data: dict) -> Page:
     body = (data.get("body") or {}).get("storage") or {}
     version = (data.get("version") or {}).get("number")
-    return Page(id=str(data["id"]), title=data.get("title", ""), space_id=_str_id(data.get("spaceId")),
-                parent_id=_str_id(data.get("parentId")), version=version,
-                body=body.get("value") if "value" in body else None, status=data.get("status") or "current")
+    return Page(
+        id=str(data["id"]),
+        title=data.get("title", ""),
+        space_id=_str_id(data.get("spaceId")),
+        parent_id=_str_id(data.get("parentId")),
+        version=version,
+        body=body.get("value") if "value" in body else None,
+        status=data.get("status") or "current",
+    )
 
 
 def _space_from_v2(data: dict) -> Space:
-    return Space(id=str(data["id"]), key=data["key"], name=data.get("name", ""),
-                 homepage_id=_str_id(data.get("homepageId")))
+    return Space(
+        id=str(data["id"]), key=data["key"], name=data.get("name", ""), homepage_id=_str_id(data.get("homepageId"))
+    )
 
 
 def _space_from_v1(data: dict) -> Space:
     homepage = data.get("homepage") or {}
-    return Space(id=str(data["id"]), key=data["key"], name=data.get("name", ""),
-                 homepage_id=_str_id(homepage.get("id")))
+    return Space(
+        id=str(data["id"]), key=data["key"], name=data.get("name", ""), homepage_id=_str_id(homepage.get("id"))
+    )
 
 
 def _property_from(data: dict) -> ContentProperty:
-    return ContentProperty(id=str(data["id"]), key=data["key"], value=data.get("value"),
-                           version=int((data.get("version") or {}).get("number", 1)))
+    return ContentProperty(
+        id=str(data["id"]),
+        key=data["key"],
+        value=data.get("value"),
+        version=int((data.get("version") or {}).get("number", 1)),
+    )
 
 
 def _task_from(data: dict) -> Task:
     body = (data.get("body") or {}).get("storage") or {}
-    return Task(id=str(data["id"]), local_id=_str_id(data.get("localId")), page_id=_str_id(data.get("pageId")),
-                space_id=_str_id(data.get("spaceId")), status=data.get("status", "incomplete"),
-                body=body.get("value"), assigned_to=data.get("assignedTo"), due_at=data.get("dueAt"))
+    return Task(
+        id=str(data["id"]),
+        local_id=_str_id(data.get("localId")),
+        page_id=_str_id(data.get("pageId")),
+        space_id=_str_id(data.get("spaceId")),
+        status=data.get("status", "incomplete"),
+        body=body.get("value"),
+        assigned_to=data.get("assignedTo"),
+        due_at=data.get("dueAt"),
+    )
 
 
 def _attachment_from(data: dict) -> Attachment:
     links = data.get("_links") or {}
     extensions = data.get("extensions") or {}
-    return Attachment(id=str(data["id"]), title=data.get("title", ""), media_type=extensions.get("mediaType"),
-                      download_path=links.get("download"), version=(data.get("version") or {}).get("number"))
+    return Attachment(
+        id=str(data["id"]),
+        title=data.get("title", ""),
+        media_type=extensions.get("mediaType"),
+        download_path=links.get("download"),
+        version=(data.get("version") or {}).get("number"),
+    )
 
 
 class ConfluenceClient:
     """Typed operations on one Confluence site. Thread-compatible if the session is."""
 
-    def __init__(self, auth: ConfluenceAuth, session: requests.Session | None = None, *,
-                 timeout: float | tuple[float, float] = (5.0, 30.0),
-                 max_rate_limit_waits: int = 3, max_retry_after: float = 60.0,
-                 max_server_error_retries: int = 3, backoff_base: float = 0.5, backoff_cap: float = 8.0,
-                 max_total_wait: float = 90.0, max_conflict_retries: int = 4,
-                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] = random.random):
+    def __init__(
+        self,
+        auth: ConfluenceAuth,
+        session: requests.Session | None = None,
+        *,
+        timeout: float | tuple[float, float] = (5.0, 30.0),
+        max_rate_limit_waits: int = 3,
+        max_retry_after: float = 60.0,
+        max_server_error_retries: int = 3,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 8.0,
+        max_total_wait: float = 90.0,
+        max_conflict_retries: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ):
         self.auth = auth
         self.session = session or requests.Session()
         self.timeout = timeout
@@ -127,7 +162,7 @@ class ConfluenceClient:
         path = parts.path
         site_path = urlsplit(self.auth.site_url).path.rstrip("/")
         if site_path and path.startswith(site_path + "/"):
-            path = path[len(site_path):]
+            path = path[len(site_path) :]
         if not path.startswith("/wiki/"):
             path = "/wiki" + (path if path.startswith("/") else "/" + path)
         return self._url(path) + (f"?{parts.query}" if parts.query else "")
@@ -145,11 +180,16 @@ class ConfluenceClient:
             return max(0.0, parsed.timestamp() - time.time())
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** attempt))
+        ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
         return ceiling / 2 + self._jitter() * ceiling / 2  # "equal jitter": never near zero, never in step
 
-    def _error(self, response: requests.Response, method: str, cls: type[ConfluenceError] | None = None,
-               retry_after: float | None = None) -> ConfluenceError:
+    def _error(
+        self,
+        response: requests.Response,
+        method: str,
+        cls: type[ConfluenceError] | None = None,
+        retry_after: float | None = None,
+    ) -> ConfluenceError:
         try:
             payload = response.json()
         except ValueError:
@@ -157,20 +197,43 @@ class ConfluenceClient:
         fallback = (response.text or "").strip()[:500] or response.reason or "no message"
         message = message_from_body(payload, fallback)
         cls = cls or error_class_for(response.status_code)
-        return cls(response.status_code, message, method=method, url=response.request.url if response.request else None,
-                   body=(response.text or "")[:2000], retry_after=retry_after)
+        return cls(
+            response.status_code,
+            message,
+            method=method,
+            url=response.request.url if response.request else None,
+            body=(response.text or "")[:2000],
+            retry_after=retry_after,
+        )
 
-    def request(self, method: str, url_or_path: str, *, params: dict | None = None, json: Any = None,
-                files: Any = None, data: Any = None, headers: dict | None = None) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        url_or_path: str,
+        *,
+        params: dict | None = None,
+        json: Any = None,
+        files: Any = None,
+        data: Any = None,
+        headers: dict | None = None,
+    ) -> requests.Response:
         """Send one logical request, retrying 429 and 5xx within bounds; raise on any failure."""
         method = method.upper()
         url = url_or_path if url_or_path.startswith(("http://", "https://")) else self._url(url_or_path)
         rate_waits = server_retries = 0
         waited = 0.0
         while True:
-            prepared = self.session.prepare_request(requests.Request(
-                method, url, params=params, json=json, files=files, data=data,
-                headers={"Accept": "application/json", **(headers or {})}))
+            prepared = self.session.prepare_request(
+                requests.Request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    files=files,
+                    data=data,
+                    headers={"Accept": "application/json", **(headers or {})},
+                )
+            )
             self.auth.apply(method, prepared.url, prepared.headers)  # fresh token every attempt
             try:
                 response = self.session.send(prepared, timeout=self.timeout)
@@ -193,8 +256,11 @@ class ConfluenceClient:
             if status == 429:
                 retry_after = self._retry_after_seconds(response)
                 delay = retry_after if retry_after is not None else self._backoff(rate_waits)
-                if (rate_waits < self.max_rate_limit_waits and delay <= self.max_retry_after
-                        and waited + delay <= self.max_total_wait):
+                if (
+                    rate_waits < self.max_rate_limit_waits
+                    and delay <= self.max_retry_after
+                    and waited + delay <= self.max_total_wait
+                ):
                     rate_waits += 1
                     waited += delay
                     log.warning("confluence rate limited; waiting %.1fs", delay)
@@ -204,7 +270,11 @@ class ConfluenceClient:
             if status >= 500:
                 retryable = method in IDEMPOTENT_METHODS or status in POST_RETRYABLE_5XX
                 delay = self._backoff(server_retries)
-                if retryable and server_retries < self.max_server_error_retries and waited + delay <= self.max_total_wait:
+                if (
+                    retryable
+                    and server_retries < self.max_server_error_retries
+                    and waited + delay <= self.max_total_wait
+                ):
                     server_retries += 1
                     waited += delay
                     log.warning("confluence answered %s; backing off %.2fs", status, delay)
@@ -219,8 +289,13 @@ class ConfluenceClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise ConfluenceBadResponse(response.status_code, "expected JSON from Confluence",
-                                        method=method, url=response.url, body=response.text[:2000]) from exc
+            raise ConfluenceBadResponse(
+                response.status_code,
+                "expected JSON from Confluence",
+                method=method,
+                url=response.url,
+                body=response.text[:2000],
+            ) from exc
 
     def _paginate(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Yield every result across cursor pages (`_links.next`, else the `Link` header)."""
@@ -230,8 +305,13 @@ class ConfluenceClient:
             try:
                 payload = response.json()
             except ValueError as exc:
-                raise ConfluenceBadResponse(response.status_code, "expected a JSON page of results",
-                                            method="GET", url=response.url, body=response.text[:2000]) from exc
+                raise ConfluenceBadResponse(
+                    response.status_code,
+                    "expected a JSON page of results",
+                    method="GET",
+                    url=response.url,
+                    body=response.text[:2000],
+                ) from exc
             yield from payload.get("results", [])
             next_link = (payload.get("_links") or {}).get("next") or (response.links.get("next") or {}).get("url")
             url, query = (self._resolve_next(next_link), None) if next_link else (None, None)
@@ -264,10 +344,15 @@ class ConfluenceClient:
     def get_page(self, page_id: str) -> Page:
         return _page_from(self._json("GET", f"{V2}/pages/{page_id}", params={"body-format": "storage"}))
 
-    def create_page(self, space_id: str, title: str, body: str, parent_id: str | None = None,
-                    status: str = "current") -> Page:
-        payload: dict = {"spaceId": str(space_id), "status": status, "title": title,
-                         "body": {"representation": "storage", "value": body}}
+    def create_page(
+        self, space_id: str, title: str, body: str, parent_id: str | None = None, status: str = "current"
+    ) -> Page:
+        payload: dict = {
+            "spaceId": str(space_id),
+            "status": status,
+            "title": title,
+            "body": {"representation": "storage", "value": body},
+        }
         if parent_id is not None:
             payload["parentId"] = str(parent_id)
         page = _page_from(self._json("POST", f"{V2}/pages", json=payload))
@@ -279,17 +364,24 @@ class ConfluenceClient:
         version: dict = {"number": (page.version or 0) + 1}
         if message:
             version["message"] = message
-        payload = {"id": page.id, "status": "current", "title": title or page.title,
-                   "body": {"representation": "storage", "value": body}, "version": version}
+        payload = {
+            "id": page.id,
+            "status": "current",
+            "title": title or page.title,
+            "body": {"representation": "storage", "value": body},
+            "version": version,
+        }
         data = self._json("PUT", f"{V2}/pages/{page.id}", json=payload)
         updated = _page_from(data)
         if updated.body is None:  # PUT answers may omit the body; we know what we wrote
-            updated = Page(updated.id, updated.title, updated.space_id, updated.parent_id, updated.version, body,
-                           updated.status)
+            updated = Page(
+                updated.id, updated.title, updated.space_id, updated.parent_id, updated.version, body, updated.status
+            )
         return updated
 
-    def update_page_with_retry(self, page_id: str, mutate: Callable[[Page], str | None], *,
-                               message: str | None = None) -> Page:
+    def update_page_with_retry(
+        self, page_id: str, mutate: Callable[[Page], str | None], *, message: str | None = None
+    ) -> Page:
         """Read, apply `mutate`, write; on 409 re-read and re-apply (bounded).
 
         `mutate` returns the new storage body, or None / the same body for "nothing to change",
@@ -310,8 +402,15 @@ class ConfluenceClient:
 
     def iter_children(self, page_id: str, limit: int = 250) -> Iterator[Page]:
         for item in self._paginate(f"{V2}/pages/{page_id}/children", {"limit": limit}):
-            yield Page(id=str(item["id"]), title=item.get("title", ""), space_id=_str_id(item.get("spaceId")),
-                       parent_id=str(page_id), version=None, body=None, status=item.get("status") or "current")
+            yield Page(
+                id=str(item["id"]),
+                title=item.get("title", ""),
+                space_id=_str_id(item.get("spaceId")),
+                parent_id=str(page_id),
+                version=None,
+                body=None,
+                status=item.get("status") or "current",
+            )
 
     def find_page_by_title(self, space_id: str, title: str) -> Page | None:
         params = {"space-id": [space_id], "title": title, "body-format": "storage", "limit": 25}
@@ -320,8 +419,9 @@ class ConfluenceClient:
                 return _page_from(item)
         return None
 
-    def find_pages_by_property(self, property_key: str, field: str, value: str, *,
-                               space_key: str | None = None) -> list[str]:
+    def find_pages_by_property(
+        self, property_key: str, field: str, value: str, *, space_key: str | None = None
+    ) -> list[str]:
         """Ids of pages whose indexed content property `property_key.field` equals `value` (CQL)."""
         cql = f"type = page AND content.property[{property_key}].{field} = {cql_quote(value)}"
         if space_key:
@@ -361,7 +461,9 @@ class ConfluenceClient:
     def add_labels(self, content_id: str, names: Iterable[str], prefix: str = "global") -> list[Label]:
         body = [{"prefix": prefix, "name": name} for name in names]
         payload = self._json("POST", f"{V1}/content/{content_id}/label", json=body)
-        return [Label(id=str(i["id"]), name=i["name"], prefix=i.get("prefix", prefix)) for i in payload.get("results", [])]
+        return [
+            Label(id=str(i["id"]), name=i["name"], prefix=i.get("prefix", prefix)) for i in payload.get("results", [])
+        ]
 
     def get_labels(self, content_id: str, page_size: int = 200) -> list[Label]:
         labels: list[Label] = []
@@ -383,13 +485,25 @@ class ConfluenceClient:
         for item in self._paginate(f"{V1}/search", {"cql": cql, "limit": limit}):
             content = item.get("content") or {}
             space = content.get("space") or item.get("space") or {}
-            yield SearchResult(content_id=_str_id(content.get("id")), content_type=content.get("type"),
-                               title=item.get("title") or content.get("title", ""), url=item.get("url", ""),
-                               space_key=space.get("key"))
+            yield SearchResult(
+                content_id=_str_id(content.get("id")),
+                content_type=content.get("type"),
+                title=item.get("title") or content.get("title", ""),
+                url=item.get("url", ""),
+                space_key=space.get("key"),
+            )
 
     # ------------------------------------------------------------------ inline tasks (v2)
-    def iter_tasks(self, *, page_ids: Iterable[str] = (), space_ids: Iterable[str] = (), status: str | None = None,
-                   assigned_to: Iterable[str] = (), include_body: bool = True, limit: int = 250) -> Iterator[Task]:
+    def iter_tasks(
+        self,
+        *,
+        page_ids: Iterable[str] = (),
+        space_ids: Iterable[str] = (),
+        status: str | None = None,
+        assigned_to: Iterable[str] = (),
+        include_body: bool = True,
+        limit: int = 250,
+    ) -> Iterator[Task]:
         params: dict = {"limit": limit}
         if page_ids:
             params["page-id"] = list(page_ids)
@@ -410,19 +524,37 @@ class ConfluenceClient:
         task_id = task.id if isinstance(task, Task) else str(task)
         payload: dict = {"id": task_id, "status": status}
         if isinstance(task, Task):
-            payload.update({k: v for k, v in (("localId", task.local_id), ("pageId", task.page_id),
-                                              ("spaceId", task.space_id)) if v is not None})
+            payload.update(
+                {
+                    k: v
+                    for k, v in (("localId", task.local_id), ("pageId", task.page_id), ("spaceId", task.space_id))
+                    if v is not None
+                }
+            )
         return _task_from(self._json("PUT", f"{V2}/tasks/{task_id}", json=payload))
 
     # ------------------------------------------------------------------ attachments (v1)
-    def upload_attachment(self, content_id: str, filename: str, data: bytes, content_type: str, *,
-                          comment: str | None = None, minor_edit: bool = True, replace: bool = True) -> Attachment:
+    def upload_attachment(
+        self,
+        content_id: str,
+        filename: str,
+        data: bytes,
+        content_type: str,
+        *,
+        comment: str | None = None,
+        minor_edit: bool = True,
+        replace: bool = True,
+    ) -> Attachment:
         """PUT creates or replaces a file of that name (charts are re-rendered); POST only creates."""
         files: dict = {"file": (filename, data, content_type), "minorEdit": (None, "true" if minor_edit else "false")}
         if comment is not None:
             files["comment"] = (None, comment)
-        payload = self._json("PUT" if replace else "POST", f"{V1}/content/{content_id}/child/attachment",
-                             files=files, headers={"X-Atlassian-Token": "no-check"})
+        payload = self._json(
+            "PUT" if replace else "POST",
+            f"{V1}/content/{content_id}/child/attachment",
+            files=files,
+            headers={"X-Atlassian-Token": "no-check"},
+        )
         results = payload.get("results") or []
         if not results:
             raise ConfluenceBadResponse(200, "attachment upload answered without the attachment")
@@ -431,6 +563,6 @@ class ConfluenceClient:
     # ------------------------------------------------------------------ macros (v1)
     def get_macro_body(self, content_id: str, version: int, macro_id: str) -> MacroBody:
         payload = self._json("GET", f"{V1}/content/{content_id}/history/{int(version)}/macro/id/{macro_id}")
-        return MacroBody(name=payload.get("name"), body=payload.get("body") or "",
-                         parameters=dict(payload.get("parameters") or {}))
-
+        return MacroBody(
+            name=payload.get("name"), body=payload.get("body") or "", parameters=dict(payload.get("parameters") or {})
+        )

@@ -1,13 +1,22 @@
 """Every failed Confluence call becomes one of these, carrying the HTTP status and the
 message Confluence itself gave, so logs and the admin page say what actually went wrong."""
+
 from __future__ import annotations
 
 
 class ConfluenceError(Exception):
     """A call to Confluence failed. `status` is the HTTP status (None: no answer at all)."""
 
-    def __init__(self, status: int | None, message: str, *, method: str | None = None,
-                 url: str | None = None, body: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        status: int | None,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        body: str | None = None,
+        retry_after: float | None = None,
+    ):
         self.status = status
         self.message = message
         self.method = method
@@ -45,8 +54,13 @@ class ConfluenceBadResponse(ConfluenceError):
 def error_class_for(status: int | None) -> type[ConfluenceError]:
     if status is None or status >= 500:
         return ConfluenceUnavailable
-    return {409: ConfluenceConflict, 429: ConfluenceRateLimited, 404: ConfluenceNotFound,
-            401: ConfluenceAuthError, 403: ConfluenceAuthError}.get(status, ConfluenceError)
+    return {
+        409: ConfluenceConflict,
+        429: ConfluenceRateLimited,
+        404: ConfluenceNotFound,
+        401: ConfluenceAuthError,
+        403: ConfluenceAuthError,
+    }.get(status, ConfluenceError)
 
 
 def message_from_body(payload: object, fallback: str) -> str:

@@ -2,6 +2,7 @@
 
 Ids are strings everywhere (v2 sends strings; v1 space ids arrive as numbers and are converted).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -6,6 +6,7 @@ own paragraph. Edits splice the original text at the markers' byte positions, so
 outside the region (entities, CDATA, odd whitespace, other macros) stays exactly as it was.
 See docs/confluence-client.md for why anchors rather than a container macro.
 """
+
 from __future__ import annotations
 
 import html
@@ -21,11 +22,14 @@ REGION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _MARKER_TEXT = re.compile(re.escape(OWNER) + r":(begin|end):(.+)")
 _ID_NAMESPACE = uuid.UUID("6f1c7a52-2c1e-4f53-9a56-6c1f0a3d2b77")
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<skip><!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>|<![A-Za-z][^>]*>)
   | (?P<end></(?P<end_name>[^\s>]+)\s*>)
   | (?P<start><(?P<name>[A-Za-z_][^\s/>]*)(?P<attrs>(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(?P<empty>/?)>)
-""", re.S | re.X)
+""",
+    re.S | re.X,
+)
 _ATTR = re.compile(r"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
@@ -40,13 +44,13 @@ class OwnedRegionMissing(OwnedRegionError, KeyError):
 @dataclass(frozen=True)
 class Region:
     name: str
-    start: int        # offset of the begin marker (its paragraph, when it has one of its own)
+    start: int  # offset of the begin marker (its paragraph, when it has one of its own)
     inner_start: int  # first offset inside the region
-    inner_end: int    # first offset of the end marker
-    end: int          # offset just after the end marker
+    inner_end: int  # first offset of the end marker
+    end: int  # offset just after the end marker
 
     def inner(self, storage: str) -> str:
-        return storage[self.inner_start:self.inner_end]
+        return storage[self.inner_start : self.inner_end]
 
 
 @dataclass(eq=False)
@@ -73,9 +77,11 @@ def marker(kind: str, region_name: str) -> str:
     """The storage of one marker: an anchor macro alone in a paragraph, with a stable macro id."""
     _check_name(region_name)
     macro_id = uuid.uuid5(_ID_NAMESPACE, f"{kind}:{region_name}")
-    return (f'<p><ac:structured-macro ac:name="anchor" ac:schema-version="1" ac:macro-id="{macro_id}">'
-            f'<ac:parameter ac:name="">{OWNER}:{kind}:{region_name}</ac:parameter>'
-            f"</ac:structured-macro></p>")
+    return (
+        f'<p><ac:structured-macro ac:name="anchor" ac:schema-version="1" ac:macro-id="{macro_id}">'
+        f'<ac:parameter ac:name="">{OWNER}:{kind}:{region_name}</ac:parameter>'
+        f"</ac:structured-macro></p>"
+    )
 
 
 def _scan(storage: str) -> list[_Node]:
@@ -87,8 +93,10 @@ def _scan(storage: str) -> list[_Node]:
         if match.group("skip"):
             continue
         if match.group("start"):
-            attrs = {m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
-                     for m in _ATTR.finditer(match.group("attrs") or "")}
+            attrs = {
+                m.group(1): m.group(2) if m.group(2) is not None else m.group(3)
+                for m in _ATTR.finditer(match.group("attrs") or "")
+            }
             node = _Node(match.group("name"), attrs, match.start(), match.end(), current)
             current.children.append(node)
             nodes.append(node)
@@ -110,7 +118,7 @@ def _markers(storage: str) -> dict[tuple[str, str], list[_Node]]:
             continue
         for child in node.children:
             if child.name == "ac:parameter" and not child.children:
-                value = html.unescape(storage[child.open_end:child.close_start]).strip()
+                value = html.unescape(storage[child.open_end : child.close_start]).strip()
                 matched = _MARKER_TEXT.fullmatch(value)
                 if matched:
                     found.setdefault((matched.group(1), matched.group(2)), []).append(_standing_node(storage, node))
@@ -120,7 +128,7 @@ def _markers(storage: str) -> dict[tuple[str, str], list[_Node]]:
 def _standing_node(storage: str, anchor: _Node) -> _Node:
     parent = anchor.parent
     if parent is not None and parent.name == "p" and len(parent.children) == 1 and parent.children[0] is anchor:
-        around = storage[parent.open_end:anchor.start] + storage[anchor.end:parent.close_start]
+        around = storage[parent.open_end : anchor.start] + storage[anchor.end : parent.close_start]
         if not html.unescape(around).strip():
             return parent
     return anchor
@@ -131,7 +139,9 @@ def _region_from(storage: str, name: str, markers: dict) -> Region | None:
     if not begins and not ends:
         return None
     if len(begins) != 1 or len(ends) != 1:
-        raise OwnedRegionError(f"region {name!r} has {len(begins)} begin and {len(ends)} end markers; expected one each")
+        raise OwnedRegionError(
+            f"region {name!r} has {len(begins)} begin and {len(ends)} end markers; expected one each"
+        )
     begin, end = begins[0], ends[0]
     if begin.parent is not end.parent:
         raise OwnedRegionError(f"region {name!r}: its begin and end markers are no longer siblings (moved by an edit)")
@@ -182,7 +192,7 @@ def replace_region(storage: str, region_name: str, new_inner_storage: str | Frag
     inner = _checked_inner(new_inner_storage)
     if region.inner(storage) == inner:
         return storage
-    return storage[:region.inner_start] + inner + storage[region.inner_end:]
+    return storage[: region.inner_start] + inner + storage[region.inner_end :]
 
 
 def region_storage(region_name: str, inner_storage: str | Fragment) -> str:
@@ -190,8 +200,7 @@ def region_storage(region_name: str, inner_storage: str | Fragment) -> str:
     return marker("begin", region_name) + _checked_inner(inner_storage) + marker("end", region_name)
 
 
-def insert_region_if_missing(storage: str, region_name: str, inner_storage: str | Fragment, *,
-                             at: str = "end") -> str:
+def insert_region_if_missing(storage: str, region_name: str, inner_storage: str | Fragment, *, at: str = "end") -> str:
     """Add the region at the start or end of the page unless it is there already (then unchanged)."""
     if at not in ("start", "end"):
         raise ValueError("at is 'start' or 'end'")

@@ -3,6 +3,7 @@
 Builders return `Fragment`s (markup we made, so safe to nest). A plain `str` anywhere is text and
 gets escaped; the only way to put raw markup in is `trusted(...)`, which says so at the call site.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,13 +44,12 @@ def _clean(value: object) -> str:
 
 def escape_text(value: object) -> str:
     """Text content: `& < >` escaped; `\\r` as a reference so parsers do not turn it into `\\n`."""
-    return (_clean(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\r", "&#13;"))
+    return _clean(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def escape_attr(value: object) -> str:
     """Attribute value in double quotes; tabs and newlines as references (attribute normalisation)."""
-    return (escape_text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;"))
+    return escape_text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 
 def _render(content: Content) -> str:
@@ -78,9 +78,17 @@ def element(tag: str, *content: Content, **attrs: object) -> Fragment:
 
 
 _VOID = {"br", "hr", "ri:page", "ri:attachment", "ri:user", "ri:space", "ri:url", "col"}
-_ATTR_NAMES = {"ac_name": "ac:name", "ac_macro_id": "ac:macro-id", "ac_schema_version": "ac:schema-version",
-               "ri_content_title": "ri:content-title", "ri_space_key": "ri:space-key", "ri_filename": "ri:filename",
-               "ri_value": "ri:value", "ac_anchor": "ac:anchor", "class_": "class"}
+_ATTR_NAMES = {
+    "ac_name": "ac:name",
+    "ac_macro_id": "ac:macro-id",
+    "ac_schema_version": "ac:schema-version",
+    "ri_content_title": "ri:content-title",
+    "ri_space_key": "ri:space-key",
+    "ri_filename": "ri:filename",
+    "ri_value": "ri:value",
+    "ac_anchor": "ac:anchor",
+    "class_": "class",
+}
 
 
 def _attr_name(name: str) -> str:
@@ -132,8 +140,14 @@ def page_link(title: str, *, space_key: str | None = None, link_text: str | None
     return element("ac:link", element("ri:page", ri_space_key=space_key, ri_content_title=title), body)
 
 
-def macro(name: str, parameters: Mapping[str, object] | Iterable[tuple[str, object]] = (), *,
-          rich_body: Content = None, plain_body: str | None = None, macro_id: str | None = None) -> Fragment:
+def macro(
+    name: str,
+    parameters: Mapping[str, object] | Iterable[tuple[str, object]] = (),
+    *,
+    rich_body: Content = None,
+    plain_body: str | None = None,
+    macro_id: str | None = None,
+) -> Fragment:
     """`<ac:structured-macro>` with parameters and an optional rich-text or plain-text body."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", name):
         raise ValueError(f"not a macro name: {name!r}")
@@ -144,8 +158,14 @@ def macro(name: str, parameters: Mapping[str, object] | Iterable[tuple[str, obje
         body = element("ac:rich-text-body", rich_body)
     elif plain_body is not None:
         body = Fragment("<ac:plain-text-body>" + cdata(plain_body) + "</ac:plain-text-body>")
-    return element("ac:structured-macro", params, body, ac_name=name, ac_schema_version="1",
-                   ac_macro_id=macro_id or str(uuid.uuid4()))
+    return element(
+        "ac:structured-macro",
+        params,
+        body,
+        ac_name=name,
+        ac_schema_version="1",
+        ac_macro_id=macro_id or str(uuid.uuid4()),
+    )
 
 
 def cdata(value: str) -> str:
@@ -187,8 +207,13 @@ class TaskItem:
 
 def task_list(tasks: Iterable[TaskItem]) -> Fragment:
     """`<ac:task-list>` of `<ac:task>` with id, status and body."""
-    items = [element("ac:task", element("ac:task-id", str(t.task_id)),
-                     element("ac:task-status", "complete" if t.complete else "incomplete"),
-                     element("ac:task-body", t.body))
-             for t in tasks]
+    items = [
+        element(
+            "ac:task",
+            element("ac:task-id", str(t.task_id)),
+            element("ac:task-status", "complete" if t.complete else "incomplete"),
+            element("ac:task-body", t.body),
+        )
+        for t in tasks
+    ]
     return element("ac:task-list", items)

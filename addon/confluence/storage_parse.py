@@ -5,6 +5,7 @@ Storage is an XHTML fragment with `ac:`/`ri:` prefixes never declared and HTML n
 (outside CDATA and comments), wrap the fragment in a root declaring the namespaces, and parse
 strictly: malformed input is a StorageParseError saying where, never a silent "repair".
 """
+
 from __future__ import annotations
 
 import html.entities
@@ -40,8 +41,9 @@ def _numeric_entities(storage: str) -> str:
     return _ENTITY_OR_SKIP.sub(replace, storage)
 
 
-_PARSER = etree.XMLParser(recover=False, resolve_entities=False, no_network=True, huge_tree=True,
-                          remove_comments=False, strip_cdata=True)
+_PARSER = etree.XMLParser(
+    recover=False, resolve_entities=False, no_network=True, huge_tree=True, remove_comments=False, strip_cdata=True
+)
 
 
 def parse(storage: str) -> etree._Element:
@@ -128,14 +130,16 @@ def find_tasks(doc: str | etree._Element) -> list[ParsedTask]:
     for task in _root(doc).iter(q("ac:task")):
         body = task.find(q("ac:task-body"))
         parent = next((a for a in task.iterancestors(q("ac:task"))), None)
-        found.append(ParsedTask(
-            task_id=_child_text(task, "ac:task-id"),
-            status=(_child_text(task, "ac:task-status") or "incomplete").strip(),
-            body_text=text_of(body, skip=("ac:task-list",)).strip() if body is not None else "",
-            body_storage=inner_xml(body) if body is not None else "",
-            uuid=_child_text(task, "ac:task-uuid"),
-            parent_task_id=_child_text(parent, "ac:task-id") if parent is not None else None,
-        ))
+        found.append(
+            ParsedTask(
+                task_id=_child_text(task, "ac:task-id"),
+                status=(_child_text(task, "ac:task-status") or "incomplete").strip(),
+                body_text=text_of(body, skip=("ac:task-list",)).strip() if body is not None else "",
+                body_storage=inner_xml(body) if body is not None else "",
+                uuid=_child_text(task, "ac:task-uuid"),
+                parent_task_id=_child_text(parent, "ac:task-id") if parent is not None else None,
+            )
+        )
     return found
 
 
@@ -182,13 +186,17 @@ def find_macros(doc: str | etree._Element, name: str | None = None) -> list[Pars
         parameters = {p.get(q("ac:name"), ""): text_of(p) for p in node.findall(q("ac:parameter"))}
         rich = node.find(q("ac:rich-text-body"))
         plain = node.find(q("ac:plain-text-body"))
-        macros.append(ParsedMacro(
-            name=macro_name, macro_id=node.get(q("ac:macro-id")), parameters=parameters,
-            body_text=text_of(rich) if rich is not None else None,
-            plain_body=(plain.text or "") if plain is not None else None,
-            parent_macro_id=ancestors[0].get(q("ac:macro-id")) if ancestors else None,
-            depth=len(ancestors),
-        ))
+        macros.append(
+            ParsedMacro(
+                name=macro_name,
+                macro_id=node.get(q("ac:macro-id")),
+                parameters=parameters,
+                body_text=text_of(rich) if rich is not None else None,
+                plain_body=(plain.text or "") if plain is not None else None,
+                parent_macro_id=ancestors[0].get(q("ac:macro-id")) if ancestors else None,
+                depth=len(ancestors),
+            )
+        )
     return macros
 
 

@@ -3,6 +3,7 @@
 Flows and macros catch these (never requests' or graphql's own) to decide: retry later, show
 "as of" data, tell an admin the key is wrong, or show a user which field was refused.
 """
+
 from __future__ import annotations
 
 
@@ -16,8 +17,15 @@ class ConsonanceUnavailable(ConsonanceError):
     Transient: the same call may work later.
     """
 
-    def __init__(self, message: str, *, attempts: int = 0, elapsed: float = 0.0, status: int | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        elapsed: float = 0.0,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.attempts = attempts
         self.elapsed = elapsed

@@ -3,6 +3,7 @@
 Flows and macros call these methods with work ids and get `addon.publishing.domain` objects back;
 the GraphQL documents, paging scheme and payload shapes stay behind this class.
 """
+
 from __future__ import annotations
 
 import logging

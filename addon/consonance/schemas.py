@@ -4,6 +4,7 @@ This is where wire quirks are absorbed: camelCase names, ONIX enum underscores, 
 hyphenated ISBNs, dates as strings, money as decimals. Unknown fields are ignored so a richer
 response never breaks a reader.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -73,8 +74,12 @@ class SubjectSchema(_Wire):
 
     @post_load
     def build(self, data, **_):
-        return Subject(scheme=data.get("scheme") or "", code=data["code"], description=data.get("description"),
-                       main=bool(data.get("main")))
+        return Subject(
+            scheme=data.get("scheme") or "",
+            code=data["code"],
+            description=data.get("description"),
+            main=bool(data.get("main")),
+        )
 
 
 class OnixCodeSchema(_Wire):
@@ -121,8 +126,11 @@ class FormatSchema(_Wire):
             publication_date=data.get("publication_date"),
             planned_publication_date=data.get("planned_publication_date"),
             publishing_status=(
-                PublishingStatus(code=onix_code(status.get("code")) or status_code, description=status.get("description"))
-                if status or status_code else None
+                PublishingStatus(
+                    code=onix_code(status.get("code")) or status_code, description=status.get("description")
+                )
+                if status or status_code
+                else None
             ),
             prices=data.get("prices") or (),
             subjects=data.get("subjects") or (),
@@ -167,8 +175,9 @@ class LicensedRightSchema(_Wire):
 
     @post_load
     def build(self, data, **_):
-        return LicensedRight(right_type=data.get("right_type") or "", id=data.get("id"),
-                             territories=tuple(data.get("territories") or ()))
+        return LicensedRight(
+            right_type=data.get("right_type") or "", id=data.get("id"), territories=tuple(data.get("territories") or ())
+        )
 
 
 class ContractSchema(_Wire):
@@ -181,8 +190,11 @@ class ContractSchema(_Wire):
     @post_load
     def build(self, data, **_):
         return Contract(
-            id=data["id"], name=data.get("name"), signed_date=data.get("signed_date"),
-            delivery_dates=data.get("delivery_dates") or (), licensed_rights=data.get("licensed_rights") or (),
+            id=data["id"],
+            name=data.get("name"),
+            signed_date=data.get("signed_date"),
+            delivery_dates=data.get("delivery_dates") or (),
+            licensed_rights=data.get("licensed_rights") or (),
         )
 
 
@@ -244,8 +256,12 @@ class NoteSchema(_Wire):
 
     @post_load
     def build(self, data, **_):
-        return Note(id=data["id"], text=data.get("text") or "", created_at=data.get("created_at"),
-                    external_ref=data.get("external_ref"))
+        return Note(
+            id=data["id"],
+            text=data.get("text") or "",
+            created_at=data.get("created_at"),
+            external_ref=data.get("external_ref"),
+        )
 
 
 class TaskSchema(_Wire):
@@ -257,8 +273,13 @@ class TaskSchema(_Wire):
 
     @post_load
     def build(self, data, **_):
-        return Task(id=data["id"], title=data["title"], status=data["status"], due_date=data.get("due_date"),
-                    external_ref=data.get("external_ref"))
+        return Task(
+            id=data["id"],
+            title=data["title"],
+            status=data["status"],
+            due_date=data.get("due_date"),
+            external_ref=data.get("external_ref"),
+        )
 
 
 class WebLinkSchema(_Wire):

@@ -3,6 +3,7 @@
 One transport per tenant connection; it reuses a requests.Session so connections stay warm across
 pages. It knows HTTP and GraphQL envelopes, nothing about Consonance's types (that is the gateway's).
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -122,11 +123,18 @@ class GraphQLTransport:
                 raise ConsonanceUnavailable(
                     f"Consonance at {self.connection.host} unavailable for {label}: {failure} "
                     f"(gave up after {attempt} attempt(s), {elapsed:.1f}s; retry bound reached on {why})",
-                    attempts=attempt, elapsed=elapsed, status=status, retry_after=retry_after,
+                    attempts=attempt,
+                    elapsed=elapsed,
+                    status=status,
+                    retry_after=retry_after,
                 )
             self.stats.retries += 1
             log.warning(
-                "consonance %s failed (%s); retry %d in %.2fs", label, failure, attempt, delay,
+                "consonance %s failed (%s); retry %d in %.2fs",
+                label,
+                failure,
+                attempt,
+                delay,
                 extra={"host": self.connection.host},
             )
             self._sleep(delay)
@@ -144,7 +152,9 @@ class GraphQLTransport:
         self.stats.requests += 1
         try:
             response = self.session.post(
-                self.connection.graphql_url, json=body, headers=headers,
+                self.connection.graphql_url,
+                json=body,
+                headers=headers,
                 timeout=(opts.connect_timeout, read_timeout),
             )
         except requests.Timeout as exc:

@@ -3,6 +3,7 @@
 The idempotency key is unique per tenant: a double-click, a retried request or a re-delivered
 page event finds the existing decision instead of making a second one.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

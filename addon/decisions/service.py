@@ -4,6 +4,7 @@ A decision is keyed by the idempotency key its form was rendered with: a double-
 request or two tabs sending the same form make one Decision and one outbox entry. The outbox
 handler writes one note (externalRef = the key) and, for "approve stage", moves the work on.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,19 +33,40 @@ class Recorded:
     created: bool
 
 
-def record_decision(tenant: Tenant, *, idempotency_key: str, work_id: str, decision_type: str, text: str,
-                    actor: str | None, source: str = "macro", source_page_id: str | None = None,
-                    from_stage: str | None = None, to_stage: str | None = None) -> Recorded:
+def record_decision(
+    tenant: Tenant,
+    *,
+    idempotency_key: str,
+    work_id: str,
+    decision_type: str,
+    text: str,
+    actor: str | None,
+    source: str = "macro",
+    source_page_id: str | None = None,
+    from_stage: str | None = None,
+    to_stage: str | None = None,
+) -> Recorded:
     """Store the decision and its outbox entry together (commits); a repeated key returns the first one."""
     if decision_type not in DECISION_TYPES:
         raise ValueError(f"unknown decision type {decision_type!r}")
-    decision_id, created = insert_once(Decision, {
-        "tenant_id": tenant.id, "idempotency_key": idempotency_key, "work_id": str(work_id),
-        "decision_type": decision_type, "text": text[:MAX_TEXT], "actor": actor, "source": source,
-        "source_page_id": source_page_id, "from_stage": from_stage,
-        "to_stage": to_stage if decision_type == APPROVE_STAGE else None,
-        "created_at": utcnow(), "delivery_state": "pending",
-    }, ("tenant_id", "idempotency_key"))
+    decision_id, created = insert_once(
+        Decision,
+        {
+            "tenant_id": tenant.id,
+            "idempotency_key": idempotency_key,
+            "work_id": str(work_id),
+            "decision_type": decision_type,
+            "text": text[:MAX_TEXT],
+            "actor": actor,
+            "source": source,
+            "source_page_id": source_page_id,
+            "from_stage": from_stage,
+            "to_stage": to_stage if decision_type == APPROVE_STAGE else None,
+            "created_at": utcnow(),
+            "delivery_state": "pending",
+        },
+        ("tenant_id", "idempotency_key"),
+    )
     decision = db.session.get(Decision, decision_id)
     if not created:
         db.session.rollback()

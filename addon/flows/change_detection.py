@@ -6,6 +6,7 @@ whose digest changed — their snapshot rows and one outbox entry per owed page 
 transaction, so an event exists exactly when its snapshot moved. The first poll of a tenant is a
 baseline: it records the catalogue as it stands and emits nothing (see docs/sync-flows.md).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,24 +62,57 @@ def _short_hash(value) -> str:
 
 
 def dates_digest(fp: TitleFingerprint) -> str:
-    return _short_hash([fp.season, [(f.product_id, f.publication_date, f.planned_publication_date) for f in fp.formats]])
+    return _short_hash(
+        [fp.season, [(f.product_id, f.publication_date, f.planned_publication_date) for f in fp.formats]]
+    )
 
 
 def readiness_digest(fp: TitleFingerprint) -> str:
-    return _short_hash([fp.title, fp.contributors, fp.marketing_tier,
-                        [(f.product_id, f.kind, f.isbn13, f.isbn_problem, f.status_code, f.price_currencies,
-                          f.subject_codes, f.has_description, f.has_cover) for f in fp.formats]])
+    return _short_hash(
+        [
+            fp.title,
+            fp.contributors,
+            fp.marketing_tier,
+            [
+                (
+                    f.product_id,
+                    f.kind,
+                    f.isbn13,
+                    f.isbn_problem,
+                    f.status_code,
+                    f.price_currencies,
+                    f.subject_codes,
+                    f.has_description,
+                    f.has_cover,
+                )
+                for f in fp.formats
+            ],
+        ]
+    )
 
 
 def rights_digest(fp: TitleFingerprint) -> str:
-    return _short_hash([fp.licensed_rights, [(f.product_id, f.for_sale_countries, f.not_for_sale_countries,
-                                              f.is_for_sale_worldwide) for f in fp.formats]])
+    return _short_hash(
+        [
+            fp.licensed_rights,
+            [
+                (f.product_id, f.for_sale_countries, f.not_for_sale_countries, f.is_for_sale_worldwide)
+                for f in fp.formats
+            ],
+        ]
+    )
 
 
 def snapshot_values(fp: TitleFingerprint) -> dict:
-    return {"digest": fp.digest, "title": (fp.title or "")[:500], "stage": fp.stage, "season": fp.season,
-            "dates_digest": dates_digest(fp), "readiness_digest": readiness_digest(fp),
-            "rights_digest": rights_digest(fp)}
+    return {
+        "digest": fp.digest,
+        "title": (fp.title or "")[:500],
+        "stage": fp.stage,
+        "season": fp.season,
+        "dates_digest": dates_digest(fp),
+        "readiness_digest": readiness_digest(fp),
+        "rights_digest": rights_digest(fp),
+    }
 
 
 def acquired_stages(settings) -> list[str] | None:
@@ -90,8 +124,12 @@ def classify(old: TitleSnapshot, fp: TitleFingerprint, new: dict, stages: list[s
     """Which events a changed work raises, given its previous snapshot."""
     if not old.tracked:
         # A baseline work becomes the app's when it enters a configured "acquired" stage.
-        entered = stages is not None and new["stage"] != old.stage and is_acquired(new["stage"], stages) \
+        entered = (
+            stages is not None
+            and new["stage"] != old.stage
+            and is_acquired(new["stage"], stages)
             and not is_acquired(old.stage, stages)
+        )
         return [TITLE_ACQUIRED] if entered else []
     kinds = []
     if new["stage"] != old.stage:
@@ -113,8 +151,9 @@ class _Dispatcher:
         self.hubs: dict[str, list[str]] = {}
         self.counts = {kind: 0 for kind in EVENT_KINDS}
 
-    def emit(self, event: ChangeEvent, season: str | None, old_season: str | None = _SAME,
-             stage: str | None = None) -> None:
+    def emit(
+        self, event: ChangeEvent, season: str | None, old_season: str | None = _SAME, stage: str | None = None
+    ) -> None:
         self.counts[event.kind] += 1
         key = event.dedupe_key
         if event.kind == TITLE_ACQUIRED:
@@ -144,8 +183,9 @@ def _poll_state(tenant: Tenant) -> PollState | None:
     Two polls of one tenant at once (two schedulers, a manual run beside the schedule) would compare
     against the same snapshots and queue the same work twice: the second one steps aside instead.
     """
-    _, created = insert_once(PollState, {"tenant_id": tenant.id, "mappings_digest": "", "works_seen": 0},
-                             ("tenant_id",))
+    _, created = insert_once(
+        PollState, {"tenant_id": tenant.id, "mappings_digest": "", "works_seen": 0}, ("tenant_id",)
+    )
     if created:
         db.session.commit()  # the row exists for every poll at once; only the lock below is per poll
     return db.session.execute(tenant_query(PollState, tenant).with_for_update(skip_locked=True)).scalar_one_or_none()
@@ -162,10 +202,20 @@ def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
         log.info("another poll of this site is running; this one steps aside")
         return {"skipped": 1}
     baseline = state.baseline_at is None
-    known = dict(db.session.execute(sa.select(TitleSnapshot.work_id, TitleSnapshot.digest)
-                                    .where(TitleSnapshot.tenant_id == tenant.id)).all())
-    with_pages = set(db.session.execute(sa.select(TitlePage.work_id).where(
-        TitlePage.tenant_id == tenant.id, TitlePage.role == roles.HOME)).scalars()) if baseline else set()
+    known = dict(
+        db.session.execute(
+            sa.select(TitleSnapshot.work_id, TitleSnapshot.digest).where(TitleSnapshot.tenant_id == tenant.id)
+        ).all()
+    )
+    with_pages = (
+        set(
+            db.session.execute(
+                sa.select(TitlePage.work_id).where(TitlePage.tenant_id == tenant.id, TitlePage.role == roles.HOME)
+            ).scalars()
+        )
+        if baseline
+        else set()
+    )
     dispatcher = _Dispatcher(tenant, settings)
     seen = new_count = 0
     changed: list[TitleFingerprint] = []
@@ -178,8 +228,16 @@ def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
             new_count += 1
             values = snapshot_values(fp)
             tracked = fp.work_id in with_pages if baseline else is_acquired(fp.stage, stages)
-            inserts.append({"tenant_id": tenant.id, "work_id": fp.work_id, "tracked": tracked, "revision": 0,
-                            "updated_at": now, **values})
+            inserts.append(
+                {
+                    "tenant_id": tenant.id,
+                    "work_id": fp.work_id,
+                    "tracked": tracked,
+                    "revision": 0,
+                    "updated_at": now,
+                    **values,
+                }
+            )
             if tracked and not baseline:
                 dispatcher.emit(ChangeEvent(TITLE_ACQUIRED, fp.work_id, values["digest"], 0), fp.season)
             if len(inserts) >= CHUNK:
@@ -190,7 +248,7 @@ def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     if inserts:
         db.session.execute(sa.insert(TitleSnapshot), inserts)
     for start in range(0, len(changed), CHUNK):
-        _apply_changes(tenant, changed[start:start + CHUNK], stages, dispatcher, now)
+        _apply_changes(tenant, changed[start : start + CHUNK], stages, dispatcher, now)
     mappings = _short_hash(settings.rights_mappings)
     if not baseline and mappings != state.mappings_digest:
         _rights_mappings_changed(tenant, mappings, dispatcher)
@@ -199,15 +257,26 @@ def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     state.baseline_at = state.baseline_at or now
     state.last_poll_at, state.works_seen = now, seen
     db.session.commit()
-    counts = {"works": seen, "new": new_count, "changed": len(changed), "missing": len(known),
-              "baseline": int(baseline), "hub_refreshes": hubs, **dispatcher.counts}
+    counts = {
+        "works": seen,
+        "new": new_count,
+        "changed": len(changed),
+        "missing": len(known),
+        "baseline": int(baseline),
+        "hub_refreshes": hubs,
+        **dispatcher.counts,
+    }
     log.info("poll: %s", counts)
     return counts
 
 
 def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatcher: _Dispatcher, now) -> None:
-    rows = {row.work_id: row for row in db.session.execute(tenant_query(TitleSnapshot, tenant).where(
-        TitleSnapshot.work_id.in_([fp.work_id for fp in fps]))).scalars()}
+    rows = {
+        row.work_id: row
+        for row in db.session.execute(
+            tenant_query(TitleSnapshot, tenant).where(TitleSnapshot.work_id.in_([fp.work_id for fp in fps]))
+        ).scalars()
+    }
     for fp in fps:
         row = rows[fp.work_id]
         values = snapshot_values(fp)
@@ -220,15 +289,18 @@ def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatch
         if TITLE_ACQUIRED in kinds:
             row.tracked = True
         for kind in kinds:
-            dispatcher.emit(ChangeEvent(kind, fp.work_id, values["digest"], row.revision), fp.season, old_season,
-                            stage=fp.stage)
+            dispatcher.emit(
+                ChangeEvent(kind, fp.work_id, values["digest"], row.revision), fp.season, old_season, stage=fp.stage
+            )
 
 
 def _rights_mappings_changed(tenant: Tenant, mappings_digest: str, dispatcher: _Dispatcher) -> None:
     """The admin changed the rights mapping: every managed title's guidance links are owed again."""
     for work_id, digest, revision in db.session.execute(
-            sa.select(TitleSnapshot.work_id, TitleSnapshot.digest, TitleSnapshot.revision)
-            .where(TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True))).all():
+        sa.select(TitleSnapshot.work_id, TitleSnapshot.digest, TitleSnapshot.revision).where(
+            TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True)
+        )
+    ).all():
         dispatcher.emit(ChangeEvent(RIGHTS_CHANGED, work_id, f"{digest}.{mappings_digest}", revision), None)
 
 

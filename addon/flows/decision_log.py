@@ -5,6 +5,7 @@ Each "Decision: …" line is recorded through the same path as the title-status 
 save records nothing new. The page shows every recorded decision of the title with its delivery
 state in an owned region, refreshed after recording and by a schedule while deliveries finish.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from addon.confluence.models import Page
-from addon.confluence.storage import (document, emphasis, heading, paragraph, status_lozenge, table, text,
-                                      trusted)
+from addon.confluence.storage import document, emphasis, heading, paragraph, status_lozenge, table, text, trusted
 from addon.confluence.storage import escape_attr
 from addon.decisions.models import APPROVE_STAGE, Decision
 from addon.decisions.service import DecisionConflict, record_decision
@@ -51,8 +51,13 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
     except PageFormatError as exc:
         rows, problem_lines = [], [["(the whole page)", f"The page could not be read: {exc}"]]
     keys = {decision_key(page.id, row.identity): row for row in rows}
-    known = set(db.session.execute(sa.select(Decision.idempotency_key).where(
-        Decision.tenant_id == tenant.id, Decision.idempotency_key.in_(list(keys) or [""]))).scalars())
+    known = set(
+        db.session.execute(
+            sa.select(Decision.idempotency_key).where(
+                Decision.tenant_id == tenant.id, Decision.idempotency_key.in_(list(keys) or [""])
+            )
+        ).scalars()
+    )
     recorded = 0
     current_stage = None
     for key, row in keys.items():
@@ -62,9 +67,17 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
             current_stage = _current_stage(tenant, work_id)
         try:
             result = record_decision(
-                tenant, idempotency_key=key, work_id=work_id, decision_type=row.decision_type, text=row.text,
-                actor=actor, source="decision-log", source_page_id=page.id,
-                from_stage=current_stage if row.to_stage else None, to_stage=row.to_stage)
+                tenant,
+                idempotency_key=key,
+                work_id=work_id,
+                decision_type=row.decision_type,
+                text=row.text,
+                actor=actor,
+                source="decision-log",
+                source_page_id=page.id,
+                from_stage=current_stage if row.to_stage else None,
+                to_stage=row.to_stage,
+            )
         except DecisionConflict:
             log.info("decision %s was recorded before by someone else; left as it is", key)
             continue
@@ -87,43 +100,87 @@ def queue_refresh(tenant: Tenant, page_id: str, work_id: str) -> bool:
     """Owe the page its region if what it should show changed (dedupe on the content); commits."""
     content = region_content(tenant, page_id, work_id)
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
-    before = db.session.execute(sa.select(sa.func.count()).select_from(OutboxEntry).where(
-        OutboxEntry.tenant_id == tenant.id, OutboxEntry.dedupe_key == f"{REGION}:{page_id}:{digest}")).scalar()
-    enqueue(tenant, "confluence", REFRESH_KIND, {"page_id": page_id, "work_id": work_id},
-            dedupe_key=f"{REGION}:{page_id}:{digest}")
+    before = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(OutboxEntry)
+        .where(OutboxEntry.tenant_id == tenant.id, OutboxEntry.dedupe_key == f"{REGION}:{page_id}:{digest}")
+    ).scalar()
+    enqueue(
+        tenant,
+        "confluence",
+        REFRESH_KIND,
+        {"page_id": page_id, "work_id": work_id},
+        dedupe_key=f"{REGION}:{page_id}:{digest}",
+    )
     db.session.commit()
     return before == 0
 
 
 def _delivery_states(tenant: Tenant, decisions: list[Decision]) -> dict[int, str]:
     keys = {f"decision:{d.id}": d.id for d in decisions}
-    failed = set(db.session.execute(sa.select(OutboxEntry.dedupe_key).where(
-        OutboxEntry.tenant_id == tenant.id, OutboxEntry.dedupe_key.in_(list(keys) or [""]),
-        OutboxEntry.status == FAILED)).scalars())
-    return {d.id: ("failed" if f"decision:{d.id}" in failed and d.delivery_state != "delivered" else d.delivery_state)
-            for d in decisions}
+    failed = set(
+        db.session.execute(
+            sa.select(OutboxEntry.dedupe_key).where(
+                OutboxEntry.tenant_id == tenant.id,
+                OutboxEntry.dedupe_key.in_(list(keys) or [""]),
+                OutboxEntry.status == FAILED,
+            )
+        ).scalars()
+    )
+    return {
+        d.id: ("failed" if f"decision:{d.id}" in failed and d.delivery_state != "delivered" else d.delivery_state)
+        for d in decisions
+    }
 
 
 def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
     """The region: the title's decisions (from this page and the macro), newest first, with delivery state."""
-    decisions = db.session.execute(tenant_query(Decision, tenant).where(Decision.work_id == str(work_id))
-                                   .order_by(Decision.created_at.desc(), Decision.id.desc()).limit(SHOWN)).scalars().all()
+    decisions = (
+        db.session.execute(
+            tenant_query(Decision, tenant)
+            .where(Decision.work_id == str(work_id))
+            .order_by(Decision.created_at.desc(), Decision.id.desc())
+            .limit(SHOWN)
+        )
+        .scalars()
+        .all()
+    )
     states = _delivery_states(tenant, decisions)
     rows = []
     for d in decisions:
         label, colour = _STATES.get(states[d.id], (states[d.id], "Grey"))
         what = _LABELS.get(d.decision_type, d.decision_type) + (f" → {d.to_stage}" if d.to_stage else "")
-        source = "this page" if d.source_page_id == str(page_id) else ("title-status macro" if d.source == "macro"
-                                                                       else f"page {d.source_page_id}")
-        rows.append([d.created_at.strftime("%Y-%m-%d %H:%M UTC"), what, d.text or "", _person(d.actor), source,
-                     status_lozenge(label, colour)])
+        source = (
+            "this page"
+            if d.source_page_id == str(page_id)
+            else ("title-status macro" if d.source == "macro" else f"page {d.source_page_id}")
+        )
+        rows.append(
+            [
+                d.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                what,
+                d.text or "",
+                _person(d.actor),
+                source,
+                status_lozenge(label, colour),
+            ]
+        )
     state = _state(tenant, page_id)
     problems = list(state.problems or [])
-    parts = [heading(2, "Recorded decisions"),
-             paragraph(emphasis("Kept up to date by Consonance for Confluence; edits here are replaced. "
-                                "Write new decisions above as “Decision: approve — …”."))]
-    parts.append(table(["Recorded", "Decision", "Details", "By", "From", "Consonance"], rows) if rows
-                 else paragraph("No decisions recorded yet."))
+    parts = [
+        heading(2, "Recorded decisions"),
+        paragraph(
+            emphasis(
+                "Kept up to date by Consonance for Confluence; edits here are replaced. "
+                "Write new decisions above as “Decision: approve — …”."
+            )
+        ),
+    ]
+    parts.append(
+        table(["Recorded", "Decision", "Details", "By", "From", "Consonance"], rows)
+        if rows
+        else paragraph("No decisions recorded yet.")
+    )
     if problems:
         parts.append(paragraph("These lines could not be read as decisions:"))
         parts.append(table(["Line", "What to change"], [[str(c) for c in p[:2]] for p in problems]))
@@ -140,12 +197,23 @@ def _person(account_id: str | None):
 def write_decision_region(tenant: Tenant, payload: dict, services) -> dict:
     """Write the region as it should be now (fresher than when it was queued)."""
     page_id, work_id = str(payload["page_id"]), str(payload["work_id"])
-    link = db.session.execute(tenant_query(TitlePage, tenant).where(
-        TitlePage.page_id == page_id, TitlePage.role == roles.DECISIONS)).scalars().first()
+    link = (
+        db.session.execute(
+            tenant_query(TitlePage, tenant).where(TitlePage.page_id == page_id, TitlePage.role == roles.DECISIONS)
+        )
+        .scalars()
+        .first()
+    )
     if link is None:
         raise PermanentError(f"page {page_id} is no longer a Decision log")
-    written = write_region(tenant, services.confluence(tenant), page_id, REGION,
-                           region_content(tenant, page_id, work_id), message="recorded decisions")
+    written = write_region(
+        tenant,
+        services.confluence(tenant),
+        page_id,
+        REGION,
+        region_content(tenant, page_id, work_id),
+        message="recorded decisions",
+    )
     return {"written": written}
 
 
@@ -153,12 +221,26 @@ def write_decision_region(tenant: Tenant, payload: dict, services) -> dict:
 def refresh_decision_logs(tenant: Tenant) -> dict:
     """Decision logs of titles with recent decisions get their region refreshed when a state changed."""
     since = utcnow() - timedelta(days=2)
-    works = set(db.session.execute(sa.select(Decision.work_id).where(
-        Decision.tenant_id == tenant.id, sa.or_(Decision.created_at >= since, Decision.delivered_at >= since))
-        .distinct()).scalars())
+    works = set(
+        db.session.execute(
+            sa.select(Decision.work_id)
+            .where(
+                Decision.tenant_id == tenant.id, sa.or_(Decision.created_at >= since, Decision.delivered_at >= since)
+            )
+            .distinct()
+        ).scalars()
+    )
     queued = 0
-    for link in db.session.execute(tenant_query(TitlePage, tenant).where(
-            TitlePage.role == roles.DECISIONS, TitlePage.work_id.in_(list(works) or [""]),
-            TitlePage.page_id.is_not(None))).scalars().all():
+    for link in (
+        db.session.execute(
+            tenant_query(TitlePage, tenant).where(
+                TitlePage.role == roles.DECISIONS,
+                TitlePage.work_id.in_(list(works) or [""]),
+                TitlePage.page_id.is_not(None),
+            )
+        )
+        .scalars()
+        .all()
+    ):
         queued += int(queue_refresh(tenant, link.page_id, link.work_id))
     return {"queued": queued}

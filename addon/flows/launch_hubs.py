@@ -4,6 +4,7 @@ publication dates, format readiness, metadata completion and go/no-go for each t
 Marketing writes everything outside the table; a refresh only rewrites the table region, and an
 unchanged table makes no new version. Hubs cover the titles the app manages (those with page sets).
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,11 +60,19 @@ def launch_lines(tenant: Tenant, gateway, work_ids: list[str], today: date) -> t
             continue
         name = title.title
         readiness = assess_title(title, today, rule_set=rule_set)
-        lines.append(templates.LaunchLine(
-            work_id=title.work_id, title=title.title, stage=title.stage.name if title.stage else "No stage",
-            publication_date=readiness.publication_date, formats_ready=readiness.ready_formats,
-            formats_total=len(readiness.formats), metadata_completion=readiness.metadata_completion,
-            go=readiness.decision.go, headline=readiness.decision.headline))
+        lines.append(
+            templates.LaunchLine(
+                work_id=title.work_id,
+                title=title.title,
+                stage=title.stage.name if title.stage else "No stage",
+                publication_date=readiness.publication_date,
+                formats_ready=readiness.ready_formats,
+                formats_total=len(readiness.formats),
+                metadata_completion=readiness.metadata_completion,
+                go=readiness.decision.go,
+                headline=readiness.decision.headline,
+            )
+        )
     lines.sort(key=lambda line: (line.publication_date or date.max, line.title.lower(), line.work_id))
     return lines, name
 
@@ -83,11 +92,21 @@ def sync_page_location(tenant: Tenant, client, parent_setting: str, what: str) -
     raise PermanentError(f"Choose a parent page for {what} on the configuration page.")
 
 
-def find_or_create_sync_page(tenant: Tenant, client, kind: str, key: str, property_key: str, page_title: str,
-                             body: str, space_id: str, parent_id: str | None) -> tuple[Page, SyncPage]:
+def find_or_create_sync_page(
+    tenant: Tenant,
+    client,
+    kind: str,
+    key: str,
+    property_key: str,
+    page_title: str,
+    body: str,
+    space_id: str,
+    parent_id: str | None,
+) -> tuple[Page, SyncPage]:
     """A hub/summary page: our row, else a page of that title carrying our property (or none), else a new one."""
-    row = db.session.execute(tenant_query(SyncPage, tenant).where(SyncPage.kind == kind, SyncPage.key == key)
-                             ).scalar_one_or_none()
+    row = db.session.execute(
+        tenant_query(SyncPage, tenant).where(SyncPage.kind == kind, SyncPage.key == key)
+    ).scalar_one_or_none()
     page = None
     if row is not None:
         try:
@@ -120,8 +139,11 @@ def rewrite_region(client, page_id: str, region: str, inner, message: str) -> bo
     def mutate(page):
         body = page.body or ""
         try:
-            new = (replace_region(body, region, inner) if find_region(body, region) is not None
-                   else insert_region_if_missing(body, region, inner, at="start"))
+            new = (
+                replace_region(body, region, inner)
+                if find_region(body, region) is not None
+                else insert_region_if_missing(body, region, inner, at="start")
+            )
         except OwnedRegionError as exc:
             log.warning("region %s on page %s is broken (%s); leaving it alone", region, page.id, exc)
             return None
@@ -142,9 +164,17 @@ def refresh_launch_hub(tenant: Tenant, payload: dict, services) -> dict:
     client = services.confluence(tenant)
     inner = templates.launch_table_inner(hub_name, lines)
     space_id, parent_id = sync_page_location(tenant, client, "launch_hub_parent_id", "launch hubs")
-    page, _ = find_or_create_sync_page(tenant, client, SYNC_KIND, hub_key, PROPERTY_KEY,
-                                       templates.launch_hub_title(hub_name),
-                                       templates.launch_hub_page(hub_name, inner), space_id, parent_id)
+    page, _ = find_or_create_sync_page(
+        tenant,
+        client,
+        SYNC_KIND,
+        hub_key,
+        PROPERTY_KEY,
+        templates.launch_hub_title(hub_name),
+        templates.launch_hub_page(hub_name, inner),
+        space_id,
+        parent_id,
+    )
     if mode == "per_title":
         _record_title_hub(tenant, hub_key, page)
     written = rewrite_region(client, page.id, templates.LAUNCH_TABLE_REGION, inner, "Launch table refreshed")
@@ -152,9 +182,20 @@ def refresh_launch_hub(tenant: Tenant, payload: dict, services) -> dict:
 
 
 def _record_title_hub(tenant: Tenant, work_id: str, page: Page) -> None:
-    exists = db.session.execute(sa.select(TitlePage.id).where(
-        TitlePage.tenant_id == tenant.id, TitlePage.work_id == work_id, TitlePage.role == roles.LAUNCH_HUB)).first()
+    exists = db.session.execute(
+        sa.select(TitlePage.id).where(
+            TitlePage.tenant_id == tenant.id, TitlePage.work_id == work_id, TitlePage.role == roles.LAUNCH_HUB
+        )
+    ).first()
     if not exists:
-        db.session.add(TitlePage(tenant_id=tenant.id, work_id=work_id, role=roles.LAUNCH_HUB, page_id=page.id,
-                                 space_id=page.space_id, title=page.title[:255]))
+        db.session.add(
+            TitlePage(
+                tenant_id=tenant.id,
+                work_id=work_id,
+                role=roles.LAUNCH_HUB,
+                page_id=page.id,
+                space_id=page.space_id,
+                title=page.title[:255],
+            )
+        )
         db.session.commit()

@@ -4,6 +4,7 @@ reported back on the page in an owned region and never stop the valid rows worki
 `current_rule_set(tenant)` is what the metadata-checklist macro, the launch hub and the pipeline
 summaries evaluate titles against (DEFAULT_RULE_SET until a standards page has been read).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,10 @@ log = logging.getLogger("addon.flows.metadata_standards")
 
 REGION = "standards-problems"
 REFRESH_KIND = "confluence.standards_problems"
-NO_TABLE = ("The page has no table whose first row names a Field column and a Rule column, "
-            "so the rules in use have not changed.")
+NO_TABLE = (
+    "The page has no table whose first row names a Field column and a Rule column, "
+    "so the rules in use have not changed."
+)
 _cache: dict[tuple[int, str], RuleSet] = {}
 _cache_lock = threading.Lock()
 _CACHE_MAX = 256
@@ -73,10 +76,20 @@ def process_standards_page(tenant: Tenant, page: Page) -> dict:
         return {"rules": 0, "problems": 1, "unchanged": True}
     rule_set = compile_standards(rows)
     problems = [[p.row_number, " | ".join(p.cells), p.what_is_wrong] for p in rule_set.problems]
-    record_id, _ = insert_once(CompiledStandards, {
-        "tenant_id": tenant.id, "version": rule_set.version, "source_page_id": page.id,
-        "source_page_version": page.version or 0, "table_rows": rows, "problems": problems,
-        "rule_count": len(rule_set.rules), "compiled_at": utcnow()}, ("tenant_id",))
+    record_id, _ = insert_once(
+        CompiledStandards,
+        {
+            "tenant_id": tenant.id,
+            "version": rule_set.version,
+            "source_page_id": page.id,
+            "source_page_version": page.version or 0,
+            "table_rows": rows,
+            "problems": problems,
+            "rule_count": len(rule_set.rules),
+            "compiled_at": utcnow(),
+        },
+        ("tenant_id",),
+    )
     record = db.session.get(CompiledStandards, record_id, populate_existing=True)
     changed = record.version != rule_set.version
     record.version, record.source_page_id, record.source_page_version = rule_set.version, page.id, page.version or 0
@@ -85,8 +98,12 @@ def process_standards_page(tenant: Tenant, page: Page) -> dict:
     db.session.commit()
     _remember((tenant.id, rule_set.version), rule_set)
     if changed:
-        log.info("standards rule set now version %s (%d rules, %d problems)", rule_set.version,
-                 len(rule_set.rules), len(problems))
+        log.info(
+            "standards rule set now version %s (%d rules, %d problems)",
+            rule_set.version,
+            len(rule_set.rules),
+            len(problems),
+        )
     queue_refresh(tenant, page.id)
     return {"rules": len(rule_set.rules), "problems": len(problems), "version": rule_set.version}
 
@@ -95,9 +112,18 @@ def _store_problems(tenant: Tenant, page: Page, problems: list) -> None:
     """A page with no usable table keeps the rules in use; only its problems are recorded."""
     record = _record(tenant)
     if record is None:
-        db.session.add(CompiledStandards(tenant_id=tenant.id, version=DEFAULT_RULE_SET.version, source_page_id=page.id,
-                                         source_page_version=page.version or 0, table_rows=[], problems=problems,
-                                         rule_count=0, compiled_at=utcnow()))
+        db.session.add(
+            CompiledStandards(
+                tenant_id=tenant.id,
+                version=DEFAULT_RULE_SET.version,
+                source_page_id=page.id,
+                source_page_version=page.version or 0,
+                table_rows=[],
+                problems=problems,
+                rule_count=0,
+                compiled_at=utcnow(),
+            )
+        )
     else:
         record.problems = problems
         record.source_page_id = page.id
@@ -109,17 +135,30 @@ def region_content(tenant: Tenant) -> str:
     problems = list(record.problems or []) if record else []
     rule_count = record.rule_count if record else 0
     version = record.version if record else DEFAULT_RULE_SET.version
-    parts = [heading(2, "Standards in use"),
-             paragraph(emphasis("Written by Consonance for Confluence each time this page is saved; "
-                                "edits here are replaced.")),
-             paragraph(f"{rule_count} rule{'s' if rule_count != 1 else ''} in use (rule set {version})."
-                       if rule_count else "No rules from this page are in use yet; titles are checked "
-                                          "against the app's default standards.")]
+    parts = [
+        heading(2, "Standards in use"),
+        paragraph(
+            emphasis("Written by Consonance for Confluence each time this page is saved; edits here are replaced.")
+        ),
+        paragraph(
+            f"{rule_count} rule{'s' if rule_count != 1 else ''} in use (rule set {version})."
+            if rule_count
+            else "No rules from this page are in use yet; titles are checked against the app's default standards."
+        ),
+    ]
     if problems:
-        parts.append(paragraph(f"{len(problems)} row{'s' if len(problems) != 1 else ''} could not be used. "
-                               "Every other row works; fix these and save the page:"))
-        parts.append(table(["Row", "The row", "What is wrong"],
-                           [[str(n) if n else "—", cells, what] for n, cells, what in problems]))
+        parts.append(
+            paragraph(
+                f"{len(problems)} row{'s' if len(problems) != 1 else ''} could not be used. "
+                "Every other row works; fix these and save the page:"
+            )
+        )
+        parts.append(
+            table(
+                ["Row", "The row", "What is wrong"],
+                [[str(n) if n else "—", cells, what] for n, cells, what in problems],
+            )
+        )
     else:
         parts.append(paragraph("Every row of the table is in use."))
     return document(*parts)
@@ -134,8 +173,14 @@ def queue_refresh(tenant: Tenant, page_id: str) -> None:
 
 @outbox_handler(REFRESH_KIND)
 def write_standards_region(tenant: Tenant, payload: dict, services) -> dict:
-    written = write_region(tenant, services.confluence(tenant), str(payload["page_id"]), REGION,
-                           region_content(tenant), message="standards in use")
+    written = write_region(
+        tenant,
+        services.confluence(tenant),
+        str(payload["page_id"]),
+        REGION,
+        region_content(tenant),
+        message="standards in use",
+    )
     return {"written": written}
 
 
@@ -143,10 +188,13 @@ def rule_set_summary(tenant: Tenant) -> dict:
     """For admin and summaries: which rule set is in use and how many rows failed."""
     record = _record(tenant)
     rule_set = current_rule_set(tenant)
-    return {"version": rule_set.version, "rules": len(rule_set.rules),
-            "problems": len(record.problems or []) if record else 0,
-            "source_page_id": record.source_page_id if record else None,
-            "compiled_at": record.compiled_at.isoformat() if record and record.compiled_at else None}
+    return {
+        "version": rule_set.version,
+        "rules": len(rule_set.rules),
+        "problems": len(record.problems or []) if record else 0,
+        "source_page_id": record.source_page_id if record else None,
+        "compiled_at": record.compiled_at.isoformat() if record and record.compiled_at else None,
+    }
 
 
 __all__ = ["current_rule_set", "process_standards_page", "rule_set_summary"]

@@ -6,6 +6,7 @@ Decision log, a playbook, the standards page, a retrospective, or a launch check
 Versions our own writes produced are remembered (`remember_own_write`) and not handled again, and
 the parsers never read the app's owned regions, so nothing the app writes echoes back.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,7 +41,12 @@ STANDARDS_LABEL = "consonance-standards"
 RETROSPECTIVE_LABEL = "consonance-retrospective"
 
 DECISION_LOG, PLAYBOOK, STANDARDS, RETROSPECTIVE, CHECKLIST = (
-    "decision-log", "playbook", "standards", "retrospective", "launch-checklist")
+    "decision-log",
+    "playbook",
+    "standards",
+    "retrospective",
+    "launch-checklist",
+)
 
 
 @dataclass(frozen=True)
@@ -100,20 +106,36 @@ def accept(tenant: Tenant, event: PageEvent | None) -> dict:
     if event.version <= state.handled_version or event.version in (state.own_versions or []):
         db.session.commit()
         return {"status": "already handled"}
-    db.session.execute(sa.update(UpstreamPageState)
-                       .where(UpstreamPageState.id == state.id, UpstreamPageState.pending_version < event.version)
-                       .values(pending_version=event.version, last_actor=event.actor, updated_at=utcnow())
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        sa.update(UpstreamPageState)
+        .where(UpstreamPageState.id == state.id, UpstreamPageState.pending_version < event.version)
+        .values(pending_version=event.version, last_actor=event.actor, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    submit(HANDLE_JOB, args=(tenant.id, event.page_id, event.version, event.actor), tenant_id=tenant.id,
-           kind="page_event", dedupe_key=f"page-event:{tenant.id}:{event.page_id}:{event.version}")
+    submit(
+        HANDLE_JOB,
+        args=(tenant.id, event.page_id, event.version, event.actor),
+        tenant_id=tenant.id,
+        kind="page_event",
+        dedupe_key=f"page-event:{tenant.id}:{event.page_id}:{event.version}",
+    )
     return {"status": "accepted"}
 
 
 def _state(tenant: Tenant, page_id: str) -> UpstreamPageState:
-    state_id, _ = insert_once(UpstreamPageState, {
-        "tenant_id": tenant.id, "page_id": str(page_id), "pending_version": 0, "handled_version": 0,
-        "own_versions": [], "updated_at": utcnow()}, ("tenant_id", "page_id"))
+    state_id, _ = insert_once(
+        UpstreamPageState,
+        {
+            "tenant_id": tenant.id,
+            "page_id": str(page_id),
+            "pending_version": 0,
+            "handled_version": 0,
+            "own_versions": [],
+            "updated_at": utcnow(),
+        },
+        ("tenant_id", "page_id"),
+    )
     return db.session.get(UpstreamPageState, state_id, populate_existing=True)
 
 
@@ -125,7 +147,9 @@ def remember_own_write(tenant: Tenant, page: Page) -> None:
     if page.version is None:
         return
     state = _state(tenant, page.id)
-    state.own_versions = ([v for v in (state.own_versions or []) if v != page.version] + [page.version])[-OWN_VERSIONS_KEPT:]
+    state.own_versions = ([v for v in (state.own_versions or []) if v != page.version] + [page.version])[
+        -OWN_VERSIONS_KEPT:
+    ]
     _absorb_own_versions(state)
     state.updated_at = utcnow()
 
@@ -183,12 +207,20 @@ def _mark_handled(tenant: Tenant, page_id: str, version: int, kind: str | None =
 
 def classify(tenant: Tenant, client, page: Page) -> tuple[str | None, str | None]:
     """What the page is for these flows, and the title (work id) it belongs to when it has one."""
-    link = db.session.execute(tenant_query(TitlePage, tenant).where(
-        TitlePage.page_id == page.id, TitlePage.role.in_((roles.DECISIONS, roles.RETROSPECTIVE)))).scalars().first()
+    link = (
+        db.session.execute(
+            tenant_query(TitlePage, tenant).where(
+                TitlePage.page_id == page.id, TitlePage.role.in_((roles.DECISIONS, roles.RETROSPECTIVE))
+            )
+        )
+        .scalars()
+        .first()
+    )
     if link is not None:
         return (DECISION_LOG if link.role == roles.DECISIONS else RETROSPECTIVE), link.work_id
-    made = db.session.execute(tenant_query(UpstreamPage, tenant).where(
-        UpstreamPage.page_id == page.id)).scalars().first()
+    made = (
+        db.session.execute(tenant_query(UpstreamPage, tenant).where(UpstreamPage.page_id == page.id)).scalars().first()
+    )
     if made is not None:
         return (CHECKLIST, made.work_id) if made.kind == CHECKLIST else (None, None)
     settings = get_settings(tenant)
@@ -201,13 +233,24 @@ def classify(tenant: Tenant, client, page: Page) -> tuple[str | None, str | None
         return PLAYBOOK, None
     if STANDARDS_LABEL in labels:
         if settings.standards_page_id:
-            log.info("page %s is labelled %s but the standards page is %s; ignored", page.id, STANDARDS_LABEL,
-                     settings.standards_page_id)
+            log.info(
+                "page %s is labelled %s but the standards page is %s; ignored",
+                page.id,
+                STANDARDS_LABEL,
+                settings.standards_page_id,
+            )
             return None, None
         return STANDARDS, None
     if RETROSPECTIVE_LABEL in labels and page.parent_id:
-        home = db.session.execute(tenant_query(TitlePage, tenant).where(
-            TitlePage.page_id == str(page.parent_id), TitlePage.role == roles.HOME)).scalars().first()
+        home = (
+            db.session.execute(
+                tenant_query(TitlePage, tenant).where(
+                    TitlePage.page_id == str(page.parent_id), TitlePage.role == roles.HOME
+                )
+            )
+            .scalars()
+            .first()
+        )
         if home is not None:
             return RETROSPECTIVE, home.work_id
     return None, None
@@ -233,12 +276,26 @@ def route(tenant: Tenant, kind: str, page: Page, work_id: str | None, actor: str
 def sweep_unhandled_pages(tenant: Tenant) -> dict:
     """Pages announced but not handled a minute later (a lost job, a failed read) are read again."""
     cutoff = utcnow() - SWEEP_AFTER
-    rows = db.session.execute(tenant_query(UpstreamPageState, tenant).where(
-        UpstreamPageState.pending_version > UpstreamPageState.handled_version,
-        UpstreamPageState.updated_at < cutoff).limit(200)).scalars().all()
+    rows = (
+        db.session.execute(
+            tenant_query(UpstreamPageState, tenant)
+            .where(
+                UpstreamPageState.pending_version > UpstreamPageState.handled_version,
+                UpstreamPageState.updated_at < cutoff,
+            )
+            .limit(200)
+        )
+        .scalars()
+        .all()
+    )
     for row in rows:
-        submit(HANDLE_JOB, args=(tenant.id, row.page_id, None, None), tenant_id=tenant.id, kind="page_event",
-               dedupe_key=f"page-sweep:{tenant.id}:{row.page_id}:{row.pending_version}")
+        submit(
+            HANDLE_JOB,
+            args=(tenant.id, row.page_id, None, None),
+            tenant_id=tenant.id,
+            kind="page_event",
+            dedupe_key=f"page-sweep:{tenant.id}:{row.page_id}:{row.pending_version}",
+        )
     return {"resubmitted": len(rows)}
 
 
@@ -246,15 +303,21 @@ def sweep_unhandled_pages(tenant: Tenant) -> dict:
 APP_VERSION_MESSAGE = "Consonance for Confluence"
 
 
-def write_region(tenant: Tenant, client, page_id: str, region: str, content, *, message: str,
-                 heading: str | None = None) -> bool:
+def write_region(
+    tenant: Tenant, client, page_id: str, region: str, content, *, message: str, heading: str | None = None
+) -> bool:
     """Put `content` in the page's owned `region` (added at the end, under `heading`, if missing);
     `content` may be a function of the region's current inner storage (None when absent), so a
     person's edit made since we last read the page is merged, not overwritten;
     no new version when nothing changed; the version we make is remembered as our own (caller commits).
     A person's broken markers are a PermanentError: retrying cannot mend them."""
-    from addon.confluence.owned_regions import (OwnedRegionError, find_region, insert_region_if_missing,
-                                                 read_region, replace_region)
+    from addon.confluence.owned_regions import (
+        OwnedRegionError,
+        find_region,
+        insert_region_if_missing,
+        read_region,
+        replace_region,
+    )
     from addon.confluence.storage import document
     from addon.confluence.storage import heading as heading_block
     from addon.jobs.outbox import PermanentError
@@ -283,4 +346,5 @@ def write_region(tenant: Tenant, client, page_id: str, region: str, content, *, 
 
 def _region_block(region: str, content: str) -> str:
     from addon.confluence.owned_regions import region_storage
+
     return region_storage(region, content)

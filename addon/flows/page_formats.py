@@ -5,6 +5,7 @@ Pure functions over storage format (no I/O). Hostile pages give a `PageFormatErr
 message (too big, malformed, nested too deep) or a correct reading; the app's own regions are cut
 out before reading, so nothing the app wrote is ever read back as something a person wrote.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +24,7 @@ from addon.publishing.playbooks import PlaybookItem, scope_for_heading
 log = logging.getLogger("addon.flows.page_formats")
 
 MAX_STORAGE_CHARS = 6_000_000  # Confluence refuses bodies over 5 MB; a little slack for entities
-MAX_DEPTH = 200                # deeper than any page a person makes; keeps every walk bounded
+MAX_DEPTH = 200  # deeper than any page a person makes; keeps every walk bounded
 MAX_ITEM_CHARS = 5000
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
 
@@ -38,8 +39,9 @@ def read_page(storage: str | None) -> etree._Element:
     if storage is None:
         raise PageFormatError("the page has no body")
     if len(storage) > MAX_STORAGE_CHARS:
-        raise PageFormatError(f"the page is {len(storage):,} characters long; the app reads pages up to "
-                              f"{MAX_STORAGE_CHARS:,} characters")
+        raise PageFormatError(
+            f"the page is {len(storage):,} characters long; the app reads pages up to {MAX_STORAGE_CHARS:,} characters"
+        )
     try:
         root = parse(without_owned_regions(storage))
     except StorageParseError as exc:
@@ -58,7 +60,7 @@ def without_owned_regions(storage: str) -> str:
         log.warning("owned region markers are broken (%s); reading the whole page", exc)
         return storage
     for region in reversed(regions):
-        storage = storage[:region.start] + storage[region.end:]
+        storage = storage[: region.start] + storage[region.end :]
     return storage
 
 
@@ -67,8 +69,10 @@ def _check_depth(root: etree._Element) -> None:
     for event, _ in etree.iterwalk(root, events=("start", "end")):
         depth += 1 if event == "start" else -1
         if depth > MAX_DEPTH:
-            raise PageFormatError(f"the page nests elements more than {MAX_DEPTH} levels deep "
-                                  "(macros inside macros); the app does not read pages that deep")
+            raise PageFormatError(
+                f"the page nests elements more than {MAX_DEPTH} levels deep "
+                "(macros inside macros); the app does not read pages that deep"
+            )
 
 
 def normalise(text: str) -> str:
@@ -101,15 +105,23 @@ def _blocks(root: etree._Element, tags: tuple[str, ...]):
 
 # ------------------------------------------------------------------ Decision log
 DECISION_WORDS = {
-    "approve": APPROVE_STAGE, "approved": APPROVE_STAGE, "approval": APPROVE_STAGE,
-    "request changes": REQUEST_CHANGES, "requested changes": REQUEST_CHANGES, "changes requested": REQUEST_CHANGES,
-    "hold": HOLD, "on hold": HOLD, "note": NOTE,
+    "approve": APPROVE_STAGE,
+    "approved": APPROVE_STAGE,
+    "approval": APPROVE_STAGE,
+    "request changes": REQUEST_CHANGES,
+    "requested changes": REQUEST_CHANGES,
+    "changes requested": REQUEST_CHANGES,
+    "hold": HOLD,
+    "on hold": HOLD,
+    "note": NOTE,
 }
 _DECISION_LINE = re.compile(r"^\s*decision\s*[:：]\s*(?P<rest>.*)$", re.I | re.S)
 _DECISION_BODY = re.compile(
     r"^(?P<verb>approved?|approval|request(?:ed)?\s+changes|changes\s+requested|on\s+hold|hold|note)\b"
     r"(?:\s+(?:to|→|->)\s+(?P<stage>[^—–:]+?))?"
-    r"\s*(?:(?:[—–:]|\s-\s|$)\s*(?P<text>.*))?$", re.I | re.S)
+    r"\s*(?:(?:[—–:]|\s-\s|$)\s*(?P<text>.*))?$",
+    re.I | re.S,
+)
 
 
 @dataclass(frozen=True)
@@ -144,8 +156,12 @@ def parse_decision_log(storage: str) -> tuple[list[DecisionRow], list[DecisionPr
         body = _DECISION_LINE.match(line).group("rest").strip()
         matched = _DECISION_BODY.match(body)
         if not matched:
-            problems.append(DecisionProblem(line, "start with approve, request changes, hold or note, "
-                                                  "e.g. “Decision: approve — cover signed off”"))
+            problems.append(
+                DecisionProblem(
+                    line,
+                    "start with approve, request changes, hold or note, e.g. “Decision: approve — cover signed off”",
+                )
+            )
             continue
         verb = " ".join(matched.group("verb").lower().split())
         stage = normalise(matched.group("stage") or "") or None
@@ -189,8 +205,7 @@ def parse_playbook(storage: str) -> tuple[list[PlaybookItem], list[PlaybookProbl
         if body is None:
             continue
         text = normalise(text_of(body, skip=("ac:task-list",)))[:MAX_ITEM_CHARS]
-        lozenge = any(_is_gate_lozenge(m) for m in body.iter(q("ac:structured-macro"))
-                      if not _in_nested_list(m, body))
+        lozenge = any(_is_gate_lozenge(m) for m in body.iter(q("ac:structured-macro")) if not _in_nested_list(m, body))
         is_gate = lozenge or bool(re.match(r"^\s*gate\s*[:：]", text, re.I))
         if is_gate:
             text = _GATE_PREFIX.sub("", text, count=1)
@@ -198,13 +213,18 @@ def parse_playbook(storage: str) -> tuple[list[PlaybookItem], list[PlaybookProbl
         matched = _FROM_STAGE.search(text)
         if is_gate and matched:
             stage = normalise(matched.group("stage"))
-            text = text[:matched.start()].strip()
+            text = text[: matched.start()].strip()
         if not text:
             continue
         if scope is None:
             if is_gate:
-                problems.append(PlaybookProblem(text, "this gate is not under a Print, Digital, Audio or "
-                                                      "All formats heading, so the app cannot tell which titles it is for"))
+                problems.append(
+                    PlaybookProblem(
+                        text,
+                        "this gate is not under a Print, Digital, Audio or "
+                        "All formats heading, so the app cannot tell which titles it is for",
+                    )
+                )
             continue
         items.append(PlaybookItem(scope=scope, text=text, is_gate=is_gate, stage=stage))
     return items, problems

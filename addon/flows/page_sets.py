@@ -5,6 +5,7 @@ Every page is looked for before it is made (TitlePage row, then the content prop
 in the space), and each row is committed as soon as its page exists, so a run killed between two
 creations is completed by the next one without duplicates.
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,8 +61,12 @@ class _PageSetWriter:
         self.tenant, self.client, self.title = tenant, client, title
         self.work_id = title.work_id
         self.settings = get_settings(tenant)
-        self.rows = {row.role: row for row in db.session.execute(
-            tenant_query(TitlePage, tenant).where(TitlePage.work_id == self.work_id)).scalars()}
+        self.rows = {
+            row.role: row
+            for row in db.session.execute(
+                tenant_query(TitlePage, tenant).where(TitlePage.work_id == self.work_id)
+            ).scalars()
+        }
         self.created: list[str] = []
 
     # -- where the set lives
@@ -70,8 +75,9 @@ class _PageSetWriter:
             key = space_key_for_work(self.work_id)
             space = self.client.get_space_by_key(key)
             if space is None:
-                space = self.client.create_space(key, templates.home_title(self.title.title)[:200],
-                                                 f"Pages for Consonance work {self.work_id}")
+                space = self.client.create_space(
+                    key, templates.home_title(self.title.title)[:200], f"Pages for Consonance work {self.work_id}"
+                )
                 log.info("created space %s for work %s", key, self.work_id)
             return space
         key = self.settings.page_set_space_key
@@ -93,9 +99,11 @@ class _PageSetWriter:
         return page if page.status == "current" else None
 
     def _by_property(self, role: str, space: Space) -> Page | None:
-        cql = (f"type = page AND space = {cql_quote(space.key)} "
-               f"AND content.property[{PROPERTY_KEY}].workId = {cql_quote(self.work_id)} "
-               f"AND content.property[{PROPERTY_KEY}].role = {cql_quote(role)}")
+        cql = (
+            f"type = page AND space = {cql_quote(space.key)} "
+            f"AND content.property[{PROPERTY_KEY}].workId = {cql_quote(self.work_id)} "
+            f"AND content.property[{PROPERTY_KEY}].role = {cql_quote(role)}"
+        )
         try:
             for hit in self.client.search(cql):
                 page = self._live(hit.content_id)
@@ -157,15 +165,21 @@ def make_page_set(tenant: Tenant, client, title: Title) -> dict:
     if writer.settings.page_set_mode == "space_per_title":
         parent = space.homepage_id
     stage = title.stage.name if title.stage else None
-    home_body = templates.home_page(title.work_id, title.title,
-                                    stage_status.status_inner_for(tenant, client, title.work_id, stage))
+    home_body = templates.home_page(
+        title.work_id, title.title, stage_status.status_inner_for(tenant, client, title.work_id, stage)
+    )
     home = writer.find_or_create(roles.HOME, space, parent, templates.home_title(title.title), home_body)
     stage_status.sync_stage_labels(client, home.id, stage)
     pages = {roles.HOME: home.id}
     for name in writer.settings.page_set_children:
         role = templates.CHILD_ROLES[name]
-        child = writer.find_or_create(role, space, home.id, templates.child_title(title.title, role),
-                                      templates.child_page(title.work_id, title.title, role))
+        child = writer.find_or_create(
+            role,
+            space,
+            home.id,
+            templates.child_title(title.title, role),
+            templates.child_page(title.work_id, title.title, role),
+        )
         pages[role] = child.id
     return {"pages": pages, "created": writer.created}
 

@@ -4,6 +4,7 @@ Pages are starting points people fill in: headings to write under, and our live 
 Consonance facts (so page text never copies fields people would then edit). Generated parts sit in
 owned regions; macro ids are derived from what they are, so the same input gives the same bytes.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -59,8 +60,13 @@ def child_title(title: str, role: str) -> str:
     return f"{home_title(title)} — {ROLE_NAMES[role]}"
 
 
-STAGE_COLOURS = {"published": "Green", "production": "Blue", "proofs": "Blue", "acquisition": "Grey",
-                 "contracted": "Grey"}
+STAGE_COLOURS = {
+    "published": "Green",
+    "production": "Blue",
+    "proofs": "Blue",
+    "acquisition": "Grey",
+    "contracted": "Grey",
+}
 
 
 @dataclass(frozen=True)
@@ -75,23 +81,34 @@ def status_region_inner(work_id: str, guidance: StageGuidance) -> s.Fragment:
     """What the title home's owned status region shows: stage lozenge, reviewers, next step (F2)."""
     stage = guidance.stage or "No stage"
     colour = STAGE_COLOURS.get(stage.strip().lower(), "Yellow")
-    return s.trusted(s.document(
-        s.heading(2, "Where this title is"),
-        s.paragraph(s.strong("Stage: "), _lozenge(stage, colour, f"stage:{work_id}")),
-        s.paragraph(s.strong("Reviewers: "), guidance.reviewers or "Not named in the stage guide yet."),
-        s.paragraph(s.strong("Next step: "), guidance.next_step or "No next step is written for this stage yet."),
-        s.paragraph(s.emphasis(f"Kept up to date from Consonance by Consonance for Confluence "
-                               f"({'from the stage guide' if guidance.source == 'stage guide' else 'default guidance'}). "
-                               "Edit outside this box: this part is rewritten when the stage changes.")),
-    ))
+    return s.trusted(
+        s.document(
+            s.heading(2, "Where this title is"),
+            s.paragraph(s.strong("Stage: "), _lozenge(stage, colour, f"stage:{work_id}")),
+            s.paragraph(s.strong("Reviewers: "), guidance.reviewers or "Not named in the stage guide yet."),
+            s.paragraph(s.strong("Next step: "), guidance.next_step or "No next step is written for this stage yet."),
+            s.paragraph(
+                s.emphasis(
+                    f"Kept up to date from Consonance by Consonance for Confluence "
+                    f"({'from the stage guide' if guidance.source == 'stage guide' else 'default guidance'}). "
+                    "Edit outside this box: this part is rewritten when the stage changes."
+                )
+            ),
+        )
+    )
 
 
 def home_page(work_id: str, title: str, status_inner: s.Fragment) -> str:
     return s.document(
-        s.info_panel(s.paragraph("This is the home of ", s.strong(home_title(title)),
-                                 ". Live facts come from Consonance through the panels below; "
-                                 "write the story of the book in the sections under them."),
-                     title="Title home"),
+        s.info_panel(
+            s.paragraph(
+                "This is the home of ",
+                s.strong(home_title(title)),
+                ". Live facts come from Consonance through the panels below; "
+                "write the story of the book in the sections under them.",
+            ),
+            title="Title home",
+        ),
         s.trusted(region_storage(STATUS_REGION, status_inner)),
         _ours("title-status", work_id, "home"),
         _ours("launch-readiness", work_id, "home"),
@@ -113,10 +130,14 @@ def child_page(work_id: str, title: str, role: str) -> str:
 def _brief(work_id: str) -> list:
     return [
         _ours("metadata-checklist", work_id, "brief"),
-        s.heading(2, "Synopsis"), _prompt("Two or three paragraphs."),
-        s.heading(2, "Audience and comparable titles"), _prompt("Who buys it; three comps with their formats."),
-        s.heading(2, "Editorial direction"), _prompt("Structure, voice, length, what must change."),
-        s.heading(2, "Selling points"), _prompt("Three lines sales and marketing can use."),
+        s.heading(2, "Synopsis"),
+        _prompt("Two or three paragraphs."),
+        s.heading(2, "Audience and comparable titles"),
+        _prompt("Who buys it; three comps with their formats."),
+        s.heading(2, "Editorial direction"),
+        _prompt("Structure, voice, length, what must change."),
+        s.heading(2, "Selling points"),
+        _prompt("Three lines sales and marketing can use."),
     ]
 
 
@@ -125,10 +146,18 @@ def _schedule(work_id: str) -> list:
         _ours("title-status", work_id, "schedule"),
         _ours("launch-readiness", work_id, "schedule"),
         s.heading(2, "Milestones"),
-        s.table(["Milestone", "Owner", "Notes"],
-                [["Manuscript delivery", "", ""], ["Copy-edit back", "", ""], ["Proofs out", "", ""],
-                 ["Files to printer", "", ""], ["Publication", "", ""]]),
-        s.heading(2, "Dependencies and risks"), _prompt("What could move the dates, and who is watching it."),
+        s.table(
+            ["Milestone", "Owner", "Notes"],
+            [
+                ["Manuscript delivery", "", ""],
+                ["Copy-edit back", "", ""],
+                ["Proofs out", "", ""],
+                ["Files to printer", "", ""],
+                ["Publication", "", ""],
+            ],
+        ),
+        s.heading(2, "Dependencies and risks"),
+        _prompt("What could move the dates, and who is watching it."),
     ]
 
 
@@ -136,9 +165,16 @@ def _contacts(work_id: str) -> list:
     return [
         _ours("rights-link", work_id, "contacts"),
         s.heading(2, "People"),
-        s.table(["Role", "Name", "Email / phone", "Notes"],
-                [["Author", "", "", ""], ["Agent", "", "", ""], ["Editor", "", "", ""],
-                 ["Publicist", "", "", ""], ["Rights contact", "", "", ""]]),
+        s.table(
+            ["Role", "Name", "Email / phone", "Notes"],
+            [
+                ["Author", "", "", ""],
+                ["Agent", "", "", ""],
+                ["Editor", "", "", ""],
+                ["Publicist", "", "", ""],
+                ["Rights contact", "", "", ""],
+            ],
+        ),
     ]
 
 
@@ -146,8 +182,10 @@ def _meetings(work_id: str) -> list:
     return [
         _ours("title-status", work_id, "meetings"),
         s.heading(2, "How to use this page"),
-        _prompt("Add a dated heading per meeting with attendees, notes and action items; "
-                "record decisions in the decision log."),
+        _prompt(
+            "Add a dated heading per meeting with attendees, notes and action items; "
+            "record decisions in the decision log."
+        ),
         s.heading(2, "Meetings"),
     ]
 
@@ -156,14 +194,21 @@ def _decisions(work_id: str) -> list:
     return [
         _ours("title-status", work_id, "decisions"),
         s.heading(2, "Decisions"),
-        _prompt("One row per decision. Use the push-decision button on the status panel to send "
-                "a decision to Consonance as a note or stage change."),
+        _prompt(
+            "One row per decision. Use the push-decision button on the status panel to send "
+            "a decision to Consonance as a note or stage change."
+        ),
         s.table(["Date", "Decision", "Decided by", "Sent to Consonance"], [["", "", "", ""]]),
     ]
 
 
-_CHILD_BODIES = {roles.BRIEF: _brief, roles.SCHEDULE: _schedule, roles.CONTACTS: _contacts,
-                 roles.MEETINGS: _meetings, roles.DECISIONS: _decisions}
+_CHILD_BODIES = {
+    roles.BRIEF: _brief,
+    roles.SCHEDULE: _schedule,
+    roles.CONTACTS: _contacts,
+    roles.MEETINGS: _meetings,
+    roles.DECISIONS: _decisions,
+}
 
 
 # ------------------------------------------------------------------ F6 launch hub
@@ -185,29 +230,53 @@ def launch_hub_title(hub_name: str) -> str:
 
 
 def launch_table_inner(hub_name: str, lines: list[LaunchLine]) -> s.Fragment:
-    rows = [[line.title, line.stage, long_date(line.publication_date) if line.publication_date else "Not set",
-             f"{line.formats_ready} of {line.formats_total}", f"{line.metadata_completion:.0f}%",
-             _lozenge("GO" if line.go else "NO-GO", "Green" if line.go else "Red", f"go:{line.work_id}:{line.go}"),
-             line.headline] for line in lines]
+    rows = [
+        [
+            line.title,
+            line.stage,
+            long_date(line.publication_date) if line.publication_date else "Not set",
+            f"{line.formats_ready} of {line.formats_total}",
+            f"{line.metadata_completion:.0f}%",
+            _lozenge("GO" if line.go else "NO-GO", "Green" if line.go else "Red", f"go:{line.work_id}:{line.go}"),
+            line.headline,
+        ]
+        for line in lines
+    ]
     if not rows:
         return s.paragraph(f"No titles in {hub_name} yet.")
-    return s.trusted(s.document(
-        s.heading(2, "Titles and production progress"),
-        s.table(["Title", "Stage", "Publication date", "Formats ready", "Metadata complete", "Go / no-go", "Why"], rows),
-        s.paragraph(s.emphasis("Refreshed from Consonance when a title's dates, stage or readiness change. "
-                               "Write your own sections outside this table.")),
-    ))
+    return s.trusted(
+        s.document(
+            s.heading(2, "Titles and production progress"),
+            s.table(
+                ["Title", "Stage", "Publication date", "Formats ready", "Metadata complete", "Go / no-go", "Why"], rows
+            ),
+            s.paragraph(
+                s.emphasis(
+                    "Refreshed from Consonance when a title's dates, stage or readiness change. "
+                    "Write your own sections outside this table."
+                )
+            ),
+        )
+    )
 
 
 def launch_hub_page(hub_name: str, table_inner: s.Fragment) -> str:
     return s.document(
-        s.info_panel(s.paragraph("Campaign plans for ", s.strong(hub_name),
-                                 ". The table follows real production progress from Consonance."),
-                     title="Launch hub"),
+        s.info_panel(
+            s.paragraph(
+                "Campaign plans for ",
+                s.strong(hub_name),
+                ". The table follows real production progress from Consonance.",
+            ),
+            title="Launch hub",
+        ),
         s.trusted(region_storage(LAUNCH_TABLE_REGION, table_inner)),
-        s.heading(2, "Campaign plan"), _prompt("Marketing: positioning, channels, budget."),
-        s.heading(2, "Announcements"), _prompt("What goes out when; check go/no-go first."),
-        s.heading(2, "Assets"), _prompt("Covers, proofs, copy, links."),
+        s.heading(2, "Campaign plan"),
+        _prompt("Marketing: positioning, channels, budget."),
+        s.heading(2, "Announcements"),
+        _prompt("What goes out when; check go/no-go first."),
+        s.heading(2, "Assets"),
+        _prompt("Covers, proofs, copy, links."),
     )
 
 
@@ -218,19 +287,24 @@ MAX_LISTED = 200  # longer lists are cut with a count, so a 50,000-title summary
 def summary_region_inner(summary: PipelineSummary, chart_filename: str) -> s.Fragment:
     period = summary.period
     stage_rows = [[group.stage, str(group.count)] for group in summary.stages]
-    overdue_rows = [[item.title, item.kind, item.what, short_date(item.due), str(item.days_overdue)]
-                    for item in summary.overdue[:MAX_LISTED]]
+    overdue_rows = [
+        [item.title, item.kind, item.what, short_date(item.due), str(item.days_overdue)]
+        for item in summary.overdue[:MAX_LISTED]
+    ]
     format_rows = [[row.label, str(row.total), str(row.ready), str(row.not_ready)] for row in summary.format_readiness]
     risk_rows = [[risk.title, risk.severity, risk.reason] for risk in summary.risks[:MAX_LISTED]]
     parts = [
         s.heading(2, "Generated summary"),
-        s.paragraph(f"{summary.total_titles} titles in the pipeline, as of {long_date(summary.today)} "
-                    f"({short_date(period.start)} to {short_date(period.end)})."),
+        s.paragraph(
+            f"{summary.total_titles} titles in the pipeline, as of {long_date(summary.today)} "
+            f"({short_date(period.start)} to {short_date(period.end)})."
+        ),
         s.heading(3, "Titles by stage"),
         s.element("ac:image", s.element("ri:attachment", ri_filename=chart_filename)),
         s.table(["Stage", "Titles"], stage_rows),
         s.heading(3, "Overdue"),
-        s.table(["Title", "Kind", "What", "Due", "Days overdue"], overdue_rows) if overdue_rows
+        s.table(["Title", "Kind", "What", "Due", "Days overdue"], overdue_rows)
+        if overdue_rows
         else s.paragraph("Nothing overdue."),
         _more(len(summary.overdue)),
         s.heading(3, "Format readiness"),
@@ -248,9 +322,15 @@ def _more(count: int) -> s.Fragment | None:
 
 def summary_page(period_title: str, region_inner: s.Fragment) -> str:
     return s.document(
-        s.paragraph(s.emphasis(f"{period_title}. The generated part is refreshed from Consonance; "
-                               "Commentary and Action items are yours and are never overwritten.")),
+        s.paragraph(
+            s.emphasis(
+                f"{period_title}. The generated part is refreshed from Consonance; "
+                "Commentary and Action items are yours and are never overwritten."
+            )
+        ),
         s.trusted(region_storage(SUMMARY_REGION, region_inner)),
-        s.heading(2, "Commentary"), _prompt("Leadership commentary on the period."),
-        s.heading(2, "Action items"), _prompt("Who does what by when."),
+        s.heading(2, "Commentary"),
+        _prompt("Leadership commentary on the period."),
+        s.heading(2, "Action items"),
+        _prompt("Who does what by when."),
     )

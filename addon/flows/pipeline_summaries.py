@@ -4,6 +4,7 @@ The generated part (titles by stage with a bar chart, overdue items, format read
 lives in one owned region; Commentary and Action items are outside it, so regeneration never touches
 them. The chart is a PNG drawn here (no plotting library) and re-uploaded only when its bytes change.
 """
+
 from __future__ import annotations
 
 import base64
@@ -58,8 +59,12 @@ def due_cadences(settings, now: datetime) -> list[tuple[str, date]]:
 
 
 def _owed(tenant: Tenant, dedupe_key: str) -> bool:
-    return db.session.execute(sa.select(OutboxEntry.id).where(
-        OutboxEntry.tenant_id == tenant.id, OutboxEntry.dedupe_key == dedupe_key)).first() is not None
+    return (
+        db.session.execute(
+            sa.select(OutboxEntry.id).where(OutboxEntry.tenant_id == tenant.id, OutboxEntry.dedupe_key == dedupe_key)
+        ).first()
+        is not None
+    )
 
 
 def owe_summary(tenant: Tenant, cadence: str, today: date, *, dedupe_key: str | None = None) -> bool:
@@ -75,8 +80,9 @@ def owe_summary(tenant: Tenant, cadence: str, today: date, *, dedupe_key: str | 
 
 def regenerate_summary(tenant: Tenant, cadence: str, today: date) -> bool:
     """Owe a fresh regeneration (an admin's "Regenerate"); reads the whole catalogue, so run it in a job."""
-    return owe_summary(tenant, cadence, today, dedupe_key=f"summary:{cadence}:{period_for(today, cadence).key}:"
-                                                          f"{utcnow().isoformat()}")
+    return owe_summary(
+        tenant, cadence, today, dedupe_key=f"summary:{cadence}:{period_for(today, cadence).key}:{utcnow().isoformat()}"
+    )
 
 
 @scheduled("pipeline_summary", every=timedelta(hours=1), queue="low")
@@ -94,11 +100,16 @@ def schedule_summaries(tenant: Tenant) -> dict:
 
 # ------------------------------------------------------------------ the chart
 _DIGITS = {  # 3x5 bitmaps, rows top to bottom
-    "0": ("111", "101", "101", "101", "111"), "1": ("010", "110", "010", "010", "111"),
-    "2": ("111", "001", "111", "100", "111"), "3": ("111", "001", "111", "001", "111"),
-    "4": ("101", "101", "111", "001", "001"), "5": ("111", "100", "111", "001", "111"),
-    "6": ("111", "100", "111", "101", "111"), "7": ("111", "001", "010", "010", "010"),
-    "8": ("111", "101", "111", "101", "111"), "9": ("111", "101", "111", "001", "111"),
+    "0": ("111", "101", "101", "101", "111"),
+    "1": ("010", "110", "010", "010", "111"),
+    "2": ("111", "001", "111", "100", "111"),
+    "3": ("111", "001", "111", "001", "111"),
+    "4": ("101", "101", "111", "001", "001"),
+    "5": ("111", "100", "111", "001", "111"),
+    "6": ("111", "100", "111", "101", "111"),
+    "7": ("111", "001", "010", "010", "010"),
+    "8": ("111", "101", "111", "101", "111"),
+    "9": ("111", "101", "111", "001", "111"),
 }
 _BAR = (0, 82, 204)
 _AXIS = (66, 82, 110)
@@ -106,13 +117,14 @@ _AXIS = (66, 82, 110)
 
 def png_bytes(width: int, height: int, pixels: bytearray) -> bytes:
     """Encode RGB rows as a PNG (signature, IHDR, one zlib IDAT, IEND)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
     stride = width * 3
-    raw = b"".join(b"\x00" + bytes(pixels[y * stride:(y + 1) * stride]) for y in range(height))
+    raw = b"".join(b"\x00" + bytes(pixels[y * stride : (y + 1) * stride]) for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
-            + chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
 def bar_chart_png(counts: list[int], *, width: int = 640, height: int = 240) -> bytes:
@@ -123,7 +135,7 @@ def bar_chart_png(counts: list[int], *, width: int = 640, height: int = 240) -> 
         for y in range(max(0, y0), min(height, y1)):
             row = y * width * 3
             for x in range(max(0, x0), min(width, x1)):
-                pixels[row + x * 3:row + x * 3 + 3] = bytes(colour)
+                pixels[row + x * 3 : row + x * 3 + 3] = bytes(colour)
 
     left, bottom, top = 20, height - 20, 30
     fill(left, bottom, width - 10, bottom + 2, _AXIS)
@@ -164,23 +176,42 @@ def summary_content(tenant: Tenant, gateway, cadence: str, today: date) -> dict:
     The slow part (the whole catalogue from Consonance) happens here, in the scheduled job, so the
     outbox handler only writes to Confluence and finishes well inside its lease.
     """
-    summary = summarise_pipeline(gateway.iter_titles(), today, cadence=cadence, tasks=_managed_tasks(tenant, gateway),
-                                 rule_set=current_rule_set(tenant))
+    summary = summarise_pipeline(
+        gateway.iter_titles(),
+        today,
+        cadence=cadence,
+        tasks=_managed_tasks(tenant, gateway),
+        rule_set=current_rule_set(tenant),
+    )
     period = summary.period
     chart_name = f"pipeline-{period.key}.png"
     chart = bar_chart_png([count for _, count in summary.stage_counts])
-    return {"cadence": cadence, "period": period.key, "title": period.title, "titles": summary.total_titles,
-            "region": templates.summary_region_inner(summary, chart_name).xml,
-            "chart_name": chart_name, "chart": base64.b64encode(chart).decode("ascii")}
+    return {
+        "cadence": cadence,
+        "period": period.key,
+        "title": period.title,
+        "titles": summary.total_titles,
+        "region": templates.summary_region_inner(summary, chart_name).xml,
+        "chart_name": chart_name,
+        "chart": base64.b64encode(chart).decode("ascii"),
+    }
 
 
 def write_summary(tenant: Tenant, client, content: dict) -> dict:
     """Find or make the period's page, attach the chart if its bytes changed, rewrite the owned region."""
     inner = trusted(content["region"])
     space_id, parent_id = sync_page_location(tenant, client, "summary_parent_id", "pipeline summaries")
-    page, row = find_or_create_sync_page(tenant, client, f"summary-{content['cadence']}", content["period"],
-                                         PROPERTY_KEY, content["title"],
-                                         templates.summary_page(content["title"], inner), space_id, parent_id)
+    page, row = find_or_create_sync_page(
+        tenant,
+        client,
+        f"summary-{content['cadence']}",
+        content["period"],
+        PROPERTY_KEY,
+        content["title"],
+        templates.summary_page(content["title"], inner),
+        space_id,
+        parent_id,
+    )
     chart = base64.b64decode(content["chart"])
     chart_digest = hashlib.sha256(chart).hexdigest()
     uploaded = False
@@ -190,8 +221,13 @@ def write_summary(tenant: Tenant, client, content: dict) -> dict:
         db.session.commit()
         uploaded = True
     written = rewrite_region(client, page.id, templates.SUMMARY_REGION, inner, "Pipeline summary regenerated")
-    return {"page_id": page.id, "period": content["period"], "titles": content["titles"], "written": written,
-            "chart_uploaded": uploaded}
+    return {
+        "page_id": page.id,
+        "period": content["period"],
+        "titles": content["titles"],
+        "written": written,
+        "chart_uploaded": uploaded,
+    }
 
 
 @outbox_handler(KIND)

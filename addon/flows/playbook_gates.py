@@ -9,6 +9,7 @@ No loop: a `GateLink` holds the state last synced on each side, and a side is ac
 what we now see differs from it. Ticking in Confluence completes the task; completing in
 Consonance ticks the box (marked `tick_pending` until written); unticking reopens a completed task.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,20 +57,38 @@ def process_playbook_page(tenant: Tenant, page: Page) -> dict:
     items, problems = parse_playbook(page.body)
     plain = _items_plain(items)
     digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode("utf-8")).hexdigest()
-    source_id, _ = insert_once(PlaybookSource, {"tenant_id": tenant.id, "page_id": page.id, "title": page.title[:255],
-                                                "items": [], "digest": "", "updated_at": utcnow()},
-                               ("tenant_id", "page_id"))
+    source_id, _ = insert_once(
+        PlaybookSource,
+        {
+            "tenant_id": tenant.id,
+            "page_id": page.id,
+            "title": page.title[:255],
+            "items": [],
+            "digest": "",
+            "updated_at": utcnow(),
+        },
+        ("tenant_id", "page_id"),
+    )
     source = db.session.get(PlaybookSource, source_id, populate_existing=True)
     changed = source.digest != digest
     source.items, source.digest, source.title, source.updated_at = plain, digest, page.title[:255], utcnow()
     db.session.commit()
-    counts = {"items": len(items), "gates": sum(i.is_gate for i in items), "problems": len(problems),
-              "changed": changed}
+    counts = {
+        "items": len(items),
+        "gates": sum(i.is_gate for i in items),
+        "problems": len(problems),
+        "changed": changed,
+    }
     for problem in problems:
         log.info("playbook page %s: %r %s", page.id, problem.text, problem.what_is_wrong)
     if changed:
-        submit(SYNC_ALL_JOB, args=(tenant.id,), tenant_id=tenant.id, kind="gates.sync_all",
-               dedupe_key=f"gates-all:{tenant.id}:{page.id}:{digest[:24]}")
+        submit(
+            SYNC_ALL_JOB,
+            args=(tenant.id,),
+            tenant_id=tenant.id,
+            kind="gates.sync_all",
+            dedupe_key=f"gates-all:{tenant.id}:{page.id}:{digest[:24]}",
+        )
     return counts
 
 
@@ -79,8 +98,14 @@ def playbook_items(tenant: Tenant) -> list[PlaybookItem]:
     for source in db.session.execute(tenant_query(PlaybookSource, tenant).order_by(PlaybookSource.page_id)).scalars():
         for plain in source.items or []:
             try:
-                items.append(PlaybookItem(scope=plain["scope"], text=plain["text"], is_gate=bool(plain["is_gate"]),
-                                          stage=plain.get("stage")))
+                items.append(
+                    PlaybookItem(
+                        scope=plain["scope"],
+                        text=plain["text"],
+                        is_gate=bool(plain["is_gate"]),
+                        stage=plain.get("stage"),
+                    )
+                )
             except (KeyError, ValueError):
                 continue
     return items
@@ -91,8 +116,15 @@ def sync_all_titles(tenant_id: int) -> dict:
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None or not tenant.enabled:
         return {"skipped": 1}
-    works = db.session.execute(sa.select(TitlePage.work_id).where(
-        TitlePage.tenant_id == tenant.id, TitlePage.role == roles.HOME).distinct()).scalars().all()
+    works = (
+        db.session.execute(
+            sa.select(TitlePage.work_id)
+            .where(TitlePage.tenant_id == tenant.id, TitlePage.role == roles.HOME)
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
     totals = {"titles": 0, "gates": 0, "failed": 0}
     for work_id in works:
         try:
@@ -126,17 +158,35 @@ def sync_gates_for_title(tenant: Tenant, work_id: str) -> dict:
     for gate in assignments:
         link = links.get(gate.gate_key)
         if link is None:
-            link_id, _ = insert_once(GateLink, {
-                "tenant_id": tenant.id, "work_id": work_id, "gate_key": gate.gate_key,
-                "external_ref": gate.external_ref, "text": gate.text, "task_title": gate.task_title,
-                "consonance_done": False, "confluence_done": False, "tick_pending": False, "active": True,
-                "created_at": utcnow(), "updated_at": utcnow()}, ("tenant_id", "work_id", "gate_key"))
+            link_id, _ = insert_once(
+                GateLink,
+                {
+                    "tenant_id": tenant.id,
+                    "work_id": work_id,
+                    "gate_key": gate.gate_key,
+                    "external_ref": gate.external_ref,
+                    "text": gate.text,
+                    "task_title": gate.task_title,
+                    "consonance_done": False,
+                    "confluence_done": False,
+                    "tick_pending": False,
+                    "active": True,
+                    "created_at": utcnow(),
+                    "updated_at": utcnow(),
+                },
+                ("tenant_id", "work_id", "gate_key"),
+            )
             link = db.session.get(GateLink, link_id)
             created += 1
         link.active, link.text, link.task_title = True, gate.text, gate.task_title
         if link.consonance_task_id is None:
-            enqueue(tenant, "consonance", CREATE_KIND, {"link_id": link.id},
-                    dedupe_key=f"gate-task:{link.external_ref}"[:255])
+            enqueue(
+                tenant,
+                "consonance",
+                CREATE_KIND,
+                {"link_id": link.id},
+                dedupe_key=f"gate-task:{link.external_ref}"[:255],
+            )
     wanted = {g.gate_key for g in assignments}
     for key, link in links.items():
         if key not in wanted and link.active:
@@ -158,8 +208,9 @@ def task_id_for(link: GateLink) -> str:
 
 
 def _checklist_page_id(tenant: Tenant, work_id: str) -> str | None:
-    row = db.session.execute(tenant_query(UpstreamPage, tenant).where(
-        UpstreamPage.work_id == str(work_id), UpstreamPage.kind == CHECKLIST)).scalar_one_or_none()
+    row = db.session.execute(
+        tenant_query(UpstreamPage, tenant).where(UpstreamPage.work_id == str(work_id), UpstreamPage.kind == CHECKLIST)
+    ).scalar_one_or_none()
     return row.page_id if row else None
 
 
@@ -191,12 +242,22 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
         if ticked is not None and ticked != link.confluence_done and not link.tick_pending:
             link.confluence_done = ticked  # a person changed the box
             if ticked and not link.consonance_done and not (task is not None and task.is_done):
-                enqueue(tenant, "consonance", COMPLETE_KIND, {"link_id": link.id},
-                        dedupe_key=f"gate-complete:{link.id}:{page.id}:{page.version}")
+                enqueue(
+                    tenant,
+                    "consonance",
+                    COMPLETE_KIND,
+                    {"link_id": link.id},
+                    dedupe_key=f"gate-complete:{link.id}:{page.id}:{page.version}",
+                )
                 to_consonance += 1
             elif not ticked and (link.consonance_done or (task is not None and task.is_done)):
-                enqueue(tenant, "consonance", REOPEN_KIND, {"link_id": link.id},
-                        dedupe_key=f"gate-reopen:{link.id}:{page.id}:{page.version}")
+                enqueue(
+                    tenant,
+                    "consonance",
+                    REOPEN_KIND,
+                    {"link_id": link.id},
+                    dedupe_key=f"gate-reopen:{link.id}:{page.id}:{page.version}",
+                )
                 to_consonance += 1
         done = task.is_done if task is not None else None
         if done is not None and done != link.consonance_done:
@@ -229,8 +290,7 @@ def _checklist_state(tenant: Tenant, work_id: str) -> list[tuple]:
 
 def queue_checklist(tenant: Tenant, work_id: str) -> None:
     digest = hashlib.sha256(json.dumps(_checklist_state(tenant, work_id)).encode("utf-8")).hexdigest()[:32]
-    enqueue(tenant, "confluence", CHECKLIST_KIND, {"work_id": str(work_id)},
-            dedupe_key=f"{REGION}:{work_id}:{digest}")
+    enqueue(tenant, "confluence", CHECKLIST_KIND, {"work_id": str(work_id)}, dedupe_key=f"{REGION}:{work_id}:{digest}")
     db.session.commit()
 
 
@@ -248,8 +308,12 @@ def checklist_content(links: list[GateLink], current_inner: str | None) -> str:
         task_id = task_id_for(link)
         shown = link.confluence_done if link.tick_pending or task_id not in on_page else on_page[task_id]
         tasks.append(TaskItem(task_id, link.task_title, shown))
-    intro = paragraph(emphasis("Approval gates from the production playbooks. Tick a gate when it is done: "
-                               "its task in Consonance is completed. Gates completed in Consonance are ticked here."))
+    intro = paragraph(
+        emphasis(
+            "Approval gates from the production playbooks. Tick a gate when it is done: "
+            "its task in Consonance is completed. Gates completed in Consonance are ticked here."
+        )
+    )
     return document(intro, task_list(tasks) if tasks else paragraph("No gates apply to this title yet."))
 
 
@@ -260,8 +324,9 @@ def write_checklist(tenant: Tenant, payload: dict, services) -> dict:
     client = services.confluence(tenant)
     page_id = _checklist_page_id(tenant, work_id) or _create_checklist_page(tenant, client, work_id)
     links = _links(tenant, work_id)
-    written = write_region(tenant, client, page_id, REGION, lambda inner: checklist_content(links, inner),
-                           message="launch checklist")
+    written = write_region(
+        tenant, client, page_id, REGION, lambda inner: checklist_content(links, inner), message="launch checklist"
+    )
     for link in links:
         link.tick_pending = False
     return {"written": written, "page_id": page_id}
@@ -282,8 +347,11 @@ def _create_checklist_page(tenant: Tenant, client, work_id: str) -> str:
         body = region_storage(REGION, checklist_content([], None))
         page = client.create_page(space_id, title, body, parent_id=home.page_id)
         remember_own_write(tenant, page)
-    row_id, _ = insert_once(UpstreamPage, {"tenant_id": tenant.id, "work_id": work_id, "kind": CHECKLIST,
-                                           "page_id": page.id, "created_at": utcnow()}, ("tenant_id", "work_id", "kind"))
+    row_id, _ = insert_once(
+        UpstreamPage,
+        {"tenant_id": tenant.id, "work_id": work_id, "kind": CHECKLIST, "page_id": page.id, "created_at": utcnow()},
+        ("tenant_id", "work_id", "kind"),
+    )
     db.session.get(UpstreamPage, row_id).page_id = page.id
     db.session.flush()
     return page.id
@@ -306,8 +374,7 @@ def complete_gate_task(tenant: Tenant, payload: dict, services) -> dict:
     if link is None or link.tenant_id != tenant.id:
         raise PermanentError("the gate link no longer exists")
     gateway = services.consonance(tenant)
-    task_id = link.consonance_task_id or gateway.create_task(link.work_id, link.task_title, None,
-                                                             link.external_ref).id
+    task_id = link.consonance_task_id or gateway.create_task(link.work_id, link.task_title, None, link.external_ref).id
     task = gateway.complete_task(task_id)
     link.consonance_task_id, link.consonance_done, link.updated_at = task_id, True, utcnow()
     return {"task_id": task_id, "status": task.status}
@@ -331,14 +398,20 @@ def reopen_gate_task(tenant: Tenant, payload: dict, services) -> dict:
 # ------------------------------------------------------------------ the poll
 def _sync_interval(app, tenant: Tenant) -> timedelta:
     from addon.settings.service import get_settings
+
     return timedelta(seconds=get_settings(tenant).poll_interval_seconds)
 
 
 @scheduled("gates_sync", every=_sync_interval)
 def gates_sync(tenant: Tenant) -> dict:
     """Read each gated title's Consonance tasks and checklist; act only where a side changed."""
-    works = db.session.execute(sa.select(GateLink.work_id).where(
-        GateLink.tenant_id == tenant.id, GateLink.active.is_(True)).distinct()).scalars().all()
+    works = (
+        db.session.execute(
+            sa.select(GateLink.work_id).where(GateLink.tenant_id == tenant.id, GateLink.active.is_(True)).distinct()
+        )
+        .scalars()
+        .all()
+    )
     totals = {"titles": 0, "completed_in_consonance": 0, "ticked_in_confluence": 0, "failed": 0}
     for work_id in works:
         try:

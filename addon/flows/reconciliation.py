@@ -4,6 +4,7 @@ by hand, a missed or lost change, a rights change (rights are not in the change 
 It runs a full poll first (catching any missed change), then owes every managed title one idempotent
 pass of each flow, keyed by the day: handlers find their work done and write nothing unless it drifted.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,13 +25,19 @@ log = logging.getLogger("addon.flows.reconciliation")
 
 
 def reconcile_tenant(tenant: Tenant, fingerprints, day: str) -> dict:
-    counts = {f"poll_{k}": v for k, v in detect_and_dispatch(tenant, fingerprints).items()
-              if k in ("works", "changed", "title_acquired", "stage_changed")}
+    counts = {
+        f"poll_{k}": v
+        for k, v in detect_and_dispatch(tenant, fingerprints).items()
+        if k in ("works", "changed", "title_acquired", "stage_changed")
+    }
     mode = get_settings(tenant).launch_hub_mode
     hubs: set[str] = set()
     managed = 0
-    for work_id, season in db.session.execute(sa.select(TitleSnapshot.work_id, TitleSnapshot.season).where(
-            TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True)).order_by(TitleSnapshot.work_id)):
+    for work_id, season in db.session.execute(
+        sa.select(TitleSnapshot.work_id, TitleSnapshot.season)
+        .where(TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True))
+        .order_by(TitleSnapshot.work_id)
+    ):
         managed += 1
         page_sets.enqueue_page_set(tenant, work_id, f"reconcile:{day}:page_set:{work_id}")
         stage_status.enqueue_update(tenant, work_id, f"reconcile:{day}:stage:{work_id}")

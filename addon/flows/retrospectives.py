@@ -5,6 +5,7 @@ Lessons are the items under a heading containing "Lessons"; "Production: …" fi
 that stage. The index page has one owned region per stage, under the stage's heading, so workflow
 templates can link to `Lessons learned#<Stage>` and later titles at that stage see them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,7 @@ import re
 import sqlalchemy as sa
 
 from addon.confluence.models import Page
-from addon.confluence.storage import (bullet_list, document, emphasis, heading, info_panel, page_link, paragraph,
-                                      text)
+from addon.confluence.storage import bullet_list, document, emphasis, heading, info_panel, page_link, paragraph, text
 from addon.extensions import db
 from addon.flows.page_events import remember_own_write, write_region
 from addon.flows.page_formats import GENERAL, PageFormatError, parse_lessons
@@ -43,13 +43,21 @@ INDEX_TITLE = "Lessons learned"
 def retrospective_template() -> str:
     """The page a published title gets; people fill it in (nothing in it is owned by the app)."""
     return document(
-        info_panel(paragraph("Write one lesson per bullet under “Lessons learned”. Start a lesson with the stage it "
-                             "belongs to, e.g. “Production: the printer needed files two weeks earlier”, and it is "
-                             "listed under that stage in the Lessons learned index. Each lesson is added to the "
-                             "title's record in Consonance when you save."), title="How this page works"),
-        heading(2, "What went well"), bullet_list([""]),
-        heading(2, "What we would change"), bullet_list([""]),
-        heading(2, "Lessons learned"), bullet_list([""]),
+        info_panel(
+            paragraph(
+                "Write one lesson per bullet under “Lessons learned”. Start a lesson with the stage it "
+                "belongs to, e.g. “Production: the printer needed files two weeks earlier”, and it is "
+                "listed under that stage in the Lessons learned index. Each lesson is added to the "
+                "title's record in Consonance when you save."
+            ),
+            title="How this page works",
+        ),
+        heading(2, "What went well"),
+        bullet_list([""]),
+        heading(2, "What we would change"),
+        bullet_list([""]),
+        heading(2, "Lessons learned"),
+        bullet_list([""]),
     )
 
 
@@ -81,9 +89,19 @@ def create_retrospective(tenant: Tenant, payload: dict, services) -> dict:
         page = client.create_page(space_id, title, retrospective_template(), parent_id=home.page_id)
         remember_own_write(tenant, page)
     client.add_labels(page.id, [LABEL])
-    row_id, _ = insert_once(TitlePage, {"tenant_id": tenant.id, "work_id": work_id, "role": roles.RETROSPECTIVE,
-                                        "page_id": page.id, "space_id": space_id, "title": title,
-                                        "created_at": utcnow()}, ("tenant_id", "work_id", "role"))
+    row_id, _ = insert_once(
+        TitlePage,
+        {
+            "tenant_id": tenant.id,
+            "work_id": work_id,
+            "role": roles.RETROSPECTIVE,
+            "page_id": page.id,
+            "space_id": space_id,
+            "title": title,
+            "created_at": utcnow(),
+        },
+        ("tenant_id", "work_id", "role"),
+    )
     db.session.get(TitlePage, row_id).page_id = page.id
     return {"page_id": page.id}
 
@@ -98,18 +116,35 @@ def process_retrospective(tenant: Tenant, page: Page, work_id: str) -> dict:
         return {"lessons": 0, "unreadable": 1}
     new = 0
     for lesson in lessons:
-        lesson_id, created = insert_once(Lesson, {
-            "tenant_id": tenant.id, "page_id": page.id, "page_title": page.title[:255], "work_id": str(work_id),
-            "identity": lesson.identity, "stage": lesson.stage[:100], "text": lesson.text,
-            "created_at": utcnow()}, ("tenant_id", "page_id", "identity"))
+        lesson_id, created = insert_once(
+            Lesson,
+            {
+                "tenant_id": tenant.id,
+                "page_id": page.id,
+                "page_title": page.title[:255],
+                "work_id": str(work_id),
+                "identity": lesson.identity,
+                "stage": lesson.stage[:100],
+                "text": lesson.text,
+                "created_at": utcnow(),
+            },
+            ("tenant_id", "page_id", "identity"),
+        )
         if created:
-            enqueue(tenant, "consonance", NOTE_KIND, {"lesson_id": lesson_id},
-                    dedupe_key=f"lesson:{page.id}:{lesson.identity}")
+            enqueue(
+                tenant,
+                "consonance",
+                NOTE_KIND,
+                {"lesson_id": lesson_id},
+                dedupe_key=f"lesson:{page.id}:{lesson.identity}",
+            )
             new += 1
     keep = [lesson.identity for lesson in lessons] or [""]
-    removed = db.session.execute(sa.delete(Lesson).where(
-        Lesson.tenant_id == tenant.id, Lesson.page_id == page.id, Lesson.identity.not_in(keep))
-        .execution_options(synchronize_session=False)).rowcount
+    removed = db.session.execute(
+        sa.delete(Lesson)
+        .where(Lesson.tenant_id == tenant.id, Lesson.page_id == page.id, Lesson.identity.not_in(keep))
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     queue_index(tenant)
     return {"lessons": len(lessons), "new_lessons": new, "removed_lessons": removed}
@@ -128,8 +163,10 @@ def send_lesson_note(tenant: Tenant, payload: dict, services) -> dict:
     lesson = db.session.get(Lesson, payload["lesson_id"])
     if lesson is None or lesson.tenant_id != tenant.id:
         return {"skipped": "the lesson was removed from the page before it was sent"}
-    text_ = (f"Lesson learned ({lesson.stage}): {lesson.text}\n\n"
-             f"From the retrospective “{lesson.page_title}”: {page_url(tenant, lesson.page_id)}")
+    text_ = (
+        f"Lesson learned ({lesson.stage}): {lesson.text}\n\n"
+        f"From the retrospective “{lesson.page_title}”: {page_url(tenant, lesson.page_id)}"
+    )
     note = services.consonance(tenant).add_note(lesson.work_id, text_, lesson_ref(lesson))
     return {"note_id": note.id}
 
@@ -167,8 +204,17 @@ def write_lessons_index(tenant: Tenant, payload: dict, services) -> dict:
     page_id = lessons_index_page_id(tenant, client)
     written = 0
     for stage, lessons in _lessons_by_stage(tenant).items():
-        written += int(write_region(tenant, client, page_id, region_name(stage), stage_content(lessons),
-                                    message=f"lessons learned: {stage}", heading=stage))
+        written += int(
+            write_region(
+                tenant,
+                client,
+                page_id,
+                region_name(stage),
+                stage_content(lessons),
+                message=f"lessons learned: {stage}",
+                heading=stage,
+            )
+        )
     return {"page_id": page_id, "regions_written": written}
 
 
@@ -177,8 +223,9 @@ def lessons_index_page_id(tenant: Tenant, client) -> str:
     settings = get_settings(tenant)
     if settings.lessons_index_page_id:
         return str(settings.lessons_index_page_id)
-    row = db.session.execute(tenant_query(UpstreamPage, tenant).where(
-        UpstreamPage.work_id == "", UpstreamPage.kind == INDEX_KIND_ROW)).scalar_one_or_none()
+    row = db.session.execute(
+        tenant_query(UpstreamPage, tenant).where(UpstreamPage.work_id == "", UpstreamPage.kind == INDEX_KIND_ROW)
+    ).scalar_one_or_none()
     if row is not None and row.page_id:
         return row.page_id
     space = client.get_space_by_key(settings.page_set_space_key) if settings.page_set_space_key else None
@@ -191,12 +238,19 @@ def lessons_index_page_id(tenant: Tenant, client) -> str:
         raise PermanentError("choose a Lessons learned page (or the space for title pages) in the app's configuration")
     page = client.find_page_by_title(space_id, INDEX_TITLE)
     if page is None:
-        intro = document(paragraph("Lessons from title retrospectives, by workflow stage. Kept up to date by "
-                                   "Consonance for Confluence; write lessons on each title's retrospective page."))
+        intro = document(
+            paragraph(
+                "Lessons from title retrospectives, by workflow stage. Kept up to date by "
+                "Consonance for Confluence; write lessons on each title's retrospective page."
+            )
+        )
         page = client.create_page(space_id, INDEX_TITLE, intro, parent_id=parent_id)
         remember_own_write(tenant, page)
-    row_id, _ = insert_once(UpstreamPage, {"tenant_id": tenant.id, "work_id": "", "kind": INDEX_KIND_ROW,
-                                           "page_id": page.id, "created_at": utcnow()}, ("tenant_id", "work_id", "kind"))
+    row_id, _ = insert_once(
+        UpstreamPage,
+        {"tenant_id": tenant.id, "work_id": "", "kind": INDEX_KIND_ROW, "page_id": page.id, "created_at": utcnow()},
+        ("tenant_id", "work_id", "kind"),
+    )
     db.session.get(UpstreamPage, row_id).page_id = page.id
     db.session.flush()
     return page.id

@@ -4,6 +4,7 @@ chosen by the same mapping rules the rights-link macro uses, and kept current.
 Links are matched by URL, so a repeat writes nothing. Consonance's API offers no link removal, so a
 guidance page that no longer fits keeps its link with the role `rights-guidance-superseded`.
 """
+
 from __future__ import annotations
 
 import logging

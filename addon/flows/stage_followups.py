@@ -4,6 +4,7 @@ tasks (F3), and when it reaches Published its retrospective page is made (F8).
 Runs as its own outbox entry so a slow or failing Consonance delays only this, never the status
 region (F2), and shows on the activity page like any other write.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,13 @@ KIND = "flows.stage_followups"
 
 def enqueue_followups(tenant: Tenant, work_id: str, stage: str | None, dedupe_key: str) -> None:
     """Called by change detection in the poll's transaction."""
-    enqueue(tenant, "consonance", KIND, {"work_id": str(work_id), "stage": stage},
-            dedupe_key=f"followups:{dedupe_key}"[:255])
+    enqueue(
+        tenant,
+        "consonance",
+        KIND,
+        {"work_id": str(work_id), "stage": stage},
+        dedupe_key=f"followups:{dedupe_key}"[:255],
+    )
 
 
 @outbox_handler(KIND)

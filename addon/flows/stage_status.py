@@ -4,6 +4,7 @@ the new stage, reviewers and next step (from the admin's stage guide page), and 
 The handler renders from the stage Consonance holds *now*, so late or repeated deliveries converge;
 an unchanged region writes no new version.
 """
+
 from __future__ import annotations
 
 import logging

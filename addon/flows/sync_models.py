@@ -1,5 +1,6 @@
 """What the Consonance → Confluence flows remember between runs: per-tenant title snapshots (to notice
 changes without a change feed), each tenant's poll state, and the shared pages they maintain."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,8 +34,11 @@ class TitleSnapshot(TenantOwned, db.Model):
 
 def managed_work_ids(tenant_id: int, limit: int | None = None) -> list[str]:
     """The works the app manages for a tenant (acquired since install), in work id order."""
-    query = sa.select(TitleSnapshot.work_id).where(TitleSnapshot.tenant_id == tenant_id,
-                                                  TitleSnapshot.tracked.is_(True)).order_by(TitleSnapshot.work_id)
+    query = (
+        sa.select(TitleSnapshot.work_id)
+        .where(TitleSnapshot.tenant_id == tenant_id, TitleSnapshot.tracked.is_(True))
+        .order_by(TitleSnapshot.work_id)
+    )
     return list(db.session.execute(query.limit(limit) if limit else query).scalars())
 
 

@@ -3,6 +3,7 @@ gate ↔ task links with the last state synced on each side, pages the app made,
 
 Every table is tenant-owned; these rows are what make re-deliveries, retries and our own edits harmless.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

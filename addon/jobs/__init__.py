@@ -1,4 +1,5 @@
 """Background work: job runner (inline or RQ), transactional outbox, schedule tick, event dedupe."""
+
 from __future__ import annotations
 
 import importlib

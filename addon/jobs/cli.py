@@ -1,4 +1,5 @@
 """Operator commands: `flask --app addon:create_app jobs tick|scheduler|drain|retry|stats`."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Incoming-event dedupe: Atlassian re-delivers events, so each (tenant, source, key) is handled once."""
+
 from __future__ import annotations
 
 from addon.jobs.models import ProcessedEvent
@@ -13,6 +14,9 @@ def record_event_once(tenant: Tenant, source: str, key: str) -> bool:
     """
     if not key or len(key) > 255:
         raise ValueError("event key must be 1-255 characters")
-    _, created = insert_once(ProcessedEvent, {"tenant_id": tenant.id, "source": source[:32], "event_key": key,
-                                              "received_at": utcnow()}, ("tenant_id", "source", "event_key"))
+    _, created = insert_once(
+        ProcessedEvent,
+        {"tenant_id": tenant.id, "source": source[:32], "event_key": key, "received_at": utcnow()},
+        ("tenant_id", "source", "event_key"),
+    )
     return created

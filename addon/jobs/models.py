@@ -3,6 +3,7 @@
 Every row belongs to a tenant; the unique constraints are what make enqueueing, scheduling
 and event handling safe to repeat from any number of processes.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -67,7 +68,7 @@ class JobRun(TenantOwned, db.Model):
 
 
 class ScheduleMark(TenantOwned, db.Model):
-    """"This kind of work was enqueued for this tenant in this period": the schedule's dedupe."""
+    """ "This kind of work was enqueued for this tenant in this period": the schedule's dedupe."""
 
     __tablename__ = "schedule_mark"
     __table_args__ = (

@@ -4,6 +4,7 @@
 that caused it commits); `deliver` claims it under a lease, runs its idempotent handler, and
 records the outcome. At-least-once delivery plus idempotent handlers gives one effect.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,6 +54,7 @@ class Outcome:
 
 # --- handlers and services -------------------------------------------------------------------
 
+
 def outbox_handler(kind: str, *, on_status: StatusHook | None = None):
     """Register `func(tenant, payload, services) -> dict` as the deliverer of `kind`; it must be idempotent.
 
@@ -60,6 +62,7 @@ def outbox_handler(kind: str, *, on_status: StatusHook | None = None):
     fails for good (`failed`) or an admin retries it (`pending`), so records that mirror delivery
     (a decision's state) never disagree with the outbox.
     """
+
     def register(func: Handler) -> Handler:
         existing = _handlers.get(kind)
         if existing is not None and existing is not func and _qualified(existing) != _qualified(func):
@@ -68,6 +71,7 @@ def outbox_handler(kind: str, *, on_status: StatusHook | None = None):
         if on_status is not None:
             _status_hooks[kind] = on_status
         return func
+
     return register
 
 
@@ -99,8 +103,10 @@ def _services_for(tenant: Tenant):
 
 # --- enqueue ---------------------------------------------------------------------------------
 
-def enqueue(tenant: Tenant, target: str, kind: str, payload: dict, dedupe_key: str,
-            *, max_attempts: int | None = None) -> OutboxEntry:
+
+def enqueue(
+    tenant: Tenant, target: str, kind: str, payload: dict, dedupe_key: str, *, max_attempts: int | None = None
+) -> OutboxEntry:
     """Add a write to the current transaction (not committed); a repeated dedupe_key returns the first entry."""
     if target not in TARGETS:
         raise ValueError(f"unknown outbox target {target!r}")
@@ -110,12 +116,22 @@ def enqueue(tenant: Tenant, target: str, kind: str, payload: dict, dedupe_key: s
         raise ValueError("dedupe_key must be 1-255 characters")
     json.dumps(payload)  # fail here, in the caller, rather than in a worker
     now = utcnow()
-    entry_id, created = insert_once(OutboxEntry, {
-        "tenant_id": tenant.id, "target": target, "kind": kind, "payload": payload,
-        "dedupe_key": dedupe_key, "status": PENDING, "attempts": 0,
-        "max_attempts": max_attempts or setting(current_app, "OUTBOX_MAX_ATTEMPTS"),
-        "next_attempt_at": now, "created_at": now,
-    }, ("tenant_id", "dedupe_key"))
+    entry_id, created = insert_once(
+        OutboxEntry,
+        {
+            "tenant_id": tenant.id,
+            "target": target,
+            "kind": kind,
+            "payload": payload,
+            "dedupe_key": dedupe_key,
+            "status": PENDING,
+            "attempts": 0,
+            "max_attempts": max_attempts or setting(current_app, "OUTBOX_MAX_ATTEMPTS"),
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+        ("tenant_id", "dedupe_key"),
+    )
     entry = db.session.get(OutboxEntry, entry_id)
     if created:
         log.info("outbox entry %s queued: %s", entry_id, kind)
@@ -134,14 +150,21 @@ def kick(app: Flask, entries: list[tuple[int, int]]) -> None:
     runner = get_runner(app)
     for entry_id, tenant_id in entries:
         try:
-            runner.submit(DELIVER_JOB, args=(entry_id,), tenant_id=tenant_id, kind="outbox.deliver",
-                          dedupe_key=f"outbox.deliver:{entry_id}")
+            runner.submit(
+                DELIVER_JOB,
+                args=(entry_id,),
+                tenant_id=tenant_id,
+                kind="outbox.deliver",
+                dedupe_key=f"outbox.deliver:{entry_id}",
+            )
         except Exception:  # the queue is down: the scheduled drain delivers it later
-            log.warning("could not queue delivery of outbox entry %s; the drain will pick it up", entry_id,
-                        exc_info=True)
+            log.warning(
+                "could not queue delivery of outbox entry %s; the drain will pick it up", entry_id, exc_info=True
+            )
 
 
 # --- delivery --------------------------------------------------------------------------------
+
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:64]
@@ -159,17 +182,26 @@ def _claim(entry_id: int, me: str, now: datetime, lease_seconds: float) -> bool:
     session = db.session
     condition = sa.and_(OutboxEntry.id == entry_id, _claimable(now))
     if session.get_bind().dialect.name == "postgresql":
-        locked = session.execute(sa.select(OutboxEntry.id).where(condition)
-                                 .with_for_update(skip_locked=True)).scalar_one_or_none()
+        locked = session.execute(
+            sa.select(OutboxEntry.id).where(condition).with_for_update(skip_locked=True)
+        ).scalar_one_or_none()
         if locked is None:
             session.rollback()
             return False
-    claimed = session.execute(
-        sa.update(OutboxEntry).where(condition).values(
-            status=IN_FLIGHT, locked_by=me, locked_until=now + timedelta(seconds=lease_seconds),
-            attempts=OutboxEntry.attempts + 1,
-        ).execution_options(synchronize_session=False)
-    ).rowcount == 1
+    claimed = (
+        session.execute(
+            sa.update(OutboxEntry)
+            .where(condition)
+            .values(
+                status=IN_FLIGHT,
+                locked_by=me,
+                locked_until=now + timedelta(seconds=lease_seconds),
+                attempts=OutboxEntry.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     session.commit()
     return claimed
 
@@ -185,8 +217,9 @@ def deliver(entry_id: int, *, now: datetime | None = None) -> str:
     tenant = db.session.get(Tenant, entry.tenant_id)
     with log_context(tenant=tenant.log_name):
         if entry.attempts > entry.max_attempts:
-            return _record_failure(entry, me, "worker lost during the last attempt (lease expired)",
-                                   permanent=True, now=now)
+            return _record_failure(
+                entry, me, "worker lost during the last attempt (lease expired)", permanent=True, now=now
+            )
         if not tenant.enabled or tenant.uninstalled_at is not None:
             return _record_failure(entry, me, "the site has uninstalled or disabled the app", permanent=True, now=now)
         handler = _handlers.get(entry.kind)
@@ -200,8 +233,9 @@ def deliver(entry_id: int, *, now: datetime | None = None) -> str:
             return _record_failure(entry, me, short_error(exc), permanent=True, now=now)
         except Exception as exc:
             db.session.rollback()
-            log.warning("outbox entry %s (%s) attempt %s failed: %s", entry_id, entry.kind, entry.attempts,
-                        short_error(exc))
+            log.warning(
+                "outbox entry %s (%s) attempt %s failed: %s", entry_id, entry.kind, entry.attempts, short_error(exc)
+            )
             return _record_failure(entry, me, short_error(exc), permanent=False, now=now)
         return _record_success(entry, me, result, now=now)
 
@@ -209,10 +243,16 @@ def deliver(entry_id: int, *, now: datetime | None = None) -> str:
 def _record_success(entry: OutboxEntry, me: str, result, *, now: datetime | None) -> str:
     safe_result = json.loads(json.dumps(result if result is not None else {}, default=str))
     updated = db.session.execute(
-        sa.update(OutboxEntry).where(OutboxEntry.id == entry.id, OutboxEntry.locked_by == me,
-                                     OutboxEntry.status == IN_FLIGHT)
-        .values(status=DELIVERED, delivered_at=now or utcnow(), result=safe_result, last_error=None,
-                locked_by=None, locked_until=None)
+        sa.update(OutboxEntry)
+        .where(OutboxEntry.id == entry.id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
+        .values(
+            status=DELIVERED,
+            delivered_at=now or utcnow(),
+            result=safe_result,
+            last_error=None,
+            locked_by=None,
+            locked_until=None,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()  # also commits whatever the handler recorded in the session
@@ -231,13 +271,14 @@ def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool
         outcome = Outcome.FAILED
     else:
         app = current_app
-        delay = backoff_seconds(attempts, setting(app, "OUTBOX_BACKOFF_BASE_SECONDS"),
-                                setting(app, "OUTBOX_BACKOFF_CAP_SECONDS"))
+        delay = backoff_seconds(
+            attempts, setting(app, "OUTBOX_BACKOFF_BASE_SECONDS"), setting(app, "OUTBOX_BACKOFF_CAP_SECONDS")
+        )
         values = {"status": PENDING, "next_attempt_at": clock + timedelta(seconds=delay)}
         outcome = Outcome.RETRYING
     updated = db.session.execute(
-        sa.update(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.locked_by == me,
-                                     OutboxEntry.status == IN_FLIGHT)
+        sa.update(OutboxEntry)
+        .where(OutboxEntry.id == entry_id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
         .values(last_error=reason[:500], locked_by=None, locked_until=None, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -257,8 +298,10 @@ def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random | 
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 
-_SECRETISH = re.compile(r"(?i)(bearer\s+|jwt[=:]\s*|(?:token|secret|password|api[_-]?key|authorization)[\"']?\s*[=:]\s*"
-                        r"[\"']?(?:(?:bearer|basic|jwt)\s+)?)[^\s\"'&,;)]+")
+_SECRETISH = re.compile(
+    r"(?i)(bearer\s+|jwt[=:]\s*|(?:token|secret|password|api[_-]?key|authorization)[\"']?\s*[=:]\s*"
+    r"[\"']?(?:(?:bearer|basic|jwt)\s+)?)[^\s\"'&,;)]+"
+)
 
 
 def short_error(exc: BaseException) -> str:
@@ -288,14 +331,17 @@ def drain(tenant: Tenant | None = None, limit: int = 100, *, now: datetime | Non
 
 # --- admin -----------------------------------------------------------------------------------
 
+
 def retry(entry_id: int, *, tenant: Tenant | None) -> bool:
     """Make a failed entry due again with fresh attempts (admin Retry); the caller commits. Scoped by tenant."""
     query = sa.update(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.status == FAILED)
     if tenant is not None:
         query = query.where(OutboxEntry.tenant_id == tenant.id)
-    updated = db.session.execute(query.values(status=PENDING, attempts=0, next_attempt_at=utcnow(),
-                                              locked_by=None, locked_until=None)
-                                 .execution_options(synchronize_session=False)).rowcount
+    updated = db.session.execute(
+        query.values(
+            status=PENDING, attempts=0, next_attempt_at=utcnow(), locked_by=None, locked_until=None
+        ).execution_options(synchronize_session=False)
+    ).rowcount
     if updated:
         entry = db.session.get(OutboxEntry, entry_id, populate_existing=True)
         _notify_status(entry, PENDING)

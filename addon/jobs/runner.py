@@ -3,6 +3,7 @@
 Either way a job runs inside an app context with its tenant and job id in the log context,
 and a tenant's job leaves a `JobRun` row (NULL outcome = still running, or the worker died).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,14 +28,23 @@ log = logging.getLogger("addon.jobs.runner")
 
 EXTENSION_KEY = "addon.jobs"
 QUEUE_NAMES = {"default": "consonance-default", "low": "consonance-low"}
-QUEUE_MARKER = "c4c:queue-marker"   # lives beside the queues; gone when Redis lost its data
+QUEUE_MARKER = "c4c:queue-marker"  # lives beside the queues; gone when Redis lost its data
 RQ_ENTRY = "addon.jobs.runner.rq_entry"
 OUTCOMES = ("ok", "failed", "partial")
 
 
 class Runner(Protocol):
-    def submit(self, func_path: str, args: tuple = (), kwargs: dict | None = None, *, tenant_id: int | None = None,
-               kind: str | None = None, dedupe_key: str | None = None, queue: str = "default") -> str | None:
+    def submit(
+        self,
+        func_path: str,
+        args: tuple = (),
+        kwargs: dict | None = None,
+        *,
+        tenant_id: int | None = None,
+        kind: str | None = None,
+        dedupe_key: str | None = None,
+        queue: str = "default",
+    ) -> str | None:
         """Queue `func_path(*args, **kwargs)`; a dedupe_key already queued is not queued again. Returns the job id."""
 
     def queue_was_emptied(self) -> bool:
@@ -75,8 +85,18 @@ def make_runner(app: Flask) -> Runner:
 
 # --- running a job ---------------------------------------------------------------------------
 
-def run_job(app: Flask, func_path: str, args=(), kwargs=None, *, tenant_id: int | None = None,
-            kind: str | None = None, dedupe_key: str | None = None, job_id: str | None = None):
+
+def run_job(
+    app: Flask,
+    func_path: str,
+    args=(),
+    kwargs=None,
+    *,
+    tenant_id: int | None = None,
+    kind: str | None = None,
+    dedupe_key: str | None = None,
+    job_id: str | None = None,
+):
     """Run one job function in a fresh app context, recording a JobRun when it belongs to a tenant."""
     func = import_string(func_path)
     kind = kind or func_path
@@ -128,6 +148,7 @@ def _short(exc: BaseException) -> str:
 
 # --- in-process ------------------------------------------------------------------------------
 
+
 class InlineRunner:
     """Embedded mode: a small thread pool, so a web request returns before its work runs.
 
@@ -144,8 +165,7 @@ class InlineRunner:
         self._futures: set[Future] = set()
         self._pool: ThreadPoolExecutor | None = None
 
-    def submit(self, func_path, args=(), kwargs=None, *, tenant_id=None, kind=None, dedupe_key=None,
-               queue="default"):
+    def submit(self, func_path, args=(), kwargs=None, *, tenant_id=None, kind=None, dedupe_key=None, queue="default"):
         job_id = job_id_for(dedupe_key) if dedupe_key else "inline-" + uuid.uuid4().hex
         call = (func_path, tuple(args), dict(kwargs or {}))
         options = {"tenant_id": tenant_id, "kind": kind, "dedupe_key": dedupe_key, "job_id": job_id}
@@ -164,7 +184,7 @@ class InlineRunner:
         return job_id
 
     def queue_was_emptied(self) -> bool:
-        return False   # in-process: what a stopped process held is found by the scheduler's start-up sweep
+        return False  # in-process: what a stopped process held is found by the scheduler's start-up sweep
 
     def _run(self, job_id, call, options):
         with self._lock:
@@ -194,6 +214,7 @@ class InlineRunner:
 
 # --- RQ --------------------------------------------------------------------------------------
 
+
 class RqRunner:
     """Production: RQ queues `consonance-default` and `consonance-low` on Redis."""
 
@@ -213,8 +234,7 @@ class RqRunner:
 
         return Queue(QUEUE_NAMES[name], connection=self.connection)
 
-    def submit(self, func_path, args=(), kwargs=None, *, tenant_id=None, kind=None, dedupe_key=None,
-               queue="default"):
+    def submit(self, func_path, args=(), kwargs=None, *, tenant_id=None, kind=None, dedupe_key=None, queue="default"):
         from rq import Retry
         from rq.exceptions import DuplicateJobError
 
@@ -225,9 +245,15 @@ class RqRunner:
         for _ in range(2):
             try:
                 job = target.enqueue_call(
-                    RQ_ENTRY, args=(func_path, list(args), dict(kwargs or {}), meta), job_id=job_id,
-                    timeout=self.timeout, result_ttl=self.result_ttl, failure_ttl=self.failure_ttl,
-                    retry=retry, unique=job_id is not None, description=f"{kind or func_path} {dedupe_key or ''}".strip(),
+                    RQ_ENTRY,
+                    args=(func_path, list(args), dict(kwargs or {}), meta),
+                    job_id=job_id,
+                    timeout=self.timeout,
+                    result_ttl=self.result_ttl,
+                    failure_ttl=self.failure_ttl,
+                    retry=retry,
+                    unique=job_id is not None,
+                    description=f"{kind or func_path} {dedupe_key or ''}".strip(),
                 )
                 return job.id
             except DuplicateJobError:
@@ -253,8 +279,12 @@ class RqRunner:
             job = Job.fetch(job_id, connection=self.connection)
         except NoSuchJobError:
             return True
-        if job.get_status(refresh=True) in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED,
-                                             JobStatus.CANCELED):
+        if job.get_status(refresh=True) in (
+            JobStatus.FINISHED,
+            JobStatus.FAILED,
+            JobStatus.STOPPED,
+            JobStatus.CANCELED,
+        ):
             job.delete()
             return True
         return False
@@ -281,5 +311,13 @@ def rq_entry(func_path: str, args: list, kwargs: dict, meta: dict):
 
     app = current_app._get_current_object() if has_app_context() else worker_app()
     job = get_current_job()
-    return run_job(app, func_path, tuple(args), kwargs, tenant_id=meta.get("tenant_id"), kind=meta.get("kind"),
-                   dedupe_key=meta.get("dedupe_key"), job_id=job.id if job else None)
+    return run_job(
+        app,
+        func_path,
+        tuple(args),
+        kwargs,
+        tenant_id=meta.get("tenant_id"),
+        kind=meta.get("kind"),
+        dedupe_key=meta.get("dedupe_key"),
+        job_id=job.id if job else None,
+    )

@@ -3,6 +3,7 @@
 Flows register periodic work with `@scheduled(kind, every=...)`; a `ScheduleMark` row per
 (tenant, kind, period) is the dedupe, so a late or doubled tick never runs a period twice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,9 +47,11 @@ _schedules: dict[str, Schedule] = {}
 def scheduled(kind: str, every: Interval, queue: str = "default"):
     """Register `func(tenant) -> counts dict` to run per enabled tenant every `every` (a timedelta,
     or `(app, tenant) -> timedelta` for per-tenant intervals)."""
+
     def register(func):
         _schedules[kind] = Schedule(kind, every, f"{func.__module__}.{func.__qualname__}", queue)
         return func
+
     return register
 
 
@@ -64,9 +67,13 @@ def period_key(every: timedelta, now: datetime) -> str:
 
 def _current_periods(app: Flask, now: datetime):
     """(tenant id, schedule, period) for every enabled tenant and registered schedule, at `now`."""
-    tenants = db.session.execute(
-        sa.select(Tenant).where(Tenant.enabled.is_(True), Tenant.uninstalled_at.is_(None)).order_by(Tenant.id)
-    ).scalars().all()
+    tenants = (
+        db.session.execute(
+            sa.select(Tenant).where(Tenant.enabled.is_(True), Tenant.uninstalled_at.is_(None)).order_by(Tenant.id)
+        )
+        .scalars()
+        .all()
+    )
     for tenant in tenants:
         for schedule in list(_schedules.values()):
             yield tenant.id, schedule, period_key(schedule.interval(app, tenant), now)
@@ -90,19 +97,28 @@ def requeue_unstarted(now: datetime | None = None) -> list[tuple[int, str, str]]
     with the queue (Redis lost its data, or the embedded process holding it stopped). Work still waiting in
     the queue is not doubled: the runner keeps one job per dedupe key. Older periods are left to the next."""
     app = current_app._get_current_object()
-    due = {_dedupe_key(schedule.kind, tenant_id, period): (tenant_id, schedule, period)
-           for tenant_id, schedule, period in _current_periods(app, now or utcnow())}
+    due = {
+        _dedupe_key(schedule.kind, tenant_id, period): (tenant_id, schedule, period)
+        for tenant_id, schedule, period in _current_periods(app, now or utcnow())
+    }
     if not due:
         return []
     marks = db.session.execute(
-        sa.select(ScheduleMark.tenant_id, ScheduleMark.kind, ScheduleMark.period_key, ScheduleMark.created_at)
-        .where(ScheduleMark.tenant_id.in_({tenant_id for tenant_id, _s, _p in due.values()}),
-               ScheduleMark.period_key.in_({period for _t, _s, period in due.values()}))).all()
+        sa.select(ScheduleMark.tenant_id, ScheduleMark.kind, ScheduleMark.period_key, ScheduleMark.created_at).where(
+            ScheduleMark.tenant_id.in_({tenant_id for tenant_id, _s, _p in due.values()}),
+            ScheduleMark.period_key.in_({period for _t, _s, period in due.values()}),
+        )
+    ).all()
     marked = {_dedupe_key(kind, tenant_id, period) for tenant_id, kind, period, _at in marks} & set(due)
     if not marked:
         return []
-    started = set(db.session.execute(sa.select(JobRun.dedupe_key).where(
-        JobRun.started_at >= min(at for *_key, at in marks), JobRun.dedupe_key.in_(marked))).scalars())
+    started = set(
+        db.session.execute(
+            sa.select(JobRun.dedupe_key).where(
+                JobRun.started_at >= min(at for *_key, at in marks), JobRun.dedupe_key.in_(marked)
+            )
+        ).scalars()
+    )
     requeued = []
     for key in sorted(marked - started):
         tenant_id, schedule, period = due[key]
@@ -118,25 +134,36 @@ def _dedupe_key(kind: str, tenant_id: int, period: str) -> str:
 
 
 def _mark(tenant_id: int, kind: str, period: str) -> bool:
-    _, created = insert_once(ScheduleMark, {"tenant_id": tenant_id, "kind": kind, "period_key": period,
-                                            "created_at": utcnow()}, ("tenant_id", "kind", "period_key"))
+    _, created = insert_once(
+        ScheduleMark,
+        {"tenant_id": tenant_id, "kind": kind, "period_key": period, "created_at": utcnow()},
+        ("tenant_id", "kind", "period_key"),
+    )
     db.session.commit()
     return created
 
 
 def _submit(app: Flask, tenant_id: int, schedule: Schedule, period: str) -> bool:
     try:
-        get_runner(app).submit(RUN_SCHEDULED, args=(schedule.kind, tenant_id), tenant_id=tenant_id,
-                               kind=schedule.kind, dedupe_key=_dedupe_key(schedule.kind, tenant_id, period),
-                               queue=schedule.queue)
+        get_runner(app).submit(
+            RUN_SCHEDULED,
+            args=(schedule.kind, tenant_id),
+            tenant_id=tenant_id,
+            kind=schedule.kind,
+            dedupe_key=_dedupe_key(schedule.kind, tenant_id, period),
+            queue=schedule.queue,
+        )
         return True
     except Exception:
         # The queue is down: forget the mark so the next tick tries this period again.
-        log.warning("could not queue %s for tenant %s; the next tick retries", schedule.kind, tenant_id,
-                    exc_info=True)
-        db.session.execute(sa.delete(ScheduleMark).where(ScheduleMark.tenant_id == tenant_id,
-                                                         ScheduleMark.kind == schedule.kind,
-                                                         ScheduleMark.period_key == period))
+        log.warning("could not queue %s for tenant %s; the next tick retries", schedule.kind, tenant_id, exc_info=True)
+        db.session.execute(
+            sa.delete(ScheduleMark).where(
+                ScheduleMark.tenant_id == tenant_id,
+                ScheduleMark.kind == schedule.kind,
+                ScheduleMark.period_key == period,
+            )
+        )
         db.session.commit()
         return False
 
@@ -155,7 +182,7 @@ def run_scheduled(kind: str, tenant_id: int) -> dict:
 def run_scheduler(app: Flask, interval: float, stop: threading.Event | None = None) -> None:
     """Tick every `interval` seconds until `stop` is set; a failed tick is logged and the loop goes on."""
     stop = stop or threading.Event()
-    swept = False   # at start-up, and whenever the queue lost its jobs, queue again what never started
+    swept = False  # at start-up, and whenever the queue lost its jobs, queue again what never started
     while not stop.is_set():
         with app.app_context():
             try:
@@ -170,6 +197,7 @@ def run_scheduler(app: Flask, interval: float, stop: threading.Event | None = No
 
 
 # --- built-in scheduled work ------------------------------------------------------------------
+
 
 def _drain_interval(app: Flask, _tenant: Tenant) -> timedelta:
     return timedelta(seconds=setting(app, "OUTBOX_DRAIN_EVERY_SECONDS"))
@@ -188,8 +216,8 @@ def mark_lost_runs(tenant: Tenant, now: datetime | None = None) -> int:
     app = current_app._get_current_object()
     cutoff = (now or utcnow()) - timedelta(seconds=2 * setting(app, "JOB_TIMEOUT_SECONDS") + 60)
     lost = db.session.execute(
-        sa.update(JobRun).where(JobRun.tenant_id == tenant.id, JobRun.finished_at.is_(None),
-                                JobRun.started_at < cutoff)
+        sa.update(JobRun)
+        .where(JobRun.tenant_id == tenant.id, JobRun.finished_at.is_(None), JobRun.started_at < cutoff)
         .values(outcome="failed", finished_at=now or utcnow(), error="worker lost (killed or restarted) mid-run")
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -209,7 +237,8 @@ def prune(tenant: Tenant, *, keep: timedelta = timedelta(days=30)) -> dict:
         ("delivered_entries", OutboxEntry, OutboxEntry.delivered_at, OutboxEntry.status == DELIVERED),
     ):
         condition = sa.and_(model.tenant_id == tenant.id, column < cutoff, *([extra] if extra is not None else []))
-        removed[name] = db.session.execute(sa.delete(model).where(condition)
-                                           .execution_options(synchronize_session=False)).rowcount
+        removed[name] = db.session.execute(
+            sa.delete(model).where(condition).execution_options(synchronize_session=False)
+        ).rowcount
     db.session.commit()
     return removed

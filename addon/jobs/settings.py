@@ -1,4 +1,5 @@
 """Tunables of background work, read from the app's config (`addon/config.py` documents them)."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -3,6 +3,7 @@
 `INSERT ... ON CONFLICT DO NOTHING` waits for a concurrent inserter of the same key to commit or
 roll back, so exactly one of any number of racing transactions creates the row.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

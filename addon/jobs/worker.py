@@ -3,6 +3,7 @@
 Use with `rq worker --worker-class addon.jobs.worker.AppWorker ...`; plain `rq worker` also
 works (each job's work horse then builds the app itself).
 """
+
 from __future__ import annotations
 
 from rq import Worker

@@ -3,6 +3,7 @@
 A context token alone proves only "someone is looking at this page"; an action also needs this
 token, which we signed when we rendered the form for this tenant, user, title and macro.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,15 @@ def issue(tenant_id: int, account_id: str, work_id: str, macro_key: str) -> str:
     return _serializer().dumps({"t": tenant_id, "u": account_id, "w": str(work_id), "m": macro_key})
 
 
-def verify(token: str, *, tenant_id: int, account_id: str | None, work_id: str, macro_key: str,
-           max_age: int = ACTION_TOKEN_SECONDS) -> None:
+def verify(
+    token: str,
+    *,
+    tenant_id: int,
+    account_id: str | None,
+    work_id: str,
+    macro_key: str,
+    max_age: int = ACTION_TOKEN_SECONDS,
+) -> None:
     """Raise ActionTokenError unless `token` is ours, unexpired, and bound to exactly these."""
     try:
         claims = _serializer().loads(token or "", max_age=max_age)

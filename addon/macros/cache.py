@@ -9,6 +9,7 @@ With a Redis store and an invalidation bus (production), a process keeps the ent
 serves hits from memory without asking Redis, trusted only while its pub/sub subscription is up: every
 write publishes the key, and every process drops its copy when the message arrives (milliseconds).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,9 @@ from addon.macros import codec
 log = logging.getLogger("addon.macros.cache")
 
 KEEP_SECONDS = 7 * 24 * 3600  # how long a last-good answer is kept for fallback
-LEASE_SECONDS = 30            # a fetcher that dies frees the flight after this
-DECODED_ENTRIES = 512         # decoded titles kept per process
-ERROR_RETRY_SECONDS = 30      # after a failed refresh, the next try at Consonance waits this long
+LEASE_SECONDS = 30  # a fetcher that dies frees the flight after this
+DECODED_ENTRIES = 512  # decoded titles kept per process
+ERROR_RETRY_SECONDS = 30  # after a failed refresh, the next try at Consonance waits this long
 BUS_PREFIX = "macro:"
 
 
@@ -40,8 +41,8 @@ class CacheWaitTimeout(Exception):
 @dataclass(frozen=True)
 class Lookup:
     value: Any
-    fetched_at: float         # epoch seconds of the Consonance answer shown
-    fresh: bool               # within the freshness window
+    fetched_at: float  # epoch seconds of the Consonance answer shown
+    fresh: bool  # within the freshness window
     refreshing: bool = False  # someone is fetching a newer answer right now
     error: str | None = None  # why a stale answer is shown (Consonance down, ...)
     fetched_here: bool = False
@@ -142,8 +143,10 @@ class FailoverStore:
         try:
             return getattr(self.primary, operation)(*args)
         except self.errors as exc:
-            self._outage.warning("shared macro cache unreachable (%s); this process caches on its own until it is back",
-                                 exc.__class__.__name__)
+            self._outage.warning(
+                "shared macro cache unreachable (%s); this process caches on its own until it is back",
+                exc.__class__.__name__,
+            )
             return getattr(self.fallback, operation)(*args)
 
     def get(self, key: str) -> bytes | None:
@@ -166,9 +169,16 @@ class FailoverStore:
 
 
 class MacroCache:
-    def __init__(self, store, *, clock: Callable[[], float] = time.time, wait_timeout: float = 20.0,
-                 poll_interval: float = 0.02, fallback_errors: tuple[type[BaseException], ...] = (Exception,),
-                 bus=None):
+    def __init__(
+        self,
+        store,
+        *,
+        clock: Callable[[], float] = time.time,
+        wait_timeout: float = 20.0,
+        poll_interval: float = 0.02,
+        fallback_errors: tuple[type[BaseException], ...] = (Exception,),
+        bus=None,
+    ):
         self.store = store
         self.bus = bus
         self._heard = 0  # invalidations heard: a copy read across one is not trusted
@@ -221,8 +231,12 @@ class MacroCache:
                 return known[1]
         try:
             envelope = json.loads(data)
-            entry = (codec.loads(envelope["v"].encode("utf-8")), float(envelope["t"]), envelope.get("e"),
-                     float(envelope.get("et", 0)))
+            entry = (
+                codec.loads(envelope["v"].encode("utf-8")),
+                float(envelope["t"]),
+                envelope.get("e"),
+                float(envelope.get("et", 0)),
+            )
         except (codec.CodecError, ValueError, KeyError, TypeError):
             log.warning("dropping an unreadable cache entry %s", key)
             self.store.delete(key)
@@ -287,8 +301,10 @@ class MacroCache:
 
     def _fetch_holding_lock(self, key, loader, freshness_seconds, force, started) -> Lookup:
         latest = self._read(key)
-        if latest and ((not force and self.clock() - latest[1] < freshness_seconds and self._settled(latest, self.clock()))
-                       or latest[1] >= started):
+        if latest and (
+            (not force and self.clock() - latest[1] < freshness_seconds and self._settled(latest, self.clock()))
+            or latest[1] >= started
+        ):
             # someone refreshed while we queued (or failed to: then the entry carries the error)
             return Lookup(latest[0], latest[1], fresh=latest[2] is None, error=latest[2])
         try:

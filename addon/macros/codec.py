@@ -3,6 +3,7 @@
 Only the dataclasses and enums of `addon.publishing.domain` can be rebuilt; anything else in
 the data is refused, so a poisoned cache entry cannot make us construct arbitrary objects.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,8 +15,10 @@ from decimal import Decimal
 from addon.publishing import domain
 
 _ALLOWED = {
-    name: obj for name, obj in vars(domain).items()
-    if isinstance(obj, type) and obj.__module__ == domain.__name__
+    name: obj
+    for name, obj in vars(domain).items()
+    if isinstance(obj, type)
+    and obj.__module__ == domain.__name__
     and (dataclasses.is_dataclass(obj) or issubclass(obj, enum.Enum))
 }
 
@@ -26,8 +29,10 @@ class CodecError(ValueError):
 
 def _encode(value):
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"@": type(value).__name__,
-                **{f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}}
+        return {
+            "@": type(value).__name__,
+            **{f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init},
+        }
     if isinstance(value, enum.Enum):
         return {"@enum": type(value).__name__, "v": value.value}
     if isinstance(value, datetime):

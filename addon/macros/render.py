@@ -4,6 +4,7 @@ A rendered panel depends only on its view (not on the viewer), so HTML is kept p
 view's `render_key` with the decision form's per-viewer values (idempotency key, action token) left as
 slots that each response fills in; everything else is escaped once, by the templates, when first rendered.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,11 +23,13 @@ from addon.macros.service import PanelResult
 HTML_EXTENSION = "addon.macros.html"
 HTML_KEPT = 2048
 _SLOT = "c4c-slot-" + secrets.token_hex(12)  # unguessable, so no value from Consonance can contain it
-_RAW = "raw-"   # a slot in a JSON payload's `form` object: the value itself, not HTML-escaped
+_RAW = "raw-"  # a slot in a JSON payload's `form` object: the value itself, not HTML-escaped
 _SLOTS = re.compile(re.escape(_SLOT) + "-((?:raw-)?[A-Za-z]+)")
 
 
-def decision_form(result: PanelResult, *, tenant_id: int, account_id: str | None, with_action_token: bool) -> dict | None:
+def decision_form(
+    result: PanelResult, *, tenant_id: int, account_id: str | None, with_action_token: bool
+) -> dict | None:
     """The per-render bits of the push-decision form; None when nobody is logged in or no title is shown."""
     view = result.view
     if view.get("macro") != "title-status" or view.get("kind") != "panel" or not account_id:
@@ -85,7 +88,7 @@ def fill_slots(pieces: tuple[str, ...], form: dict | None, json_string: bool = F
     filled = list(pieces)
     for at in range(1, len(filled), 2):
         name = filled[at]
-        value = str(form[name[len(_RAW):]]) if name.startswith(_RAW) else str(escape(form[name]))
+        value = str(form[name[len(_RAW) :]]) if name.startswith(_RAW) else str(escape(form[name]))
         filled[at] = json.dumps(value)[1:-1] if json_string else value
     return "".join(filled)
 
@@ -109,8 +112,13 @@ def memoised_html(key: tuple, form: dict | None) -> str | None:
 
 def render_panel(view: dict, *, form: dict | None = None, static: bool = False, key: tuple | None = None) -> Markup:
     """The panel's HTML; every value from Consonance or the editor is escaped by the templates."""
-    return Markup(cached_html(None if key is None else ("panel", static, key), form,
-                              lambda slots: render_template("macros/panel.html", view=view, form=slots, static=static)))
+    return Markup(
+        cached_html(
+            None if key is None else ("panel", static, key),
+            form,
+            lambda slots: render_template("macros/panel.html", view=view, form=slots, static=static),
+        )
+    )
 
 
 def panel_payload(result: PanelResult, *, form: dict | None = None, form_values: dict | None = None) -> dict:
@@ -118,10 +126,15 @@ def panel_payload(result: PanelResult, *, form: dict | None = None, form_values:
     `form_values` (slots, when memoising) stand in for `form` in the payload's own `form` object."""
     view = result.view
     freshness = view.get("freshness") or {}
-    return {"macro": view["macro"], "kind": view["kind"],
-            "html": str(render_panel(view, form=form, key=result.render_key)),
-            "viewModel": view, "asOf": freshness.get("asOf"), "stale": freshness.get("stale", False),
-            "form": form if form_values is None else form_values}
+    return {
+        "macro": view["macro"],
+        "kind": view["kind"],
+        "html": str(render_panel(view, form=form, key=result.render_key)),
+        "viewModel": view,
+        "asOf": freshness.get("asOf"),
+        "stale": freshness.get("stale", False),
+        "form": form if form_values is None else form_values,
+    }
 
 
 def payload_json(result: PanelResult, *, form: dict | None = None, memoised_only: bool = False) -> str | None:
@@ -135,8 +148,9 @@ def payload_json(result: PanelResult, *, form: dict | None = None, memoised_only
         if pieces is None:
             return None
     else:
-        pieces = _html_memo().get_or_render(key, lambda: _json(panel_payload(
-            result, form=_slots(form), form_values=_slots(form, _RAW))))
+        pieces = _html_memo().get_or_render(
+            key, lambda: _json(panel_payload(result, form=_slots(form), form_values=_slots(form, _RAW)))
+        )
     return fill_slots(pieces, form, json_string=True)
 
 

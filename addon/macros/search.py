@@ -3,6 +3,7 @@
 Results are shared briefly through the macro cache so a burst of keystrokes from many editors asks
 Consonance once per distinct query.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,9 +25,15 @@ def normalise_query(text: str | None) -> str:
 def _choice(title: Title) -> dict:
     isbns = [f.isbn13 for f in title.formats if f.isbn13]
     label = title.title + (f": {title.subtitle}" if title.subtitle else "")
-    return {"workId": title.work_id, "title": title.title, "subtitle": title.subtitle, "isbn": isbns[0] if isbns else None,
-            "contributors": [c.name for c in title.contributors][:3],
-            "label": f"{label} ({isbns[0]})" if isbns else label, "value": title.work_id}
+    return {
+        "workId": title.work_id,
+        "title": title.title,
+        "subtitle": title.subtitle,
+        "isbn": isbns[0] if isbns else None,
+        "contributors": [c.name for c in title.contributors][:3],
+        "label": f"{label} ({isbns[0]})" if isbns else label,
+        "value": title.work_id,
+    }
 
 
 def search_titles(tenant: Tenant, text: str | None) -> list[dict]:
@@ -35,7 +42,9 @@ def search_titles(tenant: Tenant, text: str | None) -> list[dict]:
     query = normalise_query(text)
     if len(query) < MIN_QUERY:
         return []
-    lookup = macro_cache().fetch(f"t{tenant.id}:search:{query}",
-                                 lambda: tuple(interactive_gateway(tenant).search_titles(query, limit=LIMIT)),
-                                 SEARCH_FRESHNESS_SECONDS)
+    lookup = macro_cache().fetch(
+        f"t{tenant.id}:search:{query}",
+        lambda: tuple(interactive_gateway(tenant).search_titles(query, limit=LIMIT)),
+        SEARCH_FRESHNESS_SECONDS,
+    )
     return [_choice(title) for title in lookup.value]

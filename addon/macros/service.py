@@ -6,6 +6,7 @@ friendly message views. A cached view costs no database round trip at all: setti
 process's tenant cache, and the view model for the same data, settings generation and day is reused
 (`render_key` names it, so the renderer can reuse the HTML too).
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,8 @@ log = logging.getLogger("addon.macros")
 
 CACHE_EXTENSION = "addon.macros.cache"
 VIEWS_EXTENSION = "addon.macros.views"
-VIEWS_KEPT = 1024   # view models kept per process (viewer-independent, so one per title/macro/data version)
-REFRESH_INTERVAL_SECONDS = 15   # at most one cache-bypassing Refresh per title per this interval
+VIEWS_KEPT = 1024  # view models kept per process (viewer-independent, so one per title/macro/data version)
+REFRESH_INTERVAL_SECONDS = 15  # at most one cache-bypassing Refresh per title per this interval
 _WORK_ID = re.compile(r"^[0-9]{1,18}$")
 
 
@@ -54,6 +55,7 @@ def macro_cache() -> MacroCache:
         bus = None
         if url:
             import redis
+
             store = FailoverStore(RedisStore(view_redis()), errors=(redis.RedisError,))
             bus = invalidation.bus(current_app)
         else:
@@ -67,7 +69,7 @@ def macro_cache() -> MacroCache:
 class TitleRef:
     """What a macro parameter names: a Consonance work id or an ISBN-13."""
 
-    kind: str   # "work" | "isbn"
+    kind: str  # "work" | "isbn"
     value: str
 
     @property
@@ -92,8 +94,8 @@ def parse_title_ref(raw: str | None) -> TitleRef | None:
 class MacroRequest:
     tenant: Tenant
     macro_key: str
-    title_ref: str = ""          # the macro's parameter (may be empty)
-    page_id: str | None = None   # the page the macro sits on
+    title_ref: str = ""  # the macro's parameter (may be empty)
+    page_id: str | None = None  # the page the macro sits on
     refresh: bool = False
     # Asked only when a message differs for admins (Consonance not connected, key refused): one Confluence call.
     admin_check: Callable[[], bool] | None = None
@@ -101,7 +103,7 @@ class MacroRequest:
 
 @dataclass(frozen=True)
 class PanelResult:
-    view: dict                 # shared between requests when render_key is set: read it, never change it
+    view: dict  # shared between requests when render_key is set: read it, never change it
     title: Title | None = None
     fetched_at: float | None = None
     render_key: tuple | None = None  # same key, same view: set when the view may be cached
@@ -141,8 +143,9 @@ def cache_key(tenant: Tenant, ref: TitleRef) -> str:
 
 
 # Someone is waiting for the page: fail over to the last good copy fast instead of retrying for 30 s.
-INTERACTIVE_OPTIONS = TransportOptions(connect_timeout=2.0, read_timeout=8.0, max_attempts=2, max_total_seconds=10.0,
-                                       backoff_base=0.2)
+INTERACTIVE_OPTIONS = TransportOptions(
+    connect_timeout=2.0, read_timeout=8.0, max_attempts=2, max_total_seconds=10.0, backoff_base=0.2
+)
 _interactive: dict[int, tuple[ConsonanceGateway, ConsonanceGateway]] = {}
 _interactive_lock = threading.Lock()
 
@@ -165,6 +168,7 @@ def _loader(tenant: Tenant, ref: TitleRef):
     def load():
         gateway = interactive_gateway(tenant)
         return gateway.title(ref.value) if ref.kind == "work" else gateway.title_by_isbn(ref.value)
+
     return load
 
 
@@ -172,8 +176,9 @@ class NotMemoised(Exception):
     """Raised inside `panel_view(memoised_only=True)` where answering would take more than memory."""
 
 
-def lookup_title(tenant: Tenant, ref: TitleRef, freshness_seconds: int, refresh: bool = False,
-                 memoised_only: bool = False) -> tuple[Lookup, bool]:
+def lookup_title(
+    tenant: Tenant, ref: TitleRef, freshness_seconds: int, refresh: bool = False, memoised_only: bool = False
+) -> tuple[Lookup, bool]:
     """(cache lookup, whether a Refresh was refused by the rate limit). Raises what the loader raises
     when there is no earlier copy to fall back on."""
     cache = macro_cache()
@@ -244,8 +249,9 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
         return _message(memoised_only, key, kind, title_ref=raw)
     settings = get_settings(request.tenant)
     try:
-        lookup, limited = lookup_title(request.tenant, ref, settings.macro_freshness_seconds, request.refresh,
-                                       memoised_only)
+        lookup, limited = lookup_title(
+            request.tenant, ref, settings.macro_freshness_seconds, request.refresh, memoised_only
+        )
     except NotConfigured:
         return _message(memoised_only, key, "not_configured", viewer_is_admin=_viewer_is_admin(request))
     except ConsonanceAuthError:
@@ -263,9 +269,20 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
     guide = lookup_stage_guide(request.tenant, settings, memoised_only) if key == "title-status" else None
     render_key = None
     if generation is not None:  # the settings (and compiled standards) this view was built with are this generation's
-        render_key = (request.tenant.id, generation, key, ref.cache_suffix, lookup.fetched_at, lookup.fresh,
-                      lookup.refreshing, lookup.error, limited, today, request.tenant.site_url,
-                      guide.fetched_at if guide else None)
+        render_key = (
+            request.tenant.id,
+            generation,
+            key,
+            ref.cache_suffix,
+            lookup.fetched_at,
+            lookup.fresh,
+            lookup.refreshing,
+            lookup.error,
+            limited,
+            today,
+            request.tenant.site_url,
+            guide.fetched_at if guide else None,
+        )
         known = _view_memo().get(render_key)
         if known is not None:
             return known
@@ -285,25 +302,45 @@ def _message(memoised_only: bool, key: str, kind: str, **details) -> PanelResult
     return PanelResult(views.message_view(key, kind, **details))
 
 
-def _build_view(request: MacroRequest, key: str, title: Title, lookup: Lookup, limited: bool, settings,
-                today: date, stage_guide: dict) -> PanelResult:
-    meta = views.Freshness(lookup.fetched_at, fresh=lookup.fresh, refreshing=lookup.refreshing,
-                           error=lookup.error, zone=settings.summary_timezone, refresh_limited=limited)
+def _build_view(
+    request: MacroRequest,
+    key: str,
+    title: Title,
+    lookup: Lookup,
+    limited: bool,
+    settings,
+    today: date,
+    stage_guide: dict,
+) -> PanelResult:
+    meta = views.Freshness(
+        lookup.fetched_at,
+        fresh=lookup.fresh,
+        refreshing=lookup.refreshing,
+        error=lookup.error,
+        zone=settings.summary_timezone,
+        refresh_limited=limited,
+    )
     host = settings.consonance_host or None
     if key == "title-status":
         guidance = guidance_for(title.stage.name if title.stage else None, stage_guide)
         view = views.title_status_view(title, host=host, meta=meta, today=today, guidance=guidance)
     elif key == "rights-link":
-        view = views.rights_link_view(title, host=host, meta=meta, mappings=settings.rights_mappings,
-                                      site_url=request.tenant.site_url)
+        view = views.rights_link_view(
+            title, host=host, meta=meta, mappings=settings.rights_mappings, site_url=request.tenant.site_url
+        )
     elif key == "metadata-checklist":
         rule_set = current_rule_set(request.tenant)
         view = views.metadata_checklist_view(
-            title, host=host, meta=meta, rule_set=rule_set,
-            rule_set_name=None if rule_set is DEFAULT_RULE_SET else "Your site's metadata standards page")
+            title,
+            host=host,
+            meta=meta,
+            rule_set=rule_set,
+            rule_set_name=None if rule_set is DEFAULT_RULE_SET else "Your site's metadata standards page",
+        )
     elif key == "launch-readiness":
-        view = views.launch_readiness_view(title, host=host, meta=meta, today=today,
-                                           rule_set=current_rule_set(request.tenant))
+        view = views.launch_readiness_view(
+            title, host=host, meta=meta, today=today, rule_set=current_rule_set(request.tenant)
+        )
     else:
         raise ValueError(f"unknown macro {key!r}")
     return PanelResult(view, title, lookup.fetched_at)

@@ -4,6 +4,7 @@ Both transports (Forge Custom UI, Connect iframe, static export) render these sa
 an editor sees cannot differ by transport. No I/O here: the caller brings the title, settings,
 today's date and the cache lookup's metadata.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,10 +39,10 @@ DECISION_CHOICES = (
 class Freshness:
     """What the cache said about the data shown: when Consonance answered, and whether that is current."""
 
-    fetched_at: float          # epoch seconds
+    fetched_at: float  # epoch seconds
     fresh: bool = True
     refreshing: bool = False
-    error: str | None = None   # set when an older answer is shown because Consonance failed
+    error: str | None = None  # set when an older answer is shown because Consonance failed
     zone: str = "Europe/London"
     refresh_limited: bool = False  # a Refresh was asked for too soon after the last one
 
@@ -62,54 +63,79 @@ def freshness_view(meta: Freshness) -> dict:
         notice = f"as of {as_of} — Consonance is not answering"
     elif meta.refreshing:
         notice = f"as of {as_of} — fetching newer data from Consonance"
-    return {"asOf": as_of, "asOfIso": at.isoformat(timespec="seconds"), "stale": bool(meta.error),
-            "refreshing": meta.refreshing, "notice": notice,
-            "refreshLimited": meta.refresh_limited}
+    return {
+        "asOf": as_of,
+        "asOfIso": at.isoformat(timespec="seconds"),
+        "stale": bool(meta.error),
+        "refreshing": meta.refreshing,
+        "notice": notice,
+        "refreshLimited": meta.refresh_limited,
+    }
 
 
 # --- messages ---------------------------------------------------------------------------------
 
-def message_view(macro_key: str, kind: str, *, title_ref: str = "", viewer_is_admin: bool = False,
-                 detail: str | None = None) -> dict:
+
+def message_view(
+    macro_key: str, kind: str, *, title_ref: str = "", viewer_is_admin: bool = False, detail: str | None = None
+) -> dict:
     """A friendly panel for when there is nothing to show: it says what happened and what to do."""
     if kind == "no_title":
         heading = "No title chosen"
-        body = ("Edit this macro and choose a title (search by title, or enter a work id or ISBN). "
-                "On a title's own pages it shows that title without any setting.")
+        body = (
+            "Edit this macro and choose a title (search by title, or enter a work id or ISBN). "
+            "On a title's own pages it shows that title without any setting."
+        )
     elif kind == "not_found":
         heading = "Title not found"
-        body = (f"Consonance has no title with the work id or ISBN “{title_ref}”. "
-                "Edit this macro and choose the title again.")
+        body = (
+            f"Consonance has no title with the work id or ISBN “{title_ref}”. "
+            "Edit this macro and choose the title again."
+        )
     elif kind == "not_configured":
         heading = "Consonance is not connected"
         if viewer_is_admin:
-            body = ("Connect Consonance on the Consonance for Confluence configuration page "
-                    "(Settings → Apps → Consonance for Confluence): enter your Consonance address and API key.")
+            body = (
+                "Connect Consonance on the Consonance for Confluence configuration page "
+                "(Settings → Apps → Consonance for Confluence): enter your Consonance address and API key."
+            )
         else:
             body = "Consonance is not connected for this site yet. Ask a Confluence administrator to connect it."
     elif kind == "unavailable":
         heading = "Consonance is not answering"
-        body = ("Consonance did not answer and there is no earlier copy of this title to show. "
-                "Try Refresh in a minute.")
+        body = "Consonance did not answer and there is no earlier copy of this title to show. Try Refresh in a minute."
     elif kind == "auth_failed":
         heading = "Consonance refused the connection"
-        body = ("Consonance did not accept this site's API key. "
-                + ("Check the key on the configuration page." if viewer_is_admin
-                   else "Ask a Confluence administrator to check the Consonance connection."))
+        body = "Consonance did not accept this site's API key. " + (
+            "Check the key on the configuration page."
+            if viewer_is_admin
+            else "Ask a Confluence administrator to check the Consonance connection."
+        )
     else:
         heading = "Something went wrong"
         body = "This panel could not be shown. Try again in a minute."
-    return {"macro": macro_key, "macroName": MACRO_NAMES.get(macro_key, macro_key), "kind": "message",
-            "message": {"kind": kind, "heading": heading, "body": body, "detail": detail},
-            "canRefresh": kind == "unavailable"}
+    return {
+        "macro": macro_key,
+        "macroName": MACRO_NAMES.get(macro_key, macro_key),
+        "kind": "message",
+        "message": {"kind": kind, "heading": heading, "body": body, "detail": detail},
+        "canRefresh": kind == "unavailable",
+    }
 
 
 # --- shared pieces ----------------------------------------------------------------------------
 
 _STAGE_APPEARANCE = {  # Atlassian lozenge appearances by how far along the workflow a stage is
-    "acquisition": "new", "contracted": "new", "writing": "new",
-    "manuscript delivered": "inprogress", "editorial": "inprogress", "copy-editing": "inprogress",
-    "typesetting": "inprogress", "proofs": "inprogress", "production": "moved", "published": "success",
+    "acquisition": "new",
+    "contracted": "new",
+    "writing": "new",
+    "manuscript delivered": "inprogress",
+    "editorial": "inprogress",
+    "copy-editing": "inprogress",
+    "typesetting": "inprogress",
+    "proofs": "inprogress",
+    "production": "moved",
+    "published": "success",
 }
 
 
@@ -133,20 +159,33 @@ def _date(value: date | None) -> str | None:
 
 
 def _title_head(title: Title, host: str | None) -> dict:
-    return {"workId": title.work_id, "title": title.title, "subtitle": title.subtitle, "imprint": title.imprint,
-            "stage": stage_view(title.stage), "season": title.season,
-            "consonanceUrl": work_url(host, title.work_id) if host else None}
+    return {
+        "workId": title.work_id,
+        "title": title.title,
+        "subtitle": title.subtitle,
+        "imprint": title.imprint,
+        "stage": stage_view(title.stage),
+        "season": title.season,
+        "consonanceUrl": work_url(host, title.work_id) if host else None,
+    }
 
 
 def _base(macro_key: str, title: Title, host: str | None, meta: Freshness) -> dict:
-    return {"macro": macro_key, "macroName": MACRO_NAMES[macro_key], "kind": "panel",
-            "title": _title_head(title, host), "freshness": freshness_view(meta), "canRefresh": True}
+    return {
+        "macro": macro_key,
+        "macroName": MACRO_NAMES[macro_key],
+        "kind": "panel",
+        "title": _title_head(title, host),
+        "freshness": freshness_view(meta),
+        "canRefresh": True,
+    }
 
 
 def _status_lozenge(fmt: Format) -> dict:
     status = fmt.publishing_status
     text = (status.description if status and status.description else None) or (
-        f"Status {status.code}" if status and status.code else "No status")
+        f"Status {status.code}" if status and status.code else "No status"
+    )
     if is_published(fmt):
         appearance = "success"
     elif is_cancelled(fmt):
@@ -158,36 +197,53 @@ def _status_lozenge(fmt: Format) -> dict:
 
 # --- title-status -----------------------------------------------------------------------------
 
-def title_status_view(title: Title, *, host: str | None, meta: Freshness, today: date,
-                      guidance=None) -> dict:
+
+def title_status_view(title: Title, *, host: str | None, meta: Freshness, today: date, guidance=None) -> dict:
     """The title panel: who, what, which stage and what next, every format with its dates."""
     view = _base("title-status", title, host, meta)
     formats = []
     for fmt in title.formats:
         planned, actual = fmt.planned_publication_date, fmt.publication_date
         slip = (actual - planned).days if actual and planned and actual != planned else 0
-        formats.append({"kind": kind_label(fmt.kind), "isbn": fmt.isbn13 or fmt.isbn_raw,
-                        "isbnProblem": fmt.isbn_problem, "planned": _date(planned), "actual": _date(actual),
-                        "slipDays": slip, "status": _status_lozenge(fmt)})
+        formats.append(
+            {
+                "kind": kind_label(fmt.kind),
+                "isbn": fmt.isbn13 or fmt.isbn_raw,
+                "isbnProblem": fmt.isbn_problem,
+                "planned": _date(planned),
+                "actual": _date(actual),
+                "slipDays": slip,
+                "status": _status_lozenge(fmt),
+            }
+        )
     pub = title.earliest_publication_date
     next_stage = next_stage_name(title.stage)
-    view.update({
-        "contributors": [{"name": c.name, "role": c.role_label or c.role_code or "Contributor"}
-                         for c in title.contributors],
-        "formats": formats,
-        "marketingTier": title.marketing_tier,
-        "series": list(title.series),
-        "publication": {"date": _date(pub), "daysAway": (pub - today).days if pub else None},
-        "nextStep": guidance.next_step if guidance else stages.next_step_for(title.stage),
-        "nextStage": next_stage,
-        "decisionChoices": [{"value": value, "label": label if value != "approve_stage" or not next_stage
-                             else f"{label} (move to {next_stage})"}
-                            for value, label in DECISION_CHOICES
-                            if value != "approve_stage" or next_stage],
-        # Who reviews at this stage, from the admin's stage guide page (Stage | Reviewers | Next step).
-        "assignments": [{"name": name, "task": f"Reviewer, {title.stage.name}" if title.stage else "Reviewer"}
-                        for name in _names(guidance.reviewers if guidance else "")],
-    })
+    view.update(
+        {
+            "contributors": [
+                {"name": c.name, "role": c.role_label or c.role_code or "Contributor"} for c in title.contributors
+            ],
+            "formats": formats,
+            "marketingTier": title.marketing_tier,
+            "series": list(title.series),
+            "publication": {"date": _date(pub), "daysAway": (pub - today).days if pub else None},
+            "nextStep": guidance.next_step if guidance else stages.next_step_for(title.stage),
+            "nextStage": next_stage,
+            "decisionChoices": [
+                {
+                    "value": value,
+                    "label": label if value != "approve_stage" or not next_stage else f"{label} (move to {next_stage})",
+                }
+                for value, label in DECISION_CHOICES
+                if value != "approve_stage" or next_stage
+            ],
+            # Who reviews at this stage, from the admin's stage guide page (Stage | Reviewers | Next step).
+            "assignments": [
+                {"name": name, "task": f"Reviewer, {title.stage.name}" if title.stage else "Reviewer"}
+                for name in _names(guidance.reviewers if guidance else "")
+            ],
+        }
+    )
     return view
 
 
@@ -197,6 +253,7 @@ def _names(text: str) -> list[str]:
 
 
 # --- rights-link ------------------------------------------------------------------------------
+
 
 def _norm(text: str | None) -> str:
     return " ".join((text or "").strip().lower().split())
@@ -237,79 +294,120 @@ def matching_guidance(rights: RightsPosition, mappings: list[dict], site_url: st
             continue
         seen.add(page_id)
         because = ", ".join(part for part in (territory, right_type, contract_type) if part)
-        found.append({"pageId": page_id, "label": rule.get("label") or f"Guidance page {page_id}",
-                      "because": because,
-                      "url": f"{site_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={page_id}" if site_url else None})
+        found.append(
+            {
+                "pageId": page_id,
+                "label": rule.get("label") or f"Guidance page {page_id}",
+                "because": because,
+                "url": f"{site_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={page_id}" if site_url else None,
+            }
+        )
     return found
 
 
-def rights_link_view(title: Title, *, host: str | None, meta: Freshness, mappings: list[dict],
-                     site_url: str | None, rights: RightsPosition | None = None) -> dict:
+def rights_link_view(
+    title: Title,
+    *,
+    host: str | None,
+    meta: Freshness,
+    mappings: list[dict],
+    site_url: str | None,
+    rights: RightsPosition | None = None,
+) -> dict:
     """A title's rights position beside the guidance pages the admin's mapping rules choose for it."""
     rights = rights or title.rights_position
     view = _base("rights-link", title, host, meta)
-    view.update({
-        "rights": {
-            "worldRights": rights.world_rights,
-            "forSale": list(rights.for_sale_countries),
-            "notForSale": list(rights.not_for_sale_countries),
-            "descriptions": list(rights.sales_rights_descriptions),
-            "licensedRights": list(rights.licensed_right_types),
-            "contracts": list(rights.contract_names),
-        },
-        "guidance": matching_guidance(rights, mappings, site_url),
-        "hasMappings": bool(mappings),
-    })
+    view.update(
+        {
+            "rights": {
+                "worldRights": rights.world_rights,
+                "forSale": list(rights.for_sale_countries),
+                "notForSale": list(rights.not_for_sale_countries),
+                "descriptions": list(rights.sales_rights_descriptions),
+                "licensedRights": list(rights.licensed_right_types),
+                "contracts": list(rights.contract_names),
+            },
+            "guidance": matching_guidance(rights, mappings, site_url),
+            "hasMappings": bool(mappings),
+        }
+    )
     return view
 
 
 # --- metadata-checklist -------------------------------------------------------------------------
 
-def metadata_checklist_view(title: Title, *, host: str | None, meta: Freshness,
-                            rule_set: RuleSet = DEFAULT_RULE_SET, rule_set_name: str | None = None) -> dict:
+
+def metadata_checklist_view(
+    title: Title,
+    *,
+    host: str | None,
+    meta: Freshness,
+    rule_set: RuleSet = DEFAULT_RULE_SET,
+    rule_set_name: str | None = None,
+) -> dict:
     """Every rule, pass or fail, with the offending value and how to fix it; failures first."""
     result = evaluate(title, rule_set)
     checks = []
     for check in result.checks:
         if check.outcome is Outcome.NOT_APPLICABLE:
             continue
-        checks.append({"rule": check.rule.describe(), "format": check.format_label,
-                       "passed": check.outcome is Outcome.PASS, "severity": check.rule.severity.value,
-                       "value": check.value, "problem": check.problem,
-                       "fix": check.fix if check.outcome is Outcome.FAIL else None})
+        checks.append(
+            {
+                "rule": check.rule.describe(),
+                "format": check.format_label,
+                "passed": check.outcome is Outcome.PASS,
+                "severity": check.rule.severity.value,
+                "value": check.value,
+                "problem": check.problem,
+                "fix": check.fix if check.outcome is Outcome.FAIL else None,
+            }
+        )
     checks.sort(key=lambda c: (c["passed"], c["severity"] != Severity.ERROR.value))
     view = _base("metadata-checklist", title, host, meta)
-    view.update({
-        "completion": result.completion,
-        "completionRounded": int(round(result.completion)),
-        "passedCount": sum(c["passed"] for c in checks),
-        "failedCount": sum(not c["passed"] for c in checks),
-        "checks": checks,
-        "ruleSet": rule_set_name or "Built-in default standards",
-        "ruleSetVersion": rule_set.version,
-    })
+    view.update(
+        {
+            "completion": result.completion,
+            "completionRounded": int(round(result.completion)),
+            "passedCount": sum(c["passed"] for c in checks),
+            "failedCount": sum(not c["passed"] for c in checks),
+            "checks": checks,
+            "ruleSet": rule_set_name or "Built-in default standards",
+            "ruleSetVersion": rule_set.version,
+        }
+    )
     return view
 
 
 # --- launch-readiness ---------------------------------------------------------------------------
 
-def launch_readiness_view(title: Title, *, host: str | None, meta: Freshness, today: date,
-                          rule_set: RuleSet = DEFAULT_RULE_SET) -> dict:
+
+def launch_readiness_view(
+    title: Title, *, host: str | None, meta: Freshness, today: date, rule_set: RuleSet = DEFAULT_RULE_SET
+) -> dict:
     """Per-format readiness, days to publication, and a go/no-go with its reasons — the same assessment
     the launch hubs show (`publishing.readiness`), so a panel and its hub never disagree."""
     readiness = assess_title(title, today, rule_set=rule_set)
-    formats = [{"label": f.label, "kind": kind_label(FormatKind(f.kind)), "ready": not f.missing,
-                "published": f.published, "publicationDate": _date(f.publication_date),
-                "checks": [{"label": item.label, "ok": item.ok, "detail": item.detail} for item in f.items]}
-               for f in readiness.formats]
+    formats = [
+        {
+            "label": f.label,
+            "kind": kind_label(FormatKind(f.kind)),
+            "ready": not f.missing,
+            "published": f.published,
+            "publicationDate": _date(f.publication_date),
+            "checks": [{"label": item.label, "ok": item.ok, "detail": item.detail} for item in f.items],
+        }
+        for f in readiness.formats
+    ]
     decision = readiness.decision
     appearance = "success" if decision.go else "removed"
     view = _base("launch-readiness", title, host, meta)
-    view.update({
-        "formats": formats,
-        "publication": {"date": _date(readiness.publication_date), "daysAway": readiness.days_to_publication},
-        "verdict": {"go": decision.go, "headline": decision.headline, "appearance": appearance},
-        "reasons": list(decision.reasons),
-        "completion": int(round(readiness.metadata_completion)),
-    })
+    view.update(
+        {
+            "formats": formats,
+            "publication": {"date": _date(readiness.publication_date), "daysAway": readiness.days_to_publication},
+            "verdict": {"go": decision.go, "headline": decision.headline, "appearance": appearance},
+            "reasons": list(decision.reasons),
+            "completion": int(round(readiness.metadata_completion)),
+        }
+    )
     return view

@@ -1,4 +1,5 @@
 """Being an Atlassian app: manifest and descriptor, token checks, installs, tenants, secrets."""
+
 from flask import Flask
 
 

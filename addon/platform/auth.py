@@ -3,6 +3,7 @@
 Each decorator verifies the token fully, resolves the tenant, and puts both on `g`;
 views never see an unauthenticated request. Failures become 401/403 with a clear message.
 """
+
 from __future__ import annotations
 
 import functools
@@ -45,13 +46,14 @@ def token_from_header(header: str, scheme: str) -> str | None:
     """The token after `scheme ` in an Authorization header (scheme case-insensitive), or None."""
     prefix = scheme + " "
     if header[: len(prefix)].lower() == prefix.lower():
-        return header[len(prefix):].strip() or None
+        return header[len(prefix) :].strip() or None
     return None
 
 
 def authenticate_forge() -> None:
-    invocation, tenant = verify_forge_request(bearer_token("Bearer"),
-                                              system_token=request.headers.get("x-forge-oauth-system"))
+    invocation, tenant = verify_forge_request(
+        bearer_token("Bearer"), system_token=request.headers.get("x-forge-oauth-system")
+    )
     g.forge = invocation
     g.forge_system_token = request.headers.get("x-forge-oauth-system")
     g.forge_user_token = request.headers.get("x-forge-oauth-user")
@@ -60,16 +62,18 @@ def authenticate_forge() -> None:
     bind(tenant=g.tenant.log_name)
 
 
-def verify_forge_request(token: str | None, *, system_token: str | None,
-                         attach: bool = True) -> tuple[ForgeInvocation, Tenant]:
+def verify_forge_request(
+    token: str | None, *, system_token: str | None, attach: bool = True
+) -> tuple[ForgeInvocation, Tenant]:
     """The one Forge check, for Flask routes and the macro lane alike: the invocation token verified, its
     installation's tenant (made on its first call), and the newest system token kept for background work.
     `attach=False`: the process's cached copy of the tenant, for callers that only read it."""
     if not token:
         raise AuthError("missing_token", "This address needs a Forge invocation token.")
     config = current_app.config
-    invocation = verify_invocation_token(token, app_id=config["FORGE_APP_ID"], jwks=services.jwks(),
-                                         leeway=config["JWT_LEEWAY_SECONDS"])
+    invocation = verify_invocation_token(
+        token, app_id=config["FORGE_APP_ID"], jwks=services.jwks(), leeway=config["JWT_LEEWAY_SECONDS"]
+    )
     tenant = tenants.tenant_for_forge(invocation, attach=attach)
     if system_token:
         tenants.remember_system_token(tenant, system_token)
@@ -79,16 +83,29 @@ def verify_forge_request(token: str | None, *, system_token: str | None,
 def authenticate_connect(allow_context_qsh: bool, require_enabled: bool = True) -> None:
     token = bearer_token("JWT") or request.args.get("jwt")
     verified, tenant = verify_connect_request(
-        token, method=request.method, path=raw_path(), query_string=request.query_string.decode("utf-8", "surrogateescape"),
-        allow_context_qsh=allow_context_qsh, require_enabled=require_enabled)
+        token,
+        method=request.method,
+        path=raw_path(),
+        query_string=request.query_string.decode("utf-8", "surrogateescape"),
+        allow_context_qsh=allow_context_qsh,
+        require_enabled=require_enabled,
+    )
     g.connect = verified
     g.tenant = tenant
     g.account_id = verified.account_id
     bind(tenant=g.tenant.log_name)
 
 
-def verify_connect_request(token: str | None, *, method: str, path: str, query_string: str, allow_context_qsh: bool,
-                           require_enabled: bool = True, attach: bool = True) -> tuple[ConnectRequest, Tenant]:
+def verify_connect_request(
+    token: str | None,
+    *,
+    method: str,
+    path: str,
+    query_string: str,
+    allow_context_qsh: bool,
+    require_enabled: bool = True,
+    attach: bool = True,
+) -> tuple[ConnectRequest, Tenant]:
     """The one Connect check, for Flask routes and for the macro lane alike: the token verified against
     the installation it names, and that installation (enabled, unless `require_enabled` is False).
     `attach=False` gives the process's cached copy of the tenant, not one bound to a database session:
@@ -103,9 +120,16 @@ def verify_connect_request(token: str | None, *, method: str, path: str, query_s
         return secret
 
     verified = verify_request_token(
-        token, method=method, path=path, query_string=query_string, base_path=_base_path(config["BASE_URL"]),
-        shared_secret_for=shared_secret_for, app_key=config["APP_KEY"], allow_context_qsh=allow_context_qsh,
-        leeway=config["JWT_LEEWAY_SECONDS"])
+        token,
+        method=method,
+        path=path,
+        query_string=query_string,
+        base_path=_base_path(config["BASE_URL"]),
+        shared_secret_for=shared_secret_for,
+        app_key=config["APP_KEY"],
+        allow_context_qsh=allow_context_qsh,
+        leeway=config["JWT_LEEWAY_SECONDS"],
+    )
     tenant = found.get("tenant")  # the installation whose secret verified the token
     return verified, tenants.require_enabled(tenant) if require_enabled else tenant
 
@@ -117,27 +141,33 @@ def _base_path(base_url: str) -> str:
 
 def forge_invocation_required(view):
     """Forge Remote endpoints: a verified FIT from our app's installation."""
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         authenticate_forge()
         return view(*args, **kwargs)
+
     return wrapper
 
 
 def connect_jwt_required(allow_context_qsh: bool = False, require_enabled: bool = True):
     """Connect routes. `allow_context_qsh` only on iframe page routes (macros, admin page);
     `require_enabled=False` only for the enable/disable callbacks of a disabled app."""
+
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             authenticate_connect(allow_context_qsh, require_enabled)
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorator
 
 
 def app_token_required(view):
     """Routes both transports call: a Forge FIT (Bearer) or a request-bound Connect JWT."""
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if bearer_token("Bearer"):
@@ -145,6 +175,7 @@ def app_token_required(view):
         else:
             authenticate_connect(allow_context_qsh=False)
         return view(*args, **kwargs)
+
     return wrapper
 
 

@@ -1,4 +1,5 @@
 """Operator commands: `flask --app addon:create_app tenants ...`."""
+
 import click
 from flask.cli import AppGroup
 
@@ -23,8 +24,10 @@ def list_tenants():
     from addon.platform.models import Tenant
 
     for tenant in db.session.execute(sa.select(Tenant).order_by(Tenant.id)).scalars():
-        click.echo(f"{tenant.id}\t{tenant.transport}\t{tenant.site_url or tenant.external_id}\t"
-                   f"{'enabled' if tenant.enabled else 'disabled'}")
+        click.echo(
+            f"{tenant.id}\t{tenant.transport}\t{tenant.site_url or tenant.external_id}\t"
+            f"{'enabled' if tenant.enabled else 'disabled'}"
+        )
 
 
 @tenants_cli.command("connect-consonance")

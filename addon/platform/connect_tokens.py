@@ -4,6 +4,7 @@ Covers the gaps of the PyPI `atlassian-jwt` package (reference/atlassian-platfor
 audience on signed installs, `context-qsh` only where allowed, RS256 installs, base-path
 stripping, and `iss` = our app key on outgoing tokens.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -62,9 +63,18 @@ def _check_qsh(claims: dict, method: str, path: str, query_string: str, base_pat
         raise AuthError("qsh_mismatch", "The token was not issued for this request (query string hash mismatch).")
 
 
-def verify_request_token(token: str, *, method: str, path: str, query_string: str, base_path: str,
-                         shared_secret_for: Callable[[str], str | None], app_key: str,
-                         allow_context_qsh: bool, leeway: int = 5) -> ConnectRequest:
+def verify_request_token(
+    token: str,
+    *,
+    method: str,
+    path: str,
+    query_string: str,
+    base_path: str,
+    shared_secret_for: Callable[[str], str | None],
+    app_key: str,
+    allow_context_qsh: bool,
+    leeway: int = 5,
+) -> ConnectRequest:
     """Verify an HS256 token from Confluence; `shared_secret_for(client_key)` finds the secret.
 
     The token is parsed once and checked in PyJWT's order with PyJWT's rules (signature, then required
@@ -81,7 +91,9 @@ def verify_request_token(token: str, *, method: str, path: str, query_string: st
         raise AuthError("missing_claim", "The token lacks the `iss` claim.")
     secret = shared_secret_for(client_key)
     if not secret:
-        raise AuthError("unknown_installation", "This Confluence site has not installed the app (or has uninstalled it).")
+        raise AuthError(
+            "unknown_installation", "This Confluence site has not installed the app (or has uninstalled it)."
+        )
     expected = hmac.new(secret.encode("utf-8"), signing_input, hashlib.sha256).digest()
     if not hmac.compare_digest(expected, signature):
         raise AuthError("bad_signature", "The token's signature does not verify.")
@@ -95,15 +107,26 @@ def verify_request_token(token: str, *, method: str, path: str, query_string: st
     context_only = claims.get("qsh") == CONTEXT_QSH
     if context_only:
         if not allow_context_qsh:
-            raise AuthError("context_qsh_not_allowed",
-                            "This address needs a token made for this exact request, not a page-context token.")
+            raise AuthError(
+                "context_qsh_not_allowed",
+                "This address needs a token made for this exact request, not a page-context token.",
+            )
     else:
         _check_qsh(claims, method, path, query_string, base_path)
     return ConnectRequest(client_key=client_key, account_id=claims.get("sub"), context_only=context_only, claims=claims)
 
 
-def verify_signed_install(token: str, *, method: str, path: str, query_string: str, base_url: str,
-                          client_key: str, keys: InstallKeyFetcher, leeway: int = 5) -> dict:
+def verify_signed_install(
+    token: str,
+    *,
+    method: str,
+    path: str,
+    query_string: str,
+    base_url: str,
+    client_key: str,
+    keys: InstallKeyFetcher,
+    leeway: int = 5,
+) -> dict:
     """Verify the RS256 token on an install/uninstall callback, signed by Atlassian."""
     header = unverified_header(token)
     if header.get("alg") != "RS256":
@@ -111,16 +134,31 @@ def verify_signed_install(token: str, *, method: str, path: str, query_string: s
     key = keys.key_for(header.get("kid"))
     audience = base_url.rstrip("/")
     try:
-        claims = jwt.decode(token, key, algorithms=["RS256"], audience=audience, issuer=client_key,
-                            leeway=leeway, options={"require": ["exp", "iat", "iss", "aud", "qsh"]})
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            audience=audience,
+            issuer=client_key,
+            leeway=leeway,
+            options={"require": ["exp", "iat", "iss", "aud", "qsh"]},
+        )
     except jwt.PyJWTError as exc:
         raise _translate(exc) from exc
     _check_qsh(claims, method, path, query_string, urlsplit(audience).path)
     return claims
 
 
-def outgoing_token(method: str, url: str, *, app_key: str, client_key: str, shared_secret: str,
-                   product_base_url: str, now: int | None = None) -> str:
+def outgoing_token(
+    method: str,
+    url: str,
+    *,
+    app_key: str,
+    client_key: str,
+    shared_secret: str,
+    product_base_url: str,
+    now: int | None = None,
+) -> str:
     """A JWT for one call from us to the product: iss = app key, aud = [clientKey], 3 minutes."""
     issued_at = int(time.time() if now is None else now)
     claims = {

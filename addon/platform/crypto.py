@@ -3,6 +3,7 @@
 The first configured key encrypts; every configured key decrypts, so an operator rotates by
 putting a new key first and keeping the old ones until `rotate` has re-encrypted every row.
 """
+
 from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -21,9 +22,11 @@ class SecretBox:
         try:
             self._fernet = MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])
         except (ValueError, TypeError) as exc:
-            raise ValueError("ENCRYPTION_KEYS holds a value that is not a Fernet key "
-                             "(generate one with `python -c 'from cryptography.fernet import Fernet; "
-                             "print(Fernet.generate_key().decode())'`)") from exc
+            raise ValueError(
+                "ENCRYPTION_KEYS holds a value that is not a Fernet key "
+                "(generate one with `python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`)"
+            ) from exc
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")

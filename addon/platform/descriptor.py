@@ -1,4 +1,5 @@
 """The Connect descriptor: the template at the repo root, filled with this deployment's values."""
+
 from __future__ import annotations
 
 import copy

@@ -3,6 +3,7 @@
 `reason` is a short stable code for logs and metrics; `public_message` never contains a
 secret, a key or the token itself.
 """
+
 from __future__ import annotations
 
 import jwt

@@ -3,6 +3,7 @@
 RS256 only, key by `kid` from Forge's JWKS, `iss` = forge/invocation-token, `aud` = our app
 id, `exp`/`nbf`/`iat` with a few seconds of leeway. Anything else is refused.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

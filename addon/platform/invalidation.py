@@ -6,6 +6,7 @@ its subscription is confirmed: when the connection drops, `healthy` is False (ca
 to Redis or the database) and, once resubscribed, every local copy is dropped — a message missed while
 disconnected can never leave a stale copy behind.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,13 +58,15 @@ class Bus:
                 pubsub.subscribe(self.channel)
                 for message in pubsub.listen():
                     if message["type"] == "subscribe":
-                        self._reset_all()   # anything could have changed while we were not listening
+                        self._reset_all()  # anything could have changed while we were not listening
                         self.healthy = True
                     elif message["type"] == "message":
                         self._dispatch(message["data"].decode("utf-8", "replace"))
             except Exception as exc:  # noqa: BLE001 - stay up; caches read through until resubscribed
-                self._lost.warning("invalidation listener lost Redis (%s); local caches read through until it is back",
-                                   exc.__class__.__name__)
+                self._lost.warning(
+                    "invalidation listener lost Redis (%s); local caches read through until it is back",
+                    exc.__class__.__name__,
+                )
             finally:
                 self.healthy = False
                 try:
@@ -76,7 +79,7 @@ class Bus:
         for prefix, on_message, _on_reset in list(self._handlers):
             if data.startswith(prefix):
                 try:
-                    on_message(data[len(prefix):])
+                    on_message(data[len(prefix) :])
                 except Exception:  # noqa: BLE001
                     log.exception("invalidation handler failed for %r", data)
 
@@ -86,5 +89,6 @@ def bus(app) -> Bus | None:
     found = app.extensions.get(EXTENSION_KEY)
     if found is None and app.config.get("REDIS_URL"):
         import redis
+
         found = app.extensions.setdefault(EXTENSION_KEY, Bus(redis.Redis.from_url(app.config["REDIS_URL"])))
     return found

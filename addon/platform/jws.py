@@ -4,6 +4,7 @@ Those checks run on every macro view, so they parse a token once and check it in
 PyJWT's rules rather than through `jwt.decode`, at a fraction of its cost; each has a test holding it
 to PyJWT's verdicts (tests/platform/test_*_token_checks.py).
 """
+
 from __future__ import annotations
 
 import base64
@@ -61,5 +62,7 @@ def whole_seconds(claims: dict, name: str) -> int:
 
 def string_claims(claims: dict) -> None:
     """`sub` and `jti`, when present, are strings (PyJWT's rule)."""
-    if ("sub" in claims and not isinstance(claims["sub"], str)) or ("jti" in claims and not isinstance(claims["jti"], str)):
+    if ("sub" in claims and not isinstance(claims["sub"], str)) or (
+        "jti" in claims and not isinstance(claims["jti"], str)
+    ):
         raise AuthError("invalid_token", "The token is not valid.")

@@ -4,6 +4,7 @@ Both fail closed: a key that cannot be fetched means the token is refused. The J
 cached, refetched once when an unknown `kid` arrives, and refetches are rate-limited so a
 flood of made-up `kid`s cannot turn us into a load generator against Atlassian.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,16 @@ def _check_kid(kid) -> str:
 class JwksCache:
     """Forge invocation-token keys by `kid`."""
 
-    def __init__(self, url: str, *, ttl_seconds: float = 3600, min_refetch_seconds: float = 30,
-                 timeout: float = 10, session: requests.Session | None = None, clock=time.monotonic):
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl_seconds: float = 3600,
+        min_refetch_seconds: float = 30,
+        timeout: float = 10,
+        session: requests.Session | None = None,
+        clock=time.monotonic,
+    ):
         self.url = url
         self.ttl_seconds = ttl_seconds
         self.min_refetch_seconds = min_refetch_seconds
@@ -65,7 +74,9 @@ class JwksCache:
             if fresh and kid in self._keys:
                 return self._keys[kid]
         if not fresh:
-            raise KeyUnavailable("jwks_unavailable", "Forge signing keys could not be fetched; the request was refused.")
+            raise KeyUnavailable(
+                "jwks_unavailable", "Forge signing keys could not be fetched; the request was refused."
+            )
         raise AuthError("unknown_kid", "The token was signed with a key Forge does not publish.")
 
     def _is_fresh(self, now: float) -> bool:
@@ -101,8 +112,9 @@ class InstallKeyFetcher:
     not cached, and a miss is never answered with a guess.
     """
 
-    def __init__(self, base_url: str, *, timeout: float = 10, session: requests.Session | None = None,
-                 max_keys: int = 64):
+    def __init__(
+        self, base_url: str, *, timeout: float = 10, session: requests.Session | None = None, max_keys: int = 64
+    ):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
@@ -120,17 +132,21 @@ class InstallKeyFetcher:
             response = self.session.get(f"{self.base_url}/{kid}", timeout=self.timeout)
         except requests.RequestException as exc:
             log.warning("install key fetch failed for kid %s: %s", kid, exc.__class__.__name__)
-            raise KeyUnavailable("install_key_unavailable",
-                                 "The install signing key could not be fetched; the install was refused.") from exc
+            raise KeyUnavailable(
+                "install_key_unavailable", "The install signing key could not be fetched; the install was refused."
+            ) from exc
         if response.status_code == 404:
             raise AuthError("unknown_kid", "The install was signed with a key Atlassian does not publish.")
         if response.status_code != 200:
-            raise KeyUnavailable("install_key_unavailable",
-                                 "The install signing key could not be fetched; the install was refused.")
+            raise KeyUnavailable(
+                "install_key_unavailable", "The install signing key could not be fetched; the install was refused."
+            )
         try:
             key = load_pem_public_key(response.content)
         except ValueError as exc:
-            raise KeyUnavailable("install_key_invalid", "The install key server answered with something that is not a key.") from exc
+            raise KeyUnavailable(
+                "install_key_invalid", "The install key server answered with something that is not a key."
+            ) from exc
         if not isinstance(key, RSAPublicKey):
             raise AuthError("install_key_invalid", "The install key is not an RSA key.")
         with self._lock:

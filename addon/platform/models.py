@@ -3,6 +3,7 @@
 Every tenant-owned table mixes in `TenantOwned`, and every read goes through
 `tenant_query`, so a query without a tenant cannot be written by accident.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -5,6 +5,7 @@ method upper-cased; path relative to the base URL's path, `&` written `%26`, lea
 no trailing `/`, empty path `/`; query without `jwt`, keys sorted, keys and values
 RFC 3986-encoded (`!'()*` too), repeated values sorted and joined with `,`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,7 +27,7 @@ def _js_sort_key(value: str) -> bytes:
 def canonical_path(path: str, base_path: str = "") -> str:
     base_path = base_path.rstrip("/")
     if base_path and (path == base_path or path.startswith(base_path + "/")):
-        path = path[len(base_path):]
+        path = path[len(base_path) :]
     if not path:
         return "/"
     path = path.replace("&", "%26")

@@ -1,4 +1,5 @@
 """Per-app singletons the platform needs (secret box, key caches), kept on `app.extensions`."""
+
 from flask import Flask, current_app
 
 from addon.platform.crypto import SecretBox
@@ -11,11 +12,15 @@ def init_app(app: Flask) -> None:
     config = app.config
     app.extensions[EXTENSION_KEY] = {
         "secret_box": SecretBox(config["ENCRYPTION_KEYS"]),
-        "jwks": JwksCache(config["FORGE_JWKS_URL"], ttl_seconds=config["JWKS_CACHE_SECONDS"],
-                          min_refetch_seconds=config["JWKS_MIN_REFETCH_SECONDS"],
-                          timeout=config["OUTBOUND_TIMEOUT_SECONDS"]),
-        "install_keys": InstallKeyFetcher(config["CONNECT_INSTALL_KEYS_URL"],
-                                          timeout=config["OUTBOUND_TIMEOUT_SECONDS"]),
+        "jwks": JwksCache(
+            config["FORGE_JWKS_URL"],
+            ttl_seconds=config["JWKS_CACHE_SECONDS"],
+            min_refetch_seconds=config["JWKS_MIN_REFETCH_SECONDS"],
+            timeout=config["OUTBOUND_TIMEOUT_SECONDS"],
+        ),
+        "install_keys": InstallKeyFetcher(
+            config["CONNECT_INSTALL_KEYS_URL"], timeout=config["OUTBOUND_TIMEOUT_SECONDS"]
+        ),
         "seen_system_tokens": {},  # tenant id -> digest of the Forge system token last stored
     }
 
@@ -46,6 +51,8 @@ def view_redis():
     found = platform_services().get("view_redis")
     if found is None:
         import redis
+
         found = platform_services().setdefault(
-            "view_redis", redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0))
+            "view_redis", redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0)
+        )
     return found

@@ -1,5 +1,6 @@
 """Short-lived tokens the app signs for itself (decision forms, admin pages), one serializer per
 purpose: a salt per purpose keeps a token made for one from passing as another."""
+
 from __future__ import annotations
 
 from flask import current_app

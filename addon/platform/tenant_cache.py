@@ -12,6 +12,7 @@ this process. Entries also expire after ENTRY_TTL_SECONDS: the last bound for ch
 made outside the ORM entirely, or landing between a process's very first read of a tenant and of its
 generation.
 """
+
 from __future__ import annotations
 
 import logging
@@ -93,8 +94,9 @@ class TenantCache:
             try:
                 found = tuple(value or b"" for value in self.redis.mget([key, EPOCH_KEY]))
             except Exception as exc:  # noqa: BLE001 - any Redis failure means: do not trust the cache
-                self._unreadable.warning("tenant generations unreadable, reading from the database: %s",
-                                         exc.__class__.__name__)
+                self._unreadable.warning(
+                    "tenant generations unreadable, reading from the database: %s", exc.__class__.__name__
+                )
                 return None
         if memo is not None:
             memo[tenant_id] = found
@@ -125,8 +127,12 @@ class TenantCache:
         try:
             self.redis.mset(values)
         except Exception as exc:  # noqa: BLE001
-            log.error("could not renew tenant generations %s (other processes keep their copy up to %ss): %s",
-                      sorted(values), self.ttl_seconds, exc.__class__.__name__)
+            log.error(
+                "could not renew tenant generations %s (other processes keep their copy up to %ss): %s",
+                sorted(values),
+                self.ttl_seconds,
+                exc.__class__.__name__,
+            )
         if self.bus is not None:
             for tenant_id in tenant_ids:
                 self.bus.publish(f"{BUS_PREFIX}{tenant_id}")
@@ -224,7 +230,10 @@ def _named_tenant_ids(statement) -> set[int] | None:
     where = getattr(statement, "whereclause", None)
     clauses = list(where.clauses) if isinstance(where, sa.sql.elements.BooleanClauseList) else [where]
     for clause in clauses:
-        if isinstance(clause, sa.sql.elements.BinaryExpression) and getattr(clause.left, "name", None) in ("tenant_id", "id"):
+        if isinstance(clause, sa.sql.elements.BinaryExpression) and getattr(clause.left, "name", None) in (
+            "tenant_id",
+            "id",
+        ):
             table = getattr(clause.left, "table", None)
             if clause.left.name == "id" and getattr(table, "name", None) != "tenant":
                 continue

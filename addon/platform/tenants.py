@@ -3,6 +3,7 @@
 Secrets go through the secret box before they touch the database; an uninstall disables
 the tenant and destroys its secrets, keeping only the audit trail.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,7 @@ CONNECT = "connect"
 SHARED_SECRET = "connect_shared_secret"
 CONSONANCE_API_KEY = "consonance_api_key"
 FORGE_SYSTEM_TOKEN = "forge_system_token"
-tenant_cache.untrack_secret(FORGE_SYSTEM_TOKEN)   # read fresh where used (background calls), never cached
+tenant_cache.untrack_secret(FORGE_SYSTEM_TOKEN)  # read fresh where used (background calls), never cached
 
 
 class InstallPayloadError(ValueError):
@@ -45,6 +46,7 @@ def record(tenant: Tenant, action: str, actor: str | None = None, **detail) -> A
 
 
 # --- secrets -------------------------------------------------------------------------------
+
 
 def set_secret(tenant: Tenant, name: str, value: str) -> None:
     row = db.session.execute(tenant_query(TenantSecret, tenant).where(TenantSecret.name == name)).scalar_one_or_none()
@@ -130,6 +132,7 @@ def _attach(snapshot: Tenant) -> Tenant:
 
 # --- Forge ---------------------------------------------------------------------------------
 
+
 def tenant_for_forge(invocation: ForgeInvocation, attach: bool = True) -> Tenant:
     """The tenant for a verified invocation, made (or re-enabled) on its first call. With `attach=False` a
     cached tenant is the process's shared read-only copy rather than this session's instance."""
@@ -137,22 +140,39 @@ def tenant_for_forge(invocation: ForgeInvocation, attach: bool = True) -> Tenant
     tenant_id = cache.ids.get((FORGE, invocation.installation_id)) if cache else None
     generation = cache.generation(tenant_id) if tenant_id is not None else None
     cached = cache.get("forge", tenant_id, generation) if tenant_id is not None else None
-    if cached is not None and cached.enabled and all(
-            not value or getattr(cached, field) == value for field, value in
-            (("cloud_id", invocation.cloud_id), ("site_url", invocation.site_url), ("api_base_url", invocation.api_base_url))):
+    if (
+        cached is not None
+        and cached.enabled
+        and all(
+            not value or getattr(cached, field) == value
+            for field, value in (
+                ("cloud_id", invocation.cloud_id),
+                ("site_url", invocation.site_url),
+                ("api_base_url", invocation.api_base_url),
+            )
+        )
+    ):
         return _attach(cached) if attach else cached
     tenant = _tenant_for_forge(invocation)
     if cache is not None and tenant.id is not None:
         cache.ids[(FORGE, invocation.installation_id)] = tenant.id
-        cache.put("forge", tenant.id, cache.generation(tenant.id) if generation is None else generation, _snapshot(tenant))
+        cache.put(
+            "forge", tenant.id, cache.generation(tenant.id) if generation is None else generation, _snapshot(tenant)
+        )
     return tenant
 
 
 def _tenant_for_forge(invocation: ForgeInvocation) -> Tenant:
     tenant = find_tenant(FORGE, invocation.installation_id)
     if tenant is None:
-        tenant = Tenant(transport=FORGE, external_id=invocation.installation_id, cloud_id=invocation.cloud_id,
-                        site_url=invocation.site_url, api_base_url=invocation.api_base_url, enabled=True)
+        tenant = Tenant(
+            transport=FORGE,
+            external_id=invocation.installation_id,
+            cloud_id=invocation.cloud_id,
+            site_url=invocation.site_url,
+            api_base_url=invocation.api_base_url,
+            enabled=True,
+        )
         db.session.add(tenant)
         try:
             db.session.flush()
@@ -168,8 +188,11 @@ def _tenant_for_forge(invocation: ForgeInvocation) -> Tenant:
         log.info("forge installation registered: %s", tenant.log_name)
         return tenant
     changed = False
-    for field, value in (("cloud_id", invocation.cloud_id), ("site_url", invocation.site_url),
-                         ("api_base_url", invocation.api_base_url)):
+    for field, value in (
+        ("cloud_id", invocation.cloud_id),
+        ("site_url", invocation.site_url),
+        ("api_base_url", invocation.api_base_url),
+    ):
         if value and getattr(tenant, field) != value:
             setattr(tenant, field, value)
             changed = True
@@ -199,6 +222,7 @@ def remember_system_token(tenant: Tenant, token: str) -> None:
 
 
 # --- Connect -------------------------------------------------------------------------------
+
 
 def validate_install_payload(payload, app_key: str) -> dict:
     if not isinstance(payload, dict):
@@ -258,5 +282,7 @@ def uninstall(tenant: Tenant, actor: str | None = None) -> None:
 
 def require_enabled(tenant: Tenant | None) -> Tenant:
     if tenant is None or not tenant.enabled:
-        raise AuthError("unknown_installation", "This Confluence site has not installed the app (or has uninstalled it).")
+        raise AuthError(
+            "unknown_installation", "This Confluence site has not installed the app (or has uninstalled it)."
+        )
     return tenant

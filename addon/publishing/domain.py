@@ -3,6 +3,7 @@
 The Consonance gateway builds these from API responses; flows, macros and rules only ever see these.
 Every object is a frozen dataclass (collections are tuples), so they hash, compare and cache safely.
 """
+
 from __future__ import annotations
 
 import enum
@@ -42,7 +43,9 @@ def isbn13_check_digit(first_twelve: str) -> int:
 
 def is_valid_isbn13(value: str) -> bool:
     return (
-        len(value) == 13 and value.isdigit() and value[:3] in ("978", "979")
+        len(value) == 13
+        and value.isdigit()
+        and value[:3] in ("978", "979")
         and isbn13_check_digit(value[:12]) == int(value[12])
     )
 
@@ -451,8 +454,11 @@ class TitleFingerprint:
             marketing_tier=title.marketing_tier,
             contributors=tuple((c.name, c.role_code) for c in title.contributors),
             formats=tuple(sorted((FormatFingerprint.of(f) for f in title.formats), key=lambda f: f.product_id)),
-            licensed_rights=tuple(sorted({(r.right_type, tuple(sorted(r.territories)))
-                                          for c in title.contracts for r in c.licensed_rights})),
+            licensed_rights=tuple(
+                sorted(
+                    {(r.right_type, tuple(sorted(r.territories))) for c in title.contracts for r in c.licensed_rights}
+                )
+            ),
         )
 
     @property
@@ -463,7 +469,9 @@ class TitleFingerprint:
 
     @property
     def publication_dates(self) -> tuple[date, ...]:
-        return tuple(sorted({d for f in self.formats for d in (f.publication_date or f.planned_publication_date,) if d}))
+        return tuple(
+            sorted({d for f in self.formats for d in (f.publication_date or f.planned_publication_date,) if d})
+        )
 
 
 def _plain(value):

@@ -3,6 +3,7 @@
 Editors write "Price (GBP)", "BISAC main subject" or "Pub date"; the rule engine needs one key per
 field and a way to read its values. Keeping the mapping here lets the vocabulary grow in one place.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,14 @@ def _subjects(scheme: str | None, main_only: bool) -> Reader:
     def read(_: Title, fmt: Format | None) -> tuple:
         if fmt is None:
             return ()
-        return _texts(*(s.code for s in fmt.subjects
-                        if (scheme is None or s.scheme.upper() == scheme) and (s.main or not main_only)))
+        return _texts(
+            *(
+                s.code
+                for s in fmt.subjects
+                if (scheme is None or s.scheme.upper() == scheme) and (s.main or not main_only)
+            )
+        )
+
     return read
 
 
@@ -69,8 +76,12 @@ def _price(currency: str | None) -> Reader:
     def read(_: Title, fmt: Format | None) -> tuple:
         if fmt is None:
             return ()
-        return tuple(f"{p.amount} {p.currency}" for p in fmt.prices
-                     if p.amount is not None and (currency is None or p.currency.upper() == currency))
+        return tuple(
+            f"{p.amount} {p.currency}"
+            for p in fmt.prices
+            if p.amount is not None and (currency is None or p.currency.upper() == currency)
+        )
+
     return read
 
 
@@ -78,54 +89,128 @@ def _dates(*values) -> tuple[date, ...]:
     return tuple(v for v in values if isinstance(v, date))
 
 
-_STATIC: dict[str, FieldSpec] = {spec.key: spec for spec in (
-    FieldSpec("isbn", "ISBN", FORMAT, TEXT, _isbn),
-    FieldSpec("title", "Title", TITLE, TEXT, lambda t, f: _texts(t.title)),
-    FieldSpec("subtitle", "Subtitle", TITLE, TEXT, lambda t, f: _texts(t.subtitle)),
-    FieldSpec("series", "Series", TITLE, TEXT, lambda t, f: _texts(*t.series)),
-    FieldSpec("contributor_name", "Contributor name", TITLE, TEXT, lambda t, f: _texts(*(c.name for c in t.contributors))),
-    FieldSpec("imprint", "Imprint", TITLE, TEXT, lambda t, f: _texts(t.imprint)),
-    FieldSpec("season", "Season", TITLE, TEXT, lambda t, f: _texts(t.season)),
-    FieldSpec("description", "Description", FORMAT, TEXT, lambda t, f: _texts(f.description) if f else ()),
-    FieldSpec("publication_date", "Publication date", FORMAT, DATE,
-              lambda t, f: _dates(f.effective_publication_date) if f else ()),
-    FieldSpec("planned_publication_date", "Planned publication date", FORMAT, DATE,
-              lambda t, f: _dates(f.planned_publication_date) if f else ()),
-    FieldSpec("delivery_date", "Contract delivery date", TITLE, DATE, _delivery),
-    FieldSpec("publishing_status", "Publishing status", FORMAT, TEXT,
-              lambda t, f: _texts(f.publishing_status.code) if f and f.publishing_status else ()),
-    FieldSpec("cover", "Cover", FORMAT, FLAG, lambda t, f: ("cover image",) if f and f.has_cover else ()),
-    FieldSpec("subjects", "Subjects", FORMAT, TEXT, _subjects(None, False)),
-    FieldSpec("main_subject", "Main subject", FORMAT, TEXT, _subjects(None, True)),
-    FieldSpec("page_count", "Page count", FORMAT, TEXT,
-              lambda t, f: _texts(str(getattr(f, "page_count", "") or "")) if f else (),
-              available="page_count" in Format.__dataclass_fields__),
-)}
+_STATIC: dict[str, FieldSpec] = {
+    spec.key: spec
+    for spec in (
+        FieldSpec("isbn", "ISBN", FORMAT, TEXT, _isbn),
+        FieldSpec("title", "Title", TITLE, TEXT, lambda t, f: _texts(t.title)),
+        FieldSpec("subtitle", "Subtitle", TITLE, TEXT, lambda t, f: _texts(t.subtitle)),
+        FieldSpec("series", "Series", TITLE, TEXT, lambda t, f: _texts(*t.series)),
+        FieldSpec(
+            "contributor_name", "Contributor name", TITLE, TEXT, lambda t, f: _texts(*(c.name for c in t.contributors))
+        ),
+        FieldSpec("imprint", "Imprint", TITLE, TEXT, lambda t, f: _texts(t.imprint)),
+        FieldSpec("season", "Season", TITLE, TEXT, lambda t, f: _texts(t.season)),
+        FieldSpec("description", "Description", FORMAT, TEXT, lambda t, f: _texts(f.description) if f else ()),
+        FieldSpec(
+            "publication_date",
+            "Publication date",
+            FORMAT,
+            DATE,
+            lambda t, f: _dates(f.effective_publication_date) if f else (),
+        ),
+        FieldSpec(
+            "planned_publication_date",
+            "Planned publication date",
+            FORMAT,
+            DATE,
+            lambda t, f: _dates(f.planned_publication_date) if f else (),
+        ),
+        FieldSpec("delivery_date", "Contract delivery date", TITLE, DATE, _delivery),
+        FieldSpec(
+            "publishing_status",
+            "Publishing status",
+            FORMAT,
+            TEXT,
+            lambda t, f: _texts(f.publishing_status.code) if f and f.publishing_status else (),
+        ),
+        FieldSpec("cover", "Cover", FORMAT, FLAG, lambda t, f: ("cover image",) if f and f.has_cover else ()),
+        FieldSpec("subjects", "Subjects", FORMAT, TEXT, _subjects(None, False)),
+        FieldSpec("main_subject", "Main subject", FORMAT, TEXT, _subjects(None, True)),
+        FieldSpec(
+            "page_count",
+            "Page count",
+            FORMAT,
+            TEXT,
+            lambda t, f: _texts(str(getattr(f, "page_count", "") or "")) if f else (),
+            available="page_count" in Format.__dataclass_fields__,
+        ),
+    )
+}
 
 _ALIASES: dict[str, str] = {
-    "isbn": "isbn", "isbn 13": "isbn", "isbn13": "isbn", "ean": "isbn", "isbn/ean": "isbn", "isbn 13 number": "isbn", "product isbn": "isbn",
-    "title": "title", "work title": "title", "main title": "title", "title text": "title",
-    "subtitle": "subtitle", "sub title": "subtitle",
-    "series": "series", "series name": "series", "series title": "series", "series names": "series",
-    "contributor name": "contributor_name", "contributor names": "contributor_name", "contributor": "contributor_name",
-    "contributors": "contributor_name", "author": "contributor_name", "authors": "contributor_name",
-    "author name": "contributor_name", "author names": "contributor_name", "contributor name form": "contributor_name",
-    "imprint": "imprint", "imprint name": "imprint",
-    "season": "season", "publishing season": "season",
-    "description": "description", "blurb": "description", "marketing description": "description",
-    "long description": "description", "short description": "description", "copy": "description",
-    "marketing copy": "description", "product description": "description",
-    "publication date": "publication_date", "pub date": "publication_date", "pubdate": "publication_date",
-    "publication": "publication_date", "published date": "publication_date", "date of publication": "publication_date",
-    "planned publication date": "planned_publication_date", "planned pub date": "planned_publication_date",
-    "contract delivery date": "delivery_date", "delivery date": "delivery_date", "delivery": "delivery_date",
-    "manuscript delivery date": "delivery_date", "ms delivery date": "delivery_date",
-    "manuscript delivery": "delivery_date", "contracted delivery date": "delivery_date",
-    "publishing status": "publishing_status", "status": "publishing_status", "onix status": "publishing_status",
-    "cover": "cover", "cover image": "cover", "jacket": "cover", "front cover": "cover", "jacket image": "cover",
-    "subjects": "subjects", "subject": "subjects", "subject codes": "subjects", "subject code": "subjects",
-    "main subject": "main_subject", "main subject code": "main_subject", "primary subject": "main_subject",
-    "page count": "page_count", "pages": "page_count", "extent": "page_count", "number of pages": "page_count",
+    "isbn": "isbn",
+    "isbn 13": "isbn",
+    "isbn13": "isbn",
+    "ean": "isbn",
+    "isbn/ean": "isbn",
+    "isbn 13 number": "isbn",
+    "product isbn": "isbn",
+    "title": "title",
+    "work title": "title",
+    "main title": "title",
+    "title text": "title",
+    "subtitle": "subtitle",
+    "sub title": "subtitle",
+    "series": "series",
+    "series name": "series",
+    "series title": "series",
+    "series names": "series",
+    "contributor name": "contributor_name",
+    "contributor names": "contributor_name",
+    "contributor": "contributor_name",
+    "contributors": "contributor_name",
+    "author": "contributor_name",
+    "authors": "contributor_name",
+    "author name": "contributor_name",
+    "author names": "contributor_name",
+    "contributor name form": "contributor_name",
+    "imprint": "imprint",
+    "imprint name": "imprint",
+    "season": "season",
+    "publishing season": "season",
+    "description": "description",
+    "blurb": "description",
+    "marketing description": "description",
+    "long description": "description",
+    "short description": "description",
+    "copy": "description",
+    "marketing copy": "description",
+    "product description": "description",
+    "publication date": "publication_date",
+    "pub date": "publication_date",
+    "pubdate": "publication_date",
+    "publication": "publication_date",
+    "published date": "publication_date",
+    "date of publication": "publication_date",
+    "planned publication date": "planned_publication_date",
+    "planned pub date": "planned_publication_date",
+    "contract delivery date": "delivery_date",
+    "delivery date": "delivery_date",
+    "delivery": "delivery_date",
+    "manuscript delivery date": "delivery_date",
+    "ms delivery date": "delivery_date",
+    "manuscript delivery": "delivery_date",
+    "contracted delivery date": "delivery_date",
+    "publishing status": "publishing_status",
+    "status": "publishing_status",
+    "onix status": "publishing_status",
+    "cover": "cover",
+    "cover image": "cover",
+    "jacket": "cover",
+    "front cover": "cover",
+    "jacket image": "cover",
+    "subjects": "subjects",
+    "subject": "subjects",
+    "subject codes": "subjects",
+    "subject code": "subjects",
+    "main subject": "main_subject",
+    "main subject code": "main_subject",
+    "primary subject": "main_subject",
+    "page count": "page_count",
+    "pages": "page_count",
+    "extent": "page_count",
+    "number of pages": "page_count",
 }
 
 _SCHEMES = {"bisac": "BISAC", "bic": "BIC", "thema": "THEMA"}
@@ -199,4 +284,8 @@ def field_spec(key: str) -> FieldSpec | None:
 def known_field_names() -> list[str]:
     """Example names for help text, one per field."""
     return [spec.label for spec in _STATIC.values() if spec.available] + [
-        "BISAC main subject", "Thema main subject", "Price (GBP)", "Price (USD)"]
+        "BISAC main subject",
+        "Thema main subject",
+        "Price (GBP)",
+        "Price (USD)",
+    ]

@@ -3,6 +3,7 @@
 Rules, readiness and playbooks all scope things "to print" or "to audio"; this is the one place
 that turns those words into format kinds, so every feature agrees on what "print" covers.
 """
+
 from __future__ import annotations
 
 from .domain import Format, FormatKind
@@ -21,19 +22,38 @@ SCOPE_KINDS: dict[str, frozenset[FormatKind]] = {
 
 # Every word (lower case) an editor might write for a format or a family of formats.
 _FORMAT_WORDS: dict[str, frozenset[FormatKind]] = {
-    "all": SCOPE_KINDS[ALL], "all formats": SCOPE_KINDS[ALL], "any": SCOPE_KINDS[ALL], "every format": SCOPE_KINDS[ALL],
-    "print": SCOPE_KINDS[PRINT], "printed": SCOPE_KINDS[PRINT], "physical": SCOPE_KINDS[PRINT],
-    "print books": SCOPE_KINDS[PRINT], "book": SCOPE_KINDS[PRINT], "books": SCOPE_KINDS[PRINT],
-    "hardback": frozenset({FormatKind.HARDBACK}), "hardbacks": frozenset({FormatKind.HARDBACK}),
-    "hardcover": frozenset({FormatKind.HARDBACK}), "hb": frozenset({FormatKind.HARDBACK}),
-    "paperback": frozenset({FormatKind.PAPERBACK}), "paperbacks": frozenset({FormatKind.PAPERBACK}),
-    "softback": frozenset({FormatKind.PAPERBACK}), "softcover": frozenset({FormatKind.PAPERBACK}),
-    "pb": frozenset({FormatKind.PAPERBACK}), "trade paperback": frozenset({FormatKind.PAPERBACK}),
-    "digital": SCOPE_KINDS[DIGITAL], "ebook": SCOPE_KINDS[DIGITAL], "ebooks": SCOPE_KINDS[DIGITAL],
-    "e-book": SCOPE_KINDS[DIGITAL], "e-books": SCOPE_KINDS[DIGITAL], "epub": SCOPE_KINDS[DIGITAL],
+    "all": SCOPE_KINDS[ALL],
+    "all formats": SCOPE_KINDS[ALL],
+    "any": SCOPE_KINDS[ALL],
+    "every format": SCOPE_KINDS[ALL],
+    "print": SCOPE_KINDS[PRINT],
+    "printed": SCOPE_KINDS[PRINT],
+    "physical": SCOPE_KINDS[PRINT],
+    "print books": SCOPE_KINDS[PRINT],
+    "book": SCOPE_KINDS[PRINT],
+    "books": SCOPE_KINDS[PRINT],
+    "hardback": frozenset({FormatKind.HARDBACK}),
+    "hardbacks": frozenset({FormatKind.HARDBACK}),
+    "hardcover": frozenset({FormatKind.HARDBACK}),
+    "hb": frozenset({FormatKind.HARDBACK}),
+    "paperback": frozenset({FormatKind.PAPERBACK}),
+    "paperbacks": frozenset({FormatKind.PAPERBACK}),
+    "softback": frozenset({FormatKind.PAPERBACK}),
+    "softcover": frozenset({FormatKind.PAPERBACK}),
+    "pb": frozenset({FormatKind.PAPERBACK}),
+    "trade paperback": frozenset({FormatKind.PAPERBACK}),
+    "digital": SCOPE_KINDS[DIGITAL],
+    "ebook": SCOPE_KINDS[DIGITAL],
+    "ebooks": SCOPE_KINDS[DIGITAL],
+    "e-book": SCOPE_KINDS[DIGITAL],
+    "e-books": SCOPE_KINDS[DIGITAL],
+    "epub": SCOPE_KINDS[DIGITAL],
     "electronic": SCOPE_KINDS[DIGITAL],
-    "audio": SCOPE_KINDS[AUDIO], "audiobook": SCOPE_KINDS[AUDIO], "audiobooks": SCOPE_KINDS[AUDIO],
-    "audio book": SCOPE_KINDS[AUDIO], "audio download": SCOPE_KINDS[AUDIO],
+    "audio": SCOPE_KINDS[AUDIO],
+    "audiobook": SCOPE_KINDS[AUDIO],
+    "audiobooks": SCOPE_KINDS[AUDIO],
+    "audio book": SCOPE_KINDS[AUDIO],
+    "audio download": SCOPE_KINDS[AUDIO],
     "other": frozenset({FormatKind.OTHER}),
 }
 

@@ -3,6 +3,7 @@
 Returns plain dataclasses a page builder renders as-is; the same titles and day always give the same
 summary, so regenerating a page with unchanged data makes no new page version.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -43,13 +44,23 @@ def period_for(today: date, cadence: str) -> Period:
         year, week, weekday = today.isocalendar()
         start = today - timedelta(days=weekday - 1)
         end = start + timedelta(days=6)
-        return Period(f"{year}-W{week:02d}", WEEKLY, start, end,
-                      f"Pipeline summary — week {week}, {year} ({short_date(start)} to {short_date(end)})")
+        return Period(
+            f"{year}-W{week:02d}",
+            WEEKLY,
+            start,
+            end,
+            f"Pipeline summary — week {week}, {year} ({short_date(start)} to {short_date(end)})",
+        )
     if cadence == MONTHLY:
         start = today.replace(day=1)
         end = today.replace(day=calendar.monthrange(today.year, today.month)[1])
-        return Period(f"{today.year}-{today.month:02d}", MONTHLY, start, end,
-                      f"Pipeline summary — {MONTHS[today.month - 1]} {today.year}")
+        return Period(
+            f"{today.year}-{today.month:02d}",
+            MONTHLY,
+            start,
+            end,
+            f"Pipeline summary — {MONTHS[today.month - 1]} {today.year}",
+        )
     raise ValueError(f"cadence must be {WEEKLY!r} or {MONTHLY!r}, not {cadence!r}")
 
 
@@ -121,13 +132,22 @@ class PipelineSummary:
         return tuple(r for r in self.risks if r.severity == HIGH)
 
 
-def summarise_pipeline(titles: Iterable[Title], today: date, *, cadence: str = WEEKLY, tasks: Iterable[Task] = (),
-                       rule_set: RuleSet | None = None, policy: ReadinessPolicy | None = None,
-                       thresholds: RiskThresholds | None = None, stage_order: Sequence[str] | None = None,
-                       include_empty_stages: bool = True) -> PipelineSummary:
+def summarise_pipeline(
+    titles: Iterable[Title],
+    today: date,
+    *,
+    cadence: str = WEEKLY,
+    tasks: Iterable[Task] = (),
+    rule_set: RuleSet | None = None,
+    policy: ReadinessPolicy | None = None,
+    thresholds: RiskThresholds | None = None,
+    stage_order: Sequence[str] | None = None,
+    include_empty_stages: bool = True,
+) -> PipelineSummary:
     """Aggregate a catalogue into one summary for the period containing `today`."""
     if rule_set is None:
         from .standards import DEFAULT_RULE_SET
+
         rule_set = DEFAULT_RULE_SET
     period = period_for(today, cadence)
     thresholds = thresholds or RiskThresholds()
@@ -140,21 +160,38 @@ def summarise_pipeline(titles: Iterable[Title], today: date, *, cadence: str = W
     for title in titles:
         names[title.work_id] = title.title
         readiness = assess_title(title, today, checklist=evaluate(title, rule_set), policy=policy)
-        lines.append(TitleLine(title.work_id, title.title, title.stage.name if title.stage else NO_STAGE,
-                               readiness.publication_date, readiness.percent, readiness.metadata_completion,
-                               readiness.decision.headline))
+        lines.append(
+            TitleLine(
+                title.work_id,
+                title.title,
+                title.stage.name if title.stage else NO_STAGE,
+                readiness.publication_date,
+                readiness.percent,
+                readiness.metadata_completion,
+                readiness.decision.headline,
+            )
+        )
         for fmt in readiness.formats:
             totals[fmt.kind] += 1
             ready[fmt.kind] += fmt.ready
         risks.extend(assess_risks(title, today, readiness=readiness, thresholds=thresholds))
         for due in missed_deliveries(title, today, thresholds):
-            overdue.append(OverdueItem(title.work_id, title.title, "delivery", "Manuscript delivery", due,
-                                       (today - due).days))
+            overdue.append(
+                OverdueItem(title.work_id, title.title, "delivery", "Manuscript delivery", due, (today - due).days)
+            )
     for task in tasks:
         if task.due_date and task.due_date < today and not task.is_done:
             work_id = task.work_id or ""
-            overdue.append(OverdueItem(work_id, names.get(work_id, work_id), "gate" if is_gate_ref(task.external_ref)
-                                       else "task", task.title, task.due_date, (today - task.due_date).days))
+            overdue.append(
+                OverdueItem(
+                    work_id,
+                    names.get(work_id, work_id),
+                    "gate" if is_gate_ref(task.external_ref) else "task",
+                    task.title,
+                    task.due_date,
+                    (today - task.due_date).days,
+                )
+            )
     lines.sort(key=lambda line: (line.publication_date or date.max, line.title.lower(), line.work_id))
     return PipelineSummary(
         period=period,
@@ -164,7 +201,9 @@ def summarise_pipeline(titles: Iterable[Title], today: date, *, cadence: str = W
         overdue=tuple(sorted(overdue, key=lambda o: (-o.days_overdue, o.title.lower(), o.what))),
         format_readiness=tuple(
             FormatReadinessCount(kind.value, kind_label(kind), totals[kind.value], ready[kind.value])
-            for kind in FormatKind if totals[kind.value]),
+            for kind in FormatKind
+            if totals[kind.value]
+        ),
         risks=tuple(sorted(risks, key=lambda r: (r.severity != HIGH, r.title.lower(), r.work_id, r.kind))),
         publishing_in_period=tuple(line for line in lines if period.contains(line.publication_date)),
     )

@@ -3,6 +3,7 @@
 Each (title, gate) pair gets a stable `external_ref`, so creating its Consonance task is idempotent:
 re-running after a playbook edit, a stage move or a crash finds the task already made instead of a twin.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -83,8 +84,13 @@ def is_gate_ref(external_ref: str | None) -> bool:
     return bool(external_ref) and external_ref.startswith(GATE_REF_PREFIX + ":")
 
 
-def gates_for(title: Title, playbook_items: Iterable[PlaybookItem], stage: Stage | str | None = None, *,
-              namespace: str | None = None) -> tuple[GateAssignment, ...]:
+def gates_for(
+    title: Title,
+    playbook_items: Iterable[PlaybookItem],
+    stage: Stage | str | None = None,
+    *,
+    namespace: str | None = None,
+) -> tuple[GateAssignment, ...]:
     """The gates that apply to a title at `stage` (default: its own), one per gate key, in playbook order.
 
     A print gate applies when the title has a print format, and so on; an "all" gate always applies.
@@ -107,8 +113,12 @@ def gates_for(title: Title, playbook_items: Iterable[PlaybookItem], stage: Stage
             entry["formats"].setdefault(fmt.product_id, fmt)
     return tuple(
         GateAssignment(
-            work_id=title.work_id, gate_key=key, text=entry["text"], scopes=tuple(dict.fromkeys(entry["scopes"])),
-            product_ids=tuple(entry["formats"]), format_labels=tuple(format_label(f) for f in entry["formats"].values()),
+            work_id=title.work_id,
+            gate_key=key,
+            text=entry["text"],
+            scopes=tuple(dict.fromkeys(entry["scopes"])),
+            product_ids=tuple(entry["formats"]),
+            format_labels=tuple(format_label(f) for f in entry["formats"].values()),
             external_ref=gate_external_ref(title.work_id, key, namespace),
         )
         for key, entry in merged.items()

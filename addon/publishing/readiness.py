@@ -3,6 +3,7 @@
 Marketing must not announce a book whose ISBN, price, date, cover, description or subjects are not
 in place; this says which are missing in plain words, so the campaign follows real production.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,8 +19,13 @@ NO_GO = "Don't announce yet"
 PUBLISHED = "Published"
 
 ITEM_LABELS = {
-    "isbn": "ISBN", "price": "Price", "publication_date": "Publication date", "cover": "Cover",
-    "description": "Description", "subjects": "Subjects", "metadata": "Metadata",
+    "isbn": "ISBN",
+    "price": "Price",
+    "publication_date": "Publication date",
+    "cover": "Cover",
+    "description": "Description",
+    "subjects": "Subjects",
+    "metadata": "Metadata",
 }
 
 
@@ -100,13 +106,21 @@ class TitleReadiness:
     def days_to_publication_text(self) -> str:
         if self.days_to_publication is None or self.publication_date is None:
             return "No publication date"
-        return f"Publishes {relative(self.days_to_publication)} ({long_date(self.publication_date)})" \
-            if self.days_to_publication >= 0 else \
-            f"Publication date was {relative(self.days_to_publication)} ({long_date(self.publication_date)})"
+        return (
+            f"Publishes {relative(self.days_to_publication)} ({long_date(self.publication_date)})"
+            if self.days_to_publication >= 0
+            else f"Publication date was {relative(self.days_to_publication)} ({long_date(self.publication_date)})"
+        )
 
 
-def assess_title(title: Title, today: date, *, rule_set: RuleSet | None = None, checklist: ChecklistResult | None = None,
-                 policy: ReadinessPolicy | None = None) -> TitleReadiness:
+def assess_title(
+    title: Title,
+    today: date,
+    *,
+    rule_set: RuleSet | None = None,
+    checklist: ChecklistResult | None = None,
+    policy: ReadinessPolicy | None = None,
+) -> TitleReadiness:
     """Readiness of every live format and the title's go/no-go, as of `today`.
 
     Pass the checklist if it is already computed; otherwise `rule_set` (default: the built-in set) is used.
@@ -115,6 +129,7 @@ def assess_title(title: Title, today: date, *, rule_set: RuleSet | None = None, 
     if checklist is None:
         if rule_set is None:
             from .standards import DEFAULT_RULE_SET  # the default set is compiled from its documented table
+
             rule_set = DEFAULT_RULE_SET
         checklist = evaluate(title, rule_set)
     formats = tuple(assess_format(f, today, checklist, policy) for f in live_formats(title.formats))
@@ -139,14 +154,28 @@ def assess_format(fmt: Format, today: date, checklist: ChecklistResult, policy: 
         _isbn_item(fmt),
         _price_item(fmt, policy.required_currencies),
         _date_item(fmt),
-        ReadinessItem("cover", "Cover", fmt.has_cover, "cover image in place" if fmt.has_cover else "no cover image yet"),
-        ReadinessItem("description", "Description", bool(fmt.description and fmt.description.strip()),
-                      "description written" if fmt.description and fmt.description.strip() else "no description yet"),
+        ReadinessItem(
+            "cover", "Cover", fmt.has_cover, "cover image in place" if fmt.has_cover else "no cover image yet"
+        ),
+        ReadinessItem(
+            "description",
+            "Description",
+            bool(fmt.description and fmt.description.strip()),
+            "description written" if fmt.description and fmt.description.strip() else "no description yet",
+        ),
         _subjects_item(fmt),
         _metadata_item(fmt, checklist, completion, policy),
     )
-    return FormatReadiness(fmt.product_id, format_label(fmt), fmt.kind.value, when,
-                           (when - today).days if when else None, is_published(fmt), completion, items)
+    return FormatReadiness(
+        fmt.product_id,
+        format_label(fmt),
+        fmt.kind.value,
+        when,
+        (when - today).days if when else None,
+        is_published(fmt),
+        completion,
+        items,
+    )
 
 
 def decide(formats: tuple[FormatReadiness, ...]) -> Decision:
@@ -182,8 +211,9 @@ def _date_item(fmt: Format) -> ReadinessItem:
     if fmt.publication_date:
         return ReadinessItem("publication_date", "Publication date", True, long_date(fmt.publication_date))
     if fmt.planned_publication_date:
-        return ReadinessItem("publication_date", "Publication date", True,
-                             f"{long_date(fmt.planned_publication_date)} (planned)")
+        return ReadinessItem(
+            "publication_date", "Publication date", True, f"{long_date(fmt.planned_publication_date)} (planned)"
+        )
     return ReadinessItem("publication_date", "Publication date", False, "no publication date yet")
 
 
@@ -196,15 +226,21 @@ def _subjects_item(fmt: Format) -> ReadinessItem:
     return ReadinessItem("subjects", "Subjects", False, "no subjects yet")
 
 
-def _metadata_item(fmt: Format, checklist: ChecklistResult, completion: float,
-                   policy: ReadinessPolicy) -> ReadinessItem:
+def _metadata_item(
+    fmt: Format, checklist: ChecklistResult, completion: float, policy: ReadinessPolicy
+) -> ReadinessItem:
     errors = checklist.failures(Severity.ERROR, fmt.product_id)
     if errors:
         first = errors[0]
         more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
-        return ReadinessItem("metadata", "Metadata", False,
-                             f"metadata {completion:g}% complete; fails “{first.rule.describe()}”{more}")
+        return ReadinessItem(
+            "metadata", "Metadata", False, f"metadata {completion:g}% complete; fails “{first.rule.describe()}”{more}"
+        )
     if completion < policy.min_metadata_completion:
-        return ReadinessItem("metadata", "Metadata", False,
-                             f"metadata only {completion:g}% complete (needs {policy.min_metadata_completion:g}%)")
+        return ReadinessItem(
+            "metadata",
+            "Metadata",
+            False,
+            f"metadata only {completion:g}% complete (needs {policy.min_metadata_completion:g}%)",
+        )
     return ReadinessItem("metadata", "Metadata", True, f"metadata {completion:g}% complete")

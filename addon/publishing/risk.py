@@ -3,6 +3,7 @@
 Leadership reads a list of titles at risk; each entry must say why, by a rule that is documented in
 docs/publishing-rules.md and tunable per tenant through RiskThresholds.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,14 @@ class Risk:
     product_id: str | None = None
 
 
-def assess_risks(title: Title, today: date, *, readiness: TitleReadiness | None = None,
-                 thresholds: RiskThresholds | None = None, rule_set: RuleSet | None = None) -> tuple[Risk, ...]:
+def assess_risks(
+    title: Title,
+    today: date,
+    *,
+    readiness: TitleReadiness | None = None,
+    thresholds: RiskThresholds | None = None,
+    rule_set: RuleSet | None = None,
+) -> tuple[Risk, ...]:
     """Every release risk for one title as of `today`, most severe first."""
     thresholds = thresholds or RiskThresholds()
     readiness = readiness or assess_title(title, today, rule_set=rule_set)
@@ -77,9 +84,15 @@ def _soon_not_ready(title: Title, readiness: TitleReadiness, thresholds: RiskThr
     when = min(f.publication_date for f in pending if f.publication_date)
     missing = [f"{f.label}: {item.detail}" for f in readiness.formats for item in f.missing]
     shown = "; ".join(missing[:3]) + (f"; and {len(missing) - 3} more" if len(missing) > 3 else "")
-    return [_risk(title, SOON_NOT_READY, HIGH,
-                  f"Publishes {relative(first)} ({long_date(when)}) but is only {readiness.percent:g}% ready"
-                  f" (needs {thresholds.min_readiness:g}%): {shown}.")]
+    return [
+        _risk(
+            title,
+            SOON_NOT_READY,
+            HIGH,
+            f"Publishes {relative(first)} ({long_date(when)}) but is only {readiness.percent:g}% ready"
+            f" (needs {thresholds.min_readiness:g}%): {shown}.",
+        )
+    ]
 
 
 def _delivered(title: Title, thresholds: RiskThresholds) -> bool | None:
@@ -93,7 +106,9 @@ def missed_deliveries(title: Title, today: date, thresholds: RiskThresholds | No
     """Expected manuscript delivery dates before today for a title whose stage says it is not delivered."""
     if _delivered(title, thresholds or RiskThresholds()) is not False:
         return ()
-    return tuple(sorted(d.expected for c in title.contracts for d in c.delivery_dates if d.expected and d.expected < today))
+    return tuple(
+        sorted(d.expected for c in title.contracts for d in c.delivery_dates if d.expected and d.expected < today)
+    )
 
 
 def _delivery(title: Title, today: date, thresholds: RiskThresholds) -> list[Risk]:
@@ -106,14 +121,26 @@ def _delivery(title: Title, today: date, thresholds: RiskThresholds) -> list[Ris
             expected = due.expected
             if expected and expected < today:
                 slipped = f" (slipped from {long_date(due.date_due)})" if due.is_slipped and due.date_due else ""
-                risks.append(_risk(title, DELIVERY_MISSED, HIGH,
-                                   f"Manuscript was due {long_date(expected)}{slipped}, {span((today - expected).days)} "
-                                   f"ago, and the title is still at {title.stage.name}."))
+                risks.append(
+                    _risk(
+                        title,
+                        DELIVERY_MISSED,
+                        HIGH,
+                        f"Manuscript was due {long_date(expected)}{slipped}, {span((today - expected).days)} "
+                        f"ago, and the title is still at {title.stage.name}.",
+                    )
+                )
             elif due.is_slipped and due.date_due and due.slipped_date and due.slipped_date > due.date_due:
                 late = (due.slipped_date - due.date_due).days
-                risks.append(_risk(title, DELIVERY_SLIPPED, MEDIUM,
-                                   f"Manuscript delivery slipped from {long_date(due.date_due)} to "
-                                   f"{long_date(due.slipped_date)} ({span(late)} later)."))
+                risks.append(
+                    _risk(
+                        title,
+                        DELIVERY_SLIPPED,
+                        MEDIUM,
+                        f"Manuscript delivery slipped from {long_date(due.date_due)} to "
+                        f"{long_date(due.slipped_date)} ({span(late)} later).",
+                    )
+                )
     return risks
 
 
@@ -124,9 +151,16 @@ def _past_date_not_published(title: Title, today: date) -> list[Risk]:
         if when and when < today and not is_published(fmt):
             status = fmt.publishing_status
             words = (status.description or f"code {status.code}") if status and status.code else "not set"
-            risks.append(_risk(title, PAST_DATE_NOT_PUBLISHED, HIGH,
-                               f"{format_label(fmt)}: publication date {long_date(when)} was {relative((when - today).days)}"
-                               f" but its publishing status is {words}, not published.", fmt.product_id))
+            risks.append(
+                _risk(
+                    title,
+                    PAST_DATE_NOT_PUBLISHED,
+                    HIGH,
+                    f"{format_label(fmt)}: publication date {long_date(when)} was {relative((when - today).days)}"
+                    f" but its publishing status is {words}, not published.",
+                    fmt.product_id,
+                )
+            )
     return risks
 
 
@@ -160,5 +194,11 @@ def _no_date_for_season(title: Title, today: date, thresholds: RiskThresholds) -
     if start is None or (start - today).days > thresholds.season_lead_weeks * 7:
         return []
     when = f"starts {relative((start - today).days)}" if start >= today else f"started {relative((start - today).days)}"
-    return [_risk(title, NO_DATE_FOR_SEASON, MEDIUM,
-                  f"The {title.season} list {when} ({long_date(start)}) and no format has a publication date.")]
+    return [
+        _risk(
+            title,
+            NO_DATE_FOR_SEASON,
+            MEDIUM,
+            f"The {title.season} list {when} ({long_date(start)}) and no format has a publication date.",
+        )
+    ]

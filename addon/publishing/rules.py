@@ -3,6 +3,7 @@
 Standards are written by people in Confluence; this turns each one into a check with a plain-words
 result (pass / fail / not applicable, the offending value, how to fix it) for every format it covers.
 """
+
 from __future__ import annotations
 
 import enum
@@ -20,8 +21,19 @@ from .formats import format_label, kinds_for_word, live_formats
 from .safe_regex import UnsafePattern, compile_safe, search_bounded
 
 __all__ = [
-    "Check", "ChecklistResult", "Outcome", "Rule", "RuleError", "RuleKind", "RuleSet", "Severity",
-    "evaluate", "make_rule", "resolve_field", "field_spec", "known_field_names",
+    "Check",
+    "ChecklistResult",
+    "Outcome",
+    "Rule",
+    "RuleError",
+    "RuleKind",
+    "RuleSet",
+    "Severity",
+    "evaluate",
+    "make_rule",
+    "resolve_field",
+    "field_spec",
+    "known_field_names",
 ]
 
 
@@ -56,8 +68,14 @@ class RuleError(ValueError):
 
 DATE_RELATIONS = {"after": "after", "before": "before", "on_or_after": "on or after", "on_or_before": "on or before"}
 NAME_FORMS = {"inverted": "Surname, Forenames", "natural": "Forenames Surname"}
-_INNER_KINDS = {RuleKind.REQUIRED, RuleKind.PATTERN, RuleKind.ONE_OF, RuleKind.MAX_LENGTH, RuleKind.MIN_LENGTH,
-                RuleKind.VALID_ISBN}
+_INNER_KINDS = {
+    RuleKind.REQUIRED,
+    RuleKind.PATTERN,
+    RuleKind.ONE_OF,
+    RuleKind.MAX_LENGTH,
+    RuleKind.MIN_LENGTH,
+    RuleKind.VALID_ISBN,
+}
 
 
 @dataclass(frozen=True)
@@ -91,13 +109,24 @@ class Rule:
 
     def describe(self) -> str:
         """The rule in words, e.g. "Description: at most 4000 characters (Amazon)"."""
-        suffix = f" ({', '.join(self.retailers)})" if self.retailers and self.kind is not RuleKind.RETAILER_REQUIREMENT else ""
+        suffix = (
+            f" ({', '.join(self.retailers)})"
+            if self.retailers and self.kind is not RuleKind.RETAILER_REQUIREMENT
+            else ""
+        )
         return f"{self.spec.label}: {_describe_kind(self.kind, self.params)}{suffix}"
 
     def as_plain(self) -> dict:
-        return {"id": self.id, "field": self.field, "kind": self.kind.value, "params": _plain(self.params),
-                "formats": list(self.formats), "retailers": list(self.retailers),
-                "severity": self.severity.value, "message": self.message}
+        return {
+            "id": self.id,
+            "field": self.field,
+            "kind": self.kind.value,
+            "params": _plain(self.params),
+            "formats": list(self.formats),
+            "retailers": list(self.retailers),
+            "severity": self.severity.value,
+            "message": self.message,
+        }
 
 
 def _plain(value):
@@ -108,8 +137,16 @@ def _plain(value):
     return value
 
 
-def make_rule(field_name: str, kind: RuleKind | str, params: dict | None = None, *, formats: Iterable[str] = (),
-              retailers: Iterable[str] = (), severity: Severity | str = Severity.ERROR, message: str = "") -> Rule:
+def make_rule(
+    field_name: str,
+    kind: RuleKind | str,
+    params: dict | None = None,
+    *,
+    formats: Iterable[str] = (),
+    retailers: Iterable[str] = (),
+    severity: Severity | str = Severity.ERROR,
+    message: str = "",
+) -> Rule:
     """Build a validated Rule; raise RuleError saying what is wrong. The id is a hash of the content."""
     spec = field_spec(field_name) or resolve_field(field_name)
     if spec is None:
@@ -130,8 +167,15 @@ def make_rule(field_name: str, kind: RuleKind | str, params: dict | None = None,
     if kind is RuleKind.RETAILER_REQUIREMENT and checked["retailer"] not in retailers:
         retailers = tuple(sorted({*retailers, checked["retailer"]}, key=str.lower))
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in checked.items()))
-    body = {"field": spec.key, "kind": kind.value, "params": _plain(frozen), "formats": sorted(formats),
-            "retailers": list(retailers), "severity": severity.value, "message": message.strip()}
+    body = {
+        "field": spec.key,
+        "kind": kind.value,
+        "params": _plain(frozen),
+        "formats": sorted(formats),
+        "retailers": list(retailers),
+        "severity": severity.value,
+        "message": message.strip(),
+    }
     rule_id = "r-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
     return Rule(rule_id, spec.key, kind, frozen, tuple(sorted(formats)), retailers, severity, message.strip())
 
@@ -180,7 +224,9 @@ def _validate_params(spec: FieldSpec, kind: RuleKind, params: dict) -> dict:
         if spec.value_type != DATE:
             raise RuleError(f"“{spec.label}” is not a date, so it cannot be before or after another date")
         if other is None or other.value_type != DATE:
-            raise RuleError(f"“{params.get('other')}” is not a date field; try contract delivery date or publication date")
+            raise RuleError(
+                f"“{params.get('other')}” is not a date field; try contract delivery date or publication date"
+            )
         if other.key == spec.key:
             raise RuleError("a date cannot be compared with itself")
         return {"relation": relation, "other": other.key}
@@ -189,8 +235,12 @@ def _validate_params(spec: FieldSpec, kind: RuleKind, params: dict) -> dict:
         words = re.sub(r"\b(?:forenames?|first names?|given names?)\b", "forenames", form.lower())
         words = re.sub(r"\b(?:surname|last name|family name)\b", "surname", words)
         words = " ".join(words.replace(",", ", ").split())
-        key = {"surname, forenames": "inverted", "inverted": "inverted", "forenames surname": "natural",
-               "natural": "natural"}.get(words)
+        key = {
+            "surname, forenames": "inverted",
+            "inverted": "inverted",
+            "forenames surname": "natural",
+            "natural": "natural",
+        }.get(words)
         if key is None:
             raise RuleError("name form must be “Surname, Forenames” or “Forenames Surname”")
         return {"form": key}
@@ -227,7 +277,7 @@ def series_template_regex(template: str) -> str:
         raise UnsafePattern("the series template is empty")
     parts, last = [], 0
     for match in _PLACEHOLDER.finditer(template):
-        parts.append(re.escape(template[last:match.start()]))
+        parts.append(re.escape(template[last : match.start()]))
         name = match.group(1).strip().lower()
         parts.append(r"\d+" if name in ("n", "number", "no", "#", "nn", "book number") else r"\S.*?")
         last = match.end()
@@ -338,8 +388,11 @@ class ChecklistResult:
         return _completion(self.for_format(product_id))
 
     def failures(self, severity: Severity | None = None, product_id: str | None = None) -> tuple[Check, ...]:
-        checks = self.failed if product_id is None else tuple(
-            c for c in self.for_format(product_id) if c.outcome is Outcome.FAIL)
+        checks = (
+            self.failed
+            if product_id is None
+            else tuple(c for c in self.for_format(product_id) if c.outcome is Outcome.FAIL)
+        )
         return tuple(c for c in checks if severity is None or c.rule.severity is severity)
 
 
@@ -365,8 +418,9 @@ def evaluate(title: Title, rule_set: RuleSet, retailers: Iterable[str] | None = 
     return ChecklistResult(title.work_id, rule_set.version, tuple(checks))
 
 
-def _checks_for(rule: Rule, title: Title, formats: tuple[Format, ...], labels: list[str],
-                sold_at: set[str] | None) -> list[Check]:
+def _checks_for(
+    rule: Rule, title: Title, formats: tuple[Format, ...], labels: list[str], sold_at: set[str] | None
+) -> list[Check]:
     kinds = rule.format_kinds
     retailer_out = sold_at is not None and rule.retailers and not ({r.lower() for r in rule.retailers} & sold_at)
     if rule.spec.level != FORMAT:
@@ -381,11 +435,21 @@ def _checks_for(rule: Rule, title: Title, formats: tuple[Format, ...], labels: l
     result = []
     for fmt, label in zip(formats, labels):
         if fmt.kind not in kinds:
-            result.append(Check(rule, Outcome.NOT_APPLICABLE, fmt.product_id, label,
-                                problem="this rule does not cover this format"))
+            result.append(
+                Check(
+                    rule, Outcome.NOT_APPLICABLE, fmt.product_id, label, problem="this rule does not cover this format"
+                )
+            )
         elif retailer_out:
-            result.append(Check(rule, Outcome.NOT_APPLICABLE, fmt.product_id, label,
-                                problem="this title is not sent to that retailer"))
+            result.append(
+                Check(
+                    rule,
+                    Outcome.NOT_APPLICABLE,
+                    fmt.product_id,
+                    label,
+                    problem="this title is not sent to that retailer",
+                )
+            )
         else:
             result.append(_check(rule, title, fmt, label))
     return result
@@ -428,7 +492,7 @@ def _has_letter(text: str) -> bool:
 
 
 def _name_has_form(name: str, form: str) -> bool:
-    """"Surname, Forenames": one comma, letters either side; "Forenames Surname": no comma, two or more words."""
+    """ "Surname, Forenames": one comma, letters either side; "Forenames Surname": no comma, two or more words."""
     if any(c.isdigit() for c in name):
         return False
     if form == "inverted":
@@ -477,16 +541,27 @@ def _judge(kind: RuleKind, params: dict, spec: FieldSpec, values: tuple, title: 
         other_spec = field_spec(params["other"])
         others = [v for v in other_spec.read(title, fmt) if isinstance(v, date)] if other_spec else []
         if not others:
-            return Outcome.NOT_APPLICABLE, None, f"no {_noun(other_spec.label) if other_spec else 'date'} to compare with"
+            return (
+                Outcome.NOT_APPLICABLE,
+                None,
+                f"no {_noun(other_spec.label) if other_spec else 'date'} to compare with",
+            )
         other = others[0]
         relation = params["relation"]
         for value in values:
-            ok = {"after": value > other, "before": value < other,
-                  "on_or_after": value >= other, "on_or_before": value <= other}[relation]
+            ok = {
+                "after": value > other,
+                "before": value < other,
+                "on_or_after": value >= other,
+                "on_or_before": value <= other,
+            }[relation]
             if not ok:
-                return (Outcome.FAIL, value,
-                        f"{value.isoformat()} is not {DATE_RELATIONS[relation]} the "
-                        f"{_noun(other_spec.label)} ({other.isoformat()})")
+                return (
+                    Outcome.FAIL,
+                    value,
+                    f"{value.isoformat()} is not {DATE_RELATIONS[relation]} the "
+                    f"{_noun(other_spec.label)} ({other.isoformat()})",
+                )
     elif kind is RuleKind.NAME_FORM:
         for value in values:
             if not _name_has_form(" ".join(str(value).split()), params["form"]):
@@ -511,18 +586,24 @@ def _default_fix(rule: Rule, kind: RuleKind, params: dict) -> str:
         return f"Change the {_noun(label)} so it matches {params['pattern']}."
     if kind is RuleKind.ONE_OF:
         return f"Choose a {_noun(label)} from the allowed list ({', '.join(params['values'][:5])}" + (
-            ", …)." if len(params["values"]) > 5 else ").")
+            ", …)." if len(params["values"]) > 5 else ")."
+        )
     if kind is RuleKind.MAX_LENGTH:
         return f"Shorten the {_noun(label)} to at most {params['limit']} characters{where}."
     if kind is RuleKind.MIN_LENGTH:
         return f"Lengthen the {_noun(label)} to at least {params['limit']} characters{where}."
     if kind is RuleKind.DATE_ORDER:
         other = field_spec(params["other"])
-        return (f"Set the {_noun(label)} {DATE_RELATIONS[params['relation']]} the "
-                f"{_noun(other.label) if other else params['other']}, or correct whichever date is wrong.")
+        return (
+            f"Set the {_noun(label)} {DATE_RELATIONS[params['relation']]} the "
+            f"{_noun(other.label) if other else params['other']}, or correct whichever date is wrong."
+        )
     if kind is RuleKind.NAME_FORM:
         return f"Write contributor names as “{NAME_FORMS[params['form']]}”, e.g. “Okafor, Amelia Grace”."
     if kind is RuleKind.SERIES_NAMING:
-        return ("Rename the series to follow the convention “" + params["template"] + "”."
-                if "template" in params else f"Rename the series so it matches {params['pattern']}.")
+        return (
+            "Rename the series to follow the convention “" + params["template"] + "”."
+            if "template" in params
+            else f"Rename the series so it matches {params['pattern']}."
+        )
     return f"Fix the {_noun(label)}{where}."  # pragma: no cover

@@ -4,6 +4,7 @@ Python's `re` has no timeout, so a pattern such as `(a+)+$` can run for hours on
 We refuse the shapes that backtrack catastrophically (nested unbounded repeats, backreferences,
 more than two unbounded repeats) and never match against more than MAX_INPUT characters.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,7 +43,8 @@ def compile_safe(pattern: str) -> re.Pattern[str]:
     _walk(parsed, inside_unbounded=False, counter=counter)
     if counter[0] > MAX_UNBOUNDED_REPEATS:
         raise UnsafePattern(
-            f"the pattern has {counter[0]} open-ended repeats (+, *, {{n,}}); use at most {MAX_UNBOUNDED_REPEATS}")
+            f"the pattern has {counter[0]} open-ended repeats (+, *, {{n,}}); use at most {MAX_UNBOUNDED_REPEATS}"
+        )
     return compiled
 
 
@@ -67,15 +69,18 @@ def _walk(items, inside_unbounded: bool, counter: list[int]) -> None:
             if unbounded:
                 counter[0] += 1
             if inside_unbounded and max_count > 1:
-                raise UnsafePattern("a repeated group contains another repeat, as in (a+)+; "
-                                    "write the pattern without nested repeats")
+                raise UnsafePattern(
+                    "a repeated group contains another repeat, as in (a+)+; write the pattern without nested repeats"
+                )
             _walk(body, inside_unbounded or unbounded, counter)
         elif op == _sre.SUBPATTERN:
             _walk(arg[-1], inside_unbounded, counter)
         elif op == _sre.BRANCH:
             if inside_unbounded and not _branches_start_apart(arg[1]):
-                raise UnsafePattern("alternatives inside a repeat, as in (a|ab)+, must each start with a different "
-                                    "letter; list the choices without repeating them")
+                raise UnsafePattern(
+                    "alternatives inside a repeat, as in (a|ab)+, must each start with a different "
+                    "letter; list the choices without repeating them"
+                )
             for branch in arg[1]:
                 _walk(branch, inside_unbounded, counter)
         elif op in (_sre.ASSERT, _sre.ASSERT_NOT):

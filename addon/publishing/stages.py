@@ -3,6 +3,7 @@
 Consonance's own stage list wins when the gateway has it; these defaults keep summaries ordered and
 title pages useful before an admin has written a stage guide.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence

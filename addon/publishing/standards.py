@@ -3,6 +3,7 @@
 The syntax is forgiving because people, not programmers, write these tables. A row that cannot be
 understood becomes a RowProblem naming the row and what is wrong, and never stops other rows compiling.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,47 +30,110 @@ _COLUMNS = {
 }
 
 KNOWN_RETAILERS = {
-    "amazon": "Amazon", "kindle": "Amazon", "amazon kdp": "Amazon", "kdp": "Amazon",
-    "apple": "Apple Books", "apple books": "Apple Books", "ibooks": "Apple Books",
-    "kobo": "Kobo", "rakuten kobo": "Kobo", "google": "Google Play Books", "google play": "Google Play Books",
-    "google play books": "Google Play Books", "barnes & noble": "Barnes & Noble", "barnes and noble": "Barnes & Noble",
-    "b&n": "Barnes & Noble", "nook": "Barnes & Noble", "audible": "Audible", "waterstones": "Waterstones",
-    "bookshop.org": "Bookshop.org", "gardners": "Gardners", "ingram": "Ingram", "spotify": "Spotify",
-    "storytel": "Storytel", "overdrive": "OverDrive", "foyles": "Foyles", "blackwell's": "Blackwell's",
+    "amazon": "Amazon",
+    "kindle": "Amazon",
+    "amazon kdp": "Amazon",
+    "kdp": "Amazon",
+    "apple": "Apple Books",
+    "apple books": "Apple Books",
+    "ibooks": "Apple Books",
+    "kobo": "Kobo",
+    "rakuten kobo": "Kobo",
+    "google": "Google Play Books",
+    "google play": "Google Play Books",
+    "google play books": "Google Play Books",
+    "barnes & noble": "Barnes & Noble",
+    "barnes and noble": "Barnes & Noble",
+    "b&n": "Barnes & Noble",
+    "nook": "Barnes & Noble",
+    "audible": "Audible",
+    "waterstones": "Waterstones",
+    "bookshop.org": "Bookshop.org",
+    "gardners": "Gardners",
+    "ingram": "Ingram",
+    "spotify": "Spotify",
+    "storytel": "Storytel",
+    "overdrive": "OverDrive",
+    "foyles": "Foyles",
+    "blackwell's": "Blackwell's",
 }
 
 _SEVERITIES = {
-    "": Severity.ERROR, "error": Severity.ERROR, "errors": Severity.ERROR, "must": Severity.ERROR,
-    "required": Severity.ERROR, "blocker": Severity.ERROR, "critical": Severity.ERROR, "high": Severity.ERROR,
-    "mandatory": Severity.ERROR, "fail": Severity.ERROR,
-    "warning": Severity.WARNING, "warn": Severity.WARNING, "warnings": Severity.WARNING, "should": Severity.WARNING,
-    "medium": Severity.WARNING, "recommended": Severity.WARNING,
-    "info": Severity.INFO, "information": Severity.INFO, "note": Severity.INFO, "advice": Severity.INFO,
-    "could": Severity.INFO, "low": Severity.INFO, "optional": Severity.INFO, "nice to have": Severity.INFO,
+    "": Severity.ERROR,
+    "error": Severity.ERROR,
+    "errors": Severity.ERROR,
+    "must": Severity.ERROR,
+    "required": Severity.ERROR,
+    "blocker": Severity.ERROR,
+    "critical": Severity.ERROR,
+    "high": Severity.ERROR,
+    "mandatory": Severity.ERROR,
+    "fail": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "warn": Severity.WARNING,
+    "warnings": Severity.WARNING,
+    "should": Severity.WARNING,
+    "medium": Severity.WARNING,
+    "recommended": Severity.WARNING,
+    "info": Severity.INFO,
+    "information": Severity.INFO,
+    "note": Severity.INFO,
+    "advice": Severity.INFO,
+    "could": Severity.INFO,
+    "low": Severity.INFO,
+    "optional": Severity.INFO,
+    "nice to have": Severity.INFO,
 }
 
 _REQUIRED = re.compile(
     r"^(required|mandatory|compulsory|present|set|not empty|not blank|be empty not|have a value|be present|be set|"
-    r"be given|not be empty|not be blank|always|yes)$")
-_VALID_ISBN = re.compile(r"^(valid|valid isbn|valid isbn-?13|isbn|check digit|valid check digit|be a valid isbn(-?13)?|"
-                         r"a valid isbn(-?13)?)$")
-_PATTERN = re.compile(r"^(?:pattern|regex|regexp|regular expression|matches|match|format)\s*[:=]?\s*(?P<p>.+)$",
-                      re.IGNORECASE | re.DOTALL)
-_ONE_OF = re.compile(r"^(?:be )?(?:one of|any of|in|allowed|allowed values|from list|from|list|values)\s*[:=]?\s*"
-                     r"(?P<values>.+)$", re.IGNORECASE | re.DOTALL)
-_MAX = re.compile(r"^(?:max|maximum|at most|no more than|not more than|up to|<=|≤|limit|limited to)\s*(?P<n>\d[\d,]*)$"
-                  r"|^(?P<n2>\d[\d,]*)\s*(?:max|maximum|or fewer|or less|at most)$")
-_MIN = re.compile(r"^(?:min|minimum|at least|no fewer than|no less than|not less than|>=|≥)\s*(?P<n>\d[\d,]*)$"
-                  r"|^(?P<n2>\d[\d,]*)\s*(?:min|minimum|or more)$")
-_DATE_ORDER = re.compile(r"^(?P<rel>on or after|on or before|after|before|later than|earlier than|not before|"
-                         r"not after|following|no earlier than|no later than)\s*[:=]?\s*(?:the\s+)?(?P<other>.+)$")
-_DATE_RELATIONS = {"on or after": "on_or_after", "on or before": "on_or_before", "after": "after", "before": "before",
-                   "later than": "after", "earlier than": "before", "not before": "on_or_after",
-                   "not after": "on_or_before", "following": "after", "no earlier than": "on_or_after",
-                   "no later than": "on_or_before"}
-_NAME_FORM = re.compile(r"^(?:name form|name format|name order|names?|form|written as|write as)\s*[:=]?\s*(?P<form>.+)$")
-_SERIES = re.compile(r"^(?P<word>series(?: naming| name| names| convention| pattern| format| style)?|naming convention|"
-                     r"convention)\s*[:=]?\s*(?P<rest>.+)$", re.IGNORECASE | re.DOTALL)
+    r"be given|not be empty|not be blank|always|yes)$"
+)
+_VALID_ISBN = re.compile(
+    r"^(valid|valid isbn|valid isbn-?13|isbn|check digit|valid check digit|be a valid isbn(-?13)?|"
+    r"a valid isbn(-?13)?)$"
+)
+_PATTERN = re.compile(
+    r"^(?:pattern|regex|regexp|regular expression|matches|match|format)\s*[:=]?\s*(?P<p>.+)$", re.IGNORECASE | re.DOTALL
+)
+_ONE_OF = re.compile(
+    r"^(?:be )?(?:one of|any of|in|allowed|allowed values|from list|from|list|values)\s*[:=]?\s*"
+    r"(?P<values>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_MAX = re.compile(
+    r"^(?:max|maximum|at most|no more than|not more than|up to|<=|≤|limit|limited to)\s*(?P<n>\d[\d,]*)$"
+    r"|^(?P<n2>\d[\d,]*)\s*(?:max|maximum|or fewer|or less|at most)$"
+)
+_MIN = re.compile(
+    r"^(?:min|minimum|at least|no fewer than|no less than|not less than|>=|≥)\s*(?P<n>\d[\d,]*)$"
+    r"|^(?P<n2>\d[\d,]*)\s*(?:min|minimum|or more)$"
+)
+_DATE_ORDER = re.compile(
+    r"^(?P<rel>on or after|on or before|after|before|later than|earlier than|not before|"
+    r"not after|following|no earlier than|no later than)\s*[:=]?\s*(?:the\s+)?(?P<other>.+)$"
+)
+_DATE_RELATIONS = {
+    "on or after": "on_or_after",
+    "on or before": "on_or_before",
+    "after": "after",
+    "before": "before",
+    "later than": "after",
+    "earlier than": "before",
+    "not before": "on_or_after",
+    "not after": "on_or_before",
+    "following": "after",
+    "no earlier than": "on_or_after",
+    "no later than": "on_or_before",
+}
+_NAME_FORM = re.compile(
+    r"^(?:name form|name format|name order|names?|form|written as|write as)\s*[:=]?\s*(?P<form>.+)$"
+)
+_SERIES = re.compile(
+    r"^(?P<word>series(?: naming| name| names| convention| pattern| format| style)?|naming convention|"
+    r"convention)\s*[:=]?\s*(?P<rest>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
 _RETAILER = re.compile(r"^(?:retailer|for)\s+(?P<name>[^:]{1,60}?)\s*:\s*(?P<rest>.+)$", re.IGNORECASE | re.DOTALL)
 _LEADING_MODAL = re.compile(r"^(?:it\s+)?(?:must|should|shall|needs to|has to)\s+(?:be\s+)?", re.IGNORECASE)
 
@@ -113,13 +177,16 @@ def compile_standards(table: Sequence[Sequence[str]]) -> RuleSet:
         return RuleSet.of((), ())
     columns = _Columns(rows[header_at])
     if not columns.usable:
-        problem = RowProblem(header_at + 1, rows[header_at],
-                             "the first row must name the columns, with at least a Field column and a Rule column")
+        problem = RowProblem(
+            header_at + 1,
+            rows[header_at],
+            "the first row must name the columns, with at least a Field column and a Rule column",
+        )
         return RuleSet.of((), (problem,))
     rules: list[Rule] = []
     problems: list[RowProblem] = []
     first_row_of: dict[str, int] = {}
-    for offset, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+    for offset, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if not any(c.strip() for c in row):
             continue
         for outcome in _compile_row(row, columns):
@@ -144,8 +211,10 @@ def _compile_row(row: Sequence[str], columns: _Columns) -> list[Rule | str]:
         return ["the Field cell is empty; name the metadata field, e.g. ISBN or Description"]
     spec = resolve_field(field_name)
     if spec is None:
-        return [f"“{_short(field_name)}” is not a field this app knows; try ISBN, BISAC main subject, Contributor name, "
-                "Description, Price (GBP), Publication date, Series or Subtitle"]
+        return [
+            f"“{_short(field_name)}” is not a field this app knows; try ISBN, BISAC main subject, Contributor name, "
+            "Description, Price (GBP), Publication date, Series or Subtitle"
+        ]
     if not spec.available:
         return [f"“{spec.label}” is not in the Consonance record this app reads yet, so it cannot be checked"]
     rule_text = columns.cell(row, "rule")
@@ -161,8 +230,11 @@ def _compile_row(row: Sequence[str], columns: _Columns) -> list[Rule | str]:
     for clause in _clauses(rule_text):
         try:
             kind, params = _parse_clause(clause, spec.is_bisac)
-            results.append(make_rule(spec.key, kind, params, formats=formats, retailers=retailers,
-                                     severity=severity, message=message))
+            results.append(
+                make_rule(
+                    spec.key, kind, params, formats=formats, retailers=retailers, severity=severity, message=message
+                )
+            )
         except RuleError as exc:
             results.append(f"rule “{_short(clause)}”: {exc}")
     return results or ["the Rule cell has no rule in it"]
@@ -170,7 +242,7 @@ def _compile_row(row: Sequence[str], columns: _Columns) -> list[Rule | str]:
 
 def _short(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _clauses(rule_text: str) -> list[str]:
@@ -195,8 +267,10 @@ def _applies_to(applies: str, retailer_cell: str) -> tuple[list[str], list[str]]
         elif word.lower() in KNOWN_RETAILERS:
             retailers.append(KNOWN_RETAILERS[word.lower()])
         else:
-            raise RuleError(f"Applies to: “{_short(word)}” is neither a format (print, hardback, paperback, ebook, "
-                            "audio, all) nor a known retailer; write “retailer: Name” for any other retailer")
+            raise RuleError(
+                f"Applies to: “{_short(word)}” is neither a format (print, hardback, paperback, ebook, "
+                "audio, all) nor a known retailer; write “retailer: Name” for any other retailer"
+            )
     for word in (w.strip() for w in re.split(r"[,;\n]+", retailer_cell)):
         if word and word.lower() not in ("all", "any", "-", "n/a"):
             retailers.append(_retailer_name(word))
@@ -220,7 +294,7 @@ def _unwrap(text: str) -> str:
     text = text.strip()
     for left, right in (("/", "/"), ("`", "`"), ('"', '"'), ("'", "'"), ("“", "”")):
         if len(text) >= 2 and text.startswith(left) and text.endswith(right):
-            return text[len(left):-len(right)]
+            return text[len(left) : -len(right)]
     return text
 
 
@@ -240,20 +314,29 @@ def _parse_clause(clause: str, is_bisac: bool) -> tuple[RuleKind, dict]:
         inner_kind, inner = _parse_clause(retailer.group("rest"), is_bisac)
         if inner_kind is RuleKind.RETAILER_REQUIREMENT:
             raise RuleError("a retailer requirement cannot contain another retailer")
-        return RuleKind.RETAILER_REQUIREMENT, {"retailer": _retailer_name(retailer.group("name")),
-                                               "requirement": inner_kind.value, **inner}
+        return RuleKind.RETAILER_REQUIREMENT, {
+            "retailer": _retailer_name(retailer.group("name")),
+            "requirement": inner_kind.value,
+            **inner,
+        }
     pattern = _PATTERN.match(clause)
     if pattern:
         return RuleKind.PATTERN, {"pattern": _unwrap(pattern.group("p"))}
     series = _SERIES.match(clause)
     if series:
         rest = series.group("rest").strip()
-        if ("pattern" in series.group("word").lower() or (rest.startswith("/") and rest.endswith("/"))
-                or rest.lower().startswith(("regex", "pattern"))):
-            return RuleKind.SERIES_NAMING, {"pattern": _unwrap(re.sub(r"^(?:regex|pattern)\s*:?\s*", "", rest,
-                                                                       flags=re.IGNORECASE))}
+        if (
+            "pattern" in series.group("word").lower()
+            or (rest.startswith("/") and rest.endswith("/"))
+            or rest.lower().startswith(("regex", "pattern"))
+        ):
+            return RuleKind.SERIES_NAMING, {
+                "pattern": _unwrap(re.sub(r"^(?:regex|pattern)\s*:?\s*", "", rest, flags=re.IGNORECASE))
+            }
         if "<" not in rest or ">" not in rest:
-            raise RuleError("write the convention with placeholders, like <Series> #<n>, or a pattern between /slashes/")
+            raise RuleError(
+                "write the convention with placeholders, like <Series> #<n>, or a pattern between /slashes/"
+            )
         return RuleKind.SERIES_NAMING, {"template": _unwrap(rest)}
     text = " ".join(clause.lower().split())
     if _REQUIRED.match(text):
@@ -277,22 +360,45 @@ def _parse_clause(clause: str, is_bisac: bool) -> tuple[RuleKind, dict]:
     name_form = _NAME_FORM.match(text)
     if name_form or text in ("surname, forenames", "forenames surname", "surname, forename"):
         return RuleKind.NAME_FORM, {"form": name_form.group("form") if name_form else text}
-    raise RuleError("not a rule this app understands; use required, pattern: …, one of: …, max length N, "
-                    "min length N, after: <date field>, name form: Surname, Forenames, series: <Series> #<n>, "
-                    "or retailer Name: <rule>")
+    raise RuleError(
+        "not a rule this app understands; use required, pattern: …, one of: …, max length N, "
+        "min length N, after: <date field>, name form: Surname, Forenames, series: <Series> #<n>, "
+        "or retailer Name: <rule>"
+    )
 
 
 DEFAULT_STANDARDS_TABLE: tuple[tuple[str, ...], ...] = (
     ("Field", "Rule", "Applies to", "Severity", "Message"),
     ("ISBN", "required", "all", "error", "Give every format its ISBN-13 in Consonance."),
-    ("ISBN", "valid ISBN", "all", "error", "Correct the ISBN: 13 digits starting 978 or 979 with the right check digit."),
+    (
+        "ISBN",
+        "valid ISBN",
+        "all",
+        "error",
+        "Correct the ISBN: 13 digits starting 978 or 979 with the right check digit.",
+    ),
     ("BISAC main subject", "required", "all", "error", "Choose a main BISAC subject for every format."),
-    ("BISAC main subject", r"pattern: ^[A-Z]{3}\d{6}$", "all", "error",
-     "Use a BISAC code of three letters and six digits, such as FIC009000."),
-    ("Contributor name", "name form: Surname, Forenames", "all", "error",
-     "Write contributor names “Surname, Forenames”, e.g. “Okafor, Amelia”."),
-    ("Description", "retailer Amazon: max length 4000", "all", "error",
-     "Shorten the description to 4,000 characters or fewer; Amazon cuts off anything longer."),
+    (
+        "BISAC main subject",
+        r"pattern: ^[A-Z]{3}\d{6}$",
+        "all",
+        "error",
+        "Use a BISAC code of three letters and six digits, such as FIC009000.",
+    ),
+    (
+        "Contributor name",
+        "name form: Surname, Forenames",
+        "all",
+        "error",
+        "Write contributor names “Surname, Forenames”, e.g. “Okafor, Amelia”.",
+    ),
+    (
+        "Description",
+        "retailer Amazon: max length 4000",
+        "all",
+        "error",
+        "Shorten the description to 4,000 characters or fewer; Amazon cuts off anything longer.",
+    ),
     ("Price (GBP)", "required", "all", "error", "Add a GBP price."),
     ("Price (USD)", "required", "all", "error", "Add a USD price."),
     ("Publication date", "required", "all", "error", "Set a publication date (planned or actual)."),

@@ -3,12 +3,25 @@
 Locale-free on purpose: workers and web processes may run with different locales, and the same
 input must give the same page text everywhere (regeneration is idempotent).
 """
+
 from __future__ import annotations
 
 from datetime import date
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def long_date(day: date) -> str:
@@ -36,7 +49,7 @@ def span(days: int) -> str:
 
 
 def relative(days: int) -> str:
-    """"in 5 weeks", "3 days ago", "today"."""
+    """ "in 5 weeks", "3 days ago", "today"."""
     if days == 0:
         return "today"
     return f"in {span(days)}" if days > 0 else f"{span(days)} ago"

@@ -1,4 +1,5 @@
 """One row of settings per tenant, stored as validated JSON so new settings need no migration."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -2,6 +2,7 @@
 
 Every message says what to do, in the admin's words, because the admin page shows it as is.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,9 @@ class RightsMappingSchema(Schema):
     territory = fields.String(load_default="", validate=validate.Length(max=64))
     right_type = fields.String(load_default="", validate=validate.Length(max=128))
     contract_type = fields.String(load_default="", validate=validate.Length(max=128))
-    page_id = fields.String(required=True, validate=validate.Regexp(r"^\d{1,20}$", error="Choose a guidance page from the list."))
+    page_id = fields.String(
+        required=True, validate=validate.Regexp(r"^\d{1,20}$", error="Choose a guidance page from the list.")
+    )
     label = fields.String(load_default="", validate=validate.Length(max=200))
 
 
@@ -34,30 +37,45 @@ class SettingsSchema(Schema):
         unknown = EXCLUDE
 
     consonance_host = fields.String(load_default="", validate=validate.Length(max=500))
-    page_set_mode = fields.String(load_default="pages_in_space",
-                                  validate=validate.OneOf(("pages_in_space", "space_per_title"),
-                                                          error="Choose either one space for all titles or a space per title."))
+    page_set_mode = fields.String(
+        load_default="pages_in_space",
+        validate=validate.OneOf(
+            ("pages_in_space", "space_per_title"), error="Choose either one space for all titles or a space per title."
+        ),
+    )
     page_set_space_key = fields.String(load_default="", validate=validate.Length(max=255))
     page_set_parent_id = fields.String(load_default="")
-    page_set_children = fields.List(fields.String(validate=validate.OneOf(CHILD_PAGES)), load_default=lambda: list(CHILD_PAGES))
+    page_set_children = fields.List(
+        fields.String(validate=validate.OneOf(CHILD_PAGES)), load_default=lambda: list(CHILD_PAGES)
+    )
     acquired_stages = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
     stage_guide_page_id = fields.String(load_default="")
     rights_mappings = fields.List(fields.Nested(RightsMappingSchema), load_default=list)
     standards_page_id = fields.String(load_default="")
     playbook_page_ids = fields.List(fields.String(), load_default=list)
     lessons_index_page_id = fields.String(load_default="")
-    launch_hub_mode = fields.String(load_default="per_season", validate=validate.OneOf(
-        ("per_season", "per_title"), error="Choose a launch hub per season or per title."))
+    launch_hub_mode = fields.String(
+        load_default="per_season",
+        validate=validate.OneOf(("per_season", "per_title"), error="Choose a launch hub per season or per title."),
+    )
     launch_hub_parent_id = fields.String(load_default="")
     summary_parent_id = fields.String(load_default="")
-    summary_weekly_day = fields.String(load_default="monday", validate=validate.OneOf(WEEKDAYS, error="Choose a day of the week."))
+    summary_weekly_day = fields.String(
+        load_default="monday", validate=validate.OneOf(WEEKDAYS, error="Choose a day of the week.")
+    )
     summary_weekly_time = fields.String(load_default="07:00")
-    summary_monthly_day = fields.Integer(load_default=1, validate=validate.Range(1, 28, error="Choose a day from 1 to 28 (every month has it)."))
+    summary_monthly_day = fields.Integer(
+        load_default=1, validate=validate.Range(1, 28, error="Choose a day from 1 to 28 (every month has it).")
+    )
     summary_timezone = fields.String(load_default="Europe/London")
-    macro_freshness_seconds = fields.Integer(load_default=300, validate=validate.Range(
-        30, 86400, error="Choose a freshness window between 30 seconds and a day."))
-    poll_interval_seconds = fields.Integer(load_default=300, validate=validate.Range(
-        60, 86400, error="Choose a polling interval between 1 minute and a day."))
+    macro_freshness_seconds = fields.Integer(
+        load_default=300,
+        validate=validate.Range(30, 86400, error="Choose a freshness window between 30 seconds and a day."),
+    )
+    poll_interval_seconds = fields.Integer(
+        load_default=300,
+        validate=validate.Range(60, 86400, error="Choose a polling interval between 1 minute and a day."),
+    )
 
     @validates("consonance_host")
     def _host(self, value, **_):
@@ -74,6 +92,7 @@ class SettingsSchema(Schema):
     @validates("summary_timezone")
     def _zone(self, value, **_):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):

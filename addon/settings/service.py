@@ -4,6 +4,7 @@ Reads are served from the process's tenant cache while the tenant's generation i
 (addon/platform/tenant_cache.py): saving settings renews it on commit, so every process shows the
 change from its next request on.
 """
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 Pages also carry a content property naming the work, so the link survives our database
 being restored; this table is the fast index (macros look up "the title of this page").
 """
+
 from __future__ import annotations
 
 from datetime import datetime

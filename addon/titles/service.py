@@ -1,4 +1,5 @@
 """Lookups macros and flows share: the title a page belongs to, and a title's pages."""
+
 from __future__ import annotations
 
 from addon.extensions import db
@@ -11,7 +12,8 @@ def work_id_for_page(tenant: Tenant, page_id: str | int | None) -> str | None:
     if page_id in (None, ""):
         return None
     row = db.session.execute(
-        tenant_query(TitlePage, tenant).where(TitlePage.page_id == str(page_id)).limit(1)).scalar_one_or_none()
+        tenant_query(TitlePage, tenant).where(TitlePage.page_id == str(page_id)).limit(1)
+    ).scalar_one_or_none()
     return row.work_id if row else None
 
 

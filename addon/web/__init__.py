@@ -1,4 +1,5 @@
 """Thin Flask blueprints: they authenticate, call flows/macros/platform services, render."""
+
 from flask import Flask
 
 from addon.platform.auth import auth_error_response

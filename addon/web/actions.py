@@ -4,6 +4,7 @@ Both routes need a real user: Forge, a verified invocation with a principal and 
 Connect, a request-bound JWT, or the iframe's fresh context token plus the action token we signed
 into the rendered form. The client's idempotency key makes every resend the same decision.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,8 +56,15 @@ def _form() -> dict:
     macro = body.get("macro") or "title-status"
     if macro not in MACRO_KEYS:
         raise ActionRefused(422, "bad_macro", "Unknown macro.")
-    return {"decision_type": decision_type, "key": key, "text": text.strip(), "work_id": work_id, "macro": macro,
-            "page_id": str(body.get("pageId") or "") or None, "action_token": body.get("actionToken")}
+    return {
+        "decision_type": decision_type,
+        "key": key,
+        "text": text.strip(),
+        "work_id": work_id,
+        "macro": macro,
+        "page_id": str(body.get("pageId") or "") or None,
+        "action_token": body.get("actionToken"),
+    }
 
 
 def _record(form: dict, actor: str, page_id: str | None):
@@ -66,12 +74,16 @@ def _record(form: dict, actor: str, page_id: str | None):
     if form["decision_type"] == APPROVE_STAGE:
         settings = service.get_settings(tenant)
         try:
-            lookup, _ = service.lookup_title(tenant, service.TitleRef("work", form["work_id"]),
-                                             settings.macro_freshness_seconds)
+            lookup, _ = service.lookup_title(
+                tenant, service.TitleRef("work", form["work_id"]), settings.macro_freshness_seconds
+            )
         except Exception as exc:  # Consonance down with nothing cached, or not configured
             log.warning("cannot read the stage to approve for work %s: %s", form["work_id"], exc)
-            raise ActionRefused(503, "consonance_unavailable",
-                                "Consonance is not answering, so the stage cannot be approved now. Try again shortly.")
+            raise ActionRefused(
+                503,
+                "consonance_unavailable",
+                "Consonance is not answering, so the stage cannot be approved now. Try again shortly.",
+            )
         title = lookup.value
         if title is None:
             raise ActionRefused(404, "title_not_found", "Consonance has no such title.")
@@ -81,17 +93,30 @@ def _record(form: dict, actor: str, page_id: str | None):
             raise ActionRefused(422, "no_next_stage", "This title has no next stage to approve into.")
     try:
         recorded = decisions.record_decision(
-            tenant, idempotency_key=form["key"], work_id=form["work_id"], decision_type=form["decision_type"],
-            text=form["text"], actor=actor, source="macro", source_page_id=page_id,
-            from_stage=from_stage, to_stage=to_stage)
+            tenant,
+            idempotency_key=form["key"],
+            work_id=form["work_id"],
+            decision_type=form["decision_type"],
+            text=form["text"],
+            actor=actor,
+            source="macro",
+            source_page_id=page_id,
+            from_stage=from_stage,
+            to_stage=to_stage,
+        )
     except decisions.DecisionConflict:
         raise ActionRefused(409, "key_reused", "This form was already used for another decision; reload the panel.")
     decision = recorded.decision
-    return jsonify(status="recorded", created=recorded.created, decisionId=decision.id,
-                   decisionType=decision.decision_type, workId=decision.work_id, toStage=decision.to_stage,
-                   deliveryState=decision.delivery_state,
-                   message="Sent to Consonance." if recorded.created else "Already sent — recorded once."), \
-        (201 if recorded.created else 200)
+    return jsonify(
+        status="recorded",
+        created=recorded.created,
+        decisionId=decision.id,
+        decisionType=decision.decision_type,
+        workId=decision.work_id,
+        toStage=decision.to_stage,
+        deliveryState=decision.delivery_state,
+        message="Sent to Consonance." if recorded.created else "Already sent — recorded once.",
+    ), (201 if recorded.created else 200)
 
 
 @bp.post("/forge/actions/decision")
@@ -111,13 +136,19 @@ def connect_decision():
         raise AuthError("user_token_required", "Log in to Confluence to push a decision; then try again.")
     if g.connect.context_only:
         try:
-            action_tokens.verify(form["action_token"], tenant_id=g.tenant.id, account_id=g.account_id,
-                                 work_id=form["work_id"], macro_key=form["macro"])
+            action_tokens.verify(
+                form["action_token"],
+                tenant_id=g.tenant.id,
+                account_id=g.account_id,
+                work_id=form["work_id"],
+                macro_key=form["macro"],
+            )
         except action_tokens.ActionTokenError as exc:
             if exc.reason == "expired":
                 raise AuthError("form_expired", "This form has expired. Your text is kept: send it again.") from None
-            raise AuthError("bad_action_token", "This form was not issued for you or this title; reload the page.",
-                            status=403) from None
+            raise AuthError(
+                "bad_action_token", "This form was not issued for you or this title; reload the page.", status=403
+            ) from None
     return _record(form, g.account_id, form["page_id"])
 
 
@@ -127,8 +158,11 @@ def _search_answer(text: str | None):
     except NotConfigured as exc:
         return jsonify(results=[], error="not_configured", message=str(exc)), 409
     except ConsonanceError:
-        return jsonify(results=[], error="consonance_unavailable",
-                       message="Consonance is not answering; type the work id or ISBN instead."), 503
+        return jsonify(
+            results=[],
+            error="consonance_unavailable",
+            message="Consonance is not answering; type the work id or ISBN instead.",
+        ), 503
 
 
 @bp.post("/forge/titles/search")

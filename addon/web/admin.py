@@ -5,6 +5,7 @@ invocation token and the viewing user's token. Connect: `/connect/admin` is the 
 (context token allowed for the page and its reads); every change also needs the admin token signed
 into the page for this site and user. Either way, Confluence is asked whether the user is a site admin.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,18 +34,26 @@ class AdminRefused(Exception):
 def _refused(exc: AdminRefused):
     html = render_template("admin/refused.html", message=exc.message)
     if request.method == "GET" and request.path.rstrip("/") == "/connect/admin":
-        return _framed(make_response(render_template("admin/connect_page.html", view_html=html, admin_token="",
-                                                     all_js=_all_js_url(), refused=True), exc.status))
+        return _framed(
+            make_response(
+                render_template(
+                    "admin/connect_page.html", view_html=html, admin_token="", all_js=_all_js_url(), refused=True
+                ),
+                exc.status,
+            )
+        )
     return jsonify(error=exc.error, message=exc.message, html=html), exc.status
 
 
 # --- who is asking -------------------------------------------------------------------------------
 
+
 def _forge_admin():
     """The viewing user must be logged in and a site admin; their own token picks pages (what they can see)."""
     if not g.forge.principal or not g.forge_user_token:
-        raise AdminRefused(403, "user_token_required",
-                           "Log in to Confluence to open the Consonance for Confluence settings.")
+        raise AdminRefused(
+            403, "user_token_required", "Log in to Confluence to open the Consonance for Confluence settings."
+        )
     try:
         client = gateways().confluence(g.tenant, user_token=g.forge_user_token)
     except NotConfigured as exc:
@@ -74,12 +83,18 @@ def _connect_change_allowed() -> None:
         csrf.verify(request.headers.get(csrf.HEADER), tenant_id=g.tenant.id, account_id=g.account_id)
     except csrf.AdminTokenError as exc:
         if exc.reason == "expired":
-            raise AdminRefused(401, "form_expired", "This page has been open too long. Reload it, then save again "
-                                                    "(what you typed is still in the form).") from None
-        raise AdminRefused(403, "bad_admin_token", "This form was not issued for you on this site; reload the page.") from None
+            raise AdminRefused(
+                401,
+                "form_expired",
+                "This page has been open too long. Reload it, then save again (what you typed is still in the form).",
+            ) from None
+        raise AdminRefused(
+            403, "bad_admin_token", "This form was not issued for you on this site; reload the page."
+        ) from None
 
 
 # --- what both transports answer -------------------------------------------------------------------
+
 
 def _view_html(name: str, client) -> str:
     tenant = g.tenant
@@ -110,8 +125,13 @@ def _form() -> dict:
 
 def _save(actor: str, client):
     result = configuration.save_configuration(g.tenant, _form(), actor, client)
-    answer = {"ok": result.ok, "errors": result.errors, "message": result.message, "changed": result.changed,
-              "connection": result.connection.as_dict() if result.connection else None}
+    answer = {
+        "ok": result.ok,
+        "errors": result.errors,
+        "message": result.message,
+        "changed": result.changed,
+        "connection": result.connection.as_dict() if result.connection else None,
+    }
     if result.ok:
         answer["html"] = _view_html("configuration", client)
     return jsonify(answer), (200 if result.ok else 422)
@@ -145,19 +165,28 @@ def _search(kind: str, client):
             results = configuration.search_pages(client, text, space_key=space)
     except ConfluenceError as exc:
         log.warning("picker search failed: %s", exc)
-        return jsonify(results=[], message="Confluence did not answer the search just now; type again in a moment."), 502
+        return jsonify(
+            results=[], message="Confluence did not answer the search just now; type again in a moment."
+        ), 502
     return jsonify(results=results)
 
 
 def _retry(entry_id: int, actor: str, client):
     if not activity.retry_write(g.tenant, entry_id, actor):
-        return jsonify(ok=False, message="That write is no longer failed (already retried or delivered).",
-                       html=_view_html("activity", client)), 409
-    return jsonify(ok=True, message="Queued again: it is delivered as soon as a worker is free.",
-                   html=_view_html("activity", client))
+        return jsonify(
+            ok=False,
+            message="That write is no longer failed (already retried or delivered).",
+            html=_view_html("activity", client),
+        ), 409
+    return jsonify(
+        ok=True,
+        message="Queued again: it is delivered as soon as a worker is free.",
+        html=_view_html("activity", client),
+    )
 
 
 # --- Forge ---------------------------------------------------------------------------------------
+
 
 def _forge_body() -> dict:
     body = request.get_json(silent=True) or {}
@@ -204,15 +233,18 @@ def forge_retry(entry_id: int):
 
 # --- Connect -------------------------------------------------------------------------------------
 
+
 def _all_js_url() -> str | None:
     """The site's own all.js (AP): fresh context tokens and iframe resizing come from it."""
     from addon.web.connect import all_js_url
+
     tenant = getattr(g, "tenant", None)
     return all_js_url(tenant.site_url if tenant is not None else None)
 
 
 def _framed(response):
     from addon.web.connect import framed_by_tenant
+
     return framed_by_tenant(response) if getattr(g, "tenant", None) is not None else response
 
 
@@ -221,8 +253,13 @@ def _framed(response):
 def connect_page():
     """The configure page: the configuration view in place, plus the admin token its changes must carry."""
     actor, client = _connect_admin()
-    page = render_template("admin/connect_page.html", view_html=_view_html("configuration", client),
-                           admin_token=csrf.issue(g.tenant.id, actor), all_js=_all_js_url(), refused=False)
+    page = render_template(
+        "admin/connect_page.html",
+        view_html=_view_html("configuration", client),
+        admin_token=csrf.issue(g.tenant.id, actor),
+        all_js=_all_js_url(),
+        refused=False,
+    )
     return _framed(make_response(page))
 
 

@@ -1,4 +1,5 @@
 """JSON API both transports' front ends call (request-bound tokens only)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify

@@ -1,5 +1,6 @@
 """Connect-style routes: macro iframes and their panel/action-token endpoints (page-context tokens
 allowed), static export renderings and webhooks (request-bound tokens only)."""
+
 from __future__ import annotations
 
 import functools
@@ -33,22 +34,31 @@ def frame_headers(site_url: str | None) -> tuple[tuple[str, str], ...]:
     """The framing headers of a page for a tenant whose site is `site_url` (the macro lane sends the same)."""
     site = site_url or "'none'"
     scripts = "'self'" + (f" {site}" if site_url else "")
-    return (("Content-Security-Policy",
-             f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
-             f"connect-src 'self'; frame-ancestors {site}; base-uri 'none'; form-action 'self'; object-src 'none'"),
-            ("Referrer-Policy", "no-referrer"))
+    return (
+        (
+            "Content-Security-Policy",
+            f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+            f"connect-src 'self'; frame-ancestors {site}; base-uri 'none'; form-action 'self'; object-src 'none'",
+        ),
+        ("Referrer-Policy", "no-referrer"),
+    )
 
 
 def _macro_request(macro_key: str, refresh: bool = False) -> service.MacroRequest:
     return _macro_request_for(g.tenant, g.account_id, macro_key, request.args, refresh)
 
 
-def _macro_request_for(tenant, account_id: str | None, macro_key: str, args: Mapping[str, str],
-                       refresh: bool = False) -> service.MacroRequest:
-    return service.MacroRequest(tenant=tenant, macro_key=macro_key, title_ref=args.get("title", ""),
-                                page_id=args.get("pageId") or None, refresh=refresh,
-                                admin_check=partial(access.viewer_administers_site, tenant, user_token=None,
-                                                    account_id=account_id))
+def _macro_request_for(
+    tenant, account_id: str | None, macro_key: str, args: Mapping[str, str], refresh: bool = False
+) -> service.MacroRequest:
+    return service.MacroRequest(
+        tenant=tenant,
+        macro_key=macro_key,
+        title_ref=args.get("title", ""),
+        page_id=args.get("pageId") or None,
+        refresh=refresh,
+        admin_check=partial(access.viewer_administers_site, tenant, user_token=None, account_id=account_id),
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -66,8 +76,9 @@ def macro(macro_key: str):
     return framed_by_tenant(make_response(macro_page(g.tenant, g.account_id, macro_key, request.args)))
 
 
-def macro_page(tenant, account_id: str | None, macro_key: str, args: Mapping[str, str],
-               memoised_only: bool = False) -> str | None:
+def macro_page(
+    tenant, account_id: str | None, macro_key: str, args: Mapping[str, str], memoised_only: bool = False
+) -> str | None:
     """The iframe page for a verified viewer. `memoised_only` (the macro lane): only a page this process
     has rendered for the current view, filled with this viewer's form values; else None."""
     result = service.panel_view(_macro_request_for(tenant, account_id, macro_key, args), memoised_only=memoised_only)
@@ -78,10 +89,20 @@ def macro_page(tenant, account_id: str | None, macro_key: str, args: Mapping[str
     key = None if result.render_key is None else ("connect_macro", result.render_key, title_ref, page_id, all_js)
     if memoised_only:
         return None if key is None else render.memoised_html(key, form)
-    return render.cached_html(key, form, lambda slots: render_template(
-        "connect_macro.html", macro_key=macro_key, macro_name=MACRO_NAMES[macro_key],
-        panel=render.render_panel(result.view, form=slots), static=False, all_js=all_js, title_ref=title_ref,
-        page_id=page_id))
+    return render.cached_html(
+        key,
+        form,
+        lambda slots: render_template(
+            "connect_macro.html",
+            macro_key=macro_key,
+            macro_name=MACRO_NAMES[macro_key],
+            panel=render.render_panel(result.view, form=slots),
+            static=False,
+            all_js=all_js,
+            title_ref=title_ref,
+            page_id=page_id,
+        ),
+    )
 
 
 @bp.get("/macro/<macro_key>/panel")
@@ -112,9 +133,16 @@ def macro_static(macro_key: str):
     if macro_key not in MACRO_KEYS:
         abort(404)
     result = service.panel_view(_macro_request(macro_key))
-    page = render_template("connect_macro.html", macro_key=macro_key, macro_name=MACRO_NAMES[macro_key],
-                           panel=render.render_panel(result.view, static=True), static=True, all_js=None,
-                           title_ref=request.args.get("title", ""), page_id=request.args.get("pageId", ""))
+    page = render_template(
+        "connect_macro.html",
+        macro_key=macro_key,
+        macro_name=MACRO_NAMES[macro_key],
+        panel=render.render_panel(result.view, static=True),
+        static=True,
+        all_js=None,
+        title_ref=request.args.get("title", ""),
+        page_id=request.args.get("pageId", ""),
+    )
     return framed_by_tenant(make_response(page))
 
 
@@ -124,4 +152,5 @@ def webhook(event: str):
     if event not in WEBHOOK_EVENTS:
         abort(404)
     from addon.flows import page_events
+
     return jsonify(page_events.accept(g.tenant, page_events.from_connect(request.get_json(silent=True)))), 202

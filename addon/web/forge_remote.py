@@ -3,6 +3,7 @@
 Triggers (product events, scheduled) get at most 5 s and are retried by Forge, so they
 acknowledge at once and leave the work to background jobs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,9 @@ def macro(macro_key: str):
     """
     if macro_key not in MACRO_KEYS:
         return jsonify(error="unknown_macro", message=f"There is no macro called {macro_key!r}."), 404
-    payload = macro_payload(g.tenant, g.forge, g.forge_user_token, macro_key,
-                            refresh=refresh_requested(request.get_json(silent=True)))
+    payload = macro_payload(
+        g.tenant, g.forge, g.forge_user_token, macro_key, refresh=refresh_requested(request.get_json(silent=True))
+    )
     return current_app.response_class(payload, mimetype="application/json")
 
 
@@ -54,20 +56,32 @@ def refresh_requested(body) -> bool:
     return bool(options.get("refresh"))
 
 
-def macro_payload(tenant, invocation, user_token: str | None, macro_key: str, refresh: bool = False,
-                  memoised_only: bool = False) -> str | None:
+def macro_payload(
+    tenant, invocation, user_token: str | None, macro_key: str, refresh: bool = False, memoised_only: bool = False
+) -> str | None:
     """The JSON answer for a verified invocation. `memoised_only` (the macro lane): only a payload this
     process has built for the current view, filled with this viewer's form values; else None."""
     config = macro_config(invocation)
-    result = service.panel_view(service.MacroRequest(
-        tenant=tenant, macro_key=macro_key, title_ref=str(config.get("title") or ""),
-        page_id=invocation.content_id, refresh=refresh,
-        admin_check=partial(access.viewer_administers_site, tenant, user_token=user_token,
-                            account_id=invocation.principal)), memoised_only=memoised_only)
+    result = service.panel_view(
+        service.MacroRequest(
+            tenant=tenant,
+            macro_key=macro_key,
+            title_ref=str(config.get("title") or ""),
+            page_id=invocation.content_id,
+            refresh=refresh,
+            admin_check=partial(
+                access.viewer_administers_site, tenant, user_token=user_token, account_id=invocation.principal
+            ),
+        ),
+        memoised_only=memoised_only,
+    )
     if result is None:
         return None
-    form = render.decision_form(result, tenant_id=tenant.id, account_id=invocation.principal,
-                                with_action_token=False) if user_token else None
+    form = (
+        render.decision_form(result, tenant_id=tenant.id, account_id=invocation.principal, with_action_token=False)
+        if user_token
+        else None
+    )
     return render.payload_json(result, form=form, memoised_only=memoised_only)
 
 
@@ -84,6 +98,7 @@ def macro_config(invocation) -> dict:
 def page_event():
     """Page created/updated: recorded once and handed to a background job (never handled in the request)."""
     from addon.flows import page_events
+
     return jsonify(page_events.accept(g.tenant, page_events.from_forge(request.get_json(silent=True)))), 202
 
 

@@ -1,4 +1,5 @@
 """Liveness and readiness for load balancers and orchestrators."""
+
 import logging
 
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ def readyz():
     redis_url = current_app.config.get("REDIS_URL")
     if redis_url:
         import redis
+
         try:
             redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2).ping()
             checks["redis"] = "ok"

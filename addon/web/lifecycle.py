@@ -1,4 +1,5 @@
 """Connect lifecycle: the descriptor, signed installs and uninstalls, enable and disable."""
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +19,9 @@ log = logging.getLogger("addon.web.lifecycle")
 @bp.get("/atlassian-connect.json")
 def descriptor():
     config = current_app.config
-    return jsonify(render_descriptor(base_url=config["BASE_URL"], app_key=config["APP_KEY"],
-                                     app_name=config["APP_NAME"]))
+    return jsonify(
+        render_descriptor(base_url=config["BASE_URL"], app_key=config["APP_KEY"], app_name=config["APP_NAME"])
+    )
 
 
 def _signed_lifecycle_payload() -> dict:
@@ -33,10 +35,16 @@ def _signed_lifecycle_payload() -> dict:
     if not token:
         raise AuthError("unsigned_install", "Installs must be signed by Atlassian; this one carried no token.")
     config = current_app.config
-    verify_signed_install(token, method=request.method, path=raw_path(),
-                          query_string=request.query_string.decode("utf-8", "surrogateescape"),
-                          base_url=config["BASE_URL"], client_key=payload["clientKey"],
-                          keys=services.install_keys(), leeway=config["JWT_LEEWAY_SECONDS"])
+    verify_signed_install(
+        token,
+        method=request.method,
+        path=raw_path(),
+        query_string=request.query_string.decode("utf-8", "surrogateescape"),
+        base_url=config["BASE_URL"],
+        client_key=payload["clientKey"],
+        keys=services.install_keys(),
+        leeway=config["JWT_LEEWAY_SECONDS"],
+    )
     return payload
 
 

@@ -3,6 +3,7 @@
 Opened in an iframe with a page-context token; its script searches `/connect/titles/search` and
 saves with `AP.confluence.saveMacro`, so this view only authenticates and renders the shell.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,7 +28,12 @@ def macro_editor():
         abort(404)
     current = request.args.get("title", "").strip()[:MAX_TITLE_REF]
     log.info("macro editor opened", extra={"macro": macro_key, "tenant": g.tenant.id})
-    page = render_template("macros/editor.html", macro_key=macro_key, macro_name=MACRO_NAMES[macro_key],
-                           current=current, all_js=all_js_url(g.tenant.site_url),
-                           search_url=url_for("actions.connect_title_search"))
+    page = render_template(
+        "macros/editor.html",
+        macro_key=macro_key,
+        macro_name=MACRO_NAMES[macro_key],
+        current=current,
+        all_js=all_js_url(g.tenant.site_url),
+        search_url=url_for("actions.connect_title_search"),
+    )
     return framed_by_tenant(make_response(page))

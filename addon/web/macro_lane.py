@@ -10,6 +10,7 @@ Anything else (no or bad token, a title not yet viewed, stale data, Refresh, a m
 goes to the full pipeline untouched, which answers it, refuses it or logs it as before: the lane only
 ever answers what the route would.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,7 +31,7 @@ log = logging.getLogger("addon.web.macro_lane")
 CONNECT_PREFIX, FORGE_PREFIX = "/connect/macro/", "/forge/macro/"
 # the routes' rules and endpoints, so a view is timed and logged alike whichever path answers it
 CONNECT_ROUTE, FORGE_ROUTE = CONNECT_PREFIX + "<macro_key>", FORGE_PREFIX + "<macro_key>"
-MAX_FORGE_BODY = 64 * 1024   # resolver calls carry a small JSON body; anything larger goes to the route
+MAX_FORGE_BODY = 64 * 1024  # resolver calls carry a small JSON body; anything larger goes to the route
 ARGUMENTS = ("title", "pageId", "jwt")
 
 
@@ -56,12 +57,14 @@ class MacroLane:
 
     def __call__(self, environ, start_response):
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO") or ""
-        if method == "GET" and path.startswith(CONNECT_PREFIX) and path[len(CONNECT_PREFIX):] in MACRO_KEYS:
-            answer = self._answer(environ, CONNECT_ROUTE, "connect.macro", self._connect_page,
-                                  path[len(CONNECT_PREFIX):])
-        elif method == "POST" and path.startswith(FORGE_PREFIX) and path[len(FORGE_PREFIX):] in MACRO_KEYS:
-            answer = self._answer(environ, FORGE_ROUTE, "forge_remote.macro", self._forge_payload,
-                                  path[len(FORGE_PREFIX):])
+        if method == "GET" and path.startswith(CONNECT_PREFIX) and path[len(CONNECT_PREFIX) :] in MACRO_KEYS:
+            answer = self._answer(
+                environ, CONNECT_ROUTE, "connect.macro", self._connect_page, path[len(CONNECT_PREFIX) :]
+            )
+        elif method == "POST" and path.startswith(FORGE_PREFIX) and path[len(FORGE_PREFIX) :] in MACRO_KEYS:
+            answer = self._answer(
+                environ, FORGE_ROUTE, "forge_remote.macro", self._forge_payload, path[len(FORGE_PREFIX) :]
+            )
         else:
             return self.wsgi_app(environ, start_response)
         if answer is None:
@@ -79,7 +82,7 @@ class MacroLane:
             with self.app.app_context():
                 found = build(environ, macro_key)
         except (AuthError, UnicodeError):
-            return None   # the route refuses it, with its message and log line
+            return None  # the route refuses it, with its message and log line
         except Exception:
             log.warning("macro lane deferred %s after an error", macro_key, exc_info=True)
             return None
@@ -89,8 +92,13 @@ class MacroLane:
             return None
         content_type, text, extra_headers = found
         body = text.encode("utf-8")
-        headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), *extra_headers,
-                   ("X-Request-Id", request_id), ("X-Content-Type-Options", "nosniff")]
+        headers = [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            *extra_headers,
+            ("X-Request-Id", request_id),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
         metrics.count_lane("served")
         metrics.observe_request(route, environ["REQUEST_METHOD"], 200, time.perf_counter() - started)
         return headers, body
@@ -100,8 +108,14 @@ class MacroLane:
         query_string = (environ.get("QUERY_STRING") or "").encode("latin-1").decode()  # as werkzeug: strict UTF-8
         args = query_arguments(query_string)
         token = token_from_header(environ.get("HTTP_AUTHORIZATION") or "", "JWT") or args.get("jwt")
-        verified, tenant = verify_connect_request(token, method="GET", path=raw_path_of(environ), attach=False,
-                                                  query_string=query_string, allow_context_qsh=True)
+        verified, tenant = verify_connect_request(
+            token,
+            method="GET",
+            path=raw_path_of(environ),
+            attach=False,
+            query_string=query_string,
+            allow_context_qsh=True,
+        )
         logs.bind(tenant=tenant.log_name)
         page = macro_page(tenant, verified.account_id, macro_key, args, memoised_only=True)
         return None if page is None else ("text/html; charset=utf-8", page, frame_headers(tenant.site_url))
@@ -110,13 +124,15 @@ class MacroLane:
     def _forge_payload(environ, macro_key: str):
         body = buffered_body(environ)
         if body is None or refresh_requested(_json_or_none(body)):
-            return None   # a large or unsized body, or Refresh: the route's work
+            return None  # a large or unsized body, or Refresh: the route's work
         token = token_from_header(environ.get("HTTP_AUTHORIZATION") or "", "Bearer")
-        invocation, tenant = verify_forge_request(token, system_token=environ.get("HTTP_X_FORGE_OAUTH_SYSTEM"),
-                                                  attach=False)
+        invocation, tenant = verify_forge_request(
+            token, system_token=environ.get("HTTP_X_FORGE_OAUTH_SYSTEM"), attach=False
+        )
         logs.bind(tenant=tenant.log_name)
-        payload = macro_payload(tenant, invocation, environ.get("HTTP_X_FORGE_OAUTH_USER"), macro_key,
-                                memoised_only=True)
+        payload = macro_payload(
+            tenant, invocation, environ.get("HTTP_X_FORGE_OAUTH_USER"), macro_key, memoised_only=True
+        )
         return None if payload is None else ("application/json", payload, ())
 
 

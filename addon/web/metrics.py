@@ -4,6 +4,7 @@ Protected: with METRICS_TOKEN set, a scrape needs `Authorization: Bearer <token>
 only loopback callers (a sidecar or an SSH tunnel) are answered. Outbox depth and age are read
 from the database at scrape time, so any one process reports the whole deployment's backlog.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -47,8 +48,10 @@ class OutboxCollector:
         from addon.jobs import outbox
 
         depth = GaugeMetricFamily("c4c_outbox_entries", "Outbox entries by status (all tenants).", labels=("status",))
-        age = GaugeMetricFamily("c4c_outbox_oldest_pending_age_seconds",
-                                "Seconds since the oldest pending or in-flight outbox entry was created.")
+        age = GaugeMetricFamily(
+            "c4c_outbox_oldest_pending_age_seconds",
+            "Seconds since the oldest pending or in-flight outbox entry was created.",
+        )
         try:
             with self.app.app_context():
                 counts = outbox.depth()
@@ -78,6 +81,7 @@ def _registry(app) -> list:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
+
         multiprocess.MultiProcessCollector(registry)
         sources = [registry]
     else:
@@ -90,8 +94,12 @@ def _registry(app) -> list:
 def scrape():
     if not _authorised():
         log.info("metrics scrape refused from %s", request.remote_addr)
-        return Response("Metrics need the METRICS_TOKEN bearer token (or a loopback caller).\n", status=401,
-                        mimetype="text/plain", headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+        return Response(
+            "Metrics need the METRICS_TOKEN bearer token (or a loopback caller).\n",
+            status=401,
+            mimetype="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     app = current_app._get_current_object()
     body = b"".join(generate_latest(source) for source in _registry(app))
     return Response(body, mimetype=CONTENT_TYPE_LATEST)

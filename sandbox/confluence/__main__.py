@@ -1,4 +1,5 @@
 """`python -m sandbox.confluence --port 8200 --app-url http://127.0.0.1:8000 --install forge`."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--forge-app-id", default=os.environ.get("FORGE_APP_ID"))
     parser.add_argument("--work-id", default="1", help="Consonance work id embedded in the welcome page")
     parser.add_argument("--no-seed", action="store_true")
-    parser.add_argument("--admin", action="append", default=None, metavar="ACCOUNT_ID",
-                        help="a site admin's account id (repeatable; default: the emulator's default user)")
+    parser.add_argument(
+        "--admin",
+        action="append",
+        default=None,
+        metavar="ACCOUNT_ID",
+        help="a site admin's account id (repeatable; default: the emulator's default user)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 

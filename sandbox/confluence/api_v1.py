@@ -1,4 +1,5 @@
 """Confluence REST v1 (`/wiki/rest/api`): labels, CQL search, attachments, macro bodies, spaces, users."""
+
 from __future__ import annotations
 
 import time
@@ -33,30 +34,58 @@ def _label_json(name: str) -> dict:
 
 def _labels_response(page: Page):
     labels = [_label_json(n) for n in page.labels]
-    return {"results": labels, "start": 0, "limit": 200, "size": len(labels),
-            "_links": {"base": emulator().wiki_url, "context": "/wiki",
-                       "self": f"{emulator().wiki_url}/rest/api/content/{page.id}/label"}}
+    return {
+        "results": labels,
+        "start": 0,
+        "limit": 200,
+        "size": len(labels),
+        "_links": {
+            "base": emulator().wiki_url,
+            "context": "/wiki",
+            "self": f"{emulator().wiki_url}/rest/api/content/{page.id}/label",
+        },
+    }
 
 
 def _content_json(page: Page) -> dict:
     space = emulator().store.spaces[page.space_id]
     version = page.current
-    return {"id": page.id, "type": "page", "status": page.status, "title": page.title,
-            "version": {"number": version.number, "when": version.created_at, "message": version.message,
-                        "minorEdit": version.minor_edit},
-            "_expandable": {"space": f"/rest/api/space/{space.key}"},
-            "_links": {"webui": f"/spaces/{space.key}/pages/{page.id}",
-                       "self": f"{emulator().wiki_url}/rest/api/content/{page.id}", "tinyui": f"/x/{page.id}"}}
+    return {
+        "id": page.id,
+        "type": "page",
+        "status": page.status,
+        "title": page.title,
+        "version": {
+            "number": version.number,
+            "when": version.created_at,
+            "message": version.message,
+            "minorEdit": version.minor_edit,
+        },
+        "_expandable": {"space": f"/rest/api/space/{space.key}"},
+        "_links": {
+            "webui": f"/spaces/{space.key}/pages/{page.id}",
+            "self": f"{emulator().wiki_url}/rest/api/content/{page.id}",
+            "tinyui": f"/x/{page.id}",
+        },
+    }
 
 
 def _attachment_json(att: Attachment) -> dict:
     page_link = f"/download/attachments/{att.page_id}/{att.title}?version={att.version}&api=v2"
-    return {"id": att.id, "type": "attachment", "status": "current", "title": att.title,
-            "version": {"number": att.version, "when": att.created_at, "message": att.comment, "minorEdit": True},
-            "extensions": {"mediaType": att.media_type, "fileSize": len(att.data), "comment": att.comment},
-            "_expandable": {"container": f"/rest/api/content/{att.page_id}"},
-            "_links": {"download": page_link, "webui": f"/pages/viewpageattachments.action?pageId={att.page_id}",
-                       "self": f"{emulator().wiki_url}/rest/api/content/{att.id}"}}
+    return {
+        "id": att.id,
+        "type": "attachment",
+        "status": "current",
+        "title": att.title,
+        "version": {"number": att.version, "when": att.created_at, "message": att.comment, "minorEdit": True},
+        "extensions": {"mediaType": att.media_type, "fileSize": len(att.data), "comment": att.comment},
+        "_expandable": {"container": f"/rest/api/content/{att.page_id}"},
+        "_links": {
+            "download": page_link,
+            "webui": f"/pages/viewpageattachments.action?pageId={att.page_id}",
+            "self": f"{emulator().wiki_url}/rest/api/content/{att.id}",
+        },
+    }
 
 
 # labels ---------------------------------------------------------------------------------
@@ -101,16 +130,28 @@ def search():
     store = emulator().store
     found = cql.search(store, query)
     limit = page_limit(25, 1000)
-    offset = decode_cursor(request.args.get("cursor")) if request.args.get("cursor") else int(request.args.get("start", 0))
-    chunk = found[offset:offset + limit]
+    offset = (
+        decode_cursor(request.args.get("cursor")) if request.args.get("cursor") else int(request.args.get("start", 0))
+    )
+    chunk = found[offset : offset + limit]
     results = []
     for page in chunk:
         space = store.spaces[page.space_id]
-        results.append({"content": _content_json(page), "title": page.title, "excerpt": "",
-                        "url": f"/spaces/{space.key}/pages/{page.id}",
-                        "resultGlobalContainer": {"title": space.name, "displayUrl": f"/spaces/{space.key}"},
-                        "breadcrumbs": [], "entityType": "content", "iconCssClass": "aui-icon content-type-page",
-                        "lastModified": page.current.created_at, "friendlyLastModified": "just now", "score": 1.0})
+        results.append(
+            {
+                "content": _content_json(page),
+                "title": page.title,
+                "excerpt": "",
+                "url": f"/spaces/{space.key}/pages/{page.id}",
+                "resultGlobalContainer": {"title": space.name, "displayUrl": f"/spaces/{space.key}"},
+                "breadcrumbs": [],
+                "entityType": "content",
+                "iconCssClass": "aui-icon content-type-page",
+                "lastModified": page.current.created_at,
+                "friendlyLastModified": "just now",
+                "score": 1.0,
+            }
+        )
     links = {"base": emulator().wiki_url, "context": "/wiki", "self": f"{emulator().wiki_url}/rest/api/search"}
     response_headers = {}
     if offset + limit < len(found):
@@ -118,8 +159,16 @@ def search():
         params.append(("cursor", encode_cursor(offset + limit)))
         links["next"] = f"/rest/api/search?{urlencode(params)}"
         response_headers["Link"] = f'</wiki{links["next"]}>; rel="next"'
-    body = {"results": results, "start": offset, "limit": limit, "size": len(results), "totalSize": len(found),
-            "cqlQuery": query, "searchDuration": int((time.monotonic() - started) * 1000), "_links": links}
+    body = {
+        "results": results,
+        "start": offset,
+        "limit": limit,
+        "size": len(results),
+        "totalSize": len(found),
+        "cqlQuery": query,
+        "searchDuration": int((time.monotonic() - started) * 1000),
+        "_links": links,
+    }
     response = jsonify(body)
     response.headers.update(response_headers)
     return response
@@ -131,11 +180,21 @@ def _upload(page_id: str, replace: bool):
     if not files:
         raise StoreError(400, "At least one file is required in the 'file' part")
     store = emulator().store
-    created = [store.put_attachment(page_id, f.filename or "file", f.mimetype or "application/octet-stream",
-                                    f.read(), request.form.get("comment", ""), replace=replace) for f in files]
+    created = [
+        store.put_attachment(
+            page_id,
+            f.filename or "file",
+            f.mimetype or "application/octet-stream",
+            f.read(),
+            request.form.get("comment", ""),
+            replace=replace,
+        )
+        for f in files
+    ]
     results = [_attachment_json(a) for a in created]
-    return jsonify({"results": results, "size": len(results), "_links": {"base": emulator().wiki_url,
-                                                                         "context": "/wiki"}})
+    return jsonify(
+        {"results": results, "size": len(results), "_links": {"base": emulator().wiki_url, "context": "/wiki"}}
+    )
 
 
 @bp.post("/content/<page_id>/child/attachment")
@@ -154,8 +213,15 @@ def list_attachments(page_id):
     store.page(page_id)
     name = request.args.get("filename")
     results = [_attachment_json(a) for a in store.attachments_of(page_id) if name is None or a.title == name]
-    return jsonify({"results": results, "start": 0, "limit": 50, "size": len(results),
-                    "_links": {"base": emulator().wiki_url, "context": "/wiki"}})
+    return jsonify(
+        {
+            "results": results,
+            "start": 0,
+            "limit": 50,
+            "size": len(results),
+            "_links": {"base": emulator().wiki_url, "context": "/wiki"},
+        }
+    )
 
 
 @bp.get("/content/<page_id>/child/attachment/<attachment_id>/download")
@@ -178,8 +244,9 @@ def attachment_file(page_id, filename):
     att = next((a for a in emulator().store.attachments_of(page_id) if a.title == filename), None)
     if att is None:
         return v1_error(404, f"No attachment {filename} on content {page_id}")
-    return Response(att.data, mimetype=att.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{att.title}"'})
+    return Response(
+        att.data, mimetype=att.media_type, headers={"Content-Disposition": f'attachment; filename="{att.title}"'}
+    )
 
 
 # macro bodies ---------------------------------------------------------------------------
@@ -192,16 +259,32 @@ def macro_body(page_id, version, macro_id):
     macro = next((m for m in storage.macros_in(shown.body) if m.macro_id == macro_id), None)
     if macro is None:
         raise StoreError(404, f"No macro found with id {macro_id} in version {version} of content {page_id}")
-    return jsonify({"name": macro.name, "body": macro.body, "parameters": macro.parameters,
-                    "_links": {"base": emulator().wiki_url, "context": "/wiki"}})
+    return jsonify(
+        {
+            "name": macro.name,
+            "body": macro.body,
+            "parameters": macro.parameters,
+            "_links": {"base": emulator().wiki_url, "context": "/wiki"},
+        }
+    )
 
 
 # spaces ---------------------------------------------------------------------------------
 def _space_v1(space) -> dict:
-    return {"id": int(space.id), "key": space.key, "name": space.name, "type": "global", "status": "current",
-            "_expandable": {"homepage": f"/rest/api/content/{space.homepage_id}", "description": ""},
-            "_links": {"webui": f"/spaces/{space.key}", "self": f"{emulator().wiki_url}/rest/api/space/{space.key}",
-                       "base": emulator().wiki_url, "context": "/wiki"}}
+    return {
+        "id": int(space.id),
+        "key": space.key,
+        "name": space.name,
+        "type": "global",
+        "status": "current",
+        "_expandable": {"homepage": f"/rest/api/content/{space.homepage_id}", "description": ""},
+        "_links": {
+            "webui": f"/spaces/{space.key}",
+            "self": f"{emulator().wiki_url}/rest/api/space/{space.key}",
+            "base": emulator().wiki_url,
+            "context": "/wiki",
+        },
+    }
 
 
 @bp.post("/space")
@@ -221,8 +304,15 @@ def list_spaces():
     with store.lock:
         spaces = [s for s in sorted(store.spaces.values(), key=lambda s: int(s.id)) if not keys or s.key in keys]
     results = [_space_v1(s) for s in spaces]
-    return jsonify({"results": results, "start": 0, "limit": 25, "size": len(results),
-                    "_links": {"base": emulator().wiki_url, "context": "/wiki"}})
+    return jsonify(
+        {
+            "results": results,
+            "start": 0,
+            "limit": 25,
+            "size": len(results),
+            "_links": {"base": emulator().wiki_url, "context": "/wiki"},
+        }
+    )
 
 
 # users ----------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Confluence REST v2 (`/wiki/api/v2`): spaces, pages, children, content properties, tasks."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from .rest import (author_id, authenticate, cursor_page, emulator, id_list, json_body, v2_error)
+from .rest import author_id, authenticate, cursor_page, emulator, id_list, json_body, v2_error
 from .store import Page, Property, Space, StoreError, Task
 
 bp = Blueprint("confluence_v2", __name__, url_prefix="/wiki/api/v2")
@@ -26,9 +27,17 @@ def _version_json(number, created_at, message, author, minor=False) -> dict:
 
 
 def space_json(space: Space) -> dict:
-    return {"id": space.id, "key": space.key, "name": space.name, "type": space.type, "status": space.status,
-            "authorId": space.author_id, "createdAt": space.created_at, "homepageId": space.homepage_id,
-            "_links": {"webui": f"/spaces/{space.key}"}}
+    return {
+        "id": space.id,
+        "key": space.key,
+        "name": space.name,
+        "type": space.type,
+        "status": space.status,
+        "authorId": space.author_id,
+        "createdAt": space.created_at,
+        "homepageId": space.homepage_id,
+        "_links": {"webui": f"/spaces/{space.key}"},
+    }
 
 
 def page_json(page: Page, body_format: str | None = None, version: int | None = None) -> dict:
@@ -37,14 +46,22 @@ def page_json(page: Page, body_format: str | None = None, version: int | None = 
     shown = page.current if version is None else next((v for v in page.versions if v.number == version), None)
     if shown is None:
         raise StoreError(404, f"Version {version} of page {page.id} not found")
-    data = {"id": page.id, "status": page.status if shown is page.current else "historical",
-            "title": shown.title, "spaceId": page.space_id,
-            "position": page.position, "authorId": page.author_id, "ownerId": page.author_id,
-            "createdAt": page.created_at,
-            "version": _version_json(shown.number, shown.created_at, shown.message, shown.author_id, shown.minor_edit),
-            "_links": {"webui": f"/spaces/{space.key}/pages/{page.id}",
-                       "editui": f"/pages/resumedraft.action?draftId={page.id}",
-                       "tinyui": f"/x/{page.id}"}}
+    data = {
+        "id": page.id,
+        "status": page.status if shown is page.current else "historical",
+        "title": shown.title,
+        "spaceId": page.space_id,
+        "position": page.position,
+        "authorId": page.author_id,
+        "ownerId": page.author_id,
+        "createdAt": page.created_at,
+        "version": _version_json(shown.number, shown.created_at, shown.message, shown.author_id, shown.minor_edit),
+        "_links": {
+            "webui": f"/spaces/{space.key}/pages/{page.id}",
+            "editui": f"/pages/resumedraft.action?draftId={page.id}",
+            "tinyui": f"/x/{page.id}",
+        },
+    }
     if page.parent_id:
         data["parentId"] = page.parent_id
         data["parentType"] = "page"
@@ -56,14 +73,25 @@ def page_json(page: Page, body_format: str | None = None, version: int | None = 
 
 
 def property_json(prop: Property) -> dict:
-    return {"id": prop.id, "key": prop.key, "value": prop.value,
-            "version": _version_json(prop.version, prop.created_at, "", prop.author_id)}
+    return {
+        "id": prop.id,
+        "key": prop.key,
+        "value": prop.value,
+        "version": _version_json(prop.version, prop.created_at, "", prop.author_id),
+    }
 
 
 def task_json(task: Task, body_format: str | None = None) -> dict:
-    data = {"id": task.id, "localId": task.local_id, "spaceId": task.space_id, "pageId": task.page_id,
-            "status": task.status, "createdBy": task.created_by, "createdAt": task.created_at,
-            "updatedAt": task.updated_at}
+    data = {
+        "id": task.id,
+        "localId": task.local_id,
+        "spaceId": task.space_id,
+        "pageId": task.page_id,
+        "status": task.status,
+        "createdBy": task.created_by,
+        "createdAt": task.created_at,
+        "updatedAt": task.updated_at,
+    }
     if task.completed_by:
         data["completedBy"] = task.completed_by
     if task.completed_at:
@@ -80,8 +108,15 @@ def _with_base(data: dict) -> dict:
 
 def _body_format() -> str | None:
     value = request.args.get("body-format")
-    if value and value not in ("storage", "atlas_doc_format", "view", "export_view", "anonymous_export_view",
-                               "styled_view", "editor"):
+    if value and value not in (
+        "storage",
+        "atlas_doc_format",
+        "view",
+        "export_view",
+        "anonymous_export_view",
+        "styled_view",
+        "editor",
+    ):
         raise StoreError(400, f"Invalid body-format: {value}")
     return value
 
@@ -118,8 +153,9 @@ def create_space():
     if not payload.get("name"):
         raise StoreError(400, "name is required")
     description = (payload.get("description") or {}).get("value", "")
-    space = emulator().store.create_space(payload.get("key") or payload.get("alias"), payload["name"], description,
-                                          author_id=author_id())
+    space = emulator().store.create_space(
+        payload.get("key") or payload.get("alias"), payload["name"], description, author_id=author_id()
+    )
     return jsonify(_with_base(space_json(space))), 201
 
 
@@ -128,8 +164,12 @@ def create_space():
 def list_pages():
     store = emulator().store
     statuses = id_list("status") or None
-    pages = store.list_pages(space_ids=id_list("space-id") or None, title=request.args.get("title"),
-                             status=statuses, ids=id_list("id") or None)
+    pages = store.list_pages(
+        space_ids=id_list("space-id") or None,
+        title=request.args.get("title"),
+        status=statuses,
+        ids=id_list("id") or None,
+    )
     body_format = _body_format()
     return cursor_page(pages, lambda p: page_json(p, body_format))
 
@@ -141,9 +181,15 @@ def create_page():
     if not payload.get("spaceId"):
         raise StoreError(400, "spaceId is required")
     root_level = request.args.get("root-level", "false").lower() == "true"
-    page = store.create_page(str(payload["spaceId"]), payload.get("title") or "", _storage_value(payload),
-                             parent_id=payload.get("parentId"), status=payload.get("status", "current"),
-                             author_id=author_id(), use_homepage=not root_level)
+    page = store.create_page(
+        str(payload["spaceId"]),
+        payload.get("title") or "",
+        _storage_value(payload),
+        parent_id=payload.get("parentId"),
+        status=payload.get("status", "current"),
+        author_id=author_id(),
+        use_homepage=not root_level,
+    )
     return jsonify(_with_base(page_json(page, "storage")))
 
 
@@ -166,9 +212,15 @@ def update_page(page_id):
     if not isinstance(version.get("number"), int):
         raise StoreError(400, "version.number is required")
     page = emulator().store.update_page(
-        page_id, title=payload["title"], body=_storage_value(payload), version=version["number"],
-        status=payload["status"], parent_id=payload.get("parentId"), message=version.get("message", ""),
-        author_id=author_id())
+        page_id,
+        title=payload["title"],
+        body=_storage_value(payload),
+        version=version["number"],
+        status=payload["status"],
+        parent_id=payload.get("parentId"),
+        message=version.get("message", ""),
+        author_id=author_id(),
+    )
     return jsonify(_with_base(page_json(page, "storage")))
 
 
@@ -181,8 +233,16 @@ def delete_page(page_id):
 @bp.get("/pages/<page_id>/children")
 def page_children(page_id):
     children = emulator().store.children(page_id)
-    return cursor_page(children, lambda p: {"id": p.id, "status": p.status, "title": p.title,
-                                            "spaceId": p.space_id, "childPosition": p.position})
+    return cursor_page(
+        children,
+        lambda p: {
+            "id": p.id,
+            "status": p.status,
+            "title": p.title,
+            "spaceId": p.space_id,
+            "childPosition": p.position,
+        },
+    )
 
 
 # content properties ---------------------------------------------------------------------
@@ -212,8 +272,9 @@ def update_property(page_id, property_id):
     number = (payload.get("version") or {}).get("number")
     if not isinstance(number, int):
         raise StoreError(400, "version.number is required")
-    prop = emulator().store.update_property(page_id, property_id, payload.get("key"), payload.get("value"),
-                                            number, author_id=author_id())
+    prop = emulator().store.update_property(
+        page_id, property_id, payload.get("key"), payload.get("value"), number, author_id=author_id()
+    )
     return jsonify(property_json(prop))
 
 
@@ -227,17 +288,24 @@ def delete_property(page_id, property_id):
 @bp.get("/tasks")
 def list_tasks():
     store = emulator().store
-    filters = {"id": set(id_list("task-id")), "space_id": set(id_list("space-id")),
-               "page_id": set(id_list("page-id")), "created_by": set(id_list("created-by")),
-               "completed_by": set(id_list("completed-by"))}
+    filters = {
+        "id": set(id_list("task-id")),
+        "space_id": set(id_list("space-id")),
+        "page_id": set(id_list("page-id")),
+        "created_by": set(id_list("created-by")),
+        "completed_by": set(id_list("completed-by")),
+    }
     status = request.args.get("status")
     include_blank = request.args.get("include-blank-tasks", "true").lower() == "true"
     with store.lock:
         tasks = sorted(store.tasks.values(), key=lambda t: int(t.id))
-    tasks = [t for t in tasks
-             if all(not wanted or getattr(t, attr) in wanted for attr, wanted in filters.items())
-             and (status is None or t.status == status)
-             and (include_blank or t.body.strip())]
+    tasks = [
+        t
+        for t in tasks
+        if all(not wanted or getattr(t, attr) in wanted for attr, wanted in filters.items())
+        and (status is None or t.status == status)
+        and (include_blank or t.body.strip())
+    ]
     body_format = _body_format()
     return cursor_page(tasks, lambda t: task_json(t, body_format))
 

@@ -2,6 +2,7 @@
 (macro keys, resolver endpoint routes, triggers, admin pages, the resource each module uses) and the
 Connect descriptor.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,10 +39,10 @@ class ForgeApp:
 
     macro_routes: dict[str, str] = field(default_factory=dict)
     trigger_routes: dict[str, tuple[str, str]] = field(default_factory=dict)  # event -> (module key, path)
-    resources: dict[str, str] = field(default_factory=dict)          # resource key -> path
-    macro_resources: dict[str, str] = field(default_factory=dict)    # macro key -> resource key
+    resources: dict[str, str] = field(default_factory=dict)  # resource key -> path
+    macro_resources: dict[str, str] = field(default_factory=dict)  # macro key -> resource key
     admin_pages: dict[str, AdminPage] = field(default_factory=dict)
-    macro_configs: dict[str, str] = field(default_factory=dict)      # macro key -> config resource key
+    macro_configs: dict[str, str] = field(default_factory=dict)  # macro key -> config resource key
     macro_config_titles: dict[str, str] = field(default_factory=dict)  # macro key -> config dialog title
     from_manifest: bool = False
 
@@ -106,9 +107,14 @@ def parse_manifest(text: str | None) -> ForgeApp:
 
     for macro in modules.get("macro") or []:
         resolver = macro.get("resolver") or {}
-        app.macro_routes[macro["key"]] = route_of(resolver.get("endpoint")) or DEFAULT_MACRO_ROUTE.format(key=macro["key"])
-    app.resources = {r["key"]: r.get("path", DEFAULT_RESOURCE_PATH)
-                     for r in manifest.get("resources") or [] if isinstance(r, dict) and r.get("key")}
+        app.macro_routes[macro["key"]] = route_of(resolver.get("endpoint")) or DEFAULT_MACRO_ROUTE.format(
+            key=macro["key"]
+        )
+    app.resources = {
+        r["key"]: r.get("path", DEFAULT_RESOURCE_PATH)
+        for r in manifest.get("resources") or []
+        if isinstance(r, dict) and r.get("key")
+    }
     for macro in modules.get("macro") or []:
         if macro.get("resource"):
             app.macro_resources[macro["key"]] = macro["resource"]

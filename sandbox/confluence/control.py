@@ -1,6 +1,7 @@
 """Control endpoints (`/_emulator/...`, JSON) for tests and the dev loop, plus the public key
 endpoints Atlassian serves: the Forge JWKS and the signed-install key server.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
@@ -35,14 +36,26 @@ def state():
     emu = emulator()
     store = emu.store
     with store.lock:
-        counts = {"spaces": len(store.spaces), "pages": len(store.pages), "tasks": len(store.tasks),
-                  "attachments": len(store.attachments)}
+        counts = {
+            "spaces": len(store.spaces),
+            "pages": len(store.pages),
+            "tasks": len(store.tasks),
+            "attachments": len(store.attachments),
+        }
     connect = store.connect
-    return jsonify({"url": emu.url, "cloudId": store.cloud_id, "counts": counts,
-                    "forge": emu.forge_installation_json(),
-                    "connect": {"clientKey": connect.client_key, "key": connect.key, "baseUrl": connect.app_base_url}
-                    if connect else None,
-                    "fitKid": emu.fit_key.kid, "installKid": emu.install_key.kid})
+    return jsonify(
+        {
+            "url": emu.url,
+            "cloudId": store.cloud_id,
+            "counts": counts,
+            "forge": emu.forge_installation_json(),
+            "connect": {"clientKey": connect.client_key, "key": connect.key, "baseUrl": connect.app_base_url}
+            if connect
+            else None,
+            "fitKid": emu.fit_key.kid,
+            "installKid": emu.install_key.kid,
+        }
+    )
 
 
 @bp.post("/_emulator/install")
@@ -71,10 +84,17 @@ def mint_fit():
     body = request.get_json(silent=True) or {}
     emu = emulator()
     principal = body.get("principal")
-    token = emu.mint_fit(body.get("module_key", "title-status"), module_type=body.get("module_type", "xen:macro"),
-                         principal=principal, content_id=body.get("content_id"), space_key=body.get("space_key"),
-                         local_id=body.get("local_id"), is_editing=bool(body.get("is_editing")),
-                         config=body.get("config"), lifetime=int(body.get("lifetime", 60)))
+    token = emu.mint_fit(
+        body.get("module_key", "title-status"),
+        module_type=body.get("module_type", "xen:macro"),
+        principal=principal,
+        content_id=body.get("content_id"),
+        space_key=body.get("space_key"),
+        local_id=body.get("local_id"),
+        is_editing=bool(body.get("is_editing")),
+        config=body.get("config"),
+        lifetime=int(body.get("lifetime", 60)),
+    )
     return jsonify({"token": token, "headers": emu.forge_headers(token, principal)})
 
 

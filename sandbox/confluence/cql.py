@@ -4,6 +4,7 @@ Fields: type, space (key), title, label, id, parent, ancestor, content.property[
 `~` is "contains", case-insensitive; a trailing `*` (as search-as-you-type pickers send) is accepted.
 Anything else is refused with the message Confluence gives for a query it cannot parse.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,9 +13,11 @@ import shlex
 from .store import Page, Store, StoreError
 
 _CLAUSE = re.compile(
-    r'\s*(?P<field>[A-Za-z_.]+(?:\[[^\]]+\](?:\.[A-Za-z0-9_.]+)?)?)\s*'
-    r'(?P<op>!=|=|~|\bin\b|\bnot in\b)\s*'
-    r'(?P<value>"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\([^)]*\)|[^\s()]+)\s*', re.I)
+    r"\s*(?P<field>[A-Za-z_.]+(?:\[[^\]]+\](?:\.[A-Za-z0-9_.]+)?)?)\s*"
+    r"(?P<op>!=|=|~|\bin\b|\bnot in\b)\s*"
+    r'(?P<value>"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\([^)]*\)|[^\s()]+)\s*',
+    re.I,
+)
 _PROPERTY = re.compile(r"content\.property\[(?P<key>[^\]]+)\](?:\.(?P<path>[A-Za-z0-9_.]+))?$", re.I)
 
 
@@ -42,8 +45,13 @@ def parse(cql: str) -> list[tuple[str, str, list[str]]]:
         match = _CLAUSE.fullmatch(part)
         if not match:
             raise StoreError(400, f"Could not parse cql : {cql}")
-        clauses.append((match["field"].lower() if "[" not in match["field"] else match["field"],
-                        match["op"].lower(), _values(match["value"])))
+        clauses.append(
+            (
+                match["field"].lower() if "[" not in match["field"] else match["field"],
+                match["op"].lower(),
+                _values(match["value"]),
+            )
+        )
     return clauses
 
 
@@ -52,7 +60,7 @@ def _property_value(page: Page, key: str, path: str | None):
     if prop is None:
         return None
     value = prop.value
-    for step in (path.split(".") if path else []):
+    for step in path.split(".") if path else []:
         if not isinstance(value, dict) or step not in value:
             return None
         value = value[step]

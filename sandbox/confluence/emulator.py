@@ -1,6 +1,7 @@
 """The emulator's core: state, keys and configuration, plus everything it does *to* the app
 (installs, invocation tokens, remote calls, page events). Views stay thin on top of this.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,8 +23,8 @@ USER_TOKEN_SECONDS = 15 * 60
 
 DEFAULT_CONFIG = {
     "FORGE_APP_ID": "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000",
-    "FORGE_MANIFEST": None,          # path or URL of the app's manifest.yml (else {app}/manifest.yml)
-    "PUBLIC_URL": "",                # the emulator's own URL; set by the runner when the port is known
+    "FORGE_MANIFEST": None,  # path or URL of the app's manifest.yml (else {app}/manifest.yml)
+    "PUBLIC_URL": "",  # the emulator's own URL; set by the runner when the port is known
     "MAX_BODY_BYTES": 5 * 1024 * 1024,
     "AUTH_REQUIRED": True,
     "EVENT_MAX_RETRIES": 4,
@@ -31,7 +32,7 @@ DEFAULT_CONFIG = {
     "EVENT_TIMEOUT_SECONDS": 5.0,
     "APP_CALL_TIMEOUT_SECONDS": 25.0,
     "DEFAULT_ACCOUNT_ID": "557058:00000000-0000-4000-8000-00000000cafe",
-    "ADMIN_ACCOUNT_IDS": None,       # site admins; None = just the default user
+    "ADMIN_ACCOUNT_IDS": None,  # site admins; None = just the default user
 }
 
 
@@ -44,10 +45,13 @@ class Emulator:
         self.install_key = self.config.get("INSTALL_SIGNING_KEY") or tokens.SigningKey()
         self.faults = FaultBook()
         self.requests = RequestLog()
-        self.events = EventDispatcher(DeliverySettings(
-            max_retries=int(self.config["EVENT_MAX_RETRIES"]),
-            retry_base_seconds=float(self.config["EVENT_RETRY_BASE_SECONDS"]),
-            timeout_seconds=float(self.config["EVENT_TIMEOUT_SECONDS"])))
+        self.events = EventDispatcher(
+            DeliverySettings(
+                max_retries=int(self.config["EVENT_MAX_RETRIES"]),
+                retry_base_seconds=float(self.config["EVENT_RETRY_BASE_SECONDS"]),
+                timeout_seconds=float(self.config["EVENT_TIMEOUT_SECONDS"]),
+            )
+        )
         self.forge_app = app_descriptors.ForgeApp()
         self.frames: dict[str, dict] = {}
         self.users = UserDirectory(self.config["DEFAULT_ACCOUNT_ID"], self.config["ADMIN_ACCOUNT_IDS"])
@@ -71,11 +75,17 @@ class Emulator:
         """Create a Forge installation for the app at `app_url` and send it the installed event."""
         app_url = app_url.rstrip("/")
         self.forge_app = app_descriptors.parse_manifest(
-            app_descriptors.load_manifest_text(self.config["FORGE_MANIFEST"], app_url))
+            app_descriptors.load_manifest_text(self.config["FORGE_MANIFEST"], app_url)
+        )
         installation = ForgeInstallation(
-            id=f"ari:cloud:ecosystem::installation/{uuid.uuid4()}", cloud_id=self.store.cloud_id,
-            site_url=self.url, api_base_url=self.url, app_url=app_url, environment_id=str(uuid.uuid4()),
-            system_token=tokens.opaque_token("forge-system"))
+            id=f"ari:cloud:ecosystem::installation/{uuid.uuid4()}",
+            cloud_id=self.store.cloud_id,
+            site_url=self.url,
+            api_base_url=self.url,
+            app_url=app_url,
+            environment_id=str(uuid.uuid4()),
+            system_token=tokens.opaque_token("forge-system"),
+        )
         with self.store.lock:
             self.store.forge = installation
             self.store.oauth_tokens[installation.system_token] = {"kind": "system", "principal": None}
@@ -87,10 +97,17 @@ class Emulator:
         inst = self.store.forge
         if not inst:
             return None
-        return {"installationId": inst.id, "cloudId": inst.cloud_id, "apiBaseUrl": inst.api_base_url,
-                "siteUrl": inst.site_url, "appUrl": inst.app_url, "appId": self.config["FORGE_APP_ID"],
-                "environmentId": inst.environment_id, "macros": sorted(self.forge_app.macro_routes),
-                "manifestRead": self.forge_app.from_manifest}
+        return {
+            "installationId": inst.id,
+            "cloudId": inst.cloud_id,
+            "apiBaseUrl": inst.api_base_url,
+            "siteUrl": inst.site_url,
+            "appUrl": inst.app_url,
+            "appId": self.config["FORGE_APP_ID"],
+            "environmentId": inst.environment_id,
+            "macros": sorted(self.forge_app.macro_routes),
+            "manifestRead": self.forge_app.from_manifest,
+        }
 
     def uninstall_forge(self) -> dict:
         if not self.store.forge:
@@ -106,25 +123,46 @@ class Emulator:
         token = tokens.opaque_token("forge-user")
         now = time.time()
         with self.store.lock:
-            expired = [t for t, grant in self.store.oauth_tokens.items()
-                       if grant["kind"] == "user" and now - grant["issued"] > USER_TOKEN_SECONDS]
+            expired = [
+                t
+                for t, grant in self.store.oauth_tokens.items()
+                if grant["kind"] == "user" and now - grant["issued"] > USER_TOKEN_SECONDS
+            ]
             for old in expired:
                 del self.store.oauth_tokens[old]
             self.store.oauth_tokens[token] = {"kind": "user", "principal": principal, "issued": now}
         return token
 
-    def mint_fit(self, module_key: str = "title-status", *, module_type: str = "xen:macro",
-                 principal: str | None = None, content_id: str | None = None, space_key: str | None = None,
-                 local_id: str | None = None, is_editing: bool = False, config: dict | None = None,
-                 extension: dict | None = None, lifetime: int = tokens.FIT_LIFETIME_SECONDS) -> str:
+    def mint_fit(
+        self,
+        module_key: str = "title-status",
+        *,
+        module_type: str = "xen:macro",
+        principal: str | None = None,
+        content_id: str | None = None,
+        space_key: str | None = None,
+        local_id: str | None = None,
+        is_editing: bool = False,
+        config: dict | None = None,
+        extension: dict | None = None,
+        lifetime: int = tokens.FIT_LIFETIME_SECONDS,
+    ) -> str:
         inst = self.store.forge
         if inst is None:
             raise StoreError(409, "Install the app with Forge first")
         if extension is None and module_type == "xen:macro":
             extension = self.macro_extension(content_id, space_key, is_editing, config)
         return tokens.forge_invocation_token(
-            self.fit_key, app_id=self.config["FORGE_APP_ID"], installation=inst, module_key=module_key,
-            module_type=module_type, extension=extension, local_id=local_id, principal=principal, lifetime=lifetime)
+            self.fit_key,
+            app_id=self.config["FORGE_APP_ID"],
+            installation=inst,
+            module_key=module_key,
+            module_type=module_type,
+            extension=extension,
+            local_id=local_id,
+            principal=principal,
+            lifetime=lifetime,
+        )
 
     def macro_extension(self, content_id, space_key, is_editing=False, config=None) -> dict:
         extension = {"type": "macro", "isEditing": bool(is_editing)}
@@ -139,8 +177,12 @@ class Emulator:
 
     def forge_headers(self, fit: str, principal: str | None) -> dict:
         inst = self.store.forge
-        headers = {"Authorization": f"Bearer {fit}", "x-forge-oauth-system": inst.system_token,
-                   "x-b3-traceid": uuid.uuid4().hex[:16], "x-b3-spanid": uuid.uuid4().hex[:16]}
+        headers = {
+            "Authorization": f"Bearer {fit}",
+            "x-forge-oauth-system": inst.system_token,
+            "x-b3-traceid": uuid.uuid4().hex[:16],
+            "x-b3-spanid": uuid.uuid4().hex[:16],
+        }
         if principal:
             headers["x-forge-oauth-user"] = self.user_token(principal)
         return headers
@@ -149,12 +191,16 @@ class Emulator:
         inst = self.store.forge
         module_key, path = self.forge_app.trigger(event)
         fit = self.mint_fit(module_key, module_type="core:trigger", extension=None)
-        body = {"eventType": event, "context": {"cloudId": inst.cloud_id, "moduleKey": module_key},
-                "app": {"id": self.config["FORGE_APP_ID"], "installationId": inst.id},
-                "environment": {"id": inst.environment_id}}
+        body = {
+            "eventType": event,
+            "context": {"cloudId": inst.cloud_id, "moduleKey": module_key},
+            "app": {"id": self.config["FORGE_APP_ID"], "installationId": inst.id},
+            "environment": {"id": inst.environment_id},
+        }
         try:
-            response = requests.post(inst.app_url + path, json=body, headers=self.forge_headers(fit, None),
-                                     timeout=5, allow_redirects=False)
+            response = requests.post(
+                inst.app_url + path, json=body, headers=self.forge_headers(fit, None), timeout=5, allow_redirects=False
+            )
             return {"url": inst.app_url + path, "status": response.status_code}
         except requests.RequestException as exc:
             return {"url": inst.app_url + path, "error": str(exc)}
@@ -166,13 +212,23 @@ class Emulator:
             return {"success": False, "error": {"status": 503, "body": {"message": "app not installed"}, "headers": {}}}
         key, module_type = frame_module(frame)
         if module_type == "xen:macro":
-            fit = self.mint_fit(key, principal=frame.get("accountId"), content_id=frame.get("pageId"),
-                                space_key=frame.get("spaceKey"), local_id=frame.get("localId"),
-                                config=frame.get("config"))
+            fit = self.mint_fit(
+                key,
+                principal=frame.get("accountId"),
+                content_id=frame.get("pageId"),
+                space_key=frame.get("spaceKey"),
+                local_id=frame.get("localId"),
+                config=frame.get("config"),
+            )
             route = self.forge_app.macro_route(key) or app_descriptors.DEFAULT_MACRO_ROUTE.format(key=key)
         else:  # an admin page: no content, just the module and the viewing user
-            fit = self.mint_fit(key, module_type=module_type, principal=frame.get("accountId"),
-                                local_id=frame.get("localId"), extension={"type": module_type})
+            fit = self.mint_fit(
+                key,
+                module_type=module_type,
+                principal=frame.get("accountId"),
+                local_id=frame.get("localId"),
+                extension={"type": module_type},
+            )
             route = frame.get("route")
         headers = self.forge_headers(fit, frame.get("accountId"))
         if request.get("invokeType", "").startswith("ui-remote"):
@@ -182,22 +238,34 @@ class Emulator:
             headers.update({k: v for k, v in (request.get("headers") or {}).items() if k.lower() != "authorization"})
         else:  # resolver-style invoke(functionKey, payload)
             if not route:
-                return {"success": False, "error": {"status": 404, "headers": {},
-                                                    "body": {"message": f"module {key} has no resolver"}}}
+                return {
+                    "success": False,
+                    "error": {"status": 404, "headers": {}, "body": {"message": f"module {key} has no resolver"}},
+                }
             path, method = route, "POST"
-            body = {"call": {"functionKey": request.get("functionKey"), "payload": request.get("payload") or {}},
-                    "context": self.forge_context(frame)}
+            body = {
+                "call": {"functionKey": request.get("functionKey"), "payload": request.get("payload") or {}},
+                "context": self.forge_context(frame),
+            }
         try:
-            response = requests.request(method, inst.app_url + path, json=body, headers=headers,
-                                        timeout=float(self.config["APP_CALL_TIMEOUT_SECONDS"]))
+            response = requests.request(
+                method,
+                inst.app_url + path,
+                json=body,
+                headers=headers,
+                timeout=float(self.config["APP_CALL_TIMEOUT_SECONDS"]),
+            )
         except requests.RequestException as exc:
             return {"success": False, "error": {"status": 502, "body": {"message": str(exc)}, "headers": {}}}
         try:
             answer = response.json()
         except ValueError:
             answer = {"text": response.text}
-        payload = {"status": response.status_code, "body": answer,
-                   "headers": {k: [v] for k, v in response.headers.items()}}
+        payload = {
+            "status": response.status_code,
+            "body": answer,
+            "headers": {k: [v] for k, v in response.headers.items()},
+        }
         return {"success": response.ok, "payload": payload} if response.ok else {"success": False, "error": payload}
 
     def forge_context(self, frame: dict) -> dict:
@@ -205,12 +273,23 @@ class Emulator:
         inst = self.store.forge
         key, module_type = frame_module(frame)
         editing = frame.get("kind") == "macro-config"  # a macro's config view opens while the page is edited
-        extension = (self.macro_extension(frame.get("pageId"), frame.get("spaceKey"), editing, frame.get("config"))
-                     if module_type == "xen:macro" else {"type": module_type})
-        return {"accountId": frame.get("accountId"), "cloudId": self.store.cloud_id,
-                "localId": frame.get("localId"), "moduleKey": key, "siteUrl": self.url,
-                "environmentType": "DEVELOPMENT", "environmentId": inst.environment_id if inst else None,
-                "locale": "en-US", "timezone": "UTC", "extension": extension}
+        extension = (
+            self.macro_extension(frame.get("pageId"), frame.get("spaceKey"), editing, frame.get("config"))
+            if module_type == "xen:macro"
+            else {"type": module_type}
+        )
+        return {
+            "accountId": frame.get("accountId"),
+            "cloudId": self.store.cloud_id,
+            "localId": frame.get("localId"),
+            "moduleKey": key,
+            "siteUrl": self.url,
+            "environmentType": "DEVELOPMENT",
+            "environmentId": inst.environment_id if inst else None,
+            "locale": "en-US",
+            "timezone": "UTC",
+            "extension": extension,
+        }
 
     # Connect ----------------------------------------------------------------------------
     def install_connect(self, app_url: str) -> dict:
@@ -220,11 +299,19 @@ class Emulator:
         client_key = f"emulator-{self.store.cloud_id}"
         secret = tokens.shared_secret()
         payload = {
-            "key": descriptor.get("key"), "clientKey": client_key, "accountId": "557058:app-" + client_key[-12:],
-            "sharedSecret": secret, "serverVersion": "6452", "pluginsVersion": "1001.0.0-SNAPSHOT",
-            "baseUrl": self.wiki_url, "displayUrl": self.wiki_url, "productType": "confluence",
-            "description": self.store.site_name, "serviceEntitlementNumber": "SEN-EMULATOR",
-            "oauthClientId": "emulator-oauth-client", "eventType": "installed",
+            "key": descriptor.get("key"),
+            "clientKey": client_key,
+            "accountId": "557058:app-" + client_key[-12:],
+            "sharedSecret": secret,
+            "serverVersion": "6452",
+            "pluginsVersion": "1001.0.0-SNAPSHOT",
+            "baseUrl": self.wiki_url,
+            "displayUrl": self.wiki_url,
+            "productType": "confluence",
+            "description": self.store.site_name,
+            "serviceEntitlementNumber": "SEN-EMULATOR",
+            "oauthClientId": "emulator-oauth-client",
+            "eventType": "installed",
         }
         status = self._send_signed_lifecycle(descriptor, base_url, "installed", payload, client_key)
         if not 200 <= status < 300:
@@ -233,17 +320,29 @@ class Emulator:
             self.store.connect = ConnectInstallation(descriptor.get("key"), client_key, secret, base_url, descriptor)
         enabled = self._send_shared_secret_lifecycle("enabled", {**payload, "eventType": "enabled"})
         log.info("connect install of %s as %s", descriptor.get("key"), client_key)
-        return {"clientKey": client_key, "key": descriptor.get("key"), "baseUrl": base_url, "status": status,
-                "enabledStatus": enabled}
+        return {
+            "clientKey": client_key,
+            "key": descriptor.get("key"),
+            "baseUrl": base_url,
+            "status": status,
+            "enabledStatus": enabled,
+        }
 
     def uninstall_connect(self) -> dict:
         inst = self.store.connect
         if inst is None:
             raise StoreError(404, "The app is not installed with Connect")
-        payload = {"key": inst.key, "clientKey": inst.client_key, "baseUrl": self.wiki_url,
-                   "productType": "confluence", "eventType": "uninstalled"}
+        payload = {
+            "key": inst.key,
+            "clientKey": inst.client_key,
+            "baseUrl": self.wiki_url,
+            "productType": "confluence",
+            "eventType": "uninstalled",
+        }
         self._send_shared_secret_lifecycle("disabled", {**payload, "eventType": "disabled"})
-        status = self._send_signed_lifecycle(inst.descriptor, inst.app_base_url, "uninstalled", payload, inst.client_key)
+        status = self._send_signed_lifecycle(
+            inst.descriptor, inst.app_base_url, "uninstalled", payload, inst.client_key
+        )
         with self.store.lock:
             self.store.connect = None
         return {"status": status}
@@ -255,8 +354,14 @@ class Emulator:
         url = base_url + path if path.startswith("/") else path
         parts = urlsplit(url)
         token = tokens.signed_install_token(
-            self.install_key, method="POST", url_path=parts.path, query=parts.query,
-            app_base_path=urlsplit(base_url).path, app_base_url=base_url, client_key=client_key)
+            self.install_key,
+            method="POST",
+            url_path=parts.path,
+            query=parts.query,
+            app_base_path=urlsplit(base_url).path,
+            app_base_url=base_url,
+            client_key=client_key,
+        )
         try:
             response = requests.post(url, json=payload, headers={"Authorization": f"JWT {token}"}, timeout=10)
         except requests.RequestException as exc:
@@ -272,8 +377,13 @@ class Emulator:
         url = inst.app_base_url + path if path.startswith("/") else path
         parts = urlsplit(url)
         token = tokens.connect_request_token(
-            shared_secret=inst.shared_secret, client_key=inst.client_key, method="POST", url_path=parts.path,
-            query=parts.query, app_base_path=urlsplit(inst.app_base_url).path)
+            shared_secret=inst.shared_secret,
+            client_key=inst.client_key,
+            method="POST",
+            url_path=parts.path,
+            query=parts.query,
+            app_base_path=urlsplit(inst.app_base_url).path,
+        )
         try:
             return requests.post(url, json=payload, headers={"Authorization": f"JWT {token}"}, timeout=10).status_code
         except requests.RequestException as exc:
@@ -285,14 +395,20 @@ class Emulator:
         if frame.get("kind") == "admin":  # a configure page: about the user, not about any content
             context = {"confluence": {}}
         else:
-            context = {"confluence": {"editor": {"mode": "view"},
-                                      "macro": {"hash": frame.get("macroId"), "id": frame.get("macroId"),
-                                                "outputType": "display"},
-                                      "content": {"id": frame.get("pageId"), "version": str(frame.get("pageVersion")),
-                                                  "type": "page"},
-                                      "space": {"key": frame.get("spaceKey"), "id": frame.get("spaceId")}}}
-        return tokens.connect_context_token(shared_secret=inst.shared_secret, client_key=inst.client_key,
-                                            account_id=frame.get("accountId"), context=context)
+            context = {
+                "confluence": {
+                    "editor": {"mode": "view"},
+                    "macro": {"hash": frame.get("macroId"), "id": frame.get("macroId"), "outputType": "display"},
+                    "content": {"id": frame.get("pageId"), "version": str(frame.get("pageVersion")), "type": "page"},
+                    "space": {"key": frame.get("spaceKey"), "id": frame.get("spaceId")},
+                }
+            }
+        return tokens.connect_context_token(
+            shared_secret=inst.shared_secret,
+            client_key=inst.client_key,
+            account_id=frame.get("accountId"),
+            context=context,
+        )
 
     # page events ------------------------------------------------------------------------
     def _on_page_change(self, change: str, page: Page, author_id: str) -> None:
@@ -303,16 +419,26 @@ class Emulator:
             event = f"page_{change}"
             path = app_descriptors.connect_webhooks(self.store.connect.descriptor).get(event)
             if path:
-                self.events.submit(f"connect:{event}",
-                                   lambda: self._connect_webhook_request(event, path, snapshot, author_id))
+                self.events.submit(
+                    f"connect:{event}", lambda: self._connect_webhook_request(event, path, snapshot, author_id)
+                )
 
     def page_event_snapshot(self, page: Page) -> dict:
         with self.store.lock:
             space = self.store.spaces[page.space_id]
-            return {"id": page.id, "title": page.title, "spaceKey": space.key, "spaceId": space.id,
-                    "version": page.current.number, "status": page.status, "parentId": page.parent_id,
-                    "createdAt": page.created_at, "modifiedAt": page.current.created_at,
-                    "creatorAccountId": page.author_id, "lastModifierAccountId": page.current.author_id}
+            return {
+                "id": page.id,
+                "title": page.title,
+                "spaceKey": space.key,
+                "spaceId": space.id,
+                "version": page.current.number,
+                "status": page.status,
+                "parentId": page.parent_id,
+                "createdAt": page.created_at,
+                "modifiedAt": page.current.created_at,
+                "creatorAccountId": page.author_id,
+                "lastModifierAccountId": page.current.author_id,
+            }
 
     def _forge_event_request(self, change: str, page: dict, author_id: str):
         inst = self.store.forge
@@ -321,13 +447,26 @@ class Emulator:
         event = f"avi:confluence:{change}:page"
         module_key, path = self.forge_app.trigger(event)
         fit = self.mint_fit(module_key, module_type="core:trigger", extension=None)
-        body = {"eventType": event, "atlassianId": author_id, "suppressNotifications": False,
-                "page": {"id": page["id"], "title": page["title"], "spaceKey": page["spaceKey"],
-                         "version": page["version"]},
-                "content": {"id": page["id"], "type": "page", "status": page["status"], "title": page["title"],
-                            "space": {"key": page["spaceKey"], "id": page["spaceId"]},
-                            "version": {"number": page["version"]}},
-                "context": {"cloudId": inst.cloud_id, "moduleKey": module_key}}
+        body = {
+            "eventType": event,
+            "atlassianId": author_id,
+            "suppressNotifications": False,
+            "page": {
+                "id": page["id"],
+                "title": page["title"],
+                "spaceKey": page["spaceKey"],
+                "version": page["version"],
+            },
+            "content": {
+                "id": page["id"],
+                "type": "page",
+                "status": page["status"],
+                "title": page["title"],
+                "space": {"key": page["spaceKey"], "id": page["spaceId"]},
+                "version": {"number": page["version"]},
+            },
+            "context": {"cloudId": inst.cloud_id, "moduleKey": module_key},
+        }
         return inst.app_url + path, self.forge_headers(fit, None), body
 
     def _connect_webhook_request(self, event: str, path: str, page: dict, author_id: str):
@@ -337,14 +476,28 @@ class Emulator:
         url = inst.app_base_url + path if path.startswith("/") else path
         parts = urlsplit(url)
         token = tokens.connect_request_token(
-            shared_secret=inst.shared_secret, client_key=inst.client_key, method="POST", url_path=parts.path,
-            query=parts.query, app_base_path=urlsplit(inst.app_base_url).path)
-        body = {"timestamp": int(time.time() * 1000), "userAccountId": author_id, "accountType": "customer",
-                "page": {"id": int(page["id"]), "title": page["title"], "spaceKey": page["spaceKey"],
-                         "version": page["version"], "contentType": "page",
-                         "creatorAccountId": page["creatorAccountId"],
-                         "lastModifierAccountId": page["lastModifierAccountId"],
-                         "self": f"{self.wiki_url}/spaces/{page['spaceKey']}/pages/{page['id']}"}}
+            shared_secret=inst.shared_secret,
+            client_key=inst.client_key,
+            method="POST",
+            url_path=parts.path,
+            query=parts.query,
+            app_base_path=urlsplit(inst.app_base_url).path,
+        )
+        body = {
+            "timestamp": int(time.time() * 1000),
+            "userAccountId": author_id,
+            "accountType": "customer",
+            "page": {
+                "id": int(page["id"]),
+                "title": page["title"],
+                "spaceKey": page["spaceKey"],
+                "version": page["version"],
+                "contentType": "page",
+                "creatorAccountId": page["creatorAccountId"],
+                "lastModifierAccountId": page["lastModifierAccountId"],
+                "self": f"{self.wiki_url}/spaces/{page['spaceKey']}/pages/{page['id']}",
+            },
+        }
         return url, {"Authorization": f"JWT {token}"}, body
 
 

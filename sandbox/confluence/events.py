@@ -3,6 +3,7 @@
 A background thread sends each delivery; a non-2xx answer (3xx included), an error or a timeout
 is retried up to `max_retries` times with doubling delays. Knobs deliver duplicates and reorder.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -88,14 +89,20 @@ class EventDispatcher:
 
     def _attempt(self, delivery: Delivery) -> None:
         delivery.attempt += 1
-        entry = {"event": delivery.id, "kind": delivery.kind, "attempt": delivery.attempt,
-                 "copy": delivery.copy, "at": time.time()}
+        entry = {
+            "event": delivery.id,
+            "kind": delivery.kind,
+            "attempt": delivery.attempt,
+            "copy": delivery.copy,
+            "at": time.time(),
+        }
         try:
             url, headers, body = delivery.build()
             entry["url"] = url
             entry["body"] = body
-            response = requests.post(url, json=body, headers=headers, timeout=self.settings.timeout_seconds,
-                                     allow_redirects=False)
+            response = requests.post(
+                url, json=body, headers=headers, timeout=self.settings.timeout_seconds, allow_redirects=False
+            )
             entry["status"] = response.status_code
             ok = 200 <= response.status_code < 300
         except Exception as exc:  # a refused connection or timeout is a failed attempt, like any error
@@ -104,8 +111,13 @@ class EventDispatcher:
         entry["delivered"] = ok
         with self._cond:
             self.log.append(entry)
-        log.info("event %s (%s) attempt %s -> %s", delivery.id, delivery.kind, delivery.attempt,
-                 entry.get("status", entry.get("error")))
+        log.info(
+            "event %s (%s) attempt %s -> %s",
+            delivery.id,
+            delivery.kind,
+            delivery.attempt,
+            entry.get("status", entry.get("error")),
+        )
         if not ok and delivery.attempt <= self.settings.max_retries:
             delay = self.settings.retry_base_seconds * (2 ** (delivery.attempt - 1))
             with self._cond:

@@ -3,6 +3,7 @@
 A fault matches a method and a path regex and applies to the next N matching requests (or
 every one when `count` is None): an HTTP status (429 with rate-limit headers, 5xx) and/or latency.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,9 +29,16 @@ class Fault:
         return (self.method is None or self.method.upper() == method.upper()) and re.search(self.path, path) is not None
 
     def to_json(self) -> dict:
-        return {"id": self.id, "path": self.path, "method": self.method, "status": self.status,
-                "count": self.count, "latency_ms": self.latency_ms, "retry_after": self.retry_after,
-                "hits": self.hits}
+        return {
+            "id": self.id,
+            "path": self.path,
+            "method": self.method,
+            "status": self.status,
+            "count": self.count,
+            "latency_ms": self.latency_ms,
+            "retry_after": self.retry_after,
+            "hits": self.hits,
+        }
 
 
 @dataclass

@@ -2,6 +2,7 @@
 (Forge `view.submit`) or Connect macro editor (`AP.confluence.saveMacro`) saves: the macro's
 `ac:parameter`s change in the storage body and the page gets a new version (and its update event).
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,19 @@ def configure_macro(store: Store, page_id: str, macro_id: str, parameters, autho
         except KeyError:
             raise StoreError(404, f"No macro with id {macro_id} on page {page_id}") from None
         if body != current.body:
-            store.update_page(page.id, title=current.title, body=body, version=current.number + 1,
-                              status=page.status, message="Macro settings changed", author_id=author_id)
+            store.update_page(
+                page.id,
+                title=current.title,
+                body=body,
+                version=current.number + 1,
+                status=page.status,
+                message="Macro settings changed",
+                author_id=author_id,
+            )
     log.info("macro %s on page %s configured: %s", macro_id, page_id, sorted(parameters))
-    return {"pageId": page.id, "macroId": macro_id, "version": page.current.number,
-            "parameters": next((m.parameters for m in storage.macros_in(page.current.body) if m.macro_id == macro_id), {})}
+    return {
+        "pageId": page.id,
+        "macroId": macro_id,
+        "version": page.current.number,
+        "parameters": next((m.parameters for m in storage.macros_in(page.current.body) if m.macro_id == macro_id), {}),
+    }

@@ -3,6 +3,7 @@
 Canonical request: `METHOD&path&query` (path relative to a base path, `&` as `%26`; query
 without `jwt`, keys sorted, RFC 3986 encoding, repeated values sorted and joined by `,`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +20,7 @@ def canonical_request(method: str, path: str, query: str | list[tuple[str, str]]
     """The string whose SHA-256 is the qsh; `path` is taken relative to `base_path`."""
     base = base_path.rstrip("/")
     if base and (path == base or path.startswith(base + "/")):
-        path = path[len(base):]
+        path = path[len(base) :]
     path = path.replace("&", "%26")
     if not path.startswith("/"):
         path = "/" + path
@@ -31,9 +32,7 @@ def canonical_request(method: str, path: str, query: str | list[tuple[str, str]]
         if key == "jwt":
             continue
         grouped.setdefault(_encode(key), []).append(_encode(value))
-    canonical_query = "&".join(
-        f"{key}={','.join(sorted(values))}" for key, values in sorted(grouped.items())
-    )
+    canonical_query = "&".join(f"{key}={','.join(sorted(values))}" for key, values in sorted(grouped.items()))
     return f"{method.upper()}&{path}&{canonical_query}"
 
 

@@ -2,6 +2,7 @@
 macros (status, info panels, toc, code) render simply, task lists become checkboxes, and the
 app's macros become placeholders the viewer replaces with iframes.
 """
+
 from __future__ import annotations
 
 import html
@@ -10,9 +11,45 @@ from dataclasses import dataclass, field
 from . import storage
 from .storage import ac, ri
 
-PASS_THROUGH = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
-                "ul", "ol", "li", "strong", "em", "b", "i", "u", "s", "code", "pre", "br", "hr", "span", "div",
-                "blockquote", "sub", "sup", "a", "colgroup", "col", "del", "time"}
+PASS_THROUGH = {
+    "p",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "td",
+    "th",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "s",
+    "code",
+    "pre",
+    "br",
+    "hr",
+    "span",
+    "div",
+    "blockquote",
+    "sub",
+    "sup",
+    "a",
+    "colgroup",
+    "col",
+    "del",
+    "time",
+}
 SAFE_ATTRIBUTES = {"href", "colspan", "rowspan", "class", "title", "datetime"}
 VOID = {"br", "hr", "col"}
 PANELS = {"info", "note", "warning", "tip", "panel"}
@@ -74,8 +111,11 @@ class _Renderer:
                 anchor = f"h-{len(self.headings)}"
                 self.headings.append((int(tag[1]), text))
                 return f'<{tag} id="{anchor}">{self.children(element)}</{tag}>'
-            attrs = "".join(f' {k}="{html.escape(v)}"' for k, v in element.attrib.items()
-                            if k in SAFE_ATTRIBUTES and not (k == "href" and v.strip().lower().startswith("javascript:")))
+            attrs = "".join(
+                f' {k}="{html.escape(v)}"'
+                for k, v in element.attrib.items()
+                if k in SAFE_ATTRIBUTES and not (k == "href" and v.strip().lower().startswith("javascript:"))
+            )
             if tag in VOID:
                 return f"<{tag}{attrs}>"
             return f"<{tag}{attrs}>{self.children(element)}</{tag}>"
@@ -87,9 +127,11 @@ class _Renderer:
         body = element.find(ac("task-body"))
         self.result.tasks.append((local_id, status))
         checked = " checked" if status == "complete" else ""
-        return (f'<li class="task" data-task-local-id="{html.escape(local_id)}">'
-                f'<input type="checkbox" class="task-checkbox" data-task-local-id="{html.escape(local_id)}"{checked}> '
-                f'<span class="task-body">{self.children(body) if body is not None else ""}</span></li>')
+        return (
+            f'<li class="task" data-task-local-id="{html.escape(local_id)}">'
+            f'<input type="checkbox" class="task-checkbox" data-task-local-id="{html.escape(local_id)}"{checked}> '
+            f'<span class="task-body">{self.children(body) if body is not None else ""}</span></li>'
+        )
 
     def link(self, element) -> str:
         target = element.find(ri("page"))
@@ -112,8 +154,9 @@ class _Renderer:
         rich = element.find(ac("rich-text-body"))
         plain = element.find(ac("plain-text-body"))
         if self.is_app_macro(name):
-            slot = MacroSlot(name, element.get(ac("macro-id")) or f"auto-{len(self.result.macros)}", params,
-                             len(self.result.macros))
+            slot = MacroSlot(
+                name, element.get(ac("macro-id")) or f"auto-{len(self.result.macros)}", params, len(self.result.macros)
+            )
             self.result.macros.append(slot)
             return self.frame_for(slot)
         if name == "status":
@@ -128,8 +171,10 @@ class _Renderer:
         if name in ("code", "noformat"):
             return f'<pre class="code">{html.escape(storage.text_of(plain))}</pre>'
         if name == "expand":
-            return (f'<details><summary>{html.escape(params.get("title", "Expand"))}</summary>'
-                    f'{self.children(rich) if rich is not None else ""}</details>')
+            return (
+                f"<details><summary>{html.escape(params.get('title', 'Expand'))}</summary>"
+                f"{self.children(rich) if rich is not None else ''}</details>"
+            )
         return f'<div class="macro-unknown">[{html.escape(name)} macro]</div>'
 
 
@@ -137,12 +182,13 @@ def render(body: str, *, is_app_macro, page_link, frame_for) -> Rendered:
     renderer = _Renderer(is_app_macro, page_link, frame_for)
     root = storage.parse(body)
     out = renderer.children(root)
-    toc = "".join(f'<li class="toc-{level}"><a href="#h-{i}">{html.escape(text)}</a></li>'
-                  for i, (level, text) in enumerate(renderer.headings))
+    toc = "".join(
+        f'<li class="toc-{level}"><a href="#h-{i}">{html.escape(text)}</a></li>'
+        for i, (level, text) in enumerate(renderer.headings)
+    )
     renderer.result.html = out.replace("<!--TOC-->", f'<ul class="toc">{toc}</ul>')
     return renderer.result
 
 
 def builtin_macro(name: str) -> bool:
     return name in BUILTIN_MACROS
-

@@ -1,6 +1,7 @@
 """What the v1 and v2 REST blueprints share: the caller's authentication (Forge bearer tokens
 the emulator issued, or Connect JWTs with a real qsh), cursor pagination and error bodies.
 """
+
 from __future__ import annotations
 
 import base64
@@ -20,15 +21,26 @@ def emulator():
 
 
 def v2_error(status: int, message: str, code: str | None = None):
-    codes = {400: "INVALID_REQUEST_PARAMETER", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-             409: "CONFLICT", 413: "REQUEST_ENTITY_TOO_LARGE"}
-    body = {"errors": [{"status": status, "code": code or codes.get(status, "ERROR"), "title": message, "detail": None}]}
+    codes = {
+        400: "INVALID_REQUEST_PARAMETER",
+        401: "UNAUTHORIZED",
+        403: "FORBIDDEN",
+        404: "NOT_FOUND",
+        409: "CONFLICT",
+        413: "REQUEST_ENTITY_TOO_LARGE",
+    }
+    body = {
+        "errors": [{"status": status, "code": code or codes.get(status, "ERROR"), "title": message, "detail": None}]
+    }
     return jsonify(body), status
 
 
 def v1_error(status: int, message: str):
-    body = {"statusCode": status, "message": message,
-            "data": {"authorized": status not in (401, 403), "valid": status != 400, "errors": [], "successful": False}}
+    body = {
+        "statusCode": status,
+        "message": message,
+        "data": {"authorized": status not in (401, 403), "valid": status != 400, "errors": [], "successful": False},
+    }
     return jsonify(body), status
 
 
@@ -45,6 +57,7 @@ def authenticate():
         return "Unauthorized; invalid or expired bearer token"
     token = header[4:].strip() if header.startswith("JWT ") else request.args.get("jwt")
     if token:
+
         def secret_for(claims):
             inst = emu.store.connect
             audience = claims.get("aud")
@@ -52,10 +65,16 @@ def authenticate():
             if inst and claims.get("iss") == inst.key and inst.client_key in audience:
                 return inst, inst.shared_secret
             return None
+
         try:
             _, claims = tokens.verify_connect_request(
-                token, secret_for=secret_for, method=request.method, path=request.path,
-                query=request.query_string.decode(), base_path="/wiki")
+                token,
+                secret_for=secret_for,
+                method=request.method,
+                path=request.path,
+                query=request.query_string.decode(),
+                base_path="/wiki",
+            )
         except tokens.ConnectTokenError as exc:
             return f"Unauthorized; {exc}"
         g.auth = {"kind": "connect", "principal": claims.get("sub")}
@@ -102,7 +121,7 @@ def cursor_page(items: list, render, default_limit: int = 25, maximum: int = 250
     """A v2 MultiEntityResult with `_links.next` and a `Link: <...>; rel="next"` header."""
     limit = page_limit(default_limit, maximum)
     offset = decode_cursor(request.args.get("cursor"))
-    chunk = items[offset:offset + limit]
+    chunk = items[offset : offset + limit]
     body = {"results": [render(item) for item in chunk], "_links": {"base": emulator().wiki_url}}
     headers = {}
     if offset + limit < len(items):

@@ -2,6 +2,7 @@
 
 Every non-control request passes the 5 MB body limit and the fault book, and lands in the log.
 """
+
 from __future__ import annotations
 
 import time
@@ -44,11 +45,17 @@ def create_app(config: dict | None = None) -> Flask:
     @app.after_request
     def _log(response):
         if not request.path.startswith(CONTROL_PREFIXES):
-            emulator.requests.add({
-                "method": request.method, "path": request.path, "query": request.query_string.decode(),
-                "status": response.status_code, "auth": (request.headers.get("Authorization") or "").split(" ")[0],
-                "ms": round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1),
-                "at": time.time()})
+            emulator.requests.add(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.query_string.decode(),
+                    "status": response.status_code,
+                    "auth": (request.headers.get("Authorization") or "").split(" ")[0],
+                    "ms": round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1),
+                    "at": time.time(),
+                }
+            )
         return response
 
     return app
@@ -60,7 +67,8 @@ def _fault_response(fault):
         response.status_code = 429
         response.headers["Retry-After"] = str(fault.retry_after)
         response.headers["X-RateLimit-Reset"] = time.strftime(
-            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + fault.retry_after))
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + fault.retry_after)
+        )
         response.headers["X-RateLimit-NearLimit"] = "true"
         return response
     response = jsonify({"statusCode": fault.status, "message": fault.message or "Injected fault"})

@@ -3,6 +3,7 @@
 Parsing is tolerant (HTML named entities, the `ac:`/`ri:` namespaces); edits to task status are
 textual so every other byte of the page stays as it was.
 """
+
 from __future__ import annotations
 
 import html.entities
@@ -25,13 +26,13 @@ def _numeric_entities(text: str) -> str:
         if name in _XML_ENTITIES or name not in html.entities.name2codepoint:
             return match.group(0)
         return f"&#{html.entities.name2codepoint[name]};"
+
     return _ENTITY.sub(replace, text)
 
 
 def parse(storage: str) -> etree._Element:
     """Parse a storage-format fragment under a synthetic root that declares the namespaces."""
-    wrapped = (f'<root xmlns:ac="{AC}" xmlns:ri="{RI}" xmlns:at="{AT}">'
-               f"{_numeric_entities(storage or '')}</root>")
+    wrapped = f'<root xmlns:ac="{AC}" xmlns:ri="{RI}" xmlns:at="{AT}">{_numeric_entities(storage or "")}</root>'
     parser = etree.XMLParser(recover=True, resolve_entities=False, strip_cdata=False)
     root = etree.fromstring(wrapped.encode("utf-8"), parser)
     if root is None:
@@ -96,8 +97,11 @@ def macros_in(storage: str) -> list[ParsedMacro]:
         body_el = macro.find(ac("plain-text-body"))
         if body_el is None:
             body_el = macro.find(ac("rich-text-body"))
-        body = text_of(body_el) if body_el is not None and body_el.tag == ac("plain-text-body") else (
-            "".join(_inner_xml(body_el)) if body_el is not None else "")
+        body = (
+            text_of(body_el)
+            if body_el is not None and body_el.tag == ac("plain-text-body")
+            else ("".join(_inner_xml(body_el)) if body_el is not None else "")
+        )
         macros.append(ParsedMacro(macro.get(ac("name")), macro.get(ac("macro-id")), parameters, body))
     return macros
 
@@ -123,11 +127,13 @@ def ensure_task_ids(storage: str, taken: set[str] | None = None) -> str:
         if _TASK_ID.search(inner):
             return match.group(0)
         return f"<ac:task><ac:task-id>{next_id()}</ac:task-id>{inner}</ac:task>"
+
     return _TASK_BLOCK.sub(fix, storage)
 
 
 def set_task_status(storage: str, local_id: str, status: str) -> str:
     """Rewrite one task's status, leaving every other byte of the body unchanged."""
+
     def fix(match: re.Match) -> str:
         inner = match.group(1)
         found = _TASK_ID.search(inner)
@@ -138,6 +144,7 @@ def set_task_status(storage: str, local_id: str, status: str) -> str:
         else:
             inner = inner.replace(found.group(0), f"{found.group(0)}<ac:task-status>{status}</ac:task-status>", 1)
         return f"<ac:task>{inner}</ac:task>"
+
     return _TASK_BLOCK.sub(fix, storage)
 
 
@@ -164,7 +171,7 @@ def set_macro_parameters(storage: str, macro_id: str, parameters: dict[str, str]
             close = storage.find("</ac:structured-macro>", opening.end())
             if close < 0:
                 raise KeyError(macro_id)
-            start, end, inner = opening.start(), close + len("</ac:structured-macro>"), storage[opening.end():close]
+            start, end, inner = opening.start(), close + len("</ac:structured-macro>"), storage[opening.end() : close]
         for name, value in parameters.items():
             pattern = _parameter_pattern(name)
             text = str(value or "").strip()

@@ -1,6 +1,7 @@
 """The emulator's in-memory, thread-safe state: one site with its spaces, pages (versioned),
 content properties, labels, inline tasks, attachments, and the app's installations.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -15,8 +16,10 @@ SYSTEM_ACCOUNT = "557058:emulator-admin"
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + \
-        f"{datetime.now(timezone.utc).microsecond // 1000:03d}Z"
+    return (
+        datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{datetime.now(timezone.utc).microsecond // 1000:03d}Z"
+    )
 
 
 class StoreError(Exception):
@@ -185,14 +188,25 @@ class Store:
                 raise StoreError(404, f"No content found with id: ContentId{{id={page_id}}}")
             return page
 
-    def create_page(self, space_id: str, title: str, body: str, parent_id: str | None = None,
-                    status: str = "current", author_id: str = SYSTEM_ACCOUNT, use_homepage: bool = True) -> Page:
+    def create_page(
+        self,
+        space_id: str,
+        title: str,
+        body: str,
+        parent_id: str | None = None,
+        status: str = "current",
+        author_id: str = SYSTEM_ACCOUNT,
+        use_homepage: bool = True,
+    ) -> Page:
         with self.lock:
             space = self.space(space_id)
             if status == "current" and not title:
                 raise StoreError(400, "Title is required for a published page")
             if status == "current" and self._title_taken(space_id, title):
-                raise StoreError(400, "A page with this title already exists: A page already exists with the same TITLE in this space")
+                raise StoreError(
+                    400,
+                    "A page with this title already exists: A page already exists with the same TITLE in this space",
+                )
             if parent_id:
                 parent = self.page(parent_id)
                 if parent.space_id != space_id:
@@ -209,19 +223,34 @@ class Store:
         return page
 
     def _title_taken(self, space_id: str, title: str, except_id: str | None = None) -> bool:
-        return any(p.space_id == space_id and p.status == "current" and p.title == title and p.id != except_id
-                   for p in self.pages.values())
+        return any(
+            p.space_id == space_id and p.status == "current" and p.title == title and p.id != except_id
+            for p in self.pages.values()
+        )
 
-    def update_page(self, page_id: str, *, title: str, body: str, version: int, status: str = "current",
-                    parent_id: str | None = None, message: str = "", author_id: str = SYSTEM_ACCOUNT,
-                    notify: bool = True) -> Page:
+    def update_page(
+        self,
+        page_id: str,
+        *,
+        title: str,
+        body: str,
+        version: int,
+        status: str = "current",
+        parent_id: str | None = None,
+        message: str = "",
+        author_id: str = SYSTEM_ACCOUNT,
+        notify: bool = True,
+    ) -> Page:
         with self.lock:
             page = self.page(page_id, include_trashed=True)
             current = page.current.number
             if version != current + 1:
                 raise StoreError(409, f"Version must be incremented on update. Current version is: {current}")
             if self._title_taken(page.space_id, title, except_id=page.id):
-                raise StoreError(400, "A page with this title already exists: A page already exists with the same TITLE in this space")
+                raise StoreError(
+                    400,
+                    "A page with this title already exists: A page already exists with the same TITLE in this space",
+                )
             if parent_id and parent_id != page.parent_id:
                 self.page(parent_id)
                 page.parent_id = parent_id
@@ -246,17 +275,28 @@ class Store:
     def children(self, page_id: str) -> list[Page]:
         with self.lock:
             self.page(page_id)
-            return sorted((p for p in self.pages.values() if p.parent_id == page_id and p.status == "current"),
-                          key=lambda p: (p.position, int(p.id)))
+            return sorted(
+                (p for p in self.pages.values() if p.parent_id == page_id and p.status == "current"),
+                key=lambda p: (p.position, int(p.id)),
+            )
 
-    def list_pages(self, space_ids: list[str] | None = None, title: str | None = None,
-                   status: list[str] | None = None, ids: list[str] | None = None) -> list[Page]:
+    def list_pages(
+        self,
+        space_ids: list[str] | None = None,
+        title: str | None = None,
+        status: list[str] | None = None,
+        ids: list[str] | None = None,
+    ) -> list[Page]:
         statuses = status or ["current", "archived"]
         with self.lock:
-            found = [p for p in self.pages.values() if p.status in statuses
-                     and (not space_ids or p.space_id in space_ids)
-                     and (title is None or p.title == title)
-                     and (not ids or p.id in ids)]
+            found = [
+                p
+                for p in self.pages.values()
+                if p.status in statuses
+                and (not space_ids or p.space_id in space_ids)
+                and (title is None or p.title == title)
+                and (not ids or p.id in ids)
+            ]
             return sorted(found, key=lambda p: int(p.id))
 
     def ancestors(self, page: Page) -> list[Page]:
@@ -290,8 +330,9 @@ class Store:
                 raise StoreError(404, f"No content property found with id {property_id}")
             return prop
 
-    def update_property(self, page_id: str, property_id: str, key: str, value, version: int,
-                        author_id: str = SYSTEM_ACCOUNT) -> Property:
+    def update_property(
+        self, page_id: str, property_id: str, key: str, value, version: int, author_id: str = SYSTEM_ACCOUNT
+    ) -> Property:
         with self.lock:
             prop = self.property_by_id(page_id, property_id)
             if version != prop.version + 1:
@@ -341,8 +382,17 @@ class Store:
             seen.add(parsed.local_id)
             task = existing.get(parsed.local_id)
             if task is None:
-                task = Task(self.next_id(), page.id, page.space_id, parsed.local_id, parsed.status,
-                            parsed.body, stamp, stamp, author_id)
+                task = Task(
+                    self.next_id(),
+                    page.id,
+                    page.space_id,
+                    parsed.local_id,
+                    parsed.status,
+                    parsed.body,
+                    stamp,
+                    stamp,
+                    author_id,
+                )
                 self.tasks[task.id] = task
             elif task.status != parsed.status or task.body != parsed.body:
                 task.body, task.updated_at = parsed.body, stamp
@@ -372,21 +422,33 @@ class Store:
             page = self.page(task.page_id)
             if task.status != status:
                 body = storage.set_task_status(page.current.body, task.local_id, status)
-                self.update_page(page.id, title=page.title, body=body, version=page.current.number + 1,
-                                 status=page.status, message="Task status changed", author_id=author_id,
-                                 notify=False)
+                self.update_page(
+                    page.id,
+                    title=page.title,
+                    body=body,
+                    version=page.current.number + 1,
+                    status=page.status,
+                    message="Task status changed",
+                    author_id=author_id,
+                    notify=False,
+                )
             task = self.tasks[task.id]
         self._notify("updated", page, author_id)
         return task
 
     # attachments ------------------------------------------------------------------------
-    def put_attachment(self, page_id: str, filename: str, media_type: str, data: bytes, comment: str = "",
-                       replace: bool = True) -> Attachment:
+    def put_attachment(
+        self, page_id: str, filename: str, media_type: str, data: bytes, comment: str = "", replace: bool = True
+    ) -> Attachment:
         with self.lock:
             self.page(page_id)
-            existing = next((a for a in self.attachments.values() if a.page_id == page_id and a.title == filename), None)
+            existing = next(
+                (a for a in self.attachments.values() if a.page_id == page_id and a.title == filename), None
+            )
             if existing and not replace:
-                raise StoreError(400, f"Cannot add a new attachment with same file name as an existing attachment: {filename}")
+                raise StoreError(
+                    400, f"Cannot add a new attachment with same file name as an existing attachment: {filename}"
+                )
             if existing:
                 existing.data, existing.media_type, existing.comment = data, media_type, comment
                 existing.version += 1

@@ -1,4 +1,5 @@
 """Run the emulator in a thread on an ephemeral port, for tests and other sandboxes."""
+
 from __future__ import annotations
 
 import threading
@@ -33,6 +34,7 @@ class RunningEmulator:
 
     def seed(self, work_id: str = "1") -> dict:
         from .seed import seed
+
         return seed(self.store, work_id)
 
 
@@ -42,8 +44,9 @@ def running_emulator(host: str = "127.0.0.1", port: int = 0, **config):
     app = create_app(config)
     server = make_server(host, port, app, threaded=True)
     app.extensions["confluence_emulator"].set_public_url(f"http://{host}:{server.server_port}")
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="confluence-emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="confluence-emulator", daemon=True
+    )
     thread.start()
     try:
         yield RunningEmulator(app, server)

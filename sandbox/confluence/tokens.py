@@ -3,6 +3,7 @@
 Forge Invocation Tokens (RS256, JWKS), signed-install tokens (RS256, PEM key server) and
 Connect HS256 tokens with a real qsh or `context-qsh`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,28 +38,49 @@ class SigningKey:
     )
 
     def public_pem(self) -> str:
-        return self.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
+        return (
+            self.private_key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
 
     def jwk(self) -> dict:
         numbers = self.private_key.public_key().public_numbers()
-        return {"kty": "RSA", "kid": self.kid, "use": "sig", "alg": "RS256",
-                "n": _b64url_uint(numbers.n), "e": _b64url_uint(numbers.e)}
+        return {
+            "kty": "RSA",
+            "kid": self.kid,
+            "use": "sig",
+            "alg": "RS256",
+            "n": _b64url_uint(numbers.n),
+            "e": _b64url_uint(numbers.e),
+        }
 
     def sign(self, claims: dict) -> str:
         return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.kid})
 
 
-def forge_invocation_token(key: SigningKey, *, app_id: str, installation, module_key: str,
-                           module_type: str = "xen:macro", extension: dict | None = None,
-                           local_id: str | None = None, principal: str | None = None,
-                           app_version: str = "1.0.0", now: float | None = None,
-                           lifetime: int = FIT_LIFETIME_SECONDS) -> str:
+def forge_invocation_token(
+    key: SigningKey,
+    *,
+    app_id: str,
+    installation,
+    module_key: str,
+    module_type: str = "xen:macro",
+    extension: dict | None = None,
+    local_id: str | None = None,
+    principal: str | None = None,
+    app_version: str = "1.0.0",
+    now: float | None = None,
+    lifetime: int = FIT_LIFETIME_SECONDS,
+) -> str:
     """A FIT with the claims Forge sends to a remote (reference/atlassian-platform.md)."""
     issued = int(now if now is not None else time.time())
-    context = {"cloudId": installation.cloud_id, "localId": local_id or str(uuid.uuid4()),
-               "moduleKey": module_key, "siteUrl": installation.site_url}
+    context = {
+        "cloudId": installation.cloud_id,
+        "localId": local_id or str(uuid.uuid4()),
+        "moduleKey": module_key,
+        "siteUrl": installation.site_url,
+    }
     if extension is not None:
         context["extension"] = extension
     claims = {
@@ -69,7 +91,10 @@ def forge_invocation_token(key: SigningKey, *, app_id: str, installation, module
             "apiBaseUrl": installation.api_base_url,
             "environment": {"type": "DEVELOPMENT", "id": installation.environment_id},
             "module": {"type": module_type, "key": module_key},
-            "installation": {"id": installation.id, "contexts": [f"ari:cloud:confluence::site/{installation.cloud_id}"]},
+            "installation": {
+                "id": installation.id,
+                "contexts": [f"ari:cloud:confluence::site/{installation.cloud_id}"],
+            },
         },
         "context": context,
         "iss": FIT_ISSUER,
@@ -84,32 +109,65 @@ def forge_invocation_token(key: SigningKey, *, app_id: str, installation, module
     return key.sign(claims)
 
 
-def signed_install_token(key: SigningKey, *, method: str, url_path: str, query: str, app_base_path: str,
-                         app_base_url: str, client_key: str, now: float | None = None) -> str:
+def signed_install_token(
+    key: SigningKey,
+    *,
+    method: str,
+    url_path: str,
+    query: str,
+    app_base_path: str,
+    app_base_url: str,
+    client_key: str,
+    now: float | None = None,
+) -> str:
     """The RS256 JWT Atlassian puts on `installed`/`uninstalled` callbacks."""
     issued = int(now if now is not None else time.time())
-    claims = {"iss": client_key, "aud": app_base_url.rstrip("/"), "iat": issued, "exp": issued + 180,
-              "qsh": query_string_hash(method, url_path, query, app_base_path)}
+    claims = {
+        "iss": client_key,
+        "aud": app_base_url.rstrip("/"),
+        "iat": issued,
+        "exp": issued + 180,
+        "qsh": query_string_hash(method, url_path, query, app_base_path),
+    }
     return key.sign(claims)
 
 
-def connect_request_token(*, shared_secret: str, client_key: str, method: str, url_path: str, query: str,
-                          app_base_path: str, account_id: str | None = None, now: float | None = None) -> str:
+def connect_request_token(
+    *,
+    shared_secret: str,
+    client_key: str,
+    method: str,
+    url_path: str,
+    query: str,
+    app_base_path: str,
+    account_id: str | None = None,
+    now: float | None = None,
+) -> str:
     """HS256 token Confluence signs with the shared secret for webhooks and lifecycle calls."""
     issued = int(now if now is not None else time.time())
-    claims = {"iss": client_key, "iat": issued, "exp": issued + 180,
-              "qsh": query_string_hash(method, url_path, query, app_base_path)}
+    claims = {
+        "iss": client_key,
+        "iat": issued,
+        "exp": issued + 180,
+        "qsh": query_string_hash(method, url_path, query, app_base_path),
+    }
     if account_id:
         claims["sub"] = account_id
     return jwt.encode(claims, shared_secret, algorithm="HS256")
 
 
-def connect_context_token(*, shared_secret: str, client_key: str, account_id: str | None, context: dict,
-                          now: float | None = None, lifetime: int = 900) -> str:
+def connect_context_token(
+    *,
+    shared_secret: str,
+    client_key: str,
+    account_id: str | None,
+    context: dict,
+    now: float | None = None,
+    lifetime: int = 900,
+) -> str:
     """The `context-qsh` token an iframe URL and `AP.context.getToken` carry."""
     issued = int(now if now is not None else time.time())
-    claims = {"iss": client_key, "iat": issued, "exp": issued + lifetime, "qsh": CONTEXT_QSH,
-              "context": context}
+    claims = {"iss": client_key, "iat": issued, "exp": issued + lifetime, "qsh": CONTEXT_QSH, "context": context}
     if account_id:
         claims["sub"] = account_id
     return jwt.encode(claims, shared_secret, algorithm="HS256")

@@ -4,14 +4,17 @@ Confluence answers `GET /rest/api/user...?expand=operations` with a `User` whose
 `administer`/`application` for site admins; the app's settings pages rely on exactly that. Any account id
 the viewer is opened as counts as a known (non-admin) user, so macro tests can view as anyone.
 """
+
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 
-ADMIN_OPERATIONS = ({"operation": "administer", "targetType": "application"},
-                    {"operation": "use", "targetType": "application"},
-                    {"operation": "create_space", "targetType": "application"})
+ADMIN_OPERATIONS = (
+    {"operation": "administer", "targetType": "application"},
+    {"operation": "use", "targetType": "application"},
+    {"operation": "create_space", "targetType": "application"},
+)
 USER_OPERATIONS = ({"operation": "use", "targetType": "application"},)
 EDITOR_ACCOUNT_ID = "557058:00000000-0000-4000-8000-0000000ed170"
 
@@ -35,12 +38,23 @@ class UserDirectory:
         self.add(admin_id, "Ada Admin", nickname="admin")
         self.add(editor_id, "Eddie Editor", nickname="editor")
 
-    def add(self, account_id: str, display_name: str | None = None, *, nickname: str = "",
-            admin: bool | None = None, account_type: str = "atlassian") -> User:
+    def add(
+        self,
+        account_id: str,
+        display_name: str | None = None,
+        *,
+        nickname: str = "",
+        admin: bool | None = None,
+        account_type: str = "atlassian",
+    ) -> User:
         with self._lock:
             known = self.users.get(account_id)
-            user = User(account_id, display_name or (known.display_name if known else _fallback_name(account_id)),
-                        nickname or (known.nickname if known else ""), account_type)
+            user = User(
+                account_id,
+                display_name or (known.display_name if known else _fallback_name(account_id)),
+                nickname or (known.nickname if known else ""),
+                account_type,
+            )
             self.users[account_id] = user
             if admin is True:
                 self.admins.add(account_id)
@@ -68,20 +82,41 @@ class UserDirectory:
 
     def listing(self) -> list[dict]:
         with self._lock:
-            return [{"accountId": u.account_id, "displayName": u.display_name, "nickname": u.nickname,
-                     "admin": u.account_id in self.admins} for u in self.users.values()]
+            return [
+                {
+                    "accountId": u.account_id,
+                    "displayName": u.display_name,
+                    "nickname": u.nickname,
+                    "admin": u.account_id in self.admins,
+                }
+                for u in self.users.values()
+            ]
 
     def user_json(self, account_id: str, *, base_url: str, expand: set[str]) -> dict:
         """A v1 `User` (only what the spec requires plus what apps read)."""
         user = self.get(account_id)
-        body = {"type": "known", "accountId": user.account_id, "accountType": user.account_type, "email": "",
-                "publicName": user.display_name, "displayName": user.display_name, "timeZone": "UTC",
-                "profilePicture": {"path": "/wiki/images/icons/profilepics/default.svg", "width": 48,
-                                   "height": 48, "isDefault": True},
-                "isExternalCollaborator": False,
-                "_expandable": {"personalSpace": ""},
-                "_links": {"self": f"{base_url}/rest/api/user?accountId={user.account_id}",
-                           "base": base_url, "context": "/wiki"}}
+        body = {
+            "type": "known",
+            "accountId": user.account_id,
+            "accountType": user.account_type,
+            "email": "",
+            "publicName": user.display_name,
+            "displayName": user.display_name,
+            "timeZone": "UTC",
+            "profilePicture": {
+                "path": "/wiki/images/icons/profilepics/default.svg",
+                "width": 48,
+                "height": 48,
+                "isDefault": True,
+            },
+            "isExternalCollaborator": False,
+            "_expandable": {"personalSpace": ""},
+            "_links": {
+                "self": f"{base_url}/rest/api/user?accountId={user.account_id}",
+                "base": base_url,
+                "context": "/wiki",
+            },
+        }
         if "operations" in expand:
             operations = ADMIN_OPERATIONS if self.is_admin(account_id) else USER_OPERATIONS
             body["operations"] = [dict(o) for o in operations]

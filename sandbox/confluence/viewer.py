@@ -4,6 +4,7 @@ iframe URL with a `context-qsh` JWT plus the emulator's own `all.js`.
 
 Who is viewing: `?as=<account id or nickname>` (remembered in a cookie), else the default user.
 """
+
 from __future__ import annotations
 
 import html
@@ -21,8 +22,13 @@ from .rest import emulator
 from .store import StoreError
 
 log = logging.getLogger("sandbox.confluence.viewer")
-bp = Blueprint("confluence_viewer", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/_emulator-static")
+bp = Blueprint(
+    "confluence_viewer",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/_emulator-static",
+)
 MAX_FRAMES = 2000
 VIEWER_COOKIE = "emulator_as"
 ADMIN_PAGES = "/wiki/admin/apps"
@@ -46,8 +52,12 @@ def page_url(space, page) -> str:
 
 def _common() -> dict:
     emu = emulator()
-    return {"site_name": emu.store.site_name, "page_url": page_url, "users": emu.users.listing(),
-            "viewer": viewer_account()}
+    return {
+        "site_name": emu.store.site_name,
+        "page_url": page_url,
+        "users": emu.users.listing(),
+        "viewer": viewer_account(),
+    }
 
 
 def admin_pages() -> list[dict]:
@@ -56,8 +66,10 @@ def admin_pages() -> list[dict]:
     store = emu.store
     pages = []
     if store.forge:
-        pages += [{"key": p.key, "title": p.title, "transport": "forge", "url": f"{ADMIN_PAGES}/{p.key}"}
-                  for p in emu.forge_app.admin_pages.values()]
+        pages += [
+            {"key": p.key, "title": p.title, "transport": "forge", "url": f"{ADMIN_PAGES}/{p.key}"}
+            for p in emu.forge_app.admin_pages.values()
+        ]
     if store.connect:
         for key, module in app_descriptors.connect_admin_pages(store.connect.descriptor).items():
             title = (module.get("name") or {}).get("value") or key
@@ -73,8 +85,9 @@ def index():
         listing = [(s, [p for p in store.list_pages([s.id])]) for s in spaces]
     forge = store.forge.id if store.forge else None
     connect = store.connect.client_key if store.connect else None
-    return render_template("emulator_index.html", spaces=listing, forge=forge, connect=connect,
-                           apps=admin_pages(), **_common())
+    return render_template(
+        "emulator_index.html", spaces=listing, forge=forge, connect=connect, apps=admin_pages(), **_common()
+    )
 
 
 @bp.get("/wiki/pages/viewpage.action")
@@ -120,14 +133,23 @@ def view_page(key, page_id, slug=None):
 
     rendered = render.render(version.body, is_app_macro=is_app_macro, page_link=link, frame_for=frame_for)
     body_html = _attach_task_urls(rendered.html, page.id)
-    return render_template("emulator_page.html", page=page, space=space, body_html=body_html,
-                           ancestors=store.ancestors(page), children=store.children(page.id),
-                           account_id=account_id, **_common())
+    return render_template(
+        "emulator_page.html",
+        page=page,
+        space=space,
+        body_html=body_html,
+        ancestors=store.ancestors(page),
+        children=store.children(page.id),
+        account_id=account_id,
+        **_common(),
+    )
 
 
 def _attach_task_urls(body_html: str, page_id: str) -> str:
-    return body_html.replace('class="task-checkbox" data-task-local-id="',
-                             f'class="task-checkbox" data-toggle-url="/wiki/_viewer/pages/{page_id}/tasks/" data-task-local-id="')
+    return body_html.replace(
+        'class="task-checkbox" data-task-local-id="',
+        f'class="task-checkbox" data-toggle-url="/wiki/_viewer/pages/{page_id}/tasks/" data-task-local-id="',
+    )
 
 
 def _register_frame(frame: dict) -> str:
@@ -141,9 +163,20 @@ def _register_frame(frame: dict) -> str:
 
 
 def _macro_frame_settings(name, macro_id, parameters, page, version_number, space, account_id) -> dict:
-    return {"macroKey": name, "moduleKey": name, "moduleType": "xen:macro", "macroId": macro_id, "pageId": page.id,
-            "pageVersion": version_number, "spaceKey": space.key, "spaceId": space.id, "accountId": account_id,
-            "config": parameters, "localId": macro_id, "pageTitle": page.title}
+    return {
+        "macroKey": name,
+        "moduleKey": name,
+        "moduleType": "xen:macro",
+        "macroId": macro_id,
+        "pageId": page.id,
+        "pageVersion": version_number,
+        "spaceKey": space.key,
+        "spaceId": space.id,
+        "accountId": account_id,
+        "config": parameters,
+        "localId": macro_id,
+        "pageTitle": page.title,
+    }
 
 
 def _hosting_transport(name: str) -> str | None:
@@ -162,15 +195,19 @@ def _configurable(name: str) -> bool:
     transport = _hosting_transport(name)
     if transport == "forge":
         return emu.forge_app.macro_config_resource_path(name) is not None
-    return transport == "connect" and app_descriptors.connect_macro_editor(emu.store.connect.descriptor, name) is not None
+    return (
+        transport == "connect" and app_descriptors.connect_macro_editor(emu.store.connect.descriptor, name) is not None
+    )
 
 
 def _configure_button(slot, page) -> str:
     if slot.macro_id.startswith("auto-") or not _configurable(slot.name):
         return ""  # only a macro with its own ac:macro-id can be found again to save its settings
     url = f"/wiki/_viewer/pages/{quote(page.id, safe='')}/macros/{quote(slot.macro_id, safe='')}/configure"
-    return (f'<button type="button" class="macro-configure" data-macro-key="{html.escape(slot.name)}" '
-            f'data-configure-url="{html.escape(url)}" aria-label="Configure {html.escape(slot.name)}">Configure</button>')
+    return (
+        f'<button type="button" class="macro-configure" data-macro-key="{html.escape(slot.name)}" '
+        f'data-configure-url="{html.escape(url)}" aria-label="Configure {html.escape(slot.name)}">Configure</button>'
+    )
 
 
 def _macro_frame(slot, page, version_number, space, account_id) -> str:
@@ -183,16 +220,20 @@ def _macro_frame(slot, page, version_number, space, account_id) -> str:
         frame["resourcePath"] = emu.forge_app.macro_resource_path(slot.name)
         frame_id = _register_frame(frame)
         src = f"/wiki/_forge/frames/{frame_id}/index.html"
-        return (f'<iframe class="app-macro forge-macro" data-macro-key="{html.escape(slot.name)}" '
-                f'data-frame-id="{frame_id}" title="{html.escape(slot.name)}" src="{src}"></iframe>'
-                + _configure_button(slot, page))
+        return (
+            f'<iframe class="app-macro forge-macro" data-macro-key="{html.escape(slot.name)}" '
+            f'data-frame-id="{frame_id}" title="{html.escape(slot.name)}" src="{src}"></iframe>'
+            + _configure_button(slot, page)
+        )
     if connect_macro:
         frame["transport"] = "connect"
         frame_id = _register_frame(frame)
         src = _connect_url(connect_macro, frame)
-        return (f'<iframe class="app-macro connect-macro" data-macro-key="{html.escape(slot.name)}" '
-                f'data-frame-id="{frame_id}" data-token-url="/wiki/_connect/frames/{frame_id}/token" '
-                f'title="{html.escape(slot.name)}" src="{html.escape(src)}"></iframe>' + _configure_button(slot, page))
+        return (
+            f'<iframe class="app-macro connect-macro" data-macro-key="{html.escape(slot.name)}" '
+            f'data-frame-id="{frame_id}" data-token-url="/wiki/_connect/frames/{frame_id}/token" '
+            f'title="{html.escape(slot.name)}" src="{html.escape(src)}"></iframe>' + _configure_button(slot, page)
+        )
     return f'<div class="macro-missing">The app providing “{html.escape(slot.name)}” is not installed.</div>'
 
 
@@ -210,22 +251,37 @@ def open_macro_config(page_id, macro_id):
     if found is None or not _configurable(found.name):
         return jsonify({"error": "this macro has no configuration"}), 404
     space = store.spaces[page.space_id]
-    frame = _macro_frame_settings(found.name, macro_id, found.parameters, page, page.current.number, space,
-                                  viewer_account())
+    frame = _macro_frame_settings(
+        found.name, macro_id, found.parameters, page, page.current.number, space, viewer_account()
+    )
     frame.update({"kind": "macro-config", "hostUrl": page_url(space, page)})
     if _hosting_transport(found.name) == "forge":
         frame.update({"transport": "forge", "resourcePath": emu.forge_app.macro_config_resource_path(found.name)})
         frame_id = _register_frame(frame)
-        return jsonify({"transport": "forge", "frameId": frame_id, "title": emu.forge_app.macro_config_titles[found.name],
-                        "src": f"/wiki/_forge/frames/{frame_id}/index.html"})
+        return jsonify(
+            {
+                "transport": "forge",
+                "frameId": frame_id,
+                "title": emu.forge_app.macro_config_titles[found.name],
+                "src": f"/wiki/_forge/frames/{frame_id}/index.html",
+            }
+        )
     editor = app_descriptors.connect_macro_editor(store.connect.descriptor, found.name)
     frame["transport"] = "connect"
     frame_id = _register_frame(frame)
-    return jsonify({"transport": "connect", "frameId": frame_id, "src": _connect_url(editor, frame),
-                    "title": (editor.get("editTitle") or {}).get("value") or f"Configure {found.name}",
-                    "width": editor.get("width"), "height": editor.get("height"),
-                    "tokenUrl": f"/wiki/_connect/frames/{frame_id}/token",
-                    "saveUrl": f"/wiki/_viewer/frames/{frame_id}/macro", "macroData": found.parameters})
+    return jsonify(
+        {
+            "transport": "connect",
+            "frameId": frame_id,
+            "src": _connect_url(editor, frame),
+            "title": (editor.get("editTitle") or {}).get("value") or f"Configure {found.name}",
+            "width": editor.get("width"),
+            "height": editor.get("height"),
+            "tokenUrl": f"/wiki/_connect/frames/{frame_id}/token",
+            "saveUrl": f"/wiki/_viewer/frames/{frame_id}/macro",
+            "macroData": found.parameters,
+        }
+    )
 
 
 @bp.post("/wiki/_viewer/frames/<frame_id>/macro")
@@ -239,8 +295,9 @@ def save_macro(frame_id):
 
 def _save_config(frame: dict, parameters):
     try:
-        saved = macro_config.configure_macro(emulator().store, frame["pageId"], frame["macroId"], parameters,
-                                             frame["accountId"])
+        saved = macro_config.configure_macro(
+            emulator().store, frame["pageId"], frame["macroId"], parameters, frame["accountId"]
+        )
     except StoreError as exc:
         return jsonify({"error": exc.message}), exc.status
     frame["config"] = saved["parameters"]
@@ -250,17 +307,32 @@ def _save_config(frame: dict, parameters):
 def _connect_url(macro: dict, frame: dict) -> str:
     emu = emulator()
     inst = emu.store.connect
-    variables = {"page.id": frame["pageId"], "page.version": frame["pageVersion"], "page.type": "page",
-                 "page.title": frame["pageTitle"], "space.key": frame["spaceKey"], "space.id": frame["spaceId"],
-                 "macro.id": frame["macroId"], "macro.hash": frame["macroId"], "output.type": "display",
-                 "user.id": frame["accountId"], "user.accountId": frame["accountId"]}
+    variables = {
+        "page.id": frame["pageId"],
+        "page.version": frame["pageVersion"],
+        "page.type": "page",
+        "page.title": frame["pageTitle"],
+        "space.key": frame["spaceKey"],
+        "space.id": frame["spaceId"],
+        "macro.id": frame["macroId"],
+        "macro.hash": frame["macroId"],
+        "output.type": "display",
+        "user.id": frame["accountId"],
+        "user.accountId": frame["accountId"],
+    }
     variables.update(frame["config"] or {})
     template = macro.get("url", "")
     url = re.sub(r"\{([^}]+)\}", lambda m: quote(str(variables.get(m.group(1), "")), safe=""), template)
     if not url.startswith(("http://", "https://")):
         url = inst.app_base_url + url
-    extra = {"xdm_e": emu.url, "xdm_c": f"channel-{frame['macroKey']}", "cp": "/wiki", "lic": "none",
-             "cv": "1.0", "jwt": emu.connect_context_token(frame)}
+    extra = {
+        "xdm_e": emu.url,
+        "xdm_c": f"channel-{frame['macroKey']}",
+        "cp": "/wiki",
+        "lic": "none",
+        "cv": "1.0",
+        "jwt": emu.connect_context_token(frame),
+    }
     return url + ("&" if "?" in url else "?") + urlencode(extra)
 
 
@@ -279,18 +351,25 @@ def forge_frame(frame_id):
         document = upstream.text
     except requests.RequestException as exc:
         log.warning("custom UI resource unavailable: %s", exc)
-        document = f"<html><head></head><body><p>Custom UI resource unavailable: {html.escape(str(exc))}</p></body></html>"
+        document = (
+            f"<html><head></head><body><p>Custom UI resource unavailable: {html.escape(str(exc))}</p></body></html>"
+        )
     own = request.host_url.rstrip("/")
-    settings = {"frameId": frame_id, "kind": frame.get("kind") or "macro",
-                "bridgeUrl": f"{own}/wiki/_forge/frames/{frame_id}/bridge",
-                "pageUrl": own + (frame.get("hostUrl") or f"/wiki/spaces/{frame['spaceKey']}/pages/{frame['pageId']}")}
-    injected = (f'<base href="{html.escape(resource_base)}">'
-                f"<script>window.__emulatorFrame = {json.dumps(settings)};</script>"
-                f'<script src="{own}/_emulator-static/forge-bridge.js"></script>')
+    settings = {
+        "frameId": frame_id,
+        "kind": frame.get("kind") or "macro",
+        "bridgeUrl": f"{own}/wiki/_forge/frames/{frame_id}/bridge",
+        "pageUrl": own + (frame.get("hostUrl") or f"/wiki/spaces/{frame['spaceKey']}/pages/{frame['pageId']}"),
+    }
+    injected = (
+        f'<base href="{html.escape(resource_base)}">'
+        f"<script>window.__emulatorFrame = {json.dumps(settings)};</script>"
+        f'<script src="{own}/_emulator-static/forge-bridge.js"></script>'
+    )
     lowered = document.lower()
     at = lowered.find("<head>")
     if at >= 0:
-        document = document[:at + 6] + injected + document[at + 6:]
+        document = document[: at + 6] + injected + document[at + 6 :]
     else:
         document = injected + document
     return Response(document, mimetype="text/html")
@@ -324,30 +403,55 @@ def admin_page(module_key):
     account_id = viewer_account()
     host_url = f"{ADMIN_PAGES}/{module_key}"
     forge_page = emu.forge_app.admin_pages.get(module_key) if store.forge else None
-    connect_page = (app_descriptors.connect_admin_pages(store.connect.descriptor).get(module_key)
-                    if store.connect else None)
+    connect_page = (
+        app_descriptors.connect_admin_pages(store.connect.descriptor).get(module_key) if store.connect else None
+    )
     if forge_page:
-        frame_id = _register_frame({"kind": "admin", "transport": "forge", "moduleKey": module_key,
-                                    "moduleType": app_descriptors.ADMIN_MODULE_TYPE, "route": forge_page.route,
-                                    "resourcePath": forge_page.resource_path, "accountId": account_id,
-                                    "localId": f"admin-{module_key}", "hostUrl": host_url})
+        frame_id = _register_frame(
+            {
+                "kind": "admin",
+                "transport": "forge",
+                "moduleKey": module_key,
+                "moduleType": app_descriptors.ADMIN_MODULE_TYPE,
+                "route": forge_page.route,
+                "resourcePath": forge_page.resource_path,
+                "accountId": account_id,
+                "localId": f"admin-{module_key}",
+                "hostUrl": host_url,
+            }
+        )
         title = forge_page.title
-        iframe = (f'<iframe class="app-macro app-admin forge-admin" data-module-key="{html.escape(module_key)}" '
-                  f'data-frame-id="{frame_id}" title="{html.escape(title)}" '
-                  f'src="/wiki/_forge/frames/{frame_id}/index.html"></iframe>')
+        iframe = (
+            f'<iframe class="app-macro app-admin forge-admin" data-module-key="{html.escape(module_key)}" '
+            f'data-frame-id="{frame_id}" title="{html.escape(title)}" '
+            f'src="/wiki/_forge/frames/{frame_id}/index.html"></iframe>'
+        )
     elif connect_page:
-        frame = {"kind": "admin", "transport": "connect", "moduleKey": module_key, "accountId": account_id,
-                 "hostUrl": host_url}
+        frame = {
+            "kind": "admin",
+            "transport": "connect",
+            "moduleKey": module_key,
+            "accountId": account_id,
+            "hostUrl": host_url,
+        }
         frame_id = _register_frame(frame)
         title = (connect_page.get("name") or {}).get("value") or module_key
         src = _connect_admin_url(connect_page, frame)
-        iframe = (f'<iframe class="app-macro app-admin connect-admin" data-module-key="{html.escape(module_key)}" '
-                  f'data-frame-id="{frame_id}" data-token-url="/wiki/_connect/frames/{frame_id}/token" '
-                  f'title="{html.escape(title)}" src="{html.escape(src)}"></iframe>')
+        iframe = (
+            f'<iframe class="app-macro app-admin connect-admin" data-module-key="{html.escape(module_key)}" '
+            f'data-frame-id="{frame_id}" data-token-url="/wiki/_connect/frames/{frame_id}/token" '
+            f'title="{html.escape(title)}" src="{html.escape(src)}"></iframe>'
+        )
     else:
         abort(404)
-    return render_template("emulator_admin.html", title=title, iframe=iframe, account_id=account_id,
-                           is_admin=emu.users.is_admin(account_id), **_common())
+    return render_template(
+        "emulator_admin.html",
+        title=title,
+        iframe=iframe,
+        account_id=account_id,
+        is_admin=emu.users.is_admin(account_id),
+        **_common(),
+    )
 
 
 def _connect_admin_url(module: dict, frame: dict) -> str:
@@ -355,8 +459,14 @@ def _connect_admin_url(module: dict, frame: dict) -> str:
     url = module.get("url", "")
     if not url.startswith(("http://", "https://")):
         url = emu.store.connect.app_base_url + url
-    extra = {"xdm_e": emu.url, "xdm_c": f"channel-{frame['moduleKey']}", "cp": "/wiki", "lic": "none",
-             "cv": "1.0", "jwt": emu.connect_context_token(frame)}
+    extra = {
+        "xdm_e": emu.url,
+        "xdm_c": f"channel-{frame['moduleKey']}",
+        "cp": "/wiki",
+        "lic": "none",
+        "cv": "1.0",
+        "jwt": emu.connect_context_token(frame),
+    }
     return url + ("&" if "?" in url else "?") + urlencode(extra)
 
 
@@ -376,9 +486,13 @@ def connect_token(frame_id):
     if frame.get("kind") == "admin":
         context = {"confluence": {}}
     else:
-        context = {"confluence": {"content": {"id": frame["pageId"], "version": str(frame["pageVersion"])},
-                                  "space": {"key": frame["spaceKey"], "id": frame["spaceId"]},
-                                  "macro": {"id": frame["macroId"], "outputType": "display"}}}
+        context = {
+            "confluence": {
+                "content": {"id": frame["pageId"], "version": str(frame["pageVersion"])},
+                "space": {"key": frame["spaceKey"], "id": frame["spaceId"]},
+                "macro": {"id": frame["macroId"], "outputType": "display"},
+            }
+        }
     return jsonify({"token": emu.connect_context_token(frame), "context": context})
 
 
@@ -390,8 +504,9 @@ def edit_page(key, page_id):
     except StoreError:
         abort(404)
     space = store.spaces[page.space_id]
-    return render_template("emulator_edit.html", page=page, space=space, body=page.current.body, error=None,
-                           **_common())
+    return render_template(
+        "emulator_edit.html", page=page, space=space, body=page.current.body, error=None, **_common()
+    )
 
 
 @bp.post("/wiki/spaces/<key>/pages/<page_id>/edit")
@@ -404,13 +519,24 @@ def save_page(key, page_id):
         abort(404)
     space = store.spaces[page.space_id]
     try:
-        store.update_page(page_id, title=request.form.get("title") or page.title, body=request.form.get("body", ""),
-                          version=int(request.form.get("version", 0)), status=page.status,
-                          message=request.form.get("message", ""),
-                          author_id=viewer_account())
+        store.update_page(
+            page_id,
+            title=request.form.get("title") or page.title,
+            body=request.form.get("body", ""),
+            version=int(request.form.get("version", 0)),
+            status=page.status,
+            message=request.form.get("message", ""),
+            author_id=viewer_account(),
+        )
     except StoreError as exc:
-        return render_template("emulator_edit.html", page=page, space=space, body=request.form.get("body", ""),
-                               error=exc.message, **_common()), exc.status
+        return render_template(
+            "emulator_edit.html",
+            page=page,
+            space=space,
+            body=request.form.get("body", ""),
+            error=exc.message,
+            **_common(),
+        ), exc.status
     return redirect(page_url(space, page), code=303)
 
 

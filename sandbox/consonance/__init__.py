@@ -2,6 +2,7 @@
 
 `SCHEMA_PATH` is the SDL the gateway validates its operations against.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

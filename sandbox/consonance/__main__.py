@@ -1,4 +1,5 @@
 """`python -m sandbox.consonance --port 8100 --seed 42 --size 500`: run the sandbox as its own process."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,19 +16,26 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--size", type=int, default=500)
-    parser.add_argument("--api-key", action="append", dest="api_keys",
-                        help=f"accepted API key (repeatable; default {DEFAULT_API_KEY})")
+    parser.add_argument(
+        "--api-key", action="append", dest="api_keys", help=f"accepted API key (repeatable; default {DEFAULT_API_KEY})"
+    )
     parser.add_argument("--anchor", help="date the catalogue is generated around (default: first of this month)")
-    parser.add_argument("--access-log", action="store_true",
-                        help="log every HTTP request (off by default: GET /_sandbox/requests has them)")
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every HTTP request (off by default: GET /_sandbox/requests has them)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.access_log else logging.WARNING)
-    app = create_app({"SEED": args.seed, "SIZE": args.size, "ANCHOR": args.anchor,
-                      "API_KEYS": args.api_keys or [DEFAULT_API_KEY]})
+    app = create_app(
+        {"SEED": args.seed, "SIZE": args.size, "ANCHOR": args.anchor, "API_KEYS": args.api_keys or [DEFAULT_API_KEY]}
+    )
     server = make_server(args.host, args.port, app, threaded=True)
-    print(f"Consonance sandbox at http://{args.host}:{server.server_port}/graphql "
-          f"(seed {args.seed}, {args.size} works)", flush=True)
+    print(
+        f"Consonance sandbox at http://{args.host}:{server.server_port}/graphql (seed {args.seed}, {args.size} works)",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ Each work draws from its own RNG seeded by (seed, work id), and ids are handed o
 the same seed always gives the same data and a smaller catalogue is a prefix of a larger one.
 About 12% of works carry injected non-conformities (see DEFECT_SHARE and docs/consonance-sandbox.md).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -20,15 +21,29 @@ log = logging.getLogger("sandbox.consonance.catalogue")
 
 MIN_SIZE, MAX_SIZE = 10, 50_000
 DEFECT_SHARE = 0.12
-DEFECT_KINDS = ("missing_isbn", "no_isbn_literal", "hyphenated_isbn", "bad_subject", "name_order",
-                "missing_price", "missing_description")
+DEFECT_KINDS = (
+    "missing_isbn",
+    "no_isbn_literal",
+    "hyphenated_isbn",
+    "bad_subject",
+    "name_order",
+    "missing_price",
+    "missing_description",
+)
 
 # Shared immutable rows: generated records point at these rather than allocating their own.
-_PRICES = {fmt: tuple((("GBP", gbp, "02", "05"), ("USD", usd, "01", "05")) for gbp, usd in points)
-           for fmt, points in vocab.PRICE_POINTS.items()}
+_PRICES = {
+    fmt: tuple((("GBP", gbp, "02", "05"), ("USD", usd, "01", "05")) for gbp, usd in points)
+    for fmt, points in vocab.PRICE_POINTS.items()
+}
 _SUBJECTS = {
-    work_type: tuple((("BISAC", vocab.BISAC[b][0], vocab.BISAC[b][1], True, None),
-                      ("THEMA", vocab.THEMA[t][0], vocab.THEMA[t][1], True, vocab.THEMA[t][2])) for b, t in pairs)
+    work_type: tuple(
+        (
+            ("BISAC", vocab.BISAC[b][0], vocab.BISAC[b][1], True, None),
+            ("THEMA", vocab.THEMA[t][0], vocab.THEMA[t][1], True, vocab.THEMA[t][2]),
+        )
+        for b, t in pairs
+    )
     for work_type, pairs in vocab.SUBJECT_PAIRS.items()
 }
 _BAD_SUBJECTS = tuple(("BISAC", code, description, True, None) for code, description in vocab.BAD_SUBJECT_CODES)
@@ -76,8 +91,17 @@ def season_for(day: date) -> str:
 
 def stage_for(days_ahead: int) -> str:
     """The stage a title on schedule would be in, given days until publication."""
-    thresholds = ((0, "Published"), (60, "Production"), (120, "Proofs"), (180, "Typesetting"), (240, "Copy-editing"),
-                  (300, "Editorial"), (365, "Manuscript delivered"), (480, "Writing"), (600, "Contracted"))
+    thresholds = (
+        (0, "Published"),
+        (60, "Production"),
+        (120, "Proofs"),
+        (180, "Typesetting"),
+        (240, "Copy-editing"),
+        (300, "Editorial"),
+        (365, "Manuscript delivered"),
+        (480, "Writing"),
+        (600, "Contracted"),
+    )
     for limit, stage in thresholds:
         if days_ahead <= limit:
             return stage
@@ -106,9 +130,16 @@ class _Generator:
             behind = vocab.PROJECT_STAGES.index(stage) - _between(rng, 1, 2)  # running late: a release risk
             stage = vocab.PROJECT_STAGES[max(behind, 1)]
         prefix, title = _title(rng)
-        work = Work(work_id, title, prefix, work_type, _pick(rng, vocab.IMPRINTS if work_type != "Children's" else
-                                                                  ("Wren Children's", "Lantern Books")),
-                    season_for(publication), _weighted(rng, vocab.MARKETING_TIERS, _TIER_WEIGHTS), stage)
+        work = Work(
+            work_id,
+            title,
+            prefix,
+            work_type,
+            _pick(rng, vocab.IMPRINTS if work_type != "Children's" else ("Wren Children's", "Lantern Books")),
+            season_for(publication),
+            _weighted(rng, vocab.MARKETING_TIERS, _TIER_WEIGHTS),
+            stage,
+        )
         defects = () if acquired or rng.random() >= DEFECT_SHARE else _defects(rng)
         work.defects = defects
         if rng.random() < 0.3:
@@ -177,8 +208,9 @@ class _Generator:
             open_series.append(entry)
         work.series = ((self.cat.next_id("series_membership"), entry[0], entry[1], entry[2]),)
 
-    def _products(self, work: Work, rng: random.Random, publication: date, days_ahead: int, acquired: bool,
-                  defects: tuple) -> None:
+    def _products(
+        self, work: Work, rng: random.Random, publication: date, days_ahead: int, acquired: bool, defects: tuple
+    ) -> None:
         if work.work_type == "Poetry":
             formats = ["paperback", "ebook"]
         elif work.work_type == "Children's":
@@ -226,21 +258,33 @@ class _Generator:
         ms_due = _add_days(publication, -_between(rng, 270, 400))
         deliveries = [DeliveryDate(cat.next_id("delivery_date"), "Full manuscript", ms_due)]
         if rng.random() < 0.4:
-            deliveries.append(DeliveryDate(cat.next_id("delivery_date"), _pick(rng, vocab.DELIVERY_DESCRIPTIONS[1:]),
-                                           _add_days(ms_due, _between(rng, 45, 90))))
+            deliveries.append(
+                DeliveryDate(
+                    cat.next_id("delivery_date"),
+                    _pick(rng, vocab.DELIVERY_DESCRIPTIONS[1:]),
+                    _add_days(ms_due, _between(rng, 45, 90)),
+                )
+            )
         for delivery in deliveries:
             if not acquired and rng.random() < 0.2:
                 delivery.slipped_date = _add_days(delivery.date_due, _between(rng, 14, 120))
             cat.delivery_dates[delivery.id] = delivery
         rights = tuple(
             (right, float(_pick(rng, (50, 75, 80, 85, 90))), ("US", "CA") if right == "US" else ())
-            for right in rng.sample(vocab.RIGHT_TYPES, _between(rng, 2, 4)))
+            for right in rng.sample(vocab.RIGHT_TYPES, _between(rng, 2, 4))
+        )
         author = work.contributions[0].person
         signed = None if acquired else _add_days(publication, -_between(rng, 420, 900))
-        contract = Contract(cat.next_id("contract"), f"{author.name}: {work.full_title}", signed,
-                            _pick(rng, vocab.CONTRACT_TERMS), deliveries, rights,
-                            float(_pick(rng, (1500, 3000))) if rng.random() < 0.05 else None,
-                            float(_pick(rng, (2000, 5000, 10000, 25000, 50000, 100000))))
+        contract = Contract(
+            cat.next_id("contract"),
+            f"{author.name}: {work.full_title}",
+            signed,
+            _pick(rng, vocab.CONTRACT_TERMS),
+            deliveries,
+            rights,
+            float(_pick(rng, (1500, 3000))) if rng.random() < 0.05 else None,
+            float(_pick(rng, (2000, 5000, 10000, 25000, 50000, 100000))),
+        )
         contract.works.append(work)
         work.contracts.append(contract)
         cat.contracts[contract.id] = contract
@@ -249,12 +293,23 @@ class _Generator:
         cat = self.cat
         stage_index = vocab.PROJECT_STAGES.index(work.stage)
         if stage_index >= vocab.PROJECT_STAGES.index("Editorial"):
-            work.resources = ((cat.next_id("resource"), f"https://covers.sandbox.consonance.test/works/{work.id}/front.jpg",
-                               "Front cover"),)
+            work.resources = (
+                (
+                    cat.next_id("resource"),
+                    f"https://covers.sandbox.consonance.test/works/{work.id}/front.jpg",
+                    "Front cover",
+                ),
+            )
         if work.stage == "Published" and any(p.trim for p in work.products):
             work.production_runs = tuple(
-                (cat.next_id("production_run"), _pick(rng, (1500, 3000, 5000, 10000)), _pick(rng, vocab.PRINTERS),
-                 _add_days(publication, -_between(rng, 20, 40) + 200 * n)) for n in range(_between(rng, 1, 2)))
+                (
+                    cat.next_id("production_run"),
+                    _pick(rng, (1500, 3000, 5000, 10000)),
+                    _pick(rng, vocab.PRINTERS),
+                    _add_days(publication, -_between(rng, 20, 40) + 200 * n),
+                )
+                for n in range(_between(rng, 1, 2))
+            )
             if rng.random() < 0.02:
                 name, achievement = _pick(rng, vocab.PRIZES)
                 work.prizes = ((cat.next_id("prize"), name, publication.year, achievement),)
@@ -271,8 +326,13 @@ class _Generator:
             work.tasks = tasks
         if rng.random() < 0.2:
             signed = work.contracts[0].signed_date or cat.anchor
-            work.notes = [Note(cat.next_id("note"), f"Acquired for the {work.season} list; {work.marketing_tier.lower()} "
-                                   f"tier.", datetime.combine(signed, time(10, 0), tzinfo=timezone.utc))]
+            work.notes = [
+                Note(
+                    cat.next_id("note"),
+                    f"Acquired for the {work.season} list; {work.marketing_tier.lower()} tier.",
+                    datetime.combine(signed, time(10, 0), tzinfo=timezone.utc),
+                )
+            ]
 
 
 def _defects(rng: random.Random) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 Each view is a thin call into the catalogue or the fault book; edits take the catalogue lock like
 GraphQL mutations do, so a control call and a query never interleave.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
@@ -29,12 +30,21 @@ def _bad_request(message: str):
 
 
 def _work_summary(work) -> dict:
-    return {"id": work.id, "title": work.full_title, "projectStage": work.stage, "season": work.season,
-            "imprint": work.imprint, "publicationDate": _iso(work.publication_date),
-            "isbns": [p.isbn13 for p in work.products],
-            "tasks": [{"id": t.id, "title": t.title, "status": t.status, "dueDate": _iso(t.due_date)} for t in work.tasks],
-            "deliveryDates": [{"id": d.id, "dateDue": _iso(d.date_due), "slippedDate": _iso(d.slipped_date)}
-                              for c in work.contracts for d in c.delivery_dates]}
+    return {
+        "id": work.id,
+        "title": work.full_title,
+        "projectStage": work.stage,
+        "season": work.season,
+        "imprint": work.imprint,
+        "publicationDate": _iso(work.publication_date),
+        "isbns": [p.isbn13 for p in work.products],
+        "tasks": [{"id": t.id, "title": t.title, "status": t.status, "dueDate": _iso(t.due_date)} for t in work.tasks],
+        "deliveryDates": [
+            {"id": d.id, "dateDue": _iso(d.date_due), "slippedDate": _iso(d.slipped_date)}
+            for c in work.contracts
+            for d in c.delivery_dates
+        ],
+    }
 
 
 def _iso(value):
@@ -48,9 +58,15 @@ def state():
         stages = {stage: 0 for stage in vocab.PROJECT_STAGES}
         for work in catalogue.works.values():
             stages[work.stage] += 1
-        return jsonify(seed=catalogue.seed, size=catalogue.size, anchor=catalogue.anchor.isoformat(),
-                       works=len(catalogue.works), products=len(catalogue.products),
-                       invalidShare=round(catalogue.invalid_share(), 4), stages=stages)
+        return jsonify(
+            seed=catalogue.seed,
+            size=catalogue.size,
+            anchor=catalogue.anchor.isoformat(),
+            works=len(catalogue.works),
+            products=len(catalogue.products),
+            invalidShare=round(catalogue.invalid_share(), 4),
+            stages=stages,
+        )
 
 
 @control.get("/works/<int:work_id>")

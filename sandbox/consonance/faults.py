@@ -3,6 +3,7 @@
 Faults are rules matched by route and/or GraphQL operation name. Counted faults ("the next 3 requests
 answer 429") are exact, so tests are deterministic; `errorRate` uses a seeded RNG for the same reason.
 """
+
 from __future__ import annotations
 
 import collections
@@ -44,15 +45,26 @@ class FaultRule:
 @dataclass
 class Verdict:
     """What the faults decided for one request: sleep this long, then answer normally or with `status`."""
+
     delay: float = 0.0
     hang: float = 0.0
     status: int | None = None
     retry_after: int | None = None
 
 
-_FIELDS = {"route": "route", "operation": "operation", "latencyMs": "latency_ms", "errorCount": "error_count",
-           "errorRate": "error_rate", "errorStatus": "error_status", "rateLimitCount": "rate_limit_count",
-           "retryAfter": "retry_after", "hangCount": "hang_count", "hangSeconds": "hang_seconds", "seed": "seed"}
+_FIELDS = {
+    "route": "route",
+    "operation": "operation",
+    "latencyMs": "latency_ms",
+    "errorCount": "error_count",
+    "errorRate": "error_rate",
+    "errorStatus": "error_status",
+    "rateLimitCount": "rate_limit_count",
+    "retryAfter": "retry_after",
+    "hangCount": "hang_count",
+    "hangSeconds": "hang_seconds",
+    "seed": "seed",
+}
 
 
 def _camel(name: str) -> str:
@@ -133,9 +145,14 @@ class RequestLog:
         self._by_status: collections.Counter = collections.Counter()
 
     def record(self, route: str, operation: str | None, variables, status: int, started: float) -> None:
-        entry = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), "route": route,
-                 "operationName": operation, "variables": variables, "status": status,
-                 "durationMs": round((time.time() - started) * 1000, 1)}
+        entry = {
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "route": route,
+            "operationName": operation,
+            "variables": variables,
+            "status": status,
+            "durationMs": round((time.time() - started) * 1000, 1),
+        }
         with self._lock:
             self._entries.append(entry)
             self._by_route[route] += 1
@@ -150,8 +167,12 @@ class RequestLog:
 
     def counters(self) -> dict:
         with self._lock:
-            return {"byOperation": dict(self._by_operation), "byRoute": dict(self._by_route),
-                    "byStatus": dict(self._by_status), "total": sum(self._by_route.values())}
+            return {
+                "byOperation": dict(self._by_operation),
+                "byRoute": dict(self._by_route),
+                "byStatus": dict(self._by_status),
+                "total": sum(self._by_route.values()),
+            }
 
     def clear(self) -> None:
         with self._lock:

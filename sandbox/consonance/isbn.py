@@ -1,4 +1,5 @@
 """ISBN-13 arithmetic for generated and edited products (the sandbox keeps its own: it never imports addon/)."""
+
 from __future__ import annotations
 
 
@@ -8,7 +9,12 @@ def check_digit13(first12: str) -> str:
 
 
 def is_valid_isbn13(digits: str) -> bool:
-    return len(digits) == 13 and digits.isdigit() and digits[:3] in ("978", "979") and check_digit13(digits[:12]) == digits[12]
+    return (
+        len(digits) == 13
+        and digits.isdigit()
+        and digits[:3] in ("978", "979")
+        and check_digit13(digits[:12]) == digits[12]
+    )
 
 
 def normalise_isbn(raw: str | None) -> str | None:
@@ -32,6 +38,6 @@ def isbn10_from_13(digits: str) -> str | None:
 def hyphenate(digits: str, registrant_length: int = 4) -> str:
     """Hyphenate as 978-1-RRRR-PPPP-C (English-language group 1); registrant length is approximate."""
     group = digits[3]
-    registrant = digits[4:4 + registrant_length]
-    publication = digits[4 + registrant_length:12]
+    registrant = digits[4 : 4 + registrant_length]
+    publication = digits[4 + registrant_length : 12]
     return f"{digits[:3]}-{group}-{registrant}-{publication}-{digits[12]}"

@@ -4,6 +4,7 @@ Records use __slots__ and share immutable tuples from vocab so a 50,000-work cat
 Every edit goes through `Catalogue` methods, which validate like Consonance does and return field
 errors as `[{"field": ..., "messages": [...]}]` instead of raising.
 """
+
 from __future__ import annotations
 
 import threading
@@ -29,12 +30,31 @@ class Contribution:
 
 
 class Product:
-    __slots__ = ("id", "work", "format", "isbn13", "publication_date", "planned_date", "status", "prices",
-                 "trim", "pages", "word_count", "running_time", "web_links", "subtitle")
+    __slots__ = (
+        "id",
+        "work",
+        "format",
+        "isbn13",
+        "publication_date",
+        "planned_date",
+        "status",
+        "prices",
+        "trim",
+        "pages",
+        "word_count",
+        "running_time",
+        "web_links",
+        "subtitle",
+    )
 
     def __init__(self, id, work, format, isbn13, publication_date, planned_date, status, prices):
         self.id, self.work, self.format, self.isbn13 = id, work, format, isbn13
-        self.publication_date, self.planned_date, self.status, self.prices = publication_date, planned_date, status, prices
+        self.publication_date, self.planned_date, self.status, self.prices = (
+            publication_date,
+            planned_date,
+            status,
+            prices,
+        )
         self.trim = self.pages = self.word_count = self.running_time = None
         self.web_links: list[WebLink] | tuple = ()
         self.subtitle = None  # None: inherit the work's subtitle
@@ -52,11 +72,24 @@ class DeliveryDate:
 
 
 class Contract:
-    __slots__ = ("id", "name", "signed_date", "term", "delivery_dates", "rights", "flat_fee", "guaranteed_royalty", "works")
+    __slots__ = (
+        "id",
+        "name",
+        "signed_date",
+        "term",
+        "delivery_dates",
+        "rights",
+        "flat_fee",
+        "guaranteed_royalty",
+        "works",
+    )
 
     def __init__(self, id, name, signed_date, term, delivery_dates, rights, flat_fee, guaranteed_royalty):
         self.id, self.name, self.signed_date, self.term = id, name, signed_date, term
-        self.delivery_dates, self.rights = delivery_dates, rights  # rights: tuple of (right type, author cut, territories)
+        self.delivery_dates, self.rights = (
+            delivery_dates,
+            rights,
+        )  # rights: tuple of (right type, author cut, territories)
         self.flat_fee, self.guaranteed_royalty = flat_fee, guaranteed_royalty
         self.works: list[Work] = []
 
@@ -84,10 +117,35 @@ class WebLink:
 
 
 class Work:
-    __slots__ = ("id", "title", "title_prefix", "subtitle", "work_type", "imprint", "season", "marketing_tier", "stage",
-                 "lc_subject_heading", "doi", "in_house_ref", "salesforce_uid", "prizes", "series", "resources",
-                 "production_runs", "contributions", "products", "contracts", "notes", "tasks", "web_links",
-                 "subjects", "rights", "has_texts", "defects")
+    __slots__ = (
+        "id",
+        "title",
+        "title_prefix",
+        "subtitle",
+        "work_type",
+        "imprint",
+        "season",
+        "marketing_tier",
+        "stage",
+        "lc_subject_heading",
+        "doi",
+        "in_house_ref",
+        "salesforce_uid",
+        "prizes",
+        "series",
+        "resources",
+        "production_runs",
+        "contributions",
+        "products",
+        "contracts",
+        "notes",
+        "tasks",
+        "web_links",
+        "subjects",
+        "rights",
+        "has_texts",
+        "defects",
+    )
 
     def __init__(self, id, title, title_prefix, work_type, imprint, season, marketing_tier, stage):
         self.id, self.title, self.title_prefix, self.work_type = id, title, title_prefix, work_type
@@ -199,8 +257,13 @@ class Catalogue:
         errors += _web_link_errors(changes.get("webLinks"), work.web_links)
         if errors:
             return errors
-        simple = {"title": "title", "lcSubjectHeading": "lc_subject_heading", "inHouseWorkReference": "in_house_ref",
-                  "season": "season", "marketingTier": "marketing_tier"}
+        simple = {
+            "title": "title",
+            "lcSubjectHeading": "lc_subject_heading",
+            "inHouseWorkReference": "in_house_ref",
+            "season": "season",
+            "marketingTier": "marketing_tier",
+        }
         for field, attribute in simple.items():
             if field in changes:
                 setattr(work, attribute, changes[field].strip() if field == "title" else changes[field])
@@ -226,8 +289,9 @@ class Catalogue:
         work.notes = [*work.notes, note]
         return note, []
 
-    def create_task(self, work: Work, title: str, due_date: date | None, assignee: str | None,
-                    external_ref: str | None) -> tuple[Task | None, list[dict]]:
+    def create_task(
+        self, work: Work, title: str, due_date: date | None, assignee: str | None, external_ref: str | None
+    ) -> tuple[Task | None, list[dict]]:
         if not (title or "").strip():
             return None, [_error("title", "can't be blank")]
         if external_ref:

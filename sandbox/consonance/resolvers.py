@@ -3,6 +3,7 @@
 `executable_schema()` builds the schema from the SDL and wires scalars, abstract types and one field
 resolver that looks up `RESOLVERS[type][field]`, falling back to dict keys and attributes.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -22,6 +23,7 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # -- schema wiring -------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def executable_schema() -> GraphQLSchema:
     schema = build_schema(SCHEMA_PATH.read_text())
@@ -30,7 +32,8 @@ def executable_schema() -> GraphQLSchema:
     date_scalar.serialize = date_scalar.coerce_output_value = _serialize_date
     date_scalar.parse_value = date_scalar.coerce_input_value = _parse_date
     date_scalar.parse_literal = lambda node, _variables=None: _parse_date(
-        node.value if isinstance(node, StringValueNode) else None)
+        node.value if isinstance(node, StringValueNode) else None
+    )
     datetime_scalar = schema.type_map["ISO8601DateTime"]
     datetime_scalar.serialize = datetime_scalar.coerce_output_value = _serialize_datetime
     schema.type_map["Product"].resolve_type = lambda obj, _info, _type: obj.typename
@@ -72,6 +75,7 @@ def _catalogue(info) -> Catalogue:
 
 # -- searches ------------------------------------------------------------------------------------
 
+
 def _ids(values) -> set[int]:
     return {int(v) for v in values if str(v).isdigit()}
 
@@ -87,8 +91,13 @@ def _icontains(haystack: str | None, needle: str) -> bool:
 def _compare(value, predicate: str, target) -> bool:
     if value is None:
         return False
-    return {"Eq": value == target, "Gt": value > target, "Gteq": value >= target,
-            "Lt": value < target, "Lteq": value <= target}[predicate]
+    return {
+        "Eq": value == target,
+        "Gt": value > target,
+        "Gteq": value >= target,
+        "Lt": value < target,
+        "Lteq": value <= target,
+    }[predicate]
 
 
 def work_matches(work: Work, search: dict | None) -> bool:
@@ -97,10 +106,20 @@ def work_matches(work: Work, search: dict | None) -> bool:
             continue
         if key == "idEq" and work.id != _id(target) or key == "idIn" and work.id not in _ids(target):
             return False
-        if key == "titleEq" and work.full_title != target or key == "titleCont" and not _icontains(work.full_title, target):
+        if (
+            key == "titleEq"
+            and work.full_title != target
+            or key == "titleCont"
+            and not _icontains(work.full_title, target)
+        ):
             return False
-        attribute = {"inHouseWorkReferenceEq": "in_house_ref", "projectStageNameEq": "stage", "seasonNameEq": "season",
-                     "imprintNameEq": "imprint", "marketingTierNameEq": "marketing_tier"}.get(key)
+        attribute = {
+            "inHouseWorkReferenceEq": "in_house_ref",
+            "projectStageNameEq": "stage",
+            "seasonNameEq": "season",
+            "imprintNameEq": "imprint",
+            "marketingTierNameEq": "marketing_tier",
+        }.get(key)
         if attribute and getattr(work, attribute) != target:
             return False
         attribute = {"projectStageNameIn": "stage", "seasonNameIn": "season"}.get(key)
@@ -115,7 +134,12 @@ def product_matches(product: Product, search: dict | None) -> bool:
             continue
         if key == "idEq" and product.id != _id(target) or key == "idIn" and product.id not in _ids(target):
             return False
-        if key == "workIdEq" and product.work.id != _id(target) or key == "workIdIn" and product.work.id not in _ids(target):
+        if (
+            key == "workIdEq"
+            and product.work.id != _id(target)
+            or key == "workIdIn"
+            and product.work.id not in _ids(target)
+        ):
             return False
         if key in ("isbn13Eq", "isbn13In"):
             wanted = {normalise_isbn(t) for t in ([target] if key == "isbn13Eq" else target)}
@@ -132,8 +156,8 @@ def product_matches(product: Product, search: dict | None) -> bool:
         if key == "onixPublishingStatusCodeIn" and f"_{product.status}" not in target:
             return False
         for prefix, attribute in (("publicationDate", "publication_date"), ("plannedPublicationDate", "planned_date")):
-            if key.startswith(prefix) and key[len(prefix):] in ("Eq", "Gt", "Gteq", "Lt", "Lteq"):
-                if not _compare(getattr(product, attribute), key[len(prefix):], target):
+            if key.startswith(prefix) and key[len(prefix) :] in ("Eq", "Gt", "Gteq", "Lt", "Lteq"):
+                if not _compare(getattr(product, attribute), key[len(prefix) :], target):
                     return False
     return True
 
@@ -143,7 +167,7 @@ def price_matches(price: tuple, search: dict | None) -> bool:
     for key, target in (search or {}).items():
         if target is None:
             continue
-        if key.startswith("amount") and not _compare(amount, key[len("amount"):], target):
+        if key.startswith("amount") and not _compare(amount, key[len("amount") :], target):
             return False
         if key == "currencyCodeEq" and currency != target or key == "currencyCodeIn" and currency not in target:
             return False
@@ -235,31 +259,43 @@ def _count(items) -> int:
 
 QUERY = {
     "products": lambda _, info, productSearch=None, priceSearch=None, workSearch=None, page=1, perPage=100: _page(
-        _matching_products(_catalogue(info), productSearch, priceSearch, workSearch), page, perPage),
+        _matching_products(_catalogue(info), productSearch, priceSearch, workSearch), page, perPage
+    ),
     "productsCount": lambda _, info, productSearch=None, priceSearch=None, workSearch=None: _count(
-        _matching_products(_catalogue(info), productSearch, priceSearch, workSearch)),
-    "product": lambda _, info, productSearch=None: _first(_matching_products(_catalogue(info), productSearch, None, None)),
+        _matching_products(_catalogue(info), productSearch, priceSearch, workSearch)
+    ),
+    "product": lambda _, info, productSearch=None: _first(
+        _matching_products(_catalogue(info), productSearch, None, None)
+    ),
     "works": lambda _, info, productSearch=None, workSearch=None, page=1, perPage=100: _page(
-        _matching_works(_catalogue(info), productSearch, workSearch), page, perPage),
+        _matching_works(_catalogue(info), productSearch, workSearch), page, perPage
+    ),
     "worksCount": lambda _, info, productSearch=None, workSearch=None: _count(
-        _matching_works(_catalogue(info), productSearch, workSearch)),
+        _matching_works(_catalogue(info), productSearch, workSearch)
+    ),
     "work": lambda _, info, workSearch=None: _first(_matching_works(_catalogue(info), None, workSearch)),
     "contacts": lambda _, info, contactSearch=None, page=1, perPage=100: _page(
-        (p for p in _catalogue(info).persons.values() if contact_matches(p, contactSearch)), page, perPage),
+        (p for p in _catalogue(info).persons.values() if contact_matches(p, contactSearch)), page, perPage
+    ),
     "contactsCount": lambda _, info, contactSearch=None: _count(
-        p for p in _catalogue(info).persons.values() if contact_matches(p, contactSearch)),
+        p for p in _catalogue(info).persons.values() if contact_matches(p, contactSearch)
+    ),
     "person": lambda _, info, id: _catalogue(info).persons.get(_id(id)),
     "contract": lambda _, info, contractSearch=None: _first(
-        c for c in _catalogue(info).contracts.values() if contract_matches(c, contractSearch)),
+        c for c in _catalogue(info).contracts.values() if contract_matches(c, contractSearch)
+    ),
     "contracts": lambda _, info, contractSearch=None, page=1, perPage=100: _page(
-        (c for c in _catalogue(info).contracts.values() if contract_matches(c, contractSearch)), page, perPage),
+        (c for c in _catalogue(info).contracts.values() if contract_matches(c, contractSearch)), page, perPage
+    ),
     "contractsCount": lambda _, info, contractSearch=None: _count(
-        c for c in _catalogue(info).contracts.values() if contract_matches(c, contractSearch)),
+        c for c in _catalogue(info).contracts.values() if contract_matches(c, contractSearch)
+    ),
     "projectStages": lambda _, info: [{"name": n, "position": i} for i, n in enumerate(vocab.PROJECT_STAGES, 1)],
 }
 
 
 # -- products ------------------------------------------------------------------------------------
+
 
 def _isbn(product: Product, _info):
     raw = product.isbn13
@@ -283,15 +319,24 @@ def _date_string(attribute: str):
     def resolve(product: Product, _info, directives: str | None = None):
         value = getattr(product, attribute)
         return value.strftime(directives or "%Y-%m-%d") if value else None
+
     return resolve
 
 
 def _prices(product: Product, _info, priceSearch=None):
-    return [{"id": product.id * 10 + index, "amount": amount, "currencyCode": currency,
-             "effectiveFrom": product.planned_date, "effectiveTo": None, "onixPriceTypeCode": f"_{price_type}",
-             "onixPriceTypeQualifierCode": f"_{qualifier}"}
-            for index, (currency, amount, price_type, qualifier) in enumerate(product.prices)
-            if price_matches((currency, amount, price_type, qualifier), priceSearch)]
+    return [
+        {
+            "id": product.id * 10 + index,
+            "amount": amount,
+            "currencyCode": currency,
+            "effectiveFrom": product.planned_date,
+            "effectiveTo": None,
+            "onixPriceTypeCode": f"_{price_type}",
+            "onixPriceTypeQualifierCode": f"_{qualifier}",
+        }
+        for index, (currency, amount, price_type, qualifier) in enumerate(product.prices)
+        if price_matches((currency, amount, price_type, qualifier), priceSearch)
+    ]
 
 
 def marketing_texts(work: Work) -> list[tuple[str, str]]:
@@ -300,9 +345,14 @@ def marketing_texts(work: Work) -> list[tuple[str, str]]:
         return []
     author = work.contributions[0].person.name if work.contributions else "the author"
     genre = next((s[2].split(": ")[-1].lower() for s in work.subjects if s[0] == "THEMA"), "book")
-    texts = [("SHORT_DESCRIPTION", f"{work.full_title}: a {genre} from {author}."),
-             ("DESCRIPTION", f"<p>{work.full_title} is the new {work.work_type.lower()} title from {author}, "
-                             f"published by {work.imprint} in {work.season}.</p>")]
+    texts = [
+        ("SHORT_DESCRIPTION", f"{work.full_title}: a {genre} from {author}."),
+        (
+            "DESCRIPTION",
+            f"<p>{work.full_title} is the new {work.work_type.lower()} title from {author}, "
+            f"published by {work.imprint} in {work.season}.</p>",
+        ),
+    ]
     if work.marketing_tier in ("Lead", "Key"):
         texts.append(("KEY_SELLING_POINTS", f"<ul><li>{work.marketing_tier} title for {work.season}</li></ul>"))
     texts.append(("BIOGRAPHICAL_NOTE", f"{author} lives and writes in {vocab.PLACES[work.id % len(vocab.PLACES)]}."))
@@ -310,16 +360,20 @@ def marketing_texts(work: Work) -> list[tuple[str, str]]:
 
 
 def _marketing_texts(product: Product, _info, variantIn=None):
-    return [{"id": product.id * 10 + index, "variant": variant, "externalText": text}
-            for index, (variant, text) in enumerate(marketing_texts(product.work))
-            if not variantIn or variant in variantIn]
+    return [
+        {"id": product.id * 10 + index, "variant": variant, "externalText": text}
+        for index, (variant, text) in enumerate(marketing_texts(product.work))
+        if not variantIn or variant in variantIn
+    ]
 
 
 def _subject_codes(owner, _info, schemesIn=None, mainOnly=False):
     work = owner.work if isinstance(owner, Product) else owner
-    return [{"scheme": scheme, "code": code, "description": description, "main": main, "parentCode": parent}
-            for scheme, code, description, main, parent in work.subjects
-            if (not schemesIn or scheme in schemesIn) and (main or not mainOnly)]
+    return [
+        {"scheme": scheme, "code": code, "description": description, "main": main, "parentCode": parent}
+        for scheme, code, description, main, parent in work.subjects
+        if (not schemesIn or scheme in schemesIn) and (main or not mainOnly)
+    ]
 
 
 def _dimension(index: int):
@@ -328,12 +382,14 @@ def _dimension(index: int):
             return None
         millimetres = product.trim[index]
         return {None: float(millimetres), "CM": round(millimetres / 10, 2), "IN": round(millimetres / 25.4, 2)}[unit]
+
     return resolve
 
 
 def _pages(combine):
     def resolve(product: Product, _info):
         return combine(*product.pages) if product.pages else None
+
     return resolve
 
 
@@ -356,7 +412,9 @@ PRODUCT = {
     "onix21ProductFormCode": lambda p, _: vocab.FORMATS[p.format][1],
     "onix21ProductForm": lambda p, _: _onix_code(vocab.ONIX21_PRODUCT_FORMS, vocab.FORMATS[p.format][1]),
     "onixPublishingStatusCode": lambda p, _: f"_{p.status}",
-    "onixPublishingStatus": lambda p, _: _onix_code(vocab.ONIX_PUBLISHING_STATUSES, p.status, vocab.DEPRECATED_STATUSES),
+    "onixPublishingStatus": lambda p, _: _onix_code(
+        vocab.ONIX_PUBLISHING_STATUSES, p.status, vocab.DEPRECATED_STATUSES
+    ),
     "prices": _prices,
     "marketingTexts": _marketing_texts,
     "inHouseFormat": lambda p, _: p.format,
@@ -407,11 +465,14 @@ WORK = {
     "projectStage": lambda w, _: w.stage,
     "marketingTier": lambda w, _: w.marketing_tier,
     "prizes": lambda w, _: [{"id": i, "name": n, "year": y, "achievement": a} for i, n, y, a in w.prizes],
-    "seriesMemberships": lambda w, _: [{"id": m, "seriesName": name, "numberWithinSeries": number,
-                                        "series": {"id": s, "name": name}} for m, s, name, number in w.series],
+    "seriesMemberships": lambda w, _: [
+        {"id": m, "seriesName": name, "numberWithinSeries": number, "series": {"id": s, "name": name}}
+        for m, s, name, number in w.series
+    ],
     "supportingResources": lambda w, _: [{"id": i, "url": url, "caption": caption} for i, url, caption in w.resources],
-    "productionRuns": lambda w, _: [{"id": i, "quantity": q, "printer": p, "deliveryDate": d}
-                                    for i, q, p, d in w.production_runs],
+    "productionRuns": lambda w, _: [
+        {"id": i, "quantity": q, "printer": p, "deliveryDate": d} for i, q, p, d in w.production_runs
+    ],
     "salesforceUid": lambda w, _: w.salesforce_uid,
     "webLinks": lambda w, _: w.web_links,
     "tasks": lambda w, _, statusIn=None: [t for t in w.tasks if not statusIn or t.status in statusIn],
@@ -422,17 +483,26 @@ CONTRIBUTION = {
     "contributor": lambda c, _: c.person,
 }
 PERSON = {"keyNames": lambda p, _: p.key_names}
-NOTE = {"noteText": lambda n, _: n.text, "content": lambda n, _: n.text, "createdAt": lambda n, _: n.created_at,
-        "externalRef": lambda n, _: n.external_ref}
-TASK = {"dueDate": lambda t, _: t.due_date, "completedAt": lambda t, _: t.completed_at,
-        "externalRef": lambda t, _: t.external_ref}
+NOTE = {
+    "noteText": lambda n, _: n.text,
+    "content": lambda n, _: n.text,
+    "createdAt": lambda n, _: n.created_at,
+    "externalRef": lambda n, _: n.external_ref,
+}
+TASK = {
+    "dueDate": lambda t, _: t.due_date,
+    "completedAt": lambda t, _: t.completed_at,
+    "externalRef": lambda t, _: t.external_ref,
+}
 CONTRACT = {
     "contractName": lambda c, _: c.name,
     "signedDate": lambda c, _: c.signed_date,
     "deliveryDates": lambda c, _: c.delivery_dates,
     "msDeliveryDate": lambda c, _: c.delivery_dates[0].date_due if c.delivery_dates else None,
-    "licensedRights": lambda c, _: [{"id": c.id * 10 + i, "rightType": r, "authorCut": cut, "territoryCountryCodes": list(t)}
-                                    for i, (r, cut, t) in enumerate(c.rights)],
+    "licensedRights": lambda c, _: [
+        {"id": c.id * 10 + i, "rightType": r, "authorCut": cut, "territoryCountryCodes": list(t)}
+        for i, (r, cut, t) in enumerate(c.rights)
+    ],
     "flatFeeValue": lambda c, _: c.flat_fee,
     "guaranteedRoyaltyValue": lambda c, _: c.guaranteed_royalty,
 }
@@ -440,6 +510,7 @@ DELIVERY_DATE = {"dateDue": lambda d, _: d.date_due, "slippedDate": lambda d, _:
 
 
 # -- mutations -------------------------------------------------------------------------------------
+
 
 def _not_found(field: str = "id") -> list[dict]:
     return [{"field": field, "messages": ["not found"]}]
@@ -476,8 +547,9 @@ def _create_work_task(_, info, input):
     work = cat.works.get(_id(input["workId"]))
     if work is None:
         return {"task": None, "errors": _not_found("workId")}
-    task, errors = cat.create_task(work, input["title"], input.get("dueDate"), input.get("assignee"),
-                                   input.get("externalRef"))
+    task, errors = cat.create_task(
+        work, input["title"], input.get("dueDate"), input.get("assignee"), input.get("externalRef")
+    )
     return {"task": task, "errors": errors}
 
 
@@ -489,6 +561,7 @@ def _set_task_status(complete: bool):
             return {"task": None, "errors": _not_found()}
         cat.set_task_status(task, complete)
         return {"task": task, "errors": []}
+
     return resolve
 
 
@@ -511,9 +584,18 @@ MUTATION = {
 }
 
 RESOLVERS = {
-    "Query": QUERY, "Mutation": MUTATION,
-    "PhysicalBookProduct": PRODUCT, "DigitalProduct": PRODUCT, "AudioProduct": PRODUCT,
-    "InHouseFormat": IN_HOUSE_FORMAT, "InHouseEdition": IN_HOUSE_EDITION,
-    "Work": WORK, "Contribution": CONTRIBUTION, "Person": PERSON, "Note": NOTE, "WorkTask": TASK,
-    "Contract": CONTRACT, "DeliveryDate": DELIVERY_DATE,
+    "Query": QUERY,
+    "Mutation": MUTATION,
+    "PhysicalBookProduct": PRODUCT,
+    "DigitalProduct": PRODUCT,
+    "AudioProduct": PRODUCT,
+    "InHouseFormat": IN_HOUSE_FORMAT,
+    "InHouseEdition": IN_HOUSE_EDITION,
+    "Work": WORK,
+    "Contribution": CONTRIBUTION,
+    "Person": PERSON,
+    "Note": NOTE,
+    "WorkTask": TASK,
+    "Contract": CONTRACT,
+    "DeliveryDate": DELIVERY_DATE,
 }

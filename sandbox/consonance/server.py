@@ -4,6 +4,7 @@ Faults are applied after authentication and before execution; every request to /
 with its operation name and variables. GraphQL runs under the catalogue lock, so requests and edits
 never interleave (hangs and latency sleep outside it).
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,7 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _http_error(error: HTTPException):
     """Errors from Flask itself (404, 405, 500) answer JSON like everything else here."""
-    return jsonify(errors=[{"message": error.description, "extensions": {"code": error.name.upper().replace(" ", "_")}}]), error.code
+    return jsonify(
+        errors=[{"message": error.description, "extensions": {"code": error.name.upper().replace(" ", "_")}}]
+    ), error.code
 
 
 def sandbox() -> Sandbox:
@@ -81,8 +84,9 @@ def graphql_view():
 def _answer(box: Sandbox, body):
     if not _authorised(box):
         log.info("rejected request without a valid API key")
-        response = jsonify(errors=[{"message": "Invalid or missing API key",
-                                    "extensions": {"code": "UNAUTHENTICATED"}}])
+        response = jsonify(
+            errors=[{"message": "Invalid or missing API key", "extensions": {"code": "UNAUTHENTICATED"}}]
+        )
         response.headers["WWW-Authenticate"] = "Bearer"
         return response, 401
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
@@ -116,8 +120,14 @@ def _execute(box: Sandbox, document, variables, operation_name) -> dict:
         return {"errors": [error.formatted for error in errors]}
     catalogue = box.catalogue
     with catalogue.lock:
-        result = execute(schema, document, variable_values=variables, operation_name=operation_name,
-                         context_value={"catalogue": catalogue}, field_resolver=field_resolver)
+        result = execute(
+            schema,
+            document,
+            variable_values=variables,
+            operation_name=operation_name,
+            context_value={"catalogue": catalogue},
+            field_resolver=field_resolver,
+        )
     payload = {"data": result.data}
     if result.errors:
         payload["errors"] = [error.formatted for error in result.errors]

@@ -3,6 +3,7 @@
 The handle gives the URL and key a client needs, the live catalogue for assertions, and `control`,
 a small client for the `/_sandbox/` endpoints.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -97,8 +98,9 @@ def running_sandbox(**config):
     """Start the sandbox on 127.0.0.1:<ephemeral> in a thread; config keys as in server.DEFAULTS."""
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="consonance-sandbox",
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="consonance-sandbox", daemon=True
+    )
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
     keys = sorted(app.extensions[EXTENSION].api_keys)

@@ -1,5 +1,6 @@
 """Admin fixtures (shared with tests/web/test_admin.py): the stub Confluence (site admins), the Consonance
 sandbox, Forge and Connect callers."""
+
 from __future__ import annotations
 
 import time
@@ -50,17 +51,25 @@ def sandbox(consonance):
 @pytest.fixture
 def forge(forge_key, stub):
     """Forge headers for `principal`, as the admin page's invokeRemote sends them."""
+
     def make(principal=ADMIN, *, user_token=None, module="consonance-admin"):
         claims = fit_claims(INSTALLATION, principal=principal, api_base_url=stub.url)
         claims["app"]["module"] = {"type": "confluence:globalSettings", "key": module}
         claims["context"]["moduleKey"] = module
         claims["context"].pop("extension", None)
-        headers = {"Authorization": f"Bearer {sign_rs256(claims, forge_key, 'forge-1')}",
-                   "x-forge-oauth-system": "system-token-1"}
-        token = user_token if user_token is not None else {ADMIN: "user-token-admin", EDITOR: "user-token-editor"}.get(principal)
+        headers = {
+            "Authorization": f"Bearer {sign_rs256(claims, forge_key, 'forge-1')}",
+            "x-forge-oauth-system": "system-token-1",
+        }
+        token = (
+            user_token
+            if user_token is not None
+            else {ADMIN: "user-token-admin", EDITOR: "user-token-editor"}.get(principal)
+        )
         if token:
             headers["x-forge-oauth-user"] = token
         return headers
+
     return make
 
 
@@ -79,9 +88,18 @@ def connect_site(connect_install, stub):
 @pytest.fixture
 def connect_token(connect_site):
     """A Connect token for `account`: the iframe's context token, or one bound to the request (qsh)."""
+
     def make(account=ADMIN, *, method="GET", path="/connect/admin", query="", context=True, lifetime=180):
-        claims = connect_claims(connect_site["clientKey"], method, path, query,
-                                qsh="context-qsh" if context else None, sub=account, now=int(time.time()),
-                                lifetime=lifetime)
+        claims = connect_claims(
+            connect_site["clientKey"],
+            method,
+            path,
+            query,
+            qsh="context-qsh" if context else None,
+            sub=account,
+            now=int(time.time()),
+            lifetime=lifetime,
+        )
         return jwt.encode(claims, connect_site["sharedSecret"], algorithm="HS256")
+
     return make

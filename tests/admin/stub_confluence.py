@@ -4,6 +4,7 @@ The emulator does not model users yet, so site-admin checks are tested against t
 `GET /user/current?expand=operations` (Forge user token) and `GET /user?accountId=&expand=operations`
 (Connect app JWT) answer a `User` whose `operations` hold `administer`/`application` for admins.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,11 @@ from dataclasses import dataclass, field
 from flask import Flask, abort, jsonify, request
 from werkzeug.serving import make_server
 
-ADMIN_OPERATIONS = [{"operation": "administer", "targetType": "application"},
-                    {"operation": "use", "targetType": "application"},
-                    {"operation": "create_space", "targetType": "application"}]
+ADMIN_OPERATIONS = [
+    {"operation": "administer", "targetType": "application"},
+    {"operation": "use", "targetType": "application"},
+    {"operation": "create_space", "targetType": "application"},
+]
 USER_OPERATIONS = [{"operation": "use", "targetType": "application"}]
 
 
@@ -23,23 +26,36 @@ USER_OPERATIONS = [{"operation": "use", "targetType": "application"}]
 class StubConfluence:
     admins: set = field(default_factory=set)
     user_tokens: dict = field(default_factory=dict)  # Forge user token -> account id
-    spaces: list = field(default_factory=lambda: [
-        {"id": "98", "key": "PUB", "name": "Publishing", "type": "global", "status": "current"},
-        {"id": "99", "key": "MKT", "name": "Marketing", "type": "global", "status": "current"}])
-    pages: list = field(default_factory=lambda: [
-        {"id": "1001", "title": "Stage guide", "space": "PUB"},
-        {"id": "1002", "title": "Metadata standards", "space": "PUB"},
-        {"id": "1003", "title": "Print playbook", "space": "PUB"},
-        {"id": "1004", "title": "Audio playbook", "space": "MKT"},
-        {"id": "1005", "title": "Pipeline summaries", "space": "PUB"}])
+    spaces: list = field(
+        default_factory=lambda: [
+            {"id": "98", "key": "PUB", "name": "Publishing", "type": "global", "status": "current"},
+            {"id": "99", "key": "MKT", "name": "Marketing", "type": "global", "status": "current"},
+        ]
+    )
+    pages: list = field(
+        default_factory=lambda: [
+            {"id": "1001", "title": "Stage guide", "space": "PUB"},
+            {"id": "1002", "title": "Metadata standards", "space": "PUB"},
+            {"id": "1003", "title": "Print playbook", "space": "PUB"},
+            {"id": "1004", "title": "Audio playbook", "space": "MKT"},
+            {"id": "1005", "title": "Pipeline summaries", "space": "PUB"},
+        ]
+    )
     failing_users: bool = False
     calls: list = field(default_factory=list)
 
     def _user(self, account_id: str):
         operations = ADMIN_OPERATIONS if account_id in self.admins else USER_OPERATIONS
-        return {"type": "known", "accountId": account_id, "accountType": "atlassian", "email": "",
-                "publicName": f"User {account_id[-4:]}", "displayName": f"User {account_id[-4:]}",
-                "operations": operations, "_links": {"self": f"/wiki/rest/api/user?accountId={account_id}"}}
+        return {
+            "type": "known",
+            "accountId": account_id,
+            "accountType": "atlassian",
+            "email": "",
+            "publicName": f"User {account_id[-4:]}",
+            "displayName": f"User {account_id[-4:]}",
+            "operations": operations,
+            "_links": {"self": f"/wiki/rest/api/user?accountId={account_id}"},
+        }
 
     def start(self):
         app = Flask("stub-confluence")
@@ -86,17 +102,26 @@ class StubConfluence:
             space = re.search(r'space = "([^"]*)"', cql)
             if space:
                 found = [p for p in found if p["space"] == space.group(1)]
-            results = [{"content": {"id": p["id"], "type": "page", "status": "current", "title": p["title"],
-                                    "space": {"key": p["space"]}},
-                        "title": p["title"], "url": f"/spaces/{p['space']}/pages/{p['id']}", "entityType": "content"}
-                       for p in found]
-            return jsonify(results=results, start=0, limit=50, size=len(results), totalSize=len(results),
-                           _links={})
+            results = [
+                {
+                    "content": {
+                        "id": p["id"],
+                        "type": "page",
+                        "status": "current",
+                        "title": p["title"],
+                        "space": {"key": p["space"]},
+                    },
+                    "title": p["title"],
+                    "url": f"/spaces/{p['space']}/pages/{p['id']}",
+                    "entityType": "content",
+                }
+                for p in found
+            ]
+            return jsonify(results=results, start=0, limit=50, size=len(results), totalSize=len(results), _links={})
 
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 

@@ -1,5 +1,6 @@
 """The activity page: a write Consonance refused shows with its reason, and Retry delivers it once the
 fault is cleared (the Consonance sandbox's fault injection, real HTTP); the audit log says who did what."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,12 +40,23 @@ def _notes(sandbox, key):
         gateway.close()
 
 
-def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_cleared(client, forge, connected, sandbox):
+def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_cleared(
+    client, forge, connected, sandbox
+):
     # Consonance throttles with a wait longer than the app's retry budget: the write fails at once.
     sandbox.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
-    recorded = decisions.record_decision(connected, idempotency_key="k" * 24, work_id=WORK, decision_type="note",
-                                         text="Cover approved at the launch meeting", actor=ADMIN, source="macro")
-    entry = db.session.execute(db.select(OutboxEntry).where(OutboxEntry.dedupe_key == f"decision:{recorded.decision.id}")).scalar_one()
+    recorded = decisions.record_decision(
+        connected,
+        idempotency_key="k" * 24,
+        work_id=WORK,
+        decision_type="note",
+        text="Cover approved at the launch meeting",
+        actor=ADMIN,
+        source="macro",
+    )
+    entry = db.session.execute(
+        db.select(OutboxEntry).where(OutboxEntry.dedupe_key == f"decision:{recorded.decision.id}")
+    ).scalar_one()
     db.session.refresh(entry)
     assert entry.status == FAILED
 
@@ -84,8 +96,15 @@ def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, 
     update_settings(other_tenant, {"consonance_host": sandbox.url}, actor="x")
     tenants.set_secret(other_tenant, tenants.CONSONANCE_API_KEY, sandbox.api_key)
     db.session.commit()
-    recorded = decisions.record_decision(other_tenant, idempotency_key="z" * 24, work_id=WORK, decision_type="note",
-                                         text="other site's note", actor="x", source="macro")
+    recorded = decisions.record_decision(
+        other_tenant,
+        idempotency_key="z" * 24,
+        work_id=WORK,
+        decision_type="note",
+        text="other site's note",
+        actor="x",
+        source="macro",
+    )
     entry_id = outbox.entries(other_tenant, status=FAILED)[0].id
     assert recorded.created
     response = client.post(f"/forge/admin/outbox/{entry_id}/retry", json={}, headers=forge())
@@ -95,6 +114,7 @@ def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, 
 
 def test_activity_shows_rule_set_version_and_outbox_depth(client, forge, forge_tenant):
     from addon.publishing.standards import DEFAULT_RULE_SET
+
     html = client.post("/forge/admin", json={"view": "activity"}, headers=forge()).get_json()["html"]
     assert DEFAULT_RULE_SET.version in html
     assert 'data-outbox="pending">0<' in html
@@ -122,13 +142,25 @@ def test_a_failed_job_run_stays_listed_behind_many_newer_runs(forge_tenant):
     from addon.platform.models import utcnow
 
     start = utcnow() - timedelta(hours=1)
-    db.session.add(JobRun(tenant_id=forge_tenant.id, kind="poll", started_at=start, finished_at=start,
-                          outcome="failed", error="worker lost (killed or restarted) mid-run", counts={}))
+    db.session.add(
+        JobRun(
+            tenant_id=forge_tenant.id,
+            kind="poll",
+            started_at=start,
+            finished_at=start,
+            outcome="failed",
+            error="worker lost (killed or restarted) mid-run",
+            counts={},
+        )
+    )
     db.session.add(JobRun(tenant_id=forge_tenant.id, kind="pipeline_summary", started_at=start, counts={}))
     for minute in range(1, 31):
         at = start + timedelta(minutes=minute)
-        db.session.add(JobRun(tenant_id=forge_tenant.id, kind="outbox.drain", started_at=at, finished_at=at,
-                              outcome="ok", counts={}))
+        db.session.add(
+            JobRun(
+                tenant_id=forge_tenant.id, kind="outbox.drain", started_at=at, finished_at=at, outcome="ok", counts={}
+            )
+        )
     db.session.commit()
     runs = activity_view(forge_tenant)["job_runs"]
     assert [r["outcome"] for r in runs].count("ok") == 25

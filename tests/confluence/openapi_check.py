@@ -9,6 +9,7 @@ One defect is patched: a `oneOf` whose alternatives are object schemas with noth
 `PageBodyWrite` | `PageNestedBodyWrite` page body) matches every object twice, so *no* body could ever
 pass; such a `oneOf` is read as `anyOf`. Everything else is checked as published.
 """
+
 from __future__ import annotations
 
 import functools
@@ -55,8 +56,11 @@ def _never_exclusive(alternative: dict, schemas: dict) -> bool:
 def _relax_ambiguous_one_of(node, schemas: dict) -> None:
     if isinstance(node, dict):
         alternatives = node.get("oneOf")
-        if isinstance(alternatives, list) and len(alternatives) > 1 and all(
-                isinstance(a, dict) and _never_exclusive(a, schemas) for a in alternatives):
+        if (
+            isinstance(alternatives, list)
+            and len(alternatives) > 1
+            and all(isinstance(a, dict) and _never_exclusive(a, schemas) for a in alternatives)
+        ):
             node["anyOf"] = node.pop("oneOf")
         for value in node.values():
             _relax_ambiguous_one_of(value, schemas)
@@ -102,7 +106,11 @@ def validate_calls(calls, *, responses_too: bool = True) -> list[str]:
     for call in calls:
         used.append(validate_request(call.request))
         response = call.response
-        if (responses_too and isinstance(response, requests.Response) and response.status_code < 400
-                and response.content):  # 204s have no body to check
+        if (
+            responses_too
+            and isinstance(response, requests.Response)
+            and response.status_code < 400
+            and response.content
+        ):  # 204s have no body to check
             validate_response(call.request, response)
     return used

@@ -1,5 +1,6 @@
 """The REST client against canned Confluence answers: what it sends (checked against Atlassian's
 OpenAPI documents), what it returns, and how it behaves on pagination, conflicts, 429 and 5xx."""
+
 from __future__ import annotations
 
 import json
@@ -77,8 +78,11 @@ def test_create_space_v2(client, rsps):
     rsps.post(V2 + "/spaces", json=canned.space_v2(key="NEW", name="New"), status=201)
     space = client.create_space("NEW", "New", description="Launch hub")
     assert space.key == "NEW"
-    assert _body(rsps.calls[0]) == {"key": "NEW", "name": "New",
-                                    "description": {"value": "Launch hub", "representation": "plain"}}
+    assert _body(rsps.calls[0]) == {
+        "key": "NEW",
+        "name": "New",
+        "description": {"value": "Launch hub", "representation": "plain"},
+    }
 
 
 def test_create_space_falls_back_to_v1_when_v2_is_unavailable(client, rsps):
@@ -90,7 +94,9 @@ def test_create_space_falls_back_to_v1_when_v2_is_unavailable(client, rsps):
 
 
 def test_create_space_does_not_fall_back_on_a_real_refusal(client, rsps):
-    rsps.post(V2 + "/spaces", status=400, json={"errors": [{"status": 400, "code": "INVALID", "title": "Space key exists"}]})
+    rsps.post(
+        V2 + "/spaces", status=400, json={"errors": [{"status": 400, "code": "INVALID", "title": "Space key exists"}]}
+    )
     with pytest.raises(ConfluenceError) as caught:
         client.create_space("PUB", "Publishing")
     assert caught.value.status == 400 and "Space key exists" in caught.value.message
@@ -101,8 +107,13 @@ def test_create_page_under_parent_in_storage_format(client, rsps):
     rsps.post(V2 + "/pages", json=canned.page(page_id="200", title="Brief", parent_id="131073", body="<p>x</p>"))
     page = client.create_page("98305", "Brief", "<p>x</p>", parent_id="131073")
     assert page == Page("200", "Brief", "98305", "131073", 1, "<p>x</p>")
-    assert _body(rsps.calls[0]) == {"spaceId": "98305", "status": "current", "title": "Brief", "parentId": "131073",
-                                    "body": {"representation": "storage", "value": "<p>x</p>"}}
+    assert _body(rsps.calls[0]) == {
+        "spaceId": "98305",
+        "status": "current",
+        "title": "Brief",
+        "parentId": "131073",
+        "body": {"representation": "storage", "value": "<p>x</p>"},
+    }
 
 
 def test_get_page_asks_for_storage_body(client, rsps):
@@ -123,14 +134,26 @@ def test_update_page_sends_next_version(client, rsps):
 
 
 def test_children_follow_links_next_across_pages(client, rsps):
-    rsps.get(V2 + "/pages/131073/children", match=[matchers.query_param_matcher({"limit": "250"})],
-             json=canned.multi([canned.child_page("1", "A"), canned.child_page("2", "B")],
-                               next_link="/wiki/api/v2/pages/131073/children?cursor=c2&limit=250"))
-    rsps.get(V2 + "/pages/131073/children", match=[matchers.query_param_matcher({"cursor": "c2", "limit": "250"})],
-             json=canned.multi([canned.child_page("3", "C")],
-                               next_link="/wiki/api/v2/pages/131073/children?cursor=c3&limit=250"))
-    rsps.get(V2 + "/pages/131073/children", match=[matchers.query_param_matcher({"cursor": "c3", "limit": "250"})],
-             json=canned.multi([]))
+    rsps.get(
+        V2 + "/pages/131073/children",
+        match=[matchers.query_param_matcher({"limit": "250"})],
+        json=canned.multi(
+            [canned.child_page("1", "A"), canned.child_page("2", "B")],
+            next_link="/wiki/api/v2/pages/131073/children?cursor=c2&limit=250",
+        ),
+    )
+    rsps.get(
+        V2 + "/pages/131073/children",
+        match=[matchers.query_param_matcher({"cursor": "c2", "limit": "250"})],
+        json=canned.multi(
+            [canned.child_page("3", "C")], next_link="/wiki/api/v2/pages/131073/children?cursor=c3&limit=250"
+        ),
+    )
+    rsps.get(
+        V2 + "/pages/131073/children",
+        match=[matchers.query_param_matcher({"cursor": "c3", "limit": "250"})],
+        json=canned.multi([]),
+    )
     children = client.iter_children("131073")
     assert next(children).title == "A"  # a generator: later pages are fetched only when needed
     assert len(rsps.calls) == 1
@@ -139,11 +162,17 @@ def test_children_follow_links_next_across_pages(client, rsps):
 
 
 def test_children_follow_link_header_when_body_has_no_next(client, rsps):
-    rsps.get(V2 + "/pages/9/children", match=[matchers.query_param_matcher({"limit": "250"})],
-             json=canned.multi([canned.child_page("1", "A")]),
-             headers={"Link": '</wiki/api/v2/pages/9/children?cursor=zz&limit=250>; rel="next"'})
-    rsps.get(V2 + "/pages/9/children", match=[matchers.query_param_matcher({"cursor": "zz", "limit": "250"})],
-             json=canned.multi([canned.child_page("2", "B")]))
+    rsps.get(
+        V2 + "/pages/9/children",
+        match=[matchers.query_param_matcher({"limit": "250"})],
+        json=canned.multi([canned.child_page("1", "A")]),
+        headers={"Link": '</wiki/api/v2/pages/9/children?cursor=zz&limit=250>; rel="next"'},
+    )
+    rsps.get(
+        V2 + "/pages/9/children",
+        match=[matchers.query_param_matcher({"cursor": "zz", "limit": "250"})],
+        json=canned.multi([canned.child_page("2", "B")]),
+    )
     assert [c.title for c in client.iter_children("9")] == ["A", "B"]
     assert all(c.request.url.startswith(SITE + "/wiki/api/v2/") for c in rsps.calls)
 
@@ -152,17 +181,28 @@ def test_find_page_by_title_in_space(client, rsps):
     rsps.get(V2 + "/pages", json=canned.multi([canned.page(page_id="77", title="Decision log", body="<p/>")]))
     page = client.find_page_by_title("98305", "Decision log")
     assert page.id == "77" and page.body == "<p/>"
-    assert _query(rsps.calls[0]) == {"space-id": ["98305"], "title": ["Decision log"], "body-format": ["storage"],
-                                     "limit": ["25"]}
+    assert _query(rsps.calls[0]) == {
+        "space-id": ["98305"],
+        "title": ["Decision log"],
+        "body-format": ["storage"],
+        "limit": ["25"],
+    }
 
 
 def test_find_pages_by_property_uses_cql_and_v1_search_pagination(client, rsps):
-    cql = ('type = page AND content.property[consonance].workId = "W \\"1\\"" AND space = "PUB"')
-    rsps.get(V1 + "/search", match=[matchers.query_param_matcher({"cql": cql, "limit": "50"})],
-             json=canned.search_page([canned.search_result("101", "Home")], cql,
-                                     next_link="/rest/api/search?cql=x&limit=50&cursor=abc&next=true"))
-    rsps.get(V1 + "/search", match=[matchers.query_param_matcher({"cql": "x", "limit": "50", "cursor": "abc", "next": "true"})],
-             json=canned.search_page([canned.search_result("102", "Brief")], cql))
+    cql = 'type = page AND content.property[consonance].workId = "W \\"1\\"" AND space = "PUB"'
+    rsps.get(
+        V1 + "/search",
+        match=[matchers.query_param_matcher({"cql": cql, "limit": "50"})],
+        json=canned.search_page(
+            [canned.search_result("101", "Home")], cql, next_link="/rest/api/search?cql=x&limit=50&cursor=abc&next=true"
+        ),
+    )
+    rsps.get(
+        V1 + "/search",
+        match=[matchers.query_param_matcher({"cql": "x", "limit": "50", "cursor": "abc", "next": "true"})],
+        json=canned.search_page([canned.search_result("102", "Brief")], cql),
+    )
     assert client.find_pages_by_property("consonance", "workId", 'W "1"', space_key="PUB") == ["101", "102"]
 
 
@@ -172,7 +212,9 @@ def test_cql_quote_escapes_quotes_and_backslashes():
 
 # ---------------------------------------------------------------- content properties
 def test_page_property_get_create_update(client, rsps):
-    rsps.get(V2 + "/pages/5/properties", json=canned.multi([canned.content_property(value={"workId": "W1"}, version=2)]))
+    rsps.get(
+        V2 + "/pages/5/properties", json=canned.multi([canned.content_property(value={"workId": "W1"}, version=2)])
+    )
     rsps.put(V2 + "/pages/5/properties/2001", json=canned.content_property(value={"workId": "W2"}, version=3))
     prop = client.set_page_property("5", "consonance.title", {"workId": "W2"})
     assert (prop.value, prop.version) == ({"workId": "W2"}, 3)
@@ -191,7 +233,9 @@ def test_page_property_created_when_missing_and_not_rewritten_when_equal(client,
 
 # ---------------------------------------------------------------- labels
 def test_labels_add_list_remove(client, rsps):
-    rsps.post(V1 + "/content/5/label", json=canned.label_array([canned.label("f1-title"), canned.label("decision", "7002")]))
+    rsps.post(
+        V1 + "/content/5/label", json=canned.label_array([canned.label("f1-title"), canned.label("decision", "7002")])
+    )
     rsps.get(V1 + "/content/5/label", json=canned.label_array([canned.label("f1-title")]))
     rsps.delete(V1 + "/content/5/label", status=204)
     assert [l.name for l in client.add_labels("5", ["f1-title", "decision"])] == ["f1-title", "decision"]
@@ -203,15 +247,27 @@ def test_labels_add_list_remove(client, rsps):
 
 # ---------------------------------------------------------------- tasks
 def test_tasks_filtered_and_updated(client, rsps):
-    rsps.get(V2 + "/tasks", json=canned.multi([canned.task(), canned.task(task_id="302", local_id="2", status="complete")]))
+    rsps.get(
+        V2 + "/tasks", json=canned.multi([canned.task(), canned.task(task_id="302", local_id="2", status="complete")])
+    )
     rsps.put(V2 + "/tasks/301", json=canned.task(status="complete"))
     tasks = list(client.iter_tasks(page_ids=["131073"], status="incomplete"))
     assert [(t.id, t.status, t.body) for t in tasks][0] == ("301", "incomplete", "<p>Cover approved</p>")
-    assert _query(rsps.calls[0]) == {"page-id": ["131073"], "status": ["incomplete"], "body-format": ["storage"],
-                                     "limit": ["250"]}
+    assert _query(rsps.calls[0]) == {
+        "page-id": ["131073"],
+        "status": ["incomplete"],
+        "body-format": ["storage"],
+        "limit": ["250"],
+    }
     done = client.update_task(tasks[0], "complete")
     assert done.status == "complete"
-    assert _body(rsps.calls[1]) == {"id": "301", "status": "complete", "localId": "1", "pageId": "131073", "spaceId": "98305"}
+    assert _body(rsps.calls[1]) == {
+        "id": "301",
+        "status": "complete",
+        "localId": "1",
+        "pageId": "131073",
+        "spaceId": "98305",
+    }
     with pytest.raises(ValueError):
         client.update_task(Task("1", None, None, None, "incomplete"), "done")
 
@@ -229,8 +285,15 @@ def test_attachment_upload_is_multipart_with_no_check_header(client, rsps):
 
 
 def test_macro_body_by_macro_id(client, rsps):
-    rsps.get(V1 + "/content/131073/history/4/macro/id/0a1b-2c", json={
-        "name": "title-status", "body": "", "parameters": {"workId": "W1"}, "_links": {"base": "https://pub.atlassian.net/wiki"}})
+    rsps.get(
+        V1 + "/content/131073/history/4/macro/id/0a1b-2c",
+        json={
+            "name": "title-status",
+            "body": "",
+            "parameters": {"workId": "W1"},
+            "_links": {"base": "https://pub.atlassian.net/wiki"},
+        },
+    )
     macro = client.get_macro_body("131073", 4, "0a1b-2c")
     assert (macro.name, macro.parameters) == ("title-status", {"workId": "W1"})
 
@@ -238,8 +301,19 @@ def test_macro_body_by_macro_id(client, rsps):
 # ---------------------------------------------------------------- conflicts
 def test_update_with_retry_rereads_and_reapplies_after_conflict(client, rsps):
     rsps.get(V2 + "/pages/5", json=canned.page(page_id="5", version=2, body="<p>a</p>"))
-    rsps.put(V2 + "/pages/5", status=409, json={"errors": [{"status": 409, "code": "CONFLICT",
-                                                              "title": "Version must be incremented on update. Current version is: 3"}]})
+    rsps.put(
+        V2 + "/pages/5",
+        status=409,
+        json={
+            "errors": [
+                {
+                    "status": 409,
+                    "code": "CONFLICT",
+                    "title": "Version must be incremented on update. Current version is: 3",
+                }
+            ]
+        },
+    )
     rsps.get(V2 + "/pages/5", json=canned.page(page_id="5", version=3, body="<p>a</p><p>b</p>"))
     rsps.put(V2 + "/pages/5", json=canned.page(page_id="5", version=4, body="<p>a</p><p>b</p><p>ours</p>"))
     seen = []
@@ -258,7 +332,11 @@ def test_update_with_retry_rereads_and_reapplies_after_conflict(client, rsps):
 def test_update_with_retry_gives_up_after_bounded_conflicts(sleeps, rsps):
     client = ConfluenceClient(ForgeAuth(SITE, "t"), sleep=sleeps, max_conflict_retries=2)
     rsps.get(V2 + "/pages/5", json=canned.page(page_id="5", version=2, body="<p>a</p>"))
-    rsps.put(V2 + "/pages/5", status=409, json={"statusCode": 409, "message": "Version must be incremented on update. Current version is: 9"})
+    rsps.put(
+        V2 + "/pages/5",
+        status=409,
+        json={"statusCode": 409, "message": "Version must be incremented on update. Current version is: 9"},
+    )
     with pytest.raises(ConfluenceConflict) as caught:
         client.update_page_with_retry("5", lambda page: "<p>b</p>")
     assert caught.value.status == 409 and "Current version is: 9" in caught.value.message
@@ -308,8 +386,14 @@ def test_server_errors_back_off_exponentially_with_jitter_then_succeed(sleeps, r
 
 
 def test_backoff_jitter_stays_within_half_to_full_ceiling(sleeps, rsps):
-    client = ConfluenceClient(ForgeAuth(SITE, "t"), sleep=sleeps, backoff_base=2, backoff_cap=5,
-                              max_server_error_retries=4, jitter=lambda: 0.0)
+    client = ConfluenceClient(
+        ForgeAuth(SITE, "t"),
+        sleep=sleeps,
+        backoff_base=2,
+        backoff_cap=5,
+        max_server_error_retries=4,
+        jitter=lambda: 0.0,
+    )
     rsps.get(V2 + "/pages/5", status=503, json={"message": "Service Unavailable"})
     with pytest.raises(ConfluenceUnavailable) as caught:
         client.get_page("5")
@@ -318,8 +402,15 @@ def test_backoff_jitter_stays_within_half_to_full_ceiling(sleeps, rsps):
 
 
 def test_server_error_retries_stop_at_total_time_budget(sleeps, rsps):
-    client = ConfluenceClient(ForgeAuth(SITE, "t"), sleep=sleeps, backoff_base=4, backoff_cap=60,
-                              max_server_error_retries=10, max_total_wait=10, jitter=lambda: 1.0)
+    client = ConfluenceClient(
+        ForgeAuth(SITE, "t"),
+        sleep=sleeps,
+        backoff_base=4,
+        backoff_cap=60,
+        max_server_error_retries=10,
+        max_total_wait=10,
+        jitter=lambda: 1.0,
+    )
     rsps.get(V2 + "/pages/5", status=500)
     with pytest.raises(ConfluenceUnavailable):
         client.get_page("5")
@@ -341,15 +432,30 @@ def test_post_is_repeated_after_503(client, rsps, sleeps):
 
 
 # ---------------------------------------------------------------- clear errors
-@pytest.mark.parametrize("status,payload,cls,message", [
-    (404, {"errors": [{"status": 404, "code": "NOT_FOUND", "title": "Page not found", "detail": "id 5"}]},
-     ConfluenceNotFound, "Page not found - id 5"),
-    (401, {"code": 401, "message": "Unauthorized; scope does not match"}, ConfluenceAuthError,
-     "Unauthorized; scope does not match"),
-    (403, {"statusCode": 403, "message": "Not permitted to edit"}, ConfluenceAuthError, "Not permitted to edit"),
-    (400, {"statusCode": 400, "data": {"errors": [{"message": {"translation": "Title is too long"}}]}, "message": ""},
-     ConfluenceError, "Title is too long"),
-])
+@pytest.mark.parametrize(
+    "status,payload,cls,message",
+    [
+        (
+            404,
+            {"errors": [{"status": 404, "code": "NOT_FOUND", "title": "Page not found", "detail": "id 5"}]},
+            ConfluenceNotFound,
+            "Page not found - id 5",
+        ),
+        (
+            401,
+            {"code": 401, "message": "Unauthorized; scope does not match"},
+            ConfluenceAuthError,
+            "Unauthorized; scope does not match",
+        ),
+        (403, {"statusCode": 403, "message": "Not permitted to edit"}, ConfluenceAuthError, "Not permitted to edit"),
+        (
+            400,
+            {"statusCode": 400, "data": {"errors": [{"message": {"translation": "Title is too long"}}]}, "message": ""},
+            ConfluenceError,
+            "Title is too long",
+        ),
+    ],
+)
 def test_failures_carry_status_and_confluences_message(client, rsps, status, payload, cls, message):
     rsps.get(V2 + "/pages/5", status=status, json=payload)
     with pytest.raises(cls) as caught:
@@ -382,8 +488,9 @@ def test_connect_auth_signs_each_attempt_for_the_exact_url(sleeps, rsps):
         issued.append((method, url, kwargs))
         return f"tok{len(issued)}"
 
-    auth = ConnectAuth("https://pub.atlassian.net/wiki", "com.consonance.confluence", "client-1", SECRET,
-                       token_factory=stand_in)
+    auth = ConnectAuth(
+        "https://pub.atlassian.net/wiki", "com.consonance.confluence", "client-1", SECRET, token_factory=stand_in
+    )
     client = ConfluenceClient(auth, sleep=sleeps)
     url = "https://pub.atlassian.net/wiki/api/v2/spaces"
     rsps.get(url, status=429, headers={"Retry-After": "1"})
@@ -392,8 +499,12 @@ def test_connect_auth_signs_each_attempt_for_the_exact_url(sleeps, rsps):
     assert [c.request.headers["Authorization"] for c in rsps.calls] == ["JWT tok1", "JWT tok2"]
     method, signed_url, kwargs = issued[0]
     assert (method, signed_url) == ("GET", url + "?keys=PUB")
-    assert kwargs == {"app_key": "com.consonance.confluence", "client_key": "client-1", "shared_secret": SECRET,
-                      "product_base_url": "https://pub.atlassian.net/wiki"}
+    assert kwargs == {
+        "app_key": "com.consonance.confluence",
+        "client_key": "client-1",
+        "shared_secret": SECRET,
+        "product_base_url": "https://pub.atlassian.net/wiki",
+    }
 
 
 def test_connect_auth_with_platform_tokens_binds_qsh_relative_to_wiki(rsps):
@@ -402,10 +513,14 @@ def test_connect_auth_with_platform_tokens_binds_qsh_relative_to_wiki(rsps):
 
     from addon.platform.qsh import query_string_hash
 
-    auth = ConnectAuth("https://pub.atlassian.net/wiki", "com.consonance.confluence", "client-1", SECRET,
-                       token_factory=connect_tokens.outgoing_token)
-    rsps.get("https://pub.atlassian.net/wiki/rest/api/search",
-             json=canned.search_page([], "type = page"))
+    auth = ConnectAuth(
+        "https://pub.atlassian.net/wiki",
+        "com.consonance.confluence",
+        "client-1",
+        SECRET,
+        token_factory=connect_tokens.outgoing_token,
+    )
+    rsps.get("https://pub.atlassian.net/wiki/rest/api/search", json=canned.search_page([], "type = page"))
     list(ConfluenceClient(auth).search("type = page", limit=10))
     token = rsps.calls[0].request.headers["Authorization"].removeprefix("JWT ")
     claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_aud": False})

@@ -1,6 +1,7 @@
 """The client against the Confluence emulator over real HTTP: pages, children across cursor pages,
 a version conflict resolved by re-read, properties, labels, and an owned-region rewrite; every
 exchange checked against Atlassian's OpenAPI documents."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,8 +24,9 @@ def recorded_client():
         installation = emu.install_forge("http://127.0.0.1:9")  # no app listening: lifecycle delivery just fails
         session = requests.Session()
         session.hooks["response"].append(lambda response, *a, **k: exchanges.append(response))
-        client = ConfluenceClient(ForgeAuth(installation["apiBaseUrl"], emu.store.forge.system_token), session,
-                                  max_total_wait=2)
+        client = ConfluenceClient(
+            ForgeAuth(installation["apiBaseUrl"], emu.store.forge.system_token), session, max_total_wait=2
+        )
         yield client, exchanges
     for response in exchanges:
         validate_request(response.request)
@@ -36,8 +38,9 @@ def test_round_trip_against_the_emulator(recorded_client):
     client, exchanges = recorded_client
     space = client.get_space_by_key("RTS") or client.create_space("RTS", "Round trip")
     people = s.document(s.heading(1, "Notes \u05e9\u05dc\u05d5\u05dd"), s.paragraph("written by people & kept"))
-    home = client.create_page(space.id, "Round-trip home", people + region_storage("summary", s.paragraph("v1")),
-                              parent_id=space.homepage_id)
+    home = client.create_page(
+        space.id, "Round-trip home", people + region_storage("summary", s.paragraph("v1")), parent_id=space.homepage_id
+    )
     for n in range(5):
         client.create_page(space.id, f"Child {n}", s.document(s.paragraph(str(n))), parent_id=home.id)
     assert [p.title for p in client.iter_children(home.id, limit=2)] == [f"Child {n}" for n in range(5)]
@@ -70,16 +73,19 @@ def test_a_429_storm_is_ridden_out_within_the_bound(recorded_client):
     """Confluence throttles two reads in a row: the client waits `Retry-After` and gets the page."""
     client, exchanges = recorded_client
     space = client.get_space_by_key("RTS") or client.create_space("RTS", "Round trip")
-    page = client.create_page(space.id, "Throttled page", s.document(s.paragraph("steady")),
-                              parent_id=space.homepage_id)
+    page = client.create_page(
+        space.id, "Throttled page", s.document(s.paragraph("steady")), parent_id=space.homepage_id
+    )
     waits = []
     session = requests.Session()
     session.hooks["response"].append(lambda response, *a, **k: exchanges.append(response))
     client = ConfluenceClient(client.auth, session, sleep=waits.append)  # record the waits instead of sleeping
     emulator_url = client.auth.site_url
-    requests.post(f"{emulator_url}/_emulator/faults", json={"method": "GET", "path": f"/pages/{page.id}$",
-                                                             "status": 429, "count": 2, "retry_after": 1},
-                  timeout=5).raise_for_status()
+    requests.post(
+        f"{emulator_url}/_emulator/faults",
+        json={"method": "GET", "path": f"/pages/{page.id}$", "status": 429, "count": 2, "retry_after": 1},
+        timeout=5,
+    ).raise_for_status()
     assert client.get_page(page.id).body == s.document(s.paragraph("steady"))
     assert [r.status_code for r in exchanges[-3:]] == [429, 429, 200]
     assert waits == [1, 1]

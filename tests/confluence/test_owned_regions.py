@@ -1,4 +1,5 @@
 """Owned regions: rewriting ours changes those bytes only, whatever people wrote around them."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,23 +22,23 @@ from addon.confluence.storage_parse import StorageParseError, find_macros, find_
 # What people (and Confluence's editor) put on pages: nested macros, tables, CDATA, entities,
 # RTL and astral-plane text, script-looking text, odd whitespace, a look-alike anchor.
 HOSTILE_BEFORE = (
-    '<h1 style="text-align: right;">\u05e9\u05dc\u05d5\u05dd &mdash; \u0645\u0631\u062d\u0628\u0627 \U0001F4DA\U00020BB7</h1>\n'
+    '<h1 style="text-align: right;">\u05e9\u05dc\u05d5\u05dd &mdash; \u0645\u0631\u062d\u0628\u0627 \U0001f4da\U00020bb7</h1>\n'
     '<p>&lt;script&gt;alert("x")&lt;/script&gt; caf&eacute;&nbsp;&rsquo;  \t spaced   </p>'
     '<ac:structured-macro ac:name="expand" ac:schema-version="1" ac:macro-id="aa-1">'
     '<ac:parameter ac:name="title">Details &amp; more</ac:parameter><ac:rich-text-body>'
     '<ac:structured-macro ac:name="info" ac:macro-id="aa-2"><ac:rich-text-body><p>nested</p>'
     '<table><tbody><tr><th>k</th><th>v</th></tr><tr><td>a<br/>b</td><td><ac:structured-macro ac:name="status">'
     '<ac:parameter ac:name="title">LATE</ac:parameter></ac:structured-macro></td></tr></tbody></table>'
-    '</ac:rich-text-body></ac:structured-macro></ac:rich-text-body></ac:structured-macro>'
+    "</ac:rich-text-body></ac:structured-macro></ac:rich-text-body></ac:structured-macro>"
     '<ac:structured-macro ac:name="code"><ac:plain-text-body><![CDATA[if (a < b && c) { x = "]]]]><![CDATA[>"; } '
-    '<p>consonance-for-confluence:begin:summary</p>]]></ac:plain-text-body></ac:structured-macro>'
+    "<p>consonance-for-confluence:begin:summary</p>]]></ac:plain-text-body></ac:structured-macro>"
     '<p><ac:structured-macro ac:name="anchor"><ac:parameter ac:name="">someone-elses-anchor</ac:parameter>'
-    '</ac:structured-macro></p><!-- a comment with <p> and &nbsp; -->\n'
+    "</ac:structured-macro></p><!-- a comment with <p> and &nbsp; -->\n"
 )
 HOSTILE_AFTER = (
-    '\n<ac:task-list><ac:task><ac:task-id>3</ac:task-id><ac:task-status>incomplete</ac:task-status>'
+    "\n<ac:task-list><ac:task><ac:task-id>3</ac:task-id><ac:task-status>incomplete</ac:task-status>"
     '<ac:task-body>Check \u202eRTL override\u202c &amp; <ac:link><ri:page ri:content-title="Q&amp;A" /></ac:link>'
-    '</ac:task-body></ac:task></ac:task-list>'
+    "</ac:task-body></ac:task></ac:task-list>"
     '<p class="x">tail &#x1F600; &#169; <em>emph</em></p>   '
 )
 
@@ -51,9 +52,9 @@ def test_replace_changes_only_the_region_on_a_hostile_page():
     new_inner = s.document(s.heading(2, "Pipeline \u2014 week 19"), s.table(["Stage", "Titles"], [["Copyedit", "4"]]))
     updated = replace_region(page, "summary", new_inner)
     region = list_regions(updated)[0]
-    assert updated[:region.inner_start] == page[:list_regions(page)[0].inner_start]
-    assert updated[:region.inner_start].startswith(HOSTILE_BEFORE)
-    assert updated[region.inner_end:] == page[list_regions(page)[0].inner_end:]
+    assert updated[: region.inner_start] == page[: list_regions(page)[0].inner_start]
+    assert updated[: region.inner_start].startswith(HOSTILE_BEFORE)
+    assert updated[region.inner_end :] == page[list_regions(page)[0].inner_end :]
     assert updated.endswith(HOSTILE_AFTER)
     assert read_region(updated, "summary") == new_inner
     assert find_tables(updated)[-1] == [["Stage", "Titles"], ["Copyedit", "4"]]
@@ -75,7 +76,9 @@ def test_look_alike_text_in_cdata_and_foreign_anchors_are_not_markers():
 def test_markers_are_invisible_anchors_confluence_keeps():
     macros = find_macros(marker("begin", "summary"))
     assert [(m.name, m.parameters) for m in macros] == [("anchor", {"": "consonance-for-confluence:begin:summary"})]
-    assert macros[0].macro_id == find_macros(marker("begin", "summary"))[0].macro_id  # stable: regeneration is idempotent
+    assert (
+        macros[0].macro_id == find_macros(marker("begin", "summary"))[0].macro_id
+    )  # stable: regeneration is idempotent
 
 
 def test_insert_if_missing_adds_once():
@@ -95,13 +98,16 @@ def test_editor_moving_markers_into_shared_paragraphs_still_works_when_siblings(
     assert replace_region(page, "r", "<p>y</p>") == "<p>a</p>" + begin + "<p>y</p>" + marker("end", "r") + "<p>b</p>"
 
 
-@pytest.mark.parametrize("page,problem", [
-    (marker("begin", "r") + "<p>x</p>", "1 begin and 0 end"),
-    (marker("begin", "r") + marker("begin", "r") + marker("end", "r"), "2 begin"),
-    ("<div>" + marker("begin", "r") + "</div><p>x</p>" + marker("end", "r"), "no longer siblings"),
-    (marker("end", "r") + marker("begin", "r"), "before begin"),
-    (marker("begin", "r") + marker("begin", "q") + marker("end", "q") + marker("end", "r"), "cannot nest"),
-])
+@pytest.mark.parametrize(
+    "page,problem",
+    [
+        (marker("begin", "r") + "<p>x</p>", "1 begin and 0 end"),
+        (marker("begin", "r") + marker("begin", "r") + marker("end", "r"), "2 begin"),
+        ("<div>" + marker("begin", "r") + "</div><p>x</p>" + marker("end", "r"), "no longer siblings"),
+        (marker("end", "r") + marker("begin", "r"), "before begin"),
+        (marker("begin", "r") + marker("begin", "q") + marker("end", "q") + marker("end", "r"), "cannot nest"),
+    ],
+)
 def test_broken_markers_are_refused_not_guessed(page, problem):
     with pytest.raises(OwnedRegionError) as caught:
         replace_region(page, "r", "<p>new</p>")
@@ -121,8 +127,12 @@ def test_missing_region_and_bad_content_are_errors():
 
 
 # ---------------------------------------------------------------- properties
-xml_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufffe\uffff")
-                   .filter(lambda c: c in "\t\n\r" or ord(c) >= 0x20), max_size=40)
+xml_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufffe\uffff").filter(
+        lambda c: c in "\t\n\r" or ord(c) >= 0x20
+    ),
+    max_size=40,
+)
 surrounding_piece = st.one_of(
     xml_text.map(lambda t: s.document(s.paragraph(t))),
     xml_text.map(lambda t: s.document(s.macro("code", plain_body=t))),

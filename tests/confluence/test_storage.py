@@ -1,4 +1,5 @@
 """Storage format: what the builder writes, the parser reads back; text can never become markup."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,11 @@ from addon.confluence.storage_parse import (
 )
 
 # Any text XML 1.0 can carry (the builder replaces the rest with U+FFFD; tested separately).
-xml_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufffe\uffff")
-                   .filter(lambda c: c in "\t\n\r" or ord(c) >= 0x20))
+xml_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\ufffe\uffff").filter(
+        lambda c: c in "\t\n\r" or ord(c) >= 0x20
+    )
+)
 
 
 def test_page_with_every_building_block_reads_back():
@@ -29,12 +33,16 @@ def test_page_with_every_building_block_reads_back():
         s.table(["Format", "Status"], [["Print", s.status_lozenge("READY", "Green")], ["Audio", "blocked"]]),
         s.info_panel(s.paragraph("Announce after ", s.strong("15 May")), title="Heads up"),
         s.our_macro("title-status", {"workId": "W-1", "show": "stage"}, macro_id="m-1"),
-        s.task_list([s.TaskItem("1", "Cover approved"), s.TaskItem("2", ["ISBN ", s.emphasis("assigned")], complete=True)]),
+        s.task_list(
+            [s.TaskItem("1", "Cover approved"), s.TaskItem("2", ["ISBN ", s.emphasis("assigned")], complete=True)]
+        ),
     )
     assert find_tables(doc) == [[["Format", "Status"], ["Print", "READY"], ["Audio", "blocked"]]]
     tasks = find_tasks(doc)
-    assert [(t.task_id, t.status, t.body_text) for t in tasks] == [("1", "incomplete", "Cover approved"),
-                                                                  ("2", "complete", "ISBN assigned")]
+    assert [(t.task_id, t.status, t.body_text) for t in tasks] == [
+        ("1", "incomplete", "Cover approved"),
+        ("2", "complete", "ISBN assigned"),
+    ]
     macros = {m.name: m for m in find_macros(doc)}
     assert set(macros) == {"toc", "status", "info", "title-status"}
     assert macros["title-status"].parameters == {"workId": "W-1", "show": "stage"}
@@ -50,8 +58,7 @@ def test_page_with_every_building_block_reads_back():
 
 def test_markup_in_text_stays_text():
     hostile = '<script>alert(1)</script></p><ac:structured-macro ac:name="html">&amp;'
-    doc = s.document(s.paragraph(hostile), s.our_macro("rights-link", {"workId": hostile}),
-                     s.page_link(hostile))
+    doc = s.document(s.paragraph(hostile), s.our_macro("rights-link", {"workId": hostile}), s.page_link(hostile))
     assert paragraph_texts(doc) == [hostile]
     assert [m.name for m in find_macros(doc)] == ["rights-link"]
     assert find_macros(doc)[0].parameters == {"workId": hostile}
@@ -72,41 +79,59 @@ def test_characters_xml_cannot_carry_become_replacement_characters():
     assert paragraph_texts(doc) == ["bell\ufffd nul\ufffd end"]
 
 
-@pytest.mark.parametrize("bad", [
-    lambda: s.heading(7, "x"), lambda: s.status_lozenge("x", "Pink"), lambda: s.our_macro("details", {}),
-    lambda: s.macro('x" onload="y', {}), lambda: s.element("p><script", "x"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        lambda: s.heading(7, "x"),
+        lambda: s.status_lozenge("x", "Pink"),
+        lambda: s.our_macro("details", {}),
+        lambda: s.macro('x" onload="y', {}),
+        lambda: s.element("p><script", "x"),
+    ],
+)
 def test_builder_refuses_bad_names(bad):
     with pytest.raises(ValueError):
         bad()
 
 
 def test_parser_reads_confluence_entities_and_namespaces():
-    storage = ('<p>Caf&eacute;&nbsp;&rsquo;s &amp; &#8212; &#x1F4D6;</p>'
-               '<ac:structured-macro ac:name="expand" ac:macro-id="outer"><ac:parameter ac:name="title">More&hellip;</ac:parameter>'
-               '<ac:rich-text-body><ac:structured-macro ac:name="status" ac:macro-id="inner">'
-               '<ac:parameter ac:name="title">LATE</ac:parameter></ac:structured-macro>'
-               '<ac:task-list><ac:task><ac:task-id>7</ac:task-id><ac:task-uuid>u-7</ac:task-uuid><ac:task-status>complete</ac:task-status>'
-               '<ac:task-body>Outer<ac:task-list><ac:task><ac:task-id>8</ac:task-id><ac:task-status>incomplete</ac:task-status>'
-               '<ac:task-body>Inner</ac:task-body></ac:task></ac:task-list></ac:task-body></ac:task></ac:task-list>'
-               '</ac:rich-text-body></ac:structured-macro>'
-               '<ac:structured-macro ac:name="code"><ac:plain-text-body><![CDATA[&nbsp; <b>]]></ac:plain-text-body></ac:structured-macro>'
-               '<!-- &bogus; -->')
-    assert paragraph_texts(storage) == ["Caf\u00e9\u00a0\u2019s & \u2014 \U0001F4D6"]
+    storage = (
+        "<p>Caf&eacute;&nbsp;&rsquo;s &amp; &#8212; &#x1F4D6;</p>"
+        '<ac:structured-macro ac:name="expand" ac:macro-id="outer"><ac:parameter ac:name="title">More&hellip;</ac:parameter>'
+        '<ac:rich-text-body><ac:structured-macro ac:name="status" ac:macro-id="inner">'
+        '<ac:parameter ac:name="title">LATE</ac:parameter></ac:structured-macro>'
+        "<ac:task-list><ac:task><ac:task-id>7</ac:task-id><ac:task-uuid>u-7</ac:task-uuid><ac:task-status>complete</ac:task-status>"
+        "<ac:task-body>Outer<ac:task-list><ac:task><ac:task-id>8</ac:task-id><ac:task-status>incomplete</ac:task-status>"
+        "<ac:task-body>Inner</ac:task-body></ac:task></ac:task-list></ac:task-body></ac:task></ac:task-list>"
+        "</ac:rich-text-body></ac:structured-macro>"
+        '<ac:structured-macro ac:name="code"><ac:plain-text-body><![CDATA[&nbsp; <b>]]></ac:plain-text-body></ac:structured-macro>'
+        "<!-- &bogus; -->"
+    )
+    assert paragraph_texts(storage) == ["Caf\u00e9\u00a0\u2019s & \u2014 \U0001f4d6"]
     macros = find_macros(storage)
-    assert [(m.name, m.depth, m.parent_macro_id) for m in macros] == [("expand", 0, None), ("status", 1, "outer"),
-                                                                       ("code", 0, None)]
+    assert [(m.name, m.depth, m.parent_macro_id) for m in macros] == [
+        ("expand", 0, None),
+        ("status", 1, "outer"),
+        ("code", 0, None),
+    ]
     assert macros[0].parameters == {"title": "More\u2026"}
     assert macros[2].plain_body == "&nbsp; <b>"  # CDATA is literal: no entity expansion inside
     tasks = find_tasks(storage)
     assert [(t.task_id, t.status, t.body_text, t.parent_task_id, t.uuid) for t in tasks] == [
-        ("7", "complete", "Outer", None, "u-7"), ("8", "incomplete", "Inner", "7", None)]
+        ("7", "complete", "Outer", None, "u-7"),
+        ("8", "incomplete", "Inner", "7", None),
+    ]
 
 
-@pytest.mark.parametrize("bad,fragment", [
-    ("<p>unclosed", "malformed"), ("<p>&nosuchentity;</p>", "nosuchentity"), ("<x:foo/>", "malformed"),
-    ("<p></div>", "malformed"),
-])
+@pytest.mark.parametrize(
+    "bad,fragment",
+    [
+        ("<p>unclosed", "malformed"),
+        ("<p>&nosuchentity;</p>", "nosuchentity"),
+        ("<x:foo/>", "malformed"),
+        ("<p></div>", "malformed"),
+    ],
+)
 def test_malformed_storage_is_a_clear_error(bad, fragment):
     with pytest.raises(StorageParseError) as caught:
         parse(bad)
@@ -116,9 +141,14 @@ def test_malformed_storage_is_a_clear_error(bad, fragment):
 @settings(max_examples=200, deadline=None)
 @given(xml_text)
 def test_any_text_round_trips_through_build_and_parse(value):
-    doc = s.document(s.paragraph(value), s.our_macro("title-status", {"workId": value}),
-                     s.table(["h"], [[value]]), s.task_list([s.TaskItem("1", value)]),
-                     s.macro("code", plain_body=value), s.page_link(value, link_text=value or None))
+    doc = s.document(
+        s.paragraph(value),
+        s.our_macro("title-status", {"workId": value}),
+        s.table(["h"], [[value]]),
+        s.task_list([s.TaskItem("1", value)]),
+        s.macro("code", plain_body=value),
+        s.page_link(value, link_text=value or None),
+    )
     assert paragraph_texts(doc)[0] == value
     macros = {m.name: m for m in find_macros(doc)}
     assert macros["title-status"].parameters["workId"] == value

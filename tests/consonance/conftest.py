@@ -1,4 +1,5 @@
 """An in-process Consonance sandbox over real HTTP, and gateways pointed at it."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,9 @@ def fresh_sandbox(sandbox):
 
 @pytest.fixture
 def gateway(fresh_sandbox):
-    options = TransportOptions(connect_timeout=1, read_timeout=5, max_attempts=3, max_total_seconds=10,
-                               backoff_base=0.05)
+    options = TransportOptions(
+        connect_timeout=1, read_timeout=5, max_attempts=3, max_total_seconds=10, backoff_base=0.05
+    )
     gateway = ConsonanceGateway(ConsonanceConnection(fresh_sandbox.url, fresh_sandbox.api_key), options)
     yield gateway
     gateway.close()

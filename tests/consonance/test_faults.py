@@ -1,4 +1,5 @@
 """Faults over real HTTP: throttling, server errors, a dead server and a hang all end in clear outcomes in time."""
+
 from __future__ import annotations
 
 import socket

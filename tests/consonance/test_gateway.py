@@ -1,4 +1,5 @@
 """Every gateway read and write, over real HTTP against the in-process Consonance sandbox."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Every .graphql operation validates against the sandbox SDL, so a typo in a field name fails here."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -110,7 +111,9 @@ def test_a_misspelt_field_is_caught(schema):
 
 
 def test_every_fragment_is_used():
-    used = {f for name in operation_names() for f in fragment_names() if f"fragment {f} " in load_operation(name).document}
+    used = {
+        f for name in operation_names() for f in fragment_names() if f"fragment {f} " in load_operation(name).document
+    }
     assert used == set(fragment_names())
 
 

@@ -1,4 +1,5 @@
 """Wire dicts (as Consonance returns them) become domain objects with ISBNs, dates and money normalised."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -47,8 +48,16 @@ def work(**overrides) -> dict:
             {"onixContributorRoleCode": "A01", "sequenceNumber": 1, "contributor": {"name": "Ada Lark"}},
         ],
         "supportingResources": [{"url": "https://img.example/1.jpg", "caption": "Front cover"}],
-        "products": [product(), product(id="102", __typename="DigitalProduct", onix21ProductFormCode="DG",
-                                        isbn={"isbn13": "No ISBN"}, prices=None)],
+        "products": [
+            product(),
+            product(
+                id="102",
+                __typename="DigitalProduct",
+                onix21ProductFormCode="DG",
+                isbn={"isbn13": "No ISBN"},
+                prices=None,
+            ),
+        ],
     }
     base.update(overrides)
     return base
@@ -56,7 +65,12 @@ def work(**overrides) -> dict:
 
 def test_work_becomes_title_with_formats_in_domain_terms():
     title = TITLE.load(work())
-    assert (title.work_id, title.title, title.subtitle, title.imprint) == ("7", "The Glass Orchard", "A Novel", "Harbour Press")
+    assert (title.work_id, title.title, title.subtitle, title.imprint) == (
+        "7",
+        "The Glass Orchard",
+        "A Novel",
+        "Harbour Press",
+    )
     assert title.stage.name == "Editorial" and title.season == "Spring 2026" and title.marketing_tier == "Lead"
     assert title.series == ("Orchard Trilogy",)
     assert [c.name for c in title.contributors] == ["Ada Lark", "Ben Ink"]  # by sequence number
@@ -84,11 +98,17 @@ def test_missing_optional_parts_give_empty_values():
 
 
 def test_contracts_notes_tasks_links_and_stages():
-    (contract,) = CONTRACTS.load([{
-        "id": "c1", "contractName": "Author agreement", "signedDate": "2025-01-10",
-        "deliveryDates": [{"dateDue": "2025-06-01", "slippedDate": "2025-07-15"}],
-        "licensedRights": [{"id": "r1", "rightType": "Audio", "territoryCountryCodes": ["GB", "IE"]}],
-    }])
+    (contract,) = CONTRACTS.load(
+        [
+            {
+                "id": "c1",
+                "contractName": "Author agreement",
+                "signedDate": "2025-01-10",
+                "deliveryDates": [{"dateDue": "2025-06-01", "slippedDate": "2025-07-15"}],
+                "licensedRights": [{"id": "r1", "rightType": "Audio", "territoryCountryCodes": ["GB", "IE"]}],
+            }
+        ]
+    )
     assert contract.delivery_dates[0].is_slipped and contract.licensed_rights[0].territories == ("GB", "IE")
     note = NOTE.load({"id": "n1", "noteText": "Approved", "createdAt": "2026-11-28T10:00:00Z", "externalRef": "k"})
     assert note.created_at == datetime(2026, 11, 28, 10, tzinfo=timezone.utc) and note.external_ref == "k"

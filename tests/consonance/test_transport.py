@@ -2,6 +2,7 @@
 
 Real-HTTP faults against the sandbox live in test_faults.py; these pin down the arithmetic.
 """
+
 from __future__ import annotations
 
 import json
@@ -134,7 +135,12 @@ def test_payload_errors_name_each_field():
     with pytest.raises(ConsonanceValidationError) as caught:
         raise_for_payload_errors(
             "updateProduct",
-            {"errors": [{"field": "publicationDate", "messages": ["is not a date"]}, {"field": "isbn", "messages": []}]},
+            {
+                "errors": [
+                    {"field": "publicationDate", "messages": ["is not a date"]},
+                    {"field": "isbn", "messages": []},
+                ]
+            },
         )
     assert caught.value.fields == ["publicationDate", "isbn"]
     assert "publicationDate: is not a date" in str(caught.value)

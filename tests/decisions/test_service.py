@@ -1,4 +1,5 @@
 """A decision's delivery state follows its outbox write: delivered, failed for good, retried."""
+
 import pytest
 
 from addon.consonance.errors import ConsonanceUnavailable
@@ -26,6 +27,7 @@ class FlakyConsonance:
 
         class Note:
             id = "n-1"
+
         return Note()
 
 
@@ -41,8 +43,9 @@ def test_failed_write_shows_on_the_decision_and_retry_delivers_it(app):
     db.session.commit()
     consonance = FlakyConsonance()
     set_services_provider(app, lambda _tenant: consonance)
-    decision = record_decision(tenant, idempotency_key="k-1", work_id="7", decision_type=NOTE,
-                               text="Cover approved", actor="557058:editor").decision
+    decision = record_decision(
+        tenant, idempotency_key="k-1", work_id="7", decision_type=NOTE, text="Cover approved", actor="557058:editor"
+    ).decision
     entry_id = db.session.query(OutboxEntry).one().id
 
     assert outbox.deliver(entry_id) == outbox.Outcome.FAILED

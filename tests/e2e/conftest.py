@@ -4,6 +4,7 @@ macros, and headless Debian Chromium driven by Playwright.
 
 Chromium missing: skipped locally, a failure under CI=true (the browser tests must run there).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,8 +18,13 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 FORGE_APP_ID = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SEEDED_WORK = "3"
@@ -62,8 +68,9 @@ def _serve(app):
 
 
 @contextlib.contextmanager
-def running_site(mode: str, database_url: str, instance_path, *, connected: bool = True,
-                 app_overrides: dict | None = None):
+def running_site(
+    mode: str, database_url: str, instance_path, *, connected: bool = True, app_overrides: dict | None = None
+):
     """The app, both sandboxes, the app installed with `mode` ("forge" or "connect") and connected to
     Consonance (unless `connected=False`: the admin has not configured it yet), and the seeded page;
     the app's tables are emptied afterwards. `app_overrides` adds to the app's test config."""
@@ -76,11 +83,18 @@ def running_site(mode: str, database_url: str, instance_path, *, connected: bool
     from tests.conftest import _empty_all_tables, _test_config
 
     manifest = str(Path(__file__).resolve().parents[2] / "manifest.yml")
-    with running_sandbox(SEED=7, SIZE=30, ANCHOR="2026-11-01") as consonance, \
-            running_emulator(FORGE_APP_ID=FORGE_APP_ID, FORGE_MANIFEST=manifest) as emulator:
+    with (
+        running_sandbox(SEED=7, SIZE=30, ANCHOR="2026-11-01") as consonance,
+        running_emulator(FORGE_APP_ID=FORGE_APP_ID, FORGE_MANIFEST=manifest) as emulator,
+    ):
         config = _test_config(database_url, instance_path)
-        config.update({"FORGE_APP_ID": FORGE_APP_ID, "FORGE_JWKS_URL": f"{emulator.url}/.well-known/jwks.json",
-                       "CONNECT_INSTALL_KEYS_URL": f"{emulator.url}/install-keys"})
+        config.update(
+            {
+                "FORGE_APP_ID": FORGE_APP_ID,
+                "FORGE_JWKS_URL": f"{emulator.url}/.well-known/jwks.json",
+                "CONNECT_INSTALL_KEYS_URL": f"{emulator.url}/install-keys",
+            }
+        )
         config.update(app_overrides or {})
         app = create_app(config)
         server, thread = _serve(app)
@@ -132,8 +146,13 @@ def unconfigured_site(migrated_database, tmp_path_factory):
     """A fresh Forge install nobody has configured yet (no Consonance connection), for the admin pages;
     a refused write fails at its first attempt so the activity page can show it."""
     _require_browser()
-    with running_site("forge", migrated_database, tmp_path_factory.mktemp("e2e-admin"), connected=False,
-                      app_overrides={"OUTBOX_MAX_ATTEMPTS": 1}) as running:
+    with running_site(
+        "forge",
+        migrated_database,
+        tmp_path_factory.mktemp("e2e-admin"),
+        connected=False,
+        app_overrides={"OUTBOX_MAX_ATTEMPTS": 1},
+    ) as running:
         yield running
 
 

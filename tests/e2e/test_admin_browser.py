@@ -1,6 +1,7 @@
 """The admin pages in a real browser inside the Confluence emulator (Forge `confluence:globalSettings`
 module over @forge/bridge): a refused key says so, a good key saves and the macros start showing data, a
 non-admin is refused, a failed write shows its reason and Retry delivers it. Guide screenshots come from here."""
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,12 @@ def snapshot(page, artifacts: Path, name: str, guide: bool = False, upto=None) -
     else:
         top, bottom = iframe.bounding_box(), upto.bounding_box()  # viewport coordinates
         scrolled = page.evaluate("window.scrollY")  # a full-page clip counts from the top of the page
-        clip = {"x": top["x"], "y": top["y"] + scrolled, "width": top["width"],
-                "height": bottom["y"] + bottom["height"] + 8 - top["y"]}
+        clip = {
+            "x": top["x"],
+            "y": top["y"] + scrolled,
+            "width": top["width"],
+            "height": bottom["y"] + bottom["height"] + 8 - top["y"],
+        }
         page.screenshot(path=str(target), clip=clip, full_page=True)
     if guide and os.environ.get("UPDATE_GUIDE_IMAGES") == "1":
         GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
@@ -106,8 +111,16 @@ def test_a_bad_key_is_refused_clearly_and_a_good_key_saves_and_the_macros_show_d
     page.reload()
     frame = open_admin(page, site)
     assert frame.locator("#f-host").input_value() == site.consonance.url
-    assert frame.locator('.c4c-picker[data-name="stage_guide_page_id"] .c4c-chip').inner_text().startswith("Welcome to Publishing")
-    assert frame.locator('.c4c-picker[data-name="page_set_space_key"] .c4c-chip').inner_text().startswith("Publishing (PUB)")
+    assert (
+        frame.locator('.c4c-picker[data-name="stage_guide_page_id"] .c4c-chip')
+        .inner_text()
+        .startswith("Welcome to Publishing")
+    )
+    assert (
+        frame.locator('.c4c-picker[data-name="page_set_space_key"] .c4c-chip')
+        .inner_text()
+        .startswith("Publishing (PUB)")
+    )
     snapshot(page, artifacts, "admin-configuration", guide=True)
 
     # the seeded page's four macros now show Consonance's values (nothing else changed)
@@ -117,7 +130,10 @@ def test_a_bad_key_is_refused_clearly_and_a_good_key_saves_and_the_macros_show_d
         panel = page.frame_locator(f'iframe[data-macro-key="{macro}"]')
         panel.locator(f".c4c-panel--{macro}").wait_for()
         assert panel.locator(".c4c-title__name").inner_text().strip() == expected.title
-    isbns = {t.strip() for t in page.frame_locator('iframe[data-macro-key="title-status"]').locator("td.c4c-mono").all_inner_texts()}
+    isbns = {
+        t.strip()
+        for t in page.frame_locator('iframe[data-macro-key="title-status"]').locator("td.c4c-mono").all_inner_texts()
+    }
     assert {f.isbn13 for f in expected.formats} <= isbns
     page.screenshot(path=str(artifacts / "admin-macros-after-configuration.png"), full_page=True)
 
@@ -139,8 +155,15 @@ def test_the_activity_page_shows_a_failed_write_and_retry_delivers_it(page, unco
         # Consonance throttles for longer than the app waits: the write fails at its first attempt
         site.consonance.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
         try:
-            decisions.record_decision(tenant, idempotency_key=uuid.uuid4().hex, work_id=site.work_id,
-                                      decision_type="note", text=text, actor="557058:e2e-editor", source="macro")
+            decisions.record_decision(
+                tenant,
+                idempotency_key=uuid.uuid4().hex,
+                work_id=site.work_id,
+                decision_type="note",
+                text=text,
+                actor="557058:e2e-editor",
+                source="macro",
+            )
         finally:
             pass
 
@@ -185,4 +208,6 @@ def test_the_connect_configure_page_works_for_admins_and_refuses_others(page, co
     assert "every check passed" in frame.locator(".c4c-connection-headline").inner_text()
     frame.locator('[data-tab="activity"]').click()
     frame.locator("#c4c-activity").wait_for()
-    page.locator('iframe[data-module-key="consonance-configuration"]').screenshot(path=str(artifacts / "connect-admin-activity.png"))
+    page.locator('iframe[data-module-key="consonance-configuration"]').screenshot(
+        path=str(artifacts / "connect-admin-activity.png")
+    )

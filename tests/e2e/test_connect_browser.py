@@ -1,5 +1,6 @@
 """The Connect transport in a real browser: our iframe page with the emulator's all.js (AP), Refresh
 and a double-clicked decision sent with a fresh context token plus the form's action token."""
+
 from __future__ import annotations
 
 import time

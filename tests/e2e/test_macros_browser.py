@@ -1,5 +1,6 @@
 """The four macros in a real browser inside the Confluence emulator (Forge Custom UI over @forge/bridge):
 right values, a double-clicked decision that lands once in Consonance, stale data when Consonance fails."""
+
 from __future__ import annotations
 
 import time
@@ -23,7 +24,7 @@ def gateway(site) -> ConsonanceGateway:
 
 def panel(page, macro):
     frame = page.frame_locator(f'iframe[data-macro-key="{macro}"]')
-    frame.locator(f'.c4c-panel--{macro}').wait_for()
+    frame.locator(f".c4c-panel--{macro}").wait_for()
     return frame
 
 
@@ -81,6 +82,7 @@ def test_a_double_clicked_decision_lands_exactly_once_in_consonance(page, site, 
 
     def landed():
         return [n for n in gateway(site).list_notes(site.work_id) if text in n.text]
+
     deadline = time.monotonic() + 15
     while not landed() and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -90,7 +92,9 @@ def test_a_double_clicked_decision_lands_exactly_once_in_consonance(page, site, 
     with site.app.app_context():
         decisions = db.session.scalars(sa.select(Decision).where(Decision.text == text)).all()
         assert len(decisions) == 1 and decisions[0].actor and decisions[0].delivery_state == "delivered"
-    page.locator('iframe[data-macro-key="title-status"]').screenshot(path=str(artifacts / "macro-title-status-sent.png"))
+    page.locator('iframe[data-macro-key="title-status"]').screenshot(
+        path=str(artifacts / "macro-title-status-sent.png")
+    )
 
 
 def test_with_consonance_failing_the_panels_show_stale_data_and_the_notice(page, site, artifacts):
@@ -122,6 +126,8 @@ def test_narrow_columns_wrap_instead_of_scrolling_sideways(browser, site, artifa
         for frame in frames:
             overflow = frame.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 1, f"{frame.url} scrolls sideways by {overflow}px"
-        page.locator('iframe[data-macro-key="title-status"]').screenshot(path=str(artifacts / "macro-title-status-narrow.png"))
+        page.locator('iframe[data-macro-key="title-status"]').screenshot(
+            path=str(artifacts / "macro-title-status-narrow.png")
+        )
     finally:
         context.close()

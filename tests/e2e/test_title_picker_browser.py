@@ -1,6 +1,7 @@
 """Choosing a macro's title in a real browser: the emulator's Configure button opens the app's picker
 (Forge config resource over @forge/bridge, or the Connect macro editor over all.js), a person types part of
 a title, picks it with the keyboard, and the page's macro then shows that title."""
+
 from __future__ import annotations
 
 import re

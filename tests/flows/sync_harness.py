@@ -1,5 +1,6 @@
 """Fixtures for the sync-flow tests: the Consonance sandbox and the Confluence emulator over HTTP,
 and a Forge tenant whose gateways point at both (outbox delivery left to explicit drains)."""
+
 from __future__ import annotations
 
 import pytest
@@ -48,8 +49,14 @@ def tenant(flows_config, app, consonance, emulator):
     """A Forge tenant installed in the emulator (space PUB seeded) and connected to the sandbox."""
     installation = emulator.install_forge("http://127.0.0.1:9")  # nobody listens: the install event just fails
     emulator.seed("1")
-    tenant = Tenant(transport=tenants.FORGE, external_id=installation["installationId"], cloud_id=installation.get("cloudId"),
-                    site_url=emulator.url, api_base_url=installation["apiBaseUrl"], enabled=True)
+    tenant = Tenant(
+        transport=tenants.FORGE,
+        external_id=installation["installationId"],
+        cloud_id=installation.get("cloudId"),
+        site_url=emulator.url,
+        api_base_url=installation["apiBaseUrl"],
+        enabled=True,
+    )
     db.session.add(tenant)
     db.session.commit()
     tenants.set_secret(tenant, tenants.FORGE_SYSTEM_TOKEN, emulator.store.forge.system_token)

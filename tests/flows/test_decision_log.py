@@ -1,4 +1,5 @@
 """F2 upstream over HTTP: Decision log lines → one note each in Consonance, shown back with delivery state."""
+
 from __future__ import annotations
 
 from addon.confluence.owned_regions import read_region
@@ -20,8 +21,9 @@ def test_a_decision_delivered_twice_and_saved_again_gives_one_note(world):
     page_id = pages["decision-log"].id
     world.edit(page_id, "<p>Decisions for this title.</p><p>Decision: note — Sales want the blurb shortened.</p>")
     world.settle()
-    world.edit(page_id, "<p>Decisions for this title, tidied.</p>"
-                        "<p>Decision: note — Sales want the blurb shortened.</p>")  # saved again: same line
+    world.edit(
+        page_id, "<p>Decisions for this title, tidied.</p><p>Decision: note — Sales want the blurb shortened.</p>"
+    )  # saved again: same line
     world.settle()
 
     notes = _log_notes(world)
@@ -36,8 +38,11 @@ def test_a_decision_delivered_twice_and_saved_again_gives_one_note(world):
 def test_stage_approval_moves_the_work_and_bad_lines_are_reported(world):
     pages = world.title_pages(WORK, "A Distant Orchard")
     page_id = pages["decision-log"].id
-    world.edit(page_id, "<ul><li>Decision: approve to Typesetting — copy-edit signed off</li>"
-                        "<li>Decision: perhaps — not sure yet</li></ul>")
+    world.edit(
+        page_id,
+        "<ul><li>Decision: approve to Typesetting — copy-edit signed off</li>"
+        "<li>Decision: perhaps — not sure yet</li></ul>",
+    )
     world.settle()
 
     assert world.gateway().title(WORK).stage.name == "Typesetting"
@@ -57,6 +62,7 @@ def test_the_apps_own_region_write_is_not_read_back(world):
 
     assert world.versions(page_id) == version  # nothing echoed into a further version
     from addon.flows.upstream_models import UpstreamPageState
+
     state = db.session.query(UpstreamPageState).filter_by(tenant_id=world.tenant.id, page_id=page_id).one()
     assert version in state.own_versions and state.handled_version == version
     assert len(_log_notes(world)) == 1

@@ -1,4 +1,5 @@
 """F5 over HTTP: a standards page compiles into the tenant's rule set; broken rows are reported on the page."""
+
 from __future__ import annotations
 
 from addon.confluence.owned_regions import read_region

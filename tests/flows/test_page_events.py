@@ -1,4 +1,5 @@
 """Page events: acknowledged without calling out, deduplicated by page + version, handled in order of content."""
+
 from __future__ import annotations
 
 import jwt
@@ -40,9 +41,18 @@ def _forge_headers(forge_key):
 
 
 def _forge_body(page_id, version):
-    return {"eventType": "avi:confluence:updated:page", "atlassianId": "557058:editor",
-            "content": {"id": str(page_id), "type": "page", "status": "current", "title": "T",
-                        "space": {"key": "PUB", "id": "1"}, "version": {"number": version}}}
+    return {
+        "eventType": "avi:confluence:updated:page",
+        "atlassianId": "557058:editor",
+        "content": {
+            "id": str(page_id),
+            "type": "page",
+            "status": "current",
+            "title": "T",
+            "space": {"key": "PUB", "id": "1"},
+            "version": {"number": version},
+        },
+    }
 
 
 def test_forge_events_are_recorded_and_queued_once_per_page_version(client, runner, forge_key):
@@ -51,8 +61,10 @@ def test_forge_events_are_recorded_and_queued_once_per_page_version(client, runn
 
     assert [a.status_code for a in answers] == [202, 202, 202]
     assert [a.get_json()["status"] for a in answers] == ["accepted", "duplicate", "accepted"]
-    assert runner.jobs == [(page_events.HANDLE_JOB, (runner.jobs[0][1][0], "77", 3, "557058:editor")),
-                           (page_events.HANDLE_JOB, (runner.jobs[0][1][0], "77", 2, "557058:editor"))]
+    assert runner.jobs == [
+        (page_events.HANDLE_JOB, (runner.jobs[0][1][0], "77", 3, "557058:editor")),
+        (page_events.HANDLE_JOB, (runner.jobs[0][1][0], "77", 2, "557058:editor")),
+    ]
     state = db.session.query(UpstreamPageState).filter_by(page_id="77").one()
     assert (state.pending_version, state.handled_version) == (3, 0)
 
@@ -89,9 +101,14 @@ def test_duplicate_and_reordered_deliveries_record_each_decision_once(world):
     assert len(notes) == 3
     state = db.session.query(UpstreamPageState).filter_by(tenant_id=world.tenant.id, page_id=page_id).one()
     assert state.handled_version == world.versions(page_id)
-    assert page_events.accept(world.tenant, page_events.PageEvent(page_id, 2))["status"] in ("duplicate",
-                                                                                            "already handled")
-    deliveries = [e for e in world.emulator.emulator.events.log
-                  if str(((e.get("body") or {}).get("content") or {}).get("id")) == page_id and e.get("delivered")]
+    assert page_events.accept(world.tenant, page_events.PageEvent(page_id, 2))["status"] in (
+        "duplicate",
+        "already handled",
+    )
+    deliveries = [
+        e
+        for e in world.emulator.emulator.events.log
+        if str(((e.get("body") or {}).get("content") or {}).get("id")) == page_id and e.get("delivered")
+    ]
     handled = db.session.query(JobRun).filter_by(tenant_id=world.tenant.id, kind="page_event").count()
     assert len(deliveries) >= 6 and handled < len(deliveries)  # repeats and late older versions never ran a job

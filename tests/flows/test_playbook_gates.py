@@ -1,4 +1,5 @@
 """F3 over HTTP: playbook gates → one Consonance task per title; ticks flow both ways without a loop."""
+
 from __future__ import annotations
 
 from addon.confluence.owned_regions import read_region
@@ -28,11 +29,15 @@ PLAYBOOK = """
 
 
 def _gate_tasks(world):
-    return {t.external_ref: t for t in world.gateway().list_tasks(WORK) if (t.external_ref or "").startswith("c4c-gate")}
+    return {
+        t.external_ref: t for t in world.gateway().list_tasks(WORK) if (t.external_ref or "").startswith("c4c-gate")
+    }
 
 
 def _checklist(world):
-    row = db.session.query(UpstreamPage).filter_by(tenant_id=world.tenant.id, work_id=WORK, kind="launch-checklist").one()
+    row = (
+        db.session.query(UpstreamPage).filter_by(tenant_id=world.tenant.id, work_id=WORK, kind="launch-checklist").one()
+    )
     return world.person.get_page(row.page_id)
 
 
@@ -54,8 +59,10 @@ def _setup(world):
 def test_gates_become_one_task_each_for_the_title_they_apply_to(world):
     playbook = _setup(world)
     tasks = _gate_tasks(world)
-    assert sorted(t.title for t in tasks.values()) == ["Approve print-ready PDF (Hardback, Paperback)",
-                                                       "Sign off the cover"]  # no audio edition: no narrator gate
+    assert sorted(t.title for t in tasks.values()) == [
+        "Approve print-ready PDF (Hardback, Paperback)",
+        "Sign off the cover",
+    ]  # no audio edition: no narrator gate
     world.edit(playbook.id, PLAYBOOK + "<p>A note that changes nothing about gates.</p>")
     world.settle()
     playbook_gates.sync_gates_for_title(world.tenant, WORK)  # as change detection does on a stage change
@@ -68,8 +75,9 @@ def test_a_tick_in_confluence_completes_the_task_and_polls_do_not_bounce_it(worl
     _setup(world)
     link = db.session.query(GateLink).filter_by(tenant_id=world.tenant.id, work_id=WORK).order_by(GateLink.id).first()
     checklist = _checklist(world)
-    task = next(t for t in world.person.iter_tasks(page_ids=[checklist.id])
-                if t.local_id == playbook_gates.task_id_for(link))
+    task = next(
+        t for t in world.person.iter_tasks(page_ids=[checklist.id]) if t.local_id == playbook_gates.task_id_for(link)
+    )
     world.person.update_task(task, "complete")  # a person ticks the box
     world.settle()
 
@@ -85,7 +93,12 @@ def test_a_tick_in_confluence_completes_the_task_and_polls_do_not_bounce_it(worl
 
 def test_completing_in_consonance_ticks_the_checklist_once(world):
     _setup(world)
-    link = db.session.query(GateLink).filter_by(tenant_id=world.tenant.id, work_id=WORK).order_by(GateLink.id.desc()).first()
+    link = (
+        db.session.query(GateLink)
+        .filter_by(tenant_id=world.tenant.id, work_id=WORK)
+        .order_by(GateLink.id.desc())
+        .first()
+    )
     task = _gate_tasks(world)[link.external_ref]
     world.consonance.control.complete_task(int(task.id))
     playbook_gates.gates_sync(world.tenant)
@@ -103,8 +116,11 @@ def test_unticking_a_completed_gate_reopens_its_task_once(world):
     checklist = _checklist(world)
 
     def box():
-        return next(t for t in world.person.iter_tasks(page_ids=[checklist.id])
-                    if t.local_id == playbook_gates.task_id_for(link))
+        return next(
+            t
+            for t in world.person.iter_tasks(page_ids=[checklist.id])
+            if t.local_id == playbook_gates.task_id_for(link)
+        )
 
     world.person.update_task(box(), "complete")
     world.settle()

@@ -1,4 +1,5 @@
 """F8 over HTTP: a retrospective under a published title's home; lessons → one note each, and the index."""
+
 from __future__ import annotations
 
 from addon.confluence.owned_regions import read_region
@@ -28,9 +29,11 @@ def test_lessons_reach_consonance_once_and_the_stage_index(world):
     assert page.parent_id == pages_of(world.tenant, WORK)["home"].page_id
     assert retrospectives.ensure_retrospective(world.tenant, WORK) == page.id  # made once
 
-    body = page.body.replace("<h2>Lessons learned</h2><ul><li></li></ul>",
-                             "<h2>Lessons learned</h2><ul><li>Production: the printer needed files two weeks earlier</li>"
-                             "<li>Keep the blurb under 120 words</li></ul>")
+    body = page.body.replace(
+        "<h2>Lessons learned</h2><ul><li></li></ul>",
+        "<h2>Lessons learned</h2><ul><li>Production: the printer needed files two weeks earlier</li>"
+        "<li>Keep the blurb under 120 words</li></ul>",
+    )
     assert body != page.body
     world.edit(page.id, body)
     world.settle()

@@ -1,5 +1,6 @@
 """A stage move seen by the poll brings that stage's playbook gates to Consonance (F3), and reaching
 Published makes the title's retrospective page (F8) — through the same outbox as every other write."""
+
 from __future__ import annotations
 
 from addon.extensions import db

@@ -1,4 +1,5 @@
 """Two polls of one site at once: the second steps aside instead of queueing the same work twice."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,10 @@ from addon.extensions import db
 from addon.flows.change_detection import detect_and_dispatch
 from addon.platform.models import Tenant
 
-pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-                                reason="row locks need PostgreSQL (SQLite serialises whole transactions)")
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="row locks need PostgreSQL (SQLite serialises whole transactions)",
+)
 
 
 def test_a_second_poll_steps_aside_while_one_runs(app):

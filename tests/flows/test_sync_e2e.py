@@ -1,5 +1,6 @@
 """End to end over HTTP against both sandboxes: acquire a title in Consonance → poll → drain the
 outbox → its page set, status region, rights link and launch hub appear in the Confluence emulator."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -12,13 +13,21 @@ from addon.flows.change_detection import poll
 from addon.jobs.models import OutboxEntry
 from addon.titles.models import TitlePage
 from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence, consonance, consonance_server, drain, emulator, flows_config, pages_titled, tenant, versions,
+    confluence,
+    consonance,
+    consonance_server,
+    drain,
+    emulator,
+    flows_config,
+    pages_titled,
+    tenant,
+    versions,
 )
 
 
 def _outside(body: str, region: str) -> str:
     found = find_region(body, region)
-    return body[:found.inner_start] + "<region/>" + body[found.inner_end:]
+    return body[: found.inner_start] + "<region/>" + body[found.inner_end :]
 
 
 def _acquire(consonance, tenant, title):
@@ -49,8 +58,9 @@ def test_acquired_title_gets_its_page_set(tenant, consonance, emulator, confluen
     macros = {(m.name, m.parameters.get("title")) for m in storage_parse.find_macros(home.body)}
     assert {("title-status", work_id), ("launch-readiness", work_id), ("rights-link", work_id)} <= macros
     brief = confluence.get_page(rows["manuscript-brief"].page_id)
-    assert ("metadata-checklist", work_id) in {(m.name, m.parameters.get("title"))
-                                               for m in storage_parse.find_macros(brief.body)}
+    assert ("metadata-checklist", work_id) in {
+        (m.name, m.parameters.get("title")) for m in storage_parse.find_macros(brief.body)
+    }
     assert "Synopsis" in brief.body
     assert "Acquisition" in read_region(home.body, templates.STATUS_REGION)
     labels = {label.name for label in confluence.get_labels(home.id)}
@@ -62,16 +72,19 @@ def test_acquired_title_gets_its_page_set(tenant, consonance, emulator, confluen
 
 
 def _home(work_id):
-    return db.session.execute(sa.select(TitlePage).where(TitlePage.work_id == work_id,
-                                                         TitlePage.role == "home")).scalar_one()
+    return db.session.execute(
+        sa.select(TitlePage).where(TitlePage.work_id == work_id, TitlePage.role == "home")
+    ).scalar_one()
 
 
 def test_stage_move_changes_only_the_status_region(tenant, consonance, emulator, confluence):
     work_id = _acquire(consonance, tenant, "Salt and Iron")
     drain(tenant)
     home = confluence.get_page(_home(work_id).page_id)
-    people = home.body.replace("<em>One paragraph: what it is, who it is for, why now.</em>",
-                               "A novel about a foundry town &amp; its <strong>river</strong>.")
+    people = home.body.replace(
+        "<em>One paragraph: what it is, who it is for, why now.</em>",
+        "A novel about a foundry town &amp; its <strong>river</strong>.",
+    )
     people = "<p>Editor's note, top of page.</p>" + people + "<p>Written below everything.</p>"
     confluence.update_page(home, people)
     before = confluence.get_page(home.id)
@@ -92,11 +105,16 @@ def test_stage_move_changes_only_the_status_region(tenant, consonance, emulator,
 
 def test_stage_guide_page_supplies_reviewers_and_next_step(tenant, consonance, confluence):
     from addon.settings.service import update_settings
+
     space = confluence.get_space_by_key("PUB")
-    guide = confluence.create_page(space.id, "Stage guide", "<p>How we work.</p><table><tbody>"
-                                   "<tr><th>Stage</th><th>Reviewers</th><th>Next step</th></tr>"
-                                   "<tr><td>Editorial</td><td>Ana Ruiz, Tom Hale</td><td>Send the editorial letter by Friday.</td></tr>"
-                                   "</tbody></table>")
+    guide = confluence.create_page(
+        space.id,
+        "Stage guide",
+        "<p>How we work.</p><table><tbody>"
+        "<tr><th>Stage</th><th>Reviewers</th><th>Next step</th></tr>"
+        "<tr><td>Editorial</td><td>Ana Ruiz, Tom Hale</td><td>Send the editorial letter by Friday.</td></tr>"
+        "</tbody></table>",
+    )
     update_settings(tenant, {"stage_guide_page_id": guide.id}, actor="admin")
     work_id = _acquire(consonance, tenant, "Guided Title")
     drain(tenant)
@@ -136,8 +154,9 @@ def test_reconciliation_recreates_a_page_deleted_by_hand(tenant, consonance, emu
 
     work_id = _acquire(consonance, tenant, "Lost Pages")
     drain(tenant)
-    brief = db.session.execute(sa.select(TitlePage).where(TitlePage.work_id == work_id,
-                                                          TitlePage.role == "manuscript-brief")).scalar_one()
+    brief = db.session.execute(
+        sa.select(TitlePage).where(TitlePage.work_id == work_id, TitlePage.role == "manuscript-brief")
+    ).scalar_one()
     old_id = brief.page_id
     confluence.request("DELETE", f"/wiki/api/v2/pages/{old_id}")
     reconcile_tenant(tenant, gateways().consonance(tenant).iter_fingerprints(), "2026-11-29")
@@ -145,7 +164,9 @@ def test_reconciliation_recreates_a_page_deleted_by_hand(tenant, consonance, emu
     db.session.expire_all()
     brief = db.session.get(TitlePage, brief.id)
     assert brief.page_id != old_id
-    assert [p.title for p in pages_titled(emulator, "Lost Pages — Manuscript brief")] == ["Lost Pages — Manuscript brief"]
+    assert [p.title for p in pages_titled(emulator, "Lost Pages — Manuscript brief")] == [
+        "Lost Pages — Manuscript brief"
+    ]
 
 
 def test_schedule_tick_runs_the_poll_and_records_its_counts(tenant, consonance):
@@ -175,8 +196,15 @@ def test_a_tenant_not_connected_to_consonance_is_skipped_quietly(app):
 def test_space_per_title_and_a_launch_hub_per_title(tenant, consonance, emulator, confluence):
     from addon.settings.service import update_settings
 
-    update_settings(tenant, {"page_set_mode": "space_per_title", "launch_hub_mode": "per_title",
-                             "page_set_children": ["Manuscript brief", "Decision log"]}, actor="admin")
+    update_settings(
+        tenant,
+        {
+            "page_set_mode": "space_per_title",
+            "launch_hub_mode": "per_title",
+            "page_set_children": ["Manuscript brief", "Decision log"],
+        },
+        actor="admin",
+    )
     work_id = _acquire(consonance, tenant, "Own Space")
     drain(tenant)
     space = confluence.get_space_by_key(f"CT{work_id}")

@@ -1,4 +1,5 @@
 """F4 rights links, F6 launch hubs and F7 pipeline summaries end to end over HTTP."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,13 +14,21 @@ from addon.gateways import gateways
 from addon.publishing.pipeline import period_for
 from addon.settings.service import update_settings
 from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence, consonance, consonance_server, drain, emulator, flows_config, pages_titled, tenant, versions,
+    confluence,
+    consonance,
+    consonance_server,
+    drain,
+    emulator,
+    flows_config,
+    pages_titled,
+    tenant,
+    versions,
 )
 
 
 def _outside(body: str, region: str) -> str:
     found = find_region(body, region)
-    return body[:found.inner_start] + "<region/>" + body[found.inner_end:]
+    return body[: found.inner_start] + "<region/>" + body[found.inner_end :]
 
 
 def _acquire(consonance, tenant, title):
@@ -39,9 +48,16 @@ def test_rights_link_written_once_and_kept_current(tenant, consonance, emulator)
     gateway = gateways().consonance(tenant)
     rights = gateway.rights_for(work_id)
     right = rights.licensed_right_types[0]
-    update_settings(tenant, {"rights_mappings": [
-        {"right_type": right, "page_id": "501", "label": "Licensing guide"},
-        {"territory": "ZZ", "page_id": "502", "label": "Never matches"}]}, actor="admin")
+    update_settings(
+        tenant,
+        {
+            "rights_mappings": [
+                {"right_type": right, "page_id": "501", "label": "Licensing guide"},
+                {"territory": "ZZ", "page_id": "502", "label": "Never matches"},
+            ]
+        },
+        actor="admin",
+    )
     poll(tenant)
     consonance.control.clear_requests()
     drain(tenant)
@@ -52,13 +68,15 @@ def test_rights_link_written_once_and_kept_current(tenant, consonance, emulator)
 
     # same mapping again (reconciliation-style rerun): nothing written
     from addon.flows.reconciliation import reconcile_tenant
+
     reconcile_tenant(tenant, gateway.iter_fingerprints(), "2026-11-29")
     drain(tenant)
     assert _link_writes(consonance) == 1
 
     # the admin points the rule at another page: the new link is added, the old one marked superseded
-    update_settings(tenant, {"rights_mappings": [{"right_type": right, "page_id": "503", "label": "New guide"}]},
-                    actor="admin")
+    update_settings(
+        tenant, {"rights_mappings": [{"right_type": right, "page_id": "503", "label": "New guide"}]}, actor="admin"
+    )
     assert poll(tenant)["rights_changed"] == 1
     drain(tenant)
     roles = {link.url: link.role for link in gateway.web_links(work_id)}
@@ -81,8 +99,9 @@ def test_launch_hub_table_follows_dates_and_leaves_marketing_alone(tenant, conso
     page = confluence.get_page(hub.id)
     table = read_region(page.body, templates.LAUNCH_TABLE_REGION)
     assert "Harvest Moon" in table and "NO-GO" in table
-    marketing = page.body.replace("<em>Marketing: positioning, channels, budget.</em>",
-                                  "Lead with the harvest festival tie-in; &pound;4k budget.")
+    marketing = page.body.replace(
+        "<em>Marketing: positioning, channels, budget.</em>", "Lead with the harvest festival tie-in; &pound;4k budget."
+    )
     confluence.update_page(page, marketing)
     before = confluence.get_page(hub.id)
 
@@ -118,9 +137,11 @@ def test_pipeline_summary_keeps_commentary_and_attaches_a_chart(tenant, consonan
     assert chart.title == f"pipeline-{period.key}.png" and chart.data[:8] == b"\x89PNG\r\n\x1a\n"
     first_chart = chart.data
     people = page.body.replace("<em>Leadership commentary on the period.</em>", "Spring list looks thin.")
-    people = people.replace("<em>Who does what by when.</em>",
-                            '<ac:task-list><ac:task><ac:task-id>1</ac:task-id><ac:task-status>incomplete'
-                            '</ac:task-status><ac:task-body>Ana: chase late deliveries</ac:task-body></ac:task></ac:task-list>')
+    people = people.replace(
+        "<em>Who does what by when.</em>",
+        "<ac:task-list><ac:task><ac:task-id>1</ac:task-id><ac:task-status>incomplete"
+        "</ac:task-status><ac:task-body>Ana: chase late deliveries</ac:task-body></ac:task></ac:task-list>",
+    )
     confluence.update_page(page, people)
     before = confluence.get_page(summary.id)
 

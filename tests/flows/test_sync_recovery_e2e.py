@@ -1,5 +1,6 @@
 """A worker killed mid-way through a page set, and Confluence refusing or throttling creates:
 the rerun completes the set with no duplicates."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,7 +16,14 @@ from addon.jobs.models import OutboxEntry
 from addon.platform.models import utcnow
 from addon.titles.models import TitlePage
 from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence, consonance, consonance_server, drain, emulator, flows_config, pages_titled, tenant,
+    confluence,
+    consonance,
+    consonance_server,
+    drain,
+    emulator,
+    flows_config,
+    pages_titled,
+    tenant,
 )
 
 
@@ -32,8 +40,13 @@ def _acquire(consonance, tenant, title):
 
 def _assert_complete_set(emulator, title, work_id, confluence):
     pages = pages_titled(emulator, title)
-    assert sorted(p.title for p in pages) == sorted([title] + [f"{title} — {n}" for n in (
-        "Manuscript brief", "Schedule & dates", "Key contacts", "Meeting notes", "Decision log")])
+    assert sorted(p.title for p in pages) == sorted(
+        [title]
+        + [
+            f"{title} — {n}"
+            for n in ("Manuscript brief", "Schedule & dates", "Key contacts", "Meeting notes", "Decision log")
+        ]
+    )
     rows = db.session.execute(sa.select(TitlePage).where(TitlePage.work_id == work_id)).scalars().all()
     assert sorted(r.page_id for r in rows) == sorted(p.id for p in pages)
     home = next(p for p in pages if p.title == title)
@@ -45,8 +58,9 @@ def _assert_complete_set(emulator, title, work_id, confluence):
 
 
 @pytest.mark.parametrize("killed_after", [1, 3])
-def test_killed_between_creating_a_page_and_marking_it(tenant, consonance, emulator, confluence, monkeypatch,
-                                                       killed_after):
+def test_killed_between_creating_a_page_and_marking_it(
+    tenant, consonance, emulator, confluence, monkeypatch, killed_after
+):
     work_id = _acquire(consonance, tenant, "Half Built")
     real_create = ConfluenceClient.create_page
     created = []
@@ -81,13 +95,15 @@ def test_throttled_and_refused_creates_retry_to_one_complete_set(tenant, consona
     work_id = _acquire(consonance, tenant, "Stormy Weather")
     faults = f"{emulator.url}/_emulator/faults"
     # the first create is throttled for longer than the client will wait; later, creates are refused (503)
-    requests.post(faults, json={"method": "POST", "path": "^/wiki/api/v2/pages$", "status": 429, "count": 1,
-                                "retry_after": 3600}, timeout=5)
+    requests.post(
+        faults,
+        json={"method": "POST", "path": "^/wiki/api/v2/pages$", "status": 429, "count": 1, "retry_after": 3600},
+        timeout=5,
+    )
     drain(tenant)
     entry = db.session.execute(sa.select(OutboxEntry).where(OutboxEntry.kind == "confluence.page_set")).scalar_one()
     assert entry.status == "pending" and entry.attempts == 1 and "RateLimited" in entry.last_error
-    requests.post(faults, json={"method": "POST", "path": "^/wiki/api/v2/pages$", "status": 503, "count": 8},
-                  timeout=5)
+    requests.post(faults, json={"method": "POST", "path": "^/wiki/api/v2/pages$", "status": 503, "count": 8}, timeout=5)
     drain(tenant, now=utcnow() + timedelta(hours=2))
     requests.delete(faults, timeout=5)
     drain(tenant, now=utcnow() + timedelta(hours=4))

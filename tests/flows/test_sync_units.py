@@ -1,5 +1,6 @@
 """The parts of the sync flows that need no server: event classification, dedupe keys, the stage
 guide parser, the summary schedule and the PNG chart."""
+
 from __future__ import annotations
 
 import struct
@@ -18,8 +19,9 @@ from addon.settings.schema import with_defaults
 
 
 def _fp(stage="Editorial", pub=date(2027, 5, 1), isbn="9781910000011", season="Summer 2027"):
-    fmt = FormatFingerprint("p1", FormatKind.HARDBACK, isbn, None, pub, pub, "02", ("GBP",), ("BISAC:FIC000000*",),
-                            True, True)
+    fmt = FormatFingerprint(
+        "p1", FormatKind.HARDBACK, isbn, None, pub, pub, "02", ("GBP",), ("BISAC:FIC000000*",), True, True
+    )
     return TitleFingerprint("7", "A Title", stage, season, "Core", (("A. Author", "A01"),), (fmt,))
 
 
@@ -62,9 +64,11 @@ def test_dedupe_keys_repeat_for_a_repeat_and_differ_for_a_flip_back():
 
 
 def test_stage_guide_table_is_read_by_header_names():
-    storage = ("<p>intro</p><table><tbody><tr><th>Next step</th><th>Stage</th><th>Reviewers</th></tr>"
-               "<tr><td>Send the letter.</td><td> Manuscript  Delivered </td><td>Ana</td></tr>"
-               "<tr><td></td><td>Proofs</td><td>Tom</td></tr></tbody></table>")
+    storage = (
+        "<p>intro</p><table><tbody><tr><th>Next step</th><th>Stage</th><th>Reviewers</th></tr>"
+        "<tr><td>Send the letter.</td><td> Manuscript  Delivered </td><td>Ana</td></tr>"
+        "<tr><td></td><td>Proofs</td><td>Tom</td></tr></tbody></table>"
+    )
     guide = parse_stage_guide(storage)
     assert guide == {"manuscript delivered": ("Ana", "Send the letter."), "proofs": ("Tom", "")}
     proofs = guidance_for("Proofs", guide)
@@ -83,8 +87,14 @@ def test_status_region_renders_the_same_bytes_twice():
 
 
 def test_summaries_fall_due_after_their_scheduled_moment():
-    settings = with_defaults({"summary_weekly_day": "wednesday", "summary_weekly_time": "07:30",
-                              "summary_monthly_day": 3, "summary_timezone": "Europe/London"})
+    settings = with_defaults(
+        {
+            "summary_weekly_day": "wednesday",
+            "summary_weekly_time": "07:30",
+            "summary_monthly_day": 3,
+            "summary_timezone": "Europe/London",
+        }
+    )
     tuesday = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
     assert due_cadences(settings, tuesday) == []
     wednesday_early = datetime(2026, 12, 2, 7, 0, tzinfo=timezone.utc)
@@ -99,9 +109,11 @@ def _decode_png(data: bytes):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks = 8, {}
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        assert struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0] == zlib.crc32(kind + body) & 0xFFFFFFFF
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        assert (
+            struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0] == zlib.crc32(kind + body) & 0xFFFFFFFF
+        )
         chunks.setdefault(kind, b"")
         chunks[kind] += body
         pos += 12 + length
@@ -117,7 +129,8 @@ def test_chart_is_a_valid_png_whose_bars_follow_the_counts():
     stride = 1 + width * 3
 
     def blue_height(x):
-        return sum(raw[y * stride + 1 + x * 3:y * stride + 4 + x * 3] == bytes((0, 82, 204)) for y in range(height))
+        return sum(raw[y * stride + 1 + x * 3 : y * stride + 4 + x * 3] == bytes((0, 82, 204)) for y in range(height))
+
     slot = (200 - 10 - 20) // 4
     centres = [20 + i * slot + slot // 2 for i in range(4)]
     heights = [blue_height(x) for x in centres]

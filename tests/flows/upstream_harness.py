@@ -1,5 +1,6 @@
 """Fixtures for the upstream-flow tests: the app served on an ephemeral port with a real Forge install
 in the Confluence emulator (page events arrive over HTTP), connected to the Consonance sandbox."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,12 +38,11 @@ def consonance(consonance_server):
 @pytest.fixture
 def emulator(app_config):
     """An emulator whose Forge tokens the app trusts (its JWKS and app id); fast event retries."""
-    with running_emulator(FORGE_APP_ID=app_config["FORGE_APP_ID"], FORGE_MANIFEST=MANIFEST,
-                          EVENT_RETRY_BASE_SECONDS=0.2) as emu:
+    with running_emulator(
+        FORGE_APP_ID=app_config["FORGE_APP_ID"], FORGE_MANIFEST=MANIFEST, EVENT_RETRY_BASE_SECONDS=0.2
+    ) as emu:
         app_config["FORGE_JWKS_URL"] = emu.url + "/.well-known/jwks.json"
         yield emu
-
-
 
 
 class World:
@@ -62,6 +62,7 @@ class World:
 
     def gateway(self):
         from addon.gateways import gateways
+
         return gateways().consonance(self.tenant)
 
     def page(self, title: str, body: str, parent_id: str | None = None):
@@ -71,8 +72,16 @@ class World:
         return self.person.update_page(self.person.get_page(page_id), body)
 
     def link(self, work_id: str, role: str, page) -> None:
-        db.session.add(TitlePage(tenant_id=self.tenant.id, work_id=str(work_id), role=role, page_id=page.id,
-                                 space_id=self.space_id, title=page.title))
+        db.session.add(
+            TitlePage(
+                tenant_id=self.tenant.id,
+                work_id=str(work_id),
+                role=role,
+                page_id=page.id,
+                space_id=self.space_id,
+                title=page.title,
+            )
+        )
         db.session.commit()
 
     def title_pages(self, work_id: str, name: str) -> dict:
@@ -89,6 +98,7 @@ class World:
 
     def events(self, settings: dict) -> None:
         import requests
+
         requests.post(self.emulator.url + "/_emulator/events/settings", json=settings, timeout=5).raise_for_status()
 
 

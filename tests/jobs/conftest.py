@@ -1,4 +1,5 @@
 """Jobs tests: fake handlers registered, a recording runner and fake services by default."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,14 +19,21 @@ class RecordingRunner:
     def __init__(self):
         self.submitted: list[dict] = []
         self.broken = False
-        self.emptied: list[bool] = []   # answers for queue_was_emptied, in turn (then False)
+        self.emptied: list[bool] = []  # answers for queue_was_emptied, in turn (then False)
 
-    def submit(self, func_path, args=(), kwargs=None, *, tenant_id=None, kind=None, dedupe_key=None,
-               queue="default"):
+    def submit(self, func_path, args=(), kwargs=None, *, tenant_id=None, kind=None, dedupe_key=None, queue="default"):
         if self.broken:
             raise ConnectionError("queue unavailable")
-        self.submitted.append({"func": func_path, "args": tuple(args), "tenant_id": tenant_id, "kind": kind,
-                               "dedupe_key": dedupe_key, "queue": queue})
+        self.submitted.append(
+            {
+                "func": func_path,
+                "args": tuple(args),
+                "tenant_id": tenant_id,
+                "kind": kind,
+                "dedupe_key": dedupe_key,
+                "queue": queue,
+            }
+        )
         return dedupe_key
 
     def queue_was_emptied(self) -> bool:
@@ -56,8 +64,13 @@ def app(app, services, recorder):
 
 
 def make_tenant(**fields) -> Tenant:
-    values = {"transport": "forge", "external_id": f"ari:cloud:ecosystem::installation/{uuid.uuid4()}",
-              "site_url": "https://example.atlassian.net", "enabled": True, **fields}
+    values = {
+        "transport": "forge",
+        "external_id": f"ari:cloud:ecosystem::installation/{uuid.uuid4()}",
+        "site_url": "https://example.atlassian.net",
+        "enabled": True,
+        **fields,
+    }
     tenant = Tenant(**values)
     db.session.add(tenant)
     db.session.commit()

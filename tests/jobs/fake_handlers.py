@@ -3,6 +3,7 @@
 The fakes are idempotent the way real handlers must be: an effect is keyed, and a repeat
 delivery of the same key finds it done instead of doing it again.
 """
+
 from __future__ import annotations
 
 import os

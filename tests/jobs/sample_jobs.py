@@ -1,4 +1,5 @@
 """Job functions the runner tests queue by dotted name."""
+
 from __future__ import annotations
 
 import threading

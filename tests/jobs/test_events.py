@@ -1,4 +1,5 @@
 """Event dedupe: a re-delivered or concurrently delivered event is accepted exactly once."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """The outbox: owed writes commit with their cause, dedupe, deliver once, back off, fail visibly, retry."""
+
 from __future__ import annotations
 
 import random
@@ -17,8 +18,9 @@ from tests.jobs.conftest import make_tenant
 
 
 def note(tenant, key="decision-1", text="Approved for copyedit"):
-    return outbox.enqueue(tenant, "consonance", "test.add_note",
-                          {"work_id": "W1", "text": text, "key": key}, dedupe_key=key)
+    return outbox.enqueue(
+        tenant, "consonance", "test.add_note", {"work_id": "W1", "text": text, "key": key}, dedupe_key=key
+    )
 
 
 def count_entries() -> int:
@@ -105,7 +107,8 @@ def test_commit_hands_new_entries_to_the_runner(tenant, recorder):
     assert recorder.submitted == [], "nothing is delivered before the transaction commits"
     db.session.commit()
     assert [(job["func"], job["args"], job["tenant_id"]) for job in recorder.submitted] == [
-        (outbox.DELIVER_JOB, (entry.id,), tenant.id)]
+        (outbox.DELIVER_JOB, (entry.id,), tenant.id)
+    ]
 
     note(tenant, key="never-committed")
     db.session.rollback()
@@ -135,8 +138,14 @@ def test_deliver_runs_the_handler_once_and_records_the_result(tenant, services):
 def test_failures_back_off_then_fail_visibly_and_retry_resets(app, tenant, services):
     app.config.update(OUTBOX_BACKOFF_BASE_SECONDS=10, OUTBOX_BACKOFF_CAP_SECONDS=25)
     services.consonance.failures_left = 99
-    entry = outbox.enqueue(tenant, "consonance", "test.add_note", {"work_id": "W1", "text": "t", "key": "k"},
-                           dedupe_key="k", max_attempts=3)
+    entry = outbox.enqueue(
+        tenant,
+        "consonance",
+        "test.add_note",
+        {"work_id": "W1", "text": "t", "key": "k"},
+        dedupe_key="k",
+        max_attempts=3,
+    )
     db.session.commit()
     now = utcnow()
 
@@ -204,8 +213,14 @@ def test_an_expired_lease_makes_the_entry_claimable_again(app, tenant, services)
 
 
 def test_a_worker_lost_on_the_last_attempt_leaves_the_entry_failed(tenant, services):
-    entry = outbox.enqueue(tenant, "consonance", "test.add_note", {"work_id": "W1", "text": "t", "key": "k"},
-                           dedupe_key="k", max_attempts=1)
+    entry = outbox.enqueue(
+        tenant,
+        "consonance",
+        "test.add_note",
+        {"work_id": "W1", "text": "t", "key": "k"},
+        dedupe_key="k",
+        max_attempts=1,
+    )
     db.session.commit()
     now = utcnow()
     assert outbox._claim(entry.id, "worker-that-dies", now, 5)
@@ -260,7 +275,8 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_cap():
 
 
 def test_short_error_masks_secrets_and_stays_short():
-    message = outbox.short_error(RuntimeError("401 for https://x/api?jwt=abc.def.ghi token=xyz api_key: k1 "
-                                              + "x" * 900))
+    message = outbox.short_error(
+        RuntimeError("401 for https://x/api?jwt=abc.def.ghi token=xyz api_key: k1 " + "x" * 900)
+    )
     assert "abc.def" not in message and "xyz" not in message and "k1" not in message
     assert len(message) <= 500 and message.startswith("RuntimeError: 401")

@@ -1,4 +1,5 @@
 """Runners: inline threads return at once and dedupe queued keys; RQ dedupes by job id; runs are recorded."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,13 @@ def runs() -> list[JobRun]:
 def test_inline_runner_returns_before_the_work_runs_and_records_it(app, tenant):
     runner = InlineRunner(app, threads=1)
     try:
-        job_id = runner.submit("tests.jobs.sample_jobs.wait_for_gate", args=("first",), tenant_id=tenant.id,
-                               kind="sample.wait", dedupe_key="sample:1")
+        job_id = runner.submit(
+            "tests.jobs.sample_jobs.wait_for_gate",
+            args=("first",),
+            tenant_id=tenant.id,
+            kind="sample.wait",
+            dedupe_key="sample:1",
+        )
         assert sample_jobs.ran == [], "submit returned while the job waits"
         sample_jobs.gate.set()
         assert runner.wait_idle(timeout=10)
@@ -37,7 +43,12 @@ def test_inline_runner_returns_before_the_work_runs_and_records_it(app, tenant):
     assert sample_jobs.ran == ["first"]
     [run] = runs()
     assert (run.kind, run.job_id, run.dedupe_key, run.outcome, run.counts) == (
-        "sample.wait", job_id, "sample:1", "partial", {"done": 1})
+        "sample.wait",
+        job_id,
+        "sample:1",
+        "partial",
+        {"done": 1},
+    )
     assert run.finished_at is not None and run.tenant_id == tenant.id
 
 
@@ -90,17 +101,22 @@ def test_rq_runner_queues_a_dedupe_key_once_while_queued(app, tenant, redis_url)
     runner = RqRunner(app, redis_url)
     first = runner.submit("tests.jobs.sample_jobs.remember", args=("a",), tenant_id=tenant.id, dedupe_key="poll:1:7")
     second = runner.submit("tests.jobs.sample_jobs.remember", args=("a",), tenant_id=tenant.id, dedupe_key="poll:1:7")
-    other = runner.submit("tests.jobs.sample_jobs.remember", args=("b",), tenant_id=tenant.id, dedupe_key="poll:1:8",
-                          queue="low")
+    other = runner.submit(
+        "tests.jobs.sample_jobs.remember", args=("b",), tenant_id=tenant.id, dedupe_key="poll:1:8", queue="low"
+    )
     assert first == second == job_id_for("poll:1:7") and other == job_id_for("poll:1:8")
-    default, low = Queue("consonance-default", connection=runner.connection), \
-        Queue("consonance-low", connection=runner.connection)
+    default, low = (
+        Queue("consonance-default", connection=runner.connection),
+        Queue("consonance-low", connection=runner.connection),
+    )
     assert default.job_ids == [first] and low.job_ids == [other]
 
     SimpleWorker([default, low], connection=runner.connection).work(burst=True)
     assert sorted(sample_jobs.ran) == ["a", "b"]
     assert [(run.kind, run.outcome, run.job_id) for run in runs()] == [
-        ("tests.jobs.sample_jobs.remember", "ok", first), ("tests.jobs.sample_jobs.remember", "ok", other)]
+        ("tests.jobs.sample_jobs.remember", "ok", first),
+        ("tests.jobs.sample_jobs.remember", "ok", other),
+    ]
 
     again = runner.submit("tests.jobs.sample_jobs.remember", args=("a2",), tenant_id=tenant.id, dedupe_key="poll:1:7")
     assert again == first and default.job_ids == [first], "a finished job's key can run again"
@@ -112,7 +128,7 @@ def test_rq_runner_notices_when_redis_lost_its_queues(app, redis_url):
     import redis
 
     runner = RqRunner(app, redis_url)
-    assert runner.queue_was_emptied() is True    # first sight of this Redis: nothing known to be queued
+    assert runner.queue_was_emptied() is True  # first sight of this Redis: nothing known to be queued
     assert runner.queue_was_emptied() is False
-    redis.Redis.from_url(redis_url).flushdb()    # what a restart without persistence leaves
+    redis.Redis.from_url(redis_url).flushdb()  # what a restart without persistence leaves
     assert runner.queue_was_emptied() is True and runner.queue_was_emptied() is False

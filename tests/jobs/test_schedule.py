@@ -1,4 +1,5 @@
 """The schedule tick: each tenant's due work queued once per period, however many schedulers tick."""
+
 from __future__ import annotations
 
 import threading
@@ -58,10 +59,14 @@ def test_two_schedulers_ticking_at_once_queue_each_period_once(app, tenant, othe
         thread.join(timeout=20)
     assert errors == []
     assert sorted(queued_kinds(recorder)) == sorted(
-        [(tenant.id, f"test.poll:{tenant.id}:300s:{int(NOW.timestamp()) // 300}"),
-         (other_tenant.id, f"test.poll:{other_tenant.id}:300s:{int(NOW.timestamp()) // 300}")])
-    assert db.session.execute(sa.select(sa.func.count()).select_from(ScheduleMark)).scalar_one() == \
-        2 * len(schedule.schedules())
+        [
+            (tenant.id, f"test.poll:{tenant.id}:300s:{int(NOW.timestamp()) // 300}"),
+            (other_tenant.id, f"test.poll:{other_tenant.id}:300s:{int(NOW.timestamp()) // 300}"),
+        ]
+    )
+    assert db.session.execute(sa.select(sa.func.count()).select_from(ScheduleMark)).scalar_one() == 2 * len(
+        schedule.schedules()
+    )
 
 
 def test_a_tick_that_cannot_queue_retries_the_period_next_time(tenant, recorder):
@@ -98,18 +103,34 @@ def test_run_scheduled_skips_a_tenant_that_left(app, tenant):
 def test_prune_forgets_old_bookkeeping_but_keeps_failures(tenant, other_tenant):
     old = utcnow() - timedelta(days=40)
     for owner in (tenant, other_tenant):
-        db.session.add_all([
-            ScheduleMark(tenant_id=owner.id, kind="k", period_key="p", created_at=old),
-            ProcessedEvent(tenant_id=owner.id, source="forge", event_key="page:1:2", received_at=old),
-            JobRun(tenant_id=owner.id, kind="k", started_at=old),
-            OutboxEntry(tenant_id=owner.id, target="consonance", kind="test.add_note", payload={}, dedupe_key="d",
-                        status="delivered", delivered_at=old, created_at=old),
-            OutboxEntry(tenant_id=owner.id, target="consonance", kind="test.add_note", payload={}, dedupe_key="f",
-                        status="failed", created_at=old),
-        ])
+        db.session.add_all(
+            [
+                ScheduleMark(tenant_id=owner.id, kind="k", period_key="p", created_at=old),
+                ProcessedEvent(tenant_id=owner.id, source="forge", event_key="page:1:2", received_at=old),
+                JobRun(tenant_id=owner.id, kind="k", started_at=old),
+                OutboxEntry(
+                    tenant_id=owner.id,
+                    target="consonance",
+                    kind="test.add_note",
+                    payload={},
+                    dedupe_key="d",
+                    status="delivered",
+                    delivered_at=old,
+                    created_at=old,
+                ),
+                OutboxEntry(
+                    tenant_id=owner.id,
+                    target="consonance",
+                    kind="test.add_note",
+                    payload={},
+                    dedupe_key="f",
+                    status="failed",
+                    created_at=old,
+                ),
+            ]
+        )
     db.session.commit()
-    assert schedule.prune(tenant) == {"schedule_marks": 1, "processed_events": 1, "job_runs": 1,
-                                      "delivered_entries": 1}
+    assert schedule.prune(tenant) == {"schedule_marks": 1, "processed_events": 1, "job_runs": 1, "delivered_entries": 1}
     remaining = db.session.execute(sa.select(OutboxEntry.tenant_id, OutboxEntry.dedupe_key)).all()
     assert sorted(remaining) == sorted([(tenant.id, "f"), (other_tenant.id, "d"), (other_tenant.id, "f")])
 
@@ -152,11 +173,13 @@ def test_period_keys_split_time_into_whole_intervals():
 def test_runs_left_unfinished_by_a_dead_worker_are_marked_lost(app, tenant, other_tenant):
     app.config["JOB_TIMEOUT_SECONDS"] = 60
     now = utcnow()
-    db.session.add_all([
-        JobRun(tenant_id=tenant.id, kind="poll", started_at=now - timedelta(minutes=10)),
-        JobRun(tenant_id=tenant.id, kind="page-set", started_at=now - timedelta(seconds=30)),
-        JobRun(tenant_id=other_tenant.id, kind="poll", started_at=now - timedelta(minutes=10)),
-    ])
+    db.session.add_all(
+        [
+            JobRun(tenant_id=tenant.id, kind="poll", started_at=now - timedelta(minutes=10)),
+            JobRun(tenant_id=tenant.id, kind="page-set", started_at=now - timedelta(seconds=30)),
+            JobRun(tenant_id=other_tenant.id, kind="poll", started_at=now - timedelta(minutes=10)),
+        ]
+    )
     db.session.commit()
     assert schedule.mark_lost_runs(tenant, now) == 1
     outcomes = db.session.execute(sa.select(JobRun.tenant_id, JobRun.kind, JobRun.outcome).order_by(JobRun.id)).all()
@@ -165,7 +188,7 @@ def test_runs_left_unfinished_by_a_dead_worker_are_marked_lost(app, tenant, othe
 
 def test_work_queued_but_never_started_is_queued_again_within_its_period(app, tenant, recorder):
     schedule.tick(NOW)
-    recorder.submitted.clear()   # the queue lost them: nothing ran, no JobRun exists
+    recorder.submitted.clear()  # the queue lost them: nothing ran, no JobRun exists
     later = NOW + timedelta(minutes=1)
     requeued = {(tenant_id, kind) for tenant_id, kind, _period in schedule.requeue_unstarted(later)}
     assert {(tenant.id, "test.poll"), (tenant.id, "jobs.prune")} <= requeued
@@ -204,4 +227,4 @@ def test_the_scheduler_sweeps_at_start_and_whenever_the_queue_lost_its_jobs(app,
     monkeypatch.setattr(schedule, "tick", counting_tick)
     recorder.emptied = [False, False, True, False]
     schedule.run_scheduler(app, interval=0.01, stop=stop)
-    assert sweeps == [0, 2]   # before the first tick, and before the tick after the queue was emptied
+    assert sweeps == [0, 2]  # before the first tick, and before the tick after the queue was emptied

@@ -4,6 +4,7 @@ The handler records its effect, then blocks; we kill the worker and its work hor
 machine dies), wait out the lease, tick the schedule (which queues the
 outbox drain) and let a second worker finish. The fake handler is idempotent by key, as real ones are.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,15 +32,33 @@ def app_config(app_config, redis_url):
 
 
 def start_worker(app, redis_url, log_path, *, burst):
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis_url,
-           "JOB_BACKEND": "rq", "JOB_MODULES": "tests.jobs.fake_handlers", "SECRET_KEY": app.config["SECRET_KEY"],
-           "ENCRYPTION_KEYS": app.config["ENCRYPTION_KEYS"], "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-           "LOG_LEVEL": "INFO"}
-    command = [str(Path(sys.executable).with_name("rq")), "worker", "--url", redis_url,
-               "--worker-class", "addon.jobs.worker.AppWorker", "--path", str(ROOT),
-               *(["--burst"] if burst else []), "consonance-default", "consonance-low"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": redis_url,
+        "JOB_BACKEND": "rq",
+        "JOB_MODULES": "tests.jobs.fake_handlers",
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "ENCRYPTION_KEYS": app.config["ENCRYPTION_KEYS"],
+        "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+        "LOG_LEVEL": "INFO",
+    }
+    command = [
+        str(Path(sys.executable).with_name("rq")),
+        "worker",
+        "--url",
+        redis_url,
+        "--worker-class",
+        "addon.jobs.worker.AppWorker",
+        "--path",
+        str(ROOT),
+        *(["--burst"] if burst else []),
+        "consonance-default",
+        "consonance-low",
+    ]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def wait_for(path: Path, process, timeout: float = 15) -> None:
@@ -53,8 +72,13 @@ def wait_for(path: Path, process, timeout: float = 15) -> None:
 def test_a_killed_worker_leaves_one_effect_and_a_delivered_entry(app, tenant, redis_url, tmp_path):
     set_runner(app, make_runner(app))  # the real RQ runner, not the tests' recorder
     log_path = tmp_path / "workers.log"
-    entry = outbox.enqueue(tenant, "confluence", "test.file_effect",
-                           {"dir": str(tmp_path), "key": "page-set:W1", "block": True}, dedupe_key="page-set:W1")
+    entry = outbox.enqueue(
+        tenant,
+        "confluence",
+        "test.file_effect",
+        {"dir": str(tmp_path), "key": "page-set:W1", "block": True},
+        dedupe_key="page-set:W1",
+    )
     db.session.commit()  # queues the delivery job on Redis
 
     first = start_worker(app, redis_url, log_path, burst=False)

@@ -1,6 +1,7 @@
 """The invariant checkers judge the sandboxes' records correctly: pass when all is well, fail and name
 the culprit when a decision is doubled or lost, a page set is incomplete, a paragraph is gone, the
 outbox still holds work, or a failure is missing from the activity page."""
+
 from load import invariants as inv
 
 ROLES = ["home", "brief", "log"]
@@ -8,9 +9,11 @@ ROLES = ["home", "brief", "log"]
 
 def _set(work_id, home_id, parent_for_children=None):
     parent = parent_for_children or home_id
-    return [{"id": home_id, "parent_id": "space-home", "work_id": work_id, "role": "home"},
-            {"id": home_id + "b", "parent_id": parent, "work_id": work_id, "role": "brief"},
-            {"id": home_id + "l", "parent_id": parent, "work_id": work_id, "role": "log"}]
+    return [
+        {"id": home_id, "parent_id": "space-home", "work_id": work_id, "role": "home"},
+        {"id": home_id + "b", "parent_id": parent, "work_id": work_id, "role": "brief"},
+        {"id": home_id + "l", "parent_id": parent, "work_id": work_id, "role": "log"},
+    ]
 
 
 def test_decisions_pass_when_each_key_is_noted_once():
@@ -27,8 +30,9 @@ def test_decisions_fail_on_a_double_note_and_on_a_missing_one():
 
 def test_page_sets_pass_when_complete_and_fail_on_duplicate_missing_or_misplaced():
     assert inv.page_sets_complete(["1", "2"], _set("1", "p1") + _set("2", "p2"), ROLES).ok
-    duplicate = inv.page_sets_complete(["1"], _set("1", "p1") + [{"id": "x", "parent_id": "p1", "work_id": "1",
-                                                                 "role": "log"}], ROLES)
+    duplicate = inv.page_sets_complete(
+        ["1"], _set("1", "p1") + [{"id": "x", "parent_id": "p1", "work_id": "1", "role": "log"}], ROLES
+    )
     missing = inv.page_sets_complete(["1", "2"], _set("1", "p1"), ROLES)
     misplaced = inv.page_sets_complete(["1"], _set("1", "p1", parent_for_children="elsewhere"), ROLES)
     assert not duplicate.ok and "duplicates ['log']" in duplicate.detail
@@ -50,8 +54,10 @@ def test_outbox_drained_counts_pending_and_in_flight_only():
 
 
 def test_nothing_hidden_needs_every_failure_on_the_activity_page():
-    activity = {"failed_writes": [{"id": 4}], "job_runs": [{"kind": "Poll", "outcome": "failed"},
-                                                           {"kind": "Poll", "outcome": "ok"}]}
+    activity = {
+        "failed_writes": [{"id": 4}],
+        "job_runs": [{"kind": "Poll", "outcome": "failed"}, {"kind": "Poll", "outcome": "ok"}],
+    }
     lost_poll = {"kind_label": "Poll", "shown_outcome": "failed"}
     assert inv.nothing_hidden([4], [lost_poll], activity).ok
     assert not inv.nothing_hidden([4, 5], [lost_poll], activity).ok

@@ -1,4 +1,5 @@
 """Macro fixtures: the Consonance sandbox over HTTP, a Forge tenant connected to it, token makers."""
+
 from __future__ import annotations
 
 
@@ -33,8 +34,16 @@ def sandbox(consonance):
 @pytest.fixture
 def fit(forge_key):
     """Make Forge headers: fit(config={"title": "3"}, principal=..., user_token=True)."""
-    def make(config=None, *, principal="557058:user-1", content_id="12345", user_token=True, module="title-status",
-             **overrides):
+
+    def make(
+        config=None,
+        *,
+        principal="557058:user-1",
+        content_id="12345",
+        user_token=True,
+        module="title-status",
+        **overrides,
+    ):
         claims = fit_claims(INSTALLATION, principal=principal, site_url=SITE, **overrides)
         extension = claims["context"]["extension"]
         extension["content"] = {"id": content_id} if content_id else {}
@@ -42,11 +51,14 @@ def fit(forge_key):
             extension["config"] = config
         claims["app"]["module"]["key"] = module
         claims["context"]["moduleKey"] = module
-        headers = {"Authorization": f"Bearer {sign_rs256(claims, forge_key, 'forge-1')}",
-                   "x-forge-oauth-system": "system-token-1"}
+        headers = {
+            "Authorization": f"Bearer {sign_rs256(claims, forge_key, 'forge-1')}",
+            "x-forge-oauth-system": "system-token-1",
+        }
         if user_token and principal:
             headers["x-forge-oauth-user"] = "user-token-1"
         return headers
+
     return make
 
 
@@ -64,5 +76,3 @@ def forge_tenant(app, client, fit, sandbox):
     connect_tenant_to(tenant, sandbox)
     sandbox.control.clear_requests()
     return tenant
-
-

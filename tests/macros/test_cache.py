@@ -1,5 +1,6 @@
 """The macro cache: one Consonance request per title however many concurrent views, in one
 process or many; last good data with its time when Consonance fails."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -29,11 +30,22 @@ def store(request):
 
 
 def sample_title(work_id="w-1") -> Title:
-    return Title(work_id=work_id, title="The Salt Road", subtitle="A <b>novel</b>", stage=Stage("Editorial"),
-                 contributors=(Contributor(name="Okafor, Ada", role_code="A01"),),
-                 formats=(Format(product_id="p-1", kind=FormatKind.HARDBACK, isbn13="9780000000002",
-                                 publication_date=date(2027, 3, 4),
-                                 prices=(Price(amount=Decimal("18.99"), currency="GBP"),)),))
+    return Title(
+        work_id=work_id,
+        title="The Salt Road",
+        subtitle="A <b>novel</b>",
+        stage=Stage("Editorial"),
+        contributors=(Contributor(name="Okafor, Ada", role_code="A01"),),
+        formats=(
+            Format(
+                product_id="p-1",
+                kind=FormatKind.HARDBACK,
+                isbn13="9780000000002",
+                publication_date=date(2027, 3, 4),
+                prices=(Price(amount=Decimal("18.99"), currency="GBP"),),
+            ),
+        ),
+    )
 
 
 def test_codec_round_trips_domain_objects():
@@ -165,8 +177,9 @@ def test_single_flight_across_processes(redis_url):
     prefix, counter = f"test:{time.time_ns()}:", f"test:count:{time.time_ns()}"
     context = multiprocessing.get_context("fork")
     start_at = time.time() + 0.5
-    processes = [context.Process(target=_process_views, args=(redis_url, prefix, counter, 12, start_at))
-                 for _ in range(4)]
+    processes = [
+        context.Process(target=_process_views, args=(redis_url, prefix, counter, 12, start_at)) for _ in range(4)
+    ]
     for process in processes:
         process.start()
     for process in processes:
@@ -196,6 +209,7 @@ def test_a_failed_refresh_marks_the_entry_until_a_good_answer_replaces_it(store)
 
 def test_after_a_failed_refresh_consonance_is_tried_again_after_a_short_pause(store):
     from addon.macros.cache import ERROR_RETRY_SECONDS
+
     now = [1000.0]
     cache = MacroCache(store, clock=lambda: now[0])
     cache.fetch("k", sample_title, 300)
@@ -216,6 +230,7 @@ class Unreachable:
     def __getattr__(self, name):
         def fail(*args):
             raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
         return fail
 
 

@@ -1,6 +1,7 @@
 """With Redis and the invalidation bus, each process serves cache hits from its own copy; a write in
 another process replaces that copy within the bound, and without a live subscription every read goes
 to Redis."""
+
 from __future__ import annotations
 
 import redis
@@ -30,8 +31,8 @@ def test_a_write_elsewhere_replaces_the_local_copy(redis_url):
         assert second.fetch("k", lambda: "unused", freshness_seconds=300).value == "one"
         return reads == []
 
-    _eventually(served_from_own_copy)                   # a hit served from the process's own copy
-    first.fetch("k", lambda: "two", freshness_seconds=300, force=True)   # e.g. Refresh in the other process
+    _eventually(served_from_own_copy)  # a hit served from the process's own copy
+    first.fetch("k", lambda: "two", freshness_seconds=300, force=True)  # e.g. Refresh in the other process
     _eventually(lambda: second.fetch("k", lambda: "unused", freshness_seconds=300).value == "two")
 
 

@@ -1,5 +1,6 @@
 """The Forge macro resolver over HTTP against the Consonance sandbox: values, escaping, messages,
 single-flight under 50 concurrent first views, Refresh, and stale data when Consonance fails."""
+
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -71,8 +72,10 @@ def test_fifty_concurrent_first_views_ask_consonance_once(app, fit, forge_tenant
     headers = [fit(config={"title": "4"}) for _ in range(50)]
     sandbox.control.clear_requests()
     with serving(app) as url:
+
         def one(h):
             return requests.post(f"{url}/forge/macro/title-status", json={}, headers=h, timeout=30)
+
         with ThreadPoolExecutor(max_workers=50) as pool:
             answers = list(pool.map(one, headers))
     assert [a.status_code for a in answers] == [200] * 50

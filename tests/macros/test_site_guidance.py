@@ -1,6 +1,7 @@
 """The title panel shows the reviewers and next step the admin's stage guide gives for the title's
 stage, and the checklist judges titles by the site's own compiled standards — both read from
 Confluence/the database once and shared, like titles."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,9 +17,15 @@ from addon.settings.service import update_settings
 
 testing = pytest.importorskip("sandbox.confluence.testing")
 
-GUIDE = s.document(s.table(["Stage", "Reviewers", "Next step"], [
-    ["Editorial", "Ada Okafor, Ben Lim", "Send the edited manuscript to copy-editing by Friday."],
-    ["Proofs", "Cara Diaz", "Collate author corrections."]]))
+GUIDE = s.document(
+    s.table(
+        ["Stage", "Reviewers", "Next step"],
+        [
+            ["Editorial", "Ada Okafor, Ben Lim", "Send the edited manuscript to copy-editing by Friday."],
+            ["Proofs", "Cara Diaz", "Collate author corrections."],
+        ],
+    )
+)
 
 
 @pytest.fixture
@@ -52,22 +59,29 @@ def test_reviewers_and_next_step_come_from_the_stage_guide(client, fit, forge_te
 
 
 def test_checklist_uses_the_sites_compiled_standards(client, fit, forge_tenant, sandbox):
-    rows = [["Field", "Rule", "Severity", "Message"],
-            ["Subtitle", "min length 500", "error", "House style: subtitles tell the whole story."]]
+    rows = [
+        ["Field", "Rule", "Severity", "Message"],
+        ["Subtitle", "min length 500", "error", "House style: subtitles tell the whole story."],
+    ]
     table = s.document(s.table(rows[0], rows[1:]))
-    process_standards_page(forge_tenant, Page(id="900", title="Standards", space_id="1", parent_id=None, version=1,
-                                              body=table, status="current"))
+    process_standards_page(
+        forge_tenant,
+        Page(id="900", title="Standards", space_id="1", parent_id=None, version=1, body=table, status="current"),
+    )
     db.session.commit()
     html = client.post("/forge/macro/metadata-checklist", json={}, headers=fit({"title": "3"})).get_json()["html"]
     assert "House style: subtitles tell the whole story." in html
     assert "site&#39;s metadata standards" in html or "site's metadata standards" in html
 
 
-@pytest.mark.parametrize("viewer, says", [("admin", "configuration page"), ("editor", "Ask a Confluence administrator")])
+@pytest.mark.parametrize(
+    "viewer, says", [("admin", "configuration page"), ("editor", "Ask a Confluence administrator")]
+)
 def test_not_connected_message_tells_admins_what_to_do(client, fit, app, site, viewer, says):
     """Before Consonance is connected, a site admin is sent to the configuration page; others to an admin."""
     emu, installation, _person = site
     from sandbox.confluence.users import EDITOR_ACCOUNT_ID
+
     principal = emu.emulator.config.get("DEFAULT_ACCOUNT_ID") if viewer == "admin" else EDITOR_ACCOUNT_ID
     headers = fit({"title": "3"}, principal=principal, api_base_url=installation["apiBaseUrl"])
     headers["x-forge-oauth-system"] = emu.store.forge.system_token

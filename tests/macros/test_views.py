@@ -1,4 +1,5 @@
 """View models: pure functions from domain objects to what the panels show."""
+
 from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -51,26 +52,46 @@ def test_a_published_title_cannot_be_approved_further():
 
 
 RIGHTS_TITLE = make_title(
-    formats=(make_format(FormatKind.HARDBACK, for_sale_countries=("GB", "IE"), not_for_sale_countries=("US", "CA"),
-                         sales_rights_description="UK & Commonwealth excl. Canada"),),
-    contracts=(Contract("c-1", "Translation licence: Germany", licensed_rights=(LicensedRight("Translation"),
-                                                                              LicensedRight("Audio"))),))
+    formats=(
+        make_format(
+            FormatKind.HARDBACK,
+            for_sale_countries=("GB", "IE"),
+            not_for_sale_countries=("US", "CA"),
+            sales_rights_description="UK & Commonwealth excl. Canada",
+        ),
+    ),
+    contracts=(
+        Contract(
+            "c-1",
+            "Translation licence: Germany",
+            licensed_rights=(LicensedRight("Translation"), LicensedRight("Audio")),
+        ),
+    ),
+)
 
 
-@pytest.mark.parametrize("rule, matches", [
-    ({"territory": "US", "page_id": "1"}, True),            # a not-for-sale country still has guidance
-    ({"territory": "FR", "page_id": "1"}, False),
-    ({"territory": "World", "page_id": "1"}, False),
-    ({"territory": "commonwealth", "page_id": "1"}, True),  # words of the sales-rights description
-    ({"right_type": "audio", "page_id": "1"}, True),
-    ({"right_type": "Film & TV", "page_id": "1"}, False),
-    ({"contract_type": "translation licence", "page_id": "1"}, True),
-    ({"territory": "GB", "right_type": "Film & TV", "page_id": "1"}, False),  # every criterion must match
-    ({"page_id": "1"}, False),                              # a rule with no criteria matches nothing
-])
+@pytest.mark.parametrize(
+    "rule, matches",
+    [
+        ({"territory": "US", "page_id": "1"}, True),  # a not-for-sale country still has guidance
+        ({"territory": "FR", "page_id": "1"}, False),
+        ({"territory": "World", "page_id": "1"}, False),
+        ({"territory": "commonwealth", "page_id": "1"}, True),  # words of the sales-rights description
+        ({"right_type": "audio", "page_id": "1"}, True),
+        ({"right_type": "Film & TV", "page_id": "1"}, False),
+        ({"contract_type": "translation licence", "page_id": "1"}, True),
+        ({"territory": "GB", "right_type": "Film & TV", "page_id": "1"}, False),  # every criterion must match
+        ({"page_id": "1"}, False),  # a rule with no criteria matches nothing
+    ],
+)
 def test_rights_guidance_follows_the_admins_mapping_rules(rule, matches):
-    view = views.rights_link_view(RIGHTS_TITLE, host=None, meta=meta(), mappings=[{"label": "Guide", **rule}],
-                                  site_url="https://acme.atlassian.net")
+    view = views.rights_link_view(
+        RIGHTS_TITLE,
+        host=None,
+        meta=meta(),
+        mappings=[{"label": "Guide", **rule}],
+        site_url="https://acme.atlassian.net",
+    )
     assert bool(view["guidance"]) is matches
     if matches:
         assert view["guidance"][0]["url"] == "https://acme.atlassian.net/wiki/pages/viewpage.action?pageId=1"
@@ -85,21 +106,24 @@ def test_rights_position_lists_territories_and_licensed_rights():
 
 
 def test_metadata_checklist_puts_failures_first_with_value_and_fix():
-    broken = make_format(FormatKind.EBOOK, isbn13=None, isbn_raw="978-0-00-000000-1", isbn_problem="bad ISBN-13 check digit")
+    broken = make_format(
+        FormatKind.EBOOK, isbn13=None, isbn_raw="978-0-00-000000-1", isbn_problem="bad ISBN-13 check digit"
+    )
     view = views.metadata_checklist_view(make_title(formats=(make_format(), broken)), host=None, meta=meta())
     assert view["failedCount"] >= 1 and 0 < view["completion"] < 100
     first = view["checks"][0]
     assert first["passed"] is False and first["fix"]
     assert "Ebook" in first["format"]
-    assert all(c["passed"] for c in view["checks"][view["failedCount"]:])
+    assert all(c["passed"] for c in view["checks"][view["failedCount"] :])
     complete = views.metadata_checklist_view(make_title(), host=None, meta=meta())
     assert complete["completion"] == 100.0 and complete["failedCount"] == 0
 
 
 def test_launch_readiness_says_dont_announce_yet_with_reasons():
     no_cover = make_format(FormatKind.HARDBACK, has_cover=False, prices=())
-    view = views.launch_readiness_view(make_title(formats=(no_cover, make_format(FormatKind.EBOOK))), host=None,
-                                       meta=meta(), today=TODAY)
+    view = views.launch_readiness_view(
+        make_title(formats=(no_cover, make_format(FormatKind.EBOOK))), host=None, meta=meta(), today=TODAY
+    )
     assert view["verdict"] == {"go": False, "headline": "Don't announce yet", "appearance": "removed"}
     assert any(r.startswith("Hardback") and r.endswith(": no price yet.") for r in view["reasons"])
     assert any(r.startswith("Hardback") and r.endswith(": no cover image yet.") for r in view["reasons"])
@@ -135,14 +159,19 @@ def test_messages_say_what_to_do():
     assert unavailable["canRefresh"] is True and "Refresh" in unavailable["message"]["body"]
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("123", TitleRef("work", "123")),
-    (" 978-1-4028-9462-6 ", TitleRef("isbn", "9781402894626")),
-    ("9781402894626", TitleRef("isbn", "9781402894626")),
-    ("0-306-40615-2", TitleRef("isbn", "9780306406157")),  # a hyphenated ISBN-10
-    ("0306406152", TitleRef("work", "0306406152")),  # ten bare digits are read as a work id
-    ("", None), ("robert'); drop", None), ("12-ab", None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("123", TitleRef("work", "123")),
+        (" 978-1-4028-9462-6 ", TitleRef("isbn", "9781402894626")),
+        ("9781402894626", TitleRef("isbn", "9781402894626")),
+        ("0-306-40615-2", TitleRef("isbn", "9780306406157")),  # a hyphenated ISBN-10
+        ("0306406152", TitleRef("work", "0306406152")),  # ten bare digits are read as a work id
+        ("", None),
+        ("robert'); drop", None),
+        ("12-ab", None),
+    ],
+)
 def test_title_parameter_is_a_work_id_or_an_isbn(raw, expected):
     assert parse_title_ref(raw) == expected
 
@@ -153,6 +182,9 @@ def test_stage_appearances_and_next_stage():
     assert views.next_stage_name(Stage("Acquisition")) == "Contracted"
     assert views.next_stage_name(Stage("Published")) is None
     assert views.next_stage_name(None) is None
-    assert views.title_status_view(make_title(formats=(make_format(publishing_status=PublishingStatus("04", "Active")),)),
-                                   host=None, meta=meta(), today=TODAY)["formats"][0]["status"] == {
-        "text": "Active", "appearance": "success"}
+    assert views.title_status_view(
+        make_title(formats=(make_format(publishing_status=PublishingStatus("04", "Active")),)),
+        host=None,
+        meta=meta(),
+        today=TODAY,
+    )["formats"][0]["status"] == {"text": "Active", "appearance": "success"}

@@ -3,6 +3,7 @@
 A real HTTP key server (werkzeug, ephemeral port) publishes the JWKS and install keys, so
 the app fetches keys exactly as it would from Atlassian.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,15 +26,16 @@ def new_rsa_key():
 
 
 def public_pem(private_key) -> bytes:
-    return private_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 @dataclass
 class KeyServer:
     """Serves `/jwks.json` (Forge) and `/install-keys/<kid>` (Connect) over real HTTP."""
 
-    forge_keys: dict = field(default_factory=dict)    # kid -> private key
+    forge_keys: dict = field(default_factory=dict)  # kid -> private key
     install_keys: dict = field(default_factory=dict)  # kid -> private key
     jwks_requests: int = 0
     install_key_requests: int = 0
@@ -75,21 +77,47 @@ class KeyServer:
 APP_ID = "ari:cloud:ecosystem::app/11111111-2222-4333-8444-555555555555"
 
 
-def fit_claims(installation="ari:cloud:ecosystem::installation/aaaa-1111", *, now=None, lifetime=60,
-               api_base_url="https://api.atlassian.test/ex/confluence/cloud-1", cloud_id="cloud-1",
-               site_url="https://site-one.atlassian.test", principal="557058:user-1", **overrides) -> dict:
+def fit_claims(
+    installation="ari:cloud:ecosystem::installation/aaaa-1111",
+    *,
+    now=None,
+    lifetime=60,
+    api_base_url="https://api.atlassian.test/ex/confluence/cloud-1",
+    cloud_id="cloud-1",
+    site_url="https://site-one.atlassian.test",
+    principal="557058:user-1",
+    **overrides,
+) -> dict:
     now = int(time.time()) if now is None else now
     claims = {
-        "app": {"id": APP_ID, "appVersion": "1.0.0", "installationId": installation, "apiBaseUrl": api_base_url,
-                "environment": {"type": "PRODUCTION", "id": "env-1"},
-                "module": {"type": "xen:macro", "key": "title-status"},
-                "installation": {"id": installation, "contexts": [f"ari:cloud:confluence::site/{cloud_id}"]}},
-        "context": {"cloudId": cloud_id, "localId": "local-1", "moduleKey": "title-status", "siteUrl": site_url,
-                    "extension": {"type": "macro", "content": {"id": "12345"},
-                                  "space": {"key": "PUB", "id": "98"}, "isEditing": False}},
+        "app": {
+            "id": APP_ID,
+            "appVersion": "1.0.0",
+            "installationId": installation,
+            "apiBaseUrl": api_base_url,
+            "environment": {"type": "PRODUCTION", "id": "env-1"},
+            "module": {"type": "xen:macro", "key": "title-status"},
+            "installation": {"id": installation, "contexts": [f"ari:cloud:confluence::site/{cloud_id}"]},
+        },
+        "context": {
+            "cloudId": cloud_id,
+            "localId": "local-1",
+            "moduleKey": "title-status",
+            "siteUrl": site_url,
+            "extension": {
+                "type": "macro",
+                "content": {"id": "12345"},
+                "space": {"key": "PUB", "id": "98"},
+                "isEditing": False,
+            },
+        },
         "principal": principal,
-        "iss": "forge/invocation-token", "aud": APP_ID,
-        "iat": now, "nbf": now, "exp": now + lifetime, "jti": uuid.uuid4().hex,
+        "iss": "forge/invocation-token",
+        "aud": APP_ID,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "jti": uuid.uuid4().hex,
     }
     claims.update(overrides)
     return claims
@@ -99,21 +127,39 @@ def sign_rs256(claims: dict, private_key, kid: str) -> str:
     return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
 
 
-def connect_claims(client_key: str, method: str, path: str, query: str = "", *, qsh=None, now=None,
-                   lifetime=180, **overrides) -> dict:
+def connect_claims(
+    client_key: str, method: str, path: str, query: str = "", *, qsh=None, now=None, lifetime=180, **overrides
+) -> dict:
     now = int(time.time()) if now is None else now
-    claims = {"iss": client_key, "iat": now, "exp": now + lifetime,
-              "qsh": qsh if qsh is not None else query_string_hash(method, path, query),
-              "sub": "557058:user-1"}
+    claims = {
+        "iss": client_key,
+        "iat": now,
+        "exp": now + lifetime,
+        "qsh": qsh if qsh is not None else query_string_hash(method, path, query),
+        "sub": "557058:user-1",
+    }
     claims.update(overrides)
     return claims
 
 
-def install_payload(client_key="client-key-A", shared_secret=None, base_url="https://site-a.atlassian.test/wiki",
-                    app_key="com.consonance.confluence") -> dict:
-    return {"key": app_key, "clientKey": client_key,
-            "sharedSecret": shared_secret or hashlib.sha256(client_key.encode()).hexdigest(),
-            "baseUrl": base_url, "displayUrl": base_url, "productType": "confluence",
-            "serverVersion": "6452", "pluginsVersion": "1001.0.0", "description": "Atlassian Confluence",
-            "serviceEntitlementNumber": "SEN-1", "accountId": "557058:admin", "eventType": "installed",
-            "oauthClientId": "oauth-1"}
+def install_payload(
+    client_key="client-key-A",
+    shared_secret=None,
+    base_url="https://site-a.atlassian.test/wiki",
+    app_key="com.consonance.confluence",
+) -> dict:
+    return {
+        "key": app_key,
+        "clientKey": client_key,
+        "sharedSecret": shared_secret or hashlib.sha256(client_key.encode()).hexdigest(),
+        "baseUrl": base_url,
+        "displayUrl": base_url,
+        "productType": "confluence",
+        "serverVersion": "6452",
+        "pluginsVersion": "1001.0.0",
+        "description": "Atlassian Confluence",
+        "serviceEntitlementNumber": "SEN-1",
+        "accountId": "557058:admin",
+        "eventType": "installed",
+        "oauthClientId": "oauth-1",
+    }

@@ -3,6 +3,7 @@
 Positive controls sit beside the rows, so a refusal always means the check worked,
 never that the route or the fixture was broken.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,7 +19,7 @@ from addon.extensions import db
 from addon.platform import tenants
 from addon.platform.models import AuditEntry, Tenant
 from addon.platform.qsh import query_string_hash
-from tests.platform.signing import (APP_ID, connect_claims, fit_claims, install_payload, public_pem, sign_rs256)
+from tests.platform.signing import APP_ID, connect_claims, fit_claims, install_payload, public_pem, sign_rs256
 
 FORGE_ROUTE = "/forge/macro/title-status"
 
@@ -55,6 +56,7 @@ def forge_post(client, token, path=FORGE_ROUTE):
 
 # --- Forge Invocation Tokens ------------------------------------------------------------------
 
+
 def test_valid_forge_token_is_accepted_and_makes_the_tenant(client, forge_key):
     token = sign_rs256(fit_claims(), forge_key, "forge-1")
     response = forge_post(client, token)
@@ -66,9 +68,15 @@ def test_valid_forge_token_is_accepted_and_makes_the_tenant(client, forge_key):
 
 
 FORGE_ROWS = {
-    "alg_none": "bad_alg", "hs256_with_rsa_public_key": "bad_alg", "tampered_signature": "bad_signature",
-    "expired_beyond_leeway": "expired", "nbf_in_future": "not_yet_valid", "wrong_aud": "wrong_audience",
-    "wrong_iss": "wrong_issuer", "unknown_kid": "unknown_kid", "signed_by_unpublished_key": "bad_signature",
+    "alg_none": "bad_alg",
+    "hs256_with_rsa_public_key": "bad_alg",
+    "tampered_signature": "bad_signature",
+    "expired_beyond_leeway": "expired",
+    "nbf_in_future": "not_yet_valid",
+    "wrong_aud": "wrong_audience",
+    "wrong_iss": "wrong_issuer",
+    "unknown_kid": "unknown_kid",
+    "signed_by_unpublished_key": "bad_signature",
     "missing_exp": "missing_claim",
 }
 
@@ -138,8 +146,14 @@ BASE_URL = "https://addon.example.test"
 
 
 def install_token(key, payload, *, kid="install-1", path="/connect/installed", aud=BASE_URL, **overrides):
-    claims = {"iss": payload["clientKey"], "aud": aud, "iat": int(time.time()), "exp": int(time.time()) + 180,
-              "qsh": query_string_hash("POST", path), "sub": payload["accountId"]}
+    claims = {
+        "iss": payload["clientKey"],
+        "aud": aud,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 180,
+        "qsh": query_string_hash("POST", path),
+        "sub": payload["accountId"],
+    }
     claims.update(overrides)
     return sign_rs256(claims, key, kid)
 
@@ -159,6 +173,7 @@ def test_signed_install_is_accepted_and_secret_encrypted(client, install_key):
     assert response.status_code == 200
     assert stored_secret("client-key-A") == payload["sharedSecret"]
     from addon.platform.models import TenantSecret
+
     row = db.session.query(TenantSecret).one()
     assert payload["sharedSecret"] not in row.ciphertext
 
@@ -170,14 +185,30 @@ def installed_a(client, install_key):
     return payload
 
 
-@pytest.mark.parametrize("row", [
-    "unsigned", "alg_none", "hs256_with_old_shared_secret", "hs256_with_rsa_public_key", "wrong_aud",
-    "iss_not_client_key", "qsh_for_another_path", "unknown_kid", "signed_by_unpublished_key", "expired",
-])
+@pytest.mark.parametrize(
+    "row",
+    [
+        "unsigned",
+        "alg_none",
+        "hs256_with_old_shared_secret",
+        "hs256_with_rsa_public_key",
+        "wrong_aud",
+        "iss_not_client_key",
+        "qsh_for_another_path",
+        "unknown_kid",
+        "signed_by_unpublished_key",
+        "expired",
+    ],
+)
 def test_reinstall_rows_cannot_change_the_secret(client, installed_a, install_key, stranger_key, row):
     hijack = install_payload("client-key-A", shared_secret="attacker-chosen-secret-" + "x" * 32)
-    claims = {"iss": "client-key-A", "aud": BASE_URL, "iat": int(time.time()), "exp": int(time.time()) + 180,
-              "qsh": query_string_hash("POST", "/connect/installed")}
+    claims = {
+        "iss": "client-key-A",
+        "aud": BASE_URL,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 180,
+        "qsh": query_string_hash("POST", "/connect/installed"),
+    }
     if row == "unsigned":
         token = None
     elif row == "alg_none":
@@ -239,8 +270,12 @@ def test_signed_uninstall_destroys_secrets_and_refuses_later_calls(client, insta
     assert client.get(path, headers={"Authorization": f"JWT {token}"}).status_code == 200
 
     uninstall = install_payload("client-key-A")
-    response = post_install(client, uninstall, install_token(install_key, uninstall, path="/connect/uninstalled"),
-                            path="/connect/uninstalled")
+    response = post_install(
+        client,
+        uninstall,
+        install_token(install_key, uninstall, path="/connect/uninstalled"),
+        path="/connect/uninstalled",
+    )
     assert response.status_code == 200
     assert stored_secret("client-key-A") is None
     assert not tenants.find_tenant("connect", "client-key-A").enabled
@@ -248,6 +283,7 @@ def test_signed_uninstall_destroys_secrets_and_refuses_later_calls(client, insta
 
 
 # --- Connect requests (HS256 + qsh) -----------------------------------------------------------
+
 
 @pytest.fixture
 def audit_of_a(installed_a):
@@ -270,7 +306,9 @@ QUERY = "expand=a&expand=b&q=caf%C3%A9+noir&limit=10"
 
 def test_valid_connect_token_is_accepted(client, installed_a, audit_of_a):
     path = f"/api/audit/{audit_of_a}"
-    token = jwt.encode(connect_claims("client-key-A", "GET", path, QUERY), installed_a["sharedSecret"], algorithm="HS256")
+    token = jwt.encode(
+        connect_claims("client-key-A", "GET", path, QUERY), installed_a["sharedSecret"], algorithm="HS256"
+    )
     response = connect_get(client, path, QUERY, token)
     assert response.status_code == 200
     assert response.get_json()["detail"] == {"note": "A's"}
@@ -279,29 +317,36 @@ def test_valid_connect_token_is_accepted(client, installed_a, audit_of_a):
 
 def test_same_parameters_in_another_order_are_accepted(client, installed_a, audit_of_a):
     path = f"/api/audit/{audit_of_a}"
-    token = jwt.encode(connect_claims("client-key-A", "GET", path, QUERY), installed_a["sharedSecret"], algorithm="HS256")
+    token = jwt.encode(
+        connect_claims("client-key-A", "GET", path, QUERY), installed_a["sharedSecret"], algorithm="HS256"
+    )
     assert connect_get(client, path, "limit=10&q=caf%C3%A9+noir&expand=b&expand=a", token).status_code == 200
 
 
-@pytest.mark.parametrize("row, signed_query, sent_query", [
-    ("another_query_value", QUERY, QUERY.replace("limit=10", "limit=11")),
-    ("added_parameter", QUERY, QUERY + "&admin=true"),
-    ("dropped_parameter", QUERY, "expand=a&expand=b&q=caf%C3%A9+noir"),
-    ("another_repeated_parameter_set", QUERY, "expand=a&expand=c&q=caf%C3%A9+noir&limit=10"),
-    ("repeated_parameter_dropped_once", QUERY, "expand=a&q=caf%C3%A9+noir&limit=10"),
-])
+@pytest.mark.parametrize(
+    "row, signed_query, sent_query",
+    [
+        ("another_query_value", QUERY, QUERY.replace("limit=10", "limit=11")),
+        ("added_parameter", QUERY, QUERY + "&admin=true"),
+        ("dropped_parameter", QUERY, "expand=a&expand=b&q=caf%C3%A9+noir"),
+        ("another_repeated_parameter_set", QUERY, "expand=a&expand=c&q=caf%C3%A9+noir&limit=10"),
+        ("repeated_parameter_dropped_once", QUERY, "expand=a&q=caf%C3%A9+noir&limit=10"),
+    ],
+)
 def test_qsh_rows_are_refused(client, installed_a, audit_of_a, row, signed_query, sent_query):
     path = f"/api/audit/{audit_of_a}"
-    token = jwt.encode(connect_claims("client-key-A", "GET", path, signed_query), installed_a["sharedSecret"],
-                       algorithm="HS256")
+    token = jwt.encode(
+        connect_claims("client-key-A", "GET", path, signed_query), installed_a["sharedSecret"], algorithm="HS256"
+    )
     response = connect_get(client, path, sent_query, token)
     assert_refused(response, secrets=(installed_a["sharedSecret"], token))
     assert response.get_json()["error"] == "qsh_mismatch"
 
 
 def test_qsh_made_for_another_path_is_refused(client, installed_a, audit_of_a):
-    token = jwt.encode(connect_claims("client-key-A", "GET", "/api/audit/999999"), installed_a["sharedSecret"],
-                       algorithm="HS256")
+    token = jwt.encode(
+        connect_claims("client-key-A", "GET", "/api/audit/999999"), installed_a["sharedSecret"], algorithm="HS256"
+    )
     assert_refused(connect_get(client, f"/api/audit/{audit_of_a}", "", token))
 
 
@@ -311,24 +356,29 @@ def test_qsh_with_another_encoding_of_reserved_marks_is_refused(client, installe
     query = "q=it%27s%21%20%28really%29%2A"
     wrong_canonical = f"GET&{path}&q=it's!%20(really)*"
     wrong_qsh = hashlib.sha256(wrong_canonical.encode()).hexdigest()
-    token = jwt.encode(connect_claims("client-key-A", "GET", path, qsh=wrong_qsh), installed_a["sharedSecret"],
-                       algorithm="HS256")
+    token = jwt.encode(
+        connect_claims("client-key-A", "GET", path, qsh=wrong_qsh), installed_a["sharedSecret"], algorithm="HS256"
+    )
     assert_refused(connect_get(client, path, query, token))
-    right = jwt.encode(connect_claims("client-key-A", "GET", path, query), installed_a["sharedSecret"], algorithm="HS256")
+    right = jwt.encode(
+        connect_claims("client-key-A", "GET", path, query), installed_a["sharedSecret"], algorithm="HS256"
+    )
     assert connect_get(client, path, query, right).status_code == 200
 
 
 def test_context_qsh_on_a_non_iframe_route_is_refused(client, installed_a, audit_of_a):
     path = f"/api/audit/{audit_of_a}"
-    token = jwt.encode(connect_claims("client-key-A", "GET", path, qsh="context-qsh"), installed_a["sharedSecret"],
-                       algorithm="HS256")
+    token = jwt.encode(
+        connect_claims("client-key-A", "GET", path, qsh="context-qsh"), installed_a["sharedSecret"], algorithm="HS256"
+    )
     response = connect_get(client, path, "", token)
     assert_refused(response)
     assert response.get_json()["error"] == "context_qsh_not_allowed"
 
 
-@pytest.mark.parametrize("row", ["alg_none", "rs256_on_hs256_route", "tampered", "expired", "wrong_secret",
-                                 "unknown_client_key"])
+@pytest.mark.parametrize(
+    "row", ["alg_none", "rs256_on_hs256_route", "tampered", "expired", "wrong_secret", "unknown_client_key"]
+)
 def test_connect_token_rows_are_refused(client, installed_a, audit_of_a, install_key, row):
     path = f"/api/audit/{audit_of_a}"
     claims = connect_claims("client-key-A", "GET", path)
@@ -342,8 +392,9 @@ def test_connect_token_rows_are_refused(client, installed_a, audit_of_a, install
         head, _payload, signature = token.split(".")
         token = ".".join([head, b64(json.dumps({**claims, "sub": "admin"}).encode()), signature])
     elif row == "expired":
-        token = jwt.encode({**claims, "iat": int(time.time()) - 900, "exp": int(time.time()) - 600}, secret,
-                           algorithm="HS256")
+        token = jwt.encode(
+            {**claims, "iat": int(time.time()) - 900, "exp": int(time.time()) - 600}, secret, algorithm="HS256"
+        )
     elif row == "wrong_secret":
         token = jwt.encode(claims, "not-the-shared-secret-" + "z" * 30, algorithm="HS256")
     elif row == "unknown_client_key":
@@ -352,6 +403,7 @@ def test_connect_token_rows_are_refused(client, installed_a, audit_of_a, install
 
 
 # --- Tenants are walls -------------------------------------------------------------------------
+
 
 def test_tenant_a_connect_token_cannot_read_tenant_b_rows(client, installed_a, install_key):
     payload_b = install_payload("client-key-B", base_url="https://site-b.atlassian.test/wiki")
@@ -374,8 +426,15 @@ def test_tenant_a_connect_token_cannot_read_tenant_b_rows(client, installed_a, i
 
 
 def test_tenant_a_forge_token_cannot_read_tenant_b_rows(client, forge_key):
-    token_b = sign_rs256(fit_claims("ari:cloud:ecosystem::installation/bbbb-2222", cloud_id="cloud-2",
-                                    site_url="https://site-two.atlassian.test"), forge_key, "forge-1")
+    token_b = sign_rs256(
+        fit_claims(
+            "ari:cloud:ecosystem::installation/bbbb-2222",
+            cloud_id="cloud-2",
+            site_url="https://site-two.atlassian.test",
+        ),
+        forge_key,
+        "forge-1",
+    )
     assert forge_post(client, token_b).status_code == 200
     tenant_b = tenants.find_tenant("forge", "ari:cloud:ecosystem::installation/bbbb-2222")
     entry = AuditEntry(tenant_id=tenant_b.id, action="probe", detail={"note": "B only"})

@@ -1,5 +1,6 @@
 """The page-view HS256 check (connect_tokens.verify_request_token parses the token itself for speed)
 accepts and refuses exactly what PyJWT's `jwt.decode` does with the same options."""
+
 from __future__ import annotations
 
 import base64
@@ -33,6 +34,7 @@ def _raw(header: dict, claims: dict, secret: str = SECRET) -> str:
 
     def part(data) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
     signing_input = f"{part(header)}.{part(claims)}"
     signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
     return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
@@ -56,8 +58,11 @@ def _cases() -> dict:
         "sub not a string": _token(_claims(sub=42)),
         "jti not a string": _token(_claims(jti=7)),
         "wrong secret": _token(_claims(), secret="x" * 48),
-        "tampered claims": _token(_claims()).split(".")[0] + "." + _token(_claims(sub="557058:admin")).split(".")[1]
-        + "." + _token(_claims()).split(".")[2],
+        "tampered claims": _token(_claims()).split(".")[0]
+        + "."
+        + _token(_claims(sub="557058:admin")).split(".")[1]
+        + "."
+        + _token(_claims()).split(".")[2],
         "alg none": jwt.encode(_claims(), None, algorithm="none"),
         "crit header": _raw({"alg": "HS256", "typ": "JWT", "crit": ["exp"]}, _claims()),
         "two segments": ".".join(_token(_claims()).split(".")[:2]),
@@ -71,8 +76,14 @@ def _pyjwt_accepts(token: str) -> bool:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != "HS256":
             return False
-        jwt.decode(token, SECRET, algorithms=["HS256"], issuer=KEY, leeway=5,
-                   options={"require": ["exp", "iat", "iss", "qsh"], "verify_aud": False})
+        jwt.decode(
+            token,
+            SECRET,
+            algorithms=["HS256"],
+            issuer=KEY,
+            leeway=5,
+            options={"require": ["exp", "iat", "iss", "qsh"], "verify_aud": False},
+        )
         return True
     except (jwt.PyJWTError, ValueError, TypeError):
         return False
@@ -80,9 +91,17 @@ def _pyjwt_accepts(token: str) -> bool:
 
 def _ours_accepts(token: str) -> bool:
     try:
-        verify_request_token(token, method="GET", path="/connect/macro/x", query_string="", base_path="",
-                             shared_secret_for=lambda key: SECRET if key == KEY else None, app_key="app",
-                             allow_context_qsh=True, leeway=5)
+        verify_request_token(
+            token,
+            method="GET",
+            path="/connect/macro/x",
+            query_string="",
+            base_path="",
+            shared_secret_for=lambda key: SECRET if key == KEY else None,
+            app_key="app",
+            allow_context_qsh=True,
+            leeway=5,
+        )
         return True
     except AuthError:
         return False
@@ -97,5 +116,6 @@ def test_same_verdict_as_pyjwt(name):
 def test_the_cases_include_both_verdicts():
     verdicts = {name: _ours_accepts(token) for name, token in _cases().items()}
     assert verdicts["valid"] and verdicts["expired within leeway"] and verdicts["exp as numeric string"]
-    assert not any(v for name, v in verdicts.items()
-                   if name not in ("valid", "expired within leeway", "exp as numeric string"))
+    assert not any(
+        v for name, v in verdicts.items() if name not in ("valid", "expired within leeway", "exp as numeric string")
+    )

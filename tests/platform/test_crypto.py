@@ -1,4 +1,5 @@
 """Secrets at rest: encrypted, rotatable, and unreadable without a configured key."""
+
 import pytest
 from cryptography.fernet import Fernet
 

@@ -1,4 +1,5 @@
 """The Connect descriptor served at /atlassian-connect.json."""
+
 MACRO_KEYS = {"title-status", "rights-link", "metadata-checklist", "launch-readiness"}
 
 

@@ -1,5 +1,6 @@
 """The Forge Invocation Token check (forge_tokens.verify_invocation_token parses the token itself for speed)
 accepts and refuses exactly what PyJWT's `jwt.decode` does with the options it replaces."""
+
 from __future__ import annotations
 
 import base64
@@ -33,9 +34,16 @@ class OneKey:
 
 def _claims(**changes) -> dict:
     now = int(time.time())
-    claims = {"iss": FORGE_ISSUER, "aud": APP_ID, "iat": now, "nbf": now, "exp": now + 60, "jti": "j-1",
-              "principal": "557058:u",
-              "app": {"installationId": "ari:cloud:ecosystem::installation/p", "apiBaseUrl": "https://api.test/ex/1"}}
+    claims = {
+        "iss": FORGE_ISSUER,
+        "aud": APP_ID,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 60,
+        "jti": "j-1",
+        "principal": "557058:u",
+        "app": {"installationId": "ari:cloud:ecosystem::installation/p", "apiBaseUrl": "https://api.test/ex/1"},
+    }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -47,6 +55,7 @@ def _token(claims: dict, key=KEY, headers=None) -> str:
 def _raw(header: dict, claims, key=KEY) -> str:
     def part(data) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
     signing_input = f"{part(header)}.{part(claims)}"
     signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
     return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
@@ -63,7 +72,9 @@ def _cases() -> dict:
     """Made when a test runs (not at collection), so the times are relative to now."""
     now = int(time.time())
     valid = _token(_claims())
-    public_pem = KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return {
         "valid": valid,
         "expired": _token(_claims(exp=now - 60)),
@@ -91,8 +102,11 @@ def _cases() -> dict:
         "sub not a string": _token(_claims(sub=42)),
         "jti not a string": _token(_claims(jti=7)),
         "signed by another key": _token(_claims(), key=STRANGER),
-        "tampered claims": valid.split(".")[0] + "." + _token(_claims(principal="557058:admin")).split(".")[1]
-        + "." + valid.split(".")[2],
+        "tampered claims": valid.split(".")[0]
+        + "."
+        + _token(_claims(principal="557058:admin")).split(".")[1]
+        + "."
+        + valid.split(".")[2],
         "alg none": jwt.encode(_claims(), None, algorithm="none", headers={"kid": KID}),
         "HS256 keyed with the public key": _hs256(_claims(), public_pem),
         "crit header": _raw({"alg": "RS256", "kid": KID, "crit": ["exp"]}, _claims()),
@@ -106,8 +120,15 @@ def _pyjwt_accepts(token: str) -> bool:
     try:
         if jwt.get_unverified_header(token).get("alg") != "RS256":
             return False
-        jwt.decode(token, KEY.public_key(), algorithms=["RS256"], audience=APP_ID, issuer=FORGE_ISSUER, leeway=5,
-                   options={"require": ["exp", "nbf", "iat", "iss", "aud"], "verify_iat": True})
+        jwt.decode(
+            token,
+            KEY.public_key(),
+            algorithms=["RS256"],
+            audience=APP_ID,
+            issuer=FORGE_ISSUER,
+            leeway=5,
+            options={"require": ["exp", "nbf", "iat", "iss", "aud"], "verify_iat": True},
+        )
         return True
     except (jwt.PyJWTError, ValueError, TypeError):
         return False
@@ -128,15 +149,28 @@ def test_same_verdict_as_pyjwt(name):
 
 def test_the_cases_include_both_verdicts():
     accepted = {name for name, token in _cases().items() if not isinstance(_ours(token), AuthError)}
-    assert accepted == {"valid", "expired within leeway", "nbf within leeway", "exp as numeric string",
-                        "aud list with ours"}
+    assert accepted == {
+        "valid",
+        "expired within leeway",
+        "nbf within leeway",
+        "exp as numeric string",
+        "aud list with ours",
+    }
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("expired", "expired"), ("nbf in the future", "not_yet_valid"), ("no aud", "missing_claim"),
-    ("another app", "wrong_audience"), ("another issuer", "wrong_issuer"), ("signed by another key", "bad_signature"),
-    ("alg none", "bad_alg"), ("garbage", "malformed_token"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("expired", "expired"),
+        ("nbf in the future", "not_yet_valid"),
+        ("no aud", "missing_claim"),
+        ("another app", "wrong_audience"),
+        ("another issuer", "wrong_issuer"),
+        ("signed by another key", "bad_signature"),
+        ("alg none", "bad_alg"),
+        ("garbage", "malformed_token"),
+    ],
+)
 def test_refusals_say_why(name, reason):
     assert _ours(_cases()[name]).reason == reason
 
@@ -144,4 +178,7 @@ def test_refusals_say_why(name, reason):
 def test_an_accepted_token_tells_who_and_where():
     invocation = _ours(_cases()["valid"])
     assert (invocation.principal, invocation.installation_id, invocation.api_base_url) == (
-        "557058:u", "ari:cloud:ecosystem::installation/p", "https://api.test/ex/1")
+        "557058:u",
+        "ari:cloud:ecosystem::installation/p",
+        "https://api.test/ex/1",
+    )

@@ -1,4 +1,5 @@
 """Key caches: fetched once, refetched once on an unknown kid, rate-limited, fail closed."""
+
 import pytest
 
 from addon.platform.errors import AuthError, KeyUnavailable

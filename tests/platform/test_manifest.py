@@ -1,5 +1,6 @@
 """manifest.yml passes Atlassian's own validator (npm @forge/manifest, FULL) and wires
 every macro and trigger to an endpoint our backend serves."""
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,14 @@ def test_forge_validator_accepts_the_manifest():
         if os.environ.get("CI"):
             raise AssertionError("node_modules/@forge/manifest is required in CI (make test installs it)")
         pytest.skip("@forge/manifest not installed (run `make test`)")
-    result = subprocess.run([node, os.path.join("tests", "platform", "validate_manifest.js")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "NODE_PATH": os.path.join(ROOT, "node_modules")})
+    result = subprocess.run(
+        [node, os.path.join("tests", "platform", "validate_manifest.js")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NODE_PATH": os.path.join(ROOT, "node_modules")},
+    )
     outcome = json.loads(result.stdout or "{}")
     assert result.returncode == 0 and outcome.get("success"), outcome.get("errors") or result.stderr
 

@@ -1,5 +1,6 @@
 """qsh: Atlassian's published vectors, and agreement with the reference implementation
 (npm `atlassian-jwt`) on awkward paths and queries, for hashes and for our outgoing tokens."""
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,10 @@ AWKWARD_URLS = [
 
 def test_atlassian_published_vectors():
     assert canonical_request("GET", "/rest/api/space", "limit=10&start=0") == "GET&/rest/api/space&limit=10&start=0"
-    assert query_string_hash("GET", "/rest/api/space", "limit=10&start=0") == \
-        "5c0deae67ca3bc03f7f35363c3ed9d5aa3537de95d92a988460465f54f0c0697"
+    assert (
+        query_string_hash("GET", "/rest/api/space", "limit=10&start=0")
+        == "5c0deae67ca3bc03f7f35363c3ed9d5aa3537de95d92a988460465f54f0c0697"
+    )
     assert query_string_hash("POST", "/installed") == "4a2e1de8ca74e6cafe8862d332fa3ac7a8e51e692bc6d798ea4dfedc14948bf4"
 
 
@@ -66,9 +69,14 @@ def _reference(payload: dict) -> dict:
         if os.environ.get("CI"):
             raise AssertionError("node and node_modules/atlassian-jwt are required in CI (make test installs them)")
         pytest.skip("reference implementation not installed (run `make test`)")
-    result = subprocess.run([node, os.path.join(ROOT, "tests", "platform", "reference_jwt.js")],
-                            input=json.dumps(payload), capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "NODE_PATH": os.path.join(ROOT, "node_modules")})
+    result = subprocess.run(
+        [node, os.path.join(ROOT, "tests", "platform", "reference_jwt.js")],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NODE_PATH": os.path.join(ROOT, "node_modules")},
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -89,8 +97,14 @@ def test_outgoing_tokens_verify_with_the_reference_implementation():
     tokens = []
     for method, url in AWKWARD_URLS:
         full = BASE.rsplit("/wiki", 1)[0] + url
-        token = outgoing_token(method, full, app_key="com.consonance.confluence", client_key="client-key-A",
-                               shared_secret=secret, product_base_url=BASE)
+        token = outgoing_token(
+            method,
+            full,
+            app_key="com.consonance.confluence",
+            client_key="client-key-A",
+            shared_secret=secret,
+            product_base_url=BASE,
+        )
         tokens.append({"token": token, "secret": secret, "method": method, "url": full, "baseUrl": BASE})
     for sent, checked in zip(tokens, _reference({"tokens": tokens})["tokens"]):
         assert checked["ok"], checked.get("error")
@@ -102,9 +116,21 @@ def test_outgoing_tokens_verify_with_the_reference_implementation():
 
 
 def test_outgoing_token_claims():
-    token = outgoing_token("GET", BASE + "/rest/api/space?limit=10&start=0", app_key="app", client_key="ck",
-                           shared_secret="x" * 40, product_base_url=BASE, now=1_700_000_000)
+    token = outgoing_token(
+        "GET",
+        BASE + "/rest/api/space?limit=10&start=0",
+        app_key="app",
+        client_key="ck",
+        shared_secret="x" * 40,
+        product_base_url=BASE,
+        now=1_700_000_000,
+    )
     claims = jwt.decode(token, "x" * 40, algorithms=["HS256"], options={"verify_exp": False, "verify_aud": False})
-    assert claims == {"iss": "app", "iat": 1_700_000_000, "exp": 1_700_000_180, "aud": ["ck"],
-                      "qsh": "5c0deae67ca3bc03f7f35363c3ed9d5aa3537de95d92a988460465f54f0c0697"}
+    assert claims == {
+        "iss": "app",
+        "iat": 1_700_000_000,
+        "exp": 1_700_000_180,
+        "aud": ["ck"],
+        "qsh": "5c0deae67ca3bc03f7f35363c3ed9d5aa3537de95d92a988460465f54f0c0697",
+    }
     assert jwt.get_unverified_header(token)["alg"] == "HS256"

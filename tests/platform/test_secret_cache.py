@@ -1,6 +1,7 @@
 """Tenants and shared secrets cached per process (addon/platform/tenant_cache.py): a re-install with a
 new secret and an uninstall are honoured at once where they happened and, in another process (a second
 app on the same database and Redis), within INVALIDATION_BOUND_SECONDS."""
+
 from __future__ import annotations
 
 import time
@@ -21,8 +22,17 @@ PATH = "/connect/macro/title-status"
 
 def _install(client, install_key, secret, client_key="client-key-A", event="installed"):
     now = int(time.time())
-    token = sign_rs256({"iss": client_key, "aud": "https://addon.example.test", "iat": now, "exp": now + 180,
-                        "qsh": query_string_hash("POST", f"/connect/{event}")}, install_key, "install-1")
+    token = sign_rs256(
+        {
+            "iss": client_key,
+            "aud": "https://addon.example.test",
+            "iat": now,
+            "exp": now + 180,
+            "qsh": query_string_hash("POST", f"/connect/{event}"),
+        },
+        install_key,
+        "install-1",
+    )
     payload = install_payload(client_key, shared_secret=secret)
     response = client.post(f"/connect/{event}", json=payload, headers={"Authorization": f"JWT {token}"})
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -62,7 +72,7 @@ def two_processes(app_config, redis_url, tmp_path):
 
 def test_reinstall_with_new_secret_is_honoured_at_once_in_the_same_process(client, install_key):
     _install(client, install_key, OLD)
-    assert _view(client, OLD) == 200          # cached now
+    assert _view(client, OLD) == 200  # cached now
     _install(client, install_key, NEW)
     assert _view(client, OLD) == 401
     assert _view(client, NEW) == 200
@@ -80,15 +90,15 @@ def test_other_process_honours_reinstall_and_uninstall_within_the_bound(two_proc
     first, second = two_processes
     a, b = first.test_client(), second.test_client()
     _install(a, install_key, OLD)
-    assert _view(a, OLD) == 200 and _view(b, OLD) == 200   # both processes hold the secret now
+    assert _view(a, OLD) == 200 and _view(b, OLD) == 200  # both processes hold the secret now
     if listening:
         bus_a = first.extensions["addon.platform.invalidation"]
         _eventually(lambda: bus_a.healthy)
     else:
         with first.app_context():
             cache = tenant_cache.current()
-        cache.bus = None                                     # as when its subscription is down
-    _install(b, install_key, NEW)                            # re-installed through the other process
+        cache.bus = None  # as when its subscription is down
+    _install(b, install_key, NEW)  # re-installed through the other process
     _eventually(lambda: _view(a, OLD) == 401 and _view(a, NEW) == 200)
     _install(b, install_key, NEW, event="uninstalled")
     _eventually(lambda: _view(a, NEW) == 401)
@@ -103,10 +113,11 @@ def test_a_process_whose_redis_is_unreadable_trusts_nothing_cached(client, insta
     class Broken:
         def mget(self, keys):
             raise ConnectionError("redis down")
+
     cache.redis, cache.bus = Broken(), None
     assert cache.generation(1) is None
     assert cache.get("connect", 1, None) is None
-    assert _view(client, OLD) == 200                          # read from the database instead
+    assert _view(client, OLD) == 200  # read from the database instead
 
 
 def test_entries_expire_after_the_ttl_even_without_any_change():

@@ -1,4 +1,5 @@
 """The app's own signed tokens: itsdangerous' format, faster to issue, strict to check."""
+
 import pytest
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 

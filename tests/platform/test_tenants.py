@@ -1,4 +1,5 @@
 """Tenants: secrets encrypted per tenant, rotation across every row, uninstall destroys them."""
+
 from cryptography.fernet import Fernet
 
 from addon.extensions import db
@@ -52,6 +53,7 @@ def test_uninstall_destroys_secrets_and_keeps_the_audit_trail(app):
 
 def test_tenant_query_refuses_models_without_a_tenant(app):
     import pytest
+
     with pytest.raises(TypeError):
         tenant_query(Tenant, make_tenant())
 
@@ -85,8 +87,9 @@ def test_connect_consonance_command_stores_host_and_encrypted_key(app):
     from addon.settings.service import get_settings
 
     tenant = make_tenant("cli-2")
-    result = app.test_cli_runner().invoke(args=["tenants", "connect-consonance", "--host", "http://127.0.0.1:8100",
-                                                "--api-key", "sandbox-api-key"])
+    result = app.test_cli_runner().invoke(
+        args=["tenants", "connect-consonance", "--host", "http://127.0.0.1:8100", "--api-key", "sandbox-api-key"]
+    )
     assert result.exit_code == 0, result.output
     assert get_settings(tenant).consonance_host == "http://127.0.0.1:8100"
     assert tenants.get_secret(tenant, tenants.CONSONANCE_API_KEY) == "sandbox-api-key"
@@ -105,6 +108,7 @@ def test_kept_secrets_cost_no_query_until_the_tenant_changes(app):
 
     def record(_conn, _cursor, statement, *_args):
         statements.append(statement)
+
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
         assert tenants.kept_secret(tenant, tenants.CONSONANCE_API_KEY) == "key-1"

@@ -3,6 +3,7 @@
 `ready_title()` is a title that meets the default standards and every readiness check; tests
 take it and break exactly the thing they are about, so each test says what it changes.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -30,12 +31,20 @@ ISBNS = {
     FormatKind.AUDIOBOOK: "9780141036144",
 }
 FORM_CODES = {FormatKind.HARDBACK: "BB", FormatKind.PAPERBACK: "BC", FormatKind.EBOOK: "DG", FormatKind.AUDIOBOOK: "AJ"}
-DESCRIPTION = ("In a drowned city of bells and salt, a young cartographer inherits an atlas that redraws itself "
-               "each night. A novel of maps, memory and the tides that keep them.")
+DESCRIPTION = (
+    "In a drowned city of bells and salt, a young cartographer inherits an atlas that redraws itself "
+    "each night. A novel of maps, memory and the tides that keep them."
+)
 
 
-def make_format(kind: FormatKind = FormatKind.HARDBACK, *, product_id: str | None = None,
-                publication: date | None = date(2027, 3, 4), status: str | None = "02", **changes) -> Format:
+def make_format(
+    kind: FormatKind = FormatKind.HARDBACK,
+    *,
+    product_id: str | None = None,
+    publication: date | None = date(2027, 3, 4),
+    status: str | None = "02",
+    **changes,
+) -> Format:
     """A complete format: ISBN, GBP and USD prices, a main BISAC subject, a description and a cover."""
     fmt = Format(
         product_id=product_id or f"p-{kind.value}",
@@ -46,8 +55,10 @@ def make_format(kind: FormatKind = FormatKind.HARDBACK, *, product_id: str | Non
         planned_publication_date=publication,
         publishing_status=PublishingStatus(status, None) if status else None,
         prices=(Price(Decimal("18.99"), "GBP", "02"), Price(Decimal("28.99"), "USD", "01")),
-        subjects=(Subject("BISAC", "FIC009000", "FICTION / Fantasy / General", main=True),
-                  Subject("THEMA", "FM", "Fantasy", main=True)),
+        subjects=(
+            Subject("BISAC", "FIC009000", "FICTION / Fantasy / General", main=True),
+            Subject("THEMA", "FM", "Fantasy", main=True),
+        ),
         description=DESCRIPTION,
         has_cover=True,
         full_title="The Drowned Atlas",
@@ -55,11 +66,19 @@ def make_format(kind: FormatKind = FormatKind.HARDBACK, *, product_id: str | Non
     return replace(fmt, **changes)
 
 
-def make_title(*, formats: tuple[Format, ...] | None = None, delivery: DeliveryDate | None = None,
-               stage: str | None = "Production", work_id: str = "w-101", **changes) -> Title:
+def make_title(
+    *,
+    formats: tuple[Format, ...] | None = None,
+    delivery: DeliveryDate | None = None,
+    stage: str | None = "Production",
+    work_id: str = "w-101",
+    **changes,
+) -> Title:
     """A work with an author in "Surname, Forenames" form, a contract with a delivery date, and formats."""
     contract = Contract(
-        id="c-1", name="Author agreement", signed_date=date(2025, 6, 2),
+        id="c-1",
+        name="Author agreement",
+        signed_date=date(2025, 6, 2),
         delivery_dates=(delivery if delivery is not None else DeliveryDate(date(2026, 5, 1)),),
     )
     title = Title(
@@ -71,8 +90,10 @@ def make_title(*, formats: tuple[Format, ...] | None = None, delivery: DeliveryD
         season="Spring 2027",
         marketing_tier="Lead",
         series=("The Saltmarsh Chronicles #1",),
-        contributors=(Contributor("Okafor, Amelia", "A01", "By (author)"),
-                      Contributor("Lindqvist, Tomasz", "E07", "Read by")),
+        contributors=(
+            Contributor("Okafor, Amelia", "A01", "By (author)"),
+            Contributor("Lindqvist, Tomasz", "E07", "Read by"),
+        ),
         formats=formats if formats is not None else (make_format(FormatKind.HARDBACK), make_format(FormatKind.EBOOK)),
         contracts=(contract,),
     )
@@ -88,6 +109,13 @@ def with_format(title: Title, kind: FormatKind, **changes) -> Title:
     return replace(title, formats=tuple(replace(f, **changes) if f.kind is kind else f for f in title.formats))
 
 
-def make_task(task_id: str = "t-1", *, title: str = "Approve cover", status: str = "OPEN", due: date | None = None,
-              external_ref: str | None = None, work_id: str = "w-101") -> Task:
+def make_task(
+    task_id: str = "t-1",
+    *,
+    title: str = "Approve cover",
+    status: str = "OPEN",
+    due: date | None = None,
+    external_ref: str | None = None,
+    work_id: str = "w-101",
+) -> Task:
     return Task(task_id, title, status, due, external_ref, work_id)

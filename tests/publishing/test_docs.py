@@ -1,4 +1,5 @@
 """docs/publishing-rules.md stays true: its example table compiles cleanly and its default table is the code's."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,7 +14,7 @@ def table_after(heading: str) -> list[tuple[str, ...]]:
     lines = DOC.read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().endswith(heading))
     rows = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.startswith("|"):
             cells = tuple(c.strip().replace("`", "") for c in line.strip().strip("|").split("|"))
             if not all(set(c) <= {"-", ":"} for c in cells):

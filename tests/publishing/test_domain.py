@@ -1,4 +1,5 @@
 """Domain objects: ISBN handling, format classification, rights derivation and fingerprints."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,4 +1,5 @@
 """The field vocabulary: what people write maps to one field, and reads the right values."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -11,15 +12,34 @@ from addon.publishing.fields import field_spec, resolve_field
 from tests.publishing.factories import make_format, make_title
 
 
-@pytest.mark.parametrize("written, key", [
-    ("ISBN", "isbn"), ("ISBN-13", "isbn"), ("BISAC main subject", "main_subject:BISAC"), ("BISAC", "main_subject:BISAC"),
-    ("Main BISAC subject", "main_subject:BISAC"), ("BISAC subjects", "subjects:BISAC"), ("Thema main subject",
-    "main_subject:THEMA"), ("Contributor name", "contributor_name"), ("Author", "contributor_name"),
-    ("Description", "description"), ("Blurb", "description"), ("Price (GBP)", "price:GBP"), ("GBP price", "price:GBP"),
-    ("RRP £", "price:GBP"), ("price usd", "price:USD"), ("Price", "price:*"), ("Publication date", "publication_date"),
-    ("Pub date:", "publication_date"), ("Series", "series"), ("Subtitle", "subtitle"), ("Page count", "page_count"),
-    ("Contract delivery date", "delivery_date"), ("Cover image*", "cover"),
-])
+@pytest.mark.parametrize(
+    "written, key",
+    [
+        ("ISBN", "isbn"),
+        ("ISBN-13", "isbn"),
+        ("BISAC main subject", "main_subject:BISAC"),
+        ("BISAC", "main_subject:BISAC"),
+        ("Main BISAC subject", "main_subject:BISAC"),
+        ("BISAC subjects", "subjects:BISAC"),
+        ("Thema main subject", "main_subject:THEMA"),
+        ("Contributor name", "contributor_name"),
+        ("Author", "contributor_name"),
+        ("Description", "description"),
+        ("Blurb", "description"),
+        ("Price (GBP)", "price:GBP"),
+        ("GBP price", "price:GBP"),
+        ("RRP £", "price:GBP"),
+        ("price usd", "price:USD"),
+        ("Price", "price:*"),
+        ("Publication date", "publication_date"),
+        ("Pub date:", "publication_date"),
+        ("Series", "series"),
+        ("Subtitle", "subtitle"),
+        ("Page count", "page_count"),
+        ("Contract delivery date", "delivery_date"),
+        ("Cover image*", "cover"),
+    ],
+)
 def test_names_people_write(written, key):
     assert resolve_field(written).key == key
 
@@ -30,8 +50,14 @@ def test_unknown_names(written):
 
 
 def test_values_read_from_title_and_format():
-    fmt = make_format(FormatKind.HARDBACK, subjects=(Subject("BISAC", "FIC009000", main=True),
-                                                     Subject("BISAC", "FIC022000"), Subject("THEMA", "FM", main=True)))
+    fmt = make_format(
+        FormatKind.HARDBACK,
+        subjects=(
+            Subject("BISAC", "FIC009000", main=True),
+            Subject("BISAC", "FIC022000"),
+            Subject("THEMA", "FM", main=True),
+        ),
+    )
     title = make_title(formats=(fmt,), delivery=DeliveryDate(date(2026, 5, 1), date(2026, 7, 1)))
     read = lambda key, f=fmt: field_spec(key).read(title, f)  # noqa: E731
     assert read("main_subject:BISAC") == ("FIC009000",)

@@ -1,4 +1,5 @@
 """Format words, labels and status meanings shared by rules, readiness and playbooks."""
+
 from __future__ import annotations
 
 from addon.publishing.domain import FormatKind, PublishingStatus

@@ -1,4 +1,5 @@
 """Pipeline summaries: periods, stage groups in order, overdue items, readiness counts and risks."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,14 +14,17 @@ from tests.publishing.factories import make_format, make_task, make_title, with_
 TODAY = date(2026, 11, 28)
 
 
-@pytest.mark.parametrize("today, cadence, key, start, end", [
-    (date(2026, 11, 28), WEEKLY, "2026-W48", date(2026, 11, 23), date(2026, 11, 29)),
-    (date(2026, 11, 23), WEEKLY, "2026-W48", date(2026, 11, 23), date(2026, 11, 29)),
-    (date(2027, 1, 1), WEEKLY, "2026-W53", date(2026, 12, 28), date(2027, 1, 3)),
-    (date(2025, 12, 29), WEEKLY, "2026-W01", date(2025, 12, 29), date(2026, 1, 4)),
-    (date(2026, 11, 28), MONTHLY, "2026-11", date(2026, 11, 1), date(2026, 11, 30)),
-    (date(2024, 2, 10), MONTHLY, "2024-02", date(2024, 2, 1), date(2024, 2, 29)),
-])
+@pytest.mark.parametrize(
+    "today, cadence, key, start, end",
+    [
+        (date(2026, 11, 28), WEEKLY, "2026-W48", date(2026, 11, 23), date(2026, 11, 29)),
+        (date(2026, 11, 23), WEEKLY, "2026-W48", date(2026, 11, 23), date(2026, 11, 29)),
+        (date(2027, 1, 1), WEEKLY, "2026-W53", date(2026, 12, 28), date(2027, 1, 3)),
+        (date(2025, 12, 29), WEEKLY, "2026-W01", date(2025, 12, 29), date(2026, 1, 4)),
+        (date(2026, 11, 28), MONTHLY, "2026-11", date(2026, 11, 1), date(2026, 11, 30)),
+        (date(2024, 2, 10), MONTHLY, "2024-02", date(2024, 2, 1), date(2024, 2, 29)),
+    ],
+)
 def test_periods(today, cadence, key, start, end):
     period = period_for(today, cadence)
     assert (period.key, period.start, period.end) == (key, start, end)
@@ -41,10 +45,19 @@ def catalogue():
         make_title(work_id="w1", title="Zebra Crossing", stage="Production"),
         make_title(work_id="w2", title="Almanac", stage="Writing", delivery=DeliveryDate(date(2026, 10, 1))),
         make_title(work_id="w3", title="Bells", stage="Writing", delivery=DeliveryDate(date(2027, 2, 1))),
-        with_format(make_title(work_id="w4", title="Cartographer", stage="Proofs",
-                               formats=(make_format(FormatKind.HARDBACK, publication=date(2026, 11, 26)),
-                                        make_format(FormatKind.AUDIOBOOK, publication=date(2026, 11, 26)))),
-                    FormatKind.AUDIOBOOK, has_cover=False),
+        with_format(
+            make_title(
+                work_id="w4",
+                title="Cartographer",
+                stage="Proofs",
+                formats=(
+                    make_format(FormatKind.HARDBACK, publication=date(2026, 11, 26)),
+                    make_format(FormatKind.AUDIOBOOK, publication=date(2026, 11, 26)),
+                ),
+            ),
+            FormatKind.AUDIOBOOK,
+            has_cover=False,
+        ),
         make_title(work_id="w5", title="Drift", stage=None),
         make_title(work_id="w6", title="Echo", stage="Acquisitions board"),
     ]
@@ -65,11 +78,18 @@ def test_titles_by_stage_in_workflow_order_with_unknown_and_missing_stages_last(
 
 
 def test_overdue_items_include_missed_deliveries_tasks_and_gates_most_overdue_first():
-    tasks = [make_task("t1", title="Approve cover", due=date(2026, 11, 20), work_id="w1"),
-             make_task("t2", title="Print PDF signed off", due=date(2026, 11, 1), work_id="w3",
-                       external_ref="c4c-gate:w3:print-pdf"),
-             make_task("t3", title="Done already", status="COMPLETE", due=date(2026, 11, 1)),
-             make_task("t4", title="Due later", due=date(2026, 12, 1))]
+    tasks = [
+        make_task("t1", title="Approve cover", due=date(2026, 11, 20), work_id="w1"),
+        make_task(
+            "t2",
+            title="Print PDF signed off",
+            due=date(2026, 11, 1),
+            work_id="w3",
+            external_ref="c4c-gate:w3:print-pdf",
+        ),
+        make_task("t3", title="Done already", status="COMPLETE", due=date(2026, 11, 1)),
+        make_task("t4", title="Due later", due=date(2026, 12, 1)),
+    ]
     summary = summarise_pipeline(catalogue(), TODAY, tasks=tasks)
     assert [(o.kind, o.title, o.what, o.days_overdue) for o in summary.overdue] == [
         ("delivery", "Almanac", "Manuscript delivery", 58),

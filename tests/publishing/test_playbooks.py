@@ -1,4 +1,5 @@
 """Playbook gates: which gates apply to which formats at a stage, with stable external refs."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -58,8 +59,10 @@ def test_external_refs_are_stable_and_distinct_per_title_and_gate():
 
 
 def test_same_gate_key_in_two_sections_is_one_task_covering_both():
-    items = (PlaybookItem("print", "Final files approved", is_gate=True, gate_key="final-files"),
-             PlaybookItem("digital", "Final files approved", is_gate=True, gate_key="final-files"))
+    items = (
+        PlaybookItem("print", "Final files approved", is_gate=True, gate_key="final-files"),
+        PlaybookItem("digital", "Final files approved", is_gate=True, gate_key="final-files"),
+    )
     gates = gates_for(make_title(stage="Production"), items)
     assert len(gates) == 1 and gates[0].product_ids == ("p-hardback", "p-ebook")
     assert gates[0].task_title == "Final files approved (Hardback, Ebook)"
@@ -77,9 +80,17 @@ def test_bad_scope_is_refused():
         PlaybookItem("vinyl", "Press it")
 
 
-@pytest.mark.parametrize("heading, scope", [
-    ("Print", "print"), ("Hardback & paperback checks", "print"), ("E-book requirements", "digital"),
-    ("Audio", "audio"), ("All formats", "all"), ("General", "all"), ("Introduction", None),
-])
+@pytest.mark.parametrize(
+    "heading, scope",
+    [
+        ("Print", "print"),
+        ("Hardback & paperback checks", "print"),
+        ("E-book requirements", "digital"),
+        ("Audio", "audio"),
+        ("All formats", "all"),
+        ("General", "all"),
+        ("Introduction", None),
+    ],
+)
 def test_scope_for_heading(heading, scope):
     assert scope_for_heading(heading) == scope

@@ -1,4 +1,5 @@
 """addon/publishing stays pure: standard library and its own modules only, and no clock reads."""
+
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,5 @@
 """Launch readiness: per-format items, days to publication, and the go/no-go with reasons."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -24,20 +25,37 @@ def test_complete_title_is_ready_to_announce():
     assert readiness.days_to_publication == (date(2027, 3, 4) - TODAY).days
     assert readiness.days_to_publication_text == "Publishes in 13 weeks (4 March 2027)"
     assert [i.key for i in readiness.formats[0].items] == [
-        "isbn", "price", "publication_date", "cover", "description", "subjects", "metadata"]
+        "isbn",
+        "price",
+        "publication_date",
+        "cover",
+        "description",
+        "subjects",
+        "metadata",
+    ]
 
 
-@pytest.mark.parametrize("changes, key, reason", [
-    ({"isbn13": None, "isbn_raw": None}, "isbn", "no ISBN yet"),
-    ({"isbn13": None, "isbn_raw": "978-1", "isbn_problem": "not a 13-digit ISBN"}, "isbn",
-     "ISBN “978-1” is not valid (not a 13-digit ISBN)"),
-    ({"prices": ()}, "price", "no price yet"),
-    ({"planned_publication_date": None}, "publication_date", "no publication date yet"),
-    ({"has_cover": False}, "cover", "no cover image yet"),
-    ({"description": "  "}, "description", "no description yet"),
-    ({"subjects": ()}, "subjects", "no subjects yet"),
-    ({"subjects": (Subject("BISAC", "FIC009000"),)}, "subjects", "subjects set but none marked as the main subject"),
-])
+@pytest.mark.parametrize(
+    "changes, key, reason",
+    [
+        ({"isbn13": None, "isbn_raw": None}, "isbn", "no ISBN yet"),
+        (
+            {"isbn13": None, "isbn_raw": "978-1", "isbn_problem": "not a 13-digit ISBN"},
+            "isbn",
+            "ISBN “978-1” is not valid (not a 13-digit ISBN)",
+        ),
+        ({"prices": ()}, "price", "no price yet"),
+        ({"planned_publication_date": None}, "publication_date", "no publication date yet"),
+        ({"has_cover": False}, "cover", "no cover image yet"),
+        ({"description": "  "}, "description", "no description yet"),
+        ({"subjects": ()}, "subjects", "no subjects yet"),
+        (
+            {"subjects": (Subject("BISAC", "FIC009000"),)},
+            "subjects",
+            "subjects set but none marked as the main subject",
+        ),
+    ],
+)
 def test_each_missing_item_gives_no_go_with_its_reason(changes, key, reason):
     title = with_format(make_title(), FormatKind.EBOOK, **changes)
     readiness = assess_title(title, TODAY)
@@ -59,11 +77,15 @@ def test_missing_one_currency_names_it():
 def test_metadata_item_follows_the_rule_set_errors_not_warnings():
     title = replace(make_title(), subtitle=None)
     strict = RuleSet.of([make_rule("Subtitle", "required")])
-    lenient = RuleSet.of([make_rule("Subtitle", "required", severity="warning"),
-                          make_rule("Imprint", "required", severity="warning"),
-                          make_rule("Title", "required", severity="warning"),
-                          make_rule("Series", "required", severity="warning"),
-                          make_rule("Season", "required", severity="warning")])
+    lenient = RuleSet.of(
+        [
+            make_rule("Subtitle", "required", severity="warning"),
+            make_rule("Imprint", "required", severity="warning"),
+            make_rule("Title", "required", severity="warning"),
+            make_rule("Series", "required", severity="warning"),
+            make_rule("Season", "required", severity="warning"),
+        ]
+    )
     item = assess_title(title, TODAY, rule_set=strict).formats[0].item("metadata")
     assert not item.ok and "Subtitle: required" in item.detail
     lenient_item = assess_title(title, TODAY, rule_set=lenient).formats[0].item("metadata")
@@ -98,8 +120,12 @@ def test_published_title_and_past_dates():
 
 
 def test_earliest_format_sets_days_to_publication():
-    title = make_title(formats=(make_format(FormatKind.HARDBACK, publication=date(2027, 3, 4)),
-                                make_format(FormatKind.EBOOK, publication=date(2026, 12, 1))))
+    title = make_title(
+        formats=(
+            make_format(FormatKind.HARDBACK, publication=date(2027, 3, 4)),
+            make_format(FormatKind.EBOOK, publication=date(2026, 12, 1)),
+        )
+    )
     assert assess_title(title, TODAY).days_to_publication == 3
 
 

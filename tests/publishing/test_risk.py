@@ -1,4 +1,5 @@
 """Release-risk rules: each fires on its condition, stays quiet otherwise, and says why."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -9,8 +10,15 @@ from hypothesis import given, settings
 
 from addon.publishing.domain import DeliveryDate, FormatKind, PublishingStatus
 from addon.publishing.risk import (
-    DELIVERY_MISSED, DELIVERY_SLIPPED, NO_DATE_FOR_SEASON, PAST_DATE_NOT_PUBLISHED, SOON_NOT_READY, RiskThresholds,
-    assess_risks, missed_deliveries, season_start,
+    DELIVERY_MISSED,
+    DELIVERY_SLIPPED,
+    NO_DATE_FOR_SEASON,
+    PAST_DATE_NOT_PUBLISHED,
+    SOON_NOT_READY,
+    RiskThresholds,
+    assess_risks,
+    missed_deliveries,
+    season_start,
 )
 from tests.publishing.factories import make_format, make_title, with_format
 from tests.publishing.strategies import dates, titles
@@ -27,8 +35,17 @@ def test_a_healthy_title_has_no_risks():
 
 
 def unready_soon(days: int):
-    title = make_title(formats=(make_format(FormatKind.HARDBACK, publication=date.fromordinal(TODAY.toordinal() + days),
-                                            prices=(), has_cover=False, description=None),))
+    title = make_title(
+        formats=(
+            make_format(
+                FormatKind.HARDBACK,
+                publication=date.fromordinal(TODAY.toordinal() + days),
+                prices=(),
+                has_cover=False,
+                description=None,
+            ),
+        )
+    )
     return title
 
 
@@ -84,11 +101,20 @@ def test_no_publication_date_close_to_the_season():
     assert NO_DATE_FOR_SEASON not in kinds(replace(title, season="someday"))
 
 
-@pytest.mark.parametrize("season, start", [
-    ("Spring 2027", date(2027, 1, 1)), ("2027 Autumn", date(2027, 9, 1)), ("Fall 2027", date(2027, 9, 1)),
-    ("March 2027", date(2027, 3, 1)), ("Q3 2027", date(2027, 7, 1)), ("Summer, 2026", date(2026, 5, 1)),
-    ("Spring", None), ("Spring 2027/2028", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "season, start",
+    [
+        ("Spring 2027", date(2027, 1, 1)),
+        ("2027 Autumn", date(2027, 9, 1)),
+        ("Fall 2027", date(2027, 9, 1)),
+        ("March 2027", date(2027, 3, 1)),
+        ("Q3 2027", date(2027, 7, 1)),
+        ("Summer, 2026", date(2026, 5, 1)),
+        ("Spring", None),
+        ("Spring 2027/2028", None),
+        (None, None),
+    ],
+)
 def test_season_start(season, start):
     assert season_start(season) == start
 
@@ -99,8 +125,11 @@ def test_custom_season_calendar():
 
 
 def test_risks_are_ordered_high_first():
-    title = make_title(stage="Writing", delivery=DeliveryDate(date(2027, 1, 10), slipped_date=date(2027, 2, 21)),
-                       formats=(make_format(publication=date(2026, 11, 1)),))
+    title = make_title(
+        stage="Writing",
+        delivery=DeliveryDate(date(2027, 1, 10), slipped_date=date(2027, 2, 21)),
+        formats=(make_format(publication=date(2026, 11, 1)),),
+    )
     severities = [r.severity for r in assess_risks(title, TODAY)]
     assert severities == sorted(severities, key=lambda s: s != "high") and "medium" in severities
 

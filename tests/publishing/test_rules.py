@@ -1,4 +1,5 @@
 """The rule engine: each rule kind's pass/fail/n-a, the offending value and fix, completion, and properties."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -70,10 +71,15 @@ def test_one_of_checks_bisac_format_then_membership():
         make_rule("BISAC main subject", "one_of", {"values": ["FIC09"]})
 
 
-@pytest.mark.parametrize("kind, limit, length, expected", [
-    ("max_length", 10, 10, Outcome.PASS), ("max_length", 10, 11, Outcome.FAIL),
-    ("min_length", 10, 10, Outcome.PASS), ("min_length", 10, 9, Outcome.FAIL),
-])
+@pytest.mark.parametrize(
+    "kind, limit, length, expected",
+    [
+        ("max_length", 10, 10, Outcome.PASS),
+        ("max_length", 10, 11, Outcome.FAIL),
+        ("min_length", 10, 10, Outcome.PASS),
+        ("min_length", 10, 9, Outcome.FAIL),
+    ],
+)
 def test_length_limits_are_inclusive(kind, limit, length, expected):
     title = make_title(formats=(make_format(description="d" * length),))
     assert only(title, make_rule("Description", kind, {"limit": limit})).checks[0].outcome is expected
@@ -100,10 +106,18 @@ def test_contributor_name_form_is_title_level_and_reports_the_name():
     assert only(title, natural).failed[0].value == "Okafor, Amelia"
 
 
-@pytest.mark.parametrize("name, ok", [
-    ("O'Sullivan, Siobhan", True), ("Le Guin, Ursula K.", True), ("Amelia Okafor", False),
-    ("Okafor,", False), ("Okafor, Amelia, Jr", False), ("Smith 2, Ann", False), ("平野, 啓一郎", True),
-])
+@pytest.mark.parametrize(
+    "name, ok",
+    [
+        ("O'Sullivan, Siobhan", True),
+        ("Le Guin, Ursula K.", True),
+        ("Amelia Okafor", False),
+        ("Okafor,", False),
+        ("Okafor, Amelia, Jr", False),
+        ("Smith 2, Ann", False),
+        ("平野, 啓一郎", True),
+    ],
+)
 def test_name_form_shapes(name, ok):
     title = replace(make_title(), contributors=(Contributor(name),))
     rule = make_rule("Contributor name", "contributor_name_form")
@@ -120,8 +134,9 @@ def test_series_naming_template_and_pattern():
 
 
 def test_retailer_requirement_is_scoped_to_the_retailers_a_title_is_sent_to():
-    rule = make_rule("Description", "retailer_requirement", {"retailer": "Amazon", "requirement": "max_length",
-                                                            "limit": 50})
+    rule = make_rule(
+        "Description", "retailer_requirement", {"retailer": "Amazon", "requirement": "max_length", "limit": 50}
+    )
     assert rule.retailers == ("Amazon",)
     assert "Amazon" in rule.describe()
     assert len(only(make_title(), rule).failed) == 2  # no retailer list: every retailer rule applies
@@ -144,10 +159,12 @@ def test_cancelled_formats_are_not_checked():
 
 def test_completion_counts_errors_and_warnings_but_not_info_or_not_applicable():
     title = with_format(make_title(), FormatKind.EBOOK, isbn13=None, isbn_raw=None, has_cover=False)
-    result = only(title,
-                  make_rule("ISBN", "required"),  # 1 pass, 1 fail
-                  make_rule("Cover", "required", severity="warning", formats=["ebook"]),  # 1 fail, 1 n/a
-                  make_rule("Subtitle", "required", severity="info"))  # info: ignored
+    result = only(
+        title,
+        make_rule("ISBN", "required"),  # 1 pass, 1 fail
+        make_rule("Cover", "required", severity="warning", formats=["ebook"]),  # 1 fail, 1 n/a
+        make_rule("Subtitle", "required", severity="info"),
+    )  # info: ignored
     assert result.completion == pytest.approx(100 * 1 / 3, abs=0.1)
     assert result.completion_for("p-hardback") == 100.0
     assert result.completion_for("p-ebook") == 0.0
@@ -169,17 +186,20 @@ def test_rule_ids_and_set_versions_are_content_hashes():
     assert RuleSet.of([a]).version != RuleSet.of([]).version
 
 
-@pytest.mark.parametrize("field, kind, params, words", [
-    ("Colour", "required", {}, "unknown field"),
-    ("Page count", "required", {}, "not in the Consonance record"),
-    ("Title", "valid_isbn", {}, "only applies to the ISBN"),
-    ("Title", "pattern", {"pattern": "(a+)+$"}, "nested repeats"),
-    ("Title", "max_length", {"limit": "lots"}, "whole number"),
-    ("Title", "date_order", {"relation": "after", "other": "publication date"}, "not a date"),
-    ("Publication date", "date_order", {"relation": "after", "other": "title"}, "not a date field"),
-    ("Series", "series_naming", {}, "template"),
-    ("Description", "retailer_requirement", {"retailer": "Amazon", "requirement": "date_order"}, "cannot be"),
-])
+@pytest.mark.parametrize(
+    "field, kind, params, words",
+    [
+        ("Colour", "required", {}, "unknown field"),
+        ("Page count", "required", {}, "not in the Consonance record"),
+        ("Title", "valid_isbn", {}, "only applies to the ISBN"),
+        ("Title", "pattern", {"pattern": "(a+)+$"}, "nested repeats"),
+        ("Title", "max_length", {"limit": "lots"}, "whole number"),
+        ("Title", "date_order", {"relation": "after", "other": "publication date"}, "not a date"),
+        ("Publication date", "date_order", {"relation": "after", "other": "title"}, "not a date field"),
+        ("Series", "series_naming", {}, "template"),
+        ("Description", "retailer_requirement", {"retailer": "Amazon", "requirement": "date_order"}, "cannot be"),
+    ],
+)
 def test_bad_rules_are_refused_in_plain_words(field, kind, params, words):
     with pytest.raises(RuleError, match=words):
         make_rule(field, kind, params)

@@ -1,9 +1,15 @@
 """Stage order, "acquired" stages and next-step text."""
+
 from __future__ import annotations
 
 from addon.publishing.domain import Stage
 from addon.publishing.stages import (
-    DEFAULT_STAGE_NAMES, has_reached, is_acquired, next_step_for, sort_stage_names, stage_rank,
+    DEFAULT_STAGE_NAMES,
+    has_reached,
+    is_acquired,
+    next_step_for,
+    sort_stage_names,
+    stage_rank,
 )
 
 
@@ -15,8 +21,12 @@ def test_default_order_runs_from_acquisition_to_published():
 
 
 def test_sorting_with_default_and_custom_orders():
-    assert sort_stage_names(["Published", "Zeta", "Writing", "Alpha", "Writing"]) == ["Writing", "Published", "Alpha",
-                                                                                      "Zeta"]
+    assert sort_stage_names(["Published", "Zeta", "Writing", "Alpha", "Writing"]) == [
+        "Writing",
+        "Published",
+        "Alpha",
+        "Zeta",
+    ]
     assert sort_stage_names(["b", "a"], order=["b", "a"]) == ["b", "a"]
 
 

@@ -1,4 +1,5 @@
 """The standards-table compiler: forgiving syntax, row problems, the default rule set, and properties."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -21,19 +22,22 @@ def one_rule(rule_cell, field="Description", applies="", severity="", message=""
     return rule_set.rules[0]
 
 
-@pytest.mark.parametrize("cell, kind, params", [
-    ("required", RuleKind.REQUIRED, {}),
-    ("Mandatory", RuleKind.REQUIRED, {}),
-    ("must be present.", RuleKind.REQUIRED, {}),
-    ("max length 4000", RuleKind.MAX_LENGTH, {"limit": 4000}),
-    ("Maximum length: 4,000 characters", RuleKind.MAX_LENGTH, {"limit": 4000}),
-    ("at most 350 chars", RuleKind.MAX_LENGTH, {"limit": 350}),
-    ("≤ 200", RuleKind.MAX_LENGTH, {"limit": 200}),
-    ("min length 10", RuleKind.MIN_LENGTH, {"limit": 10}),
-    ("at least 30 characters", RuleKind.MIN_LENGTH, {"limit": 30}),
-    ("pattern: ^[A-Z].*$", RuleKind.PATTERN, {"pattern": "^[A-Z].*$"}),
-    ("regex: /^\\S/", RuleKind.PATTERN, {"pattern": "^\\S"}),
-])
+@pytest.mark.parametrize(
+    "cell, kind, params",
+    [
+        ("required", RuleKind.REQUIRED, {}),
+        ("Mandatory", RuleKind.REQUIRED, {}),
+        ("must be present.", RuleKind.REQUIRED, {}),
+        ("max length 4000", RuleKind.MAX_LENGTH, {"limit": 4000}),
+        ("Maximum length: 4,000 characters", RuleKind.MAX_LENGTH, {"limit": 4000}),
+        ("at most 350 chars", RuleKind.MAX_LENGTH, {"limit": 350}),
+        ("≤ 200", RuleKind.MAX_LENGTH, {"limit": 200}),
+        ("min length 10", RuleKind.MIN_LENGTH, {"limit": 10}),
+        ("at least 30 characters", RuleKind.MIN_LENGTH, {"limit": 30}),
+        ("pattern: ^[A-Z].*$", RuleKind.PATTERN, {"pattern": "^[A-Z].*$"}),
+        ("regex: /^\\S/", RuleKind.PATTERN, {"pattern": "^\\S"}),
+    ],
+)
 def test_rule_cell_syntax(cell, kind, params):
     rule = one_rule(cell)
     assert rule.kind is kind
@@ -47,10 +51,15 @@ def test_one_of_accepts_commas_newlines_and_spaces_for_bisac_codes():
     assert tiers.param("values") == ("Key title", "Lead")
 
 
-@pytest.mark.parametrize("cell, relation", [
-    ("after: contract delivery date", "after"), ("must be after the manuscript delivery date", "after"),
-    ("on or after: delivery date", "on_or_after"), ("no earlier than delivery date", "on_or_after"),
-])
+@pytest.mark.parametrize(
+    "cell, relation",
+    [
+        ("after: contract delivery date", "after"),
+        ("must be after the manuscript delivery date", "after"),
+        ("on or after: delivery date", "on_or_after"),
+        ("no earlier than delivery date", "on_or_after"),
+    ],
+)
 def test_date_order_syntax(cell, relation):
     rule = one_rule(cell, field="Publication date")
     assert (rule.kind, rule.param("relation"), rule.param("other")) == (RuleKind.DATE_ORDER, relation, "delivery_date")
@@ -63,13 +72,18 @@ def test_name_form_series_and_retailer_syntax():
     assert one_rule("series pattern: /^The .+$/", field="Series").param("pattern") == "^The .+$"
     amazon = one_rule("retailer Amazon: max length 4000")
     assert (amazon.kind, amazon.retailers, amazon.param("requirement"), amazon.param("limit")) == (
-        RuleKind.RETAILER_REQUIREMENT, ("Amazon",), "max_length", 4000)
+        RuleKind.RETAILER_REQUIREMENT,
+        ("Amazon",),
+        "max_length",
+        4000,
+    )
     assert one_rule("Kobo: required").retailers == ("Kobo",)
 
 
 def test_applies_to_severity_and_message_columns():
-    rule = one_rule("required", field="Cover", applies="Print, Ebook, Amazon", severity="Warning",
-                    message="Upload the cover.")
+    rule = one_rule(
+        "required", field="Cover", applies="Print, Ebook, Amazon", severity="Warning", message="Upload the cover."
+    )
     assert rule.formats == ("ebook", "print") and rule.retailers == ("Amazon",)
     assert rule.severity is Severity.WARNING and rule.message == "Upload the cover."
     custom = one_rule("required", field="Price (EUR)", applies="retailer: Fnac")
@@ -77,13 +91,20 @@ def test_applies_to_severity_and_message_columns():
 
 
 def test_header_is_found_by_its_words_in_any_order_and_with_separate_retailer_column():
-    table = [("", ""), ("Severity", "Metadata field", "Requirement", "Retailer", "Applies to (format, retailer)"),
-             ("should", "Subtitle", "max length 200", "Kobo", "ebook")]
+    table = [
+        ("", ""),
+        ("Severity", "Metadata field", "Requirement", "Retailer", "Applies to (format, retailer)"),
+        ("should", "Subtitle", "max length 200", "Kobo", "ebook"),
+    ]
     rule_set = compile_standards(table)
     assert not rule_set.problems
     rule = rule_set.rules[0]
-    assert (rule.field, rule.severity, rule.retailers, rule.formats) == ("subtitle", Severity.WARNING, ("Kobo",),
-                                                                          ("ebook",))
+    assert (rule.field, rule.severity, rule.retailers, rule.formats) == (
+        "subtitle",
+        Severity.WARNING,
+        ("Kobo",),
+        ("ebook",),
+    )
 
 
 def test_several_rules_in_one_cell_compile_separately_and_a_bad_one_is_reported():
@@ -129,10 +150,16 @@ def test_default_rule_set_compiles_cleanly_and_matches_its_documented_content():
     assert DEFAULT_RULE_SET.problems == ()
     described = {r.describe() for r in DEFAULT_RULE_SET.rules}
     assert described == {
-        "ISBN: required", "ISBN: a valid ISBN-13", "BISAC main subject: required",
-        r"BISAC main subject: matches ^[A-Z]{3}\d{6}$", "Contributor name: written “Surname, Forenames”",
-        "Description: Amazon needs it at most 4000 characters", "Price (GBP): required", "Price (USD): required",
-        "Publication date: required"}
+        "ISBN: required",
+        "ISBN: a valid ISBN-13",
+        "BISAC main subject: required",
+        r"BISAC main subject: matches ^[A-Z]{3}\d{6}$",
+        "Contributor name: written “Surname, Forenames”",
+        "Description: Amazon needs it at most 4000 characters",
+        "Price (GBP): required",
+        "Price (USD): required",
+        "Publication date: required",
+    }
     assert len(DEFAULT_STANDARDS_TABLE) == len(DEFAULT_RULE_SET.rules) + 1
 
 
@@ -141,14 +168,37 @@ def test_default_rule_set_passes_a_complete_title_and_catches_common_mistakes():
     title = replace(make_title(), contributors=(Contributor("Amelia Okafor"),))
     title = with_format(title, FormatKind.EBOOK, prices=(), description="d" * 4001)
     failed = {(c.rule.describe(), c.product_id) for c in evaluate(title, DEFAULT_RULE_SET).failed}
-    assert failed == {("Contributor name: written “Surname, Forenames”", None),
-                      ("Price (GBP): required", "p-ebook"), ("Price (USD): required", "p-ebook"),
-                      ("Description: Amazon needs it at most 4000 characters", "p-ebook")}
+    assert failed == {
+        ("Contributor name: written “Surname, Forenames”", None),
+        ("Price (GBP): required", "p-ebook"),
+        ("Price (USD): required", "p-ebook"),
+        ("Description: Amazon needs it at most 4000 characters", "p-ebook"),
+    }
 
 
-cells = st.one_of(st.text(max_size=30), st.sampled_from(
-    ["required", "max length 40", "ISBN", "Description", "print", "Amazon", "one of:", "pattern: (", "after:",
-     "series: <x>", "error", "warning", "retailer : ", "\u202eevil", "\U0001F600", "<b>bold</b>"]))
+cells = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "required",
+            "max length 40",
+            "ISBN",
+            "Description",
+            "print",
+            "Amazon",
+            "one of:",
+            "pattern: (",
+            "after:",
+            "series: <x>",
+            "error",
+            "warning",
+            "retailer : ",
+            "\u202eevil",
+            "\U0001f600",
+            "<b>bold</b>",
+        ]
+    ),
+)
 tables = st.lists(st.lists(cells, max_size=6), max_size=8)
 
 
@@ -175,8 +225,11 @@ def test_every_non_blank_row_becomes_a_rule_or_a_problem(body):
 
 
 @settings(max_examples=150, deadline=None)
-@given(valid=st.lists(st.sampled_from(VALID_ROWS), max_size=6), invalid=st.lists(st.sampled_from(INVALID_ROWS),
-       max_size=6), data=st.data())
+@given(
+    valid=st.lists(st.sampled_from(VALID_ROWS), max_size=6),
+    invalid=st.lists(st.sampled_from(INVALID_ROWS), max_size=6),
+    data=st.data(),
+)
 def test_valid_rows_are_unaffected_by_invalid_rows(valid, invalid, data):
     mixed = data.draw(st.permutations(valid + invalid))
     order = [row for row in mixed if row in valid]  # the valid rows in the order they appear
@@ -185,14 +238,16 @@ def test_valid_rows_are_unaffected_by_invalid_rows(valid, invalid, data):
 
 
 def test_hostile_cells_give_problems_not_crashes():
-    table = [HEADER,
-             ("Description", "x" * 5_000_000, "", "", ""),
-             ("<script>alert(1)</script>", "required", "", "", ""),
-             ("\u05ea\u05d9\u05d0\u05d5\u05e8", "required", "", "", ""),
-             ("Description", "one of: \U0001F4DA, \u202eevil", "", "", ""),
-             ("Title", "pattern: " + "(" * 200 + "a" + ")" * 200, "", "", "")]
+    table = [
+        HEADER,
+        ("Description", "x" * 5_000_000, "", "", ""),
+        ("<script>alert(1)</script>", "required", "", "", ""),
+        ("\u05ea\u05d9\u05d0\u05d5\u05e8", "required", "", "", ""),
+        ("Description", "one of: \U0001f4da, \u202eevil", "", "", ""),
+        ("Title", "pattern: " + "(" * 200 + "a" + ")" * 200, "", "", ""),
+    ]
     rule_set = compile_standards(table)
     assert [p.row_number for p in rule_set.problems] == [2, 3, 4, 6]
-    assert rule_set.rules[0].param("values") == ("\u202eevil", "\U0001F4DA")
+    assert rule_set.rules[0].param("values") == ("\u202eevil", "\U0001f4da")
     long_name = make_title(contributors=(Contributor("a" * 100_000),))
     assert evaluate(long_name, DEFAULT_RULE_SET).failed

@@ -1,4 +1,5 @@
 """Plain-English dates and spans used in reasons."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,8 +13,10 @@ def test_dates():
     assert long_date(date(2027, 3, 4)) == "4 March 2027" and short_date(date(2027, 3, 4)) == "4 Mar 2027"
 
 
-@pytest.mark.parametrize("days, text", [(0, "today"), (1, "in 1 day"), (13, "in 13 days"), (14, "in 2 weeks"),
-                                        (-20, "2 weeks ago"), (-1, "1 day ago")])
+@pytest.mark.parametrize(
+    "days, text",
+    [(0, "today"), (1, "in 1 day"), (13, "in 13 days"), (14, "in 2 weeks"), (-20, "2 weeks ago"), (-1, "1 day ago")],
+)
 def test_relative(days, text):
     assert relative(days) == text
     assert span(days) == ("today" if days == 0 else text.replace("in ", "").replace(" ago", ""))

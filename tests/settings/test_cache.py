@@ -1,5 +1,6 @@
 """Settings are cached per process; a change shows at once where it was saved and, in another process,
 within the invalidation bound (tests/platform/test_secret_cache.py)."""
+
 from __future__ import annotations
 
 from addon.platform.models import Tenant
@@ -39,4 +40,5 @@ def test_a_change_shows_in_another_process_within_the_bound(two_processes):  # n
     def seen() -> bool:
         with first.app_context():
             return get_settings(db.session.get(Tenant, tenant_id)).consonance_host == "https://c.example"
+
     _eventually(seen)

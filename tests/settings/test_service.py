@@ -1,4 +1,5 @@
 """Settings: defaults, validation messages that say what to do, audit of every change."""
+
 from addon.extensions import db
 from addon.platform.models import AuditEntry, Tenant, tenant_query
 from addon.settings.service import get_settings, update_settings
@@ -14,15 +15,21 @@ def make_tenant():
 def test_defaults_before_anything_is_saved(app):
     settings = get_settings(make_tenant())
     assert settings.macro_freshness_seconds == 300
-    assert settings.page_set_children == ["Manuscript brief", "Schedule & dates", "Key contacts",
-                                          "Meeting notes", "Decision log"]
+    assert settings.page_set_children == [
+        "Manuscript brief",
+        "Schedule & dates",
+        "Key contacts",
+        "Meeting notes",
+        "Decision log",
+    ]
     assert settings.acquired_stages == []
 
 
 def test_valid_change_is_saved_and_audited(app):
     tenant = make_tenant()
-    settings, errors = update_settings(tenant, {"consonance_host": "https://web.consonance.app",
-                                                "summary_weekly_time": "08:30"}, actor="557058:admin")
+    settings, errors = update_settings(
+        tenant, {"consonance_host": "https://web.consonance.app", "summary_weekly_time": "08:30"}, actor="557058:admin"
+    )
     assert errors == {}
     assert get_settings(tenant).consonance_host == "https://web.consonance.app"
     audit = db.session.execute(tenant_query(AuditEntry, tenant)).scalars().one()
@@ -32,10 +39,18 @@ def test_valid_change_is_saved_and_audited(app):
 
 def test_invalid_values_are_refused_with_what_to_do(app):
     tenant = make_tenant()
-    settings, errors = update_settings(tenant, {
-        "consonance_host": "not a url", "summary_weekly_time": "25:00", "summary_timezone": "Mars/Olympus",
-        "macro_freshness_seconds": 1, "summary_monthly_day": 31,
-        "rights_mappings": [{"territory": "GB", "page_id": "abc"}]}, actor="a")
+    settings, errors = update_settings(
+        tenant,
+        {
+            "consonance_host": "not a url",
+            "summary_weekly_time": "25:00",
+            "summary_timezone": "Mars/Olympus",
+            "macro_freshness_seconds": 1,
+            "summary_monthly_day": 31,
+            "rights_mappings": [{"territory": "GB", "page_id": "abc"}],
+        },
+        actor="a",
+    )
     assert settings is None
     assert "https://web.consonance.app" in errors["consonance_host"][0]
     assert "HH:MM" in errors["summary_weekly_time"][0]

@@ -1,5 +1,6 @@
 """Push decision: a real user is required, the idempotency key makes every resend one decision,
 and the outbox writes exactly one note (and stage change) to the Consonance sandbox."""
+
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,14 +36,22 @@ def notes_on(sandbox, work_id):
 
 
 def decide(client, headers, **fields):
-    body = {"workId": "3", "decisionType": "note", "text": "Cover approved <b>at</b> the meeting",
-            "idempotencyKey": KEY, "macro": "title-status", **fields}
+    body = {
+        "workId": "3",
+        "decisionType": "note",
+        "text": "Cover approved <b>at</b> the meeting",
+        "idempotencyKey": KEY,
+        "macro": "title-status",
+        **fields,
+    }
     return client.post(body.pop("path", "/forge/actions/decision"), json=body, headers=headers)
 
 
 def counts():
-    return (db.session.scalar(sa.select(sa.func.count()).select_from(Decision)),
-            db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry)))
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Decision)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(OutboxEntry)),
+    )
 
 
 def test_a_resent_decision_is_recorded_once_and_lands_once_as_a_note(client, fit, forge_tenant, sandbox):
@@ -83,31 +92,48 @@ def test_approve_stage_moves_the_work_on_once(client, fit, forge_tenant, sandbox
 def test_concurrent_double_click_makes_one_decision(app, fit, forge_tenant, sandbox):
     headers = [fit() for _ in range(6)]
     with serving(app) as url:
+
         def send(h):
-            return requests.post(f"{url}/forge/actions/decision", headers=h, timeout=30, json={
-                "workId": "3", "decisionType": "hold", "text": "Wait for the sales conference", "idempotencyKey": KEY})
+            return requests.post(
+                f"{url}/forge/actions/decision",
+                headers=h,
+                timeout=30,
+                json={
+                    "workId": "3",
+                    "decisionType": "hold",
+                    "text": "Wait for the sales conference",
+                    "idempotencyKey": KEY,
+                },
+            )
+
         with ThreadPoolExecutor(max_workers=6) as pool:
             statuses = sorted(r.status_code for r in pool.map(send, headers))
     assert statuses == [200] * 5 + [201]
     assert counts() == (1, 1)
 
 
-@pytest.mark.parametrize("options, reason", [
-    ({"user_token": False}, "user_token_required"),
-    ({"principal": None}, "user_token_required"),
-])
+@pytest.mark.parametrize(
+    "options, reason",
+    [
+        ({"user_token": False}, "user_token_required"),
+        ({"principal": None}, "user_token_required"),
+    ],
+)
 def test_forge_decisions_need_the_viewing_users_token(client, fit, forge_tenant, options, reason):
     answer = decide(client, fit(**options))
     assert answer.status_code == 401 and answer.get_json()["error"] == reason
     assert counts() == (0, 0)
 
 
-@pytest.mark.parametrize("fields, error", [
-    ({"decisionType": "delete_everything"}, "bad_decision_type"),
-    ({"idempotencyKey": "short"}, "bad_idempotency_key"),
-    ({"text": "  "}, "text_required"),
-    ({"text": "x" * 5001}, "text_too_long"),
-])
+@pytest.mark.parametrize(
+    "fields, error",
+    [
+        ({"decisionType": "delete_everything"}, "bad_decision_type"),
+        ({"idempotencyKey": "short"}, "bad_idempotency_key"),
+        ({"text": "  "}, "text_required"),
+        ({"text": "x" * 5001}, "text_too_long"),
+    ],
+)
 def test_bad_forms_are_refused_with_a_reason(client, fit, forge_tenant, fields, error):
     answer = decide(client, fit(), **fields)
     assert answer.status_code in (400, 422) and answer.get_json()["error"] == error
@@ -120,6 +146,7 @@ def test_a_key_reused_for_another_decision_is_a_conflict(client, fit, forge_tena
 
 # --- Connect -------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def connect_site(client, connect_install, sandbox):
     payload = connect_install()
@@ -128,8 +155,11 @@ def connect_site(client, connect_install, sandbox):
 
 
 def context_token(payload, sub="557058:user-1"):
-    return jwt.encode(connect_claims(payload["clientKey"], "GET", "/", qsh="context-qsh", sub=sub),
-                      payload["sharedSecret"], algorithm="HS256")
+    return jwt.encode(
+        connect_claims(payload["clientKey"], "GET", "/", qsh="context-qsh", sub=sub),
+        payload["sharedSecret"],
+        algorithm="HS256",
+    )
 
 
 def rendered_action_token(client, payload):
@@ -155,11 +185,14 @@ def test_connect_context_token_with_the_forms_action_token_records(client, conne
     assert counts() == (1, 1)
 
 
-@pytest.mark.parametrize("fields, sub", [
-    ({"workId": "4"}, "557058:user-1"),       # the form was for another title
-    ({"macro": "rights-link"}, "557058:user-1"),
-    ({}, "557058:another-user"),              # someone else's form
-])
+@pytest.mark.parametrize(
+    "fields, sub",
+    [
+        ({"workId": "4"}, "557058:user-1"),  # the form was for another title
+        ({"macro": "rights-link"}, "557058:user-1"),
+        ({}, "557058:another-user"),  # someone else's form
+    ],
+)
 def test_connect_action_tokens_are_bound_to_user_title_and_macro(client, connect_site, fields, sub):
     action = rendered_action_token(client, connect_site)
     answer = connect_decide(client, connect_site, context_token(connect_site, sub=sub), actionToken=action, **fields)
@@ -171,6 +204,7 @@ def test_connect_expired_form_asks_to_resend_and_a_new_token_works(app, client, 
     serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="c4c.macro-action.v1")
     claims = {"t": tenant.id, "u": "557058:user-1", "w": "3", "m": "title-status"}
     import itsdangerous.timed
+
     old = itsdangerous.timed.TimestampSigner.get_timestamp
     itsdangerous.timed.TimestampSigner.get_timestamp = lambda self: int(time.time()) - 3600
     try:
@@ -181,15 +215,17 @@ def test_connect_expired_form_asks_to_resend_and_a_new_token_works(app, client, 
     assert answer.status_code == 401 and answer.get_json()["error"] == "form_expired"
     assert "Your text is kept" in answer.get_json()["message"]
     renewed = client.get(f"/connect/macro/title-status/action-token?workId=3&jwt={context_token(connect_site)}")
-    answer = connect_decide(client, connect_site, context_token(connect_site),
-                            actionToken=renewed.get_json()["actionToken"])
+    answer = connect_decide(
+        client, connect_site, context_token(connect_site), actionToken=renewed.get_json()["actionToken"]
+    )
     assert answer.status_code == 201
 
 
 def test_connect_request_bound_jwt_needs_no_action_token(client, connect_site):
     path = "/connect/actions/decision"
-    token = jwt.encode(connect_claims(connect_site["clientKey"], "POST", path), connect_site["sharedSecret"],
-                       algorithm="HS256")
+    token = jwt.encode(
+        connect_claims(connect_site["clientKey"], "POST", path), connect_site["sharedSecret"], algorithm="HS256"
+    )
     assert connect_decide(client, connect_site, token).status_code == 201
 
 

@@ -1,5 +1,6 @@
 """Admin routes on both transports: only site admins (as Confluence says), saving validated and CSRF-safe,
 Test connection against the Consonance sandbox, the activity page's Retry."""
+
 from __future__ import annotations
 
 import re
@@ -10,14 +11,31 @@ from addon.platform import tenants
 from addon.extensions import db
 from addon.settings.service import get_settings
 from tests.admin.fixtures import (  # noqa: F401  (fixtures shared with tests/admin)
-    ADMIN, EDITOR, _stub_process, connect_site, connect_token, consonance, forge, forge_tenant, sandbox, stub)
+    ADMIN,
+    EDITOR,
+    _stub_process,
+    connect_site,
+    connect_token,
+    consonance,
+    forge,
+    forge_tenant,
+    sandbox,
+    stub,
+)
 
-GOOD_FORM = {"page_set_mode": "pages_in_space", "page_set_space_key": "PUB", "stage_guide_page_id": "1001",
-             "playbook_page_ids": ["1003", "1004"], "summary_weekly_time": "08:30", "summary_timezone": "Europe/Paris",
-             "macro_freshness_seconds": "600"}
+GOOD_FORM = {
+    "page_set_mode": "pages_in_space",
+    "page_set_space_key": "PUB",
+    "stage_guide_page_id": "1001",
+    "playbook_page_ids": ["1003", "1004"],
+    "summary_weekly_time": "08:30",
+    "summary_timezone": "Europe/Paris",
+    "macro_freshness_seconds": "600",
+}
 
 
 # --- Forge -------------------------------------------------------------------------------------
+
 
 def test_forge_admin_page_renders_for_a_site_admin(client, forge, stub):
     response = client.post("/forge/admin", json={"view": "configuration"}, headers=forge())
@@ -25,8 +43,10 @@ def test_forge_admin_page_renders_for_a_site_admin(client, forge, stub):
     html = response.get_json()["html"]
     assert "Consonance connection" in html and 'data-action="test-connection"' in html
     # the check asked Confluence as the user, with the user's own token
-    assert any(path.startswith("/wiki/rest/api/user/current?expand=operations") and auth == "Bearer user-token-admin"
-               for _m, path, auth in stub.calls)
+    assert any(
+        path.startswith("/wiki/rest/api/user/current?expand=operations") and auth == "Bearer user-token-admin"
+        for _m, path, auth in stub.calls
+    )
 
 
 def test_forge_non_admin_is_refused_with_words(client, forge):
@@ -57,9 +77,15 @@ def test_forge_without_a_token_is_401(client):
 
 
 def test_forge_save_validates_each_field_with_what_to_do(client, forge, forge_tenant):
-    bad = {"summary_weekly_time": "8.30", "summary_timezone": "Mars/Olympus", "macro_freshness_seconds": "5",
-           "page_set_mode": "pages_in_space", "page_set_space_key": "", "stage_guide_page_id": "Stage guide",
-           "summary_monthly_day": "31"}
+    bad = {
+        "summary_weekly_time": "8.30",
+        "summary_timezone": "Mars/Olympus",
+        "macro_freshness_seconds": "5",
+        "page_set_mode": "pages_in_space",
+        "page_set_space_key": "",
+        "stage_guide_page_id": "Stage guide",
+        "summary_monthly_day": "31",
+    }
     response = client.post("/forge/admin/settings", json={"form": bad}, headers=forge())
     assert response.status_code == 422
     errors = response.get_json()["errors"]
@@ -73,8 +99,9 @@ def test_forge_save_validates_each_field_with_what_to_do(client, forge, forge_te
 
 
 def test_forge_save_refuses_pages_confluence_does_not_have(client, forge, forge_tenant):
-    response = client.post("/forge/admin/settings", json={"form": {**GOOD_FORM, "standards_page_id": "999999"}},
-                           headers=forge())
+    response = client.post(
+        "/forge/admin/settings", json={"form": {**GOOD_FORM, "standards_page_id": "999999"}}, headers=forge()
+    )
     assert response.status_code == 422
     assert "no longer exists" in response.get_json()["errors"]["standards_page_id"]
 
@@ -85,8 +112,11 @@ def test_forge_save_stores_settings_and_audits_who(client, forge, forge_tenant):
     body = response.get_json()
     assert body["ok"] and "summary_weekly_time" in body["changed"]
     settings = get_settings(forge_tenant)
-    assert (settings.summary_weekly_time, settings.summary_timezone, settings.macro_freshness_seconds) == \
-        ("08:30", "Europe/Paris", 600)
+    assert (settings.summary_weekly_time, settings.summary_timezone, settings.macro_freshness_seconds) == (
+        "08:30",
+        "Europe/Paris",
+        600,
+    )
     assert settings.playbook_page_ids == ["1003", "1004"]
     assert "Print playbook" in body["html"]  # chosen pages are shown by title
     audit = client.post("/forge/admin", json={"view": "audit"}, headers=forge()).get_json()["html"]
@@ -98,7 +128,9 @@ def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pa
     from addon.flows.sync_models import TitleSnapshot
     from addon.jobs.models import OutboxEntry
 
-    first = client.post("/forge/admin/settings", json={"form": {**GOOD_FORM, "page_set_space_key": ""}}, headers=forge())
+    first = client.post(
+        "/forge/admin/settings", json={"form": {**GOOD_FORM, "page_set_space_key": ""}}, headers=forge()
+    )
     assert first.status_code == 200 and first.get_json()["ok"]
     assert "once you choose a space" in first.get_json()["message"]
     assert 'id="c4c-no-space-hint"' in first.get_json()["html"]
@@ -107,8 +139,10 @@ def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pa
     db.session.commit()
 
     def page_set_entries():
-        return sorted(e.payload["work_id"] for e in db.session.query(OutboxEntry).filter_by(
-            tenant_id=forge_tenant.id, kind=page_sets.KIND))
+        return sorted(
+            e.payload["work_id"]
+            for e in db.session.query(OutboxEntry).filter_by(tenant_id=forge_tenant.id, kind=page_sets.KIND)
+        )
 
     chosen = client.post("/forge/admin/settings", json={"form": GOOD_FORM}, headers=forge()).get_json()
     assert chosen["ok"] and "Pages for the 2 titles already acquired are being made." in chosen["message"]
@@ -129,30 +163,40 @@ def test_forge_pickers_search_confluence(client, forge, forge_tenant):
 
 # --- Consonance connection -----------------------------------------------------------------------
 
+
 def test_test_connection_with_a_good_key_says_what_worked(client, forge, forge_tenant, sandbox):
-    response = client.post("/forge/admin/test-connection",
-                           json={"form": {"consonance_host": sandbox.url, "consonance_api_key": sandbox.api_key}},
-                           headers=forge())
+    response = client.post(
+        "/forge/admin/test-connection",
+        json={"form": {"consonance_host": sandbox.url, "consonance_api_key": sandbox.api_key}},
+        headers=forge(),
+    )
     body = response.get_json()
     assert response.status_code == 200 and body["ok"]
-    assert [c["name"] for c in body["checks"]] == ["Reach Consonance and authenticate", "Read project stages",
-                                                  "Read a title with its formats"]
+    assert [c["name"] for c in body["checks"]] == [
+        "Reach Consonance and authenticate",
+        "Read project stages",
+        "Read a title with its formats",
+    ]
     assert all(c["ok"] for c in body["checks"]) and "20 works" in body["checks"][0]["detail"]
 
 
 def test_test_connection_with_a_bad_key_says_the_key_was_refused(client, forge, forge_tenant, sandbox):
-    body = client.post("/forge/admin/test-connection",
-                       json={"form": {"consonance_host": sandbox.url, "consonance_api_key": "not-the-key"}},
-                       headers=forge()).get_json()
+    body = client.post(
+        "/forge/admin/test-connection",
+        json={"form": {"consonance_host": sandbox.url, "consonance_api_key": "not-the-key"}},
+        headers=forge(),
+    ).get_json()
     assert body["ok"] is False
     assert body["headline"].startswith("Consonance refused this API key")
     assert body["checks"][0]["ok"] is False and len(body["checks"]) == 1
 
 
 def test_test_connection_to_an_unreachable_host_says_so(client, forge, forge_tenant):
-    body = client.post("/forge/admin/test-connection",
-                       json={"form": {"consonance_host": "http://127.0.0.1:9", "consonance_api_key": "k"}},
-                       headers=forge()).get_json()
+    body = client.post(
+        "/forge/admin/test-connection",
+        json={"form": {"consonance_host": "http://127.0.0.1:9", "consonance_api_key": "k"}},
+        headers=forge(),
+    ).get_json()
     assert body["ok"] is False
     assert body["headline"].startswith("Consonance did not answer at http://127.0.0.1:9")
 
@@ -165,8 +209,9 @@ def test_saving_a_refused_key_keeps_nothing_and_a_good_key_is_stored_never_shown
     assert tenants.get_secret(forge_tenant, tenants.CONSONANCE_API_KEY) is None
     assert get_settings(forge_tenant).consonance_host == ""
 
-    saved = client.post("/forge/admin/settings", json={"form": {**form, "consonance_api_key": sandbox.api_key}},
-                        headers=forge())
+    saved = client.post(
+        "/forge/admin/settings", json={"form": {**form, "consonance_api_key": sandbox.api_key}}, headers=forge()
+    )
     assert saved.status_code == 200, saved.get_json()
     assert tenants.get_secret(forge_tenant, tenants.CONSONANCE_API_KEY) == sandbox.api_key
     page = client.post("/forge/admin", json={}, headers=forge()).get_json()["html"]
@@ -179,6 +224,7 @@ def test_saving_a_refused_key_keeps_nothing_and_a_good_key_is_stored_never_shown
 
 # --- Connect -------------------------------------------------------------------------------------
 
+
 def _admin_token(html: str) -> str:
     return re.search(r'data-admin-token="([^"]+)"', html).group(1)
 
@@ -189,8 +235,10 @@ def test_connect_configure_page_loads_for_a_site_admin_with_an_admin_token(clien
     html = response.get_data(as_text=True)
     assert "Consonance connection" in html and _admin_token(html)
     assert "frame-ancestors" in response.headers["Content-Security-Policy"]
-    assert any(path.startswith(f"/wiki/rest/api/user?accountId={ADMIN.replace(':', '%3A')}")
-               and auth.startswith("JWT ") for _m, path, auth in stub.calls)
+    assert any(
+        path.startswith(f"/wiki/rest/api/user?accountId={ADMIN.replace(':', '%3A')}") and auth.startswith("JWT ")
+        for _m, path, auth in stub.calls
+    )
 
 
 def test_connect_non_admin_gets_a_refusal_page(client, connect_token):
@@ -207,11 +255,13 @@ def test_connect_save_needs_the_admin_token_with_a_context_token(client, connect
     assert missing.status_code == 403 and missing.get_json()["error"] == "bad_admin_token"
     tenant = tenants.find_tenant(tenants.CONNECT, connect_site["clientKey"])
     other_user = csrf.issue(tenant.id, EDITOR)
-    forged = client.post("/connect/admin/settings", json={"form": GOOD_FORM},
-                         headers={**headers, csrf.HEADER: other_user})
+    forged = client.post(
+        "/connect/admin/settings", json={"form": GOOD_FORM}, headers={**headers, csrf.HEADER: other_user}
+    )
     assert forged.status_code == 403
-    saved = client.post("/connect/admin/settings", json={"form": GOOD_FORM},
-                        headers={**headers, csrf.HEADER: _admin_token(page)})
+    saved = client.post(
+        "/connect/admin/settings", json={"form": GOOD_FORM}, headers={**headers, csrf.HEADER: _admin_token(page)}
+    )
     assert saved.status_code == 200, saved.get_json()
     assert get_settings(tenant).summary_weekly_time == "08:30"
 
@@ -219,25 +269,33 @@ def test_connect_save_needs_the_admin_token_with_a_context_token(client, connect
 def test_connect_expired_admin_token_asks_for_a_reload(client, connect_token, connect_site, monkeypatch):
     page = client.get(f"/connect/admin?jwt={connect_token()}").get_data(as_text=True)
     monkeypatch.setattr(csrf.verify, "__kwdefaults__", {"max_age": -1})  # the page has been open too long
-    response = client.post("/connect/admin/settings", json={"form": GOOD_FORM},
-                           headers={"Authorization": f"JWT {connect_token(method='POST')}",
-                                    csrf.HEADER: _admin_token(page)})
+    response = client.post(
+        "/connect/admin/settings",
+        json={"form": GOOD_FORM},
+        headers={"Authorization": f"JWT {connect_token(method='POST')}", csrf.HEADER: _admin_token(page)},
+    )
     assert response.status_code == 401
     assert response.get_json()["error"] == "form_expired" and "Reload" in response.get_json()["message"]
 
 
 def test_connect_request_bound_token_saves_without_an_admin_token(client, connect_token):
     token = connect_token(method="POST", path="/connect/admin/settings", context=False)
-    response = client.post("/connect/admin/settings", json={"form": GOOD_FORM},
-                           headers={"Authorization": f"JWT {token}"})
+    response = client.post(
+        "/connect/admin/settings", json={"form": GOOD_FORM}, headers={"Authorization": f"JWT {token}"}
+    )
     assert response.status_code == 200, response.get_json()
 
 
 def test_connect_non_admin_cannot_save_even_with_a_valid_admin_token(client, connect_token, connect_site):
     tenant = tenants.find_tenant(tenants.CONNECT, connect_site["clientKey"])
-    response = client.post("/connect/admin/settings", json={"form": GOOD_FORM},
-                           headers={"Authorization": f"JWT {connect_token(EDITOR, method='POST')}",
-                                    csrf.HEADER: csrf.issue(tenant.id, EDITOR)})
+    response = client.post(
+        "/connect/admin/settings",
+        json={"form": GOOD_FORM},
+        headers={
+            "Authorization": f"JWT {connect_token(EDITOR, method='POST')}",
+            csrf.HEADER: csrf.issue(tenant.id, EDITOR),
+        },
+    )
     assert response.status_code == 403 and response.get_json()["error"] == "not_site_admin"
 
 

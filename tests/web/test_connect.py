@@ -1,16 +1,20 @@
 """Connect routes: page-context tokens only on iframe pages, CSP framing by the tenant's site."""
+
 import jwt
 import pytest
 
 from tests.macros.conftest import consonance, sandbox  # noqa: F401  (the Consonance sandbox fixtures)
 from tests.platform.signing import connect_claims
 
-MACRO_QUERY = "pageId=42&pageVersion=3&spaceKey=PUB&macroId=m-1&outputType=display&title=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+MACRO_QUERY = (
+    "pageId=42&pageVersion=3&spaceKey=PUB&macroId=m-1&outputType=display&title=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+)
 
 
 def context_token(payload, path):
-    return jwt.encode(connect_claims(payload["clientKey"], "GET", path, qsh="context-qsh"), payload["sharedSecret"],
-                      algorithm="HS256")
+    return jwt.encode(
+        connect_claims(payload["clientKey"], "GET", path, qsh="context-qsh"), payload["sharedSecret"], algorithm="HS256"
+    )
 
 
 def test_macro_iframe_accepts_a_context_token_and_is_framed_only_by_the_site(client, connect_install):
@@ -28,19 +32,26 @@ def test_macro_iframe_accepts_a_context_token_and_is_framed_only_by_the_site(cli
 def test_macro_iframe_accepts_a_request_bound_token(client, connect_install):
     payload = connect_install()
     path = "/connect/macro/rights-link"
-    token = jwt.encode(connect_claims(payload["clientKey"], "GET", path, MACRO_QUERY), payload["sharedSecret"],
-                       algorithm="HS256")
+    token = jwt.encode(
+        connect_claims(payload["clientKey"], "GET", path, MACRO_QUERY), payload["sharedSecret"], algorithm="HS256"
+    )
     assert client.get(f"{path}?{MACRO_QUERY}", headers={"Authorization": f"JWT {token}"}).status_code == 200
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/connect/macro-static/title-status"),
-    ("POST", "/connect/webhooks/page_created"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/connect/macro-static/title-status"),
+        ("POST", "/connect/webhooks/page_created"),
+    ],
+)
 def test_context_tokens_are_refused_off_iframe_routes(client, connect_install, method, path):
     payload = connect_install()
-    token = jwt.encode(connect_claims(payload["clientKey"], method, path, qsh="context-qsh"), payload["sharedSecret"],
-                       algorithm="HS256")
+    token = jwt.encode(
+        connect_claims(payload["clientKey"], method, path, qsh="context-qsh"),
+        payload["sharedSecret"],
+        algorithm="HS256",
+    )
     response = client.open(path, method=method, headers={"Authorization": f"JWT {token}"}, json={})
     assert response.status_code == 401
     assert response.get_json()["error"] == "context_qsh_not_allowed"
@@ -65,7 +76,9 @@ def test_disabled_app_refuses_macros_but_can_be_enabled_again(client, connect_in
     payload = connect_install()
     for event in ("disabled", "enabled"):
         path = f"/connect/{event}"
-        token = jwt.encode(connect_claims(payload["clientKey"], "POST", path), payload["sharedSecret"], algorithm="HS256")
+        token = jwt.encode(
+            connect_claims(payload["clientKey"], "POST", path), payload["sharedSecret"], algorithm="HS256"
+        )
         assert client.post(path, json=payload, headers={"Authorization": f"JWT {token}"}).status_code == 200
         macro = "/connect/macro/title-status"
         status = client.get(f"{macro}?jwt={context_token(payload, macro)}").status_code
@@ -74,10 +87,12 @@ def test_disabled_app_refuses_macros_but_can_be_enabled_again(client, connect_in
 
 # --- the live panel in the iframe, its JSON endpoint and the static export ------------------------
 
+
 @pytest.fixture
 def connected_site(client, connect_install, sandbox):
     from addon.platform import tenants
     from tests.macros.conftest import connect_tenant_to
+
     payload = connect_install()
     connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), sandbox)
     return payload
@@ -97,7 +112,9 @@ def test_macro_iframe_renders_the_panel_with_scripts_only_from_us_and_the_site(c
 
 def test_panel_endpoint_answers_json_for_refresh(client, connected_site):
     path = "/connect/macro/metadata-checklist/panel"
-    answer = client.get(f"{path}?title=3&refresh=1", headers={"Authorization": f"JWT {context_token(connected_site, path)}"})
+    answer = client.get(
+        f"{path}?title=3&refresh=1", headers={"Authorization": f"JWT {context_token(connected_site, path)}"}
+    )
     assert answer.status_code == 200
     body = answer.get_json()
     assert body["kind"] == "panel" and body["viewModel"]["completion"] >= 0 and "c4c-checks" in body["html"]
@@ -106,8 +123,11 @@ def test_panel_endpoint_answers_json_for_refresh(client, connected_site):
 def test_static_export_has_no_controls_or_scripts(client, connected_site):
     path = "/connect/macro-static/title-status"
     query = "title=3&pageId=42"
-    token = jwt.encode(connect_claims(connected_site["clientKey"], "GET", path, query), connected_site["sharedSecret"],
-                       algorithm="HS256")
+    token = jwt.encode(
+        connect_claims(connected_site["clientKey"], "GET", path, query),
+        connected_site["sharedSecret"],
+        algorithm="HS256",
+    )
     html = client.get(f"{path}?{query}", headers={"Authorization": f"JWT {token}"}).get_data(as_text=True)
     assert 'class="c4c-panel c4c-panel--title-status"' in html
     assert "as of <time" in html
@@ -116,7 +136,7 @@ def test_static_export_has_no_controls_or_scripts(client, connected_site):
 
 @pytest.fixture
 def redis_down(app_config):
-    app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"   # nothing listens there: every Redis call is refused
+    app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there: every Redis call is refused
 
 
 def test_macro_views_answer_while_redis_is_down(redis_down, client, connected_site, sandbox):

@@ -27,4 +27,3 @@ def test_readyz_with_real_redis(app_config, redis_url):
     response = create_app(app_config).test_client().get("/readyz")
     assert response.status_code == 200
     assert response.get_json()["checks"] == {"database": "ok", "redis": "ok"}
-

@@ -1,5 +1,6 @@
 """The Connect macro editor (the title picker page) and the wiring that opens the picker from both
 transports: descriptor `editor` entries and the manifest's macro `config` resource."""
+
 import json
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,8 +18,11 @@ MACRO_KEYS = ("title-status", "rights-link", "metadata-checklist", "launch-readi
 
 
 def context_token(payload, path=PATH, secret=None):
-    return jwt.encode(connect_claims(payload["clientKey"], "GET", path, qsh="context-qsh"),
-                      secret or payload["sharedSecret"], algorithm="HS256")
+    return jwt.encode(
+        connect_claims(payload["clientKey"], "GET", path, qsh="context-qsh"),
+        secret or payload["sharedSecret"],
+        algorithm="HS256",
+    )
 
 
 class _Picker(HTMLParser):

@@ -1,5 +1,6 @@
 """The macro lane: repeat views of Connect macro iframes answered before Flask, with the route's checks
 and the route's page; everything else goes through the route as before."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,13 @@ from addon.macros.service import macro_cache
 from addon.platform import tenants
 from addon.settings.service import update_settings
 from addon.web.macro_lane import MacroLane, query_arguments
-from tests.macros.conftest import (connect_tenant_to, consonance, fit, forge_tenant,  # noqa: F401  (fixtures)
-                                   sandbox)
+from tests.macros.conftest import (
+    connect_tenant_to,
+    consonance,
+    fit,
+    forge_tenant,  # noqa: F401  (fixtures)
+    sandbox,
+)
 from tests.platform.signing import connect_claims
 
 PATH = "/connect/macro/title-status"
@@ -34,8 +40,9 @@ def lane_count(outcome: str) -> float:
 
 def token(site, *, account="557058:user-1", secret=None, path=PATH, query=None, **claims):
     """A page-context token (the iframe's), or with `query` one bound to exactly this request."""
-    made = connect_claims(site["clientKey"], "GET", path, query or "", qsh=None if query is not None else "context-qsh",
-                          **claims)
+    made = connect_claims(
+        site["clientKey"], "GET", path, query or "", qsh=None if query is not None else "context-qsh", **claims
+    )
     if account is None:
         made.pop("sub")
     else:
@@ -88,18 +95,28 @@ def test_first_view_goes_through_the_route_and_repeats_come_from_the_lane(client
 
 def test_each_viewer_gets_a_form_bound_to_them(client, site):
     view(client, site)
-    pages = {account: view(client, site, account=account).get_data(as_text=True)
-             for account in ("557058:user-1", "557058:user-2")}
+    pages = {
+        account: view(client, site, account=account).get_data(as_text=True)
+        for account in ("557058:user-1", "557058:user-2")
+    }
     tenant = tenants.find_tenant(tenants.CONNECT, site["clientKey"])
-    values = {account: dict(re.findall(r'name="(idempotencyKey|actionToken)" value="([^"]*)"', page))
-              for account, page in pages.items()}
+    values = {
+        account: dict(re.findall(r'name="(idempotencyKey|actionToken)" value="([^"]*)"', page))
+        for account, page in pages.items()
+    }
     assert values["557058:user-1"]["idempotencyKey"] != values["557058:user-2"]["idempotencyKey"]
     for account, own in values.items():
-        action_tokens.verify(own["actionToken"], tenant_id=tenant.id, account_id=account, work_id="5",
-                             macro_key="title-status")
+        action_tokens.verify(
+            own["actionToken"], tenant_id=tenant.id, account_id=account, work_id="5", macro_key="title-status"
+        )
     with pytest.raises(action_tokens.ActionTokenError):
-        action_tokens.verify(values["557058:user-1"]["actionToken"], tenant_id=tenant.id, account_id="557058:user-2",
-                             work_id="5", macro_key="title-status")
+        action_tokens.verify(
+            values["557058:user-1"]["actionToken"],
+            tenant_id=tenant.id,
+            account_id="557058:user-2",
+            work_id="5",
+            macro_key="title-status",
+        )
 
 
 def test_a_viewer_who_is_not_logged_in_gets_the_panel_without_the_form(client, site):
@@ -122,12 +139,16 @@ def test_a_request_bound_token_in_the_header_is_served_too(client, site):
 
 REFUSALS = {
     "no token": lambda site: f"{PATH}?{QUERY}",
-    "forged signature": lambda site: f"{PATH}?{QUERY}&jwt={token(site, secret='not-the-shared-secret-of-this-site-at-all')}",
+    "forged signature": lambda site: (
+        f"{PATH}?{QUERY}&jwt={token(site, secret='not-the-shared-secret-of-this-site-at-all')}"
+    ),
     "expired": lambda site: f"{PATH}?{QUERY}&jwt={token(site, now=int(time.time()) - 3600)}",
     "unknown site": lambda site: f"{PATH}?{QUERY}&jwt={token({**site, 'clientKey': 'someone-else'})}",
     "qsh of another request": lambda site: f"{PATH}?{QUERY}&jwt={token(site, query='title=6')}",
-    "alg none": lambda site: f"{PATH}?{QUERY}&jwt=" + jwt.encode(
-        connect_claims(site["clientKey"], "GET", PATH, qsh="context-qsh"), None, algorithm="none"),
+    "alg none": lambda site: (
+        f"{PATH}?{QUERY}&jwt="
+        + jwt.encode(connect_claims(site["clientKey"], "GET", PATH, qsh="context-qsh"), None, algorithm="none")
+    ),
     "malformed": lambda site: f"{PATH}?{QUERY}&jwt=not.a.jwt",
 }
 
@@ -269,6 +290,7 @@ def test_forge_refusals_are_the_routes_own(client, route_only, fit, forge_tenant
         from cryptography.hazmat.primitives.asymmetric import rsa
         from tests.platform.signing import fit_claims, sign_rs256
         from tests.macros.conftest import INSTALLATION, SITE
+
         stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         claims = fit_claims(INSTALLATION, site_url=SITE)
         claims["context"]["extension"]["config"] = {"title": "5"}
@@ -296,7 +318,9 @@ def test_forge_lane_keeps_the_newest_system_token_without_dropping_memoised_view
 def test_forge_bodies_the_route_would_ignore(client, fit, forge_tenant, body, lane):
     forge_view(client, fit)
     served = lane_count("served")
-    answer = client.post(FORGE_PATH, data=body, headers={**fit(config={"title": "5"}), "Content-Type": "application/json"})
+    answer = client.post(
+        FORGE_PATH, data=body, headers={**fit(config={"title": "5"}), "Content-Type": "application/json"}
+    )
     assert answer.status_code == 200 and answer.get_json()["viewModel"]["title"]["workId"] == "5"
     assert lane_count("served") == served + (1 if lane else 0)
 
@@ -307,7 +331,8 @@ _pieces = st.one_of(
     st.sampled_from(["title", "pageId", "jwt", "ti%74le", "title+", "page%49d", "x", "", "="]),
     st.text(alphabet="abc129=+&%;_.-~", max_size=6),
     st.binary(max_size=4).map(lambda raw: quote(raw, safe="")),
-    st.text(max_size=3).map(lambda text: quote(text, safe="")))
+    st.text(max_size=3).map(lambda text: quote(text, safe="")),
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -1,4 +1,5 @@
 """`/metrics`: the series operators rely on, and that only Prometheus (token) or loopback may read it."""
+
 from __future__ import annotations
 
 import re
@@ -51,10 +52,19 @@ def test_outbox_depth_and_age_come_from_the_database(client):
     db.session.add(tenant)
     db.session.flush()
     from datetime import timedelta
+
     for status, age in ((PENDING, 90), (PENDING, 10), (FAILED, 500)):
-        db.session.add(OutboxEntry(tenant_id=tenant.id, target="consonance", kind="k", payload={},
-                                   dedupe_key=f"{status}-{age}", status=status,
-                                   created_at=utcnow() - timedelta(seconds=age)))
+        db.session.add(
+            OutboxEntry(
+                tenant_id=tenant.id,
+                target="consonance",
+                kind="k",
+                payload={},
+                dedupe_key=f"{status}-{age}",
+                status=status,
+                created_at=utcnow() - timedelta(seconds=age),
+            )
+        )
     db.session.commit()
     text = client.get("/metrics", environ_overrides=LOOPBACK).get_data(as_text=True)
     assert _value(text, 'c4c_outbox_entries{status="pending"}') == 2

@@ -3,6 +3,7 @@
 One named operation per file; files under `fragments/` hold shared selections. A file whose first
 lines carry `# assumption:` relies on API that Consonance does not document (see the sandbox docs).
 """
+
 from __future__ import annotations
 
 import functools

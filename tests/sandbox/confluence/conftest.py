@@ -1,4 +1,5 @@
 """Fixtures: a fake app, an emulator (Forge-installed against it) and contract-checked sessions."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,8 +29,13 @@ def signing_keys():
 
 @pytest.fixture
 def emulator(fake_app, signing_keys):
-    with running_emulator(**signing_keys, FORGE_APP_ID=FORGE_APP_ID, FORGE_MANIFEST=str(MANIFEST) if MANIFEST.exists() else None,
-                          EVENT_RETRY_BASE_SECONDS=0.02, EVENT_TIMEOUT_SECONDS=2) as emu:
+    with running_emulator(
+        **signing_keys,
+        FORGE_APP_ID=FORGE_APP_ID,
+        FORGE_MANIFEST=str(MANIFEST) if MANIFEST.exists() else None,
+        EVENT_RETRY_BASE_SECONDS=0.02,
+        EVENT_TIMEOUT_SECONDS=2,
+    ) as emu:
         emu.install_forge(fake_app["base_url"])
         yield emu
 

@@ -1,6 +1,7 @@
 """Checks emulator traffic against Atlassian's OpenAPI documents (v2 for /wiki/api/v2, the v1
 document for /wiki/rest/api), via openapi-core, on every request a test session sends.
 """
+
 from __future__ import annotations
 
 import copy

@@ -1,6 +1,7 @@
 """A tiny stand-in for the app, for emulator tests: records what the emulator sends to it and
 answers like an app would (descriptor, lifecycle, events, a Custom UI page, macro remotes).
 """
+
 from __future__ import annotations
 
 import threading
@@ -19,21 +20,44 @@ def create_app(state: dict) -> Flask:
     state.setdefault("event_failures", 0)
 
     def record(name):
-        state["received"].append({"name": name, "path": request.full_path, "headers": dict(request.headers),
-                                  "json": request.get_json(silent=True)})
+        state["received"].append(
+            {
+                "name": name,
+                "path": request.full_path,
+                "headers": dict(request.headers),
+                "json": request.get_json(silent=True),
+            }
+        )
 
     @app.get("/atlassian-connect.json")
     def descriptor():
-        return jsonify({
-            "key": "com.example.app", "baseUrl": state["base_url"], "apiVersion": 1,
-            "authentication": {"type": "jwt"},
-            "lifecycle": {"installed": "/connect/installed", "uninstalled": "/connect/uninstalled",
-                          "enabled": "/connect/enabled", "disabled": "/connect/disabled"},
-            "modules": {
-                "dynamicContentMacros": [{"key": "title-status", "url": "/connect/macro/title-status?pageId={page.id}&pageVersion={page.version}&spaceKey={space.key}&macroId={macro.id}&outputType={output.type}&title={title}"}],
-                "webhooks": [{"event": "page_created", "url": "/connect/webhooks/page_created"},
-                             {"event": "page_updated", "url": "/connect/webhooks/page_updated"}],
-                "configurePage": {"key": "settings", "name": {"value": "Fake settings"}, "url": "/connect/admin"}}})
+        return jsonify(
+            {
+                "key": "com.example.app",
+                "baseUrl": state["base_url"],
+                "apiVersion": 1,
+                "authentication": {"type": "jwt"},
+                "lifecycle": {
+                    "installed": "/connect/installed",
+                    "uninstalled": "/connect/uninstalled",
+                    "enabled": "/connect/enabled",
+                    "disabled": "/connect/disabled",
+                },
+                "modules": {
+                    "dynamicContentMacros": [
+                        {
+                            "key": "title-status",
+                            "url": "/connect/macro/title-status?pageId={page.id}&pageVersion={page.version}&spaceKey={space.key}&macroId={macro.id}&outputType={output.type}&title={title}",
+                        }
+                    ],
+                    "webhooks": [
+                        {"event": "page_created", "url": "/connect/webhooks/page_created"},
+                        {"event": "page_updated", "url": "/connect/webhooks/page_updated"},
+                    ],
+                    "configurePage": {"key": "settings", "name": {"value": "Fake settings"}, "url": "/connect/admin"},
+                },
+            }
+        )
 
     @app.get("/connect/admin")
     def connect_admin():

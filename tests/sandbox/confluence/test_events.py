@@ -1,5 +1,6 @@
 """Page events reach the app at least once: Forge product events with a FIT, Connect webhooks
 signed with the shared secret; retried on failure; duplicated and reordered on request."""
+
 from __future__ import annotations
 
 import time
@@ -15,9 +16,15 @@ from .conftest import FORGE_APP_ID
 
 
 def _create(api, emulator, space, title):
-    return api.post(f"{emulator.url}/wiki/api/v2/pages", json={
-        "spaceId": space["id"], "status": "current", "title": title,
-        "body": {"representation": "storage", "value": "<p>x</p>"}}).json()
+    return api.post(
+        f"{emulator.url}/wiki/api/v2/pages",
+        json={
+            "spaceId": space["id"],
+            "status": "current",
+            "title": title,
+            "body": {"representation": "storage", "value": "<p>x</p>"},
+        },
+    ).json()
 
 
 def _events(fake_app, name):
@@ -73,8 +80,10 @@ def test_delivery_gives_up_after_four_retries(api, emulator, fake_app, space):
 def test_duplicates_and_out_of_order_on_request(api, emulator, fake_app, space):
     emulator.emulator.events.wait_idle()
     fake_app["received"].clear()
-    requests.post(f"{emulator.url}/_emulator/events/settings",
-                  json={"duplicates": 1, "out_of_order": True, "reorder_window_seconds": 0.3})
+    requests.post(
+        f"{emulator.url}/_emulator/events/settings",
+        json={"duplicates": 1, "out_of_order": True, "reorder_window_seconds": 0.3},
+    )
     first = _create(api, emulator, space, "First")
     second = _create(api, emulator, space, "Second")
     assert emulator.emulator.events.wait_idle()

@@ -1,5 +1,6 @@
 """Configuring an app macro in the emulator: the viewer's Configure button opens the macro's config
 frame, `view.submit` (Forge bridge) and the control path write its parameters into a new page version."""
+
 from __future__ import annotations
 
 import re
@@ -21,14 +22,19 @@ def _parameters(emulator, page_id, macro_id=MACRO_ID):
 
 
 def test_storage_edit_sets_and_removes_one_parameter_and_keeps_every_other_byte():
-    body = ('<p>a &amp; b</p><ac:structured-macro ac:name="x" ac:macro-id="m1"><ac:parameter ac:name="title">1'
-            '</ac:parameter><ac:parameter ac:name="other">keep</ac:parameter></ac:structured-macro><p>tail</p>')
+    body = (
+        '<p>a &amp; b</p><ac:structured-macro ac:name="x" ac:macro-id="m1"><ac:parameter ac:name="title">1'
+        '</ac:parameter><ac:parameter ac:name="other">keep</ac:parameter></ac:structured-macro><p>tail</p>'
+    )
     changed = storage.set_macro_parameters(body, "m1", {"title": "978-1 <x>"})
     assert changed == body.replace(">1</ac:parameter>", ">978-1 &lt;x&gt;</ac:parameter>")
     removed = storage.set_macro_parameters(body, "m1", {"title": ""})
     assert removed == body.replace('<ac:parameter ac:name="title">1</ac:parameter>', "")
     closed = storage.set_macro_parameters('<ac:structured-macro ac:name="x" ac:macro-id="m2"/>', "m2", {"title": "7"})
-    assert closed == '<ac:structured-macro ac:name="x" ac:macro-id="m2"><ac:parameter ac:name="title">7</ac:parameter></ac:structured-macro>'
+    assert (
+        closed
+        == '<ac:structured-macro ac:name="x" ac:macro-id="m2"><ac:parameter ac:name="title">7</ac:parameter></ac:structured-macro>'
+    )
 
 
 def test_control_path_saves_a_new_version_only_when_something_changed(emulator):
@@ -50,8 +56,11 @@ def test_control_path_saves_a_new_version_only_when_something_changed(emulator):
 def test_configure_opens_the_config_resource_and_submit_saves_into_the_page(emulator, fake_app):
     seeded = _seeded(emulator)
     html = requests.get(emulator.url + seeded["pageUrl"]).text
-    buttons = re.findall(r'<button type="button" class="macro-configure" data-macro-key="([^"]+)" '
-                         r'data-configure-url="([^"]+)"', html)
+    buttons = re.findall(
+        r'<button type="button" class="macro-configure" data-macro-key="([^"]+)" '
+        r'data-configure-url="([^"]+)"',
+        html,
+    )
     assert len(buttons) == 4
     configure_url = dict(buttons)["title-status"]
     opened = requests.post(emulator.url + configure_url.replace("&amp;", "&")).json()
@@ -65,6 +74,8 @@ def test_configure_opens_the_config_resource_and_submit_saves_into_the_page(emul
     assert saved.status_code == 200 and _parameters(emulator, seeded["pageId"]) == {"title": "9"}
 
     macro_frame = re.search(r'data-macro-key="title-status" data-frame-id="([0-9a-f]+)"', html).group(1)
-    refused = requests.post(f"{emulator.url}/wiki/_forge/frames/{macro_frame}/bridge",
-                            json={"method": "submit", "payload": {"config": {"title": "1"}}}).json()
+    refused = requests.post(
+        f"{emulator.url}/wiki/_forge/frames/{macro_frame}/bridge",
+        json={"method": "submit", "payload": {"config": {"title": "1"}}},
+    ).json()
     assert refused["result"] is False and _parameters(emulator, seeded["pageId"]) == {"title": "9"}

@@ -1,15 +1,22 @@
 """REST v2 pages, spaces, children, properties and tasks, validated against Atlassian's v2 document."""
+
 from __future__ import annotations
 
-TASKS = ("<p>Intro</p><ac:task-list>"
-         "<ac:task><ac:task-id>1</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body>Cover</ac:task-body></ac:task>"
-         "<ac:task><ac:task-status>complete</ac:task-status><ac:task-body>Metadata</ac:task-body></ac:task>"
-         "</ac:task-list>")
+TASKS = (
+    "<p>Intro</p><ac:task-list>"
+    "<ac:task><ac:task-id>1</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body>Cover</ac:task-body></ac:task>"
+    "<ac:task><ac:task-status>complete</ac:task-status><ac:task-body>Metadata</ac:task-body></ac:task>"
+    "</ac:task-list>"
+)
 
 
 def _create(api, url, space_id, title, body="<p>x</p>", parent=None):
-    payload = {"spaceId": space_id, "status": "current", "title": title,
-               "body": {"representation": "storage", "value": body}}
+    payload = {
+        "spaceId": space_id,
+        "status": "current",
+        "title": title,
+        "body": {"representation": "storage", "value": body},
+    }
     if parent:
         payload["parentId"] = parent
     response = api.post(f"{url}/wiki/api/v2/pages", json=payload)
@@ -29,8 +36,13 @@ def test_create_read_update_page_with_versions(api, emulator, space):
     assert page["version"]["number"] == 1 and page["parentId"] == space["homepageId"]
     read = api.get(f"{emulator.url}/wiki/api/v2/pages/{page['id']}", params={"body-format": "storage"}).json()
     assert read["body"]["storage"]["value"] == "<p>one</p>"
-    update = {"id": page["id"], "status": "current", "title": "Brief", "version": {"number": 2, "message": "edit"},
-              "body": {"representation": "storage", "value": "<p>two</p>"}}
+    update = {
+        "id": page["id"],
+        "status": "current",
+        "title": "Brief",
+        "version": {"number": 2, "message": "edit"},
+        "body": {"representation": "storage", "value": "<p>two</p>"},
+    }
     updated = api.put(f"{emulator.url}/wiki/api/v2/pages/{page['id']}", json=update)
     assert updated.status_code == 200 and updated.json()["version"]["number"] == 2
     old = api.get(f"{emulator.url}/wiki/api/v2/pages/{page['id']}", params={"body-format": "storage", "version": 1})
@@ -39,8 +51,13 @@ def test_create_read_update_page_with_versions(api, emulator, space):
 
 def test_stale_version_is_a_conflict_with_confluences_message(api, emulator, space):
     page = _create(api, emulator.url, space["id"], "Brief")
-    update = {"id": page["id"], "status": "current", "title": "Brief", "version": {"number": 2},
-              "body": {"representation": "storage", "value": "<p>a</p>"}}
+    update = {
+        "id": page["id"],
+        "status": "current",
+        "title": "Brief",
+        "version": {"number": 2},
+        "body": {"representation": "storage", "value": "<p>a</p>"},
+    }
     assert api.put(f"{emulator.url}/wiki/api/v2/pages/{page['id']}", json=update).status_code == 200
     stale = api.put(f"{emulator.url}/wiki/api/v2/pages/{page['id']}", json=update)
     assert stale.status_code == 409
@@ -58,7 +75,7 @@ def test_children_paginate_with_cursor_links_and_link_header(api, emulator, spac
         pages += 1
         next_link = body["_links"].get("next")
         if next_link:
-            assert f"<{next_link}>; rel=\"next\"" in response.headers["Link"]
+            assert f'<{next_link}>; rel="next"' in response.headers["Link"]
         url = emulator.url + next_link if next_link else None
     assert seen == made and pages == 3
     assert api.get(f"{emulator.url}/wiki/api/v2/pages/{parent['id']}/children?limit=251").status_code == 400
@@ -80,7 +97,9 @@ def test_content_properties_lifecycle(api, emulator, space):
     assert api.get(base, params={"key": "consonance"}).json()["results"][0]["value"] == {"workId": "7"}
     conflict = api.put(f"{base}/{prop['id']}", json={"key": "consonance", "value": {}, "version": {"number": 1}})
     assert conflict.status_code == 409
-    updated = api.put(f"{base}/{prop['id']}", json={"key": "consonance", "value": {"workId": "8"}, "version": {"number": 2}})
+    updated = api.put(
+        f"{base}/{prop['id']}", json={"key": "consonance", "value": {"workId": "8"}, "version": {"number": 2}}
+    )
     assert updated.json()["value"] == {"workId": "8"}
     assert api.delete(f"{base}/{prop['id']}").status_code == 204
     assert api.get(f"{base}/{prop['id']}").status_code == 404
@@ -88,26 +107,43 @@ def test_content_properties_lifecycle(api, emulator, space):
 
 def test_tasks_follow_the_body_and_ticking_changes_the_body(api, emulator, space):
     page = _create(api, emulator.url, space["id"], "Checklist", TASKS)
-    tasks = api.get(f"{emulator.url}/wiki/api/v2/tasks", params={"page-id": page["id"], "body-format": "storage"}).json()["results"]
+    tasks = api.get(
+        f"{emulator.url}/wiki/api/v2/tasks", params={"page-id": page["id"], "body-format": "storage"}
+    ).json()["results"]
     assert [(t["localId"], t["status"], t["body"]["storage"]["value"]) for t in tasks] == [
-        ("1", "incomplete", "Cover"), ("2", "complete", "Metadata")]
+        ("1", "incomplete", "Cover"),
+        ("2", "complete", "Metadata"),
+    ]
     ticked = api.put(f"{emulator.url}/wiki/api/v2/tasks/{tasks[0]['id']}", json={"status": "complete"})
     assert ticked.json()["status"] == "complete"
     body = api.get(f"{emulator.url}/wiki/api/v2/pages/{page['id']}", params={"body-format": "storage"}).json()
     assert "<ac:task-id>1</ac:task-id><ac:task-status>complete</ac:task-status>" in body["body"]["storage"]["value"]
     assert body["version"]["number"] == 2
     # editing the body the other way changes the task, keeping its global id
-    update = {"id": page["id"], "status": "current", "title": "Checklist", "version": {"number": 3},
-              "body": {"representation": "storage", "value": body["body"]["storage"]["value"].replace(
-                  "<ac:task-status>complete</ac:task-status><ac:task-body>Metadata", "<ac:task-status>incomplete</ac:task-status><ac:task-body>Metadata")}}
+    update = {
+        "id": page["id"],
+        "status": "current",
+        "title": "Checklist",
+        "version": {"number": 3},
+        "body": {
+            "representation": "storage",
+            "value": body["body"]["storage"]["value"].replace(
+                "<ac:task-status>complete</ac:task-status><ac:task-body>Metadata",
+                "<ac:task-status>incomplete</ac:task-status><ac:task-body>Metadata",
+            ),
+        },
+    }
     api.put(f"{emulator.url}/wiki/api/v2/pages/{page['id']}", json=update)
     again = api.get(f"{emulator.url}/wiki/api/v2/tasks/{tasks[1]['id']}").json()
     assert again["status"] == "incomplete"
-    assert [t["id"] for t in api.get(f"{emulator.url}/wiki/api/v2/tasks", params={"status": "complete"}).json()["results"]] == [tasks[0]["id"]]
+    assert [
+        t["id"] for t in api.get(f"{emulator.url}/wiki/api/v2/tasks", params={"status": "complete"}).json()["results"]
+    ] == [tasks[0]["id"]]
 
 
 def test_requests_without_a_known_token_are_refused(emulator, contract):
     from .contract import CheckedSession
+
     anonymous = CheckedSession(contract)
     assert anonymous.get(f"{emulator.url}/wiki/api/v2/spaces").status_code == 401
     forged = CheckedSession(contract, "Bearer not-a-token")

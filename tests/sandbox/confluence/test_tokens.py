@@ -1,5 +1,6 @@
 """Tokens the emulator mints and checks: FITs against the served JWKS, signed installs against
 the key server, Connect JWTs with a real qsh (a bad qsh is refused)."""
+
 from __future__ import annotations
 
 import time
@@ -18,23 +19,34 @@ from .contract import CheckedSession
 
 def test_qsh_matches_atlassians_published_vectors():
     assert canonical_request("GET", "/rest/api/space", "limit=10&start=0") == "GET&/rest/api/space&limit=10&start=0"
-    assert query_string_hash("GET", "/rest/api/space", "limit=10&start=0") == \
-        "5c0deae67ca3bc03f7f35363c3ed9d5aa3537de95d92a988460465f54f0c0697"
-    assert query_string_hash("POST", "/installed", "") == \
-        "4a2e1de8ca74e6cafe8862d332fa3ac7a8e51e692bc6d798ea4dfedc14948bf4"
-    assert canonical_request("GET", "/wiki/rest/api/x&y/", "b=2&a=1&a=0&jwt=t", base_path="/wiki") == \
-        "GET&/rest/api/x%26y&a=0,1&b=2"
+    assert (
+        query_string_hash("GET", "/rest/api/space", "limit=10&start=0")
+        == "5c0deae67ca3bc03f7f35363c3ed9d5aa3537de95d92a988460465f54f0c0697"
+    )
+    assert (
+        query_string_hash("POST", "/installed", "")
+        == "4a2e1de8ca74e6cafe8862d332fa3ac7a8e51e692bc6d798ea4dfedc14948bf4"
+    )
+    assert (
+        canonical_request("GET", "/wiki/rest/api/x&y/", "b=2&a=1&a=0&jwt=t", base_path="/wiki")
+        == "GET&/rest/api/x%26y&a=0,1&b=2"
+    )
 
 
 def test_minted_fit_verifies_against_the_served_jwks(emulator):
-    token = requests.post(f"{emulator.url}/_emulator/fit", json={
-        "module_key": "title-status", "principal": "557058:abc", "content_id": "10003", "space_key": "PUB"}).json()["token"]
+    token = requests.post(
+        f"{emulator.url}/_emulator/fit",
+        json={"module_key": "title-status", "principal": "557058:abc", "content_id": "10003", "space_key": "PUB"},
+    ).json()["token"]
     signing_key = PyJWKClient(f"{emulator.url}/.well-known/jwks.json").get_signing_key_from_jwt(token)
-    claims = jwt.decode(token, signing_key.key, algorithms=["RS256"], audience=FORGE_APP_ID,
-                        issuer="forge/invocation-token")
+    claims = jwt.decode(
+        token, signing_key.key, algorithms=["RS256"], audience=FORGE_APP_ID, issuer="forge/invocation-token"
+    )
     installation = emulator.store.forge
     assert jwt.get_unverified_header(token)["kid"] == emulator.emulator.fit_key.kid
-    assert claims["app"]["installationId"] == installation.id and installation.id.startswith("ari:cloud:ecosystem::installation/")
+    assert claims["app"]["installationId"] == installation.id and installation.id.startswith(
+        "ari:cloud:ecosystem::installation/"
+    )
     assert claims["app"]["apiBaseUrl"] == emulator.url
     assert claims["app"]["module"] == {"type": "xen:macro", "key": "title-status"}
     assert claims["app"]["installation"]["contexts"] == [f"ari:cloud:confluence::site/{emulator.store.cloud_id}"]
@@ -64,8 +76,9 @@ def test_connect_install_sends_a_signed_install_token_verifiable_at_the_key_serv
     assert emulator.store.connect.shared_secret == call["json"]["sharedSecret"]
     assert requests.get(f"{emulator.url}/install-keys/other-kid").status_code == 404
     enabled = next(r for r in fake_app["received"] if r["name"] == "connect:enabled")
-    enabled_claims = jwt.decode(enabled["headers"]["Authorization"].removeprefix("JWT "),
-                                call["json"]["sharedSecret"], algorithms=["HS256"])
+    enabled_claims = jwt.decode(
+        enabled["headers"]["Authorization"].removeprefix("JWT "), call["json"]["sharedSecret"], algorithms=["HS256"]
+    )
     assert enabled_claims["qsh"] == query_string_hash("POST", "/connect/enabled", "")
 
 
@@ -77,16 +90,22 @@ def test_connect_uninstall_is_signed_and_forgets_the_secret(emulator, fake_app):
     call = next(r for r in fake_app["received"] if r["name"] == "connect:uninstalled")
     token = call["headers"]["Authorization"].removeprefix("JWT ")
     pem = requests.get(f"{emulator.url}/install-keys/{jwt.get_unverified_header(token)['kid']}").text
-    assert jwt.decode(token, pem, algorithms=["RS256"], audience=fake_app["base_url"])["qsh"] == \
-        query_string_hash("POST", "/connect/uninstalled", "")
+    assert jwt.decode(token, pem, algorithms=["RS256"], audience=fake_app["base_url"])["qsh"] == query_string_hash(
+        "POST", "/connect/uninstalled", ""
+    )
     assert emulator.store.connect is None
 
 
 def _outgoing(method, url, *, key, client_key, secret, qsh=None):
     parts = urlsplit(url)
     now = int(time.time())
-    claims = {"iss": key, "aud": [client_key], "iat": now, "exp": now + 180,
-              "qsh": qsh or query_string_hash(method, parts.path, parts.query, "/wiki")}
+    claims = {
+        "iss": key,
+        "aud": [client_key],
+        "iat": now,
+        "exp": now + 180,
+        "qsh": qsh or query_string_hash(method, parts.path, parts.query, "/wiki"),
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

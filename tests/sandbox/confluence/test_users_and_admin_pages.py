@@ -1,6 +1,7 @@
 """Users with operations (site admins administer the application), validated against the v1 document;
 the app's admin page hosted from its own manifest resource (Forge) or its configure page (Connect);
 each macro framed from the resource its manifest entry names; a trailing `*` in `title ~`."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,13 @@ def _connect_jwt(emulator, method, url):
     inst = emulator.store.connect
     parts = urlsplit(url)
     now = int(time.time())
-    claims = {"iss": inst.key, "aud": [inst.client_key], "iat": now, "exp": now + 180,
-              "qsh": query_string_hash(method, parts.path, parts.query, "/wiki")}
+    claims = {
+        "iss": inst.key,
+        "aud": [inst.client_key],
+        "iat": now,
+        "exp": now + 180,
+        "qsh": query_string_hash(method, parts.path, parts.query, "/wiki"),
+    }
     return jwt.encode(claims, inst.shared_secret, algorithm="HS256")
 
 
@@ -68,8 +74,10 @@ def test_user_by_account_id_over_connect_and_admins_set_through_control(emulator
     listed = {u["accountId"]: u for u in requests.get(f"{emulator.url}/_emulator/users").json()}
     assert listed[EDITOR_ACCOUNT_ID]["admin"] and listed[emulator.emulator.config["DEFAULT_ACCOUNT_ID"]]["admin"]
 
-    missing = requests.get(f"{emulator.url}/wiki/rest/api/user",
-                           headers={"Authorization": f"JWT {_connect_jwt(emulator, 'GET', emulator.url + '/wiki/rest/api/user')}"})
+    missing = requests.get(
+        f"{emulator.url}/wiki/rest/api/user",
+        headers={"Authorization": f"JWT {_connect_jwt(emulator, 'GET', emulator.url + '/wiki/rest/api/user')}"},
+    )
     assert missing.status_code == 400
     assert requests.get(url).status_code == 401  # no token, no answer
 
@@ -97,17 +105,29 @@ def test_forge_admin_page_is_hosted_from_its_own_resource_with_the_bridge(emulat
     assert context["moduleKey"] == "consonance-admin" and context["accountId"] == EDITOR_ACCOUNT_ID
     assert context["extension"] == {"type": "confluence:globalSettings"}
 
-    answer = requests.post(bridge_url, json={"method": "invoke", "payload": {
-        "invokeType": "ui-remote-fetch", "path": "/forge/admin/settings", "method": "POST",
-        "body": {"form": {"x": 1}}}}).json()["result"]
+    answer = requests.post(
+        bridge_url,
+        json={
+            "method": "invoke",
+            "payload": {
+                "invokeType": "ui-remote-fetch",
+                "path": "/forge/admin/settings",
+                "method": "POST",
+                "body": {"form": {"x": 1}},
+            },
+        },
+    ).json()["result"]
     assert answer["success"] and answer["payload"]["body"]["received"] == {"form": {"x": 1}}
     call = next(r for r in fake_app["received"] if r["name"] == "forge:admin:settings")
     claims = jwt.decode(call["headers"]["Authorization"].removeprefix("Bearer "), options={"verify_signature": False})
     assert claims["principal"] == EDITOR_ACCOUNT_ID
     assert claims["app"]["module"] == {"type": "confluence:globalSettings", "key": "consonance-admin"}
     user_token = call["headers"]["X-Forge-Oauth-User"]
-    me = requests.get(f"{emulator.url}/wiki/rest/api/user/current", params={"expand": "operations"},
-                      headers={"Authorization": f"Bearer {user_token}"}).json()
+    me = requests.get(
+        f"{emulator.url}/wiki/rest/api/user/current",
+        params={"expand": "operations"},
+        headers={"Authorization": f"Bearer {user_token}"},
+    ).json()
     assert me["accountId"] == EDITOR_ACCOUNT_ID  # the token the app gets is the viewing user's
 
     resolver = requests.post(bridge_url, json={"method": "invoke", "payload": {"functionKey": "load"}}).json()["result"]
@@ -134,7 +154,7 @@ def test_connect_configure_page_gets_a_context_jwt_for_the_viewing_user(emulator
     page = requests.get(f"{emulator.url}/wiki/admin/apps/settings", params={"as": "editor"}).text
     match = re.search(r'class="app-macro app-admin connect-admin"[^>]*data-token-url="([^"]+)"[^>]*src="([^"]+)"', page)
     token_url, src = match.group(1), match.group(2).replace("&amp;", "&")
-    assert src.startswith(f'{fake_app["base_url"]}/connect/admin?')
+    assert src.startswith(f"{fake_app['base_url']}/connect/admin?")
     query = parse_qs(urlsplit(src).query)
     assert query["cp"] == ["/wiki"] and query["xdm_e"] == [emulator.url]
     secret = emulator.store.connect.shared_secret
@@ -143,7 +163,10 @@ def test_connect_configure_page_gets_a_context_jwt_for_the_viewing_user(emulator
     assert claims["iss"] == emulator.store.connect.client_key
 
     fresh = requests.post(emulator.url + token_url).json()
-    assert jwt.decode(fresh["token"], secret, algorithms=["HS256"], options={"verify_aud": False})["sub"] == EDITOR_ACCOUNT_ID
+    assert (
+        jwt.decode(fresh["token"], secret, algorithms=["HS256"], options={"verify_aud": False})["sub"]
+        == EDITOR_ACCOUNT_ID
+    )
     assert requests.get(src).text.endswith("configure page</body></html>")
 
 
@@ -160,9 +183,15 @@ def test_viewer_remembers_who_is_viewing_and_offers_the_switch(emulator):
 
 def test_cql_title_contains_accepts_a_trailing_star(api, emulator, space):
     for title in ("Stage guide", "Stage notes", "Rights guidance"):
-        api.post(f"{emulator.url}/wiki/api/v2/pages", json={
-            "spaceId": space["id"], "status": "current", "title": title,
-            "body": {"representation": "storage", "value": "<p>x</p>"}})
+        api.post(
+            f"{emulator.url}/wiki/api/v2/pages",
+            json={
+                "spaceId": space["id"],
+                "status": "current",
+                "title": title,
+                "body": {"representation": "storage", "value": "<p>x</p>"},
+            },
+        )
 
     def titles(cql):
         response = api.get(f"{emulator.url}/wiki/rest/api/search", params={"cql": cql})

@@ -1,5 +1,6 @@
 """The page viewer over plain HTTP: rendered storage format, task checkboxes, the app's macros
 in iframes (Forge Custom UI host with its bridge; Connect URL with a context-qsh JWT), editing."""
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,18 @@ def test_forge_custom_ui_host_injects_the_bridge_and_answers_invoke_with_a_fresh
     assert context["extension"]["content"]["id"] == seeded["pageId"]
     assert context["extension"]["config"] == {"title": "42"} and context["moduleKey"] == "rights-link"
 
-    answer = requests.post(bridge_url, json={"method": "invoke", "payload": {
-        "invokeType": "ui-remote-fetch", "path": "/forge/macro/rights-link", "method": "POST", "body": {"call": {"x": 1}}}}).json()["result"]
+    answer = requests.post(
+        bridge_url,
+        json={
+            "method": "invoke",
+            "payload": {
+                "invokeType": "ui-remote-fetch",
+                "path": "/forge/macro/rights-link",
+                "method": "POST",
+                "body": {"call": {"x": 1}},
+            },
+        },
+    ).json()["result"]
     assert answer["success"] and answer["payload"]["body"]["macro"] == "rights-link"
     call = [r for r in fake_app["received"] if r["name"] == "forge:macro:rights-link"][-1]
     assert call["json"] == {"call": {"x": 1}}
@@ -58,8 +69,9 @@ def test_forge_custom_ui_host_injects_the_bridge_and_answers_invoke_with_a_fresh
     assert claims["context"]["extension"]["content"]["id"] == seeded["pageId"]
     assert claims["principal"] and call["headers"]["X-Forge-Oauth-User"]
 
-    resolver = requests.post(bridge_url, json={"method": "invoke", "payload": {
-        "functionKey": "load", "payload": {"refresh": True}}}).json()["result"]
+    resolver = requests.post(
+        bridge_url, json={"method": "invoke", "payload": {"functionKey": "load", "payload": {"refresh": True}}}
+    ).json()["result"]
     assert resolver["success"]
     body = [r for r in fake_app["received"] if r["name"] == "forge:macro:rights-link"][-1]["json"]
     assert body["call"] == {"functionKey": "load", "payload": {"refresh": True}}
@@ -71,7 +83,11 @@ def test_connect_macro_iframe_has_context_variables_and_a_context_qsh_jwt(emulat
     emulator.install_connect(fake_app["base_url"])
     seeded = _seeded(emulator)
     html = requests.get(emulator.url + seeded["pageUrl"]).text
-    src = unescape(re.search(r'<iframe class="app-macro connect-macro" data-macro-key="title-status"[^>]*src="([^"]+)"', html).group(1))
+    src = unescape(
+        re.search(
+            r'<iframe class="app-macro connect-macro" data-macro-key="title-status"[^>]*src="([^"]+)"', html
+        ).group(1)
+    )
     parts = urlsplit(src)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{fake_app['base_url']}/connect/macro/title-status"
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -90,9 +106,15 @@ def test_editor_saves_a_new_version_and_checkbox_ticks_a_task(emulator):
     page_url = emulator.url + seeded["pageUrl"]
     edit = requests.get(page_url + "/edit").text
     assert 'name="version" value="2"' in edit
-    saved = requests.post(page_url + "/edit", data={"title": "Welcome to Publishing", "version": "2",
-                                                    "body": "<h1>Hello</h1><ac:task-list><ac:task><ac:task-status>incomplete</ac:task-status><ac:task-body>New task</ac:task-body></ac:task></ac:task-list>"})
-    assert saved.status_code == 200 and "<h1 id=\"h-0\">Hello</h1>" in saved.text
+    saved = requests.post(
+        page_url + "/edit",
+        data={
+            "title": "Welcome to Publishing",
+            "version": "2",
+            "body": "<h1>Hello</h1><ac:task-list><ac:task><ac:task-status>incomplete</ac:task-status><ac:task-body>New task</ac:task-body></ac:task></ac:task-list>",
+        },
+    )
+    assert saved.status_code == 200 and '<h1 id="h-0">Hello</h1>' in saved.text
     stale = requests.post(page_url + "/edit", data={"title": "x", "version": "2", "body": "<p/>"})
     assert stale.status_code == 409 and "Current version is: 2" in stale.text
     local_id = re.search(r'data-task-local-id="([^"]+)"', saved.text).group(1)

@@ -1,4 +1,5 @@
 """Fixtures: a shared read-only sandbox per module and a fresh one for tests that change state."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,7 +20,9 @@ class GraphQLClient:
 
     def post(self, query: str, variables: dict | None = None, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", 10)
-        return self.session.post(self.sandbox.graphql_url, json={"query": query, "variables": variables or {}}, **kwargs)
+        return self.session.post(
+            self.sandbox.graphql_url, json={"query": query, "variables": variables or {}}, **kwargs
+        )
 
     def data(self, query: str, variables: dict | None = None) -> dict:
         response = self.post(query, variables)

@@ -1,4 +1,5 @@
 """The generated catalogue: deterministic, prefix-stable, valid ISBNs, and a documented share of bad records."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,12 +14,24 @@ ANCHOR = date(2026, 11, 1)
 
 
 def _fingerprint(catalogue) -> list[tuple]:
-    return [(w.id, w.full_title, w.stage, w.season, w.imprint, w.marketing_tier, w.defects,
-             tuple((p.id, p.format, p.isbn13, p.publication_date, p.planned_date, p.prices) for p in w.products),
-             tuple((c.role, c.person.name, c.person.key_names) for c in w.contributions),
-             tuple((d.date_due, d.slipped_date) for c in w.contracts for d in c.delivery_dates),
-             tuple((t.title, t.status, t.due_date) for t in w.tasks), w.subjects, w.series)
-            for w in catalogue.works.values()]
+    return [
+        (
+            w.id,
+            w.full_title,
+            w.stage,
+            w.season,
+            w.imprint,
+            w.marketing_tier,
+            w.defects,
+            tuple((p.id, p.format, p.isbn13, p.publication_date, p.planned_date, p.prices) for p in w.products),
+            tuple((c.role, c.person.name, c.person.key_names) for c in w.contributions),
+            tuple((d.date_due, d.slipped_date) for c in w.contracts for d in c.delivery_dates),
+            tuple((t.title, t.status, t.due_date) for t in w.tasks),
+            w.subjects,
+            w.series,
+        )
+        for w in catalogue.works.values()
+    ]
 
 
 def test_same_seed_gives_the_same_data():

@@ -1,4 +1,5 @@
 """Fault injection over real HTTP: latency, 5xx (counted and by rate), 429 with Retry-After, hangs, and matching."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -33,6 +34,7 @@ def test_error_rate_is_seeded(fresh_sandbox, gql):
         fresh_sandbox.control.clear_faults()
         fresh_sandbox.control.add_fault(errorRate=0.5, seed=4)
         return [gql.post(QUERY).status_code for _ in range(20)]
+
     first = run()
     assert first == run()
     assert 3 <= first.count(503) <= 17 and set(first) == {200, 503}
@@ -49,9 +51,19 @@ def test_rate_limit_answers_429_with_retry_after_then_recovers(fresh_sandbox, gq
 def test_counted_faults_are_shared_exactly_between_concurrent_requests(fresh_sandbox, gql):
     fresh_sandbox.control.add_fault(rateLimitCount=5)
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda _: requests.post(
-            fresh_sandbox.graphql_url, json={"query": QUERY},
-            headers={"Authorization": f"Bearer {fresh_sandbox.api_key}"}, timeout=10).status_code, range(16)))
+        statuses = list(
+            pool.map(
+                lambda _: (
+                    requests.post(
+                        fresh_sandbox.graphql_url,
+                        json={"query": QUERY},
+                        headers={"Authorization": f"Bearer {fresh_sandbox.api_key}"},
+                        timeout=10,
+                    ).status_code
+                ),
+                range(16),
+            )
+        )
     assert statuses.count(429) == 5 and statuses.count(200) == 11
 
 

@@ -1,4 +1,5 @@
 """`python -m sandbox.consonance` runs standalone, prints its URL and answers GraphQL there."""
+
 from __future__ import annotations
 
 import re
@@ -12,12 +13,19 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_standalone_process_prints_its_url_and_serves():
-    process = subprocess.Popen([sys.executable, "-m", "sandbox.consonance", "--port", "0", "--seed", "3", "--size", "20",
-                                "--api-key", "k1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.consonance", "--port", "0", "--seed", "3", "--size", "20", "--api-key", "k1"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         line = process.stdout.readline()
         url = re.search(r"(http://\S+/graphql)", line).group(1)
-        response = requests.post(url, json={"query": "{ worksCount }"}, headers={"Authorization": "Bearer k1"}, timeout=10)
+        response = requests.post(
+            url, json={"query": "{ worksCount }"}, headers={"Authorization": "Bearer k1"}, timeout=10
+        )
         assert response.json() == {"data": {"worksCount": 20}}
     finally:
         process.terminate()

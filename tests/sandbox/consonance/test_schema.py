@@ -1,4 +1,5 @@
 """The SDL parses and carries every name the Consonance reference documents, in the documented shapes."""
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,7 @@ def _reference() -> str:
 
 def _section(text: str, heading: str) -> str:
     start = text.index(heading) + len(heading)
-    return text[start:text.index("\n\n", start)]
+    return text[start : text.index("\n\n", start)]
 
 
 def _code_items(fragment: str) -> list[str]:
@@ -64,12 +65,15 @@ def _fields(schema, type_name: str) -> set[str]:
     return set(schema.type_map[type_name].fields)
 
 
-@pytest.mark.parametrize("heading,type_name", [
-    ("Product fields seen:", "PhysicalBookProduct"),
-    ("Work fields seen:", "Work"),
-    ("Contract fields seen:", "Contract"),
-    ("Contact fields seen:", "Person"),
-])
+@pytest.mark.parametrize(
+    "heading,type_name",
+    [
+        ("Product fields seen:", "PhysicalBookProduct"),
+        ("Work fields seen:", "Work"),
+        ("Contract fields seen:", "Contract"),
+        ("Contact fields seen:", "Person"),
+    ],
+)
 def test_every_documented_field_exists(schema, heading, type_name):
     fragment = _section(_reference(), heading)
     names = [n for n in _top_level_names(fragment) if n not in ("__typename", "work") or type_name == "Work"]
@@ -127,9 +131,13 @@ def test_query_roots_take_the_documented_search_arguments(schema):
     for root in ("products", "product", "works", "work", "contacts", "person", "contract"):
         assert root in query
     # Search input fields used in the reference's examples.
-    used = {"ProductSearch": ["onix21ProductFormCodeIn", "publicationDateGt", "isbn13Eq"],
-            "PriceSearch": ["amountLteq", "currencyCodeIn", "onixPriceTypeCodeIn", "onixPriceTypeQualifierCodeIn"],
-            "WorkSearch": ["titleCont", "idEq"], "ContactSearch": ["personNameCont"], "ContractSearch": ["idEq"]}
+    used = {
+        "ProductSearch": ["onix21ProductFormCodeIn", "publicationDateGt", "isbn13Eq"],
+        "PriceSearch": ["amountLteq", "currencyCodeIn", "onixPriceTypeCodeIn", "onixPriceTypeQualifierCodeIn"],
+        "WorkSearch": ["titleCont", "idEq"],
+        "ContactSearch": ["personNameCont"],
+        "ContractSearch": ["idEq"],
+    }
     for type_name, fields in used.items():
         for field in fields:
             assert field in text and field in schema.type_map[type_name].fields
@@ -157,8 +165,14 @@ def test_date_strings_take_directives_and_dimensions_take_a_unit(schema):
 
 def test_mutations_return_payloads_with_field_errors(schema):
     mutations = schema.mutation_type.fields
-    for name in ("updateProduct", "updateWork", "createWorkNote", "createWorkTask", "completeWorkTask",
-                 "changeWorkProjectStage"):
+    for name in (
+        "updateProduct",
+        "updateWork",
+        "createWorkNote",
+        "createWorkTask",
+        "completeWorkTask",
+        "changeWorkProjectStage",
+    ):
         payload = get_named_type(mutations[name].type)
         errors = get_named_type(payload.fields["errors"].type)
         assert set(errors.fields) == {"field", "messages"}
