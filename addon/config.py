@@ -113,7 +113,12 @@ SETTINGS: tuple[Setting, ...] = (
         "1",
         "Answer repeat views of Connect macro iframes from memory before Flask's dispatch, with the same token check (`0` sends every view through the full pipeline).",
     ),
-    Setting("POLL_INTERVAL_SECONDS", "300", "Default interval between change-detection polls per tenant.", int),
+    Setting(
+        "POLL_INTERVAL_SECONDS",
+        "300",
+        "Interval between change-detection polls per tenant (the schedule, the embedded clock and Forge's trigger all honour it).",
+        int,
+    ),
     Setting(
         "METRICS_TOKEN",
         "",

@@ -28,7 +28,7 @@ from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import TitleFingerprint
 from addon.publishing.stages import has_reached, is_acquired
-from addon.settings.service import get_settings
+from addon.settings.service import get_settings, poll_interval_seconds
 from addon.titles import models as roles
 from addon.titles.models import TitlePage
 
@@ -335,7 +335,7 @@ def _rights_mappings_changed(tenant: Tenant, mappings_digest: str, dispatcher: _
 
 
 def _poll_interval(app: Flask, tenant: Tenant) -> timedelta:
-    return timedelta(seconds=get_settings(tenant).poll_interval_seconds)
+    return timedelta(seconds=poll_interval_seconds(tenant))
 
 
 @scheduled("poll", every=_poll_interval)

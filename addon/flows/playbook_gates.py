@@ -397,9 +397,9 @@ def reopen_gate_task(tenant: Tenant, payload: dict, services) -> dict:
 
 # ------------------------------------------------------------------ the poll
 def _sync_interval(app, tenant: Tenant) -> timedelta:
-    from addon.settings.service import get_settings
+    from addon.settings.service import poll_interval_seconds
 
-    return timedelta(seconds=get_settings(tenant).poll_interval_seconds)
+    return timedelta(seconds=poll_interval_seconds(tenant))
 
 
 @scheduled("gates_sync", every=_sync_interval)

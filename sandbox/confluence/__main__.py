@@ -26,6 +26,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work-id", default="1", help="Consonance work id embedded in the welcome page")
     parser.add_argument("--no-seed", action="store_true")
     parser.add_argument(
+        "--trigger-seconds",
+        type=float,
+        default=None,
+        help="fire the app's scheduled triggers this often instead of the manifest's interval (demos, tests)",
+    )
+    parser.add_argument(
         "--admin",
         action="append",
         default=None,
@@ -40,6 +46,8 @@ def main(argv: list[str] | None = None) -> None:
         config["FORGE_APP_ID"] = args.forge_app_id
     if args.admin:
         config["ADMIN_ACCOUNT_IDS"] = args.admin
+    if args.trigger_seconds:
+        config["SCHEDULED_TRIGGER_SECONDS"] = args.trigger_seconds
     app = create_app(config)
     emulator = app.extensions["confluence_emulator"]
     server = make_server(args.host, args.port, app, threaded=True)
@@ -66,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         while thread.is_alive():
             thread.join(1)
     except KeyboardInterrupt:
+        emulator.stop_scheduled_triggers()
         server.shutdown()
         emulator.events.stop()
 

@@ -134,8 +134,11 @@ def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pa
     assert first.status_code == 200 and first.get_json()["ok"]
     assert "once you choose a space" in first.get_json()["message"]
     assert 'id="c4c-no-space-hint"' in first.get_json()["html"]
-    for work_id, tracked in (("11", True), ("12", True), ("13", False)):  # 13: seen, never acquired
-        db.session.add(TitleSnapshot(tenant_id=forge_tenant.id, work_id=work_id, digest="d", tracked=tracked))
+    # 11, 12: acquired since install; 13: seen, never acquired; 14: forthcoming at the first sync (no pages owed)
+    for work_id, tracked, owed in (("11", True, True), ("12", True, True), ("13", False, False), ("14", True, False)):
+        db.session.add(
+            TitleSnapshot(tenant_id=forge_tenant.id, work_id=work_id, digest="d", tracked=tracked, pages_owed=owed)
+        )
     db.session.commit()
 
     def page_set_entries():
