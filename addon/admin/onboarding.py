@@ -122,7 +122,11 @@ def _count_message(n: int, filters: Filters) -> str:
 def create_pages(tenant: Tenant, filters: Filters, actor: str | None) -> dict:
     """Owe a page set to each matching title without one (at most MAX_TITLES); commits."""
     titles = titles_without_pages(tenant, filters)[:MAX_TITLES]
-    work_ids = [t.work_id for t in titles]
+    return create_pages_for(tenant, [t.work_id for t in titles], actor, filters.describe())
+
+
+def create_pages_for(tenant: Tenant, work_ids: list[str], actor: str | None, description: str) -> dict:
+    """Owe a page set to each of these works (one outbox write per work, ever); commits."""
     started = utcnow()
     for work_id in work_ids:
         page_sets.enqueue_page_set(tenant, work_id, f"{KEY_PREFIX}{work_id}")
@@ -133,10 +137,10 @@ def create_pages(tenant: Tenant, filters: Filters, actor: str | None) -> dict:
             .values(pages_owed=True, tracked=True)
             .execution_options(synchronize_session=False)
         )
-    request = tenants.record(tenant, REQUESTED, actor=actor, titles=len(work_ids), filters=filters.describe())
+    request = tenants.record(tenant, REQUESTED, actor=actor, titles=len(work_ids), filters=description)
     request.at = started  # progress counts the writes queued from this moment
     db.session.commit()
-    log.info("page sets requested for %d existing titles (%s)", len(work_ids), filters.describe())
+    log.info("page sets requested for %d existing titles (%s)", len(work_ids), description)
     return {"queued": len(work_ids), **progress(tenant)}
 
 

@@ -23,7 +23,8 @@ from addon.extensions import db
 from addon.flows import launch_hubs, page_sets, rights_links, stage_followups, stage_status
 from addon.flows.sync_models import PollState, TitleSnapshot
 from addon.gateways import NotConfigured, gateways
-from addon.jobs.schedule import scheduled
+from addon.jobs.runner import submit
+from addon.jobs.schedule import RUN_SCHEDULED, scheduled
 from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import TitleFingerprint
@@ -348,4 +349,14 @@ def poll(tenant: Tenant) -> dict:
     before = gateway.stats.requests
     counts = detect_and_dispatch(tenant, gateway.iter_fingerprints())
     counts["consonance_requests"] = gateway.stats.requests - before
+    if counts.get("baseline"):
+        # The pipeline summaries due this period cover the list now, not at the next hourly check.
+        submit(
+            RUN_SCHEDULED,
+            args=("pipeline_summary", tenant.id),
+            tenant_id=tenant.id,
+            kind="pipeline_summary",
+            dedupe_key=f"pipeline_summary:{tenant.id}:first-sync",
+            queue="low",
+        )
     return counts

@@ -10,6 +10,7 @@ import time
 
 from werkzeug.serving import make_server
 
+from .demo import seed_demo
 from .seed import seed
 from .server import create_app
 from .viewer import ADMIN_PAGES
@@ -25,6 +26,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--forge-app-id", default=os.environ.get("FORGE_APP_ID"))
     parser.add_argument("--work-id", default="1", help="Consonance work id embedded in the welcome page")
     parser.add_argument("--no-seed", action="store_true")
+    parser.add_argument(
+        "--demo", action="store_true", help="also seed the demo pages (stage guide, rights guidance, standards, ...)"
+    )
     parser.add_argument(
         "--trigger-seconds",
         type=float,
@@ -55,6 +59,8 @@ def main(argv: list[str] | None = None) -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     seeded = None if args.no_seed else seed(emulator.store, args.work_id)
+    if seeded and args.demo:
+        seed_demo(emulator.store)
     if args.install != "none" and args.app_url:
         for attempt in range(30):  # the app may still be starting
             try:
