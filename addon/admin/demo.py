@@ -8,6 +8,7 @@ For the embedded default (`make run`), whose Confluence emulator seeds those pag
 from __future__ import annotations
 
 import logging
+import time
 
 import click
 from flask import current_app
@@ -16,9 +17,11 @@ from flask.cli import AppGroup
 from addon.admin import configuration, onboarding
 from addon.extensions import db
 from addon.flows.change_detection import is_forthcoming, poll
+from addon.flows.sync_models import PollState
 from addon.gateways import gateways
+from addon.jobs import outbox
 from addon.jobs.runner import get_runner
-from addon.platform.models import Tenant
+from addon.platform.models import Tenant, tenant_query
 
 log = logging.getLogger("addon.admin.demo")
 
@@ -37,6 +40,8 @@ RIGHTS_GUIDANCE = {  # guidance page title -> the licensed rights it is about
     "US and film rights": ("US", "Film & TV"),
 }
 DEMO_TITLES = 3
+WRITES_WAIT_SECONDS = 120
+FIRST_SYNC_WAIT_SECONDS = 20  # the embedded clock ticks every few seconds and sees a change within 3 s
 
 
 class DemoSetupError(click.ClickException):
@@ -90,20 +95,48 @@ def demo_titles(tenant: Tenant, first: str | None, count: int = DEMO_TITLES) -> 
     return (lead + others)[:count]
 
 
+def wait_for_first_sync(tenant: Tenant, seconds: float) -> dict | None:
+    """What the first sync did, once the running app's clock has taken it (two at once would race); None
+    when no clock took it in time (no app running), and the caller syncs itself."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        state = db.session.execute(tenant_query(PollState, tenant)).scalar_one_or_none()
+        if state is not None and state.first_sync:
+            return state.first_sync
+        time.sleep(0.5)
+    db.session.rollback()
+    return None
+
+
+def wait_for_writes(tenant: Tenant, seconds: float) -> bool:
+    """True once no write owed for the site is waiting or in flight (failed ones show on the Activity page)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        depth = outbox.depth(tenant)
+        if not depth["pending"] and not depth["in_flight"]:
+            return True
+        time.sleep(0.5)
+    db.session.rollback()
+    return False
+
+
 def set_up(tenant: Tenant, space_key: str, first_title: str | None, host: str, api_key: str) -> dict:
-    """Save the demo configuration (Consonance connection included, so no sync runs half-configured), take
-    the first sync here, and have a few titles' page sets made before returning."""
+    """Save the demo configuration (Consonance connection included, so no sync runs half-configured), let
+    the first sync run, and have a few titles' page sets made before returning."""
     client = gateways().confluence(tenant)
     form = {**demo_form(client, space_key), "consonance_host": host, configuration.API_KEY_FIELD: api_key}
     result = configuration.save_configuration(tenant, form, "demo", client)
     if not result.ok:
         raise DemoSetupError(f"{result.message} {result.errors}")
-    first_sync = poll(tenant)
+    first_sync = wait_for_first_sync(tenant, FIRST_SYNC_WAIT_SECONDS) or poll(tenant)
     titles = demo_titles(tenant, first_title)
     queued = onboarding.create_pages_for(tenant, titles, "demo", "the demo's titles")
     runner = get_runner(current_app)
     if hasattr(runner, "wait_idle"):
-        runner.wait_idle(timeout=300)  # the page sets (and the first sync's hubs and links) exist on return
+        runner.wait_idle(timeout=300)  # the page sets made here exist on return
+    wait_for_writes(tenant, WRITES_WAIT_SECONDS)  # and the first sync's hubs and links, made by the app
     return {"first_sync": first_sync, "titles": titles, "queued": queued["queued"], **onboarding.progress(tenant)}
 
 

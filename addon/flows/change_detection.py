@@ -206,6 +206,17 @@ def _poll_state(tenant: Tenant) -> PollState | None:
 def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     """Compare `fingerprints` (an iterable, consumed once) with the snapshots; write what changed and
     the outbox work it causes; commit. Returns counts for the JobRun."""
+    try:
+        return _detect_and_dispatch(tenant, fingerprints)
+    except sa.exc.IntegrityError:
+        # Only where the poll lock is not a row lock (SQLite, the embedded default): another poll of this
+        # site recorded the same new works first. Its writes stand; this one has nothing left to add.
+        db.session.rollback()
+        log.info("another poll of this site recorded these works first; this one steps aside")
+        return {"skipped": 1}
+
+
+def _detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     settings = get_settings(tenant)
     stages = acquired_stages(settings)
     state = _poll_state(tenant)

@@ -18,10 +18,20 @@ log = logging.getLogger("addon.jobs.clock")
 CLOCK_KEY = "addon.jobs.clock"
 
 
+MAX_TICK_SECONDS = 5.0
+
+
 def clock_interval(app: Flask) -> float:
-    """Seconds between ticks: the scheduler's interval, but often enough that a short poll interval
-    (POLL_INTERVAL_SECONDS=20, say) is met within a tenth of it; never more than once a second."""
-    return max(1.0, min(float(setting(app, "SCHEDULER_INTERVAL_SECONDS")), setting(app, "POLL_INTERVAL_SECONDS") / 10))
+    """Seconds between ticks: at most MAX_TICK_SECONDS (a new connection is polled at once) and a tenth of
+    the poll interval (POLL_INTERVAL_SECONDS=20 is met within 2 s); never more than once a second."""
+    return max(
+        1.0,
+        min(
+            float(setting(app, "SCHEDULER_INTERVAL_SECONDS")),
+            setting(app, "POLL_INTERVAL_SECONDS") / 10,
+            MAX_TICK_SECONDS,
+        ),
+    )
 
 
 def start_embedded_clock(app: Flask) -> threading.Thread | None:
