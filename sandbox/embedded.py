@@ -22,6 +22,7 @@ import urllib.request
 
 log = logging.getLogger("sandbox.embedded")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO_POLL_SECONDS = 30
 # The app's admin page in the emulator, per install path (manifest.yml / atlassian-connect.json module keys).
 ADMIN_PATHS = {"forge": "/wiki/admin/apps/consonance-admin", "connect": "/wiki/admin/apps/consonance-configuration"}
 
@@ -73,6 +74,8 @@ def main(argv=None) -> int:
     confluence_url = f"http://{args.host}:{args.confluence_port}"
     python = sys.executable
     env = {
+        # The demo polls Consonance every 30 s unless told otherwise (production's default is 300 s).
+        "POLL_INTERVAL_SECONDS": str(DEMO_POLL_SECONDS),
         **os.environ,
         "BASE_URL": os.environ.get("BASE_URL", app_url),
         "FORGE_JWKS_URL": f"{confluence_url}/.well-known/jwks.json",

@@ -80,7 +80,7 @@ def demo_form(client, space_key: str) -> dict:
     }
 
 
-def demo_titles(tenant: Tenant, first: str | None, count: int = DEMO_TITLES) -> list[str]:
+def demo_titles(tenant: Tenant, first: str | None, count: int = DEMO_TITLES) -> list:
     """A few forthcoming titles at different stages (`first` leading, when it is forthcoming)."""
     lead, others, stages = [], [], set()
     for title in gateways().consonance(tenant).iter_titles():
@@ -88,9 +88,9 @@ def demo_titles(tenant: Tenant, first: str | None, count: int = DEMO_TITLES) -> 
         if not is_forthcoming(stage):
             continue
         if title.work_id == first:
-            lead.append(title.work_id)
+            lead.append(title)
         elif stage not in stages:
-            others.append(title.work_id)
+            others.append(title)
             stages.add(stage)
     return (lead + others)[:count]
 
@@ -132,7 +132,7 @@ def set_up(tenant: Tenant, space_key: str, first_title: str | None, host: str, a
         raise DemoSetupError(f"{result.message} {result.errors}")
     first_sync = wait_for_first_sync(tenant, FIRST_SYNC_WAIT_SECONDS) or poll(tenant)
     titles = demo_titles(tenant, first_title)
-    queued = onboarding.create_pages_for(tenant, titles, "demo", "the demo's titles")
+    queued = onboarding.create_pages_for(tenant, [t.work_id for t in titles], "demo", "the demo's titles")
     runner = get_runner(current_app)
     if hasattr(runner, "wait_idle"):
         runner.wait_idle(timeout=300)  # the page sets made here exist on return
@@ -161,3 +161,7 @@ def set_up_command(space_key, site_url, first_title, host, api_key):
             f"site {tenant.site_url or tenant.id}: first sync read {synced.get('works', 0)} titles and manages "
             f"{synced.get('managed', 0)}; {outcome['message']}"
         )
+        for title in outcome["titles"]:
+            click.echo(
+                f"  demo title: work {title.work_id} at {title.stage.name if title.stage else '?'}: {title.title}"
+            )

@@ -41,13 +41,39 @@ class EmbeddedStack:
         response.raise_for_status()
         return response.json()
 
+    def move(self, work_id, stage: str) -> dict:
+        response = requests.post(
+            f"{self.consonance_url}/_sandbox/works/{work_id}/stage", json={"stage": stage}, timeout=10
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def slip(self, work_id, days: int) -> dict:
+        response = requests.post(
+            f"{self.consonance_url}/_sandbox/works/{work_id}/slip", json={"days": days}, timeout=10
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def page_links(self) -> dict[str, str]:
+        """Page title -> its address, from the emulator's index."""
+        html = requests.get(f"{self.confluence_url}/", timeout=10).text
+        return {
+            title.replace("&amp;", "&").replace("&#39;", "'"): self.confluence_url + href
+            for href, title in re.findall(r'<a href="(/wiki/spaces/[^"]+)">([^<]+)</a>', html)
+        }
+
+    @property
+    def demo_titles(self) -> list[tuple[str, str, str]]:
+        """(work id, stage, title) of each title the demo set-up gave pages, as printed at start."""
+        return re.findall(r"demo title: work (\S+) at ([^:]+): (.+)", self.log_path.read_text())
+
     def work(self, work_id) -> dict:
         return requests.get(f"{self.consonance_url}/_sandbox/works/{work_id}", timeout=10).json()
 
     def page_titles(self) -> list[str]:
         """Every page the emulator's index lists, by title (what a person sees on the site's front page)."""
-        html = requests.get(f"{self.confluence_url}/", timeout=10).text
-        return [t.replace("&amp;", "&") for t in re.findall(r'<a href="/wiki/spaces/[^"]+">([^<]+)</a>', html)]
+        return list(self.page_links())
 
     def wait_for(self, check, seconds: float, every: float = 0.5):
         deadline = time.monotonic() + seconds
