@@ -45,10 +45,17 @@ def connect_consonance(tenant_ids, host, api_key):
     query = sa.select(Tenant).where(Tenant.enabled.is_(True))
     if tenant_ids:
         query = query.where(Tenant.id.in_(tenant_ids))
+    from addon.consonance.host_policy import HostRefused
+    from addon.gateways import gateways
+
+    try:
+        gateways().consonance_policy.check(host)
+    except HostRefused as exc:
+        raise click.ClickException(exc.reason) from None
     for tenant in db.session.execute(query).scalars().all():
         _, errors = update_settings(tenant, {"consonance_host": host}, actor="cli")
         if errors:
             raise click.ClickException("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        tenant_service.set_secret(tenant, tenant_service.CONSONANCE_API_KEY, api_key)
+        tenant_service.set_consonance_key(tenant, api_key, host)
         db.session.commit()
         click.echo(f"tenant {tenant.id} connected to {host}")
