@@ -70,9 +70,7 @@ def main(argv=None) -> int:
         "CONNECT_INSTALL_KEYS_URL": f"{confluence_url}/install-keys",
         "CONSONANCE_SANDBOX_URL": consonance_url,
         # The sandbox listens on loopback over http: the one address the key may go to that way.
-        "CONSONANCE_ALLOWED_HOSTS": os.environ.get(
-            "CONSONANCE_ALLOWED_HOSTS", f"{args.host}:{args.consonance_port}"
-        ),
+        "CONSONANCE_ALLOWED_HOSTS": os.environ.get("CONSONANCE_ALLOWED_HOSTS", f"{args.host}:{args.consonance_port}"),
         "FLASK_APP": "addon:create_app",
     }
     subprocess.run([python, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True)

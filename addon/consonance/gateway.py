@@ -197,7 +197,13 @@ class ConsonanceGateway:
                 break  # nothing further can work with a refused key
             except ConsonanceError as exc:
                 checks.append(ConnectionCheck(name, False, str(exc), failure_kind(exc)))
-            except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:  # an answer not shaped like Consonance's
+            except (
+                KeyError,
+                TypeError,
+                ValueError,
+                AttributeError,
+                ValidationError,
+            ) as exc:  # an answer not shaped like Consonance's
                 checks.append(ConnectionCheck(name, False, f"unexpected answer ({type(exc).__name__})", NOT_CONSONANCE))
         return ConnectionReport(host=self.connection.host, checks=tuple(checks))
 
