@@ -17,9 +17,9 @@ from marshmallow import ValidationError
 
 from addon.admin import consonance_host
 from addon.admin.connection import ConnectionResult, current_api_key, try_connection
-from addon.consonance.host_policy import HostRefused
 from addon.confluence.client import ConfluenceClient, cql_quote
 from addon.confluence.errors import ConfluenceError
+from addon.consonance.host_policy import HostRefused
 from addon.extensions import db
 from addon.flows import page_sets
 from addon.gateways import gateways

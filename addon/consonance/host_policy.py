@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 import requests
@@ -131,7 +131,7 @@ def _split(url: str):
     if parts.query or parts.fragment or not parts.hostname:
         raise HostRefused("Enter the address you use for Consonance, e.g. https://web.consonance.app")
     try:
-        parts.port
+        _ = parts.port  # urlsplit raises only when asked
     except ValueError:
         raise HostRefused("The port in that address is not a number between 1 and 65535.") from None
     return parts
