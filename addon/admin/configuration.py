@@ -284,7 +284,9 @@ def save_configuration(
     if errors:
         return SaveResult(False, errors, "Nothing was saved: put right the fields marked below.")
     connection = None
-    host_changed = merged.get("consonance_host") != current.get("consonance_host")
+    host_changed = bool(merged.get("consonance_host")) and consonance_host.host_changed(
+        tenant, merged["consonance_host"]
+    )
     if merged.get("consonance_host") and (api_key or host_changed):
         connection = connection_tester(merged["consonance_host"], api_key)  # a changed host always has a typed key
         if not connection.ok:
