@@ -15,7 +15,7 @@ import threading
 from addon.confluence.models import Page
 from addon.confluence.storage import document, emphasis, heading, paragraph, table
 from addon.extensions import db
-from addon.flows.page_events import write_region
+from addon.flows.owned_pages import write_region
 from addon.flows.page_formats import PageFormatError, standards_table
 from addon.flows.upstream_models import CompiledStandards
 from addon.jobs.outbox import enqueue, outbox_handler
