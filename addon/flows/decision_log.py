@@ -21,7 +21,7 @@ from addon.decisions.models import APPROVE_STAGE, Decision
 from addon.decisions.service import DecisionConflict, record_decision
 from addon.extensions import db
 from addon.flows.owned_pages import page_state, write_region
-from addon.flows.page_formats import PageFormatError, parse_decision_log
+from addon.flows.page_layout import PageFormatError, parse_decision_log
 from addon.jobs.models import FAILED, OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled

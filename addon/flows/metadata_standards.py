@@ -16,7 +16,7 @@ from addon.confluence.models import Page
 from addon.confluence.storage import document, emphasis, heading, paragraph, table
 from addon.extensions import db
 from addon.flows.owned_pages import write_region
-from addon.flows.page_formats import PageFormatError, standards_table
+from addon.flows.page_layout import PageFormatError, standards_table
 from addon.flows.upstream_models import CompiledStandards
 from addon.jobs.outbox import enqueue, outbox_handler
 from addon.jobs.unique import insert_once

@@ -29,7 +29,7 @@ from addon.flows.owned_pages import (
     absorb_own_versions,
     page_state,
 )
-from addon.flows.page_formats import PageFormatError
+from addon.flows.page_layout import PageFormatError
 from addon.flows.upstream_models import UpstreamPage, UpstreamPageState
 from addon.gateways import NotConfigured, gateways
 from addon.jobs.events import record_event_once

@@ -24,7 +24,7 @@ from addon.confluence.owned_regions import OwnedRegionError, read_region, region
 from addon.confluence.storage import TaskItem, document, emphasis, paragraph, task_list
 from addon.extensions import db
 from addon.flows.owned_pages import CHECKLIST, remember_own_write, write_region
-from addon.flows.page_formats import PageFormatError, checklist_ticks, parse_playbook
+from addon.flows.page_layout import PageFormatError, checklist_ticks, parse_playbook
 from addon.flows.upstream_models import GateLink, PlaybookSource, UpstreamPage
 from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
