@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from addon.decisions.models import Decision
 from addon.extensions import db
 from addon.flows.sync_models import PollState
-from addon.flows.upstream_models import CompiledStandards
+from addon.standards.models import CompiledStandards
 from addon.jobs import outbox
 from addon.jobs.models import FAILED, JobRun, OutboxEntry
 from addon.platform.models import AuditEntry, Tenant, tenant_query, utcnow
