@@ -17,7 +17,7 @@ from addon.flows.sync_models import PollState
 from addon.standards.models import CompiledStandards
 from addon.jobs import outbox
 from addon.jobs.models import FAILED, JobRun, OutboxEntry
-from addon.platform.models import AuditEntry, Tenant, tenant_query, utcnow
+from addon.platform.models import AuditEntry, Tenant, as_utc, tenant_query, utcnow
 from addon.publishing.standards import DEFAULT_RULE_SET
 
 log = logging.getLogger("addon.admin.activity")
@@ -41,7 +41,7 @@ ACTION_LABELS = {
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    return outbox.as_utc(value) if value is not None else None
+    return as_utc(value) if value is not None else None
 
 
 def when(value: datetime | None) -> str:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from addon import metrics
+from addon.retries import backoff_delay
 from addon.confluence.auth import ConfluenceAuth
 from addon.confluence.errors import (
     ConfluenceBadResponse,
@@ -180,8 +181,7 @@ class ConfluenceClient:
             return max(0.0, parsed.timestamp() - time.time())
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
-        return ceiling / 2 + self._jitter() * ceiling / 2  # "equal jitter": never near zero, never in step
+        return backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_cap, rand=self._jitter)
 
     def _error(
         self,

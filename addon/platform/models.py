@@ -18,6 +18,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(value: datetime) -> datetime:
+    """An aware datetime; a naive one is taken as UTC (SQLite hands stored datetimes back naive)."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 class Tenant(db.Model):
     __tablename__ = "tenant"
     __table_args__ = (sa.UniqueConstraint("transport", "external_id", name="uq_tenant_transport_external_id"),)
