@@ -34,13 +34,6 @@ class ConnectRequest:
     claims: dict
 
 
-def _unverified_claims(token: str) -> dict:
-    try:
-        return jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
-        raise AuthError("malformed_token", "The token is not a well-formed JWT.") from exc
-
-
 def _translate(exc: jwt.PyJWTError) -> AuthError:
     if isinstance(exc, jwt.ExpiredSignatureError):
         return AuthError("expired", "The token has expired.")

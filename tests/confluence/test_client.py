@@ -189,8 +189,8 @@ def test_find_page_by_title_in_space(client, rsps):
     }
 
 
-def test_find_pages_by_property_uses_cql_and_v1_search_pagination(client, rsps):
-    cql = 'type = page AND content.property[consonance].workId = "W \\"1\\"" AND space = "PUB"'
+def test_search_uses_cql_and_follows_v1_search_pagination(client, rsps):
+    cql = 'type = page AND space = "PUB"'
     rsps.get(
         V1 + "/search",
         match=[matchers.query_param_matcher({"cql": cql, "limit": "50"})],
@@ -203,7 +203,7 @@ def test_find_pages_by_property_uses_cql_and_v1_search_pagination(client, rsps):
         match=[matchers.query_param_matcher({"cql": "x", "limit": "50", "cursor": "abc", "next": "true"})],
         json=canned.search_page([canned.search_result("102", "Brief")], cql),
     )
-    assert client.find_pages_by_property("consonance", "workId", 'W "1"', space_key="PUB") == ["101", "102"]
+    assert [r.content_id for r in client.search(cql)] == ["101", "102"]
 
 
 def test_cql_quote_escapes_quotes_and_backslashes():
@@ -282,20 +282,6 @@ def test_attachment_upload_is_multipart_with_no_check_header(client, rsps):
     assert request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
     assert b'name="file"; filename="pipeline.png"' in request.body and b"\x89PNG" in request.body
     assert b'name="minorEdit"\r\n\r\ntrue' in request.body
-
-
-def test_macro_body_by_macro_id(client, rsps):
-    rsps.get(
-        V1 + "/content/131073/history/4/macro/id/0a1b-2c",
-        json={
-            "name": "title-status",
-            "body": "",
-            "parameters": {"workId": "W1"},
-            "_links": {"base": "https://pub.atlassian.net/wiki"},
-        },
-    )
-    macro = client.get_macro_body("131073", 4, "0a1b-2c")
-    assert (macro.name, macro.parameters) == ("title-status", {"workId": "W1"})
 
 
 # ---------------------------------------------------------------- conflicts
