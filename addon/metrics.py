@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from prometheus_client import Counter, Histogram
 
-from addon.platform.models import as_utc
+from addon.utc import as_utc
 
 log = logging.getLogger("addon.metrics")
 

@@ -17,7 +17,8 @@ from addon.flows.sync_models import PollState
 from addon.standards.models import CompiledStandards
 from addon.jobs import outbox
 from addon.jobs.models import FAILED, JobRun, OutboxEntry
-from addon.platform.models import AuditEntry, Tenant, as_utc, tenant_query, utcnow
+from addon.platform.models import AuditEntry, Tenant, tenant_query, utcnow
+from addon.utc import as_utc
 from addon.publishing.standards import DEFAULT_RULE_SET
 
 log = logging.getLogger("addon.admin.activity")

@@ -26,8 +26,9 @@ from addon.jobs.runner import get_runner
 from addon.jobs.settings import setting
 from addon.jobs.unique import insert_once
 from addon.logs import log_context
-from addon.platform.models import Tenant, as_utc, utcnow
+from addon.platform.models import Tenant
 from addon.retries import backoff_delay
+from addon.utc import as_utc, utcnow
 
 log = logging.getLogger("addon.jobs.outbox")
 

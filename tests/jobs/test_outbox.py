@@ -14,8 +14,9 @@ from addon.jobs import outbox
 from addon.jobs.errors import short_error
 from addon.jobs.models import DELIVERED, FAILED, IN_FLIGHT, PENDING, OutboxEntry
 from addon.jobs.runner import InlineRunner, set_runner
-from addon.platform.models import AuditEntry, as_utc, utcnow
+from addon.platform.models import AuditEntry, utcnow
 from addon.retries import backoff_delay
+from addon.utc import as_utc
 from tests.jobs.conftest import make_tenant
 
 
