@@ -53,7 +53,7 @@ def title_refs_on_page(storage: str) -> list[str]:
 
 
 def _as_work_id(tenant: Tenant, raw: str, page_id: str) -> str | None:
-    """The work a macro parameter names, as the panel resolves it (an ISBN through Consonance, none: the page's title)."""
+    """The work a macro parameter names, as the panel resolves it (an ISBN via Consonance; none: the page's title)."""
     if not raw.strip():
         work_id = work_id_for_page(tenant, page_id)
         return str(work_id) if work_id else None

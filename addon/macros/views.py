@@ -8,19 +8,18 @@ today's date and the cache lookup's metadata.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from addon.decisions.models import DECISION_LABELS, DECISION_TYPES
 from addon.publishing import stages
-from addon.publishing.stages import next_stage_name
 from addon.publishing.domain import Format, FormatKind, RightsPosition, Stage, Title, work_url
 from addon.publishing.formats import is_cancelled, is_published, kind_label
 from addon.publishing.guidance import matching_guidance
 from addon.publishing.readiness import assess_title
 from addon.publishing.rules import Outcome, RuleSet, Severity, evaluate
+from addon.publishing.stages import next_stage_name
 from addon.publishing.standards import DEFAULT_RULE_SET
 
 MACRO_KEYS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")

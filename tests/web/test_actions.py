@@ -19,8 +19,8 @@ from addon.jobs import outbox
 from addon.jobs.models import OutboxEntry
 from addon.platform import tenants
 from tests.macros.conftest import INSTALLATION, SITE, connect_tenant_to, consonance, forge_tenant, sandbox  # noqa: F401
-from tests.servers import serving
 from tests.platform.signing import connect_claims, fit_claims, sign_rs256
+from tests.servers import serving
 from tests.web.decision_site import decision_site, site  # noqa: F401
 
 KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
