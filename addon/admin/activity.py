@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from addon.decisions.models import Decision
+from addon.decisions.models import DECISION_LABELS, Decision
 from addon.decisions.service import delivery_states
 from addon.extensions import db
 from addon.flows.sync_models import PollState
@@ -227,7 +227,9 @@ def recent_decisions(tenant: Tenant, limit: int = 20) -> list[dict]:
             {
                 "id": decision.id,
                 "work_id": decision.work_id,
-                "type": decision.decision_type.replace("_", " "),
+                "type": DECISION_LABELS[decision.decision_type].recorded
+                if decision.decision_type in DECISION_LABELS
+                else decision.decision_type,
                 "actor": decision.actor or "—",
                 "at": when(decision.created_at),
                 "state": state,
