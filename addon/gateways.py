@@ -35,6 +35,7 @@ class Gateways:
         self.app_key = app_key
         self.consonance_policy = consonance_policy or HostPolicy()
         self._consonance: dict[int, tuple[str, ConsonanceGateway]] = {}
+        self._refused: dict[int, str] = {}  # tenant -> host and key fingerprint the address policy refused
         self._lock = threading.Lock()
 
     def consonance(self, tenant: Tenant) -> ConsonanceGateway:
@@ -50,14 +51,23 @@ class Gateways:
             cached = self._consonance.get(tenant.id)
             if cached and cached[0] == fingerprint:
                 return cached[1]
-        try:
-            self.consonance_policy.check(host)
-        except HostRefused as exc:
-            log.warning("tenant %s: Consonance address refused: %s", tenant.id, exc.reason)
+            refused = self._refused.get(tenant.id) == fingerprint
+        if not refused:
+            try:
+                self.consonance_policy.check(host)
+            except HostRefused as exc:
+                # A name that does not resolve just now is an outage, not a refusal: the connection
+                # check (vetted_session) still guards whatever it resolves to later.
+                if not exc.unresolvable:
+                    log.warning("tenant %s: Consonance address refused: %s", tenant.id, exc.reason)
+                    refused = True
+                    with self._lock:
+                        self._refused[tenant.id] = fingerprint  # asked again only when the host or key changes
+        if refused:
             raise NotConfigured(
                 "Consonance is not connected: its saved address may not receive the API key. "
                 "An admin can enter the address again on the configuration page."
-            ) from None
+            )
         with self._lock:
             cached = self._consonance.get(tenant.id)
             if cached and cached[0] == fingerprint:
