@@ -22,7 +22,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SECRET_KEY",
         None,
-        "Flask session/CSRF signing key. Generated per instance folder when unset (embedded mode only).",
+        "Signs the short-lived tokens of admin forms (CSRF) and macro buttons (actions); the app keeps no sessions. Every web process must share it. Generated per instance folder when unset (embedded mode only).",
     ),
     Setting(
         "DATABASE_URL",
@@ -68,6 +68,11 @@ SETTINGS: tuple[Setting, ...] = (
         "30",
         "At most one key refetch per this interval when an unknown `kid` arrives.",
         int,
+    ),
+    Setting(
+        "CONSONANCE_ALLOWED_HOSTS",
+        "",
+        "Comma-separated hosts (`name` or `name:port`) the Consonance key may go to over plain http or on a private, loopback or link-local address (the embedded sandbox sets `127.0.0.1:8100`); empty: https to public addresses only.",
     ),
     Setting("OUTBOUND_TIMEOUT_SECONDS", "10", "Timeout for key-server and JWKS fetches.", float),
     Setting("JOB_BACKEND", "inline", "`inline` (in-process, embedded mode) or `rq` (Redis workers, production)."),

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from addon import metrics
+from addon.retries import backoff_delay
 from addon.confluence.auth import ConfluenceAuth
 from addon.confluence.errors import (
     ConfluenceBadResponse,
@@ -31,7 +32,6 @@ from addon.confluence.models import (
     Attachment,
     ContentProperty,
     Label,
-    MacroBody,
     Page,
     SearchResult,
     Space,
@@ -180,8 +180,7 @@ class ConfluenceClient:
             return max(0.0, parsed.timestamp() - time.time())
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
-        return ceiling / 2 + self._jitter() * ceiling / 2  # "equal jitter": never near zero, never in step
+        return backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_cap, rand=self._jitter)
 
     def _error(
         self,
@@ -344,6 +343,14 @@ class ConfluenceClient:
     def get_page(self, page_id: str) -> Page:
         return _page_from(self._json("GET", f"{V2}/pages/{page_id}", params={"body-format": "storage"}))
 
+    def has_content_permission(self, content_id: str, account_id: str, operation: str = "update") -> bool:
+        """Whether the user may `operation` (read, update, delete) the content: site, space and page
+        restrictions together (v1 `POST /content/{id}/permission/check`). Checking for oneself needs only
+        "Can use"; checking for someone else needs the Confluence Administrator permission."""
+        body = {"subject": {"type": "user", "identifier": account_id}, "operation": operation}
+        answer = self._json("POST", f"{V1}/content/{content_id}/permission/check", json=body)
+        return bool(isinstance(answer, dict) and answer.get("hasPermission") is True)
+
     def create_page(
         self, space_id: str, title: str, body: str, parent_id: str | None = None, status: str = "current"
     ) -> Page:
@@ -418,15 +425,6 @@ class ConfluenceClient:
             if item.get("title") == title:
                 return _page_from(item)
         return None
-
-    def find_pages_by_property(
-        self, property_key: str, field: str, value: str, *, space_key: str | None = None
-    ) -> list[str]:
-        """Ids of pages whose indexed content property `property_key.field` equals `value` (CQL)."""
-        cql = f"type = page AND content.property[{property_key}].{field} = {cql_quote(value)}"
-        if space_key:
-            cql += f" AND space = {cql_quote(space_key)}"
-        return [r.content_id for r in self.search(cql) if r.content_id]
 
     # ------------------------------------------------------------------ content properties
     def get_page_property(self, page_id: str, key: str) -> ContentProperty | None:
@@ -561,8 +559,3 @@ class ConfluenceClient:
         return _attachment_from(results[0])
 
     # ------------------------------------------------------------------ macros (v1)
-    def get_macro_body(self, content_id: str, version: int, macro_id: str) -> MacroBody:
-        payload = self._json("GET", f"{V1}/content/{content_id}/history/{int(version)}/macro/id/{macro_id}")
-        return MacroBody(
-            name=payload.get("name"), body=payload.get("body") or "", parameters=dict(payload.get("parameters") or {})
-        )

@@ -16,6 +16,7 @@ from typing import Callable
 import requests
 
 from addon import metrics
+from addon.retries import backoff_delay
 
 from addon.consonance.errors import (
     ConsonanceAuthError,
@@ -156,6 +157,7 @@ class GraphQLTransport:
                 json=body,
                 headers=headers,
                 timeout=(opts.connect_timeout, read_timeout),
+                allow_redirects=False,  # the key goes to the saved host only, never where a redirect points
             )
         except requests.Timeout as exc:
             kind = "connect timeout" if isinstance(exc, requests.ConnectTimeout) else "read timeout"
@@ -165,6 +167,13 @@ class GraphQLTransport:
             return _Outcome(failure=f"connection failed ({type(exc).__name__})")
         self.stats.bytes_received += len(response.content)
         status = response.status_code
+        if 300 <= status < 400:
+            metrics.count_consonance_call(label, "redirected")
+            raise ConsonanceQueryError(
+                f"Consonance at {self.connection.host} answered {label} with a redirect (HTTP {status}), "
+                "which is not followed",
+                operation=label,
+            )
         if status in RETRYABLE_STATUSES:
             retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
             return _Outcome(failure=f"HTTP {status}", retry_after=retry_after, status=status)
@@ -189,8 +198,9 @@ class GraphQLTransport:
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter; a server's Retry-After is a floor, never shortened."""
         opts = self.options
-        backoff = min(opts.backoff_max, opts.backoff_base * (2 ** (attempt - 1)))
-        backoff = backoff * (1 - opts.jitter) + backoff * opts.jitter * self._rand()
+        backoff = backoff_delay(
+            attempt - 1, base=opts.backoff_base, cap=opts.backoff_max, jitter=opts.jitter, rand=self._rand
+        )
         return max(backoff, retry_after) if retry_after is not None else backoff
 
 
