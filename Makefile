@@ -59,10 +59,10 @@ bench: install-test wrk
 	$(PY) -m bench.run_all
 
 # Proof under load and faults (PostgreSQL + Redis + gunicorn/RQ processes + both sandboxes; see README).
-load: install
+load: install wrk
 	$(PY) -m load.run_load
 
-chaos: install
+chaos: install wrk
 	$(PY) -m load.run_chaos
 
 clean:

@@ -91,14 +91,19 @@ def nothing_hidden(failed_entry_ids: list[int], unfinished_runs: list[dict], act
     return Check("nothing half-done is invisible on the activity page", ok, detail)
 
 
+def cell(text: str) -> str:
+    """Text safe inside one Markdown table cell (log lines and answers may hold pipes and newlines)."""
+    return str(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
 def table(checks: list[Check]) -> str:
     """Markdown table of checks (printed, and appended to bench/RESULTS.md)."""
     lines = ["| invariant | result | detail |", "|---|---|---|"]
-    lines += [f"| {c.name} | {'PASS' if c.ok else 'FAIL'} | {c.detail} |" for c in checks]
+    lines += [f"| {cell(c.name)} | {'PASS' if c.ok else 'FAIL'} | {cell(c.detail)} |" for c in checks]
     return "\n".join(lines)
 
 
 def figures_table(rows: list[tuple[str, str]]) -> str:
     lines = ["| figure | value |", "|---|---|"]
-    lines += [f"| {name} | {value} |" for name, value in rows]
+    lines += [f"| {cell(name)} | {cell(value)} |" for name, value in rows]
     return "\n".join(lines)

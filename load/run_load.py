@@ -53,6 +53,10 @@ def _phase(stack: Stack, name: str, token_file, hot_lines: int, titles: set[str]
     runner.start()
     extra = during() if during else None
     runner.join(args.seconds + 90)
+    run = result["run"]
+    run.failures = traffic.explain(run.failures, sorted(stack.run_dir.glob("*.log")))
+    for failure in run.failures:
+        print(f"failed view ({name}): {failure.describe()}", flush=True)
     ratio, lookups = traffic.hit_ratio(before, traffic.cache_lookups(stack))
     calls = traffic.calls_per_title(traffic.consonance_calls(stack), titles)
     return {"name": name, "run": result["run"], "hit_ratio": ratio, "lookups": lookups, "calls": calls, "extra": extra}
@@ -157,6 +161,7 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
                     f"p50 {r.p50_ms:.1f} ms, p90 {r.p90_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, max {r.max_ms:.0f} ms",
                 ),
                 (f"{phase['name']}: errors", _errors(r)),
+                (f"{phase['name']}: failed views", failed_views(r)),
                 (
                     f"{phase['name']}: cache hit ratio",
                     f"{phase['hit_ratio']:.3f} "
@@ -206,7 +211,18 @@ def _delivered(stack: Stack, kind: str) -> int:
 
 
 def _errors(run: traffic.ViewRun) -> str:
-    return f"{run.errors} (socket {run.socket_errors}, non-2xx {run.non_2xx}, views without the panel {run.bad_views})"
+    text = f"{run.errors} (socket {run.socket_errors}, non-2xx {run.non_2xx}, views without the panel {run.bad_views})"
+    return text + (f"; {failed_views(run)}" if run.errors else "")
+
+
+def failed_views(run: traffic.ViewRun, shown: int = 5) -> str:
+    """Each failed view's status, macro, title, request id and cause (the app's log lines or its answer)."""
+    parts = [f.describe() for f in run.failures[:shown]]
+    if len(run.failures) > shown:
+        parts.append(f"+{len(run.failures) - shown} more in the run's output")
+    if run.socket_errors:
+        parts.append(f"socket errors: {run.socket_detail} (no answer to name)")
+    return "; ".join(parts) if parts else "none"
 
 
 def main(argv: list[str] | None = None) -> int:

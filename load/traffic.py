@@ -4,11 +4,12 @@ the Consonance sandbox's request log for calls per title."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import requests
@@ -18,6 +19,34 @@ from load.harness import Stack
 MACROS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")
 SCRIPT = Path(__file__).resolve().parent / "wrk" / "viewers.lua"
 CACHE_METRIC = re.compile(r'^c4c_macro_cache_lookups_total\{result="(\w+)"\}\s+([\d.e+]+)$', re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class FailedView:
+    """One view that was not a 200 with the panel, as wrk saw it, and why (from its body and the app's log)."""
+
+    status: int
+    request_id: str
+    macro: str
+    title: str
+    body: str  # the first 300 characters
+    log_lines: tuple[str, ...] = ()  # the app's log lines carrying this request id
+
+    @property
+    def cause(self) -> str:
+        """The app's own words: its log lines for the request, else the error the body names, else the body."""
+        if self.log_lines:
+            return " | ".join(self.log_lines)
+        try:
+            answer = json.loads(self.body)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict) and answer.get("error"):
+            return f"{answer['error']}: {answer.get('message', '')}".strip()
+        return self.body[:160] or "(empty body)"
+
+    def describe(self) -> str:
+        return f"{self.status} {self.macro} title {self.title} (request {self.request_id}): {self.cause}"
 
 
 @dataclass
@@ -32,6 +61,8 @@ class ViewRun:
     socket_errors: int
     non_2xx: int
     bad_views: int
+    socket_detail: str = ""  # "connect 0, read 0, write 0, timeout 0"
+    failures: list[FailedView] = field(default_factory=list)  # the bad views wrk printed (up to 100 per thread)
 
     @property
     def errors(self) -> int:
@@ -47,7 +78,15 @@ def write_tokens(stack: Stack, path: Path, hot: list[str], cold: list[str], *, l
         work, macro = pair
         minted = stack.mint(macro, work, lifetime=lifetime, content_id=f"2{int(work):05d}")
         headers = minted["headers"]
-        return f"{macro}\t{minted['token']}\t{headers.get('x-forge-oauth-system', '')}\t{headers.get('x-forge-oauth-user', '')}"
+        return "\t".join(
+            (
+                macro,
+                minted["token"],
+                headers.get("x-forge-oauth-system", ""),
+                headers.get("x-forge-oauth-user", ""),
+                work,
+            )
+        )
 
     with ThreadPoolExecutor(8) as pool:
         lines = list(pool.map(line, pairs))
@@ -87,6 +126,14 @@ def run_viewers(
         str(think_ms),
     ]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    return parse_wrk(output)
+
+
+BAD_VIEW = re.compile(r"^BAD_VIEW\t(\d+)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$", re.MULTILINE)
+
+
+def parse_wrk(output: str) -> ViewRun:
+    """wrk's summary plus what `viewers.lua` printed (percentiles, bad views one by one)."""
     if "Requests/sec" not in output:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
     total = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", output)
@@ -105,7 +152,41 @@ def run_viewers(
         socket_errors=sum(map(int, sockets.groups())) if sockets else 0,
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         bad_views=int(re.search(r"^BAD_VIEWS (\d+)$", output, re.MULTILINE).group(1)),
+        socket_detail=(
+            ", ".join(f"{n} {v}" for n, v in zip(("connect", "read", "write", "timeout"), sockets.groups()))
+            if sockets
+            else ""
+        ),
+        failures=[
+            FailedView(int(status), request_id, macro, title, body)
+            for status, request_id, macro, title, body in BAD_VIEW.findall(output)
+        ],
     )
+
+
+def explain(failures: list[FailedView], log_paths: list[Path]) -> list[FailedView]:
+    """Each failed view with the app's log lines for its request id (JSON logs: `request_id`, `message`, the
+    last line of `exc`), read from the processes' logs."""
+    wanted = {f.request_id for f in failures if f.request_id not in ("", "-")}
+    found: dict[str, list[str]] = {}
+    for path in log_paths if wanted else ():
+        try:
+            lines = path.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            if '"request_id"' not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            request_id = entry.get("request_id") if isinstance(entry, dict) else None
+            if request_id in wanted:
+                text = f"{entry.get('level', '')} {entry.get('logger', '')}: {entry.get('message', '')}"
+                exc = (entry.get("exc") or "").strip().splitlines()
+                found.setdefault(request_id, []).append(text + (f" ({exc[-1]})" if exc else ""))
+    return [replace(f, log_lines=tuple(found.get(f.request_id, ()))) for f in failures]
 
 
 def cache_lookups(stack: Stack) -> Counter:
