@@ -152,6 +152,7 @@ def keyserver(_keyserver_process):
     server.install_keys["install-1"] = _INSTALL_KEY
     server.jwks_requests = server.install_key_requests = 0
     server.failing = False
+    server.delay_seconds = 0.0
     return server
 
 

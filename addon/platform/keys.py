@@ -54,6 +54,7 @@ class JwksCache:
         self._keys: dict[str, RSAPublicKey] = {}
         self._fetched_at: float | None = None
         self._last_attempt: float | None = None
+        self._fetching: threading.Event | None = None  # set when the fetch in flight ends
         self._lock = threading.Lock()
         self.fetch_count = 0
 
@@ -63,12 +64,24 @@ class JwksCache:
             now = self.clock()
             if self._is_fresh(now) and kid in self._keys:
                 return self._keys[kid]
-            # Stale cache, or an unknown kid (keys rotate): refetch, at most once per interval.
-            should_fetch = self._last_attempt is None or now - self._last_attempt >= self.min_refetch_seconds
+            # Stale cache, or an unknown kid (keys rotate): refetch, at most once per interval. Requests that
+            # arrive while a fetch is in flight wait for its answer instead of being refused for lack of keys.
+            in_flight = self._fetching
+            should_fetch = in_flight is None and (
+                self._last_attempt is None or now - self._last_attempt >= self.min_refetch_seconds
+            )
             if should_fetch:
                 self._last_attempt = now
+                in_flight = self._fetching = threading.Event()
         if should_fetch:
-            self._refetch()
+            try:
+                self._refetch()
+            finally:
+                with self._lock:
+                    self._fetching = None
+                in_flight.set()
+        elif in_flight is not None:
+            in_flight.wait(self.timeout + 1)
         with self._lock:
             fresh = self._is_fresh(self.clock())
             if fresh and kid in self._keys:

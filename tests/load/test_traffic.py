@@ -53,7 +53,9 @@ def server():
 def test_each_failed_view_is_named_with_its_status_macro_title_and_cause(server, tmp_path):
     tokens = tmp_path / "views.txt"
     tokens.write_text("title-status\tfit-a\tsys\tuser\t7\nrights-link\tfit-b\tsys\tuser\t8\n")
-    run = traffic.run_viewers(SimpleNamespace(app_url=server), tokens, 1, viewers=2, seconds=2, hot_share=0.5, think_ms=40)
+    run = traffic.run_viewers(
+        SimpleNamespace(app_url=server), tokens, 1, viewers=2, seconds=2, hot_share=0.5, think_ms=40
+    )
 
     assert run.requests > 4 and run.bad_views > 0 and run.non_2xx == run.bad_views
     assert len(run.failures) == min(run.bad_views, 100 * 2)
@@ -66,13 +68,23 @@ def test_each_failed_view_is_named_with_its_status_macro_title_and_cause(server,
     log = tmp_path / "web.log"
     log.write_text(
         "granian starting\n"
-        + json.dumps({"level": "ERROR", "logger": "addon", "message": "Exception on /forge/macro", "request_id": named,
-                      "exc": "Traceback...\nredis.exceptions.TimeoutError: Timeout reading from socket"})
+        + json.dumps(
+            {
+                "level": "ERROR",
+                "logger": "addon",
+                "message": "Exception on /forge/macro",
+                "request_id": named,
+                "exc": "Traceback...\nredis.exceptions.TimeoutError: Timeout reading from socket",
+            }
+        )
         + "\n"
     )
     explained = traffic.explain(run.failures, [log, tmp_path / "missing.log"])
     first = next(f for f in explained if f.request_id == named)
-    assert first.cause == "ERROR addon: Exception on /forge/macro (redis.exceptions.TimeoutError: Timeout reading from socket)"
+    assert (
+        first.cause
+        == "ERROR addon: Exception on /forge/macro (redis.exceptions.TimeoutError: Timeout reading from socket)"
+    )
     assert all(f.cause.startswith("jwks_unavailable") for f in explained if f.request_id != named)
 
     summary = failed_views(traffic.ViewRun(**{**run.__dict__, "failures": explained}))

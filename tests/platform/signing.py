@@ -40,6 +40,7 @@ class KeyServer:
     jwks_requests: int = 0
     install_key_requests: int = 0
     failing: bool = False
+    delay_seconds: float = 0.0  # how long /jwks.json takes to answer
 
     def start(self):
         app = Flask("keyserver")
@@ -47,6 +48,7 @@ class KeyServer:
         @app.get("/jwks.json")
         def jwks():
             self.jwks_requests += 1
+            time.sleep(self.delay_seconds)
             if self.failing:
                 abort(503)
             keys = []

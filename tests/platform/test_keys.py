@@ -1,5 +1,7 @@
 """Key caches: fetched once, refetched once on an unknown kid, rate-limited, fail closed."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from addon.platform.errors import AuthError, KeyUnavailable
@@ -34,6 +36,33 @@ def test_unknown_kid_refetches_once_then_is_rate_limited(keyserver, stranger_key
             cache.key_for("made-up")
         assert refused.value.reason == "unknown_kid"
     assert keyserver.jwks_requests == 2
+
+
+def test_views_arriving_while_the_keys_are_fetched_wait_for_them(keyserver):
+    """A fresh process's first views arrive together: one fetches, the rest wait for its answer. (Refusing
+    them for lack of keys was the one failed view of a `make load` run: a 401 that logged nothing.)"""
+    keyserver.delay_seconds = 0.5
+    cache = JwksCache(keyserver.url + "/jwks.json")
+    with ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: cache.key_for("forge-1"), range(8)))
+    assert all(key is not None for key in keys)
+    assert keyserver.jwks_requests == 1
+
+
+def test_views_waiting_on_a_failed_fetch_are_refused_closed(keyserver):
+    keyserver.delay_seconds, keyserver.failing = 0.3, True
+    cache = JwksCache(keyserver.url + "/jwks.json")
+
+    def attempt(_):
+        try:
+            cache.key_for("forge-1")
+        except KeyUnavailable:
+            return "refused"
+        return "accepted"
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(attempt, range(4))) == ["refused"] * 4
+    assert keyserver.jwks_requests == 1
 
 
 def test_unreachable_jwks_fails_closed():
