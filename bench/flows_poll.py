@@ -55,6 +55,7 @@ def _app(database_url: str):
             "REDIS_URL": "",
             "OUTBOX_DELIVER_ON_COMMIT": "0",
             "LOG_LEVEL": "WARNING",
+            "CONSONANCE_ALLOWED_HOSTS": "127.0.0.1",  # the sandbox on loopback over http
         }
     )
     with app.app_context():

@@ -200,6 +200,7 @@ def app_environment(
         "JOB_BACKEND": "rq",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "WARNING",
+        "CONSONANCE_ALLOWED_HOSTS": "127.0.0.1",  # the Consonance sandbox on loopback over http
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
     }
 

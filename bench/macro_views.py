@@ -161,6 +161,7 @@ def benchmark(args) -> tuple[list[Row], dict]:
                 "SECRET_KEY": secret_key,
                 "ENCRYPTION_KEYS": encryption_key,
                 "LOG_LEVEL": "WARNING",
+                "CONSONANCE_ALLOWED_HOSTS": "127.0.0.1",  # the sandbox on loopback over http
             }
         )
         with setup_app.app_context():

@@ -31,6 +31,7 @@ FORGE_APP_ID = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-00000000a11d"
 CONSONANCE_API_KEY = "sandbox-api-key"
 SPACE_KEY = "PUB"
 VIEWER = "557058:load-viewer"
+SANDBOX_HOSTS = "127.0.0.1"  # the Consonance sandbox listens on loopback over http: the operator allows it
 log = logging.getLogger("load.harness")
 
 
@@ -240,6 +241,7 @@ class Stack:
             "WEB_THREADS": str(self.options.web_threads),
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
             "SCHEDULER_INTERVAL_SECONDS": "2",
+            "CONSONANCE_ALLOWED_HOSTS": SANDBOX_HOSTS,
             "PYTHONPATH": str(ROOT),
             "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
             **{k: str(v) for k, v in self.options.app_env.items()},
@@ -341,6 +343,7 @@ class Stack:
                     "FORGE_APP_ID": FORGE_APP_ID,
                     "BASE_URL": self.app_url,
                     "LOG_LEVEL": "WARNING",
+                    "CONSONANCE_ALLOWED_HOSTS": SANDBOX_HOSTS,
                 }
             )
         return self._app
