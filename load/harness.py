@@ -209,6 +209,12 @@ class Stack:
             raise
 
     def __exit__(self, *exc):
+        if self._app is not None:  # our local app stops listening before its Redis goes (no "lost Redis" line)
+            from addon.platform import invalidation
+
+            found = self._app.extensions.get(invalidation.EXTENSION_KEY)
+            if found is not None:
+                found.stop()
         for name in list(self.processes)[::-1]:
             self.processes[name].stop()
         self.stop_redis()

@@ -153,7 +153,9 @@ def parse_wrk(output: str) -> ViewRun:
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         bad_views=int(re.search(r"^BAD_VIEWS (\d+)$", output, re.MULTILINE).group(1)),
         socket_detail=(
-            ", ".join(f"{n} {v}" for n, v in zip(("connect", "read", "write", "timeout"), sockets.groups()))
+            ", ".join(
+                f"{n} {v}" for n, v in zip(("connect", "read", "write", "timeout"), sockets.groups(), strict=True)
+            )
             if sockets
             else ""
         ),

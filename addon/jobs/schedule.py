@@ -2,13 +2,20 @@
 
 Flows register periodic work with `@scheduled(kind, every=...)`; a `ScheduleMark` row per
 (tenant, kind, period) is the dedupe, so a late or doubled tick never runs a period twice.
+
+A tick costs in proportion to the work that became due, not to the number of tenants: each process
+remembers the period it last saw marked for each (tenant, kind) and each tenant's intervals (kept while
+the tenant's generation is unchanged, so a settings change applies at the next tick), so a tick reads
+the enabled tenants' ids in one query and writes marks, in one statement per 500, only where a period
+turned.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Union
 
@@ -18,10 +25,11 @@ from werkzeug.utils import import_string
 
 from addon.extensions import db
 from addon.jobs import outbox
-from addon.jobs.models import JobRun, OutboxEntry, ProcessedEvent, ScheduleMark, DELIVERED
+from addon.jobs.models import DELIVERED, JobRun, OutboxEntry, ProcessedEvent, ScheduleMark
 from addon.jobs.runner import get_runner
 from addon.jobs.settings import setting
-from addon.jobs.unique import insert_once
+from addon.jobs.unique import insert_many_once
+from addon.platform import tenant_cache
 from addon.platform.models import Tenant, utcnow
 
 log = logging.getLogger("addon.jobs.schedule")
@@ -65,28 +73,95 @@ def period_key(every: timedelta, now: datetime) -> str:
     return f"{seconds}s:{int(now.timestamp()) // seconds}"
 
 
+# A tenant's intervals are read again at least this often even when its generation says nothing changed
+# (the bound for changes made outside the ORM), spread over ten minutes by tenant id.
+INTERVALS_RECHECK_SECONDS = 600
+STATE_EXTENSION = "addon.jobs.schedule"
+
+
+@dataclass
+class ScheduleState:
+    """What this process knows of the schedule between ticks (the marks stay the dedupe across processes)."""
+
+    marked: dict[tuple[int, str], str] = field(default_factory=dict)  # (tenant id, kind) -> period seen marked
+    intervals: dict[int, tuple[tuple | None, float, dict[str, timedelta]]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _state(app: Flask) -> ScheduleState:
+    found = app.extensions.get(STATE_EXTENSION)
+    if found is None:
+        found = app.extensions.setdefault(STATE_EXTENSION, ScheduleState())
+    return found
+
+
+def _enabled_tenant_ids() -> list[int]:
+    return list(
+        db.session.execute(
+            sa.select(Tenant.id).where(Tenant.enabled.is_(True), Tenant.uninstalled_at.is_(None)).order_by(Tenant.id)
+        ).scalars()
+    )
+
+
+def _intervals(app: Flask, tenant_ids: list[int]) -> dict[int, dict[str, timedelta]]:
+    """Each tenant's interval per kind: remembered while its generation is unchanged, else computed (the
+    tenants that need it loaded in one query per 500)."""
+    state, cache, clock = _state(app), tenant_cache.current(), time.monotonic()
+    stale = {}
+    for tenant_id in tenant_ids:
+        generation = cache.generation(tenant_id) if cache is not None else None
+        known = state.intervals.get(tenant_id)
+        recheck = INTERVALS_RECHECK_SECONDS * (1 + (tenant_id % 60) / 60)
+        if known is None or generation is None or known[0] != generation or clock - known[1] > recheck:
+            stale[tenant_id] = generation
+    ids = list(stale)
+    for start in range(0, len(ids), 500):
+        for tenant in db.session.execute(sa.select(Tenant).where(Tenant.id.in_(ids[start : start + 500]))).scalars():
+            per_kind = {s.kind: s.interval(app, tenant) for s in list(_schedules.values())}
+            state.intervals[tenant.id] = (stale[tenant.id], clock, per_kind)
+    if len(state.intervals) > len(tenant_ids):  # tenants that left
+        wanted = set(tenant_ids)
+        for tenant_id in [t for t in state.intervals if t not in wanted]:
+            del state.intervals[tenant_id]
+    return {tenant_id: state.intervals[tenant_id][2] for tenant_id in tenant_ids if tenant_id in state.intervals}
+
+
 def _current_periods(app: Flask, now: datetime):
     """(tenant id, schedule, period) for every enabled tenant and registered schedule, at `now`."""
-    tenants = (
-        db.session.execute(
-            sa.select(Tenant).where(Tenant.enabled.is_(True), Tenant.uninstalled_at.is_(None)).order_by(Tenant.id)
-        )
-        .scalars()
-        .all()
-    )
-    for tenant in tenants:
+    tenant_ids = _enabled_tenant_ids()
+    intervals = _intervals(app, tenant_ids)
+    for tenant_id in tenant_ids:
         for schedule in list(_schedules.values()):
-            yield tenant.id, schedule, period_key(schedule.interval(app, tenant), now)
+            every = intervals.get(tenant_id, {}).get(schedule.kind)
+            if every is not None:
+                yield tenant_id, schedule, period_key(every, now)
 
 
 def tick(now: datetime | None = None) -> list[tuple[int, str, str]]:
-    """Queue what is due for every enabled tenant; returns (tenant id, kind, period) for each queued."""
+    """Queue what is due for every enabled tenant; returns (tenant id, kind, period) for each queued.
+
+    Only (tenant, kind) pairs whose period turned since this process last saw them marked reach the
+    database; of those, the ones another scheduler marked first are left to it."""
     app = current_app._get_current_object()
+    state = _state(app)
+    periods = list(_current_periods(app, now or utcnow()))
+    with state.lock:
+        due = [(t, s, p) for t, s, p in periods if state.marked.get((t, s.kind)) != p]
+    if not due:
+        return []
+    created = _mark(due)
+    with state.lock:
+        for tenant_id, schedule, period in due:
+            state.marked[(tenant_id, schedule.kind)] = period
     queued = []
-    for tenant_id, schedule, period in _current_periods(app, now or utcnow()):
-        if _mark(tenant_id, schedule.kind, period):
-            if _submit(app, tenant_id, schedule, period):
-                queued.append((tenant_id, schedule.kind, period))
+    for tenant_id, schedule, period in due:
+        if (tenant_id, schedule.kind, period) not in created:
+            continue
+        if _submit(app, tenant_id, schedule, period):
+            queued.append((tenant_id, schedule.kind, period))
+        else:
+            with state.lock:
+                state.marked.pop((tenant_id, schedule.kind), None)
     if queued:
         log.info("schedule tick queued %d jobs", len(queued))
     return queued
@@ -133,10 +208,15 @@ def _dedupe_key(kind: str, tenant_id: int, period: str) -> str:
     return f"{kind}:{tenant_id}:{period}"
 
 
-def _mark(tenant_id: int, kind: str, period: str) -> bool:
-    _, created = insert_once(
+def _mark(due: list[tuple[int, Schedule, str]]) -> set[tuple[int, str, str]]:
+    """Mark every due (tenant, kind, period) at once; returns those marked here (not by another scheduler)."""
+    created_at = utcnow()
+    created = insert_many_once(
         ScheduleMark,
-        {"tenant_id": tenant_id, "kind": kind, "period_key": period, "created_at": utcnow()},
+        [
+            {"tenant_id": tenant_id, "kind": schedule.kind, "period_key": period, "created_at": created_at}
+            for tenant_id, schedule, period in due
+        ],
         ("tenant_id", "kind", "period_key"),
     )
     db.session.commit()

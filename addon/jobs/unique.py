@@ -32,3 +32,25 @@ def insert_once(model, values: dict, unique_columns: tuple[str, ...]) -> tuple[i
     if existing_id is None:  # pragma: no cover - the conflicting row vanished between statements
         raise RuntimeError(f"{table.name}: conflicting row disappeared; retry the transaction")
     return existing_id, False
+
+
+def insert_many_once(model, rows: list[dict], unique_columns: tuple[str, ...], chunk: int = 500) -> set[tuple]:
+    """Insert each of `rows` unless a row with the same unique columns exists, in as few statements as the
+    chunk size allows; returns the unique-column values of the rows created here (not of those that existed)."""
+    if not rows:
+        return set()
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - only PostgreSQL and SQLite are supported
+        raise RuntimeError(f"insert_many_once does not support {dialect}")
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__
+    created: set[tuple] = set()
+    for start in range(0, len(rows), chunk):
+        statement = (
+            insert(table)
+            .values(rows[start : start + chunk])
+            .on_conflict_do_nothing(index_elements=list(unique_columns))
+            .returning(*(table.c[name] for name in unique_columns))
+        )
+        created.update(tuple(row) for row in db.session.execute(statement))
+    return created

@@ -32,6 +32,8 @@ class Bus:
         self._started = False
         self._lock = threading.Lock()
         self._lost = OncePer(log)
+        self._stopping = threading.Event()
+        self._pubsub = None
 
     def listen(self, prefix: str, on_message: Callable[[str], None], on_reset: Callable[[], None]) -> None:
         """`on_message(rest)` for each message `prefix + rest`; `on_reset()` whenever messages may have been missed."""
@@ -47,13 +49,24 @@ class Bus:
         except Exception as exc:  # noqa: BLE001 - the writer's own process is already invalidated
             log.error("could not publish invalidation %r: %s", message, exc.__class__.__name__)
 
+    def stop(self) -> None:
+        """Stop listening (a process shutting down before its Redis does): no "lost Redis" warning follows."""
+        self._stopping.set()
+        self.healthy = False
+        pubsub = self._pubsub
+        if pubsub is not None:
+            try:
+                pubsub.close()
+            except Exception:  # noqa: BLE001
+                pass
+
     def _reset_all(self) -> None:
         for _prefix, _on_message, on_reset in list(self._handlers):
             on_reset()
 
     def _run(self) -> None:
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
+        while not self._stopping.is_set():
+            pubsub = self._pubsub = self.redis.pubsub(ignore_subscribe_messages=False)
             try:
                 pubsub.subscribe(self.channel)
                 for message in pubsub.listen():
@@ -63,6 +76,8 @@ class Bus:
                     elif message["type"] == "message":
                         self._dispatch(message["data"].decode("utf-8", "replace"))
             except Exception as exc:  # noqa: BLE001 - stay up; caches read through until resubscribed
+                if self._stopping.is_set():
+                    return
                 self._lost.warning(
                     "invalidation listener lost Redis (%s); local caches read through until it is back",
                     exc.__class__.__name__,

@@ -228,3 +228,94 @@ def test_the_scheduler_sweeps_at_start_and_whenever_the_queue_lost_its_jobs(app,
     recorder.emptied = [False, False, True, False]
     schedule.run_scheduler(app, interval=0.01, stop=stop)
     assert sweeps == [0, 2]  # before the first tick, and before the tick after the queue was emptied
+
+
+class Statements:
+    """Counts the SQL statements the app's engine runs inside the block."""
+
+    def __init__(self):
+        self.count = 0
+
+    def _count(self, *_args):
+        self.count += 1
+
+    def __enter__(self):
+        sa.event.listen(db.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(db.engine, "before_cursor_execute", self._count)
+
+
+def test_a_tick_with_nothing_due_costs_the_same_for_2_tenants_as_for_40(tenant, other_tenant, recorder):
+    schedule.tick(NOW)
+    with Statements() as two:
+        assert schedule.tick(NOW + timedelta(seconds=10)) == []
+    for _ in range(38):
+        make_tenant()
+    first = schedule.tick(NOW + timedelta(seconds=20))  # the new tenants' first periods are due
+    assert {tenant_id for tenant_id, _kind, _period in first} == set(range(other_tenant.id + 1, other_tenant.id + 39))
+    submitted = len(recorder.submitted)
+    with Statements() as forty:
+        assert schedule.tick(NOW + timedelta(seconds=25)) == []  # still 09:01
+    assert forty.count == two.count == 1  # the enabled tenants' ids; nothing is written
+    assert len(recorder.submitted) == submitted
+
+
+def test_a_tick_writes_marks_for_due_work_in_one_statement(tenant, other_tenant, recorder):
+    for _ in range(8):
+        make_tenant()
+    with Statements() as first:
+        queued = schedule.tick(NOW)
+    assert len(queued) == 10 * len(schedule.schedules())
+    # tenant ids, the ten tenants loaded once for their intervals (their settings), one insert of every mark,
+    # and the commit's statements: nothing per (tenant, kind)
+    assert first.count < 5 * 10
+    with Statements() as next_minute:
+        queued = schedule.tick(NOW + timedelta(minutes=1))
+    minute_kinds = {kind for _tenant_id, kind, _period in queued}
+    assert minute_kinds and len(queued) == 10 * len(minute_kinds)
+    assert next_minute.count <= 3  # tenant ids, one insert, and nothing else
+
+
+def test_a_changed_poll_interval_applies_at_the_next_tick(app, tenant, recorder):
+    from addon.settings.service import update_settings
+
+    update_settings(tenant, {"poll_interval_seconds": 600}, actor="test")
+    db.session.commit()
+    assert (tenant.id, "poll", f"600s:{int(NOW.timestamp()) // 600}") in schedule.tick(NOW)
+    update_settings(tenant, {"poll_interval_seconds": 1200}, actor="test")
+    db.session.commit()
+    later = NOW + timedelta(seconds=5)
+    assert [q for q in schedule.tick(later) if q[1] == "poll"] == [
+        (tenant.id, "poll", f"1200s:{int(later.timestamp()) // 1200}")
+    ]
+
+
+def test_schedulers_in_two_processes_queue_each_period_once(app, app_config, tenant, other_tenant, recorder):
+    """Each process remembers only what it saw; the marks keep two processes (two apps here) from doubling."""
+    from addon import create_app
+
+    other = create_app(app_config)
+    other_recorder = type(recorder)()
+    from addon.jobs.runner import set_runner as set_other_runner
+
+    set_other_runner(other, other_recorder)
+    first = schedule.tick(NOW)
+    with other.app_context():
+        assert schedule.tick(NOW) == []  # marked by the first process
+        second = schedule.tick(NOW + timedelta(minutes=5))
+        db.session.remove()
+    assert schedule.tick(NOW + timedelta(minutes=5)) == []  # marked by the second
+    assert first and second
+    assert len(other_recorder.submitted) == len(second)
+    queued = [job["dedupe_key"] for job in recorder.submitted + other_recorder.submitted]
+    assert len(queued) == len(set(queued))
+
+
+def test_a_tenant_that_leaves_gets_no_more_work(tenant, other_tenant, recorder):
+    schedule.tick(NOW)
+    other_tenant.enabled = False
+    db.session.commit()
+    later = schedule.tick(NOW + timedelta(days=1))
+    assert later and {tenant_id for tenant_id, _kind, _period in later} == {tenant.id}
