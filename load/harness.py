@@ -137,6 +137,7 @@ class StackOptions:
     rq_workers: int = 3
     app_env: dict = field(default_factory=dict)  # extra app settings (outbox lease, backoff, ...)
     settings: dict = field(default_factory=dict)  # tenant settings beyond the connection
+    mode: str = "forge"  # how the app is installed in the emulator: "forge" or "connect"
 
 
 class Stack:
@@ -360,16 +361,17 @@ class Stack:
         from addon.platform.models import Tenant
         from addon.settings.service import update_settings
 
+        mode = self.options.mode
         answer = requests.post(
-            self.emulator_url + "/_emulator/install", json={"mode": "forge", "app_url": self.app_url}, timeout=60
+            self.emulator_url + "/_emulator/install", json={"mode": mode, "app_url": self.app_url}, timeout=60
         )
         answer.raise_for_status()
         requests.post(self.emulator_url + "/_emulator/seed", json={"work_id": "1"}, timeout=30).raise_for_status()
         with self.app().app_context():
             tenant = wait_until(
-                lambda: db.session.query(Tenant).filter_by(transport=tenants.FORGE).one_or_none(),
+                lambda: db.session.query(Tenant).filter_by(transport=mode).one_or_none(),
                 30,
-                "the Forge install reaching the app",
+                f"the {mode} install reaching the app",
             )
             tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, CONSONANCE_API_KEY)
             db.session.commit()
@@ -382,7 +384,7 @@ class Stack:
             self.tenant_id, self.api_base_url = tenant.id, tenant.api_base_url
             self.system_token = tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN)
             db.session.remove()
-        if not self.system_token:
+        if not self.system_token and mode == tenants.FORGE:
             self.system_token = self.mint("title-status", "1")["headers"]["x-forge-oauth-system"]
 
     def mint(
