@@ -56,7 +56,7 @@ wrk:
 	  else echo "wrk is missing: run 'sudo apt-get install -y wrk'"; exit 1; fi; }
 
 bench: install-test wrk
-	$(PY) -m bench.run_all
+	$(PY) -m bench.run_all $(if $(FULL),--full,)
 
 # Proof under load and faults (PostgreSQL + Redis + gunicorn/RQ processes + both sandboxes; see README).
 load: install wrk
