@@ -22,6 +22,7 @@ import tracemalloc
 from pathlib import Path
 
 import requests
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from addon import create_app
@@ -81,6 +82,25 @@ def _tenant(emulator, consonance_url: str) -> Tenant:
     db.session.commit()
     update_settings(tenant, {"consonance_host": consonance_url, "page_set_space_key": "PUB"}, actor="bench")
     return tenant
+
+
+class StatementCounter:
+    """SQL statements the app's engine ran since the last `take()` (this benchmark runs without Redis: the
+    embedded cache and inline jobs, so it makes no Redis operations)."""
+
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+        sa.event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args):
+        self.count += 1
+
+    def take(self) -> int:
+        taken, self.count = self.count, 0
+        return taken
+
+    def close(self) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 class WriteCounter:
@@ -165,12 +185,14 @@ def run_size(size: int, database_url: str) -> dict:
         ]
 
         before_requests = gateway.stats.requests
+        statements = StatementCounter(db.engine)
         tracemalloc.start()
         started = time.perf_counter()
         counts = detect_and_dispatch(tenant, gateway.iter_fingerprints())
         poll_seconds = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        poll_statements = statements.take()
         poll_requests = gateway.stats.requests - before_requests
 
         pages_before = _page_versions(emulator)
@@ -180,6 +202,8 @@ def run_size(size: int, database_url: str) -> dict:
             while any(outbox.drain(tenant=tenant, limit=500).values()):
                 pass
         drain_seconds = time.perf_counter() - started
+        drain_statements = statements.take()
+        statements.close()
         handler_reads = gateway.stats.requests - handler_reads
         pages_after = _page_versions(emulator)
         written = {
@@ -218,6 +242,8 @@ def run_size(size: int, database_url: str) -> dict:
             "new": counts["new"],
             "poll_requests": poll_requests,
             "poll_seconds": poll_seconds,
+            "poll_statements": poll_statements,
+            "drain_statements": drain_statements,
             "peak_mib": peak / 2**20,
             "drain_seconds": drain_seconds,
             "handler_reads": handler_reads,
@@ -234,20 +260,22 @@ def record(rows: list[dict], command: str) -> None:
         f"## Change-detection poll with 50 changes (flows, {dt.date.today().isoformat()})",
         "",
         f"Command: `{command}` (Consonance sandbox in its own process, Confluence emulator in a thread, "
-        f"{os.cpu_count()} CPU cores; peak = tracemalloc peak during the measured poll; {MANAGED} managed titles).",
+        f"{os.cpu_count()} CPU cores; peak = tracemalloc peak during the measured poll; {MANAGED} managed titles; "
+        "DB statements counted on the engine; no Redis in this run, so no Redis operations).",
         "",
         "| works | baseline poll: requests, wall time (s) | changed works | events | Consonance requests per poll "
-        "| poll wall time (s) | poll peak memory (MiB) "
-        "| outbox drain (s) | Consonance reads by handlers | Confluence write requests | pages written | "
-        "pages the changes affect | exactly those |",
-        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| poll wall time (s) | poll peak memory (MiB) | poll DB statements "
+        "| outbox drain (s) | drain DB statements | Consonance reads by handlers | Confluence write requests "
+        "| pages written | pages the changes affect | exactly those |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         events = ", ".join(f"{k} {v}" for k, v in r["events"].items() if v)
         lines.append(
             f"| {r['size']:,} | {r['baseline_requests']}, {r['baseline_seconds']:.1f} | "
             f"{r['changed'] + r['new']} | {events} | {r['poll_requests']} | "
-            f"{r['poll_seconds']:.1f} | {r['peak_mib']:.1f} | {r['drain_seconds']:.1f} | {r['handler_reads']} | "
+            f"{r['poll_seconds']:.1f} | {r['peak_mib']:.1f} | {r['poll_statements']:,} | {r['drain_seconds']:.1f} | "
+            f"{r['drain_statements']:,} | {r['handler_reads']} | "
             f"{r['confluence_writes']} | {r['pages_written']} | {r['pages_expected']} | "
             f"{'yes' if r['exact'] else 'NO'} |"
         )
@@ -277,7 +305,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{size:>6} works: baseline poll {row['baseline_requests']} requests, {row['baseline_seconds']:.1f}s; "
             f"{row['changed'] + row['new']} changed, events {row['events']}; poll "
-            f"{row['poll_requests']} Consonance requests, {row['poll_seconds']:.1f}s, peak {row['peak_mib']:.1f} MiB; "
+            f"{row['poll_requests']} Consonance requests, {row['poll_seconds']:.1f}s, peak {row['peak_mib']:.1f} MiB, "
+            f"{row['poll_statements']} DB statements; "
             f"drain {row['drain_seconds']:.1f}s, {row['handler_reads']} Consonance reads, "
             f"{row['confluence_writes']} Confluence writes on {row['pages_written']} pages "
             f"(expected {row['pages_expected']}, exact: {row['exact']})",
