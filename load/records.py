@@ -106,6 +106,17 @@ def decision_keys(stack: Stack) -> dict[str, str]:
         return keys
 
 
+def unfinished_runs(stack: Stack) -> int:
+    """Job runs of the tenant not finished yet (running now, or lost with a worker)."""
+    from addon.extensions import db
+    from addon.jobs.models import JobRun
+
+    with stack.app().app_context():
+        count = db.session.query(JobRun).filter_by(tenant_id=stack.tenant_id, finished_at=None).count()
+        db.session.remove()
+        return count
+
+
 def activity_records(stack: Stack) -> tuple[list[int], list[dict], dict]:
     """Failed outbox entries and job runs that did not end well (as the app holds them), and the admin
     activity view model's answer."""

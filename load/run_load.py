@@ -113,6 +113,10 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
         worst_cold = max(cold_per.values(), default=0)
         acquired = sync["acquired"]
         pages = records.title_pages(stack, acquired)
+        try:  # page events of the new page sets may still be running: judge the activity page once they end
+            wait_until(lambda: records.unfinished_runs(stack) == 0, 120, "job runs to finish", interval=1)
+        except TimeoutError:
+            pass  # a run that never ends is judged as it stands: it must be on the activity page as running
         failed, unfinished, activity = records.activity_records(stack)
         summary_entries = _delivered(stack, "confluence.pipeline_summary")
 
