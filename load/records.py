@@ -125,19 +125,26 @@ def activity_records(stack: Stack) -> tuple[list[int], list[dict], dict]:
     from addon.jobs.models import JobRun, OutboxEntry
     from addon.platform.models import Tenant
 
-    with stack.app().app_context():
-        tenant = db.session.get(Tenant, stack.tenant_id)
-        failed = [e.id for e in db.session.query(OutboxEntry).filter_by(tenant_id=tenant.id, status="failed")]
-        runs = [
-            {
+    def runs_not_ok(tenant) -> dict[int, dict]:
+        db.session.expire_all()
+        return {
+            r.id: {
                 "kind_label": activity.kind_label(r.kind),
                 "shown_outcome": r.outcome or ("running" if not r.finished_at else "unknown"),
             }
             for r in db.session.query(JobRun).filter_by(tenant_id=tenant.id)
             if r.outcome not in ("ok",)
-        ]
+        }
+
+    with stack.app().app_context():
+        tenant = db.session.get(Tenant, stack.tenant_id)
+        failed = [e.id for e in db.session.query(OutboxEntry).filter_by(tenant_id=tenant.id, status="failed")]
+        before = runs_not_ok(tenant)
         view = activity.activity_view(tenant)
+        after = runs_not_ok(tenant)
         db.session.remove()
+        # A run that ended (or started) while the page was read is in flux, not hidden: judge the steady ones.
+        runs = [run for run_id, run in before.items() if after.get(run_id) == run]
         return failed, runs, view
 
 
