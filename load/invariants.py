@@ -76,6 +76,12 @@ def outbox_drained(depth: dict, waited_seconds: float) -> Check:
     )
 
 
+def steady_runs(before: dict[int, dict], after: dict[int, dict]) -> list[dict]:
+    """Job runs (id -> shown kind and outcome) that did not end well, read before and after the activity page
+    was: a run that ended or started in between was in flux while the page was read, not hidden from it."""
+    return [run for run_id, run in before.items() if after.get(run_id) == run]
+
+
 def nothing_hidden(failed_entry_ids: list[int], unfinished_runs: list[dict], activity: dict) -> Check:
     """Every failed outbox entry is among the activity page's failed writes, and every job run that did not
     end well (failed, partial, lost) is among its job runs with that outcome."""

@@ -9,6 +9,7 @@ from collections import Counter
 
 import requests
 
+from load import invariants as inv
 from load.harness import SPACE_KEY, Stack
 
 log = logging.getLogger("load.records")
@@ -143,9 +144,7 @@ def activity_records(stack: Stack) -> tuple[list[int], list[dict], dict]:
         view = activity.activity_view(tenant)
         after = runs_not_ok(tenant)
         db.session.remove()
-        # A run that ended (or started) while the page was read is in flux, not hidden: judge the steady ones.
-        runs = [run for run_id, run in before.items() if after.get(run_id) == run]
-        return failed, runs, view
+        return failed, inv.steady_runs(before, after), view
 
 
 def run_outcomes(stack: Stack) -> Counter:

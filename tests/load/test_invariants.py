@@ -67,3 +67,14 @@ def test_nothing_hidden_needs_every_failure_on_the_activity_page():
 def test_table_marks_failures():
     text = inv.table([inv.Check("a", True, "fine"), inv.Check("b", False, "broken")])
     assert "| a | PASS | fine |" in text and "| b | FAIL | broken |" in text
+
+
+def test_runs_in_flux_while_the_activity_page_is_read_are_not_judged_but_steady_ones_are():
+    running = {"kind_label": "page event", "shown_outcome": "running"}
+    failed = {"kind_label": "poll", "shown_outcome": "failed"}
+    before = {1: running, 2: failed, 3: running}
+    after = {2: failed, 3: running, 4: running}  # 1 finished meanwhile, 4 started meanwhile
+    assert inv.steady_runs(before, after) == [failed, running]
+    listed = {"failed_writes": [], "job_runs": [{"kind": "poll", "outcome": "failed"}]}
+    check = inv.nothing_hidden([], inv.steady_runs(before, after), listed)
+    assert not check.ok and "('page event', 'running')" in check.detail  # run 3 stayed running and is not listed
