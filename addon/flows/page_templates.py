@@ -223,6 +223,17 @@ class LaunchLine:
     metadata_completion: float
     go: bool
     headline: str
+    verdict: str = ""
+    why: str = ""
+    link: str | None = None
+
+
+_VERDICT_LOZENGES = {  # verdict: (lozenge text, colour)
+    "published": ("PUBLISHED", "Blue"),
+    "go": ("GO", "Green"),
+    "no_go": ("NO-GO", "Red"),
+    "too_early": ("TOO EARLY", "Grey"),
+}
 
 
 def launch_hub_title(hub_name: str) -> str:
@@ -230,20 +241,22 @@ def launch_hub_title(hub_name: str) -> str:
 
 
 def launch_table_inner(hub_name: str, lines: list[LaunchLine]) -> s.Fragment:
-    rows = [
-        [
-            line.title,
-            line.stage,
-            long_date(line.publication_date) if line.publication_date else "Not set",
-            f"{line.formats_ready} of {line.formats_total}",
-            f"{line.metadata_completion:.0f}%",
-            _lozenge("GO" if line.go else "NO-GO", "Green" if line.go else "Red", f"go:{line.work_id}:{line.go}"),
-            line.headline,
-        ]
-        for line in lines
-    ]
+    rows = []
+    for line in lines:
+        text, colour = _VERDICT_LOZENGES.get(line.verdict) or (("GO", "Green") if line.go else ("NO-GO", "Red"))
+        rows.append(
+            [
+                s.element("a", line.title, href=line.link) if line.link else line.title,
+                line.stage,
+                long_date(line.publication_date) if line.publication_date else "Not set",
+                f"{line.formats_ready} of {line.formats_total}",
+                f"{line.metadata_completion:.0f}%",
+                _lozenge(text, colour, f"go:{line.work_id}:{line.verdict or line.go}"),
+                line.why or line.headline,
+            ]
+        )
     if not rows:
-        return s.paragraph(f"No titles in {hub_name} yet.")
+        return s.paragraph(f"No forthcoming titles in {hub_name}.")
     return s.trusted(
         s.document(
             s.heading(2, "Titles and production progress"),
@@ -288,27 +301,37 @@ def summary_region_inner(summary: PipelineSummary, chart_filename: str) -> s.Fra
     period = summary.period
     stage_rows = [[group.stage, str(group.count)] for group in summary.stages]
     overdue_rows = [
-        [item.title, item.kind, item.what, short_date(item.due), str(item.days_overdue)]
+        [item.title, item.what, short_date(item.due), str(item.days_overdue), item.owner or "Not recorded"]
         for item in summary.overdue[:MAX_LISTED]
     ]
-    format_rows = [[row.label, str(row.total), str(row.ready), str(row.not_ready)] for row in summary.format_readiness]
+    format_rows = [
+        [row.label, str(row.total), str(row.ready), str(row.late), str(row.not_ready - row.late)]
+        for row in summary.format_readiness
+    ]
     risk_rows = [[risk.title, risk.severity, risk.reason] for risk in summary.risks[:MAX_LISTED]]
+    titles = "1 title" if summary.total_titles == 1 else f"{summary.total_titles} titles"
     parts = [
         s.heading(2, "Generated summary"),
         s.paragraph(
-            f"{summary.total_titles} titles in the pipeline, as of {long_date(summary.today)} "
-            f"({short_date(period.start)} to {short_date(period.end)})."
+            f"{titles} in the pipeline (not yet published), as of {long_date(summary.today)} "
+            f"({short_date(period.start)} to {short_date(period.end)}). "
+            f"Published backlist, counted apart: {summary.backlist}."
         ),
-        s.heading(3, "Titles by stage"),
-        s.element("ac:image", s.element("ri:attachment", ri_filename=chart_filename)),
+        s.heading(3, "Pipeline by stage"),
+        s.element("ac:image", s.element("ri:attachment", ri_filename=chart_filename), ac_alt="Pipeline titles by stage"),
         s.table(["Stage", "Titles"], stage_rows),
         s.heading(3, "Overdue"),
-        s.table(["Title", "Kind", "What", "Due", "Days overdue"], overdue_rows)
-        if overdue_rows
-        else s.paragraph("Nothing overdue."),
+        s.paragraph(
+            f"{len(summary.overdue)} overdue: open Consonance to-dos past their due date and slipped "
+            "manuscript delivery dates."
+        ),
+        s.table(["Title", "What", "Since", "Days overdue", "Owner"], overdue_rows) if overdue_rows else None,
         _more(len(summary.overdue)),
         s.heading(3, "Format readiness"),
-        s.table(["Format", "Titles", "Ready", "Not ready"], format_rows) if format_rows else s.paragraph("No formats."),
+        s.paragraph("Forthcoming formats, judged as on each title's launch-readiness panel."),
+        s.table(["Format", "Forthcoming", "Ready", "Late", "Not due yet"], format_rows)
+        if format_rows
+        else s.paragraph("No forthcoming formats."),
         s.heading(3, "Release risks"),
         s.table(["Title", "Severity", "Reason"], risk_rows) if risk_rows else s.paragraph("No release risks."),
         _more(len(summary.risks)),

@@ -34,6 +34,8 @@ from addon.platform import invalidation, tenant_cache
 from addon.platform.services import view_redis
 from addon.platform.models import Tenant
 from addon.publishing.domain import Title, normalise_isbn
+from addon.publishing.readiness import ReadinessPolicy
+from addon.publishing.schedule import StageDeadlines
 from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.settings.service import get_settings
 from addon.titles.service import work_id_for_page
@@ -339,7 +341,12 @@ def _build_view(
         )
     elif key == "launch-readiness":
         view = views.launch_readiness_view(
-            title, host=host, meta=meta, today=today, rule_set=current_rule_set(request.tenant)
+            title,
+            host=host,
+            meta=meta,
+            today=today,
+            rule_set=current_rule_set(request.tenant),
+            policy=ReadinessPolicy(stage_deadlines=StageDeadlines.from_mapping(settings.stage_deadline_weeks)),
         )
     else:
         raise ValueError(f"unknown macro {key!r}")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from addon.publishing import stages
 from addon.publishing.domain import Format, FormatKind, RightsPosition, Stage, Title, work_url
 from addon.publishing.formats import is_cancelled, is_published, kind_label
-from addon.publishing.readiness import assess_title
+from addon.publishing.readiness import V_GO, V_PUBLISHED, V_TOO_EARLY, ReadinessPolicy, assess_title
 from addon.publishing.rules import Outcome, RuleSet, Severity, evaluate
 from addon.publishing.standards import DEFAULT_RULE_SET
 
@@ -382,11 +382,18 @@ def metadata_checklist_view(
 
 
 def launch_readiness_view(
-    title: Title, *, host: str | None, meta: Freshness, today: date, rule_set: RuleSet = DEFAULT_RULE_SET
+    title: Title,
+    *,
+    host: str | None,
+    meta: Freshness,
+    today: date,
+    rule_set: RuleSet = DEFAULT_RULE_SET,
+    policy: ReadinessPolicy | None = None,
 ) -> dict:
-    """Per-format readiness, days to publication, and a go/no-go with its reasons — the same assessment
-    the launch hubs show (`publishing.readiness`), so a panel and its hub never disagree."""
-    readiness = assess_title(title, today, rule_set=rule_set)
+    """The title's verdict (Published, Ready to announce, Don't announce yet, Too early to judge) with the
+    reasons behind it, and each format's items with when they are due — the same assessment the launch
+    hubs and summaries use (`publishing.readiness`), so a panel and its hub never disagree."""
+    readiness = assess_title(title, today, rule_set=rule_set, policy=policy)
     formats = [
         {
             "label": f.label,
@@ -394,20 +401,43 @@ def launch_readiness_view(
             "ready": not f.missing,
             "published": f.published,
             "publicationDate": _date(f.publication_date),
-            "checks": [{"label": item.label, "ok": item.ok, "detail": item.detail} for item in f.items],
+            "checks": [
+                {
+                    "label": item.label,
+                    "ok": item.ok,
+                    "state": item.state,
+                    "detail": item.detail,
+                    "due": _date(item.due) if not item.ok and item.due else None,
+                }
+                for item in f.items
+            ],
         }
         for f in readiness.formats
     ]
     decision = readiness.decision
-    appearance = "success" if decision.go else "removed"
+    appearance = {V_PUBLISHED: "success", V_GO: "success", V_TOO_EARLY: "default"}.get(decision.verdict, "removed")
     view = _base("launch-readiness", title, host, meta)
     view.update(
         {
             "formats": formats,
-            "publication": {"date": _date(readiness.publication_date), "daysAway": readiness.days_to_publication},
-            "verdict": {"go": decision.go, "headline": decision.headline, "appearance": appearance},
+            "publication": {
+                "date": _date(readiness.publication_date),
+                "daysAway": readiness.days_to_publication,
+                "published": decision.verdict == V_PUBLISHED,
+            },
+            "verdict": {
+                "go": decision.go,
+                "headline": decision.headline,
+                "appearance": appearance,
+                "kind": decision.verdict,
+                "why": decision.why,
+            },
             "reasons": list(decision.reasons),
-            "completion": int(round(readiness.metadata_completion)),
+            "reasonsHeading": "Already late" if decision.verdict == V_TOO_EARLY else "Why not yet",
+            "onSale": list(readiness.on_sale),
+            "coming": list(readiness.coming),
+            "completion": readiness.metadata_completion,
+            "completionRounded": int(round(readiness.metadata_completion)),
         }
     )
     return view
