@@ -98,7 +98,8 @@ def test_launch_hub_table_follows_dates_and_leaves_marketing_alone(tenant, conso
     [hub] = pages_titled(emulator, f"Launch hub — {season}")
     page = confluence.get_page(hub.id)
     table = read_region(page.body, templates.LAUNCH_TABLE_REGION)
-    assert "Harvest Moon" in table and "NO-GO" in table
+    assert "Harvest Moon" in table and "TOO EARLY" in table  # acquired today, published in two years
+    assert "judged from 26 weeks before publication" in table  # Why gives the reason, not the verdict again
     marketing = page.body.replace(
         "<em>Marketing: positioning, channels, budget.</em>", "Lead with the harvest festival tie-in; &pound;4k budget."
     )
@@ -132,7 +133,18 @@ def test_pipeline_summary_keeps_commentary_and_attaches_a_chart(tenant, consonan
     [summary] = pages_titled(emulator, period.title)
     page = confluence.get_page(summary.id)
     generated = read_region(page.body, templates.SUMMARY_REGION)
-    assert "40 titles" in generated and "Titles by stage" in generated and "Release risks" in generated
+    published = {"04", "06", "07", "08", "10", "11", "12", "13", "15", "16", "17"}
+    with consonance.state.lock:
+        backlist = sum(
+            1
+            for w in consonance.state.works.values()
+            if w.stage == "Published" or any(p.status in published for p in w.products)
+        )
+        pipeline = len(consonance.state.works) - backlist
+    assert backlist and pipeline
+    assert f"{pipeline} titles in the pipeline (not yet published)" in generated
+    assert f"Published backlist, counted apart: {backlist}." in generated
+    assert "Pipeline by stage" in generated and "Release risks" in generated
     [chart] = _attachment(emulator, summary.id)
     assert chart.title == f"pipeline-{period.key}.png" and chart.data[:8] == b"\x89PNG\r\n\x1a\n"
     first_chart = chart.data
