@@ -64,7 +64,9 @@ def forthcoming_hub_keys(tenant: Tenant) -> list[str]:
     mode = get_settings(tenant).launch_hub_mode
     if mode == "per_title":
         rows = db.session.execute(
-            sa.select(TitleSnapshot.work_id).where(TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True))
+            sa.select(TitleSnapshot.work_id).where(
+                TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True)
+            )
         ).scalars()
         return sorted(set(rows))
     seasons = db.session.execute(

@@ -318,7 +318,9 @@ def summary_region_inner(summary: PipelineSummary, chart_filename: str) -> s.Fra
             f"Published backlist, counted apart: {summary.backlist}."
         ),
         s.heading(3, "Pipeline by stage"),
-        s.element("ac:image", s.element("ri:attachment", ri_filename=chart_filename), ac_alt="Pipeline titles by stage"),
+        s.element(
+            "ac:image", s.element("ri:attachment", ri_filename=chart_filename), ac_alt="Pipeline titles by stage"
+        ),
         s.table(["Stage", "Titles"], stage_rows),
         s.heading(3, "Overdue"),
         s.paragraph(

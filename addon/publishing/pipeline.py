@@ -212,9 +212,7 @@ def summarise_pipeline(
         stages=_stage_groups(lines, stage_order, include_empty_stages),
         overdue=tuple(sorted(overdue, key=lambda o: (-o.days_overdue, o.title.lower(), o.what))),
         format_readiness=tuple(
-            FormatReadinessCount(
-                kind.value, kind_label(kind), totals[kind.value], ready[kind.value], late[kind.value]
-            )
+            FormatReadinessCount(kind.value, kind_label(kind), totals[kind.value], ready[kind.value], late[kind.value])
             for kind in FormatKind
             if totals[kind.value]
         ),

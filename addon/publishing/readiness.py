@@ -55,7 +55,7 @@ class ReadinessItem:
 
     @property
     def state(self) -> str:
-        """"done", "late" or "to come" (missing but not needed yet)."""
+        """ "done", "late" or "to come" (missing but not needed yet)."""
         return "done" if self.ok else ("late" if self.late else "to come")
 
 

@@ -396,7 +396,13 @@ DEFAULT_STANDARDS_TABLE: tuple[tuple[str, ...], ...] = (
         "error",
         "Keep each name as people read it (“Amelia Okafor”) and only the surname (“Okafor”) in Key names.",
     ),
-    ("Description", "required", "all", "error", "Write a description in Consonance; retailers show it on every product page."),
+    (
+        "Description",
+        "required",
+        "all",
+        "error",
+        "Write a description in Consonance; retailers show it on every product page.",
+    ),
     (
         "Description",
         "retailer Amazon: max length 4000",

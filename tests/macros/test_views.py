@@ -137,7 +137,11 @@ def test_launch_readiness_says_dont_announce_yet_with_reasons():
     )
     assert any(r.startswith("Hardback") and ": no price yet (needed by" in r for r in view["reasons"])
     assert any(r.startswith("Hardback") and ": no cover image yet (needed by" in r for r in view["reasons"])
-    assert view["publication"] == {"date": "2 Jan 2027", "daysAway": (date(2027, 1, 2) - TODAY).days, "published": False}
+    assert view["publication"] == {
+        "date": "2 Jan 2027",
+        "daysAway": (date(2027, 1, 2) - TODAY).days,
+        "published": False,
+    }
     hardback = view["formats"][0]
     failing = {check["label"] for check in hardback["checks"] if not check["ok"]}
     assert hardback["ready"] is False and failing >= {"Price", "Cover"}

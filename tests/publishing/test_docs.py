@@ -18,8 +18,7 @@ def table_after(heading: str) -> list[tuple[str, ...]]:
     for line in lines[start + 1 :]:
         if line.startswith("|"):
             cells = tuple(
-                c.strip().replace("`", "").replace("\\|", "|")
-                for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))
+                c.strip().replace("`", "").replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))
             )
             if not all(set(c) <= {"-", ":"} for c in cells):
                 rows.append(cells)

@@ -77,9 +77,7 @@ def test_missed_delivery_is_due_before_today_and_not_delivered():
     assert [r.kind for r in risks] == [DELIVERY_MISSED, LATE_FOR_STAGE]
     assert risks[0].reason == "Manuscript was due 1 October 2026, 8 weeks ago, and the title is still at Contracted."
     assert missed_deliveries(title, TODAY) == (date(2026, 10, 1),)
-    assert kinds(make_title(stage="Manuscript delivered", delivery=DeliveryDate(date(2026, 10, 1)))) == [
-        LATE_FOR_STAGE
-    ]
+    assert kinds(make_title(stage="Manuscript delivered", delivery=DeliveryDate(date(2026, 10, 1)))) == [LATE_FOR_STAGE]
     assert kinds(make_title(stage=None, delivery=DeliveryDate(date(2026, 10, 1)))) == []  # stage unknown: no claim
     assert kinds(make_title(stage="Writing", delivery=DeliveryDate(date(2026, 11, 28)))) == [LATE_FOR_STAGE]
 
