@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 from addon.confluence.owned_regions import find_region, read_region
@@ -141,6 +142,17 @@ def test_pipeline_summary_keeps_commentary_and_attaches_a_chart(tenant, consonan
             if w.stage == "Published" or any(p.status in published for p in w.products)
         )
         pipeline = len(consonance.state.works) - backlist
+        past_due = sum(1 for t in consonance.state.tasks.values() if t.status == "OPEN" and t.due_date < today)
+        slipped = sum(
+            1
+            for w in consonance.state.works.values()
+            if not (w.stage == "Published" or any(p.status in published for p in w.products))
+            for c in w.contracts
+            for d in c.delivery_dates
+            if d.slipped_date and d.slipped_date != d.date_due
+        )
+    assert past_due and slipped
+    assert f"{past_due + slipped} overdue: open Consonance to-dos past their due date and slipped" in generated
     assert backlist and pipeline
     assert f"{pipeline} titles in the pipeline (not yet published)" in generated
     assert f"Published backlist, counted apart: {backlist}." in generated
@@ -175,3 +187,30 @@ def test_pipeline_summary_keeps_commentary_and_attaches_a_chart(tenant, consonan
     assert "Spring list looks thin." in after.body and "chase late deliveries" in after.body
     [chart] = _attachment(emulator, summary.id)
     assert chart.data != first_chart  # the stage counts moved, so the bars did
+
+
+def test_hubs_cover_the_whole_forthcoming_list_with_reasons_and_links(tenant, consonance, emulator, confluence):
+    from addon.flows.launch_hubs import enqueue_forthcoming_hubs
+    from addon.settings.service import get_settings
+
+    poll(tenant)  # the first sync: no title is "acquired since install", yet marketing needs every season
+    with consonance.state.lock:
+        forthcoming = {
+            w.id: (w.full_title, w.title, w.season) for w in consonance.state.works.values() if w.stage != "Published"
+        }
+    seasons = {season for _, _, season in forthcoming.values()}
+    assert len(seasons) >= 3
+    assert enqueue_forthcoming_hubs(tenant, "first-sync") == len(seasons)
+    db.session.commit()
+    drain(tenant)
+    host = get_settings(tenant).consonance_host
+    for season in seasons:
+        [hub] = pages_titled(emulator, f"Launch hub — {season}")
+        table = read_region(confluence.get_page(hub.id).body, templates.LAUNCH_TABLE_REGION)
+        rows = table.count("<tr>") - 1
+        members = [(work_id, full) for work_id, (full, _, s) in forthcoming.items() if s == season]
+        assert rows == len(members), season
+        for work_id, title in members:
+            assert f'<a href="{host.rstrip("/")}/works/{work_id}">{html.escape(title, quote=False)}</a>' in table
+        assert "Don&#x27;t announce yet</td>" not in table and "Ready to announce</td>" not in table  # Why ≠ verdict
+    assert not pages_titled(emulator, "Launch hub — No season")
