@@ -14,6 +14,7 @@ from addon.decisions.models import APPROVE_STAGE, DECISION_TYPES, HOLD, NOTE, RE
 from addon.extensions import db
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
+from addon.macros import own_writes
 from addon.platform.models import Tenant, utcnow
 
 log = logging.getLogger("addon.decisions")
@@ -76,6 +77,8 @@ def record_decision(
         return Recorded(decision, False)
     enqueue(tenant, "consonance", PUSH_KIND, {"decision_id": decision_id}, dedupe_key=f"decision:{decision_id}")
     db.session.commit()
+    if decision_type == APPROVE_STAGE and to_stage:
+        own_writes.stage_move_pending(tenant, str(work_id), from_stage, to_stage)  # the panel says "pending"
     log.info("decision %s recorded (%s on work %s)", decision_id, decision_type, work_id)
     return Recorded(decision, True)
 
@@ -123,4 +126,9 @@ def push_decision(tenant: Tenant, payload: dict, services) -> dict:
             result["stage_unchanged"] = held != decision.to_stage
     decision.delivery_state = "delivered"
     decision.delivered_at = utcnow()
+    own_writes.title_changed(tenant, decision.work_id, written_by_us=True)  # every process reads it afresh
+    if result.get("stage") and not result.get("stage_unchanged"):
+        from addon.flows import stage_status
+
+        stage_status.enqueue_update(tenant, decision.work_id, f"decision:{decision.id}:stage")
     return result

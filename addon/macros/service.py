@@ -15,8 +15,8 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
 from datetime import date, datetime
+from typing import Callable
 
 from flask import current_app
 
@@ -25,14 +25,14 @@ from addon.confluence.storage_parse import StorageParseError
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.transport import TransportOptions
-from addon.gateways import NotConfigured, gateways
 from addon.flows.metadata_standards import current_rule_set
 from addon.flows.stage_status import guidance_for, parse_stage_guide
-from addon.macros import views
+from addon.gateways import NotConfigured, gateways
+from addon.macros import own_writes, views
 from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore
 from addon.platform import invalidation, tenant_cache
-from addon.platform.services import view_redis
 from addon.platform.models import Tenant
+from addon.platform.services import view_redis
 from addon.publishing.domain import Title, normalise_isbn
 from addon.publishing.readiness import ReadinessPolicy
 from addon.publishing.schedule import StageDeadlines
@@ -266,6 +266,16 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
     title = lookup.value
     if title is None:
         return _message(memoised_only, key, "not_found", title_ref=raw)
+    if own_writes.superseded(request.tenant, title.work_id, lookup.fetched_at):
+        if memoised_only:
+            return None  # Consonance holds something newer: the full path reads it
+        lookup = macro_cache().fetch(
+            cache_key(request.tenant, ref), _loader(request.tenant, ref), settings.macro_freshness_seconds, force=True
+        )
+        title = lookup.value
+        if title is None:
+            return _message(memoised_only, key, "not_found", title_ref=raw)
+    pending = own_writes.pending_stage_move(request.tenant, title.work_id) if key == "title-status" else None
     today = today or datetime.fromtimestamp(time.time(), views._zone(settings.summary_timezone)).date()
     generation = tenant_cache.current().generation(request.tenant.id)
     guide = lookup_stage_guide(request.tenant, settings, memoised_only) if key == "title-status" else None
@@ -284,13 +294,14 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
             today,
             request.tenant.site_url,
             guide.fetched_at if guide else None,
+            tuple(sorted(pending.items())) if pending else None,
         )
         known = _view_memo().get(render_key)
         if known is not None:
             return known
     if memoised_only:
         return None
-    result = _build_view(request, key, title, lookup, limited, settings, today, guide.value if guide else {})
+    result = _build_view(request, key, title, lookup, limited, settings, today, guide.value if guide else {}, pending)
     if render_key is not None:
         result = PanelResult(result.view, title, lookup.fetched_at, render_key)
         _view_memo().put(render_key, result)
@@ -313,6 +324,7 @@ def _build_view(
     settings,
     today: date,
     stage_guide: dict,
+    pending: dict | None = None,
 ) -> PanelResult:
     meta = views.Freshness(
         lookup.fetched_at,
@@ -325,7 +337,9 @@ def _build_view(
     host = settings.consonance_host or None
     if key == "title-status":
         guidance = guidance_for(title.stage.name if title.stage else None, stage_guide)
-        view = views.title_status_view(title, host=host, meta=meta, today=today, guidance=guidance)
+        view = views.title_status_view(
+            title, host=host, meta=meta, today=today, guidance=guidance, pending_stage=pending
+        )
     elif key == "rights-link":
         view = views.rights_link_view(
             title, host=host, meta=meta, mappings=settings.rights_mappings, site_url=request.tenant.site_url

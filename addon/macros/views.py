@@ -198,9 +198,22 @@ def _status_lozenge(fmt: Format) -> dict:
 # --- title-status -----------------------------------------------------------------------------
 
 
-def title_status_view(title: Title, *, host: str | None, meta: Freshness, today: date, guidance=None) -> dict:
-    """The title panel: who, what, which stage and what next, every format with its dates."""
+def title_status_view(
+    title: Title,
+    *,
+    host: str | None,
+    meta: Freshness,
+    today: date,
+    guidance=None,
+    pending_stage: dict | None = None,
+) -> dict:
+    """The title panel: who, what, which stage and what next, every format with its dates.
+
+    `pending_stage` is a stage move approved here that Consonance does not hold yet: the panel says so
+    and does not offer the same approval again."""
     view = _base("title-status", title, host, meta)
+    held = title.stage.name if title.stage else None
+    pending = pending_stage if pending_stage and pending_stage.get("to") != held else None
     formats = []
     for fmt in title.formats:
         planned, actual = fmt.planned_publication_date, fmt.publication_date
@@ -217,7 +230,7 @@ def title_status_view(title: Title, *, host: str | None, meta: Freshness, today:
             }
         )
     pub = title.earliest_publication_date
-    next_stage = next_stage_name(title.stage)
+    next_stage = None if pending else next_stage_name(title.stage)
     view.update(
         {
             "contributors": [
@@ -229,6 +242,11 @@ def title_status_view(title: Title, *, host: str | None, meta: Freshness, today:
             "publication": {"date": _date(pub), "daysAway": (pub - today).days if pub else None},
             "nextStep": guidance.next_step if guidance else stages.next_step_for(title.stage),
             "nextStage": next_stage,
+            "pendingStage": (
+                {"to": pending["to"], "text": f"Moving to {pending['to']}: waiting for Consonance to confirm"}
+                if pending
+                else None
+            ),
             "decisionChoices": [
                 {
                     "value": value,
