@@ -264,8 +264,21 @@ def activity_view(tenant: Tenant) -> dict:
         "failed_writes": failed_writes(tenant),
         "rule_set": rule_set(tenant),
         "decisions": recent_decisions(tenant),
+        "summaries": summary_choices(tenant),
         "generated": when(utcnow()),
     }
+
+
+def summary_choices(tenant: Tenant) -> list[dict]:
+    """This week's and this month's summary pages, for the Regenerate buttons."""
+    from addon.flows.pipeline_summaries import local_today
+    from addon.publishing.pipeline import MONTHLY, WEEKLY, period_for
+
+    today = local_today(tenant)
+    return [
+        {"cadence": cadence, "label": label, "title": period_for(today, cadence).title}
+        for cadence, label in ((WEEKLY, "this week's"), (MONTHLY, "this month's"))
+    ]
 
 
 def _age_text(seconds: float) -> str:

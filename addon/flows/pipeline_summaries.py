@@ -83,6 +83,47 @@ def regenerate_summary(tenant: Tenant, cadence: str, today: date) -> bool:
     )
 
 
+REGENERATE_JOB = "addon.flows.pipeline_summaries.run_regeneration"
+
+
+def local_today(tenant: Tenant) -> date:
+    """Today where the tenant's summaries are dated (its summary time zone)."""
+    return utcnow().astimezone(ZoneInfo(get_settings(tenant).summary_timezone)).date()
+
+
+def request_regeneration(tenant: Tenant, cadence: str, actor: str | None) -> bool:
+    """An admin pressed Regenerate: one background job per period and minute (a double click is one),
+    which reads Consonance afresh and owes the rewrite of the generated region only."""
+    from addon.jobs.runner import submit
+
+    if cadence not in (WEEKLY, MONTHLY):
+        raise ValueError(f"cadence must be {WEEKLY!r} or {MONTHLY!r}")
+    if not get_settings(tenant).consonance_host:
+        return False
+    today = local_today(tenant)
+    minute = utcnow().strftime("%Y%m%dT%H%M")
+    submit(
+        REGENERATE_JOB,
+        args=(tenant.id, cadence, today.isoformat()),
+        tenant_id=tenant.id,
+        kind="pipeline_summary_regenerate",
+        dedupe_key=f"regenerate:{tenant.id}:{cadence}:{period_for(today, cadence).key}:{minute}",
+        queue="low",
+    )
+    log.info("regeneration of the %s summary requested by %s", cadence, actor or "an admin")
+    return True
+
+
+def run_regeneration(tenant_id: int, cadence: str, day: str) -> dict:
+    """Job function behind Regenerate."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None or not tenant.enabled or tenant.uninstalled_at is not None:
+        return {"skipped": 1}
+    owed = regenerate_summary(tenant, cadence, date.fromisoformat(day))
+    db.session.commit()
+    return {"owed": int(owed)}
+
+
 @scheduled("pipeline_summary", every=timedelta(hours=1), queue="low")
 def schedule_summaries(tenant: Tenant) -> dict:
     """Hourly: owe this period's weekly/monthly page once its scheduled moment has passed."""

@@ -14,6 +14,7 @@ from flask import Blueprint, g, jsonify, make_response, render_template, request
 
 from addon.admin import access, activity, configuration, connection, csrf
 from addon.confluence.errors import ConfluenceError
+from addon.flows import pipeline_summaries
 from addon.gateways import NotConfigured, gateways
 from addon.platform.auth import connect_jwt_required, forge_invocation_required
 from addon.settings.service import get_settings
@@ -185,6 +186,21 @@ def _retry(entry_id: int, actor: str, client):
     )
 
 
+def _regenerate(cadence: str, actor: str, client):
+    if not pipeline_summaries.request_regeneration(g.tenant, cadence, actor):
+        return jsonify(
+            ok=False,
+            message="Connect Consonance first: summaries are made from it.",
+            html=_view_html("activity", client),
+        ), 409
+    return jsonify(
+        ok=True,
+        message="Regenerating from Consonance: the page's generated part is rewritten in a minute or two; "
+        "commentary and action items are kept.",
+        html=_view_html("activity", client),
+    )
+
+
 # --- Forge ---------------------------------------------------------------------------------------
 
 
@@ -229,6 +245,13 @@ def forge_search(kind: str):
 def forge_retry(entry_id: int):
     actor, client = _forge_admin()
     return _retry(entry_id, actor, client)
+
+
+@bp.post("/forge/admin/summaries/<any(weekly, monthly):cadence>/regenerate")
+@forge_invocation_required
+def forge_regenerate(cadence: str):
+    actor, client = _forge_admin()
+    return _regenerate(cadence, actor, client)
 
 
 # --- Connect -------------------------------------------------------------------------------------
@@ -299,3 +322,11 @@ def connect_retry(entry_id: int):
     actor, client = _connect_admin()
     _connect_change_allowed()
     return _retry(entry_id, actor, client)
+
+
+@bp.post("/connect/admin/summaries/<any(weekly, monthly):cadence>/regenerate")
+@connect_jwt_required(allow_context_qsh=True)
+def connect_regenerate(cadence: str):
+    actor, client = _connect_admin()
+    _connect_change_allowed()
+    return _regenerate(cadence, actor, client)

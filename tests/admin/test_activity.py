@@ -166,3 +166,23 @@ def test_a_failed_job_run_stays_listed_behind_many_newer_runs(forge_tenant):
     assert [r["outcome"] for r in runs].count("ok") == 25
     assert any(r["outcome"] == "failed" and "worker lost" in r["error"] for r in runs)
     assert any(r["outcome"] == "running" for r in runs)
+
+
+def test_regenerate_owes_a_fresh_summary_for_this_period_and_only_admins_may(client, forge, connected, sandbox):
+    from tests.admin.fixtures import EDITOR
+
+    html = client.post("/forge/admin", json={"view": "activity"}, headers=forge()).get_json()["html"]
+    assert 'data-action="regenerate" data-cadence="weekly"' in html
+    assert 'data-action="regenerate" data-cadence="monthly"' in html
+    refused = client.post("/forge/admin/summaries/weekly/regenerate", json={}, headers=forge(EDITOR))
+    assert refused.status_code == 403
+    assert not db.session.execute(db.select(OutboxEntry)).scalars().all()
+
+    sandbox.control.clear_requests()
+    answer = client.post("/forge/admin/summaries/weekly/regenerate", json={}, headers=forge())
+    assert answer.status_code == 200 and "commentary and action items are kept" in answer.get_json()["message"]
+    [entry] = db.session.execute(db.select(OutboxEntry)).scalars().all()
+    assert entry.kind == "confluence.pipeline_summary" and entry.dedupe_key.startswith("summary:weekly:")
+    assert "titles in the pipeline (not yet published)" in entry.payload["region"]
+    assert sandbox.control.counters()["byOperation"].get("CataloguePipeline", 0) >= 1  # read afresh
+    assert client.post("/forge/admin/summaries/daily/regenerate", json={}, headers=forge()).status_code == 404

@@ -26,7 +26,9 @@ def panel(client, fit, work):
     return response.get_json()
 
 
-def test_an_approved_stage_is_pending_everywhere_then_new_everywhere(app, app_config, client, fit, forge_tenant, sandbox):
+def test_an_approved_stage_is_pending_everywhere_then_new_everywhere(
+    app, app_config, client, fit, forge_tenant, sandbox
+):
     other = create_app(app_config).test_client()  # a second web process
     work = next(w for w in range(10, 31) if sandbox.control.work(w)["projectStage"] not in ("Published", "Production"))
     stage = sandbox.control.work(work)["projectStage"]

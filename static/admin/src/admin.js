@@ -1,6 +1,6 @@
 /* The admin page's behaviour, shared by Forge and Connect: tabs, pickers, Test connection, Save, Retry.
    The server renders every view; this only collects the form, calls the transport and shows answers.
-   transport: { view(name), save(form), testConnection(form), search(kind, q, space), retry(id), resize() }
+   transport: { view(name), save(form), testConnection(form), search(kind, q, space), retry(id), regenerate(cadence), resize() }
    each resolving to { status, body }. */
 
 const DEBOUNCE_MS = 250;
@@ -226,6 +226,14 @@ export function wireAdmin(root, transport) {
         const body = (answer && answer.body) || {};
         if (typeof body.html === "string") show(body.html);
         setStatus(root, body.message || "Retry could not be queued; reload the page.", answer && answer.status === 200 ? "ok" : "error");
+        break;
+      }
+      case "regenerate": {
+        action.disabled = true;
+        const answer = await transport.regenerate(action.dataset.cadence);
+        const body = (answer && answer.body) || {};
+        if (typeof body.html === "string") show(body.html);
+        setStatus(root, body.message || "Regenerate could not be queued; reload the page.", answer && answer.status === 200 ? "ok" : "error");
         break;
       }
       default:
