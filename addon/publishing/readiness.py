@@ -10,9 +10,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from .domain import Format, Title
-from .formats import format_label, is_published, live_formats
+from .formats import ON_SALE_CODES, format_label, is_published, live_formats, status_code
 from .rules import ChecklistResult, RuleSet, Severity, evaluate
-from .schedule import ReadinessSchedule, StageDeadlines, StageLateness, first_forthcoming_date, late_for_stage
+from .schedule import (
+    ReadinessSchedule,
+    StageDeadlines,
+    StageLateness,
+    first_forthcoming_date,
+    late_for_stage,
+    missed_deliveries,
+)
 from .wording import long_date, money, relative
 
 GO = "Ready to announce"
@@ -105,9 +112,11 @@ class TitleReadiness:
     rule_set_version: str
     decision: Decision
     formats: tuple[FormatReadiness, ...] = field(default=())
-    on_sale: tuple[str, ...] = ()  # labels of formats on sale
+    on_sale: tuple[str, ...] = ()  # labels of formats on sale (ONIX status 04, Active)
+    off_sale: tuple[str, ...] = ()  # published formats no longer on sale, with their status
     coming: tuple[str, ...] = ()  # "Paperback 9780306406157 on 4 March 2028" for a published title's later formats
     stage_late: StageLateness | None = None
+    missed_deliveries: tuple[date, ...] = ()  # expected manuscript deliveries passed while not delivered
 
     @property
     def ready_formats(self) -> int:
@@ -160,7 +169,12 @@ def assess_title(
     forthcoming = first_forthcoming_date(title)
     formats = tuple(assess_format(f, today, checklist, policy, forthcoming) for f in live)
     published = is_title_published(title)
-    on_sale = tuple(f.label for f in formats if f.published)
+    on_sale = tuple(f.label for f, src in zip(formats, live) if f.published and status_code(src) in ON_SALE_CODES)
+    off_sale = tuple(
+        f"{f.label} ({(src.publishing_status.description or 'status ' + status_code(src)).lower()})"
+        for f, src in zip(formats, live)
+        if f.published and status_code(src) not in ON_SALE_CODES
+    )
     if published:
         dates = [f.publication_date for f in formats if f.published and f.publication_date]
         first = min(dates) if dates else title.earliest_publication_date
@@ -182,8 +196,10 @@ def assess_title(
         decision=Decision(False, NO_GO),
         formats=formats,
         on_sale=on_sale if published else (),
+        off_sale=off_sale if published else (),
         coming=coming,
         stage_late=stage_late,
+        missed_deliveries=() if published else missed_deliveries(title, today),
     )
     return replace(readiness, decision=decide(readiness, published, policy))
 
@@ -243,8 +259,10 @@ def decide(readiness: TitleReadiness, published: bool, policy: ReadinessPolicy |
     formats = readiness.formats
     if published:
         when = f" on {long_date(readiness.publication_date)}" if readiness.publication_date else ""
-        sale = ", ".join(readiness.on_sale) if readiness.on_sale else "no format has an on-sale status yet"
+        sale = ", ".join(readiness.on_sale) if readiness.on_sale else "no format is on sale (Active) now"
         why = f"Published{when}. On sale: {sale}."
+        if readiness.off_sale:
+            why += " No longer on sale: " + ", ".join(readiness.off_sale) + "."
         if readiness.coming:
             why += " Still to come: " + "; ".join(readiness.coming) + "."
         return Decision(True, PUBLISHED, (), V_PUBLISHED, why)
@@ -278,16 +296,22 @@ def decide(readiness: TitleReadiness, published: bool, policy: ReadinessPolicy |
         for i in f.items
         if not i.ok and not i.late and i.due
     ]
+    passed = (
+        f"The publication date ({long_date(readiness.publication_date)}) has passed but Consonance does not show "
+        "the title published. "
+        if days < 0
+        else ""
+    )
     if reasons:
         why = f"{len(reasons)} thing{'s' if len(reasons) != 1 else ''} due by now missing: " + " ".join(reasons)
-        return Decision(False, NO_GO, reasons, V_NO_GO, why)
+        return Decision(False, NO_GO, reasons, V_NO_GO, passed + why)
     why = "Everything due by now is in place"
     why += (": still to come " + ", ".join(dict.fromkeys(to_come)) + ".") if to_come else "."
-    return Decision(True, GO, (), V_GO, why)
+    return Decision(True, GO, (), V_GO, passed + why)
 
 
 def _late_notes(readiness: TitleReadiness) -> list[str]:
-    notes = []
+    notes = [f"manuscript was due {long_date(day)}" for day in readiness.missed_deliveries]
     late = readiness.stage_late
     if late:
         notes.append(

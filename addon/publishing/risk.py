@@ -12,6 +12,7 @@ from datetime import date
 
 from .domain import Title
 from .formats import format_label, is_published, live_formats
+from . import schedule
 from .readiness import TitleReadiness, assess_title
 from .rules import RuleSet
 from .stages import has_reached, stage_rank
@@ -122,11 +123,7 @@ def _delivered(title: Title, thresholds: RiskThresholds) -> bool | None:
 
 def missed_deliveries(title: Title, today: date, thresholds: RiskThresholds | None = None) -> tuple[date, ...]:
     """Expected manuscript delivery dates before today for a title whose stage says it is not delivered."""
-    if _delivered(title, thresholds or RiskThresholds()) is not False:
-        return ()
-    return tuple(
-        sorted(d.expected for c in title.contracts for d in c.delivery_dates if d.expected and d.expected < today)
-    )
+    return schedule.missed_deliveries(title, today, (thresholds or RiskThresholds()).delivered_stage)
 
 
 def _delivery(title: Title, today: date, thresholds: RiskThresholds) -> list[Risk]:

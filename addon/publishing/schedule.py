@@ -109,3 +109,16 @@ def late_for_stage(
             if late is None or stage_rank(name) > stage_rank(late.expected):
                 late = StageLateness(stage.name, name, since, weeks)
     return late
+
+
+DELIVERED_STAGE = "manuscript delivered"
+
+
+def missed_deliveries(title: Title, today: date, delivered_stage: str = DELIVERED_STAGE) -> tuple[date, ...]:
+    """Expected manuscript delivery dates before today for a title whose stage says it is not delivered
+    (judged by stage: Consonance's contracts do not say when a manuscript arrived; unknown stage: none)."""
+    if title.stage is None or stage_rank(title.stage.name) is None or has_reached(title.stage.name, delivered_stage):
+        return ()
+    return tuple(
+        sorted(d.expected for c in title.contracts for d in c.delivery_dates if d.expected and d.expected < today)
+    )

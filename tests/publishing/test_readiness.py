@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings
 
-from addon.publishing.domain import FormatKind, PublishingStatus, Stage, Subject
+from addon.publishing.domain import DeliveryDate, FormatKind, PublishingStatus, Stage, Subject
 from addon.publishing.readiness import (
     GO,
     NO_GO,
@@ -104,6 +104,7 @@ def test_an_early_title_is_too_early_to_judge_and_lists_only_what_is_late():
     far = date(2028, 6, 1)
     early = make_title(
         stage="Acquisition",
+        delivery=DeliveryDate(date(2027, 2, 1)),
         formats=(make_format(publication=far, isbn13=None, isbn_raw=None, prices=(), has_cover=False),),
     )
     readiness = assess_title(early, TODAY)
@@ -117,6 +118,8 @@ def test_an_early_title_is_too_early_to_judge_and_lists_only_what_is_late():
         "still at Acquisition, should have reached Manuscript delivered by 25 October 2026 (40 weeks before "
         "publication)",
     )
+    missed = assess_title(replace(late, contracts=make_title().contracts), TODAY)  # due 1 May 2026, not in
+    assert missed.decision.reasons[0] == "manuscript was due 1 May 2026"
 
 
 def test_missing_one_currency_names_it():
@@ -189,6 +192,11 @@ def test_published_title_says_published_with_date_and_what_is_on_sale():
     assert readiness.decision.why == (
         "Published on 3 September 2026. On sale: Hardback 9781402894626. "
         "Still to come: Paperback 9780306406157 on 3 September 2027."
+    )
+    out_of_print = replace(title, formats=(make_format(publication=date(2020, 1, 9), status="07"),))
+    assert assess_title(out_of_print, TODAY).decision.why == (
+        "Published on 9 January 2020. On sale: no format is on sale (Active) now. "
+        "No longer on sale: Hardback 9781402894626 (status 07)."
     )
     stage_only = replace(title, formats=(make_format(publication=date(2026, 9, 3), status="02"),))
     assert assess_title(stage_only, TODAY).decision.verdict == V_PUBLISHED  # Consonance's stage says so
