@@ -14,12 +14,13 @@ from addon.decisions.models import APPROVE_STAGE, DECISION_TYPES, HOLD, NOTE, RE
 from addon.extensions import db
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
-from addon.macros import own_writes
+from addon.platform import own_writes
 from addon.platform.models import Tenant, utcnow
 
 log = logging.getLogger("addon.decisions")
 
 PUSH_KIND = "consonance.push_decision"
+STAGE_STATUS_KIND = "confluence.stage_status"  # handled by flows.stage_status (rewrites the home's status region)
 MAX_TEXT = 5000
 _LABELS = {APPROVE_STAGE: "Stage approved", REQUEST_CHANGES: "Changes requested", HOLD: "On hold", NOTE: "Note"}
 
@@ -78,7 +79,7 @@ def record_decision(
     enqueue(tenant, "consonance", PUSH_KIND, {"decision_id": decision_id}, dedupe_key=f"decision:{decision_id}")
     db.session.commit()
     if decision_type == APPROVE_STAGE and to_stage:
-        own_writes.stage_move_pending(tenant, str(work_id), from_stage, to_stage)  # the panel says "pending"
+        own_writes.stage_move_pending(tenant.id, str(work_id), from_stage, to_stage)  # the panel says "pending"
     log.info("decision %s recorded (%s on work %s)", decision_id, decision_type, work_id)
     return Recorded(decision, True)
 
@@ -126,9 +127,13 @@ def push_decision(tenant: Tenant, payload: dict, services) -> dict:
             result["stage_unchanged"] = held != decision.to_stage
     decision.delivery_state = "delivered"
     decision.delivered_at = utcnow()
-    own_writes.title_changed(tenant, decision.work_id, written_by_us=True)  # every process reads it afresh
-    if result.get("stage") and not result.get("stage_unchanged"):
-        from addon.flows import stage_status
-
-        stage_status.enqueue_update(tenant, decision.work_id, f"decision:{decision.id}:stage")
+    own_writes.title_changed(tenant.id, decision.work_id, written_by_us=True)  # every process reads it afresh
+    if result.get("stage") and not result.get("stage_unchanged"):  # the home page's status region follows now
+        enqueue(
+            tenant,
+            "confluence",
+            STAGE_STATUS_KIND,
+            {"work_id": str(decision.work_id)},
+            dedupe_key=f"decision:{decision.id}:stage",
+        )
     return result

@@ -24,7 +24,7 @@ from addon.flows.sync_models import PollState, TitleSnapshot
 from addon.gateways import NotConfigured, gateways
 from addon.jobs.schedule import scheduled
 from addon.jobs.unique import insert_once
-from addon.macros import own_writes
+from addon.platform import own_writes
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import TitleFingerprint
 from addon.publishing.stages import is_acquired
@@ -290,7 +290,7 @@ def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatch
         if TITLE_ACQUIRED in kinds:
             row.tracked = True
         if kinds:
-            own_writes.title_changed(tenant, fp.work_id)  # panels on every process read the change
+            own_writes.title_changed(tenant.id, fp.work_id)  # panels on every process read the change
         for kind in kinds:
             dispatcher.emit(
                 ChangeEvent(kind, fp.work_id, values["digest"], row.revision), fp.season, old_season, stage=fp.stage

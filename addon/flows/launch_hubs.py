@@ -17,7 +17,6 @@ from addon.confluence.models import Page
 from addon.confluence.owned_regions import OwnedRegionError, find_region, insert_region_if_missing, replace_region
 from addon.extensions import db
 from addon.flows import page_templates as templates
-from addon.flows.metadata_standards import current_rule_set
 from addon.flows.sync_models import SyncPage, TitleSnapshot
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant, tenant_query, utcnow
@@ -25,6 +24,7 @@ from addon.publishing.domain import work_url
 from addon.publishing.readiness import ReadinessPolicy, assess_title
 from addon.publishing.schedule import StageDeadlines
 from addon.settings.service import get_settings
+from addon.standards.service import current_rule_set
 from addon.titles import models as roles
 from addon.titles.models import TitlePage
 

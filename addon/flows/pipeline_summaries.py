@@ -21,7 +21,6 @@ from addon.confluence.storage import trusted
 from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows.launch_hubs import find_or_create_sync_page, readiness_policy, rewrite_region, sync_page_location
-from addon.flows.metadata_standards import current_rule_set
 from addon.gateways import gateways
 from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
@@ -30,6 +29,7 @@ from addon.platform.models import Tenant, utcnow
 from addon.publishing.pipeline import MONTHLY, WEEKLY, period_for, summarise_pipeline
 from addon.settings.schema import WEEKDAYS
 from addon.settings.service import get_settings
+from addon.standards.service import current_rule_set
 
 log = logging.getLogger("addon.flows.pipeline_summaries")
 

@@ -21,23 +21,23 @@ from typing import Callable
 from flask import current_app
 
 from addon.confluence.errors import ConfluenceError
-from addon.confluence.storage_parse import StorageParseError
+from addon.confluence.storage_parse import StorageParseError, find_tables
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.transport import TransportOptions
-from addon.flows.metadata_standards import current_rule_set
-from addon.flows.stage_status import guidance_for, parse_stage_guide
 from addon.gateways import NotConfigured, gateways
-from addon.macros import own_writes, views
+from addon.macros import views
 from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore
-from addon.platform import invalidation, tenant_cache
+from addon.platform import invalidation, own_writes, tenant_cache
 from addon.platform.models import Tenant
 from addon.platform.services import view_redis
 from addon.publishing.domain import Title, normalise_isbn
+from addon.publishing.guidance import guidance_for, stage_guide_from_tables
 from addon.publishing.readiness import ReadinessPolicy
 from addon.publishing.schedule import StageDeadlines
 from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.settings.service import get_settings
+from addon.standards.service import current_rule_set
 from addon.titles.service import work_id_for_page
 
 log = logging.getLogger("addon.macros")
@@ -212,7 +212,7 @@ def lookup_stage_guide(tenant: Tenant, settings, memoised_only: bool = False) ->
         return _peeked(macro_cache().peek(key, settings.macro_freshness_seconds))
 
     def load():
-        return parse_stage_guide(gateways().confluence(tenant).get_page(page_id).body or "")
+        return stage_guide_from_tables(find_tables(gateways().confluence(tenant).get_page(page_id).body or ""))
 
     try:
         return macro_cache().fetch(key, load, settings.macro_freshness_seconds)
@@ -266,7 +266,7 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
     title = lookup.value
     if title is None:
         return _message(memoised_only, key, "not_found", title_ref=raw)
-    if own_writes.superseded(request.tenant, title.work_id, lookup.fetched_at):
+    if own_writes.superseded(request.tenant.id, title.work_id, lookup.fetched_at):
         if memoised_only:
             return None  # Consonance holds something newer: the full path reads it
         lookup = macro_cache().fetch(
@@ -275,7 +275,7 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
         title = lookup.value
         if title is None:
             return _message(memoised_only, key, "not_found", title_ref=raw)
-    pending = own_writes.pending_stage_move(request.tenant, title.work_id) if key == "title-status" else None
+    pending = own_writes.pending_stage_move(request.tenant.id, title.work_id) if key == "title-status" else None
     today = today or datetime.fromtimestamp(time.time(), views._zone(settings.summary_timezone)).date()
     generation = tenant_cache.current().generation(request.tenant.id)
     guide = lookup_stage_guide(request.tenant, settings, memoised_only) if key == "title-status" else None
