@@ -12,9 +12,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from addon.confluence.errors import ConfluenceNotFound
+from addon.confluence.errors import ConfluenceError, ConfluenceNotFound
 from addon.confluence.models import Page
 from addon.confluence.owned_regions import OwnedRegionError, find_region, insert_region_if_missing, replace_region
+from addon.confluence.storage_parse import StorageParseError, find_tables
 from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows.sync_models import SyncPage, TitleSnapshot
@@ -22,7 +23,7 @@ from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import work_url
 from addon.publishing.readiness import ReadinessPolicy, assess_title
-from addon.publishing.schedule import StageDeadlines
+from addon.publishing.schedule import ReadinessSchedule, StageDeadlines, schedule_from_tables
 from addon.settings.service import get_settings
 from addon.standards.service import current_rule_set
 from addon.titles import models as roles
@@ -111,9 +112,11 @@ def _title_links(tenant: Tenant, work_ids: list[str]) -> dict[str, str]:
     return links
 
 
-def launch_lines(tenant: Tenant, gateway, work_ids: list[str], today: date) -> tuple[list[templates.LaunchLine], str]:
+def launch_lines(
+    tenant: Tenant, gateway, work_ids: list[str], today: date, client=None
+) -> tuple[list[templates.LaunchLine], str]:
     rule_set = current_rule_set(tenant)
-    policy = readiness_policy(tenant)
+    policy = readiness_policy(tenant, client)
     links = _title_links(tenant, work_ids) if work_ids else {}
     lines, name = [], ""
     for work_id in work_ids:
@@ -142,9 +145,22 @@ def launch_lines(tenant: Tenant, gateway, work_ids: list[str], today: date) -> t
     return lines, name
 
 
-def readiness_policy(tenant: Tenant) -> ReadinessPolicy:
-    """The tenant's readiness policy: the stage deadlines the admin set over the documented defaults."""
-    return ReadinessPolicy(stage_deadlines=StageDeadlines.from_mapping(get_settings(tenant).stage_deadline_weeks))
+def readiness_policy(tenant: Tenant, client=None) -> ReadinessPolicy:
+    """The tenant's readiness policy: the checklist from the admin's stage guide page when it has one
+    (read with `client`), and the stage deadlines the admin set, over the documented defaults."""
+    settings = get_settings(tenant)
+    schedule = None
+    if client is not None and settings.stage_guide_page_id:
+        try:
+            schedule = schedule_from_tables(find_tables(client.get_page(settings.stage_guide_page_id).body or ""))
+        except (ConfluenceError, StorageParseError) as exc:
+            log.warning(
+                "stage guide page %s unreadable (%s); default readiness schedule", settings.stage_guide_page_id, exc
+            )
+    return ReadinessPolicy(
+        schedule=schedule or ReadinessSchedule(),
+        stage_deadlines=StageDeadlines.from_mapping(settings.stage_deadline_weeks),
+    )
 
 
 def sync_page_location(tenant: Tenant, client, parent_setting: str, what: str) -> tuple[str, str | None]:
@@ -229,9 +245,9 @@ def refresh_launch_hub(tenant: Tenant, payload: dict, services) -> dict:
     hub_key = str(payload["hub"])
     mode = get_settings(tenant).launch_hub_mode
     members = _members(tenant, mode, hub_key)
-    lines, single_name = launch_lines(tenant, services.consonance(tenant), members, date.today())
-    hub_name = (single_name or hub_key) if mode == "per_title" else hub_key
     client = services.confluence(tenant)
+    lines, single_name = launch_lines(tenant, services.consonance(tenant), members, date.today(), client)
+    hub_name = (single_name or hub_key) if mode == "per_title" else hub_key
     inner = templates.launch_table_inner(hub_name, lines)
     space_id, parent_id = sync_page_location(tenant, client, "launch_hub_parent_id", "launch hubs")
     page, _ = find_or_create_sync_page(

@@ -21,7 +21,7 @@ from addon.confluence.storage import trusted
 from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows.launch_hubs import find_or_create_sync_page, readiness_policy, rewrite_region, sync_page_location
-from addon.gateways import gateways
+from addon.gateways import NotConfigured, gateways
 from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled
@@ -249,7 +249,11 @@ def summary_content(tenant: Tenant, gateway, cadence: str, today: date) -> dict:
     outbox handler only writes to Confluence and finishes well inside its lease.
     """
     tasks: list = []
-    policy = readiness_policy(tenant)
+    try:
+        client = gateways().confluence(tenant)
+    except NotConfigured:
+        client = None  # the summary can still be made; its page write will say what is missing
+    policy = readiness_policy(tenant, client)
     summary = summarise_pipeline(
         _titles_and_tasks(gateway, tasks),  # consumed before the tasks are read
         today,

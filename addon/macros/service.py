@@ -34,7 +34,7 @@ from addon.platform.services import view_redis
 from addon.publishing.domain import Title, normalise_isbn
 from addon.publishing.guidance import guidance_for, stage_guide_from_tables
 from addon.publishing.readiness import ReadinessPolicy
-from addon.publishing.schedule import StageDeadlines
+from addon.publishing.schedule import ReadinessSchedule, StageDeadlines, schedule_from_tables
 from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.settings.service import get_settings
 from addon.standards.service import current_rule_set
@@ -202,17 +202,18 @@ def _viewer_is_admin(request: MacroRequest) -> bool:
 
 
 def lookup_stage_guide(tenant: Tenant, settings, memoised_only: bool = False) -> Lookup | None:
-    """The admin's stage guide page (Stage | Reviewers | Next step), shared and cached like titles;
-    None when none is chosen or it cannot be read yet (the default next steps apply)."""
+    """The admin's stage guide page's tables (Stage | Reviewers | Next step, and optionally Weeks before
+    publication | Must be in place), shared and cached like titles; None when none is chosen or it cannot
+    be read yet (the default next steps and readiness schedule apply)."""
     page_id = settings.stage_guide_page_id
     if not page_id:
         return None
-    key = f"t{tenant.id}:stage-guide:{page_id}"
+    key = f"t{tenant.id}:stage-guide-tables:{page_id}"
     if memoised_only:
         return _peeked(macro_cache().peek(key, settings.macro_freshness_seconds))
 
     def load():
-        return stage_guide_from_tables(find_tables(gateways().confluence(tenant).get_page(page_id).body or ""))
+        return find_tables(gateways().confluence(tenant).get_page(page_id).body or "")
 
     try:
         return macro_cache().fetch(key, load, settings.macro_freshness_seconds)
@@ -278,7 +279,11 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
     pending = own_writes.pending_stage_move(request.tenant.id, title.work_id) if key == "title-status" else None
     today = today or datetime.fromtimestamp(time.time(), views._zone(settings.summary_timezone)).date()
     generation = tenant_cache.current().generation(request.tenant.id)
-    guide = lookup_stage_guide(request.tenant, settings, memoised_only) if key == "title-status" else None
+    guide = (
+        lookup_stage_guide(request.tenant, settings, memoised_only)
+        if key in ("title-status", "launch-readiness")
+        else None
+    )
     render_key = None
     if generation is not None:  # the settings (and compiled standards) this view was built with are this generation's
         render_key = (
@@ -301,7 +306,7 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
             return known
     if memoised_only:
         return None
-    result = _build_view(request, key, title, lookup, limited, settings, today, guide.value if guide else {}, pending)
+    result = _build_view(request, key, title, lookup, limited, settings, today, guide.value if guide else (), pending)
     if render_key is not None:
         result = PanelResult(result.view, title, lookup.fetched_at, render_key)
         _view_memo().put(render_key, result)
@@ -323,7 +328,7 @@ def _build_view(
     limited: bool,
     settings,
     today: date,
-    stage_guide: dict,
+    stage_guide_tables,
     pending: dict | None = None,
 ) -> PanelResult:
     meta = views.Freshness(
@@ -336,7 +341,7 @@ def _build_view(
     )
     host = settings.consonance_host or None
     if key == "title-status":
-        guidance = guidance_for(title.stage.name if title.stage else None, stage_guide)
+        guidance = guidance_for(title.stage.name if title.stage else None, stage_guide_from_tables(stage_guide_tables))
         view = views.title_status_view(
             title, host=host, meta=meta, today=today, guidance=guidance, pending_stage=pending
         )
@@ -360,7 +365,10 @@ def _build_view(
             meta=meta,
             today=today,
             rule_set=current_rule_set(request.tenant),
-            policy=ReadinessPolicy(stage_deadlines=StageDeadlines.from_mapping(settings.stage_deadline_weeks)),
+            policy=ReadinessPolicy(
+                schedule=schedule_from_tables(stage_guide_tables) or ReadinessSchedule(),
+                stage_deadlines=StageDeadlines.from_mapping(settings.stage_deadline_weeks),
+            ),
         )
     else:
         raise ValueError(f"unknown macro {key!r}")

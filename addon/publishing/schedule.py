@@ -7,7 +7,8 @@ A title is judged against the clock, not against a fixed list: 30 weeks out nobo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -122,3 +123,66 @@ def missed_deliveries(title: Title, today: date, delivered_stage: str = DELIVERE
     return tuple(
         sorted(d.expected for c in title.contracts for d in c.delivery_dates if d.expected and d.expected < today)
     )
+
+
+# --- the admin's stage guide as the checklist -------------------------------------------------------
+
+_ITEM_WORDS = {
+    "isbn": "isbn",
+    "isbns": "isbn",
+    "price": "price",
+    "prices": "price",
+    "publication date": "publication_date",
+    "pub date": "publication_date",
+    "date": "publication_date",
+    "cover": "cover",
+    "cover image": "cover",
+    "jacket": "cover",
+    "description": "description",
+    "blurb": "description",
+    "copy": "description",
+    "subjects": "subjects",
+    "subject": "subjects",
+    "main subject": "subjects",
+    "bisac": "subjects",
+    "metadata": "metadata",
+    "metadata complete": "metadata",
+}
+
+
+def _cell_key(text: str) -> str:
+    return " ".join((text or "").strip().lower().split())
+
+
+def schedule_from_tables(tables: Iterable[Sequence[Sequence[str]]]) -> ReadinessSchedule | None:
+    """The readiness checklist an admin wrote into the stage guide, or None when it has none.
+
+    The stage guide's table (Stage | Reviewers | Next step) may carry two more columns: "Weeks before
+    publication" (when a title on schedule reaches the stage) and "Must be in place" (readiness items,
+    e.g. "ISBN, price, cover"). Each item listed is due at its row's weeks (the earliest row naming it
+    wins); items no row names keep the documented defaults.
+    """
+    for rows in tables:
+        if not rows:
+            continue
+        header = [_cell_key(cell) for cell in rows[0]]
+        if "stage" not in header:
+            continue
+        weeks_col = next((i for i, h in enumerate(header) if h.startswith("weeks")), None)
+        items_col = next((i for i, h in enumerate(header) if h.startswith(("must be", "in place", "ready"))), None)
+        if weeks_col is None or items_col is None:
+            return None
+        due: dict[str, int] = {}
+        for row in rows[1:]:
+            if max(weeks_col, items_col) >= len(row):
+                continue
+            found = re.search(r"\d{1,3}", row[weeks_col] or "")
+            if not found:
+                continue
+            weeks = int(found.group())
+            for word in re.split(r"[,;/\n]|\band\b", row[items_col] or ""):
+                item = _ITEM_WORDS.get(_cell_key(word))
+                if item and weeks <= 104:
+                    due[item] = max(due.get(item, 0), weeks)
+        return ReadinessSchedule.from_mapping(due) if due else None
+    return None

@@ -115,3 +115,30 @@ def test_the_summary_counts_lists_and_charts_what_the_publisher_expects(tenant, 
     assert counts["Production"] == 10 and counts["Manuscript delivered"] == 0
     [chart] = emulator.store.attachments_of(page.id)
     assert chart.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_admins_stage_guide_sets_what_must_be_in_place_when(tenant, consonance, emulator, confluence):
+    from addon.confluence import storage as s
+    from addon.settings.service import update_settings
+
+    space = confluence.get_space_by_key("PUB")
+    guide = s.document(
+        s.table(
+            ["Stage", "Reviewers", "Next step", "Weeks before publication", "Must be in place"],
+            [["Typesetting", "Ana", "Send first pages", "20", "cover, description"]],
+        )
+    )
+    page = confluence.create_page(space.id, "Stage guide", guide)
+    update_settings(tenant, {"stage_guide_page_id": page.id}, actor="admin")
+    poll(tenant)
+    enqueue_forthcoming_hubs(tenant, "first-sync")
+    db.session.commit()
+    drain(tenant)
+    quiet = next(e for e in EXPECTED if e.title == "Quiet Hours")  # 100 days out, no cover yet
+    assert quiet.hub == "GO"  # by the documented defaults (covers due 12 weeks out) ...
+    rows = {}
+    for hub in pages_titled(emulator, "Launch hub — "):
+        rows.update(_rows(read_region(confluence.get_page(hub.id).body, templates.LAUNCH_TABLE_REGION)))
+    row = rows["Quiet Hours"]
+    assert '<ac:parameter ac:name="title">NO-GO</ac:parameter>' in row  # ... but this house wants it 20 weeks out
+    assert "no cover image yet" in row

@@ -224,3 +224,30 @@ def test_any_title_gets_a_consistent_decision(title, today):
         assert decision.reasons and not decision.go
     if decision.verdict != V_PUBLISHED:
         assert decision.headline != PUBLISHED
+
+
+def test_the_stage_guide_can_say_what_must_be_in_place_when():
+    from addon.publishing.schedule import schedule_from_tables
+
+    guide = [
+        ("Stage", "Reviewers", "Next step", "Weeks before publication", "Must be in place"),
+        ("Copy-editing", "Ana", "Send to the copy-editor", "30 weeks", "ISBN, publication date and price"),
+        ("Proofs", "Tom", "Collect corrections", "16", "cover; description"),
+        ("Production", "", "", "", "metadata"),  # no weeks: ignored
+    ]
+    schedule = schedule_from_tables([[("Other",)], guide])
+    assert dict(schedule.lead_weeks) == {
+        "publication_date": 30,
+        "isbn": 30,
+        "price": 30,
+        "subjects": 20,  # not named: the documented default
+        "description": 16,
+        "cover": 16,
+        "metadata": 8,
+    }
+    assert schedule.judge_from_weeks == 30
+    assert schedule_from_tables([guide[:1] and [r[:3] for r in guide]]) is None  # no such columns: defaults apply
+    title = with_format(make_title(), FormatKind.EBOOK, has_cover=False)  # 13 weeks out
+    assert assess_title(title, TODAY).decision.verdict == V_GO  # default: covers due at 12 weeks
+    strict = assess_title(title, TODAY, policy=ReadinessPolicy(schedule=schedule))
+    assert strict.decision.verdict == V_NO_GO and "no cover image yet" in strict.decision.reasons[0]
