@@ -100,6 +100,11 @@ def _mirror_delivery(tenant: Tenant, payload: dict, status: str) -> None:
     decision = db.session.get(Decision, payload.get("decision_id"))
     if decision is not None and decision.tenant_id == tenant.id:
         decision.delivery_state = status
+        if decision.decision_type == APPROVE_STAGE and decision.to_stage:
+            if status == "failed":  # the panel stops saying "pending" and offers the approval again
+                own_writes.stage_move_abandoned(tenant.id, decision.work_id)
+            else:
+                own_writes.stage_move_pending(tenant.id, decision.work_id, decision.from_stage, decision.to_stage)
 
 
 @outbox_handler(PUSH_KIND, on_status=_mirror_delivery)

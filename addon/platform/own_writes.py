@@ -92,6 +92,11 @@ def stage_move_pending(tenant_id: int, work_id: str, from_stage: str | None, to_
     log.info("stage move to %s pending for work %s", to_stage, work_id)
 
 
+def stage_move_abandoned(tenant_id: int, work_id: str) -> None:
+    """The move could not be written (it failed for good): it is no longer pending."""
+    _marks().delete(_pending_key(tenant_id, str(work_id)))
+
+
 def pending_stage_move(tenant_id: int, work_id: str) -> dict | None:
     """{"from": stage, "to": stage} while a stage move we owe Consonance is not written yet."""
     data = _marks().get(_pending_key(tenant_id, str(work_id)))

@@ -62,3 +62,26 @@ def test_an_approved_stage_is_pending_everywhere_then_new_everywhere(
     for process in (other, client):  # well inside the freshness window, yet both read the new stage
         model = panel(process, fit, work)["viewModel"]
         assert model["title"]["stage"]["name"] == to_stage and model["pendingStage"] is None
+
+
+def test_a_move_that_fails_for_good_is_no_longer_pending(app, app_config, client, fit, forge_tenant, sandbox):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1  # one refused attempt marks the write failed
+    work = next(w for w in range(10, 31) if sandbox.control.work(w)["projectStage"] not in ("Published", "Production"))
+    sandbox.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
+    answer = client.post(
+        "/forge/actions/decision",
+        json={
+            "workId": str(work),
+            "decisionType": "approve_stage",
+            "text": "",
+            "idempotencyKey": KEY[::-1],
+            "macro": "title-status",
+        },
+        headers=fit(),
+    )
+    assert answer.status_code == 201
+    assert panel(client, fit, work)["viewModel"]["pendingStage"] is not None
+    outbox.drain()
+    model = panel(client, fit, work)["viewModel"]
+    assert model["pendingStage"] is None  # not "pending" for a day: the admin page shows the failure
+    assert "approve_stage" in [c["value"] for c in model["decisionChoices"]]
