@@ -368,6 +368,7 @@ def launch_readiness_view(
             "label": f.label,
             "kind": kind_label(FormatKind(f.kind)),
             "ready": not f.missing,
+            "late": bool(f.late),
             "published": f.published,
             "publicationDate": _date(f.publication_date),
             "checks": [

@@ -367,13 +367,13 @@ def _metadata_item(
         first = errors[0]
         more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
         return ReadinessItem(
-            "metadata", "Metadata", False, f"metadata {completion:g}% complete; fails {first.rule.describe()}{more}"
+            "metadata", "Metadata", False, f"metadata {completion:.0f}% complete; fails {first.rule.describe()}{more}"
         )
     if completion < policy.min_metadata_completion:
         return ReadinessItem(
             "metadata",
             "Metadata",
             False,
-            f"metadata only {completion:g}% complete (needs {policy.min_metadata_completion:g}%)",
+            f"metadata only {completion:.0f}% complete (needs {policy.min_metadata_completion:g}%)",
         )
-    return ReadinessItem("metadata", "Metadata", True, f"metadata {completion:g}% complete")
+    return ReadinessItem("metadata", "Metadata", True, f"metadata {completion:.0f}% complete")

@@ -114,6 +114,9 @@ class Rule:
             if self.retailers and self.kind is not RuleKind.RETAILER_REQUIREMENT
             else ""
         )
+        if self.kind is RuleKind.NAME_FORM and self.field == "contributor_name":
+            form = NAME_FORMS[self.param("form", "inverted")]
+            return f"{self.spec.label}: key names are the surname, so it reads “{form}”{suffix}"
         return f"{self.spec.label}: {_describe_kind(self.kind, self.params)}{suffix}"
 
     def as_plain(self) -> dict:
