@@ -8,7 +8,9 @@ import pytest
 
 from addon import create_app
 from addon.jobs import outbox
-from tests.macros.conftest import connect_tenant_to, consonance, fit, forge_tenant, sandbox  # noqa: F401
+from tests.macros.conftest import connect_tenant_to, consonance, forge_tenant, sandbox  # noqa: F401
+from tests.web.decision_site import decision_site, site  # noqa: F401  (decisions are made on a real page)
+from tests.web.test_actions import fit  # noqa: F401  (a panel's tokens on that page)
 
 KEY = "own-writes-0123456789abcdef0123"
 
