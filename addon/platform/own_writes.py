@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 
-
 from addon.logs import OncePer
 from addon.platform.services import platform_services, view_redis
 

@@ -17,10 +17,9 @@ from .formats import kind_label
 from .playbooks import is_gate_ref
 from .readiness import V_PUBLISHED, ReadinessPolicy, assess_title
 from .risk import HIGH, Risk, RiskThresholds, assess_risks
-from .wording import long_date
 from .rules import RuleSet, evaluate
 from .stages import DEFAULT_STAGE_NAMES, sort_stage_names
-from .wording import MONTHS, short_date
+from .wording import MONTHS, long_date, short_date
 
 WEEKLY = "weekly"
 MONTHLY = "monthly"

@@ -169,10 +169,12 @@ def assess_title(
     forthcoming = first_forthcoming_date(title)
     formats = tuple(assess_format(f, today, checklist, policy, forthcoming) for f in live)
     published = is_title_published(title)
-    on_sale = tuple(f.label for f, src in zip(formats, live) if f.published and status_code(src) in ON_SALE_CODES)
+    on_sale = tuple(
+        f.label for f, src in zip(formats, live, strict=True) if f.published and status_code(src) in ON_SALE_CODES
+    )
     off_sale = tuple(
         f"{f.label} ({(src.publishing_status.description or 'status ' + status_code(src)).lower()})"
-        for f, src in zip(formats, live)
+        for f, src in zip(formats, live, strict=True)
         if f.published and status_code(src) not in ON_SALE_CODES
     )
     if published:

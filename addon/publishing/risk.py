@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from . import schedule
 from .domain import Title
 from .formats import format_label, is_published, live_formats
-from . import schedule
 from .readiness import TitleReadiness, assess_title
 from .rules import RuleSet
 from .stages import has_reached, stage_rank

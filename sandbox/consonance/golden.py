@@ -8,7 +8,7 @@ it with `--catalogue golden` (CLI), `CATALOGUE="golden"` (server config) or `CON
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .catalogue import season_for
 from .isbn import check_digit13
@@ -132,7 +132,7 @@ GOLDEN: tuple[Spec, ...] = (
 
 def build_golden(anchor: date | None = None) -> Catalogue:
     """The golden catalogue around `anchor` (default: today, so offsets read as written)."""
-    anchor = anchor or datetime.now(timezone.utc).date()
+    anchor = anchor or datetime.now(UTC).date()
     catalogue = Catalogue(SEED, len(GOLDEN), anchor)
     for spec in GOLDEN:
         _add(catalogue, spec)
@@ -205,7 +205,7 @@ def _add(cat: Catalogue, spec: Spec) -> None:
         task = Task(cat.next_id("task"), work, title, _day(anchor, due_in), assignee)
         if status == "COMPLETE":
             task.status = "COMPLETE"
-            task.completed_at = datetime.combine(_day(anchor, due_in), datetime.min.time(), tzinfo=timezone.utc)
+            task.completed_at = datetime.combine(_day(anchor, due_in), datetime.min.time(), tzinfo=UTC)
         tasks.append(task)
         cat.tasks[task.id] = task
     work.tasks = tasks

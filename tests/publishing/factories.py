@@ -74,7 +74,8 @@ def make_title(
     work_id: str = "w-101",
     **changes,
 ) -> Title:
-    """A work with contributors stored the Consonance way (display name, surname in key names), a contract with a delivery date, and formats."""
+    """A work with contributors stored the Consonance way (display name, surname in key names), a contract
+    with a delivery date, and formats."""
     contract = Contract(
         id="c-1",
         name="Author agreement",

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-
 from addon.admin import csrf
-from addon.platform import tenants
 from addon.extensions import db
+from addon.platform import tenants
 from addon.settings.service import get_settings
 from tests.admin.fixtures import (  # noqa: F401  (fixtures shared with tests/admin)
     ADMIN,
