@@ -43,6 +43,7 @@ if (root && root.dataset.adminToken) {
     search: (kind, q, space) => call(`${base}/${kind}?${new URLSearchParams({ q, space })}`, { method: "GET" }),
     retry: (id) => change(`${base}/outbox/${encodeURIComponent(id)}/retry`, {}),
     regenerate: (cadence) => change(`${base}/summaries/${encodeURIComponent(cadence)}/regenerate`, {}),
+    onboarding: (action, form) => change(`${base}/onboarding/${action}`, { form }),
     resize,
   });
   resize();

@@ -22,6 +22,7 @@ const admin = wireAdmin(root, {
   search: (kind, q, space) => call(`/forge/admin/${kind}`, { q, space }),
   retry: (id) => call(`/forge/admin/outbox/${encodeURIComponent(id)}/retry`, {}),
   regenerate: (cadence) => call(`/forge/admin/summaries/${encodeURIComponent(cadence)}/regenerate`, {}),
+  onboarding: (action, form) => call(`/forge/admin/onboarding/${action}`, { form }),
   resize,
 });
 
