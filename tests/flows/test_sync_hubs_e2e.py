@@ -9,7 +9,7 @@ from addon.confluence.owned_regions import find_region, read_region
 from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows.change_detection import poll
-from addon.flows.pipeline_summaries import owe_summary, regenerate_summary
+from addon.flows.pipeline_summaries import local_today, owe_summary, regenerate_summary
 from addon.flows.rights_links import ROLE, SUPERSEDED_ROLE, guidance_url
 from addon.gateways import gateways
 from addon.publishing.pipeline import period_for
@@ -145,7 +145,8 @@ def test_pipeline_summary_keeps_commentary_and_attaches_a_chart(tenant, consonan
             if w.stage == "Published" or any(p.status in published for p in w.products)
         )
         pipeline = len(consonance.state.works) - backlist
-        past_due = sum(1 for t in consonance.state.tasks.values() if t.status == "OPEN" and t.due_date < today)
+        made = local_today(tenant)  # the first sync's summary is this period's, made today
+        past_due = sum(1 for t in consonance.state.tasks.values() if t.status == "OPEN" and t.due_date < made)
         slipped = sum(
             1
             for w in consonance.state.works.values()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
 
 import pytest
 
@@ -15,7 +14,7 @@ from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows.change_detection import poll
 from addon.flows.launch_hubs import enqueue_forthcoming_hubs
-from addon.flows.pipeline_summaries import owe_summary
+from addon.flows.pipeline_summaries import local_today, owe_summary
 from addon.publishing.pipeline import period_for
 from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
     confluence,
@@ -84,9 +83,9 @@ def test_first_sync_hubs_say_what_the_publisher_expects(tenant, consonance, emul
 
 
 def test_the_summary_counts_lists_and_charts_what_the_publisher_expects(tenant, consonance, emulator, confluence):
-    poll(tenant)
-    today = date.today()
-    assert owe_summary(tenant, "weekly", today)
+    poll(tenant)  # the first sync owes this period's summaries itself
+    today = local_today(tenant)
+    owe_summary(tenant, "weekly", today)  # already owed by the first sync, or owed now
     db.session.commit()
     drain(tenant)
     [page] = pages_titled(emulator, period_for(today, "weekly").title)
