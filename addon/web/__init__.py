@@ -8,6 +8,9 @@ from addon.platform.errors import AuthError
 
 def register_blueprints(app: Flask) -> None:
     from addon.web import actions, admin, api, connect, forge_remote, health, lifecycle, macro_editor, metrics
+    from addon.web import request_input
+
+    request_input.init_app(app)  # before the blueprints: their `<int:...>` rules use the bounded converter
 
     app.register_blueprint(health.bp)
     app.register_blueprint(lifecycle.bp)

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 
 from addon import logs, metrics
 from addon.macros.views import MACRO_KEYS
+from addon.platform import forge_callers
 from addon.platform.auth import raw_path_of, token_from_header, verify_connect_request, verify_forge_request
 from addon.platform.errors import AuthError
 from addon.web.connect import frame_headers, macro_page
@@ -129,6 +130,7 @@ class MacroLane:
         invocation, tenant = verify_forge_request(
             token, system_token=environ.get("HTTP_X_FORGE_OAUTH_SYSTEM"), attach=False
         )
+        forge_callers.check(FORGE_ROUTE, invocation, {"macro_key": macro_key})  # a wrong caller: the route refuses
         logs.bind(tenant=tenant.log_name)
         payload = macro_payload(
             tenant, invocation, environ.get("HTTP_X_FORGE_OAUTH_USER"), macro_key, memoised_only=True

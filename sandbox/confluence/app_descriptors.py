@@ -39,6 +39,7 @@ class ForgeApp:
 
     macro_routes: dict[str, str] = field(default_factory=dict)
     trigger_routes: dict[str, tuple[str, str]] = field(default_factory=dict)  # event -> (module key, path)
+    scheduled_routes: dict[str, str] = field(default_factory=dict)  # scheduledTrigger key -> path
     resources: dict[str, str] = field(default_factory=dict)  # resource key -> path
     macro_resources: dict[str, str] = field(default_factory=dict)  # macro key -> resource key
     admin_pages: dict[str, AdminPage] = field(default_factory=dict)
@@ -71,6 +72,11 @@ class ForgeApp:
     def trigger(self, event: str) -> tuple[str, str]:
         if event in self.trigger_routes:
             return self.trigger_routes[event]
+        if event in LIFECYCLE_EVENTS:
+            # assumption: an uninstall reaches the trigger module that takes the app's other lifecycle events
+            for other in LIFECYCLE_EVENTS:
+                if other in self.trigger_routes:
+                    return self.trigger_routes[other]
         default = DEFAULT_EVENTS_ROUTE if event in PAGE_EVENTS else DEFAULT_LIFECYCLE_ROUTE
         return ("page-events" if event in PAGE_EVENTS else "lifecycle", default)
 
@@ -131,6 +137,10 @@ def parse_manifest(text: str | None) -> ForgeApp:
         for event in trigger.get("events") or []:
             if path:
                 app.trigger_routes[event] = (trigger.get("key"), path)
+    for scheduled in modules.get("scheduledTrigger") or []:
+        path = route_of(scheduled.get("endpoint"))
+        if path and scheduled.get("key"):
+            app.scheduled_routes[scheduled["key"]] = path
     return app
 
 

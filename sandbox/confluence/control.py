@@ -78,6 +78,12 @@ def uninstall():
     return jsonify(emu.uninstall_forge() if mode == "forge" else emu.uninstall_connect())
 
 
+@bp.post("/_emulator/forge/scheduled")
+def fire_scheduled():
+    """Fire a scheduled trigger now (body: {key}; default the manifest's first), as Forge does on its interval."""
+    return jsonify(emulator().fire_scheduled_trigger((request.get_json(silent=True) or {}).get("key")))
+
+
 @bp.post("/_emulator/fit")
 def mint_fit():
     """A Forge Invocation Token plus the oauth headers Forge would send with it."""

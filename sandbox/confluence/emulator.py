@@ -205,6 +205,30 @@ class Emulator:
         except requests.RequestException as exc:
             return {"url": inst.app_url + path, "error": str(exc)}
 
+    def fire_scheduled_trigger(self, key: str | None = None) -> dict:
+        """What Forge does on a scheduled trigger's interval: POST to its endpoint with a system FIT."""
+        inst = self.store.forge
+        if inst is None:
+            raise StoreError(409, "Install the app with Forge first")
+        routes = self.forge_app.scheduled_routes
+        key = key or next(iter(routes), None)
+        if key not in routes:
+            raise StoreError(404, f"The manifest has no scheduled trigger {key!r}")
+        # assumption: the module type Forge signs for a scheduledTrigger (the app checks the key, not the type)
+        fit = self.mint_fit(key, module_type="core:scheduledTrigger", extension=None)
+        body = {"context": {"cloudId": inst.cloud_id, "moduleKey": key}}
+        try:
+            response = requests.post(
+                inst.app_url + routes[key],
+                json=body,
+                headers=self.forge_headers(fit, None),
+                timeout=float(self.config["EVENT_TIMEOUT_SECONDS"]),
+                allow_redirects=False,
+            )
+            return {"url": inst.app_url + routes[key], "status": response.status_code}
+        except requests.RequestException as exc:
+            return {"url": inst.app_url + routes[key], "error": str(exc)}
+
     def invoke_forge_remote(self, frame: dict, request: dict) -> dict:
         """Answer a Custom UI bridge `invoke`: call the app's remote with a fresh FIT, server-side."""
         inst = self.store.forge
