@@ -21,11 +21,14 @@ from urllib.parse import parse_qsl
 
 from addon import logs, metrics
 from addon.macros.views import MACRO_KEYS
+from flask import current_app
+
 from addon.platform import forge_callers
 from addon.platform.auth import raw_path_of, token_from_header, verify_connect_request, verify_forge_request
 from addon.platform.errors import AuthError
 from addon.web.connect import frame_headers, macro_page
 from addon.web.forge_remote import macro_payload, refresh_requested
+from addon.web.request_input import json_depth_exceeds
 
 log = logging.getLogger("addon.web.macro_lane")
 
@@ -124,8 +127,10 @@ class MacroLane:
     @staticmethod
     def _forge_payload(environ, macro_key: str):
         body = buffered_body(environ)
-        if body is None or refresh_requested(_json_or_none(body)):
-            return None  # a large or unsized body, or Refresh: the route's work
+        if body is None or json_depth_exceeds(body, current_app.config["JSON_MAX_DEPTH"]):
+            return None  # a large, unsized or too deeply nested body: the route's to answer or refuse
+        if refresh_requested(_json_or_none(body)):
+            return None  # Refresh: the route's work
         token = token_from_header(environ.get("HTTP_AUTHORIZATION") or "", "Bearer")
         invocation, tenant = verify_forge_request(
             token, system_token=environ.get("HTTP_X_FORGE_OAUTH_SYSTEM"), attach=False

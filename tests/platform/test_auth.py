@@ -19,7 +19,15 @@ from addon.extensions import db
 from addon.platform import tenants
 from addon.platform.models import AuditEntry, Tenant
 from addon.platform.qsh import query_string_hash
-from tests.platform.signing import APP_ID, admin_fit_claims, connect_claims, fit_claims, install_payload, public_pem, sign_rs256
+from tests.platform.signing import (
+    APP_ID,
+    admin_fit_claims,
+    connect_claims,
+    fit_claims,
+    install_payload,
+    public_pem,
+    sign_rs256,
+)
 
 FORGE_ROUTE = "/forge/macro/title-status"
 
@@ -443,7 +451,9 @@ def test_tenant_a_forge_token_cannot_read_tenant_b_rows(client, forge_key):
     # audit entries are the admin page's to read, so both tokens come from the admin module
     token_b = sign_rs256(
         admin_fit_claims(
-            "ari:cloud:ecosystem::installation/bbbb-2222", cloud_id="cloud-2", site_url="https://site-two.atlassian.test"
+            "ari:cloud:ecosystem::installation/bbbb-2222",
+            cloud_id="cloud-2",
+            site_url="https://site-two.atlassian.test",
         ),
         forge_key,
         "forge-1",
