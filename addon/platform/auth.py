@@ -12,8 +12,8 @@ from urllib.parse import quote, urlsplit
 
 from flask import current_app, g, jsonify, request
 
-from addon.logs import bind
 from addon.extensions import db
+from addon.logs import bind
 from addon.platform import forge_callers, services, tenants
 from addon.platform.connect_tokens import ConnectRequest, verify_request_token
 from addon.platform.errors import AuthError

@@ -19,10 +19,10 @@ import logging
 import time
 from urllib.parse import parse_qsl
 
-from addon import logs, metrics
-from addon.macros.views import MACRO_KEYS
 from flask import current_app
 
+from addon import logs, metrics
+from addon.macros.views import MACRO_KEYS
 from addon.platform import forge_callers
 from addon.platform.auth import raw_path_of, token_from_header, verify_connect_request, verify_forge_request
 from addon.platform.errors import AuthError

@@ -58,7 +58,7 @@ class BoundedJSONProvider(DefaultJSONProvider):
 class DatabaseIntConverter(IntegerConverter):
     """`<int:id>` that matches only ids the database can hold (0 .. 2**31-1); anything longer is a 404."""
 
-    def __init__(self, map, fixed_digits=0, min=0, max=DB_INTEGER_MAX, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=0, max=DB_INTEGER_MAX, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
