@@ -66,7 +66,9 @@ class _LocalCounts:
             return count
 
 
-_local = _LocalCounts()
+def _local_counts() -> _LocalCounts:
+    """This app's in-process counts (one per app, so each test's app starts from none)."""
+    return current_app.extensions.setdefault("c4c_rate_counts", _LocalCounts())
 
 
 def _count(key: str, window: int) -> int:
@@ -79,7 +81,7 @@ def _count(key: str, window: int) -> int:
             return int(pipe.execute()[0])
         except Exception as exc:  # noqa: BLE001 - any Redis failure: count in this process instead
             _redis_down.warning("rate limits counted per process: Redis unavailable (%s)", type(exc).__name__)
-    return _local.hit(key, window)
+    return _local_counts().hit(key, window)
 
 
 def hit(kind: str, tenant_id: int | None = None, account_id: str | None = None) -> None:

@@ -3,7 +3,6 @@ process without Redis (or while it is down); per site and per person; switched o
 
 from __future__ import annotations
 
-import pytest
 import redis
 
 from addon import create_app
@@ -26,18 +25,10 @@ def hits(app, kind: str, n: int, tenant_id=1, account="557058:editor") -> list[b
     return allowed
 
 
-@pytest.fixture(autouse=True)
-def fresh_local_counts():
-    rate_limits._local = rate_limits._LocalCounts()
-    yield
-    rate_limits._local = rate_limits._LocalCounts()
-
-
 def test_two_processes_share_one_count_through_redis(app_config, redis_url):
     config = {**app_config, "REDIS_URL": redis_url, "DECISIONS_PER_MINUTE": 3}
-    first, second = create_app(config), create_app(config)
+    first, second = create_app(config), create_app(config)  # two apps: no in-process count in common
     assert hits(first, "decision", 2) == [True, True]
-    rate_limits._local = rate_limits._LocalCounts()  # the second process has none of the first's memory
     assert hits(second, "decision", 2) == [True, False]
     keys = redis.Redis.from_url(redis_url).keys("c4c:rate:decision:1:557058:editor:*")
     assert len(keys) == 1 and int(redis.Redis.from_url(redis_url).get(keys[0])) == 4
