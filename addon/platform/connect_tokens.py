@@ -37,7 +37,7 @@ class ConnectRequest:
 def _unverified_claims(token: str) -> dict:
     try:
         return jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
         raise AuthError("malformed_token", "The token is not a well-formed JWT.") from exc
 
 
