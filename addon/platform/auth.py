@@ -14,7 +14,7 @@ from flask import current_app, g, jsonify, request
 
 from addon.extensions import db
 from addon.logs import bind
-from addon.platform import forge_callers, services, tenants
+from addon.platform import forge_callers, rate_limits, services, tenants
 from addon.platform.connect_tokens import ConnectRequest, verify_request_token
 from addon.platform.errors import AuthError
 from addon.platform.forge_tokens import ForgeInvocation, verify_invocation_token
@@ -77,15 +77,19 @@ def admit_forge_caller(invocation: ForgeInvocation, tenant: Tenant) -> None:
             "present" if invocation.principal else "absent",
             refused.reason,
         )
-        tenants.record(
-            tenant,
-            "forge_call_refused",
-            actor=invocation.principal,
-            route=rule,
-            module=refused.module_key,
-            reason=refused.reason,
-        )
-        db.session.commit()
+        # one audit line per caller, route and module a minute: a refused caller cannot fill the audit log
+        if rate_limits.first_in_window(
+            f"refused:{tenant.id}:{invocation.principal or '-'}:{rule}:{refused.module_key}"
+        ):
+            tenants.record(
+                tenant,
+                "forge_call_refused",
+                actor=invocation.principal,
+                route=rule,
+                module=refused.module_key,
+                reason=refused.reason,
+            )
+            db.session.commit()
         raise
 
 

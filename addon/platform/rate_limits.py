@@ -99,6 +99,12 @@ def hit(kind: str, tenant_id: int | None = None, account_id: str | None = None) 
         raise RateLimited(limit, retry_after=max(1, int((window + 1) * WINDOW_SECONDS - now)))
 
 
+def first_in_window(key: str) -> bool:
+    """True for the first occurrence of `key` this minute (counted like the limits): for records a caller
+    could otherwise make us write without end, such as the audit line of a refused call."""
+    return _count(f"once:{key}", int(time.time() // WINDOW_SECONDS)) == 1
+
+
 def rate_limited(kind: str):
     """Route decorator, under the token check (it needs the site and the person): one hit per request."""
 

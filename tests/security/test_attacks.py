@@ -589,6 +589,12 @@ def test_a_wrong_caller_leaves_an_audit_line(client, world, keys, row):
     assert audit_actions(world.forge)[-1] == "forge_call_refused"
 
 
+def test_a_repeated_wrong_caller_is_audited_once_a_minute(client, world, keys):
+    row = WRONG_CALLER_ROWS[0]
+    assert [row.send(client, world, keys).status_code for _ in range(5)] == [403] * 5
+    assert audit_actions(world.forge).count("forge_call_refused") == 1
+
+
 # --- the site keeps working: the same routes take their own callers -------------------------------------------
 
 
