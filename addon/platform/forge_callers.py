@@ -12,12 +12,16 @@ The documented facts each rule rests on (reference/atlassian-platform.md, and At
 - `principal` is the account id of the user the call is made for, and is absent for system calls.
   (atlassian-platform.md, "FIT claims".)
 - Product events, lifecycle events and scheduled triggers are POSTed by Forge to the endpoint their
-  manifest module names, not on behalf of a user session (Forge Remote essentials: "Events and scheduled
-  triggers ... the request is automatically routed to the endpoint configured in the manifest using the
-  POST method"; Forge scopes: "App event and lifecycle event modules are not associated with a logged-in
-  user session, therefore they cannot have [read:app-user-token]").
-- UI modules (macros, the admin page) call through `invokeRemote` from the user's browser, so their calls
-  carry the viewing user's `principal` (none for an anonymous viewer of a public page).
+  manifest module names, not on behalf of a user session (Forge Remote essentials,
+  developer.atlassian.com/platform/forge/remote/essentials/: "When using Forge remote with events or a
+  scheduled trigger, the request is automatically routed to the endpoint configured in the manifest using
+  the POST method"; Forge scopes, developer.atlassian.com/platform/forge/manifest-reference/scopes-forge/:
+  "App event and lifecycle event modules are not associated with a logged-in user session, therefore they
+  cannot have [read:app-user-token]").
+- UI modules (macros, the admin page) call through `invokeRemote` from the user's browser, with the path
+  the frame chooses (Forge Remote essentials: "you specify the method and path for the endpoint in the
+  invokeRemote call"), so their calls carry the viewing user's `principal` (none for an anonymous viewer
+  of a public page) and may name any route: only this table keeps a frame to its own.
 - Site admins are whoever Confluence says administers the application (addon/admin/access.py); the admin
   routes check that themselves with the viewer's own token, after this table admits the admin module.
 

@@ -126,7 +126,9 @@ class MacroLane:
 
     @staticmethod
     def _forge_payload(environ, macro_key: str):
-        body = buffered_body(environ)
+        body = buffered_body(
+            environ, min(MAX_FORGE_BODY, current_app.config.get("MAX_CONTENT_LENGTH") or MAX_FORGE_BODY)
+        )
         if body is None or json_depth_exceeds(body, current_app.config["JSON_MAX_DEPTH"]):
             return None  # a large, unsized or too deeply nested body: the route's to answer or refuse
         if refresh_requested(_json_or_none(body)):
@@ -143,11 +145,11 @@ class MacroLane:
         return None if payload is None else ("application/json", payload, ())
 
 
-def buffered_body(environ) -> bytes | None:
+def buffered_body(environ, limit: int = MAX_FORGE_BODY) -> bytes | None:
     """The request body, read once and put back for the route; None (nothing read) when it has no
-    declared length or is larger than a resolver call's."""
+    declared length or is larger than `limit` (a resolver call's size, never above the app's body limit)."""
     length = environ.get("CONTENT_LENGTH") or ""
-    if not length.isdigit() or int(length) > MAX_FORGE_BODY:
+    if not length.isdigit() or int(length) > limit:
         return None
     body = environ["wsgi.input"].read(int(length)) if int(length) else b""
     environ["wsgi.input"] = io.BytesIO(body)
