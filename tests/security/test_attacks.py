@@ -21,6 +21,8 @@ import jwt
 import pytest
 
 from addon.admin import csrf
+from addon.extensions import db
+from addon.jobs.models import OutboxEntry
 from addon.platform import tenants
 from addon.platform.qsh import query_string_hash
 from tests.platform.signing import (
@@ -589,6 +591,32 @@ def test_a_wrong_caller_leaves_an_audit_line(client, world, keys, row):
     assert audit_actions(world.forge)[-1] == "forge_call_refused"
 
 
+def test_cross_tenant_activity_and_audit_views_show_only_the_sites_own_rows(client, world, keys):
+    """The Connect site has a failed write and an audit line; the Forge site's admin sees neither."""
+    before = snapshot(world)
+    own_failure = OutboxEntry(
+        tenant_id=world.forge.id,
+        target="consonance",
+        kind="consonance.add_note",
+        dedupe_key="forge-own-failure",
+        payload={"workId": "2", "text": "Forge site's own note"},
+        status="failed",
+        last_error="HTTP 503",
+    )
+    db.session.add(own_failure)
+    db.session.commit()
+    activity = client.post("/forge/admin", json={"view": "activity"}, headers=forge_admin(keys))
+    audit = client.post("/forge/admin", json={"view": "audit"}, headers=forge_admin(keys))
+    assert activity.status_code == audit.status_code == 200
+    activity_html, audit_html = activity.get_json()["html"], audit.get_json()["html"]
+    assert "Forge site&#39;s own note" in activity_html or "Forge site's own note" in activity_html  # control
+    assert "Connect site" not in activity_html and f'data-entry="{world.connect_outbox_id}"' not in activity_html
+    assert "Connect site" not in audit_html
+    db.session.delete(own_failure)
+    db.session.commit()
+    assert snapshot(world) == before
+
+
 def test_a_repeated_wrong_caller_is_audited_once_a_minute(client, world, keys):
     row = WRONG_CALLER_ROWS[0]
     assert [row.send(client, world, keys).status_code for _ in range(5)] == [403] * 5
@@ -636,8 +664,12 @@ def test_a_connect_uninstall_without_a_shared_secret_destroys_the_secrets(client
     assert tenants.get_secret(world.connect, tenants.SHARED_SECRET) is None
     assert tenants.get_secret(world.connect, tenants.CONSONANCE_API_KEY) is None
     # replay after uninstall: the old request token no longer gets in
-    replay = client.post("/connect/disabled", headers={"Authorization": f"JWT {connect_token(world)}"})
+    replay = client.post(
+        "/connect/enabled", headers={"Authorization": f"JWT {connect_token(world, path='/connect/enabled')}"}
+    )
     assert replay.status_code == 401
+    db.session.expire_all()
+    assert not tenants.find_tenant(tenants.CONNECT, world.connect_payload["clientKey"]).enabled  # nothing re-enabled
 
 
 def test_after_a_reinstall_the_old_secret_no_longer_signs(client, world, install_key):
