@@ -656,6 +656,9 @@ def audit_actions_id(world) -> int:
 
 
 def test_a_connect_uninstall_without_a_shared_secret_destroys_the_secrets(client, world, keys, install_key):
+    # Confluence disables the app first, then uninstalls it: the disabled site's secrets go too
+    disabled = client.post("/connect/disabled", headers={"Authorization": f"JWT {connect_token(world)}"})
+    assert disabled.status_code == 200
     payload = uninstall_body(world)
     payload["accountId"] = ADMIN
     token = install_token(install_key, payload, path="/connect/uninstalled")
