@@ -52,7 +52,7 @@ def test_a_viewers_macro_frame_cannot_call_the_trigger_routes(limited_site, path
 
 
 def test_the_scheduled_trigger_is_answered(limited_site):
-    fired = limited_site.emulator.emulator.fire_scheduled_trigger()
+    fired = limited_site.emulator.emulator.fire_scheduled_trigger("schedule-tick")
     assert fired["status"] == 202, fired
 
 

@@ -151,4 +151,4 @@ def test_each_forge_call_is_signed_for_the_manifest_module_that_makes_it():
     assert app.trigger("avi:forge:installed:app") == ("app-lifecycle", "/forge/lifecycle")
     assert app.trigger("avi:forge:uninstalled:app") == ("app-lifecycle", "/forge/lifecycle")
     assert app.trigger("avi:confluence:updated:page") == ("page-events", "/forge/events/page")
-    assert app.scheduled_routes == {"schedule-tick": "/forge/scheduled"}
+    assert [(t.key, t.route) for t in app.scheduled_triggers] == [("schedule-tick", "/forge/scheduled")]
