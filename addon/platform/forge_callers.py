@@ -87,6 +87,9 @@ ROUTE_CALLERS: dict[str, Callers] = {
     "/forge/admin/outbox/<int:entry_id>/retry": Callers(
         ADMIN_MODULES, Who.USER, site_admin=True, why="the admin page's Retry"
     ),
+    '/forge/admin/onboarding/<any("sync-now", count, "create-pages", progress):action>': Callers(
+        ADMIN_MODULES, Who.USER, site_admin=True, why="the admin page's Sync now and page creation"
+    ),
     "/api/audit/<int:entry_id>": Callers(ADMIN_MODULES, Who.USER, why="audit entries belong to the admin page"),
 }
 

@@ -17,6 +17,7 @@ from addon.confluence.errors import ConfluenceError
 from addon.consonance.errors import ConsonanceError
 from addon.gateways import NotConfigured, gateways
 from addon.platform.auth import connect_jwt_required, forge_invocation_required
+from addon.platform import rate_limits
 from addon.platform.rate_limits import rate_limited
 from addon.settings.service import get_settings
 from addon.web.request_input import json_object
@@ -198,6 +199,8 @@ def _onboarding(action: str, actor: str):
     """Sync now, and "Create pages for existing titles": count, create, progress (addon/admin/onboarding.py)."""
     tenant = g.tenant
     try:
+        if action in ("sync-now", "create-pages"):
+            rate_limits.hit("admin_save")  # writes; count and progress are reads the page polls
         if action == "sync-now":
             return jsonify(ok=True, **onboarding.sync_now(tenant, actor))
         if action == "progress":

@@ -63,6 +63,8 @@ READS_THE_BODY = {
     "/connect/admin/settings",
     "/connect/admin/test-connection",
     "/connect/webhooks/<event>",
+    '/forge/admin/onboarding/<any("sync-now", count, "create-pages", progress):action>',
+    '/connect/admin/onboarding/<any("sync-now", count, "create-pages", progress):action>',
 }
 
 
@@ -88,6 +90,7 @@ def concrete(rule: str) -> str:
         .replace("<int:entry_id>", "1")
         .replace("<event>", "page_updated")
         .replace("<name>", "activity")
+        .replace('<any("sync-now", count, "create-pages", progress):action>', "count")
     )
 
 
