@@ -90,6 +90,9 @@ ROUTE_CALLERS: dict[str, Callers] = {
     '/forge/admin/onboarding/<any("sync-now", count, "create-pages", progress):action>': Callers(
         ADMIN_MODULES, Who.USER, site_admin=True, why="the admin page's Sync now and page creation"
     ),
+    "/forge/admin/summaries/<any(weekly, monthly):cadence>/regenerate": Callers(
+        ADMIN_MODULES, Who.USER, site_admin=True, why="the admin page's Regenerate of a pipeline summary"
+    ),
     "/api/audit/<int:entry_id>": Callers(ADMIN_MODULES, Who.USER, why="audit entries belong to the admin page"),
 }
 
