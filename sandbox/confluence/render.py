@@ -81,6 +81,7 @@ class _Renderer:
         self.frame_for = frame_for
         self.result = Rendered("")
         self.headings: list[tuple[int, str]] = []
+        self.user_name = None
 
     def children(self, element) -> str:
         parts = [html.escape(element.text or "")]
@@ -134,6 +135,14 @@ class _Renderer:
         )
 
     def link(self, element) -> str:
+        person = element.find(ri("user"))
+        if person is not None:  # Confluence shows a mention as the person's current display name
+            account_id = person.get(ri("account-id"), "")
+            name = self.user_name(account_id) if self.user_name else account_id
+            return (
+                f'<a class="user-mention" data-account-id="{html.escape(account_id)}" '
+                f'href="/wiki/people/{html.escape(account_id)}">{html.escape(name)}</a>'
+            )
         target = element.find(ri("page"))
         label = element.find(ac("plain-text-link-body"))
         if label is None:
@@ -178,8 +187,9 @@ class _Renderer:
         return f'<div class="macro-unknown">[{html.escape(name)} macro]</div>'
 
 
-def render(body: str, *, is_app_macro, page_link, frame_for) -> Rendered:
+def render(body: str, *, is_app_macro, page_link, frame_for, user_name=None) -> Rendered:
     renderer = _Renderer(is_app_macro, page_link, frame_for)
+    renderer.user_name = user_name
     root = storage.parse(body)
     out = renderer.children(root)
     toc = "".join(
