@@ -105,26 +105,23 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
 
 
 def _note_words(tenant: Tenant, page: Page, row: DecisionRow, decided_by: str | None) -> str:
-    """What Consonance's note says beyond the decision: who decided (by name), when, and where it was written."""
-    from addon.gateways import gateways
+    """The decision's words; a table row adds who decided (by name, never the account id) and when,
+    as its Decided by and Date cells say, so Consonance's note carries them."""
+    if not (row.decided_by or row.decided_by_name or row.decided_on):
+        return row.text
+    who = row.decided_by_name
+    if who is None and row.decided_by:
+        from addon.gateways import NotConfigured, gateways
 
-    if row.decided_by_name:
-        who = row.decided_by_name
-    else:
         try:
             client = gateways().confluence(tenant)
-        except Exception as exc:  # not connected: the name is asked for no further
+        except NotConfigured as exc:
             log.info("no Confluence client to name the decider for tenant %s: %s", tenant.id, exc)
             client = None
-        who = DISPLAY_NAMES.name(tenant.id, client, decided_by) if decided_by else None
+        who = DISPLAY_NAMES.name(tenant.id, client, row.decided_by)
     when = f" on {long_date(row.decided_on)}" if row.decided_on else ""
-    by = f"Decided by {who}{when}" if who and who != UNKNOWN_PERSON else (f"Decided{when}" if when else "")
-    where = f"Written on “{page.title}”: {_page_link(tenant, page.id)}"
-    return "\n".join(part for part in (row.text, f"{by}." if by else "", where) if part)
-
-
-def _page_link(tenant: Tenant, page_id: str) -> str:
-    return f"{tenant.api_base_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={page_id}"
+    by = f"Decided by {who}{when}." if who and who != UNKNOWN_PERSON else f"Decided{when}."
+    return "\n".join(part for part in (row.text, by) if part)
 
 
 def _current_stage(tenant: Tenant, work_id: str) -> str | None:
