@@ -339,6 +339,7 @@ def decision_entries(storage: str) -> list[DecisionRow | DecisionProblem]:
 
 # ------------------------------------------------------------------ playbooks
 GATE_WORD = "GATE"
+_TASK_ITEM = re.compile(r"^\s*(?:qc|quality check|file[- ]naming|file names?)\s*[:：]", re.I)
 _GATE_PREFIX = re.compile(r"^\s*gate\s*[:：]?\s*", re.I)
 _FROM_STAGE = re.compile(r"\s*[(\[]\s*from\s+(?P<stage>[^)\]]{1,100}?)\s*[)\]]\s*$", re.I)
 
@@ -372,6 +373,7 @@ def parse_playbook(storage: str) -> tuple[list[PlaybookItem], list[PlaybookProbl
         text = normalise(text_of(body, skip=("ac:task-list",)))[:MAX_ITEM_CHARS]
         lozenge = any(_is_gate_lozenge(m) for m in body.iter(q("ac:structured-macro")) if not _in_nested_list(m, body))
         is_gate = lozenge or bool(re.match(r"^\s*gate\s*[:：]", text, re.I))
+        is_gate = is_gate or bool(_TASK_ITEM.match(text))  # per-format QC and file-naming items become tasks too
         if is_gate:
             text = _GATE_PREFIX.sub("", text, count=1)
         stage = None
