@@ -384,14 +384,14 @@ def audit_view(tenant: Tenant, client=None, limit: int = 100) -> list[dict]:
     for d in decisions:
         what = DECISION_WORDS.get(d.decision_type, d.decision_type.replace("_", " "))
         title = titles[str(d.work_id)]
-        stage = f" (to {d.to_stage})" if d.to_stage else ""
+        stage = f", moving it to {d.to_stage}" if d.to_stage else ""
         rows.append(
             {
                 "sort": _utc(d.created_at),
                 "at": when(d.created_at),
                 "actor": who(d.actor),
                 "action": ACTION_LABELS["decision_pushed"],
-                "sentence": _sentence(f"{who(d.actor)} {what}{stage} on “{title['name']}”."),
+                "sentence": _sentence(f"{who(d.actor)} {what} on “{title['name']}”{stage}."),
                 "title_url": title["url"],
                 "detail": f"The decision is {_DELIVERY_WORDS.get(d.delivery_state, d.delivery_state)}.",
             }
@@ -403,10 +403,10 @@ def audit_view(tenant: Tenant, client=None, limit: int = 100) -> list[dict]:
 
 
 DECISION_WORDS = {
-    "approve_stage": "approved the stage",
+    "approve_stage": "recorded an approval",
     "request_changes": "requested changes",
     "hold": "put a hold",
-    "note": "noted a decision",
+    "note": "recorded a note",
 }
 
 

@@ -88,7 +88,7 @@ def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_c
 
     audit = client.post("/forge/admin", json={"view": "audit"}, headers=forge()).get_json()["html"]
     assert "User dmin retried a failed write." in audit
-    assert "User dmin noted a decision on “a title with no pages in Confluence yet”." in audit
+    assert "User dmin recorded a note on “a title with no pages in Confluence yet”." in audit
     assert ADMIN not in audit and f"work {WORK}" not in audit
 
 
