@@ -27,12 +27,12 @@ from addon.confluence.storage import (
     text,
     trusted,
 )
-from addon.decisions.models import APPROVE_STAGE, Decision
-from addon.decisions.service import DecisionConflict, record_decision
+from addon.decisions.models import APPROVE_STAGE, DECISION_LABELS, Decision
+from addon.decisions.service import DecisionConflict, delivery_states, record_decision, stage_move
 from addon.extensions import db
 from addon.flows.owned_pages import page_state, write_region
 from addon.flows.page_layout import DecisionProblem, DecisionRow, PageFormatError, decision_entries
-from addon.jobs.models import FAILED, OutboxEntry
+from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled
 from addon.platform.models import Tenant, tenant_query, utcnow
@@ -46,7 +46,6 @@ REGION = "decision-log"
 REFRESH_KIND = "confluence.decision_log_region"
 KEY_PREFIX = "dlog"
 SHOWN = 200
-_LABELS = {APPROVE_STAGE: "Approve", "request_changes": "Request changes", "hold": "Hold", "note": "Note"}
 
 
 def decision_key(page_id: str, identity: str) -> str:
@@ -69,12 +68,13 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
         ).scalars()
     )
     recorded = 0
-    current_stage = None
+    title = None
     for key, row in keys.items():
         if key in known:
             continue
-        if row.decision_type == APPROVE_STAGE and row.to_stage and current_stage is None:
-            current_stage = _current_stage(tenant, work_id)
+        if row.decision_type == APPROVE_STAGE and row.to_stage and title is None:
+            title = _title(tenant, work_id)
+        current_stage = stage_move(title, row.to_stage)[0] if row.to_stage else None
         decided_by = row.decided_by or actor
         try:
             result = record_decision(
@@ -86,7 +86,7 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
                 actor=decided_by,
                 source="decision-log",
                 source_page_id=page.id,
-                from_stage=current_stage if row.to_stage else None,
+                from_stage=current_stage,
                 to_stage=row.to_stage,
             )
         except DecisionConflict:
@@ -124,11 +124,10 @@ def _note_words(tenant: Tenant, page: Page, row: DecisionRow, decided_by: str | 
     return "\n".join(part for part in (row.text, by) if part)
 
 
-def _current_stage(tenant: Tenant, work_id: str) -> str | None:
+def _title(tenant: Tenant, work_id: str):
     from addon.gateways import gateways
 
-    title = gateways().consonance(tenant).title(work_id)
-    return title.stage.name if title and title.stage else None
+    return gateways().consonance(tenant).title(work_id)
 
 
 def queue_refresh(tenant: Tenant, page_id: str, work_id: str) -> bool:
@@ -151,26 +150,10 @@ def queue_refresh(tenant: Tenant, page_id: str, work_id: str) -> bool:
     return before == 0
 
 
-def _delivery_states(tenant: Tenant, decisions: list[Decision]) -> dict[int, str]:
-    keys = {f"decision:{d.id}": d.id for d in decisions}
-    failed = set(
-        db.session.execute(
-            sa.select(OutboxEntry.dedupe_key).where(
-                OutboxEntry.tenant_id == tenant.id,
-                OutboxEntry.dedupe_key.in_(list(keys) or [""]),
-                OutboxEntry.status == FAILED,
-            )
-        ).scalars()
-    )
-    return {
-        d.id: ("failed" if f"decision:{d.id}" in failed and d.delivery_state != "delivered" else d.delivery_state)
-        for d in decisions
-    }
-
-
 _OUTCOMES = {
     "delivered": ("Sent", "Green", "In Consonance"),
     "pending": ("Waiting", "Yellow", "Queued for Consonance; this changes once it arrives"),
+    "retrying": ("Waiting", "Yellow", "Consonance did not answer yet; the app is trying again"),
     "failed": ("Not sent", "Red", "Consonance did not take it; an admin can retry it on the Activity page"),
 }
 
@@ -199,7 +182,10 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
         .scalars()
         .all()
     )
-    states = _delivery_states(tenant, [*by_key.values(), *elsewhere])
+    states = {
+        decision_id: delivery.state
+        for decision_id, delivery in delivery_states(tenant, [*by_key.values(), *elsewhere]).items()
+    }
     page_rows = []
     for entry in lines[:SHOWN]:
         line = str(entry[0])
@@ -210,9 +196,7 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
             page_rows.append([line, text(""), status_lozenge("Not understood", "Red"), f"Not sent: {entry[1]}"])
             continue
         label, colour, words = _OUTCOMES.get(states[decision.id], (states[decision.id], "Grey", ""))
-        what = _LABELS.get(decision.decision_type, decision.decision_type) + (
-            f" → {decision.to_stage}" if decision.to_stage else ""
-        )
+        what = _label(decision)
         page_rows.append([line, _person(decision.actor), status_lozenge(label, colour), f"{what}. {words}"])
     parts = [
         heading(2, "What happened to each decision"),
@@ -233,7 +217,7 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
         rows = []
         for d in elsewhere:
             label, colour, _ = _OUTCOMES.get(states[d.id], (states[d.id], "Grey", ""))
-            what = _LABELS.get(d.decision_type, d.decision_type) + (f" → {d.to_stage}" if d.to_stage else "")
+            what = _label(d)
             source = "the title status panel" if d.source == "macro" else "another page"
             rows.append(
                 [
@@ -248,6 +232,13 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
         parts.append(heading(3, "Decisions recorded elsewhere for this title"))
         parts.append(table(["Recorded", "Decision", "Details", "By", "From", "Consonance"], rows))
     return document(*parts)
+
+
+def _label(decision: Decision) -> str:
+    kind = DECISION_LABELS.get(decision.decision_type)
+    return (kind.recorded if kind else decision.decision_type) + (
+        f" → {decision.to_stage}" if decision.to_stage else ""
+    )
 
 
 def _person(account_id: str | None):
