@@ -92,7 +92,9 @@ def test_table_rows_are_sent_by_name_and_each_row_says_what_happened(world):
     assert len(notes) == 2
     jacket = next(text for text in notes if "jacket brief — the blue version" in text)
     assert "Decided by Eddie Editor on 3 November 2026." in jacket
-    assert EDITOR_ACCOUNT_ID not in jacket.split("\n\n", 1)[-1]
+    full = notes[jacket].text  # the header: who decided, by name, on which page, with its link
+    assert "(“Decision log — A Distant Orchard” in Confluence by Eddie Editor)" in full
+    assert f"pageId={page_id}" in full and EDITOR_ACCOUNT_ID not in full
     garamond = next(text for text in notes if "Use Garamond for the text" in text)
     assert "Decided by Jane Smith on 4 November 2026." in garamond
 
