@@ -71,7 +71,10 @@ def _span(days: int) -> str:
 def title_milestones(title: Title) -> list[Milestone]:
     """Deliveries (contract order) then publications (format order), sorted by the date expected."""
     found: list[Milestone] = []
-    deliveries = [(c, d) for c in title.contracts for d in c.delivery_dates if d.date_due or d.slipped_date]
+    deliveries = sorted(
+        ((c, d) for c in title.contracts for d in c.delivery_dates if d.date_due or d.slipped_date),
+        key=lambda pair: pair[1].date_due or pair[1].slipped_date,
+    )  # numbered in the order they were planned
     for number, (contract, due) in enumerate(deliveries, start=1):
         name = "Manuscript delivery"
         if len(deliveries) > 1:

@@ -5,6 +5,7 @@ app's macros become placeholders the viewer replaces with iframes.
 
 from __future__ import annotations
 
+import datetime
 import html
 from dataclasses import dataclass, field
 
@@ -106,6 +107,9 @@ class _Renderer:
             return "🙂"
         if tag.startswith("{"):
             return self.children(element)
+        if tag == "time" and not storage.text_of(element).strip():  # a /date: Confluence shows the date itself
+            stamp = element.get("datetime", "")
+            return f'<time class="date-lozenge" datetime="{html.escape(stamp)}">{html.escape(_date_text(stamp))}</time>'
         if tag in PASS_THROUGH:
             if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
                 text = storage.text_of(element)
@@ -177,6 +181,8 @@ class _Renderer:
             return f'<div class="panel panel-{name}">{title}{self.children(rich) if rich is not None else ""}</div>'
         if name == "toc":
             return "<!--TOC-->"
+        if name == "anchor":  # an invisible link target, as in Confluence
+            return f'<span class="anchor" id="{html.escape(params.get("", ""))}"></span>'
         if name in ("code", "noformat"):
             return f'<pre class="code">{html.escape(storage.text_of(plain))}</pre>'
         if name == "expand":
@@ -185,6 +191,13 @@ class _Renderer:
                 f"{self.children(rich) if rich is not None else ''}</details>"
             )
         return f'<div class="macro-unknown">[{html.escape(name)} macro]</div>'
+
+
+def _date_text(stamp: str) -> str:
+    try:
+        return datetime.date.fromisoformat(stamp[:10]).strftime("%b %d, %Y")
+    except ValueError:
+        return stamp
 
 
 def render(body: str, *, is_app_macro, page_link, frame_for, user_name=None) -> Rendered:

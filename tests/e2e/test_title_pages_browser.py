@@ -5,8 +5,11 @@ with the title's slips; and a crawl of every page and panel the app wrote for vi
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,16 +19,24 @@ from addon.consonance.transport import ConsonanceConnection
 
 pytestmark = pytest.mark.browser
 
+GUIDE_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 PERSON = "Priya Patel"  # the e2e viewer, as Confluence names them
-DECISION_TABLE = (
-    "<p>Decisions for this title.</p>"
-    "<table><tbody><tr><th>Decision</th><th>Detail</th><th>Decided by</th><th>Date</th></tr>"
+STARTER_ROW = "<tr><td></td><td></td><td></td><td></td></tr>"  # the Decision log's empty first row
+DECISION_ROW = (
     "<tr><td>Approved: jacket brief</td><td>the blue version, with the quote on the front</td>"
     '<td><ac:link><ri:user ri:account-id="{viewer}" /></ac:link></td><td><time datetime="2026-11-03" /></td></tr>'
-    "</tbody></table>"
 )
 ACCOUNT_ID = re.compile(r"\b\d{6}:[0-9a-z-]{6,}", re.I)
 HASH = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{12,}\b")
+
+
+def _shot(page, artifacts, name: str, locator=None) -> None:
+    """A screenshot under test-artifacts/; `make guide-images` (UPDATE_GUIDE_IMAGES=1) copies it into docs/img/."""
+    target = artifacts / f"{name}.png"
+    (locator or page).screenshot(path=str(target), **({} if locator else {"full_page": True}))
+    if os.environ.get("UPDATE_GUIDE_IMAGES") == "1":
+        GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target, GUIDE_IMAGES / f"{name}.png")
 
 
 def _gateway(site) -> ConsonanceGateway:
@@ -103,7 +114,7 @@ def _visible_text(page) -> str:
     return "\n".join(texts)
 
 
-def test_contacts_and_milestones_are_filled_from_consonance(page, title_site):
+def test_contacts_and_milestones_are_filled_from_consonance(page, title_site, artifacts):
     title = _gateway(title_site).title(title_site.work_id)
     pages = _pages(title_site)
 
@@ -112,7 +123,10 @@ def test_contacts_and_milestones_are_filled_from_consonance(page, title_site):
     for person in title.contributors:
         assert person.name in contacts.inner_text()
 
+    _shot(page, artifacts, "page-key-contacts", page.locator("#main-content"))
+
     _open(page, title_site, pages["schedule"])
+    _shot(page, artifacts, "page-schedule", page.locator("#main-content"))
     milestones = page.locator("table", has_text="Manuscript delivery").first
     text = milestones.inner_text()
     assert "Manuscript delivery" in text and "SLIPPED" in text and "Slipped " in text and "(planned " in text
@@ -136,7 +150,8 @@ def test_a_decision_table_row_reaches_consonance_and_its_outcome_shows_beside_it
         api_base = db.session.get(Tenant, title_site.tenant_id).api_base_url
     person = ConfluenceClient(ForgeAuth(api_base, title_site.emulator.store.forge.system_token))  # a person's edit
     log_page = person.get_page(pages["decision-log"])
-    person.update_page(log_page, log_page.body + DECISION_TABLE.format(viewer=VIEWER))
+    assert STARTER_ROW in log_page.body
+    person.update_page(log_page, log_page.body.replace(STARTER_ROW, DECISION_ROW.format(viewer=VIEWER)))  # filled in
 
     deadline = time.monotonic() + 30
     while True:
@@ -149,7 +164,7 @@ def test_a_decision_table_row_reaches_consonance_and_its_outcome_shows_beside_it
     row = outcome.first.inner_text()
     assert "SENT" in row and "In Consonance" in row and PERSON in row
     assert VIEWER not in _visible_text(page)
-    page.screenshot(path=str(artifacts / "decision-log-sent.png"), full_page=True)
+    _shot(page, artifacts, "page-decision-log", page.locator("#main-content"))
 
     notes = [n for n in _gateway(title_site).list_notes(title_site.work_id) if "jacket brief" in n.text]
     assert len(notes) == 1 and f"Decided by {PERSON} on 3 November 2026." in notes[0].text
@@ -163,7 +178,7 @@ def test_the_hub_shows_a_campaign_calendar(page, title_site, artifacts):
     calendar = page.locator("table", has_text="Announce by").first
     assert "Publication" in calendar.inner_text() and title.title in calendar.inner_text()
     assert page.locator("table", has_text="Mon").count() >= 1  # the month view
-    page.screenshot(path=str(artifacts / "hub-calendar.png"), full_page=True)
+    _shot(page, artifacts, "page-hub-calendar", page.locator("#main-content"))
 
 
 def test_the_retrospective_carries_the_titles_slips(page, title_site, artifacts):
@@ -172,7 +187,7 @@ def test_the_retrospective_carries_the_titles_slips(page, title_site, artifacts)
     assert "Planned and actual dates" in body and "Slips" in body
     slips = page.locator("h3:has-text('Slips') + ul").inner_text()
     assert "Manuscript delivery" in slips and "Slipped " in slips
-    page.screenshot(path=str(artifacts / "retrospective-facts.png"), full_page=True)
+    _shot(page, artifacts, "page-retrospective", page.locator("#main-content"))
 
 
 def test_no_page_or_panel_the_app_wrote_shows_an_id_or_a_hash(page, title_site):
