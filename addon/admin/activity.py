@@ -162,6 +162,20 @@ def plain_reason(error: str | None, target: str) -> str:
 
 
 def failed_writes(tenant: Tenant, limit: int = 50) -> list[dict]:
+    entries = list(outbox.entries(tenant, status=FAILED, limit=limit))
+    decision_ids = [(e.payload or {}).get("decision_id") for e in entries]
+    decided = {
+        d.id: d.work_id
+        for d in db.session.execute(
+            tenant_query(Decision, tenant).where(
+                Decision.id.in_([i for i in decision_ids if isinstance(i, int)] or [0])
+            )
+        ).scalars()
+    }
+    work_of = {  # the title a write is for: its own work id, or its decision's
+        e.id: (e.payload or {}).get("work_id") or decided.get((e.payload or {}).get("decision_id")) for e in entries
+    }
+    titles = title_names(tenant, work_of.values())
     return [
         {
             "id": e.id,
@@ -171,18 +185,26 @@ def failed_writes(tenant: Tenant, limit: int = 50) -> list[dict]:
             "reason": e.last_error or "no reason recorded",
             "advice": plain_reason(e.last_error, e.target),
             "created": when(e.created_at),
-            "what": _payload_text(e.payload),
+            "what": _payload_text({**(e.payload or {}), "work_id": work_of[e.id]}, titles),
         }
-        for e in outbox.entries(tenant, status=FAILED, limit=limit)
+        for e in entries
     ]
 
 
-def _payload_text(payload: dict | None) -> str:
+def _payload_text(payload: dict | None, titles: dict | None = None) -> str:
+    """What the write was for, in words: the title by name and any plain values; internal ids are left out."""
     if not payload:
         return ""
-    return ", ".join(
-        f"{k.replace('_', ' ')} {v}" for k, v in sorted(payload.items()) if isinstance(v, (str, int, float))
-    )[:200]
+    parts = []
+    work_id = payload.get("work_id")
+    if work_id and titles and str(work_id) in titles:
+        parts.append(f"for “{titles[str(work_id)]['name']}”")
+    parts += [
+        f"{k.replace('_', ' ')} {v}"
+        for k, v in sorted(payload.items())
+        if isinstance(v, (str, int, float)) and not (k == "id" or k.endswith(("_id", "_ids")))
+    ]
+    return ", ".join(parts)[:200]
 
 
 def rule_set(tenant: Tenant, client=None) -> dict:

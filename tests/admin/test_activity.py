@@ -66,6 +66,7 @@ def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_c
     assert f'data-action="retry" data-entry="{entry.id}"' in html
     assert "could not reach Consonance: ConsonanceUnavailable" in html  # the decision's delivery state says so too
     assert ADMIN not in html and "User dmin" in html  # the decider by the name Confluence gives, not the account id
+    assert "for “a title with no pages in Confluence yet”" in html and "decision id" not in html
 
     # Retry while the fault persists: attempted again, failed again, reason still shown.
     again = client.post(f"/forge/admin/outbox/{entry.id}/retry", json={}, headers=forge())
