@@ -247,7 +247,8 @@ def rule_set(tenant: Tenant, client=None) -> dict:
     if compiled is not None:
         name, url = _page_name(tenant, client, compiled.source_page_id)
         return {
-            "source": f"the rules on “{name}”" if name else "the rules on your metadata standards page",
+            "source": f"your metadata standards page, “{name}”" if name else "your metadata standards page",
+            "page_id": compiled.source_page_id,  # for links and checks; never shown
             "page_url": url,
             "page_version": compiled.source_page_version or None,
             "rules": compiled.rule_count,
@@ -256,6 +257,7 @@ def rule_set(tenant: Tenant, client=None) -> dict:
         }
     return {
         "source": "the default rule set (no metadata standards page has been read yet)",
+        "page_id": None,
         "page_url": None,
         "page_version": None,
         "rules": len(DEFAULT_RULE_SET.rules),
