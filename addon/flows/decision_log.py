@@ -235,6 +235,8 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
 
 
 def _label(decision: Decision) -> str:
+    if decision.decision_type == APPROVE_STAGE and not decision.to_stage:
+        return "Approved"  # an approval that moves no stage, e.g. "Approved: jacket brief"
     kind = DECISION_LABELS.get(decision.decision_type)
     return (kind.recorded if kind else decision.decision_type) + (
         f" → {decision.to_stage}" if decision.to_stage else ""

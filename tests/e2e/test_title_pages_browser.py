@@ -222,7 +222,7 @@ def test_a_decision_table_row_reaches_consonance_and_its_outcome_shows_beside_it
         _drain(title_site.app, title_site.tenant_id)
         time.sleep(0.5)
     row = outcome.first.inner_text()
-    assert "SENT" in row and "In Consonance" in row and PERSON in row
+    assert "SENT" in row and "Approved. In Consonance" in row and PERSON in row
     assert VIEWER not in _visible_text(page)
     _shot(page, artifacts, "page-decision-log", page.locator("#main-content"))
 
