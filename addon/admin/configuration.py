@@ -293,6 +293,26 @@ def _confluence_errors(client: ConfluenceClient | None, merged: dict, current: d
     return errors
 
 
+def _name_guidance_pages(client: ConfluenceClient | None, changes: dict) -> None:
+    """A rights mapping without a label is labelled with its page's title, so links read by name, not id."""
+    mappings = changes.get("rights_mappings")
+    if client is None or not isinstance(mappings, list):
+        return
+    unnamed = [
+        str(m.get("page_id")) for m in mappings if isinstance(m, dict) and m.get("page_id") and not m.get("label")
+    ]
+    if not unnamed:
+        return
+    try:
+        titles = page_titles(client, unnamed)
+    except ConfluenceError as exc:
+        log.info("guidance pages left unnamed: %s", exc)
+        return
+    for mapping in mappings:
+        if isinstance(mapping, dict) and not mapping.get("label") and str(mapping.get("page_id")) in titles:
+            mapping["label"] = titles[str(mapping["page_id"])][:200]
+
+
 def save_configuration(
     tenant: Tenant, form: dict, actor: str | None, client: ConfluenceClient | None, *, connection_tester=try_connection
 ) -> SaveResult:
@@ -335,6 +355,7 @@ def save_configuration(
     elif had_key and merged.get("consonance_host") and tenants.consonance_key_host(tenant) is None:
         # A key kept from before keys were bound to their address: bind it to the address it is used with.
         tenants.set_secret(tenant, tenants.CONSONANCE_KEY_HOST, tenants.normalised_host(merged["consonance_host"]))
+    _name_guidance_pages(client, changes)
     saved, schema_errors = update_settings(tenant, changes, actor)  # commits the key with the settings
     if saved is None:
         db.session.rollback()

@@ -168,7 +168,9 @@ class _Dispatcher:
         if event.kind == TITLE_ACQUIRED:
             page_sets.enqueue_page_set(self.tenant, event.work_id, key)
             rights_links.enqueue_rights_link(self.tenant, event.work_id, key)
-        elif event.kind == STAGE_CHANGED:
+        elif event.kind in (STAGE_CHANGED, DATES_CHANGED, READINESS_CHANGED):
+            page_sets.enqueue_facts(self.tenant, event.work_id, key)  # dates, people, details on its pages
+        if event.kind == STAGE_CHANGED:
             stage_status.enqueue_update(self.tenant, event.work_id, key)
             stage_followups.enqueue_followups(self.tenant, event.work_id, stage, key)
         elif event.kind == READINESS_CHANGED:  # a format gained or lost: the gates that apply may differ

@@ -17,6 +17,7 @@ from addon.confluence.models import Page
 from addon.confluence.owned_regions import OwnedRegionError, find_region, insert_region_if_missing, replace_region
 from addon.confluence.storage_parse import StorageParseError, find_tables
 from addon.extensions import db
+from addon.flows import hub_calendar
 from addon.flows import page_templates as templates
 from addon.flows.sync_models import SyncPage, TitleSnapshot
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
@@ -264,7 +265,8 @@ def refresh_launch_hub(tenant: Tenant, payload: dict, services) -> dict:
     if mode == "per_title":
         _record_title_hub(tenant, hub_key, page)
     written = rewrite_region(client, page.id, templates.LAUNCH_TABLE_REGION, inner, "Launch table refreshed")
-    return {"page_id": page.id, "titles": len(lines), "written": written}
+    calendar = hub_calendar.write_calendar(tenant, client, page.id, lines)
+    return {"page_id": page.id, "titles": len(lines), "written": written, "calendar_written": calendar}
 
 
 def _record_title_hub(tenant: Tenant, work_id: str, page: Page) -> None:

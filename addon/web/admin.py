@@ -104,9 +104,9 @@ def _connect_change_allowed() -> None:
 def _view_html(name: str, client) -> str:
     tenant = g.tenant
     if name == "activity":
-        return render_template("admin/activity.html", view=activity.activity_view(tenant), active="activity")
+        return render_template("admin/activity.html", view=activity.activity_view(tenant, client), active="activity")
     if name == "audit":
-        return render_template("admin/audit.html", rows=activity.audit_view(tenant), active="audit")
+        return render_template("admin/audit.html", rows=activity.audit_view(tenant, client), active="audit")
     host = get_settings(tenant).consonance_host
     model = configuration.configuration_view(tenant, client, stages=connection.stage_names(tenant, host))
     return render_template("admin/configuration.html", view=model, active="configuration")

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import html
-from datetime import date
+from datetime import date, timedelta
 
 from addon.confluence.owned_regions import find_region, read_region
 from addon.extensions import db
+from addon.flows import hub_calendar
 from addon.flows import page_templates as templates
 from addon.flows.change_detection import poll
 from addon.flows.pipeline_summaries import local_today, owe_summary, regenerate_summary
 from addon.flows.rights_links import ROLE, SUPERSEDED_ROLE, guidance_url
 from addon.gateways import gateways
 from addon.publishing.pipeline import period_for
+from addon.publishing.wording import long_date
 from addon.settings.service import update_settings
 from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
     confluence,
@@ -114,12 +116,44 @@ def test_launch_hub_table_follows_dates_and_leaves_marketing_alone(tenant, conso
     assert counts["dates_changed"] == 1 and counts["hub_refreshes"] >= 1
     drain(tenant)
     after = confluence.get_page(hub.id)
-    assert after.version == before.version + 1
+    assert after.version == before.version + 2  # the table, then the campaign calendar
     new_table = read_region(after.body, templates.LAUNCH_TABLE_REGION)
     new_date = gateways().consonance(tenant).title(work_id).earliest_publication_date
     assert new_table != table and f"{new_date.day} " in new_table
-    assert _outside(after.body, templates.LAUNCH_TABLE_REGION) == _outside(before.body, templates.LAUNCH_TABLE_REGION)
+    assert _outside(_outside(after.body, templates.LAUNCH_TABLE_REGION), hub_calendar.REGION) == _outside(
+        _outside(before.body, templates.LAUNCH_TABLE_REGION), hub_calendar.REGION
+    )
     assert "harvest festival tie-in" in after.body
+    assert long_date(new_date) in read_region(after.body, hub_calendar.REGION)
+    poll(tenant)
+    drain(tenant)
+    assert confluence.get_page(hub.id).version == after.version  # nothing changed: no new version
+
+
+def test_hub_calendar_lists_announce_publication_and_marketing_dates(tenant, consonance, emulator, confluence):
+    work_id = _acquire(consonance, tenant, "Harvest Moon")
+    title = gateways().consonance(tenant).title(work_id)
+    drain(tenant)
+    [hub] = pages_titled(emulator, f"Launch hub — {title.season}")
+    page = confluence.get_page(hub.id)
+    publication = title.earliest_publication_date
+    plan = (
+        "<table><tbody><tr><th>When</th><th>What</th></tr>"
+        '<tr><td><time datetime="{day}" /></td><td>Harvest Moon cover reveal on social</td></tr>'
+        "</tbody></table>"
+    ).format(day=(publication - timedelta(days=20)).isoformat())
+    confluence.update_page(page, page.body.replace("<em>Marketing: positioning, channels, budget.</em>", plan))
+    consonance.control.slip_publication(int(work_id), 7)
+    poll(tenant)
+    drain(tenant)
+
+    calendar = read_region(confluence.get_page(hub.id).body, hub_calendar.REGION)
+    publication = gateways().consonance(tenant).title(work_id).earliest_publication_date
+    assert f"<td>{long_date(publication)}</td>" in calendar and "Publication" in calendar
+    assert long_date(publication - timedelta(weeks=hub_calendar.ANNOUNCE_WEEKS)) in calendar
+    assert "Harvest Moon cover reveal on social" in calendar
+    assert '<ri:page ri:content-title="Harvest Moon"' in calendar  # the title links to its home page
+    assert "<th>Mon</th>" in calendar  # the month view
 
 
 def _attachment(emulator, page_id):

@@ -140,7 +140,15 @@ def test_forge_save_stores_settings_and_audits_who(client, forge, forge_tenant):
     assert settings.playbook_page_ids == ["1003", "1004"]
     assert "Print playbook" in body["html"]  # chosen pages are shown by title
     audit = client.post("/forge/admin", json={"view": "audit"}, headers=forge()).get_json()["html"]
-    assert "Changed the configuration" in audit and ADMIN in audit
+    assert "User dmin changed the configuration." in audit and ADMIN not in audit  # by name, not account id
+
+
+def test_a_rights_mapping_is_labelled_with_its_pages_title(client, forge, forge_tenant):
+    form = {**GOOD_FORM, "rights_mappings": [{"territory": "US", "page_id": "1003"}]}
+    response = client.post("/forge/admin/settings", json={"form": form}, headers=forge())
+    assert response.status_code == 200, response.get_json()
+    [mapping] = get_settings(forge_tenant).rights_mappings
+    assert mapping["label"] == "Print playbook"  # links to it read "Print playbook", not "Guidance page 1003"
 
 
 def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pages(client, forge, forge_tenant):
