@@ -249,6 +249,9 @@ class Stack:
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
             "SCHEDULER_INTERVAL_SECONDS": "2",
             "CONSONANCE_ALLOWED_HOSTS": SANDBOX_HOSTS,
+            # one synthetic person sends writes at machine speed here; the per-person limits are tested elsewhere
+            "DECISIONS_PER_MINUTE": "0",
+            "REFRESHES_PER_MINUTE": "0",
             "PYTHONPATH": str(ROOT),
             "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
             **{k: str(v) for k, v in self.options.app_env.items()},

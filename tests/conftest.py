@@ -198,3 +198,12 @@ def connect_install(client, install_key):
         return payload
 
     return install
+
+
+@pytest.fixture(autouse=True)
+def _display_names_forgotten():
+    """People's names are cached per process by tenant id; tests reuse ids with other sites and people."""
+    yield
+    from addon.confluence.people import DISPLAY_NAMES
+
+    DISPLAY_NAMES.forget()

@@ -11,18 +11,22 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from addon.admin import onboarding
+from addon.confluence.errors import ConfluenceError
+from addon.confluence.people import DISPLAY_NAMES
 from addon.decisions.models import DECISION_LABELS, Decision
 from addon.decisions.service import delivery_states
 from addon.extensions import db
-from addon.admin import onboarding
 from addon.flows.sync_models import PollState, TitleSnapshot
-from addon.standards.models import CompiledStandards
 from addon.jobs import outbox
-from addon.jobs.models import FAILED, JobRun, OutboxEntry
+from addon.jobs.models import FAILED, JobRun
 from addon.platform.models import AuditEntry, Tenant, tenant_query, utcnow
 from addon.publishing.stages import sort_stage_names
-from addon.utc import as_utc
 from addon.publishing.standards import DEFAULT_RULE_SET
+from addon.standards.models import CompiledStandards
+from addon.titles import models as roles
+from addon.titles.models import TitlePage
+from addon.utc import as_utc
 
 log = logging.getLogger("addon.admin.activity")
 
@@ -192,6 +196,20 @@ def plain_reason(error: str | None, target: str) -> str:
 
 
 def failed_writes(tenant: Tenant, limit: int = 50) -> list[dict]:
+    entries = list(outbox.entries(tenant, status=FAILED, limit=limit))
+    decision_ids = [(e.payload or {}).get("decision_id") for e in entries]
+    decided = {
+        d.id: d.work_id
+        for d in db.session.execute(
+            tenant_query(Decision, tenant).where(
+                Decision.id.in_([i for i in decision_ids if isinstance(i, int)] or [0])
+            )
+        ).scalars()
+    }
+    work_of = {  # the title a write is for: its own work id, or its decision's
+        e.id: (e.payload or {}).get("work_id") or decided.get((e.payload or {}).get("decision_id")) for e in entries
+    }
+    titles = title_names(tenant, work_of.values())
     return [
         {
             "id": e.id,
@@ -201,43 +219,77 @@ def failed_writes(tenant: Tenant, limit: int = 50) -> list[dict]:
             "reason": e.last_error or "no reason recorded",
             "advice": plain_reason(e.last_error, e.target),
             "created": when(e.created_at),
-            "what": _payload_text(e.payload),
+            "what": _payload_text({**(e.payload or {}), "work_id": work_of[e.id]}, titles),
         }
-        for e in outbox.entries(tenant, status=FAILED, limit=limit)
+        for e in entries
     ]
 
 
-def _payload_text(payload: dict | None) -> str:
+def _payload_text(payload: dict | None, titles: dict | None = None) -> str:
+    """What the write was for, in words: the title by name and any plain values; internal ids are left out."""
     if not payload:
         return ""
-    return ", ".join(
-        f"{k.replace('_', ' ')} {v}" for k, v in sorted(payload.items()) if isinstance(v, (str, int, float))
-    )[:200]
+    parts = []
+    work_id = payload.get("work_id")
+    if work_id and titles and str(work_id) in titles:
+        parts.append(f"for “{titles[str(work_id)]['name']}”")
+    parts += [
+        f"{k.replace('_', ' ')} {v}"
+        for k, v in sorted(payload.items())
+        if isinstance(v, (str, int, float)) and not (k == "id" or k.endswith(("_id", "_ids")))
+    ]
+    return ", ".join(parts)[:200]
 
 
-def rule_set(tenant: Tenant) -> dict:
-    """The metadata rules in force: the site's compiled standards page when the flow has compiled one."""
+def rule_set(tenant: Tenant, client=None) -> dict:
+    """The metadata rules in force, named by the page they come from (never by their hash)."""
     compiled = db.session.execute(tenant_query(CompiledStandards, tenant)).scalar_one_or_none()
     if compiled is not None:
+        name, url = _page_name(tenant, client, compiled.source_page_id)
         return {
-            "source": "your metadata standards page",
-            "page_id": compiled.source_page_id,
-            "version": compiled.version,
+            "source": f"your metadata standards page, “{name}”" if name else "your metadata standards page",
+            "page_id": compiled.source_page_id,  # for links and checks; never shown
+            "page_url": url,
+            "page_version": compiled.source_page_version or None,
             "rules": compiled.rule_count,
             "compiled": when(compiled.compiled_at),
             "problems": [_problem_text(p) for p in compiled.problems or []],
         }
     return {
-        "source": "the default rule set (no standards page compiled yet)",
+        "source": "the default rule set (no metadata standards page has been read yet)",
         "page_id": None,
-        "version": DEFAULT_RULE_SET.version,
+        "page_url": None,
+        "page_version": None,
         "rules": len(DEFAULT_RULE_SET.rules),
         "compiled": None,
         "problems": [_problem_text(p) for p in DEFAULT_RULE_SET.problems],
     }
 
 
+def page_url(tenant: Tenant, page_id: str | None) -> str | None:
+    return f"{tenant.api_base_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={page_id}" if page_id else None
+
+
+def _page_name(tenant: Tenant, client, page_id: str | None) -> tuple[str | None, str | None]:
+    """A page's title (None when Confluence cannot say) and its link."""
+    if not page_id or client is None:
+        return None, page_url(tenant, page_id)
+    try:
+        return client.get_page(str(page_id)).title, page_url(tenant, page_id)
+    except ConfluenceError as exc:
+        log.info("no title for a standards page of tenant %s: %s", tenant.id, exc)
+        return None, page_url(tenant, page_id)
+
+
 def _problem_text(problem) -> str:
+    """One standards row that did not become a rule, as a sentence (stored as [row, cells, what is wrong])."""
+    if isinstance(problem, (list, tuple)):
+        parts = [str(p).strip() for p in problem]
+        row = parts[0] if parts and parts[0] not in ("", "0") else ""
+        cells = parts[1] if len(parts) > 2 else ""
+        what = parts[-1] if parts else ""
+        where = f"Row {row}" if row else "The page"
+        return f"{where}{f' ({cells})' if cells else ''}: {what}"
     if isinstance(problem, dict):
         row = problem.get("row_number") or problem.get("row")
         text = problem.get("what_is_wrong") or problem.get("problem") or problem.get("message") or ""
@@ -247,26 +299,57 @@ def _problem_text(problem) -> str:
     return f"Row {row}: {text}" if row and text else str(problem)
 
 
-def recent_decisions(tenant: Tenant, limit: int = 20) -> list[dict]:
+def title_names(tenant: Tenant, work_ids) -> dict[str, dict]:
+    """Each work's name and the link to its title home, from the pages the app made for it."""
+    wanted = sorted({str(w) for w in work_ids if w})
+    found: dict[str, dict] = {}
+    if wanted:
+        for row in db.session.execute(
+            tenant_query(TitlePage, tenant).where(TitlePage.role == roles.HOME, TitlePage.work_id.in_(wanted))
+        ).scalars():
+            found[row.work_id] = {"name": row.title or "a title", "url": page_url(tenant, row.page_id)}
+    for work_id in wanted:
+        found.setdefault(work_id, {"name": "a title with no pages in Confluence yet", "url": None})
+    return found
+
+
+def people(tenant: Tenant, client, account_ids) -> dict[str, str]:
+    return DISPLAY_NAMES.names(tenant.id, client, account_ids)
+
+
+_DELIVERY_WORDS = {
+    "delivered": "now in Consonance",
+    "pending": "waiting to reach Consonance",
+    "failed": "could not reach Consonance",
+    "retrying": "being retried",
+}
+
+
+def recent_decisions(tenant: Tenant, client=None, limit: int = 20) -> list[dict]:
     decisions = list(
         db.session.execute(
             tenant_query(Decision, tenant).order_by(Decision.created_at.desc(), Decision.id.desc()).limit(limit)
         ).scalars()
     )
     deliveries = delivery_states(tenant, decisions)
+    titles = title_names(tenant, [d.work_id for d in decisions])
+    names = people(tenant, client, [d.actor for d in decisions])
     rows = []
     for decision in decisions:
         state, reason = deliveries[decision.id].state, deliveries[decision.id].reason
+        title = titles[str(decision.work_id)]
         rows.append(
             {
                 "id": decision.id,
-                "work_id": decision.work_id,
+                "title": title["name"],
+                "title_url": title["url"],
                 "type": DECISION_LABELS[decision.decision_type].recorded
                 if decision.decision_type in DECISION_LABELS
                 else decision.decision_type,
-                "actor": decision.actor or "—",
+                "actor": names.get(str(decision.actor), "the app") if decision.actor else "the app",
                 "at": when(decision.created_at),
                 "state": state,
+                "state_words": _DELIVERY_WORDS.get(state, state),
                 "reason": reason,
                 "to_stage": decision.to_stage or "",
             }
@@ -274,7 +357,8 @@ def recent_decisions(tenant: Tenant, limit: int = 20) -> list[dict]:
     return rows
 
 
-def activity_view(tenant: Tenant) -> dict:
+def activity_view(tenant: Tenant, client=None) -> dict:
+    """`client` (the app's Confluence client) names people and pages; without it the wording stays neutral."""
     depth = outbox.depth(tenant)
     return {
         "last_poll": last_poll(tenant),
@@ -290,10 +374,23 @@ def activity_view(tenant: Tenant) -> dict:
             "oldest_age": _age_text(outbox.oldest_age(tenant)),
         },
         "failed_writes": failed_writes(tenant),
-        "rule_set": rule_set(tenant),
-        "decisions": recent_decisions(tenant),
+        "rule_set": rule_set(tenant, client),
+        "decisions": recent_decisions(tenant, client),
+        "summaries": summary_choices(tenant),
         "generated": when(utcnow()),
     }
+
+
+def summary_choices(tenant: Tenant) -> list[dict]:
+    """This week's and this month's summary pages, for the Regenerate buttons."""
+    from addon.flows.pipeline_summaries import local_today
+    from addon.publishing.pipeline import MONTHLY, WEEKLY, period_for
+
+    today = local_today(tenant)
+    return [
+        {"cadence": cadence, "label": label, "title": period_for(today, cadence).title}
+        for cadence, label in ((WEEKLY, "this week's"), (MONTHLY, "this month's"))
+    ]
 
 
 def _age_text(seconds: float) -> str:
@@ -318,35 +415,49 @@ def retry_write(tenant: Tenant, entry_id: int, actor: str | None) -> bool:
     return True
 
 
-def audit_view(tenant: Tenant, limit: int = 100) -> list[dict]:
-    """Configuration changes, installs and pushed decisions, newest first: who, when, what."""
-    entries = db.session.execute(
-        tenant_query(AuditEntry, tenant).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-    ).scalars()
-    rows = [
-        {
-            "sort": _utc(e.at),
-            "at": when(e.at),
-            "actor": e.actor or "the app",
-            "action": ACTION_LABELS.get(e.action, e.action.replace("_", " ").capitalize()),
-            "detail": _detail_text(e.detail),
-        }
-        for e in entries
-    ]
-    decisions = db.session.execute(
-        tenant_query(Decision, tenant).order_by(Decision.created_at.desc()).limit(limit)
-    ).scalars()
+def audit_view(tenant: Tenant, client=None, limit: int = 100) -> list[dict]:
+    """Configuration changes, installs and pushed decisions, newest first, each as a sentence: who did what."""
+    entries = list(
+        db.session.execute(
+            tenant_query(AuditEntry, tenant).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+        ).scalars()
+    )
+    decisions = list(
+        db.session.execute(tenant_query(Decision, tenant).order_by(Decision.created_at.desc()).limit(limit)).scalars()
+    )
+    names = people(tenant, client, [e.actor for e in entries] + [d.actor for d in decisions])
+    titles = title_names(tenant, [d.work_id for d in decisions])
+
+    def who(actor: str | None) -> str:
+        return names.get(str(actor), "the app") if actor else "the app"
+
+    rows = []
+    for e in entries:
+        action = ACTION_LABELS.get(e.action, e.action.replace("_", " ").capitalize())
+        rows.append(
+            {
+                "sort": _utc(e.at),
+                "at": when(e.at),
+                "actor": who(e.actor),
+                "action": action,
+                "sentence": _sentence(f"{who(e.actor)} {action[:1].lower()}{action[1:]}."),
+                "title_url": None,
+                "detail": _detail_text(e.detail),
+            }
+        )
     for d in decisions:
-        what = f"{d.decision_type.replace('_', ' ')} on work {d.work_id}"
-        if d.to_stage:
-            what += f" → {d.to_stage}"
+        what = DECISION_WORDS.get(d.decision_type, d.decision_type.replace("_", " "))
+        title = titles[str(d.work_id)]
+        stage = f", moving it to {d.to_stage}" if d.to_stage else ""
         rows.append(
             {
                 "sort": _utc(d.created_at),
                 "at": when(d.created_at),
-                "actor": d.actor or "—",
+                "actor": who(d.actor),
                 "action": ACTION_LABELS["decision_pushed"],
-                "detail": f"{what} ({d.delivery_state})",
+                "sentence": _sentence(f"{who(d.actor)} {what} on “{title['name']}”{stage}."),
+                "title_url": title["url"],
+                "detail": f"The decision is {_DELIVERY_WORDS.get(d.delivery_state, d.delivery_state)}.",
             }
         )
     rows.sort(key=lambda r: r["sort"] or utcnow(), reverse=True)
@@ -355,11 +466,26 @@ def audit_view(tenant: Tenant, limit: int = 100) -> list[dict]:
     return rows[:limit]
 
 
+DECISION_WORDS = {
+    "approve_stage": "recorded an approval",
+    "request_changes": "requested changes",
+    "hold": "put a hold",
+    "note": "recorded a note",
+}
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _detail_text(detail: dict | None) -> str:
+    """The details people can act on; internal ids (entries, pages, accounts) are left out."""
     if not detail:
         return ""
     parts = []
     for key, value in sorted(detail.items()):
+        if key == "id" or key.endswith(("_id", "_ids")):
+            continue
         if isinstance(value, list):
             value = ", ".join(str(v).replace("_", " ") for v in value) or "nothing"
         parts.append(f"{key.replace('_', ' ')}: {value}")

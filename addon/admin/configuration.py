@@ -27,6 +27,7 @@ from addon.gateways import gateways
 from addon.jobs.runner import submit
 from addon.platform import tenants
 from addon.platform.models import Tenant, utcnow
+from addon.publishing.schedule import DEFAULT_STAGE_DEADLINES
 from addon.settings.schema import CHILD_PAGES, SCHEMA, WEEKDAYS
 from addon.settings.service import get_settings, update_settings
 from addon.titles import models as roles
@@ -59,6 +60,7 @@ FIELD_HINTS = {
     "macro_freshness_seconds": "Enter the freshness window in seconds, between 30 and 86400 (a day), e.g. 300.",
     "poll_interval_seconds": "Enter the polling interval in seconds, between 60 and 86400, e.g. 300.",
     "summary_monthly_day": "Choose a day from 1 to 28 (every month has it).",
+    "stage_deadline_weeks": "Enter whole weeks before publication, from 0 (no deadline) to 104, or leave it blank.",
     "page_set_children": "Tick the child pages to make from the list.",
 }
 
@@ -148,6 +150,10 @@ def configuration_view(tenant: Tenant, client: ConfluenceClient | None, *, stage
         "weekdays": WEEKDAYS,
         "timezones": sorted(available_timezones()),
         "stages": stages or [],
+        "stage_deadlines": [
+            {"stage": stage, "default": weeks, "value": (values.get("stage_deadline_weeks") or {}).get(stage, "")}
+            for stage, weeks in DEFAULT_STAGE_DEADLINES
+        ],
         "confluence_problem": confluence_problem,
         "site_url": tenant.site_url,
     }
@@ -178,8 +184,31 @@ def normalise_form(form: dict) -> tuple[dict, str]:
             for m in changes["rights_mappings"]
             if not (isinstance(m, dict) and not any(str(v).strip() for v in m.values()))
         ]
+    deadlines = _stage_deadlines(form)
+    if deadlines is not None:
+        changes["stage_deadline_weeks"] = deadlines
     api_key = form.get(API_KEY_FIELD)
     return changes, api_key.strip() if isinstance(api_key, str) else ""
+
+
+DEADLINE_PREFIX = "stage_deadline_weeks."
+
+
+def _stage_deadlines(form: dict) -> dict | None:
+    """The form's one box per stage ("stage_deadline_weeks.Proofs": "16") as {stage: weeks}; a blank box
+    keeps the documented default. None when the form has no such boxes. A word stays as typed, so the
+    schema can say what is wrong with it."""
+    boxes = {
+        k[len(DEADLINE_PREFIX) :]: v for k, v in form.items() if isinstance(k, str) and k.startswith(DEADLINE_PREFIX)
+    }
+    if not boxes:
+        return None
+    deadlines = {}
+    for stage, value in boxes.items():
+        text = str(value).strip() if value is not None else ""
+        if text:
+            deadlines[stage] = int(text) if text.isdigit() else text
+    return deadlines
 
 
 def flatten_errors(messages, prefix: str = "") -> dict[str, str]:
@@ -264,6 +293,26 @@ def _confluence_errors(client: ConfluenceClient | None, merged: dict, current: d
     return errors
 
 
+def _name_guidance_pages(client: ConfluenceClient | None, changes: dict) -> None:
+    """A rights mapping without a label is labelled with its page's title, so links read by name, not id."""
+    mappings = changes.get("rights_mappings")
+    if client is None or not isinstance(mappings, list):
+        return
+    unnamed = [
+        str(m.get("page_id")) for m in mappings if isinstance(m, dict) and m.get("page_id") and not m.get("label")
+    ]
+    if not unnamed:
+        return
+    try:
+        titles = page_titles(client, unnamed)
+    except ConfluenceError as exc:
+        log.info("guidance pages left unnamed: %s", exc)
+        return
+    for mapping in mappings:
+        if isinstance(mapping, dict) and not mapping.get("label") and str(mapping.get("page_id")) in titles:
+            mapping["label"] = titles[str(mapping["page_id"])][:200]
+
+
 def save_configuration(
     tenant: Tenant, form: dict, actor: str | None, client: ConfluenceClient | None, *, connection_tester=try_connection
 ) -> SaveResult:
@@ -306,6 +355,7 @@ def save_configuration(
     elif had_key and merged.get("consonance_host") and tenants.consonance_key_host(tenant) is None:
         # A key kept from before keys were bound to their address: bind it to the address it is used with.
         tenants.set_secret(tenant, tenants.CONSONANCE_KEY_HOST, tenants.normalised_host(merged["consonance_host"]))
+    _name_guidance_pages(client, changes)
     saved, schema_errors = update_settings(tenant, changes, actor)  # commits the key with the settings
     if saved is None:
         db.session.rollback()

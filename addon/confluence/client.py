@@ -17,12 +17,12 @@ from urllib.parse import urlsplit
 import requests
 
 from addon import metrics
-from addon.retries import backoff_delay
 from addon.confluence.auth import ConfluenceAuth
 from addon.confluence.errors import (
     ConfluenceBadResponse,
     ConfluenceConflict,
     ConfluenceError,
+    ConfluenceNotFound,
     ConfluenceRateLimited,
     ConfluenceUnavailable,
     error_class_for,
@@ -36,7 +36,9 @@ from addon.confluence.models import (
     SearchResult,
     Space,
     Task,
+    User,
 )
+from addon.retries import backoff_delay
 
 log = logging.getLogger("addon.confluence.client")
 
@@ -314,6 +316,17 @@ class ConfluenceClient:
             yield from payload.get("results", [])
             next_link = (payload.get("_links") or {}).get("next") or (response.links.get("next") or {}).get("url")
             url, query = (self._resolve_next(next_link), None) if next_link else (None, None)
+
+    # ------------------------------------------------------------------ users
+    def get_user(self, account_id: str) -> User | None:
+        """v1 `GET /user?accountId=`: the person's display name (None when the site does not know them)."""
+        try:
+            payload = self._json("GET", f"{V1}/user", params={"accountId": account_id})
+        except ConfluenceNotFound:
+            return None
+        payload = payload if isinstance(payload, dict) else {}
+        name = str(payload.get("displayName") or payload.get("publicName") or "").strip()
+        return User(str(payload.get("accountId") or account_id), name) if name else None
 
     # ------------------------------------------------------------------ spaces
     def get_space_by_key(self, key: str) -> Space | None:

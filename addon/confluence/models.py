@@ -29,6 +29,14 @@ class Page:
 
 
 @dataclass(frozen=True)
+class User:
+    """A person (or app) on the site as Confluence names them; the account id stays for links."""
+
+    account_id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
 class ContentProperty:
     id: str
     key: str

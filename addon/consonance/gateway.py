@@ -6,6 +6,7 @@ the GraphQL documents, paging scheme and payload shapes stay behind this class.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass
@@ -137,6 +138,13 @@ class ConsonanceGateway:
         """Every title with its formats and contributors (no contracts), one page in memory at a time."""
         for work in self._iter_works("CatalogueTitles"):
             yield schemas.TITLE.load(work)
+
+    def iter_pipeline(self) -> Iterator[tuple[Title, list[Task]]]:
+        """Every title with its contracts and its open to-dos, one page in memory at a time (summaries)."""
+        for work in self._iter_works("CataloguePipeline"):
+            title = schemas.TITLE.load(work)
+            tasks = [self._with_work(t, title.work_id) for t in schemas.TASKS.load(work.get("tasks") or [])]
+            yield title, tasks
 
     def _iter_works(self, operation: str) -> Iterator[dict]:
         """Page through `works`: page 1 also asks for the count, then exactly ceil(count / page size) pages.
@@ -284,4 +292,4 @@ class ConsonanceGateway:
 
     @staticmethod
     def _with_work(task: Task, work_id: str) -> Task:
-        return Task(task.id, task.title, task.status, task.due_date, task.external_ref, str(work_id))
+        return dataclasses.replace(task, work_id=str(work_id))

@@ -151,10 +151,12 @@ class ContributorSchema(_Wire):
     @post_load
     def build(self, data, **_):
         role = onix_code(data.get("role_code"))
+        person = data.get("contributor") or {}
         contributor = Contributor(
-            name=((data.get("contributor") or {}).get("name") or "").strip(),
+            name=(person.get("name") or "").strip(),
             role_code=role,
             role_label=contributor_role_label(role),
+            key_names=(person.get("keyNames") or "").strip() or None,
         )
         return data.get("sequence"), contributor
 
@@ -270,6 +272,7 @@ class TaskSchema(_Wire):
     status = fields.String(required=True)
     due_date = fields.Date(data_key="dueDate", allow_none=True)
     external_ref = fields.String(data_key="externalRef", allow_none=True)
+    assignee = fields.String(allow_none=True)
 
     @post_load
     def build(self, data, **_):
@@ -279,6 +282,7 @@ class TaskSchema(_Wire):
             status=data["status"],
             due_date=data.get("due_date"),
             external_ref=data.get("external_ref"),
+            assignee=(data.get("assignee") or "").strip() or None,
         )
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from addon.confluence.people import DISPLAY_NAMES, UNKNOWN_PERSON
 from addon.decisions.models import (
     APPROVE_STAGE,
     DECISION_LABELS,
@@ -27,6 +28,7 @@ from addon.extensions import db
 from addon.jobs.models import FAILED, OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
+from addon.platform import own_writes
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import Title
 from addon.publishing.stages import next_stage_name
@@ -35,6 +37,7 @@ from addon.settings.service import get_settings
 log = logging.getLogger("addon.decisions")
 
 PUSH_KIND = "consonance.push_decision"
+STAGE_STATUS_KIND = "confluence.stage_status"  # handled by flows.stage_status (rewrites the home's status region)
 MAX_TEXT = 5000
 PAGE_EDITORS, SITE_ADMINS = "page_editors", "site_admins"  # settings.stage_approvers
 __all__ = ["DECISION_LABELS", "decide", "dedupe_key", "delivery_states", "record_decision", "stage_move"]
@@ -217,6 +220,8 @@ def record_decision(
         return Recorded(decision, False)
     enqueue(tenant, "consonance", PUSH_KIND, {"decision_id": decision_id}, dedupe_key=dedupe_key(decision_id))
     db.session.commit()
+    if decision_type == APPROVE_STAGE and to_stage:
+        own_writes.stage_move_pending(tenant.id, str(work_id), from_stage, to_stage)  # the panel says "pending"
     log.info("decision %s recorded (%s on work %s)", decision_id, decision_type, work_id)
     return Recorded(decision, True)
 
@@ -260,16 +265,35 @@ def delivery_states(tenant: Tenant, decisions: Iterable[Decision]) -> dict[int, 
     return states
 
 
-def note_text(decision: Decision) -> str:
-    """The note Consonance gets: what was decided, by whom, from where, and the editor's words."""
+def note_text(decision: Decision, who: str | None = None, page_title: str | None = None, url: str | None = None) -> str:
+    """The note Consonance gets: what was decided, by whom (by name), on which page (with its link), and the
+    editor's words; account and page ids are never written (without names: "Confluence", no "by")."""
     label = DECISION_LABELS.get(decision.decision_type)
     head = label.recorded if label else decision.decision_type
     if decision.decision_type == APPROVE_STAGE and decision.from_stage and decision.to_stage:
         head += f": {decision.from_stage} → {decision.to_stage}"
-    source = f"Confluence page {decision.source_page_id}" if decision.source_page_id else "Confluence"
-    by = f" by {decision.actor}" if decision.actor else ""
+    source = f"“{page_title}” in Confluence" if page_title else "Confluence"
+    by = f" by {who}" if who else ""
     body = decision.text.strip()
-    return f"{head} ({source}{by})" + (f"\n\n{body}" if body else "")
+    return f"{head} ({source}{by})" + (f"\n{url}" if url else "") + (f"\n\n{body}" if body else "")
+
+
+def _attribution(tenant: Tenant, services, decision: Decision) -> dict:
+    """Who decided and on which page, by name, for the note (nothing when Confluence cannot say)."""
+    found: dict = {}
+    try:
+        client = services.confluence(tenant)
+        if decision.actor:
+            name = DISPLAY_NAMES.name(tenant.id, client, decision.actor)
+            found["who"] = name if name != UNKNOWN_PERSON else None
+        if decision.source_page_id:
+            found["page_title"] = client.get_page(decision.source_page_id).title
+            found["url"] = (
+                f"{tenant.api_base_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={decision.source_page_id}"
+            )
+    except Exception as exc:  # the note still goes, with less attribution: a lookup is never worth a lost note
+        log.info("decision %s: attribution lookup failed for tenant %s: %s", decision.id, tenant.id, exc)
+    return found
 
 
 def _mirror_delivery(tenant: Tenant, payload: dict, status: str) -> None:
@@ -277,6 +301,11 @@ def _mirror_delivery(tenant: Tenant, payload: dict, status: str) -> None:
     decision = db.session.get(Decision, payload.get("decision_id"))
     if decision is not None and decision.tenant_id == tenant.id:
         decision.delivery_state = status
+        if decision.decision_type == APPROVE_STAGE and decision.to_stage:
+            if status == "failed":  # the panel stops saying "pending" and offers the approval again
+                own_writes.stage_move_abandoned(tenant.id, decision.work_id)
+            else:
+                own_writes.stage_move_pending(tenant.id, decision.work_id, decision.from_stage, decision.to_stage)
 
 
 @outbox_handler(PUSH_KIND, on_status=_mirror_delivery)
@@ -290,7 +319,9 @@ def push_decision(tenant: Tenant, payload: dict, services) -> dict:
     if decision is None or decision.tenant_id != tenant.id:
         raise PermanentError("the decision no longer exists")
     gateway = services.consonance(tenant)
-    note = gateway.add_note(decision.work_id, note_text(decision), decision.idempotency_key)
+    note = gateway.add_note(
+        decision.work_id, note_text(decision, **_attribution(tenant, services, decision)), decision.idempotency_key
+    )
     result = {"note_id": note.id}
     if decision.decision_type == APPROVE_STAGE and decision.to_stage:
         current = gateway.title(decision.work_id)
@@ -304,4 +335,13 @@ def push_decision(tenant: Tenant, payload: dict, services) -> dict:
             result["stage_unchanged"] = held != decision.to_stage
     decision.delivery_state = "delivered"
     decision.delivered_at = utcnow()
+    own_writes.title_changed(tenant.id, decision.work_id, written_by_us=True)  # every process reads it afresh
+    if result.get("stage") and not result.get("stage_unchanged"):  # the home page's status region follows now
+        enqueue(
+            tenant,
+            "confluence",
+            STAGE_STATUS_KIND,
+            {"work_id": str(decision.work_id)},
+            dedupe_key=f"decision:{decision.id}:stage",
+        )
     return result

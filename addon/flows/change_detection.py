@@ -26,6 +26,7 @@ from addon.gateways import NotConfigured, gateways
 from addon.jobs.runner import submit
 from addon.jobs.schedule import RUN_SCHEDULED, scheduled
 from addon.jobs.unique import insert_once
+from addon.platform import own_writes
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import TitleFingerprint
 from addon.publishing.stages import has_reached, is_acquired
@@ -167,7 +168,9 @@ class _Dispatcher:
         if event.kind == TITLE_ACQUIRED:
             page_sets.enqueue_page_set(self.tenant, event.work_id, key)
             rights_links.enqueue_rights_link(self.tenant, event.work_id, key)
-        elif event.kind == STAGE_CHANGED:
+        elif event.kind in (STAGE_CHANGED, DATES_CHANGED, READINESS_CHANGED):
+            page_sets.enqueue_facts(self.tenant, event.work_id, key)  # dates, people, details on its pages
+        if event.kind == STAGE_CHANGED:
             stage_status.enqueue_update(self.tenant, event.work_id, key)
             stage_followups.enqueue_followups(self.tenant, event.work_id, stage, key)
         elif event.kind == READINESS_CHANGED:  # a format gained or lost: the gates that apply may differ
@@ -330,6 +333,8 @@ def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatch
         row.updated_at = now
         if TITLE_ACQUIRED in kinds:
             row.tracked = row.pages_owed = True
+        if kinds:
+            own_writes.title_changed(tenant.id, fp.work_id)  # panels on every process read the change
         for kind in kinds:
             dispatcher.emit(
                 ChangeEvent(kind, fp.work_id, values["digest"], row.revision), fp.season, old_season, stage=fp.stage

@@ -15,6 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from addon.confluence.models import Page
+from addon.confluence.people import DISPLAY_NAMES, UNKNOWN_PERSON
 from addon.confluence.storage import (
     document,
     emphasis,
@@ -30,11 +31,12 @@ from addon.decisions.models import APPROVE_STAGE, DECISION_LABELS, Decision
 from addon.decisions.service import DecisionConflict, delivery_states, record_decision, stage_move
 from addon.extensions import db
 from addon.flows.owned_pages import page_state, write_region
-from addon.flows.page_layout import PageFormatError, parse_decision_log
+from addon.flows.page_layout import DecisionProblem, DecisionRow, PageFormatError, decision_entries
 from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled
 from addon.platform.models import Tenant, tenant_query, utcnow
+from addon.publishing.wording import long_date
 from addon.titles import models as roles
 from addon.titles.models import TitlePage
 
@@ -44,12 +46,6 @@ REGION = "decision-log"
 REFRESH_KIND = "confluence.decision_log_region"
 KEY_PREFIX = "dlog"
 SHOWN = 200
-_STATES = {
-    "pending": ("Pending", "Yellow"),
-    "retrying": ("Retrying", "Yellow"),
-    "delivered": ("In Consonance", "Green"),
-    "failed": ("Failed", "Red"),
-}
 
 
 def decision_key(page_id: str, identity: str) -> str:
@@ -57,12 +53,12 @@ def decision_key(page_id: str, identity: str) -> str:
 
 
 def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | None) -> dict:
-    """Record the page's new decisions (each once) and queue the region showing them."""
+    """Record the page's new decisions (each once) and queue the region saying what happened to each."""
     try:
-        rows, problems = parse_decision_log(page.body)
-        problem_lines = [[p.line, p.what_is_wrong] for p in problems]
+        entries = decision_entries(page.body)
     except PageFormatError as exc:
-        rows, problem_lines = [], [["(the whole page)", f"The page could not be read: {exc}"]]
+        entries = [DecisionProblem("(the whole page)", f"The page could not be read: {exc}")]
+    rows = [e for e in entries if isinstance(e, DecisionRow)]
     keys = {decision_key(page.id, row.identity): row for row in rows}
     known = set(
         db.session.execute(
@@ -79,14 +75,15 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
         if row.decision_type == APPROVE_STAGE and row.to_stage and title is None:
             title = _title(tenant, work_id)
         current_stage = stage_move(title, row.to_stage)[0] if row.to_stage else None
+        decided_by = row.decided_by or actor
         try:
             result = record_decision(
                 tenant,
                 idempotency_key=key,
                 work_id=work_id,
                 decision_type=row.decision_type,
-                text=row.text,
-                actor=actor,
+                text=_note_words(tenant, page, row, decided_by),
+                actor=decided_by,
                 source="decision-log",
                 source_page_id=page.id,
                 from_stage=current_stage,
@@ -97,10 +94,34 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
             continue
         recorded += int(result.created)
     state = page_state(tenant, page.id)
-    state.problems = problem_lines
+    state.problems = [
+        [e.line, "", decision_key(page.id, e.identity)] if isinstance(e, DecisionRow) else [e.line, e.what_is_wrong]
+        for e in entries
+    ]
     db.session.commit()
     queue_refresh(tenant, page.id, work_id)
-    return {"decisions": len(rows), "recorded": recorded, "problems": len(problem_lines)}
+    problems = len(entries) - len(rows)
+    return {"decisions": len(rows), "recorded": recorded, "problems": problems}
+
+
+def _note_words(tenant: Tenant, page: Page, row: DecisionRow, decided_by: str | None) -> str:
+    """The decision's words; a table row adds who decided (by name, never the account id) and when,
+    as its Decided by and Date cells say, so Consonance's note carries them."""
+    if not (row.decided_by or row.decided_by_name or row.decided_on):
+        return row.text
+    who = row.decided_by_name
+    if who is None and row.decided_by:
+        from addon.gateways import NotConfigured, gateways
+
+        try:
+            client = gateways().confluence(tenant)
+        except NotConfigured as exc:
+            log.info("no Confluence client to name the decider for tenant %s: %s", tenant.id, exc)
+            client = None
+        who = DISPLAY_NAMES.name(tenant.id, client, row.decided_by)
+    when = f" on {long_date(row.decided_on)}" if row.decided_on else ""
+    by = f"Decided by {who}{when}." if who and who != UNKNOWN_PERSON else f"Decided{when}."
+    return "\n".join(part for part in (row.text, by) if part)
 
 
 def _title(tenant: Tenant, work_id: str):
@@ -129,62 +150,101 @@ def queue_refresh(tenant: Tenant, page_id: str, work_id: str) -> bool:
     return before == 0
 
 
+_OUTCOMES = {
+    "delivered": ("Sent", "Green", "In Consonance"),
+    "pending": ("Waiting", "Yellow", "Queued for Consonance; this changes once it arrives"),
+    "retrying": ("Waiting", "Yellow", "Consonance did not answer yet; the app is trying again"),
+    "failed": ("Not sent", "Red", "Consonance did not take it; an admin can retry it on the Activity page"),
+}
+
+
 def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
-    """The region: the title's decisions (from this page and the macro), newest first, with delivery state."""
-    decisions = (
+    """The region: what happened to each decision written on this page, in page order (sent, waiting, or
+    not understood and why), then the title's decisions recorded elsewhere (the status panel's button)."""
+    lines = list(page_state(tenant, page_id).problems or [])
+    keys = [entry[2] for entry in lines if len(entry) > 2 and entry[2]]
+    by_key = {
+        d.idempotency_key: d
+        for d in db.session.execute(
+            tenant_query(Decision, tenant).where(Decision.idempotency_key.in_(keys or [""]))
+        ).scalars()
+    }
+    elsewhere = (
         db.session.execute(
             tenant_query(Decision, tenant)
-            .where(Decision.work_id == str(work_id))
+            .where(
+                Decision.work_id == str(work_id),
+                sa.or_(Decision.source_page_id.is_(None), Decision.source_page_id != str(page_id)),
+            )
             .order_by(Decision.created_at.desc(), Decision.id.desc())
             .limit(SHOWN)
         )
         .scalars()
         .all()
     )
-    states = {decision_id: delivery.state for decision_id, delivery in delivery_states(tenant, decisions).items()}
-    rows = []
-    for d in decisions:
-        label, colour = _STATES.get(states[d.id], (states[d.id], "Grey"))
-        kind = DECISION_LABELS.get(d.decision_type)
-        what = (kind.recorded if kind else d.decision_type) + (f" → {d.to_stage}" if d.to_stage else "")
-        source = (
-            "this page"
-            if d.source_page_id == str(page_id)
-            else ("title-status macro" if d.source == "macro" else f"page {d.source_page_id}")
-        )
-        rows.append(
-            [
-                d.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-                what,
-                d.text or "",
-                _person(d.actor),
-                source,
-                status_lozenge(label, colour),
-            ]
-        )
-    state = page_state(tenant, page_id)
-    problems = list(state.problems or [])
+    states = {
+        decision_id: delivery.state
+        for decision_id, delivery in delivery_states(tenant, [*by_key.values(), *elsewhere]).items()
+    }
+    page_rows = []
+    for entry in lines[:SHOWN]:
+        line = str(entry[0])
+        decision = by_key.get(entry[2]) if len(entry) > 2 and entry[2] else None
+        if decision is None and len(entry) > 2 and entry[2]:
+            continue  # recorded by someone else's copy of the page; it is listed there
+        if decision is None:
+            page_rows.append([line, text(""), status_lozenge("Not understood", "Red"), f"Not sent: {entry[1]}"])
+            continue
+        label, colour, words = _OUTCOMES.get(states[decision.id], (states[decision.id], "Grey", ""))
+        what = _label(decision)
+        page_rows.append([line, _person(decision.actor), status_lozenge(label, colour), f"{what}. {words}"])
     parts = [
-        heading(2, "Recorded decisions"),
+        heading(2, "What happened to each decision"),
         paragraph(
             emphasis(
                 "Kept up to date by Consonance for Confluence; edits here are replaced. "
-                "Write new decisions above as “Decision: approve — …”."
+                "Add decisions above: a row in the Decision / Detail / Decided by / Date table, "
+                "or a line “Decision: approve — …”."
             )
         ),
     ]
     parts.append(
-        table(["Recorded", "Decision", "Details", "By", "From", "Consonance"], rows)
-        if rows
-        else paragraph("No decisions recorded yet.")
+        table(["Decision as written", "Decided by", "Outcome", "What happened"], page_rows)
+        if page_rows
+        else paragraph("No decisions written on this page yet.")
     )
-    if problems:
-        parts.append(paragraph("These lines could not be read as decisions:"))
-        parts.append(table(["Line", "What to change"], [[str(c) for c in p[:2]] for p in problems]))
+    if elsewhere:
+        rows = []
+        for d in elsewhere:
+            label, colour, _ = _OUTCOMES.get(states[d.id], (states[d.id], "Grey", ""))
+            what = _label(d)
+            source = "the title status panel" if d.source == "macro" else "another page"
+            rows.append(
+                [
+                    d.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    what,
+                    d.text or "",
+                    _person(d.actor),
+                    source,
+                    status_lozenge(label, colour),
+                ]
+            )
+        parts.append(heading(3, "Decisions recorded elsewhere for this title"))
+        parts.append(table(["Recorded", "Decision", "Details", "By", "From", "Consonance"], rows))
     return document(*parts)
 
 
+def _label(decision: Decision) -> str:
+    if decision.decision_type == APPROVE_STAGE and not decision.to_stage:
+        return "Approved"  # an approval that moves no stage, e.g. "Approved: jacket brief"
+    kind = DECISION_LABELS.get(decision.decision_type)
+    return (kind.recorded if kind else decision.decision_type) + (
+        f" → {decision.to_stage}" if decision.to_stage else ""
+    )
+
+
 def _person(account_id: str | None):
+    """A mention: Confluence shows the person's current name; the account id stays in the link only."""
     if not account_id:
         return text("")
     return trusted(f'<ac:link><ri:user ri:account-id="{escape_attr(account_id)}" /></ac:link>')

@@ -2,7 +2,7 @@
 publication dates, format readiness, metadata completion and go/no-go for each title.
 
 Marketing writes everything outside the table; a refresh only rewrites the table region, and an
-unchanged table makes no new version. Hubs cover the titles the app manages (those with page sets).
+unchanged table makes no new version. A season hub covers the season's whole forthcoming list.
 """
 
 from __future__ import annotations
@@ -12,17 +12,21 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from addon.confluence.errors import ConfluenceNotFound
+from addon.confluence.errors import ConfluenceError, ConfluenceNotFound
 from addon.confluence.models import Page
 from addon.confluence.owned_regions import OwnedRegionError, find_region, insert_region_if_missing, replace_region
+from addon.confluence.storage_parse import StorageParseError, find_tables
 from addon.extensions import db
+from addon.flows import hub_calendar
 from addon.flows import page_templates as templates
-from addon.flows.metadata_standards import current_rule_set
 from addon.flows.sync_models import SyncPage, TitleSnapshot
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant, tenant_query, utcnow
-from addon.publishing.readiness import assess_title
+from addon.publishing.domain import work_url
+from addon.publishing.readiness import ReadinessPolicy, assess_title
+from addon.publishing.schedule import ReadinessSchedule, StageDeadlines, schedule_from_tables
 from addon.settings.service import get_settings
+from addon.standards.service import current_rule_set
 from addon.titles import models as roles
 from addon.titles.models import TitlePage
 
@@ -32,6 +36,7 @@ KIND = "confluence.launch_hub"
 SYNC_KIND = "launch-hub"
 PROPERTY_KEY = "consonance-launch-hub"
 NO_SEASON = "No season"
+PUBLISHED = "published"
 
 
 def hub_key_for(mode: str, work_id: str, season: str | None) -> str:
@@ -43,23 +48,84 @@ def enqueue_refresh(tenant: Tenant, hub_key: str, dedupe_key: str) -> None:
 
 
 def _members(tenant: Tenant, mode: str, hub_key: str) -> list[str]:
+    """A season hub holds the season's whole forthcoming list (every title Consonance has that is not
+    published yet) plus the managed titles that have just published; a title hub holds its one title."""
     if mode == "per_title":
         return [hub_key]
     season = None if hub_key == NO_SEASON else hub_key
-    query = tenant_query(TitleSnapshot, tenant).where(TitleSnapshot.tracked.is_(True))
+    query = tenant_query(TitleSnapshot, tenant).where(
+        sa.or_(TitleSnapshot.tracked.is_(True), sa.func.lower(sa.func.coalesce(TitleSnapshot.stage, "")) != PUBLISHED)
+    )
     query = query.where(TitleSnapshot.season.is_(None) if season is None else TitleSnapshot.season == season)
     return [row.work_id for row in db.session.execute(query.order_by(TitleSnapshot.work_id)).scalars()]
 
 
-def launch_lines(tenant: Tenant, gateway, work_ids: list[str], today: date) -> tuple[list[templates.LaunchLine], str]:
+def forthcoming_hub_keys(tenant: Tenant) -> list[str]:
+    """The hubs the forthcoming list needs: one per season holding a title not yet published
+    (per-title mode: one per managed title, so a site does not get a page for every title it has)."""
+    mode = get_settings(tenant).launch_hub_mode
+    if mode == "per_title":
+        rows = db.session.execute(
+            sa.select(TitleSnapshot.work_id).where(
+                TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True)
+            )
+        ).scalars()
+        return sorted(set(rows))
+    seasons = db.session.execute(
+        sa.select(TitleSnapshot.season)
+        .where(
+            TitleSnapshot.tenant_id == tenant.id,
+            sa.func.lower(sa.func.coalesce(TitleSnapshot.stage, "")) != PUBLISHED,
+        )
+        .distinct()
+    ).scalars()
+    return sorted({hub_key_for(mode, "", season) for season in seasons})
+
+
+def enqueue_forthcoming_hubs(tenant: Tenant, dedupe_prefix: str) -> int:
+    """Owe a refresh of every hub the forthcoming list needs (first sync, reconciliation); the caller commits."""
+    keys = forthcoming_hub_keys(tenant)
+    for key in keys:
+        enqueue_refresh(tenant, key, f"{dedupe_prefix}:hub:{key[:150]}")
+    log.info("owed %d launch hub refreshes for the forthcoming list", len(keys))
+    return len(keys)
+
+
+def _title_links(tenant: Tenant, work_ids: list[str]) -> dict[str, str]:
+    """Where each title's name links: its title home page when it has a page set, else its Consonance record."""
+    homes = dict(
+        db.session.execute(
+            sa.select(TitlePage.work_id, TitlePage.page_id).where(
+                TitlePage.tenant_id == tenant.id,
+                TitlePage.role == roles.HOME,
+                TitlePage.work_id.in_(work_ids),
+                TitlePage.page_id.is_not(None),
+            )
+        ).all()
+    )
+    host = get_settings(tenant).consonance_host
+    links = {}
+    for work_id in work_ids:
+        if homes.get(work_id):
+            links[work_id] = f"/wiki/pages/viewpage.action?pageId={homes[work_id]}"
+        elif host:
+            links[work_id] = work_url(host, work_id)
+    return links
+
+
+def launch_lines(
+    tenant: Tenant, gateway, work_ids: list[str], today: date, client=None
+) -> tuple[list[templates.LaunchLine], str]:
     rule_set = current_rule_set(tenant)
+    policy = readiness_policy(tenant, client)
+    links = _title_links(tenant, work_ids) if work_ids else {}
     lines, name = [], ""
     for work_id in work_ids:
         title = gateway.title(work_id)
         if title is None:
             continue
         name = title.title
-        readiness = assess_title(title, today, rule_set=rule_set)
+        readiness = assess_title(title, today, rule_set=rule_set, policy=policy)
         lines.append(
             templates.LaunchLine(
                 work_id=title.work_id,
@@ -71,10 +137,31 @@ def launch_lines(tenant: Tenant, gateway, work_ids: list[str], today: date) -> t
                 metadata_completion=readiness.metadata_completion,
                 go=readiness.decision.go,
                 headline=readiness.decision.headline,
+                verdict=readiness.decision.verdict,
+                why=readiness.decision.why,
+                link=links.get(title.work_id),
             )
         )
     lines.sort(key=lambda line: (line.publication_date or date.max, line.title.lower(), line.work_id))
     return lines, name
+
+
+def readiness_policy(tenant: Tenant, client=None) -> ReadinessPolicy:
+    """The tenant's readiness policy: the checklist from the admin's stage guide page when it has one
+    (read with `client`), and the stage deadlines the admin set, over the documented defaults."""
+    settings = get_settings(tenant)
+    schedule = None
+    if client is not None and settings.stage_guide_page_id:
+        try:
+            schedule = schedule_from_tables(find_tables(client.get_page(settings.stage_guide_page_id).body or ""))
+        except (ConfluenceError, StorageParseError) as exc:
+            log.warning(
+                "stage guide page %s unreadable (%s); default readiness schedule", settings.stage_guide_page_id, exc
+            )
+    return ReadinessPolicy(
+        schedule=schedule or ReadinessSchedule(),
+        stage_deadlines=StageDeadlines.from_mapping(settings.stage_deadline_weeks),
+    )
 
 
 def sync_page_location(tenant: Tenant, client, parent_setting: str, what: str) -> tuple[str, str | None]:
@@ -159,9 +246,9 @@ def refresh_launch_hub(tenant: Tenant, payload: dict, services) -> dict:
     hub_key = str(payload["hub"])
     mode = get_settings(tenant).launch_hub_mode
     members = _members(tenant, mode, hub_key)
-    lines, single_name = launch_lines(tenant, services.consonance(tenant), members, date.today())
-    hub_name = (single_name or hub_key) if mode == "per_title" else hub_key
     client = services.confluence(tenant)
+    lines, single_name = launch_lines(tenant, services.consonance(tenant), members, date.today(), client)
+    hub_name = (single_name or hub_key) if mode == "per_title" else hub_key
     inner = templates.launch_table_inner(hub_name, lines)
     space_id, parent_id = sync_page_location(tenant, client, "launch_hub_parent_id", "launch hubs")
     page, _ = find_or_create_sync_page(
@@ -178,7 +265,8 @@ def refresh_launch_hub(tenant: Tenant, payload: dict, services) -> dict:
     if mode == "per_title":
         _record_title_hub(tenant, hub_key, page)
     written = rewrite_region(client, page.id, templates.LAUNCH_TABLE_REGION, inner, "Launch table refreshed")
-    return {"page_id": page.id, "titles": len(lines), "written": written}
+    calendar = hub_calendar.write_calendar(tenant, client, page.id, lines)
+    return {"page_id": page.id, "titles": len(lines), "written": written, "calendar_written": calendar}
 
 
 def _record_title_hub(tenant: Tenant, work_id: str, page: Page) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 
-
 from addon.confluence.models import Page
 from addon.confluence.storage import document, emphasis, heading, paragraph, table
 from addon.extensions import db
@@ -104,14 +103,13 @@ def region_content(tenant: Tenant) -> str:
     record = compiled_standards(tenant)
     problems = list(record.problems or []) if record else []
     rule_count = record.rule_count if record else 0
-    version = record.version if record else DEFAULT_RULE_SET.version
     parts = [
         heading(2, "Standards in use"),
         paragraph(
             emphasis("Written by Consonance for Confluence each time this page is saved; edits here are replaced.")
         ),
         paragraph(
-            f"{rule_count} rule{'s' if rule_count != 1 else ''} in use (rule set {version})."
+            f"{rule_count} rule{'s' if rule_count != 1 else ''} in use, from this page, for every title's checks."
             if rule_count
             else "No rules from this page are in use yet; titles are checked against the app's default standards."
         ),

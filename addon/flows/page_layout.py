@@ -13,6 +13,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from lxml import etree
 
@@ -131,6 +132,9 @@ class DecisionRow:
     identity: str
     line: str
     to_stage: str | None = None
+    decided_by: str | None = None  # the account id of a person mentioned in a table's Decided by cell
+    decided_by_name: str | None = None  # a name typed there instead of a mention
+    decided_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -139,41 +143,203 @@ class DecisionProblem:
     what_is_wrong: str
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    line: str  # as the page shows it (the row's cells joined, or the "Decision:" line)
+    body: str  # the decision part: "approve to Typesetting — copy-edit signed off", or a table's Decision cell
+    detail: str = ""
+    from_table: bool = False
+    decided_by: str | None = None
+    decided_by_name: str | None = None
+    decided_on: date | None = None
+    problem: str | None = None
+
+
+DECISION_COLUMNS = {
+    "decision": ("decision", "decisions", "what was decided"),
+    "detail": ("detail", "details", "notes", "why", "reason", "context"),
+    "decided_by": ("decided by", "by", "who", "owner"),
+    "date": ("date", "when", "decided on", "decided"),
+}
+LINE_HELP = "start with approve, request changes, hold or note, e.g. “Decision: approve — cover signed off”"
+DATE_HELP = "write the date as 2026-11-03 or 3 November 2026 (or insert a date with /date)"
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d/%m/%Y")
+
+
+def read_date(text: str) -> date | None:
+    """A date as people type it in a table cell; None when it is not one."""
+    cleaned = normalise(text).replace(",", ", ").replace("  ", " ").strip()
+    cleaned = re.sub(r"^(\d{1,2})(st|nd|rd|th)\b", r"\1", cleaned, flags=re.I)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _column_roles(header: list[str]) -> dict[str, int]:
+    roles: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        name = normalise(cell).casefold().rstrip(":")
+        for role, names in DECISION_COLUMNS.items():
+            if role not in roles and name in names:
+                roles[role] = index
+    return roles
+
+
+def _cells(row: etree._Element) -> list[etree._Element]:
+    return [cell for cell in row if cell.tag in ("td", "th")]
+
+
+def _mentioned(cell: etree._Element) -> str | None:
+    for user in cell.iter(q("ri:user")):
+        account_id = user.get(q("ri:account-id"))
+        if account_id:
+            return account_id[:128]
+    return None
+
+
+def _cell_date(cell: etree._Element) -> tuple[date | None, str]:
+    for node in cell.iter("time"):
+        stamp = (node.get("datetime") or "").strip()
+        try:
+            return date.fromisoformat(stamp[:10]), stamp
+        except ValueError:
+            return None, stamp
+    typed = _own_text(cell)
+    return (read_date(typed) if typed else None), typed
+
+
+def _cell_getter(roles: dict[str, int], cells: list):
+    def cell(role: str):
+        index = roles.get(role)
+        return cells[index] if index is not None and index < len(cells) else None
+
+    return cell
+
+
+def _table_candidates(root: etree._Element, taken: set) -> list[_Candidate]:
+    """Rows of tables whose header names a Decision column (with Detail, Decided by, Date where present)."""
+    found: list[_Candidate] = []
+    for table in root.iter("table"):
+        rows = [row for row in table.iter("tr") if next(row.iterancestors("table")) is table]
+        if not rows:
+            continue
+        roles = _column_roles([_own_text(cell) for cell in _cells(rows[0])])
+        if "decision" not in roles:
+            continue
+        taken.update(table.iter("td", "th", "p", "li"))
+        for row in rows[1:]:
+            cells = _cells(row)
+
+            cell = _cell_getter(roles, cells)
+            texts = [_own_text(c) for c in cells]
+            if not any(texts) and not any(_mentioned(c) for c in cells):
+                continue
+            decision = _own_text(cell("decision")) if cell("decision") is not None else ""
+            decision = (
+                _DECISION_LINE.match(decision).group("rest").strip() if _DECISION_LINE.match(decision) else decision
+            )
+            detail = _own_text(cell("detail")) if cell("detail") is not None else ""
+            by_cell = cell("decided_by")
+            decided_by = _mentioned(by_cell) if by_cell is not None else None
+            by_name = _own_text(by_cell) if by_cell is not None and decided_by is None else None
+            day, typed_day = _cell_date(cell("date")) if cell("date") is not None else (None, "")
+            line = " | ".join(t for t in texts if t)[:MAX_ITEM_CHARS] or "(a row with only a person in it)"
+            problem = None
+            if not decision:
+                problem = "the Decision cell is empty: write what was decided, e.g. “Approve” or “Hold”"
+            elif typed_day and day is None:
+                problem = f"“{typed_day[:40]}” is not a date: {DATE_HELP}"
+            found.append(
+                _Candidate(
+                    line,
+                    decision[:MAX_ITEM_CHARS],
+                    detail[:MAX_ITEM_CHARS],
+                    True,
+                    decided_by,
+                    by_name or None,
+                    day,
+                    problem,
+                )
+            )
+    return found
+
+
 def parse_decision_log(storage: str) -> tuple[list[DecisionRow], list[DecisionProblem]]:
-    """Lines starting "Decision:" (a paragraph, list item, task or table cell) as decisions, in page order."""
+    """Decisions in page order, in either form people write them:
+
+    - a table whose header has a Decision column (Detail, Decided by and Date columns are read when present);
+      the Decision cell starts with approve (optionally "to <stage>"), request changes, hold or note, or is
+      any other text, recorded as a note;
+    - a line starting "Decision:" (a paragraph, list item or task), e.g. "Decision: approve — cover signed off".
+    """
+    rows, problems = [], []
+    for item in decision_entries(storage):
+        (rows if isinstance(item, DecisionRow) else problems).append(item)
+    return rows, problems
+
+
+def decision_entries(storage: str) -> list[DecisionRow | DecisionProblem]:
+    """Every decision and every line that could not be read as one, in page order."""
     root = read_page(storage)
     taken: set = set()
-    lines: list[str] = []
+    candidates = _table_candidates(root, taken)
     for element in _blocks(root, ("p", "li", "ac:task-body", "td", "th")):
-        if any(a in taken for a in element.iterancestors()):
+        if element in taken or any(a in taken for a in element.iterancestors()):
             continue
         text = _own_text(element)
         if _DECISION_LINE.match(text):
             taken.add(element)
-            lines.append(text[:MAX_ITEM_CHARS])
-    rows, problems, keyed = [], [], []
-    for line in lines:
-        body = _DECISION_LINE.match(line).group("rest").strip()
-        matched = _DECISION_BODY.match(body)
-        if not matched:
-            problems.append(
-                DecisionProblem(
-                    line,
-                    "start with approve, request changes, hold or note, e.g. “Decision: approve — cover signed off”",
-                )
-            )
+            line = text[:MAX_ITEM_CHARS]
+            candidates.append(_Candidate(line, _DECISION_LINE.match(line).group("rest").strip()))
+    out: list = []
+    keyed = []
+    for candidate in candidates:
+        if candidate.problem:
+            out.append(DecisionProblem(candidate.line, candidate.problem))
             continue
-        verb = " ".join(matched.group("verb").lower().split())
-        stage = normalise(matched.group("stage") or "") or None
-        keyed.append((line, DECISION_WORDS[verb], stage, normalise(matched.group("text") or "")))
-    ids = identities([f"{kind}|{stage or ''}|{text}" for _, kind, stage, text in keyed], prefix="decision|")
-    for (line, kind, stage, text), identity in zip(keyed, ids):
-        rows.append(DecisionRow(kind, text, identity, line, stage if kind == APPROVE_STAGE else None))
-    return rows, problems
+        matched = _DECISION_BODY.match(candidate.body)
+        if matched:
+            verb = " ".join(matched.group("verb").lower().split())
+            kind = DECISION_WORDS[verb]
+            stage = normalise(matched.group("stage") or "") or None
+            said = normalise(matched.group("text") or "")
+        elif candidate.from_table:
+            kind, stage, said = NOTE, None, candidate.body
+        else:
+            out.append(DecisionProblem(candidate.line, LINE_HELP))
+            continue
+        text = " — ".join(part for part in (said, candidate.detail) if part)
+        out.append(None)
+        keyed.append((len(out) - 1, candidate, kind, stage, text))
+    ids = identities(
+        [
+            f"{kind}|{stage or ''}|{text}"
+            + (f"|{c.decided_by or c.decided_by_name or ''}|{c.decided_on or ''}" if c.from_table else "")
+            for _, c, kind, stage, text in keyed
+        ],
+        prefix="decision|",
+    )
+    for (index, c, kind, stage, text), identity in zip(keyed, ids):
+        out[index] = DecisionRow(
+            kind,
+            text,
+            identity,
+            c.line,
+            stage if kind == APPROVE_STAGE else None,
+            c.decided_by,
+            c.decided_by_name,
+            c.decided_on,
+        )
+    # tables come first in `candidates`; people read the page top to bottom, so keep document order per form
+    return out
 
 
 # ------------------------------------------------------------------ playbooks
 GATE_WORD = "GATE"
+_TASK_ITEM = re.compile(r"^\s*(?:qc|quality check|file[- ]naming|file names?)\s*[:：]", re.I)
 _GATE_PREFIX = re.compile(r"^\s*gate\s*[:：]?\s*", re.I)
 _FROM_STAGE = re.compile(r"\s*[(\[]\s*from\s+(?P<stage>[^)\]]{1,100}?)\s*[)\]]\s*$", re.I)
 
@@ -207,6 +373,7 @@ def parse_playbook(storage: str) -> tuple[list[PlaybookItem], list[PlaybookProbl
         text = normalise(text_of(body, skip=("ac:task-list",)))[:MAX_ITEM_CHARS]
         lozenge = any(_is_gate_lozenge(m) for m in body.iter(q("ac:structured-macro")) if not _in_nested_list(m, body))
         is_gate = lozenge or bool(re.match(r"^\s*gate\s*[:：]", text, re.I))
+        is_gate = is_gate or bool(_TASK_ITEM.match(text))  # per-format QC and file-naming items become tasks too
         if is_gate:
             text = _GATE_PREFIX.sub("", text, count=1)
         stage = None

@@ -17,9 +17,10 @@ from addon.confluence.models import Page, Space
 from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows import stage_status
+from addon.flows.owned_pages import write_region
 from addon.flows.sync_models import paged_work_ids
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
-from addon.platform.models import Tenant, tenant_query
+from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import Title
 from addon.settings.service import get_settings
 from addon.titles import models as roles
@@ -28,6 +29,7 @@ from addon.titles.models import TitlePage
 log = logging.getLogger("addon.flows.page_sets")
 
 KIND = "confluence.page_set"
+FACTS_KIND = "confluence.title_facts"
 PROPERTY_KEY = "consonance-title"
 TITLE_LABEL = "consonance-title"
 
@@ -157,20 +159,45 @@ class _PageSetWriter:
         db.session.commit()  # each page is remembered the moment it exists
 
 
+def title_facts(title: Title) -> dict[str, dict]:
+    """Per role, the owned regions filled from Consonance (region name -> inner content)."""
+    return {
+        roles.HOME: {templates.ABOUT_REGION: templates.about_region_inner(title)},
+        roles.CONTACTS: {templates.CONTACTS_REGION: templates.contacts_region_inner(title)},
+        roles.SCHEDULE: {templates.MILESTONES_REGION: templates.milestones_region_inner(title)},
+    }
+
+
+_REGION_HEADINGS = {
+    templates.ABOUT_REGION: "About the book",
+    templates.CONTACTS_REGION: "From Consonance",
+    templates.MILESTONES_REGION: "Milestones",
+}
+
+
 def make_page_set(tenant: Tenant, client, title: Title) -> dict:
-    """Find or create the title's home and chosen children; returns page ids per role and what was created."""
+    """Find or create the title's home and chosen children; returns page ids per role and what was created.
+
+    Pages that already existed get their Consonance facts (About the book, contacts, milestones) brought up
+    to date in their owned regions; what people wrote around them is kept.
+    """
     writer = _PageSetWriter(tenant, client, title)
     space = writer.space()
     parent = writer.settings.page_set_parent_id or space.homepage_id
     if writer.settings.page_set_mode == "space_per_title":
         parent = space.homepage_id
     stage = title.stage.name if title.stage else None
+    facts = title_facts(title)
     home_body = templates.home_page(
-        title.work_id, title.title, stage_status.status_inner_for(tenant, client, title.work_id, stage)
+        title.work_id,
+        title.title,
+        stage_status.status_inner_for(tenant, client, title.work_id, stage),
+        facts[roles.HOME][templates.ABOUT_REGION],
     )
     home = writer.find_or_create(roles.HOME, space, parent, templates.home_title(title.title), home_body)
     stage_status.sync_stage_labels(client, home.id, stage)
     pages = {roles.HOME: home.id}
+    today = utcnow().date()
     for name in writer.settings.page_set_children:
         role = templates.CHILD_ROLES[name]
         child = writer.find_or_create(
@@ -178,10 +205,38 @@ def make_page_set(tenant: Tenant, client, title: Title) -> dict:
             space,
             home.id,
             templates.child_title(title.title, role),
-            templates.child_page(title.work_id, title.title, role),
+            templates.child_page(title.work_id, title.title, role, facts.get(role), today),
         )
         pages[role] = child.id
-    return {"pages": pages, "created": writer.created}
+    updated = _write_facts(tenant, client, pages, facts, created=set(writer.created))
+    db.session.commit()
+    return {"pages": pages, "created": writer.created, "facts_updated": updated}
+
+
+def _write_facts(tenant: Tenant, client, pages: dict, facts: dict, created: set) -> list[str]:
+    """Bring each page's Consonance regions up to date (no new version when nothing changed)."""
+    updated = []
+    for role, regions in facts.items():
+        page_id = pages.get(role)
+        if page_id is None or role in created:
+            continue
+        for region, inner in regions.items():
+            if write_region(
+                tenant,
+                client,
+                page_id,
+                region,
+                inner,
+                message=f"{_REGION_HEADINGS[region].lower()} from Consonance",
+                heading=_REGION_HEADINGS[region],
+            ):
+                updated.append(region)
+    return updated
+
+
+def enqueue_facts(tenant: Tenant, work_id: str, dedupe_key: str) -> None:
+    """A tracked title's dates, people or details changed: its pages' Consonance regions are refreshed."""
+    enqueue(tenant, "confluence", FACTS_KIND, {"work_id": str(work_id)}, dedupe_key=f"facts:{dedupe_key}")
 
 
 @outbox_handler(KIND)
@@ -191,3 +246,23 @@ def create_page_set(tenant: Tenant, payload: dict, services) -> dict:
     if title is None:
         raise PermanentError(f"Consonance has no work {work_id}")
     return make_page_set(tenant, services.confluence(tenant), title)
+
+
+@outbox_handler(FACTS_KIND)
+def refresh_title_facts(tenant: Tenant, payload: dict, services) -> dict:
+    """Rewrite the Consonance regions of the pages the title already has (never makes pages)."""
+    work_id = str(payload["work_id"])
+    pages = {
+        row.role: row.page_id
+        for row in db.session.execute(
+            tenant_query(TitlePage, tenant).where(TitlePage.work_id == work_id, TitlePage.page_id.is_not(None))
+        ).scalars()
+    }
+    if not pages:
+        return {"pages": 0}
+    title = services.consonance(tenant).title(work_id)
+    if title is None:
+        raise PermanentError(f"Consonance has no work {work_id}")
+    updated = _write_facts(tenant, services.confluence(tenant), pages, title_facts(title), created=set())
+    db.session.commit()
+    return {"pages": len(pages), "facts_updated": updated}

@@ -7,18 +7,24 @@ owned regions; macro ids are derived from what they are, so the same input gives
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
 
 from addon.confluence import storage as s
 from addon.confluence.owned_regions import region_storage
+from addon.publishing.domain import Title, contributor_role_label
 from addon.publishing.guidance import StageGuidance
+from addon.publishing.milestones import title_milestones
 from addon.publishing.pipeline import PipelineSummary
 from addon.publishing.wording import long_date, short_date
 from addon.titles import models as roles
 
 STATUS_REGION = "stage-status"
+ABOUT_REGION = "about-the-book"
+CONTACTS_REGION = "key-contacts"
+MILESTONES_REGION = "milestones"
 LAUNCH_TABLE_REGION = "launch-table"
 SUMMARY_REGION = "pipeline-summary"
 
@@ -91,7 +97,83 @@ def status_region_inner(work_id: str, guidance: StageGuidance) -> s.Fragment:
     )
 
 
-def home_page(work_id: str, title: str, status_inner: s.Fragment) -> str:
+# ------------------------------------------------------------------ facts from Consonance, kept current
+_TAGS = re.compile(r"<[^>]{0,500}>")
+
+
+def about_region_inner(title: Title) -> s.Fragment:
+    """About the book as Consonance describes it: subtitle, imprint, series, season, the description."""
+    facts = [
+        ("Subtitle", title.subtitle),
+        ("Imprint", title.imprint),
+        ("Series", ", ".join(title.series)),
+        ("Season", title.season),
+        ("By", ", ".join(c.name for c in title.contributors)),
+    ]
+    description = next((f.description for f in title.formats if f.description and f.description.strip()), None)
+    parts = [s.paragraph(s.strong(f"{label}: "), value) for label, value in facts if value]
+    if description:
+        text = " ".join(_TAGS.sub(" ", description).split())
+        parts.append(s.paragraph(text[:4000]))
+    else:
+        parts.append(_prompt("Consonance has no description for this title yet; write one there and it appears here."))
+    parts.append(_kept_note("the title's details"))
+    return s.trusted(s.document(*parts))
+
+
+def _kept_note(what: str) -> s.Fragment:
+    return s.paragraph(s.emphasis(f"Kept up to date from Consonance ({what}); write your own notes outside this box."))
+
+
+def contacts_region_inner(title: Title) -> s.Fragment:
+    """The people Consonance knows for the title: each contributor with their role."""
+    rows = [
+        [contributor_role_label(c.role_code) or c.role_label or "Contributor", c.name]
+        for c in title.contributors
+        if c.name
+    ]
+    if not rows:
+        return s.trusted(
+            s.document(s.paragraph("Consonance lists no contributors for this title yet."), _kept_note("contributors"))
+        )
+    return s.trusted(s.document(s.table(["Role", "Name"], rows), _kept_note("contributors and their roles")))
+
+
+def milestones_region_inner(title: Title) -> s.Fragment:
+    """Deliveries and publication dates with planned vs expected, slipped ones marked."""
+    milestones = title_milestones(title)
+    if not milestones:
+        return s.trusted(
+            s.document(
+                s.paragraph("Consonance has no delivery or publication dates for this title yet."),
+                _kept_note("dates"),
+            )
+        )
+    rows = []
+    for m in milestones:
+        marker = (
+            _lozenge("Slipped", "Red", f"slip:{m.name}")
+            if m.slipped
+            else _lozenge("On plan", "Green", f"onplan:{m.name}")
+        )
+        rows.append(
+            [
+                m.name,
+                long_date(m.planned) if m.planned else "Not set",
+                long_date(m.expected) if m.expected else "Not set",
+                marker,
+                m.slip_words(),
+            ]
+        )
+    return s.trusted(
+        s.document(
+            s.table(["Milestone", "Planned", "Expected or actual", "", "Against the plan"], rows),
+            _kept_note("contract delivery dates and publication dates per format"),
+        )
+    )
+
+
+def home_page(work_id: str, title: str, status_inner: s.Fragment, about_inner: s.Fragment | None = None) -> str:
     return s.document(
         s.info_panel(
             s.paragraph(
@@ -107,20 +189,24 @@ def home_page(work_id: str, title: str, status_inner: s.Fragment) -> str:
         _ours("launch-readiness", work_id, "home"),
         _ours("rights-link", work_id, "home"),
         s.heading(2, "About the book"),
-        _prompt("One paragraph: what it is, who it is for, why now."),
+        s.trusted(region_storage(ABOUT_REGION, about_inner)) if about_inner is not None else None,
+        _prompt("Your pitch: what it is, who it is for, why now."),
         s.heading(2, "Team"),
-        _prompt("Editor, designer, production controller, publicist."),
+        _prompt(
+            "Editor, designer, production controller, publicist (the author and contributors are on Key contacts)."
+        ),
         s.heading(2, "Open questions"),
         _prompt("Anything waiting on a decision: record it in the decision log once made."),
     )
 
 
-def child_page(work_id: str, title: str, role: str) -> str:
-    body = _CHILD_BODIES[role](work_id)
+def child_page(work_id: str, title: str, role: str, facts: dict | None = None, today: date | None = None) -> str:
+    """A child page; `facts` maps a region name to its inner content (the parts kept from Consonance)."""
+    body = _CHILD_BODIES[role](work_id, facts or {}, today or date.today())
     return s.document(s.paragraph("Part of the page set for ", s.strong(home_title(title)), "."), *body)
 
 
-def _brief(work_id: str) -> list:
+def _brief(work_id: str, facts: dict, today: date) -> list:
     return [
         _ours("metadata-checklist", work_id, "brief"),
         s.heading(2, "Synopsis"),
@@ -134,19 +220,20 @@ def _brief(work_id: str) -> list:
     ]
 
 
-def _schedule(work_id: str) -> list:
+def _schedule(work_id: str, facts: dict, today: date) -> list:
     return [
         _ours("title-status", work_id, "schedule"),
         _ours("launch-readiness", work_id, "schedule"),
         s.heading(2, "Milestones"),
+        _region(MILESTONES_REGION, facts),
+        s.heading(2, "Production milestones"),
+        _prompt("Dates Consonance does not hold: add an owner and notes per row."),
         s.table(
-            ["Milestone", "Owner", "Notes"],
+            ["Milestone", "Date", "Owner", "Notes"],
             [
-                ["Manuscript delivery", "", ""],
-                ["Copy-edit back", "", ""],
-                ["Proofs out", "", ""],
-                ["Files to printer", "", ""],
-                ["Publication", "", ""],
+                ["Copy-edit back", "", "", ""],
+                ["Proofs out", "", "", ""],
+                ["Files to printer", "", "", ""],
             ],
         ),
         s.heading(2, "Dependencies and risks"),
@@ -154,14 +241,16 @@ def _schedule(work_id: str) -> list:
     ]
 
 
-def _contacts(work_id: str) -> list:
+def _contacts(work_id: str, facts: dict, today: date) -> list:
     return [
         _ours("rights-link", work_id, "contacts"),
+        s.heading(2, "From Consonance"),
+        _region(CONTACTS_REGION, facts),
         s.heading(2, "People"),
+        _prompt("Everyone else on the book, and how to reach them."),
         s.table(
             ["Role", "Name", "Email / phone", "Notes"],
             [
-                ["Author", "", "", ""],
                 ["Agent", "", "", ""],
                 ["Editor", "", "", ""],
                 ["Publicist", "", "", ""],
@@ -171,28 +260,43 @@ def _contacts(work_id: str) -> list:
     ]
 
 
-def _meetings(work_id: str) -> list:
+def _meetings(work_id: str, facts: dict, today: date) -> list:
     return [
         _ours("title-status", work_id, "meetings"),
         s.heading(2, "How to use this page"),
         _prompt(
-            "Add a dated heading per meeting with attendees, notes and action items; "
-            "record decisions in the decision log."
+            "Newest meeting first: copy the dated block below, change its date and fill it in. "
+            "Decisions go in the Decision log, where they reach Consonance."
         ),
         s.heading(2, "Meetings"),
+        s.heading(3, f"{long_date(today)} — Kick-off"),
+        s.paragraph(s.strong("Attendees: ")),
+        s.paragraph(s.strong("Agenda: ")),
+        s.bullet_list(["Where the title is (see the status panel above)", "Dates and risks", "Next steps"]),
+        s.paragraph(s.strong("Notes: ")),
+        s.paragraph(s.strong("Decisions: "), "record each in the Decision log."),
+        s.paragraph(s.strong("Action items: "), "who does what by when."),
     ]
 
 
-def _decisions(work_id: str) -> list:
+def _decisions(work_id: str, facts: dict, today: date) -> list:
     return [
         _ours("title-status", work_id, "decisions"),
         s.heading(2, "Decisions"),
         _prompt(
-            "One row per decision. Use the push-decision button on the status panel to send "
-            "a decision to Consonance as a note or stage change."
+            "One row per decision; each new row is sent to Consonance once, and the table below it says what "
+            "happened. Start the Decision cell with Approve (or “Approve to <stage>” to move the title on), "
+            "Request changes, Hold or Note; any other wording is sent as a note. Mention the person in "
+            "Decided by (type @) and insert the date (type /date). "
+            "A line such as “Decision: hold — waiting for the author” works too."
         ),
-        s.table(["Date", "Decision", "Decided by", "Sent to Consonance"], [["", "", "", ""]]),
+        s.table(["Decision", "Detail", "Decided by", "Date"], [["", "", "", ""]]),
     ]
+
+
+def _region(name: str, facts: dict) -> s.Fragment | None:
+    inner = facts.get(name)
+    return s.trusted(region_storage(name, inner)) if inner is not None else None
 
 
 _CHILD_BODIES = {
@@ -216,6 +320,17 @@ class LaunchLine:
     metadata_completion: float
     go: bool
     headline: str
+    verdict: str = ""
+    why: str = ""
+    link: str | None = None
+
+
+_VERDICT_LOZENGES = {  # verdict: (lozenge text, colour)
+    "published": ("PUBLISHED", "Blue"),
+    "go": ("GO", "Green"),
+    "no_go": ("NO-GO", "Red"),
+    "too_early": ("TOO EARLY", "Grey"),
+}
 
 
 def launch_hub_title(hub_name: str) -> str:
@@ -223,20 +338,22 @@ def launch_hub_title(hub_name: str) -> str:
 
 
 def launch_table_inner(hub_name: str, lines: list[LaunchLine]) -> s.Fragment:
-    rows = [
-        [
-            line.title,
-            line.stage,
-            long_date(line.publication_date) if line.publication_date else "Not set",
-            f"{line.formats_ready} of {line.formats_total}",
-            f"{line.metadata_completion:.0f}%",
-            _lozenge("GO" if line.go else "NO-GO", "Green" if line.go else "Red", f"go:{line.work_id}:{line.go}"),
-            line.headline,
-        ]
-        for line in lines
-    ]
+    rows = []
+    for line in lines:
+        text, colour = _VERDICT_LOZENGES.get(line.verdict) or (("GO", "Green") if line.go else ("NO-GO", "Red"))
+        rows.append(
+            [
+                s.element("a", line.title, href=line.link) if line.link else line.title,
+                line.stage,
+                long_date(line.publication_date) if line.publication_date else "Not set",
+                f"{line.formats_ready} of {line.formats_total}",
+                f"{line.metadata_completion:.0f}%",
+                _lozenge(text, colour, f"go:{line.work_id}:{line.verdict or line.go}"),
+                line.why or line.headline,
+            ]
+        )
     if not rows:
-        return s.paragraph(f"No titles in {hub_name} yet.")
+        return s.paragraph(f"No forthcoming titles in {hub_name}.")
     return s.trusted(
         s.document(
             s.heading(2, "Titles and production progress"),
@@ -281,27 +398,39 @@ def summary_region_inner(summary: PipelineSummary, chart_filename: str) -> s.Fra
     period = summary.period
     stage_rows = [[group.stage, str(group.count)] for group in summary.stages]
     overdue_rows = [
-        [item.title, item.kind, item.what, short_date(item.due), str(item.days_overdue)]
+        [item.title, item.what, short_date(item.due), str(item.days_overdue), item.owner or "Not recorded"]
         for item in summary.overdue[:MAX_LISTED]
     ]
-    format_rows = [[row.label, str(row.total), str(row.ready), str(row.not_ready)] for row in summary.format_readiness]
+    format_rows = [
+        [row.label, str(row.total), str(row.ready), str(row.late), str(row.not_ready - row.late)]
+        for row in summary.format_readiness
+    ]
     risk_rows = [[risk.title, risk.severity, risk.reason] for risk in summary.risks[:MAX_LISTED]]
+    titles = "1 title" if summary.total_titles == 1 else f"{summary.total_titles} titles"
     parts = [
         s.heading(2, "Generated summary"),
         s.paragraph(
-            f"{summary.total_titles} titles in the pipeline, as of {long_date(summary.today)} "
-            f"({short_date(period.start)} to {short_date(period.end)})."
+            f"{titles} in the pipeline (not yet published), as of {long_date(summary.today)} "
+            f"({short_date(period.start)} to {short_date(period.end)}). "
+            f"Published backlist, counted apart: {summary.backlist}."
         ),
-        s.heading(3, "Titles by stage"),
-        s.element("ac:image", s.element("ri:attachment", ri_filename=chart_filename)),
+        s.heading(3, "Pipeline by stage"),
+        s.element(
+            "ac:image", s.element("ri:attachment", ri_filename=chart_filename), ac_alt="Pipeline titles by stage"
+        ),
         s.table(["Stage", "Titles"], stage_rows),
         s.heading(3, "Overdue"),
-        s.table(["Title", "Kind", "What", "Due", "Days overdue"], overdue_rows)
-        if overdue_rows
-        else s.paragraph("Nothing overdue."),
+        s.paragraph(
+            f"{len(summary.overdue)} overdue: open Consonance to-dos past their due date and slipped "
+            "manuscript delivery dates."
+        ),
+        s.table(["Title", "What", "Since", "Days overdue", "Owner"], overdue_rows) if overdue_rows else None,
         _more(len(summary.overdue)),
         s.heading(3, "Format readiness"),
-        s.table(["Format", "Titles", "Ready", "Not ready"], format_rows) if format_rows else s.paragraph("No formats."),
+        s.paragraph("Forthcoming formats, judged as on each title's launch-readiness panel."),
+        s.table(["Format", "Forthcoming", "Ready", "Late", "Not due yet"], format_rows)
+        if format_rows
+        else s.paragraph("No forthcoming formats."),
         s.heading(3, "Release risks"),
         s.table(["Title", "Severity", "Reason"], risk_rows) if risk_rows else s.paragraph("No release risks."),
         _more(len(summary.risks)),

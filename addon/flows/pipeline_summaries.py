@@ -20,10 +20,8 @@ import sqlalchemy as sa
 from addon.confluence.storage import trusted
 from addon.extensions import db
 from addon.flows import page_templates as templates
-from addon.flows.launch_hubs import find_or_create_sync_page, rewrite_region, sync_page_location
-from addon.flows.metadata_standards import current_rule_set
-from addon.flows.sync_models import managed_work_ids
-from addon.gateways import gateways
+from addon.flows.launch_hubs import find_or_create_sync_page, readiness_policy, rewrite_region, sync_page_location
+from addon.gateways import NotConfigured, gateways
 from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled
@@ -31,12 +29,12 @@ from addon.platform.models import Tenant, utcnow
 from addon.publishing.pipeline import MONTHLY, WEEKLY, period_for, summarise_pipeline
 from addon.settings.schema import WEEKDAYS
 from addon.settings.service import get_settings
+from addon.standards.service import current_rule_set
 
 log = logging.getLogger("addon.flows.pipeline_summaries")
 
 KIND = "confluence.pipeline_summary"
 PROPERTY_KEY = "consonance-pipeline-summary"
-MAX_TASK_TITLES = 500  # overdue to-dos are read for managed titles only, at most this many (one request each)
 
 
 # ------------------------------------------------------------------ when
@@ -85,6 +83,47 @@ def regenerate_summary(tenant: Tenant, cadence: str, today: date) -> bool:
     )
 
 
+REGENERATE_JOB = "addon.flows.pipeline_summaries.run_regeneration"
+
+
+def local_today(tenant: Tenant) -> date:
+    """Today where the tenant's summaries are dated (its summary time zone)."""
+    return utcnow().astimezone(ZoneInfo(get_settings(tenant).summary_timezone)).date()
+
+
+def request_regeneration(tenant: Tenant, cadence: str, actor: str | None) -> bool:
+    """An admin pressed Regenerate: one background job per period and minute (a double click is one),
+    which reads Consonance afresh and owes the rewrite of the generated region only."""
+    from addon.jobs.runner import submit
+
+    if cadence not in (WEEKLY, MONTHLY):
+        raise ValueError(f"cadence must be {WEEKLY!r} or {MONTHLY!r}")
+    if not get_settings(tenant).consonance_host:
+        return False
+    today = local_today(tenant)
+    minute = utcnow().strftime("%Y%m%dT%H%M")
+    submit(
+        REGENERATE_JOB,
+        args=(tenant.id, cadence, today.isoformat()),
+        tenant_id=tenant.id,
+        kind="pipeline_summary_regenerate",
+        dedupe_key=f"regenerate:{tenant.id}:{cadence}:{period_for(today, cadence).key}:{minute}",
+        queue="low",
+    )
+    log.info("regeneration of the %s summary requested by %s", cadence, actor or "an admin")
+    return True
+
+
+def run_regeneration(tenant_id: int, cadence: str, day: str) -> dict:
+    """Job function behind Regenerate."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None or not tenant.enabled or tenant.uninstalled_at is not None:
+        return {"skipped": 1}
+    owed = regenerate_summary(tenant, cadence, date.fromisoformat(day))
+    db.session.commit()
+    return {"owed": int(owed)}
+
+
 @scheduled("pipeline_summary", every=timedelta(hours=1), queue="low")
 def schedule_summaries(tenant: Tenant) -> dict:
     """Hourly: owe this period's weekly/monthly page once its scheduled moment has passed."""
@@ -111,8 +150,42 @@ _DIGITS = {  # 3x5 bitmaps, rows top to bottom
     "8": ("111", "101", "111", "101", "111"),
     "9": ("111", "101", "111", "001", "111"),
 }
+_LETTERS = {  # 3x5 capitals for the stage labels
+    "A": ("010", "101", "111", "101", "101"),
+    "B": ("110", "101", "110", "101", "110"),
+    "C": ("011", "100", "100", "100", "011"),
+    "D": ("110", "101", "101", "101", "110"),
+    "E": ("111", "100", "110", "100", "111"),
+    "F": ("111", "100", "110", "100", "100"),
+    "G": ("011", "100", "101", "101", "011"),
+    "H": ("101", "101", "111", "101", "101"),
+    "I": ("111", "010", "010", "010", "111"),
+    "J": ("001", "001", "001", "101", "010"),
+    "K": ("101", "101", "110", "101", "101"),
+    "L": ("100", "100", "100", "100", "111"),
+    "M": ("101", "111", "111", "101", "101"),
+    "N": ("110", "101", "101", "101", "101"),
+    "O": ("010", "101", "101", "101", "010"),
+    "P": ("110", "101", "110", "100", "100"),
+    "Q": ("010", "101", "101", "110", "011"),
+    "R": ("110", "101", "110", "101", "101"),
+    "S": ("011", "100", "010", "001", "110"),
+    "T": ("111", "010", "010", "010", "010"),
+    "U": ("101", "101", "101", "101", "111"),
+    "V": ("101", "101", "101", "101", "010"),
+    "W": ("101", "101", "111", "111", "101"),
+    "X": ("101", "101", "010", "101", "101"),
+    "Y": ("101", "101", "010", "010", "010"),
+    "Z": ("111", "001", "010", "100", "111"),
+    "-": ("000", "000", "111", "000", "000"),
+    " ": ("000", "000", "000", "000", "000"),
+    "?": ("111", "001", "010", "000", "010"),
+}
+_GLYPHS = {**_DIGITS, **_LETTERS}
 _BAR = (0, 82, 204)
 _AXIS = (66, 82, 110)
+_ROW = 26
+_LABEL_WIDTH = 200
 
 
 def png_bytes(width: int, height: int, pixels: bytearray) -> bytes:
@@ -127,8 +200,10 @@ def png_bytes(width: int, height: int, pixels: bytearray) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
-def bar_chart_png(counts: list[int], *, width: int = 640, height: int = 240) -> bytes:
-    """Bars for counts in order, each with its number above it; deterministic bytes for the same counts."""
+def bar_chart_png(rows: list[tuple[str, int]], *, width: int = 640) -> bytes:
+    """A horizontal bar per stage: its name on the left, its bar, and its count at the bar's end.
+    Deterministic bytes for the same rows (the page attaches it again only when they change)."""
+    height = max(1, len(rows)) * _ROW + 20
     pixels = bytearray(b"\xff" * (width * height * 3))
 
     def fill(x0, y0, x1, y1, colour):
@@ -137,25 +212,22 @@ def bar_chart_png(counts: list[int], *, width: int = 640, height: int = 240) -> 
             for x in range(max(0, x0), min(width, x1)):
                 pixels[row + x * 3 : row + x * 3 + 3] = bytes(colour)
 
-    left, bottom, top = 20, height - 20, 30
-    fill(left, bottom, width - 10, bottom + 2, _AXIS)
-    fill(left - 2, top - 10, left, bottom + 2, _AXIS)
-    if counts:
-        slot = (width - 10 - left) // len(counts)
-        peak = max(max(counts), 1)
-        for index, count in enumerate(counts):
-            bar_height = round((bottom - top) * count / peak)
-            x0 = left + index * slot + slot // 5
-            x1 = left + (index + 1) * slot - slot // 5
-            fill(x0, bottom - bar_height, x1, bottom, _BAR)
-            _draw_number(fill, str(count), (x0 + x1) // 2, bottom - bar_height - 14)
+    left, right = _LABEL_WIDTH, width - 50
+    fill(left - 2, 6, left, height - 8, _AXIS)
+    peak = max([count for _, count in rows] + [1])
+    for index, (label, count) in enumerate(rows):
+        top = 10 + index * _ROW
+        _draw_text(fill, label.upper()[:24], 6, top + 4)
+        length = round((right - left) * count / peak)
+        fill(left, top, left + length, top + _ROW - 8, _BAR)
+        _draw_text(fill, str(count), left + length + 6, top + 4)
     return png_bytes(width, height, pixels)
 
 
-def _draw_number(fill, text: str, centre_x: int, top_y: int, scale: int = 2) -> None:
-    x = centre_x - (len(text) * 4 * scale) // 2
+def _draw_text(fill, text: str, left_x: int, top_y: int, scale: int = 2) -> None:
+    x = left_x
     for char in text:
-        for row, bits in enumerate(_DIGITS[char]):
+        for row, bits in enumerate(_GLYPHS.get(char, _GLYPHS["?"])):
             for col, bit in enumerate(bits):
                 if bit == "1":
                     fill(x + col * scale, top_y + row * scale, x + (col + 1) * scale, top_y + (row + 1) * scale, _AXIS)
@@ -163,11 +235,11 @@ def _draw_number(fill, text: str, centre_x: int, top_y: int, scale: int = 2) -> 
 
 
 # ------------------------------------------------------------------ the page
-def _managed_tasks(tenant: Tenant, gateway) -> list:
-    tasks = []
-    for work_id in managed_work_ids(tenant.id, limit=MAX_TASK_TITLES):
-        tasks.extend(gateway.list_tasks(work_id))
-    return tasks
+def _titles_and_tasks(gateway, tasks: list):
+    """The catalogue's titles, collecting every open to-do Consonance holds on the way (one pass)."""
+    for title, open_tasks in gateway.iter_pipeline():
+        tasks.extend(open_tasks)
+        yield title
 
 
 def summary_content(tenant: Tenant, gateway, cadence: str, today: date) -> dict:
@@ -176,16 +248,23 @@ def summary_content(tenant: Tenant, gateway, cadence: str, today: date) -> dict:
     The slow part (the whole catalogue from Consonance) happens here, in the scheduled job, so the
     outbox handler only writes to Confluence and finishes well inside its lease.
     """
+    tasks: list = []
+    try:
+        client = gateways().confluence(tenant)
+    except NotConfigured:
+        client = None  # the summary can still be made; its page write will say what is missing
+    policy = readiness_policy(tenant, client)
     summary = summarise_pipeline(
-        gateway.iter_titles(),
+        _titles_and_tasks(gateway, tasks),  # consumed before the tasks are read
         today,
         cadence=cadence,
-        tasks=_managed_tasks(tenant, gateway),
+        tasks=tasks,
         rule_set=current_rule_set(tenant),
+        policy=policy,
     )
     period = summary.period
     chart_name = f"pipeline-{period.key}.png"
-    chart = bar_chart_png([count for _, count in summary.stage_counts])
+    chart = bar_chart_png(list(summary.stage_counts))
     return {
         "cadence": cadence,
         "period": period.key,

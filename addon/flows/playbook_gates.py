@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import timedelta
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -357,14 +359,60 @@ def _create_checklist_page(tenant: Tenant, client, work_id: str) -> str:
 
 
 # ------------------------------------------------------------------ Consonance writes
+_LEAD = re.compile(
+    r"(?P<count>\d{1,3})\s*(?P<unit>day|week|month)s?\s+before\s+(?P<anchor>publication|pub(?:lishing)?|delivery)",
+    re.I,
+)
+_OWNER = re.compile(r"\bowner\s*[:：]\s*(?P<owner>[^—–;,()\[\]]{1,80})", re.I)
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30}
+
+
+@dataclass(frozen=True)
+class GateSchedule:
+    """When a gate is due and who owns it, as the playbook says ("… — 6 weeks before publication — owner: Editor")."""
+
+    lead: timedelta | None
+    anchor: str | None  # "publication" or "delivery"
+    owner: str | None
+
+    def due_date(self, title) -> date | None:
+        """The task's due date from the title's dates (None when the playbook gives no lead time or no date is set)."""
+        if self.lead is None or title is None:
+            return None
+        if self.anchor == "delivery":
+            dates = [d.expected for c in title.contracts for d in c.delivery_dates if d.expected]
+            anchor = min(dates) if dates else None
+        else:
+            anchor = title.earliest_publication_date
+        return anchor - self.lead if anchor else None
+
+
+def gate_schedule(text: str) -> GateSchedule:
+    lead = _LEAD.search(text or "")
+    owner = _OWNER.search(text or "")
+    return GateSchedule(
+        timedelta(days=int(lead.group("count")) * _UNIT_DAYS[lead.group("unit").lower()]) if lead else None,
+        ("delivery" if lead.group("anchor").lower() == "delivery" else "publication") if lead else None,
+        " ".join(owner.group("owner").split()) if owner else None,
+    )
+
+
 @outbox_handler(CREATE_KIND)
 def create_gate_task(tenant: Tenant, payload: dict, services) -> dict:
+    """The gate's Consonance task, due its lead time before the title's date; its owner (a role the
+    playbook names) travels in the task's title, since Consonance's tasks take no assignee."""
     link = db.session.get(GateLink, payload["link_id"])
     if link is None or link.tenant_id != tenant.id:
         raise PermanentError("the gate link no longer exists")
-    task = services.consonance(tenant).create_task(link.work_id, link.task_title, None, link.external_ref)
+    gateway = services.consonance(tenant)
+    schedule = gate_schedule(link.text)
+    due = schedule.due_date(gateway.title(link.work_id)) if schedule.lead else None
+    title = link.task_title
+    if schedule.owner and "owner" not in title.lower():
+        title = f"{title} — owner: {schedule.owner}"
+    task = gateway.create_task(link.work_id, title, due, link.external_ref)
     link.consonance_task_id = task.id
-    return {"task_id": task.id}
+    return {"task_id": task.id, "due": due.isoformat() if due else None}
 
 
 @outbox_handler(COMPLETE_KIND)

@@ -44,6 +44,7 @@ def reconcile_tenant(tenant: Tenant, fingerprints, day: str) -> dict:
         stage_status.enqueue_update(tenant, work_id, f"reconcile:{day}:stage:{work_id}")
         rights_links.enqueue_rights_link(tenant, work_id, f"reconcile:{day}:rights:{work_id}")
         hubs.add(launch_hubs.hub_key_for(mode, work_id, season))
+    hubs |= set(launch_hubs.forthcoming_hub_keys(tenant))  # the whole forthcoming list, not only managed titles
     for hub in sorted(hubs):
         launch_hubs.enqueue_refresh(tenant, hub, f"reconcile:{day}:hub:{hub[:150]}")
     db.session.commit()

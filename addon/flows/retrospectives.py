@@ -15,8 +15,25 @@ import re
 
 import sqlalchemy as sa
 
+from addon.confluence.errors import ConfluenceError
 from addon.confluence.models import Page
-from addon.confluence.storage import bullet_list, document, emphasis, heading, info_panel, page_link, paragraph, text
+from addon.confluence.owned_regions import region_storage
+from addon.confluence.storage import (
+    bullet_list,
+    document,
+    emphasis,
+    escape_attr,
+    heading,
+    info_panel,
+    page_link,
+    paragraph,
+    status_lozenge,
+    strong,
+    table,
+    text,
+    trusted,
+)
+from addon.decisions.models import Decision
 from addon.extensions import db
 from addon.flows.owned_pages import remember_own_write, write_region
 from addon.flows.page_layout import GENERAL, PageFormatError, parse_lessons
@@ -24,7 +41,9 @@ from addon.flows.upstream_models import Lesson, UpstreamPage
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, tenant_query, utcnow
+from addon.publishing.milestones import title_milestones
 from addon.publishing.stages import sort_stage_names
+from addon.publishing.wording import long_date
 from addon.settings.service import get_settings
 from addon.titles import models as roles
 from addon.titles.models import TitlePage
@@ -40,8 +59,88 @@ INDEX_KIND_ROW = "lessons-index"
 INDEX_TITLE = "Lessons learned"
 
 
-def retrospective_template() -> str:
-    """The page a published title gets; people fill it in (nothing in it is owned by the app)."""
+FACTS_REGION = "retrospective-facts"
+
+
+def facts_content(tenant: Tenant, title, tasks, today) -> str:
+    """What happened to the title, from the record: planned vs actual dates, every slip, the decisions
+    from its Decision log (by the people who made them) and the gates that were late."""
+    milestones = title_milestones(title) if title is not None else []
+    rows = [
+        [
+            m.name,
+            long_date(m.planned) if m.planned else "Not set",
+            long_date(m.expected) if m.expected else "Not set",
+            status_lozenge("Slipped", "Red") if m.slipped else status_lozenge("On plan", "Green"),
+            m.status(today),
+        ]
+        for m in milestones
+    ]
+    slips = [m for m in milestones if m.slipped]
+    parts = [
+        heading(2, "What happened"),
+        heading(3, "Planned and actual dates"),
+        table(["Milestone", "Planned", "Actual or expected", "", "In short"], rows)
+        if rows
+        else paragraph("Consonance holds no delivery or publication dates for this title."),
+        heading(3, "Slips"),
+        bullet_list([f"{m.name}: {m.slip_words()}, to {long_date(m.expected)}" for m in slips])
+        if slips
+        else paragraph("Nothing slipped against the plan."),
+    ]
+    decisions = (
+        db.session.execute(
+            tenant_query(Decision, tenant)
+            .where(Decision.work_id == str(title.work_id if title else ""))
+            .order_by(Decision.created_at, Decision.id)
+        )
+        .scalars()
+        .all()
+    )
+    parts.append(heading(3, "Decisions"))
+    if decisions:
+        parts.append(
+            table(
+                ["When", "Decision", "Details", "Decided by"],
+                [
+                    [
+                        long_date(d.created_at.date()),
+                        _DECISION_NAMES.get(d.decision_type, d.decision_type)
+                        + (f" → {d.to_stage}" if d.to_stage else ""),
+                        d.text or "",
+                        trusted(f'<ac:link><ri:user ri:account-id="{escape_attr(d.actor)}" /></ac:link>')
+                        if d.actor
+                        else "",
+                    ]
+                    for d in decisions
+                ],
+            )
+        )
+    else:
+        parts.append(paragraph("No decisions were recorded for this title."))
+    late = [t for t in tasks if t.due_date and t.due_date < today and not t.is_done]
+    on_time = [t for t in tasks if t.is_done]
+    parts.append(heading(3, "Gates"))
+    if late:
+        parts.append(paragraph(f"Not done by their due date ({len(late)} of {len(tasks)}):"))
+        parts.append(bullet_list([f"{t.title} — due {long_date(t.due_date)}" for t in late]))
+    elif tasks:
+        parts.append(paragraph(f"{len(on_time)} of {len(tasks)} gates done; none past its due date."))
+    else:
+        parts.append(paragraph("No playbook gates were set for this title."))
+    parts.append(
+        paragraph(
+            emphasis("Taken from Consonance and the Decision log when this page was made; write your own view below.")
+        )
+    )
+    return document(*parts)
+
+
+_DECISION_NAMES = {"approve_stage": "Approve", "request_changes": "Request changes", "hold": "Hold", "note": "Note"}
+
+
+def retrospective_template(facts: str | None = None) -> str:
+    """The page a published title gets: the facts in an owned region, then sections people fill in."""
     return document(
         info_panel(
             paragraph(
@@ -52,6 +151,7 @@ def retrospective_template() -> str:
             ),
             title="How this page works",
         ),
+        trusted(region_storage(FACTS_REGION, facts)) if facts is not None else None,
         heading(2, "What went well"),
         bullet_list([""]),
         heading(2, "What we would change"),
@@ -80,13 +180,15 @@ def create_retrospective(tenant: Tenant, payload: dict, services) -> dict:
         return {"page_id": pages[roles.RETROSPECTIVE].page_id, "existing": True}
     home = pages.get(roles.HOME)
     if home is None or not home.page_id:
-        raise PermanentError(f"work {work_id} has no title home page to hold its retrospective")
+        raise PermanentError(f"work {work_id} has no title home page to hold its retrospective")  # admin-facing
     client = services.confluence(tenant)
     space_id = home.space_id or client.get_page(home.page_id).space_id
-    title = f"Retrospective — {home.title or 'work ' + work_id}"[:255]
+    title = f"Retrospective — {home.title or 'a title'}"[:255]
     page = client.find_page_by_title(space_id, title)  # made before a crash: use it, never a twin
     if page is None:
-        page = client.create_page(space_id, title, retrospective_template(), parent_id=home.page_id)
+        gateway = services.consonance(tenant)
+        facts = facts_content(tenant, gateway.title(work_id), gateway.list_tasks(work_id), utcnow().date())
+        page = client.create_page(space_id, title, retrospective_template(facts), parent_id=home.page_id)
         remember_own_write(tenant, page)
     client.add_labels(page.id, [LABEL])
     row_id, _ = insert_once(
@@ -185,9 +287,32 @@ def _lessons_by_stage(tenant: Tenant) -> dict[str, list[Lesson]]:
     return {stage: by_stage[stage] for stage in stages}
 
 
-def stage_content(lessons: list[Lesson]) -> str:
-    items = [[text(lesson.text), text(" — "), page_link(lesson.page_title or lesson.page_id)] for lesson in lessons]
-    return document(bullet_list(items) if items else paragraph(emphasis("No lessons for this stage yet.")))
+def stage_content(lessons: list[Lesson], workflow_pages: list[str] = ()) -> str:
+    """The stage's lessons, each linked to its retrospective, then the workflow pages they should change."""
+    items = [
+        [text(lesson.text), text(" — "), page_link(lesson.page_title or "its retrospective")] for lesson in lessons
+    ]
+    parts = [bullet_list(items) if items else paragraph(emphasis("No lessons for this stage yet."))]
+    if workflow_pages and items:
+        links = []
+        for number, title in enumerate(workflow_pages):
+            links += ([text(", ")] if number else []) + [page_link(title)]
+        parts.append(paragraph(strong("Change the workflow: "), *links))
+    return document(*parts)
+
+
+def workflow_pages(tenant: Tenant, client) -> list[str]:
+    """The titles of the stage guide and the playbooks, where a lesson turns into a changed step."""
+    settings = get_settings(tenant)
+    titles = []
+    for page_id in [settings.stage_guide_page_id, *settings.playbook_page_ids]:
+        if not page_id:
+            continue
+        try:
+            titles.append(client.get_page(str(page_id)).title)
+        except ConfluenceError as exc:
+            log.info("workflow page of tenant %s not readable for the lessons index: %s", tenant.id, exc)
+    return list(dict.fromkeys(titles))
 
 
 def queue_index(tenant: Tenant) -> None:
@@ -202,6 +327,7 @@ def write_lessons_index(tenant: Tenant, payload: dict, services) -> dict:
     """One region per stage, each under its stage heading; stages without lessons keep an empty region."""
     client = services.confluence(tenant)
     page_id = lessons_index_page_id(tenant, client)
+    workflow = workflow_pages(tenant, client)
     written = 0
     for stage, lessons in _lessons_by_stage(tenant).items():
         written += int(
@@ -210,7 +336,7 @@ def write_lessons_index(tenant: Tenant, payload: dict, services) -> dict:
                 client,
                 page_id,
                 region_name(stage),
-                stage_content(lessons),
+                stage_content(lessons, workflow),
                 message=f"lessons learned: {stage}",
                 heading=stage,
             )

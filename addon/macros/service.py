@@ -15,8 +15,8 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
 from datetime import date, datetime
+from typing import Callable
 
 from flask import current_app
 
@@ -28,11 +28,13 @@ from addon.consonance.transport import TransportOptions
 from addon.gateways import NotConfigured, gateways
 from addon.macros import views
 from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore
-from addon.platform import invalidation, tenant_cache
-from addon.platform.services import view_redis
+from addon.platform import invalidation, own_writes, tenant_cache
 from addon.platform.models import Tenant
+from addon.platform.services import view_redis
 from addon.publishing.domain import Title, normalise_isbn
 from addon.publishing.guidance import guidance_for, stage_guide_from_tables
+from addon.publishing.readiness import ReadinessPolicy
+from addon.publishing.schedule import ReadinessSchedule, StageDeadlines, schedule_from_tables
 from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.settings.service import get_settings
 from addon.standards.service import current_rule_set
@@ -200,17 +202,18 @@ def _viewer_is_admin(request: MacroRequest) -> bool:
 
 
 def lookup_stage_guide(tenant: Tenant, settings, memoised_only: bool = False) -> Lookup | None:
-    """The admin's stage guide page (Stage | Reviewers | Next step), shared and cached like titles;
-    None when none is chosen or it cannot be read yet (the default next steps apply)."""
+    """The admin's stage guide page's tables (Stage | Reviewers | Next step, and optionally Weeks before
+    publication | Must be in place), shared and cached like titles; None when none is chosen or it cannot
+    be read yet (the default next steps and readiness schedule apply)."""
     page_id = settings.stage_guide_page_id
     if not page_id:
         return None
-    key = f"t{tenant.id}:stage-guide:{page_id}"
+    key = f"t{tenant.id}:stage-guide-tables:{page_id}"
     if memoised_only:
         return _peeked(macro_cache().peek(key, settings.macro_freshness_seconds))
 
     def load():
-        return stage_guide_from_tables(find_tables(gateways().confluence(tenant).get_page(page_id).body or ""))
+        return find_tables(gateways().confluence(tenant).get_page(page_id).body or "")
 
     try:
         return macro_cache().fetch(key, load, settings.macro_freshness_seconds)
@@ -264,9 +267,23 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
     title = lookup.value
     if title is None:
         return _message(memoised_only, key, "not_found", title_ref=raw)
+    if own_writes.superseded(request.tenant.id, title.work_id, lookup.fetched_at):
+        if memoised_only:
+            return None  # Consonance holds something newer: the full path reads it
+        lookup = macro_cache().fetch(
+            cache_key(request.tenant, ref), _loader(request.tenant, ref), settings.macro_freshness_seconds, force=True
+        )
+        title = lookup.value
+        if title is None:
+            return _message(memoised_only, key, "not_found", title_ref=raw)
+    pending = own_writes.pending_stage_move(request.tenant.id, title.work_id) if key == "title-status" else None
     today = today or datetime.fromtimestamp(time.time(), views._zone(settings.summary_timezone)).date()
     generation = tenant_cache.current().generation(request.tenant.id)
-    guide = lookup_stage_guide(request.tenant, settings, memoised_only) if key == "title-status" else None
+    guide = (
+        lookup_stage_guide(request.tenant, settings, memoised_only)
+        if key in ("title-status", "launch-readiness")
+        else None
+    )
     render_key = None
     if generation is not None:  # the settings (and compiled standards) this view was built with are this generation's
         render_key = (
@@ -282,13 +299,14 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
             today,
             request.tenant.site_url,
             guide.fetched_at if guide else None,
+            tuple(sorted(pending.items())) if pending else None,
         )
         known = _view_memo().get(render_key)
         if known is not None:
             return known
     if memoised_only:
         return None
-    result = _build_view(request, key, title, lookup, limited, settings, today, guide.value if guide else {})
+    result = _build_view(request, key, title, lookup, limited, settings, today, guide.value if guide else (), pending)
     if render_key is not None:
         result = PanelResult(result.view, title, lookup.fetched_at, render_key)
         _view_memo().put(render_key, result)
@@ -310,7 +328,8 @@ def _build_view(
     limited: bool,
     settings,
     today: date,
-    stage_guide: dict,
+    stage_guide_tables,
+    pending: dict | None = None,
 ) -> PanelResult:
     meta = views.Freshness(
         lookup.fetched_at,
@@ -322,8 +341,10 @@ def _build_view(
     )
     host = settings.consonance_host or None
     if key == "title-status":
-        guidance = guidance_for(title.stage.name if title.stage else None, stage_guide)
-        view = views.title_status_view(title, host=host, meta=meta, today=today, guidance=guidance)
+        guidance = guidance_for(title.stage.name if title.stage else None, stage_guide_from_tables(stage_guide_tables))
+        view = views.title_status_view(
+            title, host=host, meta=meta, today=today, guidance=guidance, pending_stage=pending
+        )
     elif key == "rights-link":
         view = views.rights_link_view(
             title, host=host, meta=meta, mappings=settings.rights_mappings, site_url=request.tenant.site_url
@@ -339,7 +360,15 @@ def _build_view(
         )
     elif key == "launch-readiness":
         view = views.launch_readiness_view(
-            title, host=host, meta=meta, today=today, rule_set=current_rule_set(request.tenant)
+            title,
+            host=host,
+            meta=meta,
+            today=today,
+            rule_set=current_rule_set(request.tenant),
+            policy=ReadinessPolicy(
+                schedule=schedule_from_tables(stage_guide_tables) or ReadinessSchedule(),
+                stage_deadlines=StageDeadlines.from_mapping(settings.stage_deadline_weeks),
+            ),
         )
     else:
         raise ValueError(f"unknown macro {key!r}")

@@ -17,7 +17,7 @@ from addon.publishing import stages
 from addon.publishing.domain import Format, FormatKind, RightsPosition, Stage, Title, work_url
 from addon.publishing.formats import is_cancelled, is_published, kind_label
 from addon.publishing.guidance import matching_guidance
-from addon.publishing.readiness import assess_title
+from addon.publishing.readiness import V_GO, V_PUBLISHED, V_TOO_EARLY, ReadinessPolicy, assess_title
 from addon.publishing.rules import Outcome, RuleSet, Severity, evaluate
 from addon.publishing.stages import next_stage_name
 from addon.publishing.standards import DEFAULT_RULE_SET
@@ -187,9 +187,22 @@ def _status_lozenge(fmt: Format) -> dict:
 # --- title-status -----------------------------------------------------------------------------
 
 
-def title_status_view(title: Title, *, host: str | None, meta: Freshness, today: date, guidance=None) -> dict:
-    """The title panel: who, what, which stage and what next, every format with its dates."""
+def title_status_view(
+    title: Title,
+    *,
+    host: str | None,
+    meta: Freshness,
+    today: date,
+    guidance=None,
+    pending_stage: dict | None = None,
+) -> dict:
+    """The title panel: who, what, which stage and what next, every format with its dates.
+
+    `pending_stage` is a stage move approved here that Consonance does not hold yet: the panel says so
+    and does not offer the same approval again."""
     view = _base("title-status", title, host, meta)
+    held = title.stage.name if title.stage else None
+    pending = pending_stage if pending_stage and pending_stage.get("to") != held else None
     formats = []
     for fmt in title.formats:
         planned, actual = fmt.planned_publication_date, fmt.publication_date
@@ -206,7 +219,7 @@ def title_status_view(title: Title, *, host: str | None, meta: Freshness, today:
             }
         )
     pub = title.earliest_publication_date
-    next_stage = next_stage_name(title.stage)
+    next_stage = None if pending else next_stage_name(title.stage)
     view.update(
         {
             "contributors": [
@@ -218,6 +231,11 @@ def title_status_view(title: Title, *, host: str | None, meta: Freshness, today:
             "publication": {"date": _date(pub), "daysAway": (pub - today).days if pub else None},
             "nextStep": guidance.next_step if guidance else stages.next_step_for(title.stage),
             "nextStage": next_stage,
+            "pendingStage": (
+                {"to": pending["to"], "text": f"Moving to {pending['to']}: waiting for Consonance to confirm"}
+                if pending
+                else None
+            ),
             "decisionChoices": [
                 {
                     "value": value,
@@ -321,32 +339,63 @@ def metadata_checklist_view(
 
 
 def launch_readiness_view(
-    title: Title, *, host: str | None, meta: Freshness, today: date, rule_set: RuleSet = DEFAULT_RULE_SET
+    title: Title,
+    *,
+    host: str | None,
+    meta: Freshness,
+    today: date,
+    rule_set: RuleSet = DEFAULT_RULE_SET,
+    policy: ReadinessPolicy | None = None,
 ) -> dict:
-    """Per-format readiness, days to publication, and a go/no-go with its reasons — the same assessment
-    the launch hubs show (`publishing.readiness`), so a panel and its hub never disagree."""
-    readiness = assess_title(title, today, rule_set=rule_set)
+    """The title's verdict (Published, Ready to announce, Don't announce yet, Too early to judge) with the
+    reasons behind it, and each format's items with when they are due — the same assessment the launch
+    hubs and summaries use (`publishing.readiness`), so a panel and its hub never disagree."""
+    readiness = assess_title(title, today, rule_set=rule_set, policy=policy)
     formats = [
         {
             "label": f.label,
             "kind": kind_label(FormatKind(f.kind)),
             "ready": not f.missing,
+            "late": bool(f.late),
             "published": f.published,
             "publicationDate": _date(f.publication_date),
-            "checks": [{"label": item.label, "ok": item.ok, "detail": item.detail} for item in f.items],
+            "checks": [
+                {
+                    "label": item.label,
+                    "ok": item.ok,
+                    "state": item.state,
+                    "detail": item.detail,
+                    "due": _date(item.due) if not item.ok and item.due else None,
+                }
+                for item in f.items
+            ],
         }
         for f in readiness.formats
     ]
     decision = readiness.decision
-    appearance = "success" if decision.go else "removed"
+    appearance = {V_PUBLISHED: "success", V_GO: "success", V_TOO_EARLY: "default"}.get(decision.verdict, "removed")
     view = _base("launch-readiness", title, host, meta)
     view.update(
         {
             "formats": formats,
-            "publication": {"date": _date(readiness.publication_date), "daysAway": readiness.days_to_publication},
-            "verdict": {"go": decision.go, "headline": decision.headline, "appearance": appearance},
+            "publication": {
+                "date": _date(readiness.publication_date),
+                "daysAway": readiness.days_to_publication,
+                "published": decision.verdict == V_PUBLISHED,
+            },
+            "verdict": {
+                "go": decision.go,
+                "headline": decision.headline,
+                "appearance": appearance,
+                "kind": decision.verdict,
+                "why": decision.why,
+            },
             "reasons": list(decision.reasons),
-            "completion": int(round(readiness.metadata_completion)),
+            "reasonsHeading": "Already late" if decision.verdict == V_TOO_EARLY else "Why not yet",
+            "onSale": list(readiness.on_sale),
+            "coming": list(readiness.coming),
+            "completion": readiness.metadata_completion,
+            "completionRounded": int(round(readiness.metadata_completion)),
         }
     )
     return view

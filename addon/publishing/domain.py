@@ -192,9 +192,36 @@ class Format:
 
 @dataclass(frozen=True)
 class Contributor:
+    """A contribution as Consonance stores it: `name` is the display form ("Arthur Marchetti") and
+    `key_names` the surname part ("Marchetti", ONIX KeyNames); None when the record has no key names."""
+
     name: str
     role_code: str | None = None  # ONIX contributor role, e.g. "A01"
     role_label: str | None = None  # e.g. "By (author)"
+    key_names: str | None = None
+
+    @property
+    def forenames(self) -> str | None:
+        """The display name without its key names ("Arthur"), when the key names are its surname."""
+        if not self.key_names or not self.name:
+            return None
+        name, key = " ".join(self.name.split()), " ".join(self.key_names.split())
+        if name.endswith(key) and len(name) > len(key) and name[-len(key) - 1] == " ":
+            return name[: -len(key) - 1].strip() or None
+        if name.startswith(key + ","):
+            return name[len(key) + 1 :].strip() or None
+        return None
+
+    @property
+    def inverted_name(self) -> str | None:
+        """ "Marchetti, Arthur": derived from the structured fields (None when they do not allow it)."""
+        if not self.key_names:
+            return None
+        forenames = self.forenames
+        key = " ".join(self.key_names.split())
+        if forenames:
+            return f"{key}, {forenames}"
+        return key if " ".join(self.name.split()) == key else None
 
 
 _ROLE_LABELS = {
@@ -375,6 +402,7 @@ class Task:
     due_date: date | None = None
     external_ref: str | None = None
     work_id: str | None = None
+    assignee: str | None = None  # the person Consonance shows the to-do against, when it says
 
     @property
     def is_done(self) -> bool:

@@ -67,6 +67,7 @@ _KIND_LABELS = {
 
 # ONIX publishing status codes (list 64) meaning the product has been published (on sale or after).
 PUBLISHED_STATUS_CODES = frozenset({"04", "06", "07", "08", "10", "11", "12", "13", "15", "16", "17"})
+ON_SALE_CODES = frozenset({"04"})  # Active: on sale now
 CANCELLED_STATUS_CODES = frozenset({"01", "03", "05"})  # cancelled, postponed indefinitely, no longer ours
 
 

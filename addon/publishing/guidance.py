@@ -101,7 +101,7 @@ def matching_guidance(rights: RightsPosition, mappings: list[dict], site_url: st
         found.append(
             {
                 "pageId": page_id,
-                "label": rule.get("label") or f"Guidance page {page_id}",
+                "label": rule.get("label") or "Rights guidance",
                 "because": because,
                 "url": f"{site_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={page_id}" if site_url else None,
             }

@@ -15,11 +15,11 @@ from datetime import date, timedelta
 from .domain import FormatKind, Task, Title
 from .formats import kind_label
 from .playbooks import is_gate_ref
-from .readiness import ReadinessPolicy, assess_title
-from .risk import HIGH, Risk, RiskThresholds, assess_risks, missed_deliveries
+from .readiness import V_PUBLISHED, ReadinessPolicy, assess_title
+from .risk import HIGH, Risk, RiskThresholds, assess_risks
 from .rules import RuleSet, evaluate
 from .stages import DEFAULT_STAGE_NAMES, sort_stage_names
-from .wording import MONTHS, short_date
+from .wording import MONTHS, long_date, short_date
 
 WEEKLY = "weekly"
 MONTHLY = "monthly"
@@ -74,9 +74,9 @@ class TitleLine:
     title: str
     stage: str
     publication_date: date | None
-    readiness_percent: float
     metadata_completion: float
     decision: str
+    published: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,16 +95,20 @@ class OverdueItem:
     title: str
     kind: str  # "delivery", "task" or "gate"
     what: str
-    due: date
+    due: date  # since when it is overdue
     days_overdue: int
+    owner: str | None = None
 
 
 @dataclass(frozen=True)
 class FormatReadinessCount:
+    """Forthcoming formats of one kind: all in place, or with something due by now missing (late)."""
+
     kind: str
     label: str
     total: int
     ready: int
+    late: int = 0
 
     @property
     def not_ready(self) -> int:
@@ -115,7 +119,8 @@ class FormatReadinessCount:
 class PipelineSummary:
     period: Period
     today: date
-    total_titles: int
+    total_titles: int  # the pipeline: titles not yet published
+    backlist: int = 0  # published titles, counted apart
     stages: tuple[StageGroup, ...] = ()
     overdue: tuple[OverdueItem, ...] = ()
     format_readiness: tuple[FormatReadinessCount, ...] = ()
@@ -156,29 +161,33 @@ def summarise_pipeline(
     risks: list[Risk] = []
     totals: Counter = Counter()
     ready: Counter = Counter()
+    late: Counter = Counter()
     names: dict[str, str] = {}
+    backlist = 0
     for title in titles:
         names[title.work_id] = title.title
         readiness = assess_title(title, today, checklist=evaluate(title, rule_set), policy=policy)
+        if readiness.decision.verdict == V_PUBLISHED:
+            backlist += 1
+            continue
         lines.append(
             TitleLine(
                 title.work_id,
                 title.title,
                 title.stage.name if title.stage else NO_STAGE,
                 readiness.publication_date,
-                readiness.percent,
                 readiness.metadata_completion,
                 readiness.decision.headline,
             )
         )
         for fmt in readiness.formats:
+            if fmt.published:
+                continue
             totals[fmt.kind] += 1
             ready[fmt.kind] += fmt.ready
+            late[fmt.kind] += bool(fmt.late)
         risks.extend(assess_risks(title, today, readiness=readiness, thresholds=thresholds))
-        for due in missed_deliveries(title, today, thresholds):
-            overdue.append(
-                OverdueItem(title.work_id, title.title, "delivery", "Manuscript delivery", due, (today - due).days)
-            )
+        overdue.extend(slipped_deliveries(title, today))
     for task in tasks:
         if task.due_date and task.due_date < today and not task.is_done:
             work_id = task.work_id or ""
@@ -190,6 +199,7 @@ def summarise_pipeline(
                     task.title,
                     task.due_date,
                     (today - task.due_date).days,
+                    task.assignee,
                 )
             )
     lines.sort(key=lambda line: (line.publication_date or date.max, line.title.lower(), line.work_id))
@@ -197,16 +207,36 @@ def summarise_pipeline(
         period=period,
         today=today,
         total_titles=len(lines),
+        backlist=backlist,
         stages=_stage_groups(lines, stage_order, include_empty_stages),
         overdue=tuple(sorted(overdue, key=lambda o: (-o.days_overdue, o.title.lower(), o.what))),
         format_readiness=tuple(
-            FormatReadinessCount(kind.value, kind_label(kind), totals[kind.value], ready[kind.value])
+            FormatReadinessCount(kind.value, kind_label(kind), totals[kind.value], ready[kind.value], late[kind.value])
             for kind in FormatKind
             if totals[kind.value]
         ),
         risks=tuple(sorted(risks, key=lambda r: (r.severity != HIGH, r.title.lower(), r.work_id, r.kind))),
         publishing_in_period=tuple(line for line in lines if period.contains(line.publication_date)),
     )
+
+
+def slipped_deliveries(title: Title, today: date) -> list[OverdueItem]:
+    """A forthcoming title's contract delivery dates that slipped: overdue since the date first agreed."""
+    items = []
+    for contract in title.contracts:
+        for due in contract.delivery_dates:
+            if due.is_slipped and due.date_due and due.slipped_date:
+                items.append(
+                    OverdueItem(
+                        title.work_id,
+                        title.title,
+                        "delivery",
+                        f"Manuscript delivery slipped to {long_date(due.slipped_date)}",
+                        due.date_due,
+                        (today - due.date_due).days,
+                    )
+                )
+    return items
 
 
 def _stage_groups(lines: list[TitleLine], order: Sequence[str] | None, include_empty: bool) -> tuple[StageGroup, ...]:
@@ -216,7 +246,7 @@ def _stage_groups(lines: list[TitleLine], order: Sequence[str] | None, include_e
     names = [n for n in by_stage if n != NO_STAGE]
     if include_empty:
         present = {n.lower() for n in names}
-        names += [n for n in (order or DEFAULT_STAGE_NAMES) if n.lower() not in present]
+        names += [n for n in (order or DEFAULT_STAGE_NAMES) if n.lower() not in present and n.lower() != "published"]
     ordered = sort_stage_names(names, order)
     if NO_STAGE in by_stage:
         ordered.append(NO_STAGE)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from . import schedule
 from .domain import Title
 from .formats import format_label, is_published, live_formats
 from .readiness import TitleReadiness, assess_title
@@ -18,6 +19,7 @@ from .stages import has_reached, stage_rank
 from .wording import MONTHS, long_date, relative, span
 
 SOON_NOT_READY = "publishing_soon_not_ready"
+LATE_FOR_STAGE = "late_for_stage"
 DELIVERY_SLIPPED = "delivery_slipped"
 DELIVERY_MISSED = "delivery_missed"
 PAST_DATE_NOT_PUBLISHED = "past_date_not_published"
@@ -33,8 +35,7 @@ DEFAULT_SEASON_STARTS = (("spring", 1, 1), ("summer", 5, 1), ("autumn", 9, 1), (
 class RiskThresholds:
     """Per-tenant settings for the release-risk rules (defaults documented in docs/publishing-rules.md)."""
 
-    soon_weeks: int = 8  # rule 1: publishing within this many weeks ...
-    min_readiness: float = 80.0  # ... with readiness below this percentage
+    soon_weeks: int = 8  # rule 1: publishing within this many weeks with readiness items late
     season_lead_weeks: int = 12  # rule 5: no publication date this close to the season's start
     delivered_stage: str = "manuscript delivered"  # a title at or past this stage has delivered its manuscript
     season_starts: tuple[tuple[str, int, int], ...] = DEFAULT_SEASON_STARTS  # (season word, month, day)
@@ -63,6 +64,7 @@ def assess_risks(
     readiness = readiness or assess_title(title, today, rule_set=rule_set)
     risks = [
         *_soon_not_ready(title, readiness, thresholds),
+        *_late_for_stage(title, readiness),
         *_delivery(title, today, thresholds),
         *_past_date_not_published(title, today),
         *_no_date_for_season(title, today, thresholds),
@@ -75,22 +77,39 @@ def _risk(title: Title, kind: str, severity: str, reason: str, product_id: str |
 
 
 def _soon_not_ready(title: Title, readiness: TitleReadiness, thresholds: RiskThresholds) -> list[Risk]:
+    """Publishing within the window with something that should be in place by now still missing."""
     pending = [f for f in readiness.formats if not f.published and f.days_to_publication is not None]
     if not pending:
         return []
     first = min(f.days_to_publication for f in pending)
-    if not 0 <= first <= thresholds.soon_weeks * 7 or readiness.percent >= thresholds.min_readiness:
+    missing = list(readiness.late_items)
+    if not 0 <= first <= thresholds.soon_weeks * 7 or not missing:
         return []
     when = min(f.publication_date for f in pending if f.publication_date)
-    missing = [f"{f.label}: {item.detail}" for f in readiness.formats for item in f.missing]
     shown = "; ".join(missing[:3]) + (f"; and {len(missing) - 3} more" if len(missing) > 3 else "")
     return [
         _risk(
             title,
             SOON_NOT_READY,
             HIGH,
-            f"Publishes {relative(first)} ({long_date(when)}) but is only {readiness.percent:g}% ready"
-            f" (needs {thresholds.min_readiness:g}%): {shown}.",
+            f"Publishes {relative(first)} ({long_date(when)}) with {len(missing)} thing"
+            f"{'s' if len(missing) != 1 else ''} that should be in place by now missing: {shown}.",
+        )
+    ]
+
+
+def _late_for_stage(title: Title, readiness: TitleReadiness) -> list[Risk]:
+    late = readiness.stage_late
+    if late is None or readiness.publication_date is None:
+        return []
+    return [
+        _risk(
+            title,
+            LATE_FOR_STAGE,
+            HIGH if late.weeks <= 14 else MEDIUM,
+            f"Still at {late.stage} {span(readiness.days_to_publication or 0)} before publication "
+            f"({long_date(readiness.publication_date)}); it should have reached {late.expected} by "
+            f"{long_date(late.since)}.",
         )
     ]
 
@@ -104,11 +123,7 @@ def _delivered(title: Title, thresholds: RiskThresholds) -> bool | None:
 
 def missed_deliveries(title: Title, today: date, thresholds: RiskThresholds | None = None) -> tuple[date, ...]:
     """Expected manuscript delivery dates before today for a title whose stage says it is not delivered."""
-    if _delivered(title, thresholds or RiskThresholds()) is not False:
-        return ()
-    return tuple(
-        sorted(d.expected for c in title.contracts for d in c.delivery_dates if d.expected and d.expected < today)
-    )
+    return schedule.missed_deliveries(title, today, (thresholds or RiskThresholds()).delivered_stage)
 
 
 def _delivery(title: Title, today: date, thresholds: RiskThresholds) -> list[Risk]:

@@ -114,6 +114,9 @@ class Rule:
             if self.retailers and self.kind is not RuleKind.RETAILER_REQUIREMENT
             else ""
         )
+        if self.kind is RuleKind.NAME_FORM and self.field == "contributor_name":
+            form = NAME_FORMS[self.param("form", "inverted")]
+            return f"{self.spec.label}: key names are the surname, so it reads “{form}”{suffix}"
         return f"{self.spec.label}: {_describe_kind(self.kind, self.params)}{suffix}"
 
     def as_plain(self) -> dict:
@@ -433,7 +436,7 @@ def _checks_for(
     if not formats:
         return [Check(rule, Outcome.NOT_APPLICABLE, problem="the title has no formats yet")]
     result = []
-    for fmt, label in zip(formats, labels):
+    for fmt, label in zip(formats, labels, strict=True):
         if fmt.kind not in kinds:
             result.append(
                 Check(
@@ -502,6 +505,27 @@ def _name_has_form(name: str, form: str) -> bool:
     return "," not in name and len(words) >= 2 and _has_letter(words[0]) and _has_letter(words[-1])
 
 
+def _judge_contributors(title: Title, form: str):
+    """Contributor names judged on Consonance's structured fields, the ONIX way: `name` is the display
+    form and `keyNames` must be the surname within it; the "Surname, Forenames" form is derived from them."""
+    for contributor in title.contributors:
+        name = " ".join((contributor.name or "").split())
+        key = " ".join((contributor.key_names or "").split())
+        if not name:
+            return Outcome.FAIL, None, "a contributor has no name"
+        if not key:
+            return Outcome.FAIL, name, "no key names (surname) recorded, so the name cannot be sorted or inverted"
+        if contributor.inverted_name is None:
+            return Outcome.FAIL, f"{name} (key names “{key}”)", "the key names are not the surname in the name"
+        if key == name and " " in name and "," not in name:
+            return (
+                Outcome.FAIL,
+                f"{name} (key names “{key}”)",
+                "the key names hold the whole name, not just the surname",
+            )
+    return Outcome.PASS, None, None
+
+
 def _judge(kind: RuleKind, params: dict, spec: FieldSpec, values: tuple, title: Title, fmt: Format | None):
     """(outcome, offending value, problem) for one set of values."""
     if kind is RuleKind.REQUIRED:
@@ -563,6 +587,8 @@ def _judge(kind: RuleKind, params: dict, spec: FieldSpec, values: tuple, title: 
                     f"{_noun(other_spec.label)} ({other.isoformat()})",
                 )
     elif kind is RuleKind.NAME_FORM:
+        if spec.key == "contributor_name":
+            return _judge_contributors(title, params["form"])
         for value in values:
             if not _name_has_form(" ".join(str(value).split()), params["form"]):
                 return Outcome.FAIL, value, f"not written “{NAME_FORMS[params['form']]}”"
@@ -599,6 +625,11 @@ def _default_fix(rule: Rule, kind: RuleKind, params: dict) -> str:
             f"{_noun(other.label) if other else params['other']}, or correct whichever date is wrong."
         )
     if kind is RuleKind.NAME_FORM:
+        if rule.spec.key == "contributor_name":
+            return (
+                "In Consonance, keep the name as people read it (“Amelia Grace Okafor”) and put only the surname"
+                f" (“Okafor”) in Key names; the “{NAME_FORMS[params['form']]}” form is then made from them."
+            )
         return f"Write contributor names as “{NAME_FORMS[params['form']]}”, e.g. “Okafor, Amelia Grace”."
     if kind is RuleKind.SERIES_NAMING:
         return (

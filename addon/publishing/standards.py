@@ -367,6 +367,17 @@ def _parse_clause(clause: str, is_bisac: bool) -> tuple[RuleKind, dict]:
     )
 
 
+# The three-letter sections of the BISAC subject headings (BISG); a main subject outside them is not BISAC.
+BISAC_SECTIONS = "|".join(
+    (
+        "ANT ARC ART BIB BIO BOD BUS CGN CKB COM CRA DES DRA EDU "
+        "FAM FIC FOR GAM GAR HEA HIS HOM HUM JNF JUV LAN LAW LCO "
+        "LIT MAT MED MUS NAT NON OCC PER PET PHI PHO POE POL PSY "
+        "REF REL SCI SEL SOC SPO STU TEC TRA TRU TRV YAF YAN"
+    ).split()
+)
+BISAC_SECTION_PATTERN = rf"pattern: ^({BISAC_SECTIONS})\d{{6}}$"
+
 DEFAULT_STANDARDS_TABLE: tuple[tuple[str, ...], ...] = (
     ("Field", "Rule", "Applies to", "Severity", "Message"),
     ("ISBN", "required", "all", "error", "Give every format its ISBN-13 in Consonance."),
@@ -380,17 +391,24 @@ DEFAULT_STANDARDS_TABLE: tuple[tuple[str, ...], ...] = (
     ("BISAC main subject", "required", "all", "error", "Choose a main BISAC subject for every format."),
     (
         "BISAC main subject",
-        r"pattern: ^[A-Z]{3}\d{6}$",
+        BISAC_SECTION_PATTERN,
         "all",
         "error",
-        "Use a BISAC code of three letters and six digits, such as FIC009000.",
+        "Use a BISAC code: a BISAC section's three letters and six digits, such as FIC009000.",
     ),
     (
         "Contributor name",
         "name form: Surname, Forenames",
         "all",
         "error",
-        "Write contributor names “Surname, Forenames”, e.g. “Okafor, Amelia”.",
+        "Keep each name as people read it (“Amelia Okafor”) and only the surname (“Okafor”) in Key names.",
+    ),
+    (
+        "Description",
+        "required",
+        "all",
+        "error",
+        "Write a description in Consonance; retailers show it on every product page.",
     ),
     (
         "Description",

@@ -78,6 +78,13 @@ class SettingsSchema(Schema):
         load_default=1, validate=validate.Range(1, 28, error="Choose a day from 1 to 28 (every month has it).")
     )
     summary_timezone = fields.String(load_default="Europe/London")
+    # weeks before publication by which a title should have reached each stage (release risk "late for
+    # its stage"); stages left out keep the defaults in docs/publishing-rules.md, 0 switches one off
+    stage_deadline_weeks = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        values=fields.Integer(validate=validate.Range(0, 104, error="Choose between 0 and 104 weeks.")),
+        load_default=dict,
+    )
     macro_freshness_seconds = fields.Integer(
         load_default=300,
         validate=validate.Range(30, 86400, error="Choose a freshness window between 30 seconds and a day."),

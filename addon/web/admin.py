@@ -15,9 +15,13 @@ from flask import Blueprint, g, jsonify, make_response, render_template, request
 from addon.admin import access, activity, configuration, connection, consonance_host, csrf, onboarding
 from addon.confluence.errors import ConfluenceError
 from addon.consonance.errors import ConsonanceError
+from addon.flows import pipeline_summaries
 from addon.gateways import NotConfigured, gateways
 from addon.platform.auth import connect_jwt_required, forge_invocation_required
+from addon.platform import rate_limits
+from addon.platform.rate_limits import rate_limited
 from addon.settings.service import get_settings
+from addon.web.request_input import json_object
 
 bp = Blueprint("admin", __name__)
 log = logging.getLogger("addon.web.admin")
@@ -100,9 +104,9 @@ def _connect_change_allowed() -> None:
 def _view_html(name: str, client) -> str:
     tenant = g.tenant
     if name == "activity":
-        return render_template("admin/activity.html", view=activity.activity_view(tenant), active="activity")
+        return render_template("admin/activity.html", view=activity.activity_view(tenant, client), active="activity")
     if name == "audit":
-        return render_template("admin/audit.html", rows=activity.audit_view(tenant), active="audit")
+        return render_template("admin/audit.html", rows=activity.audit_view(tenant, client), active="audit")
     host = get_settings(tenant).consonance_host
     model = configuration.configuration_view(tenant, client, stages=connection.stage_names(tenant, host))
     return render_template("admin/configuration.html", view=model, active="configuration")
@@ -162,8 +166,9 @@ def _test_connection():
 
 
 def _search(kind: str, client):
-    text = (request.values.get("q") or (request.get_json(silent=True) or {}).get("q") or "")[:100]
-    space = (request.values.get("space") or (request.get_json(silent=True) or {}).get("space") or "")[:255]
+    body = json_object() if request.method == "POST" else {}
+    text = str(request.values.get("q") or body.get("q") or "")[:100]
+    space = str(request.values.get("space") or body.get("space") or "")[:255]
     try:
         if kind == "spaces":
             results = configuration.search_spaces(client, text)
@@ -191,10 +196,27 @@ def _retry(entry_id: int, actor: str, client):
     )
 
 
+def _regenerate(cadence: str, actor: str, client):
+    if not pipeline_summaries.request_regeneration(g.tenant, cadence, actor):
+        return jsonify(
+            ok=False,
+            message="Connect Consonance first: summaries are made from it.",
+            html=_view_html("activity", client),
+        ), 409
+    return jsonify(
+        ok=True,
+        message="Regenerating from Consonance: the page's generated part is rewritten in a minute or two; "
+        "commentary and action items are kept.",
+        html=_view_html("activity", client),
+    )
+
+
 def _onboarding(action: str, actor: str):
     """Sync now, and "Create pages for existing titles": count, create, progress (addon/admin/onboarding.py)."""
     tenant = g.tenant
     try:
+        if action in ("sync-now", "create-pages"):
+            rate_limits.hit("admin_save")  # writes; count and progress are reads the page polls
         if action == "sync-now":
             return jsonify(ok=True, **onboarding.sync_now(tenant, actor))
         if action == "progress":
@@ -219,7 +241,7 @@ ONBOARDING_ACTIONS = 'any("sync-now", count, "create-pages", progress)'
 
 
 def _forge_body() -> dict:
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     call = body.get("call") if isinstance(body.get("call"), dict) else {}
     payload = call.get("payload") if isinstance(call.get("payload"), dict) else body
     return payload if isinstance(payload, dict) else {}
@@ -235,6 +257,7 @@ def forge_page():
 
 @bp.post("/forge/admin/settings")
 @forge_invocation_required
+@rate_limited("admin_save")
 def forge_save():
     actor, client = _forge_admin()
     return _save(actor, client)
@@ -242,6 +265,7 @@ def forge_save():
 
 @bp.post("/forge/admin/test-connection")
 @forge_invocation_required
+@rate_limited("admin_save")
 def forge_test_connection():
     _forge_admin()
     return _test_connection()
@@ -256,9 +280,17 @@ def forge_search(kind: str):
 
 @bp.post("/forge/admin/outbox/<int:entry_id>/retry")
 @forge_invocation_required
+@rate_limited("admin_save")
 def forge_retry(entry_id: int):
     actor, client = _forge_admin()
     return _retry(entry_id, actor, client)
+
+
+@bp.post("/forge/admin/summaries/<any(weekly, monthly):cadence>/regenerate")
+@forge_invocation_required
+def forge_regenerate(cadence: str):
+    actor, client = _forge_admin()
+    return _regenerate(cadence, actor, client)
 
 
 @bp.post(f"/forge/admin/onboarding/<{ONBOARDING_ACTIONS}:action>")
@@ -316,6 +348,7 @@ def connect_search(kind: str):
 
 @bp.post("/connect/admin/settings")
 @connect_jwt_required(allow_context_qsh=True)
+@rate_limited("admin_save")
 def connect_save():
     actor, client = _connect_admin()
     _connect_change_allowed()
@@ -324,6 +357,7 @@ def connect_save():
 
 @bp.post("/connect/admin/test-connection")
 @connect_jwt_required(allow_context_qsh=True)
+@rate_limited("admin_save")
 def connect_test_connection():
     _connect_admin()
     _connect_change_allowed()
@@ -332,10 +366,19 @@ def connect_test_connection():
 
 @bp.post("/connect/admin/outbox/<int:entry_id>/retry")
 @connect_jwt_required(allow_context_qsh=True)
+@rate_limited("admin_save")
 def connect_retry(entry_id: int):
     actor, client = _connect_admin()
     _connect_change_allowed()
     return _retry(entry_id, actor, client)
+
+
+@bp.post("/connect/admin/summaries/<any(weekly, monthly):cadence>/regenerate")
+@connect_jwt_required(allow_context_qsh=True)
+def connect_regenerate(cadence: str):
+    actor, client = _connect_admin()
+    _connect_change_allowed()
+    return _regenerate(cadence, actor, client)
 
 
 @bp.post(f"/connect/admin/onboarding/<{ONBOARDING_ACTIONS}:action>")

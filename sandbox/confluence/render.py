@@ -5,6 +5,7 @@ app's macros become placeholders the viewer replaces with iframes.
 
 from __future__ import annotations
 
+import datetime
 import html
 from dataclasses import dataclass, field
 
@@ -81,6 +82,7 @@ class _Renderer:
         self.frame_for = frame_for
         self.result = Rendered("")
         self.headings: list[tuple[int, str]] = []
+        self.user_name = None
 
     def children(self, element) -> str:
         parts = [html.escape(element.text or "")]
@@ -105,6 +107,9 @@ class _Renderer:
             return "🙂"
         if tag.startswith("{"):
             return self.children(element)
+        if tag == "time" and not storage.text_of(element).strip():  # a /date: Confluence shows the date itself
+            stamp = element.get("datetime", "")
+            return f'<time class="date-lozenge" datetime="{html.escape(stamp)}">{html.escape(_date_text(stamp))}</time>'
         if tag in PASS_THROUGH:
             if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
                 text = storage.text_of(element)
@@ -134,6 +139,14 @@ class _Renderer:
         )
 
     def link(self, element) -> str:
+        person = element.find(ri("user"))
+        if person is not None:  # Confluence shows a mention as the person's current display name
+            account_id = person.get(ri("account-id"), "")
+            name = self.user_name(account_id) if self.user_name else account_id
+            return (
+                f'<a class="user-mention" data-account-id="{html.escape(account_id)}" '
+                f'href="/wiki/people/{html.escape(account_id)}">{html.escape(name)}</a>'
+            )
         target = element.find(ri("page"))
         label = element.find(ac("plain-text-link-body"))
         if label is None:
@@ -168,6 +181,8 @@ class _Renderer:
             return f'<div class="panel panel-{name}">{title}{self.children(rich) if rich is not None else ""}</div>'
         if name == "toc":
             return "<!--TOC-->"
+        if name == "anchor":  # an invisible link target, as in Confluence
+            return f'<span class="anchor" id="{html.escape(params.get("", ""))}"></span>'
         if name in ("code", "noformat"):
             return f'<pre class="code">{html.escape(storage.text_of(plain))}</pre>'
         if name == "expand":
@@ -178,8 +193,16 @@ class _Renderer:
         return f'<div class="macro-unknown">[{html.escape(name)} macro]</div>'
 
 
-def render(body: str, *, is_app_macro, page_link, frame_for) -> Rendered:
+def _date_text(stamp: str) -> str:
+    try:
+        return datetime.date.fromisoformat(stamp[:10]).strftime("%b %d, %Y")
+    except ValueError:
+        return stamp
+
+
+def render(body: str, *, is_app_macro, page_link, frame_for, user_name=None) -> Rendered:
     renderer = _Renderer(is_app_macro, page_link, frame_for)
+    renderer.user_name = user_name
     root = storage.parse(body)
     out = renderer.children(root)
     toc = "".join(

@@ -131,7 +131,12 @@ def view_page(key, page_id, slug=None):
     def frame_for(slot) -> str:
         return _macro_frame(slot, page, version.number, space, account_id)
 
-    rendered = render.render(version.body, is_app_macro=is_app_macro, page_link=link, frame_for=frame_for)
+    def user_name(account_id: str) -> str:
+        return emu.users.get(account_id).display_name
+
+    rendered = render.render(
+        version.body, is_app_macro=is_app_macro, page_link=link, frame_for=frame_for, user_name=user_name
+    )
     body_html = _attach_task_urls(rendered.html, page.id)
     return render_template(
         "emulator_page.html",

@@ -19,6 +19,12 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--api-key", action="append", dest="api_keys", help=f"accepted API key (repeatable; default {DEFAULT_API_KEY})"
     )
+    parser.add_argument(
+        "--catalogue",
+        choices=("seeded", "golden"),
+        default=None,
+        help="seeded (generated from --seed and --size; default) or golden (the 25 titles of docs/golden-catalogue.md)",
+    )
     parser.add_argument("--anchor", help="date the catalogue is generated around (default: first of this month)")
     parser.add_argument(
         "--access-log",
@@ -29,7 +35,13 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.access_log else logging.WARNING)
     app = create_app(
-        {"SEED": args.seed, "SIZE": args.size, "ANCHOR": args.anchor, "API_KEYS": args.api_keys or [DEFAULT_API_KEY]}
+        {
+            "SEED": args.seed,
+            "SIZE": args.size,
+            "ANCHOR": args.anchor,
+            "API_KEYS": args.api_keys or [DEFAULT_API_KEY],
+            "CATALOGUE": args.catalogue,
+        }
     )
     server = make_server(args.host, args.port, app, threaded=True)
     print(

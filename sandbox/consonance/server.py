@@ -8,6 +8,7 @@ never interleave (hangs and latency sleep outside it).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import date
 
@@ -17,12 +18,14 @@ from werkzeug.exceptions import HTTPException
 
 from .catalogue import build_catalogue
 from .faults import FaultBook, RequestLog
+from .golden import build_golden
 from .resolvers import executable_schema, field_resolver
 
 log = logging.getLogger("sandbox.consonance.server")
 
 DEFAULT_API_KEY = "sandbox-api-key"
 DEFAULTS = {"SEED": 42, "SIZE": 500, "ANCHOR": None, "API_KEYS": [DEFAULT_API_KEY], "REQUEST_LOG_SIZE": 500}
+CATALOGUES = ("seeded", "golden")  # generated (SEED, SIZE) or the hand-written golden one (docs/golden-catalogue.md)
 EXTENSION = "consonance_sandbox"
 
 
@@ -35,10 +38,18 @@ class Sandbox:
         self.anchor = date.fromisoformat(anchor) if isinstance(anchor, str) else anchor
         self.faults = FaultBook()
         self.requests = RequestLog(config["REQUEST_LOG_SIZE"])
-        self.catalogue = build_catalogue(int(config["SEED"]), int(config["SIZE"]), self.anchor)
+        self.kind = str(config.get("CATALOGUE") or os.environ.get("CONSONANCE_CATALOGUE") or "seeded").lower()
+        if self.kind not in CATALOGUES:
+            raise ValueError(f"CATALOGUE must be one of {', '.join(CATALOGUES)}, not {self.kind!r}")
+        self.catalogue = self._build(int(config["SEED"]), int(config["SIZE"]))
+
+    def _build(self, seed: int, size: int):
+        if self.kind == "golden":
+            return build_golden(self.anchor)
+        return build_catalogue(seed, size, self.anchor)
 
     def reset(self, seed: int, size: int) -> None:
-        catalogue = build_catalogue(seed, size, self.anchor)
+        catalogue = self._build(seed, size)
         with self.catalogue.lock:
             self.catalogue = catalogue
         self.faults.clear()

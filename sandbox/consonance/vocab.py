@@ -136,7 +136,7 @@ SUBJECT_PAIRS = {
 BAD_SUBJECT_CODES = (
     ("FIC09", "Fantasy"),
     ("FICTION", "Fiction"),
-    ("FIC999999", "FICTION / Unknown"),
+    ("FIC 009000", "FICTION / Fantasy (typed with a space)"),
     ("XYZ000000", "Uncategorised"),
     ("FQ1", "Fantasy (old code)"),
 )

@@ -64,7 +64,9 @@ def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_c
     assert "Push a decision to Consonance" in html
     assert "HTTP 429" in html and "ConsonanceUnavailable" in html  # the reason, in the row
     assert f'data-action="retry" data-entry="{entry.id}"' in html
-    assert "failed: ConsonanceUnavailable" in html  # the decision's delivery state says so too
+    assert "could not reach Consonance: ConsonanceUnavailable" in html  # the decision's delivery state says so too
+    assert ADMIN not in html and "User dmin" in html  # the decider by the name Confluence gives, not the account id
+    assert "for “a title with no pages in Confluence yet”" in html and "decision id" not in html
 
     # Retry while the fault persists: attempted again, failed again, reason still shown.
     again = client.post(f"/forge/admin/outbox/{entry.id}/retry", json={}, headers=forge())
@@ -86,7 +88,9 @@ def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_c
     assert len(_notes(sandbox, "Cover approved at the launch meeting")) == 1
 
     audit = client.post("/forge/admin", json={"view": "audit"}, headers=forge()).get_json()["html"]
-    assert "Retried a failed write" in audit and "Pushed a decision" in audit and ADMIN in audit
+    assert "User dmin retried a failed write." in audit
+    assert "User dmin recorded a note on “a title with no pages in Confluence yet”." in audit
+    assert ADMIN not in audit and f"work {WORK}" not in audit
 
 
 def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, sandbox):
@@ -112,11 +116,12 @@ def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, 
     assert db.session.get(OutboxEntry, entry_id).status == FAILED
 
 
-def test_activity_shows_rule_set_version_and_outbox_depth(client, forge, forge_tenant):
+def test_activity_names_the_rule_set_and_shows_outbox_depth(client, forge, forge_tenant):
     from addon.publishing.standards import DEFAULT_RULE_SET
 
     html = client.post("/forge/admin", json={"view": "activity"}, headers=forge()).get_json()["html"]
-    assert DEFAULT_RULE_SET.version in html
+    assert "the default rule set" in html and f"{len(DEFAULT_RULE_SET.rules)} rules" in html
+    assert DEFAULT_RULE_SET.version not in html  # a hash means nothing to an admin
     assert 'data-outbox="pending">0<' in html
     assert "No failed writes." in html
 
@@ -166,3 +171,32 @@ def test_a_failed_job_run_stays_listed_behind_many_newer_runs(forge_tenant):
     assert [r["outcome"] for r in runs].count("ok") == 25
     assert any(r["outcome"] == "failed" and "worker lost" in r["error"] for r in runs)
     assert any(r["outcome"] == "running" for r in runs)
+
+
+def test_regenerate_owes_a_fresh_summary_for_this_period_and_only_admins_may(client, forge, connected, sandbox):
+    from tests.admin.fixtures import EDITOR
+
+    html = client.post("/forge/admin", json={"view": "activity"}, headers=forge()).get_json()["html"]
+    assert 'data-action="regenerate" data-cadence="weekly"' in html
+    assert 'data-action="regenerate" data-cadence="monthly"' in html
+    refused = client.post("/forge/admin/summaries/weekly/regenerate", json={}, headers=forge(EDITOR))
+    assert refused.status_code == 403
+    assert not db.session.execute(db.select(OutboxEntry)).scalars().all()
+
+    sandbox.control.clear_requests()
+    answer = client.post("/forge/admin/summaries/weekly/regenerate", json={}, headers=forge())
+    assert answer.status_code == 200 and "commentary and action items are kept" in answer.get_json()["message"]
+    [entry] = db.session.execute(db.select(OutboxEntry)).scalars().all()
+    assert entry.kind == "confluence.pipeline_summary" and entry.dedupe_key.startswith("summary:weekly:")
+    assert "titles in the pipeline (not yet published)" in entry.payload["region"]
+    assert sandbox.control.counters()["byOperation"].get("CataloguePipeline", 0) >= 1  # read afresh
+    assert client.post("/forge/admin/summaries/daily/regenerate", json={}, headers=forge()).status_code == 404
+
+
+def test_standards_rows_that_failed_read_as_sentences():
+    from addon.admin.activity import _problem_text
+
+    assert _problem_text([3, "ISBN | maybe", "“maybe” is not a rule the app knows"]) == (
+        "Row 3 (ISBN | maybe): “maybe” is not a rule the app knows"
+    )
+    assert _problem_text([0, "", "the page could not be read"]) == "The page: the page could not be read"

@@ -87,3 +87,10 @@ def test_a_429_storm_is_ridden_out_within_the_bound(recorded_client):
     assert client.get_page(page.id).body == s.document(s.paragraph("steady"))
     assert [r.status_code for r in exchanges[-3:]] == [429, 429, 200]
     assert waits == [1, 1]
+
+
+def test_a_persons_display_name_comes_from_the_users_api(recorded_client):
+    client, exchanges = recorded_client
+    user = client.get_user("557058:00000000-0000-4000-8000-0000000ed170")  # the emulator's seeded editor
+    assert user is not None and user.display_name == "Eddie Editor"
+    assert any("/wiki/rest/api/user?accountId=" in r.request.url for r in exchanges)

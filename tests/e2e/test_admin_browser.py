@@ -211,3 +211,38 @@ def test_the_connect_configure_page_works_for_admins_and_refuses_others(page, co
     page.locator('iframe[data-module-key="consonance-configuration"]').screenshot(
         path=str(artifacts / "connect-admin-activity.png")
     )
+
+
+def test_regenerate_on_the_activity_page_rewrites_this_weeks_summary(page, site, artifacts):
+    """The button in a real browser: the admin page's script sends it, the app queues the job, the job
+    reads Consonance and owes the summary page's write (delivered by the outbox into the emulator)."""
+    import sqlalchemy as sa
+
+    from addon.extensions import db
+    from addon.jobs.models import OutboxEntry
+    from addon.platform.models import Tenant
+    from addon.settings.service import update_settings
+
+    with site.app.app_context():
+        tenant = db.session.get(Tenant, site.tenant_id)
+        update_settings(tenant, {"page_set_space_key": "PUB"}, actor="557058:e2e-setup")
+    frame = open_admin(page, site)
+    frame.locator('[data-tab="activity"]').click()
+    button = frame.locator('button[data-action="regenerate"][data-cadence="weekly"]')
+    button.wait_for()
+    assert button.inner_text().strip() == "Regenerate this week's"
+    button.click()
+    status = frame.locator(".c4c-form-status--ok")
+    status.wait_for()
+    assert "commentary and action items are kept" in status.inner_text()
+    deadline, entries = time.monotonic() + 20, []
+    while not entries and time.monotonic() < deadline:
+        with site.app.app_context():
+            entries = db.session.scalars(
+                sa.select(OutboxEntry).where(
+                    OutboxEntry.tenant_id == site.tenant_id, OutboxEntry.dedupe_key.like("summary:weekly:%")
+                )
+            ).all()
+        time.sleep(0.2)
+    assert len(entries) == 1 and "in the pipeline (not yet published)" in entries[0].payload["region"]
+    snapshot(page, artifacts, "admin-activity-regenerate")

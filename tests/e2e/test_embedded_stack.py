@@ -123,7 +123,7 @@ def test_the_readme_tour_flow_by_flow(stack, page, artifacts):
     assert moved_title in page.locator("body").inner_text()
     summary = next(title for title in links if title.startswith("Pipeline summary — week"))
     page.goto(links[summary])
-    assert "Titles by stage" in page.locator("body").inner_text()
+    assert "Pipeline by stage" in page.locator("body").inner_text()
     page.goto(links[f"Retrospective — {done_title}"])
     assert "Lessons learned" in page.locator("body").inner_text()
 

@@ -67,3 +67,43 @@ def test_the_apps_own_region_write_is_not_read_back(world):
     assert version in state.own_versions and state.handled_version == version
     assert len(_log_notes(world)) == 1
     assert db.session.query(Decision).filter_by(tenant_id=world.tenant.id).count() == 1
+
+
+DECISION_TABLE = (
+    "<table><tbody>"
+    "<tr><th>Decision</th><th>Detail</th><th>Decided by</th><th>Date</th></tr>"
+    "<tr><td>Approved: jacket brief</td><td>the blue version</td>"
+    '<td><ac:link><ri:user ri:account-id="{editor}" /></ac:link></td><td><time datetime="2026-11-03" /></td></tr>'
+    "<tr><td>Use Garamond for the text</td><td></td><td>Jane Smith</td><td>4 Nov 2026</td></tr>"
+    "<tr><td></td><td>the print run</td><td></td><td>soon</td></tr>"
+    "</tbody></table>"
+)
+
+
+def test_table_rows_are_sent_by_name_and_each_row_says_what_happened(world):
+    from sandbox.confluence.users import EDITOR_ACCOUNT_ID
+
+    pages = world.title_pages(WORK, "A Distant Orchard")
+    page_id = pages["decision-log"].id
+    world.edit(page_id, DECISION_TABLE.format(editor=EDITOR_ACCOUNT_ID))
+    world.settle()
+
+    notes = {n.text.split("\n\n", 1)[-1]: n for n in _log_notes(world)}
+    assert len(notes) == 2
+    jacket = next(text for text in notes if "jacket brief — the blue version" in text)
+    assert "Decided by Eddie Editor on 3 November 2026." in jacket
+    full = notes[jacket].text  # the header: who decided, by name, on which page, with its link
+    assert "(“Decision log — A Distant Orchard” in Confluence by Eddie Editor)" in full
+    assert f"pageId={page_id}" in full and EDITOR_ACCOUNT_ID not in full
+    garamond = next(text for text in notes if "Use Garamond for the text" in text)
+    assert "Decided by Jane Smith on 4 November 2026." in garamond
+
+    region = read_region(world.person.get_page(page_id).body, decision_log.REGION)
+    assert region.count("Sent") >= 2 and "In Consonance" in region
+    assert "Not understood" in region and "the Decision cell is empty" in region
+    assert f'ri:account-id="{EDITOR_ACCOUNT_ID}"' in region  # a mention: Confluence shows the name
+
+    # saved again unchanged: nothing new reaches Consonance
+    world.edit(page_id, "<p>Tidied.</p>" + DECISION_TABLE.format(editor=EDITOR_ACCOUNT_ID))
+    world.settle()
+    assert len(_log_notes(world)) == 2

@@ -173,4 +173,30 @@ def test_the_documented_example_pages_read_as_docs_say():
     lessons = parse_lessons((EXAMPLES / "retrospective.xml").read_text(encoding="utf-8"))
     assert [lesson.stage for lesson in lessons] == ["Production", "Editorial", "General"]
     rows, problems = parse_decision_log((EXAMPLES / "decision-log.xml").read_text(encoding="utf-8"))
-    assert [r.decision_type for r in rows] == [APPROVE_STAGE, REQUEST_CHANGES, HOLD, NOTE] and problems == []
+    assert [r.decision_type for r in rows] == [APPROVE_STAGE, REQUEST_CHANGES, APPROVE_STAGE, HOLD, NOTE]
+    assert problems == []
+    assert rows[0].to_stage == "Typesetting" and rows[0].decided_by_name == "Jane Smith"
+    assert rows[2].to_stage is None and rows[2].text == "jacket brief — the blue version"
+
+
+def test_decision_table_rows_read_each_column_and_say_what_is_wrong():
+    page = (
+        "<table><tbody><tr><th>Date</th><th>Decision</th><th>Decided by</th><th>Details</th></tr>"
+        '<tr><td><time datetime="2026-11-03" /></td><td>Hold</td>'
+        '<td><ac:link><ri:user ri:account-id="557058:abc-def" /></ac:link></td><td>waiting for the author</td></tr>'
+        "<tr><td>next Tuesday</td><td>Note: reprint</td><td>Sam</td><td></td></tr>"
+        "<tr><td></td><td></td><td>Sam</td><td>forgot the decision</td></tr>"
+        "<tr><td></td><td></td><td></td><td></td></tr>"
+        "</tbody></table>"
+        "<table><tbody><tr><th>Format</th><th>Owner</th></tr><tr><td>Decision: note — in a plain table</td><td/></tr></tbody></table>"
+    )
+    rows, problems = parse_decision_log(page)
+    assert [(r.decision_type, r.text, r.decided_by) for r in rows] == [
+        (HOLD, "waiting for the author", "557058:abc-def"),
+        (NOTE, "in a plain table", None),  # a "Decision:" line in any other table still counts
+    ]
+    assert rows[0].decided_on.isoformat() == "2026-11-03"
+    assert [p.what_is_wrong.split(":")[0] for p in problems] == [
+        "“next Tuesday” is not a date",
+        "the Decision cell is empty",
+    ]

@@ -150,3 +150,48 @@ def test_reopening_in_consonance_unticks_the_gate(world):
     world.settle()
     assert _ticks(world)[playbook_gates.task_id_for(link)] is False
     assert not _gate_tasks(world)[link.external_ref].is_done  # and it is not completed again from the page
+
+
+DATED_PLAYBOOK = """
+<h2>All formats</h2>
+<ac:task-list>
+<ac:task><ac:task-id>11</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body>GATE: Sign off the cover — 6 weeks before publication — owner: Art director</ac:task-body></ac:task>
+</ac:task-list>
+<h2>Digital</h2>
+<ac:task-list>
+<ac:task><ac:task-id>12</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body>QC: validate the EPUB with EpubCheck — 2 weeks before publication</ac:task-body></ac:task>
+</ac:task-list>
+<h2>Print</h2>
+<ac:task-list>
+<ac:task><ac:task-id>13</ac:task-id><ac:task-status>incomplete</ac:task-status><ac:task-body>File naming: ISBN_interior.pdf and ISBN_cover.pdf</ac:task-body></ac:task>
+</ac:task-list>
+"""
+
+
+def test_gates_carry_a_due_date_from_publication_and_their_owner_and_qc_items_become_tasks(world):
+    from datetime import timedelta
+
+    world.title_pages(WORK, "A Distant Orchard")
+    playbook = world.page("Production playbook", "<p>draft</p>")
+    update_settings(world.tenant, {"playbook_page_ids": [playbook.id]}, actor="admin")
+    db.session.commit()
+    world.edit(playbook.id, DATED_PLAYBOOK)
+    world.settle()
+
+    publication = world.gateway().title(WORK).earliest_publication_date
+    tasks = {t.title: t for t in _gate_tasks(world).values()}
+    cover = tasks["Sign off the cover — 6 weeks before publication — owner: Art director"]
+    assert cover.due_date == publication - timedelta(weeks=6)
+    epub = next(t for title, t in tasks.items() if title.startswith("QC: validate the EPUB"))
+    assert epub.due_date == publication - timedelta(weeks=2)
+    naming = next(t for title, t in tasks.items() if title.startswith("File naming: ISBN_interior.pdf"))
+    assert naming.due_date is None  # the playbook gives no lead time: no date is made up
+
+
+def test_gate_schedule_reads_lead_times_and_owners():
+    from datetime import timedelta
+
+    schedule = playbook_gates.gate_schedule("Press release out — 3 weeks before publication (owner: Publicist)")
+    assert schedule.lead == timedelta(weeks=3) and schedule.anchor == "publication" and schedule.owner == "Publicist"
+    assert playbook_gates.gate_schedule("Check files 10 days before delivery").anchor == "delivery"
+    assert playbook_gates.gate_schedule("Sign off the cover").lead is None

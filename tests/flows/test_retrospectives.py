@@ -20,12 +20,19 @@ def _lesson_notes(world):
 def test_lessons_reach_consonance_once_and_the_stage_index(world):
     world.title_pages(WORK, "A Distant Island")
     parent = world.page("Titles", "<p>All titles.</p>")
-    update_settings(world.tenant, {"page_set_parent_id": parent.id}, actor="admin")
+    guide = world.page("Stage guide", "<p>What each stage needs.</p>")
+    update_settings(world.tenant, {"page_set_parent_id": parent.id, "stage_guide_page_id": guide.id}, actor="admin")
     db.session.commit()
+    delivery = world.consonance.control.work(int(WORK))["deliveryDates"][0]
+    world.consonance.control.slip_delivery(delivery["id"], 14)  # the manuscript came two weeks late
     assert retrospectives.ensure_retrospective(world.tenant, WORK) is None
     world.settle()
     retro = pages_of(world.tenant, WORK)["retrospective"]
     page = world.person.get_page(retro.page_id)
+    facts = read_region(page.body, retrospectives.FACTS_REGION)
+    assert "Planned and actual dates" in facts and "Publication — " in facts
+    assert "Manuscript delivery 1" in facts and "Slipped 2 weeks (planned" in facts
+    assert "Decisions" in facts and "Gates" in facts
     assert page.parent_id == pages_of(world.tenant, WORK)["home"].page_id
     assert retrospectives.ensure_retrospective(world.tenant, WORK) == page.id  # made once
 
@@ -49,5 +56,6 @@ def test_lessons_reach_consonance_once_and_the_stage_index(world):
     assert index.parent_id == parent.id
     production_region = read_region(index.body, retrospectives.region_name("Production"))
     assert "the printer needed files two weeks earlier" in production_region
+    assert 'Change the workflow: </strong><ac:link><ri:page ri:content-title="Stage guide"' in production_region
     assert "<h2>Production</h2>" in index.body  # the stage heading templates link to
     assert "blurb" in read_region(index.body, retrospectives.region_name("General"))

@@ -175,10 +175,13 @@ def test_stage_guide_page_supplies_reviewers_and_next_step(tenant, consonance, c
 
 
 def test_repeated_polls_and_reconciliation_make_no_new_versions(tenant, consonance, emulator):
+    from addon.flows.launch_hubs import enqueue_forthcoming_hubs
     from addon.flows.reconciliation import reconcile_tenant
     from addon.gateways import gateways
 
     work_id = _acquire(consonance, tenant, "Quiet Waters")
+    enqueue_forthcoming_hubs(tenant, "first-sync")  # what the first sync does: hubs for the forthcoming list
+    db.session.commit()
     drain(tenant)
     consonance.control.move_to_stage(int(work_id), "Contracted")
     poll(tenant)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+import html
+from datetime import date, timedelta
 
 from addon.confluence.owned_regions import find_region, read_region
 from addon.extensions import db
+from addon.flows import hub_calendar
 from addon.flows import page_templates as templates
 from addon.flows.change_detection import poll
-from addon.flows.pipeline_summaries import owe_summary, regenerate_summary
+from addon.flows.pipeline_summaries import local_today, owe_summary, regenerate_summary
 from addon.flows.rights_links import ROLE, SUPERSEDED_ROLE, guidance_url
 from addon.gateways import gateways
 from addon.publishing.pipeline import period_for
+from addon.publishing.wording import long_date
 from addon.settings.service import update_settings
 from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
     confluence,
@@ -100,7 +103,8 @@ def test_launch_hub_table_follows_dates_and_leaves_marketing_alone(tenant, conso
     [hub] = pages_titled(emulator, f"Launch hub — {season}")
     page = confluence.get_page(hub.id)
     table = read_region(page.body, templates.LAUNCH_TABLE_REGION)
-    assert "Harvest Moon" in table and "NO-GO" in table
+    assert "Harvest Moon" in table and "TOO EARLY" in table  # acquired today, published in two years
+    assert "judged from 26 weeks before publication" in table  # Why gives the reason, not the verdict again
     marketing = page.body.replace(
         "<em>Marketing: positioning, channels, budget.</em>", "Lead with the harvest festival tie-in; &pound;4k budget."
     )
@@ -112,12 +116,44 @@ def test_launch_hub_table_follows_dates_and_leaves_marketing_alone(tenant, conso
     assert counts["dates_changed"] == 1 and counts["hub_refreshes"] >= 1
     drain(tenant)
     after = confluence.get_page(hub.id)
-    assert after.version == before.version + 1
+    assert after.version == before.version + 2  # the table, then the campaign calendar
     new_table = read_region(after.body, templates.LAUNCH_TABLE_REGION)
     new_date = gateways().consonance(tenant).title(work_id).earliest_publication_date
     assert new_table != table and f"{new_date.day} " in new_table
-    assert _outside(after.body, templates.LAUNCH_TABLE_REGION) == _outside(before.body, templates.LAUNCH_TABLE_REGION)
+    assert _outside(_outside(after.body, templates.LAUNCH_TABLE_REGION), hub_calendar.REGION) == _outside(
+        _outside(before.body, templates.LAUNCH_TABLE_REGION), hub_calendar.REGION
+    )
     assert "harvest festival tie-in" in after.body
+    assert long_date(new_date) in read_region(after.body, hub_calendar.REGION)
+    poll(tenant)
+    drain(tenant)
+    assert confluence.get_page(hub.id).version == after.version  # nothing changed: no new version
+
+
+def test_hub_calendar_lists_announce_publication_and_marketing_dates(tenant, consonance, emulator, confluence):
+    work_id = _acquire(consonance, tenant, "Harvest Moon")
+    title = gateways().consonance(tenant).title(work_id)
+    drain(tenant)
+    [hub] = pages_titled(emulator, f"Launch hub — {title.season}")
+    page = confluence.get_page(hub.id)
+    publication = title.earliest_publication_date
+    plan = (
+        "<table><tbody><tr><th>When</th><th>What</th></tr>"
+        '<tr><td><time datetime="{day}" /></td><td>Harvest Moon cover reveal on social</td></tr>'
+        "</tbody></table>"
+    ).format(day=(publication - timedelta(days=20)).isoformat())
+    confluence.update_page(page, page.body.replace("<em>Marketing: positioning, channels, budget.</em>", plan))
+    consonance.control.slip_publication(int(work_id), 7)
+    poll(tenant)
+    drain(tenant)
+
+    calendar = read_region(confluence.get_page(hub.id).body, hub_calendar.REGION)
+    publication = gateways().consonance(tenant).title(work_id).earliest_publication_date
+    assert f"<td>{long_date(publication)}</td>" in calendar and "Publication" in calendar
+    assert long_date(publication - timedelta(weeks=hub_calendar.ANNOUNCE_WEEKS)) in calendar
+    assert "Harvest Moon cover reveal on social" in calendar
+    assert '<ri:page ri:content-title="Harvest Moon"' in calendar  # the title links to its home page
+    assert "<th>Mon</th>" in calendar  # the month view
 
 
 def _attachment(emulator, page_id):
@@ -135,7 +171,30 @@ def test_pipeline_summary_keeps_commentary_and_attaches_a_chart(tenant, consonan
     [summary] = pages_titled(emulator, period.title)
     page = confluence.get_page(summary.id)
     generated = read_region(page.body, templates.SUMMARY_REGION)
-    assert "40 titles" in generated and "Titles by stage" in generated and "Release risks" in generated
+    published = {"04", "06", "07", "08", "10", "11", "12", "13", "15", "16", "17"}
+    with consonance.state.lock:
+        backlist = sum(
+            1
+            for w in consonance.state.works.values()
+            if w.stage == "Published" or any(p.status in published for p in w.products)
+        )
+        pipeline = len(consonance.state.works) - backlist
+        made = local_today(tenant)  # the first sync's summary is this period's, made today
+        past_due = sum(1 for t in consonance.state.tasks.values() if t.status == "OPEN" and t.due_date < made)
+        slipped = sum(
+            1
+            for w in consonance.state.works.values()
+            if not (w.stage == "Published" or any(p.status in published for p in w.products))
+            for c in w.contracts
+            for d in c.delivery_dates
+            if d.slipped_date and d.slipped_date != d.date_due
+        )
+    assert past_due and slipped
+    assert f"{past_due + slipped} overdue: open Consonance to-dos past their due date and slipped" in generated
+    assert backlist and pipeline
+    assert f"{pipeline} titles in the pipeline (not yet published)" in generated
+    assert f"Published backlist, counted apart: {backlist}." in generated
+    assert "Pipeline by stage" in generated and "Release risks" in generated
     [chart] = _attachment(emulator, summary.id)
     assert chart.title == f"pipeline-{period.key}.png" and chart.data[:8] == b"\x89PNG\r\n\x1a\n"
     first_chart = chart.data
@@ -166,3 +225,30 @@ def test_pipeline_summary_keeps_commentary_and_attaches_a_chart(tenant, consonan
     assert "Spring list looks thin." in after.body and "chase late deliveries" in after.body
     [chart] = _attachment(emulator, summary.id)
     assert chart.data != first_chart  # the stage counts moved, so the bars did
+
+
+def test_hubs_cover_the_whole_forthcoming_list_with_reasons_and_links(tenant, consonance, emulator, confluence):
+    from addon.flows.launch_hubs import enqueue_forthcoming_hubs
+    from addon.settings.service import get_settings
+
+    poll(tenant)  # the first sync: no title is "acquired since install", yet marketing needs every season
+    with consonance.state.lock:
+        forthcoming = {
+            w.id: (w.full_title, w.title, w.season) for w in consonance.state.works.values() if w.stage != "Published"
+        }
+    seasons = {season for _, _, season in forthcoming.values()}
+    assert len(seasons) >= 3
+    assert enqueue_forthcoming_hubs(tenant, "first-sync") == len(seasons)
+    db.session.commit()
+    drain(tenant)
+    host = get_settings(tenant).consonance_host
+    for season in seasons:
+        [hub] = pages_titled(emulator, f"Launch hub — {season}")
+        table = read_region(confluence.get_page(hub.id).body, templates.LAUNCH_TABLE_REGION)
+        rows = table.count("<tr>") - 1
+        members = [(work_id, full) for work_id, (full, _, s) in forthcoming.items() if s == season]
+        assert rows == len(members), season
+        for work_id, title in members:
+            assert f'<a href="{host.rstrip("/")}/works/{work_id}">{html.escape(title, quote=False)}</a>' in table
+        assert "Don&#x27;t announce yet</td>" not in table and "Ready to announce</td>" not in table  # Why ≠ verdict
+    assert not pages_titled(emulator, "Launch hub — No season")

@@ -13,9 +13,9 @@ from addon.flows import change_detection as cd
 from addon.flows import page_templates as templates
 from addon.flows.pipeline_summaries import bar_chart_png, due_cadences
 from addon.flows.stage_status import parse_stage_guide, stage_label
-from addon.publishing.guidance import guidance_for
 from addon.flows.sync_models import TitleSnapshot
 from addon.publishing.domain import FormatFingerprint, FormatKind, TitleFingerprint
+from addon.publishing.guidance import guidance_for
 from addon.settings.schema import with_defaults
 
 
@@ -124,17 +124,26 @@ def _decode_png(data: bytes):
     return width, height, raw
 
 
-def test_chart_is_a_valid_png_whose_bars_follow_the_counts():
-    width, height, raw = _decode_png(bar_chart_png([1, 4, 0, 2], width=200, height=100))
-    assert (width, height) == (200, 100)
+def test_chart_is_a_valid_png_with_a_labelled_bar_per_stage_following_the_counts():
+    rows = [("Writing", 1), ("Editorial", 4), ("Proofs", 0), ("Production", 2)]
+    width, height, raw = _decode_png(bar_chart_png(rows, width=300))
+    assert width == 300 and height == 4 * 26 + 20
     stride = 1 + width * 3
 
-    def blue_height(x):
-        return sum(raw[y * stride + 1 + x * 3 : y * stride + 4 + x * 3] == bytes((0, 82, 204)) for y in range(height))
+    def pixel(x, y):
+        return raw[y * stride + 1 + x * 3 : y * stride + 4 + x * 3]
 
-    slot = (200 - 10 - 20) // 4
-    centres = [20 + i * slot + slot // 2 for i in range(4)]
-    heights = [blue_height(x) for x in centres]
-    assert heights[2] == 0 and heights[1] > heights[3] > heights[0] > 0
-    assert bar_chart_png([1, 4, 0, 2]) == bar_chart_png([1, 4, 0, 2])
-    assert bar_chart_png([1, 4, 0, 2]) != bar_chart_png([1, 4, 1, 2])
+    def bar_length(row):
+        y = 10 + row * 26 + 8
+        return sum(pixel(x, y) == bytes((0, 82, 204)) for x in range(width))
+
+    lengths = [bar_length(i) for i in range(4)]
+    assert lengths[2] == 0 and lengths[1] > lengths[3] > lengths[0] > 0
+
+    def label_ink(row):  # the stage name is drawn left of the axis, on the bar's row
+        return sum(pixel(x, y) != b"\xff\xff\xff" for x in range(0, 190) for y in range(10 + row * 26, 30 + row * 26))
+
+    assert all(label_ink(i) > 0 for i in range(4))
+    assert bar_chart_png(rows) == bar_chart_png(rows)
+    assert bar_chart_png(rows) != bar_chart_png([("Writing", 1), ("Editorial", 4), ("Proofs", 1), ("Production", 2)])
+    assert bar_chart_png(rows) != bar_chart_png([("Writing", 1), ("Copy-editing", 4), ("Proofs", 0), ("Production", 2)])

@@ -36,7 +36,7 @@ def test_title_status_shows_stage_formats_slip_and_next_step():
     view = views.title_status_view(title, host="https://web.consonance.app", meta=meta(), today=TODAY)
     assert view["title"]["stage"] == {"name": "Proofs", "appearance": "inprogress"}
     assert view["title"]["consonanceUrl"] == "https://web.consonance.app/works/w-101"
-    assert [c["name"] for c in view["contributors"]] == ["Okafor, Amelia", "Lindqvist, Tomasz"]
+    assert [c["name"] for c in view["contributors"]] == ["Amelia Okafor", "Tomasz Lindqvist"]
     hardback = view["formats"][0]
     assert (hardback["kind"], hardback["isbn"], hardback["slipDays"]) == ("Hardback", "9781402894626", 30)
     assert hardback["planned"] == "4 Mar 2027" and hardback["actual"] == "3 Apr 2027"
@@ -120,17 +120,34 @@ def test_metadata_checklist_puts_failures_first_with_value_and_fix():
 
 
 def test_launch_readiness_says_dont_announce_yet_with_reasons():
-    no_cover = make_format(FormatKind.HARDBACK, has_cover=False, prices=())
+    soon = date(2027, 1, 2)
+    no_cover = make_format(FormatKind.HARDBACK, has_cover=False, prices=(), publication=soon)
     view = views.launch_readiness_view(
-        make_title(formats=(no_cover, make_format(FormatKind.EBOOK))), host=None, meta=meta(), today=TODAY
+        make_title(formats=(no_cover, make_format(FormatKind.EBOOK, publication=soon))),
+        host=None,
+        meta=meta(),
+        today=TODAY,
     )
-    assert view["verdict"] == {"go": False, "headline": "Don't announce yet", "appearance": "removed"}
-    assert any(r.startswith("Hardback") and r.endswith(": no price yet.") for r in view["reasons"])
-    assert any(r.startswith("Hardback") and r.endswith(": no cover image yet.") for r in view["reasons"])
-    assert view["publication"] == {"date": "4 Mar 2027", "daysAway": 93}
+    verdict = view["verdict"]
+    assert (verdict["go"], verdict["headline"], verdict["appearance"], verdict["kind"]) == (
+        False,
+        "Don't announce yet",
+        "removed",
+        "no_go",
+    )
+    assert any(r.startswith("Hardback") and ": no price yet (needed by" in r for r in view["reasons"])
+    assert any(r.startswith("Hardback") and ": no cover image yet (needed by" in r for r in view["reasons"])
+    assert view["publication"] == {
+        "date": "2 Jan 2027",
+        "daysAway": (date(2027, 1, 2) - TODAY).days,
+        "published": False,
+    }
     hardback = view["formats"][0]
     failing = {check["label"] for check in hardback["checks"] if not check["ok"]}
     assert hardback["ready"] is False and failing >= {"Price", "Cover"}
+    assert {c["state"] for c in hardback["checks"] if not c["ok"]} == {"late"}
+    isbn = next(c for c in hardback["checks"] if c["label"] == "ISBN")
+    assert isbn["detail"] == "9781402894626"  # not "ISBN ISBN 978…"
 
 
 def test_launch_readiness_go_when_every_format_is_ready_and_published_when_out():
@@ -146,7 +163,7 @@ def test_launch_readiness_without_a_date_or_formats_is_no_go():
     view = views.launch_readiness_view(make_title(formats=()), host=None, meta=meta(), today=TODAY)
     assert view["verdict"]["go"] is False
     assert view["reasons"] == ["No formats are set up in Consonance yet."]
-    assert view["publication"] == {"date": None, "daysAway": None}
+    assert view["publication"] == {"date": None, "daysAway": None, "published": False}
 
 
 def test_messages_say_what_to_do():

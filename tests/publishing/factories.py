@@ -74,7 +74,8 @@ def make_title(
     work_id: str = "w-101",
     **changes,
 ) -> Title:
-    """A work with an author in "Surname, Forenames" form, a contract with a delivery date, and formats."""
+    """A work with contributors stored the Consonance way (display name, surname in key names), a contract
+    with a delivery date, and formats."""
     contract = Contract(
         id="c-1",
         name="Author agreement",
@@ -91,8 +92,8 @@ def make_title(
         marketing_tier="Lead",
         series=("The Saltmarsh Chronicles #1",),
         contributors=(
-            Contributor("Okafor, Amelia", "A01", "By (author)"),
-            Contributor("Lindqvist, Tomasz", "E07", "Read by"),
+            Contributor("Amelia Okafor", "A01", "By (author)", key_names="Okafor"),
+            Contributor("Tomasz Lindqvist", "E07", "Read by", key_names="Lindqvist"),
         ),
         formats=formats if formats is not None else (make_format(FormatKind.HARDBACK), make_format(FormatKind.EBOOK)),
         contracts=(contract,),
@@ -117,5 +118,6 @@ def make_task(
     due: date | None = None,
     external_ref: str | None = None,
     work_id: str = "w-101",
+    assignee: str | None = None,
 ) -> Task:
-    return Task(task_id, title, status, due, external_ref, work_id)
+    return Task(task_id, title, status, due, external_ref, work_id, assignee)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from addon.publishing.standards import DEFAULT_RULE_SET, compile_standards
@@ -16,7 +17,9 @@ def table_after(heading: str) -> list[tuple[str, ...]]:
     rows = []
     for line in lines[start + 1 :]:
         if line.startswith("|"):
-            cells = tuple(c.strip().replace("`", "") for c in line.strip().strip("|").split("|"))
+            cells = tuple(
+                c.strip().replace("`", "").replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))
+            )
             if not all(set(c) <= {"-", ":"} for c in cells):
                 rows.append(cells)
         elif rows:

@@ -69,7 +69,8 @@ def test_titles_by_stage_in_workflow_order_with_unknown_and_missing_stages_last(
     counts = dict(summary.stage_counts)
     assert counts["Writing"] == 2 and counts["Production"] == 1 and counts["Acquisition"] == 0
     names = [name for name, _ in summary.stage_counts]
-    assert names.index("Writing") < names.index("Proofs") < names.index("Production") < names.index("Published")
+    assert names.index("Writing") < names.index("Proofs") < names.index("Production")
+    assert "Published" not in names  # the pipeline is what is not yet published
     assert names[-2:] == ["Acquisitions board", NO_STAGE]
     writing = next(g for g in summary.stages if g.stage == "Writing")
     assert [line.title for line in writing.titles] == ["Almanac", "Bells"]
@@ -77,9 +78,9 @@ def test_titles_by_stage_in_workflow_order_with_unknown_and_missing_stages_last(
     assert all(count for _, count in compact.stage_counts)
 
 
-def test_overdue_items_include_missed_deliveries_tasks_and_gates_most_overdue_first():
+def test_overdue_is_open_past_due_todos_and_slipped_deliveries_with_since_and_owner():
     tasks = [
-        make_task("t1", title="Approve cover", due=date(2026, 11, 20), work_id="w1"),
+        make_task("t1", title="Approve cover", due=date(2026, 11, 20), work_id="w1", assignee="Priya"),
         make_task(
             "t2",
             title="Print PDF signed off",
@@ -90,18 +91,31 @@ def test_overdue_items_include_missed_deliveries_tasks_and_gates_most_overdue_fi
         make_task("t3", title="Done already", status="COMPLETE", due=date(2026, 11, 1)),
         make_task("t4", title="Due later", due=date(2026, 12, 1)),
     ]
-    summary = summarise_pipeline(catalogue(), TODAY, tasks=tasks)
-    assert [(o.kind, o.title, o.what, o.days_overdue) for o in summary.overdue] == [
-        ("delivery", "Almanac", "Manuscript delivery", 58),
-        ("gate", "Bells", "Print PDF signed off", 27),
-        ("task", "Zebra Crossing", "Approve cover", 8),
+    titles = catalogue() + [
+        make_title(
+            work_id="w7", title="Ferry", stage="Writing", delivery=DeliveryDate(date(2026, 9, 1), date(2027, 1, 15))
+        ),
+        make_title(  # a published title's old slip is history, not overdue
+            work_id="w8",
+            title="Gorse",
+            stage="Published",
+            delivery=DeliveryDate(date(2024, 9, 1), date(2024, 10, 1)),
+            formats=(make_format(publication=date(2025, 6, 1), status="04"),),
+        ),
     ]
+    summary = summarise_pipeline(titles, TODAY, tasks=tasks)
+    assert [(o.kind, o.title, o.what, o.due, o.days_overdue, o.owner) for o in summary.overdue] == [
+        ("delivery", "Ferry", "Manuscript delivery slipped to 15 January 2027", date(2026, 9, 1), 88, None),
+        ("gate", "Bells", "Print PDF signed off", date(2026, 11, 1), 27, None),
+        ("task", "Zebra Crossing", "Approve cover", date(2026, 11, 20), 8, "Priya"),
+    ]
+    assert summary.total_titles == 7 and summary.backlist == 1
 
 
 def test_format_readiness_counts_and_risks():
     summary = summarise_pipeline(catalogue(), TODAY)
-    counts = {c.kind: (c.total, c.ready, c.not_ready) for c in summary.format_readiness}
-    assert counts == {"hardback": (6, 6, 0), "ebook": (5, 5, 0), "audiobook": (1, 0, 1)}
+    counts = {c.kind: (c.total, c.ready, c.not_ready, c.late) for c in summary.format_readiness}
+    assert counts == {"hardback": (6, 6, 0, 0), "ebook": (5, 5, 0, 0), "audiobook": (1, 0, 1, 1)}
     assert [c.kind for c in summary.format_readiness] == ["hardback", "ebook", "audiobook"]
     kinds = {(r.work_id, r.kind) for r in summary.risks}
     assert ("w2", DELIVERY_MISSED) in kinds

@@ -96,32 +96,41 @@ def test_date_order_compares_publication_with_the_expected_delivery_including_sl
     assert {c.outcome for c in only(no_contract, rule).checks} == {Outcome.NOT_APPLICABLE}
 
 
-def test_contributor_name_form_is_title_level_and_reports_the_name():
+def test_contributor_name_form_is_title_level_and_reads_the_structured_fields():
     rule = make_rule("Contributor name", "contributor_name_form", {"form": "Surname, Forenames"})
     good = only(make_title(), rule)
     assert [(c.product_id, c.outcome) for c in good.checks] == [(None, Outcome.PASS)]
-    title = replace(make_title(), contributors=(Contributor("Okafor, Amelia"), Contributor("Tomasz Lindqvist")))
-    assert only(title, rule).failed[0].value == "Tomasz Lindqvist"
+    whole = Contributor("Tomasz Lindqvist", "E07", key_names="Tomasz Lindqvist")
+    title = replace(make_title(), contributors=(Contributor("Amelia Okafor", key_names="Okafor"), whole))
+    failed = only(title, rule).failed[0]
+    assert failed.value == "Tomasz Lindqvist (key names “Tomasz Lindqvist”)"
+    assert failed.problem == "the key names hold the whole name, not just the surname"
+    assert "Key names" in failed.fix
     natural = make_rule("author", "contributor_name_form", {"form": "Forenames Surname"})
-    assert only(title, natural).failed[0].value == "Okafor, Amelia"
+    assert only(title, natural).failed[0].value == failed.value  # the form shown never changes what is stored
 
 
 @pytest.mark.parametrize(
-    "name, ok",
+    "name, key_names, ok, inverted",
     [
-        ("O'Sullivan, Siobhan", True),
-        ("Le Guin, Ursula K.", True),
-        ("Amelia Okafor", False),
-        ("Okafor,", False),
-        ("Okafor, Amelia, Jr", False),
-        ("Smith 2, Ann", False),
-        ("平野, 啓一郎", True),
+        ("Arthur Marchetti", "Marchetti", True, "Marchetti, Arthur"),  # the way Consonance stores names
+        ("Siobhan O'Sullivan", "O'Sullivan", True, "O'Sullivan, Siobhan"),
+        ("Ursula K. Le Guin", "Le Guin", True, "Le Guin, Ursula K."),
+        ("Okafor, Amelia", "Okafor", True, "Okafor, Amelia"),  # display form already inverted
+        ("Homer", "Homer", True, "Homer"),  # one name only
+        ("Arthur Marchetti", "Arthur Marchetti", False, "Arthur Marchetti"),  # key names = whole name
+        ("Arthur Marchetti", None, False, None),  # no key names at all
+        ("Arthur Marchetti", "Okafor", False, None),  # key names not in the name
+        ("Arthur Marchetti", "Arthur", False, None),  # forename given as key names
     ],
 )
-def test_name_form_shapes(name, ok):
-    title = replace(make_title(), contributors=(Contributor(name),))
+def test_name_judged_on_key_names(name, key_names, ok, inverted):
+    contributor = Contributor(name, "A01", key_names=key_names)
+    title = replace(make_title(), contributors=(contributor,))
     rule = make_rule("Contributor name", "contributor_name_form")
     assert only(title, rule).checks[0].outcome is (Outcome.PASS if ok else Outcome.FAIL)
+    if ok:
+        assert contributor.inverted_name == inverted
 
 
 def test_series_naming_template_and_pattern():

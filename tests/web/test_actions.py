@@ -87,7 +87,8 @@ def test_a_resent_decision_is_recorded_once_and_lands_once_as_a_note(client, fit
     assert outbox.drain()["delivered"] == 0
     notes = [n for n in notes_on(sandbox, "3") if n.external_ref == KEY]
     assert len(notes) == 1
-    assert "Cover approved <b>at</b> the meeting" in notes[0].text and "557058:user-1" in notes[0].text
+    assert "Cover approved <b>at</b> the meeting" in notes[0].text
+    assert "in Confluence by User user-1)" in notes[0].text and "557058:user-1" not in notes[0].text  # by name
     assert db.session.scalar(sa.select(Decision.delivery_state)) == "delivered"
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-
 from addon.admin import csrf
-from addon.platform import tenants
 from addon.extensions import db
+from addon.platform import tenants
 from addon.settings.service import get_settings
 from tests.admin.fixtures import (  # noqa: F401  (fixtures shared with tests/admin)
     ADMIN,
@@ -98,6 +97,27 @@ def test_forge_save_validates_each_field_with_what_to_do(client, forge, forge_te
     assert get_settings(forge_tenant).summary_weekly_time == "07:00"  # nothing saved
 
 
+def test_stage_deadlines_are_edited_one_box_per_stage_and_checked(client, forge, forge_tenant):
+    page = client.post("/forge/admin", json={"view": "configuration"}, headers=forge()).get_json()["html"]
+    assert 'data-name="stage_deadline_weeks.Proofs"' in page and 'placeholder="14"' in page
+    form = {**GOOD_FORM, "stage_deadline_weeks.Proofs": "16", "stage_deadline_weeks.Production": ""}
+    response = client.post("/forge/admin/settings", json={"form": form}, headers=forge())
+    assert response.status_code == 200, response.get_json()
+    assert get_settings(forge_tenant).stage_deadline_weeks == {"Proofs": 16}  # blank: the documented default
+    assert 'value="16"' in response.get_json()["html"]
+    bad = client.post(
+        "/forge/admin/settings", json={"form": {**GOOD_FORM, "stage_deadline_weeks.Proofs": "soon"}}, headers=forge()
+    )
+    assert bad.status_code == 422
+    [(field, message)] = [(k, v) for k, v in bad.get_json()["errors"].items() if k.startswith("stage_deadline")]
+    assert "whole" in message.lower() or "weeks" in message.lower()
+    too_long = client.post(
+        "/forge/admin/settings", json={"form": {**GOOD_FORM, "stage_deadline_weeks.Proofs": "500"}}, headers=forge()
+    )
+    assert too_long.status_code == 422
+    assert get_settings(forge_tenant).stage_deadline_weeks == {"Proofs": 16}  # nothing lost, nothing half-saved
+
+
 def test_forge_save_refuses_pages_confluence_does_not_have(client, forge, forge_tenant):
     response = client.post(
         "/forge/admin/settings", json={"form": {**GOOD_FORM, "standards_page_id": "999999"}}, headers=forge()
@@ -120,7 +140,15 @@ def test_forge_save_stores_settings_and_audits_who(client, forge, forge_tenant):
     assert settings.playbook_page_ids == ["1003", "1004"]
     assert "Print playbook" in body["html"]  # chosen pages are shown by title
     audit = client.post("/forge/admin", json={"view": "audit"}, headers=forge()).get_json()["html"]
-    assert "Changed the configuration" in audit and ADMIN in audit
+    assert "User dmin changed the configuration." in audit and ADMIN not in audit  # by name, not account id
+
+
+def test_a_rights_mapping_is_labelled_with_its_pages_title(client, forge, forge_tenant):
+    form = {**GOOD_FORM, "rights_mappings": [{"territory": "US", "page_id": "1003"}]}
+    response = client.post("/forge/admin/settings", json={"form": form}, headers=forge())
+    assert response.status_code == 200, response.get_json()
+    [mapping] = get_settings(forge_tenant).rights_mappings
+    assert mapping["label"] == "Print playbook"  # links to it read "Print playbook", not "Guidance page 1003"
 
 
 def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pages(client, forge, forge_tenant):

@@ -2,7 +2,7 @@
    Sync now and Create pages for existing titles.
    The server renders every view; this only collects the form, calls the transport and shows answers.
    transport: { view(name), save(form), testConnection(form), search(kind, q, space), retry(id),
-   onboarding(action, form), resize() } each resolving to { status, body }. */
+   onboarding(action, form), regenerate(cadence), resize() } each resolving to { status, body }. */
 
 const DEBOUNCE_MS = 250;
 const PROGRESS_MS = 2000;
@@ -250,6 +250,14 @@ export function wireAdmin(root, transport) {
         const body = (answer && answer.body) || {};
         if (typeof body.html === "string") show(body.html);
         setStatus(root, body.message || "Retry could not be queued; reload the page.", answer && answer.status === 200 ? "ok" : "error");
+        break;
+      }
+      case "regenerate": {
+        action.disabled = true;
+        const answer = await transport.regenerate(action.dataset.cadence);
+        const body = (answer && answer.body) || {};
+        if (typeof body.html === "string") show(body.html);
+        setStatus(root, body.message || "Regenerate could not be queued; reload the page.", answer && answer.status === 200 ? "ok" : "error");
         break;
       }
       case "sync-now": {

@@ -1,0 +1,89 @@
+"""No stale truth after our own write: an approved stage move shows as pending (and is not offered
+again) on every process until Consonance holds it, then every process shows the new stage at once,
+not after its freshness window. Two apps share PostgreSQL and Redis, as two web processes do."""
+
+from __future__ import annotations
+
+import pytest
+
+from addon import create_app
+from addon.jobs import outbox
+from tests.macros.conftest import connect_tenant_to, consonance, forge_tenant, sandbox  # noqa: F401
+from tests.web.decision_site import decision_site, site  # noqa: F401  (decisions are made on a real page)
+from tests.web.test_actions import fit  # noqa: F401  (a panel's tokens on that page)
+
+KEY = "own-writes-0123456789abcdef0123"
+
+
+@pytest.fixture
+def app_config(app_config, redis_url):
+    app_config["OUTBOX_DELIVER_ON_COMMIT"] = "0"  # the test delivers the write itself
+    app_config["REDIS_URL"] = redis_url
+    return app_config
+
+
+def panel(client, fit, work):
+    response = client.post("/forge/macro/title-status", json={}, headers=fit(config={"title": str(work)}))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_an_approved_stage_is_pending_everywhere_then_new_everywhere(
+    app, app_config, client, fit, forge_tenant, sandbox
+):
+    other = create_app(app_config).test_client()  # a second web process
+    work = next(w for w in range(10, 31) if sandbox.control.work(w)["projectStage"] not in ("Published", "Production"))
+    stage = sandbox.control.work(work)["projectStage"]
+    for process in (client, other):  # both processes hold the title in their caches
+        before = panel(process, fit, work)["viewModel"]
+        assert before["title"]["stage"]["name"] == stage and before["pendingStage"] is None
+    answer = client.post(
+        "/forge/actions/decision",
+        json={
+            "workId": str(work),
+            "decisionType": "approve_stage",
+            "text": "",
+            "idempotencyKey": KEY,
+            "macro": "title-status",
+        },
+        headers=fit(),
+    )
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    to_stage = answer.get_json()["toStage"]
+
+    for process in (client, other):
+        pending = panel(process, fit, work)
+        model = pending["viewModel"]
+        assert model["title"]["stage"]["name"] == stage  # Consonance has not got it yet
+        assert model["pendingStage"]["to"] == to_stage
+        assert f"Moving to {to_stage}: waiting for Consonance to confirm" in pending["html"]
+        assert "approve_stage" not in [c["value"] for c in model["decisionChoices"]]  # not offered twice
+
+    assert outbox.drain()["delivered"] >= 1
+    assert sandbox.control.work(work)["projectStage"] == to_stage
+    for process in (other, client):  # well inside the freshness window, yet both read the new stage
+        model = panel(process, fit, work)["viewModel"]
+        assert model["title"]["stage"]["name"] == to_stage and model["pendingStage"] is None
+
+
+def test_a_move_that_fails_for_good_is_no_longer_pending(app, app_config, client, fit, forge_tenant, sandbox):
+    app.config["OUTBOX_MAX_ATTEMPTS"] = 1  # one refused attempt marks the write failed
+    work = next(w for w in range(10, 31) if sandbox.control.work(w)["projectStage"] not in ("Published", "Production"))
+    sandbox.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
+    answer = client.post(
+        "/forge/actions/decision",
+        json={
+            "workId": str(work),
+            "decisionType": "approve_stage",
+            "text": "",
+            "idempotencyKey": KEY[::-1],
+            "macro": "title-status",
+        },
+        headers=fit(),
+    )
+    assert answer.status_code == 201
+    assert panel(client, fit, work)["viewModel"]["pendingStage"] is not None
+    outbox.drain()
+    model = panel(client, fit, work)["viewModel"]
+    assert model["pendingStage"] is None  # not "pending" for a day: the admin page shows the failure
+    assert "approve_stage" in [c["value"] for c in model["decisionChoices"]]
