@@ -384,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"Machine: `nproc` {info['nproc']}, {info['memory_gib']} GiB memory, {info['cpu']}; Debian "
                         "Chromium headless via Playwright, the app under granian (Procfile) with PostgreSQL and "
                         f"Redis, both sandboxes in their own processes; wall time {time.monotonic() - started:.0f}s. "
-                        "Each view in a fresh browser context; each panel's time is when its frame first laid it out (a MutationObserver on the browser's clock), from the navigation's start. The app's Confluence calls in views are its page-event work for the macro edit that retitled the page, arriving late.",
+                        "Each view in a fresh browser context; each panel's time is when its frame first laid it "
+                        "out (a MutationObserver on the browser's clock), from the navigation's start.",
                         "",
                         text,
                         "",
