@@ -66,3 +66,12 @@ class ConsonanceValidationError(ConsonanceError):
     @property
     def fields(self) -> list[str]:
         return list(self.field_errors)
+
+
+class FeatureUnavailable(ConsonanceError):
+    """This tenant's Consonance lacks what a feature needs; nothing was sent, and retrying cannot help."""
+
+    def __init__(self, feature: str, reason: str):
+        super().__init__(reason)
+        self.feature = feature
+        self.reason = reason

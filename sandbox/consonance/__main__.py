@@ -7,6 +7,7 @@ import logging
 
 from werkzeug.serving import make_server
 
+from . import profiles
 from .server import DEFAULT_API_KEY, create_app
 
 
@@ -19,6 +20,13 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--api-key", action="append", dest="api_keys", help=f"accepted API key (repeatable; default {DEFAULT_API_KEY})"
     )
+    parser.add_argument(
+        "--profile",
+        default="full",
+        choices=profiles.PROFILES,
+        help="which Consonance to pretend to be: full (every assumption), documented-only, introspection-refused, "
+        "cursor, other-names",
+    )
     parser.add_argument("--anchor", help="date the catalogue is generated around (default: first of this month)")
     parser.add_argument(
         "--access-log",
@@ -30,6 +38,7 @@ def main(argv=None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.access_log else logging.WARNING)
     app = create_app(
         {"SEED": args.seed, "SIZE": args.size, "ANCHOR": args.anchor, "API_KEYS": args.api_keys or [DEFAULT_API_KEY]}
+        | {"PROFILE": args.profile}
     )
     server = make_server(args.host, args.port, app, threaded=True)
     print(
