@@ -15,6 +15,7 @@ from flask import current_app
 
 from addon.confluence.auth import ConnectAuth, ForgeAuth
 from addon.confluence.client import ConfluenceClient
+from addon.consonance.capabilities import CapabilityProfile
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.transport import ConsonanceConnection
 from addon.platform import tenants
@@ -36,19 +37,25 @@ class Gateways:
         self._lock = threading.Lock()
 
     def consonance(self, tenant: Tenant) -> ConsonanceGateway:
-        host = get_settings(tenant).consonance_host
+        """The tenant's gateway, building its operations for what the tenant's Consonance was last found to offer."""
+        settings = get_settings(tenant)
+        host = settings.consonance_host
         api_key = tenants.kept_secret(tenant, tenants.CONSONANCE_API_KEY)
         if not host or not api_key:
             raise NotConfigured(
                 "Consonance is not connected yet: an admin can connect it on the "
                 "Consonance for Confluence configuration page."
             )
+        profile = CapabilityProfile.from_dict(settings.values.get("consonance_capabilities"))
+        if profile is None or (profile.host and profile.host.rstrip("/") != host.rstrip("/")):
+            profile = CapabilityProfile.assumed()  # not checked yet (the next check finds out)
         fingerprint = hashlib.sha256(f"{host}\0{api_key}".encode()).hexdigest()
         with self._lock:
             cached = self._consonance.get(tenant.id)
             if cached and cached[0] == fingerprint:
+                cached[1].profile = profile
                 return cached[1]
-            gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key))
+            gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key), profile=profile)
             if cached:
                 cached[1].close()
             self._consonance[tenant.id] = (fingerprint, gateway)

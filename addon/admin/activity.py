@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "consonance_key_replaced": "Replaced the Consonance API key",
     "outbox_retried": "Retried a failed write",
     "decision_pushed": "Pushed a decision",
+    "capabilities_changed": "Found what Consonance offers",
 }
 
 
@@ -232,6 +233,8 @@ def recent_decisions(tenant: Tenant, limit: int = 20) -> list[dict]:
         state, reason = decision.delivery_state, ""
         if entry is not None and entry.status == FAILED:
             state, reason = "failed", entry.last_error or ""
+        elif state == "not_sent":
+            state, reason = "not sent", ((entry.result or {}).get("not_sent") if entry is not None else "") or ""
         elif entry is not None and state != "delivered" and entry.attempts and entry.last_error:
             state, reason = "retrying", entry.last_error
         rows.append(
@@ -264,7 +267,27 @@ def activity_view(tenant: Tenant) -> dict:
         "failed_writes": failed_writes(tenant),
         "rule_set": rule_set(tenant),
         "decisions": recent_decisions(tenant),
+        "capabilities": capabilities(tenant),
         "generated": when(utcnow()),
+    }
+
+
+def capabilities(tenant: Tenant, limit: int = 10) -> dict:
+    """What the site's Consonance offers now, and the last times that changed (turned features on or off)."""
+    from addon.flows import capability_discovery
+
+    profile = capability_discovery.stored_profile(tenant)
+    changes = db.session.execute(
+        tenant_query(AuditEntry, tenant)
+        .where(AuditEntry.action == capability_discovery.CHANGED)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    ).scalars()
+    return {
+        "rows": capability_discovery.capability_rows(profile),
+        "checked": profile.checked_at if profile else None,
+        "source": profile.source if profile else None,
+        "changes": [{"at": when(e.at), "what": list((e.detail or {}).get("changes") or [])} for e in changes],
     }
 
 

@@ -19,7 +19,7 @@ from addon.admin.connection import ConnectionResult, current_api_key, try_connec
 from addon.confluence.client import ConfluenceClient, cql_quote
 from addon.confluence.errors import ConfluenceError
 from addon.extensions import db
-from addon.flows import page_sets
+from addon.flows import capability_discovery, page_sets
 from addon.platform import tenants
 from addon.platform.models import Tenant, utcnow
 from addon.settings.schema import CHILD_PAGES, SCHEMA, WEEKDAYS
@@ -38,7 +38,7 @@ PAGE_FIELDS = (
 )
 PAGE_LIST_FIELDS = ("playbook_page_ids",)
 LIST_FIELDS = ("page_set_children", "acquired_stages", "playbook_page_ids")
-SETTING_FIELDS = tuple(SCHEMA.fields)
+SETTING_FIELDS = tuple(name for name in SCHEMA.fields if name != "consonance_capabilities")  # the app writes that
 PICK_LIMIT = 20
 _PAGE_ID = re.compile(r"^\d{1,20}$")
 
@@ -125,6 +125,7 @@ def chosen_page_ids(values: dict) -> list[str]:
 def configuration_view(tenant: Tenant, client: ConfluenceClient | None, *, stages: list[str] | None = None) -> dict:
     """Everything the form shows; the API key itself never leaves the server, only whether one is set."""
     values = dict(get_settings(tenant).values)
+    profile = capability_discovery.stored_profile(tenant)
     space_labels: dict[str, str] = {}
     try:
         titles = page_titles(client, chosen_page_ids(values))
@@ -142,6 +143,8 @@ def configuration_view(tenant: Tenant, client: ConfluenceClient | None, *, stage
         "weekdays": WEEKDAYS,
         "timezones": sorted(available_timezones()),
         "stages": stages or [],
+        "capabilities": capability_discovery.capability_rows(profile),
+        "capabilities_checked": profile.checked_at if profile else None,
         "confluence_problem": confluence_problem,
         "site_url": tenant.site_url,
     }
@@ -283,6 +286,8 @@ def save_configuration(
     if saved is None:
         db.session.rollback()
         return SaveResult(False, flatten_errors(schema_errors), "Nothing was saved: put right the fields marked below.")
+    if connection is not None and connection.capabilities is not None:
+        capability_discovery.remember(tenant, connection.capabilities, actor)  # what the saved server offers
     changed = sorted(k for k in saved.values if saved.values.get(k) != current.get(k)) + (
         [API_KEY_FIELD] if api_key else []
     )

@@ -9,10 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from addon.consonance.capabilities import CapabilityProfile
 from addon.consonance.gateway import ConnectionCheck, ConnectionReport, ConsonanceGateway
 from addon.consonance.transport import ConsonanceConnection, TransportOptions
+from addon.flows import capability_discovery
 from addon.platform import tenants
 from addon.platform.models import Tenant
+from addon.settings.service import get_settings
 
 log = logging.getLogger("addon.admin.connection")
 
@@ -27,12 +30,14 @@ class ConnectionResult:
     checks: tuple[ConnectionCheck, ...]
     refused_key: bool = False
     unreachable: bool = False
+    capabilities: CapabilityProfile | None = None  # what that Consonance offers, when it could be asked
 
     def as_dict(self) -> dict:
         return {
             "ok": self.ok,
             "headline": self.headline,
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+            "capabilities": capability_discovery.capability_rows(self.capabilities),
         }
 
 
@@ -54,7 +59,13 @@ def _explain(report: ConnectionReport) -> ConnectionResult:
     first = report.checks[0] if report.checks else None
     refused = bool(first and not first.ok and "refused the API key" in first.detail)
     unreachable = bool(first and not first.ok and not refused and "unavailable" in first.detail)
-    if report.ok:
+    off = [f.label for f in report.capabilities.features() if not f.available] if report.capabilities else []
+    if report.ok and off:
+        headline = (
+            f"Connected to Consonance at {report.host}. It does not offer everything: "
+            f"{len(off)} feature(s) are off (see the table below); the rest work."
+        )
+    elif report.ok:
         headline = f"Connected to Consonance at {report.host}: every check passed."
     elif refused:
         headline = (
@@ -71,7 +82,25 @@ def _explain(report: ConnectionReport) -> ConnectionResult:
     else:
         failed = ", ".join(c.name.lower() for c in report.checks if not c.ok)
         headline = f"Connected, but some checks failed ({failed}): see below."
-    return ConnectionResult(report.ok, headline, report.checks, refused_key=refused, unreachable=unreachable)
+    return ConnectionResult(
+        report.ok,
+        headline,
+        report.checks,
+        refused_key=refused,
+        unreachable=unreachable,
+        capabilities=report.capabilities,
+    )
+
+
+def remember_capabilities(tenant: Tenant, host: str, api_key: str, result: ConnectionResult, actor: str | None) -> bool:
+    """Keep what a Test connection found, when it tested the saved host with the saved key (commits)."""
+    saved_host = get_settings(tenant).consonance_host
+    if result.capabilities is None or not saved_host or host.rstrip("/") != saved_host.rstrip("/"):
+        return False
+    if api_key != current_api_key(tenant):
+        return False
+    capability_discovery.remember(tenant, result.capabilities, actor)
+    return True
 
 
 def stage_names(tenant: Tenant, host: str) -> list[str]:

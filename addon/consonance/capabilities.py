@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceQueryError, ConsonanceUnavailable
 
@@ -252,7 +252,8 @@ FEATURES = (
         (
             Dialect(("Mutation.createWorkNote", "CreateWorkNoteInput.externalRef")),
             Dialect(
-                ("Mutation.addWorkNote", "AddWorkNoteInput.externalRef"), {"AddWorkNote": "AddWorkNoteAsContent"}
+                ("Mutation.addWorkNote", "AddWorkNoteInput.externalRef"),
+                {"AddWorkNote": "AddWorkNoteAsContent", "WorkNotes": "WorkNotesAsContent"},
             ),
         ),
         "decisions are kept in the Confluence decision log, marked as not sent",
@@ -368,6 +369,28 @@ FACTS = (
     ("Contracts", "contracts"),
 )
 
+# Operations sent only where a feature (or, for `CatalogueSize`, a coordinate) is there; the rest are always
+# sent, built with their optional parts for the server (`# needs:` lines).
+OPERATION_GATES = {
+    "AddWorkNote": "notes",
+    "AddWorkNoteAsContent": "notes",
+    "WorkNotes": "notes",
+    "WorkNotesAsContent": "notes",
+    "ChangeWorkStage": "stage_changes",
+    "WorkTasks": "tasks",
+    "CreateWorkTask": "tasks",
+    "CompleteWorkTask": "tasks",
+    "ReopenWorkTask": "tasks",
+    "WorkTodos": "tasks",
+    "CreateWorkTodo": "tasks",
+    "CompleteWorkTodo": "tasks",
+    "ReopenWorkTodo": "tasks",
+    "WorkWebLinks": "web_links",
+    "UpdateWorkWebLinks": "web_links",
+    "ProjectStages": "stage_list",
+    "CatalogueSize": "Query.worksCount",
+}
+
 PAGINATION_WORDS = {
     "page": "pages (`page` and `perPage`, with `worksCount`)",
     "page_without_count": "pages (`page` and `perPage`), read until a short page",
@@ -451,6 +474,9 @@ class CapabilityProfile:
             return FeatureStatus(key, feature.label, True, decided, feature.without, feature.kind)
         first = feature.dialects[0]
         missing = [n for n in first.needs if n not in self.present] or list(first.needs)
+        # Where a whole mutation is missing, its input's fields need no mention of their own.
+        lacking_mutations = {n.split(".", 1)[1].lower() for n in missing if n.startswith("Mutation.")}
+        missing = [n for n in missing if not (n.split(".")[0].lower().removesuffix("input") in lacking_mutations)]
         decided = " and ".join(WORDS.get(n, n) for n in missing)
         return FeatureStatus(key, feature.label, False, decided, feature.without, feature.kind)
 
@@ -467,6 +493,15 @@ class CapabilityProfile:
             if dialect and name in dialect.operations:
                 return dialect.operations[name]
         return name
+
+    def sends(self, operation: str) -> bool:
+        """Whether the app ever sends this operation file to this server."""
+        gate = OPERATION_GATES.get(operation)
+        if gate is not None and not (gate in self.present if "." in gate else self.supports(gate)):
+            return False
+        alternatives = {alt: base for f in FEATURES for d in f.dialects for base, alt in d.operations.items()}
+        base = alternatives.get(operation, operation)
+        return self.operation(base) == operation
 
     def unknown_facts(self) -> frozenset[str]:
         return frozenset(label for label, key in FACTS if not self.supports(key))
@@ -529,7 +564,7 @@ def discover(transport, host: str | None = None) -> CapabilityProfile:
 
     Raises ConsonanceAuthError / ConsonanceUnavailable when the server cannot be asked at all.
     """
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
     try:
         present = _from_introspection(transport)
         source, note = "introspection", None

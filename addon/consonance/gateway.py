@@ -102,7 +102,7 @@ class ConsonanceGateway:
     def supports(self, feature: str) -> bool:
         return self.profile.supports(feature)
 
-    def _require(self, feature: str) -> None:
+    def require(self, feature: str) -> None:
         """Refuse, without sending anything, a write this server does not accept."""
         status = self.profile.feature(feature)
         if not status.available:
@@ -225,17 +225,17 @@ class ConsonanceGateway:
         return sorted(stages, key=lambda s: (s.position is None, s.position or 0))
 
     def list_tasks(self, work_id: str) -> list[Task]:
-        self._require("tasks")
+        self.require("tasks")
         work = self._work(self._run("WorkTasks", {"workId": str(work_id)}), work_id, "WorkTasks")
         return [self._with_work(t, work_id) for t in schemas.TASKS.load(work.get("tasks") or [])]
 
     def list_notes(self, work_id: str) -> list[Note]:
-        self._require("notes")
+        self.require("notes")
         work = self._work(self._run("WorkNotes", {"workId": str(work_id)}), work_id, "WorkNotes")
         return [schemas.NOTE.load(n) for n in work.get("notes") or []]
 
     def web_links(self, work_id: str) -> list[WebLink]:
-        self._require("web_links")
+        self.require("web_links")
         work = self._work(self._run("WorkWebLinks", {"workId": str(work_id)}), work_id, "WorkWebLinks")
         return list(schemas.WEB_LINKS.load(work.get("webLinks") or []))
 
@@ -297,7 +297,7 @@ class ConsonanceGateway:
 
     def add_note(self, work_id: str, text: str, idempotency_key: str) -> Note:
         """Add a note to a work; the same key on the same work returns the first note instead of a copy."""
-        self._require("notes")
+        self.require("notes")
         payload = self._run("AddWorkNote", {"workId": str(work_id), "text": text, "externalRef": idempotency_key})
         payload = payload["createWorkNote"]
         raise_for_payload_errors("createWorkNote", payload)
@@ -306,7 +306,7 @@ class ConsonanceGateway:
 
     def change_stage(self, work_id: str, stage: str | Stage) -> Stage:
         """Move a work to a project stage (by name); returns the stage Consonance now holds."""
-        self._require("stage_changes")
+        self.require("stage_changes")
         name = stage.name if isinstance(stage, Stage) else stage
         payload = self._run("ChangeWorkStage", {"workId": str(work_id), "stage": name})["changeWorkProjectStage"]
         raise_for_payload_errors("changeWorkProjectStage", payload)
@@ -314,7 +314,7 @@ class ConsonanceGateway:
 
     def create_task(self, work_id: str, title: str, due_date: date | None, external_ref: str) -> Task:
         """Create a to-do on a work, or return the existing one with the same external ref (idempotent)."""
-        self._require("tasks")
+        self.require("tasks")
         variables = {
             "workId": str(work_id),
             "title": title,
@@ -327,14 +327,14 @@ class ConsonanceGateway:
 
     def complete_task(self, task_id: str) -> Task:
         """Mark a to-do complete (completing a completed task is a no-op)."""
-        self._require("tasks")
+        self.require("tasks")
         payload = self._run("CompleteWorkTask", {"taskId": str(task_id)})["completeWorkTask"]
         raise_for_payload_errors("completeWorkTask", payload)
         return schemas.TASK.load(payload["task"])
 
     def reopen_task(self, task_id: str) -> Task:
         """Mark a to-do open again (reopening an open task is a no-op)."""
-        self._require("tasks")
+        self.require("tasks")
         payload = self._run("ReopenWorkTask", {"taskId": str(task_id)})["reopenWorkTask"]
         raise_for_payload_errors("reopenWorkTask", payload)
         return schemas.TASK.load(payload["task"])
@@ -344,7 +344,7 @@ class ConsonanceGateway:
 
         Links are matched by URL; an identical link already present costs one read and no write.
         """
-        self._require("web_links")
+        self.require("web_links")
         existing = next((link for link in self.web_links(work_id) if link.url == url), None)
         if existing and existing.role == role and existing.note == note:
             return existing

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from addon.decisions.models import APPROVE_STAGE, DECISION_TYPES, HOLD, NOTE, REQUEST_CHANGES, Decision
+from addon.consonance.errors import FeatureUnavailable
+from addon.decisions.models import APPROVE_STAGE, DECISION_TYPES, HOLD, NOT_SENT, NOTE, REQUEST_CHANGES, Decision
 from addon.extensions import db
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
@@ -103,24 +104,41 @@ def push_decision(tenant: Tenant, payload: dict, services) -> dict:
     """Write the decision to Consonance: one note keyed by the decision key, then the stage change.
 
     Both writes converge on retry: the note by its externalRef, the stage change by only moving a work
-    that is still in the stage the decision approved (a repeat finds it already moved).
+    that is still in the stage the decision approved (a repeat finds it already moved). A write this
+    tenant's Consonance does not accept is not sent, and the entry settles instead of retrying: the
+    decision stays in Confluence's decision log marked "not sent", with the reason.
     """
     decision = db.session.get(Decision, payload["decision_id"])
     if decision is None or decision.tenant_id != tenant.id:
         raise PermanentError("the decision no longer exists")
     gateway = services.consonance(tenant)
-    note = gateway.add_note(decision.work_id, note_text(decision), decision.idempotency_key)
-    result = {"note_id": note.id}
+    result: dict = {}
+    not_sent: list[str] = []
+    try:
+        note = gateway.add_note(decision.work_id, note_text(decision), decision.idempotency_key)
+        result["note_id"] = note.id
+    except FeatureUnavailable as exc:
+        not_sent.append(exc.reason)
     if decision.decision_type == APPROVE_STAGE and decision.to_stage:
-        current = gateway.title(decision.work_id)
-        if current is None:
-            raise PermanentError(f"Consonance has no work {decision.work_id}")
-        held = current.stage.name if current.stage else None
-        if held == decision.from_stage:
-            result["stage"] = gateway.change_stage(decision.work_id, decision.to_stage).name
-        else:
-            result["stage"] = held
-            result["stage_unchanged"] = held != decision.to_stage
-    decision.delivery_state = "delivered"
-    decision.delivered_at = utcnow()
+        try:
+            result.update(_move_stage(gateway, decision))
+        except FeatureUnavailable as exc:
+            not_sent.append(exc.reason)
+    decision.delivered_at = utcnow()  # settled: sent, or known not to be sendable
+    if not_sent:
+        result["not_sent"] = "; ".join(not_sent)
+    decision.delivery_state = NOT_SENT if not_sent and not result.keys() - {"not_sent"} else "delivered"
+    if not_sent:
+        log.info("decision %s not (fully) sent: %s", decision.id, result["not_sent"])
     return result
+
+
+def _move_stage(gateway, decision: Decision) -> dict:
+    gateway.require("stage_changes")  # before reading the title: nothing to do where stages cannot move
+    current = gateway.title(decision.work_id)
+    if current is None:
+        raise PermanentError(f"Consonance has no work {decision.work_id}")
+    held = current.stage.name if current.stage else None
+    if held == decision.from_stage:
+        return {"stage": gateway.change_stage(decision.work_id, decision.to_stage).name}
+    return {"stage": held, "stage_unchanged": held != decision.to_stage}

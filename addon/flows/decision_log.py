@@ -15,8 +15,17 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from addon.confluence.models import Page
-from addon.confluence.storage import document, emphasis, heading, paragraph, status_lozenge, table, text, trusted
-from addon.confluence.storage import escape_attr
+from addon.confluence.storage import (
+    document,
+    emphasis,
+    escape_attr,
+    heading,
+    paragraph,
+    status_lozenge,
+    table,
+    text,
+    trusted,
+)
 from addon.decisions.models import APPROVE_STAGE, Decision
 from addon.decisions.service import DecisionConflict, record_decision
 from addon.extensions import db
@@ -36,7 +45,12 @@ REFRESH_KIND = "confluence.decision_log_region"
 KEY_PREFIX = "dlog"
 SHOWN = 200
 _LABELS = {APPROVE_STAGE: "Approve", "request_changes": "Request changes", "hold": "Hold", "note": "Note"}
-_STATES = {"pending": ("Pending", "Yellow"), "delivered": ("In Consonance", "Green"), "failed": ("Failed", "Red")}
+_STATES = {
+    "pending": ("Pending", "Yellow"),
+    "delivered": ("In Consonance", "Green"),
+    "failed": ("Failed", "Red"),
+    "not_sent": ("Not sent", "Grey"),
+}
 
 
 def decision_key(page_id: str, identity: str) -> str:
@@ -133,6 +147,21 @@ def _delivery_states(tenant: Tenant, decisions: list[Decision]) -> dict[int, str
     }
 
 
+def _not_sent_reasons(tenant: Tenant, decisions: list[Decision]) -> dict[int, str]:
+    """Why each decision was kept in Confluence only (the settled outbox entry says, in words)."""
+    keys = {f"decision:{d.id}": d.id for d in decisions}
+    if not keys:
+        return {}
+    entries = db.session.execute(
+        sa.select(OutboxEntry.dedupe_key, OutboxEntry.result).where(
+            OutboxEntry.tenant_id == tenant.id, OutboxEntry.dedupe_key.in_(list(keys))
+        )
+    ).all()
+    return {
+        keys[key]: (result or {}).get("not_sent") or "your Consonance does not accept it" for key, result in entries
+    }
+
+
 def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
     """The region: the title's decisions (from this page and the macro), newest first, with delivery state."""
     decisions = (
@@ -146,6 +175,7 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
         .all()
     )
     states = _delivery_states(tenant, decisions)
+    why_not_sent = _not_sent_reasons(tenant, [d for d in decisions if states[d.id] == "not_sent"])
     rows = []
     for d in decisions:
         label, colour = _STATES.get(states[d.id], (states[d.id], "Grey"))
@@ -159,7 +189,7 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
             [
                 d.created_at.strftime("%Y-%m-%d %H:%M UTC"),
                 what,
-                d.text or "",
+                (d.text or "") + (f" (not sent: {why_not_sent[d.id]})" if d.id in why_not_sent else ""),
                 _person(d.actor),
                 source,
                 status_lozenge(label, colour),

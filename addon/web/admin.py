@@ -152,7 +152,11 @@ def _test_connection():
         return jsonify(ok=False, errors=problems, headline=next(iter(problems.values())), checks=[]), 422
     result = connection.try_connection(host, api_key)
     log.info("connection test to %s: %s", host, "ok" if result.ok else "failed")
-    return jsonify(errors={}, keySource="typed" if typed_key else "saved", **result.as_dict())
+    connection.remember_capabilities(g.tenant, host, api_key, result, actor=g.get("admin_actor"))
+    capabilities_html = render_template("admin/_capabilities.html", rows=result.as_dict()["capabilities"])
+    return jsonify(
+        errors={}, keySource="typed" if typed_key else "saved", capabilitiesHtml=capabilities_html, **result.as_dict()
+    )
 
 
 def _search(kind: str, client):

@@ -114,6 +114,8 @@ def other_names(sdl: str) -> str:
     sdl = re.sub(r"(input AddWorkNoteInput \{[^}]*?)noteText: String!", r"\1content: String!", sdl)
     sdl = re.sub(r"(type Note \{[^}]*?)\n  noteText: String\n", r"\1\n", sdl)
     sdl = sdl.replace("WorkTask", "WorkTodo")
-    sdl = sdl.replace("tasks(statusIn: [WorkTodoStatus!]): [WorkTodo!]!", "todos(statusIn: [WorkTodoStatus!]): [WorkTodo!]!")
+    sdl = sdl.replace(
+        "tasks(statusIn: [WorkTodoStatus!]): [WorkTodo!]!", "todos(statusIn: [WorkTodoStatus!]): [WorkTodo!]!"
+    )
     sdl = re.sub(r"(type WorkTodoPayload \{[^}]*?)task: WorkTodo", r"\1todo: WorkTodo", sdl)
     return sdl
