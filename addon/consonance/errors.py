@@ -75,3 +75,4 @@ class FeatureUnavailable(ConsonanceError):
         super().__init__(reason)
         self.feature = feature
         self.reason = reason
+        self.not_sent_reason = reason  # the outbox settles such a write instead of retrying it

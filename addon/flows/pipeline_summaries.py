@@ -164,6 +164,8 @@ def _draw_number(fill, text: str, centre_x: int, top_y: int, scale: int = 2) -> 
 
 # ------------------------------------------------------------------ the page
 def _managed_tasks(tenant: Tenant, gateway) -> list:
+    if not gateway.supports("tasks"):
+        return []  # this Consonance has no to-dos the app can read
     tasks = []
     for work_id in managed_work_ids(tenant.id, limit=MAX_TASK_TITLES):
         tasks.extend(gateway.list_tasks(work_id))

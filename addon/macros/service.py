@@ -156,8 +156,9 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
     with _interactive_lock:
         known = _interactive.get(tenant.id)
         if known and known[0] is pooled:
+            known[1].profile = pooled.profile  # what the tenant's Consonance offers, as last found
             return known[1]
-        gateway = ConsonanceGateway(pooled.connection, INTERACTIVE_OPTIONS)
+        gateway = ConsonanceGateway(pooled.connection, INTERACTIVE_OPTIONS, profile=pooled.profile)
         if known:
             known[1].close()
         _interactive[tenant.id] = (pooled, gateway)
@@ -302,6 +303,15 @@ def _message(memoised_only: bool, key: str, kind: str, **details) -> PanelResult
     return PanelResult(views.message_view(key, kind, **details))
 
 
+def _decisions_not_sent(tenant: Tenant) -> str | None:
+    """Why decisions from the panel stay in Confluence only (this Consonance takes no notes), else None."""
+    try:
+        status = gateways().consonance(tenant).profile.feature("notes")
+    except NotConfigured:
+        return None
+    return None if status.available else status.reason
+
+
 def _build_view(
     request: MacroRequest,
     key: str,
@@ -324,6 +334,7 @@ def _build_view(
     if key == "title-status":
         guidance = guidance_for(title.stage.name if title.stage else None, stage_guide)
         view = views.title_status_view(title, host=host, meta=meta, today=today, guidance=guidance)
+        view["decisionsNotSent"] = _decisions_not_sent(request.tenant)
     elif key == "rights-link":
         view = views.rights_link_view(
             title, host=host, meta=meta, mappings=settings.rights_mappings, site_url=request.tenant.site_url
