@@ -108,9 +108,12 @@ def stage_names(tenant: Tenant, host: str) -> list[str]:
     api_key = current_api_key(tenant)
     if not host or not api_key:
         return []
-    gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key), TEST_OPTIONS)
+    profile = capability_discovery.stored_profile(tenant)
+    if profile is not None and profile.host and profile.host.rstrip("/") != host.rstrip("/"):
+        profile = None  # found for another server
+    gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key), TEST_OPTIONS, profile=profile)
     try:
-        return [stage.name for stage in gateway.project_stages()]
+        return [stage.name for stage in gateway.project_stages()]  # none asked for where Consonance lists none
     except Exception as exc:  # any Consonance failure: the form falls back to typing stage names
         log.info("could not list Consonance stages for the form: %s", exc)
         return []
