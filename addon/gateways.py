@@ -47,13 +47,14 @@ class Gateways:
                 "Consonance for Confluence configuration page."
             )
         profile = CapabilityProfile.from_dict(settings.values.get("consonance_capabilities"))
-        if profile is None or (profile.host and profile.host.rstrip("/") != host.rstrip("/")):
-            profile = CapabilityProfile.assumed()  # not checked yet (the next check finds out)
+        if profile is not None and profile.host and profile.host.rstrip("/") != host.rstrip("/"):
+            profile = None  # found for another server: not checked yet for this one
         fingerprint = hashlib.sha256(f"{host}\0{api_key}".encode()).hexdigest()
         with self._lock:
             cached = self._consonance.get(tenant.id)
             if cached and cached[0] == fingerprint:
-                cached[1].profile = profile
+                if profile is not None:  # else keep what the gateway found out itself on first contact
+                    cached[1].profile = profile
                 return cached[1]
             gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key), profile=profile)
             if cached:

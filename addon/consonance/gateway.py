@@ -16,7 +16,13 @@ import requests
 
 from addon.consonance import schemas
 from addon.consonance.capabilities import CapabilityProfile, discover
-from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceNotFound, FeatureUnavailable
+from addon.consonance.errors import (
+    ConsonanceAuthError,
+    ConsonanceError,
+    ConsonanceNotFound,
+    ConsonanceQueryError,
+    FeatureUnavailable,
+)
 from addon.consonance.operations import load_operation
 from addon.consonance.transport import (
     ConsonanceConnection,
@@ -63,6 +69,12 @@ class ConnectionReport:
         return all(check.ok for check in self.checks)
 
 
+def refused_as_invalid(exc: ConsonanceQueryError) -> bool:
+    """The server refused the whole document (validation errors carry no `path`; execution errors do)."""
+    errors = [e for e in (exc.errors or []) if isinstance(e, dict)]
+    return bool(errors) and not any(e.get("path") for e in errors)
+
+
 class ConsonanceGateway:
     """Reads titles, rights and fingerprints from one Consonance, and writes notes, stages, tasks and links."""
 
@@ -94,6 +106,23 @@ class ConsonanceGateway:
     def _run(self, name: str, variables: dict | None = None) -> dict:
         """Send operation `name` as built for this server: its spelling here, only the parts it has."""
         operation = load_operation(self.profile.operation(name), self.profile.has)
+        try:
+            return self._send(operation, variables)
+        except ConsonanceQueryError as exc:
+            if self.profile.source != "assumed" or not refused_as_invalid(exc):
+                raise
+            # First contact before any check: the server refused the document as a whole. Find out what it
+            # offers (once), and send the operation built for that, never the refused one again.
+            log.warning("Consonance refused %s before its capabilities were checked; checking now", operation.name)
+            self.discover()
+            if not self.profile.sends(self.profile.operation(name)):
+                raise FeatureUnavailable(name, f"your Consonance does not accept {name}") from exc
+            rebuilt = load_operation(self.profile.operation(name), self.profile.has)
+            if rebuilt.document == operation.document:
+                raise
+            return self._send(rebuilt, variables)
+
+    def _send(self, operation, variables: dict | None) -> dict:
         declared = operation.variables
         sent = {k: v for k, v in (variables or {}).items() if k in declared}
         with log_context(consonance_operation=operation.name):

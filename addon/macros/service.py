@@ -156,7 +156,8 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
     with _interactive_lock:
         known = _interactive.get(tenant.id)
         if known and known[0] is pooled:
-            known[1].profile = pooled.profile  # what the tenant's Consonance offers, as last found
+            if known[1].profile.source == "assumed" or pooled.profile.source != "assumed":
+                known[1].profile = pooled.profile  # what the tenant's Consonance offers, as last found
             return known[1]
         gateway = ConsonanceGateway(pooled.connection, INTERACTIVE_OPTIONS, profile=pooled.profile)
         if known:
