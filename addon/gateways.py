@@ -15,6 +15,7 @@ from flask import current_app
 
 from addon.confluence.auth import ConnectAuth, ForgeAuth
 from addon.confluence.client import ConfluenceClient
+from addon.consonance.budget import RequestBudget
 from addon.consonance.capabilities import CapabilityProfile
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.transport import ConsonanceConnection
@@ -34,7 +35,23 @@ class Gateways:
     def __init__(self, app_key: str):
         self.app_key = app_key
         self._consonance: dict[int, tuple[str, ConsonanceGateway]] = {}
+        self._budgets: dict[int, RequestBudget] = {}
         self._lock = threading.Lock()
+
+    def budget(self, tenant: Tenant) -> RequestBudget:
+        """The tenant's request budget to its Consonance (one per process, counted in Redis for all of them)."""
+        with self._lock:
+            found = self._budgets.get(tenant.id)
+            if found is None:
+                from addon.platform.services import view_redis
+
+                found = self._budgets[tenant.id] = RequestBudget(
+                    f"tenant-{tenant.id}",
+                    current_app.config.get("CONSONANCE_REQUESTS_PER_MINUTE") or 300,
+                    current_app.config.get("CONSONANCE_MAX_CONCURRENT") or 4,
+                    view_redis(),
+                )
+            return found
 
     def consonance(self, tenant: Tenant) -> ConsonanceGateway:
         """The tenant's gateway, building its operations for what the tenant's Consonance was last found to offer."""
@@ -50,13 +67,16 @@ class Gateways:
         if profile is not None and profile.host and profile.host.rstrip("/") != host.rstrip("/"):
             profile = None  # found for another server: not checked yet for this one
         fingerprint = hashlib.sha256(f"{host}\0{api_key}".encode()).hexdigest()
+        budget = self.budget(tenant)
         with self._lock:
             cached = self._consonance.get(tenant.id)
             if cached and cached[0] == fingerprint:
                 if profile is not None:  # else keep what the gateway found out itself on first contact
                     cached[1].profile = profile
                 return cached[1]
-            gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key), profile=profile)
+            gateway = ConsonanceGateway(
+                ConsonanceConnection(host=host, api_key=api_key), profile=profile, budget=budget
+            )
             if cached:
                 cached[1].close()
             self._consonance[tenant.id] = (fingerprint, gateway)

@@ -283,7 +283,18 @@ def capabilities(tenant: Tenant, limit: int = 10) -> dict:
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .limit(limit)
     ).scalars()
+    from addon.gateways import gateways
+
+    usage = gateways().budget(tenant).usage()
     return {
+        "budget": {
+            "per_minute": usage.per_minute,
+            "used": usage.used_this_minute,
+            "concurrency": usage.concurrency,
+            "in_flight": usage.in_flight,
+            "paused_for": usage.paused_for,
+            "shared": usage.shared,
+        },
         "rows": capability_discovery.capability_rows(profile),
         "checked": profile.checked_at if profile else None,
         "source": profile.source if profile else None,
@@ -306,6 +317,9 @@ def retry_write(tenant: Tenant, entry_id: int, actor: str | None) -> bool:
     if not outbox.retry(entry_id, tenant=tenant):
         db.session.rollback()
         return False
+    from addon.gateways import gateways
+
+    gateways().budget(tenant).resume()  # the admin asked to try now: a pause a 429 set does not hold this back
     from addon.platform import tenants
 
     tenants.record(tenant, "outbox_retried", actor=actor, entry_id=entry_id)

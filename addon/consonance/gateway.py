@@ -15,6 +15,7 @@ from typing import Iterator
 import requests
 
 from addon.consonance import schemas
+from addon.consonance.budget import RequestBudget
 from addon.consonance.capabilities import CapabilityProfile, discover
 from addon.consonance.errors import (
     ConsonanceAuthError,
@@ -87,12 +88,13 @@ class ConsonanceGateway:
         transport: GraphQLTransport | None = None,
         session: requests.Session | None = None,
         profile: CapabilityProfile | None = None,
+        budget: RequestBudget | None = None,
     ):
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self.connection = connection
         self.page_size = page_size
-        self.transport = transport or GraphQLTransport(connection, options, session=session)
+        self.transport = transport or GraphQLTransport(connection, options, session=session, budget=budget)
         # What this Consonance offers; until it is first checked, what the app was written for.
         self.profile = profile or CapabilityProfile.assumed()
 

@@ -159,7 +159,9 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
             if known[1].profile.source == "assumed" or pooled.profile.source != "assumed":
                 known[1].profile = pooled.profile  # what the tenant's Consonance offers, as last found
             return known[1]
-        gateway = ConsonanceGateway(pooled.connection, INTERACTIVE_OPTIONS, profile=pooled.profile)
+        gateway = ConsonanceGateway(
+            pooled.connection, INTERACTIVE_OPTIONS, profile=pooled.profile, budget=pooled.transport.budget
+        )
         if known:
             known[1].close()
         _interactive[tenant.id] = (pooled, gateway)
