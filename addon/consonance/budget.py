@@ -21,6 +21,7 @@ log = logging.getLogger("addon.consonance.budget")
 
 LEASE_SECONDS = 120.0  # a place held longer than this (a killed process) is given back
 POLL_SECONDS = 0.05
+_LOCAL = object()  # what `_shared` answers without Redis, or when Redis fails: count in-process
 
 # KEYS: in-flight set; ARGV: now, lease expiry, cap, token. Frees expired places, then takes one if any is free.
 _TAKE_PLACE = """
@@ -103,17 +104,17 @@ class RequestBudget:
             self._sleep(min(wait, 1.0))
 
     def give_back(self, token: str) -> None:
-        if self._shared(lambda r: r.zrem(self._key("in-flight"), token)) is None:
-            with self._lock:
-                self._local_in_flight.pop(token, None)
+        self._shared(lambda r: r.zrem(self._key("in-flight"), token))
+        with self._lock:
+            self._local_in_flight.pop(token, None)
 
     def pause(self, seconds: float) -> None:
         """Consonance answered 429: nobody sends for `seconds` (a longer pause already set is kept)."""
         seconds = max(0.0, min(float(seconds), 3600.0))
         until = self._clock() + seconds
-        with self._lock:
-            self._local_pause_until = max(self._local_pause_until, until)
-        self._shared(lambda r: _keep_later(r, self._key("pause"), until, seconds))
+        if self._shared(lambda r: _keep_later(r, self._key("pause"), until, seconds)) is _LOCAL:
+            with self._lock:
+                self._local_pause_until = max(self._local_pause_until, until)
         log.warning("Consonance asked to slow down: pausing requests for %s for %.1fs", self.name, seconds)
 
     def resume(self) -> None:
@@ -136,29 +137,29 @@ class RequestBudget:
         shared = self._shared(read)
         with self._lock:
             local = (self._local_counts.get(minute, 0), len(self._local_in_flight))
-        used, in_flight = shared if shared is not None else local
+        used, in_flight = local if shared is _LOCAL else shared
         return BudgetUsage(
-            self.per_minute, used, self.concurrency, in_flight, round(self._pause_left(now), 1), shared is not None
+            self.per_minute, used, self.concurrency, in_flight, round(self._pause_left(now), 1), shared is not _LOCAL
         )
 
     # --- internals ------------------------------------------------------------------------------
 
     def _shared(self, action):
-        """Run `action(redis)`; None without Redis or when Redis fails (the in-process count then serves)."""
+        """Run `action(redis)`; `_LOCAL` without Redis or when Redis fails (the in-process count then serves)."""
         if self.redis is None:
-            return None
+            return _LOCAL
         try:
             return action(self.redis)
         except Exception as exc:  # a Redis failure must never stop a request
             log.warning("request budget for %s counted in-process (Redis: %s)", self.name, exc.__class__.__name__)
-            return None
+            return _LOCAL
 
     def _pause_left(self, now: float) -> float:
         shared = self._shared(lambda r: r.get(self._key("pause")))
-        until = float(shared) if shared else 0.0
-        with self._lock:
-            until = max(until, self._local_pause_until)
-        return max(0.0, until - now)
+        if shared is _LOCAL:
+            with self._lock:
+                shared = self._local_pause_until
+        return max(0.0, float(shared or 0.0) - now)
 
     def _count_minute(self, now: float) -> bool:
         """Count one request in this minute; False (and not counted) when the minute's budget is used."""
@@ -175,7 +176,7 @@ class RequestBudget:
             return True
 
         shared = self._shared(count)
-        if shared is not None:
+        if shared is not _LOCAL:
             return shared
         with self._lock:
             self._local_counts = {m: c for m, c in self._local_counts.items() if m >= minute - 1}
@@ -190,7 +191,7 @@ class RequestBudget:
                 keys=[self._key("in-flight")], args=[now, now + LEASE_SECONDS, self.concurrency, token]
             )
         )
-        if shared is not None:
+        if shared is not _LOCAL:
             if not shared:
                 self._uncount(now)
             return bool(shared)
