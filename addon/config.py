@@ -22,7 +22,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SECRET_KEY",
         None,
-        "Flask session/CSRF signing key. Generated per instance folder when unset (embedded mode only).",
+        "Signs the short-lived tokens of admin forms (CSRF) and macro buttons (actions); the app keeps no sessions. Every web process must share it. Generated per instance folder when unset (embedded mode only).",
     ),
     Setting(
         "DATABASE_URL",

@@ -16,8 +16,6 @@ import time
 
 _context: contextvars.ContextVar[dict] = contextvars.ContextVar("log_context", default={})
 
-CONTEXT_FIELDS = ("request_id", "tenant", "title", "job_id", "route")
-
 
 def bind(**fields) -> None:
     """Add fields to the current context (request or job) until it ends."""

@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 
 from prometheus_client import Counter, Histogram
 
+from addon.utc import as_utc
+
 log = logging.getLogger("addon.metrics")
 
 REQUEST_SECONDS = Histogram(
@@ -102,5 +104,4 @@ def observe_job_since(kind: str, outcome: str, started: datetime | None) -> None
     """A job's duration from its stored start time (SQLite hands back naive UTC datetimes)."""
     if started is None:
         return
-    started = started if started.tzinfo else started.replace(tzinfo=timezone.utc)
-    observe_job(kind, outcome, (datetime.now(timezone.utc) - started).total_seconds())
+    observe_job(kind, outcome, (datetime.now(timezone.utc) - as_utc(started)).total_seconds())

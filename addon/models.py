@@ -6,7 +6,6 @@ Each domain package keeps its own `models.py`; add new ones here.
 from addon.decisions.models import Decision  # noqa: F401
 from addon.flows.sync_models import PollState, SyncPage, TitleSnapshot  # noqa: F401
 from addon.flows.upstream_models import (
-    CompiledStandards,
     GateLink,
     Lesson,
     PlaybookSource,
@@ -16,4 +15,5 @@ from addon.flows.upstream_models import (
 from addon.jobs.models import JobRun, OutboxEntry, ProcessedEvent, ScheduleMark  # noqa: F401
 from addon.platform.models import AuditEntry, Tenant, TenantSecret  # noqa: F401
 from addon.settings.models import TenantSettings  # noqa: F401
+from addon.standards.models import CompiledStandards  # noqa: F401
 from addon.titles.models import TitlePage  # noqa: F401

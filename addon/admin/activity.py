@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from addon.decisions.models import Decision
 from addon.extensions import db
 from addon.flows.sync_models import PollState
-from addon.flows.upstream_models import CompiledStandards
+from addon.standards.models import CompiledStandards
 from addon.jobs import outbox
 from addon.jobs.models import FAILED, JobRun, OutboxEntry
 from addon.platform.models import AuditEntry, Tenant, tenant_query, utcnow
+from addon.utc import as_utc
 from addon.publishing.standards import DEFAULT_RULE_SET
 
 log = logging.getLogger("addon.admin.activity")
@@ -42,7 +43,7 @@ ACTION_LABELS = {
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    return outbox.as_utc(value) if value is not None else None
+    return as_utc(value) if value is not None else None
 
 
 def when(value: datetime | None) -> str:

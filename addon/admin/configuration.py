@@ -36,7 +36,6 @@ PAGE_FIELDS = (
     "launch_hub_parent_id",
     "summary_parent_id",
 )
-PAGE_LIST_FIELDS = ("playbook_page_ids",)
 LIST_FIELDS = ("page_set_children", "acquired_stages", "playbook_page_ids")
 SETTING_FIELDS = tuple(name for name in SCHEMA.fields if name != "consonance_capabilities")  # the app writes that
 PICK_LIMIT = 20

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from addon import metrics
+from addon.retries import backoff_delay
 from addon.confluence.auth import ConfluenceAuth
 from addon.confluence.errors import (
     ConfluenceBadResponse,
@@ -31,7 +32,6 @@ from addon.confluence.models import (
     Attachment,
     ContentProperty,
     Label,
-    MacroBody,
     Page,
     SearchResult,
     Space,
@@ -180,8 +180,7 @@ class ConfluenceClient:
             return max(0.0, parsed.timestamp() - time.time())
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
-        return ceiling / 2 + self._jitter() * ceiling / 2  # "equal jitter": never near zero, never in step
+        return backoff_delay(attempt, base=self.backoff_base, cap=self.backoff_cap, rand=self._jitter)
 
     def _error(
         self,
@@ -419,15 +418,6 @@ class ConfluenceClient:
                 return _page_from(item)
         return None
 
-    def find_pages_by_property(
-        self, property_key: str, field: str, value: str, *, space_key: str | None = None
-    ) -> list[str]:
-        """Ids of pages whose indexed content property `property_key.field` equals `value` (CQL)."""
-        cql = f"type = page AND content.property[{property_key}].{field} = {cql_quote(value)}"
-        if space_key:
-            cql += f" AND space = {cql_quote(space_key)}"
-        return [r.content_id for r in self.search(cql) if r.content_id]
-
     # ------------------------------------------------------------------ content properties
     def get_page_property(self, page_id: str, key: str) -> ContentProperty | None:
         for item in self._paginate(f"{V2}/pages/{page_id}/properties", {"key": key}):
@@ -561,8 +551,3 @@ class ConfluenceClient:
         return _attachment_from(results[0])
 
     # ------------------------------------------------------------------ macros (v1)
-    def get_macro_body(self, content_id: str, version: int, macro_id: str) -> MacroBody:
-        payload = self._json("GET", f"{V1}/content/{content_id}/history/{int(version)}/macro/id/{macro_id}")
-        return MacroBody(
-            name=payload.get("name"), body=payload.get("body") or "", parameters=dict(payload.get("parameters") or {})
-        )

@@ -5,7 +5,7 @@ Ids are strings everywhere (v2 sends strings; v1 space ids arrive as numbers and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -71,10 +71,3 @@ class Attachment:
     media_type: str | None = None
     download_path: str | None = None
     version: int | None = None
-
-
-@dataclass(frozen=True)
-class MacroBody:
-    name: str | None
-    body: str
-    parameters: dict = field(default_factory=dict)

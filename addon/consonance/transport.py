@@ -17,6 +17,7 @@ import requests
 
 from addon import metrics
 from addon.consonance.budget import BudgetExhausted, RequestBudget
+from addon.retries import backoff_delay
 from addon.consonance.errors import (
     ConsonanceAuthError,
     ConsonanceQueryError,
@@ -215,8 +216,9 @@ class GraphQLTransport:
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter; a server's Retry-After is a floor, never shortened."""
         opts = self.options
-        backoff = min(opts.backoff_max, opts.backoff_base * (2 ** (attempt - 1)))
-        backoff = backoff * (1 - opts.jitter) + backoff * opts.jitter * self._rand()
+        backoff = backoff_delay(
+            attempt - 1, base=opts.backoff_base, cap=opts.backoff_max, jitter=opts.jitter, rand=self._rand
+        )
         return max(backoff, retry_after) if retry_after is not None else backoff
 
 

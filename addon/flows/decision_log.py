@@ -29,8 +29,8 @@ from addon.confluence.storage import (
 from addon.decisions.models import APPROVE_STAGE, Decision
 from addon.decisions.service import DecisionConflict, record_decision
 from addon.extensions import db
-from addon.flows.page_events import _state, write_region
-from addon.flows.page_formats import PageFormatError, parse_decision_log
+from addon.flows.owned_pages import page_state, write_region
+from addon.flows.page_layout import PageFormatError, parse_decision_log
 from addon.jobs.models import FAILED, OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled
@@ -96,7 +96,7 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
             log.info("decision %s was recorded before by someone else; left as it is", key)
             continue
         recorded += int(result.created)
-    state = _state(tenant, page.id)
+    state = page_state(tenant, page.id)
     state.problems = problem_lines
     db.session.commit()
     queue_refresh(tenant, page.id, work_id)
@@ -195,7 +195,7 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
                 status_lozenge(label, colour),
             ]
         )
-    state = _state(tenant, page_id)
+    state = page_state(tenant, page_id)
     problems = list(state.problems or [])
     parts = [
         heading(2, "Recorded decisions"),

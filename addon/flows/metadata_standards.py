@@ -1,28 +1,27 @@
 """F5: the standards page's table becomes the tenant's versioned rule set; rows it cannot use are
 reported back on the page in an owned region and never stop the valid rows working.
 
-`current_rule_set(tenant)` is what the metadata-checklist macro, the launch hub and the pipeline
-summaries evaluate titles against (DEFAULT_RULE_SET until a standards page has been read).
+Readers of the rule set (the metadata-checklist macro, the launch hubs, the pipeline summaries) go
+through `addon.standards.service.current_rule_set` (DEFAULT_RULE_SET until a standards page has been read).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 
 
 from addon.confluence.models import Page
 from addon.confluence.storage import document, emphasis, heading, paragraph, table
 from addon.extensions import db
-from addon.flows.page_events import write_region
-from addon.flows.page_formats import PageFormatError, standards_table
-from addon.flows.upstream_models import CompiledStandards
+from addon.flows.owned_pages import write_region
+from addon.flows.page_layout import PageFormatError, standards_table
 from addon.jobs.outbox import enqueue, outbox_handler
 from addon.jobs.unique import insert_once
-from addon.platform.models import Tenant, tenant_query, utcnow
-from addon.publishing.rules import RuleSet
+from addon.platform.models import Tenant, utcnow
 from addon.publishing.standards import DEFAULT_RULE_SET, compile_standards
+from addon.standards.models import CompiledStandards
+from addon.standards.service import compiled_standards, current_rule_set, remember_rule_set
 
 log = logging.getLogger("addon.flows.metadata_standards")
 
@@ -32,35 +31,6 @@ NO_TABLE = (
     "The page has no table whose first row names a Field column and a Rule column, "
     "so the rules in use have not changed."
 )
-_cache: dict[tuple[int, str], RuleSet] = {}
-_cache_lock = threading.Lock()
-_CACHE_MAX = 256
-
-
-def _record(tenant: Tenant) -> CompiledStandards | None:
-    return db.session.execute(tenant_query(CompiledStandards, tenant)).scalar_one_or_none()
-
-
-def current_rule_set(tenant: Tenant) -> RuleSet:
-    """The tenant's compiled standards (cached per version in each process), or DEFAULT_RULE_SET."""
-    record = _record(tenant)
-    if record is None or not record.rule_count:
-        return DEFAULT_RULE_SET
-    key = (tenant.id, record.version)
-    with _cache_lock:
-        cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    rule_set = compile_standards(record.table_rows)
-    _remember(key, rule_set)
-    return rule_set
-
-
-def _remember(key: tuple[int, str], rule_set: RuleSet) -> None:
-    with _cache_lock:
-        if len(_cache) >= _CACHE_MAX:
-            _cache.clear()
-        _cache[key] = rule_set
 
 
 def process_standards_page(tenant: Tenant, page: Page) -> dict:
@@ -96,7 +66,7 @@ def process_standards_page(tenant: Tenant, page: Page) -> dict:
     record.table_rows, record.problems, record.rule_count = rows, problems, len(rule_set.rules)
     record.compiled_at = utcnow()
     db.session.commit()
-    _remember((tenant.id, rule_set.version), rule_set)
+    remember_rule_set(tenant, rule_set)
     if changed:
         log.info(
             "standards rule set now version %s (%d rules, %d problems)",
@@ -110,7 +80,7 @@ def process_standards_page(tenant: Tenant, page: Page) -> dict:
 
 def _store_problems(tenant: Tenant, page: Page, problems: list) -> None:
     """A page with no usable table keeps the rules in use; only its problems are recorded."""
-    record = _record(tenant)
+    record = compiled_standards(tenant)
     if record is None:
         db.session.add(
             CompiledStandards(
@@ -131,7 +101,7 @@ def _store_problems(tenant: Tenant, page: Page, problems: list) -> None:
 
 
 def region_content(tenant: Tenant) -> str:
-    record = _record(tenant)
+    record = compiled_standards(tenant)
     problems = list(record.problems or []) if record else []
     rule_count = record.rule_count if record else 0
     version = record.version if record else DEFAULT_RULE_SET.version
@@ -184,17 +154,4 @@ def write_standards_region(tenant: Tenant, payload: dict, services) -> dict:
     return {"written": written}
 
 
-def rule_set_summary(tenant: Tenant) -> dict:
-    """For admin and summaries: which rule set is in use and how many rows failed."""
-    record = _record(tenant)
-    rule_set = current_rule_set(tenant)
-    return {
-        "version": rule_set.version,
-        "rules": len(rule_set.rules),
-        "problems": len(record.problems or []) if record else 0,
-        "source_page_id": record.source_page_id if record else None,
-        "compiled_at": record.compiled_at.isoformat() if record and record.compiled_at else None,
-    }
-
-
-__all__ = ["current_rule_set", "process_standards_page", "rule_set_summary"]
+__all__ = ["current_rule_set", "process_standards_page"]  # current_rule_set: kept for its importers

@@ -3,13 +3,14 @@
 The request only records the event (deduplicated by page id + version) and queues a job, so it
 answers well inside Atlassian's 5 s. The job reads the page and routes it by what it is: a title's
 Decision log, a playbook, the standards page, a retrospective, or a launch checklist the app made.
-Versions our own writes produced are remembered (`remember_own_write`) and not handled again, and
+Versions our own writes produced are remembered (`owned_pages.remember_own_write`) and not handled again, and
 the parsers never read the app's owned regions, so nothing the app writes echoes back.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,12 +19,22 @@ import sqlalchemy as sa
 from addon.confluence.errors import ConfluenceNotFound
 from addon.confluence.models import Page
 from addon.extensions import db
-from addon.flows.page_formats import PageFormatError
+from addon.flows import decision_log, metadata_standards, playbook_gates, retrospectives
+from addon.flows.owned_pages import (
+    CHECKLIST,
+    DECISION_LOG,
+    PLAYBOOK,
+    RETROSPECTIVE,
+    STANDARDS,
+    absorb_own_versions,
+    page_state,
+)
+from addon.flows.page_layout import PageFormatError
 from addon.flows.upstream_models import UpstreamPage, UpstreamPageState
+from addon.gateways import NotConfigured, gateways
 from addon.jobs.events import record_event_once
 from addon.jobs.runner import submit
 from addon.jobs.schedule import scheduled
-from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.settings.service import get_settings
 from addon.titles import models as roles
@@ -33,20 +44,13 @@ log = logging.getLogger("addon.flows.page_events")
 
 EVENT_SOURCE = "page"
 HANDLE_JOB = "addon.flows.page_events.handle_page_event"
-OWN_VERSIONS_KEPT = 50
 SWEEP_AFTER = timedelta(seconds=60)
 
 PLAYBOOK_LABEL = "consonance-playbook"
 STANDARDS_LABEL = "consonance-standards"
 RETROSPECTIVE_LABEL = "consonance-retrospective"
 
-DECISION_LOG, PLAYBOOK, STANDARDS, RETROSPECTIVE, CHECKLIST = (
-    "decision-log",
-    "playbook",
-    "standards",
-    "retrospective",
-    "launch-checklist",
-)
+PageHandler = Callable[[Tenant, Page, "str | None", "str | None"], dict]
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ def accept(tenant: Tenant, event: PageEvent | None) -> dict:
     if not record_event_once(tenant, EVENT_SOURCE, f"{event.page_id}:{event.version}"):
         db.session.commit()
         return {"status": "duplicate"}
-    state = _state(tenant, event.page_id)
+    state = page_state(tenant, event.page_id)
     if event.version <= state.handled_version or event.version in (state.own_versions or []):
         db.session.commit()
         return {"status": "already handled"}
@@ -123,53 +127,13 @@ def accept(tenant: Tenant, event: PageEvent | None) -> dict:
     return {"status": "accepted"}
 
 
-def _state(tenant: Tenant, page_id: str) -> UpstreamPageState:
-    state_id, _ = insert_once(
-        UpstreamPageState,
-        {
-            "tenant_id": tenant.id,
-            "page_id": str(page_id),
-            "pending_version": 0,
-            "handled_version": 0,
-            "own_versions": [],
-            "updated_at": utcnow(),
-        },
-        ("tenant_id", "page_id"),
-    )
-    return db.session.get(UpstreamPageState, state_id, populate_existing=True)
-
-
-def remember_own_write(tenant: Tenant, page: Page) -> None:
-    """Our write made `page.version`: its event is not handled (caller commits).
-
-    When every earlier version was handled, the new one counts as handled too (we know its content).
-    """
-    if page.version is None:
-        return
-    state = _state(tenant, page.id)
-    state.own_versions = ([v for v in (state.own_versions or []) if v != page.version] + [page.version])[
-        -OWN_VERSIONS_KEPT:
-    ]
-    _absorb_own_versions(state)
-    state.updated_at = utcnow()
-
-
-def _absorb_own_versions(state: UpstreamPageState) -> None:
-    """Our versions right after the handled one are handled too: we wrote them on top of what we had read."""
-    own = set(state.own_versions or [])
-    while state.handled_version + 1 in own:
-        state.handled_version += 1
-
-
 # ------------------------------------------------------------------ in the job
 def handle_page_event(tenant_id: int, page_id: str, version: int | None = None, actor: str | None = None) -> dict:
     """Read the page and hand it to the flow it belongs to; `version=None` (the sweep) reads whatever is current."""
-    from addon.gateways import NotConfigured, gateways
-
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None or not tenant.enabled or tenant.uninstalled_at is not None:
         return {"skipped": "tenant not active"}
-    state = _state(tenant, page_id)
+    state = page_state(tenant, page_id)
     if version is not None and (version <= state.handled_version or version in (state.own_versions or [])):
         db.session.commit()
         return {"skipped": "own write" if version in (state.own_versions or []) else "already handled"}
@@ -196,9 +160,9 @@ def handle_page_event(tenant_id: int, page_id: str, version: int | None = None, 
 
 
 def _mark_handled(tenant: Tenant, page_id: str, version: int, kind: str | None = None) -> None:
-    state = _state(tenant, page_id)
+    state = page_state(tenant, page_id)
     state.handled_version = max(state.handled_version, version)
-    _absorb_own_versions(state)
+    absorb_own_versions(state)
     if kind:
         state.kind = kind
     state.updated_at = utcnow()
@@ -256,20 +220,40 @@ def classify(tenant: Tenant, client, page: Page) -> tuple[str | None, str | None
     return None, None
 
 
-def route(tenant: Tenant, kind: str, page: Page, work_id: str | None, actor: str | None) -> dict:
-    from addon.flows import decision_log, metadata_standards, playbook_gates, retrospectives
+def _decision_log(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
+    return decision_log.process_decision_log(tenant, page, work_id, actor)
 
-    if kind == DECISION_LOG:
-        return decision_log.process_decision_log(tenant, page, work_id, actor)
-    if kind == PLAYBOOK:
-        return playbook_gates.process_playbook_page(tenant, page)
-    if kind == STANDARDS:
-        return metadata_standards.process_standards_page(tenant, page)
-    if kind == RETROSPECTIVE:
-        return retrospectives.process_retrospective(tenant, page, work_id)
-    if kind == CHECKLIST:
-        return playbook_gates.checklist_changed(tenant, work_id, page)
-    return {}
+
+def _playbook(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
+    return playbook_gates.process_playbook_page(tenant, page)
+
+
+def _standards(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
+    return metadata_standards.process_standards_page(tenant, page)
+
+
+def _retrospective(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
+    return retrospectives.process_retrospective(tenant, page, work_id)
+
+
+def _checklist(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
+    return playbook_gates.checklist_changed(tenant, work_id, page)
+
+
+# Every kind of page the upstream flows read, and the flow that handles it: the one list.
+PAGE_HANDLERS: dict[str, PageHandler] = {
+    DECISION_LOG: _decision_log,
+    PLAYBOOK: _playbook,
+    STANDARDS: _standards,
+    RETROSPECTIVE: _retrospective,
+    CHECKLIST: _checklist,
+}
+
+
+def route(tenant: Tenant, kind: str, page: Page, work_id: str | None, actor: str | None) -> dict:
+    """Hand the page to the flow registered for its kind ({} for a kind no flow reads)."""
+    handler = PAGE_HANDLERS.get(kind)
+    return handler(tenant, page, work_id, actor) if handler is not None else {}
 
 
 @scheduled("upstream.page_sweep", every=timedelta(minutes=2))
@@ -297,54 +281,3 @@ def sweep_unhandled_pages(tenant: Tenant) -> dict:
             dedupe_key=f"page-sweep:{tenant.id}:{row.page_id}:{row.pending_version}",
         )
     return {"resubmitted": len(rows)}
-
-
-# ------------------------------------------------------------------ writing our regions
-APP_VERSION_MESSAGE = "Consonance for Confluence"
-
-
-def write_region(
-    tenant: Tenant, client, page_id: str, region: str, content, *, message: str, heading: str | None = None
-) -> bool:
-    """Put `content` in the page's owned `region` (added at the end, under `heading`, if missing);
-    `content` may be a function of the region's current inner storage (None when absent), so a
-    person's edit made since we last read the page is merged, not overwritten;
-    no new version when nothing changed; the version we make is remembered as our own (caller commits).
-    A person's broken markers are a PermanentError: retrying cannot mend them."""
-    from addon.confluence.owned_regions import (
-        OwnedRegionError,
-        find_region,
-        insert_region_if_missing,
-        read_region,
-        replace_region,
-    )
-    from addon.confluence.storage import document
-    from addon.confluence.storage import heading as heading_block
-    from addon.jobs.outbox import PermanentError
-
-    seen: dict = {}
-
-    def mutate(page: Page) -> str:
-        seen["version"] = page.version
-        body = page.body or ""
-        try:
-            wanted = content(read_region(body, region)) if callable(content) else content
-            if heading is not None and find_region(body, region) is None:
-                return body + document(heading_block(2, heading)) + _region_block(region, wanted)
-            updated = insert_region_if_missing(body, region, wanted)
-            return replace_region(updated, region, wanted)
-        except OwnedRegionError as exc:
-            raise PermanentError(f"the app's region {region!r} on page {page_id} was damaged by an edit: {exc}")
-
-    written = client.update_page_with_retry(page_id, mutate, message=f"{APP_VERSION_MESSAGE}: {message}")
-    if written.version != seen.get("version"):
-        remember_own_write(tenant, written)
-        log.info("region %s on page %s written (version %s)", region, page_id, written.version)
-        return True
-    return False
-
-
-def _region_block(region: str, content: str) -> str:
-    from addon.confluence.owned_regions import region_storage
-
-    return region_storage(region, content)

@@ -13,6 +13,7 @@ from datetime import date
 
 from addon.confluence import storage as s
 from addon.confluence.owned_regions import region_storage
+from addon.publishing.guidance import StageGuidance
 from addon.publishing.pipeline import PipelineSummary
 from addon.publishing.wording import long_date, short_date
 from addon.titles import models as roles
@@ -67,14 +68,6 @@ STAGE_COLOURS = {
     "acquisition": "Grey",
     "contracted": "Grey",
 }
-
-
-@dataclass(frozen=True)
-class StageGuidance:
-    stage: str | None
-    reviewers: str
-    next_step: str
-    source: str  # "stage guide" or "default"
 
 
 def status_region_inner(work_id: str, guidance: StageGuidance) -> s.Fragment:

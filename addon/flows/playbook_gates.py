@@ -20,18 +20,20 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from addon.confluence.models import Page
-from addon.confluence.owned_regions import OwnedRegionError, region_storage
+from addon.confluence.owned_regions import OwnedRegionError, read_region, region_storage
 from addon.confluence.storage import TaskItem, document, emphasis, paragraph, task_list
 from addon.extensions import db
-from addon.flows.page_events import CHECKLIST, remember_own_write, write_region
-from addon.flows.page_formats import PageFormatError, checklist_ticks, parse_playbook
+from addon.flows.owned_pages import CHECKLIST, remember_own_write, write_region
+from addon.flows.page_layout import PageFormatError, checklist_ticks, parse_playbook
 from addon.flows.upstream_models import GateLink, PlaybookSource, UpstreamPage
+from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.runner import submit
 from addon.jobs.schedule import scheduled
 from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.playbooks import PlaybookItem, gates_for
+from addon.settings.service import get_settings
 from addon.titles import models as roles
 from addon.titles.models import TitlePage
 from addon.titles.service import pages_of
@@ -145,7 +147,6 @@ def sync_all_titles(tenant_id: int) -> dict:
 def sync_gates_for_title(tenant: Tenant, work_id: str) -> dict:
     """Make sure each gate that applies to the title (its formats, its stage) has its Consonance task
     (exactly once) and its checklist line, then reconcile both sides. Call on stage/format changes."""
-    from addon.gateways import gateways
 
     work_id = str(work_id)
     items = playbook_items(tenant)
@@ -221,7 +222,6 @@ def checklist_changed(tenant: Tenant, work_id: str, page: Page) -> dict:
 
 def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> dict:
     """Compare both sides with the last synced state; act only on real changes (see module doc)."""
-    from addon.gateways import gateways
 
     links = _links(tenant, work_id)
     if not links:
@@ -275,7 +275,6 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
 
 
 def _ticks_on(page: Page) -> dict[str, bool]:
-    from addon.confluence.owned_regions import read_region
 
     try:
         inner = read_region(page.body or "", REGION)
@@ -399,7 +398,6 @@ def reopen_gate_task(tenant: Tenant, payload: dict, services) -> dict:
 
 # ------------------------------------------------------------------ the poll
 def _sync_interval(app, tenant: Tenant) -> timedelta:
-    from addon.settings.service import get_settings
 
     return timedelta(seconds=get_settings(tenant).poll_interval_seconds)
 

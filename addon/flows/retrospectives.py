@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from addon.confluence.models import Page
 from addon.confluence.storage import bullet_list, document, emphasis, heading, info_panel, page_link, paragraph, text
 from addon.extensions import db
-from addon.flows.page_events import remember_own_write, write_region
-from addon.flows.page_formats import GENERAL, PageFormatError, parse_lessons
+from addon.flows.owned_pages import remember_own_write, write_region
+from addon.flows.page_layout import GENERAL, PageFormatError, parse_lessons
 from addon.flows.upstream_models import Lesson, UpstreamPage
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
-from addon.macros.views import matching_guidance
-from addon.platform.models import Tenant
 from addon.consonance.errors import ConsonanceNotFound
+from addon.platform.models import Tenant
+from addon.publishing.guidance import matching_guidance
 from addon.settings.service import get_settings
 
 log = logging.getLogger("addon.flows.rights_links")

@@ -16,7 +16,7 @@ from addon.confluence.storage_parse import StorageParseError, find_tables
 from addon.flows import page_templates as templates
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant
-from addon.publishing.stages import next_step_for
+from addon.publishing.guidance import StageGuide, guidance_for, stage_guide_from_tables
 from addon.settings.service import get_settings
 from addon.titles import models as roles
 from addon.titles.service import pages_of
@@ -32,32 +32,12 @@ def stage_label(stage: str | None) -> str:
     return STAGE_LABEL_PREFIX + slug
 
 
-def _key(text: str) -> str:
-    return " ".join(text.strip().lower().split())
+def parse_stage_guide(storage: str) -> StageGuide:
+    """The stage guide page's table (see `publishing.guidance.stage_guide_from_tables`)."""
+    return stage_guide_from_tables(find_tables(storage))
 
 
-def parse_stage_guide(storage: str) -> dict[str, tuple[str, str]]:
-    """{stage key: (reviewers, next step)} from the first table headed Stage | Reviewers | Next step."""
-    for rows in find_tables(storage):
-        if not rows:
-            continue
-        header = [_key(cell) for cell in rows[0]]
-        if "stage" not in header:
-            continue
-        stage_col = header.index("stage")
-        reviewer_col = next((i for i, h in enumerate(header) if h.startswith("reviewer")), None)
-        step_col = next((i for i, h in enumerate(header) if h.startswith("next")), None)
-        guide = {}
-        for row in rows[1:]:
-            if stage_col >= len(row) or not row[stage_col].strip():
-                continue
-            cell = lambda col: row[col].strip() if col is not None and col < len(row) else ""  # noqa: E731
-            guide[_key(row[stage_col])] = (cell(reviewer_col), cell(step_col))
-        return guide
-    return {}
-
-
-def read_stage_guide(client, page_id: str) -> dict[str, tuple[str, str]]:
+def read_stage_guide(client, page_id: str) -> StageGuide:
     """The admin's stage guide, or {} when none is set or it cannot be read (defaults apply)."""
     if not page_id:
         return {}
@@ -66,13 +46,6 @@ def read_stage_guide(client, page_id: str) -> dict[str, tuple[str, str]]:
     except (ConfluenceError, StorageParseError) as exc:
         log.warning("stage guide page %s unreadable (%s); using default next steps", page_id, exc)
         return {}
-
-
-def guidance_for(stage: str | None, guide: dict[str, tuple[str, str]]) -> templates.StageGuidance:
-    reviewers, step = guide.get(_key(stage or ""), ("", ""))
-    if step or reviewers:
-        return templates.StageGuidance(stage, reviewers, step or next_step_for(stage) or "", "stage guide")
-    return templates.StageGuidance(stage, "", next_step_for(stage) or "", "default")
 
 
 def status_inner_for(tenant: Tenant, client, work_id: str, stage: str | None):

@@ -1,4 +1,4 @@
-"""State the Confluence → Consonance flows keep: page versions seen, compiled standards, playbooks,
+"""State the Confluence → Consonance flows keep: page versions seen, playbooks,
 gate ↔ task links with the last state synced on each side, pages the app made, lessons sent.
 
 Every table is tenant-owned; these rows are what make re-deliveries, retries and our own edits harmless.
@@ -30,22 +30,6 @@ class UpstreamPageState(TenantOwned, db.Model):
     last_actor: Mapped[str | None] = mapped_column(sa.String(255))
     problems: Mapped[list] = mapped_column(sa.JSON, default=list)  # lines of the page the app could not read
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-
-
-class CompiledStandards(TenantOwned, db.Model):
-    """The tenant's current metadata standards: the table as read, its rule-set version and its problems."""
-
-    __tablename__ = "compiled_standards"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", name="uq_compiled_standards_tenant"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version: Mapped[str] = mapped_column(sa.String(32))
-    source_page_id: Mapped[str] = mapped_column(sa.String(32))
-    source_page_version: Mapped[int] = mapped_column(sa.Integer, default=0)
-    table_rows: Mapped[list] = mapped_column(sa.JSON, default=list)
-    problems: Mapped[list] = mapped_column(sa.JSON, default=list)
-    rule_count: Mapped[int] = mapped_column(sa.Integer, default=0)
-    compiled_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
 class PlaybookSource(TenantOwned, db.Model):

@@ -10,23 +10,22 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
 
+from addon.jobs import schedule  # noqa: F401  (built-in schedules: the outbox drain)
+from addon.jobs.cli import jobs_cli
+from addon.jobs.extension import JobsExtension, attach
+from addon.jobs.outbox import PENDING_KICKS, kick
+from addon.jobs.runner import make_runner
 from addon.jobs.settings import flag, setting
 
 log = logging.getLogger("addon.jobs")
 
-EXTENSION_KEY = "addon.jobs"
 DEFAULT_MODULES = ("addon.flows",)
 
 
 def init_app(app: Flask) -> None:
     """Attach the runner, import the modules that register handlers and schedules (calling their
     optional `init_jobs(app)`), add the CLI."""
-    from addon.jobs import outbox, schedule  # noqa: F401  (built-in handlers and schedules)
-    from addon.jobs.cli import jobs_cli
-    from addon.jobs.runner import make_runner
-
-    app.extensions[EXTENSION_KEY] = {"services_provider": None}
-    app.extensions[EXTENSION_KEY]["runner"] = make_runner(app)
+    attach(app, JobsExtension(runner=make_runner(app)))
     for name in _job_modules(app):
         module = importlib.import_module(name)
         hook = getattr(module, "init_jobs", None)
@@ -50,14 +49,10 @@ def _listen_for_commits() -> None:
 
 def _after_commit(session: Session) -> None:
     """Entries committed just now are handed to the runner at once (the drain is the safety net)."""
-    from addon.jobs.outbox import PENDING_KICKS, kick
-
     kicks = session.info.pop(PENDING_KICKS, None)
     if kicks and has_app_context() and flag(current_app, "OUTBOX_DELIVER_ON_COMMIT"):
         kick(current_app._get_current_object(), kicks)
 
 
 def _after_rollback(session: Session) -> None:
-    from addon.jobs.outbox import PENDING_KICKS
-
     session.info.pop(PENDING_KICKS, None)

@@ -18,7 +18,6 @@ PENDING = "pending"
 IN_FLIGHT = "in_flight"
 DELIVERED = "delivered"
 FAILED = "failed"
-OUTBOX_STATUSES = (PENDING, IN_FLIGHT, DELIVERED, FAILED)
 TARGETS = ("consonance", "confluence")
 
 

@@ -10,26 +10,28 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
-import re
 import socket
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 
 from addon.extensions import db
+from addon.jobs.errors import short_error
+from addon.jobs.extension import ServicesProvider, jobs_extension
 from addon.jobs.models import DELIVERED, FAILED, IN_FLIGHT, PENDING, TARGETS, OutboxEntry
+from addon.jobs.runner import get_runner
 from addon.jobs.settings import setting
 from addon.jobs.unique import insert_once
 from addon.logs import log_context
-from addon.platform.models import Tenant, utcnow
+from addon.platform.models import Tenant
+from addon.retries import backoff_delay
+from addon.utc import as_utc, utcnow
 
 log = logging.getLogger("addon.jobs.outbox")
 
-EXTENSION_KEY = "addon.jobs"
 PENDING_KICKS = "addon.jobs.outbox_kicks"
 DELIVER_JOB = "addon.jobs.outbox.deliver_job"
 
@@ -90,17 +92,13 @@ def _qualified(func) -> str:
     return f"{func.__module__}.{func.__qualname__}"
 
 
-def registered_kinds() -> list[str]:
-    return sorted(_handlers)
-
-
-def set_services_provider(app: Flask, provider: Callable[[Tenant], object]) -> None:
+def set_services_provider(app: Flask, provider: ServicesProvider) -> None:
     """Handlers get their gateways from `provider(tenant)`; tests give fakes here."""
-    app.extensions[EXTENSION_KEY]["services_provider"] = provider
+    jobs_extension(app).services_provider = provider
 
 
 def _services_for(tenant: Tenant):
-    provider = current_app.extensions[EXTENSION_KEY].get("services_provider")
+    provider = jobs_extension(current_app).services_provider
     if provider is None:
         raise RuntimeError("no services provider is configured for outbox handlers")
     return provider(tenant)
@@ -150,8 +148,6 @@ def _kick_after_commit(entry: OutboxEntry) -> None:
 
 def kick(app: Flask, entries: list[tuple[int, int]]) -> None:
     """Ask the job runner to deliver these (entry id, tenant id) now; the drain catches any it misses."""
-    from addon.jobs.runner import get_runner
-
     runner = get_runner(app)
     for entry_id, tenant_id in entries:
         try:
@@ -281,8 +277,10 @@ def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool
         outcome = Outcome.FAILED
     else:
         app = current_app
-        delay = backoff_seconds(
-            attempts, setting(app, "OUTBOX_BACKOFF_BASE_SECONDS"), setting(app, "OUTBOX_BACKOFF_CAP_SECONDS")
+        delay = backoff_delay(
+            attempts - 1,
+            base=setting(app, "OUTBOX_BACKOFF_BASE_SECONDS"),
+            cap=setting(app, "OUTBOX_BACKOFF_CAP_SECONDS"),
         )
         values = {"status": PENDING, "next_attempt_at": clock + timedelta(seconds=delay)}
         outcome = Outcome.RETRYING
@@ -300,24 +298,6 @@ def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool
     if outcome == Outcome.FAILED:
         log.error("outbox entry %s (%s) failed after %s attempts: %s", entry_id, kind, attempts, reason)
     return outcome
-
-
-def backoff_seconds(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
-    """Exponential in the attempt number, capped, with the upper half jittered so retries spread out."""
-    ceiling = min(cap, base * (2 ** max(attempt - 1, 0)))
-    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
-
-
-_SECRETISH = re.compile(
-    r"(?i)(bearer\s+|jwt[=:]\s*|(?:token|secret|password|api[_-]?key|authorization)[\"']?\s*[=:]\s*"
-    r"[\"']?(?:(?:bearer|basic|jwt)\s+)?)[^\s\"'&,;)]+"
-)
-
-
-def short_error(exc: BaseException) -> str:
-    """A one-line reason for admins: the error class and message, with anything token-like masked."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return f"{type(exc).__name__}: {_SECRETISH.sub(lambda m: m.group(1) + '***', text)}"[:500]
 
 
 def deliver_job(entry_id: int) -> dict:
@@ -386,8 +366,3 @@ def oldest_age(tenant: Tenant | None = None, *, now: datetime | None = None) -> 
     if oldest is None:
         return 0.0
     return max(0.0, ((now or utcnow()) - as_utc(oldest)).total_seconds())
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

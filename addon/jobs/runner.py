@@ -12,13 +12,14 @@ import logging
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Protocol
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from werkzeug.utils import import_string
 
 from addon import metrics
 from addon.extensions import db
+from addon.jobs.errors import short_error
+from addon.jobs.extension import Runner, jobs_extension
 from addon.jobs.models import JobRun
 from addon.jobs.settings import setting
 from addon.logs import log_context
@@ -26,30 +27,10 @@ from addon.platform.models import Tenant, utcnow
 
 log = logging.getLogger("addon.jobs.runner")
 
-EXTENSION_KEY = "addon.jobs"
 QUEUE_NAMES = {"default": "consonance-default", "low": "consonance-low"}
 QUEUE_MARKER = "c4c:queue-marker"  # lives beside the queues; gone when Redis lost its data
-RQ_ENTRY = "addon.jobs.runner.rq_entry"
+RQ_ENTRY = "addon.jobs.worker.rq_entry"  # what RQ runs (by name): it builds the app in a worker
 OUTCOMES = ("ok", "failed", "partial")
-
-
-class Runner(Protocol):
-    def submit(
-        self,
-        func_path: str,
-        args: tuple = (),
-        kwargs: dict | None = None,
-        *,
-        tenant_id: int | None = None,
-        kind: str | None = None,
-        dedupe_key: str | None = None,
-        queue: str = "default",
-    ) -> str | None:
-        """Queue `func_path(*args, **kwargs)`; a dedupe_key already queued is not queued again. Returns the job id."""
-
-    def queue_was_emptied(self) -> bool:
-        """True once after the queue lost what it held (a Redis that restarted without its data): the
-        schedule then queues again the work of this period that never started."""
 
 
 def job_id_for(dedupe_key: str) -> str:
@@ -58,11 +39,11 @@ def job_id_for(dedupe_key: str) -> str:
 
 
 def get_runner(app: Flask) -> Runner:
-    return app.extensions[EXTENSION_KEY]["runner"]
+    return jobs_extension(app).runner
 
 
 def set_runner(app: Flask, runner: Runner) -> None:
-    app.extensions[EXTENSION_KEY]["runner"] = runner
+    jobs_extension(app).runner = runner
 
 
 def submit(func_path: str, args: tuple = (), kwargs: dict | None = None, **options) -> str | None:
@@ -109,7 +90,7 @@ def run_job(
             except Exception as exc:
                 db.session.rollback()
                 log.exception("job %s failed", kind)
-                _finish_run(run_id, "failed", {}, _short(exc))
+                _finish_run(run_id, "failed", {}, short_error(exc))
                 raise
             counts = _json_safe(result) if isinstance(result, dict) else {}
             outcome = counts.pop("outcome", "ok")
@@ -138,12 +119,6 @@ def _finish_run(run_id: int | None, outcome: str, counts: dict, error: str | Non
 
 def _json_safe(value: dict) -> dict:
     return json.loads(json.dumps(value, default=str))
-
-
-def _short(exc: BaseException) -> str:
-    from addon.jobs.outbox import short_error
-
-    return short_error(exc)
 
 
 # --- in-process ------------------------------------------------------------------------------
@@ -288,36 +263,3 @@ class RqRunner:
             job.delete()
             return True
         return False
-
-
-_worker_app: Flask | None = None
-_worker_app_lock = threading.Lock()
-
-
-def worker_app() -> Flask:
-    """The app a worker process runs jobs in, built from the environment once per process."""
-    global _worker_app
-    with _worker_app_lock:
-        if _worker_app is None:
-            from addon import create_app
-
-            _worker_app = create_app()
-        return _worker_app
-
-
-def rq_entry(func_path: str, args: list, kwargs: dict, meta: dict):
-    """What RQ actually runs: find the app, then `run_job`."""
-    from rq import get_current_job
-
-    app = current_app._get_current_object() if has_app_context() else worker_app()
-    job = get_current_job()
-    return run_job(
-        app,
-        func_path,
-        tuple(args),
-        kwargs,
-        tenant_id=meta.get("tenant_id"),
-        kind=meta.get("kind"),
-        dedupe_key=meta.get("dedupe_key"),
-        job_id=job.id if job else None,
-    )

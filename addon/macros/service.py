@@ -21,21 +21,21 @@ from datetime import date, datetime
 from flask import current_app
 
 from addon.confluence.errors import ConfluenceError
-from addon.confluence.storage_parse import StorageParseError
+from addon.confluence.storage_parse import StorageParseError, find_tables
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.transport import TransportOptions
 from addon.gateways import NotConfigured, gateways
-from addon.flows.metadata_standards import current_rule_set
-from addon.flows.stage_status import guidance_for, parse_stage_guide
 from addon.macros import views
 from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore
 from addon.platform import invalidation, tenant_cache
 from addon.platform.services import view_redis
 from addon.platform.models import Tenant
 from addon.publishing.domain import Title, normalise_isbn
+from addon.publishing.guidance import guidance_for, stage_guide_from_tables
 from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.settings.service import get_settings
+from addon.standards.service import current_rule_set
 from addon.titles.service import work_id_for_page
 
 log = logging.getLogger("addon.macros")
@@ -214,7 +214,7 @@ def lookup_stage_guide(tenant: Tenant, settings, memoised_only: bool = False) ->
         return _peeked(macro_cache().peek(key, settings.macro_freshness_seconds))
 
     def load():
-        return parse_stage_guide(gateways().confluence(tenant).get_page(page_id).body or "")
+        return stage_guide_from_tables(find_tables(gateways().confluence(tenant).get_page(page_id).body or ""))
 
     try:
         return macro_cache().fetch(key, load, settings.macro_freshness_seconds)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from addon.publishing import stages
 from addon.publishing.domain import Format, FormatKind, RightsPosition, Stage, Title, work_url
 from addon.publishing.formats import is_cancelled, is_published, kind_label
+from addon.publishing.guidance import matching_guidance
 from addon.publishing.readiness import assess_title
 from addon.publishing.rules import Outcome, RuleSet, Severity, evaluate
 from addon.publishing.standards import DEFAULT_RULE_SET
@@ -255,56 +256,6 @@ def _names(text: str) -> list[str]:
 
 
 # --- rights-link ------------------------------------------------------------------------------
-
-
-def _norm(text: str | None) -> str:
-    return " ".join((text or "").strip().lower().split())
-
-
-def _territory_matches(wanted: str, rights: RightsPosition) -> bool:
-    wanted_key = _norm(wanted)
-    if wanted_key in ("world", "worldwide", "world rights"):
-        return rights.world_rights
-    codes = {c.upper() for c in (*rights.for_sale_countries, *rights.not_for_sale_countries)}
-    if wanted.strip().upper() in codes:
-        return True
-    return any(wanted_key and wanted_key in _norm(d) for d in rights.sales_rights_descriptions)
-
-
-def matching_guidance(rights: RightsPosition, mappings: list[dict], site_url: str | None) -> list[dict]:
-    """The admin's guidance rules that fit this rights position: every criterion a rule sets must match.
-
-    Territory matches a country code the title is (not) for sale in, "World" for world rights, or words
-    of the sales-rights description; right type matches a licensed right; contract type matches words of
-    a contract's name (Consonance contracts carry no separate type).
-    """
-    right_types = {_norm(r) for r in rights.licensed_right_types}
-    contracts = [_norm(n) for n in rights.contract_names]
-    found, seen = [], set()
-    for rule in mappings or []:
-        territory, right_type, contract_type = rule.get("territory"), rule.get("right_type"), rule.get("contract_type")
-        if not (territory or right_type or contract_type):
-            continue
-        if territory and not _territory_matches(territory, rights):
-            continue
-        if right_type and _norm(right_type) not in right_types:
-            continue
-        if contract_type and not any(_norm(contract_type) in name for name in contracts):
-            continue
-        page_id = str(rule.get("page_id") or "")
-        if not page_id or page_id in seen:
-            continue
-        seen.add(page_id)
-        because = ", ".join(part for part in (territory, right_type, contract_type) if part)
-        found.append(
-            {
-                "pageId": page_id,
-                "label": rule.get("label") or f"Guidance page {page_id}",
-                "because": because,
-                "url": f"{site_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={page_id}" if site_url else None,
-            }
-        )
-    return found
 
 
 def rights_link_view(

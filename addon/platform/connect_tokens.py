@@ -1,8 +1,10 @@
 """Connect-style JWTs: requests from Confluence (HS256), signed installs (RS256), and ours.
 
-Covers the gaps of the PyPI `atlassian-jwt` package (reference/atlassian-platform.md):
-audience on signed installs, `context-qsh` only where allowed, RS256 installs, base-path
-stripping, and `iss` = our app key on outgoing tokens.
+Written here rather than on the PyPI `atlassian-jwt` package, which has none of: audience on
+signed installs, `context-qsh` only where allowed, RS256 installs, base-path stripping, `iss` = our
+app key on outgoing tokens; and whose query-string hash disagrees with Atlassian's reference on
+some queries (see qsh.py). Tokens are read and written with PyJWT; qsh.py is checked against npm
+`atlassian-jwt` in the tests.
 """
 
 from __future__ import annotations
@@ -32,13 +34,6 @@ class ConnectRequest:
     account_id: str | None
     context_only: bool  # True when the token carried `context-qsh` (iframe page loads)
     claims: dict
-
-
-def _unverified_claims(token: str) -> dict:
-    try:
-        return jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
-        raise AuthError("malformed_token", "The token is not a well-formed JWT.") from exc
 
 
 def _translate(exc: jwt.PyJWTError) -> AuthError:

@@ -6,16 +6,13 @@ Every tenant-owned table mixes in `TenantOwned`, and every read goes through
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from addon.extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from addon.utc import utcnow
 
 
 class Tenant(db.Model):

@@ -1,9 +1,15 @@
 """Connect query-string hash: the canonical request `METHOD&path&query` and its SHA-256.
 
-Rules (reference/atlassian-platform.md, matching Atlassian's reference implementation):
+Rules (Atlassian's "Understanding JWT for Connect apps", matching its reference implementation):
 method upper-cased; path relative to the base URL's path, `&` written `%26`, leading `/`,
 no trailing `/`, empty path `/`; query without `jwt`, keys sorted, keys and values
 RFC 3986-encoded (`!'()*` too), repeated values sorted and joined with `,`.
+
+Why not PyPI's `atlassian-jwt`: its canonical request sorts keys by their encoded form and values
+by code point, so a non-ASCII key or an astral-plane value gives a qsh Atlassian's reference (npm
+`atlassian-jwt`, JavaScript's UTF-16 order) rejects; it has no base path; and its `encode_token`
+makes iss = aud = clientKey, not our outgoing claims. tests/platform/test_qsh.py proves this module
+against the npm reference on those cases and more.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def forge_invocation_token(
     now: float | None = None,
     lifetime: int = FIT_LIFETIME_SECONDS,
 ) -> str:
-    """A FIT with the claims Forge sends to a remote (reference/atlassian-platform.md)."""
+    """A FIT with the claims Forge sends to a remote, as Atlassian's Forge Remote documentation lists them."""
     issued = int(now if now is not None else time.time())
     context = {
         "cloudId": installation.cloud_id,

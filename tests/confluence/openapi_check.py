@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,14 +21,10 @@ import requests
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
-SPECS_DIR = Path(os.environ.get("CONFLUENCE_SPECS_DIR", Path(__file__).resolve().parents[3] / "shared" / "specs"))
+SPECS_DIR = Path(__file__).resolve().parents[1] / "specs"  # tests/specs: Atlassian's documents, vendored
 V2_SPEC = SPECS_DIR / "confluence-cloud-openapi-v2.json"
 V1_SPEC = SPECS_DIR / "confluence-cloud-openapi-v1-2021.json"
 VALIDATION_HOST = "https://site.example"
-
-
-def specs_available() -> bool:
-    return V2_SPEC.exists() and V1_SPEC.exists()
 
 
 @functools.lru_cache(maxsize=None)

@@ -24,10 +24,9 @@ from addon.confluence.errors import (
 from addon.confluence.models import Page, Task
 from tests.confluence import canned
 from tests.confluence.canned import SITE, V1, V2
-from tests.confluence.openapi_check import specs_available, validate_calls
+from tests.confluence.openapi_check import validate_calls
 
 SECRET = "shared-secret-of-at-least-thirty-two-bytes!"
-pytestmark = pytest.mark.skipif(not specs_available(), reason="Atlassian OpenAPI documents not found")
 
 
 class Sleeps(list):
@@ -189,8 +188,8 @@ def test_find_page_by_title_in_space(client, rsps):
     }
 
 
-def test_find_pages_by_property_uses_cql_and_v1_search_pagination(client, rsps):
-    cql = 'type = page AND content.property[consonance].workId = "W \\"1\\"" AND space = "PUB"'
+def test_search_uses_cql_and_follows_v1_search_pagination(client, rsps):
+    cql = 'type = page AND space = "PUB"'
     rsps.get(
         V1 + "/search",
         match=[matchers.query_param_matcher({"cql": cql, "limit": "50"})],
@@ -203,7 +202,7 @@ def test_find_pages_by_property_uses_cql_and_v1_search_pagination(client, rsps):
         match=[matchers.query_param_matcher({"cql": "x", "limit": "50", "cursor": "abc", "next": "true"})],
         json=canned.search_page([canned.search_result("102", "Brief")], cql),
     )
-    assert client.find_pages_by_property("consonance", "workId", 'W "1"', space_key="PUB") == ["101", "102"]
+    assert [r.content_id for r in client.search(cql)] == ["101", "102"]
 
 
 def test_cql_quote_escapes_quotes_and_backslashes():
@@ -282,20 +281,6 @@ def test_attachment_upload_is_multipart_with_no_check_header(client, rsps):
     assert request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
     assert b'name="file"; filename="pipeline.png"' in request.body and b"\x89PNG" in request.body
     assert b'name="minorEdit"\r\n\r\ntrue' in request.body
-
-
-def test_macro_body_by_macro_id(client, rsps):
-    rsps.get(
-        V1 + "/content/131073/history/4/macro/id/0a1b-2c",
-        json={
-            "name": "title-status",
-            "body": "",
-            "parameters": {"workId": "W1"},
-            "_links": {"base": "https://pub.atlassian.net/wiki"},
-        },
-    )
-    macro = client.get_macro_body("131073", 4, "0a1b-2c")
-    assert (macro.name, macro.parameters) == ("title-status", {"workId": "W1"})
 
 
 # ---------------------------------------------------------------- conflicts
@@ -508,9 +493,9 @@ def test_connect_auth_signs_each_attempt_for_the_exact_url(sleeps, rsps):
 
 
 def test_connect_auth_with_platform_tokens_binds_qsh_relative_to_wiki(rsps):
-    connect_tokens = pytest.importorskip("addon.platform.connect_tokens")
     import jwt
 
+    from addon.platform import connect_tokens
     from addon.platform.qsh import query_string_hash
 
     auth = ConnectAuth(

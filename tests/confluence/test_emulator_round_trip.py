@@ -11,10 +11,8 @@ from addon.confluence import storage as s
 from addon.confluence.auth import ForgeAuth
 from addon.confluence.client import ConfluenceClient
 from addon.confluence.owned_regions import read_region, region_storage, replace_region
-from tests.confluence.openapi_check import specs_available, validate_request, validate_response
-
-testing = pytest.importorskip("sandbox.confluence.testing")
-pytestmark = pytest.mark.skipif(not specs_available(), reason="Atlassian OpenAPI documents not found")
+from sandbox.confluence import testing
+from tests.confluence.openapi_check import validate_request, validate_response
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from addon.confluence.owned_regions import read_region
 from addon.extensions import db
 from addon.flows import metadata_standards
-from addon.flows.metadata_standards import current_rule_set
+from addon.standards.service import current_rule_set
 from addon.publishing.rules import evaluate
 from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.settings.service import update_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from addon.confluence.owned_regions import read_region
 from addon.extensions import db
 from addon.flows import playbook_gates
-from addon.flows.page_formats import checklist_ticks
+from addon.flows.page_layout import checklist_ticks
 from addon.flows.upstream_models import GateLink, UpstreamPage
 from addon.settings.service import update_settings
 from tests.flows.upstream_harness import consonance, consonance_server, emulator, world  # noqa: F401

@@ -12,7 +12,8 @@ from addon.confluence.owned_regions import region_storage, replace_region
 from addon.flows import change_detection as cd
 from addon.flows import page_templates as templates
 from addon.flows.pipeline_summaries import bar_chart_png, due_cadences
-from addon.flows.stage_status import guidance_for, parse_stage_guide, stage_label
+from addon.flows.stage_status import parse_stage_guide, stage_label
+from addon.publishing.guidance import guidance_for
 from addon.flows.sync_models import TitleSnapshot
 from addon.publishing.domain import FormatFingerprint, FormatKind, TitleFingerprint
 from addon.settings.schema import with_defaults

@@ -10,10 +10,9 @@ import os
 import time
 from datetime import timedelta
 
+from addon.jobs.extension import jobs_extension
 from addon.jobs.outbox import PermanentError, outbox_handler, set_services_provider
 from addon.jobs.schedule import scheduled
-
-EXTENSION_KEY = "addon.jobs"
 
 
 class FakeConsonance:
@@ -76,5 +75,5 @@ def poll(tenant):
 
 def init_jobs(app):
     """Worker processes built from the environment get empty services (file_effect needs none)."""
-    if app.extensions[EXTENSION_KEY].get("services_provider") is None:
+    if jobs_extension(app).services_provider is None:
         set_services_provider(app, lambda tenant: None)

@@ -11,9 +11,12 @@ import sqlalchemy as sa
 
 from addon.extensions import db
 from addon.jobs import outbox
+from addon.jobs.errors import short_error
 from addon.jobs.models import DELIVERED, FAILED, IN_FLIGHT, PENDING, OutboxEntry
 from addon.jobs.runner import InlineRunner, set_runner
 from addon.platform.models import AuditEntry, utcnow
+from addon.retries import backoff_delay
+from addon.utc import as_utc
 from tests.jobs.conftest import make_tenant
 
 
@@ -151,7 +154,7 @@ def test_failures_back_off_then_fail_visibly_and_retry_resets(app, tenant, servi
 
     assert outbox.deliver(entry.id, now=now) == outbox.Outcome.RETRYING
     row = fresh(entry.id)
-    first_delay = (outbox.as_utc(row.next_attempt_at) - now).total_seconds()
+    first_delay = (as_utc(row.next_attempt_at) - now).total_seconds()
     assert row.status == PENDING and row.attempts == 1 and 5 <= first_delay <= 10
     assert "ConnectionError: Consonance unavailable" in row.last_error
     assert "sk-live-123" not in row.last_error, "errors shown to admins never carry tokens"
@@ -159,7 +162,7 @@ def test_failures_back_off_then_fail_visibly_and_retry_resets(app, tenant, servi
     assert outbox.deliver(entry.id, now=now + timedelta(seconds=4)) == outbox.Outcome.SKIPPED, "not due yet"
     now += timedelta(seconds=first_delay)
     assert outbox.deliver(entry.id, now=now) == outbox.Outcome.RETRYING
-    second_delay = (outbox.as_utc(fresh(entry.id).next_attempt_at) - now).total_seconds()
+    second_delay = (as_utc(fresh(entry.id).next_attempt_at) - now).total_seconds()
     assert 10 <= second_delay <= 20
 
     now += timedelta(seconds=second_delay)
@@ -269,14 +272,12 @@ def test_depth_and_oldest_age(tenant, other_tenant, services):
 def test_backoff_grows_exponentially_with_jitter_up_to_the_cap():
     rng = random.Random(7)
     for attempt, ceiling in ((1, 5), (2, 10), (3, 20), (4, 40), (10, 300), (30, 300)):
-        delays = [outbox.backoff_seconds(attempt, 5, 300, rng) for _ in range(50)]
+        delays = [backoff_delay(attempt - 1, base=5, cap=300, rand=rng.random) for _ in range(50)]
         assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
         assert len(set(delays)) > 1, "jittered"
 
 
 def test_short_error_masks_secrets_and_stays_short():
-    message = outbox.short_error(
-        RuntimeError("401 for https://x/api?jwt=abc.def.ghi token=xyz api_key: k1 " + "x" * 900)
-    )
+    message = short_error(RuntimeError("401 for https://x/api?jwt=abc.def.ghi token=xyz api_key: k1 " + "x" * 900))
     assert "abc.def" not in message and "xyz" not in message and "k1" not in message
     assert len(message) <= 500 and message.startswith("RuntimeError: 401")

@@ -14,8 +14,7 @@ from addon.confluence.models import Page
 from addon.extensions import db
 from addon.flows.metadata_standards import process_standards_page
 from addon.settings.service import update_settings
-
-testing = pytest.importorskip("sandbox.confluence.testing")
+from sandbox.confluence import testing
 
 GUIDE = s.document(
     s.table(

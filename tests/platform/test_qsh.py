@@ -46,6 +46,8 @@ AWKWARD_URLS = [
     ("get", "/wiki/api/v2/tasks?status=incomplete&page-id=9&cursor=eyJpZCI6IDF9"),
     ("GET", "/wiki/rest/api/content?q=%21%27%28%29%2A"),
     ("GET", "/wiki/rest/api/content?dup=b&dup=a&dup=b"),
+    ("GET", "/wiki/rest/api/content?z=1&%C3%A9=2"),  # non-ASCII key: sorted decoded, not encoded
+    ("GET", "/wiki/rest/api/search?q=%EF%BD%9E&q=%F0%9F%93%9A"),  # astral vs BMP: UTF-16 order
 ]
 
 
@@ -56,6 +58,13 @@ def test_atlassian_published_vectors():
         == "5c0deae67ca3bc03f7f35363c3ed9d5aa3537de95d92a988460465f54f0c0697"
     )
     assert query_string_hash("POST", "/installed") == "4a2e1de8ca74e6cafe8862d332fa3ac7a8e51e692bc6d798ea4dfedc14948bf4"
+
+
+def test_keys_and_values_sort_as_javascript_does():
+    """Where PyPI's atlassian-jwt 3.0 differs from Atlassian's npm reference (and so is not used):
+    keys sort by their decoded text, and values in UTF-16 code-unit order."""
+    assert canonical_request("GET", "/x", "z=1&%C3%A9=2") == "GET&/x&z=1&%C3%A9=2"
+    assert canonical_request("GET", "/x", "q=%EF%BD%9E&q=%F0%9F%93%9A") == "GET&/x&q=%F0%9F%93%9A,%EF%BD%9E"
 
 
 def test_base_path_is_stripped_only_on_a_segment_boundary():

@@ -1,8 +1,9 @@
-"""The SDL parses and carries every name the Consonance reference documents, in the documented shapes."""
+"""The SDL parses and carries every name Consonance documents (documented_names.toml), in the documented shapes."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from graphql import GraphQLEnumType, GraphQLInterfaceType, GraphQLObjectType, bu
 
 from sandbox.consonance import SCHEMA_PATH
 
-REFERENCE = Path("/work/shared/reference/consonance-api.md")
+DOCUMENTED = tomllib.loads((Path(__file__).with_name("documented_names.toml")).read_text())
 SDL = SCHEMA_PATH.read_text()
 
 
@@ -19,72 +20,18 @@ def schema():
     return build_schema(SDL)
 
 
-def _reference() -> str:
-    if not REFERENCE.exists():
-        pytest.skip("the Consonance reference is not on this machine")
-    return REFERENCE.read_text()
-
-
-def _section(text: str, heading: str) -> str:
-    start = text.index(heading) + len(heading)
-    return text[start : text.index("\n\n", start)]
-
-
-def _code_items(fragment: str) -> list[str]:
-    """Backticked items, leaving out those inside a prose aside like "(argument `unit: CM | IN`)"."""
-    items, depth = [], 0
-    for index, part in enumerate(fragment.split("`")):
-        if index % 2 == 0:
-            depth += part.count("(") - part.count(")")
-        elif depth == 0:
-            items.append(part)
-    return items
-
-
-def _top_level_names(fragment: str) -> list[str]:
-    """Backticked field names at the top level of a list like "`id`, `isbn { isbn13 }`, `prices(...) {...}`"."""
-    names = []
-    for item in _code_items(fragment):
-        match = re.match(r"(__typename|[a-z][A-Za-z0-9]*)", item)
-        if match:
-            names.append(match.group(1))
-    return names
-
-
-def _subfields(fragment: str) -> dict[str, list[str]]:
-    """field -> names inside its first `{ ... }` selection, e.g. isbn -> [isbn13, isbn10, isbnWithDashes]."""
-    result = {}
-    for item in _code_items(fragment):
-        match = re.match(r"([a-z][A-Za-z0-9]*)(?:\([^)]*\))?\s*\{([^{}]*)\}", item)
-        if match:
-            result[match.group(1)] = [w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", match.group(2)) if w != "..."]
-    return result
-
-
 def _fields(schema, type_name: str) -> set[str]:
     return set(schema.type_map[type_name].fields)
 
 
-@pytest.mark.parametrize(
-    "heading,type_name",
-    [
-        ("Product fields seen:", "PhysicalBookProduct"),
-        ("Work fields seen:", "Work"),
-        ("Contract fields seen:", "Contract"),
-        ("Contact fields seen:", "Person"),
-    ],
-)
-def test_every_documented_field_exists(schema, heading, type_name):
-    fragment = _section(_reference(), heading)
-    names = [n for n in _top_level_names(fragment) if n not in ("__typename", "work") or type_name == "Work"]
+@pytest.mark.parametrize("type_name", sorted(DOCUMENTED["types"]))
+def test_every_documented_field_exists(schema, type_name):
+    documented = DOCUMENTED["types"][type_name]
+    names = documented["fields"] + documented.get("physical_only", [])
     assert len(names) > 3
     missing = [name for name in names if name not in _fields(schema, type_name)]
     assert not missing, f"{type_name} lacks documented fields {missing}"
-    if type_name == "PhysicalBookProduct":
-        assert "parentCode" in fragment and "parentCode" in schema.type_map["SubjectCode"].fields
-    for field, subfields in _subfields(fragment).items():
-        if field not in _fields(schema, type_name):
-            continue
+    for field, subfields in documented.get("subfields", {}).items():
         target = get_named_type(schema.type_map[type_name].fields[field].type)
         absent = [s for s in subfields if s not in target.fields]
         assert not absent, f"{type_name}.{field} lacks {absent}"
@@ -95,52 +42,21 @@ def test_product_interface_fields_are_on_every_product_type(schema):
     assert isinstance(product, GraphQLInterfaceType)
     implementations = schema.get_implementations(product).objects
     assert {t.name for t in implementations} == {"PhysicalBookProduct", "DigitalProduct", "AudioProduct"}
-    physical_only = _top_level_names(_section(_reference(), "and on `PhysicalBookProduct`:"))
-    for name in physical_only:
+    for name in DOCUMENTED["types"]["PhysicalBookProduct"]["physical_only"]:
         assert name in _fields(schema, "PhysicalBookProduct")
 
 
-def _top_level_arguments(call: str) -> list[str]:
-    """Argument names of "root(a: {...}, b: {...})" at nesting depth 1 only."""
-    names, depth, token = [], 0, ""
-    for ch in call:
-        if ch in "({[":
-            depth += 1
-            token = ""
-        elif ch in ")}]":
-            depth -= 1
-        elif ch == ":" and depth == 1 and token.strip():
-            names.append(token.strip())
-        elif ch == ",":
-            token = ""
-        else:
-            token = token + ch if ch.isalnum() or ch == " " else ""
-    return names
-
-
 def test_query_roots_take_the_documented_search_arguments(schema):
-    text = _reference()
     query = schema.query_type.fields
-    roots = re.findall(r"^- `([a-z]+)(\(.*?\))`", _section(text, "Query roots seen"), flags=re.M)
-    roots += re.findall(r", `([a-z]+)(\(.*?\))`", _section(text, "Query roots seen"))
-    assert len(roots) >= 7
-    for root, call in roots:
+    roots = DOCUMENTED["query_roots"]
+    assert set(roots) == {"products", "product", "works", "work", "contacts", "person", "contract"}
+    for root, arguments in roots.items():
         assert root in query, f"query root {root} missing"
-        for argument in _top_level_arguments(call):
+        for argument in arguments:
             assert argument in query[root].args, f"{root} lacks argument {argument}"
-    for root in ("products", "product", "works", "work", "contacts", "person", "contract"):
-        assert root in query
-    # Search input fields used in the reference's examples.
-    used = {
-        "ProductSearch": ["onix21ProductFormCodeIn", "publicationDateGt", "isbn13Eq"],
-        "PriceSearch": ["amountLteq", "currencyCodeIn", "onixPriceTypeCodeIn", "onixPriceTypeQualifierCodeIn"],
-        "WorkSearch": ["titleCont", "idEq"],
-        "ContactSearch": ["personNameCont"],
-        "ContractSearch": ["idEq"],
-    }
-    for type_name, fields in used.items():
+    for type_name, fields in DOCUMENTED["search_inputs"].items():
         for field in fields:
-            assert field in text and field in schema.type_map[type_name].fields
+            assert field in schema.type_map[type_name].fields, f"{type_name} lacks {field}"
 
 
 def test_onix_enums_use_a_leading_underscore(schema):
@@ -182,14 +98,13 @@ def test_mutations_return_payloads_with_field_errors(schema):
 
 
 def test_every_undocumented_definition_is_marked_as_an_assumption(schema):
-    reference = _reference()
-    documented_roots = {"products", "product", "works", "work", "contacts", "person", "contract"}
+    documented_roots = set(DOCUMENTED["query_roots"])
     lines = SDL.splitlines()
     for root in set(schema.query_type.fields) - documented_roots:
         line = next(line for line in lines if re.match(rf"\s+{root}\b", line))
         assert "# assumption" in line, f"root {root} is undocumented but not marked"
     for name in ("createWorkNote", "createWorkTask", "completeWorkTask", "reopenWorkTask", "changeWorkProjectStage"):
-        assert name not in reference
+        assert name not in DOCUMENTED["mutations"]["documented"]
         assert "# assumption" in next(line for line in lines if line.strip().startswith(f"{name}("))
     for type_name in ("WorkTask", "ProjectStage"):
         assert "# assumption" in next(line for line in lines if line.startswith(f"type {type_name} "))

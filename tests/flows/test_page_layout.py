@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from addon.confluence.owned_regions import region_storage
 from addon.confluence.storage import TaskItem, document, paragraph, table, task_list
 from addon.decisions.models import APPROVE_STAGE, HOLD, NOTE, REQUEST_CHANGES
-from addon.flows.page_formats import (
+from addon.flows.page_layout import (
     MAX_DEPTH,
     PageFormatError,
     normalise,

@@ -21,7 +21,7 @@ from addon.confluence.storage_parse import StorageParseError, find_tables, find_
 from addon.decisions.models import APPROVE_STAGE, HOLD, NOTE, REQUEST_CHANGES
 from addon.publishing.playbooks import PlaybookItem, scope_for_heading
 
-log = logging.getLogger("addon.flows.page_formats")
+log = logging.getLogger("addon.flows.page_layout")
 
 MAX_STORAGE_CHARS = 6_000_000  # Confluence refuses bodies over 5 MB; a little slack for entities
 MAX_DEPTH = 200  # deeper than any page a person makes; keeps every walk bounded
