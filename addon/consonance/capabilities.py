@@ -1,6 +1,6 @@
 """What one customer's Consonance offers, found out by asking it, and which features that allows.
 
-Consonance documents little of its GraphQL API (see /work/shared/reference/consonance-api.md); the
+Consonance documents little of its GraphQL API (tests/sandbox/consonance/documented_names.toml lists what); the
 app was written against a stand-in that defines the rest. Before trusting any of it on a real
 server, `discover` reads the server's schema by introspection, or, where introspection is refused,
 sends one query and one mutation that are certain to be refused (they name a field no server has)

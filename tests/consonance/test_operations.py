@@ -53,11 +53,10 @@ def profile_schemas():
     }
 
 
-@pytest.mark.parametrize("name", operation_names())
+@pytest.mark.parametrize("name", [n for n in operation_names() if capabilities.CapabilityProfile.assumed().sends(n)])
 def test_operation_is_valid_against_the_sandbox_schema(schema, name):
+    """Every operation the app sends to the server it was written for (other spellings: the profiles test)."""
     operation = load_operation(name)
-    if not capabilities.CapabilityProfile.assumed().sends(name):
-        pytest.skip(f"{name} is another server's spelling")
     errors = validate(schema, parse(operation.document))
     assert not errors, [e.message for e in errors]
 
