@@ -309,7 +309,7 @@ FEATURES = (
         "stage",
         "Workflow stage of titles",
         (Dialect(("Work.projectStage",)),),
-        'panels show "Stage: not available"; stage moves are not detected, so page sets are made for every new title',
+        'panels show "Stage: not available"; stage moves are not detected',
     ),
     Feature(
         "stage_list",
@@ -367,6 +367,7 @@ FACTS = (
     ("Marketing tier", "marketing_tier"),
     ("Series", "series"),
     ("Contracts", "contracts"),
+    ("Subject schemes", "subject_schemes"),
 )
 
 # Operations sent only where a feature (or, for `CatalogueSize`, a coordinate) is there; the rest are always
@@ -392,11 +393,11 @@ OPERATION_GATES = {
 }
 
 PAGINATION_WORDS = {
-    "page": "pages (`page` and `perPage`, with `worksCount`)",
-    "page_without_count": "pages (`page` and `perPage`), read until a short page",
-    "cursor": "a cursor (`first` and `after`, by id)",
-    "offset": "`limit` and `offset`",
-    "none": "no pagination: the whole list in one answer",
+    "page": "in pages (`page` and `perPage`) and counts them (`worksCount`)",
+    "page_without_count": "in pages (`page` and `perPage`), read until a short page",
+    "cursor": "by a cursor (`first` and `after`, in id order)",
+    "offset": "by `limit` and `offset`",
+    "none": "without pagination (the whole list comes in one answer)",
 }
 
 
@@ -470,14 +471,14 @@ class CapabilityProfile:
         feature = next(f for f in FEATURES if f.key == key)
         dialect = self._dialect(feature)
         if dialect is not None:
-            decided = ", ".join(WORDS.get(n, n) for n in dialect.needs)
+            decided = _and(WORDS.get(n, n) for n in dialect.needs)
             return FeatureStatus(key, feature.label, True, decided, feature.without, feature.kind)
         first = feature.dialects[0]
         missing = [n for n in first.needs if n not in self.present] or list(first.needs)
         # Where a whole mutation is missing, its input's fields need no mention of their own.
         lacking_mutations = {n.split(".", 1)[1].lower() for n in missing if n.startswith("Mutation.")}
         missing = [n for n in missing if not (n.split(".")[0].lower().removesuffix("input") in lacking_mutations)]
-        decided = " and ".join(WORDS.get(n, n) for n in missing)
+        decided = _and(WORDS.get(n, n) for n in missing)
         return FeatureStatus(key, feature.label, False, decided, feature.without, feature.kind)
 
     def supports(self, key: str) -> bool:
@@ -519,7 +520,7 @@ class CapabilityProfile:
                 changes.append(f"{status.label}: {state}")
         if before.pagination != self.pagination:
             changes.append(
-                f"Catalogue listing: now by {PAGINATION_WORDS[self.pagination]} "
+                f"Catalogue listing: now {PAGINATION_WORDS[self.pagination]} "
                 f"(was {PAGINATION_WORDS[before.pagination]})"
             )
         return changes
@@ -546,6 +547,12 @@ class CapabilityProfile:
             host=data.get("host"),
             note=data.get("note"),
         )
+
+
+def _and(parts) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    parts = list(parts)
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else ""
 
 
 def pagination_text(profile: CapabilityProfile) -> str:

@@ -62,7 +62,7 @@ def capability_rows(profile: CapabilityProfile | None) -> list[dict]:
         {
             "feature": "Catalogue listing (change detection, summaries)",
             "available": True,
-            "decidedBy": f"lists works by {PAGINATION_WORDS[profile.pagination]}",
+            "decidedBy": f"lists works {PAGINATION_WORDS[profile.pagination]}",
             "without": None,
         }
     ]

@@ -40,7 +40,7 @@ def test_test_connection_and_save_show_what_is_off_and_why(client, forge, forge_
         assert "decision log" in notes["without"]
         assert tasks["available"] is False and "`createWorkTask`" in tasks["decidedBy"]
         assert rows["Imprint"]["available"] is False and "`imprint` field on works" in rows["Imprint"]["decidedBy"]
-        assert "no pagination" in listing["decidedBy"]
+        assert "without pagination" in listing["decidedBy"]
         assert "<td>No</td>" in body["capabilitiesHtml"] and "lacks the `createWorkNote` mutation" in body[
             "capabilitiesHtml"
         ].replace("&#96;", "`")
@@ -50,7 +50,7 @@ def test_test_connection_and_save_show_what_is_off_and_why(client, forge, forge_
     if sandbox.sandbox.profile == "other-names":
         assert "`addWorkNote` mutation" in notes["decidedBy"] and "`createWorkTodo` mutation" in tasks["decidedBy"]
     if sandbox.sandbox.profile == "cursor":
-        assert "a cursor (`first` and `after`" in listing["decidedBy"]
+        assert "by a cursor (`first` and `after`" in listing["decidedBy"]
     assert capability_discovery.stored_profile(forge_tenant) is None  # an unsaved host is only tried
 
     saved = client.post("/forge/admin/settings", json={"form": {**FORM, **form}}, headers=forge())
