@@ -71,7 +71,8 @@ class Gateways:
         with self._lock:
             cached = self._consonance.get(tenant.id)
             if cached and cached[0] == fingerprint:
-                if profile is not None:  # else keep what the gateway found out itself on first contact
+                # The stored profile, unless the gateway found out something newer itself (a refused document).
+                if profile is not None and (cached[1].profile.checked_at or "") <= (profile.checked_at or ""):
                     cached[1].profile = profile
                 return cached[1]
             gateway = ConsonanceGateway(

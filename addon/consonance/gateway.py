@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Iterator
@@ -48,6 +49,7 @@ log = logging.getLogger("addon.consonance")
 
 MAX_PAGE_SIZE = 500  # assumption: the largest `perPage` the API accepts (sandbox-defined)
 SEARCH_LIMIT_MAX = 50
+RECHECK_SECONDS = 600.0  # a refused document makes the gateway ask the server what it offers, this often at most
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,12 @@ class ConsonanceGateway:
         try:
             return self._send(operation, variables)
         except ConsonanceQueryError as exc:
-            if self.profile.source != "assumed" or not refused_as_invalid(exc):
+            if not refused_as_invalid(exc) or not self._may_recheck():
                 raise
-            # First contact before any check: the server refused the document as a whole. Find out what it
-            # offers (once), and send the operation built for that, never the refused one again.
-            log.warning("Consonance refused %s before its capabilities were checked; checking now", operation.name)
+            # The server refused the document as a whole: first contact before any check, or a server that
+            # changed since. Find out what it offers now, and send the operation built for that, never the
+            # refused one again.
+            log.warning("Consonance refused %s as invalid for its schema; checking what it offers", operation.name)
             self.discover()
             if not self.profile.sends(self.profile.operation(name)):
                 raise FeatureUnavailable(name, f"your Consonance does not accept {name}") from exc
@@ -272,8 +275,14 @@ class ConsonanceGateway:
 
     def discover(self) -> CapabilityProfile:
         """Ask this Consonance what it offers, and build every later operation for that (see capabilities)."""
+        self._checked_at = time.monotonic()
         self.profile = discover(self.transport, self.connection.host)
         return self.profile
+
+    def _may_recheck(self) -> bool:
+        """At most one check per RECHECK_SECONDS when documents are refused (a check costs up to three requests)."""
+        last = getattr(self, "_checked_at", None)
+        return last is None or time.monotonic() - last >= RECHECK_SECONDS
 
     def test_connection(self) -> ConnectionReport:
         """Try the settings step by step and say which step worked; never raises for Consonance failures.

@@ -156,7 +156,7 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
     with _interactive_lock:
         known = _interactive.get(tenant.id)
         if known and known[0] is pooled:
-            if known[1].profile.source == "assumed" or pooled.profile.source != "assumed":
+            if (known[1].profile.checked_at or "") <= (pooled.profile.checked_at or ""):
                 known[1].profile = pooled.profile  # what the tenant's Consonance offers, as last found
             return known[1]
         gateway = ConsonanceGateway(

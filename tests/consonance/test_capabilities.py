@@ -68,3 +68,17 @@ def test_profile_round_trips_and_names_what_decides_each_feature():
     assert other.supports("notes") and other.operation("AddWorkNote") == "AddWorkNoteAsContent"
     changes = other.changes_from(bare)
     assert "Decisions sent to Consonance as notes: now available" in changes
+
+
+def test_a_server_that_changed_since_the_check_is_checked_again_once():
+    """A profile found on a richer server, then the server loses fields: one refusal, one check, then only valid documents."""
+    with running_sandbox(SEED=7, SIZE=20, PROFILE="cursor") as server:
+        stale = ConsonanceGateway(ConsonanceConnection(server.url, server.api_key))
+        stale.discover()
+        stale._checked_at -= 3600  # checked an hour ago
+        server.control.set_profile("documented-only")  # the server was upgraded (or downgraded) since
+        assert stale.title("3").unknown
+        assert stale.profile.pagination == "none"
+        assert sum(1 for _ in stale.iter_fingerprints()) == 20
+        refused = [r["operationName"] for r in server.control.requests() if r["refused"]]
+        assert refused == ["TitleByWorkId"]
