@@ -477,7 +477,7 @@ class CapabilityProfile:
         missing = [n for n in first.needs if n not in self.present] or list(first.needs)
         # Where a whole mutation is missing, its input's fields need no mention of their own.
         lacking_mutations = {n.split(".", 1)[1].lower() for n in missing if n.startswith("Mutation.")}
-        missing = [n for n in missing if not (n.split(".")[0].lower().removesuffix("input") in lacking_mutations)]
+        missing = [n for n in missing if n.split(".")[0].lower().removesuffix("input") not in lacking_mutations]
         decided = _and(WORDS.get(n, n) for n in missing)
         return FeatureStatus(key, feature.label, False, decided, feature.without, feature.kind)
 

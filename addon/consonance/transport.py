@@ -17,13 +17,13 @@ import requests
 
 from addon import metrics
 from addon.consonance.budget import BudgetExhausted, RequestBudget
-from addon.retries import backoff_delay
 from addon.consonance.errors import (
     ConsonanceAuthError,
     ConsonanceQueryError,
     ConsonanceUnavailable,
     ConsonanceValidationError,
 )
+from addon.retries import backoff_delay
 
 log = logging.getLogger("addon.consonance")
 

@@ -71,7 +71,8 @@ def test_profile_round_trips_and_names_what_decides_each_feature():
 
 
 def test_a_server_that_changed_since_the_check_is_checked_again_once():
-    """A profile found on a richer server, then the server loses fields: one refusal, one check, then only valid documents."""
+    """A profile found on a richer server, then the server loses fields: one refusal, one check, then only
+    valid documents."""
     with running_sandbox(SEED=7, SIZE=20, PROFILE="cursor") as server:
         stale = ConsonanceGateway(ConsonanceConnection(server.url, server.api_key))
         stale.discover()

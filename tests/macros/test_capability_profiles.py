@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import pytest
 
+from addon.consonance.gateway import ConsonanceGateway
+from addon.consonance.transport import ConsonanceConnection
 from addon.decisions.models import Decision
 from addon.extensions import db
 from addon.flows import capability_discovery
 from addon.jobs import outbox
 from addon.jobs.models import OutboxEntry
-from addon.consonance.gateway import ConsonanceGateway
-from addon.consonance.transport import ConsonanceConnection
 from sandbox.consonance.testing import running_sandbox
 from tests.macros.conftest import fit, forge_tenant, sandbox  # noqa: F401
 
