@@ -72,6 +72,7 @@ def _test_config(database_url: str, instance_path) -> dict:
         "JOB_BACKEND": "inline",
         "REDIS_URL": "",
         "LOG_LEVEL": "WARNING",
+        "CONSONANCE_ALLOWED_HOSTS": "127.0.0.1",  # the sandboxes listen on loopback ports
     }
 
 

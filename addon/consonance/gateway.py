@@ -14,16 +14,19 @@ from datetime import date
 from typing import Iterator
 
 import requests
+from marshmallow import ValidationError
 
 from addon.consonance import schemas
 from addon.consonance.budget import RequestBudget
 from addon.consonance.capabilities import CapabilityProfile, discover
 from addon.consonance.errors import (
+    NOT_CONSONANCE,
     ConsonanceAuthError,
     ConsonanceError,
     ConsonanceNotFound,
     ConsonanceQueryError,
     FeatureUnavailable,
+    failure_kind,
 )
 from addon.consonance.operations import load_operation
 from addon.consonance.transport import (
@@ -57,6 +60,7 @@ class ConnectionCheck:
     name: str
     ok: bool
     detail: str
+    failure: str | None = None  # errors.failure_kind of a failed step: what an admin may be told
 
 
 @dataclass(frozen=True)
@@ -315,10 +319,18 @@ class ConsonanceGateway:
             try:
                 checks.append(ConnectionCheck(name, True, step()))
             except ConsonanceAuthError as exc:
-                checks.append(ConnectionCheck(name, False, str(exc)))
+                checks.append(ConnectionCheck(name, False, str(exc), failure_kind(exc)))
                 break  # nothing further can work with a refused key
             except ConsonanceError as exc:
-                checks.append(ConnectionCheck(name, False, str(exc)))
+                checks.append(ConnectionCheck(name, False, str(exc), failure_kind(exc)))
+            except (
+                KeyError,
+                TypeError,
+                ValueError,
+                AttributeError,
+                ValidationError,
+            ) as exc:  # an answer not shaped like Consonance's
+                checks.append(ConnectionCheck(name, False, f"unexpected answer ({type(exc).__name__})", NOT_CONSONANCE))
         profile = discovered[0] if discovered else None
         return ConnectionReport(host=self.connection.host, checks=tuple(checks), capabilities=profile)
 

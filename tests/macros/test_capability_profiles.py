@@ -19,7 +19,9 @@ from addon.flows import capability_discovery
 from addon.jobs import outbox
 from addon.jobs.models import OutboxEntry
 from sandbox.consonance.testing import running_sandbox
-from tests.macros.conftest import fit, forge_tenant, sandbox  # noqa: F401
+from tests.macros.conftest import INSTALLATION, SITE, fit, forge_tenant, sandbox  # noqa: F401
+from tests.platform.signing import fit_claims, sign_rs256
+from tests.web.decision_site import decision_site, site  # noqa: F401
 
 MACROS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")
 LIMITED = ("documented-only", "introspection-refused")
@@ -38,7 +40,20 @@ def app_config(app_config):
     return app_config
 
 
-def test_every_macro_shows_what_the_server_has_and_says_what_it_lacks(client, fit, forge_tenant, sandbox):
+@pytest.fixture
+def panel_fit(forge_key, site):
+    """Forge headers from a title-status panel on the emulator's page (decisions are bound to the page)."""
+    claims = fit_claims(INSTALLATION, principal="557058:user-1", site_url=SITE, api_base_url=site.api_base_url)
+    claims["context"]["extension"]["content"] = {"id": site.main_page}
+    claims["app"]["module"]["key"] = claims["context"]["moduleKey"] = "title-status"
+    return {
+        "Authorization": f"Bearer {sign_rs256(claims, forge_key, 'forge-1')}",
+        "x-forge-oauth-system": site.system_token,
+        "x-forge-oauth-user": site.user_token("557058:user-1"),
+    }
+
+
+def test_every_macro_shows_what_the_server_has_and_says_what_it_lacks(client, fit, panel_fit, forge_tenant, sandbox):
     profile_name = sandbox.sandbox.profile
     capability_discovery.check_capabilities(forge_tenant)
     work = sandbox.control.work(3)
@@ -68,7 +83,7 @@ def test_every_macro_shows_what_the_server_has_and_says_what_it_lacks(client, fi
     decision = client.post(
         "/forge/actions/decision",
         json={"workId": "3", "decisionType": "note", "text": "Blurb approved", "idempotencyKey": KEY},
-        headers=fit(),
+        headers=panel_fit,
     )
     assert decision.status_code == 201, decision.get_json()
     assert outbox.drain()["delivered"] == 1 and outbox.drain()["delivered"] == 0  # settled once, never retried
