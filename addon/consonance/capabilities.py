@@ -44,7 +44,10 @@ QUERY_PROBE = f"""query CapabilityProbe {{
   projectStages {{ # probe: Query.projectStages
     __typename
   }}
-  works(
+  product(productSearch: {{isbn13Eq: "0"}}) {{ # probe: Query.product
+    id
+  }}
+  works( # probe: Query.works
     page: 1 # probe: Query.works(page)
     perPage: 1 # probe: Query.works(perPage)
     limit: 1 # probe: Query.works(limit)
@@ -54,7 +57,7 @@ QUERY_PROBE = f"""query CapabilityProbe {{
   ) {{
     id
   }}
-  work(workSearch: {{idEq: "0"}}) {{
+  work(workSearch: {{idEq: "0"}}) {{ # probe: Query.work
     projectStage # probe: Work.projectStage
     season # probe: Work.season
     marketingTier # probe: Work.marketingTier
@@ -566,6 +569,10 @@ class IntrospectionRefused(Exception):
     pass
 
 
+# Without these (documented) roots the server is not a Consonance API at all, whatever else it has.
+CORE = ("Query.work", "Query.works", "Query.product")
+
+
 def discover(transport, host: str | None = None) -> CapabilityProfile:
     """Ask the server behind `transport` what it has: introspection, else probing by validation errors.
 
@@ -579,6 +586,12 @@ def discover(transport, host: str | None = None) -> CapabilityProfile:
         log.info("introspection refused (%s); probing", exc)
         present, note = _from_probes(transport)
         source = "probing"
+    missing = [c for c in CORE if c not in present]
+    if missing:
+        raise ConsonanceQueryError(
+            f"the server at {host} is not a Consonance API (it has no {', '.join(m.split('.')[1] for m in missing)})",
+            operation="CapabilityProbe",
+        )
     log.info("capabilities of %s: %d of %d found by %s", host, len(present), len(COORDINATES), source)
     return CapabilityProfile(frozenset(present), source=source, checked_at=now, host=host, note=note)
 
@@ -644,6 +657,8 @@ def _from_probes(transport) -> tuple[set[str], str | None]:
         if 1 in refused_lines:
             continue  # the server refuses the operation as a whole (e.g. it takes no mutations)
         if sentinel_line not in refused_lines:
+            # Errors that do not say where: nothing it covers can be confirmed (for the query probe, not even
+            # that this is Consonance, which the caller then says).
             notes.append(f"the {name} probe's errors did not say where, so nothing optional it covers is assumed")
             continue
         for number, (coordinate, above) in sorted(lines.items()):

@@ -83,3 +83,33 @@ def test_a_server_that_changed_since_the_check_is_checked_again_once():
         assert sum(1 for _ in stale.iter_fingerprints()) == 20
         refused = [r["operationName"] for r in server.control.requests() if r["refused"]]
         assert refused == ["TitleByWorkId"]
+
+
+class OtherGraphQLServer:
+    """Some other GraphQL API (not Consonance), answering as graphql-core does."""
+
+    def __init__(self, sdl: str, introspection: bool):
+        from graphql import build_schema
+
+        self.schema, self.introspection = build_schema(sdl), introspection
+
+    def execute(self, document, variables=None, operation_name=None):
+        from graphql import graphql_sync
+
+        from addon.consonance.errors import ConsonanceQueryError
+
+        if not self.introspection and "__schema" in document:
+            raise ConsonanceQueryError("introspection is disabled", errors=[{"message": "introspection is disabled"}])
+        result = graphql_sync(self.schema, document, variable_values=variables)
+        if result.errors:
+            raise ConsonanceQueryError("refused", errors=[e.formatted for e in result.errors])
+        return result.data
+
+
+@pytest.mark.parametrize("introspection", [True, False])
+def test_a_graphql_api_that_is_not_consonance_is_named_so(introspection):
+    from addon.consonance.errors import ConsonanceQueryError
+
+    other = OtherGraphQLServer("type Query { hello: String }\ntype Mutation { bye: String }", introspection)
+    with pytest.raises(ConsonanceQueryError, match="is not a Consonance API \\(it has no work, works, product\\)"):
+        capabilities.discover(other, "https://elsewhere.example")
