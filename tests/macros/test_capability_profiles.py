@@ -10,7 +10,9 @@ refused (other than discovery's own probes) is ever sent.
 from __future__ import annotations
 
 import pytest
+from flask import render_template
 
+from addon.admin import activity
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.transport import ConsonanceConnection
 from addon.decisions.models import Decision
@@ -53,7 +55,9 @@ def panel_fit(forge_key, site):
     }
 
 
-def test_every_macro_shows_what_the_server_has_and_says_what_it_lacks(client, fit, panel_fit, forge_tenant, sandbox):
+def test_every_macro_shows_what_the_server_has_and_says_what_it_lacks(
+    app, client, fit, panel_fit, forge_tenant, sandbox
+):
     profile_name = sandbox.sandbox.profile
     capability_discovery.check_capabilities(forge_tenant)
     work = sandbox.control.work(3)
@@ -97,6 +101,9 @@ def test_every_macro_shows_what_the_server_has_and_says_what_it_lacks(client, fi
         assert "Not sent to Consonance: your Consonance does not accept the `createWorkNote` mutation" in title_status
         assert recorded.delivery_state == "not_sent" and "createWorkNote" in entry.result["not_sent"]
         assert not sandbox.state.works[3].notes
+        with app.test_request_context():
+            html = render_template("admin/activity.html", view=activity.activity_view(forge_tenant), active="activity")
+        assert "not sent: your Consonance does not accept the `createWorkNote` mutation" in html.replace("&#96;", "`")
     else:
         assert "Send to Consonance" in title_status and "(not sent)" not in title_status
         assert recorded.delivery_state == "delivered"
