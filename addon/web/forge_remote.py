@@ -14,8 +14,9 @@ from flask import Blueprint, current_app, g, jsonify, request
 from addon.admin import access
 from addon.macros import render, service
 from addon.macros.views import MACRO_KEYS
-from addon.platform import tenants
+from addon.platform import rate_limits, tenants
 from addon.platform.auth import forge_invocation_required
+from addon.web.request_input import json_object
 
 bp = Blueprint("forge_remote", __name__, url_prefix="/forge")
 log = logging.getLogger("addon.web.forge")
@@ -25,8 +26,8 @@ log = logging.getLogger("addon.web.forge")
 @forge_invocation_required
 def lifecycle():
     """Forge app lifecycle events; the tenant itself is made by the token check."""
-    event = request.get_json(silent=True) or {}
-    event_type = event.get("eventType", "")
+    event = json_object()
+    event_type = str(event.get("eventType") or "")
     if event_type == "avi:forge:uninstalled:app":
         tenants.uninstall(g.tenant, actor=g.account_id)
     log.info("forge lifecycle event %s", event_type or "(none)")
@@ -42,9 +43,10 @@ def macro(macro_key: str):
     """
     if macro_key not in MACRO_KEYS:
         return jsonify(error="unknown_macro", message=f"There is no macro called {macro_key!r}."), 404
-    payload = macro_payload(
-        g.tenant, g.forge, g.forge_user_token, macro_key, refresh=refresh_requested(request.get_json(silent=True))
-    )
+    refresh = refresh_requested(request.get_json(silent=True))
+    if refresh:
+        rate_limits.hit("refresh")
+    payload = macro_payload(g.tenant, g.forge, g.forge_user_token, macro_key, refresh=refresh)
     return current_app.response_class(payload, mimetype="application/json")
 
 
