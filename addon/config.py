@@ -119,13 +119,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     Setting(
         "CONSONANCE_REQUESTS_PER_MINUTE",
-        "300",
+        "3000",
         "Each site's request budget to its Consonance: at most this many requests a minute, shared by every process (Redis).",
         int,
     ),
     Setting(
         "CONSONANCE_MAX_CONCURRENT",
-        "4",
+        "8",
         "At most this many requests in flight at once to each site's Consonance, across every process.",
         int,
     ),

@@ -50,8 +50,8 @@ class Gateways:
 
                 found = self._budgets[tenant.id] = RequestBudget(
                     f"tenant-{tenant.id}",
-                    current_app.config.get("CONSONANCE_REQUESTS_PER_MINUTE") or 300,
-                    current_app.config.get("CONSONANCE_MAX_CONCURRENT") or 4,
+                    current_app.config.get("CONSONANCE_REQUESTS_PER_MINUTE") or 3000,
+                    current_app.config.get("CONSONANCE_MAX_CONCURRENT") or 8,
                     view_redis(),
                 )
             return found
