@@ -14,3 +14,4 @@ from addon.flows import metadata_standards as _metadata_standards  # noqa: F401 
 from addon.flows import playbook_gates as _playbook_gates  # noqa: F401  (gate tasks, checklist, gates_sync)
 from addon.flows import retrospectives as _retrospectives  # noqa: F401  (retrospective page, lesson notes, index)
 from addon.flows import stage_followups as _stage_followups  # noqa: F401  (F3 gates and F8 retrospective on stage moves)
+from addon.flows import capability_discovery as _capability_discovery  # noqa: F401  (daily capability check)

@@ -228,6 +228,8 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
     links = _links(tenant, work_id)
     if not links:
         return {"completed_in_consonance": 0, "ticked_in_confluence": 0}
+    if not gateways().consonance(tenant).supports("tasks"):
+        return {"completed_in_consonance": 0, "ticked_in_confluence": 0, "skipped": 1}  # no tasks on this Consonance
     tasks = {t.external_ref: t for t in gateways().consonance(tenant).list_tasks(work_id) if t.external_ref}
     ticks: dict[str, bool] = {}
     page_id = _checklist_page_id(tenant, work_id)

@@ -158,8 +158,12 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
     with _interactive_lock:
         known = _interactive.get(tenant.id)
         if known and known[0] is pooled:
+            if (known[1].profile.checked_at or "") <= (pooled.profile.checked_at or ""):
+                known[1].profile = pooled.profile  # what the tenant's Consonance offers, as last found
             return known[1]
-        gateway = ConsonanceGateway(pooled.connection, INTERACTIVE_OPTIONS)
+        gateway = ConsonanceGateway(
+            pooled.connection, INTERACTIVE_OPTIONS, profile=pooled.profile, budget=pooled.transport.budget
+        )
         if known:
             known[1].close()
         _interactive[tenant.id] = (pooled, gateway)
@@ -320,6 +324,15 @@ def _message(memoised_only: bool, key: str, kind: str, **details) -> PanelResult
     return PanelResult(views.message_view(key, kind, **details))
 
 
+def _decisions_not_sent(tenant: Tenant) -> str | None:
+    """Why decisions from the panel stay in Confluence only (this Consonance takes no notes), else None."""
+    try:
+        status = gateways().consonance(tenant).profile.feature("notes")
+    except NotConfigured:
+        return None
+    return None if status.available else status.reason
+
+
 def _build_view(
     request: MacroRequest,
     key: str,
@@ -345,6 +358,7 @@ def _build_view(
         view = views.title_status_view(
             title, host=host, meta=meta, today=today, guidance=guidance, pending_stage=pending
         )
+        view["decisionsNotSent"] = _decisions_not_sent(request.tenant)
     elif key == "rights-link":
         view = views.rights_link_view(
             title, host=host, meta=meta, mappings=settings.rights_mappings, site_url=request.tenant.site_url

@@ -156,6 +156,9 @@ def _title_head(title: Title, host: str | None) -> dict:
         "stage": stage_view(title.stage),
         "season": title.season,
         "consonanceUrl": work_url(host, title.work_id) if host else None,
+        # Facts this tenant's Consonance cannot tell: said plainly, never shown as blank or guessed.
+        "unavailable": [f"{fact}: not available from your Consonance" for fact in title.unknown],
+        "unknown": list(title.unknown),
     }
 
 

@@ -162,7 +162,11 @@ def _test_connection():
     log.info("connection test to %s: %s", host, "ok" if result.ok else "failed", extra={"tenant": g.tenant.id})
     if result.host_refused:
         return jsonify(ok=False, errors={"consonance_host": result.headline}, headline=result.headline, checks=[]), 422
-    return jsonify(errors={}, keySource="typed" if typed_key else "saved", **result.as_dict())
+    connection.remember_capabilities(g.tenant, host, api_key, result, actor=g.get("admin_actor"))
+    capabilities_html = render_template("admin/_capabilities.html", rows=result.as_dict()["capabilities"])
+    return jsonify(
+        errors={}, keySource="typed" if typed_key else "saved", capabilitiesHtml=capabilities_html, **result.as_dict()
+    )
 
 
 def _search(kind: str, client):
