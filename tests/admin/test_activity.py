@@ -13,7 +13,9 @@ from addon.jobs import outbox
 from addon.jobs.models import DELIVERED, FAILED, OutboxEntry
 from addon.platform import tenants
 from addon.settings.service import update_settings
-from tests.admin.fixtures import ADMIN
+from tests.fixtures.admin import ADMIN
+
+CONSONANCE_CATALOGUE = {"SIZE": 20}
 
 WORK = "3"
 
@@ -25,15 +27,15 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def connected(forge_tenant, sandbox):
-    update_settings(forge_tenant, {"consonance_host": sandbox.url}, actor=ADMIN)
-    tenants.set_secret(forge_tenant, tenants.CONSONANCE_API_KEY, sandbox.api_key)
+def connected(admin_tenant, consonance):
+    update_settings(admin_tenant, {"consonance_host": consonance.url}, actor=ADMIN)
+    tenants.set_secret(admin_tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
     db.session.commit()
-    return forge_tenant
+    return admin_tenant
 
 
-def _notes(sandbox, key):
-    gateway = ConsonanceGateway(ConsonanceConnection(sandbox.url, sandbox.api_key))
+def _notes(consonance, key):
+    gateway = ConsonanceGateway(ConsonanceConnection(consonance.url, consonance.api_key))
     try:
         return [n for n in gateway.list_notes(WORK) if key in (n.text or "") or getattr(n, "external_ref", None) == key]
     finally:
@@ -41,10 +43,10 @@ def _notes(sandbox, key):
 
 
 def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_cleared(
-    client, forge, connected, sandbox
+    client, forge, connected, consonance
 ):
     # Consonance throttles with a wait longer than the app's retry budget: the write fails at once.
-    sandbox.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
+    consonance.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
     recorded = decisions.record_decision(
         connected,
         idempotency_key="k" * 24,
@@ -72,29 +74,29 @@ def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_c
     db.session.refresh(entry)
     assert entry.status == FAILED and "429" in entry.last_error
 
-    sandbox.control.clear_faults()
+    consonance.control.clear_faults()
     retried = client.post(f"/forge/admin/outbox/{entry.id}/retry", json={}, headers=forge())
     assert retried.status_code == 200 and retried.get_json()["ok"]
     db.session.refresh(entry)
     assert entry.status == DELIVERED
     assert "No failed writes." in retried.get_json()["html"]
-    assert len(_notes(sandbox, "Cover approved at the launch meeting")) == 1
+    assert len(_notes(consonance, "Cover approved at the launch meeting")) == 1
 
     # a second Retry of a delivered write changes nothing
     stale = client.post(f"/forge/admin/outbox/{entry.id}/retry", json={}, headers=forge())
     assert stale.status_code == 409
-    assert len(_notes(sandbox, "Cover approved at the launch meeting")) == 1
+    assert len(_notes(consonance, "Cover approved at the launch meeting")) == 1
 
     audit = client.post("/forge/admin", json={"view": "audit"}, headers=forge()).get_json()["html"]
     assert "Retried a failed write" in audit and "Pushed a decision" in audit and ADMIN in audit
 
 
-def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, sandbox):
+def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, consonance):
     other = connect_install(client_key="another-site")
     other_tenant = tenants.find_tenant(tenants.CONNECT, other["clientKey"])
-    sandbox.control.add_fault(operation="AddWorkNote", rateLimitCount=5, retryAfter=120)
-    update_settings(other_tenant, {"consonance_host": sandbox.url}, actor="x")
-    tenants.set_secret(other_tenant, tenants.CONSONANCE_API_KEY, sandbox.api_key)
+    consonance.control.add_fault(operation="AddWorkNote", rateLimitCount=5, retryAfter=120)
+    update_settings(other_tenant, {"consonance_host": consonance.url}, actor="x")
+    tenants.set_secret(other_tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
     db.session.commit()
     recorded = decisions.record_decision(
         other_tenant,
@@ -112,7 +114,7 @@ def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, 
     assert db.session.get(OutboxEntry, entry_id).status == FAILED
 
 
-def test_activity_shows_rule_set_version_and_outbox_depth(client, forge, forge_tenant):
+def test_activity_shows_rule_set_version_and_outbox_depth(client, forge, admin_tenant):
     from addon.publishing.standards import DEFAULT_RULE_SET
 
     html = client.post("/forge/admin", json={"view": "activity"}, headers=forge()).get_json()["html"]
@@ -132,7 +134,7 @@ def test_plain_reasons_lead_with_what_to_do():
     assert "save a new API key" in refused
 
 
-def test_a_failed_job_run_stays_listed_behind_many_newer_runs(forge_tenant):
+def test_a_failed_job_run_stays_listed_behind_many_newer_runs(admin_tenant):
     """Found by `make chaos`: with the outbox drain running every minute, a lost or failed run used to
     scroll off the 25 latest runs within half an hour, leaving half-done work invisible."""
     from datetime import timedelta
@@ -144,7 +146,7 @@ def test_a_failed_job_run_stays_listed_behind_many_newer_runs(forge_tenant):
     start = utcnow() - timedelta(hours=1)
     db.session.add(
         JobRun(
-            tenant_id=forge_tenant.id,
+            tenant_id=admin_tenant.id,
             kind="poll",
             started_at=start,
             finished_at=start,
@@ -153,16 +155,16 @@ def test_a_failed_job_run_stays_listed_behind_many_newer_runs(forge_tenant):
             counts={},
         )
     )
-    db.session.add(JobRun(tenant_id=forge_tenant.id, kind="pipeline_summary", started_at=start, counts={}))
+    db.session.add(JobRun(tenant_id=admin_tenant.id, kind="pipeline_summary", started_at=start, counts={}))
     for minute in range(1, 31):
         at = start + timedelta(minutes=minute)
         db.session.add(
             JobRun(
-                tenant_id=forge_tenant.id, kind="outbox.drain", started_at=at, finished_at=at, outcome="ok", counts={}
+                tenant_id=admin_tenant.id, kind="outbox.drain", started_at=at, finished_at=at, outcome="ok", counts={}
             )
         )
     db.session.commit()
-    runs = activity_view(forge_tenant)["job_runs"]
+    runs = activity_view(admin_tenant)["job_runs"]
     assert [r["outcome"] for r in runs].count("ok") == 25
     assert any(r["outcome"] == "failed" and "worker lost" in r["error"] for r in runs)
     assert any(r["outcome"] == "running" for r in runs)

@@ -12,17 +12,10 @@ from addon.flows import page_templates as templates
 from addon.flows.change_detection import poll
 from addon.jobs.models import OutboxEntry
 from addon.titles.models import TitlePage
-from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence,
-    consonance,
-    consonance_server,
-    drain,
-    emulator,
-    flows_config,
-    pages_titled,
-    tenant,
-    versions,
-)
+from tests.flows.sync_harness import CATALOGUE, drain, pages_titled, versions
+
+CONSONANCE_CATALOGUE = CATALOGUE
+CONSONANCE_RESET_EACH_TEST = True
 
 
 def _outside(body: str, region: str) -> str:

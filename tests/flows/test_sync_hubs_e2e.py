@@ -13,17 +13,10 @@ from addon.flows.rights_links import ROLE, SUPERSEDED_ROLE, guidance_url
 from addon.gateways import gateways
 from addon.publishing.pipeline import period_for
 from addon.settings.service import update_settings
-from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence,
-    consonance,
-    consonance_server,
-    drain,
-    emulator,
-    flows_config,
-    pages_titled,
-    tenant,
-    versions,
-)
+from tests.flows.sync_harness import CATALOGUE, drain, pages_titled
+
+CONSONANCE_CATALOGUE = CATALOGUE
+CONSONANCE_RESET_EACH_TEST = True
 
 
 def _outside(body: str, region: str) -> str:

@@ -13,9 +13,9 @@ from addon.flows import change_detection as cd
 from addon.flows import page_templates as templates
 from addon.flows.pipeline_summaries import bar_chart_png, due_cadences
 from addon.flows.stage_status import parse_stage_guide, stage_label
-from addon.publishing.guidance import guidance_for
 from addon.flows.sync_models import TitleSnapshot
 from addon.publishing.domain import FormatFingerprint, FormatKind, TitleFingerprint
+from addon.publishing.guidance import guidance_for
 from addon.settings.schema import with_defaults
 
 

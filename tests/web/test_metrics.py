@@ -7,9 +7,9 @@ import re
 import pytest
 
 from addon import metrics
+from addon.extensions import db
 from addon.jobs import outbox
 from addon.jobs.models import FAILED, PENDING, OutboxEntry
-from addon.extensions import db
 from addon.platform.models import Tenant, utcnow
 
 LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
