@@ -40,7 +40,8 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), os.pardir, "migrations"))
 
     from addon import models  # noqa: F401  (register every table with the metadata)
-    from addon.gateways import gateways, init_app as init_gateways
+    from addon.gateways import gateways
+    from addon.gateways import init_app as init_gateways
     from addon.jobs import init_app as init_jobs
     from addon.jobs.outbox import set_services_provider
     from addon.platform import init_app as init_platform

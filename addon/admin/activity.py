@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from addon.decisions.models import Decision
 from addon.extensions import db
 from addon.flows.sync_models import PollState
-from addon.standards.models import CompiledStandards
 from addon.jobs import outbox
 from addon.jobs.models import FAILED, JobRun, OutboxEntry
 from addon.platform.models import AuditEntry, Tenant, tenant_query, utcnow
-from addon.utc import as_utc
 from addon.publishing.standards import DEFAULT_RULE_SET
+from addon.standards.models import CompiledStandards
+from addon.utc import as_utc
 
 log = logging.getLogger("addon.admin.activity")
 

@@ -11,13 +11,13 @@ import email.utils
 import logging
 import random
 import time
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from addon import metrics
-from addon.retries import backoff_delay
 from addon.confluence.auth import ConfluenceAuth
 from addon.confluence.errors import (
     ConfluenceBadResponse,
@@ -37,6 +37,7 @@ from addon.confluence.models import (
     Space,
     Task,
 )
+from addon.retries import backoff_delay
 
 log = logging.getLogger("addon.confluence.client")
 

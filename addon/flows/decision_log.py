@@ -15,8 +15,17 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from addon.confluence.models import Page
-from addon.confluence.storage import document, emphasis, heading, paragraph, status_lozenge, table, text, trusted
-from addon.confluence.storage import escape_attr
+from addon.confluence.storage import (
+    document,
+    emphasis,
+    escape_attr,
+    heading,
+    paragraph,
+    status_lozenge,
+    table,
+    text,
+    trusted,
+)
 from addon.decisions.models import APPROVE_STAGE, Decision
 from addon.decisions.service import DecisionConflict, record_decision
 from addon.extensions import db

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 
-
 from addon.confluence.models import Page
 from addon.confluence.storage import document, emphasis, heading, paragraph, table
 from addon.extensions import db

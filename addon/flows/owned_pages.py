@@ -101,7 +101,9 @@ def write_region(
             updated = insert_region_if_missing(body, region, wanted)
             return replace_region(updated, region, wanted)
         except OwnedRegionError as exc:
-            raise PermanentError(f"the app's region {region!r} on page {page_id} was damaged by an edit: {exc}")
+            raise PermanentError(
+                f"the app's region {region!r} on page {page_id} was damaged by an edit: {exc}"
+            ) from exc
 
     written = client.update_page_with_retry(page_id, mutate, message=f"{APP_VERSION_MESSAGE}: {message}")
     if written.version != seen.get("version"):

@@ -99,8 +99,7 @@ def _own_text(element: etree._Element) -> str:
 def _blocks(root: etree._Element, tags: tuple[str, ...]):
     """Outermost elements with these tags whose text is not empty, in document order."""
     wanted = {q(t) for t in tags}
-    for element in root.iter(*wanted):
-        yield element
+    yield from root.iter(*wanted)
 
 
 # ------------------------------------------------------------------ Decision log
@@ -167,7 +166,7 @@ def parse_decision_log(storage: str) -> tuple[list[DecisionRow], list[DecisionPr
         stage = normalise(matched.group("stage") or "") or None
         keyed.append((line, DECISION_WORDS[verb], stage, normalise(matched.group("text") or "")))
     ids = identities([f"{kind}|{stage or ''}|{text}" for _, kind, stage, text in keyed], prefix="decision|")
-    for (line, kind, stage, text), identity in zip(keyed, ids):
+    for (line, kind, stage, text), identity in zip(keyed, ids, strict=True):
         rows.append(DecisionRow(kind, text, identity, line, stage if kind == APPROVE_STAGE else None))
     return rows, problems
 
@@ -290,7 +289,7 @@ def parse_lessons(storage: str) -> list[LessonItem]:
             texts.extend(_lesson_texts(sibling))
     texts = [t[:MAX_ITEM_CHARS] for t in texts if t]
     lessons = []
-    for text, identity in zip(texts, identities(texts, prefix="lesson|")):
+    for text, identity in zip(texts, identities(texts, prefix="lesson|"), strict=True):
         matched = _STAGE_PREFIX.match(text)
         if matched and "http" not in matched.group("stage").lower():
             lessons.append(LessonItem(normalise(matched.group("text")), normalise(matched.group("stage")), identity))

@@ -12,7 +12,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, render_template
 from markupsafe import Markup, escape

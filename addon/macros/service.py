@@ -14,8 +14,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from datetime import date, datetime
 
 from flask import current_app
@@ -29,8 +29,8 @@ from addon.gateways import NotConfigured, gateways
 from addon.macros import views
 from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore
 from addon.platform import invalidation, tenant_cache
-from addon.platform.services import view_redis
 from addon.platform.models import Tenant
+from addon.platform.services import view_redis
 from addon.publishing.domain import Title, normalise_isbn
 from addon.publishing.guidance import guidance_for, stage_guide_from_tables
 from addon.publishing.standards import DEFAULT_RULE_SET

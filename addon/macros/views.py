@@ -8,9 +8,8 @@ today's date and the cache lookup's metadata.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from addon.publishing import stages
@@ -52,7 +51,7 @@ def _zone(name: str):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def freshness_view(meta: Freshness) -> dict:

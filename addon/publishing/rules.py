@@ -433,7 +433,7 @@ def _checks_for(
     if not formats:
         return [Check(rule, Outcome.NOT_APPLICABLE, problem="the title has no formats yet")]
     result = []
-    for fmt, label in zip(formats, labels):
+    for fmt, label in zip(formats, labels, strict=True):
         if fmt.kind not in kinds:
             result.append(
                 Check(

@@ -11,9 +11,9 @@ import logging
 
 from flask import Blueprint, g, jsonify, request
 
+from addon.consonance.errors import ConsonanceError
 from addon.decisions import service as decisions
 from addon.decisions.models import APPROVE_STAGE, DECISION_TYPES
-from addon.consonance.errors import ConsonanceError
 from addon.gateways import NotConfigured
 from addon.macros import action_tokens, search, service
 from addon.macros.views import MACRO_KEYS, next_stage_name
@@ -83,7 +83,7 @@ def _record(form: dict, actor: str, page_id: str | None):
                 503,
                 "consonance_unavailable",
                 "Consonance is not answering, so the stage cannot be approved now. Try again shortly.",
-            )
+            ) from exc
         title = lookup.value
         if title is None:
             raise ActionRefused(404, "title_not_found", "Consonance has no such title.")
@@ -105,7 +105,9 @@ def _record(form: dict, actor: str, page_id: str | None):
             to_stage=to_stage,
         )
     except decisions.DecisionConflict:
-        raise ActionRefused(409, "key_reused", "This form was already used for another decision; reload the panel.")
+        raise ActionRefused(
+            409, "key_reused", "This form was already used for another decision; reload the panel."
+        ) from None
     decision = recorded.decision
     return jsonify(
         status="recorded",

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, g, jsonify, redirect, request
 
 from . import cql, storage
-from .rest import author_id, authenticate, decode_cursor, emulator, encode_cursor, json_body, page_limit, v1_error
+from .rest import authenticate, author_id, decode_cursor, emulator, encode_cursor, json_body, page_limit, v1_error
 from .store import Attachment, Page, StoreError
 
 bp = Blueprint("confluence_v1", __name__, url_prefix="/wiki/rest/api")

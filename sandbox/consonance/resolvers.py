@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from graphql import GraphQLError, GraphQLSchema, StringValueNode, build_schema
@@ -56,7 +56,7 @@ def _serialize_date(value) -> str:
 
 def _serialize_datetime(value) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value
 
 

@@ -34,7 +34,7 @@ def fragment_names() -> list[str]:
     return sorted(p.stem for p in FRAGMENTS_DIR.glob("*.graphql"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_operation(name: str) -> Operation:
     """The operation in `<name>.graphql`; its name inside the file must match the file name."""
     text = (OPERATIONS_DIR / f"{name}.graphql").read_text(encoding="utf-8")
@@ -50,7 +50,7 @@ def load_operation(name: str) -> Operation:
     return Operation(name=name, kind=match.group(1), document=document, assumptions=assumptions)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fragment_text(name: str) -> str:
     return (FRAGMENTS_DIR / f"{name}.graphql").read_text(encoding="utf-8")
 
