@@ -56,7 +56,9 @@ def page_state(tenant: Tenant, page_id: str) -> UpstreamPageState:
         },
         ("tenant_id", "page_id"),
     )
-    return db.session.get(UpstreamPageState, state_id, populate_existing=True)
+    state = db.session.get(UpstreamPageState, state_id, populate_existing=True)
+    assert state is not None  # insert_once made or found it in this transaction
+    return state
 
 
 def remember_own_write(tenant: Tenant, page: Page) -> None:

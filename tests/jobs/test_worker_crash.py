@@ -56,9 +56,10 @@ def start_worker(app, redis_url, log_path, *, burst):
         "consonance-default",
         "consonance-low",
     ]
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
-    )
+    with log_path.open("ab") as log:  # the worker gets its own copy of the descriptor
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def wait_for(path: Path, process, timeout: float = 15) -> None:
