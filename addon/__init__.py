@@ -12,6 +12,7 @@ from flask.sessions import NullSession, SessionInterface
 from addon import logs as addon_logging
 from addon.config import load_settings
 from addon.extensions import db, migrate
+from addon.web.response_headers import common_headers
 
 log = logging.getLogger("addon.app")
 
@@ -118,8 +119,8 @@ def _install_request_context(app: Flask) -> None:
 
     @app.after_request
     def _tag_response(response):
-        response.headers.setdefault("X-Request-Id", g.get("request_id", ""))
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in common_headers(g.get("request_id", "")):
+            response.headers.setdefault(name, value)
         return response
 
     @app.teardown_request

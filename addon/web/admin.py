@@ -236,7 +236,7 @@ def forge_retry(entry_id: int):
 
 def _all_js_url() -> str | None:
     """The site's own all.js (AP): fresh context tokens and iframe resizing come from it."""
-    from addon.web.connect import all_js_url
+    from addon.macros.answers import all_js_url
 
     tenant = getattr(g, "tenant", None)
     return all_js_url(tenant.site_url if tenant is not None else None)
