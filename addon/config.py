@@ -69,6 +69,11 @@ SETTINGS: tuple[Setting, ...] = (
         "At most one key refetch per this interval when an unknown `kid` arrives.",
         int,
     ),
+    Setting(
+        "CONSONANCE_ALLOWED_HOSTS",
+        "",
+        "Comma-separated hosts (`name` or `name:port`) the Consonance key may go to over plain http or on a private, loopback or link-local address (the embedded sandbox sets `127.0.0.1:8100`); empty: https to public addresses only.",
+    ),
     Setting("OUTBOUND_TIMEOUT_SECONDS", "10", "Timeout for key-server and JWKS fetches.", float),
     Setting("JOB_BACKEND", "inline", "`inline` (in-process, embedded mode) or `rq` (Redis workers, production)."),
     Setting("JOB_MODULES", "", "Extra comma-separated modules that register outbox handlers and schedules."),

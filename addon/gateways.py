@@ -16,6 +16,7 @@ from flask import current_app
 from addon.confluence.auth import ConnectAuth, ForgeAuth
 from addon.confluence.client import ConfluenceClient
 from addon.consonance.gateway import ConsonanceGateway
+from addon.consonance.host_policy import HostPolicy, HostRefused, parse_allowed_hosts, vetted_session
 from addon.consonance.transport import ConsonanceConnection
 from addon.platform import tenants
 from addon.platform.models import Tenant
@@ -30,14 +31,16 @@ class NotConfigured(Exception):
 
 
 class Gateways:
-    def __init__(self, app_key: str):
+    def __init__(self, app_key: str, consonance_policy: HostPolicy | None = None):
         self.app_key = app_key
+        self.consonance_policy = consonance_policy or HostPolicy()
         self._consonance: dict[int, tuple[str, ConsonanceGateway]] = {}
+        self._refused: dict[int, str] = {}  # tenant -> host and key fingerprint the address policy refused
         self._lock = threading.Lock()
 
     def consonance(self, tenant: Tenant) -> ConsonanceGateway:
         host = get_settings(tenant).consonance_host
-        api_key = tenants.kept_secret(tenant, tenants.CONSONANCE_API_KEY)
+        api_key = tenants.consonance_key_for(tenant, host)  # None when the host is not the one the key was saved for
         if not host or not api_key:
             raise NotConfigured(
                 "Consonance is not connected yet: an admin can connect it on the "
@@ -48,7 +51,30 @@ class Gateways:
             cached = self._consonance.get(tenant.id)
             if cached and cached[0] == fingerprint:
                 return cached[1]
-            gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key))
+            refused = self._refused.get(tenant.id) == fingerprint
+        if not refused:
+            try:
+                self.consonance_policy.check(host)
+            except HostRefused as exc:
+                # A name that does not resolve just now is an outage, not a refusal: the connection
+                # check (vetted_session) still guards whatever it resolves to later.
+                if not exc.unresolvable:
+                    log.warning("tenant %s: Consonance address refused: %s", tenant.id, exc.reason)
+                    refused = True
+                    with self._lock:
+                        self._refused[tenant.id] = fingerprint  # asked again only when the host or key changes
+        if refused:
+            raise NotConfigured(
+                "Consonance is not connected: its saved address may not receive the API key. "
+                "An admin can enter the address again on the configuration page."
+            )
+        with self._lock:
+            cached = self._consonance.get(tenant.id)
+            if cached and cached[0] == fingerprint:
+                return cached[1]
+            gateway = ConsonanceGateway(
+                ConsonanceConnection(host=host, api_key=api_key), session=vetted_session(self.consonance_policy)
+            )
             if cached:
                 cached[1].close()
             self._consonance[tenant.id] = (fingerprint, gateway)
@@ -71,7 +97,8 @@ class Gateways:
 
 
 def init_app(app) -> None:
-    app.extensions[EXTENSION_KEY] = Gateways(app.config["APP_KEY"])
+    policy = HostPolicy(parse_allowed_hosts(app.config.get("CONSONANCE_ALLOWED_HOSTS", "")))
+    app.extensions[EXTENSION_KEY] = Gateways(app.config["APP_KEY"], policy)
 
 
 def gateways() -> Gateways:

@@ -69,6 +69,8 @@ def main(argv=None) -> int:
         "FORGE_JWKS_URL": f"{confluence_url}/.well-known/jwks.json",
         "CONNECT_INSTALL_KEYS_URL": f"{confluence_url}/install-keys",
         "CONSONANCE_SANDBOX_URL": consonance_url,
+        # The sandbox listens on loopback over http: the one address the key may go to that way.
+        "CONSONANCE_ALLOWED_HOSTS": os.environ.get("CONSONANCE_ALLOWED_HOSTS", f"{args.host}:{args.consonance_port}"),
         "FLASK_APP": "addon:create_app",
     }
     subprocess.run([python, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True)

@@ -22,6 +22,7 @@ from tests.platform.signing import KeyServer, new_rsa_key
 pytest_plugins = [
     "tests.fixtures.admin",
     "tests.fixtures.consonance",
+    "tests.fixtures.decision_site",
     "tests.fixtures.macros",
     "tests.fixtures.processes",
 ]
@@ -80,6 +81,7 @@ def _test_config(database_url: str, instance_path) -> dict:
         "JOB_BACKEND": "inline",
         "REDIS_URL": "",
         "LOG_LEVEL": "WARNING",
+        "CONSONANCE_ALLOWED_HOSTS": "127.0.0.1",  # the sandboxes listen on loopback ports
     }
 
 

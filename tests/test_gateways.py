@@ -2,8 +2,9 @@
 
 import pytest
 
+from addon.consonance.host_policy import HostPolicy
 from addon.extensions import db
-from addon.gateways import NotConfigured, gateways
+from addon.gateways import Gateways, NotConfigured, gateways
 from addon.platform import tenants
 from addon.platform.models import Tenant
 from addon.settings.service import update_settings
@@ -61,3 +62,31 @@ def test_a_new_forge_system_token_is_used_at_once_without_renewing_the_tenant(ap
     tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, "k-1")
     db.session.commit()
     assert tenant_cache.current().generation(tenant.id) != generation  # other secrets still renew it
+
+
+def _tenant_at(external_id: str, host: str) -> Tenant:
+    tenant = Tenant(transport="forge", external_id=external_id)
+    db.session.add(tenant)
+    db.session.commit()
+    update_settings(tenant, {"consonance_host": host}, actor="admin")
+    tenants.set_consonance_key(tenant, "k", host)
+    db.session.commit()
+    return tenant
+
+
+def test_a_saved_address_the_policy_refuses_gets_no_gateway_and_is_judged_once(app):
+    """A saved name that resolves somewhere private is not used; the refusal is remembered until the host or
+    key changes, so page views do not resolve the name again each time."""
+    tenant = _tenant_at("policy-refused", "https://internal.example")
+    asked = []
+    refusing = Gateways("app", HostPolicy(resolve=lambda host, port: asked.append(host) or ["10.0.0.1"]))
+    for _ in range(3):
+        with pytest.raises(NotConfigured, match="saved address may not receive the API key"):
+            refusing.consonance(tenant)
+    assert asked == ["internal.example"]
+
+
+def test_a_name_that_does_not_resolve_is_an_outage_not_a_refusal(app):
+    tenant = _tenant_at("dns-blip", "https://consonance.example")
+    unresolved = Gateways("app", HostPolicy(resolve=lambda host, port: []))
+    assert unresolved.consonance(tenant).connection.host == "https://consonance.example"

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from addon.decisions.models import Decision
+from addon.decisions.models import DECISION_LABELS, Decision
+from addon.decisions.service import delivery_states
 from addon.extensions import db
 from addon.flows.sync_models import PollState
 from addon.jobs import outbox
-from addon.jobs.models import FAILED, JobRun, OutboxEntry
+from addon.jobs.models import FAILED, JobRun
 from addon.platform.models import AuditEntry, Tenant, tenant_query, utcnow
 from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.standards.models import CompiledStandards
@@ -218,28 +219,17 @@ def recent_decisions(tenant: Tenant, limit: int = 20) -> list[dict]:
             tenant_query(Decision, tenant).order_by(Decision.created_at.desc(), Decision.id.desc()).limit(limit)
         ).scalars()
     )
-    keys = [f"decision:{d.id}" for d in decisions]
-    entries = {}
-    if keys:
-        entries = {
-            e.dedupe_key: e
-            for e in db.session.execute(
-                tenant_query(OutboxEntry, tenant).where(OutboxEntry.dedupe_key.in_(keys))
-            ).scalars()
-        }
+    deliveries = delivery_states(tenant, decisions)
     rows = []
     for decision in decisions:
-        entry = entries.get(f"decision:{decision.id}")
-        state, reason = decision.delivery_state, ""
-        if entry is not None and entry.status == FAILED:
-            state, reason = "failed", entry.last_error or ""
-        elif entry is not None and state != "delivered" and entry.attempts and entry.last_error:
-            state, reason = "retrying", entry.last_error
+        state, reason = deliveries[decision.id].state, deliveries[decision.id].reason
         rows.append(
             {
                 "id": decision.id,
                 "work_id": decision.work_id,
-                "type": decision.decision_type.replace("_", " "),
+                "type": DECISION_LABELS[decision.decision_type].recorded
+                if decision.decision_type in DECISION_LABELS
+                else decision.decision_type,
                 "actor": decision.actor or "—",
                 "at": when(decision.created_at),
                 "state": state,

@@ -15,11 +15,14 @@ from zoneinfo import available_timezones
 
 from marshmallow import ValidationError
 
+from addon.admin import consonance_host
 from addon.admin.connection import ConnectionResult, current_api_key, try_connection
 from addon.confluence.client import ConfluenceClient, cql_quote
 from addon.confluence.errors import ConfluenceError
+from addon.consonance.host_policy import HostRefused
 from addon.extensions import db
 from addon.flows import page_sets
+from addon.gateways import gateways
 from addon.platform import tenants
 from addon.platform.models import Tenant, utcnow
 from addon.settings.schema import CHILD_PAGES, SCHEMA, WEEKDAYS
@@ -212,6 +215,20 @@ def _local_errors(merged: dict, changes: dict, api_key: str, had_key: bool) -> d
     return errors
 
 
+def _host_errors(tenant: Tenant, merged: dict, api_key: str, had_key: bool) -> dict[str, str]:
+    """A new address needs the key typed again and must be one the key may go to (consonance.host_policy)."""
+    host = merged.get("consonance_host") or ""
+    if not host or not (api_key or consonance_host.host_changed(tenant, host)):
+        return {}
+    try:
+        gateways().consonance_policy.check(host)
+    except HostRefused as exc:
+        return {"consonance_host": exc.reason}
+    if not api_key and had_key:
+        return {API_KEY_FIELD: consonance_host.KEY_FOR_NEW_HOST}
+    return {}
+
+
 def _confluence_errors(client: ConfluenceClient | None, merged: dict, current: dict) -> dict[str, str]:
     """Chosen pages and space must exist and be visible; only changed picks are checked."""
     if client is None:
@@ -259,14 +276,18 @@ def save_configuration(
         merged, errors = {**current, **changes}, flatten_errors(exc.messages)
     for name, message in _local_errors(merged, changes, api_key, had_key).items():
         errors.setdefault(name, message)
+    for name, message in _host_errors(tenant, merged, api_key, had_key).items():
+        errors.setdefault(name, message)
     if not errors:
         errors.update(_confluence_errors(client, merged, current))
     if errors:
         return SaveResult(False, errors, "Nothing was saved: put right the fields marked below.")
     connection = None
-    host_changed = merged.get("consonance_host") != current.get("consonance_host")
+    host_changed = bool(merged.get("consonance_host")) and consonance_host.host_changed(
+        tenant, merged["consonance_host"]
+    )
     if merged.get("consonance_host") and (api_key or host_changed):
-        connection = connection_tester(merged["consonance_host"], api_key or current_api_key(tenant) or "")
+        connection = connection_tester(merged["consonance_host"], api_key)  # a changed host always has a typed key
         if not connection.ok:
             field_name = API_KEY_FIELD if connection.refused_key else "consonance_host"
             return SaveResult(
@@ -276,8 +297,11 @@ def save_configuration(
                 connection,
             )
     if api_key:
-        tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, api_key)
+        tenants.set_consonance_key(tenant, api_key, merged["consonance_host"])
         tenants.record(tenant, "consonance_key_replaced", actor=actor, host=merged.get("consonance_host"))
+    elif had_key and merged.get("consonance_host") and tenants.consonance_key_host(tenant) is None:
+        # A key kept from before keys were bound to their address: bind it to the address it is used with.
+        tenants.set_secret(tenant, tenants.CONSONANCE_KEY_HOST, tenants.normalised_host(merged["consonance_host"]))
     saved, schema_errors = update_settings(tenant, changes, actor)  # commits the key with the settings
     if saved is None:
         db.session.rollback()

@@ -9,8 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from addon.admin import consonance_host
+from addon.consonance import errors
 from addon.consonance.gateway import ConnectionCheck, ConnectionReport, ConsonanceGateway
+from addon.consonance.host_policy import HostPolicy, HostRefused, vetted_session
 from addon.consonance.transport import ConsonanceConnection, TransportOptions
+from addon.gateways import gateways
 from addon.platform import tenants
 from addon.platform.models import Tenant
 
@@ -27,6 +31,7 @@ class ConnectionResult:
     checks: tuple[ConnectionCheck, ...]
     refused_key: bool = False
     unreachable: bool = False
+    host_refused: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -40,9 +45,21 @@ def current_api_key(tenant: Tenant) -> str | None:
     return tenants.get_secret(tenant, tenants.CONSONANCE_API_KEY)
 
 
-def try_connection(host: str, api_key: str, options: TransportOptions = TEST_OPTIONS) -> ConnectionResult:
-    """Run the gateway's step-by-step check against `host` with `api_key`; never raises for Consonance's failures."""
-    gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key), options)
+def try_connection(
+    host: str, api_key: str, options: TransportOptions = TEST_OPTIONS, policy: HostPolicy | None = None
+) -> ConnectionResult:
+    """Run the gateway's step-by-step check against `host` with `api_key`; never raises for Consonance's failures.
+
+    The address is checked first (consonance.host_policy): a refused address gets nothing, not even a request."""
+    policy = policy or gateways().consonance_policy
+    try:
+        policy.check(host)
+    except HostRefused as exc:
+        kind = errors.UNREACHABLE if exc.unresolvable else None
+        return ConnectionResult(False, exc.reason, (), unreachable=kind is not None, host_refused=kind is None)
+    gateway = ConsonanceGateway(
+        ConsonanceConnection(host=host, api_key=api_key), options, session=vetted_session(policy)
+    )
     try:
         report: ConnectionReport = gateway.test_connection()
     finally:
@@ -51,35 +68,33 @@ def try_connection(host: str, api_key: str, options: TransportOptions = TEST_OPT
 
 
 def _explain(report: ConnectionReport) -> ConnectionResult:
-    first = report.checks[0] if report.checks else None
-    refused = bool(first and not first.ok and "refused the API key" in first.detail)
-    unreachable = bool(first and not first.ok and not refused and "unavailable" in first.detail)
+    checks = consonance_host.safe_checks(report.checks)
+    failure = consonance_host.first_failure(report.checks)
+    refused = failure == errors.KEY_REFUSED
+    unreachable = failure in (errors.UNREACHABLE, errors.TIMED_OUT)
     if report.ok:
         headline = f"Connected to Consonance at {report.host}: every check passed."
-    elif refused:
-        headline = (
-            "Consonance refused this API key. Copy the key again from Consonance (Settings → API keys), "
-            "paste all of it, and try again."
-        )
-    elif unreachable:
-        headline = (
-            f"Consonance did not answer at {report.host}. Check the address (for example "
-            "https://web.consonance.app) and that Consonance is up, then try again."
-        )
-    elif first and not first.ok:
-        headline = f"Consonance answered at {report.host} but not as expected: {first.detail}"
+    elif failure:
+        headline = consonance_host.failure_headline(failure, report.host)
     else:
         failed = ", ".join(c.name.lower() for c in report.checks if not c.ok)
         headline = f"Connected, but some checks failed ({failed}): see below."
-    return ConnectionResult(report.ok, headline, report.checks, refused_key=refused, unreachable=unreachable)
+    return ConnectionResult(report.ok, headline, checks, refused_key=refused, unreachable=unreachable)
 
 
 def stage_names(tenant: Tenant, host: str) -> list[str]:
     """Consonance's project stages for the "counts as acquired" choice; empty when it cannot say quickly."""
-    api_key = current_api_key(tenant)
+    api_key = tenants.consonance_key_for(tenant, host)
     if not host or not api_key:
         return []
-    gateway = ConsonanceGateway(ConsonanceConnection(host=host, api_key=api_key), TEST_OPTIONS)
+    policy = gateways().consonance_policy
+    try:
+        policy.check(host)
+    except HostRefused:
+        return []
+    gateway = ConsonanceGateway(
+        ConsonanceConnection(host=host, api_key=api_key), TEST_OPTIONS, session=vetted_session(policy)
+    )
     try:
         return [stage.name for stage in gateway.project_stages()]
     except Exception as exc:  # any Consonance failure: the form falls back to typing stage names

@@ -344,6 +344,14 @@ class ConfluenceClient:
     def get_page(self, page_id: str) -> Page:
         return _page_from(self._json("GET", f"{V2}/pages/{page_id}", params={"body-format": "storage"}))
 
+    def has_content_permission(self, content_id: str, account_id: str, operation: str = "update") -> bool:
+        """Whether the user may `operation` (read, update, delete) the content: site, space and page
+        restrictions together (v1 `POST /content/{id}/permission/check`). Checking for oneself needs only
+        "Can use"; checking for someone else needs the Confluence Administrator permission."""
+        body = {"subject": {"type": "user", "identifier": account_id}, "operation": operation}
+        answer = self._json("POST", f"{V1}/content/{content_id}/permission/check", json=body)
+        return bool(isinstance(answer, dict) and answer.get("hasPermission") is True)
+
     def create_page(
         self, space_id: str, title: str, body: str, parent_id: str | None = None, status: str = "current"
     ) -> Page:

@@ -66,3 +66,21 @@ class ConsonanceValidationError(ConsonanceError):
     @property
     def fields(self) -> list[str]:
         return list(self.field_errors)
+
+
+# What an admin is told about a host that failed, without repeating anything the host said.
+KEY_REFUSED = "key_refused"
+TIMED_OUT = "timed_out"
+UNREACHABLE = "unreachable"
+NOT_CONSONANCE = "not_consonance"
+
+
+def failure_kind(exc: BaseException) -> str:
+    """Classify a failed call: the key refused, timed out, unreachable, or an answer that is not Consonance's API."""
+    if isinstance(exc, ConsonanceAuthError):
+        return KEY_REFUSED
+    if isinstance(exc, ConsonanceUnavailable):
+        if exc.status is None:
+            return TIMED_OUT if "timeout" in str(exc) else UNREACHABLE
+        return UNREACHABLE if exc.status >= 500 or exc.status == 429 else NOT_CONSONANCE
+    return NOT_CONSONANCE

@@ -13,9 +13,16 @@ from dataclasses import dataclass
 from datetime import date
 
 import requests
+from marshmallow import ValidationError
 
 from addon.consonance import schemas
-from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceNotFound
+from addon.consonance.errors import (
+    NOT_CONSONANCE,
+    ConsonanceAuthError,
+    ConsonanceError,
+    ConsonanceNotFound,
+    failure_kind,
+)
 from addon.consonance.operations import load_operation
 from addon.consonance.transport import (
     ConsonanceConnection,
@@ -47,6 +54,7 @@ class ConnectionCheck:
     name: str
     ok: bool
     detail: str
+    failure: str | None = None  # errors.failure_kind of a failed step: what an admin may be told
 
 
 @dataclass(frozen=True)
@@ -185,10 +193,18 @@ class ConsonanceGateway:
             try:
                 checks.append(ConnectionCheck(name, True, step()))
             except ConsonanceAuthError as exc:
-                checks.append(ConnectionCheck(name, False, str(exc)))
+                checks.append(ConnectionCheck(name, False, str(exc), failure_kind(exc)))
                 break  # nothing further can work with a refused key
             except ConsonanceError as exc:
-                checks.append(ConnectionCheck(name, False, str(exc)))
+                checks.append(ConnectionCheck(name, False, str(exc), failure_kind(exc)))
+            except (
+                KeyError,
+                TypeError,
+                ValueError,
+                AttributeError,
+                ValidationError,
+            ) as exc:  # an answer not shaped like Consonance's
+                checks.append(ConnectionCheck(name, False, f"unexpected answer ({type(exc).__name__})", NOT_CONSONANCE))
         return ConnectionReport(host=self.connection.host, checks=tuple(checks))
 
     def _check_title_read(self) -> str:

@@ -156,6 +156,7 @@ class GraphQLTransport:
                 json=body,
                 headers=headers,
                 timeout=(opts.connect_timeout, read_timeout),
+                allow_redirects=False,  # the key goes to the saved host only, never where a redirect points
             )
         except requests.Timeout as exc:
             kind = "connect timeout" if isinstance(exc, requests.ConnectTimeout) else "read timeout"
@@ -165,6 +166,13 @@ class GraphQLTransport:
             return _Outcome(failure=f"connection failed ({type(exc).__name__})")
         self.stats.bytes_received += len(response.content)
         status = response.status_code
+        if 300 <= status < 400:
+            metrics.count_consonance_call(label, "redirected")
+            raise ConsonanceQueryError(
+                f"Consonance at {self.connection.host} answered {label} with a redirect (HTTP {status}), "
+                "which is not followed",
+                operation=label,
+            )
         if status in RETRYABLE_STATUSES:
             retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
             return _Outcome(failure=f"HTTP {status}", retry_after=retry_after, status=status)

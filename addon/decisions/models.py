@@ -6,6 +6,7 @@ page event finds the existing decision instead of making a second one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -19,6 +20,23 @@ REQUEST_CHANGES = "request_changes"
 HOLD = "hold"
 NOTE = "note"
 DECISION_TYPES = (APPROVE_STAGE, REQUEST_CHANGES, HOLD, NOTE)
+
+
+@dataclass(frozen=True)
+class DecisionLabel:
+    """How a kind of decision reads: as a choice on the panel's form, and once made (notes, Decision log)."""
+
+    choice: str
+    recorded: str
+
+
+# The one wording of each decision kind: the panel's choices, Consonance's notes and the Decision log use it.
+DECISION_LABELS = {
+    APPROVE_STAGE: DecisionLabel("Approve stage", "Stage approved"),
+    REQUEST_CHANGES: DecisionLabel("Request changes", "Changes requested"),
+    HOLD: DecisionLabel("Hold", "On hold"),
+    NOTE: DecisionLabel("Note", "Note"),
+}
 
 
 class Decision(TenantOwned, db.Model):

@@ -1,26 +1,80 @@
-"""Recording a decision and owing its write to Consonance, in one transaction.
+"""Decisions, owned in one place: who may make one on which title, the stage move it approves,
+recording it with its write to Consonance, and how far that write has got.
 
 A decision is keyed by the idempotency key its form was rendered with: a double-click, a retried
 request or two tabs sending the same form make one Decision and one outbox entry. The outbox
 handler writes one note (externalRef = the key) and, for "approve stage", moves the work on.
+
+A decision from a panel is bound to the page it was made on: the title must be one a title-status
+macro on that page shows (read from the page, never taken from the browser), the person must be
+allowed to edit that page, and a stage move needs the role the admin chose (`stage_approvers`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
-from addon.decisions.models import APPROVE_STAGE, DECISION_TYPES, HOLD, NOTE, REQUEST_CHANGES, Decision
+from addon.decisions.models import (
+    APPROVE_STAGE,
+    DECISION_LABELS,
+    DECISION_TYPES,
+    Decision,
+)
 from addon.extensions import db
+from addon.jobs.models import FAILED, OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
-from addon.platform.models import Tenant, utcnow
+from addon.platform.models import Tenant, tenant_query, utcnow
+from addon.publishing.domain import Title
+from addon.publishing.stages import next_stage_name
+from addon.settings.service import get_settings
 
 log = logging.getLogger("addon.decisions")
 
 PUSH_KIND = "consonance.push_decision"
 MAX_TEXT = 5000
-_LABELS = {APPROVE_STAGE: "Stage approved", REQUEST_CHANGES: "Changes requested", HOLD: "On hold", NOTE: "Note"}
+PAGE_EDITORS, SITE_ADMINS = "page_editors", "site_admins"  # settings.stage_approvers
+__all__ = ["DECISION_LABELS", "decide", "dedupe_key", "delivery_states", "record_decision", "stage_move"]
+
+
+class DecisionRefused(Exception):
+    """The decision may not be made: `status`, a stable `error` code and a sentence the panel shows."""
+
+    def __init__(self, status: int, error: str, message: str):
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+class AccessUnavailable(Exception):
+    """Confluence did not say what the page shows or whether the person may edit it (the decision waits)."""
+
+
+class PageAccess(Protocol):
+    """What Confluence says about the page a decision was made on, as the person deciding."""
+
+    def titles_shown(self, page_id: str) -> frozenset[str]:
+        """Work ids the title-status macros on the page show (from the page's stored macro parameters)."""
+
+    def can_edit(self, page_id: str) -> bool:
+        """Whether the person deciding may edit the page."""
+
+    def is_site_admin(self) -> bool:
+        """Whether the person deciding administers the site."""
+
+
+@dataclass(frozen=True)
+class PanelDecision:
+    """A decision as a person sent it from a title panel (already validated for shape)."""
+
+    decision_type: str
+    work_id: str
+    text: str
+    idempotency_key: str
+    actor: str
+    page_id: str | None
 
 
 class DecisionConflict(Exception):
@@ -31,6 +85,93 @@ class DecisionConflict(Exception):
 class Recorded:
     decision: Decision
     created: bool
+
+
+def stage_move(title: Title | None, to_stage: str | None = None) -> tuple[str | None, str | None]:
+    """(from, to) of an approved stage move: from the stage the title holds now, to the stage named
+    (a Decision log line may name one) or else the next in the workflow."""
+    held = title.stage.name if title is not None and title.stage else None
+    return held, (to_stage or next_stage_name(title.stage if title is not None else None))
+
+
+def decide(
+    tenant: Tenant, decision: PanelDecision, access: PageAccess, read_title: Callable[[str], Title | None]
+) -> Recorded:
+    """Check the decision is this person's to make on this page's title, work out a stage move, record it.
+
+    Raises DecisionRefused with the sentence the panel shows; `read_title` may raise when Consonance is down."""
+    if not decision.page_id:
+        raise DecisionRefused(
+            403, "no_page", "This panel is not on a page, so the decision cannot be checked. Open the page and retry."
+        )
+    try:
+        if decision.work_id not in access.titles_shown(decision.page_id):
+            log.warning(
+                "decision refused: work %s is not shown on page %s",
+                decision.work_id,
+                decision.page_id,
+                extra={"tenant": tenant.id, "actor": decision.actor},
+            )
+            raise DecisionRefused(
+                403,
+                "title_not_on_page",
+                "This page does not show that title, so the decision was not recorded. "
+                "Reload the page and decide on the title its panel shows.",
+            )
+        if not access.can_edit(decision.page_id):
+            raise DecisionRefused(
+                403,
+                "cannot_edit_page",
+                "Only people who can edit this page can record decisions from it. "
+                "Ask someone who can edit the page, or ask for edit permission.",
+            )
+        approving = decision.decision_type == APPROVE_STAGE
+        if approving and get_settings(tenant).stage_approvers == SITE_ADMINS and not access.is_site_admin():
+            raise DecisionRefused(
+                403,
+                "approver_role",
+                "On this site only Confluence site admins may approve a stage move. "
+                "You can still request changes, hold or add a note.",
+            )
+    except AccessUnavailable:
+        raise DecisionRefused(
+            503,
+            "confluence_unavailable",
+            "Confluence did not confirm you may decide on this page just now. Your text is kept: try again shortly.",
+        ) from None
+    from_stage = to_stage = None
+    if approving:
+        try:
+            title = read_title(decision.work_id)
+        except Exception as exc:  # Consonance down with nothing cached, or not configured
+            log.warning("cannot read the stage to approve for work %s: %s", decision.work_id, exc)
+            raise DecisionRefused(
+                503,
+                "consonance_unavailable",
+                "Consonance is not answering, so the stage cannot be approved now. Try again shortly.",
+            ) from None
+        if title is None:
+            raise DecisionRefused(404, "title_not_found", "Consonance has no such title.")
+        from_stage, to_stage = stage_move(title)
+        if not to_stage:
+            raise DecisionRefused(422, "no_next_stage", "This title has no next stage to approve into.")
+    try:
+        return record_decision(
+            tenant,
+            idempotency_key=decision.idempotency_key,
+            work_id=decision.work_id,
+            decision_type=decision.decision_type,
+            text=decision.text,
+            actor=decision.actor,
+            source="macro",
+            source_page_id=decision.page_id,
+            from_stage=from_stage,
+            to_stage=to_stage,
+        )
+    except DecisionConflict:
+        raise DecisionRefused(
+            409, "key_reused", "This form was already used for another decision; reload the panel."
+        ) from None
 
 
 def record_decision(
@@ -74,15 +215,55 @@ def record_decision(
         if (decision.actor, decision.work_id, decision.decision_type) != (actor, str(work_id), decision_type):
             raise DecisionConflict(idempotency_key)
         return Recorded(decision, False)
-    enqueue(tenant, "consonance", PUSH_KIND, {"decision_id": decision_id}, dedupe_key=f"decision:{decision_id}")
+    enqueue(tenant, "consonance", PUSH_KIND, {"decision_id": decision_id}, dedupe_key=dedupe_key(decision_id))
     db.session.commit()
     log.info("decision %s recorded (%s on work %s)", decision_id, decision_type, work_id)
     return Recorded(decision, True)
 
 
+def dedupe_key(decision_id: int) -> str:
+    """The outbox key of a decision's write to Consonance: one write per decision, however often it is sent."""
+    return f"decision:{decision_id}"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How far a decision's write to Consonance has got: pending, retrying, delivered or failed (and why)."""
+
+    state: str
+    reason: str = ""
+
+
+def delivery_states(tenant: Tenant, decisions: Iterable[Decision]) -> dict[int, Delivery]:
+    """Each decision's delivery, from the decision and its outbox write (one query for them all)."""
+    decisions = list(decisions)
+    keys = [dedupe_key(d.id) for d in decisions]
+    entries = (
+        {
+            e.dedupe_key: e
+            for e in db.session.execute(
+                tenant_query(OutboxEntry, tenant).where(OutboxEntry.dedupe_key.in_(keys))
+            ).scalars()
+        }
+        if keys
+        else {}
+    )
+    states = {}
+    for decision in decisions:
+        entry, state = entries.get(dedupe_key(decision.id)), decision.delivery_state
+        if entry is not None and entry.status == FAILED and state != "delivered":
+            states[decision.id] = Delivery("failed", entry.last_error or "")
+        elif entry is not None and state != "delivered" and entry.attempts and entry.last_error:
+            states[decision.id] = Delivery("retrying", entry.last_error)
+        else:
+            states[decision.id] = Delivery(state)
+    return states
+
+
 def note_text(decision: Decision) -> str:
     """The note Consonance gets: what was decided, by whom, from where, and the editor's words."""
-    head = _LABELS.get(decision.decision_type, decision.decision_type)
+    label = DECISION_LABELS.get(decision.decision_type)
+    head = label.recorded if label else decision.decision_type
     if decision.decision_type == APPROVE_STAGE and decision.from_stage and decision.to_stage:
         head += f": {decision.from_stage} → {decision.to_stage}"
     source = f"Confluence page {decision.source_page_id}" if decision.source_page_id else "Confluence"

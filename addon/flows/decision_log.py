@@ -26,12 +26,12 @@ from addon.confluence.storage import (
     text,
     trusted,
 )
-from addon.decisions.models import APPROVE_STAGE, Decision
-from addon.decisions.service import DecisionConflict, record_decision
+from addon.decisions.models import APPROVE_STAGE, DECISION_LABELS, Decision
+from addon.decisions.service import DecisionConflict, delivery_states, record_decision, stage_move
 from addon.extensions import db
 from addon.flows.owned_pages import page_state, write_region
 from addon.flows.page_layout import PageFormatError, parse_decision_log
-from addon.jobs.models import FAILED, OutboxEntry
+from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled
 from addon.platform.models import Tenant, tenant_query, utcnow
@@ -44,8 +44,12 @@ REGION = "decision-log"
 REFRESH_KIND = "confluence.decision_log_region"
 KEY_PREFIX = "dlog"
 SHOWN = 200
-_LABELS = {APPROVE_STAGE: "Approve", "request_changes": "Request changes", "hold": "Hold", "note": "Note"}
-_STATES = {"pending": ("Pending", "Yellow"), "delivered": ("In Consonance", "Green"), "failed": ("Failed", "Red")}
+_STATES = {
+    "pending": ("Pending", "Yellow"),
+    "retrying": ("Retrying", "Yellow"),
+    "delivered": ("In Consonance", "Green"),
+    "failed": ("Failed", "Red"),
+}
 
 
 def decision_key(page_id: str, identity: str) -> str:
@@ -68,12 +72,13 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
         ).scalars()
     )
     recorded = 0
-    current_stage = None
+    title = None
     for key, row in keys.items():
         if key in known:
             continue
-        if row.decision_type == APPROVE_STAGE and row.to_stage and current_stage is None:
-            current_stage = _current_stage(tenant, work_id)
+        if row.decision_type == APPROVE_STAGE and row.to_stage and title is None:
+            title = _title(tenant, work_id)
+        current_stage = stage_move(title, row.to_stage)[0] if row.to_stage else None
         try:
             result = record_decision(
                 tenant,
@@ -84,7 +89,7 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
                 actor=actor,
                 source="decision-log",
                 source_page_id=page.id,
-                from_stage=current_stage if row.to_stage else None,
+                from_stage=current_stage,
                 to_stage=row.to_stage,
             )
         except DecisionConflict:
@@ -98,11 +103,10 @@ def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | 
     return {"decisions": len(rows), "recorded": recorded, "problems": len(problem_lines)}
 
 
-def _current_stage(tenant: Tenant, work_id: str) -> str | None:
+def _title(tenant: Tenant, work_id: str):
     from addon.gateways import gateways
 
-    title = gateways().consonance(tenant).title(work_id)
-    return title.stage.name if title and title.stage else None
+    return gateways().consonance(tenant).title(work_id)
 
 
 def queue_refresh(tenant: Tenant, page_id: str, work_id: str) -> bool:
@@ -125,23 +129,6 @@ def queue_refresh(tenant: Tenant, page_id: str, work_id: str) -> bool:
     return before == 0
 
 
-def _delivery_states(tenant: Tenant, decisions: list[Decision]) -> dict[int, str]:
-    keys = {f"decision:{d.id}": d.id for d in decisions}
-    failed = set(
-        db.session.execute(
-            sa.select(OutboxEntry.dedupe_key).where(
-                OutboxEntry.tenant_id == tenant.id,
-                OutboxEntry.dedupe_key.in_(list(keys) or [""]),
-                OutboxEntry.status == FAILED,
-            )
-        ).scalars()
-    )
-    return {
-        d.id: ("failed" if f"decision:{d.id}" in failed and d.delivery_state != "delivered" else d.delivery_state)
-        for d in decisions
-    }
-
-
 def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
     """The region: the title's decisions (from this page and the macro), newest first, with delivery state."""
     decisions = (
@@ -154,11 +141,12 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
         .scalars()
         .all()
     )
-    states = _delivery_states(tenant, decisions)
+    states = {decision_id: delivery.state for decision_id, delivery in delivery_states(tenant, decisions).items()}
     rows = []
     for d in decisions:
         label, colour = _STATES.get(states[d.id], (states[d.id], "Grey"))
-        what = _LABELS.get(d.decision_type, d.decision_type) + (f" → {d.to_stage}" if d.to_stage else "")
+        kind = DECISION_LABELS.get(d.decision_type)
+        what = (kind.recorded if kind else d.decision_type) + (f" → {d.to_stage}" if d.to_stage else "")
         source = (
             "this page"
             if d.source_page_id == str(page_id)

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from addon.decisions.models import DECISION_LABELS, DECISION_TYPES
 from addon.publishing import stages
 from addon.publishing.domain import Format, FormatKind, RightsPosition, Stage, Title, work_url
 from addon.publishing.formats import is_cancelled, is_published, kind_label
 from addon.publishing.guidance import matching_guidance
 from addon.publishing.readiness import assess_title
 from addon.publishing.rules import Outcome, RuleSet, Severity, evaluate
+from addon.publishing.stages import next_stage_name
 from addon.publishing.standards import DEFAULT_RULE_SET
 
 MACRO_KEYS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")
@@ -27,12 +29,7 @@ MACRO_NAMES = {
     "metadata-checklist": "Metadata checklist",
     "launch-readiness": "Launch readiness",
 }
-DECISION_CHOICES = (
-    ("approve_stage", "Approve stage"),
-    ("request_changes", "Request changes"),
-    ("hold", "Hold"),
-    ("note", "Note"),
-)
+DECISION_CHOICES = tuple((kind, DECISION_LABELS[kind].choice) for kind in DECISION_TYPES)
 
 
 @dataclass(frozen=True)
@@ -144,14 +141,6 @@ def stage_view(stage: Stage | None) -> dict | None:
         return None
     key = " ".join(stage.name.strip().lower().split())
     return {"name": stage.name, "appearance": _STAGE_APPEARANCE.get(key, "default")}
-
-
-def next_stage_name(stage: Stage | None, order: tuple[str, ...] = stages.DEFAULT_STAGE_NAMES) -> str | None:
-    """The stage an "approve stage" decision moves a title to; None at the end or for an unknown stage."""
-    rank = stages.stage_rank(stage.name if stage else None, order)
-    if rank is None or rank + 1 >= len(order):
-        return None
-    return order[rank + 1]
 
 
 def _date(value: date | None) -> str | None:

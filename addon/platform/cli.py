@@ -49,6 +49,6 @@ def connect_consonance(tenant_ids, host, api_key):
         _, errors = update_settings(tenant, {"consonance_host": host}, actor="cli")
         if errors:
             raise click.ClickException("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        tenant_service.set_secret(tenant, tenant_service.CONSONANCE_API_KEY, api_key)
+        tenant_service.set_consonance_key(tenant, api_key, host)
         db.session.commit()
         click.echo(f"tenant {tenant.id} connected to {host}")

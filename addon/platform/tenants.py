@@ -25,6 +25,7 @@ FORGE = "forge"
 CONNECT = "connect"
 SHARED_SECRET = "connect_shared_secret"
 CONSONANCE_API_KEY = "consonance_api_key"
+CONSONANCE_KEY_HOST = "consonance_key_host"  # the address the key was saved for: it goes nowhere else
 FORGE_SYSTEM_TOKEN = "forge_system_token"
 tenant_cache.untrack_secret(FORGE_SYSTEM_TOKEN)  # read fresh where used (background calls), never cached
 
@@ -75,6 +76,30 @@ def kept_secret(tenant: Tenant, name: str) -> str | None:
     if generation is not None:
         cache.put("secret:" + name, tenant.id, generation, (value,))
     return value
+
+
+def set_consonance_key(tenant: Tenant, api_key: str, host: str) -> None:
+    """Keep the Consonance key together with the one address it may be sent to (no commit)."""
+    set_secret(tenant, CONSONANCE_API_KEY, api_key)
+    set_secret(tenant, CONSONANCE_KEY_HOST, normalised_host(host))
+
+
+def consonance_key_for(tenant: Tenant, host: str | None) -> str | None:
+    """The saved key if it was saved for `host`, else None: a host changed by any path gets no key.
+    A key saved before keys were bound to a host (no binding kept) belongs to the host saved with it."""
+    api_key = kept_secret(tenant, CONSONANCE_API_KEY)
+    if not api_key or not host:
+        return None
+    bound = kept_secret(tenant, CONSONANCE_KEY_HOST)
+    return api_key if bound is None or bound == normalised_host(host) else None
+
+
+def consonance_key_host(tenant: Tenant) -> str | None:
+    return kept_secret(tenant, CONSONANCE_KEY_HOST)
+
+
+def normalised_host(host: str) -> str:
+    return (host or "").strip().rstrip("/").lower()
 
 
 def rotate_secrets() -> int:

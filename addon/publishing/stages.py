@@ -53,6 +53,14 @@ def stage_rank(stage: Stage | str | None, order: Sequence[str] | None = None) ->
     return _positions(tuple(order or STAGE_ORDER)).get(_key(name))
 
 
+def next_stage_name(stage: Stage | None, order: tuple[str, ...] = DEFAULT_STAGE_NAMES) -> str | None:
+    """The stage an "approve stage" decision moves a title to; None at the end or for an unknown stage."""
+    rank = stage_rank(stage.name if stage else None, order)
+    if rank is None or rank + 1 >= len(order):
+        return None
+    return order[rank + 1]
+
+
 def sort_stage_names(names: Iterable[str], order: Sequence[str] | None = None) -> list[str]:
     """Stage names in workflow order; stages not in the order follow, alphabetically."""
     unique = list(dict.fromkeys(names))

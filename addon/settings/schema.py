@@ -32,6 +32,9 @@ class RightsMappingSchema(Schema):
     label = fields.String(load_default="", validate=validate.Length(max=200))
 
 
+STAGE_APPROVERS = ("page_editors", "site_admins")
+
+
 class SettingsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -50,6 +53,13 @@ class SettingsSchema(Schema):
     )
     acquired_stages = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
     stage_guide_page_id = fields.String(load_default="")
+    # Who may approve a stage move from a title panel (everyone deciding needs permission to edit the page).
+    stage_approvers = fields.String(
+        load_default="page_editors",
+        validate=validate.OneOf(
+            STAGE_APPROVERS, error="Choose who may approve a stage move: page editors or site admins only."
+        ),
+    )
     rights_mappings = fields.List(fields.Nested(RightsMappingSchema), load_default=list)
     standards_page_id = fields.String(load_default="")
     playbook_page_ids = fields.List(fields.String(), load_default=list)

@@ -2,112 +2,75 @@
 
 Both routes need a real user: Forge, a verified invocation with a principal and the user token;
 Connect, a request-bound JWT, or the iframe's fresh context token plus the action token we signed
-into the rendered form. The client's idempotency key makes every resend the same decision.
+into the rendered form. The client's idempotency key makes every resend the same decision. Whether
+this person may make this decision on this page's title is decisions.service's call, with what
+Confluence says about the page (macros.page_binding); the browser's workId is only a claim to check.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import Blueprint, g, jsonify, request
 
+from addon.admin import access
 from addon.consonance.errors import ConsonanceError
 from addon.decisions import service as decisions
-from addon.decisions.models import APPROVE_STAGE, DECISION_TYPES
-from addon.gateways import NotConfigured
+from addon.gateways import NotConfigured, gateways
 from addon.macros import action_tokens, search, service
-from addon.macros.views import MACRO_KEYS, next_stage_name
+from addon.macros.page_binding import ConfluencePageAccess
 from addon.platform.auth import connect_jwt_required, forge_invocation_required
 from addon.platform.errors import AuthError
+from addon.web import decision_form
 
 bp = Blueprint("actions", __name__)
 log = logging.getLogger("addon.web.actions")
 
 
-class ActionRefused(Exception):
-    def __init__(self, status: int, error: str, message: str):
-        super().__init__(message)
-        self.status, self.error, self.message = status, error, message
-
-
-@bp.errorhandler(ActionRefused)
-def _refused(exc: ActionRefused):
+@bp.errorhandler(decisions.DecisionRefused)
+def _refused(exc: decisions.DecisionRefused):
     return jsonify(error=exc.error, message=exc.message), exc.status
 
 
 def _form() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ActionRefused(400, "bad_request", "Send the form as JSON.")
-    decision_type = body.get("decisionType")
-    if decision_type not in DECISION_TYPES:
-        raise ActionRefused(422, "bad_decision_type", "Choose approve stage, request changes, hold or note.")
-    key = str(body.get("idempotencyKey") or "")
-    if not action_tokens.IDEMPOTENCY_KEY.match(key):
-        raise ActionRefused(400, "bad_idempotency_key", "The form is missing its key; reload the page and try again.")
-    text = body.get("text") if isinstance(body.get("text"), str) else ""
-    if len(text) > decisions.MAX_TEXT:
-        raise ActionRefused(422, "text_too_long", f"Keep the details under {decisions.MAX_TEXT} characters.")
-    if decision_type != APPROVE_STAGE and not text.strip():
-        raise ActionRefused(422, "text_required", "Write a few words so Consonance records why.")
-    work_id = str(body.get("workId") or "")
-    if not work_id:
-        raise ActionRefused(422, "no_title", "This panel shows no title to decide on.")
-    macro = body.get("macro") or "title-status"
-    if macro not in MACRO_KEYS:
-        raise ActionRefused(422, "bad_macro", "Unknown macro.")
-    return {
-        "decision_type": decision_type,
-        "key": key,
-        "text": text.strip(),
-        "work_id": work_id,
-        "macro": macro,
-        "page_id": str(body.get("pageId") or "") or None,
-        "action_token": body.get("actionToken"),
-    }
-
-
-def _record(form: dict, actor: str, page_id: str | None):
-    """Record the decision against the title as the panel showed it (stage from the shared cache)."""
-    tenant = g.tenant
-    from_stage = to_stage = None
-    if form["decision_type"] == APPROVE_STAGE:
-        settings = service.get_settings(tenant)
-        try:
-            lookup, _ = service.lookup_title(
-                tenant, service.TitleRef("work", form["work_id"]), settings.macro_freshness_seconds
-            )
-        except Exception as exc:  # Consonance down with nothing cached, or not configured
-            log.warning("cannot read the stage to approve for work %s: %s", form["work_id"], exc)
-            raise ActionRefused(
-                503,
-                "consonance_unavailable",
-                "Consonance is not answering, so the stage cannot be approved now. Try again shortly.",
-            ) from exc
-        title = lookup.value
-        if title is None:
-            raise ActionRefused(404, "title_not_found", "Consonance has no such title.")
-        from_stage = title.stage.name if title.stage else None
-        to_stage = next_stage_name(title.stage)
-        if not to_stage:
-            raise ActionRefused(422, "no_next_stage", "This title has no next stage to approve into.")
     try:
-        recorded = decisions.record_decision(
-            tenant,
-            idempotency_key=form["key"],
-            work_id=form["work_id"],
-            decision_type=form["decision_type"],
+        return decision_form.load(request.get_json(silent=True))
+    except decision_form.FormRefused as exc:
+        raise decisions.DecisionRefused(exc.status, exc.error, exc.message) from None
+
+
+def _record(form: dict, actor: str, page_id: str | None, *, user_token: str | None):
+    """Bind the decision to the page it was made on and record it (decisions.service decides)."""
+    tenant = g.tenant
+    try:
+        client = gateways().confluence(tenant, user_token=user_token)  # Forge: as the user; Connect: as the app
+    except NotConfigured as exc:
+        raise decisions.DecisionRefused(503, "not_ready", str(exc)) from None
+    page = ConfluencePageAccess(
+        tenant,
+        client,
+        actor,
+        admin_check=partial(access.viewer_administers_site, tenant, user_token=user_token, account_id=actor),
+    )
+    freshness = service.get_settings(tenant).macro_freshness_seconds
+
+    def read_title(work_id: str):
+        return service.lookup_title(tenant, service.TitleRef("work", work_id), freshness)[0].value
+
+    recorded = decisions.decide(
+        tenant,
+        decisions.PanelDecision(
+            decision_type=form["decisionType"],
+            work_id=form["workId"],
             text=form["text"],
+            idempotency_key=form["idempotencyKey"],
             actor=actor,
-            source="macro",
-            source_page_id=page_id,
-            from_stage=from_stage,
-            to_stage=to_stage,
-        )
-    except decisions.DecisionConflict:
-        raise ActionRefused(
-            409, "key_reused", "This form was already used for another decision; reload the panel."
-        ) from None
+            page_id=page_id,
+        ),
+        page,
+        read_title,
+    )
     decision = recorded.decision
     return jsonify(
         status="recorded",
@@ -127,7 +90,8 @@ def forge_decision():
     if not g.forge.principal or not g.forge_user_token:
         raise AuthError("user_token_required", "Log in to Confluence to push a decision; then try again.")
     form = _form()
-    return _record(form, g.forge.principal, g.forge.content_id or form["page_id"])
+    # The page is the one Forge signed into the invocation token, never one the body names.
+    return _record(form, g.forge.principal, g.forge.content_id, user_token=g.forge_user_token)
 
 
 @bp.post("/connect/actions/decision")
@@ -139,10 +103,10 @@ def connect_decision():
     if g.connect.context_only:
         try:
             action_tokens.verify(
-                form["action_token"],
+                form["actionToken"],
                 tenant_id=g.tenant.id,
                 account_id=g.account_id,
-                work_id=form["work_id"],
+                work_id=form["workId"],
                 macro_key=form["macro"],
             )
         except action_tokens.ActionTokenError as exc:
@@ -151,7 +115,7 @@ def connect_decision():
             raise AuthError(
                 "bad_action_token", "This form was not issued for you or this title; reload the page.", status=403
             ) from None
-    return _record(form, g.account_id, form["page_id"])
+    return _record(form, g.account_id, form["pageId"], user_token=None)
 
 
 def _search_answer(text: str | None):

@@ -12,7 +12,7 @@ import logging
 
 from flask import Blueprint, g, jsonify, make_response, render_template, request
 
-from addon.admin import access, activity, configuration, connection, csrf
+from addon.admin import access, activity, configuration, connection, consonance_host, csrf
 from addon.confluence.errors import ConfluenceError
 from addon.gateways import NotConfigured, gateways
 from addon.platform.auth import connect_jwt_required, forge_invocation_required
@@ -142,16 +142,21 @@ def _test_connection():
     settings = get_settings(g.tenant)
     host = str(form.get("consonance_host") or settings.consonance_host or "").strip()
     typed_key = str(form.get(configuration.API_KEY_FIELD) or "").strip()
-    api_key = typed_key or connection.current_api_key(g.tenant) or ""
     problems = configuration.flatten_errors(configuration.SCHEMA.validate({"consonance_host": host}))
     if not host:
         problems["consonance_host"] = "Enter the address of your Consonance first, e.g. https://web.consonance.app"
-    if not api_key:
-        problems[configuration.API_KEY_FIELD] = "Paste the API key from Consonance (Settings → API keys) first."
+    try:
+        api_key = consonance_host.key_for(g.tenant, host, typed_key) if host else typed_key
+    except consonance_host.KeyRequired as exc:
+        api_key, problems[configuration.API_KEY_FIELD] = "", str(exc)
+    if not api_key and configuration.API_KEY_FIELD not in problems:
+        problems[configuration.API_KEY_FIELD] = consonance_host.KEY_MISSING
     if problems:
         return jsonify(ok=False, errors=problems, headline=next(iter(problems.values())), checks=[]), 422
     result = connection.try_connection(host, api_key)
-    log.info("connection test to %s: %s", host, "ok" if result.ok else "failed")
+    log.info("connection test to %s: %s", host, "ok" if result.ok else "failed", extra={"tenant": g.tenant.id})
+    if result.host_refused:
+        return jsonify(ok=False, errors={"consonance_host": result.headline}, headline=result.headline, checks=[]), 422
     return jsonify(errors={}, keySource="typed" if typed_key else "saved", **result.as_dict())
 
 

@@ -9,7 +9,9 @@ from functools import partial
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request
 
 from addon.admin import access
-from addon.macros import action_tokens, answers, render, service
+from addon.decisions.service import AccessUnavailable
+from addon.gateways import NotConfigured, gateways
+from addon.macros import action_tokens, answers, page_binding, render, service
 from addon.macros.answers import frame_headers
 from addon.macros.views import MACRO_KEYS, MACRO_NAMES
 from addon.platform.auth import connect_jwt_required
@@ -59,10 +61,20 @@ def macro_panel(macro_key: str):
 @bp.get("/macro/<macro_key>/action-token")
 @connect_jwt_required(allow_context_qsh=True)
 def action_token(macro_key: str):
-    """A new action token for a form whose token expired while the editor was typing (the text stays put)."""
-    work_id = request.args.get("workId", "")
+    """A new action token for a form whose token expired while the editor was typing (the text stays put);
+    only for a title a panel on the named page shows (read from the page, as for the decision itself)."""
+    work_id, page_id = request.args.get("workId", ""), request.args.get("pageId", "")
     if macro_key not in MACRO_KEYS or not work_id or not g.account_id:
         abort(404)
+    try:
+        shown = page_binding.titles_on_page(g.tenant, gateways().confluence(g.tenant), page_id) if page_id else set()
+    except (AccessUnavailable, NotConfigured):
+        return jsonify(error="confluence_unavailable", message="Confluence did not answer; try again shortly."), 503
+    if work_id not in shown:
+        return jsonify(
+            error="title_not_on_page",
+            message="This page does not show that title, so no form can be issued for it. Reload the page.",
+        ), 403
     return jsonify(actionToken=action_tokens.issue(g.tenant.id, g.account_id, work_id, macro_key))
 
 

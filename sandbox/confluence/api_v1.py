@@ -315,6 +315,42 @@ def list_spaces():
     )
 
 
+# content permissions ------------------------------------------------------------------------
+_PERMISSION_ERRORS = {
+    "anonymous": "Anonymous users are not allowed to use Confluence",
+    "user": "User does not have permission to the content",
+}
+
+
+@bp.post("/content/<page_id>/permission/check")
+def check_content_permission(page_id):
+    """`checkContentPermission`: may this user read, update or delete the content? Checking for oneself needs only
+    "Can use"; checking for someone else needs the Confluence Administrator global permission."""
+    body = json_body()
+    subject = body.get("subject") if isinstance(body, dict) else None
+    operation = body.get("operation") if isinstance(body, dict) else None
+    if not isinstance(subject, dict) or subject.get("type") not in ("user", "group") or not subject.get("identifier"):
+        raise StoreError(400, "subject with type (user or group) and identifier is required")
+    if operation not in ("read", "update", "delete"):
+        raise StoreError(400, "operation must be one of read, update, delete")
+    if subject["type"] == "group":
+        raise StoreError(400, "group permission checks are not emulated")  # assumption: no groups in the emulator
+    emu = emulator()
+    auth = getattr(g, "auth", None) or {}
+    caller, identifier = auth.get("principal"), str(subject["identifier"])
+    # assumption: an app acting as itself (Forge system token, Connect JWT without `sub`) holds the
+    # Confluence Administrator permission the spec asks for when checking for someone else.
+    if caller and caller != identifier and not emu.users.is_admin(caller):
+        raise StoreError(403, "Checking another user's permission needs the Confluence Administrator permission")
+    page = emu.store.page(page_id)
+    allowed = emu.users.may(identifier, operation, page.edit_restricted_to)
+    answer = {"hasPermission": allowed}
+    if not allowed:
+        reason = _PERMISSION_ERRORS["anonymous" if identifier == "anonymous" else "user"]
+        answer["errors"] = [{"translation": reason, "args": []}]
+    return jsonify(answer)
+
+
 # users ----------------------------------------------------------------------------------
 def _expand() -> set[str]:
     return {part.strip() for raw in request.args.getlist("expand") for part in raw.split(",") if part.strip()}

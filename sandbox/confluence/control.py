@@ -125,12 +125,30 @@ def put_user():
     account_id = str(body.get("accountId") or "").strip()
     if not account_id:
         raise StoreError(400, "accountId is required")
-    admin = body.get("admin")
+    admin, can_edit = body.get("admin"), body.get("canEdit")
     if admin is not None and not isinstance(admin, bool):
         raise StoreError(400, "admin must be true or false")
+    if can_edit is not None and not isinstance(can_edit, bool):
+        raise StoreError(400, "canEdit must be true or false")
     users = emulator().users
-    users.add(account_id, body.get("displayName"), nickname=str(body.get("nickname") or ""), admin=admin)
+    users.add(
+        account_id, body.get("displayName"), nickname=str(body.get("nickname") or ""), admin=admin, can_edit=can_edit
+    )
     return jsonify(next(u for u in users.listing() if u["accountId"] == account_id))
+
+
+@bp.post("/_emulator/pages/<page_id>/restrictions")
+def restrict_page(page_id):
+    """Body: {"update": [accountId, ...]} restricts editing the page to those users; {"update": null} lifts it."""
+    body = request.get_json(silent=True) or {}
+    users = body.get("update")
+    if users is not None and (not isinstance(users, list) or not all(isinstance(u, str) for u in users)):
+        raise StoreError(400, "update must be a list of account ids or null")
+    emu = emulator()
+    with emu.store.lock:
+        page = emu.store.page(page_id)
+        page.edit_restricted_to = None if users is None else {emu.users.resolve(u) for u in users}
+    return jsonify({"pageId": page_id, "update": sorted(page.edit_restricted_to or [])})
 
 
 @bp.get("/_emulator/faults")

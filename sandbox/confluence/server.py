@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
                     "query": request.query_string.decode(),
                     "status": response.status_code,
                     "auth": (request.headers.get("Authorization") or "").split(" ")[0],
+                    "principal": (g.get("auth") or {}).get("principal"),  # the user a token acted as, if any
                     "ms": round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1),
                     "at": time.time(),
                 }

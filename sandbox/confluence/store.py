@@ -101,6 +101,7 @@ class Page:
     versions: list[PageVersion] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     properties: dict[str, Property] = field(default_factory=dict)
+    edit_restricted_to: set[str] | None = None  # an "update" restriction: only these users may edit
 
     @property
     def current(self) -> PageVersion:

@@ -17,6 +17,8 @@ ADMIN_OPERATIONS = (
 )
 USER_OPERATIONS = ({"operation": "use", "targetType": "application"},)
 EDITOR_ACCOUNT_ID = "557058:00000000-0000-4000-8000-0000000ed170"
+VIEWER_ACCOUNT_ID = "557058:00000000-0000-4000-8000-0000000v1e3"
+CONTENT_OPERATIONS = ("read", "update", "delete")
 
 
 @dataclass
@@ -35,8 +37,11 @@ class UserDirectory:
         self.default_id = admin_id
         self.users: dict[str, User] = {}
         self.admins: set[str] = set(admin_ids) if admin_ids is not None else {admin_id}
+        # People whose space permission is "view" only: they read every page and edit none.
+        self.readers: set[str] = {VIEWER_ACCOUNT_ID}
         self.add(admin_id, "Ada Admin", nickname="admin")
         self.add(editor_id, "Eddie Editor", nickname="editor")
+        self.add(VIEWER_ACCOUNT_ID, "Vic Viewer", nickname="viewer")
 
     def add(
         self,
@@ -46,6 +51,7 @@ class UserDirectory:
         nickname: str = "",
         admin: bool | None = None,
         account_type: str = "atlassian",
+        can_edit: bool | None = None,
     ) -> User:
         with self._lock:
             known = self.users.get(account_id)
@@ -60,6 +66,10 @@ class UserDirectory:
                 self.admins.add(account_id)
             elif admin is False:
                 self.admins.discard(account_id)
+            if can_edit is True:
+                self.readers.discard(account_id)
+            elif can_edit is False:
+                self.readers.add(account_id)
             return user
 
     def resolve(self, name_or_id: str | None) -> str:
@@ -80,6 +90,19 @@ class UserDirectory:
         with self._lock:
             return bool(account_id) and account_id in self.admins
 
+    def may(self, account_id: str | None, operation: str, edit_restricted_to: set[str] | None = None) -> bool:
+        """Site, space and page restrictions together, as the content permission check answers them: everyone
+        known reads; editing needs edit permission in the space and, on a page with an edit restriction, a place
+        on it. Anonymous users are not allowed to use the emulated site."""
+        if not account_id or account_id == "anonymous":
+            return False
+        if operation == "read":
+            return True
+        with self._lock:
+            if account_id in self.readers:
+                return False
+        return edit_restricted_to is None or account_id in edit_restricted_to
+
     def listing(self) -> list[dict]:
         with self._lock:
             return [
@@ -88,6 +111,7 @@ class UserDirectory:
                     "displayName": u.display_name,
                     "nickname": u.nickname,
                     "admin": u.account_id in self.admins,
+                    "canEdit": u.account_id not in self.readers,
                 }
                 for u in self.users.values()
             ]

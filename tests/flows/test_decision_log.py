@@ -48,7 +48,7 @@ def test_stage_approval_moves_the_work_and_bad_lines_are_reported(world):
 
     assert world.gateway().title(WORK).stage.name == "Typesetting"
     region = read_region(world.person.get_page(page_id).body, decision_log.REGION)
-    assert "Approve → Typesetting" in region
+    assert "Stage approved → Typesetting" in region
     assert "Decision: perhaps" in region and "start with approve" in region
     assert len(_log_notes(world)) == 1
 

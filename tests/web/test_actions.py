@@ -18,8 +18,8 @@ from addon.extensions import db
 from addon.jobs import outbox
 from addon.jobs.models import OutboxEntry
 from addon.platform import tenants
-from tests.fixtures.macros import connect_tenant_to
-from tests.platform.signing import connect_claims
+from tests.fixtures.macros import INSTALLATION, SITE, connect_tenant_to
+from tests.platform.signing import connect_claims, fit_claims, sign_rs256
 from tests.servers import serving
 
 KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
@@ -29,6 +29,27 @@ KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 def app_config(app_config):
     app_config["OUTBOX_DELIVER_ON_COMMIT"] = "0"  # the tests drain the outbox themselves
     return app_config
+
+
+@pytest.fixture
+def fit(forge_key, site):
+    """Forge headers from a panel on the emulator's page that shows every title but 4, with real tokens."""
+
+    def make(config=None, *, principal="557058:user-1", content_id=None, user_token=True, module="title-status"):
+        claims = fit_claims(INSTALLATION, principal=principal, site_url=SITE, api_base_url=site.api_base_url)
+        claims["context"]["extension"]["content"] = {"id": content_id or site.main_page}
+        if config is not None:
+            claims["context"]["extension"]["config"] = config
+        claims["app"]["module"]["key"] = claims["context"]["moduleKey"] = module
+        headers = {
+            "Authorization": f"Bearer {sign_rs256(claims, forge_key, 'forge-1')}",
+            "x-forge-oauth-system": site.system_token,
+        }
+        if user_token and principal:
+            headers["x-forge-oauth-user"] = site.user_token(principal)
+        return headers
+
+    return make
 
 
 def notes_on(consonance, work_id):
@@ -150,9 +171,11 @@ def test_a_key_reused_for_another_decision_is_a_conflict(client, fit, forge_tena
 
 
 @pytest.fixture
-def connect_site(client, connect_install, consonance):
-    payload = connect_install()
+def connect_site(client, connect_install, consonance, site):
+    payload = connect_install(base_url=site.wiki_url)
+    site.connect_as(payload)
     connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), consonance)
+    payload["pageId"] = site.main_page
     return payload
 
 
@@ -166,11 +189,12 @@ def context_token(payload, sub="557058:user-1"):
 
 def rendered_action_token(client, payload):
     path = "/connect/macro/title-status"
-    html = client.get(f"{path}?title=3&pageId=42&jwt={context_token(payload)}").get_data(as_text=True)
+    html = client.get(f"{path}?title=3&pageId={payload['pageId']}&jwt={context_token(payload)}").get_data(as_text=True)
     return re.search(r'name="actionToken" value="([^"]+)"', html).group(1)
 
 
 def connect_decide(client, payload, token, **fields):
+    fields.setdefault("pageId", payload["pageId"])
     return decide(client, {"Authorization": f"JWT {token}"}, path="/connect/actions/decision", **fields)
 
 
@@ -216,7 +240,10 @@ def test_connect_expired_form_asks_to_resend_and_a_new_token_works(app, client, 
     answer = connect_decide(client, connect_site, context_token(connect_site), actionToken=expired)
     assert answer.status_code == 401 and answer.get_json()["error"] == "form_expired"
     assert "Your text is kept" in answer.get_json()["message"]
-    renewed = client.get(f"/connect/macro/title-status/action-token?workId=3&jwt={context_token(connect_site)}")
+    renewed = client.get(
+        f"/connect/macro/title-status/action-token?workId=3&pageId={connect_site['pageId']}"
+        f"&jwt={context_token(connect_site)}"
+    )
     answer = connect_decide(
         client, connect_site, context_token(connect_site), actionToken=renewed.get_json()["actionToken"]
     )

@@ -38,7 +38,8 @@ if (root) {
       });
     },
     async renewActionToken(workId) {
-      const answer = await call(`${root.dataset.tokenUrl}?${new URLSearchParams({ workId })}`, { method: "GET" });
+      const query = new URLSearchParams({ workId, pageId: root.dataset.page || "" });
+      const answer = await call(`${root.dataset.tokenUrl}?${query}`, { method: "GET" });
       return answer.status === 200 && answer.body ? answer.body.actionToken : null;
     },
     resize,

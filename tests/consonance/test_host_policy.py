@@ -1,0 +1,141 @@
+"""The address policy for the Consonance key: names are judged by every address they resolve to, numeric
+tricks are refused, allowed hosts are exact, and a connection that lands somewhere private carries nothing."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from werkzeug.wrappers import Response
+
+from addon.consonance import errors
+from addon.consonance.errors import ConsonanceAuthError, ConsonanceQueryError, ConsonanceUnavailable
+from addon.consonance.host_policy import HostPolicy, HostRefused, is_public, parse_allowed_hosts, vetted_session
+from tests.servers import serving
+
+
+def resolver(table):
+    return lambda host, port: table.get(host, [])
+
+
+PUBLIC = HostPolicy(resolve=resolver({"web.consonance.app": ["52.1.2.3"], "dual.example": ["52.1.2.3", "10.1.1.1"]}))
+
+
+def test_a_public_https_name_is_accepted_and_normalised():
+    assert PUBLIC.check("https://WEB.consonance.app/") == "https://web.consonance.app"
+
+
+def test_a_name_with_any_private_address_is_refused():
+    with pytest.raises(HostRefused, match="private, loopback or link-local"):
+        PUBLIC.check("https://dual.example")
+
+
+def test_a_name_resolving_to_metadata_is_refused():
+    policy = HostPolicy(resolve=resolver({"rebind.example": ["169.254.169.254"]}))
+    with pytest.raises(HostRefused):
+        policy.check("https://rebind.example")
+
+
+def test_an_unknown_name_says_it_does_not_resolve():
+    with pytest.raises(HostRefused) as refused:
+        PUBLIC.check("https://nowhere.example")
+    assert refused.value.unresolvable
+
+
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("52.1.2.3", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.0.0.1", False),
+        ("172.16.5.4", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped
+        ("::ffff:52.1.2.3", True),
+        ("2002:7f00:1::", False),  # 6to4 around 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 around 169.254.169.254
+        ("fe80::1%eth0", False),
+        ("not-an-address", False),
+    ],
+)
+def test_which_addresses_are_public(address, public):
+    assert is_public(address) is public
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "0177.0.0.1", "127.1", "0x7f.0.0.1", "017700000001"])
+def test_numeric_ipv4_tricks_are_refused_before_resolving(host):
+    policy = HostPolicy(resolve=resolver({host: ["52.1.2.3"]}))  # even if a resolver called them public
+    with pytest.raises(HostRefused, match="as a name"):
+        policy.check(f"https://{host}")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://web.consonance.app",
+        "ftp://web.consonance.app",
+        "file:///etc/passwd",
+        "gopher://web.consonance.app",
+        "web.consonance.app",
+        "https://user:pass@web.consonance.app",
+        "https://web.consonance.app@127.0.0.1",
+        "https://web.consonance.app/?x=1",
+        "https://web.consonance.app:99999",
+        "https://web.consonance.app\\@127.0.0.1",
+        "",
+    ],
+)
+def test_addresses_of_the_wrong_shape_are_refused(url):
+    with pytest.raises(HostRefused):
+        PUBLIC.check(url)
+
+
+def test_allowed_hosts_are_exact_about_the_port():
+    policy = HostPolicy(parse_allowed_hosts("127.0.0.1:8100, consonance.internal, [::1]:9000"))
+    assert policy.check("http://127.0.0.1:8100") == "http://127.0.0.1:8100"
+    assert policy.check("http://consonance.internal:1234/") == "http://consonance.internal:1234"
+    assert policy.check("http://[::1]:9000")
+    with pytest.raises(HostRefused):
+        policy.check("http://127.0.0.1:6379")
+    with pytest.raises(HostRefused):
+        policy.check("http://[::1]:9001")
+
+
+def test_a_connection_that_lands_on_a_private_address_sends_nothing():
+    """A name checked as public that resolves to loopback when connecting (DNS rebinding) gets no request."""
+    seen = []
+
+    def listener(environ, start_response):
+        seen.append(environ.get("HTTP_AUTHORIZATION"))
+        return Response("{}", content_type="application/json")(environ, start_response)
+
+    with serving(listener) as url:
+        session = vetted_session(HostPolicy())
+        with pytest.raises(requests.ConnectionError):
+            session.post(url + "/graphql", json={}, headers={"Authorization": "Bearer secret"}, timeout=3)
+        assert seen == []
+        allowed = vetted_session(HostPolicy(parse_allowed_hosts(url.split("//")[1])))
+        assert allowed.post(url + "/graphql", json={}, timeout=3).status_code == 200
+        assert seen == [None]
+
+
+@pytest.mark.parametrize(
+    "exc, kind",
+    [
+        (ConsonanceAuthError("x"), errors.KEY_REFUSED),
+        (ConsonanceUnavailable("read timeout after 8.00s"), errors.TIMED_OUT),
+        (ConsonanceUnavailable("connection failed (ConnectionError)"), errors.UNREACHABLE),
+        (ConsonanceUnavailable("HTTP 503", status=503), errors.UNREACHABLE),
+        (ConsonanceUnavailable("HTTP 200 with a body that is not JSON", status=200), errors.NOT_CONSONANCE),
+        (ConsonanceQueryError("redirect"), errors.NOT_CONSONANCE),
+    ],
+)
+def test_failures_are_classified(exc, kind):
+    assert errors.failure_kind(exc) == kind
