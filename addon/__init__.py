@@ -54,6 +54,9 @@ def create_app(config: dict | None = None) -> Flask:
     # Outbox handlers reach Consonance and Confluence through the same per-tenant gateways.
     set_services_provider(app, lambda _tenant: gateways())
     register_blueprints(app)
+    from addon.admin.demo import demo_cli
+
+    app.cli.add_command(demo_cli)
     _install_request_context(app)
     if app.config["MACRO_LANE"] not in ("", "0", "false", "False"):
         from addon.web.macro_lane import MacroLane

@@ -109,7 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
         "1",
         "Hand each new outbox write to the job runner as soon as it commits (`0` to rely on the drain).",
     ),
-    Setting("SCHEDULER_INTERVAL_SECONDS", "30", "Tick interval of `flask jobs scheduler`.", float),
+    Setting(
+        "SCHEDULER_INTERVAL_SECONDS",
+        "30",
+        "Tick interval of `flask jobs scheduler`; the embedded app's own clock ticks at least every 5 s and a tenth of `POLL_INTERVAL_SECONDS`.",
+        float,
+    ),
     Setting("LOG_FORMAT", "text", "`text` for people, `json` for log shippers (production)."),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     Setting("MACRO_FRESHNESS_SECONDS", "300", "Default freshness window of cached Consonance data in macros.", int),
@@ -118,7 +123,12 @@ SETTINGS: tuple[Setting, ...] = (
         "1",
         "Answer repeat views of Connect macro iframes from memory before Flask's dispatch, with the same token check (`0` sends every view through the full pipeline).",
     ),
-    Setting("POLL_INTERVAL_SECONDS", "300", "Default interval between change-detection polls per tenant.", int),
+    Setting(
+        "POLL_INTERVAL_SECONDS",
+        "300",
+        "Interval between change-detection polls per site, unless the site sets its own (the scheduler, the embedded clock and Forge's trigger all honour it).",
+        int,
+    ),
     Setting(
         "METRICS_TOKEN",
         "",

@@ -22,6 +22,9 @@ import urllib.request
 
 log = logging.getLogger("sandbox.embedded")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO_POLL_SECONDS = 30
+# The app's admin page in the emulator, per install path (manifest.yml / atlassian-connect.json module keys).
+ADMIN_PATHS = {"forge": "/wiki/admin/apps/consonance-admin", "connect": "/wiki/admin/apps/consonance-configuration"}
 
 
 def wait_until_up(url: str, seconds: float = 30) -> bool:
@@ -56,6 +59,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--size", type=int, default=500, help="works in the seeded catalogue")
     parser.add_argument("--install", choices=["forge", "connect"], default="forge")
+    parser.add_argument("--no-demo", action="store_true", help="only the welcome page; no demo pages or configuration")
+    parser.add_argument(
+        "--trigger-seconds",
+        type=float,
+        default=None,
+        help="fire Forge's scheduled trigger this often (default: the manifest's interval, as Forge does)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
 
@@ -64,6 +74,8 @@ def main(argv=None) -> int:
     confluence_url = f"http://{args.host}:{args.confluence_port}"
     python = sys.executable
     env = {
+        # The demo polls Consonance every 30 s unless told otherwise (production's default is 300 s).
+        "POLL_INTERVAL_SECONDS": str(DEMO_POLL_SECONDS),
         **os.environ,
         "BASE_URL": os.environ.get("BASE_URL", app_url),
         "FORGE_JWKS_URL": f"{confluence_url}/.well-known/jwks.json",
@@ -135,28 +147,29 @@ def main(argv=None) -> int:
                 app_url,
                 "--install",
                 args.install,
+                *([] if args.no_demo else ["--demo"]),
+                *(["--trigger-seconds", str(args.trigger_seconds)] if args.trigger_seconds else []),
             ],
         )
         if wait_until_up(f"{confluence_url}/"):
             open_url = seeded_page_url(confluence_url)
-            # The emulator's install made the tenant; point it at the Consonance sandbox.
-            subprocess.run(
-                [
-                    python,
-                    "-m",
-                    "flask",
-                    "tenants",
-                    "connect-consonance",
-                    "--host",
-                    consonance_url,
-                    "--api-key",
-                    os.environ.get("CONSONANCE_SANDBOX_KEY", "sandbox-api-key"),
-                ],
-                cwd=ROOT,
-                env=env,
-                check=False,
-            )
-    print(f"\nConsonance for Confluence is running. Open {open_url}\n(Ctrl-C stops everything)\n", flush=True)
+            api_key = os.environ.get("CONSONANCE_SANDBOX_KEY", "sandbox-api-key")
+            if args.no_demo:
+                # The emulator's install made the tenant; point it at the Consonance sandbox.
+                command = ["tenants", "connect-consonance", "--host", consonance_url, "--api-key", api_key]
+            else:  # the app's own configuration service and onboarding, as an admin would use them
+                log.info("setting up the demo site (configuration, first sync, a few titles' page sets)")
+                command = ["demo", "set-up", "--site", confluence_url, "--title", "1"]
+                command += ["--consonance-host", consonance_url, "--api-key", api_key]
+            subprocess.run([python, "-m", "flask", *command], cwd=ROOT, env=env, check=False)
+    print(
+        f"\nConsonance for Confluence is running. Open {open_url}\n"
+        f"  the site's pages: {confluence_url}/   the app's settings: {confluence_url}{ADMIN_PATHS[args.install]}\n"
+        f"  acquire a title: curl -X POST {consonance_url}/_sandbox/works/acquire -H 'Content-Type: application/json'"
+        ' -d \'{"title": "My New Title"}\'\n'
+        "(Ctrl-C stops everything)\n",
+        flush=True,
+    )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while all(p.poll() is None for p in processes):

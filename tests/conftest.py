@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.fixtures.decision_site",
     "tests.fixtures.macros",
     "tests.fixtures.processes",
+    "tests.fixtures.sites",
 ]
 
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()

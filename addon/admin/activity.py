@@ -11,13 +11,15 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from addon.admin import onboarding
 from addon.decisions.models import DECISION_LABELS, Decision
 from addon.decisions.service import delivery_states
 from addon.extensions import db
-from addon.flows.sync_models import PollState
+from addon.flows.sync_models import PollState, TitleSnapshot
 from addon.jobs import outbox
 from addon.jobs.models import FAILED, JobRun
 from addon.platform.models import AuditEntry, Tenant, tenant_query, utcnow
+from addon.publishing.stages import sort_stage_names
 from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.standards.models import CompiledStandards
 from addon.utc import as_utc
@@ -39,6 +41,8 @@ ACTION_LABELS = {
     "consonance_key_replaced": "Replaced the Consonance API key",
     "outbox_retried": "Retried a failed write",
     "decision_pushed": "Pushed a decision",
+    "sync_requested": "Asked for a sync now",
+    "pages_requested": "Asked for pages for existing titles",
 }
 
 
@@ -81,6 +85,36 @@ def last_poll(tenant: Tenant) -> dict | None:
         "detail": _counts_text(run.counts) or (run.error or ""),
         "outcome": run.outcome or "running",
     }
+
+
+def first_sync(tenant: Tenant) -> str | None:
+    """What the site's first sync did, in a sentence (it took the forthcoming list under management)."""
+    state = db.session.execute(tenant_query(PollState, tenant)).scalar_one_or_none()
+    done = state.first_sync if state is not None else None
+    if not done:
+        return None
+    at = when(datetime.fromisoformat(done["at"])) if done.get("at") else "—"
+    managed = done.get("managed", 0)
+    text = (
+        f"First sync, {at}: read {done.get('works', 0)} titles from Consonance and took the "
+        f"{managed} forthcoming ones under management — launch hubs ({done.get('hub_refreshes', 0)} queued) and "
+        "pipeline summaries cover them from now on."
+    )
+    if done.get("rights_links"):
+        text += f" Rights guidance links were owed to {done['rights_links']} of them."
+    if done.get("with_pages"):
+        text += f" {done['with_pages']} already had title pages."
+    return text + " Titles acquired from now on get their page sets; for older ones use Create pages below."
+
+
+def filter_choices(tenant: Tenant) -> dict:
+    """Stages and seasons the last sync saw, to pick "Create pages" filters from."""
+
+    def distinct(column) -> list[str]:
+        query = sa.select(column).where(TitleSnapshot.tenant_id == tenant.id, column.is_not(None)).distinct()
+        return sorted(value for value in db.session.execute(query).scalars() if value)
+
+    return {"stages": sort_stage_names(distinct(TitleSnapshot.stage)), "seasons": distinct(TitleSnapshot.season)}
 
 
 def job_runs(tenant: Tenant, limit: int = 25, problem_days: int = 7) -> list[dict]:
@@ -244,6 +278,9 @@ def activity_view(tenant: Tenant) -> dict:
     depth = outbox.depth(tenant)
     return {
         "last_poll": last_poll(tenant),
+        "first_sync": first_sync(tenant),
+        "onboarding": onboarding.progress(tenant),
+        "filters": filter_choices(tenant),
         "job_runs": job_runs(tenant),
         "outbox": {
             "pending": depth["pending"],

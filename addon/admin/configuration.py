@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import available_timezones
 
+import sqlalchemy as sa
 from marshmallow import ValidationError
 
 from addon.admin import consonance_host
@@ -21,12 +22,15 @@ from addon.confluence.client import ConfluenceClient, cql_quote
 from addon.confluence.errors import ConfluenceError
 from addon.consonance.host_policy import HostRefused
 from addon.extensions import db
-from addon.flows import page_sets
+from addon.flows import page_events, page_sets, stage_status
 from addon.gateways import gateways
+from addon.jobs.runner import submit
 from addon.platform import tenants
 from addon.platform.models import Tenant, utcnow
 from addon.settings.schema import CHILD_PAGES, SCHEMA, WEEKDAYS
 from addon.settings.service import get_settings, update_settings
+from addon.titles import models as roles
+from addon.titles.models import TitlePage
 
 log = logging.getLogger("addon.admin.configuration")
 
@@ -323,7 +327,41 @@ def save_configuration(
                 if queued == 1
                 else f" Pages for the {queued} titles already acquired are being made."
             )
+    if changed:
+        read_configured_pages(tenant, saved.values, actor, occasion=utcnow().isoformat())
+        if "stage_guide_page_id" in changed:
+            restatus_title_homes(tenant, occasion=utcnow().isoformat())
+        db.session.commit()
     return SaveResult(True, {}, message, connection, changed)
+
+
+def read_configured_pages(tenant: Tenant, values: dict, actor: str | None, occasion: str) -> list[str]:
+    """Each configured standards and playbook page is read once, as if just edited: a page written before
+    it was chosen takes effect now, not at its next edit. Returns the page ids queued."""
+    ids = sorted({str(i) for i in [values.get("standards_page_id"), *(values.get("playbook_page_ids") or [])] if i})
+    for page_id in ids:
+        submit(
+            page_events.HANDLE_JOB,
+            args=(tenant.id, page_id, None, actor),
+            tenant_id=tenant.id,
+            kind="page_event",
+            dedupe_key=f"config-read:{tenant.id}:{page_id}:{occasion}",
+        )
+    if ids:
+        log.info("configuration saved: reading %d configured pages", len(ids))
+    return ids
+
+
+def restatus_title_homes(tenant: Tenant, occasion: str) -> int:
+    """A new stage guide: every title home's status region is written again from it (owed through the outbox)."""
+    work_ids = db.session.execute(
+        sa.select(TitlePage.work_id).where(TitlePage.tenant_id == tenant.id, TitlePage.role == roles.HOME)
+    ).scalars()
+    count = 0
+    for work_id in work_ids:
+        stage_status.enqueue_update(tenant, work_id, f"stage-guide:{occasion}:{work_id}")
+        count += 1
+    return count
 
 
 def pages_have_a_home(values: dict) -> bool:

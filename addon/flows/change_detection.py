@@ -3,8 +3,9 @@ compares them with the tenant's stored snapshots and turns differences into even
 
 Reads: `iter_fingerprints()` (a few paged requests for the whole catalogue). Writes: only for works
 whose digest changed — their snapshot rows and one outbox entry per owed page write, all in one
-transaction, so an event exists exactly when its snapshot moved. The first poll of a tenant is a
-baseline: it records the catalogue as it stands and emits nothing (see docs/sync-flows.md).
+transaction, so an event exists exactly when its snapshot moved. The first poll of a tenant records the
+catalogue as it stands and takes the forthcoming list under management: launch hubs and summaries cover
+it at once, while page sets for those older titles wait until an admin asks (see docs/sync-flows.md).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from addon.extensions import db
 from addon.flows import launch_hubs, page_sets, rights_links, stage_followups, stage_status
 from addon.flows.sync_models import PollState, TitleSnapshot
 from addon.gateways import NotConfigured, gateways
-from addon.jobs.schedule import scheduled
+from addon.jobs.runner import submit
+from addon.jobs.schedule import RUN_SCHEDULED, scheduled
 from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import TitleFingerprint
-from addon.publishing.stages import is_acquired
-from addon.settings.service import get_settings
+from addon.publishing.stages import has_reached, is_acquired
+from addon.settings.service import get_settings, poll_interval_seconds
 from addon.titles import models as roles
 from addon.titles.models import TitlePage
 
@@ -120,18 +122,24 @@ def acquired_stages(settings) -> list[str] | None:
     return list(settings.acquired_stages) or None
 
 
+def is_forthcoming(stage: str | None) -> bool:
+    """Not yet published: the list the first sync takes under management (an unknown stage counts)."""
+    return not has_reached(stage, "published")
+
+
 def classify(old: TitleSnapshot, fp: TitleFingerprint, new: dict, stages: list[str] | None) -> list[str]:
     """Which events a changed work raises, given its previous snapshot."""
+    # A work without a page set is acquired when it enters a configured "acquired" stage.
+    entered = (
+        not old.pages_owed
+        and stages is not None
+        and new["stage"] != old.stage
+        and is_acquired(new["stage"], stages)
+        and not is_acquired(old.stage, stages)
+    )
     if not old.tracked:
-        # A baseline work becomes the app's when it enters a configured "acquired" stage.
-        entered = (
-            stages is not None
-            and new["stage"] != old.stage
-            and is_acquired(new["stage"], stages)
-            and not is_acquired(old.stage, stages)
-        )
         return [TITLE_ACQUIRED] if entered else []
-    kinds = []
+    kinds = [TITLE_ACQUIRED] if entered else []
     if new["stage"] != old.stage:
         kinds.append(STAGE_CHANGED)
     if new["dates_digest"] != old.dates_digest:
@@ -167,9 +175,13 @@ class _Dispatcher:
         elif event.kind == RIGHTS_CHANGED:
             rights_links.enqueue_rights_link(self.tenant, event.work_id, key)
             return
+        self.cover(event.work_id, season, key, old_season)
+
+    def cover(self, work_id: str, season: str | None, key: str, old_season: str | None = _SAME) -> None:
+        """The work's launch hub (and its old season's, when it moved) is owed a refresh."""
         mode = self.settings.launch_hub_mode
         for hub_season in {season} if old_season is _SAME else {season, old_season}:
-            self.hubs.setdefault(launch_hubs.hub_key_for(mode, event.work_id, hub_season), []).append(key)
+            self.hubs.setdefault(launch_hubs.hub_key_for(mode, work_id, hub_season), []).append(key)
 
     def flush(self) -> int:
         for hub, keys in self.hubs.items():
@@ -194,6 +206,17 @@ def _poll_state(tenant: Tenant) -> PollState | None:
 def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     """Compare `fingerprints` (an iterable, consumed once) with the snapshots; write what changed and
     the outbox work it causes; commit. Returns counts for the JobRun."""
+    try:
+        return _detect_and_dispatch(tenant, fingerprints)
+    except sa.exc.IntegrityError:
+        # Only where the poll lock is not a row lock (SQLite, the embedded default): another poll of this
+        # site recorded the same new works first. Its writes stand; this one has nothing left to add.
+        db.session.rollback()
+        log.info("another poll of this site recorded these works first; this one steps aside")
+        return {"skipped": 1}
+
+
+def _detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     settings = get_settings(tenant)
     stages = acquired_stages(settings)
     state = _poll_state(tenant)
@@ -217,7 +240,7 @@ def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
         else set()
     )
     dispatcher = _Dispatcher(tenant, settings)
-    seen = new_count = 0
+    seen = new_count = taken_on = 0
     changed: list[TitleFingerprint] = []
     inserts: list[dict] = []
     now = utcnow()
@@ -227,18 +250,26 @@ def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
         if old_digest is None:
             new_count += 1
             values = snapshot_values(fp)
-            tracked = fp.work_id in with_pages if baseline else is_acquired(fp.stage, stages)
+            if baseline:  # the list as it stands: pages only where they exist, the forthcoming list managed
+                pages_owed = fp.work_id in with_pages
+                tracked = pages_owed or is_forthcoming(fp.stage)
+            else:
+                pages_owed = tracked = is_acquired(fp.stage, stages)
             inserts.append(
                 {
                     "tenant_id": tenant.id,
                     "work_id": fp.work_id,
                     "tracked": tracked,
+                    "pages_owed": pages_owed,
                     "revision": 0,
                     "updated_at": now,
                     **values,
                 }
             )
-            if tracked and not baseline:
+            if tracked and baseline:
+                taken_on += 1
+                dispatcher.cover(fp.work_id, fp.season, f"first_sync:{fp.work_id}")
+            elif tracked:
                 dispatcher.emit(ChangeEvent(TITLE_ACQUIRED, fp.work_id, values["digest"], 0), fp.season)
             if len(inserts) >= CHUNK:
                 db.session.execute(sa.insert(TitleSnapshot), inserts)
@@ -250,13 +281,11 @@ def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     for start in range(0, len(changed), CHUNK):
         _apply_changes(tenant, changed[start : start + CHUNK], stages, dispatcher, now)
     mappings = _short_hash(settings.rights_mappings)
-    if not baseline and mappings != state.mappings_digest:
+    if mappings != state.mappings_digest and (settings.rights_mappings or not baseline):
+        # Mappings saved before the first sync count as a change too: the managed titles get their links.
         _rights_mappings_changed(tenant, mappings, dispatcher)
     state.mappings_digest = mappings
     hubs = dispatcher.flush()
-    state.baseline_at = state.baseline_at or now
-    state.last_poll_at, state.works_seen = now, seen
-    db.session.commit()
     counts = {
         "works": seen,
         "new": new_count,
@@ -266,6 +295,19 @@ def detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
         "hub_refreshes": hubs,
         **dispatcher.counts,
     }
+    if baseline:
+        counts["managed"] = taken_on
+        state.first_sync = {
+            "at": now.isoformat(),
+            "works": seen,
+            "managed": taken_on,
+            "with_pages": len(with_pages),
+            "hub_refreshes": hubs,
+            "rights_links": dispatcher.counts[RIGHTS_CHANGED],
+        }
+    state.baseline_at = state.baseline_at or now
+    state.last_poll_at, state.works_seen = now, seen
+    db.session.commit()
     log.info("poll: %s", counts)
     return counts
 
@@ -287,7 +329,7 @@ def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatch
         row.revision += 1
         row.updated_at = now
         if TITLE_ACQUIRED in kinds:
-            row.tracked = True
+            row.tracked = row.pages_owed = True
         for kind in kinds:
             dispatcher.emit(
                 ChangeEvent(kind, fp.work_id, values["digest"], row.revision), fp.season, old_season, stage=fp.stage
@@ -305,7 +347,7 @@ def _rights_mappings_changed(tenant: Tenant, mappings_digest: str, dispatcher: _
 
 
 def _poll_interval(app: Flask, tenant: Tenant) -> timedelta:
-    return timedelta(seconds=get_settings(tenant).poll_interval_seconds)
+    return timedelta(seconds=poll_interval_seconds(tenant))
 
 
 @scheduled("poll", every=_poll_interval)
@@ -318,4 +360,14 @@ def poll(tenant: Tenant) -> dict:
     before = gateway.stats.requests
     counts = detect_and_dispatch(tenant, gateway.iter_fingerprints())
     counts["consonance_requests"] = gateway.stats.requests - before
+    if counts.get("baseline"):
+        # The pipeline summaries due this period cover the list now, not at the next hourly check.
+        submit(
+            RUN_SCHEDULED,
+            args=("pipeline_summary", tenant.id),
+            tenant_id=tenant.id,
+            kind="pipeline_summary",
+            dedupe_key=f"pipeline_summary:{tenant.id}:first-sync",
+            queue="low",
+        )
     return counts

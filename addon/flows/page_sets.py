@@ -17,7 +17,7 @@ from addon.confluence.models import Page, Space
 from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows import stage_status
-from addon.flows.sync_models import managed_work_ids
+from addon.flows.sync_models import paged_work_ids
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant, tenant_query
 from addon.publishing.domain import Title
@@ -46,9 +46,9 @@ def enqueue_page_set(tenant: Tenant, work_id: str, dedupe_key: str) -> None:
 
 
 def enqueue_for_managed_titles(tenant: Tenant, occasion: str) -> int:
-    """A page set pass for every title the app manages (idempotent: existing pages are found, not made
+    """A page set pass for every title owed one (idempotent: existing pages are found, not made
     again), e.g. once an admin chooses the space that titles acquired before had no pages in."""
-    work_ids = managed_work_ids(tenant.id)
+    work_ids = paged_work_ids(tenant.id)
     for work_id in work_ids:
         enqueue_page_set(tenant, work_id, f"{occasion}:page_set:{work_id}")
     return len(work_ids)

@@ -33,7 +33,7 @@ from addon.jobs.schedule import scheduled
 from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.playbooks import PlaybookItem, gates_for
-from addon.settings.service import get_settings
+from addon.settings.service import poll_interval_seconds
 from addon.titles import models as roles
 from addon.titles.models import TitlePage
 from addon.titles.service import pages_of
@@ -396,8 +396,7 @@ def reopen_gate_task(tenant: Tenant, payload: dict, services) -> dict:
 
 # ------------------------------------------------------------------ the poll
 def _sync_interval(app, tenant: Tenant) -> timedelta:
-
-    return timedelta(seconds=get_settings(tenant).poll_interval_seconds)
+    return timedelta(seconds=poll_interval_seconds(tenant))
 
 
 @scheduled("gates_sync", every=_sync_interval)

@@ -33,13 +33,14 @@ def reconcile_tenant(tenant: Tenant, fingerprints, day: str) -> dict:
     mode = get_settings(tenant).launch_hub_mode
     hubs: set[str] = set()
     managed = 0
-    for work_id, season in db.session.execute(
-        sa.select(TitleSnapshot.work_id, TitleSnapshot.season)
+    for work_id, season, pages_owed in db.session.execute(
+        sa.select(TitleSnapshot.work_id, TitleSnapshot.season, TitleSnapshot.pages_owed)
         .where(TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True))
         .order_by(TitleSnapshot.work_id)
     ):
         managed += 1
-        page_sets.enqueue_page_set(tenant, work_id, f"reconcile:{day}:page_set:{work_id}")
+        if pages_owed:  # older titles get pages only when an admin asks (onboarding)
+            page_sets.enqueue_page_set(tenant, work_id, f"reconcile:{day}:page_set:{work_id}")
         stage_status.enqueue_update(tenant, work_id, f"reconcile:{day}:stage:{work_id}")
         rights_links.enqueue_rights_link(tenant, work_id, f"reconcile:{day}:rights:{work_id}")
         hubs.add(launch_hubs.hub_key_for(mode, work_id, season))

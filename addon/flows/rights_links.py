@@ -23,7 +23,9 @@ SUPERSEDED_ROLE = "rights-guidance-superseded"
 
 
 def enqueue_rights_link(tenant: Tenant, work_id: str, dedupe_key: str) -> None:
-    enqueue(tenant, "consonance", KIND, {"work_id": str(work_id)}, dedupe_key=dedupe_key)
+    """`dedupe_key` names the cause (an acquisition, a rights change): prefixed, so the page set the same
+    acquisition owes (same cause, same key) is not taken for this write and the link dropped as a repeat."""
+    enqueue(tenant, "consonance", KIND, {"work_id": str(work_id)}, dedupe_key=f"rights_link:{dedupe_key}"[:255])
 
 
 def guidance_url(site_url: str, page_id: str) -> str:

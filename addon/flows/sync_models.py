@@ -27,19 +27,34 @@ class TitleSnapshot(TenantOwned, db.Model):
     dates_digest: Mapped[str] = mapped_column(sa.String(32), default="")
     readiness_digest: Mapped[str] = mapped_column(sa.String(32), default="")
     rights_digest: Mapped[str] = mapped_column(sa.String(32), default="", server_default="")
-    tracked: Mapped[bool] = mapped_column(default=False)  # acquired since install: has (or is owed) a page set
+    # managed: acquired since install, or forthcoming when the site's first sync ran (hubs, summaries, status)
+    tracked: Mapped[bool] = mapped_column(default=False)
+    # has (or is owed) a page set: acquired since install, or onboarded by an admin ("Create pages ...")
+    pages_owed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     revision: Mapped[int] = mapped_column(default=0)  # bumped on every change; part of outbox dedupe keys
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
 def managed_work_ids(tenant_id: int, limit: int | None = None) -> list[str]:
-    """The works the app manages for a tenant (acquired since install), in work id order."""
+    """The works the app manages for a tenant (acquired since install, or forthcoming at the first sync),
+    in work id order."""
     query = (
         sa.select(TitleSnapshot.work_id)
         .where(TitleSnapshot.tenant_id == tenant_id, TitleSnapshot.tracked.is_(True))
         .order_by(TitleSnapshot.work_id)
     )
     return list(db.session.execute(query.limit(limit) if limit else query).scalars())
+
+
+def paged_work_ids(tenant_id: int) -> list[str]:
+    """The works whose page sets the app makes and keeps (acquired since install, or onboarded), in work id order."""
+    return list(
+        db.session.execute(
+            sa.select(TitleSnapshot.work_id)
+            .where(TitleSnapshot.tenant_id == tenant_id, TitleSnapshot.pages_owed.is_(True))
+            .order_by(TitleSnapshot.work_id)
+        ).scalars()
+    )
 
 
 class PollState(TenantOwned, db.Model):
@@ -52,6 +67,7 @@ class PollState(TenantOwned, db.Model):
     baseline_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     last_poll_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     works_seen: Mapped[int] = mapped_column(default=0)
+    first_sync: Mapped[dict | None] = mapped_column(sa.JSON)  # what the first sync did, for the Activity page
     mappings_digest: Mapped[str] = mapped_column(sa.String(32), default="")
 
 

@@ -8,7 +8,7 @@ every other process when the Redis pub/sub message arrives (addon/platform/inval
 While a process's subscription is down it does not trust its copies: it reads the generation from
 Redis on each request (`c4c:tenant-gen:<id>`, one MGET memoised on `flask.g`), and if Redis cannot
 be read, it reads the database. Without Redis (embedded mode: one process) generations live in
-this process. Entries also expire after ENTRY_TTL_SECONDS: the last bound for changes
+this process, and entries live only LOCAL_ENTRY_TTL_SECONDS (an operator command is another process). Entries also expire after ENTRY_TTL_SECONDS: the last bound for changes
 made outside the ORM entirely, or landing between a process's very first read of a tenant and of its
 generation.
 """
@@ -37,6 +37,9 @@ KEY_PREFIX = "c4c:tenant-gen:"
 EPOCH_KEY = KEY_PREFIX + "epoch"
 BUS_PREFIX = "tenant:"
 ENTRY_TTL_SECONDS = 60
+# Without Redis no other process can tell this one of a change, yet operator commands (`flask tenants
+# connect-consonance`, `flask demo set-up`) are other processes: their changes show within this bound.
+LOCAL_ENTRY_TTL_SECONDS = 3
 _DIRTY = "c4c_changed_tenants"
 
 
@@ -168,7 +171,8 @@ def current() -> TenantCache | None:
         if url:
             client = view_redis()
             bus = invalidation.bus(current_app)
-        cache = current_app.extensions.setdefault(EXTENSION_KEY, TenantCache(client, bus=bus))
+        ttl = ENTRY_TTL_SECONDS if url else LOCAL_ENTRY_TTL_SECONDS
+        cache = current_app.extensions.setdefault(EXTENSION_KEY, TenantCache(client, ttl_seconds=ttl, bus=bus))
     return cache
 
 

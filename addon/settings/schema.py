@@ -82,8 +82,9 @@ class SettingsSchema(Schema):
         load_default=300,
         validate=validate.Range(30, 86400, error="Choose a freshness window between 30 seconds and a day."),
     )
-    poll_interval_seconds = fields.Integer(
-        load_default=300,
+    poll_interval_seconds = fields.Integer(  # None: the deployment's POLL_INTERVAL_SECONDS
+        load_default=None,
+        allow_none=True,
         validate=validate.Range(60, 86400, error="Choose a polling interval between 1 minute and a day."),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from marshmallow import ValidationError
 
 from addon.extensions import db
@@ -56,3 +57,8 @@ def update_settings(tenant: Tenant, changes: dict, actor: str | None) -> tuple[S
     db.session.commit()
     log.info("settings changed: %s", ", ".join(changed) or "(nothing)")
     return with_defaults(merged), {}
+
+
+def poll_interval_seconds(tenant: Tenant) -> int:
+    """Seconds between the site's change-detection polls: the site's own choice, else POLL_INTERVAL_SECONDS."""
+    return get_settings(tenant).poll_interval_seconds or int(current_app.config["POLL_INTERVAL_SECONDS"])

@@ -12,8 +12,9 @@ import logging
 
 from flask import Blueprint, g, jsonify, make_response, render_template, request
 
-from addon.admin import access, activity, configuration, connection, consonance_host, csrf
+from addon.admin import access, activity, configuration, connection, consonance_host, csrf, onboarding
 from addon.confluence.errors import ConfluenceError
+from addon.consonance.errors import ConsonanceError
 from addon.gateways import NotConfigured, gateways
 from addon.platform.auth import connect_jwt_required, forge_invocation_required
 from addon.settings.service import get_settings
@@ -190,6 +191,30 @@ def _retry(entry_id: int, actor: str, client):
     )
 
 
+def _onboarding(action: str, actor: str):
+    """Sync now, and "Create pages for existing titles": count, create, progress (addon/admin/onboarding.py)."""
+    tenant = g.tenant
+    try:
+        if action == "sync-now":
+            return jsonify(ok=True, **onboarding.sync_now(tenant, actor))
+        if action == "progress":
+            return jsonify(ok=True, **onboarding.progress(tenant))
+        filters, errors = onboarding.Filters.from_form(_form())
+        if errors:
+            return jsonify(ok=False, errors=errors, message="Put right the filters marked."), 422
+        if action == "count":
+            return jsonify(ok=True, **onboarding.count(tenant, filters))
+        return jsonify(ok=True, **onboarding.create_pages(tenant, filters, actor))
+    except onboarding.NotConnected:
+        return jsonify(ok=False, message="Connect Consonance first, on the Configuration tab."), 409
+    except ConsonanceError as exc:
+        log.warning("onboarding %s: Consonance did not answer: %s", action, exc)
+        return jsonify(ok=False, message="Consonance did not answer just now; try again in a moment."), 502
+
+
+ONBOARDING_ACTIONS = 'any("sync-now", count, "create-pages", progress)'
+
+
 # --- Forge ---------------------------------------------------------------------------------------
 
 
@@ -234,6 +259,13 @@ def forge_search(kind: str):
 def forge_retry(entry_id: int):
     actor, client = _forge_admin()
     return _retry(entry_id, actor, client)
+
+
+@bp.post(f"/forge/admin/onboarding/<{ONBOARDING_ACTIONS}:action>")
+@forge_invocation_required
+def forge_onboarding(action: str):
+    actor, _client = _forge_admin()
+    return _onboarding(action, actor)
 
 
 # --- Connect -------------------------------------------------------------------------------------
@@ -304,3 +336,11 @@ def connect_retry(entry_id: int):
     actor, client = _connect_admin()
     _connect_change_allowed()
     return _retry(entry_id, actor, client)
+
+
+@bp.post(f"/connect/admin/onboarding/<{ONBOARDING_ACTIONS}:action>")
+@connect_jwt_required(allow_context_qsh=True)
+def connect_onboarding(action: str):
+    actor, _client = _connect_admin()
+    _connect_change_allowed()
+    return _onboarding(action, actor)

@@ -10,6 +10,7 @@ import time
 
 from werkzeug.serving import make_server
 
+from .demo import seed_demo
 from .seed import seed
 from .server import create_app
 from .viewer import ADMIN_PAGES
@@ -26,6 +27,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work-id", default="1", help="Consonance work id embedded in the welcome page")
     parser.add_argument("--no-seed", action="store_true")
     parser.add_argument(
+        "--demo", action="store_true", help="also seed the demo pages (stage guide, rights guidance, standards, ...)"
+    )
+    parser.add_argument(
+        "--trigger-seconds",
+        type=float,
+        default=None,
+        help="fire the app's scheduled triggers this often instead of the manifest's interval (demos, tests)",
+    )
+    parser.add_argument(
         "--admin",
         action="append",
         default=None,
@@ -40,6 +50,8 @@ def main(argv: list[str] | None = None) -> None:
         config["FORGE_APP_ID"] = args.forge_app_id
     if args.admin:
         config["ADMIN_ACCOUNT_IDS"] = args.admin
+    if args.trigger_seconds:
+        config["SCHEDULED_TRIGGER_SECONDS"] = args.trigger_seconds
     app = create_app(config)
     emulator = app.extensions["confluence_emulator"]
     server = make_server(args.host, args.port, app, threaded=True)
@@ -47,6 +59,8 @@ def main(argv: list[str] | None = None) -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     seeded = None if args.no_seed else seed(emulator.store, args.work_id)
+    if seeded and args.demo:
+        seed_demo(emulator.store)
     if args.install != "none" and args.app_url:
         for attempt in range(30):  # the app may still be starting
             try:
@@ -66,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         while thread.is_alive():
             thread.join(1)
     except KeyboardInterrupt:
+        emulator.stop_scheduled_triggers()
         server.shutdown()
         emulator.events.stop()
 

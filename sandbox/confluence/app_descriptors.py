@@ -33,6 +33,19 @@ class AdminPage:
     route: str | None
 
 
+# Forge's scheduledTrigger intervals (manifest reference: fiveMinute, hour, day, week).
+TRIGGER_INTERVALS = {"fiveMinute": 300, "hour": 3600, "day": 86400, "week": 604800}
+
+
+@dataclass(frozen=True)
+class ScheduledTrigger:
+    """A `scheduledTrigger` module: its key, the remote route its endpoint names, and its interval."""
+
+    key: str
+    route: str
+    interval_seconds: int
+
+
 @dataclass
 class ForgeApp:
     """Routes (paths relative to the app URL) for the modules the emulator invokes."""
@@ -42,6 +55,7 @@ class ForgeApp:
     resources: dict[str, str] = field(default_factory=dict)  # resource key -> path
     macro_resources: dict[str, str] = field(default_factory=dict)  # macro key -> resource key
     admin_pages: dict[str, AdminPage] = field(default_factory=dict)
+    scheduled_triggers: list[ScheduledTrigger] = field(default_factory=list)
     macro_configs: dict[str, str] = field(default_factory=dict)  # macro key -> config resource key
     macro_config_titles: dict[str, str] = field(default_factory=dict)  # macro key -> config dialog title
     from_manifest: bool = False
@@ -131,6 +145,11 @@ def parse_manifest(text: str | None) -> ForgeApp:
         for event in trigger.get("events") or []:
             if path:
                 app.trigger_routes[event] = (trigger.get("key"), path)
+    for trigger in modules.get("scheduledTrigger") or []:
+        path = route_of(trigger.get("endpoint"))
+        interval = TRIGGER_INTERVALS.get(trigger.get("interval"))
+        if path and interval and trigger.get("key"):
+            app.scheduled_triggers.append(ScheduledTrigger(trigger["key"], path, interval))
     return app
 
 

@@ -78,6 +78,32 @@ def uninstall():
     return jsonify(emu.uninstall_forge() if mode == "forge" else emu.uninstall_connect())
 
 
+@bp.get("/_emulator/scheduled-triggers")
+def scheduled_triggers():
+    """The installed app's scheduled triggers and the latest firings (newest last)."""
+    emu = emulator()
+    triggers = emu.forge_app.scheduled_triggers if emu.store.forge else []
+    every = emu.config["SCHEDULED_TRIGGER_SECONDS"]
+    return jsonify(
+        triggers=[
+            {
+                "key": t.key,
+                "route": t.route,
+                "intervalSeconds": t.interval_seconds,
+                "firesEverySeconds": every or t.interval_seconds,
+            }
+            for t in triggers
+        ],
+        fired=emu.trigger_log[-50:],
+    )
+
+
+@bp.post("/_emulator/scheduled-triggers/<key>/fire")
+def fire_scheduled_trigger(key):
+    """Fire one scheduled trigger now, as Forge would at its next interval."""
+    return jsonify(emulator().fire_scheduled_trigger(key))
+
+
 @bp.post("/_emulator/fit")
 def mint_fit():
     """A Forge Invocation Token plus the oauth headers Forge would send with it."""

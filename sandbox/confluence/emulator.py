@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -31,6 +32,9 @@ DEFAULT_CONFIG = {
     "EVENT_RETRY_BASE_SECONDS": 2.0,
     "EVENT_TIMEOUT_SECONDS": 5.0,
     "APP_CALL_TIMEOUT_SECONDS": 25.0,
+    # Seconds between firings of each scheduled trigger; None: the manifest's interval, as Forge does.
+    # A shorter one is for demos and tests only (real Forge's shortest is fiveMinute).
+    "SCHEDULED_TRIGGER_SECONDS": None,
     "DEFAULT_ACCOUNT_ID": "557058:00000000-0000-4000-8000-00000000cafe",
     "ADMIN_ACCOUNT_IDS": None,  # site admins; None = just the default user
 }
@@ -56,6 +60,8 @@ class Emulator:
         self.frames: dict[str, dict] = {}
         self.users = UserDirectory(self.config["DEFAULT_ACCOUNT_ID"], self.config["ADMIN_ACCOUNT_IDS"])
         self.store.page_listeners.append(self._on_page_change)
+        self.trigger_log: list[dict] = []  # every scheduled trigger firing: module, url, status or error
+        self._triggers_stop: threading.Event | None = None
         self.set_public_url(self.config["PUBLIC_URL"])
 
     def set_public_url(self, url: str) -> None:
@@ -90,8 +96,69 @@ class Emulator:
             self.store.forge = installation
             self.store.oauth_tokens[installation.system_token] = {"kind": "system", "principal": None}
         delivered = self._send_forge_lifecycle("avi:forge:installed:app")
+        self.start_scheduled_triggers()
         log.info("forge install %s for %s", installation.id, app_url)
         return {**self.forge_installation_json(), "lifecycle": delivered}
+
+    # Forge scheduled triggers -------------------------------------------------------------
+    def start_scheduled_triggers(self) -> None:
+        """Fire each of the installed app's scheduled triggers at its interval until the app is uninstalled
+        or `stop_scheduled_triggers`: the first shortly after install (Forge: ~5 minutes after deploy)."""
+        self.stop_scheduled_triggers()
+        stop = self._triggers_stop = threading.Event()
+        for trigger in self.forge_app.scheduled_triggers:
+            every = float(self.config["SCHEDULED_TRIGGER_SECONDS"] or trigger.interval_seconds)
+            threading.Thread(
+                target=self._trigger_loop, args=(trigger, every, stop), name=f"forge-trigger-{trigger.key}", daemon=True
+            ).start()
+
+    def stop_scheduled_triggers(self) -> None:
+        if self._triggers_stop is not None:
+            self._triggers_stop.set()
+            self._triggers_stop = None
+
+    def _trigger_loop(self, trigger, every: float, stop: threading.Event) -> None:
+        while not stop.wait(every):
+            if self.store.forge is None:
+                return
+            self.fire_scheduled_trigger(trigger.key)
+
+    def fire_scheduled_trigger(self, key: str) -> dict:
+        """One invocation of the scheduled trigger `key`: a system call (no principal, no user token) carrying
+        a FIT for that module, retried like other triggers (5 s timeout, up to 4 retries)."""
+        inst = self.store.forge
+        trigger = next((t for t in self.forge_app.scheduled_triggers if t.key == key), None)
+        if inst is None or trigger is None:
+            raise StoreError(404, f"No scheduled trigger {key!r} is installed")
+        retries = int(self.config["EVENT_MAX_RETRIES"])
+        result: dict = {}
+        for attempt in range(retries + 1):
+            # assumption: the FIT's app.module.type for a scheduled trigger is "core:scheduledTrigger"
+            fit = self.mint_fit(trigger.key, module_type="core:scheduledTrigger", extension=None)
+            body = {
+                "context": {"cloudId": inst.cloud_id, "moduleKey": trigger.key},
+                "contextToken": tokens.opaque_token("forge-context"),
+            }
+            url = inst.app_url + trigger.route
+            try:
+                response = requests.post(
+                    url,
+                    json=body,
+                    headers=self.forge_headers(fit, None),
+                    timeout=float(self.config["EVENT_TIMEOUT_SECONDS"]),
+                    allow_redirects=False,
+                )
+                result = {"module": trigger.key, "url": url, "status": response.status_code, "attempt": attempt + 1}
+                if 200 <= response.status_code < 300:
+                    break
+            except requests.RequestException as exc:
+                result = {"module": trigger.key, "url": url, "error": str(exc), "attempt": attempt + 1}
+            if attempt < retries:
+                time.sleep(float(self.config["EVENT_RETRY_BASE_SECONDS"]) * (2**attempt))
+        self.trigger_log.append({**result, "at": time.time()})
+        del self.trigger_log[:-200]
+        log.info("scheduled trigger %s: %s", key, result.get("status", result.get("error")))
+        return result
 
     def forge_installation_json(self) -> dict | None:
         inst = self.store.forge
@@ -113,6 +180,7 @@ class Emulator:
         if not self.store.forge:
             raise StoreError(404, "The app is not installed with Forge")
         delivered = self._send_forge_lifecycle("avi:forge:uninstalled:app")
+        self.stop_scheduled_triggers()
         with self.store.lock:
             self.store.oauth_tokens = {t: v for t, v in self.store.oauth_tokens.items() if v["kind"] == "connect"}
             self.store.forge = None

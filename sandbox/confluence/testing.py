@@ -51,6 +51,7 @@ def running_emulator(host: str = "127.0.0.1", port: int = 0, **config):
     try:
         yield RunningEmulator(app, server)
     finally:
+        app.extensions["confluence_emulator"].stop_scheduled_triggers()
         server.shutdown()
         thread.join(timeout=5)
         app.extensions["confluence_emulator"].events.stop()

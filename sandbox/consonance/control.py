@@ -39,6 +39,7 @@ def _work_summary(work) -> dict:
         "publicationDate": _iso(work.publication_date),
         "isbns": [p.isbn13 for p in work.products],
         "tasks": [{"id": t.id, "title": t.title, "status": t.status, "dueDate": _iso(t.due_date)} for t in work.tasks],
+        "webLinks": [{"link": w.link, "role": w.role, "note": w.note} for w in work.web_links],
         "deliveryDates": [
             {"id": d.id, "dateDue": _iso(d.date_due), "slippedDate": _iso(d.slipped_date)}
             for c in work.contracts

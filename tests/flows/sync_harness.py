@@ -32,3 +32,8 @@ def pages_titled(emulator, prefix: str) -> list:
     store = emulator.store
     with store.lock:
         return [p for p in store.pages.values() if p.status == "current" and p.title.startswith(prefix)]
+
+
+def consonance_web_links(consonance, work_id) -> list[dict]:
+    """The work's web links as Consonance holds them (the sandbox's own record, read through its control API)."""
+    return consonance.control.work(int(work_id))["webLinks"]

@@ -10,9 +10,11 @@ from addon.confluence.owned_regions import find_region, read_region
 from addon.extensions import db
 from addon.flows import page_templates as templates
 from addon.flows.change_detection import poll
+from addon.flows.sync_models import PollState
 from addon.jobs.models import OutboxEntry
+from addon.settings.service import update_settings
 from addon.titles.models import TitlePage
-from tests.flows.sync_harness import CATALOGUE, drain, pages_titled, versions
+from tests.flows.sync_harness import CATALOGUE, consonance_web_links, drain, pages_titled, versions
 
 CONSONANCE_CATALOGUE = CATALOGUE
 CONSONANCE_RESET_EACH_TEST = True
@@ -24,19 +26,65 @@ def _outside(body: str, region: str) -> str:
 
 
 def _acquire(consonance, tenant, title):
-    assert poll(tenant)["baseline"] == 1  # the first poll only records the catalogue
+    assert poll(tenant)["baseline"] == 1  # the first poll records the catalogue and manages the forthcoming list
     work = consonance.control.acquire_title(title)
     counts = poll(tenant)
     assert counts["title_acquired"] == 1 and counts["new"] == 1
     return str(work["id"])
 
 
-def test_first_poll_is_a_quiet_baseline(tenant, consonance):
+def _kinds():
+    return [k for (k,) in db.session.execute(sa.select(OutboxEntry.kind).order_by(OutboxEntry.id)).all()]
+
+
+def test_first_poll_covers_the_forthcoming_list_without_making_pages(tenant, consonance, emulator):
+    stages = consonance.control.state()["stages"]
+    forthcoming = sum(n for stage, n in stages.items() if stage not in ("Published", "Cancelled"))
     counts = poll(tenant)
     assert counts["works"] == 40 and counts["baseline"] == 1
+    assert 0 < counts["managed"] <= forthcoming < 40
     assert sum(counts[k] for k in ("title_acquired", "stage_changed", "dates_changed", "readiness_changed")) == 0
-    assert db.session.execute(sa.select(sa.func.count(OutboxEntry.id))).scalar() == 0
+    # Hubs (and summaries, which read the managed list) cover it; page sets wait for the admin.
+    kinds = set(_kinds())
+    assert counts["hub_refreshes"] > 0 and "confluence.launch_hub" in kinds
+    assert kinds <= {"confluence.launch_hub", "confluence.pipeline_summary"}  # summaries due this period, too
     assert counts["consonance_requests"] == 1  # 40 works fit in one page
+    state = db.session.execute(sa.select(PollState)).scalar_one()
+    assert state.first_sync["managed"] == counts["managed"] and state.first_sync["with_pages"] == 0
+    drain(tenant)
+    assert db.session.execute(sa.select(sa.func.count(TitlePage.id))).scalar() == 0
+    assert len(pages_titled(emulator, "Launch hub — ")) == counts["hub_refreshes"]
+    assert poll(tenant)["baseline"] == 0 and _kinds().count("confluence.launch_hub") == counts["hub_refreshes"]
+
+
+def test_acquisition_puts_the_rights_link_on_the_consonance_record(tenant, consonance):
+    """F4: the page set and the rights link are two writes of one acquisition; both are owed and made."""
+    mappings = [
+        {"right_type": right, "page_id": "900", "label": "Rights guidance"}
+        for right in ("Translation", "Audio", "Serial", "US", "Film & TV", "Large print", "Book club", "Ebook")
+    ]
+    update_settings(tenant, {"rights_mappings": mappings}, actor="admin")
+    work_id = _acquire(consonance, tenant, "The Rights Test")
+    assert {"confluence.page_set", "consonance.rights_link"} <= set(_kinds())
+    drain(tenant)
+    links = consonance_web_links(consonance, work_id)
+    assert [(link["link"], link["role"]) for link in links] == [
+        (f"{tenant.site_url}/wiki/pages/viewpage.action?pageId=900", "rights-guidance")
+    ]
+
+
+def test_a_changed_rights_mapping_reaches_every_managed_title_within_one_poll(tenant, consonance):
+    work_id = _acquire(consonance, tenant, "The Mapping Test")
+    drain(tenant)
+    assert consonance_web_links(consonance, work_id) == []  # no mapping yet: nothing to link
+    mappings = [
+        {"right_type": right, "page_id": "901", "label": "Escalation"}
+        for right in ("Translation", "Audio", "Serial", "US", "Film & TV", "Large print", "Book club", "Ebook")
+    ]
+    update_settings(tenant, {"rights_mappings": mappings}, actor="admin")
+    poll(tenant)
+    drain(tenant)
+    assert [link["role"] for link in consonance_web_links(consonance, work_id)] == ["rights-guidance"]
 
 
 def test_acquired_title_gets_its_page_set(tenant, consonance, emulator, confluence):
@@ -60,8 +108,8 @@ def test_acquired_title_gets_its_page_set(tenant, consonance, emulator, confluen
     assert {"consonance-title", f"consonance-work-{work_id}", "consonance-stage-acquisition"} <= labels
     prop = confluence.get_page_property(home.id, "consonance-title")
     assert prop.value == {"workId": work_id, "role": "home"}
-    hub = pages_titled(emulator, "Launch hub — ")
-    assert len(hub) == 1 and "The Orchard Keeper" in hub[0].current.body
+    hubs = [p for p in pages_titled(emulator, "Launch hub — ") if "The Orchard Keeper" in p.current.body]
+    assert len(hubs) == 1
 
 
 def _home(work_id):

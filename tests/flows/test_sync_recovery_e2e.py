@@ -27,6 +27,7 @@ class WorkerKilled(BaseException):
 
 def _acquire(consonance, tenant, title):
     poll(tenant)
+    drain(tenant)  # the first sync's hub pages, so what follows is this title's work alone
     work_id = str(consonance.control.acquire_title(title)["id"])
     assert poll(tenant)["title_acquired"] == 1
     return work_id

@@ -124,8 +124,11 @@ def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pa
     assert first.status_code == 200 and first.get_json()["ok"]
     assert "once you choose a space" in first.get_json()["message"]
     assert 'id="c4c-no-space-hint"' in first.get_json()["html"]
-    for work_id, tracked in (("11", True), ("12", True), ("13", False)):  # 13: seen, never acquired
-        db.session.add(TitleSnapshot(tenant_id=admin_tenant.id, work_id=work_id, digest="d", tracked=tracked))
+    # 11, 12: acquired since install; 13: seen, never acquired; 14: forthcoming at the first sync (no pages owed)
+    for work_id, tracked, owed in (("11", True, True), ("12", True, True), ("13", False, False), ("14", True, False)):
+        db.session.add(
+            TitleSnapshot(tenant_id=admin_tenant.id, work_id=work_id, digest="d", tracked=tracked, pages_owed=owed)
+        )
     db.session.commit()
 
     def page_set_entries():
@@ -298,3 +301,59 @@ def test_connect_views_and_pickers_with_a_context_token(client, connect_token):
     pages = client.get("/connect/admin/pages?q=standards", headers=headers).get_json()["results"]
     assert pages == [{"id": "1002", "title": "Metadata standards", "space": "PUB"}]
     assert client.get("/connect/admin/view/nope", headers=headers).status_code == 404
+
+
+# --- onboarding: Sync now, Create pages for existing titles ----------------------------------------
+
+
+def _connect_to(tenant, consonance):
+    from addon.settings.service import update_settings
+
+    update_settings(tenant, {"consonance_host": consonance.url}, actor="admin")
+    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
+    db.session.commit()
+
+
+def test_forge_onboarding_counts_then_creates_for_site_admins_only(client, forge, admin_tenant, consonance):
+    from addon.flows import page_sets
+    from addon.jobs.models import OutboxEntry
+
+    nothing = client.post("/forge/admin/onboarding/count", json={"form": {}}, headers=forge())
+    assert nothing.status_code == 409 and "Connect Consonance first" in nothing.get_json()["message"]
+    _connect_to(admin_tenant, consonance)
+    bad = client.post("/forge/admin/onboarding/count", json={"form": {"stage": ["x"]}}, headers=forge())
+    assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"stage"}
+    assert client.post("/forge/admin/onboarding/count", json={"form": {}}, headers=forge(EDITOR)).status_code == 403
+    stage = max((n, name) for name, n in consonance.control.state()["stages"].items())[1]
+    counted = client.post("/forge/admin/onboarding/count", json={"form": {"stage": stage}}, headers=forge())
+    body = counted.get_json()
+    assert counted.status_code == 200 and body["ok"] and body["count"] > 0
+    assert body["message"].endswith(f"(stage {stage}).")
+    assert (
+        client.post("/forge/admin/onboarding/create-pages", json={"form": {}}, headers=forge(EDITOR)).status_code == 403
+    )
+
+    def owed():
+        return db.session.query(OutboxEntry).filter_by(tenant_id=admin_tenant.id, kind=page_sets.KIND).count()
+
+    assert owed() == 0
+    created = client.post("/forge/admin/onboarding/create-pages", json={"form": {"stage": stage}}, headers=forge())
+    assert created.status_code == 200 and created.get_json()["queued"] == body["count"] == owed()
+    progress = client.post("/forge/admin/onboarding/progress", json={}, headers=forge()).get_json()
+    assert progress["total"] == body["count"] and f"Page sets for stage {stage}" in progress["message"]
+    page = client.post("/forge/admin", json={"view": "activity"}, headers=forge()).get_json()["html"]
+    assert 'data-action="sync-now"' in page and 'data-action="count-titles"' in page
+    assert f"Page sets for stage {stage}" in page
+
+
+def test_connect_onboarding_changes_need_the_admin_token(client, connect_token, connect_site, consonance):
+    tenant = tenants.find_tenant(tenants.CONNECT, connect_site["clientKey"])
+    _connect_to(tenant, consonance)
+    page = client.get(f"/connect/admin?jwt={connect_token()}").get_data(as_text=True)
+    headers = {"Authorization": f"JWT {connect_token(method='POST')}"}
+    refused = client.post("/connect/admin/onboarding/sync-now", json={}, headers=headers)
+    assert refused.status_code == 403 and refused.get_json()["error"] == "bad_admin_token"
+    synced = client.post(
+        "/connect/admin/onboarding/sync-now", json={}, headers={**headers, csrf.HEADER: _admin_token(page)}
+    )
+    assert synced.status_code == 200 and synced.get_json()["message"].startswith("Sync started")

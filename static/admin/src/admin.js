@@ -1,9 +1,11 @@
-/* The admin page's behaviour, shared by Forge and Connect: tabs, pickers, Test connection, Save, Retry.
+/* The admin page's behaviour, shared by Forge and Connect: tabs, pickers, Test connection, Save, Retry,
+   Sync now and Create pages for existing titles.
    The server renders every view; this only collects the form, calls the transport and shows answers.
-   transport: { view(name), save(form), testConnection(form), search(kind, q, space), retry(id), resize() }
-   each resolving to { status, body }. */
+   transport: { view(name), save(form), testConnection(form), search(kind, q, space), retry(id),
+   onboarding(action, form), resize() } each resolving to { status, body }. */
 
 const DEBOUNCE_MS = 250;
+const PROGRESS_MS = 2000;
 
 function text(element, value) {
   if (element) element.textContent = value;
@@ -111,8 +113,28 @@ function addChip(picker, value, label) {
   chosen.append(chip);
 }
 
+function onboardingFilters(form) {
+  const filters = {};
+  for (const input of form.querySelectorAll("[data-filter]")) filters[input.dataset.filter] = input.value.trim();
+  return filters;
+}
+
 export function wireAdmin(root, transport) {
   let timer = null;
+  let progressTimer = null;
+
+  async function followProgress() {
+    clearTimeout(progressTimer);
+    const line = root.querySelector(".c4c-onboarding-progress");
+    if (!line) return;
+    const answer = await transport.onboarding("progress", {});
+    const body = (answer && answer.body) || {};
+    const current = root.querySelector(".c4c-onboarding-progress");
+    if (!current) return;  // the admin moved to another tab
+    if (body.message) text(current, body.message);
+    current.dataset.done = body.done ? "true" : "false";
+    if (!body.done) progressTimer = setTimeout(followProgress, PROGRESS_MS);
+  }
 
   function show(html) {
     root.innerHTML = html;  // server-rendered, every value escaped by its templates
@@ -123,6 +145,8 @@ export function wireAdmin(root, transport) {
     const answer = await transport.view(name);
     if (answer && answer.body && typeof answer.body.html === "string") {
       show(answer.body.html);
+      const line = root.querySelector(".c4c-onboarding-progress");
+      if (line && line.dataset.done !== "true") followProgress();
       return true;
     }
     root.textContent = (answer && answer.body && answer.body.message) || "The settings could not be loaded. Reload the page.";
@@ -228,9 +252,47 @@ export function wireAdmin(root, transport) {
         setStatus(root, body.message || "Retry could not be queued; reload the page.", answer && answer.status === 200 ? "ok" : "error");
         break;
       }
+      case "sync-now": {
+        action.disabled = true;
+        const answer = await transport.onboarding("sync-now", {});
+        action.disabled = false;
+        const body = (answer && answer.body) || {};
+        setStatus(root, body.message || "The sync could not start; reload the page.", body.ok ? "ok" : "error");
+        break;
+      }
+      case "count-titles": {
+        const count = form.querySelector(".c4c-onboarding-count");
+        const create = form.querySelector('[data-action="create-pages"]');
+        action.disabled = true;
+        text(count, "Counting…");
+        const answer = await transport.onboarding("count", onboardingFilters(form));
+        action.disabled = false;
+        const body = (answer && answer.body) || {};
+        text(count, body.message || "The titles could not be counted; try again.");
+        create.disabled = !(body.ok && body.count > 0);
+        create.dataset.count = body.ok ? String(body.now) : "";
+        transport.resize();
+        break;
+      }
+      case "create-pages": {
+        action.disabled = true;
+        const answer = await transport.onboarding("create-pages", onboardingFilters(form));
+        const body = (answer && answer.body) || {};
+        text(form.querySelector(".c4c-onboarding-count"), body.ok ? `Queued ${body.queued}.` : (body.message || "Nothing was queued; try again."));
+        if (body.ok) followProgress();
+        transport.resize();
+        break;
+      }
       default:
         break;
     }
+  });
+
+  root.addEventListener("change", (event) => {
+    const filter = event.target.closest("[data-filter]");
+    if (!filter) return;
+    const create = filter.closest("form").querySelector('[data-action="create-pages"]');
+    if (create) create.disabled = true;  // count again before creating: the count must match what is made
   });
 
   root.addEventListener("submit", async (event) => {

@@ -42,6 +42,7 @@ if (root && root.dataset.adminToken) {
     testConnection: (form) => change(`${base}/test-connection`, { form }),
     search: (kind, q, space) => call(`${base}/${kind}?${new URLSearchParams({ q, space })}`, { method: "GET" }),
     retry: (id) => change(`${base}/outbox/${encodeURIComponent(id)}/retry`, {}),
+    onboarding: (action, form) => change(`${base}/onboarding/${action}`, { form }),
     resize,
   });
   resize();

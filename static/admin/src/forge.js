@@ -21,6 +21,7 @@ const admin = wireAdmin(root, {
   testConnection: (form) => call("/forge/admin/test-connection", { form }),
   search: (kind, q, space) => call(`/forge/admin/${kind}`, { q, space }),
   retry: (id) => call(`/forge/admin/outbox/${encodeURIComponent(id)}/retry`, {}),
+  onboarding: (action, form) => call(`/forge/admin/onboarding/${action}`, { form }),
   resize,
 });
 

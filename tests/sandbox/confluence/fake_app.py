@@ -84,6 +84,11 @@ def create_app(state: dict) -> Flask:
         record("forge:event")
         return _maybe_fail()
 
+    @app.post("/forge/scheduled")
+    def scheduled():
+        record("forge:scheduled")
+        return _maybe_fail()
+
     @app.post("/forge/macro/<key>")
     def macro(key):
         record(f"forge:macro:{key}")
