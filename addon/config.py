@@ -130,6 +130,21 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "MAX_CONTENT_LENGTH",
+        "1048576",
+        "Largest request body any route accepts, in bytes; larger ones are refused with 413.",
+        int,
+    ),
+    Setting("JSON_MAX_DEPTH", "32", "Deepest nesting of arrays and objects a JSON body may have (else 400).", int),
+    Setting(
+        "DECISIONS_PER_MINUTE",
+        "20",
+        "Decisions one person may send per minute on one site (Forge and Connect); more are answered 429.",
+        int,
+    ),
+    Setting("REFRESHES_PER_MINUTE", "30", "Macro Refreshes one person may ask for per minute on one site.", int),
+    Setting("ADMIN_SAVES_PER_MINUTE", "20", "Admin saves, connection tests and retries per person per minute.", int),
+    Setting(
         "METRICS_TOKEN",
         "",
         "Bearer token Prometheus must send to `/metrics`; empty: only loopback callers are answered.",

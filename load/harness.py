@@ -240,6 +240,9 @@ class Stack:
             "WEB_THREADS": str(self.options.web_threads),
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
             "SCHEDULER_INTERVAL_SECONDS": "2",
+            # one synthetic person sends writes at machine speed here; the per-person limits are tested elsewhere
+            "DECISIONS_PER_MINUTE": "0",
+            "REFRESHES_PER_MINUTE": "0",
             "PYTHONPATH": str(ROOT),
             "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
             **{k: str(v) for k, v in self.options.app_env.items()},

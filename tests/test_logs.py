@@ -4,7 +4,7 @@ import json
 import logging
 
 from addon.logs import ContextFilter, JsonFormatter, bind, clear, log_context
-from tests.platform.signing import fit_claims, sign_rs256
+from tests.platform.signing import sign_rs256, system_fit_claims
 
 
 def test_json_lines_carry_bound_context():
@@ -33,7 +33,7 @@ def test_request_logs_name_the_tenant(client, forge_key):
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        token = sign_rs256(fit_claims(), forge_key, "forge-1")
+        token = sign_rs256(system_fit_claims("app-lifecycle"), forge_key, "forge-1")
         response = client.post(
             "/forge/lifecycle",
             json={"eventType": "avi:forge:installed:app"},

@@ -19,7 +19,8 @@ LIMIT = 8
 
 
 def normalise_query(text: str | None) -> str:
-    return re.sub(r"\s+", " ", (text or "").strip().lower())[:MAX_QUERY]
+    """The typed text, trimmed and folded; anything but a string (a hostile body) is no text at all."""
+    return re.sub(r"\s+", " ", (text if isinstance(text, str) else "").strip().lower())[:MAX_QUERY]
 
 
 def _choice(title: Title) -> dict:

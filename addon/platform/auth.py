@@ -12,8 +12,9 @@ from urllib.parse import quote, urlsplit
 
 from flask import current_app, g, jsonify, request
 
+from addon.extensions import db
 from addon.logs import bind
-from addon.platform import services, tenants
+from addon.platform import forge_callers, rate_limits, services, tenants
 from addon.platform.connect_tokens import ConnectRequest, verify_request_token
 from addon.platform.errors import AuthError
 from addon.platform.forge_tokens import ForgeInvocation, verify_invocation_token
@@ -54,12 +55,42 @@ def authenticate_forge() -> None:
     invocation, tenant = verify_forge_request(
         bearer_token("Bearer"), system_token=request.headers.get("x-forge-oauth-system")
     )
+    admit_forge_caller(invocation, tenant)
     g.forge = invocation
     g.forge_system_token = request.headers.get("x-forge-oauth-system")
     g.forge_user_token = request.headers.get("x-forge-oauth-user")
     g.tenant = tenant
     g.account_id = invocation.principal
     bind(tenant=g.tenant.log_name)
+
+
+def admit_forge_caller(invocation: ForgeInvocation, tenant: Tenant) -> None:
+    """The route's own callers only (addon/platform/forge_callers.py); a wrong one is refused and audited."""
+    rule = request.url_rule.rule if request.url_rule is not None else None
+    try:
+        forge_callers.check(rule, invocation, request.view_args)
+    except forge_callers.WrongCaller as refused:
+        log.warning(
+            "refused a Forge call to %s from module %s (principal %s): %s",
+            request.path,
+            refused.module_key,
+            "present" if invocation.principal else "absent",
+            refused.reason,
+        )
+        # one audit line per caller, route and module a minute: a refused caller cannot fill the audit log
+        if rate_limits.first_in_window(
+            f"refused:{tenant.id}:{invocation.principal or '-'}:{rule}:{refused.module_key}"
+        ):
+            tenants.record(
+                tenant,
+                "forge_call_refused",
+                actor=invocation.principal,
+                route=rule,
+                module=refused.module_key,
+                reason=refused.reason,
+            )
+            db.session.commit()
+        raise
 
 
 def verify_forge_request(

@@ -32,5 +32,5 @@ def unverified_header(token: str, what: str = "token") -> dict:
     """The JWT header, read only to choose algorithm and key; a malformed token is refused here."""
     try:
         return jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
+    except (jwt.PyJWTError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
         raise AuthError("malformed_token", f"The {what} is not a well-formed JWT.") from exc

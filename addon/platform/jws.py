@@ -27,7 +27,7 @@ def segments(token: str, what: str = "token") -> tuple[dict, dict, bytes, bytes]
         header, claims = json.loads(_b64(header_b64)), json.loads(_b64(claims_b64))
         signature = _b64(signature_b64)
         signing_input = f"{header_b64}.{claims_b64}".encode("ascii")
-    except (ValueError, TypeError, AttributeError, binascii.Error) as exc:  # JSON and Unicode errors are ValueErrors
+    except (ValueError, TypeError, AttributeError, binascii.Error, RecursionError) as exc:  # JSON errors: ValueErrors
         raise AuthError("malformed_token", f"The {what} is not a well-formed JWT.") from exc
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise AuthError("malformed_token", f"The {what} is not a well-formed JWT.")

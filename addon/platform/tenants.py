@@ -250,18 +250,28 @@ def remember_system_token(tenant: Tenant, token: str) -> None:
 
 
 def validate_install_payload(payload, app_key: str) -> dict:
-    if not isinstance(payload, dict):
-        raise InstallPayloadError("The install payload must be a JSON object.")
-    for field in ("key", "clientKey", "sharedSecret", "baseUrl"):
-        if not isinstance(payload.get(field), str) or not payload[field].strip():
-            raise InstallPayloadError(f"The install payload lacks `{field}`.")
-    if payload["key"] != app_key:
-        raise InstallPayloadError("The install payload is for another app key.")
-    parts = urlsplit(payload["baseUrl"])
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise InstallPayloadError("The install payload's `baseUrl` is not an absolute URL.")
+    """An `installed` callback's body: the lifecycle fields and a shared secret long enough to sign with."""
+    payload = validate_uninstall_payload(payload, app_key, what="install")
+    if not isinstance(payload.get("sharedSecret"), str) or not payload["sharedSecret"].strip():
+        raise InstallPayloadError("The install payload lacks `sharedSecret`.")
     if len(payload["sharedSecret"]) < 32:
         raise InstallPayloadError("The install payload's `sharedSecret` is too short.")
+    return payload
+
+
+def validate_uninstall_payload(payload, app_key: str, what: str = "uninstall") -> dict:
+    """An `uninstalled` callback's body: the lifecycle fields naming the app and the site. No shared secret:
+    Atlassian need not send one to uninstall, and nothing here would store it."""
+    if not isinstance(payload, dict):
+        raise InstallPayloadError(f"The {what} payload must be a JSON object.")
+    for field in ("key", "clientKey", "baseUrl"):
+        if not isinstance(payload.get(field), str) or not payload[field].strip():
+            raise InstallPayloadError(f"The {what} payload lacks `{field}`.")
+    if payload["key"] != app_key:
+        raise InstallPayloadError(f"The {what} payload is for another app key.")
+    parts = urlsplit(payload["baseUrl"])
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise InstallPayloadError(f"The {what} payload's `baseUrl` is not an absolute URL.")
     return payload
 
 

@@ -4,10 +4,24 @@ from flask import Flask
 
 from addon.platform.auth import auth_error_response
 from addon.platform.errors import AuthError
+from addon.platform.rate_limits import RateLimited, rate_limited_response
 
 
 def register_blueprints(app: Flask) -> None:
-    from addon.web import actions, admin, api, connect, forge_remote, health, lifecycle, macro_editor, metrics
+    from addon.web import (
+        actions,
+        admin,
+        api,
+        connect,
+        forge_remote,
+        health,
+        lifecycle,
+        macro_editor,
+        metrics,
+        request_input,  # noqa: I001  (a separate line keeps others' merges of the line above clean)
+    )
+
+    request_input.init_app(app)  # before the blueprints: their `<int:...>` rules use the bounded converter
 
     app.register_blueprint(health.bp)
     app.register_blueprint(lifecycle.bp)
@@ -19,3 +33,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(metrics.bp)
     app.register_blueprint(macro_editor.bp)
     app.register_error_handler(AuthError, auth_error_response)
+    app.register_error_handler(RateLimited, rate_limited_response)

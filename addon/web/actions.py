@@ -22,7 +22,9 @@ from addon.macros import action_tokens, search, service
 from addon.macros.page_binding import ConfluencePageAccess
 from addon.platform.auth import connect_jwt_required, forge_invocation_required
 from addon.platform.errors import AuthError
+from addon.platform.rate_limits import rate_limited
 from addon.web import decision_form
+from addon.web.request_input import json_object
 
 bp = Blueprint("actions", __name__)
 log = logging.getLogger("addon.web.actions")
@@ -86,6 +88,7 @@ def _record(form: dict, actor: str, page_id: str | None, *, user_token: str | No
 
 @bp.post("/forge/actions/decision")
 @forge_invocation_required
+@rate_limited("decision")
 def forge_decision():
     if not g.forge.principal or not g.forge_user_token:
         raise AuthError("user_token_required", "Log in to Confluence to push a decision; then try again.")
@@ -96,6 +99,7 @@ def forge_decision():
 
 @bp.post("/connect/actions/decision")
 @connect_jwt_required(allow_context_qsh=True)
+@rate_limited("decision")
 def connect_decision():
     form = _form()
     if not g.account_id:
@@ -135,7 +139,7 @@ def _search_answer(text: str | None):
 @forge_invocation_required
 def forge_title_search():
     """The macro config's title picker (Forge): `{"query": "orch"}` -> choices."""
-    body = request.get_json(silent=True) or {}
+    body = json_object()
     call = body.get("call") if isinstance(body.get("call"), dict) else {}
     payload = call.get("payload") if isinstance(call.get("payload"), dict) else body
     return _search_answer(payload.get("query"))

@@ -14,6 +14,7 @@ from addon.gateways import NotConfigured, gateways
 from addon.macros import action_tokens, answers, page_binding, render, service
 from addon.macros.answers import frame_headers
 from addon.macros.views import MACRO_KEYS, MACRO_NAMES
+from addon.platform import rate_limits
 from addon.platform.auth import connect_jwt_required
 
 bp = Blueprint("connect", __name__, url_prefix="/connect")
@@ -53,7 +54,10 @@ def macro_panel(macro_key: str):
     """The panel again as JSON (Refresh, or after a decision), for the iframe's script."""
     if macro_key not in MACRO_KEYS:
         abort(404)
-    result = service.panel(_macro_request(macro_key, refresh=request.args.get("refresh") == "1"))
+    refresh = request.args.get("refresh") == "1"
+    if refresh:
+        rate_limits.hit("refresh")
+    result = service.panel(_macro_request(macro_key, refresh=refresh))
     form = render.decision_form(result, tenant_id=g.tenant.id, account_id=g.account_id, with_action_token=True)
     return current_app.response_class(render.payload_json(result, form=form), mimetype="application/json")
 

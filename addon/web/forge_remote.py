@@ -14,8 +14,9 @@ from flask import Blueprint, current_app, g, jsonify, request
 from addon.admin import access
 from addon.macros import answers
 from addon.macros.views import MACRO_KEYS
-from addon.platform import tenants
+from addon.platform import rate_limits, tenants
 from addon.platform.auth import forge_invocation_required
+from addon.web.request_input import json_object
 
 bp = Blueprint("forge_remote", __name__, url_prefix="/forge")
 log = logging.getLogger("addon.web.forge")
@@ -25,8 +26,8 @@ log = logging.getLogger("addon.web.forge")
 @forge_invocation_required
 def lifecycle():
     """Forge app lifecycle events; the tenant itself is made by the token check."""
-    event = request.get_json(silent=True) or {}
-    event_type = event.get("eventType", "")
+    event = json_object()
+    event_type = str(event.get("eventType") or "")
     if event_type == "avi:forge:uninstalled:app":
         tenants.uninstall(g.tenant, actor=g.account_id)
     log.info("forge lifecycle event %s", event_type or "(none)")
@@ -42,11 +43,14 @@ def macro(macro_key: str):
     """
     if macro_key not in MACRO_KEYS:
         return jsonify(error="unknown_macro", message=f"There is no macro called {macro_key!r}."), 404
+    refresh = answers.refresh_requested(request.get_json(silent=True))
+    if refresh:
+        rate_limits.hit("refresh")
     macro_request = answers.forge_request(
         g.tenant,
         g.forge,
         macro_key,
-        refresh=answers.refresh_requested(request.get_json(silent=True)),
+        refresh=refresh,
         admin_check=partial(
             access.viewer_administers_site, g.tenant, user_token=g.forge_user_token, account_id=g.forge.principal
         ),

@@ -24,11 +24,12 @@ def descriptor():
     )
 
 
-def _signed_lifecycle_payload() -> dict:
-    """The JSON body of an install/uninstall callback, after its RS256 signature checks out."""
+def _signed_lifecycle_payload(validate) -> dict:
+    """The JSON body of an install/uninstall callback (checked by `validate`), after its RS256 signature
+    checks out: the same signed-install check for both."""
     payload = request.get_json(silent=True)
     try:
-        payload = tenants.validate_install_payload(payload, current_app.config["APP_KEY"])
+        payload = validate(payload, current_app.config["APP_KEY"])
     except tenants.InstallPayloadError as exc:
         raise AuthError("bad_install_payload", str(exc), status=400) from exc
     token = bearer_token("JWT")
@@ -50,16 +51,17 @@ def _signed_lifecycle_payload() -> dict:
 
 @bp.post("/connect/installed")
 def installed():
-    payload = _signed_lifecycle_payload()
+    payload = _signed_lifecycle_payload(tenants.validate_install_payload)
     tenant = tenants.install_connect(payload)
     return jsonify(status="installed", tenant=tenant.id), 200
 
 
 @bp.post("/connect/uninstalled")
 def uninstalled():
-    payload = _signed_lifecycle_payload()
+    payload = _signed_lifecycle_payload(tenants.validate_uninstall_payload)
     tenant = tenants.find_tenant(tenants.CONNECT, payload["clientKey"])
-    if tenant is not None and tenant.enabled:
+    # Confluence disables an app before it uninstalls it, so a disabled tenant is uninstalled too
+    if tenant is not None and tenant.uninstalled_at is None:
         tenants.uninstall(tenant, actor=payload.get("accountId"))
     return jsonify(status="uninstalled"), 200
 

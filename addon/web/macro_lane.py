@@ -19,11 +19,15 @@ import logging
 import time
 from urllib.parse import parse_qsl
 
+from flask import current_app
+
 from addon import logs, metrics
 from addon.macros import answers
 from addon.macros.views import MACRO_KEYS
+from addon.platform import forge_callers
 from addon.platform.auth import raw_path_of, token_from_header, verify_connect_request, verify_forge_request
 from addon.platform.errors import AuthError
+from addon.web.request_input import json_depth_exceeds
 from addon.web.response_headers import common_headers
 
 log = logging.getLogger("addon.web.macro_lane")
@@ -121,13 +125,18 @@ class MacroLane:
 
     @staticmethod
     def _forge_payload(environ, macro_key: str):
-        body = buffered_body(environ)
-        if body is None or answers.refresh_requested(_json_or_none(body)):
-            return None  # a large or unsized body, or Refresh: the route's work
+        body = buffered_body(
+            environ, min(MAX_FORGE_BODY, current_app.config.get("MAX_CONTENT_LENGTH") or MAX_FORGE_BODY)
+        )
+        if body is None or json_depth_exceeds(body, current_app.config["JSON_MAX_DEPTH"]):
+            return None  # a large, unsized or too deeply nested body: the route's to answer or refuse
+        if answers.refresh_requested(_json_or_none(body)):
+            return None  # Refresh: the route's work
         token = token_from_header(environ.get("HTTP_AUTHORIZATION") or "", "Bearer")
         invocation, tenant = verify_forge_request(
             token, system_token=environ.get("HTTP_X_FORGE_OAUTH_SYSTEM"), attach=False
         )
+        forge_callers.check(FORGE_ROUTE, invocation, {"macro_key": macro_key})  # a wrong caller: the route refuses
         logs.bind(tenant=tenant.log_name)
         payload = answers.cached_forge_payload(
             answers.forge_request(tenant, invocation, macro_key), invocation, environ.get("HTTP_X_FORGE_OAUTH_USER")
@@ -135,11 +144,11 @@ class MacroLane:
         return None if payload is None else ("application/json", payload, ())
 
 
-def buffered_body(environ) -> bytes | None:
+def buffered_body(environ, limit: int = MAX_FORGE_BODY) -> bytes | None:
     """The request body, read once and put back for the route; None (nothing read) when it has no
-    declared length or is larger than a resolver call's."""
+    declared length or is larger than `limit` (a resolver call's size, never above the app's body limit)."""
     length = environ.get("CONTENT_LENGTH") or ""
-    if not length.isdigit() or int(length) > MAX_FORGE_BODY:
+    if not length.isdigit() or int(length) > limit:
         return None
     body = environ["wsgi.input"].read(int(length)) if int(length) else b""
     environ["wsgi.input"] = io.BytesIO(body)

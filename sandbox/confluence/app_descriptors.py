@@ -85,6 +85,11 @@ class ForgeApp:
     def trigger(self, event: str) -> tuple[str, str]:
         if event in self.trigger_routes:
             return self.trigger_routes[event]
+        if event in LIFECYCLE_EVENTS:
+            # assumption: an uninstall reaches the trigger module that takes the app's other lifecycle events
+            for other in LIFECYCLE_EVENTS:
+                if other in self.trigger_routes:
+                    return self.trigger_routes[other]
         default = DEFAULT_EVENTS_ROUTE if event in PAGE_EVENTS else DEFAULT_LIFECYCLE_ROUTE
         return ("page-events" if event in PAGE_EVENTS else "lifecycle", default)
 

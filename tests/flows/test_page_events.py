@@ -11,7 +11,7 @@ from addon.flows import page_events
 from addon.flows.upstream_models import UpstreamPageState
 from addon.jobs.models import JobRun
 from addon.jobs.runner import set_runner
-from tests.platform.signing import connect_claims, fit_claims, sign_rs256
+from tests.platform.signing import connect_claims, sign_rs256, system_fit_claims
 
 CONSONANCE_RESET_EACH_TEST = True
 
@@ -35,9 +35,7 @@ def runner(app):
 
 
 def _forge_headers(forge_key):
-    claims = fit_claims("ari:cloud:ecosystem::installation/events-1")
-    claims["app"]["module"] = {"type": "core:trigger", "key": "page-events"}
-    claims["context"].pop("extension")
+    claims = system_fit_claims("page-events", "ari:cloud:ecosystem::installation/events-1")
     return {"Authorization": f"Bearer {sign_rs256(claims, forge_key, 'forge-1')}", "x-forge-oauth-system": "sys-1"}
 
 

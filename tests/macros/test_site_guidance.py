@@ -68,7 +68,9 @@ def test_checklist_uses_the_sites_compiled_standards(client, fit, forge_tenant, 
         Page(id="900", title="Standards", space_id="1", parent_id=None, version=1, body=table, status="current"),
     )
     db.session.commit()
-    html = client.post("/forge/macro/metadata-checklist", json={}, headers=fit({"title": "3"})).get_json()["html"]
+    html = client.post(
+        "/forge/macro/metadata-checklist", json={}, headers=fit({"title": "3"}, module="metadata-checklist")
+    ).get_json()["html"]
     assert "House style: subtitles tell the whole story." in html
     assert "site&#39;s metadata standards" in html or "site's metadata standards" in html
 

@@ -123,6 +123,35 @@ def fit_claims(
     return claims
 
 
+# module types as the emulator mints them (sandbox/confluence/tokens.py); the app checks keys, not types
+TRIGGER_TYPE = "core:trigger"
+SCHEDULED_TRIGGER_TYPE = "core:scheduledTrigger"
+ADMIN_PAGE_TYPE = "confluence:globalSettings"
+
+
+def as_module(claims: dict, module_key: str, module_type: str = "xen:macro") -> dict:
+    """The claims re-addressed to another manifest module (app.module and context.moduleKey)."""
+    claims["app"]["module"] = {"type": module_type, "key": module_key}
+    claims["context"]["moduleKey"] = module_key
+    if module_type != "xen:macro":
+        claims["context"]["extension"] = {"type": module_type}
+    return claims
+
+
+def system_fit_claims(module_key: str, installation="ari:cloud:ecosystem::installation/aaaa-1111", **options) -> dict:
+    """A trigger's call (lifecycle, page events, scheduled tick): its module, no user, no extension."""
+    module_type = SCHEDULED_TRIGGER_TYPE if module_key == "schedule-tick" else TRIGGER_TYPE
+    claims = as_module(fit_claims(installation, principal=None, **options), module_key, module_type)
+    claims["context"].pop("extension")
+    claims.pop("principal")
+    return claims
+
+
+def admin_fit_claims(installation="ari:cloud:ecosystem::installation/aaaa-1111", **options) -> dict:
+    """The admin page's call (confluence:globalSettings module `consonance-admin`) for a user."""
+    return as_module(fit_claims(installation, **options), "consonance-admin", ADMIN_PAGE_TYPE)
+
+
 def sign_rs256(claims: dict, private_key, kid: str) -> str:
     return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
 

@@ -19,7 +19,15 @@ from addon.extensions import db
 from addon.platform import tenants
 from addon.platform.models import AuditEntry, Tenant
 from addon.platform.qsh import query_string_hash
-from tests.platform.signing import APP_ID, connect_claims, fit_claims, install_payload, public_pem, sign_rs256
+from tests.platform.signing import (
+    APP_ID,
+    admin_fit_claims,
+    connect_claims,
+    fit_claims,
+    install_payload,
+    public_pem,
+    sign_rs256,
+)
 
 FORGE_ROUTE = "/forge/macro/title-status"
 
@@ -440,7 +448,17 @@ def test_tenant_a_forge_token_cannot_read_tenant_b_rows(client, forge_key):
     entry = AuditEntry(tenant_id=tenant_b.id, action="probe", detail={"note": "B only"})
     db.session.add(entry)
     db.session.commit()
-    token_a = sign_rs256(fit_claims("ari:cloud:ecosystem::installation/aaaa-1111"), forge_key, "forge-1")
+    # audit entries are the admin page's to read, so both tokens come from the admin module
+    token_b = sign_rs256(
+        admin_fit_claims(
+            "ari:cloud:ecosystem::installation/bbbb-2222",
+            cloud_id="cloud-2",
+            site_url="https://site-two.atlassian.test",
+        ),
+        forge_key,
+        "forge-1",
+    )
+    token_a = sign_rs256(admin_fit_claims("ari:cloud:ecosystem::installation/aaaa-1111"), forge_key, "forge-1")
     response = client.get(f"/api/audit/{entry.id}", headers={"Authorization": f"Bearer {token_a}"})
     assert_refused(response, status=403)
     assert "B only" not in response.get_data(as_text=True)

@@ -309,7 +309,7 @@ def test_forge_lane_keeps_the_newest_system_token_without_dropping_memoised_view
     assert tenants.get_secret(forge_tenant, tenants.FORGE_SYSTEM_TOKEN) == "system-token-2"
 
 
-@pytest.mark.parametrize("body, lane", [(b"not json", True), (b"[1, 2]", True), (b"{" * 70_000, False)])
+@pytest.mark.parametrize("body, lane", [(b"not json", True), (b"[1, 2]", True)])
 def test_forge_bodies_the_route_would_ignore(client, fit, forge_tenant, body, lane):
     forge_view(client, fit)
     served = lane_count("served")
@@ -318,6 +318,18 @@ def test_forge_bodies_the_route_would_ignore(client, fit, forge_tenant, body, la
     )
     assert answer.status_code == 200 and answer.get_json()["viewModel"]["title"]["workId"] == "5"
     assert lane_count("served") == served + (1 if lane else 0)
+
+
+@pytest.mark.parametrize("body", [b"{" * 70_000, b"[" * 1_000 + b"]" * 1_000, b'{"a":' * 40 + b"1" + b"}" * 40])
+def test_forge_bodies_nested_too_deep_are_refused_by_the_route_not_served_by_the_lane(client, fit, forge_tenant, body):
+    forge_view(client, fit)
+    served = lane_count("served")
+    answer = client.post(
+        FORGE_PATH, data=body, headers={**fit(config={"title": "5"}), "Content-Type": "application/json"}
+    )
+    assert answer.status_code == 400 and answer.get_json()["error"] == "bad_request"
+    assert "nested too deeply" in answer.get_json()["message"]
+    assert lane_count("served") == served
 
 
 # --- query decoding: the lane must read `title`, `pageId` and `jwt` exactly as request.args does -----------

@@ -38,13 +38,24 @@ export function wirePanel(root, transport) {
     transport.resize();
   }
 
+  let lastAnswer = null;
+
   async function load(refresh) {
     const answer = await transport.load(refresh);
+    lastAnswer = answer;
     if (answer && answer.body && typeof answer.body.html === "string") {
       show(answer.body.html);
       return true;
     }
     return false;
+  }
+
+  function refreshFailed(button) {
+    // too many Refreshes: the server's sentence says when to try again
+    const limited = lastAnswer && lastAnswer.status === 429;
+    button.textContent = limited ? messageOf(lastAnswer.body, "Try again shortly") : "Refresh failed — try again";
+    button.disabled = false;
+    transport.resize();
   }
 
   async function refresh(button) {
@@ -53,13 +64,10 @@ export function wirePanel(root, transport) {
     button.disabled = true;
     button.textContent = "Refreshing…";
     try {
-      if (!(await load(true))) {
-        button.textContent = "Refresh failed — try again";
-        button.disabled = false;
-      }
+      if (!(await load(true))) refreshFailed(button);
     } catch (error) {
-      button.textContent = "Refresh failed — try again";
-      button.disabled = false;
+      lastAnswer = null;
+      refreshFailed(button);
     } finally {
       refreshing = false;
     }

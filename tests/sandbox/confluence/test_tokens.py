@@ -138,3 +138,17 @@ def test_connect_jwt_is_refused_when_wrong(emulator, contract, connect, problem)
         options["qsh"] = "context-qsh"
     response = CheckedSession(contract, f"JWT {_outgoing('GET', url, **options)}").get(url)
     assert response.status_code == 401
+
+
+def test_each_forge_call_is_signed_for_the_manifest_module_that_makes_it():
+    """The emulator reads the app's manifest as Forge does: triggers, the uninstall and the scheduled tick go
+    to their own modules' endpoints (the app refuses any other module on those routes)."""
+    from pathlib import Path
+
+    from sandbox.confluence.app_descriptors import parse_manifest
+
+    app = parse_manifest((Path(__file__).resolve().parents[3] / "manifest.yml").read_text())
+    assert app.trigger("avi:forge:installed:app") == ("app-lifecycle", "/forge/lifecycle")
+    assert app.trigger("avi:forge:uninstalled:app") == ("app-lifecycle", "/forge/lifecycle")
+    assert app.trigger("avi:confluence:updated:page") == ("page-events", "/forge/events/page")
+    assert [(t.key, t.route) for t in app.scheduled_triggers] == [("schedule-tick", "/forge/scheduled")]

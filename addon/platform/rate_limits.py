@@ -1,0 +1,126 @@
+"""Per-person limits on writes (decisions, Refresh, admin saves): past the limit, 429 and a sentence the
+panel shows as it is.
+
+A fixed one-minute window per (kind, site, person), counted in Redis when REDIS_URL is set, so every web
+process shares one count; in this process otherwise (embedded mode: one process). If Redis cannot be
+reached the count falls back to this process rather than refusing everyone or letting everything through.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app, g, jsonify
+
+from addon.logs import OncePer
+from addon.platform.services import view_redis
+
+log = logging.getLogger("addon.platform.rate_limits")
+_redis_down = OncePer(log, seconds=60)
+
+WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Limit:
+    kind: str
+    setting: str  # the config key holding the number allowed per window
+    message: str  # what the person reads
+
+
+LIMITS = {
+    limit.kind: limit
+    for limit in (
+        Limit("decision", "DECISIONS_PER_MINUTE", "You have sent many decisions in a minute; try again shortly."),
+        Limit("refresh", "REFRESHES_PER_MINUTE", "You have refreshed many times in a minute; try again shortly."),
+        Limit("admin_save", "ADMIN_SAVES_PER_MINUTE", "You have saved many changes in a minute; try again shortly."),
+    )
+}
+
+
+class RateLimited(Exception):
+    def __init__(self, limit: Limit, retry_after: int):
+        super().__init__(limit.message)
+        self.limit, self.retry_after = limit, retry_after
+
+
+class _LocalCounts:
+    """Counts for one process: (key, window) -> count, old windows dropped as new ones start."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, int], int] = {}
+        self._window = 0
+
+    def hit(self, key: str, window: int) -> int:
+        with self._lock:
+            if window > self._window:  # a new minute: earlier ones no longer matter
+                self._counts = {kw: n for kw, n in self._counts.items() if kw[1] >= window}
+                self._window = window
+            count = self._counts.get((key, window), 0) + 1
+            self._counts[(key, window)] = count
+            return count
+
+
+def _local_counts() -> _LocalCounts:
+    """This app's in-process counts (one per app, so each test's app starts from none)."""
+    return current_app.extensions.setdefault("c4c_rate_counts", _LocalCounts())
+
+
+def _count(key: str, window: int) -> int:
+    redis = view_redis()
+    if redis is not None:
+        try:
+            pipe = redis.pipeline()
+            pipe.incr(f"c4c:rate:{key}:{window}")
+            pipe.expire(f"c4c:rate:{key}:{window}", WINDOW_SECONDS * 2)
+            return int(pipe.execute()[0])
+        except Exception as exc:  # noqa: BLE001 - any Redis failure: count in this process instead
+            _redis_down.warning("rate limits counted per process: Redis unavailable (%s)", type(exc).__name__)
+    return _local_counts().hit(key, window)
+
+
+def hit(kind: str, tenant_id: int | None = None, account_id: str | None = None) -> None:
+    """Count one `kind` write by this person on this site; RateLimited when it is over the limit."""
+    limit = LIMITS[kind]
+    allowed = int(current_app.config.get(limit.setting) or 0)
+    if allowed <= 0:
+        return  # 0 switches the limit off
+    tenant_id = tenant_id if tenant_id is not None else g.tenant.id
+    account_id = account_id if account_id is not None else (getattr(g, "account_id", None) or "anonymous")
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    if _count(f"{kind}:{tenant_id}:{account_id}", window) > allowed:
+        log.info("rate limit %s reached by %s", kind, account_id)
+        raise RateLimited(limit, retry_after=max(1, int((window + 1) * WINDOW_SECONDS - now)))
+
+
+def first_in_window(key: str) -> bool:
+    """True for the first occurrence of `key` this minute (counted like the limits): for records a caller
+    could otherwise make us write without end, such as the audit line of a refused call."""
+    return _count(f"once:{key}", int(time.time() // WINDOW_SECONDS)) == 1
+
+
+def rate_limited(kind: str):
+    """Route decorator, under the token check (it needs the site and the person): one hit per request."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            hit(kind)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def rate_limited_response(exc: RateLimited):
+    response = jsonify(error="rate_limited", message=exc.limit.message, retryAfter=exc.retry_after)
+    response.status_code = 429
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
