@@ -25,6 +25,7 @@ from addon.extensions import db
 from addon.jobs.models import OutboxEntry
 from addon.platform import tenants
 from addon.platform.qsh import query_string_hash
+from tests.fixtures.admin import ADMIN, INSTALLATION
 from tests.platform.signing import (
     APP_ID,
     admin_fit_claims,
@@ -37,7 +38,7 @@ from tests.platform.signing import (
     system_fit_claims,
 )
 from tests.platform.test_auth import b64, hs256_with_key_bytes, install_token, unsigned
-from tests.security.conftest import ADMIN, INSTALLATION, audit_actions, snapshot
+from tests.security.conftest import audit_actions, snapshot
 
 UNINSTALL = {"eventType": "avi:forge:uninstalled:app"}
 HUGE = 2 * 1024 * 1024
