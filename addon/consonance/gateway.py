@@ -10,9 +10,9 @@ import dataclasses
 import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Iterator
 
 import requests
 from marshmallow import ValidationError

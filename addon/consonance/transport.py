@@ -10,8 +10,8 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import requests
 
@@ -212,7 +212,7 @@ class GraphQLTransport:
             payload = response.json()
         except ValueError:
             if status >= 400:
-                raise ConsonanceQueryError(f"Consonance rejected {label} with HTTP {status}", operation=label)
+                raise ConsonanceQueryError(f"Consonance rejected {label} with HTTP {status}", operation=label) from None
             return _Outcome(failure=f"HTTP {status} with a body that is not JSON", status=status)
         errors = payload.get("errors") if isinstance(payload, dict) else None
         if errors:

@@ -288,7 +288,7 @@ def _ticks_on(page: Page) -> dict[str, bool]:
 
 # ------------------------------------------------------------------ the checklist page
 def _checklist_state(tenant: Tenant, work_id: str) -> list[tuple]:
-    return [(task_id_for(l), l.task_title, l.confluence_done, l.tick_pending) for l in _links(tenant, work_id)]
+    return [(task_id_for(g), g.task_title, g.confluence_done, g.tick_pending) for g in _links(tenant, work_id)]
 
 
 def queue_checklist(tenant: Tenant, work_id: str) -> None:

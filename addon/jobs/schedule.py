@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Union
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -18,7 +18,7 @@ from werkzeug.utils import import_string
 
 from addon.extensions import db
 from addon.jobs import outbox
-from addon.jobs.models import JobRun, OutboxEntry, ProcessedEvent, ScheduleMark, DELIVERED
+from addon.jobs.models import DELIVERED, JobRun, OutboxEntry, ProcessedEvent, ScheduleMark
 from addon.jobs.runner import get_runner
 from addon.jobs.settings import setting
 from addon.jobs.unique import insert_once
@@ -27,7 +27,7 @@ from addon.platform.models import Tenant, utcnow
 log = logging.getLogger("addon.jobs.schedule")
 
 RUN_SCHEDULED = "addon.jobs.schedule.run_scheduled"
-Interval = Union[timedelta, Callable[[Flask, Tenant], timedelta]]
+Interval = timedelta | Callable[[Flask, Tenant], timedelta]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ Where the profile lacks a field, the resolvers are the same: a server simply nev
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from . import SCHEMA_PATH
 
@@ -33,7 +33,7 @@ def introspection_allowed(profile: str) -> bool:
     return profile != "introspection-refused"
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema_text(profile: str) -> str:
     sdl = SCHEMA_PATH.read_text(encoding="utf-8")
     if profile in ("documented-only", "introspection-refused"):

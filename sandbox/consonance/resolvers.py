@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date, datetime, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime
+from functools import cache
 
 from graphql import GraphQLError, GraphQLSchema, StringValueNode, build_schema
 
@@ -24,7 +24,7 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # -- schema wiring -------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def executable_schema(profile: str = "full") -> GraphQLSchema:
     """The schema of one sandbox profile (see profiles.py), wired to the same resolvers."""
     schema = build_schema(profiles.schema_text(profiles.check(profile)))
@@ -60,7 +60,7 @@ def _serialize_date(value) -> str:
 
 def _serialize_datetime(value) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value
 
 

@@ -22,8 +22,9 @@ from addon.jobs.models import FAILED, PENDING, OutboxEntry
 from addon.platform.models import AuditEntry
 from addon.titles.models import TitlePage
 from sandbox.consonance.testing import running_sandbox
-from tests.flows.upstream_harness import SEED, SIZE, consonance, emulator, world  # noqa: F401
 
+SEED, SIZE = 7, 30  # the upstream tests' catalogue
+CONSONANCE_RESET_EACH_TEST = True
 DISCOVERY = {"CapabilityIntrospection", "CapabilityProbe"}
 # What each profile must switch off (and only that), and how it lists works.
 EXPECTED = {

@@ -1,4 +1,4 @@
-"""Every macro against Consonance servers the app was not written for (sandbox profiles), over HTTP.
+"""Every macro against Consonance servers the app was not written for (consonance profiles), over HTTP.
 
 Against the documented-only server (and the one refusing introspection) the four macros show a title's
 documented facts and say plainly what that Consonance cannot tell; the decision button says why the
@@ -21,9 +21,8 @@ from addon.flows import capability_discovery
 from addon.jobs import outbox
 from addon.jobs.models import OutboxEntry
 from sandbox.consonance.testing import running_sandbox
-from tests.macros.conftest import INSTALLATION, SITE, fit, forge_tenant, sandbox  # noqa: F401
+from tests.fixtures.macros import INSTALLATION, SITE
 from tests.platform.signing import fit_claims, sign_rs256
-from tests.web.decision_site import decision_site, site  # noqa: F401
 
 MACROS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")
 LIMITED = ("documented-only", "introspection-refused")
@@ -31,7 +30,7 @@ KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 
 @pytest.fixture(scope="module", params=["documented-only", "introspection-refused", "cursor", "other-names"])
-def consonance(request):
+def consonance_server(request):
     with running_sandbox(SEED=7, SIZE=30, ANCHOR="2026-11-01", PROFILE=request.param) as running:
         yield running
 
@@ -56,11 +55,11 @@ def panel_fit(forge_key, site):
 
 
 def test_every_macro_shows_what_the_server_has_and_says_what_it_lacks(
-    app, client, fit, panel_fit, forge_tenant, sandbox
+    app, client, fit, panel_fit, forge_tenant, consonance
 ):
-    profile_name = sandbox.sandbox.profile
+    profile_name = consonance.sandbox.profile
     capability_discovery.check_capabilities(forge_tenant)
-    work = sandbox.control.work(3)
+    work = consonance.control.work(3)
     for macro in MACROS:
         response = client.post(f"/forge/macro/{macro}", json={}, headers=fit(config={"title": "3"}, module=macro))
         assert response.status_code == 200, (macro, response.get_data(as_text=True)[:500])
@@ -94,13 +93,14 @@ def test_every_macro_shows_what_the_server_has_and_says_what_it_lacks(
     recorded = db.session.query(Decision).one()
     entry = db.session.query(OutboxEntry).one()
     notes = ConsonanceGateway(
-        ConsonanceConnection(sandbox.url, sandbox.api_key), profile=capability_discovery.stored_profile(forge_tenant)
+        ConsonanceConnection(consonance.url, consonance.api_key),
+        profile=capability_discovery.stored_profile(forge_tenant),
     )
     if profile_name in LIMITED:
         assert "Record the decision (not sent)" in title_status
         assert "Not sent to Consonance: your Consonance does not accept the `createWorkNote` mutation" in title_status
         assert recorded.delivery_state == "not_sent" and "createWorkNote" in entry.result["not_sent"]
-        assert not sandbox.state.works[3].notes
+        assert not consonance.state.works[3].notes
         with app.test_request_context():
             html = render_template("admin/activity.html", view=activity.activity_view(forge_tenant), active="activity")
         assert "not sent: your Consonance does not accept the `createWorkNote` mutation" in html.replace("&#96;", "`")
@@ -108,5 +108,5 @@ def test_every_macro_shows_what_the_server_has_and_says_what_it_lacks(
         assert "Send to Consonance" in title_status and "(not sent)" not in title_status
         assert recorded.delivery_state == "delivered"
         assert [n for n in notes.list_notes("3") if n.external_ref == KEY]
-    refused = [r for r in sandbox.control.requests() if r.get("refused")]
+    refused = [r for r in consonance.control.requests() if r.get("refused")]
     assert {r["operationName"] for r in refused} <= {"CapabilityIntrospection", "CapabilityProbe"}, refused

@@ -1,4 +1,4 @@
-"""The admin page against Consonance servers the app was not written for (sandbox profiles): Test
+"""The admin page against Consonance servers the app was not written for (consonance profiles): Test
 connection and save find what the server offers, and the capability table (after Test connection, on the
 configuration page and on the Activity page) says each feature, on or off, and what decides it, in words."""
 
@@ -8,13 +8,14 @@ import pytest
 
 from addon.flows import capability_discovery
 from sandbox.consonance.testing import running_sandbox
-from tests.admin.fixtures import _stub_process, forge, forge_tenant, sandbox, stub  # noqa: F401
+
+CONSONANCE_CATALOGUE = {"SIZE": 20}  # the admin tests' catalogue
 
 FORM = {"page_set_mode": "pages_in_space", "page_set_space_key": "PUB"}
 
 
 @pytest.fixture(scope="module", params=["documented-only", "introspection-refused", "cursor", "other-names"])
-def consonance(request):
+def consonance_server(request):
     with running_sandbox(SEED=7, SIZE=20, ANCHOR="2026-11-01", PROFILE=request.param) as running:
         yield running
 
@@ -23,9 +24,9 @@ def _rows(rows: list[dict]) -> dict[str, dict]:
     return {row["feature"]: row for row in rows}
 
 
-def test_test_connection_and_save_show_what_is_off_and_why(client, forge, forge_tenant, sandbox):
-    limited = sandbox.sandbox.profile in ("documented-only", "introspection-refused")
-    form = {"consonance_host": sandbox.url, "consonance_api_key": sandbox.api_key}
+def test_test_connection_and_save_show_what_is_off_and_why(client, forge, admin_tenant, consonance):
+    limited = consonance.sandbox.profile in ("documented-only", "introspection-refused")
+    form = {"consonance_host": consonance.url, "consonance_api_key": consonance.api_key}
     tested = client.post("/forge/admin/test-connection", json={"form": form}, headers=forge())
     assert tested.status_code == 200
     body = tested.get_json()
@@ -47,16 +48,16 @@ def test_test_connection_and_save_show_what_is_off_and_why(client, forge, forge_
     else:
         assert all(row["available"] for row in rows.values())
         assert body["headline"].endswith("every check passed.")
-    if sandbox.sandbox.profile == "other-names":
+    if consonance.sandbox.profile == "other-names":
         assert "`addWorkNote` mutation" in notes["decidedBy"] and "`createWorkTodo` mutation" in tasks["decidedBy"]
-    if sandbox.sandbox.profile == "cursor":
+    if consonance.sandbox.profile == "cursor":
         assert "by a cursor (`first` and `after`" in listing["decidedBy"]
-    assert capability_discovery.stored_profile(forge_tenant) is None  # an unsaved host is only tried
+    assert capability_discovery.stored_profile(admin_tenant) is None  # an unsaved host is only tried
 
     saved = client.post("/forge/admin/settings", json={"form": {**FORM, **form}}, headers=forge())
     assert saved.status_code == 200, saved.get_json()
-    stored = capability_discovery.stored_profile(forge_tenant)
-    assert stored is not None and stored.host == sandbox.url
+    stored = capability_discovery.stored_profile(admin_tenant)
+    assert stored is not None and stored.host == consonance.url
     assert stored.supports("notes") is not limited
     page = client.post("/forge/admin", json={}, headers=forge()).get_json()["html"]
     assert "What your Consonance offers" in page and "Decisions sent to Consonance as notes" in page
@@ -66,6 +67,6 @@ def test_test_connection_and_save_show_what_is_off_and_why(client, forge, forge_
     assert "What your Consonance offers" in html and "First check" in html
 
     # A second check finding the same server records no change; a Test connection of the saved one keeps it fresh.
-    assert capability_discovery.check_capabilities(forge_tenant)["changed"] == 0
-    refused = [r for r in sandbox.control.requests() if r.get("refused")]
+    assert capability_discovery.check_capabilities(admin_tenant)["changed"] == 0
+    refused = [r for r in consonance.control.requests() if r.get("refused")]
     assert {r["operationName"] for r in refused} <= {"CapabilityIntrospection", "CapabilityProbe"}, refused

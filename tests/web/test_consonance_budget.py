@@ -8,7 +8,6 @@ import pytest
 from flask import render_template
 
 from addon.admin import activity
-from tests.macros.conftest import consonance, fit, forge_tenant, sandbox  # noqa: F401
 
 
 @pytest.fixture
@@ -17,10 +16,10 @@ def app_config(app_config, redis_url):
     return app_config
 
 
-def test_budget_and_its_use_are_shown(app, client, fit, forge_tenant, sandbox):
+def test_budget_and_its_use_are_shown(app, client, fit, forge_tenant, consonance):
     answer = client.post("/forge/macro/title-status", json={}, headers=fit(config={"title": "3"}))
     assert answer.status_code == 200 and answer.get_json()["kind"] == "panel"
-    sent = sandbox.control.counters()["total"]
+    sent = consonance.control.counters()["total"]
     assert sent >= 1
 
     text = client.get("/metrics", environ_overrides={"REMOTE_ADDR": "127.0.0.1"}).get_data(as_text=True)

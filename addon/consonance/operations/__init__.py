@@ -134,7 +134,7 @@ def _drop_unused_variables(document: str) -> str:
     return document[: header.start()] + head + body
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fragment_text(name: str) -> str:
     return (FRAGMENTS_DIR / f"{name}.graphql").read_text(encoding="utf-8")
 
