@@ -19,11 +19,12 @@ from addon.extensions import db
 from tests.platform.signing import KeyServer, new_rsa_key
 
 # Fixtures more than one test package uses, defined once (tests/fixtures/).
+# A plugin another one imports comes first: pytest must register it before it is imported.
 pytest_plugins = [
     "tests.fixtures.admin",
     "tests.fixtures.consonance",
-    "tests.fixtures.decision_site",
     "tests.fixtures.macros",
+    "tests.fixtures.decision_site",
     "tests.fixtures.processes",
     "tests.fixtures.sites",
 ]
