@@ -186,9 +186,12 @@ class RequestBudget:
             return True
 
     def _take_slot(self, now: float, token: str) -> bool:
-        shared = self._shared(
-            lambda r: self._take(
-                keys=[self._key("in-flight")], args=[now, now + LEASE_SECONDS, self.concurrency, token]
+        take = self._take  # the in-flight script exists exactly when Redis does
+        shared = (
+            _LOCAL
+            if take is None
+            else self._shared(
+                lambda r: take(keys=[self._key("in-flight")], args=[now, now + LEASE_SECONDS, self.concurrency, token])
             )
         )
         if shared is not _LOCAL:

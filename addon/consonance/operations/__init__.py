@@ -87,7 +87,7 @@ def load_operation(name: str, has: frozenset[str] | None = None) -> Operation:
 
 def needed_capabilities(text: str) -> frozenset[str]:
     """Every capability named by a `# needs:` or `# unless:` condition in `text`."""
-    found = set()
+    found: set[str] = set()
     for line in text.splitlines():
         condition = _CONDITION.search(line)
         if condition:
@@ -129,9 +129,18 @@ def _drop_unused_variables(document: str) -> str:
         return document
     body = document[header.end() :]
     definitions = [d.strip() for d in re.split(r",(?![^\[]*\])", header.group(2)) if d.strip()]
-    used = [d for d in definitions if re.search(r"\$" + _VARIABLE.match(d).group(1) + r"\b", body)]
+    used = [d for d in definitions if _variable_used(d, body)]
     head = header.group(1) + (f"({', '.join(used)})" if used else "")
     return document[: header.start()] + head + body
+
+
+def _variable_used(definition: str, body: str) -> bool:
+    """Whether the operation's body uses the variable `definition` declares ("$isbn: String!"); a
+    definition we cannot read is kept, since dropping a used variable breaks the operation."""
+    variable = _VARIABLE.match(definition)
+    if variable is None:
+        return True
+    return re.search(r"\$" + variable.group(1) + r"\b", body) is not None
 
 
 @functools.cache
