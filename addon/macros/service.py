@@ -25,6 +25,7 @@ from addon.confluence.errors import ConfluenceError
 from addon.confluence.storage_parse import StorageParseError, find_tables
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
 from addon.consonance.gateway import ConsonanceGateway
+from addon.consonance.host_policy import vetted_session
 from addon.consonance.transport import TransportOptions
 from addon.gateways import NotConfigured, gateways
 from addon.macros import views
@@ -163,7 +164,11 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
                 known[1].profile = pooled.profile  # what the tenant's Consonance offers, as last found
             return known[1]
         gateway = ConsonanceGateway(
-            pooled.connection, INTERACTIVE_OPTIONS, profile=pooled.profile, budget=pooled.transport.budget
+            pooled.connection,
+            INTERACTIVE_OPTIONS,
+            session=vetted_session(gateways().consonance_policy),  # every connection vetted, as the pooled one's
+            profile=pooled.profile,
+            budget=pooled.transport.budget,
         )
         if known:
             known[1].close()

@@ -143,3 +143,23 @@ def test_title_picker_searches_by_title_words_and_isbn(client, fit, forge_tenant
     assert client.post("/forge/titles/search", json={"query": "a"}, headers=fit()).get_json()["results"] == []
     client.post("/forge/titles/search", json={"query": word.upper()}, headers=fit())
     assert consonance.control.counters()["byOperation"].get("SearchTitles") == 1  # same query, shared answer
+
+
+def test_a_panel_view_connects_only_where_the_host_policy_allows(app, client, fit, forge_tenant, consonance):
+    """The page-view connection is vetted on every connect, like the background one: once the address
+    stops being one the key may go to (a name that now resolves somewhere private), a panel view sends
+    Consonance nothing and says it is not answering, from the last good data."""
+    from addon.gateways import gateways
+
+    good = view(client, fit, config={"title": "12"})
+    assert consonance.control.counters()["total"] == 1
+    with app.app_context():
+        policy = gateways().consonance_policy
+    allowed = policy.allowed
+    object.__setattr__(policy, "allowed", ())  # the sandbox's loopback address is no longer allowed
+    try:
+        stale = view(client, fit, config={"title": "12"}, body={"refresh": True})
+    finally:
+        object.__setattr__(policy, "allowed", allowed)
+    assert consonance.control.counters()["total"] == 1  # nothing reached the sandbox
+    assert stale["stale"] is True and stale["viewModel"]["title"] == good["viewModel"]["title"]
