@@ -99,7 +99,7 @@ def test_both_directions_work_or_say_why_not(world):
     notes = consonance.state.works[int(work_id)].notes
     if "notes" in off:
         assert decision.delivery_state == "not_sent"
-        assert "Not sent" in region and "not sent: your Consonance does not accept" in region
+        assert "Not sent" in region and "Not sent: your Consonance does not accept" in region
         assert "createWorkNote" in region and not notes
     else:
         assert decision.delivery_state == "delivered"
