@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite install install-test node chromium wrk bench guide-images clean load chaos
+.PHONY: run test test-sqlite lint install install-test install-lint node chromium wrk bench guide-images clean load chaos
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,13 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install -q -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-lint: $(VENV)/.installed
+	$(PIP) install -q -e '.[lint]'
+	touch $@
+
 install: $(VENV)/.installed
+
+install-lint: $(VENV)/.installed-lint
 
 install-test: $(VENV)/.installed-test node chromium
 
@@ -41,6 +47,13 @@ run: install
 # The suite runs on PostgreSQL when TEST_DATABASE_URL points at it (CI does), else on SQLite.
 test: install-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Lint, format, types and the import contracts of docs/architecture.md (config in pyproject.toml).
+lint: install-lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test-sqlite: install-test
 	TEST_DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)

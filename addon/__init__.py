@@ -12,6 +12,7 @@ from flask.sessions import NullSession, SessionInterface
 from addon import logs as addon_logging
 from addon.config import load_settings
 from addon.extensions import db, migrate
+from addon.web.response_headers import common_headers
 
 log = logging.getLogger("addon.app")
 
@@ -40,7 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), os.pardir, "migrations"))
 
     from addon import models  # noqa: F401  (register every table with the metadata)
-    from addon.gateways import gateways, init_app as init_gateways
+    from addon.gateways import gateways
+    from addon.gateways import init_app as init_gateways
     from addon.jobs import init_app as init_jobs
     from addon.jobs.outbox import set_services_provider
     from addon.platform import init_app as init_platform
@@ -120,8 +122,8 @@ def _install_request_context(app: Flask) -> None:
 
     @app.after_request
     def _tag_response(response):
-        response.headers.setdefault("X-Request-Id", g.get("request_id", ""))
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in common_headers(g.get("request_id", "")):
+            response.headers.setdefault(name, value)
         return response
 
     @app.teardown_request

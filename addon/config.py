@@ -117,6 +117,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("LOG_FORMAT", "text", "`text` for people, `json` for log shippers (production)."),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
+    Setting(
+        "CONSONANCE_REQUESTS_PER_MINUTE",
+        "3000",
+        "Each site's request budget to its Consonance: at most this many requests a minute, shared by every process (Redis).",
+        int,
+    ),
+    Setting(
+        "CONSONANCE_MAX_CONCURRENT",
+        "8",
+        "At most this many requests in flight at once to each site's Consonance, across every process.",
+        int,
+    ),
     Setting("MACRO_FRESHNESS_SECONDS", "300", "Default freshness window of cached Consonance data in macros.", int),
     Setting(
         "MACRO_LANE",

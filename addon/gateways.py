@@ -15,6 +15,8 @@ from flask import current_app
 
 from addon.confluence.auth import ConnectAuth, ForgeAuth
 from addon.confluence.client import ConfluenceClient
+from addon.consonance.budget import RequestBudget
+from addon.consonance.capabilities import CapabilityProfile
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.host_policy import HostPolicy, HostRefused, parse_allowed_hosts, vetted_session
 from addon.consonance.transport import ConsonanceConnection
@@ -35,21 +37,46 @@ class Gateways:
         self.app_key = app_key
         self.consonance_policy = consonance_policy or HostPolicy()
         self._consonance: dict[int, tuple[str, ConsonanceGateway]] = {}
+        self._budgets: dict[int, RequestBudget] = {}
         self._refused: dict[int, str] = {}  # tenant -> host and key fingerprint the address policy refused
         self._lock = threading.Lock()
 
+    def budget(self, tenant: Tenant) -> RequestBudget:
+        """The tenant's request budget to its Consonance (one per process, counted in Redis for all of them)."""
+        with self._lock:
+            found = self._budgets.get(tenant.id)
+            if found is None:
+                from addon.platform.services import view_redis
+
+                found = self._budgets[tenant.id] = RequestBudget(
+                    f"tenant-{tenant.id}",
+                    current_app.config.get("CONSONANCE_REQUESTS_PER_MINUTE") or 3000,
+                    current_app.config.get("CONSONANCE_MAX_CONCURRENT") or 8,
+                    view_redis(),
+                )
+            return found
+
     def consonance(self, tenant: Tenant) -> ConsonanceGateway:
-        host = get_settings(tenant).consonance_host
+        """The tenant's gateway, building its operations for what the tenant's Consonance was last found to offer."""
+        settings = get_settings(tenant)
+        host = settings.consonance_host
         api_key = tenants.consonance_key_for(tenant, host)  # None when the host is not the one the key was saved for
         if not host or not api_key:
             raise NotConfigured(
                 "Consonance is not connected yet: an admin can connect it on the "
                 "Consonance for Confluence configuration page."
             )
+        profile = CapabilityProfile.from_dict(settings.values.get("consonance_capabilities"))
+        if profile is not None and profile.host and profile.host.rstrip("/") != host.rstrip("/"):
+            profile = None  # found for another server: not checked yet for this one
         fingerprint = hashlib.sha256(f"{host}\0{api_key}".encode()).hexdigest()
+        budget = self.budget(tenant)
         with self._lock:
             cached = self._consonance.get(tenant.id)
             if cached and cached[0] == fingerprint:
+                # The stored profile, unless the gateway found out something newer itself (a refused document).
+                if profile is not None and (cached[1].profile.checked_at or "") <= (profile.checked_at or ""):
+                    cached[1].profile = profile
                 return cached[1]
             refused = self._refused.get(tenant.id) == fingerprint
         if not refused:
@@ -73,7 +100,10 @@ class Gateways:
             if cached and cached[0] == fingerprint:
                 return cached[1]
             gateway = ConsonanceGateway(
-                ConsonanceConnection(host=host, api_key=api_key), session=vetted_session(self.consonance_policy)
+                ConsonanceConnection(host=host, api_key=api_key),
+                session=vetted_session(self.consonance_policy),
+                profile=profile,
+                budget=budget,
             )
             if cached:
                 cached[1].close()

@@ -13,8 +13,13 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
 
-_context: contextvars.ContextVar[dict] = contextvars.ContextVar("log_context", default={})
+_context: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "log_context", default=MappingProxyType({})
+)
 
 
 def bind(**fields) -> None:

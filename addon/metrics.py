@@ -7,7 +7,7 @@ With several web worker processes set PROMETHEUS_MULTIPROC_DIR (prometheus-clien
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from prometheus_client import Counter, Histogram
 
@@ -104,4 +104,4 @@ def observe_job_since(kind: str, outcome: str, started: datetime | None) -> None
     """A job's duration from its stored start time (SQLite hands back naive UTC datetimes)."""
     if started is None:
         return
-    observe_job(kind, outcome, (datetime.now(timezone.utc) - as_utc(started)).total_seconds())
+    observe_job(kind, outcome, (datetime.now(UTC) - as_utc(started)).total_seconds())

@@ -5,13 +5,6 @@ Each domain package keeps its own `models.py`; add new ones here.
 
 from addon.decisions.models import Decision  # noqa: F401
 from addon.flows.sync_models import PollState, SyncPage, TitleSnapshot  # noqa: F401
-from addon.flows.upstream_models import (
-    GateLink,
-    Lesson,
-    PlaybookSource,
-    UpstreamPage,
-    UpstreamPageState,
-)  # noqa: F401,E501
 from addon.jobs.models import JobRun, OutboxEntry, ProcessedEvent, ScheduleMark  # noqa: F401
 from addon.platform.models import AuditEntry, Tenant, TenantSecret  # noqa: F401
 from addon.settings.models import TenantSettings  # noqa: F401

@@ -67,7 +67,7 @@ def sandbox_process(size: int, seed: int = 42):
                 break
             except requests.RequestException:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("sandbox did not start within 300s")
+                    raise RuntimeError("sandbox did not start within 300s") from None
                 time.sleep(0.2)
         yield url
     finally:

@@ -55,7 +55,7 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 60, method: s
             return
         except requests.RequestException:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer within {seconds}s")
+                raise RuntimeError(f"{url} did not answer within {seconds}s") from None
             time.sleep(0.2)
 
 

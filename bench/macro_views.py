@@ -15,8 +15,8 @@ yet viewed); 1 and 50 connections. Ratios are ours / ACE's.
 from __future__ import annotations
 
 import argparse
-import html
 import datetime as dt
+import html
 import json
 import os
 import platform
@@ -119,9 +119,9 @@ def _work_title(consonance_url: str, work_id: int) -> str:
 
 def _connect_tenants_to_consonance(app, consonance_url: str) -> None:
     """What an admin does on the configuration page: Consonance address and API key for each site."""
+    from addon.extensions import db
     from addon.platform import tenants
     from addon.platform.models import Tenant
-    from addon.extensions import db
     from addon.settings.service import update_settings
 
     with app.app_context():

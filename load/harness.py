@@ -507,4 +507,4 @@ class Stack:
             return depth
 
     def today(self) -> dt.date:
-        return dt.datetime.now(dt.timezone.utc).date()
+        return dt.datetime.now(dt.UTC).date()

@@ -18,6 +18,17 @@ from addon import create_app
 from addon.extensions import db
 from tests.platform.signing import KeyServer, new_rsa_key
 
+# Fixtures more than one test package uses, defined once (tests/fixtures/).
+# A plugin another one imports comes first: pytest must register it before it is imported.
+pytest_plugins = [
+    "tests.fixtures.admin",
+    "tests.fixtures.consonance",
+    "tests.fixtures.macros",
+    "tests.fixtures.decision_site",
+    "tests.fixtures.processes",
+    "tests.fixtures.sites",
+]
+
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 
@@ -175,9 +186,10 @@ def stranger_key():
 @pytest.fixture
 def connect_install(client, install_key):
     """Install a Connect tenant through the real signed-install route; returns its payload."""
-    from tests.platform.signing import install_payload, sign_rs256
-    from addon.platform.qsh import query_string_hash
     import time
+
+    from addon.platform.qsh import query_string_hash
+    from tests.platform.signing import install_payload, sign_rs256
 
     def install(client_key="client-key-A", base_url="https://site-a.atlassian.test/wiki"):
         payload = install_payload(client_key, base_url=base_url)

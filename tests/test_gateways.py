@@ -8,19 +8,15 @@ from addon.gateways import Gateways, NotConfigured, gateways
 from addon.platform import tenants
 from addon.platform.models import Tenant
 from addon.settings.service import update_settings
+from tests.fixtures.tenants import make_tenant
 
 
-def make_tenant(transport="connect"):
-    tenant = Tenant(
-        transport=transport, external_id="ck-1", site_url="https://s.test", api_base_url="https://s.test/wiki"
-    )
-    db.session.add(tenant)
-    db.session.commit()
-    return tenant
+def site_tenant(transport="connect"):
+    return make_tenant("ck-1", transport=transport, site_url="https://s.test", api_base_url="https://s.test/wiki")
 
 
 def test_consonance_needs_host_and_key(app):
-    tenant = make_tenant()
+    tenant = site_tenant()
     with pytest.raises(NotConfigured, match="configuration page"):
         gateways().consonance(tenant)
     update_settings(tenant, {"consonance_host": "http://127.0.0.1:8100"}, actor="admin")
@@ -35,7 +31,7 @@ def test_consonance_needs_host_and_key(app):
 
 
 def test_confluence_client_per_transport(app):
-    connect_tenant = make_tenant()
+    connect_tenant = site_tenant()
     with pytest.raises(NotConfigured):
         gateways().confluence(connect_tenant)
     tenants.set_secret(connect_tenant, tenants.SHARED_SECRET, "s" * 40)

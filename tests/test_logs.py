@@ -51,6 +51,7 @@ def test_request_logs_name_the_tenant(client, forge_key):
 
 def test_a_recurring_warning_is_said_once_per_interval(caplog):
     import logging
+
     from addon.logs import OncePer
 
     now = [100.0]

@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "consonance_key_replaced": "Replaced the Consonance API key",
     "outbox_retried": "Retried a failed write",
     "decision_pushed": "Pushed a decision",
+    "capabilities_changed": "Found what Consonance offers",
     "sync_requested": "Asked for a sync now",
     "pages_requested": "Asked for pages for existing titles",
 }
@@ -322,6 +323,7 @@ _DELIVERY_WORDS = {
     "pending": "waiting to reach Consonance",
     "failed": "could not reach Consonance",
     "retrying": "being retried",
+    "not_sent": "not sent",
 }
 
 
@@ -377,6 +379,7 @@ def activity_view(tenant: Tenant, client=None) -> dict:
         "rule_set": rule_set(tenant, client),
         "decisions": recent_decisions(tenant, client),
         "summaries": summary_choices(tenant),
+        "capabilities": capabilities(tenant),
         "generated": when(utcnow()),
     }
 
@@ -391,6 +394,36 @@ def summary_choices(tenant: Tenant) -> list[dict]:
         {"cadence": cadence, "label": label, "title": period_for(today, cadence).title}
         for cadence, label in ((WEEKLY, "this week's"), (MONTHLY, "this month's"))
     ]
+
+
+def capabilities(tenant: Tenant, limit: int = 10) -> dict:
+    """What the site's Consonance offers now, and the last times that changed (turned features on or off)."""
+    from addon.flows import capability_discovery
+
+    profile = capability_discovery.stored_profile(tenant)
+    changes = db.session.execute(
+        tenant_query(AuditEntry, tenant)
+        .where(AuditEntry.action == capability_discovery.CHANGED)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    ).scalars()
+    from addon.gateways import gateways
+
+    usage = gateways().budget(tenant).usage()
+    return {
+        "budget": {
+            "per_minute": usage.per_minute,
+            "used": usage.used_this_minute,
+            "concurrency": usage.concurrency,
+            "in_flight": usage.in_flight,
+            "paused_for": usage.paused_for,
+            "shared": usage.shared,
+        },
+        "rows": capability_discovery.capability_rows(profile),
+        "checked": profile.checked_at if profile else None,
+        "source": profile.source if profile else None,
+        "changes": [{"at": when(e.at), "what": list((e.detail or {}).get("changes") or [])} for e in changes],
+    }
 
 
 def _age_text(seconds: float) -> str:
@@ -408,6 +441,9 @@ def retry_write(tenant: Tenant, entry_id: int, actor: str | None) -> bool:
     if not outbox.retry(entry_id, tenant=tenant):
         db.session.rollback()
         return False
+    from addon.gateways import gateways
+
+    gateways().budget(tenant).resume()  # the admin asked to try now: a pause a 429 set does not hold this back
     from addon.platform import tenants
 
     tenants.record(tenant, "outbox_retried", actor=actor, entry_id=entry_id)

@@ -22,7 +22,7 @@ from addon.confluence.client import ConfluenceClient, cql_quote
 from addon.confluence.errors import ConfluenceError
 from addon.consonance.host_policy import HostRefused
 from addon.extensions import db
-from addon.flows import page_events, page_sets, stage_status
+from addon.flows import capability_discovery, page_events, page_sets, stage_status
 from addon.gateways import gateways
 from addon.jobs.runner import submit
 from addon.platform import tenants
@@ -45,7 +45,7 @@ PAGE_FIELDS = (
     "summary_parent_id",
 )
 LIST_FIELDS = ("page_set_children", "acquired_stages", "playbook_page_ids")
-SETTING_FIELDS = tuple(SCHEMA.fields)
+SETTING_FIELDS = tuple(name for name in SCHEMA.fields if name != "consonance_capabilities")  # the app writes that
 PICK_LIMIT = 20
 _PAGE_ID = re.compile(r"^\d{1,20}$")
 
@@ -133,6 +133,7 @@ def chosen_page_ids(values: dict) -> list[str]:
 def configuration_view(tenant: Tenant, client: ConfluenceClient | None, *, stages: list[str] | None = None) -> dict:
     """Everything the form shows; the API key itself never leaves the server, only whether one is set."""
     values = dict(get_settings(tenant).values)
+    profile = capability_discovery.stored_profile(tenant)
     space_labels: dict[str, str] = {}
     try:
         titles = page_titles(client, chosen_page_ids(values))
@@ -154,6 +155,8 @@ def configuration_view(tenant: Tenant, client: ConfluenceClient | None, *, stage
             {"stage": stage, "default": weeks, "value": (values.get("stage_deadline_weeks") or {}).get(stage, "")}
             for stage, weeks in DEFAULT_STAGE_DEADLINES
         ],
+        "capabilities": capability_discovery.capability_rows(profile),
+        "capabilities_checked": profile.checked_at if profile else None,
         "confluence_problem": confluence_problem,
         "site_url": tenant.site_url,
     }
@@ -360,6 +363,8 @@ def save_configuration(
     if saved is None:
         db.session.rollback()
         return SaveResult(False, flatten_errors(schema_errors), "Nothing was saved: put right the fields marked below.")
+    if connection is not None and connection.capabilities is not None:
+        capability_discovery.remember(tenant, connection.capabilities, actor)  # what the saved server offers
     changed = sorted(k for k in saved.values if saved.values.get(k) != current.get(k)) + (
         [API_KEY_FIELD] if api_key else []
     )

@@ -7,7 +7,8 @@ token's `qsh` binds it to that exact method, path and query.
 
 from __future__ import annotations
 
-from typing import Callable, MutableMapping, Protocol
+from collections.abc import Callable, MutableMapping
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 

@@ -11,7 +11,8 @@ import email.utils
 import logging
 import random
 import time
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests

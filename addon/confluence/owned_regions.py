@@ -59,7 +59,7 @@ class _Node:
     attrs: dict
     start: int
     open_end: int
-    parent: "_Node | None"
+    parent: _Node | None
     close_start: int = -1
     end: int = -1
     children: list = None
@@ -148,7 +148,7 @@ def _region_from(storage: str, name: str, markers: dict) -> Region | None:
     if begin.end > end.start:
         raise OwnedRegionError(f"region {name!r}: end marker comes before begin marker")
     region = Region(name, begin.start, begin.end, end.start, end.end)
-    for (kind, other), nodes in markers.items():
+    for (_kind, other), nodes in markers.items():
         if other != name and any(region.inner_start <= n.start < region.inner_end for n in nodes):
             raise OwnedRegionError(f"region {name!r} contains a marker of region {other!r}; regions cannot nest")
     return region

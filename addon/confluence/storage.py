@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Union
 
 # Characters XML 1.0 cannot carry at all, not even as references: replaced by U+FFFD.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -26,11 +26,11 @@ class Fragment:
     def __str__(self) -> str:
         return self.xml
 
-    def __add__(self, other: "Content") -> "Fragment":
+    def __add__(self, other: Content) -> Fragment:
         return Fragment(self.xml + _render(other))
 
 
-Content = Union[str, Fragment, Iterable["Content"], None]
+Content = str | Fragment | Iterable["Content"] | None
 
 
 def trusted(xml: str) -> Fragment:

@@ -68,6 +68,16 @@ class ConsonanceValidationError(ConsonanceError):
         return list(self.field_errors)
 
 
+class FeatureUnavailable(ConsonanceError):
+    """This tenant's Consonance lacks what a feature needs; nothing was sent, and retrying cannot help."""
+
+    def __init__(self, feature: str, reason: str):
+        super().__init__(reason)
+        self.feature = feature
+        self.reason = reason
+        self.not_sent_reason = reason  # the outbox settles such a write instead of retrying it
+
+
 # What an admin is told about a host that failed, without repeating anything the host said.
 KEY_REFUSED = "key_refused"
 TIMED_OUT = "timed_out"

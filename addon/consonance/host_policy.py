@@ -159,7 +159,7 @@ def _refuse_numeric_tricks(host: str) -> None:
 
 def resolve_all(host: str, port: int) -> list[str]:
     """Every address the name resolves to (IPv4 and IPv6)."""
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
 
 
 def is_public(address: str) -> bool:

@@ -10,20 +10,20 @@ import email.utils
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import requests
 
 from addon import metrics
-from addon.retries import backoff_delay
-
+from addon.consonance.budget import BudgetExhausted, RequestBudget
 from addon.consonance.errors import (
     ConsonanceAuthError,
     ConsonanceQueryError,
     ConsonanceUnavailable,
     ConsonanceValidationError,
 )
+from addon.retries import backoff_delay
 
 log = logging.getLogger("addon.consonance")
 
@@ -85,8 +85,10 @@ class GraphQLTransport:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
+        budget: RequestBudget | None = None,
     ):
         self.connection = connection
+        self.budget = budget  # the tenant's share of its Consonance, shared by every process
         self.options = options or TransportOptions()
         self.session = session or requests.Session()
         self.stats = TransportStats()
@@ -109,7 +111,16 @@ class GraphQLTransport:
         while True:
             attempt += 1
             remaining = opts.max_total_seconds - (self._clock() - started)
-            outcome = self._attempt(body, label, remaining)
+            token = self._take_place(label, remaining, attempt, started)
+            try:
+                outcome = self._attempt(body, label, opts.max_total_seconds - (self._clock() - started))
+            finally:
+                if token is not None:
+                    self.budget.give_back(token)
+            if outcome.status == 429 and self.budget is not None:
+                self.budget.pause(
+                    outcome.retry_after if outcome.retry_after is not None else self._delay(attempt, None)
+                )
             if outcome.failure is None:
                 metrics.count_consonance_call(label, "ok")
                 return outcome.data
@@ -139,6 +150,21 @@ class GraphQLTransport:
                 extra={"host": self.connection.host},
             )
             self._sleep(delay)
+
+    def _take_place(self, label: str, remaining: float, attempt: int, started: float) -> str | None:
+        """A place in the tenant's request budget, waiting at most what is left of this call's time."""
+        if self.budget is None:
+            return None
+        try:
+            return self.budget.take(max(0.0, remaining))
+        except BudgetExhausted as exc:
+            metrics.count_consonance_call(label, "budget")
+            raise ConsonanceUnavailable(
+                f"Consonance at {self.connection.host} was not asked for {label}: {exc}",
+                attempts=attempt - 1,
+                elapsed=self._clock() - started,
+                retry_after=exc.wait,
+            ) from exc
 
     def _attempt(self, body: dict, label: str, remaining: float) -> _Outcome:
         """One HTTP round trip: the data, or a retryable failure; raises on failures retrying cannot fix."""
@@ -186,7 +212,7 @@ class GraphQLTransport:
             payload = response.json()
         except ValueError:
             if status >= 400:
-                raise ConsonanceQueryError(f"Consonance rejected {label} with HTTP {status}", operation=label)
+                raise ConsonanceQueryError(f"Consonance rejected {label} with HTTP {status}", operation=label) from None
             return _Outcome(failure=f"HTTP {status} with a body that is not JSON", status=status)
         errors = payload.get("errors") if isinstance(payload, dict) else None
         if errors:

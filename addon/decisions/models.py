@@ -20,6 +20,7 @@ REQUEST_CHANGES = "request_changes"
 HOLD = "hold"
 NOTE = "note"
 DECISION_TYPES = (APPROVE_STAGE, REQUEST_CHANGES, HOLD, NOTE)
+NOT_SENT = "not_sent"  # delivery state: kept in Confluence only, this Consonance does not accept the write
 
 
 @dataclass(frozen=True)
@@ -54,5 +55,5 @@ class Decision(TenantOwned, db.Model):
     from_stage: Mapped[str | None] = mapped_column(sa.String(100))
     to_stage: Mapped[str | None] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
-    delivery_state: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending|delivered|failed
+    delivery_state: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending|delivered|failed|not_sent
     delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

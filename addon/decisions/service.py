@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from addon.confluence.people import DISPLAY_NAMES, UNKNOWN_PERSON
+from addon.consonance.errors import FeatureUnavailable
 from addon.decisions.models import (
     APPROVE_STAGE,
     DECISION_LABELS,
     DECISION_TYPES,
+    NOT_SENT,
     Decision,
 )
 from addon.extensions import db
@@ -233,7 +235,7 @@ def dedupe_key(decision_id: int) -> str:
 
 @dataclass(frozen=True)
 class Delivery:
-    """How far a decision's write to Consonance has got: pending, retrying, delivered or failed (and why)."""
+    """How far a decision's write to Consonance has got: pending, retrying, delivered, failed or not sent (and why)."""
 
     state: str
     reason: str = ""
@@ -256,7 +258,10 @@ def delivery_states(tenant: Tenant, decisions: Iterable[Decision]) -> dict[int, 
     states = {}
     for decision in decisions:
         entry, state = entries.get(dedupe_key(decision.id)), decision.delivery_state
-        if entry is not None and entry.status == FAILED and state != "delivered":
+        if state == NOT_SENT:  # settled: this Consonance does not accept the write (the entry says why)
+            reason = (entry.result or {}).get("not_sent") if entry is not None else None
+            states[decision.id] = Delivery(NOT_SENT, reason or "your Consonance does not accept it")
+        elif entry is not None and entry.status == FAILED and state != "delivered":
             states[decision.id] = Delivery("failed", entry.last_error or "")
         elif entry is not None and state != "delivered" and entry.attempts and entry.last_error:
             states[decision.id] = Delivery("retrying", entry.last_error)
@@ -313,28 +318,37 @@ def push_decision(tenant: Tenant, payload: dict, services) -> dict:
     """Write the decision to Consonance: one note keyed by the decision key, then the stage change.
 
     Both writes converge on retry: the note by its externalRef, the stage change by only moving a work
-    that is still in the stage the decision approved (a repeat finds it already moved).
+    that is still in the stage the decision approved (a repeat finds it already moved). A write this
+    tenant's Consonance does not accept is not sent, and the entry settles instead of retrying: the
+    decision stays in Confluence's decision log marked "not sent", with the reason.
     """
     decision = db.session.get(Decision, payload["decision_id"])
     if decision is None or decision.tenant_id != tenant.id:
         raise PermanentError("the decision no longer exists")
     gateway = services.consonance(tenant)
-    note = gateway.add_note(
-        decision.work_id, note_text(decision, **_attribution(tenant, services, decision)), decision.idempotency_key
-    )
-    result = {"note_id": note.id}
+    result: dict = {}
+    not_sent: list[str] = []
+    try:
+        note = gateway.add_note(
+            decision.work_id, note_text(decision, **_attribution(tenant, services, decision)), decision.idempotency_key
+        )
+        result["note_id"] = note.id
+    except FeatureUnavailable as exc:
+        not_sent.append(exc.reason)
     if decision.decision_type == APPROVE_STAGE and decision.to_stage:
-        current = gateway.title(decision.work_id)
-        if current is None:
-            raise PermanentError(f"Consonance has no work {decision.work_id}")
-        held = current.stage.name if current.stage else None
-        if held == decision.from_stage:
-            result["stage"] = gateway.change_stage(decision.work_id, decision.to_stage).name
-        else:
-            result["stage"] = held
-            result["stage_unchanged"] = held != decision.to_stage
-    decision.delivery_state = "delivered"
-    decision.delivered_at = utcnow()
+        try:
+            result.update(_move_stage(gateway, decision))
+        except FeatureUnavailable as exc:
+            not_sent.append(exc.reason)
+    decision.delivered_at = utcnow()  # settled: sent, or known not to be sendable
+    if not_sent:
+        result["not_sent"] = "; ".join(not_sent)
+        log.info("decision %s not (fully) sent: %s", decision.id, result["not_sent"])
+    decision.delivery_state = NOT_SENT if not_sent and not result.keys() - {"not_sent"} else "delivered"
+    if decision.decision_type == APPROVE_STAGE and decision.to_stage and "stage" not in result:
+        own_writes.stage_move_abandoned(tenant.id, decision.work_id)  # the panel stops saying "pending"
+    if decision.delivery_state == NOT_SENT:
+        return result
     own_writes.title_changed(tenant.id, decision.work_id, written_by_us=True)  # every process reads it afresh
     if result.get("stage") and not result.get("stage_unchanged"):  # the home page's status region follows now
         enqueue(
@@ -345,3 +359,14 @@ def push_decision(tenant: Tenant, payload: dict, services) -> dict:
             dedupe_key=f"decision:{decision.id}:stage",
         )
     return result
+
+
+def _move_stage(gateway, decision: Decision) -> dict:
+    gateway.require("stage_changes")  # before reading the title: nothing to do where stages cannot move
+    current = gateway.title(decision.work_id)
+    if current is None:
+        raise PermanentError(f"Consonance has no work {decision.work_id}")
+    held = current.stage.name if current.stage else None
+    if held == decision.from_stage:
+        return {"stage": gateway.change_stage(decision.work_id, decision.to_stage).name}
+    return {"stage": held, "stage_unchanged": held != decision.to_stage}

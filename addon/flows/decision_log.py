@@ -158,6 +158,13 @@ _OUTCOMES = {
 }
 
 
+def _outcome(delivery) -> tuple[str, str, str]:
+    """Lozenge label, colour and the sentence beside it; a write this Consonance cannot take says why."""
+    if delivery.state == "not_sent":
+        return "Not sent", "Grey", f"Not sent: {delivery.reason or 'your Consonance does not accept it'}"
+    return _OUTCOMES.get(delivery.state, (delivery.state, "Grey", ""))
+
+
 def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
     """The region: what happened to each decision written on this page, in page order (sent, waiting, or
     not understood and why), then the title's decisions recorded elsewhere (the status panel's button)."""
@@ -182,10 +189,7 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
         .scalars()
         .all()
     )
-    states = {
-        decision_id: delivery.state
-        for decision_id, delivery in delivery_states(tenant, [*by_key.values(), *elsewhere]).items()
-    }
+    deliveries = delivery_states(tenant, [*by_key.values(), *elsewhere])
     page_rows = []
     for entry in lines[:SHOWN]:
         line = str(entry[0])
@@ -195,7 +199,7 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
         if decision is None:
             page_rows.append([line, text(""), status_lozenge("Not understood", "Red"), f"Not sent: {entry[1]}"])
             continue
-        label, colour, words = _OUTCOMES.get(states[decision.id], (states[decision.id], "Grey", ""))
+        label, colour, words = _outcome(deliveries[decision.id])
         what = _label(decision)
         page_rows.append([line, _person(decision.actor), status_lozenge(label, colour), f"{what}. {words}"])
     parts = [
@@ -216,8 +220,8 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
     if elsewhere:
         rows = []
         for d in elsewhere:
-            label, colour, _ = _OUTCOMES.get(states[d.id], (states[d.id], "Grey", ""))
-            what = _label(d)
+            label, colour, words = _outcome(deliveries[d.id])
+            what = _label(d) + (f" ({words})" if deliveries[d.id].state == "not_sent" else "")
             source = "the title status panel" if d.source == "macro" else "another page"
             rows.append(
                 [

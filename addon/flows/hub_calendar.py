@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar as cal
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -118,9 +119,9 @@ def _month_grid(year: int, month: int, dates: list[CalendarDate]) -> s.Fragment:
     by_day: dict[int, list[str]] = {}
     for d in dates:
         by_day.setdefault(d.day.day, []).append(f"{d.what}: {d.title}" if d.title else d.what)
-    weeks = []
+    weeks: list[list[s.Content]] = []
     for week in cal.Calendar(firstweekday=0).monthdayscalendar(year, month):
-        cells = []
+        cells: list[s.Content] = []
         for day in week:
             if not day:
                 cells.append("")
@@ -135,7 +136,7 @@ def _month_grid(year: int, month: int, dates: list[CalendarDate]) -> s.Fragment:
 def _homes(tenant: Tenant, lines) -> dict[str, str]:
     """Title name → the title of its home page (for links), for the hub's titles."""
     by_work = {str(line.work_id): line.title for line in lines}
-    rows = db.session.execute(
+    rows: Iterable[TitlePage] = db.session.execute(
         tenant_query(TitlePage, tenant).where(
             TitlePage.role == roles.HOME, TitlePage.work_id.in_(list(by_work) or [""])
         )

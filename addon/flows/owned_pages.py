@@ -56,7 +56,9 @@ def page_state(tenant: Tenant, page_id: str) -> UpstreamPageState:
         },
         ("tenant_id", "page_id"),
     )
-    return db.session.get(UpstreamPageState, state_id, populate_existing=True)
+    state = db.session.get(UpstreamPageState, state_id, populate_existing=True)
+    assert state is not None  # insert_once made or found it in this transaction
+    return state
 
 
 def remember_own_write(tenant: Tenant, page: Page) -> None:
@@ -101,7 +103,9 @@ def write_region(
             updated = insert_region_if_missing(body, region, wanted)
             return replace_region(updated, region, wanted)
         except OwnedRegionError as exc:
-            raise PermanentError(f"the app's region {region!r} on page {page_id} was damaged by an edit: {exc}")
+            raise PermanentError(
+                f"the app's region {region!r} on page {page_id} was damaged by an edit: {exc}"
+            ) from exc
 
     written = client.update_page_with_retry(page_id, mutate, message=f"{APP_VERSION_MESSAGE}: {message}")
     if written.version != seen.get("version"):

@@ -100,8 +100,7 @@ def _own_text(element: etree._Element) -> str:
 def _blocks(root: etree._Element, tags: tuple[str, ...]):
     """Outermost elements with these tags whose text is not empty, in document order."""
     wanted = {q(t) for t in tags}
-    for element in root.iter(*wanted):
-        yield element
+    yield from root.iter(*wanted)
 
 
 # ------------------------------------------------------------------ Decision log
@@ -322,7 +321,7 @@ def decision_entries(storage: str) -> list[DecisionRow | DecisionProblem]:
         ],
         prefix="decision|",
     )
-    for (index, c, kind, stage, text), identity in zip(keyed, ids):
+    for (index, c, kind, stage, text), identity in zip(keyed, ids, strict=True):
         out[index] = DecisionRow(
             kind,
             text,
@@ -457,7 +456,7 @@ def parse_lessons(storage: str) -> list[LessonItem]:
             texts.extend(_lesson_texts(sibling))
     texts = [t[:MAX_ITEM_CHARS] for t in texts if t]
     lessons = []
-    for text, identity in zip(texts, identities(texts, prefix="lesson|")):
+    for text, identity in zip(texts, identities(texts, prefix="lesson|"), strict=True):
         matched = _STAGE_PREFIX.match(text)
         if matched and "http" not in matched.group("stage").lower():
             lessons.append(LessonItem(normalise(matched.group("text")), normalise(matched.group("stage")), identity))

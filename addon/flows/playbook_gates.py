@@ -228,6 +228,8 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
     links = _links(tenant, work_id)
     if not links:
         return {"completed_in_consonance": 0, "ticked_in_confluence": 0}
+    if not gateways().consonance(tenant).supports("tasks"):
+        return {"completed_in_consonance": 0, "ticked_in_confluence": 0, "skipped": 1}  # no tasks on this Consonance
     tasks = {t.external_ref: t for t in gateways().consonance(tenant).list_tasks(work_id) if t.external_ref}
     ticks: dict[str, bool] = {}
     page_id = _checklist_page_id(tenant, work_id)
@@ -286,7 +288,7 @@ def _ticks_on(page: Page) -> dict[str, bool]:
 
 # ------------------------------------------------------------------ the checklist page
 def _checklist_state(tenant: Tenant, work_id: str) -> list[tuple]:
-    return [(task_id_for(l), l.task_title, l.confluence_done, l.tick_pending) for l in _links(tenant, work_id)]
+    return [(task_id_for(g), g.task_title, g.confluence_done, g.tick_pending) for g in _links(tenant, work_id)]
 
 
 def queue_checklist(tenant: Tenant, work_id: str) -> None:

@@ -316,7 +316,10 @@ def workflow_pages(tenant: Tenant, client) -> list[str]:
 
 
 def queue_index(tenant: Tenant) -> None:
-    state = [(stage, [(l.text, l.page_title) for l in lessons]) for stage, lessons in _lessons_by_stage(tenant).items()]
+    state = [
+        (stage, [(lesson.text, lesson.page_title) for lesson in lessons])
+        for stage, lessons in _lessons_by_stage(tenant).items()
+    ]
     digest = hashlib.sha256(json.dumps(state, ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
     enqueue(tenant, "confluence", INDEX_KIND, {}, dedupe_key=f"lessons-index:{digest}")
     db.session.commit()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.consonance.errors import ConsonanceNotFound
+from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant
 from addon.publishing.guidance import matching_guidance
 from addon.settings.service import get_settings

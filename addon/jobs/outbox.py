@@ -12,8 +12,8 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -43,6 +43,11 @@ _status_hooks: dict[str, StatusHook] = {}
 
 class PermanentError(Exception):
     """Raised by a handler when retrying cannot help (e.g. the target object was deleted)."""
+
+
+# An exception carrying a `not_sent_reason` attribute means the target system does not accept this kind of
+# write at all (e.g. a tenant's Consonance lacks the mutation): the entry is settled with that reason, not
+# retried and not shown as a failure.
 
 
 class Outcome:
@@ -228,6 +233,11 @@ def deliver(entry_id: int, *, now: datetime | None = None) -> str:
             db.session.rollback()
             return _record_failure(entry, me, short_error(exc), permanent=True, now=now)
         except Exception as exc:
+            not_sent = getattr(exc, "not_sent_reason", None)
+            if not_sent:  # the target does not accept this kind of write at all: settle it, never retry
+                db.session.rollback()
+                log.info("outbox entry %s (%s) not sent: %s", entry_id, entry.kind, not_sent)
+                return _record_success(entry, me, {"not_sent": str(not_sent)}, now=now)
             db.session.rollback()
             log.warning(
                 "outbox entry %s (%s) attempt %s failed: %s", entry_id, entry.kind, entry.attempts, short_error(exc)

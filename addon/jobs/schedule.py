@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Union
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -35,7 +35,7 @@ from addon.platform.models import Tenant, utcnow
 log = logging.getLogger("addon.jobs.schedule")
 
 RUN_SCHEDULED = "addon.jobs.schedule.run_scheduled"
-Interval = Union[timedelta, Callable[[Flask, Tenant], timedelta]]
+Interval = timedelta | Callable[[Flask, Tenant], timedelta]
 
 
 @dataclass(frozen=True)

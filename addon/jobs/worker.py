@@ -30,7 +30,7 @@ def worker_app() -> Flask:
 
 def rq_entry(func_path: str, args: list, kwargs: dict, meta: dict):
     """What RQ actually runs (`runner.RQ_ENTRY`): find the app, then `run_job`."""
-    app = current_app._get_current_object() if has_app_context() else worker_app()
+    app = current_app._get_current_object() if has_app_context() else worker_app()  # type: ignore[attr-defined]
     job = get_current_job()
     return run_job(
         app,

@@ -12,7 +12,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, render_template
 from markupsafe import Markup, escape
@@ -137,21 +137,23 @@ def panel_payload(result: PanelResult, *, form: dict | None = None, form_values:
     }
 
 
-def payload_json(result: PanelResult, *, form: dict | None = None, memoised_only: bool = False) -> str | None:
-    """`panel_payload` as its JSON answer, kept per render key with the form's values as slots like the HTML.
-    `memoised_only` (the macro lane): only a payload already serialised in this process, else None."""
+def payload_json(result: PanelResult, *, form: dict | None = None) -> str:
+    """`panel_payload` as its JSON answer, kept per render key with the form's values as slots like the HTML."""
     if result.render_key is None:
-        return None if memoised_only else _json(panel_payload(result, form=form))
-    key = _shape(("payload", result.render_key), form)
-    if memoised_only:
-        pieces = _html_memo().get(key)
-        if pieces is None:
-            return None
-    else:
-        pieces = _html_memo().get_or_render(
-            key, lambda: _json(panel_payload(result, form=_slots(form), form_values=_slots(form, _RAW)))
-        )
+        return _json(panel_payload(result, form=form))
+    pieces = _html_memo().get_or_render(
+        _shape(("payload", result.render_key), form),
+        lambda: _json(panel_payload(result, form=_slots(form), form_values=_slots(form, _RAW))),
+    )
     return fill_slots(pieces, form, json_string=True)
+
+
+def cached_payload_json(result: PanelResult, *, form: dict | None = None) -> str | None:
+    """`payload_json` already serialised in this process for this render key and form shape, else None."""
+    if result.render_key is None:
+        return None
+    pieces = _html_memo().get(_shape(("payload", result.render_key), form))
+    return None if pieces is None else fill_slots(pieces, form, json_string=True)
 
 
 def _json(payload: dict) -> str:

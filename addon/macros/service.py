@@ -1,10 +1,11 @@
 """The macro use case: which title, from the cache or Consonance, into which view model.
 
-Transports (Forge resolver, Connect iframe, static export) call `panel_view`; it never raises for
+Transports (Forge resolver, Connect iframe, static export) call `panel`; it never raises for
 anything an editor can meet (no title, unknown title, Consonance unset, down or slow): those become
 friendly message views. A cached view costs no database round trip at all: settings come from the
 process's tenant cache, and the view model for the same data, settings generation and day is reused
-(`render_key` names it, so the renderer can reuse the HTML too).
+(`render_key` names it, so the renderer can reuse the HTML too). The macro lane asks `cached_panel`
+first: the same answer when this process already has it, else None.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable
 
 from flask import current_app
 
@@ -24,6 +25,7 @@ from addon.confluence.errors import ConfluenceError
 from addon.confluence.storage_parse import StorageParseError, find_tables
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
 from addon.consonance.gateway import ConsonanceGateway
+from addon.consonance.host_policy import vetted_session
 from addon.consonance.transport import TransportOptions
 from addon.gateways import NotConfigured, gateways
 from addon.macros import views
@@ -158,8 +160,16 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
     with _interactive_lock:
         known = _interactive.get(tenant.id)
         if known and known[0] is pooled:
+            if (known[1].profile.checked_at or "") <= (pooled.profile.checked_at or ""):
+                known[1].profile = pooled.profile  # what the tenant's Consonance offers, as last found
             return known[1]
-        gateway = ConsonanceGateway(pooled.connection, INTERACTIVE_OPTIONS)
+        gateway = ConsonanceGateway(
+            pooled.connection,
+            INTERACTIVE_OPTIONS,
+            session=vetted_session(gateways().consonance_policy),  # every connection vetted, as the pooled one's
+            profile=pooled.profile,
+            budget=pooled.transport.budget,
+        )
         if known:
             known[1].close()
         _interactive[tenant.id] = (pooled, gateway)
@@ -174,138 +184,160 @@ def _loader(tenant: Tenant, ref: TitleRef):
     return load
 
 
-class NotMemoised(Exception):
-    """Raised inside `panel_view(memoised_only=True)` where answering would take more than memory."""
-
-
-def lookup_title(
-    tenant: Tenant, ref: TitleRef, freshness_seconds: int, refresh: bool = False, memoised_only: bool = False
-) -> tuple[Lookup, bool]:
+def lookup_title(tenant: Tenant, ref: TitleRef, freshness_seconds: int, refresh: bool = False) -> tuple[Lookup, bool]:
     """(cache lookup, whether a Refresh was refused by the rate limit). Raises what the loader raises
     when there is no earlier copy to fall back on."""
     cache = macro_cache()
     key = cache_key(tenant, ref)
-    if memoised_only:
-        return _peeked(cache.peek(key, freshness_seconds)), False
     force = refresh and cache.store.allow("refresh:" + key, REFRESH_INTERVAL_SECONDS)
     return cache.fetch(key, _loader(tenant, ref), freshness_seconds, force=force), refresh and not force
-
-
-def _peeked(lookup: Lookup | None) -> Lookup:
-    if lookup is None:
-        raise NotMemoised()
-    return lookup
 
 
 def _viewer_is_admin(request: MacroRequest) -> bool:
     return bool(request.admin_check and request.admin_check())
 
 
-def lookup_stage_guide(tenant: Tenant, settings, memoised_only: bool = False) -> Lookup | None:
+def _stage_guide_key(tenant: Tenant, page_id: str) -> str:
+    return f"t{tenant.id}:stage-guide-tables:{page_id}"
+
+
+def lookup_stage_guide(tenant: Tenant, settings) -> Lookup | None:
     """The admin's stage guide page's tables (Stage | Reviewers | Next step, and optionally Weeks before
     publication | Must be in place), shared and cached like titles; None when none is chosen or it cannot
     be read yet (the default next steps and readiness schedule apply)."""
     page_id = settings.stage_guide_page_id
     if not page_id:
         return None
-    key = f"t{tenant.id}:stage-guide-tables:{page_id}"
-    if memoised_only:
-        return _peeked(macro_cache().peek(key, settings.macro_freshness_seconds))
 
     def load():
         return find_tables(gateways().confluence(tenant).get_page(page_id).body or "")
 
     try:
-        return macro_cache().fetch(key, load, settings.macro_freshness_seconds)
+        return macro_cache().fetch(_stage_guide_key(tenant, page_id), load, settings.macro_freshness_seconds)
     except (ConfluenceError, StorageParseError, NotConfigured, CacheWaitTimeout) as exc:
         log.warning("stage guide page %s unavailable for the title panel: %s", page_id, exc.__class__.__name__)
         return None
 
 
-def resolve_ref(request: MacroRequest, memoised_only: bool = False) -> tuple[TitleRef | None, str]:
+def resolve_ref(request: MacroRequest) -> tuple[TitleRef | None, str]:
     """The macro's parameter, or else the title the page's page set belongs to; and the raw text."""
     raw = (request.title_ref or "").strip()
     if raw:
         return parse_title_ref(raw), raw
-    if memoised_only:
-        raise NotMemoised()  # the page's title is in the database
     work_id = work_id_for_page(request.tenant, request.page_id)
     return (TitleRef("work", str(work_id)), str(work_id)) if work_id else (None, "")
 
 
-def panel_view(request: MacroRequest, today: date | None = None, memoised_only: bool = False) -> PanelResult | None:
-    """The view model for one macro on one page, never an exception for what an editor can meet.
+def _today(settings, today: date | None) -> date:
+    return today or datetime.fromtimestamp(time.time(), views._zone(settings.summary_timezone)).date()
 
-    `memoised_only`: the view only if this process already holds it for the current data, settings and
-    day (the macro lane's question), else None, having done no I/O beyond reading the shared cache."""
-    try:
-        return _panel_view(request, today, memoised_only)
-    except NotMemoised:
+
+def _render_key(
+    request: MacroRequest,
+    ref: TitleRef,
+    lookup: Lookup,
+    limited: bool,
+    today: date,
+    guide: Lookup | None,
+    pending: dict | None,
+) -> tuple | None:
+    """Everything a view model depends on; None while the tenant's settings generation is unknown."""
+    generation = tenant_cache.current().generation(request.tenant.id)
+    if generation is None:
         return None
+    return (
+        request.tenant.id,
+        generation,
+        request.macro_key,
+        ref.cache_suffix,
+        lookup.fetched_at,
+        lookup.fresh,
+        lookup.refreshing,
+        lookup.error,
+        limited,
+        today,
+        request.tenant.site_url,
+        guide.fetched_at if guide else None,
+        tuple(sorted(pending.items())) if pending else None,
+    )
 
 
-def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) -> PanelResult | None:
-    key = request.macro_key
-    ref, raw = resolve_ref(request, memoised_only)
+def _uses_stage_guide(macro_key: str) -> bool:
+    return macro_key in ("title-status", "launch-readiness")
+
+
+def _pending_stage(request: MacroRequest, title: Title) -> dict | None:
+    """A stage move we wrote and Consonance has not confirmed yet (the panel says "pending")."""
+    if request.macro_key != "title-status":
+        return None
+    return own_writes.pending_stage_move(request.tenant.id, title.work_id)
+
+
+def cached_panel(request: MacroRequest, today: date | None = None) -> PanelResult | None:
+    """The panel this process already built for the title's current data, the tenant's settings and
+    the day (the macro lane's question), else None; reads nothing but memory and the shared cache.
+
+    None whenever answering would take more: a page whose title is in the database, data not yet in
+    the cache, a message view (never memoised: some ask who is looking)."""
+    raw = (request.title_ref or "").strip()
+    ref = parse_title_ref(raw) if raw else None
     if ref is None:
-        kind = "not_found" if raw else "no_title"
-        return _message(memoised_only, key, kind, title_ref=raw)
+        return None
+    settings = get_settings(request.tenant)
+    cache = macro_cache()
+    lookup = cache.peek(cache_key(request.tenant, ref), settings.macro_freshness_seconds)
+    if lookup is None or lookup.value is None:
+        return None
+    if own_writes.superseded(request.tenant.id, lookup.value.work_id, lookup.fetched_at):
+        return None  # Consonance holds something newer (our own write, or a poll saw it): the full path reads it
+    guide = None
+    if _uses_stage_guide(request.macro_key) and settings.stage_guide_page_id:
+        guide = cache.peek(
+            _stage_guide_key(request.tenant, settings.stage_guide_page_id), settings.macro_freshness_seconds
+        )
+        if guide is None:
+            return None
+    pending = _pending_stage(request, lookup.value)
+    render_key = _render_key(request, ref, lookup, False, _today(settings, today), guide, pending)
+    return None if render_key is None else _view_memo().get(render_key)
+
+
+def panel(request: MacroRequest, today: date | None = None) -> PanelResult:
+    """The view model for one macro on one page, never an exception for what an editor can meet."""
+    key = request.macro_key
+    ref, raw = resolve_ref(request)
+    if ref is None:
+        return _message(key, "not_found" if raw else "no_title", title_ref=raw)
     settings = get_settings(request.tenant)
     try:
-        lookup, limited = lookup_title(
-            request.tenant, ref, settings.macro_freshness_seconds, request.refresh, memoised_only
-        )
+        lookup, limited = lookup_title(request.tenant, ref, settings.macro_freshness_seconds, request.refresh)
     except NotConfigured:
-        return _message(memoised_only, key, "not_configured", viewer_is_admin=_viewer_is_admin(request))
+        return _message(key, "not_configured", viewer_is_admin=_viewer_is_admin(request))
     except ConsonanceAuthError:
-        return _message(memoised_only, key, "auth_failed", viewer_is_admin=_viewer_is_admin(request))
+        return _message(key, "auth_failed", viewer_is_admin=_viewer_is_admin(request))
     except (ConsonanceUnavailable, CacheWaitTimeout):
-        return _message(memoised_only, key, "unavailable")
+        return _message(key, "unavailable")
     except ConsonanceError:
         log.exception("Consonance query failed for %s", ref.cache_suffix)
-        return _message(memoised_only, key, "error")
+        return _message(key, "error")
     title = lookup.value
     if title is None:
-        return _message(memoised_only, key, "not_found", title_ref=raw)
+        return _message(key, "not_found", title_ref=raw)
     if own_writes.superseded(request.tenant.id, title.work_id, lookup.fetched_at):
-        if memoised_only:
-            return None  # Consonance holds something newer: the full path reads it
         lookup = macro_cache().fetch(
             cache_key(request.tenant, ref), _loader(request.tenant, ref), settings.macro_freshness_seconds, force=True
         )
         title = lookup.value
         if title is None:
-            return _message(memoised_only, key, "not_found", title_ref=raw)
-    pending = own_writes.pending_stage_move(request.tenant.id, title.work_id) if key == "title-status" else None
-    today = today or datetime.fromtimestamp(time.time(), views._zone(settings.summary_timezone)).date()
-    generation = tenant_cache.current().generation(request.tenant.id)
-    guide = (
-        lookup_stage_guide(request.tenant, settings, memoised_only)
-        if key in ("title-status", "launch-readiness")
-        else None
-    )
-    render_key = None
-    if generation is not None:  # the settings (and compiled standards) this view was built with are this generation's
-        render_key = (
-            request.tenant.id,
-            generation,
-            key,
-            ref.cache_suffix,
-            lookup.fetched_at,
-            lookup.fresh,
-            lookup.refreshing,
-            lookup.error,
-            limited,
-            today,
-            request.tenant.site_url,
-            guide.fetched_at if guide else None,
-            tuple(sorted(pending.items())) if pending else None,
-        )
+            return _message(key, "not_found", title_ref=raw)
+    pending = _pending_stage(request, title)
+    today = _today(settings, today)
+    guide = lookup_stage_guide(request.tenant, settings) if _uses_stage_guide(key) else None
+    render_key = _render_key(request, ref, lookup, limited, today, guide, pending)
+    if render_key is not None:
         known = _view_memo().get(render_key)
         if known is not None:
             return known
-    if memoised_only:
-        return None
     result = _build_view(request, key, title, lookup, limited, settings, today, guide.value if guide else (), pending)
     if render_key is not None:
         result = PanelResult(result.view, title, lookup.fetched_at, render_key)
@@ -313,11 +345,18 @@ def _panel_view(request: MacroRequest, today: date | None, memoised_only: bool) 
     return result
 
 
-def _message(memoised_only: bool, key: str, kind: str, **details) -> PanelResult | None:
+def _message(key: str, kind: str, **details) -> PanelResult:
     """A friendly message view; never memoised (messages are cheap, and some ask who is looking)."""
-    if memoised_only:
-        raise NotMemoised()
     return PanelResult(views.message_view(key, kind, **details))
+
+
+def _decisions_not_sent(tenant: Tenant) -> str | None:
+    """Why decisions from the panel stay in Confluence only (this Consonance takes no notes), else None."""
+    try:
+        status = gateways().consonance(tenant).profile.feature("notes")
+    except NotConfigured:
+        return None
+    return None if status.available else status.reason
 
 
 def _build_view(
@@ -345,6 +384,7 @@ def _build_view(
         view = views.title_status_view(
             title, host=host, meta=meta, today=today, guidance=guidance, pending_stage=pending
         )
+        view["decisionsNotSent"] = _decisions_not_sent(request.tenant)
     elif key == "rights-link":
         view = views.rights_link_view(
             title, host=host, meta=meta, mappings=settings.rights_mappings, site_url=request.tenant.site_url

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from addon.decisions.models import DECISION_LABELS, DECISION_TYPES
@@ -48,7 +48,7 @@ def _zone(name: str):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def freshness_view(meta: Freshness) -> dict:
@@ -156,6 +156,9 @@ def _title_head(title: Title, host: str | None) -> dict:
         "stage": stage_view(title.stage),
         "season": title.season,
         "consonanceUrl": work_url(host, title.work_id) if host else None,
+        # Facts this tenant's Consonance cannot tell: said plainly, never shown as blank or guessed.
+        "unavailable": [f"{fact}: not available from your Consonance" for fact in title.unknown],
+        "unknown": list(title.unknown),
     }
 
 

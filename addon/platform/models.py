@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from addon.extensions import db
-from addon.utc import utcnow
+from addon.utc import utcnow as utcnow  # re-exported: every package's models take it from here
 
 
 class Tenant(db.Model):

@@ -13,9 +13,14 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from addon.logs import OncePer
 from addon.platform.services import platform_services, view_redis
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger("addon.platform.own_writes")
 
@@ -23,10 +28,21 @@ PREFIX = "c4c:marks:"
 PENDING_SECONDS = 24 * 3600  # a pending mark outlives any retry schedule, then lapses by itself
 CHANGED_SECONDS = 7 * 24 * 3600  # as long as the macro cache keeps a last-good copy
 _lost = OncePer(log)
+_Result = TypeVar("_Result")
+
+
+class _Marks(Protocol):
+    """Where the marks live: the shared Redis, or this process's memory."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def set(self, key: str, value: bytes, ttl: float) -> None: ...
+
+    def delete(self, key: str) -> None: ...
 
 
 class _MemoryMarks:
-    def __init__(self):
+    def __init__(self) -> None:
         self._data: dict[str, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
 
@@ -47,33 +63,36 @@ class _MemoryMarks:
 
 
 class _RedisMarks:
-    def __init__(self, client):
+    def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
-    def _safely(self, what, *args):
+    def _safely(self, what: Callable[[], _Result]) -> _Result | None:
         import redis
 
         try:
-            return what(*args)
+            return what()
         except redis.RedisError as exc:
             _lost.warning("own-write marks unavailable (%s); panels follow their freshness window", exc)
             return None
 
     def get(self, key: str) -> bytes | None:
-        return self._safely(self.client.get, PREFIX + key)
+        found = self._safely(lambda: self.client.get(PREFIX + key))
+        return found if isinstance(found, bytes) else None
 
     def set(self, key: str, value: bytes, ttl: float) -> None:
         self._safely(lambda: self.client.set(PREFIX + key, value, ex=int(ttl)))
 
     def delete(self, key: str) -> None:
-        self._safely(self.client.delete, PREFIX + key)
+        self._safely(lambda: self.client.delete(PREFIX + key))
 
 
-def _marks():
+def _marks() -> _Marks:
     client = view_redis()
     if client is not None:
         return _RedisMarks(client)
-    return platform_services().setdefault("own_write_marks", _MemoryMarks())
+    found = platform_services().setdefault("own_write_marks", _MemoryMarks())
+    assert isinstance(found, _MemoryMarks), "own_write_marks holds this process's marks"
+    return found
 
 
 def _changed_key(tenant_id: int, work_id: str) -> str:
@@ -96,7 +115,7 @@ def stage_move_abandoned(tenant_id: int, work_id: str) -> None:
     _marks().delete(_pending_key(tenant_id, str(work_id)))
 
 
-def pending_stage_move(tenant_id: int, work_id: str) -> dict | None:
+def pending_stage_move(tenant_id: int, work_id: str) -> dict[str, str | None] | None:
     """{"from": stage, "to": stage} while a stage move we owe Consonance is not written yet."""
     data = _marks().get(_pending_key(tenant_id, str(work_id)))
     if not data:
@@ -104,7 +123,7 @@ def pending_stage_move(tenant_id: int, work_id: str) -> dict | None:
     try:
         found = json.loads(data)
         return {"from": found.get("from"), "to": found["to"]}
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):  # not a mark we wrote: nothing pending
         return None
 
 
@@ -120,7 +139,9 @@ def title_changed(tenant_id: int, work_id: str, *, written_by_us: bool = False) 
 def superseded(tenant_id: int, work_id: str, fetched_at: float) -> bool:
     """True when a copy fetched at `fetched_at` is older than the title's last known change."""
     data = _marks().get(_changed_key(tenant_id, str(work_id)))
+    if not data:
+        return False
     try:
-        return bool(data) and float(data) > fetched_at
+        return float(data) > fetched_at
     except ValueError:
         return False

@@ -1,9 +1,16 @@
 """Per-app singletons the platform needs (secret box, key caches), kept on `app.extensions`."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import Flask, current_app
 
 from addon.platform.crypto import SecretBox
 from addon.platform.keys import InstallKeyFetcher, JwksCache
+
+if TYPE_CHECKING:
+    import redis
 
 EXTENSION_KEY = "addon.platform"
 
@@ -41,7 +48,7 @@ def install_keys() -> InstallKeyFetcher:
     return platform_services()["install_keys"]
 
 
-def view_redis():
+def view_redis() -> redis.Redis | None:
     """The app's Redis client for what a page view waits on (tenant generations, the macro cache): one
     connection pool, and short timeouts so a hung Redis fails over fast instead of hanging views. None
     without REDIS_URL."""

@@ -324,6 +324,8 @@ class Title:
     contributors: tuple[Contributor, ...] = ()
     formats: tuple[Format, ...] = ()
     contracts: tuple[Contract, ...] = ()
+    # Facts this tenant's Consonance cannot tell ("Imprint", "Contracts", ...): unknown, not empty.
+    unknown: tuple[str, ...] = ()
 
     def consonance_url(self, host: str) -> str:
         """Link to this work in the tenant's Consonance web app."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .domain import RightsPosition
 from .stages import next_step_for
@@ -73,7 +74,9 @@ def _territory_matches(wanted: str, rights: RightsPosition) -> bool:
     return any(wanted_key and wanted_key in _key(d) for d in rights.sales_rights_descriptions)
 
 
-def matching_guidance(rights: RightsPosition, mappings: list[dict], site_url: str | None) -> list[dict]:
+def matching_guidance(
+    rights: RightsPosition, mappings: list[dict[str, Any]], site_url: str | None
+) -> list[dict[str, Any]]:
     """The admin's guidance rules that fit this rights position: every criterion a rule sets must match.
 
     Territory matches a country code the title is (not) for sale in, "World" for world rights, or words
@@ -82,7 +85,8 @@ def matching_guidance(rights: RightsPosition, mappings: list[dict], site_url: st
     """
     right_types = {_key(r) for r in rights.licensed_right_types}
     contracts = [_key(n) for n in rights.contract_names]
-    found, seen = [], set()
+    found: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for rule in mappings or []:
         territory, right_type, contract_type = rule.get("territory"), rule.get("right_type"), rule.get("contract_type")
         if not (territory or right_type or contract_type):

@@ -38,7 +38,7 @@ class Milestone:
         """What changed against the plan, in words that stay true from day to day."""
         if self.expected is None and self.planned is None:
             return "No date yet"
-        if self.slipped:
+        if self.slipped and self.planned:  # slipping needs a plan
             return f"Slipped {_span(self.slipped_days)} (planned {long_date(self.planned)})"
         if self.planned and self.expected and self.expected < self.planned:
             return f"Brought forward {_span((self.planned - self.expected).days)}"
@@ -50,7 +50,7 @@ class Milestone:
         if when is None:
             return "No date yet"
         parts = []
-        if self.slipped:
+        if self.slipped and self.planned:
             parts.append(f"Slipped {_span(self.slipped_days)} (planned {long_date(self.planned)})")
         if when <= today:
             parts.append("Done" if not parts else "done")
@@ -72,10 +72,15 @@ def title_milestones(title: Title) -> list[Milestone]:
     """Deliveries (contract order) then publications (format order), sorted by the date expected."""
     found: list[Milestone] = []
     deliveries = sorted(
-        ((c, d) for c in title.contracts for d in c.delivery_dates if d.date_due or d.slipped_date),
-        key=lambda pair: pair[1].date_due or pair[1].slipped_date,
+        (
+            (planned, c, d)
+            for c in title.contracts
+            for d in c.delivery_dates
+            if (planned := d.date_due or d.slipped_date) is not None
+        ),
+        key=lambda found: found[0],
     )  # numbered in the order they were planned
-    for number, (contract, due) in enumerate(deliveries, start=1):
+    for number, (_, contract, due) in enumerate(deliveries, start=1):
         name = "Manuscript delivery"
         if len(deliveries) > 1:
             name += f" {number}" + (f" ({contract.name})" if contract.name else "")

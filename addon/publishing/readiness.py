@@ -173,7 +173,7 @@ def assess_title(
         f.label for f, src in zip(formats, live, strict=True) if f.published and status_code(src) in ON_SALE_CODES
     )
     off_sale = tuple(
-        f"{f.label} ({(src.publishing_status.description or 'status ' + status_code(src)).lower()})"
+        f"{f.label} ({_status_words(src).lower()})"
         for f, src in zip(formats, live, strict=True)
         if f.published and status_code(src) not in ON_SALE_CODES
     )
@@ -213,7 +213,7 @@ def assess_format(
     counts back from the title's first date: it is meant to publish with it)."""
     when = fmt.effective_publication_date
     completion = checklist.completion  # one figure per title and rule set, wherever it is shown
-    items = (
+    items: tuple[ReadinessItem, ...] = (
         _isbn_item(fmt),
         _price_item(fmt, policy.required_currencies),
         _date_item(fmt),
@@ -243,7 +243,17 @@ def assess_format(
     )
 
 
-def _timed(item: ReadinessItem, when: date | None, today: date, schedule: ReadinessSchedule, published: bool):
+def _status_words(fmt: Format) -> str:
+    """The format's ONIX status as Consonance words it ("Out of print"), else by its code."""
+    status = fmt.publishing_status
+    if status is not None and status.description:
+        return status.description
+    return f"status {status_code(fmt) or 'unknown'}"
+
+
+def _timed(
+    item: ReadinessItem, when: date | None, today: date, schedule: ReadinessSchedule, published: bool
+) -> ReadinessItem:
     """The item with its due date, and late when it is missing and due (everything is due once on sale)."""
     if item.ok:
         return replace(item, due=schedule.due_date(item.key, when) if when else None)
@@ -271,15 +281,16 @@ def decide(readiness: TitleReadiness, published: bool, policy: ReadinessPolicy |
     if not formats:
         return Decision(False, NO_GO, ("No formats are set up in Consonance yet.",), V_NO_GO, "No formats set up yet.")
     late_notes = _late_notes(readiness)
-    days = readiness.days_to_publication
+    first = readiness.publication_date
+    days = readiness.days_to_publication if first is not None else None  # no date: nothing to count from
     window = policy.schedule.judge_from_weeks
-    if days is None or days > window * 7:
-        if days is None:
+    if first is None or days is None or days > window * 7:
+        if first is None or days is None:
             why = "No publication date is set in Consonance yet, so nothing can be judged against it."
         else:
-            opens = readiness.publication_date - timedelta(weeks=window)
+            opens = first - timedelta(weeks=window)
             why = (
-                f"Publishes {relative(days)} ({long_date(readiness.publication_date)}); "
+                f"Publishes {relative(days)} ({long_date(first)}); "
                 f"announcement readiness is judged from {window} weeks before publication ({long_date(opens)})."
             )
         if late_notes:
@@ -299,8 +310,7 @@ def decide(readiness: TitleReadiness, published: bool, policy: ReadinessPolicy |
         if not i.ok and not i.late and i.due
     ]
     passed = (
-        f"The publication date ({long_date(readiness.publication_date)}) has passed but Consonance does not show "
-        "the title published. "
+        f"The publication date ({long_date(first)}) has passed but Consonance does not show the title published. "
         if days < 0
         else ""
     )

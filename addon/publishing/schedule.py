@@ -90,8 +90,8 @@ class StageLateness:
 def first_forthcoming_date(title: Title) -> date | None:
     from .formats import is_published, live_formats
 
-    dates = [f.effective_publication_date for f in live_formats(title.formats) if not is_published(f)]
-    dates = [d for d in dates if d]
+    planned = [f.effective_publication_date for f in live_formats(title.formats) if not is_published(f)]
+    dates = [d for d in planned if d is not None]
     return min(dates) if dates else None
 
 
@@ -103,12 +103,13 @@ def late_for_stage(
     deadlines = deadlines or StageDeadlines()
     if stage is None or publication is None or stage_rank(stage.name) is None:
         return None
-    late = None
+    late: StageLateness | None = None
+    late_rank = -1  # the rank of late.expected
     for name, weeks in deadlines.weeks:
         since = publication - timedelta(weeks=weeks)
-        if since <= today and stage_rank(name) is not None and not has_reached(stage.name, name):
-            if late is None or stage_rank(name) > stage_rank(late.expected):
-                late = StageLateness(stage.name, name, since, weeks)
+        rank = stage_rank(name)
+        if since <= today and rank is not None and not has_reached(stage.name, name) and rank > late_rank:
+            late, late_rank = StageLateness(stage.name, name, since, weeks), rank
     return late
 
 

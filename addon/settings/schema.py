@@ -95,6 +95,10 @@ class SettingsSchema(Schema):
         validate=validate.Range(60, 86400, error="Choose a polling interval between 1 minute and a day."),
     )
 
+    # What the tenant's Consonance offers, as found by capability discovery (addon/consonance/capabilities.py);
+    # written by the app, never by the form.
+    consonance_capabilities = fields.Dict(load_default=dict)
+
     @validates("consonance_host")
     def _host(self, value, **_):
         if value:

@@ -8,8 +8,18 @@ from addon.platform.rate_limits import RateLimited, rate_limited_response
 
 
 def register_blueprints(app: Flask) -> None:
-    from addon.web import actions, admin, api, connect, forge_remote, health, lifecycle, macro_editor, metrics
-    from addon.web import request_input  # noqa: I001  (a separate line keeps others' merges of the line above clean)
+    from addon.web import (
+        actions,
+        admin,
+        api,
+        connect,
+        forge_remote,
+        health,
+        lifecycle,
+        macro_editor,
+        metrics,
+        request_input,  # noqa: I001  (a separate line keeps others' merges of the line above clean)
+    )
 
     request_input.init_app(app)  # before the blueprints: their `<int:...>` rules use the bounded converter
 

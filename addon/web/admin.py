@@ -17,8 +17,8 @@ from addon.confluence.errors import ConfluenceError
 from addon.consonance.errors import ConsonanceError
 from addon.flows import pipeline_summaries
 from addon.gateways import NotConfigured, gateways
-from addon.platform.auth import connect_jwt_required, forge_invocation_required
 from addon.platform import rate_limits
+from addon.platform.auth import connect_jwt_required, forge_invocation_required
 from addon.platform.rate_limits import rate_limited
 from addon.settings.service import get_settings
 from addon.web.request_input import json_object
@@ -162,7 +162,11 @@ def _test_connection():
     log.info("connection test to %s: %s", host, "ok" if result.ok else "failed", extra={"tenant": g.tenant.id})
     if result.host_refused:
         return jsonify(ok=False, errors={"consonance_host": result.headline}, headline=result.headline, checks=[]), 422
-    return jsonify(errors={}, keySource="typed" if typed_key else "saved", **result.as_dict())
+    connection.remember_capabilities(g.tenant, host, api_key, result, actor=g.get("admin_actor"))
+    capabilities_html = render_template("admin/_capabilities.html", rows=result.as_dict()["capabilities"])
+    return jsonify(
+        errors={}, keySource="typed" if typed_key else "saved", capabilitiesHtml=capabilities_html, **result.as_dict()
+    )
 
 
 def _search(kind: str, client):
@@ -305,7 +309,7 @@ def forge_onboarding(action: str):
 
 def _all_js_url() -> str | None:
     """The site's own all.js (AP): fresh context tokens and iframe resizing come from it."""
-    from addon.web.connect import all_js_url
+    from addon.macros.answers import all_js_url
 
     tenant = getattr(g, "tenant", None)
     return all_js_url(tenant.site_url if tenant is not None else None)

@@ -3,18 +3,16 @@ allowed), static export renderings and webhooks (request-bound tokens only)."""
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Mapping
 from functools import partial
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request
 
 from addon.admin import access
 from addon.decisions.service import AccessUnavailable
 from addon.gateways import NotConfigured, gateways
-from addon.macros import action_tokens, page_binding, render, service
+from addon.macros import action_tokens, answers, page_binding, render, service
+from addon.macros.answers import frame_headers
 from addon.macros.views import MACRO_KEYS, MACRO_NAMES
 from addon.platform import rate_limits
 from addon.platform.auth import connect_jwt_required
@@ -23,7 +21,6 @@ bp = Blueprint("connect", __name__, url_prefix="/connect")
 log = logging.getLogger("addon.web.connect")
 
 WEBHOOK_EVENTS = ("page_created", "page_updated")
-ALL_JS_PATH = "/atlassian-connect/all.js"
 
 
 def framed_by_tenant(response):
@@ -32,42 +29,14 @@ def framed_by_tenant(response):
     return response
 
 
-@functools.lru_cache(maxsize=256)
-def frame_headers(site_url: str | None) -> tuple[tuple[str, str], ...]:
-    """The framing headers of a page for a tenant whose site is `site_url` (the macro lane sends the same)."""
-    site = site_url or "'none'"
-    scripts = "'self'" + (f" {site}" if site_url else "")
-    return (
-        (
-            "Content-Security-Policy",
-            f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
-            f"connect-src 'self'; frame-ancestors {site}; base-uri 'none'; form-action 'self'; object-src 'none'",
-        ),
-        ("Referrer-Policy", "no-referrer"),
-    )
-
-
 def _macro_request(macro_key: str, refresh: bool = False) -> service.MacroRequest:
-    return _macro_request_for(g.tenant, g.account_id, macro_key, request.args, refresh)
-
-
-def _macro_request_for(
-    tenant, account_id: str | None, macro_key: str, args: Mapping[str, str], refresh: bool = False
-) -> service.MacroRequest:
-    return service.MacroRequest(
-        tenant=tenant,
-        macro_key=macro_key,
-        title_ref=args.get("title", ""),
-        page_id=args.get("pageId") or None,
+    return answers.connect_request(
+        g.tenant,
+        macro_key,
+        request.args,
         refresh=refresh,
-        admin_check=partial(access.viewer_administers_site, tenant, user_token=None, account_id=account_id),
+        admin_check=partial(access.viewer_administers_site, g.tenant, user_token=None, account_id=g.account_id),
     )
-
-
-@functools.lru_cache(maxsize=256)
-def all_js_url(site_url: str | None) -> str | None:
-    """The tenant site's all.js (the AP bridge: resizing, fresh context tokens); none unless plain http(s)."""
-    return f"{site_url}{ALL_JS_PATH}" if site_url and urlsplit(site_url).scheme in ("http", "https") else None
 
 
 @bp.get("/macro/<macro_key>")
@@ -76,36 +45,7 @@ def macro(macro_key: str):
     """The macro iframe: the panel rendered in place, then our script wires Refresh, the form and resizing."""
     if macro_key not in MACRO_KEYS:
         abort(404)
-    return framed_by_tenant(make_response(macro_page(g.tenant, g.account_id, macro_key, request.args)))
-
-
-def macro_page(
-    tenant, account_id: str | None, macro_key: str, args: Mapping[str, str], memoised_only: bool = False
-) -> str | None:
-    """The iframe page for a verified viewer. `memoised_only` (the macro lane): only a page this process
-    has rendered for the current view, filled with this viewer's form values; else None."""
-    result = service.panel_view(_macro_request_for(tenant, account_id, macro_key, args), memoised_only=memoised_only)
-    if result is None:
-        return None
-    form = render.decision_form(result, tenant_id=tenant.id, account_id=account_id, with_action_token=True)
-    title_ref, page_id, all_js = args.get("title", ""), args.get("pageId", ""), all_js_url(tenant.site_url)
-    key = None if result.render_key is None else ("connect_macro", result.render_key, title_ref, page_id, all_js)
-    if memoised_only:
-        return None if key is None else render.memoised_html(key, form)
-    return render.cached_html(
-        key,
-        form,
-        lambda slots: render_template(
-            "connect_macro.html",
-            macro_key=macro_key,
-            macro_name=MACRO_NAMES[macro_key],
-            panel=render.render_panel(result.view, form=slots),
-            static=False,
-            all_js=all_js,
-            title_ref=title_ref,
-            page_id=page_id,
-        ),
-    )
+    return framed_by_tenant(make_response(answers.connect_page(_macro_request(macro_key), g.account_id, request.args)))
 
 
 @bp.get("/macro/<macro_key>/panel")
@@ -117,7 +57,7 @@ def macro_panel(macro_key: str):
     refresh = request.args.get("refresh") == "1"
     if refresh:
         rate_limits.hit("refresh")
-    result = service.panel_view(_macro_request(macro_key, refresh=refresh))
+    result = service.panel(_macro_request(macro_key, refresh=refresh))
     form = render.decision_form(result, tenant_id=g.tenant.id, account_id=g.account_id, with_action_token=True)
     return current_app.response_class(render.payload_json(result, form=form), mimetype="application/json")
 
@@ -148,7 +88,7 @@ def macro_static(macro_key: str):
     """Export (PDF, Word, email): the same panel without controls or scripts."""
     if macro_key not in MACRO_KEYS:
         abort(404)
-    result = service.panel_view(_macro_request(macro_key))
+    result = service.panel(_macro_request(macro_key))
     page = render_template(
         "connect_macro.html",
         macro_key=macro_key,

@@ -12,7 +12,7 @@ from functools import partial
 from flask import Blueprint, current_app, g, jsonify, request
 
 from addon.admin import access
-from addon.macros import render, service
+from addon.macros import answers
 from addon.macros.views import MACRO_KEYS
 from addon.platform import rate_limits, tenants
 from addon.platform.auth import forge_invocation_required
@@ -43,56 +43,20 @@ def macro(macro_key: str):
     """
     if macro_key not in MACRO_KEYS:
         return jsonify(error="unknown_macro", message=f"There is no macro called {macro_key!r}."), 404
-    refresh = refresh_requested(request.get_json(silent=True))
+    refresh = answers.refresh_requested(request.get_json(silent=True))
     if refresh:
         rate_limits.hit("refresh")
-    payload = macro_payload(g.tenant, g.forge, g.forge_user_token, macro_key, refresh=refresh)
-    return current_app.response_class(payload, mimetype="application/json")
-
-
-def refresh_requested(body) -> bool:
-    """Refresh, asked for in the body or in the bridge call's payload."""
-    body = body if isinstance(body, dict) else {}
-    call = body.get("call") if isinstance(body.get("call"), dict) else {}
-    options = call.get("payload") if isinstance(call.get("payload"), dict) else body
-    return bool(options.get("refresh"))
-
-
-def macro_payload(
-    tenant, invocation, user_token: str | None, macro_key: str, refresh: bool = False, memoised_only: bool = False
-) -> str | None:
-    """The JSON answer for a verified invocation. `memoised_only` (the macro lane): only a payload this
-    process has built for the current view, filled with this viewer's form values; else None."""
-    config = macro_config(invocation)
-    result = service.panel_view(
-        service.MacroRequest(
-            tenant=tenant,
-            macro_key=macro_key,
-            title_ref=str(config.get("title") or ""),
-            page_id=invocation.content_id,
-            refresh=refresh,
-            admin_check=partial(
-                access.viewer_administers_site, tenant, user_token=user_token, account_id=invocation.principal
-            ),
+    macro_request = answers.forge_request(
+        g.tenant,
+        g.forge,
+        macro_key,
+        refresh=refresh,
+        admin_check=partial(
+            access.viewer_administers_site, g.tenant, user_token=g.forge_user_token, account_id=g.forge.principal
         ),
-        memoised_only=memoised_only,
     )
-    if result is None:
-        return None
-    form = (
-        render.decision_form(result, tenant_id=tenant.id, account_id=invocation.principal, with_action_token=False)
-        if user_token
-        else None
-    )
-    return render.payload_json(result, form=form, memoised_only=memoised_only)
-
-
-def macro_config(invocation) -> dict:
-    """The macro's parameters as the editor set them (Forge puts them in the token's extension config)."""
-    context = invocation.claims.get("context") or {}
-    extension = context.get("extension") if isinstance(context.get("extension"), dict) else {}
-    config = extension.get("config")
-    return config if isinstance(config, dict) else {}
+    payload = answers.forge_payload(macro_request, g.forge, g.forge_user_token)
+    return current_app.response_class(payload, mimetype="application/json")
 
 
 @bp.post("/events/page")

@@ -10,9 +10,10 @@ import logging
 
 from flask import Blueprint, abort, g, make_response, render_template, request, url_for
 
+from addon.macros.answers import all_js_url
 from addon.macros.views import MACRO_KEYS, MACRO_NAMES
 from addon.platform.auth import connect_jwt_required
-from addon.web.connect import all_js_url, framed_by_tenant
+from addon.web.connect import framed_by_tenant
 
 bp = Blueprint("macro_editor", __name__, url_prefix="/connect")
 log = logging.getLogger("addon.web.macro_editor")

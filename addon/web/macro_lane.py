@@ -4,8 +4,8 @@ Most requests an installed app gets are editors opening pages, and most of those
 title whose panel is memoised. Those spend most of their time in Flask's request machinery rather than
 in our code, so this WSGI middleware answers them directly, with the same checks and the same answer:
 Connect iframes (`GET /connect/macro/<key>`) are verified by `auth.verify_connect_request` and answered by
-`connect.macro_page(memoised_only=True)` with the route's headers; Forge resolver calls
-(`POST /forge/macro/<key>`) by `auth.verify_forge_request` and `forge_remote.macro_payload(memoised_only=True)`.
+`macros.answers.cached_connect_page` with the route's headers; Forge resolver calls
+(`POST /forge/macro/<key>`) by `auth.verify_forge_request` and `macros.answers.cached_forge_payload`.
 Anything else (no or bad token, a title not yet viewed, stale data, Refresh, a message view, an error)
 goes to the full pipeline untouched, which answers it, refuses it or logs it as before: the lane only
 ever answers what the route would.
@@ -22,13 +22,13 @@ from urllib.parse import parse_qsl
 from flask import current_app
 
 from addon import logs, metrics
+from addon.macros import answers
 from addon.macros.views import MACRO_KEYS
 from addon.platform import forge_callers
 from addon.platform.auth import raw_path_of, token_from_header, verify_connect_request, verify_forge_request
 from addon.platform.errors import AuthError
-from addon.web.connect import frame_headers, macro_page
-from addon.web.forge_remote import macro_payload, refresh_requested
 from addon.web.request_input import json_depth_exceeds
+from addon.web.response_headers import common_headers
 
 log = logging.getLogger("addon.web.macro_lane")
 
@@ -100,8 +100,7 @@ class MacroLane:
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
             *extra_headers,
-            ("X-Request-Id", request_id),
-            ("X-Content-Type-Options", "nosniff"),
+            *common_headers(request_id),
         ]
         metrics.count_lane("served")
         metrics.observe_request(route, environ["REQUEST_METHOD"], 200, time.perf_counter() - started)
@@ -121,8 +120,8 @@ class MacroLane:
             allow_context_qsh=True,
         )
         logs.bind(tenant=tenant.log_name)
-        page = macro_page(tenant, verified.account_id, macro_key, args, memoised_only=True)
-        return None if page is None else ("text/html; charset=utf-8", page, frame_headers(tenant.site_url))
+        page = answers.cached_connect_page(answers.connect_request(tenant, macro_key, args), verified.account_id, args)
+        return None if page is None else ("text/html; charset=utf-8", page, answers.frame_headers(tenant.site_url))
 
     @staticmethod
     def _forge_payload(environ, macro_key: str):
@@ -131,7 +130,7 @@ class MacroLane:
         )
         if body is None or json_depth_exceeds(body, current_app.config["JSON_MAX_DEPTH"]):
             return None  # a large, unsized or too deeply nested body: the route's to answer or refuse
-        if refresh_requested(_json_or_none(body)):
+        if answers.refresh_requested(_json_or_none(body)):
             return None  # Refresh: the route's work
         token = token_from_header(environ.get("HTTP_AUTHORIZATION") or "", "Bearer")
         invocation, tenant = verify_forge_request(
@@ -139,8 +138,8 @@ class MacroLane:
         )
         forge_callers.check(FORGE_ROUTE, invocation, {"macro_key": macro_key})  # a wrong caller: the route refuses
         logs.bind(tenant=tenant.log_name)
-        payload = macro_payload(
-            tenant, invocation, environ.get("HTTP_X_FORGE_OAUTH_USER"), macro_key, memoised_only=True
+        payload = answers.cached_forge_payload(
+            answers.forge_request(tenant, invocation, macro_key), invocation, environ.get("HTTP_X_FORGE_OAUTH_USER")
         )
         return None if payload is None else ("application/json", payload, ())
 

@@ -67,6 +67,52 @@ class OutboxCollector:
         yield age
 
 
+class ConsonanceBudgetCollector:
+    """Each site's request budget to its Consonance and its use this minute, read from Redis per scrape."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def collect(self):
+        import sqlalchemy as sa
+
+        from addon.gateways import gateways
+        from addon.platform.models import Tenant
+
+        limit = GaugeMetricFamily(
+            "c4c_consonance_budget_per_minute",
+            "Requests a minute each site may send its Consonance.",
+            labels=("tenant",),
+        )
+        used = GaugeMetricFamily(
+            "c4c_consonance_budget_used", "Requests sent to each site's Consonance this minute.", labels=("tenant",)
+        )
+        in_flight = GaugeMetricFamily(
+            "c4c_consonance_in_flight", "Requests in flight to each site's Consonance now.", labels=("tenant",)
+        )
+        paused = GaugeMetricFamily(
+            "c4c_consonance_paused_seconds",
+            "Seconds left of a pause a site's Consonance asked for (HTTP 429).",
+            labels=("tenant",),
+        )
+        try:
+            with self.app.app_context():
+                ids = db.session.execute(
+                    sa.select(Tenant.id).where(Tenant.enabled.is_(True), Tenant.uninstalled_at.is_(None))
+                ).scalars()
+                usages = [(str(i), gateways().budget(db.session.get(Tenant, i)).usage()) for i in ids]
+                db.session.remove()
+        except Exception:
+            log.warning("could not read the Consonance request budgets for metrics", exc_info=True)
+            return
+        for tenant, usage in usages:
+            limit.add_metric((tenant,), usage.per_minute)
+            used.add_metric((tenant,), usage.used_this_minute)
+            in_flight.add_metric((tenant,), usage.in_flight)
+            paused.add_metric((tenant,), usage.paused_for)
+        yield from (limit, used, in_flight, paused)
+
+
 def _authorised() -> bool:
     token = current_app.config.get("METRICS_TOKEN") or ""
     if token:
@@ -87,6 +133,7 @@ def _registry(app) -> list:
     else:
         sources = [REGISTRY, registry]
     registry.register(OutboxCollector(app))
+    registry.register(ConsonanceBudgetCollector(app))
     return sources
 
 

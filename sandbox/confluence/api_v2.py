@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from .rest import author_id, authenticate, cursor_page, emulator, id_list, json_body, v2_error
+from .rest import authenticate, author_id, cursor_page, emulator, id_list, json_body, v2_error
 from .store import Page, Property, Space, StoreError, Task
 
 bp = Blueprint("confluence_v2", __name__, url_prefix="/wiki/api/v2")

@@ -7,6 +7,7 @@ import logging
 
 from werkzeug.serving import make_server
 
+from . import profiles
 from .server import DEFAULT_API_KEY, create_app
 
 
@@ -25,6 +26,13 @@ def main(argv=None) -> None:
         default=None,
         help="seeded (generated from --seed and --size; default) or golden (the 25 titles of docs/golden-catalogue.md)",
     )
+    parser.add_argument(
+        "--profile",
+        default="full",
+        choices=profiles.PROFILES,
+        help="which Consonance to pretend to be: full (every assumption), documented-only, introspection-refused, "
+        "cursor, other-names",
+    )
     parser.add_argument("--anchor", help="date the catalogue is generated around (default: first of this month)")
     parser.add_argument(
         "--access-log",
@@ -41,6 +49,7 @@ def main(argv=None) -> None:
             "ANCHOR": args.anchor,
             "API_KEYS": args.api_keys or [DEFAULT_API_KEY],
             "CATALOGUE": args.catalogue,
+            "PROFILE": args.profile,
         }
     )
     server = make_server(args.host, args.port, app, threaded=True)

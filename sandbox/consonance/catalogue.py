@@ -11,7 +11,7 @@ import bisect
 import gc
 import logging
 import random
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from . import vocab
 from .isbn import check_digit13, hyphenate
@@ -52,7 +52,7 @@ _BIC = tuple(("BIC", code, description, False, None) for code, description in vo
 
 def default_anchor() -> date:
     """Dates are generated around the first day of the current month, so a demo never goes stale."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     return today.replace(day=1)
 
 
@@ -221,7 +221,7 @@ class _Generator:
             formats.append("audiobook")
         slipped = 0 if acquired or rng.random() >= 0.15 else _between(rng, 30, 120)
         words = _between(rng, 5_000, 40_000) if work.work_type == "Children's" else _between(rng, 20_000, 140_000)
-        for index, fmt in enumerate(formats):
+        for fmt in formats:
             product_id = self.cat.next_id("product")
             day = _add_days(publication, 365) if fmt == "paperback" and formats[0] == "hardback" else publication
             status = "02" if day > self.cat.anchor else ("07" if days_ahead < -900 and rng.random() < 0.3 else "04")
@@ -320,7 +320,7 @@ class _Generator:
                 task = Task(cat.next_id("task"), work, title, due, _pick(rng, vocab.FORENAMES))
                 if due < cat.anchor and rng.random() < 0.6:
                     task.status = "COMPLETE"
-                    task.completed_at = datetime.combine(due, time(16, 0), tzinfo=timezone.utc)
+                    task.completed_at = datetime.combine(due, time(16, 0), tzinfo=UTC)
                 tasks.append(task)
                 cat.tasks[task.id] = task
             work.tasks = tasks
@@ -330,7 +330,7 @@ class _Generator:
                 Note(
                     cat.next_id("note"),
                     f"Acquired for the {work.season} list; {work.marketing_tier.lower()} tier.",
-                    datetime.combine(signed, time(10, 0), tzinfo=timezone.utc),
+                    datetime.combine(signed, time(10, 0), tzinfo=UTC),
                 )
             ]
 

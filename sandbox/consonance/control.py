@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from . import vocab
+from . import profiles, vocab
 from .catalogue import MAX_SIZE, MIN_SIZE, acquire_title
 
 control = Blueprint("sandbox_control", __name__, url_prefix="/_sandbox")
@@ -178,3 +178,13 @@ def add_fault():
 def clear_faults():
     _box().faults.clear()
     return "", 204
+
+
+@control.put("/profile")
+def set_profile():
+    """Become another server (`{"profile": "documented-only"}`): a customer's Consonance upgraded under the app."""
+    name = _body().get("profile")
+    if name not in profiles.PROFILES:
+        return _bad_request(f"profile must be one of {', '.join(profiles.PROFILES)}")
+    _box().profile = name
+    return jsonify(profile=name)

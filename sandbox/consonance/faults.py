@@ -144,8 +144,12 @@ class RequestLog:
         self._by_route: collections.Counter = collections.Counter()
         self._by_status: collections.Counter = collections.Counter()
 
-    def record(self, route: str, operation: str | None, variables, status: int, started: float) -> None:
+    def record(
+        self, route: str, operation: str | None, variables, status: int, started: float, *, refused: bool = False
+    ) -> None:
+        """`refused`: the server refused the document as invalid for its schema (nothing ran)."""
         entry = {
+            "refused": refused,
             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "route": route,
             "operationName": operation,

@@ -8,7 +8,7 @@ errors as `[{"field": ..., "messages": [...]}]` instead of raising.
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from . import vocab
 from .isbn import is_valid_isbn13, normalise_isbn
@@ -181,7 +181,7 @@ def _error(field: str, *messages: str) -> dict:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 class Catalogue:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import date, datetime, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime
+from functools import cache
 
 from graphql import GraphQLError, GraphQLSchema, StringValueNode, build_schema
 
-from . import SCHEMA_PATH, vocab
+from . import profiles, vocab
 from .isbn import hyphenate, is_valid_isbn13, isbn10_from_13, normalise_isbn
 from .model import Catalogue, Product, Work
 
@@ -24,9 +24,10 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # -- schema wiring -------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def executable_schema() -> GraphQLSchema:
-    schema = build_schema(SCHEMA_PATH.read_text())
+@cache
+def executable_schema(profile: str = "full") -> GraphQLSchema:
+    """The schema of one sandbox profile (see profiles.py), wired to the same resolvers."""
+    schema = build_schema(profiles.schema_text(profiles.check(profile)))
     # graphql-core 3.2 calls serialize/parse_*; 3.3 calls coerce_* (falling back to parse_literal): set both.
     date_scalar = schema.type_map["ISO8601Date"]
     date_scalar.serialize = date_scalar.coerce_output_value = _serialize_date
@@ -36,7 +37,10 @@ def executable_schema() -> GraphQLSchema:
     )
     datetime_scalar = schema.type_map["ISO8601DateTime"]
     datetime_scalar.serialize = datetime_scalar.coerce_output_value = _serialize_datetime
-    schema.type_map["Product"].resolve_type = lambda obj, _info, _type: obj.typename
+    # A server without the assumed product types calls every product a PhysicalBookProduct (the documented one).
+    schema.type_map["Product"].resolve_type = lambda obj, _info, _type: (
+        obj.typename if obj.typename in schema.type_map else "PhysicalBookProduct"
+    )
     schema.type_map["Contact"].resolve_type = lambda _obj, _info, _type: "Person"
     return schema
 
@@ -56,7 +60,7 @@ def _serialize_date(value) -> str:
 
 def _serialize_datetime(value) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value
 
 
@@ -240,7 +244,17 @@ def _matching_works(cat: Catalogue, product_search, work_search):
     return (work for work in candidates if work_matches(work, work_search))
 
 
-def _page(items, page: int, per_page: int) -> list:
+def _page(items, page: int | None = None, per_page: int | None = None, first=None, after=None) -> list:
+    """One page of `items` by whichever paging the profile's schema has; none at all: every item."""
+    if first is not None or after is not None:
+        after_id = _id(after) if after is not None else None
+        if after is not None and after_id is None:
+            raise GraphQLError("after must be the id of a record already read")
+        if first is None or not 1 <= first <= MAX_PER_PAGE:
+            raise GraphQLError(f"first must be between 1 and {MAX_PER_PAGE}")
+        return list(itertools.islice((i for i in items if after_id is None or i.id > after_id), first))
+    if page is None and per_page is None:
+        return list(items)
     if page is None or page < 1:
         raise GraphQLError("page must be 1 or more")
     if per_page is None or not 1 <= per_page <= MAX_PER_PAGE:
@@ -258,8 +272,8 @@ def _count(items) -> int:
 
 
 QUERY = {
-    "products": lambda _, info, productSearch=None, priceSearch=None, workSearch=None, page=1, perPage=100: _page(
-        _matching_products(_catalogue(info), productSearch, priceSearch, workSearch), page, perPage
+    "products": lambda _, info, productSearch=None, priceSearch=None, workSearch=None, page=None, perPage=None, **cursor: (
+        _page(_matching_products(_catalogue(info), productSearch, priceSearch, workSearch), page, perPage, **cursor)
     ),
     "productsCount": lambda _, info, productSearch=None, priceSearch=None, workSearch=None: _count(
         _matching_products(_catalogue(info), productSearch, priceSearch, workSearch)
@@ -267,15 +281,15 @@ QUERY = {
     "product": lambda _, info, productSearch=None: _first(
         _matching_products(_catalogue(info), productSearch, None, None)
     ),
-    "works": lambda _, info, productSearch=None, workSearch=None, page=1, perPage=100: _page(
-        _matching_works(_catalogue(info), productSearch, workSearch), page, perPage
+    "works": lambda _, info, productSearch=None, workSearch=None, page=None, perPage=None, **cursor: _page(
+        _matching_works(_catalogue(info), productSearch, workSearch), page, perPage, **cursor
     ),
     "worksCount": lambda _, info, productSearch=None, workSearch=None: _count(
         _matching_works(_catalogue(info), productSearch, workSearch)
     ),
     "work": lambda _, info, workSearch=None: _first(_matching_works(_catalogue(info), None, workSearch)),
-    "contacts": lambda _, info, contactSearch=None, page=1, perPage=100: _page(
-        (p for p in _catalogue(info).persons.values() if contact_matches(p, contactSearch)), page, perPage
+    "contacts": lambda _, info, contactSearch=None, page=None, perPage=None, **cursor: _page(
+        (p for p in _catalogue(info).persons.values() if contact_matches(p, contactSearch)), page, perPage, **cursor
     ),
     "contactsCount": lambda _, info, contactSearch=None: _count(
         p for p in _catalogue(info).persons.values() if contact_matches(p, contactSearch)
@@ -284,8 +298,8 @@ QUERY = {
     "contract": lambda _, info, contractSearch=None: _first(
         c for c in _catalogue(info).contracts.values() if contract_matches(c, contractSearch)
     ),
-    "contracts": lambda _, info, contractSearch=None, page=1, perPage=100: _page(
-        (c for c in _catalogue(info).contracts.values() if contract_matches(c, contractSearch)), page, perPage
+    "contracts": lambda _, info, contractSearch=None, page=None, perPage=None, **cursor: _page(
+        (c for c in _catalogue(info).contracts.values() if contract_matches(c, contractSearch)), page, perPage, **cursor
     ),
     "contractsCount": lambda _, info, contractSearch=None: _count(
         c for c in _catalogue(info).contracts.values() if contract_matches(c, contractSearch)
@@ -476,6 +490,7 @@ WORK = {
     "salesforceUid": lambda w, _: w.salesforce_uid,
     "webLinks": lambda w, _: w.web_links,
     "tasks": lambda w, _, statusIn=None: [t for t in w.tasks if not statusIn or t.status in statusIn],
+    "todos": lambda w, _, statusIn=None: [t for t in w.tasks if not statusIn or t.status in statusIn],  # other-names
 }
 CONTRIBUTION = {
     "onixContributorRoleCode": lambda c, _: c.role,
@@ -538,7 +553,8 @@ def _create_work_note(_, info, input):
     work = cat.works.get(_id(input["workId"]))
     if work is None:
         return {"note": None, "work": None, "errors": _not_found("workId")}
-    note, errors = cat.create_note(work, input["noteText"], input.get("externalRef"))
+    text = input["noteText"] if "noteText" in input else input["content"]  # `content` in the other-names profile
+    note, errors = cat.create_note(work, text, input.get("externalRef"))
     return {"note": note, "work": work, "errors": errors}
 
 
@@ -581,6 +597,11 @@ MUTATION = {
     "completeWorkTask": _set_task_status(True),
     "reopenWorkTask": _set_task_status(False),
     "changeWorkProjectStage": _change_stage,
+    # the other-names profile spells these differently (see profiles.py)
+    "addWorkNote": _create_work_note,
+    "createWorkTodo": _create_work_task,
+    "completeWorkTodo": _set_task_status(True),
+    "reopenWorkTodo": _set_task_status(False),
 }
 
 RESOLVERS = {
@@ -596,6 +617,8 @@ RESOLVERS = {
     "Person": PERSON,
     "Note": NOTE,
     "WorkTask": TASK,
+    "WorkTodo": TASK,
+    "WorkTodoPayload": {"todo": lambda payload, _: payload["task"]},
     "Contract": CONTRACT,
     "DeliveryDate": DELIVERY_DATE,
 }

@@ -13,9 +13,11 @@ import time
 from datetime import date
 
 from flask import Flask, current_app, g, jsonify, request
-from graphql import GraphQLError, OperationDefinitionNode, execute, parse, validate
+from graphql import GraphQLError, OperationDefinitionNode, execute, parse, specified_rules, validate
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from werkzeug.exceptions import HTTPException
 
+from . import profiles
 from .catalogue import build_catalogue
 from .faults import FaultBook, RequestLog
 from .golden import build_golden
@@ -24,7 +26,14 @@ from .resolvers import executable_schema, field_resolver
 log = logging.getLogger("sandbox.consonance.server")
 
 DEFAULT_API_KEY = "sandbox-api-key"
-DEFAULTS = {"SEED": 42, "SIZE": 500, "ANCHOR": None, "API_KEYS": [DEFAULT_API_KEY], "REQUEST_LOG_SIZE": 500}
+DEFAULTS = {
+    "SEED": 42,
+    "SIZE": 500,
+    "ANCHOR": None,
+    "API_KEYS": [DEFAULT_API_KEY],
+    "REQUEST_LOG_SIZE": 500,
+    "PROFILE": "full",  # which server this pretends to be (profiles.py)
+}
 CATALOGUES = ("seeded", "golden")  # generated (SEED, SIZE) or the hand-written golden one (docs/golden-catalogue.md)
 EXTENSION = "consonance_sandbox"
 
@@ -34,6 +43,7 @@ class Sandbox:
 
     def __init__(self, config: dict):
         self.api_keys = set(_as_list(config["API_KEYS"]))
+        self.profile = profiles.check(config["PROFILE"])
         anchor = config["ANCHOR"]
         self.anchor = date.fromisoformat(anchor) if isinstance(anchor, str) else anchor
         self.faults = FaultBook()
@@ -88,7 +98,10 @@ def graphql_view():
         operation, variables = body.get("operationName"), body.get("variables")
     response = current_app.make_response(_answer(box, body))
     operation = operation or g.get("operation_name")
-    box.requests.record(request.path, operation, variables, response.status_code, started)
+    refused = bool(response.is_json and (response.get_json(silent=True) or {}).get("refused"))
+    if refused:  # the marker is for the log only: the client sees a plain GraphQL error answer
+        response.set_data(current_app.json.dumps({"errors": response.get_json()["errors"]}))
+    box.requests.record(request.path, operation, variables, response.status_code, started, refused=refused)
     return response
 
 
@@ -125,10 +138,13 @@ def _answer(box: Sandbox, body):
 
 
 def _execute(box: Sandbox, document, variables, operation_name) -> dict:
-    schema = executable_schema()
-    errors = validate(schema, document)
-    if errors:
-        return {"errors": [error.formatted for error in errors]}
+    schema = executable_schema(box.profile)
+    rules = list(specified_rules)
+    if not profiles.introspection_allowed(box.profile):
+        rules.append(NoSchemaIntrospectionCustomRule)
+    errors = validate(schema, document, rules)
+    if errors:  # refused as a whole: nothing ran (the request log marks it)
+        return {"errors": [error.formatted for error in errors], "refused": True}
     catalogue = box.catalogue
     with catalogue.lock:
         result = execute(

@@ -71,6 +71,9 @@ class SandboxControl:
     def clear_faults(self):
         return self._call("DELETE", "/faults")
 
+    def set_profile(self, profile: str):
+        return self._call("PUT", "/profile", {"profile": profile})
+
 
 @dataclass
 class RunningSandbox:

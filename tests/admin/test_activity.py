@@ -13,7 +13,9 @@ from addon.jobs import outbox
 from addon.jobs.models import DELIVERED, FAILED, OutboxEntry
 from addon.platform import tenants
 from addon.settings.service import update_settings
-from tests.admin.fixtures import ADMIN
+from tests.fixtures.admin import ADMIN
+
+CONSONANCE_CATALOGUE = {"SIZE": 20}
 
 WORK = "3"
 
@@ -25,15 +27,15 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def connected(forge_tenant, sandbox):
-    update_settings(forge_tenant, {"consonance_host": sandbox.url}, actor=ADMIN)
-    tenants.set_secret(forge_tenant, tenants.CONSONANCE_API_KEY, sandbox.api_key)
+def connected(admin_tenant, consonance):
+    update_settings(admin_tenant, {"consonance_host": consonance.url}, actor=ADMIN)
+    tenants.set_secret(admin_tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
     db.session.commit()
-    return forge_tenant
+    return admin_tenant
 
 
-def _notes(sandbox, key):
-    gateway = ConsonanceGateway(ConsonanceConnection(sandbox.url, sandbox.api_key))
+def _notes(consonance, key):
+    gateway = ConsonanceGateway(ConsonanceConnection(consonance.url, consonance.api_key))
     try:
         return [n for n in gateway.list_notes(WORK) if key in (n.text or "") or getattr(n, "external_ref", None) == key]
     finally:
@@ -41,10 +43,10 @@ def _notes(sandbox, key):
 
 
 def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_cleared(
-    client, forge, connected, sandbox
+    client, forge, connected, consonance
 ):
     # Consonance throttles with a wait longer than the app's retry budget: the write fails at once.
-    sandbox.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
+    consonance.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
     recorded = decisions.record_decision(
         connected,
         idempotency_key="k" * 24,
@@ -74,18 +76,18 @@ def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_c
     db.session.refresh(entry)
     assert entry.status == FAILED and "429" in entry.last_error
 
-    sandbox.control.clear_faults()
+    consonance.control.clear_faults()
     retried = client.post(f"/forge/admin/outbox/{entry.id}/retry", json={}, headers=forge())
     assert retried.status_code == 200 and retried.get_json()["ok"]
     db.session.refresh(entry)
     assert entry.status == DELIVERED
     assert "No failed writes." in retried.get_json()["html"]
-    assert len(_notes(sandbox, "Cover approved at the launch meeting")) == 1
+    assert len(_notes(consonance, "Cover approved at the launch meeting")) == 1
 
     # a second Retry of a delivered write changes nothing
     stale = client.post(f"/forge/admin/outbox/{entry.id}/retry", json={}, headers=forge())
     assert stale.status_code == 409
-    assert len(_notes(sandbox, "Cover approved at the launch meeting")) == 1
+    assert len(_notes(consonance, "Cover approved at the launch meeting")) == 1
 
     audit = client.post("/forge/admin", json={"view": "audit"}, headers=forge()).get_json()["html"]
     assert "User dmin retried a failed write." in audit
@@ -93,12 +95,12 @@ def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_c
     assert ADMIN not in audit and f"work {WORK}" not in audit
 
 
-def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, sandbox):
+def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, consonance):
     other = connect_install(client_key="another-site")
     other_tenant = tenants.find_tenant(tenants.CONNECT, other["clientKey"])
-    sandbox.control.add_fault(operation="AddWorkNote", rateLimitCount=5, retryAfter=120)
-    update_settings(other_tenant, {"consonance_host": sandbox.url}, actor="x")
-    tenants.set_secret(other_tenant, tenants.CONSONANCE_API_KEY, sandbox.api_key)
+    consonance.control.add_fault(operation="AddWorkNote", rateLimitCount=5, retryAfter=120)
+    update_settings(other_tenant, {"consonance_host": consonance.url}, actor="x")
+    tenants.set_secret(other_tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
     db.session.commit()
     recorded = decisions.record_decision(
         other_tenant,
@@ -116,7 +118,7 @@ def test_retry_is_scoped_to_the_site(client, forge, connected, connect_install, 
     assert db.session.get(OutboxEntry, entry_id).status == FAILED
 
 
-def test_activity_names_the_rule_set_and_shows_outbox_depth(client, forge, forge_tenant):
+def test_activity_names_the_rule_set_and_shows_outbox_depth(client, forge, admin_tenant):
     from addon.publishing.standards import DEFAULT_RULE_SET
 
     html = client.post("/forge/admin", json={"view": "activity"}, headers=forge()).get_json()["html"]
@@ -137,7 +139,7 @@ def test_plain_reasons_lead_with_what_to_do():
     assert "save a new API key" in refused
 
 
-def test_a_failed_job_run_stays_listed_behind_many_newer_runs(forge_tenant):
+def test_a_failed_job_run_stays_listed_behind_many_newer_runs(admin_tenant):
     """Found by `make chaos`: with the outbox drain running every minute, a lost or failed run used to
     scroll off the 25 latest runs within half an hour, leaving half-done work invisible."""
     from datetime import timedelta
@@ -149,7 +151,7 @@ def test_a_failed_job_run_stays_listed_behind_many_newer_runs(forge_tenant):
     start = utcnow() - timedelta(hours=1)
     db.session.add(
         JobRun(
-            tenant_id=forge_tenant.id,
+            tenant_id=admin_tenant.id,
             kind="poll",
             started_at=start,
             finished_at=start,
@@ -158,23 +160,23 @@ def test_a_failed_job_run_stays_listed_behind_many_newer_runs(forge_tenant):
             counts={},
         )
     )
-    db.session.add(JobRun(tenant_id=forge_tenant.id, kind="pipeline_summary", started_at=start, counts={}))
+    db.session.add(JobRun(tenant_id=admin_tenant.id, kind="pipeline_summary", started_at=start, counts={}))
     for minute in range(1, 31):
         at = start + timedelta(minutes=minute)
         db.session.add(
             JobRun(
-                tenant_id=forge_tenant.id, kind="outbox.drain", started_at=at, finished_at=at, outcome="ok", counts={}
+                tenant_id=admin_tenant.id, kind="outbox.drain", started_at=at, finished_at=at, outcome="ok", counts={}
             )
         )
     db.session.commit()
-    runs = activity_view(forge_tenant)["job_runs"]
+    runs = activity_view(admin_tenant)["job_runs"]
     assert [r["outcome"] for r in runs].count("ok") == 25
     assert any(r["outcome"] == "failed" and "worker lost" in r["error"] for r in runs)
     assert any(r["outcome"] == "running" for r in runs)
 
 
-def test_regenerate_owes_a_fresh_summary_for_this_period_and_only_admins_may(client, forge, connected, sandbox):
-    from tests.admin.fixtures import EDITOR
+def test_regenerate_owes_a_fresh_summary_for_this_period_and_only_admins_may(client, forge, connected, consonance):
+    from tests.fixtures.admin import EDITOR
 
     html = client.post("/forge/admin", json={"view": "activity"}, headers=forge()).get_json()["html"]
     assert 'data-action="regenerate" data-cadence="weekly"' in html
@@ -183,13 +185,13 @@ def test_regenerate_owes_a_fresh_summary_for_this_period_and_only_admins_may(cli
     assert refused.status_code == 403
     assert not db.session.execute(db.select(OutboxEntry)).scalars().all()
 
-    sandbox.control.clear_requests()
+    consonance.control.clear_requests()
     answer = client.post("/forge/admin/summaries/weekly/regenerate", json={}, headers=forge())
     assert answer.status_code == 200 and "commentary and action items are kept" in answer.get_json()["message"]
     [entry] = db.session.execute(db.select(OutboxEntry)).scalars().all()
     assert entry.kind == "confluence.pipeline_summary" and entry.dedupe_key.startswith("summary:weekly:")
     assert "titles in the pipeline (not yet published)" in entry.payload["region"]
-    assert sandbox.control.counters()["byOperation"].get("CataloguePipeline", 0) >= 1  # read afresh
+    assert consonance.control.counters()["byOperation"].get("CataloguePipeline", 0) >= 1  # read afresh
     assert client.post("/forge/admin/summaries/daily/regenerate", json={}, headers=forge()).status_code == 404
 
 

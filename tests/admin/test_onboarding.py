@@ -15,15 +15,10 @@ from addon.flows.upstream_models import PlaybookSource
 from addon.gateways import gateways
 from addon.jobs.models import JobRun, OutboxEntry
 from addon.titles.models import TitlePage
-from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence,
-    consonance,
-    consonance_server,
-    drain,
-    emulator,
-    flows_config,
-    tenant,
-)
+from tests.flows.sync_harness import CATALOGUE, drain
+
+CONSONANCE_CATALOGUE = CATALOGUE
+CONSONANCE_RESET_EACH_TEST = True
 
 EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "examples"
 

@@ -27,7 +27,7 @@ V1_SPEC = SPECS_DIR / "confluence-cloud-openapi-v1-2021.json"
 VALIDATION_HOST = "https://site.example"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _openapi(which: str) -> OpenAPI:
     path, server = (V2_SPEC, VALIDATION_HOST + "/wiki/api/v2") if which == "v2" else (V1_SPEC, VALIDATION_HOST)
     document = json.loads(path.read_text())

@@ -237,9 +237,9 @@ def test_labels_add_list_remove(client, rsps):
     )
     rsps.get(V1 + "/content/5/label", json=canned.label_array([canned.label("f1-title")]))
     rsps.delete(V1 + "/content/5/label", status=204)
-    assert [l.name for l in client.add_labels("5", ["f1-title", "decision"])] == ["f1-title", "decision"]
+    assert [label.name for label in client.add_labels("5", ["f1-title", "decision"])] == ["f1-title", "decision"]
     assert _body(rsps.calls[0]) == [{"prefix": "global", "name": "f1-title"}, {"prefix": "global", "name": "decision"}]
-    assert [l.name for l in client.get_labels("5")] == ["f1-title"]
+    assert [label.name for label in client.get_labels("5")] == ["f1-title"]
     client.remove_label("5", "decision")
     assert _query(rsps.calls[2]) == {"name": ["decision"]}
 

@@ -130,7 +130,9 @@ def test_project_stages_in_order(gateway):
 def test_test_connection_reports_each_step(gateway, fresh_sandbox):
     report = gateway.test_connection()
     assert report.ok and len(report.checks) == 3
-    assert report.checks[0].detail == f"{len(fresh_sandbox.state.works)} works"
+    assert report.checks[0].detail.startswith(f"{len(fresh_sandbox.state.works)} works; read what it offers")
+    assert report.capabilities.source == "introspection" and report.capabilities.pagination == "page"
+    assert not [f.key for f in report.capabilities.features() if not f.available]
     bad = ConsonanceGateway(ConsonanceConnection(fresh_sandbox.url, "wrong-key")).test_connection()
     assert not bad.ok and len(bad.checks) == 1 and "refused the API key" in bad.checks[0].detail
 

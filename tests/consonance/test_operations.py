@@ -5,9 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from graphql import TypeInfo, TypeInfoVisitor, Visitor, build_schema, get_named_type, parse, validate, visit
+from graphql import (
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    build_schema,
+    get_named_type,
+    graphql_sync,
+    parse,
+    validate,
+    visit,
+)
 
+from addon.consonance import capabilities
 from addon.consonance.operations import OPERATIONS_DIR, fragment_names, load_operation, operation_names
+from sandbox.consonance import profiles
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "sandbox" / "consonance" / "schema.graphql"
 
@@ -22,11 +34,50 @@ def test_there_are_operations_and_fragments():
     assert "TitleFields" in fragment_names()
 
 
-@pytest.mark.parametrize("name", operation_names())
+class SchemaOnly:
+    """Answers the discovery's introspection from an SDL (the schema only: no resolvers, nothing else)."""
+
+    def __init__(self, schema):
+        self.schema = schema
+
+    def execute(self, document, variables=None, operation_name=None):
+        result = graphql_sync(self.schema, document, variable_values=variables)
+        assert not result.errors, result.errors
+        return result.data
+
+
+@pytest.fixture(scope="module")
+def profile_schemas():
+    return {
+        name: build_schema(profiles.schema_text(name)) for name in profiles.PROFILES if name != "introspection-refused"
+    }
+
+
+@pytest.mark.parametrize("name", [n for n in operation_names() if capabilities.CapabilityProfile.assumed().sends(n)])
 def test_operation_is_valid_against_the_sandbox_schema(schema, name):
+    """Every operation the app sends to the server it was written for (other spellings: the profiles test)."""
     operation = load_operation(name)
     errors = validate(schema, parse(operation.document))
     assert not errors, [e.message for e in errors]
+
+
+@pytest.mark.parametrize("profile", [p for p in profiles.PROFILES if p != "introspection-refused"])
+def test_every_operation_sent_to_a_profile_is_valid_there(profile_schemas, profile):
+    """Built for what discovery finds on each server, nothing the app sends names what the server lacks."""
+    schema = profile_schemas[profile]
+    found = capabilities.CapabilityProfile(frozenset(capabilities._from_introspection(SchemaOnly(schema))))
+    sent = [name for name in operation_names() if found.sends(name)]
+    assert "TitleByWorkId" in sent and "CatalogueFingerprints" in sent
+    for name in sent:
+        errors = validate(schema, parse(load_operation(name, found.has).document))
+        assert not errors, (name, [e.message for e in errors])
+
+
+def test_documented_only_sends_no_write_it_lacks(profile_schemas):
+    schema = profile_schemas["documented-only"]
+    found = capabilities.CapabilityProfile(frozenset(capabilities._from_introspection(SchemaOnly(schema))))
+    assert not [n for n in operation_names() if found.sends(n) and load_operation(n).kind == "mutation"]
+    assert found.pagination == "none"
 
 
 def assumed_names(sdl: str) -> set[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from addon.consonance.schemas import CONTRACTS, NOTE, STAGES, TASK, TITLE, WEB_LINKS, fingerprint, onix_code
@@ -111,7 +111,7 @@ def test_contracts_notes_tasks_links_and_stages():
     )
     assert contract.delivery_dates[0].is_slipped and contract.licensed_rights[0].territories == ("GB", "IE")
     note = NOTE.load({"id": "n1", "noteText": "Approved", "createdAt": "2026-11-28T10:00:00Z", "externalRef": "k"})
-    assert note.created_at == datetime(2026, 11, 28, 10, tzinfo=timezone.utc) and note.external_ref == "k"
+    assert note.created_at == datetime(2026, 11, 28, 10, tzinfo=UTC) and note.external_ref == "k"
     task = TASK.load({"id": "t1", "title": "QC", "status": "COMPLETE", "dueDate": "2026-12-01", "externalRef": "gate"})
     assert task.is_done and task.due_date == date(2026, 12, 1)
     (link,) = WEB_LINKS.load([{"id": "w1", "link": "https://wiki.example/x", "role": "Rights guidance", "note": None}])

@@ -69,11 +69,18 @@ def _serve(app):
 
 @contextlib.contextmanager
 def running_site(
-    mode: str, database_url: str, instance_path, *, connected: bool = True, app_overrides: dict | None = None
+    mode: str,
+    database_url: str,
+    instance_path,
+    *,
+    connected: bool = True,
+    app_overrides: dict | None = None,
+    consonance_profile: str = "full",
 ):
     """The app, both sandboxes, the app installed with `mode` ("forge" or "connect") and connected to
     Consonance (unless `connected=False`: the admin has not configured it yet), and the seeded page;
-    the app's tables are emptied afterwards. `app_overrides` adds to the app's test config."""
+    the app's tables are emptied afterwards. `app_overrides` adds to the app's test config;
+    `consonance_profile` chooses which Consonance the sandbox pretends to be (sandbox/consonance/profiles.py)."""
     from addon import create_app
     from addon.extensions import db
     from addon.platform import tenants
@@ -84,7 +91,7 @@ def running_site(
 
     manifest = str(Path(__file__).resolve().parents[2] / "manifest.yml")
     with (
-        running_sandbox(SEED=7, SIZE=30, ANCHOR="2026-11-01") as consonance,
+        running_sandbox(SEED=7, SIZE=30, ANCHOR="2026-11-01", PROFILE=consonance_profile) as consonance,
         running_emulator(FORGE_APP_ID=FORGE_APP_ID, FORGE_MANIFEST=manifest) as emulator,
     ):
         config = _test_config(database_url, instance_path)

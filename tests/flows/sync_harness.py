@@ -1,75 +1,12 @@
-"""Fixtures for the sync-flow tests: the Consonance sandbox and the Confluence emulator over HTTP,
-and a Forge tenant whose gateways point at both (outbox delivery left to explicit drains)."""
+"""Helpers for the sync-flow tests (their fixtures are in tests/flows/conftest.py): draining the outbox,
+and reading the emulator's pages."""
 
 from __future__ import annotations
 
-import pytest
-
-from addon.confluence.auth import ForgeAuth
-from addon.confluence.client import ConfluenceClient
-from addon.extensions import db
 from addon.jobs import outbox
-from addon.platform import tenants
-from addon.platform.models import Tenant
-from addon.settings.service import update_settings
-from sandbox.confluence.testing import running_emulator
-from sandbox.consonance.testing import running_sandbox
 
-SEED, SIZE = 7, 40
+CATALOGUE = {"SEED": 7, "SIZE": 40}  # the sync tests' Consonance catalogue
 SPACE = "PUB"
-
-
-@pytest.fixture(scope="module")
-def consonance_server():
-    with running_sandbox(SEED=SEED, SIZE=SIZE, ANCHOR="2026-11-01") as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def consonance(consonance_server):
-    consonance_server.control.reset(SEED, SIZE)
-    yield consonance_server
-    consonance_server.control.clear_faults()
-
-
-@pytest.fixture
-def emulator():
-    with running_emulator() as emu:
-        yield emu
-
-
-@pytest.fixture
-def flows_config(app_config):
-    app_config["OUTBOX_DELIVER_ON_COMMIT"] = "0"  # tests drain the outbox themselves, to control crashes
-    return app_config
-
-
-@pytest.fixture
-def tenant(flows_config, app, consonance, emulator):
-    """A Forge tenant installed in the emulator (space PUB seeded) and connected to the sandbox."""
-    installation = emulator.install_forge("http://127.0.0.1:9")  # nobody listens: the install event just fails
-    emulator.seed("1")
-    tenant = Tenant(
-        transport=tenants.FORGE,
-        external_id=installation["installationId"],
-        cloud_id=installation.get("cloudId"),
-        site_url=emulator.url,
-        api_base_url=installation["apiBaseUrl"],
-        enabled=True,
-    )
-    db.session.add(tenant)
-    db.session.commit()
-    tenants.set_secret(tenant, tenants.FORGE_SYSTEM_TOKEN, emulator.store.forge.system_token)
-    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
-    db.session.commit()
-    update_settings(tenant, {"consonance_host": consonance.url, "page_set_space_key": SPACE}, actor="admin")
-    return tenant
-
-
-@pytest.fixture
-def confluence(tenant, emulator):
-    """A client of our own for reading and for playing the people who edit pages."""
-    return ConfluenceClient(ForgeAuth(tenant.api_base_url, emulator.store.forge.system_token))
 
 
 def drain(tenant, **kwargs) -> dict:

@@ -6,7 +6,8 @@ from addon.confluence.owned_regions import read_region
 from addon.decisions.models import Decision
 from addon.extensions import db
 from addon.flows import decision_log
-from tests.flows.upstream_harness import consonance, consonance_server, emulator, world  # noqa: F401
+
+CONSONANCE_RESET_EACH_TEST = True
 
 WORK = "2"  # "A Distant Orchard", Copy-editing in the seeded catalogue
 

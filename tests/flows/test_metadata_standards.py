@@ -5,11 +5,12 @@ from __future__ import annotations
 from addon.confluence.owned_regions import read_region
 from addon.extensions import db
 from addon.flows import metadata_standards
-from addon.standards.service import current_rule_set
 from addon.publishing.rules import evaluate
 from addon.publishing.standards import DEFAULT_RULE_SET
 from addon.settings.service import update_settings
-from tests.flows.upstream_harness import consonance, consonance_server, emulator, world  # noqa: F401
+from addon.standards.service import current_rule_set
+
+CONSONANCE_RESET_EACH_TEST = True
 
 GOOD_AND_BROKEN = """
 <p>Our metadata standards.</p>

@@ -11,8 +11,9 @@ from addon.flows import page_events
 from addon.flows.upstream_models import UpstreamPageState
 from addon.jobs.models import JobRun
 from addon.jobs.runner import set_runner
-from tests.flows.upstream_harness import consonance, consonance_server, emulator, world  # noqa: F401
 from tests.platform.signing import connect_claims, sign_rs256, system_fit_claims
+
+CONSONANCE_RESET_EACH_TEST = True
 
 
 class RecordingRunner:

@@ -13,15 +13,10 @@ from addon.flows import page_templates as templates
 from addon.flows.change_detection import poll
 from addon.flows.page_layout import parse_decision_log
 from addon.titles.models import TitlePage
-from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence,
-    consonance,
-    consonance_server,
-    drain,
-    emulator,
-    flows_config,
-    tenant,
-)
+from tests.flows.sync_harness import CATALOGUE, drain
+
+CONSONANCE_CATALOGUE = CATALOGUE
+CONSONANCE_RESET_EACH_TEST = True
 
 
 def _pages(work_id: str) -> dict[str, str]:

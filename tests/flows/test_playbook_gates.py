@@ -8,7 +8,8 @@ from addon.flows import playbook_gates
 from addon.flows.page_layout import checklist_ticks
 from addon.flows.upstream_models import GateLink, UpstreamPage
 from addon.settings.service import update_settings
-from tests.flows.upstream_harness import consonance, consonance_server, emulator, world  # noqa: F401
+
+CONSONANCE_RESET_EACH_TEST = True
 
 WORK = "2"  # hardback, ebook, paperback; no audio
 PLAYBOOK = """

@@ -8,7 +8,8 @@ from addon.flows import retrospectives
 from addon.flows.upstream_models import UpstreamPage
 from addon.settings.service import update_settings
 from addon.titles.service import pages_of
-from tests.flows.upstream_harness import consonance, consonance_server, emulator, world  # noqa: F401
+
+CONSONANCE_RESET_EACH_TEST = True
 
 WORK = "1"  # published in the seeded catalogue
 

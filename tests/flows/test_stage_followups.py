@@ -7,7 +7,8 @@ from addon.extensions import db
 from addon.flows.change_detection import poll
 from addon.settings.service import update_settings
 from addon.titles.service import pages_of
-from tests.flows.upstream_harness import consonance, consonance_server, emulator, world  # noqa: F401
+
+CONSONANCE_RESET_EACH_TEST = True
 
 WORK = "2"
 PLAYBOOK = """

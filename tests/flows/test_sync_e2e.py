@@ -14,18 +14,10 @@ from addon.flows.sync_models import PollState
 from addon.jobs.models import OutboxEntry
 from addon.settings.service import update_settings
 from addon.titles.models import TitlePage
-from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence,
-    consonance,
-    consonance_server,
-    consonance_web_links,
-    drain,
-    emulator,
-    flows_config,
-    pages_titled,
-    tenant,
-    versions,
-)
+from tests.flows.sync_harness import CATALOGUE, consonance_web_links, drain, pages_titled, versions
+
+CONSONANCE_CATALOGUE = CATALOGUE
+CONSONANCE_RESET_EACH_TEST = True
 
 
 def _outside(body: str, region: str) -> str:

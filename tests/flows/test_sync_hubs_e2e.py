@@ -16,17 +16,10 @@ from addon.gateways import gateways
 from addon.publishing.pipeline import period_for
 from addon.publishing.wording import long_date
 from addon.settings.service import update_settings
-from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence,
-    consonance,
-    consonance_server,
-    drain,
-    emulator,
-    flows_config,
-    pages_titled,
-    tenant,
-    versions,
-)
+from tests.flows.sync_harness import CATALOGUE, drain, pages_titled
+
+CONSONANCE_CATALOGUE = CATALOGUE
+CONSONANCE_RESET_EACH_TEST = True
 
 
 def _outside(body: str, region: str) -> str:
@@ -139,9 +132,9 @@ def test_hub_calendar_lists_announce_publication_and_marketing_dates(tenant, con
     publication = title.earliest_publication_date
     plan = (
         "<table><tbody><tr><th>When</th><th>What</th></tr>"
-        '<tr><td><time datetime="{day}" /></td><td>Harvest Moon cover reveal on social</td></tr>'
+        f'<tr><td><time datetime="{(publication - timedelta(days=20)).isoformat()}" /></td><td>Harvest Moon cover reveal on social</td></tr>'
         "</tbody></table>"
-    ).format(day=(publication - timedelta(days=20)).isoformat())
+    )
     confluence.update_page(page, page.body.replace("<em>Marketing: positioning, channels, budget.</em>", plan))
     consonance.control.slip_publication(int(work_id), 7)
     poll(tenant)

@@ -15,16 +15,10 @@ from addon.flows.change_detection import poll
 from addon.jobs.models import OutboxEntry
 from addon.platform.models import utcnow
 from addon.titles.models import TitlePage
-from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence,
-    consonance,
-    consonance_server,
-    drain,
-    emulator,
-    flows_config,
-    pages_titled,
-    tenant,
-)
+from tests.flows.sync_harness import CATALOGUE, drain, pages_titled
+
+CONSONANCE_CATALOGUE = CATALOGUE
+CONSONANCE_RESET_EACH_TEST = True
 
 
 class WorkerKilled(BaseException):

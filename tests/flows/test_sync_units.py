@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from addon.confluence.owned_regions import region_storage, replace_region
 from addon.flows import change_detection as cd
@@ -96,13 +96,13 @@ def test_summaries_fall_due_after_their_scheduled_moment():
             "summary_timezone": "Europe/London",
         }
     )
-    tuesday = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    tuesday = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     assert due_cadences(settings, tuesday) == []
-    wednesday_early = datetime(2026, 12, 2, 7, 0, tzinfo=timezone.utc)
+    wednesday_early = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
     assert due_cadences(settings, wednesday_early) == []
-    wednesday = datetime(2026, 12, 2, 7, 45, tzinfo=timezone.utc)
+    wednesday = datetime(2026, 12, 2, 7, 45, tzinfo=UTC)
     assert [c for c, _ in due_cadences(settings, wednesday)] == ["weekly"]
-    thursday = datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc)
+    thursday = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
     assert [c for c, _ in due_cadences(settings, thursday)] == ["weekly", "monthly"]
 
 

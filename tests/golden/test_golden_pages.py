@@ -16,16 +16,11 @@ from addon.flows.change_detection import poll
 from addon.flows.launch_hubs import enqueue_forthcoming_hubs
 from addon.flows.pipeline_summaries import local_today, owe_summary
 from addon.publishing.pipeline import period_for
-from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence,
-    consonance,
-    drain,
-    emulator,
-    flows_config,
-    pages_titled,
-    tenant,
-)
+from tests.flows.sync_harness import CATALOGUE, drain, pages_titled
 from tests.golden.table import expectations, summary_facts
+
+CONSONANCE_CATALOGUE = CATALOGUE
+CONSONANCE_RESET_EACH_TEST = True
 
 EXPECTED = expectations()
 

@@ -8,13 +8,12 @@ import html
 import pytest
 
 from tests.golden.table import expectations
-from tests.macros.conftest import fit, forge_tenant, sandbox  # noqa: F401  (fixtures)
 
 EXPECTED = expectations()
 
 
 @pytest.fixture(scope="module")
-def consonance():
+def consonance_server():
     """The golden catalogue served over HTTP (overrides the macro tests' generated one)."""
     from sandbox.consonance.testing import running_sandbox
 
@@ -28,7 +27,7 @@ def panel(client, fit, macro: str, work_id: str) -> dict:
     return response.get_json()
 
 
-def test_the_table_covers_every_golden_title_and_every_situation(consonance):
+def test_the_table_covers_every_golden_title_and_every_situation(consonance_server):
     assert [e.work_id for e in EXPECTED] == [str(i) for i in range(1, 26)]
     assert {e.verdict for e in EXPECTED} == {
         "Published",
@@ -36,8 +35,8 @@ def test_the_table_covers_every_golden_title_and_every_situation(consonance):
         "Don't announce yet",
         "Too early to judge",
     }
-    with consonance.state.lock:
-        assert [w.full_title for w in consonance.state.works.values()] == [e.title for e in EXPECTED]
+    with consonance_server.state.lock:
+        assert [w.full_title for w in consonance_server.state.works.values()] == [e.title for e in EXPECTED]
 
 
 @pytest.mark.parametrize("expected", EXPECTED, ids=[e.title for e in EXPECTED])

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from addon.extensions import db
 from addon.jobs.outbox import set_services_provider
 from addon.jobs.runner import set_runner
-from addon.platform.models import Tenant
+from tests.fixtures.tenants import make_tenant
 from tests.jobs.fake_handlers import FakeServices
 
 
@@ -61,20 +58,6 @@ def app(app, services, recorder):
     set_services_provider(app, lambda tenant: services)
     set_runner(app, recorder)
     return app
-
-
-def make_tenant(**fields) -> Tenant:
-    values = {
-        "transport": "forge",
-        "external_id": f"ari:cloud:ecosystem::installation/{uuid.uuid4()}",
-        "site_url": "https://example.atlassian.net",
-        "enabled": True,
-        **fields,
-    }
-    tenant = Tenant(**values)
-    db.session.add(tenant)
-    db.session.commit()
-    return tenant
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from addon.jobs.runner import InlineRunner, set_runner
 from addon.platform.models import AuditEntry, utcnow
 from addon.retries import backoff_delay
 from addon.utc import as_utc
-from tests.jobs.conftest import make_tenant
+from tests.fixtures.tenants import make_tenant
 
 
 def note(tenant, key="decision-1", text="Approved for copyedit"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -12,9 +12,9 @@ from addon.jobs import outbox, schedule
 from addon.jobs.models import DELIVERED, JobRun, OutboxEntry, ProcessedEvent, ScheduleMark
 from addon.jobs.runner import InlineRunner, set_runner
 from addon.platform.models import utcnow
-from tests.jobs.conftest import make_tenant
+from tests.fixtures.tenants import make_tenant
 
-NOW = datetime(2026, 3, 2, 9, 1, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 1, 30, tzinfo=UTC)
 
 
 def queued_kinds(recorder, kind="test.poll"):

@@ -56,9 +56,10 @@ def start_worker(app, redis_url, log_path, *, burst):
         "consonance-default",
         "consonance-low",
     ]
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
-    )
+    with log_path.open("ab") as log:  # the worker gets its own copy of the descriptor
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def wait_for(path: Path, process, timeout: float = 15) -> None:
@@ -98,7 +99,12 @@ def test_a_killed_worker_leaves_one_effect_and_a_delivered_entry(app, tenant, re
     time.sleep(LEASE_SECONDS + 0.2)
     assert any(kind == "outbox.drain" for _, kind, _ in schedule.tick())
     second = start_worker(app, redis_url, log_path, burst=True)
-    assert second.wait(timeout=30) == 0, log_path.read_text()[-3000:]
+    try:
+        assert second.wait(timeout=30) == 0, log_path.read_text()[-3000:]
+    finally:  # never leave a worker running past the test
+        if second.poll() is None:
+            os.killpg(second.pid, signal.SIGKILL)
+            second.wait(timeout=10)
 
     db.session.expire_all()
     row = db.session.get(OutboxEntry, entry.id)

@@ -8,7 +8,7 @@ import redis
 
 from addon.macros.cache import MacroCache, RedisStore
 from addon.platform.invalidation import Bus
-from tests.platform.test_secret_cache import _eventually
+from tests.fixtures.processes import eventually
 
 
 def _process(url: str) -> MacroCache:
@@ -19,7 +19,7 @@ def _process(url: str) -> MacroCache:
 def test_a_write_elsewhere_replaces_the_local_copy(redis_url):
     first, second = _process(redis_url), _process(redis_url)
     first.fetch("k", lambda: "one", freshness_seconds=300)
-    _eventually(lambda: first.bus.healthy and second.bus.healthy)
+    eventually(lambda: first.bus.healthy and second.bus.healthy)
     reads = []
     real_get = second.store.get
     second.store.get = lambda key: reads.append(key) or real_get(key)
@@ -31,15 +31,15 @@ def test_a_write_elsewhere_replaces_the_local_copy(redis_url):
         assert second.fetch("k", lambda: "unused", freshness_seconds=300).value == "one"
         return reads == []
 
-    _eventually(served_from_own_copy)  # a hit served from the process's own copy
+    eventually(served_from_own_copy)  # a hit served from the process's own copy
     first.fetch("k", lambda: "two", freshness_seconds=300, force=True)  # e.g. Refresh in the other process
-    _eventually(lambda: second.fetch("k", lambda: "unused", freshness_seconds=300).value == "two")
+    eventually(lambda: second.fetch("k", lambda: "unused", freshness_seconds=300).value == "two")
 
 
 def test_without_a_live_subscription_every_read_goes_to_redis(redis_url):
     cache = _process(redis_url)
     cache.fetch("k", lambda: "one", freshness_seconds=300)
-    _eventually(lambda: cache.bus.healthy)
+    eventually(lambda: cache.bus.healthy)
     cache.bus.healthy = False
     reads = []
     real_get = cache.store.get

@@ -8,9 +8,13 @@ import pytest
 
 from addon import create_app
 from addon.jobs import outbox
-from tests.macros.conftest import connect_tenant_to, consonance, forge_tenant, sandbox  # noqa: F401
-from tests.web.decision_site import decision_site, site  # noqa: F401  (decisions are made on a real page)
-from tests.web.test_actions import fit  # noqa: F401  (a panel's tokens on that page)
+
+
+@pytest.fixture
+def fit(site_fit):
+    """A panel's tokens on the decision site's page (decisions are made on a real page)."""
+    return site_fit
+
 
 KEY = "own-writes-0123456789abcdef0123"
 
@@ -29,11 +33,13 @@ def panel(client, fit, work):
 
 
 def test_an_approved_stage_is_pending_everywhere_then_new_everywhere(
-    app, app_config, client, fit, forge_tenant, sandbox
+    app, app_config, client, fit, forge_tenant, consonance
 ):
     other = create_app(app_config).test_client()  # a second web process
-    work = next(w for w in range(10, 31) if sandbox.control.work(w)["projectStage"] not in ("Published", "Production"))
-    stage = sandbox.control.work(work)["projectStage"]
+    work = next(
+        w for w in range(10, 31) if consonance.control.work(w)["projectStage"] not in ("Published", "Production")
+    )
+    stage = consonance.control.work(work)["projectStage"]
     for process in (client, other):  # both processes hold the title in their caches
         before = panel(process, fit, work)["viewModel"]
         assert before["title"]["stage"]["name"] == stage and before["pendingStage"] is None
@@ -60,16 +66,18 @@ def test_an_approved_stage_is_pending_everywhere_then_new_everywhere(
         assert "approve_stage" not in [c["value"] for c in model["decisionChoices"]]  # not offered twice
 
     assert outbox.drain()["delivered"] >= 1
-    assert sandbox.control.work(work)["projectStage"] == to_stage
+    assert consonance.control.work(work)["projectStage"] == to_stage
     for process in (other, client):  # well inside the freshness window, yet both read the new stage
         model = panel(process, fit, work)["viewModel"]
         assert model["title"]["stage"]["name"] == to_stage and model["pendingStage"] is None
 
 
-def test_a_move_that_fails_for_good_is_no_longer_pending(app, app_config, client, fit, forge_tenant, sandbox):
+def test_a_move_that_fails_for_good_is_no_longer_pending(app, app_config, client, fit, forge_tenant, consonance):
     app.config["OUTBOX_MAX_ATTEMPTS"] = 1  # one refused attempt marks the write failed
-    work = next(w for w in range(10, 31) if sandbox.control.work(w)["projectStage"] not in ("Published", "Production"))
-    sandbox.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
+    work = next(
+        w for w in range(10, 31) if consonance.control.work(w)["projectStage"] not in ("Published", "Production")
+    )
+    consonance.control.add_fault(operation="AddWorkNote", rateLimitCount=50, retryAfter=120)
     answer = client.post(
         "/forge/actions/decision",
         json={

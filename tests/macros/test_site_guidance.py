@@ -34,12 +34,12 @@ def site():
         yield emu, installation, ConfluenceClient(ForgeAuth(installation["apiBaseUrl"], emu.store.forge.system_token))
 
 
-def test_reviewers_and_next_step_come_from_the_stage_guide(client, fit, forge_tenant, sandbox, site):
+def test_reviewers_and_next_step_come_from_the_stage_guide(client, fit, forge_tenant, consonance, site):
     emu, installation, person = site
     space = person.get_space_by_key("GUIDE") or person.create_space("GUIDE", "Guides")
     guide = person.create_page(space.id, "Stage guide", GUIDE, parent_id=space.homepage_id)
     update_settings(forge_tenant, {"stage_guide_page_id": guide.id}, actor="admin")
-    sandbox.control.move_to_stage(3, "Editorial")
+    consonance.control.move_to_stage(3, "Editorial")
     headers = fit({"title": "3"}, api_base_url=installation["apiBaseUrl"])
     headers["x-forge-oauth-system"] = emu.store.forge.system_token
 
@@ -57,7 +57,7 @@ def test_reviewers_and_next_step_come_from_the_stage_guide(client, fit, forge_te
     assert guide_reads() == 1  # the second view is served from the shared cache
 
 
-def test_checklist_uses_the_sites_compiled_standards(client, fit, forge_tenant, sandbox):
+def test_checklist_uses_the_sites_compiled_standards(client, fit, forge_tenant, consonance):
     rows = [
         ["Field", "Rule", "Severity", "Message"],
         ["Subtitle", "min length 500", "error", "House style: subtitles tell the whole story."],

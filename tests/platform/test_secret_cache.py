@@ -9,13 +9,11 @@ import time
 import jwt
 import pytest
 
-from addon import create_app
-from addon.extensions import db
 from addon.platform import tenant_cache
 from addon.platform.qsh import query_string_hash
+from tests.fixtures.processes import eventually
 from tests.platform.signing import connect_claims, install_payload, sign_rs256
 
-INVALIDATION_BOUND_SECONDS = 2.0
 QUERY = "pageId=1&title="
 PATH = "/connect/macro/title-status"
 
@@ -43,31 +41,7 @@ def _view(client, secret, client_key="client-key-A") -> int:
     return client.get(f"{PATH}?{QUERY}&jwt={token}").status_code
 
 
-def _eventually(check, seconds=INVALIDATION_BOUND_SECONDS) -> float:
-    started = time.monotonic()
-    while not check():
-        assert time.monotonic() - started < seconds, "not seen within the bound"
-        time.sleep(0.02)
-    return time.monotonic() - started
-
-
 OLD, NEW = "o" * 40, "n" * 40
-
-
-@pytest.fixture
-def two_processes(app_config, redis_url, tmp_path):
-    """Two apps on one database and one Redis, as two web processes are."""
-    app_config.update(REDIS_URL=redis_url)
-    first, second = create_app(app_config), create_app(app_config)
-    yield first, second
-    with first.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-        db.engine.dispose()
-    with second.app_context():
-        db.engine.dispose()
 
 
 def test_reinstall_with_new_secret_is_honoured_at_once_in_the_same_process(client, install_key):
@@ -93,15 +67,15 @@ def test_other_process_honours_reinstall_and_uninstall_within_the_bound(two_proc
     assert _view(a, OLD) == 200 and _view(b, OLD) == 200  # both processes hold the secret now
     if listening:
         bus_a = first.extensions["addon.platform.invalidation"]
-        _eventually(lambda: bus_a.healthy)
+        eventually(lambda: bus_a.healthy)
     else:
         with first.app_context():
             cache = tenant_cache.current()
         cache.bus = None  # as when its subscription is down
     _install(b, install_key, NEW)  # re-installed through the other process
-    _eventually(lambda: _view(a, OLD) == 401 and _view(a, NEW) == 200)
+    eventually(lambda: _view(a, OLD) == 401 and _view(a, NEW) == 200)
     _install(b, install_key, NEW, event="uninstalled")
-    _eventually(lambda: _view(a, NEW) == 401)
+    eventually(lambda: _view(a, NEW) == 401)
 
 
 def test_a_process_whose_redis_is_unreadable_trusts_nothing_cached(client, install_key):

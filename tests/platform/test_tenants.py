@@ -4,20 +4,18 @@ from cryptography.fernet import Fernet
 
 from addon.extensions import db
 from addon.platform import tenants
+from addon.platform.crypto import SecretBox
 from addon.platform.models import AuditEntry, Tenant, TenantSecret, tenant_query
 from addon.platform.services import EXTENSION_KEY
-from addon.platform.crypto import SecretBox
+from tests.fixtures.tenants import make_tenant
 
 
-def make_tenant(external_id="client-1"):
-    tenant = Tenant(transport="connect", external_id=external_id, site_url="https://x.test")
-    db.session.add(tenant)
-    db.session.commit()
-    return tenant
+def connect_tenant(external_id="client-1"):
+    return make_tenant(external_id, transport="connect", site_url="https://x.test")
 
 
 def test_secrets_are_scoped_per_tenant(app):
-    a, b = make_tenant("a"), make_tenant("b")
+    a, b = connect_tenant("a"), connect_tenant("b")
     tenants.set_secret(a, tenants.CONSONANCE_API_KEY, "key-a")
     tenants.set_secret(b, tenants.CONSONANCE_API_KEY, "key-b")
     db.session.commit()
@@ -27,7 +25,7 @@ def test_secrets_are_scoped_per_tenant(app):
 
 
 def test_key_rotation_rewrites_every_secret_under_the_new_key(app):
-    tenant = make_tenant()
+    tenant = connect_tenant()
     tenants.set_secret(tenant, tenants.SHARED_SECRET, "the-shared-secret")
     db.session.commit()
     old_key = app.config["ENCRYPTION_KEYS"]
@@ -40,7 +38,7 @@ def test_key_rotation_rewrites_every_secret_under_the_new_key(app):
 
 
 def test_uninstall_destroys_secrets_and_keeps_the_audit_trail(app):
-    tenant = make_tenant()
+    tenant = connect_tenant()
     tenants.set_secret(tenant, tenants.SHARED_SECRET, "s")
     tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, "k")
     db.session.commit()
@@ -55,11 +53,11 @@ def test_tenant_query_refuses_models_without_a_tenant(app):
     import pytest
 
     with pytest.raises(TypeError):
-        tenant_query(Tenant, make_tenant())
+        tenant_query(Tenant, connect_tenant())
 
 
 def test_rotate_secrets_command(app):
-    tenant = make_tenant("cli")
+    tenant = connect_tenant("cli")
     tenants.set_secret(tenant, tenants.SHARED_SECRET, "s")
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["tenants", "rotate-secrets"])
@@ -86,7 +84,7 @@ def test_forge_system_token_is_kept_encrypted_for_background_work(client, forge_
 def test_connect_consonance_command_stores_host_and_encrypted_key(app):
     from addon.settings.service import get_settings
 
-    tenant = make_tenant("cli-2")
+    tenant = connect_tenant("cli-2")
     result = app.test_cli_runner().invoke(
         args=["tenants", "connect-consonance", "--host", "http://127.0.0.1:8100", "--api-key", "sandbox-api-key"]
     )
@@ -100,7 +98,7 @@ def test_connect_consonance_command_stores_host_and_encrypted_key(app):
 def test_kept_secrets_cost_no_query_until_the_tenant_changes(app):
     import sqlalchemy as sa
 
-    tenant = make_tenant("kept")
+    tenant = connect_tenant("kept")
     tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, "key-1")
     db.session.commit()
     assert tenants.kept_secret(tenant, tenants.CONSONANCE_API_KEY) == "key-1"
@@ -118,5 +116,5 @@ def test_kept_secrets_cost_no_query_until_the_tenant_changes(app):
         assert tenants.kept_secret(tenant, tenants.CONSONANCE_API_KEY) == "key-2"  # the commit renewed the tenant
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
-    other = make_tenant("kept-other")
+    other = connect_tenant("kept-other")
     assert tenants.kept_secret(other, tenants.CONSONANCE_API_KEY) is None

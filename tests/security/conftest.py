@@ -16,19 +16,7 @@ from addon.platform import tenants
 from addon.platform.models import AuditEntry, Tenant, TenantSecret
 from addon.settings.models import TenantSettings
 from addon.settings.service import update_settings
-from tests.admin.fixtures import (  # noqa: F401  (the admin fixtures: stub Confluence with site admins, sandbox)
-    ADMIN,
-    EDITOR,
-    INSTALLATION,
-    _stub_process,
-    connect_site,
-    connect_token,
-    consonance,
-    forge,
-    forge_tenant,
-    sandbox,
-    stub,
-)
+from tests.fixtures.admin import ADMIN
 
 
 @dataclass
@@ -57,17 +45,17 @@ def _failed_write(tenant: Tenant) -> int:
 
 
 @pytest.fixture
-def world(app, client, forge_tenant, connect_site, sandbox) -> World:
+def world(app, client, admin_tenant, connect_site, consonance) -> World:
     connect = tenants.find_tenant(tenants.CONNECT, connect_site["clientKey"])
-    for tenant in (forge_tenant, connect):
-        update_settings(tenant, {"consonance_host": sandbox.url}, actor=ADMIN)
-        tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, sandbox.api_key)
+    for tenant in (admin_tenant, connect):
+        update_settings(tenant, {"consonance_host": consonance.url}, actor=ADMIN)
+        tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
     db.session.commit()
     outbox_id = _failed_write(connect)
     audit = tenants.record(connect, "probe", actor=ADMIN, note="Connect site's own audit line")
     db.session.commit()
-    sandbox.control.clear_requests()
-    return World(forge_tenant, connect, connect_site, outbox_id, audit.id, sandbox)
+    consonance.control.clear_requests()
+    return World(admin_tenant, connect, connect_site, outbox_id, audit.id, consonance)
 
 
 def snapshot(world: World) -> dict:

@@ -25,6 +25,7 @@ from addon.extensions import db
 from addon.jobs.models import OutboxEntry
 from addon.platform import tenants
 from addon.platform.qsh import query_string_hash
+from tests.fixtures.admin import ADMIN, INSTALLATION
 from tests.platform.signing import (
     APP_ID,
     admin_fit_claims,
@@ -37,7 +38,7 @@ from tests.platform.signing import (
     system_fit_claims,
 )
 from tests.platform.test_auth import b64, hs256_with_key_bytes, install_token, unsigned
-from tests.security.conftest import ADMIN, INSTALLATION, audit_actions, snapshot
+from tests.security.conftest import audit_actions, snapshot
 
 UNINSTALL = {"eventType": "avi:forge:uninstalled:app"}
 HUGE = 2 * 1024 * 1024
@@ -688,9 +689,9 @@ def test_after_a_reinstall_the_old_secret_no_longer_signs(client, world, install
     assert tenants.find_tenant(tenants.CONNECT, world.connect_payload["clientKey"]).enabled
 
 
-def test_hostile_strings_from_consonance_are_text_in_every_panel(client, world, keys, sandbox):
+def test_hostile_strings_from_consonance_are_text_in_every_panel(client, world, keys, consonance):
     hostile = '<script>alert(1)</script>" onmouseover="alert(2)" \'><svg onload=alert(3)>'
-    created = sandbox.control.acquire_title(title=hostile)
+    created = consonance.control.acquire_title(title=hostile)
     for macro in ("title-status", "rights-link", "metadata-checklist", "launch-readiness"):
         claims = as_module(fit_claims(INSTALLATION, principal=ADMIN, api_base_url=keys.stub_url), macro)
         claims["context"]["extension"]["config"] = {"title": str(created["id"])}

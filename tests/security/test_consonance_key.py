@@ -16,8 +16,9 @@ from werkzeug.wrappers import Request, Response
 from addon.gateways import NotConfigured, gateways
 from addon.platform import tenants
 from addon.settings.service import get_settings, update_settings
-from tests.admin.fixtures import _stub_process, consonance, forge, forge_tenant, sandbox, stub  # noqa: F401
 from tests.servers import serving
+
+CONSONANCE_CATALOGUE = {"SIZE": 20}  # the admin tests' catalogue
 
 SAVED_KEY_HOST_FIELD = "consonance_api_key"
 
@@ -56,20 +57,20 @@ def listener(listeners):
 
 
 @pytest.fixture
-def app_config(app_config, consonance, listeners):
+def app_config(app_config, consonance_server, listeners):
     """Only the Consonance sandbox and the first listener are allowed over http on loopback."""
-    hosts = [urlsplit(consonance.url).netloc, urlsplit(listeners[0][1]).netloc]
+    hosts = [urlsplit(consonance_server.url).netloc, urlsplit(listeners[0][1]).netloc]
     app_config["CONSONANCE_ALLOWED_HOSTS"] = ",".join(hosts)
     return app_config
 
 
 @pytest.fixture
-def connected(client, forge, forge_tenant, sandbox):
+def connected(client, forge, admin_tenant, consonance):
     """The tenant connected to the sandbox through the admin page, as an admin does it."""
-    form = {"consonance_host": sandbox.url, "consonance_api_key": sandbox.api_key}
+    form = {"consonance_host": consonance.url, "consonance_api_key": consonance.api_key}
     response = client.post("/forge/admin/settings", json={"form": form}, headers=forge())
     assert response.status_code == 200, response.get_json()
-    return forge_tenant
+    return admin_tenant
 
 
 def try_host(client, forge, **form):
@@ -87,18 +88,18 @@ def test_test_connection_to_a_new_host_needs_the_key_typed_again(client, forge, 
     assert listener_state.seen == []
 
 
-def test_saving_a_new_host_without_the_key_keeps_everything_as_it_was(client, forge, connected, sandbox, listener):
+def test_saving_a_new_host_without_the_key_keeps_everything_as_it_was(client, forge, connected, consonance, listener):
     listener_state, url = listener
     response = client.post("/forge/admin/settings", json={"form": {"consonance_host": url}}, headers=forge())
     assert response.status_code == 422
     assert "Paste the API key again" in response.get_json()["errors"][SAVED_KEY_HOST_FIELD]
-    assert get_settings(connected).consonance_host == sandbox.url
-    assert tenants.get_secret(connected, tenants.CONSONANCE_API_KEY) == sandbox.api_key
+    assert get_settings(connected).consonance_host == consonance.url
+    assert tenants.get_secret(connected, tenants.CONSONANCE_API_KEY) == consonance.api_key
     assert listener_state.seen == []
 
 
-def test_the_saved_host_still_tests_with_the_saved_key(client, forge, connected, sandbox):
-    body = try_host(client, forge, consonance_host=sandbox.url).get_json()
+def test_the_saved_host_still_tests_with_the_saved_key(client, forge, connected, consonance):
+    body = try_host(client, forge, consonance_host=consonance.url).get_json()
     assert body["ok"] is True and body["keySource"] == "saved"
 
 
@@ -111,11 +112,11 @@ def test_a_host_changed_behind_the_forms_back_gets_no_key(connected, listener):
     assert listener_state.seen == []
 
 
-def test_the_key_is_bound_to_the_address_as_saved(client, forge, connected, sandbox):
+def test_the_key_is_bound_to_the_address_as_saved(client, forge, connected, consonance):
     """The same address written with a trailing slash is the same address: no key needed, and it works."""
-    form = {"consonance_host": sandbox.url + "/"}
+    form = {"consonance_host": consonance.url + "/"}
     assert client.post("/forge/admin/settings", json={"form": form}, headers=forge()).status_code == 200
-    assert tenants.consonance_key_host(connected) == sandbox.url
+    assert tenants.consonance_key_host(connected) == consonance.url
     assert gateways().consonance(connected).title("3") is not None
 
 

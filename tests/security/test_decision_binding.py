@@ -19,9 +19,8 @@ from addon.jobs.models import OutboxEntry
 from addon.platform import tenants
 from addon.settings.service import update_settings
 from sandbox.confluence.users import EDITOR_ACCOUNT_ID, VIEWER_ACCOUNT_ID
-from tests.macros.conftest import INSTALLATION, SITE, connect_tenant_to, consonance, forge_tenant, sandbox  # noqa: F401
+from tests.fixtures.macros import INSTALLATION, SITE, connect_tenant_to
 from tests.platform.signing import connect_claims, fit_claims, sign_rs256
-from tests.web.decision_site import decision_site, site  # noqa: F401
 
 ADMIN_ACCOUNT_ID = "557058:00000000-0000-4000-8000-00000000cafe"  # the emulator's site admin
 KEY = "b1b2c3d4e5f60718293a4b5c6d7e8f90"
@@ -68,8 +67,8 @@ def emulator_requests(site) -> list[dict]:
 # --- the title is the page's, not the browser's ------------------------------------------------------
 
 
-def test_forge_a_panel_that_does_not_show_a_title_cannot_move_it(client, fit, forge_tenant, sandbox):
-    stage = sandbox.control.work(4)["projectStage"]
+def test_forge_a_panel_that_does_not_show_a_title_cannot_move_it(client, fit, forge_tenant, consonance):
+    stage = consonance.control.work(4)["projectStage"]
     answer = decide(client, fit(), workId="4", decisionType="approve_stage", text="")
     assert answer.status_code == 403
     body = answer.get_json()
@@ -77,7 +76,7 @@ def test_forge_a_panel_that_does_not_show_a_title_cannot_move_it(client, fit, fo
     assert body["message"].startswith("This page does not show that title")
     nothing_recorded()
     outbox.drain()
-    assert sandbox.control.work(4)["projectStage"] == stage
+    assert consonance.control.work(4)["projectStage"] == stage
 
 
 def test_forge_the_page_is_the_one_in_the_token_not_the_body(client, fit, forge_tenant, site):
@@ -143,7 +142,7 @@ def test_when_confluence_cannot_say_the_decision_waits_with_a_sentence(client, f
 # --- approving a stage move is open to the roles the admin chose ----------------------------------------
 
 
-def test_by_default_a_page_editor_may_approve_a_stage_move(client, fit, forge_tenant, sandbox):
+def test_by_default_a_page_editor_may_approve_a_stage_move(client, fit, forge_tenant, consonance):
     answer = decide(client, fit(), decisionType="approve_stage", text="")
     assert answer.status_code == 201 and answer.get_json()["toStage"]
 
@@ -171,10 +170,10 @@ def test_the_approver_setting_is_validated(client, forge_tenant):
 
 
 @pytest.fixture
-def connect_site(client, connect_install, sandbox, site):
+def connect_site(client, connect_install, consonance, site):
     payload = connect_install(base_url=site.wiki_url)
     site.connect_as(payload)
-    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), sandbox)
+    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), consonance)
     return payload
 
 
@@ -197,9 +196,9 @@ def test_connect_no_action_token_for_a_title_the_page_does_not_show(client, conn
     assert shown.status_code == 200 and shown.get_json()["actionToken"]
 
 
-def test_connect_a_decision_on_a_title_the_page_does_not_show_is_refused(client, connect_site, site, sandbox):
+def test_connect_a_decision_on_a_title_the_page_does_not_show_is_refused(client, connect_site, site, consonance):
     path = "/connect/actions/decision"
-    stage = sandbox.control.work(4)["projectStage"]
+    stage = consonance.control.work(4)["projectStage"]
     token = bound_token(connect_site, path)
     answer = decide(
         client,
@@ -213,7 +212,7 @@ def test_connect_a_decision_on_a_title_the_page_does_not_show_is_refused(client,
     assert answer.status_code == 403 and answer.get_json()["error"] == "title_not_on_page"
     nothing_recorded()
     outbox.drain()
-    assert sandbox.control.work(4)["projectStage"] == stage
+    assert consonance.control.work(4)["projectStage"] == stage
 
 
 def test_connect_a_viewer_cannot_decide_and_an_editor_can(client, connect_site, site):

@@ -11,8 +11,8 @@ import pytest
 
 from addon.admin import csrf
 from addon.platform.forge_callers import ADMIN_MODULES, ROUTE_CALLERS
+from tests.fixtures.admin import ADMIN, INSTALLATION
 from tests.platform.signing import admin_fit_claims, as_module, fit_claims, sign_rs256, system_fit_claims
-from tests.security.conftest import ADMIN, INSTALLATION
 from tests.security.test_attacks import connect_token
 
 WRONG_FIELDS = {

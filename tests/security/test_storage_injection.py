@@ -14,15 +14,10 @@ from addon.confluence import storage_parse
 from addon.extensions import db
 from addon.flows.change_detection import poll
 from addon.titles.models import TitlePage
-from tests.flows.sync_harness import (  # noqa: F401  (fixtures)
-    confluence,
-    consonance,
-    consonance_server,
-    drain,
-    emulator,
-    flows_config,
-    tenant,
-)
+from tests.flows.sync_harness import CATALOGUE, drain
+
+CONSONANCE_CATALOGUE = CATALOGUE
+CONSONANCE_RESET_EACH_TEST = True
 
 HOSTILE_NAMES = {
     "closing the macro and opening an html macro": (

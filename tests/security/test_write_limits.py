@@ -8,8 +8,6 @@ import sqlalchemy as sa
 
 from addon.decisions.models import Decision
 from addon.extensions import db
-from tests.macros.conftest import consonance, forge_tenant, sandbox  # noqa: F401
-from tests.web.decision_site import decision_site, site  # noqa: F401
 from tests.web.test_actions import app_config, decide, fit  # noqa: F401
 
 

@@ -3,10 +3,10 @@ within the invalidation bound (tests/platform/test_secret_cache.py)."""
 
 from __future__ import annotations
 
+from addon.extensions import db
 from addon.platform.models import Tenant
 from addon.settings.service import get_settings, update_settings
-from tests.platform.test_secret_cache import _eventually, two_processes  # noqa: F401 (fixture)
-from addon.extensions import db
+from tests.fixtures.processes import eventually
 
 
 def _tenant() -> Tenant:
@@ -29,7 +29,7 @@ def test_callers_cannot_change_the_cached_copy(app):
     assert get_settings(tenant).consonance_host == ""
 
 
-def test_a_change_shows_in_another_process_within_the_bound(two_processes):  # noqa: F811
+def test_a_change_shows_in_another_process_within_the_bound(two_processes):
     first, second = two_processes
     with first.app_context():
         tenant_id = _tenant().id
@@ -41,4 +41,4 @@ def test_a_change_shows_in_another_process_within_the_bound(two_processes):  # n
         with first.app_context():
             return get_settings(db.session.get(Tenant, tenant_id)).consonance_host == "https://c.example"
 
-    _eventually(seen)
+    eventually(seen)

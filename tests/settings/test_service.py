@@ -1,15 +1,9 @@
 """Settings: defaults, validation messages that say what to do, audit of every change."""
 
 from addon.extensions import db
-from addon.platform.models import AuditEntry, Tenant, tenant_query
+from addon.platform.models import AuditEntry, tenant_query
 from addon.settings.service import get_settings, update_settings
-
-
-def make_tenant():
-    tenant = Tenant(transport="forge", external_id="inst-1")
-    db.session.add(tenant)
-    db.session.commit()
-    return tenant
+from tests.fixtures.tenants import make_tenant
 
 
 def test_defaults_before_anything_is_saved(app):

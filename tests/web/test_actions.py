@@ -18,10 +18,9 @@ from addon.extensions import db
 from addon.jobs import outbox
 from addon.jobs.models import OutboxEntry
 from addon.platform import tenants
-from tests.macros.conftest import INSTALLATION, SITE, connect_tenant_to, consonance, forge_tenant, sandbox  # noqa: F401
-from tests.platform.signing import connect_claims, fit_claims, sign_rs256
+from tests.fixtures.macros import connect_tenant_to
+from tests.platform.signing import connect_claims
 from tests.servers import serving
-from tests.web.decision_site import decision_site, site  # noqa: F401
 
 KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
@@ -33,28 +32,13 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def fit(forge_key, site):
+def fit(site_fit):
     """Forge headers from a panel on the emulator's page that shows every title but 4, with real tokens."""
-
-    def make(config=None, *, principal="557058:user-1", content_id=None, user_token=True, module="title-status"):
-        claims = fit_claims(INSTALLATION, principal=principal, site_url=SITE, api_base_url=site.api_base_url)
-        claims["context"]["extension"]["content"] = {"id": content_id or site.main_page}
-        if config is not None:
-            claims["context"]["extension"]["config"] = config
-        claims["app"]["module"]["key"] = claims["context"]["moduleKey"] = module
-        headers = {
-            "Authorization": f"Bearer {sign_rs256(claims, forge_key, 'forge-1')}",
-            "x-forge-oauth-system": site.system_token,
-        }
-        if user_token and principal:
-            headers["x-forge-oauth-user"] = site.user_token(principal)
-        return headers
-
-    return make
+    return site_fit
 
 
-def notes_on(sandbox, work_id):
-    return ConsonanceGateway(ConsonanceConnection(host=sandbox.url, api_key=sandbox.api_key)).list_notes(work_id)
+def notes_on(consonance, work_id):
+    return ConsonanceGateway(ConsonanceConnection(host=consonance.url, api_key=consonance.api_key)).list_notes(work_id)
 
 
 def decide(client, headers, **fields):
@@ -76,7 +60,7 @@ def counts():
     )
 
 
-def test_a_resent_decision_is_recorded_once_and_lands_once_as_a_note(client, fit, forge_tenant, sandbox):
+def test_a_resent_decision_is_recorded_once_and_lands_once_as_a_note(client, fit, forge_tenant, consonance):
     first = decide(client, fit())
     again = decide(client, fit())
     assert (first.status_code, first.get_json()["created"]) == (201, True)
@@ -85,16 +69,18 @@ def test_a_resent_decision_is_recorded_once_and_lands_once_as_a_note(client, fit
     assert outbox.drain()["delivered"] == 1
     decide(client, fit())
     assert outbox.drain()["delivered"] == 0
-    notes = [n for n in notes_on(sandbox, "3") if n.external_ref == KEY]
+    notes = [n for n in notes_on(consonance, "3") if n.external_ref == KEY]
     assert len(notes) == 1
     assert "Cover approved <b>at</b> the meeting" in notes[0].text
     assert "in Confluence by User user-1)" in notes[0].text and "557058:user-1" not in notes[0].text  # by name
     assert db.session.scalar(sa.select(Decision.delivery_state)) == "delivered"
 
 
-def test_approve_stage_moves_the_work_on_once(client, fit, forge_tenant, sandbox):
-    work = next(w for w in range(10, 31) if sandbox.control.work(w)["projectStage"] not in ("Published", "Production"))
-    stage = sandbox.control.work(work)["projectStage"]
+def test_approve_stage_moves_the_work_on_once(client, fit, forge_tenant, consonance):
+    work = next(
+        w for w in range(10, 31) if consonance.control.work(w)["projectStage"] not in ("Published", "Production")
+    )
+    stage = consonance.control.work(work)["projectStage"]
     key = "approve-" + KEY
     answer = decide(client, fit(), workId=str(work), decisionType="approve_stage", text="", idempotencyKey=key)
     assert answer.status_code == 201
@@ -102,17 +88,17 @@ def test_approve_stage_moves_the_work_on_once(client, fit, forge_tenant, sandbox
     assert to_stage and to_stage != stage
     outbox.drain()
     entry = db.session.scalar(sa.select(OutboxEntry))
-    assert sandbox.control.work(work)["projectStage"] == to_stage
+    assert consonance.control.work(work)["projectStage"] == to_stage
     # a redelivery (worker died after writing) converges: no second move, no second note
     entry.status, entry.next_attempt_at = "pending", entry.created_at
     db.session.commit()
     outbox.drain()
-    assert sandbox.control.work(work)["projectStage"] == to_stage
-    notes = [n for n in notes_on(sandbox, str(work)) if n.external_ref == key]
+    assert consonance.control.work(work)["projectStage"] == to_stage
+    notes = [n for n in notes_on(consonance, str(work)) if n.external_ref == key]
     assert len(notes) == 1 and f"{stage} → {to_stage}" in notes[0].text
 
 
-def test_concurrent_double_click_makes_one_decision(app, fit, forge_tenant, sandbox):
+def test_concurrent_double_click_makes_one_decision(app, fit, forge_tenant, consonance):
     headers = [fit() for _ in range(6)]
     with serving(app) as url:
 
@@ -171,10 +157,10 @@ def test_a_key_reused_for_another_decision_is_a_conflict(client, fit, forge_tena
 
 
 @pytest.fixture
-def connect_site(client, connect_install, sandbox, site):
+def connect_site(client, connect_install, consonance, site):
     payload = connect_install(base_url=site.wiki_url)
     site.connect_as(payload)
-    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), sandbox)
+    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), consonance)
     payload["pageId"] = site.main_page
     return payload
 

@@ -9,18 +9,9 @@ from addon.admin import csrf
 from addon.extensions import db
 from addon.platform import tenants
 from addon.settings.service import get_settings
-from tests.admin.fixtures import (  # noqa: F401  (fixtures shared with tests/admin)
-    ADMIN,
-    EDITOR,
-    _stub_process,
-    connect_site,
-    connect_token,
-    consonance,
-    forge,
-    forge_tenant,
-    sandbox,
-    stub,
-)
+from tests.fixtures.admin import ADMIN, EDITOR
+
+CONSONANCE_CATALOGUE = {"SIZE": 20}
 
 GOOD_FORM = {
     "page_set_mode": "pages_in_space",
@@ -75,7 +66,7 @@ def test_forge_without_a_token_is_401(client):
     assert client.post("/forge/admin", json={}).status_code == 401
 
 
-def test_forge_save_validates_each_field_with_what_to_do(client, forge, forge_tenant):
+def test_forge_save_validates_each_field_with_what_to_do(client, forge, admin_tenant):
     bad = {
         "summary_weekly_time": "8.30",
         "summary_timezone": "Mars/Olympus",
@@ -94,16 +85,16 @@ def test_forge_save_validates_each_field_with_what_to_do(client, forge, forge_te
     assert "page_set_space_key" not in errors  # a space may be chosen later (see the test below)
     assert errors["stage_guide_page_id"].startswith("Choose a page from the list")
     assert "1 to 28" in errors["summary_monthly_day"]
-    assert get_settings(forge_tenant).summary_weekly_time == "07:00"  # nothing saved
+    assert get_settings(admin_tenant).summary_weekly_time == "07:00"  # nothing saved
 
 
-def test_stage_deadlines_are_edited_one_box_per_stage_and_checked(client, forge, forge_tenant):
+def test_stage_deadlines_are_edited_one_box_per_stage_and_checked(client, forge, admin_tenant):
     page = client.post("/forge/admin", json={"view": "configuration"}, headers=forge()).get_json()["html"]
     assert 'data-name="stage_deadline_weeks.Proofs"' in page and 'placeholder="14"' in page
     form = {**GOOD_FORM, "stage_deadline_weeks.Proofs": "16", "stage_deadline_weeks.Production": ""}
     response = client.post("/forge/admin/settings", json={"form": form}, headers=forge())
     assert response.status_code == 200, response.get_json()
-    assert get_settings(forge_tenant).stage_deadline_weeks == {"Proofs": 16}  # blank: the documented default
+    assert get_settings(admin_tenant).stage_deadline_weeks == {"Proofs": 16}  # blank: the documented default
     assert 'value="16"' in response.get_json()["html"]
     bad = client.post(
         "/forge/admin/settings", json={"form": {**GOOD_FORM, "stage_deadline_weeks.Proofs": "soon"}}, headers=forge()
@@ -115,10 +106,10 @@ def test_stage_deadlines_are_edited_one_box_per_stage_and_checked(client, forge,
         "/forge/admin/settings", json={"form": {**GOOD_FORM, "stage_deadline_weeks.Proofs": "500"}}, headers=forge()
     )
     assert too_long.status_code == 422
-    assert get_settings(forge_tenant).stage_deadline_weeks == {"Proofs": 16}  # nothing lost, nothing half-saved
+    assert get_settings(admin_tenant).stage_deadline_weeks == {"Proofs": 16}  # nothing lost, nothing half-saved
 
 
-def test_forge_save_refuses_pages_confluence_does_not_have(client, forge, forge_tenant):
+def test_forge_save_refuses_pages_confluence_does_not_have(client, forge, admin_tenant):
     response = client.post(
         "/forge/admin/settings", json={"form": {**GOOD_FORM, "standards_page_id": "999999"}}, headers=forge()
     )
@@ -126,12 +117,12 @@ def test_forge_save_refuses_pages_confluence_does_not_have(client, forge, forge_
     assert "no longer exists" in response.get_json()["errors"]["standards_page_id"]
 
 
-def test_forge_save_stores_settings_and_audits_who(client, forge, forge_tenant):
+def test_forge_save_stores_settings_and_audits_who(client, forge, admin_tenant):
     response = client.post("/forge/admin/settings", json={"form": GOOD_FORM}, headers=forge())
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["ok"] and "summary_weekly_time" in body["changed"]
-    settings = get_settings(forge_tenant)
+    settings = get_settings(admin_tenant)
     assert (settings.summary_weekly_time, settings.summary_timezone, settings.macro_freshness_seconds) == (
         "08:30",
         "Europe/Paris",
@@ -143,15 +134,15 @@ def test_forge_save_stores_settings_and_audits_who(client, forge, forge_tenant):
     assert "User dmin changed the configuration." in audit and ADMIN not in audit  # by name, not account id
 
 
-def test_a_rights_mapping_is_labelled_with_its_pages_title(client, forge, forge_tenant):
+def test_a_rights_mapping_is_labelled_with_its_pages_title(client, forge, admin_tenant):
     form = {**GOOD_FORM, "rights_mappings": [{"territory": "US", "page_id": "1003"}]}
     response = client.post("/forge/admin/settings", json={"form": form}, headers=forge())
     assert response.status_code == 200, response.get_json()
-    [mapping] = get_settings(forge_tenant).rights_mappings
+    [mapping] = get_settings(admin_tenant).rights_mappings
     assert mapping["label"] == "Print playbook"  # links to it read "Print playbook", not "Guidance page 1003"
 
 
-def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pages(client, forge, forge_tenant):
+def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pages(client, forge, admin_tenant):
     from addon.flows import page_sets
     from addon.flows.sync_models import TitleSnapshot
     from addon.jobs.models import OutboxEntry
@@ -165,14 +156,14 @@ def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pa
     # 11, 12: acquired since install; 13: seen, never acquired; 14: forthcoming at the first sync (no pages owed)
     for work_id, tracked, owed in (("11", True, True), ("12", True, True), ("13", False, False), ("14", True, False)):
         db.session.add(
-            TitleSnapshot(tenant_id=forge_tenant.id, work_id=work_id, digest="d", tracked=tracked, pages_owed=owed)
+            TitleSnapshot(tenant_id=admin_tenant.id, work_id=work_id, digest="d", tracked=tracked, pages_owed=owed)
         )
     db.session.commit()
 
     def page_set_entries():
         return sorted(
             e.payload["work_id"]
-            for e in db.session.query(OutboxEntry).filter_by(tenant_id=forge_tenant.id, kind=page_sets.KIND)
+            for e in db.session.query(OutboxEntry).filter_by(tenant_id=admin_tenant.id, kind=page_sets.KIND)
         )
 
     chosen = client.post("/forge/admin/settings", json={"form": GOOD_FORM}, headers=forge()).get_json()
@@ -183,7 +174,7 @@ def test_the_space_can_be_chosen_later_and_titles_acquired_meanwhile_then_get_pa
     assert again["ok"] and "already acquired" not in again["message"] and page_set_entries() == ["11", "12"]
 
 
-def test_forge_pickers_search_confluence(client, forge, forge_tenant):
+def test_forge_pickers_search_confluence(client, forge, admin_tenant):
     pages = client.post("/forge/admin/pages", json={"q": "playbook"}, headers=forge()).get_json()["results"]
     assert {p["title"] for p in pages} == {"Print playbook", "Audio playbook"}
     in_space = client.post("/forge/admin/pages", json={"q": "playbook", "space": "MKT"}, headers=forge())
@@ -195,10 +186,10 @@ def test_forge_pickers_search_confluence(client, forge, forge_tenant):
 # --- Consonance connection -----------------------------------------------------------------------
 
 
-def test_test_connection_with_a_good_key_says_what_worked(client, forge, forge_tenant, sandbox):
+def test_test_connection_with_a_good_key_says_what_worked(client, forge, admin_tenant, consonance):
     response = client.post(
         "/forge/admin/test-connection",
-        json={"form": {"consonance_host": sandbox.url, "consonance_api_key": sandbox.api_key}},
+        json={"form": {"consonance_host": consonance.url, "consonance_api_key": consonance.api_key}},
         headers=forge(),
     )
     body = response.get_json()
@@ -211,10 +202,10 @@ def test_test_connection_with_a_good_key_says_what_worked(client, forge, forge_t
     assert all(c["ok"] for c in body["checks"]) and "20 works" in body["checks"][0]["detail"]
 
 
-def test_test_connection_with_a_bad_key_says_the_key_was_refused(client, forge, forge_tenant, sandbox):
+def test_test_connection_with_a_bad_key_says_the_key_was_refused(client, forge, admin_tenant, consonance):
     body = client.post(
         "/forge/admin/test-connection",
-        json={"form": {"consonance_host": sandbox.url, "consonance_api_key": "not-the-key"}},
+        json={"form": {"consonance_host": consonance.url, "consonance_api_key": "not-the-key"}},
         headers=forge(),
     ).get_json()
     assert body["ok"] is False
@@ -222,7 +213,7 @@ def test_test_connection_with_a_bad_key_says_the_key_was_refused(client, forge, 
     assert body["checks"][0]["ok"] is False and len(body["checks"]) == 1
 
 
-def test_test_connection_to_an_unreachable_host_says_so(client, forge, forge_tenant):
+def test_test_connection_to_an_unreachable_host_says_so(client, forge, admin_tenant):
     body = client.post(
         "/forge/admin/test-connection",
         json={"form": {"consonance_host": "http://127.0.0.1:9", "consonance_api_key": "k"}},
@@ -232,25 +223,27 @@ def test_test_connection_to_an_unreachable_host_says_so(client, forge, forge_ten
     assert body["headline"].startswith("Consonance did not answer at http://127.0.0.1:9")
 
 
-def test_saving_a_refused_key_keeps_nothing_and_a_good_key_is_stored_never_shown(client, forge, forge_tenant, sandbox):
-    form = {**GOOD_FORM, "consonance_host": sandbox.url, "consonance_api_key": "wrong-key"}
+def test_saving_a_refused_key_keeps_nothing_and_a_good_key_is_stored_never_shown(
+    client, forge, admin_tenant, consonance
+):
+    form = {**GOOD_FORM, "consonance_host": consonance.url, "consonance_api_key": "wrong-key"}
     refused = client.post("/forge/admin/settings", json={"form": form}, headers=forge())
     assert refused.status_code == 422
     assert refused.get_json()["errors"]["consonance_api_key"].startswith("Consonance refused this API key")
-    assert tenants.get_secret(forge_tenant, tenants.CONSONANCE_API_KEY) is None
-    assert get_settings(forge_tenant).consonance_host == ""
+    assert tenants.get_secret(admin_tenant, tenants.CONSONANCE_API_KEY) is None
+    assert get_settings(admin_tenant).consonance_host == ""
 
     saved = client.post(
-        "/forge/admin/settings", json={"form": {**form, "consonance_api_key": sandbox.api_key}}, headers=forge()
+        "/forge/admin/settings", json={"form": {**form, "consonance_api_key": consonance.api_key}}, headers=forge()
     )
     assert saved.status_code == 200, saved.get_json()
-    assert tenants.get_secret(forge_tenant, tenants.CONSONANCE_API_KEY) == sandbox.api_key
+    assert tenants.get_secret(admin_tenant, tenants.CONSONANCE_API_KEY) == consonance.api_key
     page = client.post("/forge/admin", json={}, headers=forge()).get_json()["html"]
-    assert sandbox.api_key not in page and "A key is saved" in page
+    assert consonance.api_key not in page and "A key is saved" in page
     # leaving the key empty keeps the saved one
     again = client.post("/forge/admin/settings", json={"form": {"macro_freshness_seconds": "120"}}, headers=forge())
     assert again.status_code == 200
-    assert tenants.get_secret(forge_tenant, tenants.CONSONANCE_API_KEY) == sandbox.api_key
+    assert tenants.get_secret(admin_tenant, tenants.CONSONANCE_API_KEY) == consonance.api_key
 
 
 # --- Connect -------------------------------------------------------------------------------------
@@ -342,25 +335,25 @@ def test_connect_views_and_pickers_with_a_context_token(client, connect_token):
 # --- onboarding: Sync now, Create pages for existing titles ----------------------------------------
 
 
-def _connect_to(tenant, sandbox):
+def _connect_to(tenant, consonance):
     from addon.settings.service import update_settings
 
-    update_settings(tenant, {"consonance_host": sandbox.url}, actor="admin")
-    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, sandbox.api_key)
+    update_settings(tenant, {"consonance_host": consonance.url}, actor="admin")
+    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, consonance.api_key)
     db.session.commit()
 
 
-def test_forge_onboarding_counts_then_creates_for_site_admins_only(client, forge, forge_tenant, sandbox):
+def test_forge_onboarding_counts_then_creates_for_site_admins_only(client, forge, admin_tenant, consonance):
     from addon.flows import page_sets
     from addon.jobs.models import OutboxEntry
 
     nothing = client.post("/forge/admin/onboarding/count", json={"form": {}}, headers=forge())
     assert nothing.status_code == 409 and "Connect Consonance first" in nothing.get_json()["message"]
-    _connect_to(forge_tenant, sandbox)
+    _connect_to(admin_tenant, consonance)
     bad = client.post("/forge/admin/onboarding/count", json={"form": {"stage": ["x"]}}, headers=forge())
     assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"stage"}
     assert client.post("/forge/admin/onboarding/count", json={"form": {}}, headers=forge(EDITOR)).status_code == 403
-    stage = max((n, name) for name, n in sandbox.control.state()["stages"].items())[1]
+    stage = max((n, name) for name, n in consonance.control.state()["stages"].items())[1]
     counted = client.post("/forge/admin/onboarding/count", json={"form": {"stage": stage}}, headers=forge())
     body = counted.get_json()
     assert counted.status_code == 200 and body["ok"] and body["count"] > 0
@@ -370,7 +363,7 @@ def test_forge_onboarding_counts_then_creates_for_site_admins_only(client, forge
     )
 
     def owed():
-        return db.session.query(OutboxEntry).filter_by(tenant_id=forge_tenant.id, kind=page_sets.KIND).count()
+        return db.session.query(OutboxEntry).filter_by(tenant_id=admin_tenant.id, kind=page_sets.KIND).count()
 
     assert owed() == 0
     created = client.post("/forge/admin/onboarding/create-pages", json={"form": {"stage": stage}}, headers=forge())
@@ -382,9 +375,9 @@ def test_forge_onboarding_counts_then_creates_for_site_admins_only(client, forge
     assert f"Page sets for stage {stage}" in page
 
 
-def test_connect_onboarding_changes_need_the_admin_token(client, connect_token, connect_site, sandbox):
+def test_connect_onboarding_changes_need_the_admin_token(client, connect_token, connect_site, consonance):
     tenant = tenants.find_tenant(tenants.CONNECT, connect_site["clientKey"])
-    _connect_to(tenant, sandbox)
+    _connect_to(tenant, consonance)
     page = client.get(f"/connect/admin?jwt={connect_token()}").get_data(as_text=True)
     headers = {"Authorization": f"JWT {connect_token(method='POST')}"}
     refused = client.post("/connect/admin/onboarding/sync-now", json={}, headers=headers)

@@ -3,7 +3,7 @@
 import jwt
 import pytest
 
-from tests.macros.conftest import consonance, sandbox  # noqa: F401  (the Consonance sandbox fixtures)
+from tests.fixtures.macros import connect_tenant_to
 from tests.platform.signing import connect_claims
 
 MACRO_QUERY = (
@@ -89,20 +89,19 @@ def test_disabled_app_refuses_macros_but_can_be_enabled_again(client, connect_in
 
 
 @pytest.fixture
-def connected_site(client, connect_install, sandbox):
+def connected_site(client, connect_install, consonance):
     from addon.platform import tenants
-    from tests.macros.conftest import connect_tenant_to
 
     payload = connect_install()
-    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), sandbox)
+    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), consonance)
     return payload
 
 
-def test_macro_iframe_renders_the_panel_with_scripts_only_from_us_and_the_site(client, connected_site, sandbox):
+def test_macro_iframe_renders_the_panel_with_scripts_only_from_us_and_the_site(client, connected_site, consonance):
     path = "/connect/macro/title-status"
     response = client.get(f"{path}?title=3&pageId=42&jwt={context_token(connected_site, path)}")
     html = response.get_data(as_text=True)
-    title = sandbox.control.work(3)["title"]
+    title = consonance.control.work(3)["title"]
     assert title.replace("'", "&#39;") in html
     assert '<script src="https://site-a.atlassian.test/atlassian-connect/all.js"></script>' in html
     assert 'name="actionToken"' in html and "<script>" not in html  # no inline script anywhere
@@ -139,11 +138,11 @@ def redis_down(app_config):
     app_config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there: every Redis call is refused
 
 
-def test_macro_views_answer_while_redis_is_down(redis_down, client, connected_site, sandbox):
+def test_macro_views_answer_while_redis_is_down(redis_down, client, connected_site, consonance):
     path = "/connect/macro/title-status"
-    sandbox.control.clear_requests()
+    consonance.control.clear_requests()
     answers = [client.get(f"{path}?title=3&pageId=42&jwt={context_token(connected_site, path)}") for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 200]
-    title = sandbox.control.work(3)["title"].replace("'", "&#39;")
+    title = consonance.control.work(3)["title"].replace("'", "&#39;")
     assert all(title in a.get_data(as_text=True) for a in answers)
-    assert sandbox.control.counters()["total"] == 1  # cached in the process while the shared cache is away
+    assert consonance.control.counters()["total"] == 1  # cached in the process while the shared cache is away

@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 import jwt
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request, Response
@@ -20,13 +21,7 @@ from addon.macros.service import macro_cache
 from addon.platform import tenants
 from addon.settings.service import update_settings
 from addon.web.macro_lane import MacroLane, query_arguments
-from tests.macros.conftest import (
-    connect_tenant_to,
-    consonance,
-    fit,
-    forge_tenant,  # noqa: F401  (fixtures)
-    sandbox,
-)
+from tests.fixtures.macros import INSTALLATION, SITE, connect_tenant_to
 from tests.platform.signing import connect_claims
 
 PATH = "/connect/macro/title-status"
@@ -51,9 +46,9 @@ def token(site, *, account="557058:user-1", secret=None, path=PATH, query=None, 
 
 
 @pytest.fixture
-def site(client, connect_install, sandbox):
+def site(client, connect_install, consonance):
     payload = connect_install()
-    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), sandbox)
+    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, payload["clientKey"]), consonance)
     return payload
 
 
@@ -72,20 +67,20 @@ def without_form_values(html: str) -> str:
     return FORM_VALUES.sub(r"\1…\2", html)
 
 
-def test_first_view_goes_through_the_route_and_repeats_come_from_the_lane(client, route_only, site, sandbox):
+def test_first_view_goes_through_the_route_and_repeats_come_from_the_lane(client, route_only, site, consonance):
     served, deferred = lane_count("served"), lane_count("deferred")
     first = view(client, site)
     assert first.status_code == 200
     assert (lane_count("served"), lane_count("deferred")) == (served, deferred + 1)
-    asked = sandbox.control.counters()["total"]
+    asked = consonance.control.counters()["total"]
 
     repeat = view(client, site, account="557058:user-2")
     assert repeat.status_code == 200
     assert lane_count("served") == served + 1
-    assert sandbox.control.counters()["total"] == asked  # from memory: Consonance is not asked again
+    assert consonance.control.counters()["total"] == asked  # from memory: Consonance is not asked again
     routed = route_only.get(f"{PATH}?{QUERY}&jwt={token(site, account='557058:user-2')}")
     assert without_form_values(repeat.get_data(as_text=True)) == without_form_values(routed.get_data(as_text=True))
-    assert sandbox.control.work(5)["title"].replace("'", "&#39;") in repeat.get_data(as_text=True)
+    assert consonance.control.work(5)["title"].replace("'", "&#39;") in repeat.get_data(as_text=True)
     for header in ("Content-Type", "Content-Security-Policy", "Referrer-Policy", "X-Content-Type-Options"):
         assert repeat.headers[header] == routed.headers[header], header
     assert "frame-ancestors https://site-a.atlassian.test;" in repeat.headers["Content-Security-Policy"]
@@ -186,11 +181,11 @@ def test_a_settings_change_is_never_answered_from_the_lane(app, client, site):
     assert view(client, site).status_code == 200 and lane_count("served") == served + 1
 
 
-def test_data_past_its_freshness_window_goes_back_to_consonance(client, site, sandbox):
+def test_data_past_its_freshness_window_goes_back_to_consonance(client, site, consonance):
     view(client, site)
-    sandbox.control.move_to_stage(5, "Proofs")
+    consonance.control.move_to_stage(5, "Proofs")
     assert "Proofs" not in view(client, site).get_data(as_text=True)  # within the window: the memoised page
-    served, asked = lane_count("served"), sandbox.control.counters()["total"]
+    served, asked = lane_count("served"), consonance.control.counters()["total"]
     cache = macro_cache()
     real_clock = cache.clock
     cache.clock = lambda: real_clock() + 3600
@@ -198,16 +193,16 @@ def test_data_past_its_freshness_window_goes_back_to_consonance(client, site, sa
         later = view(client, site)
     finally:
         cache.clock = real_clock
-    assert lane_count("served") == served and sandbox.control.counters()["total"] == asked + 1
+    assert lane_count("served") == served and consonance.control.counters()["total"] == asked + 1
     assert "Proofs" in later.get_data(as_text=True)
 
 
-def test_a_title_never_viewed_is_fetched_by_the_route_not_the_lane(client, site, sandbox):
+def test_a_title_never_viewed_is_fetched_by_the_route_not_the_lane(client, site, consonance):
     view(client, site)
-    asked = sandbox.control.counters()["total"]
+    asked = consonance.control.counters()["total"]
     other = view(client, site, query=QUERY.replace("title=5", "title=6"))
-    assert other.status_code == 200 and sandbox.control.counters()["total"] == asked + 1
-    assert sandbox.control.work(6)["title"].replace("'", "&#39;") in other.get_data(as_text=True)
+    assert other.status_code == 200 and consonance.control.counters()["total"] == asked + 1
+    assert consonance.control.work(6)["title"].replace("'", "&#39;") in other.get_data(as_text=True)
 
 
 def test_lane_views_are_timed_under_the_routes_series(client, site):
@@ -245,29 +240,29 @@ def without_forge_form_values(payload: dict) -> dict:
     return {**payload, "html": html, "form": form}
 
 
-def test_forge_repeats_come_from_the_lane_with_the_routes_payload(client, route_only, fit, forge_tenant, sandbox):
+def test_forge_repeats_come_from_the_lane_with_the_routes_payload(client, route_only, fit, forge_tenant, consonance):
     deferred = lane_count("deferred")
     assert forge_view(client, fit).status_code == 200
     assert lane_count("deferred") == deferred + 1
-    served, asked = lane_count("served"), sandbox.control.counters()["total"]
+    served, asked = lane_count("served"), consonance.control.counters()["total"]
     repeat = forge_view(client, fit, principal="557058:user-2")
     assert repeat.status_code == 200 and repeat.mimetype == "application/json"
-    assert lane_count("served") == served + 1 and sandbox.control.counters()["total"] == asked
+    assert lane_count("served") == served + 1 and consonance.control.counters()["total"] == asked
     routed = route_only.post(FORGE_PATH, json={}, headers=fit(config={"title": "5"}, principal="557058:user-2"))
     assert without_forge_form_values(repeat.get_json()) == without_forge_form_values(routed.get_json())
     payload = repeat.get_json()
     assert payload["form"]["workId"] == "5" and re.fullmatch(r"[0-9a-f]{32}", payload["form"]["idempotencyKey"])
     assert f'value="{payload["form"]["idempotencyKey"]}"' in payload["html"]
-    assert payload["viewModel"]["title"]["title"] == sandbox.control.work(5)["title"]
+    assert payload["viewModel"]["title"]["title"] == consonance.control.work(5)["title"]
 
 
-def test_forge_refresh_is_always_the_routes(client, fit, forge_tenant, sandbox):
+def test_forge_refresh_is_always_the_routes(client, fit, forge_tenant, consonance):
     forge_view(client, fit)
     forge_view(client, fit)
-    sandbox.control.move_to_stage(5, "Proofs")
-    served, asked = lane_count("served"), sandbox.control.counters()["total"]
+    consonance.control.move_to_stage(5, "Proofs")
+    served, asked = lane_count("served"), consonance.control.counters()["total"]
     refreshed = forge_view(client, fit, body={"call": {"payload": {"refresh": True}}})
-    assert lane_count("served") == served and sandbox.control.counters()["total"] == asked + 1
+    assert lane_count("served") == served and consonance.control.counters()["total"] == asked + 1
     assert refreshed.get_json()["viewModel"]["title"]["stage"]["name"] == "Proofs"
 
 
@@ -288,8 +283,8 @@ def test_forge_refusals_are_the_routes_own(client, route_only, fit, forge_tenant
         headers = fit(config={"title": "5"}, now=int(time.time()) - 3600)
     else:
         from cryptography.hazmat.primitives.asymmetric import rsa
+
         from tests.platform.signing import fit_claims, sign_rs256
-        from tests.macros.conftest import INSTALLATION, SITE
 
         stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         claims = fit_claims(INSTALLATION, site_url=SITE)

@@ -7,9 +7,9 @@ import re
 import pytest
 
 from addon import metrics
+from addon.extensions import db
 from addon.jobs import outbox
 from addon.jobs.models import FAILED, PENDING, OutboxEntry
-from addon.extensions import db
 from addon.platform.models import Tenant, utcnow
 
 LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
@@ -91,6 +91,7 @@ def test_instrumented_calls_show_up(client):
 
 
 def test_real_consonance_calls_are_counted_by_outcome(client):
+    from addon.consonance.errors import ConsonanceAuthError
     from addon.consonance.gateway import ConsonanceGateway
     from addon.consonance.transport import ConsonanceConnection
     from sandbox.consonance.testing import running_sandbox
@@ -99,7 +100,7 @@ def test_real_consonance_calls_are_counted_by_outcome(client):
         good = ConsonanceGateway(ConsonanceConnection(sandbox.url, sandbox.api_key))
         bad = ConsonanceGateway(ConsonanceConnection(sandbox.url, "wrong"))
         good.title("1")
-        with pytest.raises(Exception):
+        with pytest.raises(ConsonanceAuthError):
             bad.title("1")
         good.close(), bad.close()
     text = client.get("/metrics", environ_overrides=LOOPBACK).get_data(as_text=True)

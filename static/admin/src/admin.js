@@ -93,6 +93,13 @@ function showConnection(form, body) {
     list.append(item);
   }
   box.append(list);
+  // The capability table comes rendered (and escaped) by the server's template.
+  if (body && typeof body.capabilitiesHtml === "string" && body.capabilitiesHtml.trim()) {
+    const table = document.createElement("div");
+    table.className = "c4c-capability-result";
+    table.innerHTML = body.capabilitiesHtml;
+    box.append(table);
+  }
 }
 
 function addChip(picker, value, label) {

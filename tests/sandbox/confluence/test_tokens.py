@@ -131,7 +131,7 @@ def test_connect_jwt_is_refused_when_wrong(emulator, contract, connect, problem)
     elif problem == "other-path":
         options["qsh"] = query_string_hash("GET", "/api/v2/pages", "limit=5")
     elif problem == "wrong-secret":
-        options["secret"] = "not-the-secret"
+        options["secret"] = "not-the-secret-" + "x" * 32  # long enough that only its value is wrong
     elif problem == "wrong-issuer":
         options["key"] = "com.someone.else"
     else:

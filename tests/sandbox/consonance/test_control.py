@@ -43,7 +43,7 @@ def test_slip_publication_and_delivery_dates(fresh_sandbox, gql):
     after = gql.data(query)["work"]
     from datetime import date, timedelta
 
-    for old, new in zip(before["products"], after["products"]):
+    for old, new in zip(before["products"], after["products"], strict=True):
         assert date.fromisoformat(new["publicationDate"]) - date.fromisoformat(old["publicationDate"]) == timedelta(
             days=45
         )

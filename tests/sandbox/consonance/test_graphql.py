@@ -108,7 +108,7 @@ def test_work_fields_and_shapes(reader, shared_sandbox):
     assert data["seriesMemberships"][0]["seriesName"] == work.series[0][2]
     assert data["contributions"][0]["contributor"]["name"] == work.contributions[0].person.name
     assert len(data["tasks"]) == len(work.tasks)
-    for product, record in zip(data["products"], work.products):
+    for product, record in zip(data["products"], work.products, strict=True):
         assert product["publicationDateString"] == str(record.publication_date.year)
         assert all(s["parentCode"] for s in product["subjectCodes"])
         if record.trim:

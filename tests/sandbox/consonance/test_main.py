@@ -30,3 +30,4 @@ def test_standalone_process_prints_its_url_and_serves():
     finally:
         process.terminate()
         process.wait(timeout=10)
+        process.stdout.close()

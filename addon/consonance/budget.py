@@ -1,0 +1,216 @@
+"""A polite client for a customer's server: one request budget per tenant, shared by every process.
+
+A tenant's Consonance is the customer's own system, not ours to load. Every request the app sends to
+it first takes a place in the tenant's budget: at most `per_minute` requests in each minute and
+`concurrency` at once, counted in Redis so web processes, workers and the scheduler share one count
+(in-process counting when there is no Redis, as in the embedded mode). When Consonance answers 429,
+the pause it asks for (`Retry-After`) is kept in the same place, so no process asks again before it ends.
+A Redis failure never stops a request: the budget then counts in-process until Redis answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger("addon.consonance.budget")
+
+LEASE_SECONDS = 120.0  # a place held longer than this (a killed process) is given back
+POLL_SECONDS = 0.05
+_LOCAL = object()  # what `_shared` answers without Redis, or when Redis fails: count in-process
+
+# KEYS: in-flight set; ARGV: now, lease expiry, cap, token. Frees expired places, then takes one if any is free.
+_TAKE_PLACE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+  redis.call('EXPIRE', KEYS[1], 600)
+  return 1
+end
+return 0
+"""
+
+
+class BudgetExhausted(Exception):
+    """No place in the tenant's budget came free within the time the caller could wait."""
+
+    def __init__(self, message: str, wait: float):
+        super().__init__(message)
+        self.wait = wait
+
+
+@dataclass(frozen=True)
+class BudgetUsage:
+    per_minute: int
+    used_this_minute: int
+    concurrency: int
+    in_flight: int
+    paused_for: float  # seconds left of a pause Consonance asked for (429), 0 when none
+    shared: bool  # counted in Redis (every process) rather than in this process only
+
+
+class RequestBudget:
+    """Places for requests to one tenant's Consonance: `take(max_wait)` before sending, `give_back(token)` after."""
+
+    def __init__(
+        self,
+        name: str,
+        per_minute: int,
+        concurrency: int,
+        redis=None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.name = name
+        self.per_minute = max(1, int(per_minute))
+        self.concurrency = max(1, int(concurrency))
+        self.redis = redis
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self._local_counts: dict[int, int] = {}
+        self._local_in_flight: dict[str, float] = {}
+        self._local_pause_until = 0.0
+        self._take = redis.register_script(_TAKE_PLACE) if redis is not None else None
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def _key(self, part: str) -> str:
+        return f"c4c:consonance-budget:{self.name}:{part}"
+
+    # --- taking and giving back ---------------------------------------------------------------
+
+    def take(self, max_wait: float) -> str:
+        """Wait (at most `max_wait` seconds) for a place: no pause in force, room this minute, a free slot."""
+        deadline = self._clock() + max(0.0, max_wait)
+        token = uuid.uuid4().hex
+        while True:
+            now = self._clock()
+            paused = self._pause_left(now)
+            if paused:
+                wait, reason = paused, "Consonance asked the app to slow down (HTTP 429)"
+            elif not self._count_minute(now):
+                wait, reason = 60.0 - now % 60.0, f"the site's budget of {self.per_minute} requests a minute is used"
+            elif self._take_slot(now, token):
+                return token
+            else:
+                wait, reason = POLL_SECONDS, f"{self.concurrency} requests are already in flight for the site"
+            if now + wait > deadline:
+                raise BudgetExhausted(f"waited for the request budget: {reason}", wait)
+            self._sleep(min(wait, 1.0))
+
+    def give_back(self, token: str) -> None:
+        self._shared(lambda r: r.zrem(self._key("in-flight"), token))
+        with self._lock:
+            self._local_in_flight.pop(token, None)
+
+    def pause(self, seconds: float) -> None:
+        """Consonance answered 429: nobody sends for `seconds` (a longer pause already set is kept)."""
+        seconds = max(0.0, min(float(seconds), 3600.0))
+        until = self._clock() + seconds
+        if self._shared(lambda r: _keep_later(r, self._key("pause"), until, seconds)) is _LOCAL:
+            with self._lock:
+                self._local_pause_until = max(self._local_pause_until, until)
+        log.warning("Consonance asked to slow down: pausing requests for %s for %.1fs", self.name, seconds)
+
+    def resume(self) -> None:
+        """A person asked to try now (the admin's Retry): lift a pause for everyone; the budget still counts."""
+        with self._lock:
+            self._local_pause_until = 0.0
+        self._shared(lambda r: r.delete(self._key("pause")))
+
+    # --- what the Activity page and /metrics show ----------------------------------------------
+
+    def usage(self) -> BudgetUsage:
+        now = self._clock()
+        minute = int(now // 60)
+
+        def read(r):
+            used = int(r.get(self._key(f"minute:{minute}")) or 0)
+            r.zremrangebyscore(self._key("in-flight"), "-inf", now)
+            return used, int(r.zcard(self._key("in-flight")))
+
+        shared = self._shared(read)
+        with self._lock:
+            local = (self._local_counts.get(minute, 0), len(self._local_in_flight))
+        used, in_flight = local if shared is _LOCAL else shared
+        return BudgetUsage(
+            self.per_minute, used, self.concurrency, in_flight, round(self._pause_left(now), 1), shared is not _LOCAL
+        )
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _shared(self, action):
+        """Run `action(redis)`; `_LOCAL` without Redis or when Redis fails (the in-process count then serves)."""
+        if self.redis is None:
+            return _LOCAL
+        try:
+            return action(self.redis)
+        except Exception as exc:  # a Redis failure must never stop a request
+            log.warning("request budget for %s counted in-process (Redis: %s)", self.name, exc.__class__.__name__)
+            return _LOCAL
+
+    def _pause_left(self, now: float) -> float:
+        shared = self._shared(lambda r: r.get(self._key("pause")))
+        if shared is _LOCAL:
+            with self._lock:
+                shared = self._local_pause_until
+        return max(0.0, float(shared or 0.0) - now)
+
+    def _count_minute(self, now: float) -> bool:
+        """Count one request in this minute; False (and not counted) when the minute's budget is used."""
+        minute = int(now // 60)
+        key = self._key(f"minute:{minute}")
+
+        def count(r):
+            used = r.incr(key)
+            if used == 1:
+                r.expire(key, 120)
+            if used > self.per_minute:
+                r.decr(key)
+                return False
+            return True
+
+        shared = self._shared(count)
+        if shared is not _LOCAL:
+            return shared
+        with self._lock:
+            self._local_counts = {m: c for m, c in self._local_counts.items() if m >= minute - 1}
+            if self._local_counts.get(minute, 0) >= self.per_minute:
+                return False
+            self._local_counts[minute] = self._local_counts.get(minute, 0) + 1
+            return True
+
+    def _take_slot(self, now: float, token: str) -> bool:
+        take = self._take  # the in-flight script exists exactly when Redis does
+        shared = (
+            _LOCAL
+            if take is None
+            else self._shared(
+                lambda r: take(keys=[self._key("in-flight")], args=[now, now + LEASE_SECONDS, self.concurrency, token])
+            )
+        )
+        if shared is not _LOCAL:
+            if not shared:
+                self._uncount(now)
+            return bool(shared)
+        with self._lock:
+            self._local_in_flight = {t: e for t, e in self._local_in_flight.items() if e > now}
+            if len(self._local_in_flight) >= self.concurrency:
+                self._local_counts[int(now // 60)] = max(0, self._local_counts.get(int(now // 60), 1) - 1)
+                return False
+            self._local_in_flight[token] = now + LEASE_SECONDS
+            return True
+
+    def _uncount(self, now: float) -> None:
+        self._shared(lambda r: r.decr(self._key(f"minute:{int(now // 60)}")))
+
+
+def _keep_later(r, key: str, until: float, seconds: float) -> None:
+    current = r.get(key)
+    if current is None or float(current) < until:
+        r.set(key, repr(until), px=max(1, int(seconds * 1000)))

@@ -1,0 +1,110 @@
+"""The request budget per tenant, shared through a real Redis by every "process" (separate budget objects
+and HTTP sessions here), and its in-process fallback: the minute's budget, the concurrency cap, and a 429's
+pause honoured by everyone."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import redis
+
+from addon.consonance.budget import BudgetExhausted, RequestBudget
+from addon.consonance.errors import ConsonanceUnavailable
+from addon.consonance.transport import ConsonanceConnection, GraphQLTransport, TransportOptions
+
+
+def _two_processes(redis_url, **limits):
+    return [RequestBudget("tenant-1", redis=redis.Redis.from_url(redis_url), **limits) for _ in range(2)]
+
+
+def test_the_minute_budget_is_one_count_for_every_process(redis_url):
+    first, second = _two_processes(redis_url, per_minute=3, concurrency=10)
+    for budget in (first, second, first):
+        budget.give_back(budget.take(0))
+    with pytest.raises(BudgetExhausted, match="budget of 3 requests a minute is used"):
+        second.take(0)
+    usage = first.usage()
+    assert (usage.used_this_minute, usage.per_minute, usage.shared) == (3, 3, True)
+    other_tenant = RequestBudget("tenant-2", 3, 10, redis.Redis.from_url(redis_url))
+    other_tenant.give_back(other_tenant.take(0))  # each tenant has its own
+
+
+def test_at_most_the_cap_in_flight_across_processes(redis_url):
+    first, second = _two_processes(redis_url, per_minute=100, concurrency=2)
+    held = [first.take(0), second.take(0)]
+    with pytest.raises(BudgetExhausted, match="2 requests are already in flight"):
+        first.take(0.1)
+    assert second.usage().in_flight == 2
+    first.give_back(held[0])
+    second.give_back(second.take(0.1))
+    assert first.usage().used_this_minute == 3  # refused places are not counted
+
+
+def test_a_429_pause_holds_every_process(redis_url):
+    first, second = _two_processes(redis_url, per_minute=100, concurrency=5)
+    first.pause(0.6)
+    with pytest.raises(BudgetExhausted, match="slow down"):
+        second.take(0.1)
+    started = time.monotonic()
+    second.give_back(second.take(2.0))
+    assert time.monotonic() - started >= 0.4
+    first.pause(30)
+    second.resume()  # an admin's Retry: try now
+    first.give_back(first.take(0))
+
+
+def test_without_redis_the_budget_counts_in_process():
+    budget = RequestBudget("tenant-1", per_minute=2, concurrency=1)
+    token = budget.take(0)
+    with pytest.raises(BudgetExhausted):
+        budget.take(0)  # the one slot is held
+    budget.give_back(token)
+    budget.give_back(budget.take(0))
+    with pytest.raises(BudgetExhausted):
+        budget.take(0)  # two this minute
+    assert budget.usage().shared is False and budget.usage().used_this_minute == 2
+
+
+def test_a_429_seen_by_one_process_keeps_the_other_from_asking(redis_url, fresh_sandbox):
+    """Two transports (two processes' sessions) share the tenant's budget: after one meets a 429 with
+    Retry-After, the other sends nothing to Consonance until the pause ends."""
+    fresh_sandbox.control.add_fault(operation="CatalogueSize", rateLimitCount=1, retryAfter=1)
+    first, second = _two_processes(redis_url, per_minute=100, concurrency=4)
+    connection = ConsonanceConnection(fresh_sandbox.url, fresh_sandbox.api_key)
+    options = TransportOptions(max_attempts=3, max_total_seconds=10, backoff_base=0.05)
+    one = GraphQLTransport(connection, options, budget=first)
+    other = GraphQLTransport(connection, options, budget=second)
+    query = "query CatalogueSize { worksCount }"
+    answered = {}
+
+    def first_caller():
+        answered["one"] = one.execute(query, operation_name="CatalogueSize")
+
+    thread = threading.Thread(target=first_caller)
+    thread.start()
+    time.sleep(0.3)  # the 429 has been answered and the pause set
+    sent_before = fresh_sandbox.control.counters()["total"]
+    started = time.monotonic()
+    answered["other"] = other.execute("query Other { worksCount }", operation_name="Other")
+    waited = time.monotonic() - started
+    thread.join()
+    assert answered["one"]["worksCount"] == answered["other"]["worksCount"]
+    assert waited >= 0.5  # held back until the Retry-After ended
+    log = fresh_sandbox.control.requests()
+    assert [r["status"] for r in log if r["operationName"] == "CatalogueSize"] == [429, 200]
+    assert sent_before == 1  # nothing else reached Consonance during the pause
+
+
+def test_a_budget_that_never_frees_fails_clearly(fresh_sandbox):
+    budget = RequestBudget("tenant-1", per_minute=1, concurrency=1)
+    budget.take(0)  # the minute's only request, never given back
+    transport = GraphQLTransport(
+        ConsonanceConnection(fresh_sandbox.url, fresh_sandbox.api_key),
+        TransportOptions(max_attempts=2, max_total_seconds=0.3),
+        budget=budget,
+    )
+    with pytest.raises(ConsonanceUnavailable, match="was not asked for CatalogueSize: waited for the request budget"):
+        transport.execute("query CatalogueSize { worksCount }", operation_name="CatalogueSize")
+    assert fresh_sandbox.control.counters()["total"] == 0
