@@ -2,7 +2,6 @@
 run's arguments are ones its module accepts."""
 
 import subprocess
-import sys
 
 import pytest
 
