@@ -45,7 +45,7 @@ POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@12
 API_KEY = "sandbox-api-key"
 POLL_MINUTES = (5, 10, 15, 30, 60)
 # A moment in the middle of a minute, so "later in the same minute" and "the next minute" are exact.
-START = dt.datetime(2026, 12, 7, 9, 0, 20, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 12, 7, 9, 0, 20, tzinfo=dt.UTC)
 
 
 @contextmanager

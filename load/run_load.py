@@ -81,7 +81,7 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
             sync["poll_after"] = stack.last_run_id("poll")
             sync["summary_after"] = stack.last_run_id(SUMMARY_KIND)
             sync["acquired"] = _changes(stack)
-            sync["changed_at"] = dt.datetime.now(dt.timezone.utc)
+            sync["changed_at"] = dt.datetime.now(dt.UTC)
             stack.run_scheduled("poll")
             stack.submit("load.jobs.regenerate_summaries", SUMMARY_KIND)
 
