@@ -9,20 +9,20 @@ import threading
 import redis
 
 from addon.platform.invalidation import Bus
-from tests.platform.test_secret_cache import _eventually
+from tests.fixtures.processes import eventually
 
 
 def test_a_stopped_bus_stops_listening_without_a_warning(redis_url, caplog):
     bus = Bus(redis.Redis.from_url(redis_url), channel="test:invalidate:stop")
     heard = []
     bus.listen("k:", heard.append, lambda: None)
-    _eventually(lambda: bus.healthy)
+    eventually(lambda: bus.healthy)
     redis.Redis.from_url(redis_url).publish("test:invalidate:stop", "k:one")
-    _eventually(lambda: heard == ["one"])
+    eventually(lambda: heard == ["one"])
 
     with caplog.at_level(logging.WARNING, logger="addon.platform.invalidation"):
         bus.stop()
-        _eventually(lambda: not _listeners(bus))
+        eventually(lambda: not _listeners(bus))
     assert not bus.healthy
     assert "lost Redis" not in caplog.text
 
