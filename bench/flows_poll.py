@@ -37,6 +37,7 @@ from addon.platform.models import Tenant
 from addon.settings.service import update_settings
 from bench.consonance_catalogue import sandbox_process
 from sandbox.confluence.testing import running_emulator
+from sandbox.consonance.vocab import PROJECT_STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -137,18 +138,7 @@ def _control(url: str, method: str, path: str, body=None) -> dict:
 
 
 def _stage_after(stage: str) -> str:
-    order = [
-        "Acquisition",
-        "Contracted",
-        "Writing",
-        "Manuscript delivered",
-        "Editorial",
-        "Copy-editing",
-        "Typesetting",
-        "Proofs",
-        "Production",
-        "Published",
-    ]
+    order = PROJECT_STAGES
     return order[(order.index(stage) + 1) % len(order)] if stage in order else "Editorial"
 
 

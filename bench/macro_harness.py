@@ -60,9 +60,9 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 60, method: s
 
 
 @contextlib.contextmanager
-def scratch_database():
+def scratch_database(prefix: str = "c4c_bench_macros"):
     """A PostgreSQL database of our own, dropped afterwards."""
-    name = f"c4c_bench_macros_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -31,13 +31,13 @@ import tracemalloc
 from contextlib import contextmanager
 from datetime import timedelta
 
-import psycopg
 import redis
 import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from bench.consonance_catalogue import sandbox_process
+from bench.macro_harness import scratch_database
 from load.harness import ROOT, free_port, machine, wait_until
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -77,19 +77,6 @@ def redis_server():
     finally:
         process.terminate()
         process.wait(10)
-
-
-@contextmanager
-def scratch_database():
-    name = f"c4c_bench_tick_{os.getpid()}"
-    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name
-    finally:
-        with psycopg.connect(POSTGRES_SERVER, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Counters:
@@ -216,7 +203,11 @@ def run(tenants: int, titles: int) -> tuple[list[dict], list[dict]]:
     from addon.platform import tenant_cache
 
     small = max(1, tenants // 10)
-    with sandbox_process(titles, seed=7) as consonance_url, redis_server() as redis_url, scratch_database() as url:
+    with (
+        sandbox_process(titles, seed=7) as consonance_url,
+        redis_server() as redis_url,
+        scratch_database("c4c_bench_tick") as url,
+    ):
         app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": url,
