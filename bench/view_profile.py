@@ -39,12 +39,14 @@ class RedisCommands:
 
     def __init__(self):
         self.count = 0
+        self.names: dict[str, int] = {}
 
     def wrap(self, client) -> None:
         original = client.execute_command
 
         def counted(*args, **options):
             self.count += 1
+            self.names[str(args[0])] = self.names.get(str(args[0]), 0) + 1
             return original(*args, **options)
 
         client.execute_command = counted
@@ -74,6 +76,7 @@ def main(argv=None) -> None:
     parser.add_argument("--views", type=int, default=2000, help="cached views measured per transport")
     parser.add_argument("--profile", action="store_true", help="print a cProfile table per transport")
     parser.add_argument("--transports", default="connect,forge")
+    parser.add_argument("--uncached", action="store_true", help="first views: each view a title not viewed before")
     parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind's callgrind")
     args = parser.parse_args(argv)
     if args.callgrind:
@@ -88,7 +91,7 @@ def main(argv=None) -> None:
         rig.scratch_database("c4c_bench_profile") as database_url,
         rig.own_redis() as redis_url,
         rig.KeyServer() as keys,
-        sandbox_process(200, seed=42) as consonance_url,
+        sandbox_process(max(200, 2 * args.views + 20) if args.uncached else 200, seed=42) as consonance_url,
     ):
         os.environ.update(
             rig.app_environment(
@@ -121,12 +124,11 @@ def main(argv=None) -> None:
             test_client.post("/connect/installed", json=install, headers={"Authorization": "JWT " + signed}).status_code
             == 200
         )
-        fit = keys.fit(
+        forge_installation, site = (
             "ari:cloud:ecosystem::installation/bench-forge-1",
-            site_url="https://bench-site.atlassian.test",
-            title=str(TITLE),
-            lifetime=3600,
+            "https://bench-site.atlassian.test",
         )
+        fit = keys.fit(forge_installation, site_url=site, title=str(TITLE), lifetime=3600)
         forge_headers = {
             "Authorization": "Bearer " + fit,
             "Content-Type": "application/json",
@@ -139,12 +141,24 @@ def main(argv=None) -> None:
         _connect_tenants_to_consonance(app, consonance_url)
         requests.Session().close()
         context = rig.context_jwt(client_key, shared_secret, 3600)
-        views = {
-            "connect": _environ(
-                base, "GET", "/connect/macro/title-status?" + QUERY.format(title=TITLE) + "&jwt=" + context, {}
-            ),
-            "forge": _environ(base, "POST", "/forge/macro/title-status", forge_headers, FORGE_BODY),
-        }
+
+        def view(transport: str, title: int) -> dict:
+            if transport == "connect":
+                path = "/connect/macro/title-status?" + QUERY.format(title=title) + "&jwt=" + context
+                return _environ(base, "GET", path, {})
+            token = (
+                fit if title == TITLE else keys.fit(forge_installation, site_url=site, title=str(title), lifetime=3600)
+            )
+            return _environ(
+                base,
+                "POST",
+                "/forge/macro/title-status",
+                {**forge_headers, "Authorization": "Bearer " + token},
+                FORGE_BODY,
+            )
+
+        views = {transport: view(transport, TITLE) for transport in ("connect", "forge")}
+        next_title = TITLE + 1
         redis_commands = RedisCommands()
         with app.app_context():
             from addon.platform.services import view_redis
@@ -166,16 +180,29 @@ def main(argv=None) -> None:
                 f"{transport}: one cached view: {redis_commands.count - redis_before} Redis commands, "
                 f"{len(statements) - statements_before} database statements, {len(body):,} bytes"
             )
+            if args.uncached:
+                environs = [view(transport, n) for n in range(next_title, next_title + args.views)]
+                next_title += args.views
+            else:
+                environs = [environ] * args.views
+            what = "first" if args.uncached else "cached"
+            redis_before, statements_before = redis_commands.count, len(statements)
             profiler = cProfile.Profile() if args.profile else None
             started = time.perf_counter()
             if profiler:
                 profiler.enable()
-            for _ in range(args.views):
-                _call(app, environ)
+            for one in environs:
+                status, _ = _call(app, one)
+                assert status.startswith("200"), status
             if profiler:
                 profiler.disable()
             elapsed = time.perf_counter() - started
-            print(f"{transport}: {args.views} cached views in {elapsed:.3f}s: {elapsed / args.views * 1e6:.0f} µs each")
+            print(
+                f"{transport}: {args.views} {what} views in {elapsed:.3f}s: {elapsed / max(1, args.views) * 1e6:.0f} µs "
+                f"each; Redis commands {(redis_commands.count - redis_before) / max(1, args.views):.1f} and "
+                f"statements {(len(statements) - statements_before) / max(1, args.views):.1f} per view"
+            )
+            print(f"{transport}: Redis commands by name, all views so far: {redis_commands.names}")
             if profiler:
                 stream = io.StringIO()
                 pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(35)
