@@ -45,7 +45,9 @@ _Result = TypeVar("_Result")
 class _Marks(Protocol):
     """Where the marks live: the shared Redis, or this process's memory."""
 
-    def get(self, key: str) -> bytes | None: ...
+    def get(self, key: str, also: tuple[str, ...] = ()) -> bytes | None:
+        """The mark at `key`; `also` names marks likely asked for next, read with it where that saves a trip."""
+        ...
 
     def set(self, key: str, value: bytes, ttl: float) -> None: ...
 
@@ -57,7 +59,7 @@ class _MemoryMarks:
         self._data: dict[str, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str, also: tuple[str, ...] = ()) -> bytes | None:
         with self._lock:
             found = self._data.get(key)
             if found is None or found[1] < time.time():
@@ -120,7 +122,7 @@ class _SharedMarks:
         while len(self._copies) > COPIES_KEPT:
             self._copies.popitem(last=False)
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str, also: tuple[str, ...] = ()) -> bytes | None:
         trusted = self._listen()
         with self._lock:
             heard = self._heard
@@ -128,24 +130,27 @@ class _SharedMarks:
             if found is not None and found[1] > time.time():
                 self._copies.move_to_end(key)
                 return found[0]
+        wanted = (key, *(k for k in also if trusted and k not in self._copies))  # kept only while trusted
 
         def read() -> list[Any]:
             with self.client.pipeline(transaction=False) as pipe:
-                pipe.get(PREFIX + key)
-                pipe.pttl(PREFIX + key)  # so the copy lapses when Redis's mark does
+                for name in wanted:
+                    pipe.get(PREFIX + name)
+                    pipe.pttl(PREFIX + name)  # so the copy lapses when Redis's mark does
                 return pipe.execute()
 
         ok, answer = self._safely(read)
         if not ok or answer is None:
             return None
-        value, ttl_ms = answer
-        value = value if isinstance(value, bytes) else None
+        values = [value if isinstance(value, bytes) else None for value in answer[::2]]
         if trusted:
-            expires_at = time.time() + ttl_ms / 1000 if value is not None and ttl_ms > 0 else float("inf")
+            now = time.time()
             with self._lock:
                 if heard == self._heard:
-                    self._keep(key, value, expires_at)
-        return value
+                    for name, value, ttl_ms in zip(wanted, values, answer[1::2], strict=True):
+                        expires_at = now + ttl_ms / 1000 if value is not None and ttl_ms > 0 else float("inf")
+                        self._keep(name, value, expires_at)
+        return values[0]
 
     def _changed(self, key: str, value: bytes | None, ttl: float) -> None:
         """After our own write: our copy is the new value at once, everyone else's is dropped when they hear."""
@@ -220,7 +225,8 @@ def title_changed(tenant_id: int, work_id: str, *, written_by_us: bool = False) 
 
 def superseded(tenant_id: int, work_id: str, fetched_at: float) -> bool:
     """True when a copy fetched at `fetched_at` is older than the title's last known change."""
-    data = _marks().get(_changed_key(tenant_id, str(work_id)))
+    # the pending mark is read in the same trip: a title-status panel asks for it next
+    data = _marks().get(_changed_key(tenant_id, str(work_id)), also=(_pending_key(tenant_id, str(work_id)),))
     if not data:
         return False
     try:
