@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -139,7 +138,7 @@ def _subject(data: Any) -> Subject:
     )
 
 
-def _format(data: Any) -> Format:
+def _format(data: Any, has_cover: bool) -> Format:
     data = _mapping(data, nullable=False)
     assert data is not None
     isbn = _mapping(data.get("isbn")) or {}
@@ -186,6 +185,7 @@ def _format(data: Any) -> Format:
         sales_rights_description=_text(data, "salesRightsDescription"),
         is_for_sale_worldwide=worldwide,
         full_title=_text(data, "fullTitle"),
+        has_cover=has_cover,
     )
 
 
@@ -261,6 +261,6 @@ def _title(work: Any) -> Title:
         marketing_tier=_text(work, "marketingTier"),
         series=tuple(name for s in series if s is not None and (name := s.get("seriesName"))),
         contributors=tuple(c for _, (_, c) in ordered),
-        formats=tuple(replace(_format(p), has_cover=has_cover) for p in products),
+        formats=tuple(_format(p, has_cover) for p in products),
         contracts=tuple(_contract(c) for c in _items(work, "contracts")),
     )
