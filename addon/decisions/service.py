@@ -27,6 +27,7 @@ from addon.decisions.models import (
     Decision,
 )
 from addon.extensions import db
+from addon.gateways import gateways
 from addon.jobs.models import FAILED, OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
@@ -283,11 +284,11 @@ def note_text(decision: Decision, who: str | None = None, page_title: str | None
     return f"{head} ({source}{by})" + (f"\n{url}" if url else "") + (f"\n\n{body}" if body else "")
 
 
-def _attribution(tenant: Tenant, services, decision: Decision) -> dict:
+def _attribution(tenant: Tenant, decision: Decision) -> dict:
     """Who decided and on which page, by name, for the note (nothing when Confluence cannot say)."""
     found: dict = {}
     try:
-        client = services.confluence(tenant)
+        client = gateways().confluence(tenant)
         if decision.actor:
             name = DISPLAY_NAMES.name(tenant.id, client, decision.actor)
             found["who"] = name if name != UNKNOWN_PERSON else None
@@ -314,7 +315,7 @@ def _mirror_delivery(tenant: Tenant, payload: dict, status: str) -> None:
 
 
 @outbox_handler(PUSH_KIND, on_status=_mirror_delivery)
-def push_decision(tenant: Tenant, payload: dict, services) -> dict:
+def push_decision(tenant: Tenant, payload: dict) -> dict:
     """Write the decision to Consonance: one note keyed by the decision key, then the stage change.
 
     Both writes converge on retry: the note by its externalRef, the stage change by only moving a work
@@ -325,12 +326,12 @@ def push_decision(tenant: Tenant, payload: dict, services) -> dict:
     decision = db.session.get(Decision, payload["decision_id"])
     if decision is None or decision.tenant_id != tenant.id:
         raise PermanentError("the decision no longer exists")
-    gateway = services.consonance(tenant)
+    gateway = gateways().consonance(tenant)
     result: dict = {}
     not_sent: list[str] = []
     try:
         note = gateway.add_note(
-            decision.work_id, note_text(decision, **_attribution(tenant, services, decision)), decision.idempotency_key
+            decision.work_id, note_text(decision, **_attribution(tenant, decision)), decision.idempotency_key
         )
         result["note_id"] = note.id
     except FeatureUnavailable as exc:

@@ -32,6 +32,7 @@ from addon.decisions.service import DecisionConflict, delivery_states, record_de
 from addon.extensions import db
 from addon.flows.owned_pages import page_state, write_region
 from addon.flows.page_layout import DecisionProblem, DecisionRow, PageFormatError, decision_entries
+from addon.gateways import NotConfigured, gateways
 from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled
@@ -111,8 +112,6 @@ def _note_words(tenant: Tenant, page: Page, row: DecisionRow, decided_by: str | 
         return row.text
     who = row.decided_by_name
     if who is None and row.decided_by:
-        from addon.gateways import NotConfigured, gateways
-
         try:
             client = gateways().confluence(tenant)
         except NotConfigured as exc:
@@ -125,8 +124,6 @@ def _note_words(tenant: Tenant, page: Page, row: DecisionRow, decided_by: str | 
 
 
 def _title(tenant: Tenant, work_id: str):
-    from addon.gateways import gateways
-
     return gateways().consonance(tenant).title(work_id)
 
 
@@ -255,7 +252,7 @@ def _person(account_id: str | None):
 
 
 @outbox_handler(REFRESH_KIND)
-def write_decision_region(tenant: Tenant, payload: dict, services) -> dict:
+def write_decision_region(tenant: Tenant, payload: dict) -> dict:
     """Write the region as it should be now (fresher than when it was queued)."""
     page_id, work_id = str(payload["page_id"]), str(payload["work_id"])
     link = (
@@ -269,7 +266,7 @@ def write_decision_region(tenant: Tenant, payload: dict, services) -> dict:
         raise PermanentError(f"page {page_id} is no longer a Decision log")
     written = write_region(
         tenant,
-        services.confluence(tenant),
+        gateways().confluence(tenant),
         page_id,
         REGION,
         region_content(tenant, page_id, work_id),

@@ -15,6 +15,7 @@ from addon.confluence.storage import document, emphasis, heading, paragraph, tab
 from addon.extensions import db
 from addon.flows.owned_pages import write_region
 from addon.flows.page_layout import PageFormatError, standards_table
+from addon.gateways import gateways
 from addon.jobs.outbox import enqueue, outbox_handler
 from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, utcnow
@@ -140,10 +141,10 @@ def queue_refresh(tenant: Tenant, page_id: str) -> None:
 
 
 @outbox_handler(REFRESH_KIND)
-def write_standards_region(tenant: Tenant, payload: dict, services) -> dict:
+def write_standards_region(tenant: Tenant, payload: dict) -> dict:
     written = write_region(
         tenant,
-        services.confluence(tenant),
+        gateways().confluence(tenant),
         str(payload["page_id"]),
         REGION,
         region_content(tenant),

@@ -321,10 +321,10 @@ def checklist_content(links: list[GateLink], current_inner: str | None) -> str:
 
 
 @outbox_handler(CHECKLIST_KIND)
-def write_checklist(tenant: Tenant, payload: dict, services) -> dict:
+def write_checklist(tenant: Tenant, payload: dict) -> dict:
     """Create the title's Launch checklist page if needed, then write its region (merging fresh ticks)."""
     work_id = str(payload["work_id"])
-    client = services.confluence(tenant)
+    client = gateways().confluence(tenant)
     page_id = _checklist_page_id(tenant, work_id) or _create_checklist_page(tenant, client, work_id)
     links = _links(tenant, work_id)
     written = write_region(
@@ -400,13 +400,13 @@ def gate_schedule(text: str) -> GateSchedule:
 
 
 @outbox_handler(CREATE_KIND)
-def create_gate_task(tenant: Tenant, payload: dict, services) -> dict:
+def create_gate_task(tenant: Tenant, payload: dict) -> dict:
     """The gate's Consonance task, due its lead time before the title's date; its owner (a role the
     playbook names) travels in the task's title, since Consonance's tasks take no assignee."""
     link = db.session.get(GateLink, payload["link_id"])
     if link is None or link.tenant_id != tenant.id:
         raise PermanentError("the gate link no longer exists")
-    gateway = services.consonance(tenant)
+    gateway = gateways().consonance(tenant)
     schedule = gate_schedule(link.text)
     due = schedule.due_date(gateway.title(link.work_id)) if schedule.lead else None
     title = link.task_title
@@ -418,11 +418,11 @@ def create_gate_task(tenant: Tenant, payload: dict, services) -> dict:
 
 
 @outbox_handler(COMPLETE_KIND)
-def complete_gate_task(tenant: Tenant, payload: dict, services) -> dict:
+def complete_gate_task(tenant: Tenant, payload: dict) -> dict:
     link = db.session.get(GateLink, payload["link_id"])
     if link is None or link.tenant_id != tenant.id:
         raise PermanentError("the gate link no longer exists")
-    gateway = services.consonance(tenant)
+    gateway = gateways().consonance(tenant)
     task_id = link.consonance_task_id or gateway.create_task(link.work_id, link.task_title, None, link.external_ref).id
     task = gateway.complete_task(task_id)
     link.consonance_task_id, link.consonance_done, link.updated_at = task_id, True, utcnow()
@@ -430,7 +430,7 @@ def complete_gate_task(tenant: Tenant, payload: dict, services) -> dict:
 
 
 @outbox_handler(REOPEN_KIND)
-def reopen_gate_task(tenant: Tenant, payload: dict, services) -> dict:
+def reopen_gate_task(tenant: Tenant, payload: dict) -> dict:
     """A person unticked a gate whose task was complete: the task is open again in Consonance."""
     link = db.session.get(GateLink, payload["link_id"])
     if link is None or link.tenant_id != tenant.id:
@@ -439,7 +439,7 @@ def reopen_gate_task(tenant: Tenant, payload: dict, services) -> dict:
         return {"skipped": "ticked again before the reopen was sent"}
     if not link.consonance_task_id:
         return {"skipped": "no Consonance task yet"}
-    task = services.consonance(tenant).reopen_task(link.consonance_task_id)
+    task = gateways().consonance(tenant).reopen_task(link.consonance_task_id)
     link.consonance_done, link.updated_at = False, utcnow()
     return {"task_id": link.consonance_task_id, "status": task.status}
 

@@ -38,6 +38,7 @@ from addon.extensions import db
 from addon.flows.owned_pages import remember_own_write, write_region
 from addon.flows.page_layout import GENERAL, PageFormatError, parse_lessons
 from addon.flows.upstream_models import Lesson, UpstreamPage
+from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, tenant_query, utcnow
@@ -173,7 +174,7 @@ def ensure_retrospective(tenant: Tenant, work_id: str) -> str | None:
 
 
 @outbox_handler(CREATE_KIND)
-def create_retrospective(tenant: Tenant, payload: dict, services) -> dict:
+def create_retrospective(tenant: Tenant, payload: dict) -> dict:
     work_id = str(payload["work_id"])
     pages = pages_of(tenant, work_id)
     if pages.get(roles.RETROSPECTIVE) is not None and pages[roles.RETROSPECTIVE].page_id:
@@ -181,12 +182,12 @@ def create_retrospective(tenant: Tenant, payload: dict, services) -> dict:
     home = pages.get(roles.HOME)
     if home is None or not home.page_id:
         raise PermanentError(f"work {work_id} has no title home page to hold its retrospective")  # admin-facing
-    client = services.confluence(tenant)
+    client = gateways().confluence(tenant)
     space_id = home.space_id or client.get_page(home.page_id).space_id
     title = f"Retrospective — {home.title or 'a title'}"[:255]
     page = client.find_page_by_title(space_id, title)  # made before a crash: use it, never a twin
     if page is None:
-        gateway = services.consonance(tenant)
+        gateway = gateways().consonance(tenant)
         facts = facts_content(tenant, gateway.title(work_id), gateway.list_tasks(work_id), utcnow().date())
         page = client.create_page(space_id, title, retrospective_template(facts), parent_id=home.page_id)
         remember_own_write(tenant, page)
@@ -261,7 +262,7 @@ def page_url(tenant: Tenant, page_id: str) -> str:
 
 
 @outbox_handler(NOTE_KIND)
-def send_lesson_note(tenant: Tenant, payload: dict, services) -> dict:
+def send_lesson_note(tenant: Tenant, payload: dict) -> dict:
     lesson = db.session.get(Lesson, payload["lesson_id"])
     if lesson is None or lesson.tenant_id != tenant.id:
         return {"skipped": "the lesson was removed from the page before it was sent"}
@@ -269,7 +270,7 @@ def send_lesson_note(tenant: Tenant, payload: dict, services) -> dict:
         f"Lesson learned ({lesson.stage}): {lesson.text}\n\n"
         f"From the retrospective “{lesson.page_title}”: {page_url(tenant, lesson.page_id)}"
     )
-    note = services.consonance(tenant).add_note(lesson.work_id, text_, lesson_ref(lesson))
+    note = gateways().consonance(tenant).add_note(lesson.work_id, text_, lesson_ref(lesson))
     return {"note_id": note.id}
 
 
@@ -326,9 +327,9 @@ def queue_index(tenant: Tenant) -> None:
 
 
 @outbox_handler(INDEX_KIND)
-def write_lessons_index(tenant: Tenant, payload: dict, services) -> dict:
+def write_lessons_index(tenant: Tenant, payload: dict) -> dict:
     """One region per stage, each under its stage heading; stages without lessons keep an empty region."""
-    client = services.confluence(tenant)
+    client = gateways().confluence(tenant)
     page_id = lessons_index_page_id(tenant, client)
     workflow = workflow_pages(tenant, client)
     written = 0

@@ -35,7 +35,7 @@ def enqueue_followups(tenant: Tenant, work_id: str, stage: str | None, dedupe_ke
 
 
 @outbox_handler(KIND)
-def run_followups(tenant: Tenant, payload: dict, services) -> dict:
+def run_followups(tenant: Tenant, payload: dict) -> dict:
     work_id, stage = payload["work_id"], payload.get("stage")
     result = {}
     if playbook_gates.playbook_items(tenant):  # no playbook, no gates: spare Consonance the read

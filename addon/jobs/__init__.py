@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     for name in _job_modules(app):
         module = importlib.import_module(name)
         hook = getattr(module, "init_jobs", None)
-        if callable(hook):  # e.g. to give handlers their services provider
+        if callable(hook):
             hook(app)
     app.cli.add_command(jobs_cli)
     _listen_for_commits()

@@ -1,15 +1,12 @@
-"""What `addon.jobs.init_app` attaches to the app: the runner jobs are queued on and the services
-provider outbox handlers are given. One typed object, read through `jobs_extension(app)`."""
+"""What `addon.jobs.init_app` attaches to the app: the runner jobs are queued on. One typed object,
+read through `jobs_extension(app)`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from flask import Flask
-
-from addon.platform.models import Tenant
 
 EXTENSION_KEY = "addon.jobs"
 
@@ -33,13 +30,9 @@ class Runner(Protocol):
         schedule then queues again the work of this period that never started."""
 
 
-ServicesProvider = Callable[[Tenant], object]
-
-
 @dataclass
 class JobsExtension:
     runner: Runner
-    services_provider: ServicesProvider | None = None
 
 
 def jobs_extension(app: Flask) -> JobsExtension:

@@ -20,7 +20,6 @@ from flask import Flask, current_app
 
 from addon.extensions import db
 from addon.jobs.errors import short_error
-from addon.jobs.extension import ServicesProvider, jobs_extension
 from addon.jobs.models import DELIVERED, FAILED, IN_FLIGHT, PENDING, TARGETS, OutboxEntry
 from addon.jobs.runner import get_runner
 from addon.jobs.settings import setting
@@ -35,7 +34,7 @@ log = logging.getLogger("addon.jobs.outbox")
 PENDING_KICKS = "addon.jobs.outbox_kicks"
 DELIVER_JOB = "addon.jobs.outbox.deliver_job"
 
-Handler = Callable[[Tenant, dict, object], dict]
+Handler = Callable[[Tenant, dict], dict]
 StatusHook = Callable[[Tenant, dict, str], None]
 _handlers: dict[str, Handler] = {}
 _status_hooks: dict[str, StatusHook] = {}
@@ -59,11 +58,12 @@ class Outcome:
     SKIPPED = "skipped"  # someone else holds it, or it is not due
 
 
-# --- handlers and services -------------------------------------------------------------------
+# --- handlers ---------------------------------------------------------------------------------
 
 
 def outbox_handler(kind: str, *, on_status: StatusHook | None = None):
-    """Register `func(tenant, payload, services) -> dict` as the deliverer of `kind`; it must be idempotent.
+    """Register `func(tenant, payload) -> dict` as the deliverer of `kind`; it must be idempotent. It reaches
+    Consonance and Confluence through `addon.gateways.gateways()`, like every other caller.
 
     `on_status(tenant, payload, status)` runs in the same transaction when an entry of this kind
     fails for good (`failed`) or an admin retries it (`pending`), so records that mirror delivery
@@ -90,18 +90,6 @@ def _notify_status(entry: OutboxEntry, status: str) -> None:
 
 def _qualified(func) -> str:
     return f"{func.__module__}.{func.__qualname__}"
-
-
-def set_services_provider(app: Flask, provider: ServicesProvider) -> None:
-    """Handlers get their gateways from `provider(tenant)`; tests give fakes here."""
-    jobs_extension(app).services_provider = provider
-
-
-def _services_for(tenant: Tenant):
-    provider = jobs_extension(current_app).services_provider
-    if provider is None:
-        raise RuntimeError("no services provider is configured for outbox handlers")
-    return provider(tenant)
 
 
 # --- enqueue ---------------------------------------------------------------------------------
@@ -228,7 +216,7 @@ def deliver(entry_id: int, *, now: datetime | None = None) -> str:
             return _record_failure(entry, me, f"no handler registered for {entry.kind}", permanent=False, now=now)
         payload = json.loads(json.dumps(entry.payload))
         try:
-            result = handler(tenant, payload, _services_for(tenant))
+            result = handler(tenant, payload)
         except PermanentError as exc:
             db.session.rollback()
             return _record_failure(entry, me, short_error(exc), permanent=True, now=now)

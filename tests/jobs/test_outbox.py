@@ -119,15 +119,15 @@ def test_commit_hands_new_entries_to_the_runner(tenant, recorder):
     assert len(recorder.submitted) == 1
 
 
-def test_delivery_through_the_inline_runner_happens_after_commit(app, tenant, services):
+def test_delivery_through_the_inline_runner_happens_after_commit(app, tenant, fake_consonance):
     set_runner(app, InlineRunner(app, synchronous=True))
     entry = note(tenant)
     db.session.commit()
     assert fresh(entry.id).status == DELIVERED
-    assert services.consonance.notes == {"decision-1": "W1: Approved for copyedit"}
+    assert fake_consonance.notes == {"decision-1": "W1: Approved for copyedit"}
 
 
-def test_deliver_runs_the_handler_once_and_records_the_result(tenant, services):
+def test_deliver_runs_the_handler_once_and_records_the_result(tenant, fake_consonance):
     entry = note(tenant)
     db.session.commit()
     assert outbox.deliver(entry.id) == outbox.Outcome.DELIVERED
@@ -135,12 +135,12 @@ def test_deliver_runs_the_handler_once_and_records_the_result(tenant, services):
     row = fresh(entry.id)
     assert (row.status, row.attempts, row.result, row.locked_by) == (DELIVERED, 1, {"note_key": "decision-1"}, None)
     assert row.delivered_at is not None
-    assert services.consonance.calls == 1
+    assert fake_consonance.calls == 1
 
 
-def test_failures_back_off_then_fail_visibly_and_retry_resets(app, tenant, services):
+def test_failures_back_off_then_fail_visibly_and_retry_resets(app, tenant, fake_consonance):
     app.config.update(OUTBOX_BACKOFF_BASE_SECONDS=10, OUTBOX_BACKOFF_CAP_SECONDS=25)
-    services.consonance.failures_left = 99
+    fake_consonance.failures_left = 99
     entry = outbox.enqueue(
         tenant,
         "consonance",
@@ -170,10 +170,10 @@ def test_failures_back_off_then_fail_visibly_and_retry_resets(app, tenant, servi
     row = fresh(entry.id)
     assert (row.status, row.attempts) == (FAILED, 3)
     assert outbox.deliver(entry.id, now=now + timedelta(days=1)) == outbox.Outcome.SKIPPED, "failed stays failed"
-    assert services.consonance.calls == 3
+    assert fake_consonance.calls == 3
 
     assert outbox.retry(entry.id, tenant=make_tenant()) is False, "another tenant cannot retry it"
-    services.consonance.failures_left = 0
+    fake_consonance.failures_left = 0
     assert outbox.retry(entry.id, tenant=tenant) is True
     db.session.commit()
     assert (fresh(entry.id).status, fresh(entry.id).attempts) == (PENDING, 0)
@@ -189,18 +189,18 @@ def test_a_permanent_error_fails_at_once_with_its_reason(tenant):
     assert row.attempts == 1 and row.last_error == "PermanentError: work W9 was deleted in Consonance"
 
 
-def test_entries_of_an_uninstalled_site_fail_without_calling_out(tenant, services):
+def test_entries_of_an_uninstalled_site_fail_without_calling_out(tenant, fake_consonance):
     entry = note(tenant)
     db.session.commit()
     tenant.enabled = False
     tenant.uninstalled_at = utcnow()
     db.session.commit()
     assert outbox.deliver(entry.id) == outbox.Outcome.FAILED
-    assert services.consonance.calls == 0
+    assert fake_consonance.calls == 0
     assert "uninstalled" in fresh(entry.id).last_error
 
 
-def test_an_expired_lease_makes_the_entry_claimable_again(app, tenant, services):
+def test_an_expired_lease_makes_the_entry_claimable_again(app, tenant, fake_consonance):
     app.config["OUTBOX_LEASE_SECONDS"] = 60
     entry = note(tenant)
     db.session.commit()
@@ -212,10 +212,10 @@ def test_an_expired_lease_makes_the_entry_claimable_again(app, tenant, services)
     assert outbox.deliver(entry.id, now=now + timedelta(seconds=61)) == outbox.Outcome.DELIVERED
     row = fresh(entry.id)
     assert (row.status, row.attempts) == (DELIVERED, 2)
-    assert services.consonance.calls == 1
+    assert fake_consonance.calls == 1
 
 
-def test_a_worker_lost_on_the_last_attempt_leaves_the_entry_failed(tenant, services):
+def test_a_worker_lost_on_the_last_attempt_leaves_the_entry_failed(tenant, fake_consonance):
     entry = outbox.enqueue(
         tenant,
         "consonance",
@@ -229,10 +229,10 @@ def test_a_worker_lost_on_the_last_attempt_leaves_the_entry_failed(tenant, servi
     assert outbox._claim(entry.id, "worker-that-dies", now, 5)
     assert outbox.deliver(entry.id, now=now + timedelta(seconds=6)) == outbox.Outcome.FAILED
     assert "lease expired" in fresh(entry.id).last_error
-    assert services.consonance.calls == 0
+    assert fake_consonance.calls == 0
 
 
-def test_a_late_worker_cannot_overwrite_the_new_owner(tenant, services):
+def test_a_late_worker_cannot_overwrite_the_new_owner(tenant, fake_consonance):
     entry = note(tenant)
     db.session.commit()
     now = utcnow()
@@ -244,7 +244,7 @@ def test_a_late_worker_cannot_overwrite_the_new_owner(tenant, services):
     assert (row.status, row.locked_by) == (IN_FLIGHT, "second-worker")
 
 
-def test_drain_delivers_what_is_due_for_one_tenant_or_all(tenant, other_tenant, services):
+def test_drain_delivers_what_is_due_for_one_tenant_or_all(tenant, other_tenant, fake_consonance):
     mine = [note(tenant, key=f"t1-{n}") for n in range(3)]
     theirs = note(other_tenant, key="t2-0")
     db.session.commit()
@@ -255,7 +255,7 @@ def test_drain_delivers_what_is_due_for_one_tenant_or_all(tenant, other_tenant, 
     assert outbox.drain()["delivered"] == 0
 
 
-def test_depth_and_oldest_age(tenant, other_tenant, services):
+def test_depth_and_oldest_age(tenant, other_tenant, fake_consonance):
     assert outbox.depth() == {"pending": 0, "in_flight": 0, "delivered": 0, "failed": 0}
     assert outbox.oldest_age() == 0.0
     first = note(tenant, key="a")
