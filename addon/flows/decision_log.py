@@ -1,4 +1,4 @@
-"""F2 upstream: decisions written on a title's Decision log page go to Consonance, once each.
+"""F2 to Consonance: decisions written on a title's Decision log page go to Consonance, once each.
 
 Each "Decision: …" line is recorded through the same path as the title-status macro's button
 (`record_decision`), keyed by page id + the line's identity, so a re-delivered event or a second

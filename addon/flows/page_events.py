@@ -1,4 +1,4 @@
-"""Page created/updated events (Forge product events, Connect webhooks) → the upstream flows.
+"""Page created/updated events (Forge product events, Connect webhooks) → the flows that read the pages editors write.
 
 The request only records the event (deduplicated by page id + version) and queues a job, so it
 answers well inside Atlassian's 5 s. The job reads the page and routes it by what it is: a title's
@@ -20,6 +20,7 @@ from addon.confluence.errors import ConfluenceNotFound
 from addon.confluence.models import Page
 from addon.extensions import db
 from addon.flows import decision_log, metadata_standards, playbook_gates, retrospectives
+from addon.flows.editor_page_models import EditorFlowPage, EditorPageState
 from addon.flows.owned_pages import (
     CHECKLIST,
     DECISION_LOG,
@@ -30,7 +31,6 @@ from addon.flows.owned_pages import (
     page_state,
 )
 from addon.flows.page_layout import PageFormatError
-from addon.flows.upstream_models import UpstreamPage, UpstreamPageState
 from addon.gateways import NotConfigured, gateways
 from addon.jobs.events import record_event_once
 from addon.jobs.runner import submit
@@ -111,8 +111,8 @@ def accept(tenant: Tenant, event: PageEvent | None) -> dict:
         db.session.commit()
         return {"status": "already handled"}
     db.session.execute(
-        sa.update(UpstreamPageState)
-        .where(UpstreamPageState.id == state.id, UpstreamPageState.pending_version < event.version)
+        sa.update(EditorPageState)
+        .where(EditorPageState.id == state.id, EditorPageState.pending_version < event.version)
         .values(pending_version=event.version, last_actor=event.actor, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -183,7 +183,9 @@ def classify(tenant: Tenant, client, page: Page) -> tuple[str | None, str | None
     if link is not None:
         return (DECISION_LOG if link.role == roles.DECISIONS else RETROSPECTIVE), link.work_id
     made = (
-        db.session.execute(tenant_query(UpstreamPage, tenant).where(UpstreamPage.page_id == page.id)).scalars().first()
+        db.session.execute(tenant_query(EditorFlowPage, tenant).where(EditorFlowPage.page_id == page.id))
+        .scalars()
+        .first()
     )
     if made is not None:
         return (CHECKLIST, made.work_id) if made.kind == CHECKLIST else (None, None)
@@ -240,7 +242,7 @@ def _checklist(tenant: Tenant, page: Page, work_id: str | None, actor: str | Non
     return playbook_gates.checklist_changed(tenant, work_id, page)
 
 
-# Every kind of page the upstream flows read, and the flow that handles it: the one list.
+# Every kind of page editors write that the app reads, and the flow that handles it: the one list.
 PAGE_HANDLERS: dict[str, PageHandler] = {
     DECISION_LOG: _decision_log,
     PLAYBOOK: _playbook,
@@ -262,10 +264,10 @@ def sweep_unhandled_pages(tenant: Tenant) -> dict:
     cutoff = utcnow() - SWEEP_AFTER
     rows = (
         db.session.execute(
-            tenant_query(UpstreamPageState, tenant)
+            tenant_query(EditorPageState, tenant)
             .where(
-                UpstreamPageState.pending_version > UpstreamPageState.handled_version,
-                UpstreamPageState.updated_at < cutoff,
+                EditorPageState.pending_version > EditorPageState.handled_version,
+                EditorPageState.updated_at < cutoff,
             )
             .limit(200)
         )

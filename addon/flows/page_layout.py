@@ -1,4 +1,4 @@
-"""Reading the pages editors write for the upstream flows: Decision log entries, playbook checklists
+"""Reading the pages editors write, for the flows that send what they say to Consonance: Decision log entries, playbook checklists
 with gates, the standards table, retrospective lessons, and the app's launch checklist.
 
 Pure functions over storage format (no I/O). Hostile pages give a `PageFormatError` with a clear

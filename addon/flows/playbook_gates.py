@@ -25,9 +25,9 @@ from addon.confluence.models import Page
 from addon.confluence.owned_regions import OwnedRegionError, read_region, region_storage
 from addon.confluence.storage import TaskItem, document, emphasis, paragraph, task_list
 from addon.extensions import db
+from addon.flows.editor_page_models import EditorFlowPage, GateLink, PlaybookSource
 from addon.flows.owned_pages import CHECKLIST, remember_own_write, write_region
 from addon.flows.page_layout import PageFormatError, checklist_ticks, parse_playbook
-from addon.flows.upstream_models import GateLink, PlaybookSource, UpstreamPage
 from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.runner import submit
@@ -212,7 +212,9 @@ def task_id_for(link: GateLink) -> str:
 
 def _checklist_page_id(tenant: Tenant, work_id: str) -> str | None:
     row = db.session.execute(
-        tenant_query(UpstreamPage, tenant).where(UpstreamPage.work_id == str(work_id), UpstreamPage.kind == CHECKLIST)
+        tenant_query(EditorFlowPage, tenant).where(
+            EditorFlowPage.work_id == str(work_id), EditorFlowPage.kind == CHECKLIST
+        )
     ).scalar_one_or_none()
     return row.page_id if row else None
 
@@ -351,11 +353,11 @@ def _create_checklist_page(tenant: Tenant, client, work_id: str) -> str:
         page = client.create_page(space_id, title, body, parent_id=home.page_id)
         remember_own_write(tenant, page)
     row_id, _ = insert_once(
-        UpstreamPage,
+        EditorFlowPage,
         {"tenant_id": tenant.id, "work_id": work_id, "kind": CHECKLIST, "page_id": page.id, "created_at": utcnow()},
         ("tenant_id", "work_id", "kind"),
     )
-    db.session.get(UpstreamPage, row_id).page_id = page.id
+    db.session.get(EditorFlowPage, row_id).page_id = page.id
     db.session.flush()
     return page.id
 

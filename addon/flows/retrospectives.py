@@ -35,9 +35,9 @@ from addon.confluence.storage import (
 )
 from addon.decisions.models import Decision
 from addon.extensions import db
+from addon.flows.editor_page_models import EditorFlowPage, Lesson
 from addon.flows.owned_pages import remember_own_write, write_region
 from addon.flows.page_layout import GENERAL, PageFormatError, parse_lessons
-from addon.flows.upstream_models import Lesson, UpstreamPage
 from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
@@ -354,7 +354,7 @@ def lessons_index_page_id(tenant: Tenant, client) -> str:
     if settings.lessons_index_page_id:
         return str(settings.lessons_index_page_id)
     row = db.session.execute(
-        tenant_query(UpstreamPage, tenant).where(UpstreamPage.work_id == "", UpstreamPage.kind == INDEX_KIND_ROW)
+        tenant_query(EditorFlowPage, tenant).where(EditorFlowPage.work_id == "", EditorFlowPage.kind == INDEX_KIND_ROW)
     ).scalar_one_or_none()
     if row is not None and row.page_id:
         return row.page_id
@@ -377,10 +377,10 @@ def lessons_index_page_id(tenant: Tenant, client) -> str:
         page = client.create_page(space_id, INDEX_TITLE, intro, parent_id=parent_id)
         remember_own_write(tenant, page)
     row_id, _ = insert_once(
-        UpstreamPage,
+        EditorFlowPage,
         {"tenant_id": tenant.id, "work_id": "", "kind": INDEX_KIND_ROW, "page_id": page.id, "created_at": utcnow()},
         ("tenant_id", "work_id", "kind"),
     )
-    db.session.get(UpstreamPage, row_id).page_id = page.id
+    db.session.get(EditorFlowPage, row_id).page_id = page.id
     db.session.flush()
     return page.id

@@ -49,7 +49,7 @@ class PermanentError(Exception):
 # retried and not shown as a failure.
 
 
-class Outcome:
+class DeliveryOutcome:
     """What `deliver` did with an entry."""
 
     DELIVERED = "delivered"
@@ -196,12 +196,12 @@ def _claim(entry_id: int, me: str, now: datetime, lease_seconds: float) -> bool:
 
 
 def deliver(entry_id: int, *, now: datetime | None = None) -> str:
-    """Deliver one entry if it is due and nobody else holds it; commits. Returns an `Outcome` value."""
+    """Deliver one entry if it is due and nobody else holds it; commits. Returns an `DeliveryOutcome` value."""
     app = current_app._get_current_object()
     me = worker_id()
     start = now or utcnow()
     if not _claim(entry_id, me, start, setting(app, "OUTBOX_LEASE_SECONDS")):
-        return Outcome.SKIPPED
+        return DeliveryOutcome.SKIPPED
     entry = db.session.get(OutboxEntry, entry_id, populate_existing=True)
     tenant = db.session.get(Tenant, entry.tenant_id)
     with log_context(tenant=tenant.log_name):
@@ -252,9 +252,9 @@ def _record_success(entry: OutboxEntry, me: str, result, *, now: datetime | None
     db.session.commit()  # also commits whatever the handler recorded in the session
     if not updated:
         log.warning("outbox entry %s delivered after its lease passed to another worker", entry.id)
-        return Outcome.SKIPPED
+        return DeliveryOutcome.SKIPPED
     log.info("outbox entry %s delivered (%s, attempt %s)", entry.id, entry.kind, entry.attempts)
-    return Outcome.DELIVERED
+    return DeliveryOutcome.DELIVERED
 
 
 def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool, now: datetime | None) -> str:
@@ -262,7 +262,7 @@ def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool
     clock = now or utcnow()
     if permanent or attempts >= max_attempts:
         values = {"status": FAILED}
-        outcome = Outcome.FAILED
+        outcome = DeliveryOutcome.FAILED
     else:
         app = current_app
         delay = backoff_delay(
@@ -271,19 +271,19 @@ def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool
             cap=setting(app, "OUTBOX_BACKOFF_CAP_SECONDS"),
         )
         values = {"status": PENDING, "next_attempt_at": clock + timedelta(seconds=delay)}
-        outcome = Outcome.RETRYING
+        outcome = DeliveryOutcome.RETRYING
     updated = db.session.execute(
         sa.update(OutboxEntry)
         .where(OutboxEntry.id == entry_id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
         .values(last_error=reason[:500], locked_by=None, locked_until=None, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if updated and outcome == Outcome.FAILED:
+    if updated and outcome == DeliveryOutcome.FAILED:
         _notify_status(entry, FAILED)
     db.session.commit()
     if not updated:
-        return Outcome.SKIPPED
-    if outcome == Outcome.FAILED:
+        return DeliveryOutcome.SKIPPED
+    if outcome == DeliveryOutcome.FAILED:
         log.error("outbox entry %s (%s) failed after %s attempts: %s", entry_id, kind, attempts, reason)
     return outcome
 
@@ -301,7 +301,12 @@ def drain(tenant: Tenant | None = None, limit: int = 100, *, now: datetime | Non
         query = query.where(OutboxEntry.tenant_id == tenant.id)
     due = db.session.execute(query).scalars().all()
     db.session.commit()
-    counts = {Outcome.DELIVERED: 0, Outcome.RETRYING: 0, Outcome.FAILED: 0, Outcome.SKIPPED: 0}
+    counts = {
+        DeliveryOutcome.DELIVERED: 0,
+        DeliveryOutcome.RETRYING: 0,
+        DeliveryOutcome.FAILED: 0,
+        DeliveryOutcome.SKIPPED: 0,
+    }
     for entry_id in due:
         counts[deliver(entry_id, now=now)] += 1
     return counts

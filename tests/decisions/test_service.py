@@ -53,7 +53,7 @@ def test_failed_write_shows_on_the_decision_and_retry_delivers_it(app):
     ).decision
     entry_id = db.session.query(OutboxEntry).one().id
 
-    assert outbox.deliver(entry_id) == outbox.Outcome.FAILED
+    assert outbox.deliver(entry_id) == outbox.DeliveryOutcome.FAILED
     db.session.refresh(decision)
     assert decision.delivery_state == "failed"
 
@@ -63,7 +63,7 @@ def test_failed_write_shows_on_the_decision_and_retry_delivers_it(app):
     assert decision.delivery_state == "pending"
 
     consonance.up = True
-    assert outbox.deliver(entry_id) == outbox.Outcome.DELIVERED
+    assert outbox.deliver(entry_id) == outbox.DeliveryOutcome.DELIVERED
     db.session.refresh(decision)
     assert decision.delivery_state == "delivered"
     assert consonance.notes == [("7", "k-1")]
