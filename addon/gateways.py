@@ -145,17 +145,23 @@ class TenantGateways:
                     "Forge has not handed this app a token for the site yet; "
                     "it arrives with the next call from Confluence."
                 )
-            return ConfluenceClient(ForgeAuth(tenant.api_base_url, token))
+            return ConfluenceClient(ForgeAuth(_site_address(tenant), token))
         secret = tenants.kept_secret(tenant, tenants.SHARED_SECRET)
         if not secret:
             raise NotConfigured("This site has uninstalled the app.")
-        return ConfluenceClient(ConnectAuth(tenant.api_base_url, self.app_key, tenant.external_id, secret))
+        return ConfluenceClient(ConnectAuth(_site_address(tenant), self.app_key, tenant.external_id, secret))
 
     @classmethod
     def from_config(cls, app: Flask) -> TenantGateways:
         """The production gateways: the app's key, and the Consonance addresses its configuration allows."""
         policy = HostPolicy(parse_allowed_hosts(app.config.get("CONSONANCE_ALLOWED_HOSTS", "")))
         return cls(app.config["APP_KEY"], policy)
+
+
+def _site_address(tenant: Tenant) -> str:
+    if not tenant.api_base_url:
+        raise NotConfigured("Confluence has not told the app this site's address yet; it comes with the next install.")
+    return tenant.api_base_url
 
 
 def register_gateways(app: Flask, implementation: Gateways) -> None:

@@ -12,11 +12,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.extensions import db
+from addon.extensions import Model
 from addon.platform.models import TenantOwned, utcnow
 
 
-class EditorPageState(TenantOwned, db.Model):
+class EditorPageState(TenantOwned, Model):
     """Per page editors write (table `upstream_page_state`, its name from before): the newest version
     announced, the newest version handled, versions our own writes made."""
 
@@ -34,7 +34,7 @@ class EditorPageState(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class PlaybookSource(TenantOwned, db.Model):
+class PlaybookSource(TenantOwned, Model):
     """One playbook page's checklist items as last read (gates and plain items), with a digest."""
 
     __tablename__ = "playbook_source"
@@ -48,7 +48,7 @@ class PlaybookSource(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class GateLink(TenantOwned, db.Model):
+class GateLink(TenantOwned, Model):
     """A playbook gate applied to a title: its Consonance task, and the state last synced on each side.
 
     `consonance_done` / `confluence_done` are what the app last saw or wrote; a side is acted on only
@@ -74,7 +74,7 @@ class GateLink(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class EditorFlowPage(TenantOwned, db.Model):
+class EditorFlowPage(TenantOwned, Model):
     """Pages these flows made (table `upstream_page`, its name from before): a title's launch checklist, the
     tenant's lessons-learned index."""
 
@@ -88,7 +88,7 @@ class EditorFlowPage(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class Lesson(TenantOwned, db.Model):
+class Lesson(TenantOwned, Model):
     """A lesson read from a retrospective page, sent to Consonance once and listed in the lessons index."""
 
     __tablename__ = "retrospective_lesson"

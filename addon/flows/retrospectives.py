@@ -34,7 +34,7 @@ from addon.confluence.storage import (
     trusted,
 )
 from addon.decisions.models import Decision
-from addon.extensions import db
+from addon.extensions import db, rows_changed
 from addon.flows.editor_page_models import EditorFlowPage, Lesson
 from addon.flows.owned_pages import remember_own_write, write_region
 from addon.flows.page_layout import GENERAL, PageFormatError, parse_lessons
@@ -243,11 +243,13 @@ def process_retrospective(tenant: Tenant, page: Page, work_id: str) -> dict:
             )
             new += 1
     keep = [lesson.identity for lesson in lessons] or [""]
-    removed = db.session.execute(
-        sa.delete(Lesson)
-        .where(Lesson.tenant_id == tenant.id, Lesson.page_id == page.id, Lesson.identity.not_in(keep))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    removed = rows_changed(
+        db.session.execute(
+            sa.delete(Lesson)
+            .where(Lesson.tenant_id == tenant.id, Lesson.page_id == page.id, Lesson.identity.not_in(keep))
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     queue_index(tenant)
     return {"lessons": len(lessons), "new_lessons": new, "removed_lessons": removed}

@@ -4,9 +4,10 @@ read through `jobs_extension(app)`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
-from flask import Flask
+from flask import Flask, current_app
+from werkzeug.local import LocalProxy
 
 EXTENSION_KEY = "addon.jobs"
 
@@ -42,3 +43,8 @@ def jobs_extension(app: Flask) -> JobsExtension:
 
 def attach(app: Flask, extension: JobsExtension) -> None:
     app.extensions[EXTENSION_KEY] = extension
+
+
+def current_app_object() -> Flask:
+    """The app behind `current_app` (not the context-local proxy), to keep beyond this context: threads, hooks."""
+    return cast("LocalProxy[Flask]", current_app)._get_current_object()

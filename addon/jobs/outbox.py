@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from addon.extensions import db
+from addon.extensions import db, rows_changed
 from addon.jobs.errors import short_error
+from addon.jobs.extension import current_app_object
 from addon.jobs.models import DELIVERED, FAILED, IN_FLIGHT, PENDING, TARGETS, OutboxEntry
 from addon.jobs.runner import get_runner
 from addon.jobs.settings import setting
@@ -85,7 +86,7 @@ def outbox_handler(kind: str, *, on_status: StatusHook | None = None):
 def _notify_status(entry: OutboxEntry, status: str) -> None:
     hook = _status_hooks.get(entry.kind)
     if hook is not None:
-        hook(db.session.get(Tenant, entry.tenant_id), json.loads(json.dumps(entry.payload)), status)
+        hook(db.session.get_one(Tenant, entry.tenant_id), json.loads(json.dumps(entry.payload)), status)
 
 
 def _qualified(func) -> str:
@@ -123,7 +124,7 @@ def enqueue(
         },
         ("tenant_id", "dedupe_key"),
     )
-    entry = db.session.get(OutboxEntry, entry_id)
+    entry = db.session.get_one(OutboxEntry, entry_id)
     if created:
         log.info("outbox entry %s queued: %s", entry_id, kind)
         _kick_after_commit(entry)
@@ -178,17 +179,19 @@ def _claim(entry_id: int, me: str, now: datetime, lease_seconds: float) -> bool:
             session.rollback()
             return False
     claimed = (
-        session.execute(
-            sa.update(OutboxEntry)
-            .where(condition)
-            .values(
-                status=IN_FLIGHT,
-                locked_by=me,
-                locked_until=now + timedelta(seconds=lease_seconds),
-                attempts=OutboxEntry.attempts + 1,
+        rows_changed(
+            session.execute(
+                sa.update(OutboxEntry)
+                .where(condition)
+                .values(
+                    status=IN_FLIGHT,
+                    locked_by=me,
+                    locked_until=now + timedelta(seconds=lease_seconds),
+                    attempts=OutboxEntry.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         == 1
     )
     session.commit()
@@ -197,13 +200,13 @@ def _claim(entry_id: int, me: str, now: datetime, lease_seconds: float) -> bool:
 
 def deliver(entry_id: int, *, now: datetime | None = None) -> str:
     """Deliver one entry if it is due and nobody else holds it; commits. Returns an `DeliveryOutcome` value."""
-    app = current_app._get_current_object()
+    app = current_app_object()
     me = worker_id()
     start = now or utcnow()
     if not _claim(entry_id, me, start, setting(app, "OUTBOX_LEASE_SECONDS")):
         return DeliveryOutcome.SKIPPED
-    entry = db.session.get(OutboxEntry, entry_id, populate_existing=True)
-    tenant = db.session.get(Tenant, entry.tenant_id)
+    entry = db.session.get_one(OutboxEntry, entry_id, populate_existing=True)  # ours now, under the lease
+    tenant = db.session.get_one(Tenant, entry.tenant_id)
     with log_context(tenant=tenant.log_name):
         if entry.attempts > entry.max_attempts:
             return _record_failure(
@@ -236,19 +239,21 @@ def deliver(entry_id: int, *, now: datetime | None = None) -> str:
 
 def _record_success(entry: OutboxEntry, me: str, result, *, now: datetime | None) -> str:
     safe_result = json.loads(json.dumps(result if result is not None else {}, default=str))
-    updated = db.session.execute(
-        sa.update(OutboxEntry)
-        .where(OutboxEntry.id == entry.id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
-        .values(
-            status=DELIVERED,
-            delivered_at=now or utcnow(),
-            result=safe_result,
-            last_error=None,
-            locked_by=None,
-            locked_until=None,
+    updated = rows_changed(
+        db.session.execute(
+            sa.update(OutboxEntry)
+            .where(OutboxEntry.id == entry.id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
+            .values(
+                status=DELIVERED,
+                delivered_at=now or utcnow(),
+                result=safe_result,
+                last_error=None,
+                locked_by=None,
+                locked_until=None,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()  # also commits whatever the handler recorded in the session
     if not updated:
         log.warning("outbox entry %s delivered after its lease passed to another worker", entry.id)
@@ -261,7 +266,7 @@ def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool
     entry_id, attempts, max_attempts, kind = entry.id, entry.attempts, entry.max_attempts, entry.kind
     clock = now or utcnow()
     if permanent or attempts >= max_attempts:
-        values = {"status": FAILED}
+        values: dict[str, str | datetime] = {"status": FAILED}
         outcome = DeliveryOutcome.FAILED
     else:
         app = current_app
@@ -272,12 +277,14 @@ def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool
         )
         values = {"status": PENDING, "next_attempt_at": clock + timedelta(seconds=delay)}
         outcome = DeliveryOutcome.RETRYING
-    updated = db.session.execute(
-        sa.update(OutboxEntry)
-        .where(OutboxEntry.id == entry_id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
-        .values(last_error=reason[:500], locked_by=None, locked_until=None, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    updated = rows_changed(
+        db.session.execute(
+            sa.update(OutboxEntry)
+            .where(OutboxEntry.id == entry_id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
+            .values(last_error=reason[:500], locked_by=None, locked_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if updated and outcome == DeliveryOutcome.FAILED:
         _notify_status(entry, FAILED)
     db.session.commit()
@@ -320,13 +327,15 @@ def retry(entry_id: int, *, tenant: Tenant | None) -> bool:
     query = sa.update(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.status == FAILED)
     if tenant is not None:
         query = query.where(OutboxEntry.tenant_id == tenant.id)
-    updated = db.session.execute(
-        query.values(
-            status=PENDING, attempts=0, next_attempt_at=utcnow(), locked_by=None, locked_until=None
-        ).execution_options(synchronize_session=False)
-    ).rowcount
+    updated = rows_changed(
+        db.session.execute(
+            query.values(
+                status=PENDING, attempts=0, next_attempt_at=utcnow(), locked_by=None, locked_until=None
+            ).execution_options(synchronize_session=False)
+        )
+    )
     if updated:
-        entry = db.session.get(OutboxEntry, entry_id, populate_existing=True)
+        entry = db.session.get_one(OutboxEntry, entry_id, populate_existing=True)
         _notify_status(entry, PENDING)
         _kick_after_commit(entry)
     return bool(updated)
