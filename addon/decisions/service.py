@@ -214,10 +214,10 @@ def record_decision(
         },
         ("tenant_id", "idempotency_key"),
     )
-    decision = db.session.get(Decision, decision_id)
+    decision = db.session.get_one(Decision, decision_id)
     if not created:
         db.session.rollback()
-        decision = db.session.get(Decision, decision_id)
+        decision = db.session.get_one(Decision, decision_id)
         if (decision.actor, decision.work_id, decision.decision_type) != (actor, str(work_id), decision_type):
             raise DecisionConflict(idempotency_key)
         return Recorded(decision, False)
@@ -294,9 +294,8 @@ def _attribution(tenant: Tenant, decision: Decision) -> dict:
             found["who"] = name if name != UNKNOWN_PERSON else None
         if decision.source_page_id:
             found["page_title"] = client.get_page(decision.source_page_id).title
-            found["url"] = (
-                f"{tenant.api_base_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={decision.source_page_id}"
-            )
+            site = (tenant.api_base_url or "").rstrip("/")
+            found["url"] = f"{site}/wiki/pages/viewpage.action?pageId={decision.source_page_id}" if site else None
     except Exception as exc:  # the note still goes, with less attribution: a lookup is never worth a lost note
         log.info("decision %s: attribution lookup failed for tenant %s: %s", decision.id, tenant.id, exc)
     return found

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from addon.confluence.models import Page
 from addon.confluence.people import DISPLAY_NAMES, UNKNOWN_PERSON
 from addon.confluence.storage import (
+    Content,
     document,
     emphasis,
     escape_attr,
@@ -56,7 +57,7 @@ def decision_key(page_id: str, identity: str) -> str:
 def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | None) -> dict:
     """Record the page's new decisions (each once) and queue the region saying what happened to each."""
     try:
-        entries = decision_entries(page.body)
+        entries = decision_entries(page.body or "")
     except PageFormatError as exc:
         entries = [DecisionProblem("(the whole page)", f"The page could not be read: {exc}")]
     rows = [e for e in entries if isinstance(e, DecisionRow)]
@@ -187,7 +188,7 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
         .all()
     )
     deliveries = delivery_states(tenant, [*by_key.values(), *elsewhere])
-    page_rows = []
+    page_rows: list[list[Content]] = []
     for entry in lines[:SHOWN]:
         line = str(entry[0])
         decision = by_key.get(entry[2]) if len(entry) > 2 and entry[2] else None
@@ -300,5 +301,6 @@ def refresh_decision_logs(tenant: Tenant) -> dict:
         .scalars()
         .all()
     ):
-        queued += int(queue_refresh(tenant, link.page_id, link.work_id))
+        if link.page_id:
+            queued += int(queue_refresh(tenant, link.page_id, link.work_id))
     return {"queued": queued}

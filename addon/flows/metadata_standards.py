@@ -36,7 +36,7 @@ NO_TABLE = (
 def process_standards_page(tenant: Tenant, page: Page) -> dict:
     """Compile the page's table; store it as the tenant's rule set unless no table could be read at all."""
     try:
-        rows = standards_table(page.body)
+        rows = standards_table(page.body or "")
         unreadable = None if rows is not None else NO_TABLE
     except PageFormatError as exc:
         rows, unreadable = None, f"The page could not be read ({exc}), so the rules in use have not changed."
@@ -60,7 +60,7 @@ def process_standards_page(tenant: Tenant, page: Page) -> dict:
         },
         ("tenant_id",),
     )
-    record = db.session.get(CompiledStandards, record_id, populate_existing=True)
+    record = db.session.get_one(CompiledStandards, record_id, populate_existing=True)
     changed = record.version != rule_set.version
     record.version, record.source_page_id, record.source_page_version = rule_set.version, page.id, page.version or 0
     record.table_rows, record.problems, record.rule_count = rows, problems, len(rule_set.rules)

@@ -68,12 +68,15 @@ def _positive_int(value) -> int | None:
     return number if number > 0 else None
 
 
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def from_forge(body: dict) -> PageEvent | None:
     """`avi:confluence:created|updated:page`: `content{id, version{number}}` (or the older `page{id, version}`)."""
     if not isinstance(body, dict):
         return None
-    content = body.get("content") if isinstance(body.get("content"), dict) else {}
-    page = body.get("page") if isinstance(body.get("page"), dict) else {}
+    content, page = _mapping(body.get("content")), _mapping(body.get("page"))
     if content.get("type") not in (None, "page"):
         return None
     version = content.get("version")
@@ -222,8 +225,15 @@ def classify(tenant: Tenant, client, page: Page) -> tuple[str | None, str | None
     return None, None
 
 
+def _title_of(kind: str, work_id: str | None) -> str:
+    """Decision logs, retrospectives and launch checklists are classified together with their title."""
+    if work_id is None:
+        raise ValueError(f"a {kind} page reached its handler without its title's work id")
+    return work_id
+
+
 def _decision_log(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
-    return decision_log.process_decision_log(tenant, page, work_id, actor)
+    return decision_log.process_decision_log(tenant, page, _title_of(DECISION_LOG, work_id), actor)
 
 
 def _playbook(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
@@ -235,11 +245,11 @@ def _standards(tenant: Tenant, page: Page, work_id: str | None, actor: str | Non
 
 
 def _retrospective(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
-    return retrospectives.process_retrospective(tenant, page, work_id)
+    return retrospectives.process_retrospective(tenant, page, _title_of(RETROSPECTIVE, work_id))
 
 
 def _checklist(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
-    return playbook_gates.checklist_changed(tenant, work_id, page)
+    return playbook_gates.checklist_changed(tenant, _title_of(CHECKLIST, work_id), page)
 
 
 # Every kind of page editors write that the app reads, and the flow that handles it: the one list.

@@ -58,7 +58,7 @@ def _items_plain(items: list[PlaybookItem]) -> list[dict]:
 # ------------------------------------------------------------------ playbook pages
 def process_playbook_page(tenant: Tenant, page: Page) -> dict:
     """Store the playbook's items; when its gates changed, sync every title's gates in a job."""
-    items, problems = parse_playbook(page.body)
+    items, problems = parse_playbook(page.body or "")
     plain = _items_plain(items)
     digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode("utf-8")).hexdigest()
     source_id, _ = insert_once(
@@ -73,7 +73,7 @@ def process_playbook_page(tenant: Tenant, page: Page) -> dict:
         },
         ("tenant_id", "page_id"),
     )
-    source = db.session.get(PlaybookSource, source_id, populate_existing=True)
+    source = db.session.get_one(PlaybookSource, source_id, populate_existing=True)
     changed = source.digest != digest
     source.items, source.digest, source.title, source.updated_at = plain, digest, page.title[:255], utcnow()
     db.session.commit()
@@ -140,9 +140,7 @@ def sync_all_titles(tenant_id: int) -> dict:
             continue
         totals["titles"] += 1
         totals["gates"] += result.get("gates", 0)
-    if totals["failed"]:
-        totals["outcome"] = "partial"
-    return totals
+    return {**totals, "outcome": "partial"} if totals["failed"] else totals
 
 
 # ------------------------------------------------------------------ one title
@@ -179,7 +177,7 @@ def sync_gates_for_title(tenant: Tenant, work_id: str) -> dict:
                 },
                 ("tenant_id", "work_id", "gate_key"),
             )
-            link = db.session.get(GateLink, link_id)
+            link = db.session.get_one(GateLink, link_id)
             created += 1
         link.active, link.text, link.task_title = True, gate.text, gate.task_title
         if link.consonance_task_id is None:
@@ -237,8 +235,10 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
     page_id = _checklist_page_id(tenant, work_id)
     if page is None and page_id:
         page = gateways().confluence(tenant).get_page(page_id)
+    read_from = ""  # the checklist version the ticks were read from, for the writes' dedupe keys
     if page is not None:
         ticks = _ticks_on(page)
+        read_from = f"{page.id}:{page.version}"
     to_consonance = to_confluence = 0
     for link in links:
         task = tasks.get(link.external_ref)
@@ -253,7 +253,7 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
                     "consonance",
                     COMPLETE_KIND,
                     {"link_id": link.id},
-                    dedupe_key=f"gate-complete:{link.id}:{page.id}:{page.version}",
+                    dedupe_key=f"gate-complete:{link.id}:{read_from}",
                 )
                 to_consonance += 1
             elif not ticked and (link.consonance_done or (task is not None and task.is_done)):
@@ -262,7 +262,7 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
                     "consonance",
                     REOPEN_KIND,
                     {"link_id": link.id},
-                    dedupe_key=f"gate-reopen:{link.id}:{page.id}:{page.version}",
+                    dedupe_key=f"gate-reopen:{link.id}:{read_from}",
                 )
                 to_consonance += 1
         done = task.is_done if task is not None else None
@@ -357,7 +357,7 @@ def _create_checklist_page(tenant: Tenant, client, work_id: str) -> str:
         {"tenant_id": tenant.id, "work_id": work_id, "kind": CHECKLIST, "page_id": page.id, "created_at": utcnow()},
         ("tenant_id", "work_id", "kind"),
     )
-    db.session.get(EditorFlowPage, row_id).page_id = page.id
+    db.session.get_one(EditorFlowPage, row_id).page_id = page.id
     db.session.flush()
     return page.id
 
@@ -473,6 +473,4 @@ def gates_sync(tenant: Tenant) -> dict:
         totals["titles"] += 1
         for key in ("completed_in_consonance", "ticked_in_confluence"):
             totals[key] += result[key]
-    if totals["failed"]:
-        totals["outcome"] = "partial"
-    return totals
+    return {**totals, "outcome": "partial"} if totals["failed"] else totals

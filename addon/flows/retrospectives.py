@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -19,6 +20,7 @@ from addon.confluence.errors import ConfluenceError
 from addon.confluence.models import Page
 from addon.confluence.owned_regions import region_storage
 from addon.confluence.storage import (
+    Content,
     bullet_list,
     document,
     emphasis,
@@ -67,7 +69,7 @@ def facts_content(tenant: Tenant, title, tasks, today) -> str:
     """What happened to the title, from the record: planned vs actual dates, every slip, the decisions
     from its Decision log (by the people who made them) and the gates that were late."""
     milestones = title_milestones(title) if title is not None else []
-    rows = [
+    rows: list[list[Content]] = [
         [
             m.name,
             long_date(m.planned) if m.planned else "Not set",
@@ -85,7 +87,9 @@ def facts_content(tenant: Tenant, title, tasks, today) -> str:
         if rows
         else paragraph("Consonance holds no delivery or publication dates for this title."),
         heading(3, "Slips"),
-        bullet_list([f"{m.name}: {m.slip_words()}, to {long_date(m.expected)}" for m in slips])
+        bullet_list(
+            [f"{m.name}: {m.slip_words()}, to {long_date(expected)}" for m in slips if (expected := m.expected)]
+        )
         if slips
         else paragraph("Nothing slipped against the plan."),
     ]
@@ -184,6 +188,8 @@ def create_retrospective(tenant: Tenant, payload: dict) -> dict:
         raise PermanentError(f"work {work_id} has no title home page to hold its retrospective")  # admin-facing
     client = gateways().confluence(tenant)
     space_id = home.space_id or client.get_page(home.page_id).space_id
+    if not space_id:
+        raise PermanentError(f"work {work_id}: Confluence names no space for the title home page")
     title = f"Retrospective — {home.title or 'a title'}"[:255]
     page = client.find_page_by_title(space_id, title)  # made before a crash: use it, never a twin
     if page is None:
@@ -205,7 +211,7 @@ def create_retrospective(tenant: Tenant, payload: dict) -> dict:
         },
         ("tenant_id", "work_id", "role"),
     )
-    db.session.get(TitlePage, row_id).page_id = page.id
+    db.session.get_one(TitlePage, row_id).page_id = page.id
     return {"page_id": page.id}
 
 
@@ -213,7 +219,7 @@ def create_retrospective(tenant: Tenant, payload: dict) -> dict:
 def process_retrospective(tenant: Tenant, page: Page, work_id: str) -> dict:
     """New lessons each owe one Consonance note; the index is refreshed when the lessons changed."""
     try:
-        lessons = parse_lessons(page.body)
+        lessons = parse_lessons(page.body or "")
     except PageFormatError as exc:
         log.warning("retrospective %s unreadable: %s", page.id, exc)
         return {"lessons": 0, "unreadable": 1}
@@ -290,7 +296,7 @@ def _lessons_by_stage(tenant: Tenant) -> dict[str, list[Lesson]]:
     return {stage: by_stage[stage] for stage in stages}
 
 
-def stage_content(lessons: list[Lesson], workflow_pages: list[str] = ()) -> str:
+def stage_content(lessons: list[Lesson], workflow_pages: Sequence[str] = ()) -> str:
     """The stage's lessons, each linked to its retrospective, then the workflow pages they should change."""
     items = [
         [text(lesson.text), text(" — "), page_link(lesson.page_title or "its retrospective")] for lesson in lessons
@@ -383,6 +389,6 @@ def lessons_index_page_id(tenant: Tenant, client) -> str:
         {"tenant_id": tenant.id, "work_id": "", "kind": INDEX_KIND_ROW, "page_id": page.id, "created_at": utcnow()},
         ("tenant_id", "work_id", "kind"),
     )
-    db.session.get(EditorFlowPage, row_id).page_id = page.id
+    db.session.get_one(EditorFlowPage, row_id).page_id = page.id
     db.session.flush()
     return page.id
