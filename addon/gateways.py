@@ -159,8 +159,9 @@ class TenantGateways:
 
 
 def _site_address(tenant: Tenant) -> str:
+    """The site's Confluence address, which Confluence gives the app when it installs it."""
     if not tenant.api_base_url:
-        raise NotConfigured("Confluence has not told the app this site's address yet; it comes with the next install.")
+        raise NotConfigured("Confluence has not told the app this site's address yet.")
     return tenant.api_base_url
 
 
@@ -171,5 +172,5 @@ def register_gateways(app: Flask, implementation: Gateways) -> None:
 
 def gateways() -> Gateways:
     """The current app's gateways, as registered."""
-    gateways_: Gateways = current_app.extensions[EXTENSION_KEY]
-    return gateways_
+    registered: Gateways = current_app.extensions[EXTENSION_KEY]
+    return registered
