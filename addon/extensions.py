@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and attached in `create_app` with `init_app`."""
 
+from typing import TYPE_CHECKING
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -15,3 +17,15 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
+
+# The base class of our models. mypy cannot see `db.Model` (an attribute made at run time) as a class
+# (python/mypy#8603), so it checks models against SQLAlchemy's typed declarative base, which declares the
+# same mapping (`Mapped` columns, `__tablename__`, keyword constructor); at run time it is `db.Model`.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Model(DeclarativeBase):
+        pass
+
+else:
+    Model = db.Model
