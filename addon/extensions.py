@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
+from sqlalchemy.engine import CursorResult, Result
 
 # Stable constraint names so Alembic migrations behave the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -18,14 +19,19 @@ NAMING_CONVENTION = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 
-# The base class of our models. mypy cannot see `db.Model` (an attribute made at run time) as a class
-# (python/mypy#8603), so it checks models against SQLAlchemy's typed declarative base, which declares the
-# same mapping (`Mapped` columns, `__tablename__`, keyword constructor); at run time it is `db.Model`.
 if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as FlaskModel
     from sqlalchemy.orm import DeclarativeBase
 
-    class Model(DeclarativeBase):
-        pass
+    class Model(FlaskModel, DeclarativeBase):
+        """What `db.Model` is, spelled so a type checker can see it (it cannot follow `db.Model` as a base)."""
 
 else:
     Model = db.Model
+
+
+def rows_changed(result: Result) -> int:
+    """How many rows an UPDATE or DELETE run through `db.session.execute` matched."""
+    if not isinstance(result, CursorResult):  # what Session.execute answers for DML
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return result.rowcount

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from addon.consonance.errors import ConsonanceNotFound
+from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant
 from addon.publishing.guidance import matching_guidance
@@ -33,7 +34,7 @@ def guidance_url(site_url: str, page_id: str) -> str:
 
 
 @outbox_handler(KIND)
-def link_rights_guidance(tenant: Tenant, payload: dict, services) -> dict:
+def link_rights_guidance(tenant: Tenant, payload: dict) -> dict:
     """Upsert a link per matching guidance page; mark links to pages that stopped matching as superseded."""
     work_id = str(payload["work_id"])
     mappings = get_settings(tenant).rights_mappings
@@ -42,7 +43,7 @@ def link_rights_guidance(tenant: Tenant, payload: dict, services) -> dict:
     site_url = tenant.site_url or ""
     if not site_url:
         raise PermanentError("The site address is unknown, so guidance links cannot be built")
-    gateway = services.consonance(tenant)
+    gateway = gateways().consonance(tenant)
     try:
         rights = gateway.rights_for(work_id)
     except ConsonanceNotFound as exc:

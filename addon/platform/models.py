@@ -74,10 +74,10 @@ class AuditEntry(TenantOwned, Model):
     detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
 
-_Owned = TypeVar("_Owned", bound=TenantOwned)
+TenantRow = TypeVar("TenantRow", bound=TenantOwned)
 
 
-def tenant_query(model: type[_Owned], tenant: Tenant) -> sa.Select[_Owned]:
+def tenant_query(model: type[TenantRow], tenant: Tenant) -> sa.Select[TenantRow]:
     """A SELECT on a tenant-owned model, already scoped to `tenant`."""
     if not hasattr(model, "tenant_id"):
         raise TypeError(f"{model.__name__} is not tenant-owned")
