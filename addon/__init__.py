@@ -58,7 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["MACRO_LANE"] not in ("", "0", "false", "False"):
         from addon.web.macro_lane import MacroLane
 
-        app.wsgi_app = MacroLane(app, app.wsgi_app)
+        # Flask's documented way to put WSGI middleware in front of the app; mypy sees a method being replaced
+        app.wsgi_app = MacroLane(app, app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

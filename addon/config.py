@@ -7,7 +7,9 @@ configuration table is checked against it by a test, so the docs cannot drift.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -164,12 +166,12 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
-def load_settings(environ: dict | None = None) -> dict:
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Return Flask config keys from the environment, cast, with defaults applied."""
-    environ = os.environ if environ is None else environ
-    config = {}
+    source = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
     for setting in SETTINGS:
-        raw = environ.get(setting.name, setting.default)
+        raw = source.get(setting.name, setting.default)
         config[setting.name] = setting.cast(raw) if raw is not None else None
     config["SQLALCHEMY_DATABASE_URI"] = config.pop("DATABASE_URL")
     return config

@@ -48,21 +48,21 @@ JOB_SECONDS = Histogram(
 )
 
 
-_children: dict[tuple, object] = {}  # labelled series by (metric, labels): `labels()` locks and converts on every call
+# labelled series by (metric, labels): `labels()` locks and converts on every call
+_children: dict[tuple[Counter | Histogram, tuple[object, ...]], Counter | Histogram] = {}
 
 
-def _safe(action, *labels, amount: float | None = None) -> None:
+def _safe(action: Counter | Histogram, *labels: object, amount: float | None = None) -> None:
     try:
         key = (action, labels)
         metric = _children.get(key)
         if metric is None:
             metric = _children.setdefault(key, action.labels(*(str(label)[:64] for label in labels)))
-        if amount is None:
-            metric.inc()
-        elif isinstance(action, Histogram):
-            metric.observe(amount)
+        if isinstance(metric, Histogram):
+            if amount is not None:  # every histogram helper passes one
+                metric.observe(amount)
         else:
-            metric.inc(amount)
+            metric.inc(1 if amount is None else amount)
     except Exception:  # metrics must never break the work they measure
         log.debug("metric update failed", exc_info=True)
 

@@ -115,7 +115,7 @@ def first_sync(tenant: Tenant) -> str | None:
 def filter_choices(tenant: Tenant) -> dict:
     """Stages and seasons the last sync saw, to pick "Create pages" filters from."""
 
-    def distinct(column) -> list[str]:
+    def distinct(column: sa.orm.InstrumentedAttribute[str | None]) -> list[str]:
         query = sa.select(column).where(TitleSnapshot.tenant_id == tenant.id, column.is_not(None)).distinct()
         return sorted(value for value in db.session.execute(query).scalars() if value)
 
@@ -144,7 +144,7 @@ def job_runs(tenant: Tenant, limit: int = 25, problem_days: int = 7) -> list[dic
     rows = []
     for run in runs:
         seconds = (
-            (_utc(run.finished_at) - _utc(run.started_at)).total_seconds()
+            (as_utc(run.finished_at) - as_utc(run.started_at)).total_seconds()
             if run.finished_at and run.started_at
             else None
         )
@@ -208,7 +208,8 @@ def failed_writes(tenant: Tenant, limit: int = 50) -> list[dict]:
         ).scalars()
     }
     work_of = {  # the title a write is for: its own work id, or its decision's
-        e.id: (e.payload or {}).get("work_id") or decided.get((e.payload or {}).get("decision_id")) for e in entries
+        e.id: (e.payload or {}).get("work_id") or _decided_work(decided, (e.payload or {}).get("decision_id"))
+        for e in entries
     }
     titles = title_names(tenant, work_of.values())
     return [
@@ -267,8 +268,12 @@ def rule_set(tenant: Tenant, client=None) -> dict:
     }
 
 
+def _decided_work(decided: dict[int, str], decision_id: object) -> str | None:
+    return decided.get(decision_id) if isinstance(decision_id, int) else None
+
+
 def page_url(tenant: Tenant, page_id: str | None) -> str | None:
-    return f"{tenant.api_base_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={page_id}" if page_id else None
+    return f"{(tenant.api_base_url or '').rstrip('/')}/wiki/pages/viewpage.action?pageId={page_id}" if page_id else None
 
 
 def _page_name(tenant: Tenant, client, page_id: str | None) -> tuple[str | None, str | None]:
@@ -292,12 +297,12 @@ def _problem_text(problem) -> str:
         where = f"Row {row}" if row else "The page"
         return f"{where}{f' ({cells})' if cells else ''}: {what}"
     if isinstance(problem, dict):
-        row = problem.get("row_number") or problem.get("row")
-        text = problem.get("what_is_wrong") or problem.get("problem") or problem.get("message") or ""
-        return f"Row {row}: {text}" if row else str(text)
-    row = getattr(problem, "row_number", None)
-    text = getattr(problem, "what_is_wrong", None)
-    return f"Row {row}: {text}" if row and text else str(problem)
+        number = problem.get("row_number") or problem.get("row")
+        wrong = problem.get("what_is_wrong") or problem.get("problem") or problem.get("message") or ""
+        return f"Row {number}: {wrong}" if number else str(wrong)
+    number = getattr(problem, "row_number", None)
+    wrong = getattr(problem, "what_is_wrong", None)
+    return f"Row {number}: {wrong}" if number and wrong else str(problem)
 
 
 def title_names(tenant: Tenant, work_ids) -> dict[str, dict]:

@@ -116,7 +116,9 @@ def page_titles(client: ConfluenceClient | None, ids) -> dict[str, str]:
 
 def space_label(client: ConfluenceClient | None, key: str | None) -> dict[str, str]:
     """The chosen space as the picker lists it ("Name (KEY)"); nothing when Confluence no longer has it."""
-    space = client.get_space_by_key(key) if client is not None and key else None
+    if client is None or not key:
+        return {}
+    space = client.get_space_by_key(key)
     return {key: f"{space.name} ({space.key})"} if space else {}
 
 

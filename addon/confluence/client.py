@@ -236,6 +236,7 @@ class ConfluenceClient:
                     headers={"Accept": "application/json", **(headers or {})},
                 )
             )
+            assert prepared.url is not None, "a prepared request has its URL"
             self.auth.apply(method, prepared.url, prepared.headers)  # fresh token every attempt
             try:
                 response = self.session.send(prepared, timeout=self.timeout)
@@ -301,7 +302,8 @@ class ConfluenceClient:
 
     def _paginate(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Yield every result across cursor pages (`_links.next`, else the `Link` header)."""
-        url, query = self._url(path), params
+        url: str | None = self._url(path)
+        query = params
         while url:
             response = self.request("GET", url, params=query)
             try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from addon.confluence.storage import Fragment
 from addon.confluence.storage_parse import find_macros, parse
@@ -56,16 +56,13 @@ class Region:
 @dataclass(eq=False)
 class _Node:
     name: str
-    attrs: dict
+    attrs: dict[str, str]
     start: int
     open_end: int
     parent: _Node | None
     close_start: int = -1
     end: int = -1
-    children: list = None
-
-    def __post_init__(self):
-        self.children = []
+    children: list[_Node] = field(default_factory=list)
 
 
 def _check_name(region_name: str) -> None:
@@ -106,6 +103,7 @@ def _scan(storage: str) -> list[_Node]:
                 current = node
         else:
             current.close_start, current.end = match.start(), match.end()
+            assert current.parent is not None, "well-formed storage (parse checked it) never closes the root"
             current = current.parent
     return nodes
 
@@ -134,7 +132,7 @@ def _standing_node(storage: str, anchor: _Node) -> _Node:
     return anchor
 
 
-def _region_from(storage: str, name: str, markers: dict) -> Region | None:
+def _region_from(storage: str, name: str, markers: dict[tuple[str, str], list[_Node]]) -> Region | None:
     begins, ends = markers.get(("begin", name), []), markers.get(("end", name), [])
     if not begins and not ends:
         return None
@@ -164,7 +162,9 @@ def list_regions(storage: str) -> list[Region]:
     parse(storage)
     markers = _markers(storage)
     names = sorted({name for _, name in markers})
-    return sorted((_region_from(storage, n, markers) for n in names), key=lambda r: r.start)
+    # each name has a marker, so _region_from gives its region (or raises): None never reaches the sort
+    regions = [region for n in names if (region := _region_from(storage, n, markers)) is not None]
+    return sorted(regions, key=lambda r: r.start)
 
 
 def read_region(storage: str, region_name: str) -> str | None:

@@ -115,13 +115,13 @@ class GraphQLTransport:
             try:
                 outcome = self._attempt(body, label, opts.max_total_seconds - (self._clock() - started))
             finally:
-                if token is not None:
+                if token is not None and self.budget is not None:  # a token is only taken from a budget
                     self.budget.give_back(token)
             if outcome.status == 429 and self.budget is not None:
                 self.budget.pause(
                     outcome.retry_after if outcome.retry_after is not None else self._delay(attempt, None)
                 )
-            if outcome.failure is None:
+            if outcome.data is not None:  # an attempt gives the data or a failure
                 metrics.count_consonance_call(label, "ok")
                 return outcome.data
             failure, retry_after, status = outcome.failure, outcome.retry_after, outcome.status

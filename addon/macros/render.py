@@ -85,6 +85,7 @@ def fill_slots(pieces: tuple[str, ...], form: dict | None, json_string: bool = F
     then for a JSON string when the text is a JSON payload."""
     if len(pieces) == 1:
         return pieces[0]
+    assert form is not None, "text is cut at slots only where its view had a form"
     filled = list(pieces)
     for at in range(1, len(filled), 2):
         name = filled[at]

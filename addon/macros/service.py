@@ -57,6 +57,7 @@ def macro_cache() -> MacroCache:
     if cache is None:
         url = current_app.config.get("REDIS_URL") or ""
         bus = None
+        store: FailoverStore | MemoryStore
         if url:
             import redis
 
@@ -242,7 +243,8 @@ def _render_key(
     pending: dict | None,
 ) -> tuple | None:
     """Everything a view model depends on; None while the tenant's settings generation is unknown."""
-    generation = tenant_cache.current().generation(request.tenant.id)
+    cache = tenant_cache.current()
+    generation = cache.generation(request.tenant.id) if cache is not None else None
     if generation is None:
         return None
     return (

@@ -328,8 +328,8 @@ def metadata_checklist_view(
         {
             "completion": result.completion,
             "completionRounded": int(round(result.completion)),
-            "passedCount": sum(c["passed"] for c in checks),
-            "failedCount": sum(not c["passed"] for c in checks),
+            "passedCount": sum(1 for c in checks if c["passed"]),
+            "failedCount": sum(1 for c in checks if not c["passed"]),
             "checks": checks,
             "ruleSet": rule_set_name or "Built-in default standards",
             "ruleSetVersion": rule_set.version,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from urllib.parse import quote, urlsplit
 
-from flask import current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 
 from addon.extensions import db
 from addon.logs import bind
@@ -20,7 +22,13 @@ from addon.platform.errors import AuthError
 from addon.platform.forge_tokens import ForgeInvocation, verify_invocation_token
 from addon.platform.models import Tenant
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
 log = logging.getLogger("addon.platform.auth")
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def raw_path() -> str:
@@ -28,7 +36,7 @@ def raw_path() -> str:
     return raw_path_of(request.environ)
 
 
-def raw_path_of(environ: dict) -> str:
+def raw_path_of(environ: WSGIEnvironment) -> str:
     """`raw_path` for a WSGI environ: the server's raw URI when it gives one, else PATH_INFO re-encoded."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
@@ -148,7 +156,7 @@ def verify_connect_request(
     if not token:
         raise AuthError("missing_token", "This address needs a token from Confluence.")
     config = current_app.config
-    found: dict = {}
+    found: dict[str, Tenant | None] = {}
 
     def shared_secret_for(client_key: str) -> str | None:
         found["tenant"], secret = tenants.connect_installation(client_key, attach=attach)
@@ -166,6 +174,7 @@ def verify_connect_request(
         leeway=config["JWT_LEEWAY_SECONDS"],
     )
     tenant = found.get("tenant")  # the installation whose secret verified the token
+    assert tenant is not None, "a token verifies only against an installation's shared secret"
     return verified, tenants.require_enabled(tenant) if require_enabled else tenant
 
 
@@ -174,24 +183,26 @@ def _base_path(base_url: str) -> str:
     return urlsplit(base_url).path
 
 
-def forge_invocation_required(view):
+def forge_invocation_required(view: Callable[_P, _R]) -> Callable[_P, _R]:
     """Forge Remote endpoints: a verified FIT from our app's installation."""
 
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         authenticate_forge()
         return view(*args, **kwargs)
 
     return wrapper
 
 
-def connect_jwt_required(allow_context_qsh: bool = False, require_enabled: bool = True):
+def connect_jwt_required(
+    allow_context_qsh: bool = False, require_enabled: bool = True
+) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """Connect routes. `allow_context_qsh` only on iframe page routes (macros, admin page);
     `require_enabled=False` only for the enable/disable callbacks of a disabled app."""
 
-    def decorator(view):
+    def decorator(view: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             authenticate_connect(allow_context_qsh, require_enabled)
             return view(*args, **kwargs)
 
@@ -200,11 +211,11 @@ def connect_jwt_required(allow_context_qsh: bool = False, require_enabled: bool 
     return decorator
 
 
-def app_token_required(view):
+def app_token_required(view: Callable[_P, _R]) -> Callable[_P, _R]:
     """Routes both transports call: a Forge FIT (Bearer) or a request-bound Connect JWT."""
 
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         if bearer_token("Bearer"):
             authenticate_forge()
         else:
@@ -214,7 +225,7 @@ def app_token_required(view):
     return wrapper
 
 
-def auth_error_response(error: AuthError):
+def auth_error_response(error: AuthError) -> Response:
     log.info("request refused: %s %s %s", request.method, request.path, error.reason)
     response = jsonify(error=error.reason, message=error.public_message)
     response.status_code = error.status

@@ -9,14 +9,14 @@ tenants_cli = AppGroup("tenants", help="Installations (tenants) and their secret
 
 
 @tenants_cli.command("rotate-secrets")
-def rotate_secrets():
+def rotate_secrets() -> None:
     """Re-encrypt every stored secret under the first key in ENCRYPTION_KEYS."""
     count = tenant_service.rotate_secrets()
     click.echo(f"re-encrypted {count} secrets under the current key")
 
 
 @tenants_cli.command("list")
-def list_tenants():
+def list_tenants() -> None:
     """Every installation: id, transport, site, enabled."""
     import sqlalchemy as sa
 
@@ -34,7 +34,7 @@ def list_tenants():
 @click.option("--tenant", "tenant_ids", type=int, multiple=True, help="Tenant id (default: every enabled tenant).")
 @click.option("--host", required=True, help="Consonance address, e.g. https://web.consonance.app")
 @click.option("--api-key", required=True, envvar="CONSONANCE_API_KEY", help="The API key Consonance issued.")
-def connect_consonance(tenant_ids, host, api_key):
+def connect_consonance(tenant_ids: tuple[int, ...], host: str, api_key: str) -> None:
     """Connect installations to a Consonance (operators and the embedded default; admins use the page)."""
     import sqlalchemy as sa
 

@@ -14,6 +14,7 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
@@ -33,7 +34,7 @@ class ConnectRequest:
     client_key: str
     account_id: str | None
     context_only: bool  # True when the token carried `context-qsh` (iframe page loads)
-    claims: dict
+    claims: dict[str, Any]
 
 
 def _translate(exc: jwt.PyJWTError) -> AuthError:
@@ -52,7 +53,7 @@ def _translate(exc: jwt.PyJWTError) -> AuthError:
     return AuthError("invalid_token", "The token is not valid.")
 
 
-def _check_qsh(claims: dict, method: str, path: str, query_string: str, base_path: str) -> None:
+def _check_qsh(claims: dict[str, Any], method: str, path: str, query_string: str, base_path: str) -> None:
     expected = query_string_hash(method, path, query_string, base_path)
     if not hmac.compare_digest(str(claims.get("qsh", "")), expected):
         raise AuthError("qsh_mismatch", "The token was not issued for this request (query string hash mismatch).")
@@ -121,7 +122,7 @@ def verify_signed_install(
     client_key: str,
     keys: InstallKeyFetcher,
     leeway: int = 5,
-) -> dict:
+) -> dict[str, Any]:
     """Verify the RS256 token on an install/uninstall callback, signed by Atlassian."""
     header = unverified_header(token)
     if header.get("alg") != "RS256":

@@ -6,6 +6,8 @@ secret, a key or the token itself.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jwt
 
 
@@ -28,7 +30,7 @@ class KeyUnavailable(AuthError):
     """The signing key could not be fetched: refuse, never accept unverified."""
 
 
-def unverified_header(token: str, what: str = "token") -> dict:
+def unverified_header(token: str, what: str = "token") -> dict[str, Any]:
     """The JWT header, read only to choose algorithm and key; a malformed token is refused here."""
     try:
         return jwt.get_unverified_header(token)

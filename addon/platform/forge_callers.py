@@ -33,6 +33,7 @@ table to manifest.yml.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
@@ -110,7 +111,7 @@ def calling_module(invocation: ForgeInvocation) -> str | None:
     return invocation.module_key
 
 
-def check(rule: str | None, invocation: ForgeInvocation, path_args: dict | None = None) -> Callers:
+def check(rule: str | None, invocation: ForgeInvocation, path_args: Mapping[str, object] | None = None) -> Callers:
     """The route's callers if this invocation is one of them; else WrongCaller (403)."""
     callers = ROUTE_CALLERS.get(rule or "")
     module_key = calling_module(invocation)

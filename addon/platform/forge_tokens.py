@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -38,7 +39,7 @@ class ForgeInvocation:
     space_key: str | None
     local_id: str | None
     jti: str | None
-    claims: dict
+    claims: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,12 @@ def _invocation(claims: dict, app_id: str) -> ForgeInvocation:
         raise AuthError("missing_claim", "The invocation token does not name an installation.")
     if app.get("id") not in (None, app_id):
         raise AuthError("wrong_audience", "The invocation token was issued for another app.")
-    context = claims.get("context") if isinstance(claims.get("context"), dict) else {}
-    extension = context.get("extension") if isinstance(context.get("extension"), dict) else {}
-    content = extension.get("content") if isinstance(extension.get("content"), dict) else {}
-    space = extension.get("space") if isinstance(extension.get("space"), dict) else {}
-    module = app.get("module") if isinstance(app.get("module"), dict) else {}
-    environment = app.get("environment") if isinstance(app.get("environment"), dict) else {}
+    context = _json_object(claims.get("context"))
+    extension = _json_object(context.get("extension"))
+    content = _json_object(extension.get("content"))
+    space = _json_object(extension.get("space"))
+    module = _json_object(app.get("module"))
+    environment = _json_object(app.get("environment"))
     return ForgeInvocation(
         installation_id=str(app["installationId"]),
         app_id=app_id,
@@ -136,7 +137,12 @@ def _invocation(claims: dict, app_id: str) -> ForgeInvocation:
     )
 
 
-def _check_claims(claims: dict, app_id: str, leeway: int) -> None:
+def _json_object(value: object) -> dict[str, Any]:
+    """A claim that should be a JSON object; anything else reads as an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _check_claims(claims: dict[str, Any], app_id: str, leeway: int) -> None:
     """Required claims, iat, nbf, exp, issuer, audience, then sub and jti: PyJWT's order and rules."""
     jws.check_claims(claims, required=("exp", "nbf", "iat", "iss", "aud"), leeway=leeway, what="invocation token")
     if claims["iss"] != FORGE_ISSUER:

@@ -13,8 +13,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from addon.logs import OncePer
+
+if TYPE_CHECKING:
+    import redis
+    from flask import Flask
+    from redis.client import PubSub
 
 log = logging.getLogger("addon.platform.invalidation")
 
@@ -24,7 +30,7 @@ EXTENSION_KEY = "addon.platform.invalidation"
 
 
 class Bus:
-    def __init__(self, redis_client, channel: str = CHANNEL):
+    def __init__(self, redis_client: redis.Redis, channel: str = CHANNEL) -> None:
         self.redis = redis_client
         self.channel = channel
         self.healthy = False
@@ -33,7 +39,7 @@ class Bus:
         self._lock = threading.Lock()
         self._lost = OncePer(log)
         self._stopping = threading.Event()
-        self._pubsub = None
+        self._pubsub: PubSub | None = None
 
     def listen(self, prefix: str, on_message: Callable[[str], None], on_reset: Callable[[], None]) -> None:
         """`on_message(rest)` for each message `prefix + rest`; `on_reset()` whenever messages may have been missed."""
@@ -99,9 +105,9 @@ class Bus:
                     log.exception("invalidation handler failed for %r", data)
 
 
-def bus(app) -> Bus | None:
+def bus(app: Flask) -> Bus | None:
     """The app's bus on its REDIS_URL (one listener thread per process, started on first use); None without Redis."""
-    found = app.extensions.get(EXTENSION_KEY)
+    found: Bus | None = app.extensions.get(EXTENSION_KEY)
     if found is None and app.config.get("REDIS_URL"):
         import redis
 

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import time
+from typing import Any
 
 from addon.platform.errors import AuthError
 
@@ -19,7 +20,7 @@ def _b64(segment: str) -> bytes:
     return base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
 
 
-def segments(token: str, what: str = "token") -> tuple[dict, dict, bytes, bytes]:
+def segments(token: str, what: str = "token") -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
     """Header, claims, signing input and signature of a compact JWS; anything else is malformed.
     Headers with `crit` or an unencoded payload (`b64`: false) are refused: no token we accept uses them."""
     try:
@@ -34,12 +35,12 @@ def segments(token: str, what: str = "token") -> tuple[dict, dict, bytes, bytes]
     return header, claims, signing_input, signature
 
 
-def plain_header(header: dict) -> None:
+def plain_header(header: dict[str, Any]) -> None:
     if "crit" in header or header.get("b64", True) is not True:
         raise AuthError("invalid_token", "The token is not valid.")
 
 
-def check_claims(claims: dict, *, required: tuple[str, ...], leeway: int, what: str = "token") -> None:
+def check_claims(claims: dict[str, Any], *, required: tuple[str, ...], leeway: int, what: str = "token") -> None:
     """PyJWT's claim checks up to expiry: the required claims present, then iat and nbf not in the future
     and exp not past, give or take `leeway` seconds."""
     for name in required:
@@ -52,7 +53,7 @@ def check_claims(claims: dict, *, required: tuple[str, ...], leeway: int, what: 
         raise AuthError("expired", f"The {what} has expired.")
 
 
-def whole_seconds(claims: dict, name: str) -> int:
+def whole_seconds(claims: dict[str, Any], name: str) -> int:
     """A time claim as PyJWT reads it (`int()` of the value); anything else makes the token invalid."""
     try:
         return int(claims[name])
@@ -60,7 +61,7 @@ def whole_seconds(claims: dict, name: str) -> int:
         raise AuthError("invalid_token", "The token is not valid.") from None
 
 
-def string_claims(claims: dict) -> None:
+def string_claims(claims: dict[str, Any]) -> None:
     """`sub` and `jti`, when present, are strings (PyJWT's rule)."""
     if ("sub" in claims and not isinstance(claims["sub"], str)) or (
         "jti" in claims and not isinstance(claims["jti"], str)

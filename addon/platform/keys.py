@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 import jwt
 import requests
@@ -26,7 +27,7 @@ log = logging.getLogger("addon.platform.keys")
 KID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,199}$")
 
 
-def _check_kid(kid) -> str:
+def _check_kid(kid: object) -> str:
     if not isinstance(kid, str) or not KID_PATTERN.match(kid) or ".." in kid:
         raise AuthError("bad_kid", "The token's key id is missing or malformed.")
     return kid
@@ -43,8 +44,8 @@ class JwksCache:
         min_refetch_seconds: float = 30,
         timeout: float = 10,
         session: requests.Session | None = None,
-        clock=time.monotonic,
-    ):
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.url = url
         self.ttl_seconds = ttl_seconds
         self.min_refetch_seconds = min_refetch_seconds
@@ -58,8 +59,9 @@ class JwksCache:
         self._lock = threading.Lock()
         self.fetch_count = 0
 
-    def key_for(self, kid: str) -> RSAPublicKey:
-        kid = _check_kid(kid)
+    def key_for(self, token_kid: object) -> RSAPublicKey:
+        kid = _check_kid(token_kid)
+        fetch: threading.Event | None = None  # set when this request fetches
         with self._lock:
             now = self.clock()
             if self._is_fresh(now) and kid in self._keys:
@@ -72,14 +74,14 @@ class JwksCache:
             )
             if should_fetch:
                 self._last_attempt = now
-                in_flight = self._fetching = threading.Event()
-        if should_fetch:
+                fetch = self._fetching = threading.Event()
+        if fetch is not None:
             try:
                 self._refetch()
             finally:
                 with self._lock:
                     self._fetching = None
-                in_flight.set()
+                fetch.set()
         elif in_flight is not None:
             in_flight.wait(self.timeout + 1)
         with self._lock:
@@ -102,13 +104,15 @@ class JwksCache:
             response = self.session.get(self.url, timeout=self.timeout)
             response.raise_for_status()
             document = response.json()
-            keys = {}
+            keys: dict[str, RSAPublicKey] = {}
             for jwk in document.get("keys", []):
                 if jwk.get("kty") != "RSA" or not jwk.get("kid"):
                     continue
                 if jwk.get("use") not in (None, "sig") or jwk.get("alg") not in (None, "RS256"):
                     continue
-                keys[jwk["kid"]] = jwt.algorithms.RSAAlgorithm.from_jwk(jwk)
+                key = jwt.algorithms.RSAAlgorithm.from_jwk(jwk)
+                if isinstance(key, RSAPublicKey):  # a JWK carrying private parameters is no signing key we trust
+                    keys[jwk["kid"]] = key
         except (requests.RequestException, ValueError, TypeError, KeyError, AttributeError, jwt.PyJWTError) as exc:
             log.warning("Forge JWKS fetch failed from %s: %s", self.url, exc.__class__.__name__)
             return
@@ -127,7 +131,7 @@ class InstallKeyFetcher:
 
     def __init__(
         self, base_url: str, *, timeout: float = 10, session: requests.Session | None = None, max_keys: int = 64
-    ):
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
@@ -135,8 +139,8 @@ class InstallKeyFetcher:
         self._keys: OrderedDict[str, RSAPublicKey] = OrderedDict()
         self._lock = threading.Lock()
 
-    def key_for(self, kid: str) -> RSAPublicKey:
-        kid = _check_kid(kid)
+    def key_for(self, token_kid: object) -> RSAPublicKey:
+        kid = _check_kid(token_kid)
         with self._lock:
             if kid in self._keys:
                 self._keys.move_to_end(kid)

@@ -7,16 +7,16 @@ Every tenant-owned table mixes in `TenantOwned`, and every read goes through
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from addon.extensions import db
+from addon.extensions import Model
 from addon.utc import utcnow as utcnow  # re-exported: every package's models take it from here
 
 
-class Tenant(db.Model):
+class Tenant(Model):
     __tablename__ = "tenant"
     __table_args__ = (sa.UniqueConstraint("transport", "external_id", name="uq_tenant_transport_external_id"),)
 
@@ -50,7 +50,7 @@ class TenantOwned:
         return mapped_column(sa.ForeignKey("tenant.id", ondelete="CASCADE"), index=True, nullable=False)
 
 
-class TenantSecret(TenantOwned, db.Model):
+class TenantSecret(TenantOwned, Model):
     """Encrypted secrets (Connect shared secret, Consonance API key), one row per name."""
 
     __tablename__ = "tenant_secret"
@@ -62,7 +62,7 @@ class TenantSecret(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
-class AuditEntry(TenantOwned, db.Model):
+class AuditEntry(TenantOwned, Model):
     """Who did what, when: installs, configuration changes, pushed decisions."""
 
     __tablename__ = "audit_entry"
@@ -71,7 +71,7 @@ class AuditEntry(TenantOwned, db.Model):
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
     actor: Mapped[str | None] = mapped_column(sa.String(255))
     action: Mapped[str] = mapped_column(sa.String(64))
-    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
 
 
 TenantRow = TypeVar("TenantRow", bound=TenantOwned)

@@ -12,9 +12,11 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
-from flask import current_app, g, jsonify
+from flask import Response, current_app, g, jsonify
 
 from addon.logs import OncePer
 from addon.platform.services import view_redis
@@ -23,6 +25,9 @@ log = logging.getLogger("addon.platform.rate_limits")
 _redis_down = OncePer(log, seconds=60)
 
 WINDOW_SECONDS = 60
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class RateLimited(Exception):
 class _LocalCounts:
     """Counts for one process: (key, window) -> count, old windows dropped as new ones start."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, int], int] = {}
         self._window = 0
@@ -68,7 +73,8 @@ class _LocalCounts:
 
 def _local_counts() -> _LocalCounts:
     """This app's in-process counts (one per app, so each test's app starts from none)."""
-    return current_app.extensions.setdefault("c4c_rate_counts", _LocalCounts())
+    counts: _LocalCounts = current_app.extensions.setdefault("c4c_rate_counts", _LocalCounts())
+    return counts
 
 
 def _count(key: str, window: int) -> int:
@@ -105,12 +111,12 @@ def first_in_window(key: str) -> bool:
     return _count(f"once:{key}", int(time.time() // WINDOW_SECONDS)) == 1
 
 
-def rate_limited(kind: str):
+def rate_limited(kind: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """Route decorator, under the token check (it needs the site and the person): one hit per request."""
 
-    def decorator(view):
+    def decorator(view: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             hit(kind)
             return view(*args, **kwargs)
 
@@ -119,7 +125,7 @@ def rate_limited(kind: str):
     return decorator
 
 
-def rate_limited_response(exc: RateLimited):
+def rate_limited_response(exc: RateLimited) -> Response:
     response = jsonify(error="rate_limited", message=exc.limit.message, retryAfter=exc.retry_after)
     response.status_code = 429
     response.headers["Retry-After"] = str(exc.retry_after)

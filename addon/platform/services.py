@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from flask import Flask, current_app
 
@@ -16,9 +16,21 @@ if TYPE_CHECKING:
 EXTENSION_KEY = "addon.platform"
 
 
+class PlatformServices(TypedDict):
+    """What init_app keeps on `app.extensions[EXTENSION_KEY]`; the last two are made on first use."""
+
+    secret_box: SecretBox
+    jwks: JwksCache
+    install_keys: InstallKeyFetcher
+    seen_system_tokens: dict[int, str]  # tenant id -> digest of the Forge system token last stored
+    verified_forge_tokens: VerifiedTokens  # Forge tokens already verified, by their exact text
+    view_redis: NotRequired[redis.Redis]
+    own_write_marks: NotRequired[object]  # own_writes' marks in this process's memory, when there is no Redis
+
+
 def init_app(app: Flask) -> None:
     config = app.config
-    app.extensions[EXTENSION_KEY] = {
+    services: PlatformServices = {
         "secret_box": SecretBox(config["ENCRYPTION_KEYS"]),
         "jwks": JwksCache(
             config["FORGE_JWKS_URL"],
@@ -29,13 +41,15 @@ def init_app(app: Flask) -> None:
         "install_keys": InstallKeyFetcher(
             config["CONNECT_INSTALL_KEYS_URL"], timeout=config["OUTBOUND_TIMEOUT_SECONDS"]
         ),
-        "seen_system_tokens": {},  # tenant id -> digest of the Forge system token last stored
+        "seen_system_tokens": {},
         "verified_forge_tokens": VerifiedTokens(),
     }
+    app.extensions[EXTENSION_KEY] = services
 
 
-def platform_services() -> dict:
-    return current_app.extensions[EXTENSION_KEY]
+def platform_services() -> PlatformServices:
+    services: PlatformServices = current_app.extensions[EXTENSION_KEY]
+    return services
 
 
 def secret_box() -> SecretBox:

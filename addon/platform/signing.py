@@ -4,7 +4,7 @@ purpose: a salt per purpose keeps a token made for one from passing as another."
 from __future__ import annotations
 
 from flask import current_app
-from itsdangerous import Serializer, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import Serializer, Signer, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 
 EXTENSION_KEY = "addon.platform.signers"
@@ -29,7 +29,7 @@ class AppSerializer(URLSafeTimedSerializer):
 
     default_signer = _KeyDerivedOnce
 
-    def make_signer(self, salt: str | bytes | None = None):
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
         if salt is not None and salt != self.salt:
             return super().make_signer(salt)
         signer = self.__dict__.get("_signer")
@@ -37,13 +37,13 @@ class AppSerializer(URLSafeTimedSerializer):
             signer = self._signer = super().make_signer()
         return signer
 
-    def dump_payload(self, obj) -> bytes:
+    def dump_payload(self, obj: object) -> bytes:
         return base64_encode(Serializer.dump_payload(self, obj))
 
 
 def signer(salt: str) -> URLSafeTimedSerializer:
     """This app's serializer for `salt` (made once: building one derives keys, and views ask often)."""
-    signers = current_app.extensions.setdefault(EXTENSION_KEY, {})
+    signers: dict[str, AppSerializer] = current_app.extensions.setdefault(EXTENSION_KEY, {})
     found = signers.get(salt)
     if found is None:
         found = signers.setdefault(salt, AppSerializer(current_app.config["SECRET_KEY"], salt=salt))

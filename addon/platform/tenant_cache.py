@@ -19,16 +19,21 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from addon.logs import OncePer
 from addon.platform import invalidation
+from addon.platform.models import Tenant, TenantOwned, TenantSecret
 from addon.platform.services import view_redis
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger("addon.platform.tenant_cache")
 
@@ -42,23 +47,32 @@ ENTRY_TTL_SECONDS = 60
 LOCAL_ENTRY_TTL_SECONDS = 3
 _DIRTY = "c4c_changed_tenants"
 
+Generation = tuple[object, ...]  # compared for equality only
+_Value = TypeVar("_Value")
+
 
 @dataclass(frozen=True)
 class Entry:
-    generation: tuple
+    generation: Generation
     stored_at: float
-    value: Any
+    value: object
 
 
 class TenantCache:
     """Per-process entries by (kind, tenant id), valid while the tenant's generation is unchanged."""
 
-    def __init__(self, redis_client=None, clock=time.monotonic, ttl_seconds: float = ENTRY_TTL_SECONDS, bus=None):
+    def __init__(
+        self,
+        redis_client: redis.Redis | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        ttl_seconds: float = ENTRY_TTL_SECONDS,
+        bus: invalidation.Bus | None = None,
+    ) -> None:
         self.redis = redis_client
         self.clock = clock
         self.ttl_seconds = ttl_seconds
         self.bus = bus
-        self._entries: dict[tuple[str, Any], Entry] = {}
+        self._entries: dict[tuple[str, int], Entry] = {}
         self._local: dict[str, str] = {}  # generations when there is no Redis (one process)
         self._heard: dict[int, int] = {}  # tenant id -> invalidations heard on the bus
         self._heard_epoch = 0
@@ -82,14 +96,17 @@ class TenantCache:
 
     # --- generations ------------------------------------------------------------------------
 
-    def generation(self, tenant_id: int) -> tuple | None:
+    def generation(self, tenant_id: int) -> Generation | None:
         """The tenant's current generation (with the global epoch); None when it cannot be known."""
-        memo = g.setdefault("_c4c_tenant_generations", {}) if has_request_context() else None
+        memo: dict[int, Generation] | None = (
+            g.setdefault("_c4c_tenant_generations", {}) if has_request_context() else None
+        )
         if memo is not None and tenant_id in memo:
             return memo[tenant_id]
         key = KEY_PREFIX + str(tenant_id)
         if self.bus is not None and self.bus.healthy:
             return ("heard", self._heard.get(tenant_id, 0), self._heard_epoch)
+        found: Generation
         if self.redis is None:
             with self._lock:
                 found = (self._local.get(key, ""), self._local.get(EPOCH_KEY, ""))
@@ -105,7 +122,7 @@ class TenantCache:
             memo[tenant_id] = found
         return found
 
-    def renew(self, tenant_ids=(), epoch: bool = False) -> None:
+    def renew(self, tenant_ids: Collection[int] = (), epoch: bool = False) -> None:
         """New generations after a commit: every process drops what it cached for these tenants."""
         keys = [KEY_PREFIX + str(i) for i in tenant_ids] + ([EPOCH_KEY] if epoch else [])
         if not keys:
@@ -144,15 +161,16 @@ class TenantCache:
 
     # --- entries ----------------------------------------------------------------------------
 
-    def get(self, kind: str, tenant_id: int, generation: tuple | None):
+    def get(self, kind: str, tenant_id: int, generation: Generation | None, of: type[_Value]) -> _Value | None:
+        """The `of` kept for (kind, tenant) at this generation, if still fresh (each kind keeps one type)."""
         if generation is None:
             return None
         entry = self._entries.get((kind, tenant_id))
         if entry is None or entry.generation != generation or self.clock() - entry.stored_at > self.ttl_seconds:
             return None
-        return entry.value
+        return entry.value if isinstance(entry.value, of) else None
 
-    def put(self, kind: str, tenant_id: int, generation: tuple | None, value) -> None:
+    def put(self, kind: str, tenant_id: int, generation: Generation | None, value: object) -> None:
         """Keep `value`, read from the database *after* `generation` was read (so a later change wins)."""
         if generation is None:
             return
@@ -164,7 +182,7 @@ def current() -> TenantCache | None:
     """This app's cache (made on first use: Redis generations when REDIS_URL is set); None outside an app."""
     if not has_app_context():
         return None
-    cache = current_app.extensions.get(EXTENSION_KEY)
+    cache: TenantCache | None = current_app.extensions.get(EXTENSION_KEY)
     if cache is None:
         url = current_app.config.get("REDIS_URL") or ""
         client = bus = None
@@ -194,26 +212,25 @@ def tracks_secret(name: str) -> bool:
     return name not in _UNTRACKED_SECRETS
 
 
-def _tenant_id_of(obj) -> int | None:
-    table = getattr(obj, "__tablename__", None)
-    if table == "tenant":
+def _tenant_id_of(obj: object) -> int | None:
+    if isinstance(obj, Tenant):
         return obj.id
-    if table == "tenant_secret" and obj.name in _UNTRACKED_SECRETS:
+    if isinstance(obj, TenantSecret) and obj.name in _UNTRACKED_SECRETS:
         return None
-    if table in _TRACKED_TABLES:
+    if isinstance(obj, TenantOwned) and getattr(obj, "__tablename__", None) in _TRACKED_TABLES:
         return obj.tenant_id
     return None
 
 
-def _after_flush(session: Session, _context) -> None:
-    changed = session.info.setdefault(_DIRTY, set())
+def _after_flush(session: Session, _context: object) -> None:
+    changed: set[int | str] = session.info.setdefault(_DIRTY, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         tenant_id = _tenant_id_of(obj)
         if tenant_id is not None:
             changed.add(tenant_id)
 
 
-def _bulk_statement(state) -> None:
+def _bulk_statement(state: ORMExecuteState) -> None:
     """UPDATE/DELETE statements on the tracked tables: renew the tenant if it is named, else everyone."""
     if not (state.is_update or state.is_delete):
         return
@@ -222,14 +239,14 @@ def _bulk_statement(state) -> None:
     if not names & set(_TRACKED_TABLES):
         return
     tenant_ids = _named_tenant_ids(state.statement)
-    changed = state.session.info.setdefault(_DIRTY, set())
+    changed: set[int | str] = state.session.info.setdefault(_DIRTY, set())
     if tenant_ids is None:
         changed.add("*")
     else:
         changed.update(tenant_ids)
 
 
-def _named_tenant_ids(statement) -> set[int] | None:
+def _named_tenant_ids(statement: object) -> set[int] | None:
     """`WHERE tenant_id = <n>` / `WHERE id = <n>` on the tenant table, or None if not that simple."""
     where = getattr(statement, "whereclause", None)
     clauses = list(where.clauses) if isinstance(where, sa.sql.elements.BooleanClauseList) else [where]
@@ -248,12 +265,12 @@ def _named_tenant_ids(statement) -> set[int] | None:
 
 
 def _after_commit(session: Session) -> None:
-    changed = session.info.pop(_DIRTY, None)
+    changed: set[int | str] | None = session.info.pop(_DIRTY, None)
     if not changed:
         return
     cache = current()
     if cache is not None:
-        cache.renew({i for i in changed if i != "*"}, epoch="*" in changed)
+        cache.renew({i for i in changed if isinstance(i, int)}, epoch="*" in changed)
 
 
 sa.event.listen(Session, "after_flush", _after_flush)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -40,7 +42,7 @@ def find_tenant(transport: str, external_id: str) -> Tenant | None:
     ).scalar_one_or_none()
 
 
-def record(tenant: Tenant, action: str, actor: str | None = None, **detail) -> AuditEntry:
+def record(tenant: Tenant, action: str, actor: str | None = None, **detail: object) -> AuditEntry:
     entry = AuditEntry(tenant_id=tenant.id, action=action, actor=actor, detail=detail)
     db.session.add(entry)
     return entry
@@ -68,14 +70,23 @@ def kept_secret(tenant: Tenant, name: str) -> str | None:
     to its secrets renews it), so a page view that reaches an outside system costs no query or decryption.
     An untracked secret (the Forge system token) renews nothing when it changes, so it is always read fresh."""
     cache = tenant_cache.current() if tenant_cache.tracks_secret(name) else None
-    generation = cache.generation(tenant.id) if cache is not None else None
-    kept = cache.get("secret:" + name, tenant.id, generation) if generation is not None else None
+    if cache is None:
+        return get_secret(tenant, name)
+    generation = cache.generation(tenant.id)
+    kept = cache.get("secret:" + name, tenant.id, generation, _KeptSecret)
     if kept is not None:
-        return kept[0]
+        return kept.value
     value = get_secret(tenant, name)
     if generation is not None:
-        cache.put("secret:" + name, tenant.id, generation, (value,))
+        cache.put("secret:" + name, tenant.id, generation, _KeptSecret(value))
     return value
+
+
+@dataclass(frozen=True)
+class _KeptSecret:
+    """A secret as kept in the tenant cache: None (no such secret) is kept too."""
+
+    value: str | None
 
 
 def set_consonance_key(tenant: Tenant, api_key: str, host: str) -> None:
@@ -124,13 +135,12 @@ def connect_installation(client_key: str, attach: bool = True) -> tuple[Tenant |
     the process's shared read-only copy rather than this session's instance."""
     cache = tenant_cache.current()
     tenant_id = cache.ids.get((CONNECT, client_key)) if cache else None
-    if tenant_id is not None:
+    generation = None
+    if cache is not None and tenant_id is not None:
         generation = cache.generation(tenant_id)
-        cached = cache.get("connect", tenant_id, generation)
+        cached = cache.get("connect", tenant_id, generation, _ConnectSite)
         if cached is not None:
-            return (_attach(cached[0]) if attach else cached[0]), cached[1]
-    else:
-        generation = None
+            return (_attach(cached.tenant) if attach else cached.tenant), cached.shared_secret
     tenant = find_tenant(CONNECT, client_key)
     if tenant is None:
         return None, None
@@ -139,8 +149,16 @@ def connect_installation(client_key: str, attach: bool = True) -> tuple[Tenant |
         if generation is None or cache.ids.get((CONNECT, client_key)) != tenant.id:
             cache.ids[(CONNECT, client_key)] = tenant.id
             generation = cache.generation(tenant.id)
-        cache.put("connect", tenant.id, generation, (_snapshot(tenant), secret))
+        cache.put("connect", tenant.id, generation, _ConnectSite(_snapshot(tenant), secret))
     return tenant, secret
+
+
+@dataclass(frozen=True)
+class _ConnectSite:
+    """A Connect site as kept in the tenant cache: the tenant row's snapshot and its shared secret."""
+
+    tenant: Tenant
+    shared_secret: str | None
 
 
 def _snapshot(tenant: Tenant) -> Tenant:
@@ -163,8 +181,8 @@ def tenant_for_forge(invocation: ForgeInvocation, attach: bool = True) -> Tenant
     cached tenant is the process's shared read-only copy rather than this session's instance."""
     cache = tenant_cache.current()
     tenant_id = cache.ids.get((FORGE, invocation.installation_id)) if cache else None
-    generation = cache.generation(tenant_id) if tenant_id is not None else None
-    cached = cache.get("forge", tenant_id, generation) if tenant_id is not None else None
+    generation = cache.generation(tenant_id) if cache is not None and tenant_id is not None else None
+    cached = cache.get("forge", tenant_id, generation, Tenant) if cache is not None and tenant_id is not None else None
     if (
         cached is not None
         and cached.enabled
@@ -249,7 +267,7 @@ def remember_system_token(tenant: Tenant, token: str) -> None:
 # --- Connect -------------------------------------------------------------------------------
 
 
-def validate_install_payload(payload, app_key: str) -> dict:
+def validate_install_payload(payload: object, app_key: str) -> dict[str, Any]:
     """An `installed` callback's body: the lifecycle fields and a shared secret long enough to sign with."""
     payload = validate_uninstall_payload(payload, app_key, what="install")
     if not isinstance(payload.get("sharedSecret"), str) or not payload["sharedSecret"].strip():
@@ -259,7 +277,7 @@ def validate_install_payload(payload, app_key: str) -> dict:
     return payload
 
 
-def validate_uninstall_payload(payload, app_key: str, what: str = "uninstall") -> dict:
+def validate_uninstall_payload(payload: object, app_key: str, what: str = "uninstall") -> dict[str, Any]:
     """An `uninstalled` callback's body: the lifecycle fields naming the app and the site. No shared secret:
     Atlassian need not send one to uninstall, and nothing here would store it."""
     if not isinstance(payload, dict):
@@ -275,7 +293,7 @@ def validate_uninstall_payload(payload, app_key: str, what: str = "uninstall") -
     return payload
 
 
-def install_connect(payload: dict) -> Tenant:
+def install_connect(payload: dict[str, Any]) -> Tenant:
     """Store a signed install. Callers verify the RS256 signature first; nothing else reaches here."""
     client_key = payload["clientKey"]
     base_url = payload["baseUrl"].rstrip("/")

@@ -6,10 +6,12 @@ Every object is a frozen dataclass (collections are tuples), so they hash, compa
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -28,7 +30,7 @@ _NO_ISBN = re.compile(r"^\s*no\s*isbn\s*$", re.IGNORECASE)
 
 def is_no_isbn(raw: str | None) -> bool:
     """Consonance stores the literal text "No ISBN" on products that deliberately have none."""
-    return bool(raw) and bool(_NO_ISBN.match(raw))
+    return raw is not None and bool(_NO_ISBN.match(raw))
 
 
 def strip_isbn(raw: str) -> str:
@@ -361,7 +363,7 @@ class RightsPosition:
     contract_names: tuple[str, ...] = ()
 
     @classmethod
-    def derive(cls, formats, contracts) -> RightsPosition:
+    def derive(cls, formats: Sequence[Format], contracts: Sequence[Contract]) -> RightsPosition:
         for_sale = sorted({c for f in formats for c in f.for_sale_countries})
         not_for_sale = sorted({c for f in formats for c in f.not_for_sale_countries})
         descriptions = sorted({f.sales_rights_description for f in formats if f.sales_rights_description})
@@ -504,11 +506,11 @@ class TitleFingerprint:
         )
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """Turn dataclasses, enums, tuples and dates into JSON-ready values for hashing."""
     if isinstance(value, enum.Enum):
         return value.value
-    if hasattr(value, "__dataclass_fields__"):
+    if dataclasses.is_dataclass(value):
         return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]

@@ -20,7 +20,7 @@ TEXT = "text"
 DATE = "date"
 FLAG = "flag"
 
-Reader = Callable[[Title, "Format | None"], tuple]
+Reader = Callable[[Title, "Format | None"], tuple[object, ...]]
 
 BISAC_CODE = re.compile(r"^[A-Z]{3}\d{6}$")
 
@@ -38,11 +38,11 @@ class FieldSpec:
     is_bisac: bool = False
 
 
-def _texts(*values) -> tuple[str, ...]:
+def _texts(*values: object) -> tuple[str, ...]:
     return tuple(v.strip() for v in values if isinstance(v, str) and v.strip())
 
 
-def _isbn(_: Title, fmt: Format | None) -> tuple:
+def _isbn(_: Title, fmt: Format | None) -> tuple[object, ...]:
     if fmt is None:
         return ()
     if fmt.isbn13:
@@ -51,14 +51,14 @@ def _isbn(_: Title, fmt: Format | None) -> tuple:
     return _texts(raw) if raw and not is_no_isbn(raw) else ()
 
 
-def _delivery(title: Title, _: Format | None) -> tuple:
+def _delivery(title: Title, _: Format | None) -> tuple[object, ...]:
     """The latest expected manuscript delivery across the title's contracts (slipped date if slipped)."""
     dates = [d.expected for c in title.contracts for d in c.delivery_dates if d.expected]
     return (max(dates),) if dates else ()
 
 
 def _subjects(scheme: str | None, main_only: bool) -> Reader:
-    def read(_: Title, fmt: Format | None) -> tuple:
+    def read(_: Title, fmt: Format | None) -> tuple[object, ...]:
         if fmt is None:
             return ()
         return _texts(
@@ -73,7 +73,7 @@ def _subjects(scheme: str | None, main_only: bool) -> Reader:
 
 
 def _price(currency: str | None) -> Reader:
-    def read(_: Title, fmt: Format | None) -> tuple:
+    def read(_: Title, fmt: Format | None) -> tuple[object, ...]:
         if fmt is None:
             return ()
         return tuple(
@@ -85,7 +85,7 @@ def _price(currency: str | None) -> Reader:
     return read
 
 
-def _dates(*values) -> tuple[date, ...]:
+def _dates(*values: object) -> tuple[date, ...]:
     return tuple(v for v in values if isinstance(v, date))
 
 

@@ -6,6 +6,8 @@ that turns those words into format kinds, so every feature agrees on what "print
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .domain import Format, FormatKind
 
 PRINT = "print"
@@ -109,6 +111,6 @@ def is_cancelled(fmt: Format) -> bool:
     return status_code(fmt) in CANCELLED_STATUS_CODES
 
 
-def live_formats(formats) -> tuple[Format, ...]:
+def live_formats(formats: Iterable[Format]) -> tuple[Format, ...]:
     """The formats that are still going to be (or have been) published."""
     return tuple(f for f in formats if not is_cancelled(f))

@@ -159,9 +159,9 @@ def summarise_pipeline(
     lines: list[TitleLine] = []
     overdue: list[OverdueItem] = []
     risks: list[Risk] = []
-    totals: Counter = Counter()
-    ready: Counter = Counter()
-    late: Counter = Counter()
+    totals: Counter[str] = Counter()
+    ready: Counter[str] = Counter()
+    late: Counter[str] = Counter()
     names: dict[str, str] = {}
     backlist = 0
     for title in titles:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .domain import Stage, Title
+from .domain import Format, Stage, Title
 from .formats import ALL, AUDIO, DIGITAL, PRINT, SCOPE_KINDS, format_label, live_formats
 from .stages import has_reached
 
@@ -30,7 +30,7 @@ class PlaybookItem:
     gate_key: str | None = None
     stage: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.scope not in SCOPES:
             raise ValueError(f"playbook scope must be one of {', '.join(SCOPES)}, not {self.scope!r}")
 
@@ -81,7 +81,16 @@ def gate_external_ref(work_id: str, gate_key: str, namespace: str | None = None)
 
 
 def is_gate_ref(external_ref: str | None) -> bool:
-    return bool(external_ref) and external_ref.startswith(GATE_REF_PREFIX + ":")
+    return external_ref is not None and external_ref.startswith(GATE_REF_PREFIX + ":")
+
+
+@dataclass
+class _MergedGate:
+    """One gate key's playbook items merged: the first one's text, every scope, the formats covered."""
+
+    text: str
+    scopes: list[str] = field(default_factory=list)
+    formats: dict[str, Format] = field(default_factory=dict)
 
 
 def gates_for(
@@ -98,7 +107,7 @@ def gates_for(
     """
     stage = stage if stage is not None else title.stage
     formats = live_formats(title.formats)
-    merged: dict[str, dict] = {}
+    merged: dict[str, _MergedGate] = {}
     for item in playbook_items:
         if not item.is_gate:
             continue
@@ -107,18 +116,18 @@ def gates_for(
         covered = [f for f in formats if f.kind in SCOPE_KINDS[item.scope]]
         if item.scope != ALL and not covered:
             continue
-        entry = merged.setdefault(item.key, {"text": item.text, "scopes": [], "formats": {}})
-        entry["scopes"].append(item.scope)
+        entry = merged.setdefault(item.key, _MergedGate(item.text))
+        entry.scopes.append(item.scope)
         for fmt in covered:
-            entry["formats"].setdefault(fmt.product_id, fmt)
+            entry.formats.setdefault(fmt.product_id, fmt)
     return tuple(
         GateAssignment(
             work_id=title.work_id,
             gate_key=key,
-            text=entry["text"],
-            scopes=tuple(dict.fromkeys(entry["scopes"])),
-            product_ids=tuple(entry["formats"]),
-            format_labels=tuple(format_label(f) for f in entry["formats"].values()),
+            text=entry.text,
+            scopes=tuple(dict.fromkeys(entry.scopes)),
+            product_ids=tuple(entry.formats),
+            format_labels=tuple(format_label(f) for f in entry.formats.values()),
             external_ref=gate_external_ref(title.work_id, key, namespace),
         )
         for key, entry in merged.items()

@@ -81,7 +81,7 @@ def _soon_not_ready(title: Title, readiness: TitleReadiness, thresholds: RiskThr
     pending = [f for f in readiness.formats if not f.published and f.days_to_publication is not None]
     if not pending:
         return []
-    first = min(f.days_to_publication for f in pending)
+    first = min(days for f in pending if (days := f.days_to_publication) is not None)
     missing = list(readiness.late_items)
     if not 0 <= first <= thresholds.soon_weeks * 7 or not missing:
         return []
@@ -128,7 +128,7 @@ def missed_deliveries(title: Title, today: date, thresholds: RiskThresholds | No
 
 def _delivery(title: Title, today: date, thresholds: RiskThresholds) -> list[Risk]:
     delivered = _delivered(title, thresholds)
-    if delivered is not False:
+    if delivered is not False or title.stage is None:  # not delivered is only ever said of a title with a stage
         return []
     risks = []
     for contract in title.contracts:
@@ -179,7 +179,7 @@ def _past_date_not_published(title: Title, today: date) -> list[Risk]:
     return risks
 
 
-def season_start(season: str | None, starts=DEFAULT_SEASON_STARTS) -> date | None:
+def season_start(season: str | None, starts: tuple[tuple[str, int, int], ...] = DEFAULT_SEASON_STARTS) -> date | None:
     """When a season begins: "Spring 2027", "2027 Autumn", "March 2027", "Q3 2027" (None if unreadable)."""
     if not season:
         return None

@@ -2,6 +2,11 @@
 
 Standards are written by people in Confluence; this turns each one into a check with a plain-words
 result (pass / fail / not applicable, the offending value, how to fix it) for every format it covers.
+
+Each kind of rule is one entry of `RULE_KINDS` (a `RuleKindSpec`): how its parameters are checked,
+how a value is judged, how the rule and its fix are put into words, and what it reads. The code
+around the table knows no kind by name, so adding a kind is a `RuleKind` member and its entry (and
+its phrase in `standards._parse_clause`, the standards-table reader).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import enum
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property, lru_cache
@@ -21,12 +26,15 @@ from .formats import format_label, kinds_for_word, live_formats
 from .safe_regex import UnsafePattern, compile_safe, search_bounded
 
 __all__ = [
+    "RULE_KINDS",
     "Check",
     "ChecklistResult",
     "Outcome",
     "Rule",
     "RuleError",
     "RuleKind",
+    "RuleKindSpec",
+    "RuleParams",
     "RuleSet",
     "Severity",
     "evaluate",
@@ -38,6 +46,8 @@ __all__ = [
 
 
 class RuleKind(str, enum.Enum):
+    """The stored name of each kind of rule; what a kind does is its entry in RULE_KINDS."""
+
     REQUIRED = "required"
     PATTERN = "pattern"
     ONE_OF = "one_of"
@@ -68,14 +78,40 @@ class RuleError(ValueError):
 
 DATE_RELATIONS = {"after": "after", "before": "before", "on_or_after": "on or after", "on_or_before": "on or before"}
 NAME_FORMS = {"inverted": "Surname, Forenames", "natural": "Forenames Surname"}
-_INNER_KINDS = {
-    RuleKind.REQUIRED,
-    RuleKind.PATTERN,
-    RuleKind.ONE_OF,
-    RuleKind.MAX_LENGTH,
-    RuleKind.MIN_LENGTH,
-    RuleKind.VALID_ISBN,
-}
+
+
+class RuleParams:
+    """A made rule's parameters, read by type; make_rule checked them, so a missing or mistyped one is a bug."""
+
+    def __init__(self, pairs: Iterable[tuple[str, object]]) -> None:
+        self._values = dict(pairs)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def __iter__(self) -> Iterator[tuple[str, object]]:
+        return iter(self._values.items())
+
+    def text(self, name: str) -> str:
+        value = self._values[name]
+        if not isinstance(value, str):
+            raise TypeError(f"rule parameter {name} is {value!r}, not text")
+        return value
+
+    def number(self, name: str) -> int:
+        value = self._values[name]
+        if not isinstance(value, int):
+            raise TypeError(f"rule parameter {name} is {value!r}, not a number")
+        return value
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        value = self._values[name]
+        if not isinstance(value, (tuple, list)) or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"rule parameter {name} is {value!r}, not a list of texts")
+        return tuple(value)
+
+    def without(self, *names: str) -> RuleParams:
+        return RuleParams((k, v) for k, v in self._values.items() if k not in names)
 
 
 @dataclass(frozen=True)
@@ -91,7 +127,7 @@ class Rule:
     severity: Severity = Severity.ERROR
     message: str = ""
 
-    def param(self, name: str, default=None):
+    def param(self, name: str, default: object = None) -> object:
         return next((value for key, value in self.params if key == name), default)
 
     @cached_property
@@ -109,17 +145,11 @@ class Rule:
 
     def describe(self) -> str:
         """The rule in words, e.g. "Description: at most 4000 characters (Amazon)"."""
-        suffix = (
-            f" ({', '.join(self.retailers)})"
-            if self.retailers and self.kind is not RuleKind.RETAILER_REQUIREMENT
-            else ""
-        )
-        if self.kind is RuleKind.NAME_FORM and self.field == "contributor_name":
-            form = NAME_FORMS[self.param("form", "inverted")]
-            return f"{self.spec.label}: key names are the surname, so it reads “{form}”{suffix}"
-        return f"{self.spec.label}: {_describe_kind(self.kind, self.params)}{suffix}"
+        kind = RULE_KINDS[self.kind]
+        suffix = f" ({', '.join(self.retailers)})" if self.retailers and not kind.names_its_retailer else ""
+        return f"{self.spec.label}: {kind.describe(self.spec, RuleParams(self.params))}{suffix}"
 
-    def as_plain(self) -> dict:
+    def as_plain(self) -> dict[str, object]:
         return {
             "id": self.id,
             "field": self.field,
@@ -132,7 +162,7 @@ class Rule:
         }
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
     if isinstance(value, enum.Enum):
@@ -143,7 +173,7 @@ def _plain(value):
 def make_rule(
     field_name: str,
     kind: RuleKind | str,
-    params: dict | None = None,
+    params: Mapping[str, object] | None = None,
     *,
     formats: Iterable[str] = (),
     retailers: Iterable[str] = (),
@@ -157,33 +187,201 @@ def make_rule(
     if not spec.available:
         raise RuleError(f"“{spec.label}” is not in the Consonance record this app reads yet, so it cannot be checked")
     try:
-        kind = RuleKind(kind)
-        severity = Severity(severity)
+        rule_kind = RuleKind(kind)
+        rule_severity = Severity(severity)
     except ValueError as exc:
         raise RuleError(str(exc)) from None
-    formats = tuple(w.strip().lower() for w in formats if w and w.strip())
-    for word in formats:
+    format_words = tuple(w.strip().lower() for w in formats if w and w.strip())
+    for word in format_words:
         if kinds_for_word(word) is None:
             raise RuleError(f"“{word}” is not a format; use print, hardback, paperback, ebook, audio or all")
-    checked = _validate_params(spec, kind, dict(params or {}))
-    retailers = tuple(sorted({r.strip() for r in retailers if r and r.strip()}, key=str.lower))
-    if kind is RuleKind.RETAILER_REQUIREMENT and checked["retailer"] not in retailers:
-        retailers = tuple(sorted({*retailers, checked["retailer"]}, key=str.lower))
-    frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in checked.items()))
+    checked = RULE_KINDS[rule_kind].validate(spec, dict(params or {}))
+    names = {r.strip() for r in retailers if r and r.strip()}
+    own_retailer = checked.get("retailer")  # a rule that names its retailer applies to that retailer
+    if isinstance(own_retailer, str):
+        names.add(own_retailer)
+    retailer_names = tuple(sorted(names, key=str.lower))
+    frozen = tuple(sorted(((k, tuple(v) if isinstance(v, list) else v) for k, v in checked.items()), key=_name))
     body = {
         "field": spec.key,
-        "kind": kind.value,
+        "kind": rule_kind.value,
         "params": _plain(frozen),
-        "formats": sorted(formats),
-        "retailers": list(retailers),
-        "severity": severity.value,
+        "formats": sorted(format_words),
+        "retailers": list(retailer_names),
+        "severity": rule_severity.value,
         "message": message.strip(),
     }
     rule_id = "r-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
-    return Rule(rule_id, spec.key, kind, frozen, tuple(sorted(formats)), retailers, severity, message.strip())
+    return Rule(
+        rule_id,
+        spec.key,
+        rule_kind,
+        frozen,
+        tuple(sorted(format_words)),
+        retailer_names,
+        rule_severity,
+        message.strip(),
+    )
 
 
-def _positive_int(value, what: str) -> int:
+def _name(pair: tuple[str, object]) -> str:
+    return pair[0]
+
+
+# --- the kinds of rule -----------------------------------------------------------------------------------
+
+Judgement = tuple[Outcome, object, str | None]  # (outcome, the offending value, what is wrong or why n/a)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a judge looks at: a rule's parameters, its field, and that field's values on a title or format."""
+
+    params: RuleParams
+    spec: FieldSpec
+    values: tuple[object, ...]
+    title: Title
+    fmt: Format | None
+
+
+@dataclass(frozen=True)
+class RuleKindSpec:
+    """One kind of rule, whole: what it reads, how it is built, judged and put into words.
+
+    `validate` turns the parameters a standards row or caller gave into clean ones (raising RuleError
+    with words for the editor); `judge` gives the outcome for a field's values, and is only called
+    without values when `judges_missing_values`; `describe` is the rule after "<Field label>: ";
+    `fix` is the default "how to fix" when the standards row gives no message.
+    """
+
+    kind: RuleKind
+    title: str  # as docs/publishing-rules.md names it
+    params: tuple[str, ...]  # the parameters it reads (a retailer requirement: also its inner rule's)
+    reads: str  # which metadata it reads, in the words of docs/publishing-rules.md
+    example: tuple[str, str]  # (field, rule) as written in a standards table
+    validate: Callable[[FieldSpec, Mapping[str, object]], dict[str, object]]
+    judge: Callable[[Reading], Judgement]
+    describe: Callable[[FieldSpec, RuleParams], str]
+    fix: Callable[[Rule, RuleParams], str]
+    judges_missing_values: bool = False  # False: no value to check is "not applicable"
+    can_be_retailer_requirement: bool = True
+    names_its_retailer: bool = False  # True: describe() says the retailer, so it is not repeated after it
+
+
+def _no_params(spec: FieldSpec, params: Mapping[str, object]) -> dict[str, object]:
+    return {}
+
+
+def _where(rule: Rule) -> str:
+    return " in Consonance" + (f" for {', '.join(rule.retailers)}" if rule.retailers else "")
+
+
+# required
+
+
+def _judge_required(reading: Reading) -> Judgement:
+    if reading.values:
+        return Outcome.PASS, None, None
+    return Outcome.FAIL, None, f"{reading.spec.label} is missing"
+
+
+def _fix_required(rule: Rule, params: RuleParams) -> str:
+    return f"Add the {_noun(rule.spec.label)}{_where(rule)}."
+
+
+# valid ISBN
+
+
+def _validate_valid_isbn(spec: FieldSpec, params: Mapping[str, object]) -> dict[str, object]:
+    if spec.key != "isbn":
+        raise RuleError("“valid ISBN” only applies to the ISBN field")
+    return {}
+
+
+def _judge_valid_isbn(reading: Reading) -> Judgement:
+    for value in reading.values:
+        isbn, problem = parse_isbn(str(value))
+        if isbn is None:
+            return Outcome.FAIL, value, problem
+    return Outcome.PASS, None, None
+
+
+# pattern
+
+
+def _validate_pattern(spec: FieldSpec, params: Mapping[str, object]) -> dict[str, object]:
+    pattern = str(params.get("pattern") or "")
+    try:
+        compile_safe(pattern)
+    except UnsafePattern as exc:
+        raise RuleError(str(exc)) from None
+    return {"pattern": pattern}
+
+
+def _judge_pattern(reading: Reading) -> Judgement:
+    pattern = reading.params.text("pattern")
+    compiled = _compiled(pattern)
+    for value in reading.values:
+        found = search_bounded(compiled, _text(value))
+        if found is None:
+            return Outcome.FAIL, value, "the value is too long to check against a pattern"
+        if not found:
+            return Outcome.FAIL, value, f"does not match the pattern {pattern}"
+    return Outcome.PASS, None, None
+
+
+def _fix_pattern(rule: Rule, params: RuleParams) -> str:
+    return f"Change the {_noun(rule.spec.label)} so it matches {params.text('pattern')}."
+
+
+# one of
+
+
+def _validate_one_of(spec: FieldSpec, params: Mapping[str, object]) -> dict[str, object]:
+    given = params.get("values") or ()
+    items: Iterable[object] = [given] if isinstance(given, str) else given if isinstance(given, Iterable) else ()
+    values = [str(v).strip() for v in items if str(v).strip()]
+    if not values:
+        raise RuleError("“one of” needs a list of allowed values")
+    if spec.is_bisac:
+        values = [v.upper() for v in values]
+        bad = [v for v in values if not BISAC_CODE.match(v)]
+        if bad:
+            raise RuleError(f"not BISAC codes (three letters and six digits, like FIC009000): {', '.join(bad[:5])}")
+    return {"values": sorted(set(values), key=lambda v: (v.lower(), v))}
+
+
+def _judge_one_of(reading: Reading) -> Judgement:
+    allowed = {v.lower() for v in reading.params.texts("values")}
+    for value in reading.values:
+        text = _text(value).strip()
+        if reading.spec.is_bisac and not BISAC_CODE.match(text.upper()):
+            return Outcome.FAIL, value, "not a well-formed BISAC code (three letters and six digits)"
+        if text.lower() not in allowed:
+            return Outcome.FAIL, value, "not one of the allowed values"
+    return Outcome.PASS, None, None
+
+
+def _describe_one_of(spec: FieldSpec, params: RuleParams) -> str:
+    values = params.texts("values")
+    return "one of " + ", ".join(values[:8]) + (f" (and {len(values) - 8} more)" if len(values) > 8 else "")
+
+
+def _fix_one_of(rule: Rule, params: RuleParams) -> str:
+    values = params.texts("values")
+    return f"Choose a {_noun(rule.spec.label)} from the allowed list ({', '.join(values[:5])}" + (
+        ", …)." if len(values) > 5 else ")."
+    )
+
+
+# maximum and minimum length
+
+
+def _validate_length(spec: FieldSpec, params: Mapping[str, object]) -> dict[str, object]:
+    return {"limit": _positive_int(params.get("limit"), "the length")}
+
+
+def _positive_int(value: object, what: str) -> int:
     try:
         number = int(str(value).strip().replace(",", ""))
     except (TypeError, ValueError):
@@ -193,82 +391,147 @@ def _positive_int(value, what: str) -> int:
     return number
 
 
-def _validate_params(spec: FieldSpec, kind: RuleKind, params: dict) -> dict:
-    """Check a kind's parameters and return them cleaned; raise RuleError when they make no sense."""
-    if kind in (RuleKind.REQUIRED, RuleKind.VALID_ISBN):
-        if kind is RuleKind.VALID_ISBN and spec.key != "isbn":
-            raise RuleError("“valid ISBN” only applies to the ISBN field")
-        return {}
-    if kind is RuleKind.PATTERN:
-        pattern = str(params.get("pattern") or "")
-        try:
-            compile_safe(pattern)
-        except UnsafePattern as exc:
-            raise RuleError(str(exc)) from None
-        return {"pattern": pattern}
-    if kind is RuleKind.ONE_OF:
-        values = params.get("values") or ()
-        values = [v.strip() for v in ([values] if isinstance(values, str) else values) if str(v).strip()]
-        if not values:
-            raise RuleError("“one of” needs a list of allowed values")
-        if spec.is_bisac:
-            values = [v.upper() for v in values]
-            bad = [v for v in values if not BISAC_CODE.match(v)]
-            if bad:
-                raise RuleError(f"not BISAC codes (three letters and six digits, like FIC009000): {', '.join(bad[:5])}")
-        return {"values": sorted(set(values), key=lambda v: (v.lower(), v))}
-    if kind in (RuleKind.MAX_LENGTH, RuleKind.MIN_LENGTH):
-        return {"limit": _positive_int(params.get("limit"), "the length")}
-    if kind is RuleKind.DATE_ORDER:
-        relation = str(params.get("relation") or "").strip().lower().replace(" ", "_")
-        if relation not in DATE_RELATIONS:
-            raise RuleError("a date order needs after, before, on or after, or on or before")
-        other = field_spec(str(params.get("other") or "")) or resolve_field(str(params.get("other") or ""))
-        if spec.value_type != DATE:
-            raise RuleError(f"“{spec.label}” is not a date, so it cannot be before or after another date")
-        if other is None or other.value_type != DATE:
-            raise RuleError(
-                f"“{params.get('other')}” is not a date field; try contract delivery date or publication date"
+def _judge_max_length(reading: Reading) -> Judgement:
+    limit = reading.params.number("limit")
+    for value in reading.values:
+        length = len(_text(value))
+        if length > limit:
+            return Outcome.FAIL, value, f"{length} characters, more than the limit of {limit}"
+    return Outcome.PASS, None, None
+
+
+def _judge_min_length(reading: Reading) -> Judgement:
+    limit = reading.params.number("limit")
+    for value in reading.values:
+        length = len(_text(value))
+        if length < limit:
+            return Outcome.FAIL, value, f"{length} characters, fewer than the minimum of {limit}"
+    return Outcome.PASS, None, None
+
+
+def _fix_max_length(rule: Rule, params: RuleParams) -> str:
+    return f"Shorten the {_noun(rule.spec.label)} to at most {params.number('limit')} characters{_where(rule)}."
+
+
+def _fix_min_length(rule: Rule, params: RuleParams) -> str:
+    return f"Lengthen the {_noun(rule.spec.label)} to at least {params.number('limit')} characters{_where(rule)}."
+
+
+# date order
+
+
+def _validate_date_order(spec: FieldSpec, params: Mapping[str, object]) -> dict[str, object]:
+    relation = str(params.get("relation") or "").strip().lower().replace(" ", "_")
+    if relation not in DATE_RELATIONS:
+        raise RuleError("a date order needs after, before, on or after, or on or before")
+    other = field_spec(str(params.get("other") or "")) or resolve_field(str(params.get("other") or ""))
+    if spec.value_type != DATE:
+        raise RuleError(f"“{spec.label}” is not a date, so it cannot be before or after another date")
+    if other is None or other.value_type != DATE:
+        raise RuleError(f"“{params.get('other')}” is not a date field; try contract delivery date or publication date")
+    if other.key == spec.key:
+        raise RuleError("a date cannot be compared with itself")
+    return {"relation": relation, "other": other.key}
+
+
+def _judge_date_order(reading: Reading) -> Judgement:
+    other_spec = field_spec(reading.params.text("other"))
+    if other_spec is None:  # make_rule only keeps the key of a known date field
+        return Outcome.NOT_APPLICABLE, None, "no date to compare with"
+    others = [v for v in other_spec.read(reading.title, reading.fmt) if isinstance(v, date)]
+    if not others:
+        return Outcome.NOT_APPLICABLE, None, f"no {_noun(other_spec.label)} to compare with"
+    other = others[0]
+    relation = reading.params.text("relation")
+    for value in reading.values:
+        if not isinstance(value, date):  # the field is a date field (make_rule checks), so this does not happen
+            continue
+        ok = {
+            "after": value > other,
+            "before": value < other,
+            "on_or_after": value >= other,
+            "on_or_before": value <= other,
+        }[relation]
+        if not ok:
+            return (
+                Outcome.FAIL,
+                value,
+                f"{value.isoformat()} is not {DATE_RELATIONS[relation]} the "
+                f"{_noun(other_spec.label)} ({other.isoformat()})",
             )
-        if other.key == spec.key:
-            raise RuleError("a date cannot be compared with itself")
-        return {"relation": relation, "other": other.key}
-    if kind is RuleKind.NAME_FORM:
-        form = str(params.get("form") or "inverted").strip()
-        words = re.sub(r"\b(?:forenames?|first names?|given names?)\b", "forenames", form.lower())
-        words = re.sub(r"\b(?:surname|last name|family name)\b", "surname", words)
-        words = " ".join(words.replace(",", ", ").split())
-        key = {
-            "surname, forenames": "inverted",
-            "inverted": "inverted",
-            "forenames surname": "natural",
-            "natural": "natural",
-        }.get(words)
-        if key is None:
-            raise RuleError("name form must be “Surname, Forenames” or “Forenames Surname”")
-        return {"form": key}
-    if kind is RuleKind.SERIES_NAMING:
-        template, pattern = params.get("template"), params.get("pattern")
-        if bool(template) == bool(pattern):
-            raise RuleError("a series convention needs either a template like “<Series> #<n>” or a pattern")
-        try:
-            compile_safe(str(pattern) if pattern else series_template_regex(str(template)))
-        except UnsafePattern as exc:
-            raise RuleError(str(exc)) from None
-        return {"template": str(template)} if template else {"pattern": str(pattern)}
-    if kind is RuleKind.RETAILER_REQUIREMENT:
-        retailer = str(params.get("retailer") or "").strip()
-        if not retailer:
-            raise RuleError("a retailer requirement needs the retailer's name")
-        try:
-            inner = RuleKind(params.get("requirement"))
-        except ValueError:
-            raise RuleError("a retailer requirement needs a rule such as required or max length 4000") from None
-        if inner not in _INNER_KINDS:
-            raise RuleError(f"a retailer requirement cannot be a {inner.value.replace('_', ' ')} rule")
-        inner_params = {k: v for k, v in params.items() if k not in ("retailer", "requirement")}
-        return {"retailer": retailer, "requirement": inner.value, **_validate_params(spec, inner, inner_params)}
-    raise RuleError(f"unsupported rule kind {kind}")  # pragma: no cover
+    return Outcome.PASS, None, None
+
+
+def _other_date(params: RuleParams) -> str:
+    other = field_spec(params.text("other"))
+    return _noun(other.label) if other else params.text("other")
+
+
+def _fix_date_order(rule: Rule, params: RuleParams) -> str:
+    return (
+        f"Set the {_noun(rule.spec.label)} {DATE_RELATIONS[params.text('relation')]} the "
+        f"{_other_date(params)}, or correct whichever date is wrong."
+    )
+
+
+# contributor name form
+
+
+def _validate_name_form(spec: FieldSpec, params: Mapping[str, object]) -> dict[str, object]:
+    form = str(params.get("form") or "inverted").strip()
+    words = re.sub(r"\b(?:forenames?|first names?|given names?)\b", "forenames", form.lower())
+    words = re.sub(r"\b(?:surname|last name|family name)\b", "surname", words)
+    words = " ".join(words.replace(",", ", ").split())
+    key = {
+        "surname, forenames": "inverted",
+        "inverted": "inverted",
+        "forenames surname": "natural",
+        "natural": "natural",
+    }.get(words)
+    if key is None:
+        raise RuleError("name form must be “Surname, Forenames” or “Forenames Surname”")
+    return {"form": key}
+
+
+def _judge_name_form(reading: Reading) -> Judgement:
+    if reading.spec.key == "contributor_name":
+        return _judge_contributors(reading.title)
+    form = reading.params.text("form")
+    for value in reading.values:
+        if not _name_has_form(" ".join(str(value).split()), form):
+            return Outcome.FAIL, value, f"not written “{NAME_FORMS[form]}”"
+    return Outcome.PASS, None, None
+
+
+def _describe_name_form(spec: FieldSpec, params: RuleParams) -> str:
+    form = NAME_FORMS[params.text("form")]
+    if spec.key == "contributor_name":
+        return f"key names are the surname, so it reads “{form}”"
+    return f"written “{form}”"
+
+
+def _fix_name_form(rule: Rule, params: RuleParams) -> str:
+    form = NAME_FORMS[params.text("form")]
+    if rule.spec.key == "contributor_name":
+        return (
+            "In Consonance, keep the name as people read it (“Amelia Grace Okafor”) and put only the surname"
+            f" (“Okafor”) in Key names; the “{form}” form is then made from them."
+        )
+    return f"Write contributor names as “{form}”, e.g. “Okafor, Amelia Grace”."
+
+
+# series naming
+
+
+def _validate_series_naming(spec: FieldSpec, params: Mapping[str, object]) -> dict[str, object]:
+    template, pattern = params.get("template"), params.get("pattern")
+    if bool(template) == bool(pattern):
+        raise RuleError("a series convention needs either a template like “<Series> #<n>” or a pattern")
+    try:
+        compile_safe(str(pattern) if pattern else series_template_regex(str(template)))
+    except UnsafePattern as exc:
+        raise RuleError(str(exc)) from None
+    return {"template": str(template)} if template else {"pattern": str(pattern)}
 
 
 _PLACEHOLDER = re.compile(r"<([^<>]{1,40})>")
@@ -288,31 +551,188 @@ def series_template_regex(template: str) -> str:
     return "^" + "".join(parts).replace(r"\ ", " ") + "$"
 
 
-def _describe_kind(kind: RuleKind, params: tuple) -> str:
-    p = dict(params)
-    if kind is RuleKind.REQUIRED:
-        return "required"
-    if kind is RuleKind.VALID_ISBN:
-        return "a valid ISBN-13"
-    if kind is RuleKind.PATTERN:
-        return f"matches {p['pattern']}"
-    if kind is RuleKind.ONE_OF:
-        values = p["values"]
-        return "one of " + ", ".join(values[:8]) + (f" (and {len(values) - 8} more)" if len(values) > 8 else "")
-    if kind is RuleKind.MAX_LENGTH:
-        return f"at most {p['limit']} characters"
-    if kind is RuleKind.MIN_LENGTH:
-        return f"at least {p['limit']} characters"
-    if kind is RuleKind.DATE_ORDER:
-        other = field_spec(p["other"])
-        return f"{DATE_RELATIONS[p['relation']]} the {_noun(other.label) if other else p['other']}"
-    if kind is RuleKind.NAME_FORM:
-        return f"written “{NAME_FORMS[p['form']]}”"
-    if kind is RuleKind.SERIES_NAMING:
-        return f"named like “{p['template']}”" if "template" in p else f"named to match {p['pattern']}"
-    inner = RuleKind(p["requirement"])
-    rest = tuple((k, v) for k, v in params if k not in ("retailer", "requirement"))
-    return f"{p['retailer']} needs it {_describe_kind(inner, rest)}"
+def _series_regex(params: RuleParams) -> str:
+    return params.text("pattern") if "pattern" in params else series_template_regex(params.text("template"))
+
+
+def _judge_series_naming(reading: Reading) -> Judgement:
+    compiled = _compiled(_series_regex(reading.params))
+    for value in reading.values:
+        if not search_bounded(compiled, str(value)):
+            return Outcome.FAIL, value, "does not follow the series naming convention"
+    return Outcome.PASS, None, None
+
+
+def _describe_series_naming(spec: FieldSpec, params: RuleParams) -> str:
+    if "template" in params:
+        return f"named like “{params.text('template')}”"
+    return f"named to match {params.text('pattern')}"
+
+
+def _fix_series_naming(rule: Rule, params: RuleParams) -> str:
+    if "template" in params:
+        return "Rename the series to follow the convention “" + params.text("template") + "”."
+    return f"Rename the series so it matches {params.text('pattern')}."
+
+
+# retailer requirement: another kind's rule, for one retailer
+
+
+def _validate_retailer_requirement(spec: FieldSpec, params: Mapping[str, object]) -> dict[str, object]:
+    retailer = str(params.get("retailer") or "").strip()
+    if not retailer:
+        raise RuleError("a retailer requirement needs the retailer's name")
+    try:
+        inner = RuleKind(params.get("requirement"))
+    except ValueError:
+        raise RuleError("a retailer requirement needs a rule such as required or max length 4000") from None
+    if not RULE_KINDS[inner].can_be_retailer_requirement:
+        raise RuleError(f"a retailer requirement cannot be a {inner.value.replace('_', ' ')} rule")
+    inner_params = {k: v for k, v in params.items() if k not in ("retailer", "requirement")}
+    return {"retailer": retailer, "requirement": inner.value, **RULE_KINDS[inner].validate(spec, inner_params)}
+
+
+def _requirement(params: RuleParams) -> RuleKindSpec:
+    return RULE_KINDS[RuleKind(params.text("requirement"))]
+
+
+def _judge_retailer_requirement(reading: Reading) -> Judgement:
+    return _judge(_requirement(reading.params), reading)
+
+
+def _describe_retailer_requirement(spec: FieldSpec, params: RuleParams) -> str:
+    inner = _requirement(params).describe(spec, params.without("retailer", "requirement"))
+    return f"{params.text('retailer')} needs it {inner}"
+
+
+def _fix_retailer_requirement(rule: Rule, params: RuleParams) -> str:
+    return _requirement(params).fix(rule, params)
+
+
+RULE_KINDS: dict[RuleKind, RuleKindSpec] = {
+    spec.kind: spec
+    for spec in (
+        RuleKindSpec(
+            RuleKind.REQUIRED,
+            "required",
+            params=(),
+            reads="the rule's field",
+            example=("ISBN", "required"),
+            validate=_no_params,
+            judge=_judge_required,
+            describe=lambda spec, params: "required",
+            fix=_fix_required,
+            judges_missing_values=True,
+        ),
+        RuleKindSpec(
+            RuleKind.VALID_ISBN,
+            "valid ISBN",
+            params=(),
+            reads="the ISBN field only",
+            example=("ISBN", "valid ISBN"),
+            validate=_validate_valid_isbn,
+            judge=_judge_valid_isbn,
+            describe=lambda spec, params: "a valid ISBN-13",
+            fix=lambda rule, params: (
+                "Enter the 13-digit ISBN exactly as assigned (978 or 979, with the right check digit)."
+            ),
+        ),
+        RuleKindSpec(
+            RuleKind.PATTERN,
+            "pattern",
+            params=("pattern",),
+            reads="the rule's field, as text",
+            example=("BISAC main subject", "pattern: ^[A-Z]{3}\\d{6}$"),
+            validate=_validate_pattern,
+            judge=_judge_pattern,
+            describe=lambda spec, params: f"matches {params.text('pattern')}",
+            fix=_fix_pattern,
+        ),
+        RuleKindSpec(
+            RuleKind.ONE_OF,
+            "one of",
+            params=("values",),
+            reads="the rule's field, as text",
+            example=("BISAC main subject", "one of: FIC000000, FIC009000"),
+            validate=_validate_one_of,
+            judge=_judge_one_of,
+            describe=_describe_one_of,
+            fix=_fix_one_of,
+        ),
+        RuleKindSpec(
+            RuleKind.MAX_LENGTH,
+            "maximum length",
+            params=("limit",),
+            reads="the rule's field, as text",
+            example=("Description", "max length 4000"),
+            validate=_validate_length,
+            judge=_judge_max_length,
+            describe=lambda spec, params: f"at most {params.number('limit')} characters",
+            fix=_fix_max_length,
+        ),
+        RuleKindSpec(
+            RuleKind.MIN_LENGTH,
+            "minimum length",
+            params=("limit",),
+            reads="the rule's field, as text",
+            example=("Description", "min length 10"),
+            validate=_validate_length,
+            judge=_judge_min_length,
+            describe=lambda spec, params: f"at least {params.number('limit')} characters",
+            fix=_fix_min_length,
+        ),
+        RuleKindSpec(
+            RuleKind.DATE_ORDER,
+            "date order",
+            params=("relation", "other"),
+            reads="the rule's date field and the other date field it names",
+            example=("Publication date", "after: contract delivery date"),
+            validate=_validate_date_order,
+            judge=_judge_date_order,
+            describe=lambda spec, params: f"{DATE_RELATIONS[params.text('relation')]} the {_other_date(params)}",
+            fix=_fix_date_order,
+            can_be_retailer_requirement=False,
+        ),
+        RuleKindSpec(
+            RuleKind.NAME_FORM,
+            "contributor name form",
+            params=("form",),
+            reads="the rule's field; on Contributor name, each contributor's name and key names",
+            example=("Contributor name", "name form: Surname, Forenames"),
+            validate=_validate_name_form,
+            judge=_judge_name_form,
+            describe=_describe_name_form,
+            fix=_fix_name_form,
+            can_be_retailer_requirement=False,
+        ),
+        RuleKindSpec(
+            RuleKind.SERIES_NAMING,
+            "series naming",
+            params=("template", "pattern"),
+            reads="the rule's field (the series names)",
+            example=("Series", "series: <Series> #<n>"),
+            validate=_validate_series_naming,
+            judge=_judge_series_naming,
+            describe=_describe_series_naming,
+            fix=_fix_series_naming,
+            can_be_retailer_requirement=False,
+        ),
+        RuleKindSpec(
+            RuleKind.RETAILER_REQUIREMENT,
+            "retailer requirement",
+            params=("retailer", "requirement"),
+            reads="what its inner rule reads",
+            example=("Description", "retailer Amazon: max length 4000"),
+            validate=_validate_retailer_requirement,
+            judge=_judge_retailer_requirement,
+            describe=_describe_retailer_requirement,
+            fix=_fix_retailer_requirement,
+            judges_missing_values=True,  # its inner rule decides
+            can_be_retailer_requirement=False,
+            names_its_retailer=True,
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -459,13 +879,17 @@ def _checks_for(
 
 
 def _check(rule: Rule, title: Title, fmt: Format | None, label: str | None = None) -> Check:
-    values = rule.spec.read(title, fmt)
-    kind, params = rule.kind, dict(rule.params)
-    if kind is RuleKind.RETAILER_REQUIREMENT:
-        kind = RuleKind(params["requirement"])
-    outcome, value, problem = _judge(kind, params, rule.spec, values, title, fmt)
-    fix = (rule.message or _default_fix(rule, kind, params)) if outcome is Outcome.FAIL else ""
+    kind, params = RULE_KINDS[rule.kind], RuleParams(rule.params)
+    outcome, value, problem = _judge(kind, Reading(params, rule.spec, rule.spec.read(title, fmt), title, fmt))
+    fix = (rule.message or kind.fix(rule, params)) if outcome is Outcome.FAIL else ""
     return Check(rule, outcome, fmt.product_id if fmt else None, label, _shown(value), problem, fix)
+
+
+def _judge(kind: RuleKindSpec, reading: Reading) -> Judgement:
+    """(outcome, offending value, problem) for one field's values; with none, only some kinds judge at all."""
+    if not reading.values and not kind.judges_missing_values:
+        return Outcome.NOT_APPLICABLE, None, f"no {_noun(reading.spec.label)} to check"
+    return kind.judge(reading)
 
 
 @lru_cache(maxsize=256)
@@ -474,7 +898,7 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return compile_safe(pattern)
 
 
-def _shown(value) -> str | None:
+def _shown(value: object) -> str | None:
     if value is None:
         return None
     text = value.isoformat() if isinstance(value, date) else str(value)
@@ -486,7 +910,7 @@ def _noun(label: str) -> str:
     return " ".join(w if (w.isupper() or w.startswith("(")) else w.lower() for w in label.split())
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
@@ -505,7 +929,7 @@ def _name_has_form(name: str, form: str) -> bool:
     return "," not in name and len(words) >= 2 and _has_letter(words[0]) and _has_letter(words[-1])
 
 
-def _judge_contributors(title: Title, form: str):
+def _judge_contributors(title: Title) -> Judgement:
     """Contributor names judged on Consonance's structured fields, the ONIX way: `name` is the display
     form and `keyNames` must be the surname within it; the "Surname, Forenames" form is derived from them."""
     for contributor in title.contributors:
@@ -524,117 +948,3 @@ def _judge_contributors(title: Title, form: str):
                 "the key names hold the whole name, not just the surname",
             )
     return Outcome.PASS, None, None
-
-
-def _judge(kind: RuleKind, params: dict, spec: FieldSpec, values: tuple, title: Title, fmt: Format | None):
-    """(outcome, offending value, problem) for one set of values."""
-    if kind is RuleKind.REQUIRED:
-        return (Outcome.PASS, None, None) if values else (Outcome.FAIL, None, f"{spec.label} is missing")
-    if not values:
-        return Outcome.NOT_APPLICABLE, None, f"no {_noun(spec.label)} to check"
-    if kind is RuleKind.VALID_ISBN:
-        for value in values:
-            isbn, problem = parse_isbn(str(value))
-            if isbn is None:
-                return Outcome.FAIL, value, problem
-    elif kind is RuleKind.PATTERN:
-        compiled = _compiled(params["pattern"])
-        for value in values:
-            found = search_bounded(compiled, _text(value))
-            if found is None:
-                return Outcome.FAIL, value, "the value is too long to check against a pattern"
-            if not found:
-                return Outcome.FAIL, value, f"does not match the pattern {params['pattern']}"
-    elif kind is RuleKind.ONE_OF:
-        allowed = {v.lower() for v in params["values"]}
-        for value in values:
-            text = _text(value).strip()
-            if spec.is_bisac and not BISAC_CODE.match(text.upper()):
-                return Outcome.FAIL, value, "not a well-formed BISAC code (three letters and six digits)"
-            if text.lower() not in allowed:
-                return Outcome.FAIL, value, "not one of the allowed values"
-    elif kind in (RuleKind.MAX_LENGTH, RuleKind.MIN_LENGTH):
-        limit = params["limit"]
-        for value in values:
-            length = len(_text(value))
-            if kind is RuleKind.MAX_LENGTH and length > limit:
-                return Outcome.FAIL, value, f"{length} characters, more than the limit of {limit}"
-            if kind is RuleKind.MIN_LENGTH and length < limit:
-                return Outcome.FAIL, value, f"{length} characters, fewer than the minimum of {limit}"
-    elif kind is RuleKind.DATE_ORDER:
-        other_spec = field_spec(params["other"])
-        others = [v for v in other_spec.read(title, fmt) if isinstance(v, date)] if other_spec else []
-        if not others:
-            return (
-                Outcome.NOT_APPLICABLE,
-                None,
-                f"no {_noun(other_spec.label) if other_spec else 'date'} to compare with",
-            )
-        other = others[0]
-        relation = params["relation"]
-        for value in values:
-            ok = {
-                "after": value > other,
-                "before": value < other,
-                "on_or_after": value >= other,
-                "on_or_before": value <= other,
-            }[relation]
-            if not ok:
-                return (
-                    Outcome.FAIL,
-                    value,
-                    f"{value.isoformat()} is not {DATE_RELATIONS[relation]} the "
-                    f"{_noun(other_spec.label)} ({other.isoformat()})",
-                )
-    elif kind is RuleKind.NAME_FORM:
-        if spec.key == "contributor_name":
-            return _judge_contributors(title, params["form"])
-        for value in values:
-            if not _name_has_form(" ".join(str(value).split()), params["form"]):
-                return Outcome.FAIL, value, f"not written “{NAME_FORMS[params['form']]}”"
-    elif kind is RuleKind.SERIES_NAMING:
-        compiled = _compiled(params["pattern"] if "pattern" in params else series_template_regex(params["template"]))
-        for value in values:
-            found = search_bounded(compiled, str(value))
-            if not found:
-                return Outcome.FAIL, value, "does not follow the series naming convention"
-    return Outcome.PASS, None, None
-
-
-def _default_fix(rule: Rule, kind: RuleKind, params: dict) -> str:
-    label = rule.spec.label
-    where = " in Consonance" + (f" for {', '.join(rule.retailers)}" if rule.retailers else "")
-    if kind is RuleKind.REQUIRED:
-        return f"Add the {_noun(label)}{where}."
-    if kind is RuleKind.VALID_ISBN:
-        return "Enter the 13-digit ISBN exactly as assigned (978 or 979, with the right check digit)."
-    if kind is RuleKind.PATTERN:
-        return f"Change the {_noun(label)} so it matches {params['pattern']}."
-    if kind is RuleKind.ONE_OF:
-        return f"Choose a {_noun(label)} from the allowed list ({', '.join(params['values'][:5])}" + (
-            ", …)." if len(params["values"]) > 5 else ")."
-        )
-    if kind is RuleKind.MAX_LENGTH:
-        return f"Shorten the {_noun(label)} to at most {params['limit']} characters{where}."
-    if kind is RuleKind.MIN_LENGTH:
-        return f"Lengthen the {_noun(label)} to at least {params['limit']} characters{where}."
-    if kind is RuleKind.DATE_ORDER:
-        other = field_spec(params["other"])
-        return (
-            f"Set the {_noun(label)} {DATE_RELATIONS[params['relation']]} the "
-            f"{_noun(other.label) if other else params['other']}, or correct whichever date is wrong."
-        )
-    if kind is RuleKind.NAME_FORM:
-        if rule.spec.key == "contributor_name":
-            return (
-                "In Consonance, keep the name as people read it (“Amelia Grace Okafor”) and put only the surname"
-                f" (“Okafor”) in Key names; the “{NAME_FORMS[params['form']]}” form is then made from them."
-            )
-        return f"Write contributor names as “{NAME_FORMS[params['form']]}”, e.g. “Okafor, Amelia Grace”."
-    if kind is RuleKind.SERIES_NAMING:
-        return (
-            "Rename the series to follow the convention “" + params["template"] + "”."
-            if "template" in params
-            else f"Rename the series so it matches {params['pattern']}."
-        )
-    return f"Fix the {_noun(label)}{where}."  # pragma: no cover

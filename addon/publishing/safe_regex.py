@@ -8,6 +8,8 @@ more than two unbounded repeats) and never match against more than MAX_INPUT cha
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 try:  # Python 3.11+ keeps the regex parser here; older versions call it sre_parse.
     from re import _parser as _sre_parse  # type: ignore[attr-defined]
@@ -22,6 +24,10 @@ MAX_UNBOUNDED_REPEATS = 2
 _LARGE_REPEAT = 100  # {m,n} with n above this counts as unbounded
 
 _REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", _sre.MAX_REPEAT)}
+
+
+# re's internal parse tree, (opcode, argument) pairs; the parser is private and untyped, so its parts are Any
+_ParseTree = Iterable[tuple[Any, Any]]
 
 
 class UnsafePattern(ValueError):
@@ -59,7 +65,7 @@ def _is_unbounded(max_count: int) -> bool:
     return max_count == _sre.MAXREPEAT or max_count > _LARGE_REPEAT
 
 
-def _walk(items, inside_unbounded: bool, counter: list[int]) -> None:
+def _walk(items: _ParseTree, inside_unbounded: bool, counter: list[int]) -> None:
     for op, arg in items:
         if op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
             raise UnsafePattern("backreferences (\\1, (?P=name)) are not allowed")
@@ -89,7 +95,7 @@ def _walk(items, inside_unbounded: bool, counter: list[int]) -> None:
             _walk(arg, inside_unbounded, counter)
 
 
-def _branches_start_apart(branches) -> bool:
+def _branches_start_apart(branches: Iterable[_ParseTree]) -> bool:
     """True when every alternative starts with its own literal character, so repeats cannot overlap."""
     firsts = []
     for branch in branches:

@@ -161,7 +161,7 @@ class _Columns:
         return str(row[position] or "").strip()
 
 
-def _header_key(cell) -> str:
+def _header_key(cell: object) -> str:
     text = re.sub(r"\([^)]*\)", " ", str(cell or "")).replace("*", " ").replace(":", " ")
     return " ".join(text.lower().split())
 
@@ -298,11 +298,11 @@ def _unwrap(text: str) -> str:
     return text
 
 
-def _number(match: re.Match) -> int:
+def _number(match: re.Match[str]) -> int:
     return int((match.group("n") or match.group("n2")).replace(",", ""))
 
 
-def _parse_clause(clause: str, is_bisac: bool) -> tuple[RuleKind, dict]:
+def _parse_clause(clause: str, is_bisac: bool) -> tuple[RuleKind, dict[str, object]]:
     """One rule phrase → (kind, params); raise RuleError with a hint when it is not understood."""
     clause = _LEADING_MODAL.sub("", clause.strip()).strip().rstrip(".")
     retailer = _RETAILER.match(clause)

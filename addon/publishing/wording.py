@@ -7,6 +7,7 @@ input must give the same page text everywhere (regeneration is idempotent).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 MONTHS = (
     "January",
@@ -58,7 +59,7 @@ def relative(days: int) -> str:
 _CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
 
-def money(amount, currency: str) -> str:
+def money(amount: float | Decimal | None, currency: str) -> str:
     """A price as people write it: "£18.99", "$24.00", "CAD 31.50" (two decimals, symbol when common)."""
     code = (currency or "").upper()
     text = f"{amount:,.2f}" if amount is not None else "?"

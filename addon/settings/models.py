@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.extensions import db
+from addon.extensions import Model
 from addon.platform.models import TenantOwned, utcnow
 
 
-class TenantSettings(TenantOwned, db.Model):
+class TenantSettings(TenantOwned, Model):
     __tablename__ = "tenant_settings"
     __table_args__ = (sa.UniqueConstraint("tenant_id", name="uq_tenant_settings_tenant_id"),)
 

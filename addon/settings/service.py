@@ -28,7 +28,7 @@ def _row(tenant: Tenant) -> TenantSettings | None:
 def get_settings(tenant: Tenant) -> Settings:
     cache = tenant_cache.current()
     generation = cache.generation(tenant.id) if cache else None
-    cached = cache.get("settings", tenant.id, generation) if cache else None
+    cached = cache.get("settings", tenant.id, generation, Settings) if cache else None
     if cached is None:
         row = _row(tenant)
         cached = with_defaults(row.values if row else None)
@@ -43,7 +43,7 @@ def update_settings(tenant: Tenant, changes: dict, actor: str | None) -> tuple[S
     try:
         merged = SCHEMA.load({**current, **changes})
     except ValidationError as exc:
-        return None, exc.messages
+        return None, exc.normalized_messages()
     row = _row(tenant)
     if row is None:
         row = TenantSettings(tenant_id=tenant.id, values=merged, updated_by=actor)

@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.extensions import db
+from addon.extensions import Model
 from addon.platform.models import TenantOwned, utcnow
 
 
-class CompiledStandards(TenantOwned, db.Model):
+class CompiledStandards(TenantOwned, Model):
     """The tenant's current metadata standards: the table as read, its rule-set version and its problems."""
 
     __tablename__ = "compiled_standards"

@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.extensions import db
+from addon.extensions import Model
 from addon.platform.models import TenantOwned, utcnow
 
 # Roles a page plays for a title. Per-title roles are unique per (tenant, work, role).
@@ -26,7 +26,7 @@ LAUNCH_HUB = "launch-hub"
 ROLES = (HOME, BRIEF, SCHEDULE, CONTACTS, MEETINGS, DECISIONS, RETROSPECTIVE, LAUNCH_HUB)
 
 
-class TitlePage(TenantOwned, db.Model):
+class TitlePage(TenantOwned, Model):
     __tablename__ = "title_page"
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "work_id", "role", name="uq_title_page_tenant_work_role"),

@@ -226,7 +226,7 @@ def _onboarding(action: str, actor: str):
         if action == "progress":
             return jsonify(ok=True, **onboarding.progress(tenant))
         filters, errors = onboarding.Filters.from_form(_form())
-        if errors:
+        if filters is None:  # the form had errors
             return jsonify(ok=False, errors=errors, message="Put right the filters marked."), 422
         if action == "count":
             return jsonify(ok=True, **onboarding.count(tenant, filters))
@@ -246,9 +246,9 @@ ONBOARDING_ACTIONS = 'any("sync-now", count, "create-pages", progress)'
 
 def _forge_body() -> dict:
     body = json_object()
-    call = body.get("call") if isinstance(body.get("call"), dict) else {}
-    payload = call.get("payload") if isinstance(call.get("payload"), dict) else body
-    return payload if isinstance(payload, dict) else {}
+    call = body.get("call")
+    payload = call.get("payload") if isinstance(call, dict) else None
+    return payload if isinstance(payload, dict) else body
 
 
 @bp.post("/forge/admin")

@@ -109,4 +109,6 @@ def webhook(event: str):
         abort(404)
     from addon.flows import page_events
 
-    return jsonify(page_events.accept(g.tenant, page_events.from_connect(request.get_json(silent=True)))), 202
+    body = request.get_json(silent=True)
+    page_event = page_events.from_connect(body if isinstance(body, dict) else {})  # not an object: no page event
+    return jsonify(page_events.accept(g.tenant, page_event)), 202

@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import time
+from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from flask import current_app
@@ -39,8 +40,9 @@ MAX_FORGE_BODY = 64 * 1024  # resolver calls carry a small JSON body; anything l
 ARGUMENTS = ("title", "pageId", "jwt")
 
 
-def query_arguments(query_string: str, names=ARGUMENTS) -> dict[str, str]:
+def query_arguments(query_string: str, names: tuple[str, ...] = ARGUMENTS) -> dict[str, str]:
     """The first value of each of `names`, decoded exactly as `request.args` decodes them."""
+    pairs: Iterable[tuple[str, str]]
     if "%" in query_string or "+" in query_string:
         pairs = parse_qsl(query_string, keep_blank_values=True, errors="werkzeug.url_quote")
     else:

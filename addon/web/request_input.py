@@ -99,6 +99,7 @@ def init_app(app: Flask) -> None:
         wants_page = request.method == "GET" and request.accept_mimetypes.accept_html and not request.is_json
         if wants_page or exc.code is None or exc.code < 400:
             return exc
+        message: str | None
         if isinstance(exc, (TooDeep, NotAnObject)):
             message = exc.description
         else:

@@ -90,7 +90,7 @@ def test_a_process_whose_redis_is_unreadable_trusts_nothing_cached(client, insta
 
     cache.redis, cache.bus = Broken(), None
     assert cache.generation(1) is None
-    assert cache.get("connect", 1, None) is None
+    assert cache.get("connect", 1, None, str) is None
     assert _view(client, OLD) == 200  # read from the database instead
 
 
@@ -99,7 +99,7 @@ def test_entries_expire_after_the_ttl_even_without_any_change():
     cache = tenant_cache.TenantCache(clock=lambda: clock[0], ttl_seconds=60)
     with_generation = ("g", "e")
     cache.put("connect", 7, with_generation, "secret")
-    assert cache.get("connect", 7, with_generation) == "secret"
-    assert cache.get("connect", 7, ("other", "e")) is None
+    assert cache.get("connect", 7, with_generation, str) == "secret"
+    assert cache.get("connect", 7, ("other", "e"), str) is None
     clock[0] = 61
-    assert cache.get("connect", 7, with_generation) is None
+    assert cache.get("connect", 7, with_generation, str) is None

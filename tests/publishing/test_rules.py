@@ -9,7 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from addon.publishing.domain import Contributor, DeliveryDate, FormatKind, PublishingStatus, Subject
-from addon.publishing.rules import Outcome, RuleError, RuleKind, RuleSet, Severity, evaluate, make_rule
+from addon.publishing.rules import (
+    RULE_KINDS,
+    Outcome,
+    RuleError,
+    RuleKind,
+    RuleSet,
+    Severity,
+    evaluate,
+    make_rule,
+)
+from addon.publishing.standards import compile_standards
 from tests.publishing.factories import make_format, make_title, with_format
 from tests.publishing.strategies import rule_sets, titles
 
@@ -212,6 +222,41 @@ def test_rule_ids_and_set_versions_are_content_hashes():
 def test_bad_rules_are_refused_in_plain_words(field, kind, params, words):
     with pytest.raises(RuleError, match=words):
         make_rule(field, kind, params)
+
+
+def test_every_kind_of_rule_is_one_entry_of_the_table():
+    """make_rule accepts exactly the RuleKind names; each must have its entry, or it could not be judged."""
+    assert set(RULE_KINDS) == set(RuleKind)
+    assert all(kind is entry.kind for kind, entry in RULE_KINDS.items())
+
+
+@pytest.mark.parametrize("kind", list(RuleKind), ids=lambda k: k.value)
+def test_each_kind_is_read_from_a_standards_table_and_keeps_only_the_parameters_its_entry_names(kind):
+    """The entry's example compiles through the standards-table reader into that kind, and every parameter
+    the made rule carries is one the entry documents (a retailer requirement adds its inner rule's)."""
+    entry = RULE_KINDS[kind]
+    rule_set = compile_standards([("Field", "Rule"), entry.example])
+    assert rule_set.problems == ()
+    (rule,) = rule_set.rules
+    assert rule.kind is kind
+    documented = set(entry.params)
+    if kind is RuleKind.RETAILER_REQUIREMENT:
+        documented |= set(RULE_KINDS[RuleKind(rule.param("requirement"))].params)
+    assert {name for name, _ in rule.params} <= documented
+    assert rule.describe().startswith(rule.spec.label + ": ")
+
+
+@pytest.mark.parametrize("kind", list(RuleKind), ids=lambda k: k.value)
+def test_a_retailer_requirement_wraps_exactly_the_kinds_whose_entry_allows_it(kind):
+    entry = RULE_KINDS[kind]
+    (example,) = compile_standards([("Field", "Rule"), entry.example]).rules
+    params = {**dict(example.params), "retailer": "Amazon", "requirement": kind.value}
+    if entry.can_be_retailer_requirement:
+        rule = make_rule(entry.example[0], RuleKind.RETAILER_REQUIREMENT, params)
+        assert rule.retailers == ("Amazon",) and rule.describe().endswith(example.describe().split(": ", 1)[1])
+    else:
+        with pytest.raises(RuleError, match="cannot be a"):
+            make_rule(entry.example[0], RuleKind.RETAILER_REQUIREMENT, params)
 
 
 def test_unknown_format_word_is_refused():
