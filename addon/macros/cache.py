@@ -53,7 +53,7 @@ class Lookup:
 class MemoryStore:
     """One process's store (embedded default); the same contract as RedisStore."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._data: dict[str, tuple[bytes, float]] = {}
         self._locks: dict[str, tuple[str, float]] = {}
         self._mutex = threading.Lock()

@@ -107,7 +107,7 @@ def verify_invocation_token(
     return invocation
 
 
-def _invocation(claims: dict, app_id: str) -> ForgeInvocation:
+def _invocation(claims: dict[str, Any], app_id: str) -> ForgeInvocation:
     """What the verified claims say about the call; a token naming no installation is refused."""
     app = claims.get("app")
     if not isinstance(app, dict) or not app.get("installationId") or not app.get("apiBaseUrl"):

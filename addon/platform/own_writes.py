@@ -42,7 +42,7 @@ _lost = OncePer(log)
 _Result = TypeVar("_Result")
 
 
-class _Marks(Protocol):
+class MarkStore(Protocol):
     """Where the marks live: the shared Redis, or this process's memory."""
 
     def get(self, key: str, also: tuple[str, ...] = ()) -> bytes | None:
@@ -172,9 +172,9 @@ class _SharedMarks:
             self._changed(key, None, 0)
 
 
-def _marks() -> _Marks:
+def _marks() -> MarkStore:
     services = platform_services()
-    found: _Marks | None = services.get("own_write_marks")
+    found: MarkStore | None = services.get("own_write_marks")
     if found is None:
         client = view_redis()
         made = _MemoryMarks() if client is None else _SharedMarks(client, invalidation.bus(current_app))
