@@ -395,6 +395,7 @@ OPERATION_GATES = {
     "ProjectStages": "stage_list",
     "CatalogueSize": "Query.worksCount",
     "TitlesByWorkIds": "WorkSearch.idIn",
+    "RightsByWorkIds": "WorkSearch.idIn",
 }
 
 PAGINATION_WORDS = {

@@ -70,6 +70,10 @@ def test_titles_read_in_pages_of_ids_match_titles_read_one_by_one(tenant, conson
     assert consonance.control.counters()["byOperation"] == {"TitlesByWorkIds": math.ceil(len(work_ids) / 7)}
     assert "999999" not in titles  # a work Consonance does not have is absent, not an error
     assert titles == {work_id: gateway.title(work_id) for work_id in work_ids[:30]}
+    consonance.control.clear_requests()
+    rights = gateway.rights_and_links(work_ids)
+    assert consonance.control.counters()["byOperation"] == {"RightsByWorkIds": math.ceil(len(work_ids) / 7)}
+    assert rights == {w: (gateway.rights_for(w), gateway.web_links(w)) for w in work_ids[:30]}
     gateway.close()
 
 
@@ -84,6 +88,10 @@ def test_a_server_that_cannot_search_by_ids_gets_one_read_per_title(tenant, cons
 
     assert consonance.control.counters()["byOperation"] == {"TitleByWorkId": 5}  # never the refused document
     assert sorted(titles) == sorted(work_ids)
+    consonance.control.clear_requests()
+    rights = gateway.rights_and_links([*work_ids, "999999"])
+    assert consonance.control.counters()["byOperation"] == {"TitleRights": 6, "WorkWebLinks": 5}
+    assert rights == {w: (shared.rights_for(w), shared.web_links(w)) for w in work_ids}
     gateway.close()
 
 
@@ -109,3 +117,29 @@ def test_a_hub_still_waiting_is_refreshed_once_for_every_change_before_it_runs(
     assert confluence.get_page(hub.id).version == 1 + 1  # created, then its calendar added: one refresh
     table = read_region(confluence.get_page(hub.id).body, templates.LAUNCH_TABLE_REGION)
     assert table.count("<td>Proofs</td>") >= 2
+
+
+def test_first_sync_with_rights_mappings_reads_rights_a_page_of_titles_at_a_time(tenant, consonance, emulator):
+    from addon.flows.rights_links import ROLE, guidance_url
+    from addon.settings.service import update_settings
+
+    gateway = gateways().consonance(tenant)
+    forthcoming = [w for ids in _forthcoming_by_season(consonance).values() for w in ids]
+    work_id = next(w for w in forthcoming if gateway.rights_for(w).licensed_right_types)
+    right = gateway.rights_for(work_id).licensed_right_types[0]
+    update_settings(
+        tenant, {"rights_mappings": [{"right_type": right, "page_id": "501", "label": "Licensing guide"}]}, actor="a"
+    )
+    managed = poll(tenant)["rights_changed"]  # mappings saved before the first sync: every managed title
+    assert managed >= len(forthcoming) > 100
+    consonance.control.clear_requests()
+
+    drain(tenant)
+
+    by_operation = consonance.control.counters()["byOperation"]
+    assert by_operation["RightsByWorkIds"] == math.ceil(managed / 500)  # not two reads per title
+    assert "TitleRights" not in by_operation
+    written = by_operation["UpdateWorkWebLinks"]
+    assert 1 <= written < managed and by_operation.get("WorkWebLinks", 0) == written  # reads only where it writes
+    url = guidance_url(emulator.url, "501")
+    assert (url, ROLE) in [(link.url, link.role) for link in gateway.web_links(work_id)]
