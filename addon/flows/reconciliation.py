@@ -45,7 +45,7 @@ def reconcile_tenant(tenant: Tenant, fingerprints, day: str) -> dict:
         stage_status.enqueue_update(tenant, work_id, f"reconcile:{day}:stage:{work_id}")
         managed_ids.append(work_id)
         hubs.add(launch_hubs.hub_key_for(mode, work_id, season))
-    rights_links.enqueue_rights_links(tenant, managed_ids, f"reconcile:{day}")  # a request per 500 titles
+    rights_links.enqueue_rights_links(tenant, managed_ids, f"reconcile:{day}")  # a request per 50 titles
     hubs |= set(launch_hubs.forthcoming_hub_keys(tenant))  # the whole forthcoming list, not only managed titles
     for hub in sorted(hubs):
         launch_hubs.enqueue_refresh(tenant, hub, f"reconcile:{day}:hub:{hub[:150]}")

@@ -19,7 +19,7 @@ log = logging.getLogger("addon.flows.rights_links")
 
 KIND = "consonance.rights_link"
 BATCH_KIND = "consonance.rights_links"
-BATCH = 500  # titles per batch entry: one page of ids for the gateway
+BATCH = 50  # titles per batch entry: one read for all, and a handler short enough for its lease (it writes per title)
 ROLE = "rights-guidance"
 SUPERSEDED_ROLE = "rights-guidance-superseded"
 

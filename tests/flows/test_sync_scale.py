@@ -11,7 +11,7 @@ from addon.confluence.owned_regions import read_region
 from addon.consonance.capabilities import CapabilityProfile
 from addon.consonance.gateway import ConsonanceGateway
 from addon.extensions import db
-from addon.flows import launch_hubs
+from addon.flows import launch_hubs, rights_links
 from addon.flows import page_templates as templates
 from addon.flows.change_detection import poll
 from addon.gateways import gateways
@@ -137,7 +137,7 @@ def test_first_sync_with_rights_mappings_reads_rights_a_page_of_titles_at_a_time
     drain(tenant)
 
     by_operation = consonance.control.counters()["byOperation"]
-    assert by_operation["RightsByWorkIds"] == math.ceil(managed / 500)  # not two reads per title
+    assert by_operation["RightsByWorkIds"] == math.ceil(managed / rights_links.BATCH)  # not two reads per title
     assert "TitleRights" not in by_operation
     written = by_operation["UpdateWorkWebLinks"]
     assert 1 <= written < managed and by_operation.get("WorkWebLinks", 0) == written  # reads only where it writes
