@@ -41,18 +41,15 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), os.pardir, "migrations"))
 
     from addon import models  # noqa: F401  (register every table with the metadata)
-    from addon.gateways import gateways
-    from addon.gateways import init_app as init_gateways
+    from addon.gateways import TenantGateways, register_gateways
     from addon.jobs import init_app as init_jobs
-    from addon.jobs.outbox import set_services_provider
     from addon.platform import init_app as init_platform
     from addon.web import register_blueprints
 
     init_platform(app)
-    init_gateways(app)
+    # The one way to Consonance and Confluence, for requests and outbox handlers alike.
+    register_gateways(app, TenantGateways.from_config(app))
     init_jobs(app)
-    # Outbox handlers reach Consonance and Confluence through the same per-tenant gateways.
-    set_services_provider(app, lambda _tenant: gateways())
     register_blueprints(app)
     from addon.admin.demo import demo_cli
 

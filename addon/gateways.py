@@ -1,7 +1,9 @@
 """Each tenant's way to the two outside systems, built from its settings and secrets.
 
-Flows and macros ask `gateways()` instead of constructing clients, so tests point a tenant at
-the sandboxes by configuration, never by patching. Gateways are reused per tenant (one HTTP
+The one access path: `create_app` registers an implementation of `Gateways` with `register_gateways`,
+and everything that reaches Consonance or Confluence (flows, outbox handlers, decisions, macros, admin,
+blueprints) asks `gateways()`. Tests point a tenant at the sandboxes by configuration, or register a
+fake the same way, never by patching. `TenantGateways` reuses each tenant's clients (one HTTP
 connection pool each) until the tenant's host or key changes.
 """
 
@@ -10,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from typing import Protocol
 
-from flask import current_app
+from flask import Flask, current_app
 
 from addon.confluence.auth import ConnectAuth, ForgeAuth
 from addon.confluence.client import ConfluenceClient
@@ -32,7 +35,30 @@ class NotConfigured(Exception):
     """The tenant has not given us what this needs yet; the message says what to do."""
 
 
-class Gateways:
+class Gateways(Protocol):
+    """What the app asks of the outside systems, per tenant."""
+
+    @property
+    def consonance_policy(self) -> HostPolicy:
+        """Which Consonance addresses may receive an API key."""
+        ...
+
+    def consonance(self, tenant: Tenant) -> ConsonanceGateway:
+        """The tenant's Consonance gateway; NotConfigured when it is not connected."""
+        ...
+
+    def confluence(self, tenant: Tenant, user_token: str | None = None) -> ConfluenceClient:
+        """A Confluence client acting as the app, or as the viewing user; NotConfigured when it cannot."""
+        ...
+
+    def budget(self, tenant: Tenant) -> RequestBudget:
+        """The tenant's request budget to its Consonance."""
+        ...
+
+
+class TenantGateways:
+    """`Gateways` built from each tenant's settings and secrets, cached per process."""
+
     def __init__(self, app_key: str, consonance_policy: HostPolicy | None = None):
         self.app_key = app_key
         self.consonance_policy = consonance_policy or HostPolicy()
@@ -119,17 +145,32 @@ class Gateways:
                     "Forge has not handed this app a token for the site yet; "
                     "it arrives with the next call from Confluence."
                 )
-            return ConfluenceClient(ForgeAuth(tenant.api_base_url, token))
+            return ConfluenceClient(ForgeAuth(_site_address(tenant), token))
         secret = tenants.kept_secret(tenant, tenants.SHARED_SECRET)
         if not secret:
             raise NotConfigured("This site has uninstalled the app.")
-        return ConfluenceClient(ConnectAuth(tenant.api_base_url, self.app_key, tenant.external_id, secret))
+        return ConfluenceClient(ConnectAuth(_site_address(tenant), self.app_key, tenant.external_id, secret))
+
+    @classmethod
+    def from_config(cls, app: Flask) -> TenantGateways:
+        """The production gateways: the app's key, and the Consonance addresses its configuration allows."""
+        policy = HostPolicy(parse_allowed_hosts(app.config.get("CONSONANCE_ALLOWED_HOSTS", "")))
+        return cls(app.config["APP_KEY"], policy)
 
 
-def init_app(app) -> None:
-    policy = HostPolicy(parse_allowed_hosts(app.config.get("CONSONANCE_ALLOWED_HOSTS", "")))
-    app.extensions[EXTENSION_KEY] = Gateways(app.config["APP_KEY"], policy)
+def _site_address(tenant: Tenant) -> str:
+    """The site's Confluence address, which Confluence gives the app when it installs it."""
+    if not tenant.api_base_url:
+        raise NotConfigured("Confluence has not told the app this site's address yet.")
+    return tenant.api_base_url
+
+
+def register_gateways(app: Flask, implementation: Gateways) -> None:
+    """Make `implementation` what `gateways()` answers in this app (create_app; a test registers a fake)."""
+    app.extensions[EXTENSION_KEY] = implementation
 
 
 def gateways() -> Gateways:
-    return current_app.extensions[EXTENSION_KEY]
+    """The current app's gateways, as registered."""
+    registered: Gateways = current_app.extensions[EXTENSION_KEY]
+    return registered

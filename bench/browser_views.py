@@ -35,13 +35,15 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 MACROS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")
-# In every frame, from its first byte: the moment (epoch ms, the browser's clock) a macro panel is first laid out.
+# In every frame, from its first byte: the moment (epoch ms, the browser's clock) a macro panel is first laid out
+# (a panel inserted before its frame is laid out is looked at again each animation frame until it is).
 PANEL_CLOCK = """
 (() => {
   const seen = () => {
     if (window.__c4cPanelAt) return;
     const panel = document.querySelector('[class*="c4c-panel--"]');
     if (panel && panel.getClientRects().length) window.__c4cPanelAt = performance.timeOrigin + performance.now();
+    else if (panel) requestAnimationFrame(seen);  // inserted before its frame was laid out: look again next frame
   };
   new MutationObserver(seen).observe(document, {subtree: true, childList: true, attributes: true});
 })();

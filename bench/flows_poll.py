@@ -120,10 +120,10 @@ class HandlerReads:
         return self
 
     def _counting(self, kind, handler):
-        def counted(tenant, payload, services):
+        def counted(tenant, payload):
             before = self.gateway.stats.requests
             try:
-                return handler(tenant, payload, services)
+                return handler(tenant, payload)
             finally:
                 self.entries[kind] = self.entries.get(kind, 0) + 1
                 self.reads[kind] = self.reads.get(kind, 0) + self.gateway.stats.requests - before

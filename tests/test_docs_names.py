@@ -46,13 +46,15 @@ def test_dotted_names_and_paths_exist(doc):
 
 JOBS_MODULES = ("outbox", "runner", "schedule", "events", "extension", "worker")
 # Written like calls but not functions of ours: a hook a job module may define, a parameter, formulas.
-NOT_OUR_FUNCTIONS = {"init_jobs", "provider", "min", "floor"}
+NOT_OUR_FUNCTIONS = {"init_jobs", "min", "floor"}
 
 
 @pytest.mark.parametrize("doc", ["background-work.md", "architecture.md"])
 def test_functions_named_for_jobs_and_flows_exist(doc):
-    """`outbox.drain`, `tick(now)`, `set_services_provider(app, provider)`, `page_events.handle_page_event`…"""
+    """`outbox.drain`, `tick(now)`, `register_gateways(app, implementation)`, `page_events.handle_page_event`…"""
     modules = {name: importlib.import_module(f"addon.jobs.{name}") for name in JOBS_MODULES}
+    modules["gateways"] = importlib.import_module("addon.gateways")
+    modules["Gateways"] = modules["gateways"].Gateways  # the declared interface: its methods by name
     for flow in ("page_events", "change_detection", "owned_pages", "stage_status"):
         modules[flow] = importlib.import_module(f"addon.flows.{flow}")
     missing = []

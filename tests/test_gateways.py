@@ -4,7 +4,7 @@ import pytest
 
 from addon.consonance.host_policy import HostPolicy
 from addon.extensions import db
-from addon.gateways import Gateways, NotConfigured, gateways
+from addon.gateways import NotConfigured, TenantGateways, gateways
 from addon.platform import tenants
 from addon.platform.models import Tenant
 from addon.settings.service import update_settings
@@ -79,7 +79,7 @@ def test_a_saved_address_the_policy_refuses_gets_no_gateway_and_is_judged_once(a
     key changes, so page views do not resolve the name again each time."""
     tenant = _tenant_at("policy-refused", "https://internal.example")
     asked = []
-    refusing = Gateways("app", HostPolicy(resolve=lambda host, port: asked.append(host) or ["10.0.0.1"]))
+    refusing = TenantGateways("app", HostPolicy(resolve=lambda host, port: asked.append(host) or ["10.0.0.1"]))
     for _ in range(3):
         with pytest.raises(NotConfigured, match="saved address may not receive the API key"):
             refusing.consonance(tenant)
@@ -88,5 +88,5 @@ def test_a_saved_address_the_policy_refuses_gets_no_gateway_and_is_judged_once(a
 
 def test_a_name_that_does_not_resolve_is_an_outage_not_a_refusal(app):
     tenant = _tenant_at("dns-blip", "https://consonance.example")
-    unresolved = Gateways("app", HostPolicy(resolve=lambda host, port: []))
+    unresolved = TenantGateways("app", HostPolicy(resolve=lambda host, port: []))
     assert unresolved.consonance(tenant).connection.host == "https://consonance.example"

@@ -32,11 +32,11 @@ from addon.confluence.errors import (
 from addon.confluence.models import (
     Attachment,
     ContentProperty,
+    InlineTask,
     Label,
     Page,
     SearchResult,
     Space,
-    Task,
     User,
 )
 from addon.retries import backoff_delay
@@ -97,9 +97,9 @@ def _property_from(data: dict) -> ContentProperty:
     )
 
 
-def _task_from(data: dict) -> Task:
+def _task_from(data: dict) -> InlineTask:
     body = (data.get("body") or {}).get("storage") or {}
-    return Task(
+    return InlineTask(
         id=str(data["id"]),
         local_id=_str_id(data.get("localId")),
         page_id=_str_id(data.get("pageId")),
@@ -515,7 +515,7 @@ class ConfluenceClient:
         assigned_to: Iterable[str] = (),
         include_body: bool = True,
         limit: int = 250,
-    ) -> Iterator[Task]:
+    ) -> Iterator[InlineTask]:
         params: dict = {"limit": limit}
         if page_ids:
             params["page-id"] = list(page_ids)
@@ -530,12 +530,12 @@ class ConfluenceClient:
         for item in self._paginate(f"{V2}/tasks", params):
             yield _task_from(item)
 
-    def update_task(self, task: Task | str, status: str) -> Task:
+    def update_task(self, task: InlineTask | str, status: str) -> InlineTask:
         if status not in ("complete", "incomplete"):
             raise ValueError("task status is 'complete' or 'incomplete'")
-        task_id = task.id if isinstance(task, Task) else str(task)
+        task_id = task.id if isinstance(task, InlineTask) else str(task)
         payload: dict = {"id": task_id, "status": status}
-        if isinstance(task, Task):
+        if isinstance(task, InlineTask):
             payload.update(
                 {
                     k: v

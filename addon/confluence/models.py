@@ -52,7 +52,9 @@ class Label:
 
 
 @dataclass(frozen=True)
-class Task:
+class InlineTask:
+    """A task in a Confluence page (an `ac:task` checkbox item), as the tasks API returns it."""
+
     id: str
     local_id: str | None
     page_id: str | None

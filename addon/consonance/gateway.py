@@ -30,6 +30,7 @@ from addon.consonance.errors import (
     failure_kind,
 )
 from addon.consonance.operations import load_operation
+from addon.consonance.title_reader import load_title
 from addon.consonance.transport import (
     ConsonanceConnection,
     GraphQLTransport,
@@ -148,7 +149,7 @@ class ConsonanceGateway:
             raise FeatureUnavailable(feature, status.reason)
 
     def _title(self, work: dict) -> Title:
-        title = schemas.TITLE.load(work)
+        title = load_title(work)  # the schema's answer; the schema itself only for what it alone can judge
         unknown = self.profile.unknown_facts()
         return replace(title, unknown=tuple(sorted(unknown))) if unknown else title
 

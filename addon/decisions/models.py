@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.extensions import db
+from addon.extensions import Model
 from addon.platform.models import TenantOwned, utcnow
 
 APPROVE_STAGE = "approve_stage"
@@ -40,7 +40,7 @@ DECISION_LABELS = {
 }
 
 
-class Decision(TenantOwned, db.Model):
+class Decision(TenantOwned, Model):
     __tablename__ = "decision"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "idempotency_key", name="uq_decision_tenant_key"),)
 

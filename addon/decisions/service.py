@@ -27,6 +27,7 @@ from addon.decisions.models import (
     Decision,
 )
 from addon.extensions import db
+from addon.gateways import gateways
 from addon.jobs.models import FAILED, OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
@@ -213,10 +214,10 @@ def record_decision(
         },
         ("tenant_id", "idempotency_key"),
     )
-    decision = db.session.get(Decision, decision_id)
+    decision = db.session.get_one(Decision, decision_id)
     if not created:
         db.session.rollback()
-        decision = db.session.get(Decision, decision_id)
+        decision = db.session.get_one(Decision, decision_id)
         if (decision.actor, decision.work_id, decision.decision_type) != (actor, str(work_id), decision_type):
             raise DecisionConflict(idempotency_key)
         return Recorded(decision, False)
@@ -283,19 +284,18 @@ def note_text(decision: Decision, who: str | None = None, page_title: str | None
     return f"{head} ({source}{by})" + (f"\n{url}" if url else "") + (f"\n\n{body}" if body else "")
 
 
-def _attribution(tenant: Tenant, services, decision: Decision) -> dict:
+def _attribution(tenant: Tenant, decision: Decision) -> dict:
     """Who decided and on which page, by name, for the note (nothing when Confluence cannot say)."""
     found: dict = {}
     try:
-        client = services.confluence(tenant)
+        client = gateways().confluence(tenant)
         if decision.actor:
             name = DISPLAY_NAMES.name(tenant.id, client, decision.actor)
             found["who"] = name if name != UNKNOWN_PERSON else None
         if decision.source_page_id:
             found["page_title"] = client.get_page(decision.source_page_id).title
-            found["url"] = (
-                f"{tenant.api_base_url.rstrip('/')}/wiki/pages/viewpage.action?pageId={decision.source_page_id}"
-            )
+            site = (tenant.api_base_url or "").rstrip("/")
+            found["url"] = f"{site}/wiki/pages/viewpage.action?pageId={decision.source_page_id}" if site else None
     except Exception as exc:  # the note still goes, with less attribution: a lookup is never worth a lost note
         log.info("decision %s: attribution lookup failed for tenant %s: %s", decision.id, tenant.id, exc)
     return found
@@ -314,7 +314,7 @@ def _mirror_delivery(tenant: Tenant, payload: dict, status: str) -> None:
 
 
 @outbox_handler(PUSH_KIND, on_status=_mirror_delivery)
-def push_decision(tenant: Tenant, payload: dict, services) -> dict:
+def push_decision(tenant: Tenant, payload: dict) -> dict:
     """Write the decision to Consonance: one note keyed by the decision key, then the stage change.
 
     Both writes converge on retry: the note by its externalRef, the stage change by only moving a work
@@ -325,12 +325,12 @@ def push_decision(tenant: Tenant, payload: dict, services) -> dict:
     decision = db.session.get(Decision, payload["decision_id"])
     if decision is None or decision.tenant_id != tenant.id:
         raise PermanentError("the decision no longer exists")
-    gateway = services.consonance(tenant)
+    gateway = gateways().consonance(tenant)
     result: dict = {}
     not_sent: list[str] = []
     try:
         note = gateway.add_note(
-            decision.work_id, note_text(decision, **_attribution(tenant, services, decision)), decision.idempotency_key
+            decision.work_id, note_text(decision, **_attribution(tenant, decision)), decision.idempotency_key
         )
         result["note_id"] = note.id
     except FeatureUnavailable as exc:

@@ -10,6 +10,7 @@ it at once, while page sets for those older titles wait until an admin asks (see
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import logging
@@ -43,7 +44,13 @@ READINESS_CHANGED = "readiness_changed"
 RIGHTS_CHANGED = "rights_changed"
 EVENT_KINDS = (TITLE_ACQUIRED, STAGE_CHANGED, DATES_CHANGED, READINESS_CHANGED, RIGHTS_CHANGED)
 CHUNK = 500
-_SAME = object()  # "the work's season did not change" (None is a season value: no season)
+
+
+class _Unchanged(enum.Enum):
+    SEASON = "unchanged"
+
+
+_SAME = _Unchanged.SEASON  # "the work's season did not change" (None is a season value: no season)
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,11 @@ class _Dispatcher:
         self.counts = {kind: 0 for kind in EVENT_KINDS}
 
     def emit(
-        self, event: ChangeEvent, season: str | None, old_season: str | None = _SAME, stage: str | None = None
+        self,
+        event: ChangeEvent,
+        season: str | None,
+        old_season: str | None | _Unchanged = _SAME,
+        stage: str | None = None,
     ) -> None:
         self.counts[event.kind] += 1
         key = event.dedupe_key
@@ -180,7 +191,7 @@ class _Dispatcher:
             return
         self.cover(event.work_id, season, key, old_season)
 
-    def cover(self, work_id: str, season: str | None, key: str, old_season: str | None = _SAME) -> None:
+    def cover(self, work_id: str, season: str | None, key: str, old_season: str | None | _Unchanged = _SAME) -> None:
         """The work's launch hub (and its old season's, when it moved) is owed a refresh."""
         mode = self.settings.launch_hub_mode
         for hub_season in {season} if old_season is _SAME else {season, old_season}:

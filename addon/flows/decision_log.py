@@ -1,4 +1,4 @@
-"""F2 upstream: decisions written on a title's Decision log page go to Consonance, once each.
+"""F2 to Consonance: decisions written on a title's Decision log page go to Consonance, once each.
 
 Each "Decision: …" line is recorded through the same path as the title-status macro's button
 (`record_decision`), keyed by page id + the line's identity, so a re-delivered event or a second
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from addon.confluence.models import Page
 from addon.confluence.people import DISPLAY_NAMES, UNKNOWN_PERSON
 from addon.confluence.storage import (
+    Content,
     document,
     emphasis,
     escape_attr,
@@ -32,6 +33,7 @@ from addon.decisions.service import DecisionConflict, delivery_states, record_de
 from addon.extensions import db
 from addon.flows.owned_pages import page_state, write_region
 from addon.flows.page_layout import DecisionProblem, DecisionRow, PageFormatError, decision_entries
+from addon.gateways import NotConfigured, gateways
 from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled
@@ -55,7 +57,7 @@ def decision_key(page_id: str, identity: str) -> str:
 def process_decision_log(tenant: Tenant, page: Page, work_id: str, actor: str | None) -> dict:
     """Record the page's new decisions (each once) and queue the region saying what happened to each."""
     try:
-        entries = decision_entries(page.body)
+        entries = decision_entries(page.body or "")
     except PageFormatError as exc:
         entries = [DecisionProblem("(the whole page)", f"The page could not be read: {exc}")]
     rows = [e for e in entries if isinstance(e, DecisionRow)]
@@ -111,8 +113,6 @@ def _note_words(tenant: Tenant, page: Page, row: DecisionRow, decided_by: str | 
         return row.text
     who = row.decided_by_name
     if who is None and row.decided_by:
-        from addon.gateways import NotConfigured, gateways
-
         try:
             client = gateways().confluence(tenant)
         except NotConfigured as exc:
@@ -125,8 +125,6 @@ def _note_words(tenant: Tenant, page: Page, row: DecisionRow, decided_by: str | 
 
 
 def _title(tenant: Tenant, work_id: str):
-    from addon.gateways import gateways
-
     return gateways().consonance(tenant).title(work_id)
 
 
@@ -190,7 +188,7 @@ def region_content(tenant: Tenant, page_id: str, work_id: str) -> str:
         .all()
     )
     deliveries = delivery_states(tenant, [*by_key.values(), *elsewhere])
-    page_rows = []
+    page_rows: list[list[Content]] = []
     for entry in lines[:SHOWN]:
         line = str(entry[0])
         decision = by_key.get(entry[2]) if len(entry) > 2 and entry[2] else None
@@ -255,7 +253,7 @@ def _person(account_id: str | None):
 
 
 @outbox_handler(REFRESH_KIND)
-def write_decision_region(tenant: Tenant, payload: dict, services) -> dict:
+def write_decision_region(tenant: Tenant, payload: dict) -> dict:
     """Write the region as it should be now (fresher than when it was queued)."""
     page_id, work_id = str(payload["page_id"]), str(payload["work_id"])
     link = (
@@ -269,7 +267,7 @@ def write_decision_region(tenant: Tenant, payload: dict, services) -> dict:
         raise PermanentError(f"page {page_id} is no longer a Decision log")
     written = write_region(
         tenant,
-        services.confluence(tenant),
+        gateways().confluence(tenant),
         page_id,
         REGION,
         region_content(tenant, page_id, work_id),
@@ -303,5 +301,6 @@ def refresh_decision_logs(tenant: Tenant) -> dict:
         .scalars()
         .all()
     ):
-        queued += int(queue_refresh(tenant, link.page_id, link.work_id))
+        if link.page_id:
+            queued += int(queue_refresh(tenant, link.page_id, link.work_id))
     return {"queued": queued}

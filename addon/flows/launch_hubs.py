@@ -20,6 +20,7 @@ from addon.extensions import db
 from addon.flows import hub_calendar
 from addon.flows import page_templates as templates
 from addon.flows.sync_models import SyncPage, TitleSnapshot
+from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler, waiting
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import work_url
@@ -246,12 +247,12 @@ def rewrite_region(client, page_id: str, region: str, inner, message: str) -> bo
 
 
 @outbox_handler(KIND)
-def refresh_launch_hub(tenant: Tenant, payload: dict, services) -> dict:
+def refresh_launch_hub(tenant: Tenant, payload: dict) -> dict:
     hub_key = str(payload["hub"])
     mode = get_settings(tenant).launch_hub_mode
     members = _members(tenant, mode, hub_key)
-    client = services.confluence(tenant)
-    lines, single_name = launch_lines(tenant, services.consonance(tenant), members, date.today(), client)
+    client = gateways().confluence(tenant)
+    lines, single_name = launch_lines(tenant, gateways().consonance(tenant), members, date.today(), client)
     hub_name = (single_name or hub_key) if mode == "per_title" else hub_key
     inner = templates.launch_table_inner(hub_name, lines)
     space_id, parent_id = sync_page_location(tenant, client, "launch_hub_parent_id", "launch hubs")

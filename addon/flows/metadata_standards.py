@@ -15,6 +15,7 @@ from addon.confluence.storage import document, emphasis, heading, paragraph, tab
 from addon.extensions import db
 from addon.flows.owned_pages import write_region
 from addon.flows.page_layout import PageFormatError, standards_table
+from addon.gateways import gateways
 from addon.jobs.outbox import enqueue, outbox_handler
 from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, utcnow
@@ -35,7 +36,7 @@ NO_TABLE = (
 def process_standards_page(tenant: Tenant, page: Page) -> dict:
     """Compile the page's table; store it as the tenant's rule set unless no table could be read at all."""
     try:
-        rows = standards_table(page.body)
+        rows = standards_table(page.body or "")
         unreadable = None if rows is not None else NO_TABLE
     except PageFormatError as exc:
         rows, unreadable = None, f"The page could not be read ({exc}), so the rules in use have not changed."
@@ -59,7 +60,7 @@ def process_standards_page(tenant: Tenant, page: Page) -> dict:
         },
         ("tenant_id",),
     )
-    record = db.session.get(CompiledStandards, record_id, populate_existing=True)
+    record = db.session.get_one(CompiledStandards, record_id, populate_existing=True)
     changed = record.version != rule_set.version
     record.version, record.source_page_id, record.source_page_version = rule_set.version, page.id, page.version or 0
     record.table_rows, record.problems, record.rule_count = rows, problems, len(rule_set.rules)
@@ -140,10 +141,10 @@ def queue_refresh(tenant: Tenant, page_id: str) -> None:
 
 
 @outbox_handler(REFRESH_KIND)
-def write_standards_region(tenant: Tenant, payload: dict, services) -> dict:
+def write_standards_region(tenant: Tenant, payload: dict) -> dict:
     written = write_region(
         tenant,
-        services.confluence(tenant),
+        gateways().confluence(tenant),
         str(payload["page_id"]),
         REGION,
         region_content(tenant),

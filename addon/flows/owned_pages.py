@@ -1,4 +1,4 @@
-"""The pages the app reads and writes for the upstream flows: what kind of page each is, the
+"""The pages editors write that the app reads (and writes owned regions in): what kind of page each is, the
 per-page record of which versions were handled and which the app wrote itself, and writing an
 owned region so that our own version is never handled as a person's edit.
 
@@ -22,7 +22,7 @@ from addon.confluence.owned_regions import (
 from addon.confluence.storage import document
 from addon.confluence.storage import heading as heading_block
 from addon.extensions import db
-from addon.flows.upstream_models import UpstreamPageState
+from addon.flows.editor_page_models import EditorPageState
 from addon.jobs.outbox import PermanentError
 from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, utcnow
@@ -32,7 +32,7 @@ log = logging.getLogger("addon.flows.owned_pages")
 OWN_VERSIONS_KEPT = 50
 APP_VERSION_MESSAGE = "Consonance for Confluence"
 
-# What a page is for the upstream flows (stored in UpstreamPageState.kind and UpstreamPage.kind).
+# What a page editors write is, to the app (stored in EditorPageState.kind and EditorFlowPage.kind).
 DECISION_LOG, PLAYBOOK, STANDARDS, RETROSPECTIVE, CHECKLIST = (
     "decision-log",
     "playbook",
@@ -42,10 +42,10 @@ DECISION_LOG, PLAYBOOK, STANDARDS, RETROSPECTIVE, CHECKLIST = (
 )
 
 
-def page_state(tenant: Tenant, page_id: str) -> UpstreamPageState:
+def page_state(tenant: Tenant, page_id: str) -> EditorPageState:
     """The page's handled/own-version record, made on first use (safe under concurrent callers)."""
     state_id, _ = insert_once(
-        UpstreamPageState,
+        EditorPageState,
         {
             "tenant_id": tenant.id,
             "page_id": str(page_id),
@@ -56,7 +56,7 @@ def page_state(tenant: Tenant, page_id: str) -> UpstreamPageState:
         },
         ("tenant_id", "page_id"),
     )
-    state = db.session.get(UpstreamPageState, state_id, populate_existing=True)
+    state = db.session.get(EditorPageState, state_id, populate_existing=True)
     assert state is not None  # insert_once made or found it in this transaction
     return state
 
@@ -76,7 +76,7 @@ def remember_own_write(tenant: Tenant, page: Page) -> None:
     state.updated_at = utcnow()
 
 
-def absorb_own_versions(state: UpstreamPageState) -> None:
+def absorb_own_versions(state: EditorPageState) -> None:
     """Our versions right after the handled one are handled too: we wrote them on top of what we had read."""
     own = set(state.own_versions or [])
     while state.handled_version + 1 in own:

@@ -1,4 +1,4 @@
-"""Page created/updated events (Forge product events, Connect webhooks) → the upstream flows.
+"""Page created/updated events (Forge product events, Connect webhooks) → the flows that read the pages editors write.
 
 The request only records the event (deduplicated by page id + version) and queues a job, so it
 answers well inside Atlassian's 5 s. The job reads the page and routes it by what it is: a title's
@@ -20,6 +20,7 @@ from addon.confluence.errors import ConfluenceNotFound
 from addon.confluence.models import Page
 from addon.extensions import db
 from addon.flows import decision_log, metadata_standards, playbook_gates, retrospectives
+from addon.flows.editor_page_models import EditorFlowPage, EditorPageState
 from addon.flows.owned_pages import (
     CHECKLIST,
     DECISION_LOG,
@@ -30,7 +31,6 @@ from addon.flows.owned_pages import (
     page_state,
 )
 from addon.flows.page_layout import PageFormatError
-from addon.flows.upstream_models import UpstreamPage, UpstreamPageState
 from addon.gateways import NotConfigured, gateways
 from addon.jobs.events import record_event_once
 from addon.jobs.runner import submit
@@ -68,12 +68,15 @@ def _positive_int(value) -> int | None:
     return number if number > 0 else None
 
 
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def from_forge(body: dict) -> PageEvent | None:
     """`avi:confluence:created|updated:page`: `content{id, version{number}}` (or the older `page{id, version}`)."""
     if not isinstance(body, dict):
         return None
-    content = body.get("content") if isinstance(body.get("content"), dict) else {}
-    page = body.get("page") if isinstance(body.get("page"), dict) else {}
+    content, page = _mapping(body.get("content")), _mapping(body.get("page"))
     if content.get("type") not in (None, "page"):
         return None
     version = content.get("version")
@@ -111,8 +114,8 @@ def accept(tenant: Tenant, event: PageEvent | None) -> dict:
         db.session.commit()
         return {"status": "already handled"}
     db.session.execute(
-        sa.update(UpstreamPageState)
-        .where(UpstreamPageState.id == state.id, UpstreamPageState.pending_version < event.version)
+        sa.update(EditorPageState)
+        .where(EditorPageState.id == state.id, EditorPageState.pending_version < event.version)
         .values(pending_version=event.version, last_actor=event.actor, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -183,7 +186,9 @@ def classify(tenant: Tenant, client, page: Page) -> tuple[str | None, str | None
     if link is not None:
         return (DECISION_LOG if link.role == roles.DECISIONS else RETROSPECTIVE), link.work_id
     made = (
-        db.session.execute(tenant_query(UpstreamPage, tenant).where(UpstreamPage.page_id == page.id)).scalars().first()
+        db.session.execute(tenant_query(EditorFlowPage, tenant).where(EditorFlowPage.page_id == page.id))
+        .scalars()
+        .first()
     )
     if made is not None:
         return (CHECKLIST, made.work_id) if made.kind == CHECKLIST else (None, None)
@@ -220,8 +225,15 @@ def classify(tenant: Tenant, client, page: Page) -> tuple[str | None, str | None
     return None, None
 
 
+def _title_of(kind: str, work_id: str | None) -> str:
+    """Decision logs, retrospectives and launch checklists are classified together with their title."""
+    if work_id is None:
+        raise ValueError(f"a {kind} page reached its handler without its title's work id")
+    return work_id
+
+
 def _decision_log(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
-    return decision_log.process_decision_log(tenant, page, work_id, actor)
+    return decision_log.process_decision_log(tenant, page, _title_of(DECISION_LOG, work_id), actor)
 
 
 def _playbook(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
@@ -233,14 +245,14 @@ def _standards(tenant: Tenant, page: Page, work_id: str | None, actor: str | Non
 
 
 def _retrospective(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
-    return retrospectives.process_retrospective(tenant, page, work_id)
+    return retrospectives.process_retrospective(tenant, page, _title_of(RETROSPECTIVE, work_id))
 
 
 def _checklist(tenant: Tenant, page: Page, work_id: str | None, actor: str | None) -> dict:
-    return playbook_gates.checklist_changed(tenant, work_id, page)
+    return playbook_gates.checklist_changed(tenant, _title_of(CHECKLIST, work_id), page)
 
 
-# Every kind of page the upstream flows read, and the flow that handles it: the one list.
+# Every kind of page editors write that the app reads, and the flow that handles it: the one list.
 PAGE_HANDLERS: dict[str, PageHandler] = {
     DECISION_LOG: _decision_log,
     PLAYBOOK: _playbook,
@@ -262,10 +274,10 @@ def sweep_unhandled_pages(tenant: Tenant) -> dict:
     cutoff = utcnow() - SWEEP_AFTER
     rows = (
         db.session.execute(
-            tenant_query(UpstreamPageState, tenant)
+            tenant_query(EditorPageState, tenant)
             .where(
-                UpstreamPageState.pending_version > UpstreamPageState.handled_version,
-                UpstreamPageState.updated_at < cutoff,
+                EditorPageState.pending_version > EditorPageState.handled_version,
+                EditorPageState.updated_at < cutoff,
             )
             .limit(200)
         )

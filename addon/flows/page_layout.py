@@ -1,4 +1,4 @@
-"""Reading the pages editors write for the upstream flows: Decision log entries, playbook checklists
+"""Reading the pages editors write, for the flows that send what they say to Consonance: Decision log entries, playbook checklists
 with gates, the standards table, retrospective lessons, and the app's launch checklist.
 
 Pure functions over storage format (no I/O). Hostile pages give a `PageFormatError` with a clear
@@ -237,9 +237,8 @@ def _table_candidates(root: etree._Element, taken: set) -> list[_Candidate]:
             if not any(texts) and not any(_mentioned(c) for c in cells):
                 continue
             decision = _own_text(cell("decision")) if cell("decision") is not None else ""
-            decision = (
-                _DECISION_LINE.match(decision).group("rest").strip() if _DECISION_LINE.match(decision) else decision
-            )
+            written_as_line = _DECISION_LINE.match(decision)
+            decision = written_as_line.group("rest").strip() if written_as_line else decision
             detail = _own_text(cell("detail")) if cell("detail") is not None else ""
             by_cell = cell("decided_by")
             decided_by = _mentioned(by_cell) if by_cell is not None else None
@@ -274,9 +273,9 @@ def parse_decision_log(storage: str) -> tuple[list[DecisionRow], list[DecisionPr
       any other text, recorded as a note;
     - a line starting "Decision:" (a paragraph, list item or task), e.g. "Decision: approve — cover signed off".
     """
-    rows, problems = [], []
-    for item in decision_entries(storage):
-        (rows if isinstance(item, DecisionRow) else problems).append(item)
+    entries = decision_entries(storage)
+    rows = [item for item in entries if isinstance(item, DecisionRow)]
+    problems = [item for item in entries if isinstance(item, DecisionProblem)]
     return rows, problems
 
 
@@ -292,7 +291,8 @@ def decision_entries(storage: str) -> list[DecisionRow | DecisionProblem]:
         if _DECISION_LINE.match(text):
             taken.add(element)
             line = text[:MAX_ITEM_CHARS]
-            candidates.append(_Candidate(line, _DECISION_LINE.match(line).group("rest").strip()))
+            kept = _DECISION_LINE.match(line)  # still a decision line once cut to length
+            candidates.append(_Candidate(line, kept.group("rest").strip() if kept else ""))
     out: list = []
     keyed = []
     for candidate in candidates:

@@ -19,6 +19,7 @@ from addon.flows import page_templates as templates
 from addon.flows import stage_status
 from addon.flows.owned_pages import write_region
 from addon.flows.sync_models import paged_work_ids
+from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import Title
@@ -240,16 +241,16 @@ def enqueue_facts(tenant: Tenant, work_id: str, dedupe_key: str) -> None:
 
 
 @outbox_handler(KIND)
-def create_page_set(tenant: Tenant, payload: dict, services) -> dict:
+def create_page_set(tenant: Tenant, payload: dict) -> dict:
     work_id = str(payload["work_id"])
-    title = services.consonance(tenant).title(work_id)
+    title = gateways().consonance(tenant).title(work_id)
     if title is None:
         raise PermanentError(f"Consonance has no work {work_id}")
-    return make_page_set(tenant, services.confluence(tenant), title)
+    return make_page_set(tenant, gateways().confluence(tenant), title)
 
 
 @outbox_handler(FACTS_KIND)
-def refresh_title_facts(tenant: Tenant, payload: dict, services) -> dict:
+def refresh_title_facts(tenant: Tenant, payload: dict) -> dict:
     """Rewrite the Consonance regions of the pages the title already has (never makes pages)."""
     work_id = str(payload["work_id"])
     pages = {
@@ -260,9 +261,9 @@ def refresh_title_facts(tenant: Tenant, payload: dict, services) -> dict:
     }
     if not pages:
         return {"pages": 0}
-    title = services.consonance(tenant).title(work_id)
+    title = gateways().consonance(tenant).title(work_id)
     if title is None:
         raise PermanentError(f"Consonance has no work {work_id}")
-    updated = _write_facts(tenant, services.confluence(tenant), pages, title_facts(title), created=set())
+    updated = _write_facts(tenant, gateways().confluence(tenant), pages, title_facts(title), created=set())
     db.session.commit()
     return {"pages": len(pages), "facts_updated": updated}

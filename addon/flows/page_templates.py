@@ -149,7 +149,7 @@ def milestones_region_inner(title: Title) -> s.Fragment:
                 _kept_note("dates"),
             )
         )
-    rows = []
+    rows: list[list[s.Content]] = []
     for m in milestones:
         marker = (
             _lozenge("Slipped", "Red", f"slip:{m.name}")

@@ -310,7 +310,7 @@ def write_summary(tenant: Tenant, client, content: dict) -> dict:
 
 
 @outbox_handler(KIND)
-def generate_summary(tenant: Tenant, payload: dict, services) -> dict:
+def generate_summary(tenant: Tenant, payload: dict) -> dict:
     if payload.get("cadence") not in (WEEKLY, MONTHLY) or "region" not in payload:
         raise PermanentError("not a pipeline summary payload")
-    return write_summary(tenant, services.confluence(tenant), payload)
+    return write_summary(tenant, gateways().confluence(tenant), payload)

@@ -25,9 +25,9 @@ from addon.confluence.models import Page
 from addon.confluence.owned_regions import OwnedRegionError, read_region, region_storage
 from addon.confluence.storage import TaskItem, document, emphasis, paragraph, task_list
 from addon.extensions import db
+from addon.flows.editor_page_models import EditorFlowPage, GateLink, PlaybookSource
 from addon.flows.owned_pages import CHECKLIST, remember_own_write, write_region
 from addon.flows.page_layout import PageFormatError, checklist_ticks, parse_playbook
-from addon.flows.upstream_models import GateLink, PlaybookSource, UpstreamPage
 from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.runner import submit
@@ -58,7 +58,7 @@ def _items_plain(items: list[PlaybookItem]) -> list[dict]:
 # ------------------------------------------------------------------ playbook pages
 def process_playbook_page(tenant: Tenant, page: Page) -> dict:
     """Store the playbook's items; when its gates changed, sync every title's gates in a job."""
-    items, problems = parse_playbook(page.body)
+    items, problems = parse_playbook(page.body or "")
     plain = _items_plain(items)
     digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode("utf-8")).hexdigest()
     source_id, _ = insert_once(
@@ -73,7 +73,7 @@ def process_playbook_page(tenant: Tenant, page: Page) -> dict:
         },
         ("tenant_id", "page_id"),
     )
-    source = db.session.get(PlaybookSource, source_id, populate_existing=True)
+    source = db.session.get_one(PlaybookSource, source_id, populate_existing=True)
     changed = source.digest != digest
     source.items, source.digest, source.title, source.updated_at = plain, digest, page.title[:255], utcnow()
     db.session.commit()
@@ -140,9 +140,7 @@ def sync_all_titles(tenant_id: int) -> dict:
             continue
         totals["titles"] += 1
         totals["gates"] += result.get("gates", 0)
-    if totals["failed"]:
-        totals["outcome"] = "partial"
-    return totals
+    return {**totals, "outcome": "partial"} if totals["failed"] else totals
 
 
 # ------------------------------------------------------------------ one title
@@ -179,7 +177,7 @@ def sync_gates_for_title(tenant: Tenant, work_id: str) -> dict:
                 },
                 ("tenant_id", "work_id", "gate_key"),
             )
-            link = db.session.get(GateLink, link_id)
+            link = db.session.get_one(GateLink, link_id)
             created += 1
         link.active, link.text, link.task_title = True, gate.text, gate.task_title
         if link.consonance_task_id is None:
@@ -212,7 +210,9 @@ def task_id_for(link: GateLink) -> str:
 
 def _checklist_page_id(tenant: Tenant, work_id: str) -> str | None:
     row = db.session.execute(
-        tenant_query(UpstreamPage, tenant).where(UpstreamPage.work_id == str(work_id), UpstreamPage.kind == CHECKLIST)
+        tenant_query(EditorFlowPage, tenant).where(
+            EditorFlowPage.work_id == str(work_id), EditorFlowPage.kind == CHECKLIST
+        )
     ).scalar_one_or_none()
     return row.page_id if row else None
 
@@ -235,8 +235,10 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
     page_id = _checklist_page_id(tenant, work_id)
     if page is None and page_id:
         page = gateways().confluence(tenant).get_page(page_id)
+    read_from = ""  # the checklist version the ticks were read from, for the writes' dedupe keys
     if page is not None:
         ticks = _ticks_on(page)
+        read_from = f"{page.id}:{page.version}"
     to_consonance = to_confluence = 0
     for link in links:
         task = tasks.get(link.external_ref)
@@ -251,7 +253,7 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
                     "consonance",
                     COMPLETE_KIND,
                     {"link_id": link.id},
-                    dedupe_key=f"gate-complete:{link.id}:{page.id}:{page.version}",
+                    dedupe_key=f"gate-complete:{link.id}:{read_from}",
                 )
                 to_consonance += 1
             elif not ticked and (link.consonance_done or (task is not None and task.is_done)):
@@ -260,7 +262,7 @@ def reconcile_gates(tenant: Tenant, work_id: str, page: Page | None = None) -> d
                     "consonance",
                     REOPEN_KIND,
                     {"link_id": link.id},
-                    dedupe_key=f"gate-reopen:{link.id}:{page.id}:{page.version}",
+                    dedupe_key=f"gate-reopen:{link.id}:{read_from}",
                 )
                 to_consonance += 1
         done = task.is_done if task is not None else None
@@ -321,10 +323,10 @@ def checklist_content(links: list[GateLink], current_inner: str | None) -> str:
 
 
 @outbox_handler(CHECKLIST_KIND)
-def write_checklist(tenant: Tenant, payload: dict, services) -> dict:
+def write_checklist(tenant: Tenant, payload: dict) -> dict:
     """Create the title's Launch checklist page if needed, then write its region (merging fresh ticks)."""
     work_id = str(payload["work_id"])
-    client = services.confluence(tenant)
+    client = gateways().confluence(tenant)
     page_id = _checklist_page_id(tenant, work_id) or _create_checklist_page(tenant, client, work_id)
     links = _links(tenant, work_id)
     written = write_region(
@@ -351,11 +353,11 @@ def _create_checklist_page(tenant: Tenant, client, work_id: str) -> str:
         page = client.create_page(space_id, title, body, parent_id=home.page_id)
         remember_own_write(tenant, page)
     row_id, _ = insert_once(
-        UpstreamPage,
+        EditorFlowPage,
         {"tenant_id": tenant.id, "work_id": work_id, "kind": CHECKLIST, "page_id": page.id, "created_at": utcnow()},
         ("tenant_id", "work_id", "kind"),
     )
-    db.session.get(UpstreamPage, row_id).page_id = page.id
+    db.session.get_one(EditorFlowPage, row_id).page_id = page.id
     db.session.flush()
     return page.id
 
@@ -400,13 +402,13 @@ def gate_schedule(text: str) -> GateSchedule:
 
 
 @outbox_handler(CREATE_KIND)
-def create_gate_task(tenant: Tenant, payload: dict, services) -> dict:
+def create_gate_task(tenant: Tenant, payload: dict) -> dict:
     """The gate's Consonance task, due its lead time before the title's date; its owner (a role the
     playbook names) travels in the task's title, since Consonance's tasks take no assignee."""
     link = db.session.get(GateLink, payload["link_id"])
     if link is None or link.tenant_id != tenant.id:
         raise PermanentError("the gate link no longer exists")
-    gateway = services.consonance(tenant)
+    gateway = gateways().consonance(tenant)
     schedule = gate_schedule(link.text)
     due = schedule.due_date(gateway.title(link.work_id)) if schedule.lead else None
     title = link.task_title
@@ -418,11 +420,11 @@ def create_gate_task(tenant: Tenant, payload: dict, services) -> dict:
 
 
 @outbox_handler(COMPLETE_KIND)
-def complete_gate_task(tenant: Tenant, payload: dict, services) -> dict:
+def complete_gate_task(tenant: Tenant, payload: dict) -> dict:
     link = db.session.get(GateLink, payload["link_id"])
     if link is None or link.tenant_id != tenant.id:
         raise PermanentError("the gate link no longer exists")
-    gateway = services.consonance(tenant)
+    gateway = gateways().consonance(tenant)
     task_id = link.consonance_task_id or gateway.create_task(link.work_id, link.task_title, None, link.external_ref).id
     task = gateway.complete_task(task_id)
     link.consonance_task_id, link.consonance_done, link.updated_at = task_id, True, utcnow()
@@ -430,7 +432,7 @@ def complete_gate_task(tenant: Tenant, payload: dict, services) -> dict:
 
 
 @outbox_handler(REOPEN_KIND)
-def reopen_gate_task(tenant: Tenant, payload: dict, services) -> dict:
+def reopen_gate_task(tenant: Tenant, payload: dict) -> dict:
     """A person unticked a gate whose task was complete: the task is open again in Consonance."""
     link = db.session.get(GateLink, payload["link_id"])
     if link is None or link.tenant_id != tenant.id:
@@ -439,7 +441,7 @@ def reopen_gate_task(tenant: Tenant, payload: dict, services) -> dict:
         return {"skipped": "ticked again before the reopen was sent"}
     if not link.consonance_task_id:
         return {"skipped": "no Consonance task yet"}
-    task = services.consonance(tenant).reopen_task(link.consonance_task_id)
+    task = gateways().consonance(tenant).reopen_task(link.consonance_task_id)
     link.consonance_done, link.updated_at = False, utcnow()
     return {"task_id": link.consonance_task_id, "status": task.status}
 
@@ -471,6 +473,4 @@ def gates_sync(tenant: Tenant) -> dict:
         totals["titles"] += 1
         for key in ("completed_in_consonance", "ticked_in_confluence"):
             totals[key] += result[key]
-    if totals["failed"]:
-        totals["outcome"] = "partial"
-    return totals
+    return {**totals, "outcome": "partial"} if totals["failed"] else totals

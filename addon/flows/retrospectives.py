@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -19,6 +20,7 @@ from addon.confluence.errors import ConfluenceError
 from addon.confluence.models import Page
 from addon.confluence.owned_regions import region_storage
 from addon.confluence.storage import (
+    Content,
     bullet_list,
     document,
     emphasis,
@@ -34,10 +36,11 @@ from addon.confluence.storage import (
     trusted,
 )
 from addon.decisions.models import Decision
-from addon.extensions import db
+from addon.extensions import db, rows_changed
+from addon.flows.editor_page_models import EditorFlowPage, Lesson
 from addon.flows.owned_pages import remember_own_write, write_region
 from addon.flows.page_layout import GENERAL, PageFormatError, parse_lessons
-from addon.flows.upstream_models import Lesson, UpstreamPage
+from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.unique import insert_once
 from addon.platform.models import Tenant, tenant_query, utcnow
@@ -66,7 +69,7 @@ def facts_content(tenant: Tenant, title, tasks, today) -> str:
     """What happened to the title, from the record: planned vs actual dates, every slip, the decisions
     from its Decision log (by the people who made them) and the gates that were late."""
     milestones = title_milestones(title) if title is not None else []
-    rows = [
+    rows: list[list[Content]] = [
         [
             m.name,
             long_date(m.planned) if m.planned else "Not set",
@@ -84,7 +87,9 @@ def facts_content(tenant: Tenant, title, tasks, today) -> str:
         if rows
         else paragraph("Consonance holds no delivery or publication dates for this title."),
         heading(3, "Slips"),
-        bullet_list([f"{m.name}: {m.slip_words()}, to {long_date(m.expected)}" for m in slips])
+        bullet_list(
+            [f"{m.name}: {m.slip_words()}, to {long_date(expected)}" for m in slips if (expected := m.expected)]
+        )
         if slips
         else paragraph("Nothing slipped against the plan."),
     ]
@@ -173,7 +178,7 @@ def ensure_retrospective(tenant: Tenant, work_id: str) -> str | None:
 
 
 @outbox_handler(CREATE_KIND)
-def create_retrospective(tenant: Tenant, payload: dict, services) -> dict:
+def create_retrospective(tenant: Tenant, payload: dict) -> dict:
     work_id = str(payload["work_id"])
     pages = pages_of(tenant, work_id)
     if pages.get(roles.RETROSPECTIVE) is not None and pages[roles.RETROSPECTIVE].page_id:
@@ -181,12 +186,14 @@ def create_retrospective(tenant: Tenant, payload: dict, services) -> dict:
     home = pages.get(roles.HOME)
     if home is None or not home.page_id:
         raise PermanentError(f"work {work_id} has no title home page to hold its retrospective")  # admin-facing
-    client = services.confluence(tenant)
+    client = gateways().confluence(tenant)
     space_id = home.space_id or client.get_page(home.page_id).space_id
+    if not space_id:
+        raise PermanentError(f"work {work_id}: Confluence names no space for the title home page")
     title = f"Retrospective — {home.title or 'a title'}"[:255]
     page = client.find_page_by_title(space_id, title)  # made before a crash: use it, never a twin
     if page is None:
-        gateway = services.consonance(tenant)
+        gateway = gateways().consonance(tenant)
         facts = facts_content(tenant, gateway.title(work_id), gateway.list_tasks(work_id), utcnow().date())
         page = client.create_page(space_id, title, retrospective_template(facts), parent_id=home.page_id)
         remember_own_write(tenant, page)
@@ -204,7 +211,7 @@ def create_retrospective(tenant: Tenant, payload: dict, services) -> dict:
         },
         ("tenant_id", "work_id", "role"),
     )
-    db.session.get(TitlePage, row_id).page_id = page.id
+    db.session.get_one(TitlePage, row_id).page_id = page.id
     return {"page_id": page.id}
 
 
@@ -212,7 +219,7 @@ def create_retrospective(tenant: Tenant, payload: dict, services) -> dict:
 def process_retrospective(tenant: Tenant, page: Page, work_id: str) -> dict:
     """New lessons each owe one Consonance note; the index is refreshed when the lessons changed."""
     try:
-        lessons = parse_lessons(page.body)
+        lessons = parse_lessons(page.body or "")
     except PageFormatError as exc:
         log.warning("retrospective %s unreadable: %s", page.id, exc)
         return {"lessons": 0, "unreadable": 1}
@@ -242,11 +249,13 @@ def process_retrospective(tenant: Tenant, page: Page, work_id: str) -> dict:
             )
             new += 1
     keep = [lesson.identity for lesson in lessons] or [""]
-    removed = db.session.execute(
-        sa.delete(Lesson)
-        .where(Lesson.tenant_id == tenant.id, Lesson.page_id == page.id, Lesson.identity.not_in(keep))
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    removed = rows_changed(
+        db.session.execute(
+            sa.delete(Lesson)
+            .where(Lesson.tenant_id == tenant.id, Lesson.page_id == page.id, Lesson.identity.not_in(keep))
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     queue_index(tenant)
     return {"lessons": len(lessons), "new_lessons": new, "removed_lessons": removed}
@@ -261,7 +270,7 @@ def page_url(tenant: Tenant, page_id: str) -> str:
 
 
 @outbox_handler(NOTE_KIND)
-def send_lesson_note(tenant: Tenant, payload: dict, services) -> dict:
+def send_lesson_note(tenant: Tenant, payload: dict) -> dict:
     lesson = db.session.get(Lesson, payload["lesson_id"])
     if lesson is None or lesson.tenant_id != tenant.id:
         return {"skipped": "the lesson was removed from the page before it was sent"}
@@ -269,7 +278,7 @@ def send_lesson_note(tenant: Tenant, payload: dict, services) -> dict:
         f"Lesson learned ({lesson.stage}): {lesson.text}\n\n"
         f"From the retrospective “{lesson.page_title}”: {page_url(tenant, lesson.page_id)}"
     )
-    note = services.consonance(tenant).add_note(lesson.work_id, text_, lesson_ref(lesson))
+    note = gateways().consonance(tenant).add_note(lesson.work_id, text_, lesson_ref(lesson))
     return {"note_id": note.id}
 
 
@@ -287,7 +296,7 @@ def _lessons_by_stage(tenant: Tenant) -> dict[str, list[Lesson]]:
     return {stage: by_stage[stage] for stage in stages}
 
 
-def stage_content(lessons: list[Lesson], workflow_pages: list[str] = ()) -> str:
+def stage_content(lessons: list[Lesson], workflow_pages: Sequence[str] = ()) -> str:
     """The stage's lessons, each linked to its retrospective, then the workflow pages they should change."""
     items = [
         [text(lesson.text), text(" — "), page_link(lesson.page_title or "its retrospective")] for lesson in lessons
@@ -326,9 +335,9 @@ def queue_index(tenant: Tenant) -> None:
 
 
 @outbox_handler(INDEX_KIND)
-def write_lessons_index(tenant: Tenant, payload: dict, services) -> dict:
+def write_lessons_index(tenant: Tenant, payload: dict) -> dict:
     """One region per stage, each under its stage heading; stages without lessons keep an empty region."""
-    client = services.confluence(tenant)
+    client = gateways().confluence(tenant)
     page_id = lessons_index_page_id(tenant, client)
     workflow = workflow_pages(tenant, client)
     written = 0
@@ -353,7 +362,7 @@ def lessons_index_page_id(tenant: Tenant, client) -> str:
     if settings.lessons_index_page_id:
         return str(settings.lessons_index_page_id)
     row = db.session.execute(
-        tenant_query(UpstreamPage, tenant).where(UpstreamPage.work_id == "", UpstreamPage.kind == INDEX_KIND_ROW)
+        tenant_query(EditorFlowPage, tenant).where(EditorFlowPage.work_id == "", EditorFlowPage.kind == INDEX_KIND_ROW)
     ).scalar_one_or_none()
     if row is not None and row.page_id:
         return row.page_id
@@ -376,10 +385,10 @@ def lessons_index_page_id(tenant: Tenant, client) -> str:
         page = client.create_page(space_id, INDEX_TITLE, intro, parent_id=parent_id)
         remember_own_write(tenant, page)
     row_id, _ = insert_once(
-        UpstreamPage,
+        EditorFlowPage,
         {"tenant_id": tenant.id, "work_id": "", "kind": INDEX_KIND_ROW, "page_id": page.id, "created_at": utcnow()},
         ("tenant_id", "work_id", "kind"),
     )
-    db.session.get(UpstreamPage, row_id).page_id = page.id
+    db.session.get_one(EditorFlowPage, row_id).page_id = page.id
     db.session.flush()
     return page.id

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from addon.consonance.errors import ConsonanceNotFound
+from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant
 from addon.publishing.guidance import matching_guidance
@@ -44,14 +45,14 @@ def guidance_url(site_url: str, page_id: str) -> str:
 
 
 @outbox_handler(KIND)
-def link_rights_guidance(tenant: Tenant, payload: dict, services) -> dict:
+def link_rights_guidance(tenant: Tenant, payload: dict) -> dict:
     """Upsert a link per matching guidance page; mark links to pages that stopped matching as superseded."""
     work_id = str(payload["work_id"])
     mappings = get_settings(tenant).rights_mappings
     if not mappings:
         return {"linked": 0, "reason": "no rights mappings configured"}
     site_url = _site_url(tenant)
-    gateway = services.consonance(tenant)
+    gateway = gateways().consonance(tenant)
     try:
         rights = gateway.rights_for(work_id)
     except ConsonanceNotFound as exc:
@@ -60,14 +61,14 @@ def link_rights_guidance(tenant: Tenant, payload: dict, services) -> dict:
 
 
 @outbox_handler(BATCH_KIND)
-def link_rights_guidance_for_many(tenant: Tenant, payload: dict, services) -> dict:
+def link_rights_guidance_for_many(tenant: Tenant, payload: dict) -> dict:
     """`link_rights_guidance` for a page of managed titles: their rights and links read in one request."""
     work_ids = [str(w) for w in payload["work_ids"]]
     mappings = get_settings(tenant).rights_mappings
     if not mappings:
         return {"linked": 0, "reason": "no rights mappings configured"}
     site_url = _site_url(tenant)
-    gateway = services.consonance(tenant)
+    gateway = gateways().consonance(tenant)
     found = gateway.rights_and_links(work_ids)
     linked = written = 0
     for work_id in work_ids:

@@ -35,9 +35,9 @@ def enqueue_followups(tenant: Tenant, work_id: str, stage: str | None, dedupe_ke
 
 
 @outbox_handler(KIND)
-def run_followups(tenant: Tenant, payload: dict, services) -> dict:
+def run_followups(tenant: Tenant, payload: dict) -> dict:
     work_id, stage = payload["work_id"], payload.get("stage")
-    result = {}
+    result: dict[str, dict | str | None] = {}
     if playbook_gates.playbook_items(tenant):  # no playbook, no gates: spare Consonance the read
         result["gates"] = playbook_gates.sync_gates_for_title(tenant, work_id)
     if has_reached(stage, "published") and _has_page_set(tenant, work_id):

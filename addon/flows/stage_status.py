@@ -14,6 +14,7 @@ from addon.confluence.errors import ConfluenceError, ConfluenceNotFound
 from addon.confluence.owned_regions import OwnedRegionError, find_region, insert_region_if_missing, replace_region
 from addon.confluence.storage_parse import StorageParseError, find_tables
 from addon.flows import page_templates as templates
+from addon.gateways import gateways
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.platform.models import Tenant
 from addon.publishing.guidance import StageGuide, guidance_for, stage_guide_from_tables
@@ -69,17 +70,17 @@ def sync_stage_labels(client, page_id: str, stage: str | None) -> None:
 
 
 @outbox_handler(KIND)
-def update_stage_status(tenant: Tenant, payload: dict, services) -> dict:
+def update_stage_status(tenant: Tenant, payload: dict) -> dict:
     """Rewrite the home page's status region from the stage Consonance holds now."""
     work_id = str(payload["work_id"])
     home = pages_of(tenant, work_id).get(roles.HOME)
     if home is None or not home.page_id:
         return {"skipped": "no page set yet"}  # the page set, when made, renders the current stage
-    title = services.consonance(tenant).title(work_id)
+    title = gateways().consonance(tenant).title(work_id)
     if title is None:
         raise PermanentError(f"Consonance has no work {work_id}")
     stage = title.stage.name if title.stage else None
-    client = services.confluence(tenant)
+    client = gateways().confluence(tenant)
     inner = status_inner_for(tenant, client, work_id, stage)
 
     written = []

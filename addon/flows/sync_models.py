@@ -8,11 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.extensions import db
+from addon.extensions import Model, db
 from addon.platform.models import TenantOwned, utcnow
 
 
-class TitleSnapshot(TenantOwned, db.Model):
+class TitleSnapshot(TenantOwned, Model):
     """The last fingerprint seen for one work, with just enough fields to say *what* changed."""
 
     __tablename__ = "title_snapshot"
@@ -57,7 +57,7 @@ def paged_work_ids(tenant_id: int) -> list[str]:
     )
 
 
-class PollState(TenantOwned, db.Model):
+class PollState(TenantOwned, Model):
     """One row per tenant: whether the baseline exists, and what the last poll saw."""
 
     __tablename__ = "flow_poll_state"
@@ -71,7 +71,7 @@ class PollState(TenantOwned, db.Model):
     mappings_digest: Mapped[str] = mapped_column(sa.String(32), default="")
 
 
-class SyncPage(TenantOwned, db.Model):
+class SyncPage(TenantOwned, Model):
     """A page the flows keep that belongs to no single title: a season's launch hub, a pipeline summary."""
 
     __tablename__ = "flow_sync_page"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from addon.jobs import schedule  # noqa: F401  (built-in schedules: the outbox drain)
 from addon.jobs.cli import jobs_cli
-from addon.jobs.extension import JobsExtension, attach
+from addon.jobs.extension import JobsExtension, attach, current_app_object
 from addon.jobs.outbox import PENDING_KICKS, kick
 from addon.jobs.runner import make_runner
 from addon.jobs.settings import flag, setting
@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     for name in _job_modules(app):
         module = importlib.import_module(name)
         hook = getattr(module, "init_jobs", None)
-        if callable(hook):  # e.g. to give handlers their services provider
+        if callable(hook):
             hook(app)
     app.cli.add_command(jobs_cli)
     _listen_for_commits()
@@ -51,7 +51,7 @@ def _after_commit(session: Session) -> None:
     """Entries committed just now are handed to the runner at once (the drain is the safety net)."""
     kicks = session.info.pop(PENDING_KICKS, None)
     if kicks and has_app_context() and flag(current_app, "OUTBOX_DELIVER_ON_COMMIT"):
-        kick(current_app._get_current_object(), kicks)
+        kick(current_app_object(), kicks)
 
 
 def _after_rollback(session: Session) -> None:

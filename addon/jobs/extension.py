@@ -1,15 +1,13 @@
-"""What `addon.jobs.init_app` attaches to the app: the runner jobs are queued on and the services
-provider outbox handlers are given. One typed object, read through `jobs_extension(app)`."""
+"""What `addon.jobs.init_app` attaches to the app: the runner jobs are queued on. One typed object,
+read through `jobs_extension(app)`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
-from flask import Flask
-
-from addon.platform.models import Tenant
+from flask import Flask, current_app
+from werkzeug.local import LocalProxy
 
 EXTENSION_KEY = "addon.jobs"
 
@@ -33,13 +31,9 @@ class Runner(Protocol):
         schedule then queues again the work of this period that never started."""
 
 
-ServicesProvider = Callable[[Tenant], object]
-
-
 @dataclass
 class JobsExtension:
     runner: Runner
-    services_provider: ServicesProvider | None = None
 
 
 def jobs_extension(app: Flask) -> JobsExtension:
@@ -49,3 +43,8 @@ def jobs_extension(app: Flask) -> JobsExtension:
 
 def attach(app: Flask, extension: JobsExtension) -> None:
     app.extensions[EXTENSION_KEY] = extension
+
+
+def current_app_object() -> Flask:
+    """The app behind `current_app` (not the context-local proxy), to keep beyond this context: threads, hooks."""
+    return cast("LocalProxy[Flask]", current_app)._get_current_object()

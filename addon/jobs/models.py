@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.extensions import db
+from addon.extensions import Model
 from addon.platform.models import TenantOwned, utcnow
 
 PENDING = "pending"
@@ -21,7 +21,7 @@ FAILED = "failed"
 TARGETS = ("consonance", "confluence")
 
 
-class OutboxEntry(TenantOwned, db.Model):
+class OutboxEntry(TenantOwned, Model):
     """One write owed to Consonance or Confluence, recorded with the change that caused it."""
 
     __tablename__ = "outbox_entry"
@@ -50,7 +50,7 @@ class OutboxEntry(TenantOwned, db.Model):
         return f"<OutboxEntry {self.id} {self.kind} {self.status} tenant={self.tenant_id}>"
 
 
-class JobRun(TenantOwned, db.Model):
+class JobRun(TenantOwned, Model):
     """One run of a background job; `outcome` is NULL while running (or if the worker died)."""
 
     __tablename__ = "job_run"
@@ -66,7 +66,7 @@ class JobRun(TenantOwned, db.Model):
     error: Mapped[str | None] = mapped_column(sa.String(500))
 
 
-class ScheduleMark(TenantOwned, db.Model):
+class ScheduleMark(TenantOwned, Model):
     """ "This kind of work was enqueued for this tenant in this period": the schedule's dedupe."""
 
     __tablename__ = "schedule_mark"
@@ -80,7 +80,7 @@ class ScheduleMark(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
 
 
-class ProcessedEvent(TenantOwned, db.Model):
+class ProcessedEvent(TenantOwned, Model):
     """An incoming event already accepted, so a re-delivery is recognised and dropped."""
 
     __tablename__ = "processed_event"

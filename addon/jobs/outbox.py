@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from addon.extensions import db
+from addon.extensions import db, rows_changed
 from addon.jobs.errors import short_error
-from addon.jobs.extension import ServicesProvider, jobs_extension
+from addon.jobs.extension import current_app_object
 from addon.jobs.models import DELIVERED, FAILED, IN_FLIGHT, PENDING, TARGETS, OutboxEntry
 from addon.jobs.runner import get_runner
 from addon.jobs.settings import setting
@@ -35,7 +35,7 @@ log = logging.getLogger("addon.jobs.outbox")
 PENDING_KICKS = "addon.jobs.outbox_kicks"
 DELIVER_JOB = "addon.jobs.outbox.deliver_job"
 
-Handler = Callable[[Tenant, dict, object], dict]
+Handler = Callable[[Tenant, dict], dict]
 StatusHook = Callable[[Tenant, dict, str], None]
 _handlers: dict[str, Handler] = {}
 _status_hooks: dict[str, StatusHook] = {}
@@ -50,7 +50,7 @@ class PermanentError(Exception):
 # retried and not shown as a failure.
 
 
-class Outcome:
+class DeliveryOutcome:
     """What `deliver` did with an entry."""
 
     DELIVERED = "delivered"
@@ -59,11 +59,12 @@ class Outcome:
     SKIPPED = "skipped"  # someone else holds it, or it is not due
 
 
-# --- handlers and services -------------------------------------------------------------------
+# --- handlers ---------------------------------------------------------------------------------
 
 
 def outbox_handler(kind: str, *, on_status: StatusHook | None = None):
-    """Register `func(tenant, payload, services) -> dict` as the deliverer of `kind`; it must be idempotent.
+    """Register `func(tenant, payload) -> dict` as the deliverer of `kind`; it must be idempotent. It reaches
+    Consonance and Confluence through `addon.gateways.gateways()`, like every other caller.
 
     `on_status(tenant, payload, status)` runs in the same transaction when an entry of this kind
     fails for good (`failed`) or an admin retries it (`pending`), so records that mirror delivery
@@ -85,23 +86,11 @@ def outbox_handler(kind: str, *, on_status: StatusHook | None = None):
 def _notify_status(entry: OutboxEntry, status: str) -> None:
     hook = _status_hooks.get(entry.kind)
     if hook is not None:
-        hook(db.session.get(Tenant, entry.tenant_id), json.loads(json.dumps(entry.payload)), status)
+        hook(db.session.get_one(Tenant, entry.tenant_id), json.loads(json.dumps(entry.payload)), status)
 
 
 def _qualified(func) -> str:
     return f"{func.__module__}.{func.__qualname__}"
-
-
-def set_services_provider(app: Flask, provider: ServicesProvider) -> None:
-    """Handlers get their gateways from `provider(tenant)`; tests give fakes here."""
-    jobs_extension(app).services_provider = provider
-
-
-def _services_for(tenant: Tenant):
-    provider = jobs_extension(current_app).services_provider
-    if provider is None:
-        raise RuntimeError("no services provider is configured for outbox handlers")
-    return provider(tenant)
 
 
 # --- enqueue ---------------------------------------------------------------------------------
@@ -135,7 +124,7 @@ def enqueue(
         },
         ("tenant_id", "dedupe_key"),
     )
-    entry = db.session.get(OutboxEntry, entry_id)
+    entry = db.session.get_one(OutboxEntry, entry_id)
     if created:
         log.info("outbox entry %s queued: %s", entry_id, kind)
         _kick_after_commit(entry)
@@ -209,17 +198,19 @@ def _claim(entry_id: int, me: str, now: datetime, lease_seconds: float) -> bool:
             session.rollback()
             return False
     claimed = (
-        session.execute(
-            sa.update(OutboxEntry)
-            .where(condition)
-            .values(
-                status=IN_FLIGHT,
-                locked_by=me,
-                locked_until=now + timedelta(seconds=lease_seconds),
-                attempts=OutboxEntry.attempts + 1,
+        rows_changed(
+            session.execute(
+                sa.update(OutboxEntry)
+                .where(condition)
+                .values(
+                    status=IN_FLIGHT,
+                    locked_by=me,
+                    locked_until=now + timedelta(seconds=lease_seconds),
+                    attempts=OutboxEntry.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         == 1
     )
     session.commit()
@@ -227,14 +218,14 @@ def _claim(entry_id: int, me: str, now: datetime, lease_seconds: float) -> bool:
 
 
 def deliver(entry_id: int, *, now: datetime | None = None) -> str:
-    """Deliver one entry if it is due and nobody else holds it; commits. Returns an `Outcome` value."""
-    app = current_app._get_current_object()
+    """Deliver one entry if it is due and nobody else holds it; commits. Returns an `DeliveryOutcome` value."""
+    app = current_app_object()
     me = worker_id()
     start = now or utcnow()
     if not _claim(entry_id, me, start, setting(app, "OUTBOX_LEASE_SECONDS")):
-        return Outcome.SKIPPED
-    entry = db.session.get(OutboxEntry, entry_id, populate_existing=True)
-    tenant = db.session.get(Tenant, entry.tenant_id)
+        return DeliveryOutcome.SKIPPED
+    entry = db.session.get_one(OutboxEntry, entry_id, populate_existing=True)  # ours now, under the lease
+    tenant = db.session.get_one(Tenant, entry.tenant_id)
     with log_context(tenant=tenant.log_name):
         if entry.attempts > entry.max_attempts:
             return _record_failure(
@@ -247,7 +238,7 @@ def deliver(entry_id: int, *, now: datetime | None = None) -> str:
             return _record_failure(entry, me, f"no handler registered for {entry.kind}", permanent=False, now=now)
         payload = json.loads(json.dumps(entry.payload))
         try:
-            result = handler(tenant, payload, _services_for(tenant))
+            result = handler(tenant, payload)
         except PermanentError as exc:
             db.session.rollback()
             return _record_failure(entry, me, short_error(exc), permanent=True, now=now)
@@ -267,33 +258,35 @@ def deliver(entry_id: int, *, now: datetime | None = None) -> str:
 
 def _record_success(entry: OutboxEntry, me: str, result, *, now: datetime | None) -> str:
     safe_result = json.loads(json.dumps(result if result is not None else {}, default=str))
-    updated = db.session.execute(
-        sa.update(OutboxEntry)
-        .where(OutboxEntry.id == entry.id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
-        .values(
-            status=DELIVERED,
-            delivered_at=now or utcnow(),
-            result=safe_result,
-            last_error=None,
-            locked_by=None,
-            locked_until=None,
+    updated = rows_changed(
+        db.session.execute(
+            sa.update(OutboxEntry)
+            .where(OutboxEntry.id == entry.id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
+            .values(
+                status=DELIVERED,
+                delivered_at=now or utcnow(),
+                result=safe_result,
+                last_error=None,
+                locked_by=None,
+                locked_until=None,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()  # also commits whatever the handler recorded in the session
     if not updated:
         log.warning("outbox entry %s delivered after its lease passed to another worker", entry.id)
-        return Outcome.SKIPPED
+        return DeliveryOutcome.SKIPPED
     log.info("outbox entry %s delivered (%s, attempt %s)", entry.id, entry.kind, entry.attempts)
-    return Outcome.DELIVERED
+    return DeliveryOutcome.DELIVERED
 
 
 def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool, now: datetime | None) -> str:
     entry_id, attempts, max_attempts, kind = entry.id, entry.attempts, entry.max_attempts, entry.kind
     clock = now or utcnow()
     if permanent or attempts >= max_attempts:
-        values = {"status": FAILED}
-        outcome = Outcome.FAILED
+        values: dict[str, str | datetime] = {"status": FAILED}
+        outcome = DeliveryOutcome.FAILED
     else:
         app = current_app
         delay = backoff_delay(
@@ -302,19 +295,21 @@ def _record_failure(entry: OutboxEntry, me: str, reason: str, *, permanent: bool
             cap=setting(app, "OUTBOX_BACKOFF_CAP_SECONDS"),
         )
         values = {"status": PENDING, "next_attempt_at": clock + timedelta(seconds=delay)}
-        outcome = Outcome.RETRYING
-    updated = db.session.execute(
-        sa.update(OutboxEntry)
-        .where(OutboxEntry.id == entry_id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
-        .values(last_error=reason[:500], locked_by=None, locked_until=None, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if updated and outcome == Outcome.FAILED:
+        outcome = DeliveryOutcome.RETRYING
+    updated = rows_changed(
+        db.session.execute(
+            sa.update(OutboxEntry)
+            .where(OutboxEntry.id == entry_id, OutboxEntry.locked_by == me, OutboxEntry.status == IN_FLIGHT)
+            .values(last_error=reason[:500], locked_by=None, locked_until=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if updated and outcome == DeliveryOutcome.FAILED:
         _notify_status(entry, FAILED)
     db.session.commit()
     if not updated:
-        return Outcome.SKIPPED
-    if outcome == Outcome.FAILED:
+        return DeliveryOutcome.SKIPPED
+    if outcome == DeliveryOutcome.FAILED:
         log.error("outbox entry %s (%s) failed after %s attempts: %s", entry_id, kind, attempts, reason)
     return outcome
 
@@ -332,7 +327,12 @@ def drain(tenant: Tenant | None = None, limit: int = 100, *, now: datetime | Non
         query = query.where(OutboxEntry.tenant_id == tenant.id)
     due = db.session.execute(query).scalars().all()
     db.session.commit()
-    counts = {Outcome.DELIVERED: 0, Outcome.RETRYING: 0, Outcome.FAILED: 0, Outcome.SKIPPED: 0}
+    counts = {
+        DeliveryOutcome.DELIVERED: 0,
+        DeliveryOutcome.RETRYING: 0,
+        DeliveryOutcome.FAILED: 0,
+        DeliveryOutcome.SKIPPED: 0,
+    }
     for entry_id in due:
         counts[deliver(entry_id, now=now)] += 1
     return counts
@@ -346,13 +346,15 @@ def retry(entry_id: int, *, tenant: Tenant | None) -> bool:
     query = sa.update(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.status == FAILED)
     if tenant is not None:
         query = query.where(OutboxEntry.tenant_id == tenant.id)
-    updated = db.session.execute(
-        query.values(
-            status=PENDING, attempts=0, next_attempt_at=utcnow(), locked_by=None, locked_until=None
-        ).execution_options(synchronize_session=False)
-    ).rowcount
+    updated = rows_changed(
+        db.session.execute(
+            query.values(
+                status=PENDING, attempts=0, next_attempt_at=utcnow(), locked_by=None, locked_until=None
+            ).execution_options(synchronize_session=False)
+        )
+    )
     if updated:
-        entry = db.session.get(OutboxEntry, entry_id, populate_existing=True)
+        entry = db.session.get_one(OutboxEntry, entry_id, populate_existing=True)
         _notify_status(entry, PENDING)
         _kick_after_commit(entry)
     return bool(updated)

@@ -111,7 +111,7 @@ def _start_run(tenant: Tenant | None, kind: str, job_id: str | None, dedupe_key:
 def _finish_run(run_id: int | None, outcome: str, counts: dict, error: str | None) -> None:
     """Commits the job's own session too: a job that returned is a finished unit of work."""
     if run_id is not None:
-        run = db.session.get(JobRun, run_id)
+        run = db.session.get_one(JobRun, run_id)
         run.outcome, run.counts, run.error, run.finished_at = outcome, counts, error, utcnow()
         metrics.observe_job_since(run.kind, outcome, run.started_at)
     db.session.commit()

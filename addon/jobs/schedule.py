@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from werkzeug.utils import import_string
 
-from addon.extensions import db
+from addon.extensions import db, rows_changed
 from addon.jobs import outbox
+from addon.jobs.extension import current_app_object
 from addon.jobs.models import DELIVERED, JobRun, OutboxEntry, ProcessedEvent, ScheduleMark
 from addon.jobs.runner import get_runner
 from addon.jobs.settings import setting
@@ -142,7 +143,7 @@ def tick(now: datetime | None = None) -> list[tuple[int, str, str]]:
 
     Only (tenant, kind) pairs whose period turned since this process last saw them marked reach the
     database; of those, the ones another scheduler marked first are left to it."""
-    app = current_app._get_current_object()
+    app = current_app_object()
     state = _state(app)
     periods = list(_current_periods(app, now or utcnow()))
     with state.lock:
@@ -171,7 +172,7 @@ def requeue_unstarted(now: datetime | None = None) -> list[tuple[int, str, str]]
     """Queue again the current period's work that was queued but never started, because its job was lost
     with the queue (Redis lost its data, or the embedded process holding it stopped). Work still waiting in
     the queue is not doubled: the runner keeps one job per dedupe key. Older periods are left to the next."""
-    app = current_app._get_current_object()
+    app = current_app_object()
     due = {
         _dedupe_key(schedule.kind, tenant_id, period): (tenant_id, schedule, period)
         for tenant_id, schedule, period in _current_periods(app, now or utcnow())
@@ -293,14 +294,16 @@ def drain_outbox(tenant: Tenant) -> dict:
 
 def mark_lost_runs(tenant: Tenant, now: datetime | None = None) -> int:
     """Runs unfinished long past the job timeout died with their worker: say so on the activity page."""
-    app = current_app._get_current_object()
+    app = current_app_object()
     cutoff = (now or utcnow()) - timedelta(seconds=2 * setting(app, "JOB_TIMEOUT_SECONDS") + 60)
-    lost = db.session.execute(
-        sa.update(JobRun)
-        .where(JobRun.tenant_id == tenant.id, JobRun.finished_at.is_(None), JobRun.started_at < cutoff)
-        .values(outcome="failed", finished_at=now or utcnow(), error="worker lost (killed or restarted) mid-run")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    lost = rows_changed(
+        db.session.execute(
+            sa.update(JobRun)
+            .where(JobRun.tenant_id == tenant.id, JobRun.finished_at.is_(None), JobRun.started_at < cutoff)
+            .values(outcome="failed", finished_at=now or utcnow(), error="worker lost (killed or restarted) mid-run")
+            .execution_options(synchronize_session=False)
+        )
+    )
     db.session.commit()
     return lost
 
@@ -317,8 +320,8 @@ def prune(tenant: Tenant, *, keep: timedelta = timedelta(days=30)) -> dict:
         ("delivered_entries", OutboxEntry, OutboxEntry.delivered_at, OutboxEntry.status == DELIVERED),
     ):
         condition = sa.and_(model.tenant_id == tenant.id, column < cutoff, *([extra] if extra is not None else []))
-        removed[name] = db.session.execute(
-            sa.delete(model).where(condition).execution_options(synchronize_session=False)
-        ).rowcount
+        removed[name] = rows_changed(
+            db.session.execute(sa.delete(model).where(condition).execution_options(synchronize_session=False))
+        )
     db.session.commit()
     return removed

@@ -17,6 +17,7 @@ def insert_once(model, values: dict, unique_columns: tuple[str, ...]) -> tuple[i
     session = db.session
     dialect = session.get_bind().dialect.name
     table = model.__table__
+    statement: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
         statement = postgresql.insert(table)
     elif dialect == "sqlite":

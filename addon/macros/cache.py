@@ -33,6 +33,7 @@ LEASE_SECONDS = 30  # a fetcher that dies frees the flight after this
 DECODED_ENTRIES = 512  # decoded titles kept per process
 ERROR_RETRY_SECONDS = 30  # after a failed refresh, the next try at Consonance waits this long
 BUS_PREFIX = "macro:"
+_UNREAD: Any = object()  # `_read` without data already read from the store
 
 
 class CacheWaitTimeout(Exception):
@@ -91,6 +92,15 @@ class MemoryStore:
         """At most one True per key per interval (rate limits such as Refresh)."""
         return self.lock("rate:" + key, per_seconds) is not None
 
+    def lock_and_get(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
+        """`lock`, and what `key` holds once it is taken (one round trip in a shared store)."""
+        return self.lock(key, lease), self.get(key)
+
+    def set_and_unlock(self, key: str, data: bytes, ttl: float, token: str) -> None:
+        """`set`, then `unlock` (one round trip in a shared store)."""
+        self.set(key, data, ttl)
+        self.unlock(key, token)
+
 
 _UNLOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
@@ -124,6 +134,20 @@ class RedisStore:
 
     def allow(self, key: str, per_seconds: float) -> bool:
         return bool(self.redis.set(self.prefix + "rate:" + key, b"1", nx=True, px=int(per_seconds * 1000)))
+
+    def lock_and_get(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
+        token = uuid.uuid4().hex
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self.prefix + "lock:" + key, token, nx=True, px=int(lease * 1000))
+            pipe.get(self.prefix + key)
+            acquired, data = pipe.execute()
+        return (token if acquired else None), data
+
+    def set_and_unlock(self, key: str, data: bytes, ttl: float, token: str) -> None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self.prefix + key, data, ex=max(1, int(ttl)))
+            self._unlock(keys=[self.prefix + "lock:" + key], args=[token], client=pipe)
+            pipe.execute()
 
 
 class FailoverStore:
@@ -168,6 +192,12 @@ class FailoverStore:
     def allow(self, key: str, per_seconds: float) -> bool:
         return self._call("allow", key, per_seconds)
 
+    def lock_and_get(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
+        return self._call("lock_and_get", key, lease)
+
+    def set_and_unlock(self, key: str, data: bytes, ttl: float, token: str) -> None:
+        self._call("set_and_unlock", key, data, ttl, token)
+
 
 class MacroCache:
     def __init__(
@@ -211,16 +241,17 @@ class MacroCache:
             self._forget(key)
             self.bus.publish(BUS_PREFIX + key)
 
-    def _read(self, key: str) -> tuple[Any, float, str | None, float] | None:
-        """(value, fetched_at, error of the last failed refresh or None, when it failed), or None."""
+    def _read(self, key: str, stored: Any = _UNREAD) -> tuple[Any, float, str | None, float] | None:
+        """(value, fetched_at, error of the last failed refresh or None, when it failed), or None. With
+        `stored`, what the store was just asked for `key` is used instead of asking again."""
         listening = self.bus is not None and self.bus.healthy
         with self._decoded_lock:
             heard = self._heard
             known = self._decoded.get(key)
-            if listening and known is not None and known[2]:
+            if stored is _UNREAD and listening and known is not None and known[2]:
                 self._decoded.move_to_end(key)
                 return known[1]
-        data = self.store.get(key)
+        data = self.store.get(key) if stored is _UNREAD else stored
         if data is None:
             return None
         with self._decoded_lock:
@@ -250,11 +281,19 @@ class MacroCache:
                 self._decoded.popitem(last=False)
         return entry
 
-    def _write(self, key: str, value: Any, fetched_at: float, error: str | None = None) -> None:
+    def _write(
+        self, key: str, value: Any, fetched_at: float, error: str | None = None, held: list | None = None
+    ) -> None:
+        """Store the entry; with `held` ([lock token]), release that lock with the same round trip."""
         envelope = {"t": fetched_at, "v": codec.dumps(value).decode("utf-8")}
         if error:
             envelope["e"], envelope["et"] = error[:200], self.clock()
-        self.store.set(key, json.dumps(envelope).encode("utf-8"), KEEP_SECONDS)
+        data = json.dumps(envelope).encode("utf-8")
+        if held and held[0]:
+            self.store.set_and_unlock(key, data, KEEP_SECONDS, held[0])
+            held[0] = None
+        else:
+            self.store.set(key, data, KEEP_SECONDS)
         self._changed(key)
 
     def peek(self, key: str, freshness_seconds: float) -> Lookup | None:
@@ -278,13 +317,15 @@ class MacroCache:
             return hit
         deadline = time.monotonic() + self.wait_timeout
         while True:
-            token = self.store.lock(key, LEASE_SECONDS)
+            token, stored = self.store.lock_and_get(key, LEASE_SECONDS)
             if token:
                 metrics.count_cache("miss")
+                held = [token]  # released with the write, or below when nothing was written
                 try:
-                    return self._fetch_holding_lock(key, loader, freshness_seconds, force, started)
+                    return self._fetch_holding_lock(key, loader, freshness_seconds, force, started, stored, held)
                 finally:
-                    self.store.unlock(key, token)
+                    if held[0]:
+                        self.store.unlock(key, token)
             if cached and not force:
                 metrics.count_cache("stale")
                 return Lookup(cached[0], cached[1], fresh=False, refreshing=True, error=cached[2])
@@ -300,8 +341,8 @@ class MacroCache:
         """No failed refresh, or one too recent to try Consonance again."""
         return entry[2] is None or now - entry[3] < ERROR_RETRY_SECONDS
 
-    def _fetch_holding_lock(self, key, loader, freshness_seconds, force, started) -> Lookup:
-        latest = self._read(key)
+    def _fetch_holding_lock(self, key, loader, freshness_seconds, force, started, stored, held) -> Lookup:
+        latest = self._read(key, stored)
         if latest and (
             (not force and self.clock() - latest[1] < freshness_seconds and self._settled(latest, self.clock()))
             or latest[1] >= started
@@ -315,8 +356,8 @@ class MacroCache:
                 raise
             log.warning("serving last good data for %s: %s", key, exc.__class__.__name__)
             reason = str(exc) or exc.__class__.__name__
-            self._write(key, latest[0], latest[1], error=reason)
+            self._write(key, latest[0], latest[1], error=reason, held=held)
             return Lookup(latest[0], latest[1], fresh=False, error=reason)
         fetched_at = self.clock()
-        self._write(key, value, fetched_at)
+        self._write(key, value, fetched_at, held=held)
         return Lookup(value, fetched_at, fresh=True, fetched_here=True)

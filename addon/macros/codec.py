@@ -27,12 +27,25 @@ class CodecError(ValueError):
     """Cached bytes that do not describe domain objects."""
 
 
+_INIT_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's init fields, looked up once per class
+
+
+def _init_fields(cls: type) -> tuple[str, ...] | None:
+    """The init fields of a dataclass `cls` (None when it is not one); `dataclasses.fields` costs a scan per call."""
+    found = _INIT_FIELDS.get(cls)
+    if found is None:
+        if not dataclasses.is_dataclass(cls):
+            return None
+        found = _INIT_FIELDS.setdefault(cls, tuple(f.name for f in dataclasses.fields(cls) if f.init))
+    return found
+
+
 def _encode(value):
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            "@": type(value).__name__,
-            **{f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init},
-        }
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    names = _init_fields(type(value))
+    if names is not None:
+        return {"@": type(value).__name__, **{name: _encode(getattr(value, name)) for name in names}}
     if isinstance(value, enum.Enum):
         return {"@enum": type(value).__name__, "v": value.value}
     if isinstance(value, datetime):

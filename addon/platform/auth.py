@@ -103,7 +103,11 @@ def verify_forge_request(
         raise AuthError("missing_token", "This address needs a Forge invocation token.")
     config = current_app.config
     invocation = verify_invocation_token(
-        token, app_id=config["FORGE_APP_ID"], jwks=services.jwks(), leeway=config["JWT_LEEWAY_SECONDS"]
+        token,
+        app_id=config["FORGE_APP_ID"],
+        jwks=services.jwks(),
+        leeway=config["JWT_LEEWAY_SECONDS"],
+        verified=services.verified_forge_tokens(),
     )
     tenant = tenants.tenant_for_forge(invocation, attach=attach)
     if system_token:

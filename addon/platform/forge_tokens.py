@@ -6,11 +6,14 @@ id, `exp`/`nbf`/`iat` with a few seconds of leeway. Anything else is refused.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from addon.platform import jws
 from addon.platform.errors import AuthError
@@ -38,11 +41,55 @@ class ForgeInvocation:
     claims: dict
 
 
-def verify_invocation_token(token: str, *, app_id: str, jwks: JwksCache, leeway: int = 5) -> ForgeInvocation:
+@dataclass(frozen=True)
+class _Verified:
+    app_id: str
+    kid: str
+    key: RSAPublicKey  # the JWKS key its signature verified with
+    invocation: ForgeInvocation
+
+
+class VerifiedTokens:
+    """Tokens whose signature verified in this process, by their exact text (so any other byte is another
+    token, verified in full); a bounded LRU, per process."""
+
+    def __init__(self, size: int = 2048):
+        self.size = size
+        self._items: OrderedDict[str, _Verified] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> _Verified | None:
+        with self._lock:
+            found = self._items.get(token)
+            if found is not None:
+                self._items.move_to_end(token)
+            return found
+
+    def put(self, token: str, verified: _Verified) -> None:
+        with self._lock:
+            self._items[token] = verified
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def drop(self, token: str) -> None:
+        with self._lock:
+            self._items.pop(token, None)
+
+
+def verify_invocation_token(
+    token: str, *, app_id: str, jwks: JwksCache, leeway: int = 5, verified: VerifiedTokens | None = None
+) -> ForgeInvocation:
     """Verify a FIT: parsed once, then the checks `jwt.decode(token, key, algorithms=["RS256"], audience=app_id,
     issuer=FORGE_ISSUER, leeway=leeway, options={"require": ["exp", "nbf", "iat", "iss", "aud"]})` makes, in its
     order and with its rules, at a fraction of its cost on every macro view
-    (tests/platform/test_forge_token_checks.py holds both to the same answers)."""
+    (tests/platform/test_forge_token_checks.py holds both to the same answers). With `verified`, a token whose
+    signature verified before is not parsed or verified again; every other check still is."""
+    known = verified.get(token) if verified is not None else None
+    if verified is not None and known is not None and known.app_id == app_id:
+        if jwks.key_for(known.kid) is known.key:  # still published for its kid (a key Forge withdrew fails here)
+            _check_claims(known.invocation.claims, app_id, leeway)
+            return known.invocation
+        verified.drop(token)
     header, claims, signing_input, signature = jws.segments(token, "invocation token")
     if header.get("alg") != "RS256":
         raise AuthError("bad_alg", "Invocation tokens must be signed with RS256.")
@@ -53,7 +100,14 @@ def verify_invocation_token(token: str, *, app_id: str, jwks: JwksCache, leeway:
     except InvalidSignature:
         raise AuthError("bad_signature", "The invocation token's signature does not verify.") from None
     _check_claims(claims, app_id, leeway)
+    invocation = _invocation(claims, app_id)
+    if verified is not None:
+        verified.put(token, _Verified(app_id, header["kid"], key, invocation))
+    return invocation
 
+
+def _invocation(claims: dict, app_id: str) -> ForgeInvocation:
+    """What the verified claims say about the call; a token naming no installation is refused."""
     app = claims.get("app")
     if not isinstance(app, dict) or not app.get("installationId") or not app.get("apiBaseUrl"):
         raise AuthError("missing_claim", "The invocation token does not name an installation.")

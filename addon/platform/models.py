@@ -7,6 +7,7 @@ Every tenant-owned table mixes in `TenantOwned`, and every read goes through
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -73,7 +74,10 @@ class AuditEntry(TenantOwned, db.Model):
     detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
 
-def tenant_query(model, tenant: Tenant):
+TenantRow = TypeVar("TenantRow", bound=TenantOwned)
+
+
+def tenant_query(model: type[TenantRow], tenant: Tenant) -> sa.Select[TenantRow]:
     """A SELECT on a tenant-owned model, already scoped to `tenant`."""
     if not hasattr(model, "tenant_id"):
         raise TypeError(f"{model.__name__} is not tenant-owned")

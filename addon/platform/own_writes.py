@@ -5,6 +5,11 @@ poll finds any change), copies of that title fetched earlier are superseded ever
 reads Consonance again instead of showing the old stage for the rest of its freshness window. Both facts
 live in the shared Redis in production (in this process's memory in the embedded default, which is one
 process); when Redis fails they read as "nothing known", and the freshness window applies as before.
+
+Every macro view asks about them, so each process keeps the marks it has read (present or absent) and
+answers from memory while its invalidation-bus subscription is up: a write publishes the mark's key, and
+every process drops its copy when the message arrives (milliseconds), as for the tenant and macro caches.
+A cached view therefore costs no Redis round trip; without a live subscription every read goes to Redis.
 """
 
 from __future__ import annotations
@@ -13,10 +18,14 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from flask import current_app
 
 from addon.logs import OncePer
+from addon.platform import invalidation
 from addon.platform.services import platform_services, view_redis
 
 if TYPE_CHECKING:
@@ -27,6 +36,8 @@ log = logging.getLogger("addon.platform.own_writes")
 PREFIX = "c4c:marks:"
 PENDING_SECONDS = 24 * 3600  # a pending mark outlives any retry schedule, then lapses by itself
 CHANGED_SECONDS = 7 * 24 * 3600  # as long as the macro cache keeps a last-good copy
+BUS_PREFIX = "marks:"
+COPIES_KEPT = 8192  # marks (or their absence) kept per process: a few per title viewed
 _lost = OncePer(log)
 _Result = TypeVar("_Result")
 
@@ -34,7 +45,9 @@ _Result = TypeVar("_Result")
 class _Marks(Protocol):
     """Where the marks live: the shared Redis, or this process's memory."""
 
-    def get(self, key: str) -> bytes | None: ...
+    def get(self, key: str, also: tuple[str, ...] = ()) -> bytes | None:
+        """The mark at `key`; `also` names marks likely asked for next, read with it where that saves a trip."""
+        ...
 
     def set(self, key: str, value: bytes, ttl: float) -> None: ...
 
@@ -46,7 +59,7 @@ class _MemoryMarks:
         self._data: dict[str, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str, also: tuple[str, ...] = ()) -> bytes | None:
         with self._lock:
             found = self._data.get(key)
             if found is None or found[1] < time.time():
@@ -62,36 +75,110 @@ class _MemoryMarks:
             self._data.pop(key, None)
 
 
-class _RedisMarks:
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
+class _SharedMarks:
+    """The marks in the shared Redis, with this process's copies of those it has read (an absent mark too),
+    served from memory only while the invalidation bus is up; a copy heard changed is dropped, and one read
+    across an invalidation is not kept (it may predate the change)."""
 
-    def _safely(self, what: Callable[[], _Result]) -> _Result | None:
+    def __init__(self, client: redis.Redis, bus: invalidation.Bus | None) -> None:
+        self.client = client
+        self.bus = bus
+        self._copies: OrderedDict[str, tuple[bytes | None, float]] = OrderedDict()  # key -> (value, expires at)
+        self._heard = 0
+        self._lock = threading.Lock()
+        self._listening = False
+
+    def _safely(self, what: Callable[[], _Result]) -> tuple[bool, _Result | None]:
         import redis
 
         try:
-            return what()
+            return True, what()
         except redis.RedisError as exc:
             _lost.warning("own-write marks unavailable (%s); panels follow their freshness window", exc)
-            return None
+            return False, None
 
-    def get(self, key: str) -> bytes | None:
-        found = self._safely(lambda: self.client.get(PREFIX + key))
-        return found if isinstance(found, bytes) else None
+    def _listen(self) -> bool:
+        """Whether copies may be trusted now (subscribing on first use: writers alone never need to)."""
+        if self.bus is None:
+            return False
+        if not self._listening:
+            self._listening = True
+            self.bus.listen(BUS_PREFIX, self._forget, self._forget_all)
+        return self.bus.healthy
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
+            self._heard += 1
+            self._copies.pop(key, None)
+
+    def _forget_all(self) -> None:
+        with self._lock:
+            self._heard += 1
+            self._copies.clear()
+
+    def _keep(self, key: str, value: bytes | None, expires_at: float) -> None:
+        self._copies[key] = (value, expires_at)
+        self._copies.move_to_end(key)
+        while len(self._copies) > COPIES_KEPT:
+            self._copies.popitem(last=False)
+
+    def get(self, key: str, also: tuple[str, ...] = ()) -> bytes | None:
+        trusted = self._listen()
+        with self._lock:
+            heard = self._heard
+            found = self._copies.get(key) if trusted else None
+            if found is not None and found[1] > time.time():
+                self._copies.move_to_end(key)
+                return found[0]
+        wanted = (key, *(k for k in also if trusted and k not in self._copies))  # kept only while trusted
+
+        def read() -> list[Any]:
+            with self.client.pipeline(transaction=False) as pipe:
+                for name in wanted:
+                    pipe.get(PREFIX + name)
+                    pipe.pttl(PREFIX + name)  # so the copy lapses when Redis's mark does
+                return pipe.execute()
+
+        ok, answer = self._safely(read)
+        if not ok or answer is None:
+            return None
+        values = [value if isinstance(value, bytes) else None for value in answer[::2]]
+        if trusted:
+            now = time.time()
+            with self._lock:
+                if heard == self._heard:
+                    for name, value, ttl_ms in zip(wanted, values, answer[1::2], strict=True):
+                        expires_at = now + ttl_ms / 1000 if value is not None and ttl_ms > 0 else float("inf")
+                        self._keep(name, value, expires_at)
+        return values[0]
+
+    def _changed(self, key: str, value: bytes | None, ttl: float) -> None:
+        """After our own write: our copy is the new value at once, everyone else's is dropped when they hear."""
+        with self._lock:
+            self._heard += 1
+            if self._listening:
+                self._keep(key, value, time.time() + ttl if value is not None else float("inf"))
+        if self.bus is not None:
+            self.bus.publish(BUS_PREFIX + key)
 
     def set(self, key: str, value: bytes, ttl: float) -> None:
-        self._safely(lambda: self.client.set(PREFIX + key, value, ex=int(ttl)))
+        ok, _ = self._safely(lambda: self.client.set(PREFIX + key, value, ex=int(ttl)))
+        if ok:
+            self._changed(key, value, ttl)
 
     def delete(self, key: str) -> None:
-        self._safely(lambda: self.client.delete(PREFIX + key))
+        ok, _ = self._safely(lambda: self.client.delete(PREFIX + key))
+        if ok:
+            self._changed(key, None, 0)
 
 
 def _marks() -> _Marks:
-    client = view_redis()
-    if client is not None:
-        return _RedisMarks(client)
-    found = platform_services().setdefault("own_write_marks", _MemoryMarks())
-    assert isinstance(found, _MemoryMarks), "own_write_marks holds this process's marks"
+    services = platform_services()
+    found: _Marks | None = services.get("own_write_marks")
+    if found is None:
+        client = view_redis()
+        made = _MemoryMarks() if client is None else _SharedMarks(client, invalidation.bus(current_app))
+        found = services.setdefault("own_write_marks", made)
     return found
 
 
@@ -138,7 +225,8 @@ def title_changed(tenant_id: int, work_id: str, *, written_by_us: bool = False) 
 
 def superseded(tenant_id: int, work_id: str, fetched_at: float) -> bool:
     """True when a copy fetched at `fetched_at` is older than the title's last known change."""
-    data = _marks().get(_changed_key(tenant_id, str(work_id)))
+    # the pending mark is read in the same trip: a title-status panel asks for it next
+    data = _marks().get(_changed_key(tenant_id, str(work_id)), also=(_pending_key(tenant_id, str(work_id)),))
     if not data:
         return False
     try:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 from addon.platform.crypto import SecretBox
+from addon.platform.forge_tokens import VerifiedTokens
 from addon.platform.keys import InstallKeyFetcher, JwksCache
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
             config["CONNECT_INSTALL_KEYS_URL"], timeout=config["OUTBOUND_TIMEOUT_SECONDS"]
         ),
         "seen_system_tokens": {},  # tenant id -> digest of the Forge system token last stored
+        "verified_forge_tokens": VerifiedTokens(),
     }
 
 
@@ -42,6 +44,10 @@ def secret_box() -> SecretBox:
 
 def jwks() -> JwksCache:
     return platform_services()["jwks"]
+
+
+def verified_forge_tokens() -> VerifiedTokens:
+    return platform_services()["verified_forge_tokens"]
 
 
 def install_keys() -> InstallKeyFetcher:

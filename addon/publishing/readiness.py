@@ -94,7 +94,9 @@ class FormatReadiness:
 
 
 @dataclass(frozen=True)
-class Decision:
+class ReadinessVerdict:
+    """The go/no-go on announcing a title: the headline people read, its reasons and the one-line why."""
+
     go: bool
     headline: str
     reasons: tuple[str, ...] = ()
@@ -110,7 +112,7 @@ class TitleReadiness:
     days_to_publication: int | None
     metadata_completion: float  # the one completeness figure: the metadata checklist's, for this rule set
     rule_set_version: str
-    decision: Decision
+    decision: ReadinessVerdict
     formats: tuple[FormatReadiness, ...] = field(default=())
     on_sale: tuple[str, ...] = ()  # labels of formats on sale (ONIX status 04, Active)
     off_sale: tuple[str, ...] = ()  # published formats no longer on sale, with their status
@@ -195,7 +197,7 @@ def assess_title(
         days_to_publication=(first - today).days if first else None,
         metadata_completion=checklist.completion,
         rule_set_version=checklist.rule_set_version,
-        decision=Decision(False, NO_GO),
+        decision=ReadinessVerdict(False, NO_GO),
         formats=formats,
         on_sale=on_sale if published else (),
         off_sale=off_sale if published else (),
@@ -265,7 +267,7 @@ def _timed(
     return replace(item, due=due, late=due <= today)
 
 
-def decide(readiness: TitleReadiness, published: bool, policy: ReadinessPolicy | None = None) -> Decision:
+def decide(readiness: TitleReadiness, published: bool, policy: ReadinessPolicy | None = None) -> ReadinessVerdict:
     """The verdict for the title, with the reasons behind it in words."""
     policy = policy or ReadinessPolicy()
     formats = readiness.formats
@@ -277,9 +279,11 @@ def decide(readiness: TitleReadiness, published: bool, policy: ReadinessPolicy |
             why += " No longer on sale: " + ", ".join(readiness.off_sale) + "."
         if readiness.coming:
             why += " Still to come: " + "; ".join(readiness.coming) + "."
-        return Decision(True, PUBLISHED, (), V_PUBLISHED, why)
+        return ReadinessVerdict(True, PUBLISHED, (), V_PUBLISHED, why)
     if not formats:
-        return Decision(False, NO_GO, ("No formats are set up in Consonance yet.",), V_NO_GO, "No formats set up yet.")
+        return ReadinessVerdict(
+            False, NO_GO, ("No formats are set up in Consonance yet.",), V_NO_GO, "No formats set up yet."
+        )
     late_notes = _late_notes(readiness)
     first = readiness.publication_date
     days = readiness.days_to_publication if first is not None else None  # no date: nothing to count from
@@ -295,7 +299,7 @@ def decide(readiness: TitleReadiness, published: bool, policy: ReadinessPolicy |
             )
         if late_notes:
             why += " Already late: " + "; ".join(late_notes) + "."
-        return Decision(False, TOO_EARLY, tuple(late_notes), V_TOO_EARLY, why)
+        return ReadinessVerdict(False, TOO_EARLY, tuple(late_notes), V_TOO_EARLY, why)
     reasons = tuple(
         f"{f.label}: {i.detail}" + (f" (needed by {long_date(i.due)})" if i.due else "") + "."
         for f in formats
@@ -316,10 +320,10 @@ def decide(readiness: TitleReadiness, published: bool, policy: ReadinessPolicy |
     )
     if reasons:
         why = f"{len(reasons)} thing{'s' if len(reasons) != 1 else ''} due by now missing: " + " ".join(reasons)
-        return Decision(False, NO_GO, reasons, V_NO_GO, passed + why)
+        return ReadinessVerdict(False, NO_GO, reasons, V_NO_GO, passed + why)
     why = "Everything due by now is in place"
     why += (": still to come " + ", ".join(dict.fromkeys(to_come)) + ".") if to_come else "."
-    return Decision(True, GO, (), V_GO, passed + why)
+    return ReadinessVerdict(True, GO, (), V_GO, passed + why)
 
 
 def _late_notes(readiness: TitleReadiness) -> list[str]:

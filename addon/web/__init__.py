@@ -19,7 +19,10 @@ def register_blueprints(app: Flask) -> None:
         macro_editor,
         metrics,
         request_input,  # noqa: I001  (a separate line keeps others' merges of the line above clean)
+        static_files,
     )
+
+    static_files.init_app(app)
 
     request_input.init_app(app)  # before the blueprints: their `<int:...>` rules use the bounded converter
 

@@ -10,8 +10,8 @@ from addon.admin import activity, configuration, onboarding
 from addon.extensions import db
 from addon.flows import page_sets
 from addon.flows.change_detection import poll
+from addon.flows.editor_page_models import PlaybookSource
 from addon.flows.sync_models import PollState, TitleSnapshot
-from addon.flows.upstream_models import PlaybookSource
 from addon.gateways import gateways
 from addon.jobs.models import JobRun, OutboxEntry
 from addon.titles.models import TitlePage

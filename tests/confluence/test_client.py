@@ -21,7 +21,7 @@ from addon.confluence.errors import (
     ConfluenceRateLimited,
     ConfluenceUnavailable,
 )
-from addon.confluence.models import Page, Task
+from addon.confluence.models import InlineTask, Page
 from tests.confluence import canned
 from tests.confluence.canned import SITE, V1, V2
 from tests.confluence.openapi_check import validate_calls
@@ -268,7 +268,7 @@ def test_tasks_filtered_and_updated(client, rsps):
         "spaceId": "98305",
     }
     with pytest.raises(ValueError):
-        client.update_task(Task("1", None, None, None, "incomplete"), "done")
+        client.update_task(InlineTask("1", None, None, None, "incomplete"), "done")
 
 
 # ---------------------------------------------------------------- attachments and macros

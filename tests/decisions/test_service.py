@@ -6,19 +6,24 @@ from addon.consonance.errors import ConsonanceUnavailable
 from addon.decisions.models import NOTE
 from addon.decisions.service import record_decision
 from addon.extensions import db
+from addon.gateways import NotConfigured, register_gateways
 from addon.jobs import outbox
 from addon.jobs.models import OutboxEntry
-from addon.jobs.outbox import set_services_provider
 from addon.platform.models import Tenant
 
 
 class FlakyConsonance:
+    """The app's gateways for this test: a Consonance that is down until told otherwise."""
+
     def __init__(self):
         self.up = False
         self.notes = []
 
     def consonance(self, _tenant):
         return self
+
+    def confluence(self, _tenant, user_token=None):
+        raise NotConfigured("no Confluence in this test: the note goes without attribution")
 
     def add_note(self, work_id, text, idempotency_key):
         if not self.up:
@@ -42,13 +47,13 @@ def test_failed_write_shows_on_the_decision_and_retry_delivers_it(app):
     db.session.add(tenant)
     db.session.commit()
     consonance = FlakyConsonance()
-    set_services_provider(app, lambda _tenant: consonance)
+    register_gateways(app, consonance)
     decision = record_decision(
         tenant, idempotency_key="k-1", work_id="7", decision_type=NOTE, text="Cover approved", actor="557058:editor"
     ).decision
     entry_id = db.session.query(OutboxEntry).one().id
 
-    assert outbox.deliver(entry_id) == outbox.Outcome.FAILED
+    assert outbox.deliver(entry_id) == outbox.DeliveryOutcome.FAILED
     db.session.refresh(decision)
     assert decision.delivery_state == "failed"
 
@@ -58,7 +63,7 @@ def test_failed_write_shows_on_the_decision_and_retry_delivers_it(app):
     assert decision.delivery_state == "pending"
 
     consonance.up = True
-    assert outbox.deliver(entry_id) == outbox.Outcome.DELIVERED
+    assert outbox.deliver(entry_id) == outbox.DeliveryOutcome.DELIVERED
     db.session.refresh(decision)
     assert decision.delivery_state == "delivered"
     assert consonance.notes == [("7", "k-1")]

@@ -115,7 +115,7 @@ def _people_write_their_pages(site) -> None:
     """A playbook with a gate (so the title gets its launch checklist) and a lesson on the retrospective
     (so the lessons index is made): the pages the app writes when people write theirs."""
     from addon.extensions import db
-    from addon.flows.upstream_models import UpstreamPage
+    from addon.flows.editor_page_models import EditorFlowPage
     from addon.platform.models import Tenant
     from addon.settings.service import update_settings
 
@@ -144,8 +144,8 @@ def _people_write_their_pages(site) -> None:
         with site.app.app_context():
             kinds = set(
                 db.session.execute(
-                    sa.select(UpstreamPage.kind).where(
-                        UpstreamPage.tenant_id == site.tenant_id, UpstreamPage.page_id.is_not(None)
+                    sa.select(EditorFlowPage.kind).where(
+                        EditorFlowPage.tenant_id == site.tenant_id, EditorFlowPage.page_id.is_not(None)
                     )
                 ).scalars()
             )

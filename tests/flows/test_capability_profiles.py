@@ -23,7 +23,7 @@ from addon.platform.models import AuditEntry
 from addon.titles.models import TitlePage
 from sandbox.consonance.testing import running_sandbox
 
-SEED, SIZE = 7, 30  # the upstream tests' catalogue
+SEED, SIZE = 7, 30  # the editors'-page tests' catalogue
 CONSONANCE_RESET_EACH_TEST = True
 DISCOVERY = {"CapabilityIntrospection", "CapabilityProbe"}
 # What each profile must switch off (and only that), and how it lists works.

@@ -1,4 +1,4 @@
-"""F2 upstream over HTTP: Decision log lines → one note each in Consonance, shown back with delivery state."""
+"""F2 to Consonance over HTTP: Decision log lines → one note each in Consonance, shown back with delivery state."""
 
 from __future__ import annotations
 
@@ -62,9 +62,9 @@ def test_the_apps_own_region_write_is_not_read_back(world):
     world.settle()
 
     assert world.versions(page_id) == version  # nothing echoed into a further version
-    from addon.flows.upstream_models import UpstreamPageState
+    from addon.flows.editor_page_models import EditorPageState
 
-    state = db.session.query(UpstreamPageState).filter_by(tenant_id=world.tenant.id, page_id=page_id).one()
+    state = db.session.query(EditorPageState).filter_by(tenant_id=world.tenant.id, page_id=page_id).one()
     assert version in state.own_versions and state.handled_version == version
     assert len(_log_notes(world)) == 1
     assert db.session.query(Decision).filter_by(tenant_id=world.tenant.id).count() == 1

@@ -8,7 +8,7 @@ import pytest
 from addon.decisions.models import Decision
 from addon.extensions import db
 from addon.flows import page_events
-from addon.flows.upstream_models import UpstreamPageState
+from addon.flows.editor_page_models import EditorPageState
 from addon.jobs.models import JobRun
 from addon.jobs.runner import set_runner
 from tests.platform.signing import connect_claims, sign_rs256, system_fit_claims
@@ -64,7 +64,7 @@ def test_forge_events_are_recorded_and_queued_once_per_page_version(client, runn
         (page_events.HANDLE_JOB, (runner.jobs[0][1][0], "77", 3, "557058:editor")),
         (page_events.HANDLE_JOB, (runner.jobs[0][1][0], "77", 2, "557058:editor")),
     ]
-    state = db.session.query(UpstreamPageState).filter_by(page_id="77").one()
+    state = db.session.query(EditorPageState).filter_by(page_id="77").one()
     assert (state.pending_version, state.handled_version) == (3, 0)
 
 
@@ -98,7 +98,7 @@ def test_duplicate_and_reordered_deliveries_record_each_decision_once(world):
     assert sorted(d.text for d in decisions) == ["first", "second", "third"]
     notes = [n for n in world.gateway().list_notes("2") if (n.external_ref or "").startswith("dlog:")]
     assert len(notes) == 3
-    state = db.session.query(UpstreamPageState).filter_by(tenant_id=world.tenant.id, page_id=page_id).one()
+    state = db.session.query(EditorPageState).filter_by(tenant_id=world.tenant.id, page_id=page_id).one()
     assert state.handled_version == world.versions(page_id)
     assert page_events.accept(world.tenant, page_events.PageEvent(page_id, 2))["status"] in (
         "duplicate",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from addon.confluence.owned_regions import read_region
 from addon.extensions import db
 from addon.flows import playbook_gates
+from addon.flows.editor_page_models import EditorFlowPage, GateLink
 from addon.flows.page_layout import checklist_ticks
-from addon.flows.upstream_models import GateLink, UpstreamPage
 from addon.settings.service import update_settings
 
 CONSONANCE_RESET_EACH_TEST = True
@@ -37,7 +37,9 @@ def _gate_tasks(world):
 
 def _checklist(world):
     row = (
-        db.session.query(UpstreamPage).filter_by(tenant_id=world.tenant.id, work_id=WORK, kind="launch-checklist").one()
+        db.session.query(EditorFlowPage)
+        .filter_by(tenant_id=world.tenant.id, work_id=WORK, kind="launch-checklist")
+        .one()
     )
     return world.person.get_page(row.page_id)
 

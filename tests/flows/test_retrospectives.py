@@ -5,7 +5,7 @@ from __future__ import annotations
 from addon.confluence.owned_regions import read_region
 from addon.extensions import db
 from addon.flows import retrospectives
-from addon.flows.upstream_models import UpstreamPage
+from addon.flows.editor_page_models import EditorFlowPage
 from addon.settings.service import update_settings
 from addon.titles.service import pages_of
 
@@ -52,7 +52,7 @@ def test_lessons_reach_consonance_once_and_the_stage_index(world):
     assert len(notes) == 2
     production = next(n for n in notes if "printer" in n.text)
     assert "Lesson learned (Production)" in production.text and f"pageId={page.id}" in production.text
-    index_row = db.session.query(UpstreamPage).filter_by(tenant_id=world.tenant.id, kind="lessons-index").one()
+    index_row = db.session.query(EditorFlowPage).filter_by(tenant_id=world.tenant.id, kind="lessons-index").one()
     index = world.person.get_page(index_row.page_id)
     assert index.parent_id == parent.id
     production_region = read_region(index.body, retrospectives.region_name("Production"))

@@ -1,13 +1,13 @@
-"""Jobs tests: fake handlers registered, a recording runner and fake services by default."""
+"""Jobs tests: fake handlers registered, a recording runner and a fake Consonance by default."""
 
 from __future__ import annotations
 
 import pytest
 
-from addon.jobs.outbox import set_services_provider
+from addon.gateways import register_gateways
 from addon.jobs.runner import set_runner
 from tests.fixtures.tenants import make_tenant
-from tests.jobs.fake_handlers import FakeServices
+from tests.jobs.fake_handlers import FakeConsonance, FakeGateways
 
 
 class RecordingRunner:
@@ -44,8 +44,8 @@ def app_config(app_config):
 
 
 @pytest.fixture
-def services():
-    return FakeServices()
+def fake_consonance():
+    return FakeConsonance()
 
 
 @pytest.fixture
@@ -54,8 +54,8 @@ def recorder():
 
 
 @pytest.fixture
-def app(app, services, recorder):
-    set_services_provider(app, lambda tenant: services)
+def app(app, fake_consonance, recorder):
+    register_gateways(app, FakeGateways(fake_consonance))
     set_runner(app, recorder)
     return app
 

@@ -10,8 +10,8 @@ import os
 import time
 from datetime import timedelta
 
-from addon.jobs.extension import jobs_extension
-from addon.jobs.outbox import PermanentError, outbox_handler, set_services_provider
+from addon.gateways import NotConfigured, gateways
+from addon.jobs.outbox import PermanentError, outbox_handler
 from addon.jobs.schedule import scheduled
 
 
@@ -32,23 +32,32 @@ class FakeConsonance:
         return {"note_key": key}
 
 
-class FakeServices:
-    def __init__(self):
-        self.consonance = FakeConsonance()
+class FakeGateways:
+    """The app's gateways for these tests (registered with `register_gateways`): every tenant's Consonance
+    is one fake; Confluence is not connected."""
+
+    def __init__(self, consonance: FakeConsonance):
+        self.fake_consonance = consonance
+
+    def consonance(self, tenant):
+        return self.fake_consonance
+
+    def confluence(self, tenant, user_token=None):
+        raise NotConfigured("the jobs tests connect no Confluence")
 
 
 @outbox_handler("test.add_note")
-def add_note(tenant, payload, services):
-    return services.consonance.add_note(payload["work_id"], payload["text"], key=payload["key"])
+def add_note(tenant, payload):
+    return gateways().consonance(tenant).add_note(payload["work_id"], payload["text"], key=payload["key"])
 
 
 @outbox_handler("test.permanent")
-def always_gone(tenant, payload, services):
+def always_gone(tenant, payload):
     raise PermanentError(f"work {payload['work_id']} was deleted in Consonance")
 
 
 @outbox_handler("test.file_effect")
-def file_effect(tenant, payload, services):
+def file_effect(tenant, payload):
     """Cross-process fake: record the effect once (by key), then optionally block until released."""
     folder = payload["dir"]
     with open(os.path.join(folder, "attempts.log"), "a") as attempts:
@@ -71,9 +80,3 @@ def file_effect(tenant, payload, services):
 @scheduled("test.poll", every=timedelta(minutes=5))
 def poll(tenant):
     return {"polled": tenant.id}
-
-
-def init_jobs(app):
-    """Worker processes built from the environment get empty services (file_effect needs none)."""
-    if jobs_extension(app).services_provider is None:
-        set_services_provider(app, lambda tenant: None)

@@ -8,6 +8,7 @@ import time
 import sqlalchemy as sa
 
 from addon.extensions import db
+from addon.gateways import TenantGateways, register_gateways
 from addon.jobs.clock import clock_interval, start_embedded_clock, stop_embedded_clock
 from addon.jobs.models import JobRun, ScheduleMark
 from addon.jobs.runner import InlineRunner, set_runner
@@ -31,6 +32,7 @@ def test_no_clock_where_jobs_do_not_run_on_threads_here(app):
 
 def test_the_clock_ticks_the_schedule_with_nobody_asking(app):
     app.config.update(POLL_INTERVAL_SECONDS=20)
+    register_gateways(app, TenantGateways.from_config(app))  # the real poll meets the real gateways
     tenant = make_tenant()
     runner = InlineRunner(app, threads=2)
     set_runner(app, runner)

@@ -119,28 +119,28 @@ def test_commit_hands_new_entries_to_the_runner(tenant, recorder):
     assert len(recorder.submitted) == 1
 
 
-def test_delivery_through_the_inline_runner_happens_after_commit(app, tenant, services):
+def test_delivery_through_the_inline_runner_happens_after_commit(app, tenant, fake_consonance):
     set_runner(app, InlineRunner(app, synchronous=True))
     entry = note(tenant)
     db.session.commit()
     assert fresh(entry.id).status == DELIVERED
-    assert services.consonance.notes == {"decision-1": "W1: Approved for copyedit"}
+    assert fake_consonance.notes == {"decision-1": "W1: Approved for copyedit"}
 
 
-def test_deliver_runs_the_handler_once_and_records_the_result(tenant, services):
+def test_deliver_runs_the_handler_once_and_records_the_result(tenant, fake_consonance):
     entry = note(tenant)
     db.session.commit()
-    assert outbox.deliver(entry.id) == outbox.Outcome.DELIVERED
-    assert outbox.deliver(entry.id) == outbox.Outcome.SKIPPED
+    assert outbox.deliver(entry.id) == outbox.DeliveryOutcome.DELIVERED
+    assert outbox.deliver(entry.id) == outbox.DeliveryOutcome.SKIPPED
     row = fresh(entry.id)
     assert (row.status, row.attempts, row.result, row.locked_by) == (DELIVERED, 1, {"note_key": "decision-1"}, None)
     assert row.delivered_at is not None
-    assert services.consonance.calls == 1
+    assert fake_consonance.calls == 1
 
 
-def test_failures_back_off_then_fail_visibly_and_retry_resets(app, tenant, services):
+def test_failures_back_off_then_fail_visibly_and_retry_resets(app, tenant, fake_consonance):
     app.config.update(OUTBOX_BACKOFF_BASE_SECONDS=10, OUTBOX_BACKOFF_CAP_SECONDS=25)
-    services.consonance.failures_left = 99
+    fake_consonance.failures_left = 99
     entry = outbox.enqueue(
         tenant,
         "consonance",
@@ -152,55 +152,57 @@ def test_failures_back_off_then_fail_visibly_and_retry_resets(app, tenant, servi
     db.session.commit()
     now = utcnow()
 
-    assert outbox.deliver(entry.id, now=now) == outbox.Outcome.RETRYING
+    assert outbox.deliver(entry.id, now=now) == outbox.DeliveryOutcome.RETRYING
     row = fresh(entry.id)
     first_delay = (as_utc(row.next_attempt_at) - now).total_seconds()
     assert row.status == PENDING and row.attempts == 1 and 5 <= first_delay <= 10
     assert "ConnectionError: Consonance unavailable" in row.last_error
     assert "sk-live-123" not in row.last_error, "errors shown to admins never carry tokens"
 
-    assert outbox.deliver(entry.id, now=now + timedelta(seconds=4)) == outbox.Outcome.SKIPPED, "not due yet"
+    assert outbox.deliver(entry.id, now=now + timedelta(seconds=4)) == outbox.DeliveryOutcome.SKIPPED, "not due yet"
     now += timedelta(seconds=first_delay)
-    assert outbox.deliver(entry.id, now=now) == outbox.Outcome.RETRYING
+    assert outbox.deliver(entry.id, now=now) == outbox.DeliveryOutcome.RETRYING
     second_delay = (as_utc(fresh(entry.id).next_attempt_at) - now).total_seconds()
     assert 10 <= second_delay <= 20
 
     now += timedelta(seconds=second_delay)
-    assert outbox.deliver(entry.id, now=now) == outbox.Outcome.FAILED
+    assert outbox.deliver(entry.id, now=now) == outbox.DeliveryOutcome.FAILED
     row = fresh(entry.id)
     assert (row.status, row.attempts) == (FAILED, 3)
-    assert outbox.deliver(entry.id, now=now + timedelta(days=1)) == outbox.Outcome.SKIPPED, "failed stays failed"
-    assert services.consonance.calls == 3
+    assert outbox.deliver(entry.id, now=now + timedelta(days=1)) == outbox.DeliveryOutcome.SKIPPED, (
+        "failed stays failed"
+    )
+    assert fake_consonance.calls == 3
 
     assert outbox.retry(entry.id, tenant=make_tenant()) is False, "another tenant cannot retry it"
-    services.consonance.failures_left = 0
+    fake_consonance.failures_left = 0
     assert outbox.retry(entry.id, tenant=tenant) is True
     db.session.commit()
     assert (fresh(entry.id).status, fresh(entry.id).attempts) == (PENDING, 0)
-    assert outbox.deliver(entry.id) == outbox.Outcome.DELIVERED
+    assert outbox.deliver(entry.id) == outbox.DeliveryOutcome.DELIVERED
     assert fresh(entry.id).last_error is None
 
 
 def test_a_permanent_error_fails_at_once_with_its_reason(tenant):
     entry = outbox.enqueue(tenant, "consonance", "test.permanent", {"work_id": "W9"}, dedupe_key="gone")
     db.session.commit()
-    assert outbox.deliver(entry.id) == outbox.Outcome.FAILED
+    assert outbox.deliver(entry.id) == outbox.DeliveryOutcome.FAILED
     row = fresh(entry.id)
     assert row.attempts == 1 and row.last_error == "PermanentError: work W9 was deleted in Consonance"
 
 
-def test_entries_of_an_uninstalled_site_fail_without_calling_out(tenant, services):
+def test_entries_of_an_uninstalled_site_fail_without_calling_out(tenant, fake_consonance):
     entry = note(tenant)
     db.session.commit()
     tenant.enabled = False
     tenant.uninstalled_at = utcnow()
     db.session.commit()
-    assert outbox.deliver(entry.id) == outbox.Outcome.FAILED
-    assert services.consonance.calls == 0
+    assert outbox.deliver(entry.id) == outbox.DeliveryOutcome.FAILED
+    assert fake_consonance.calls == 0
     assert "uninstalled" in fresh(entry.id).last_error
 
 
-def test_an_expired_lease_makes_the_entry_claimable_again(app, tenant, services):
+def test_an_expired_lease_makes_the_entry_claimable_again(app, tenant, fake_consonance):
     app.config["OUTBOX_LEASE_SECONDS"] = 60
     entry = note(tenant)
     db.session.commit()
@@ -208,14 +210,16 @@ def test_an_expired_lease_makes_the_entry_claimable_again(app, tenant, services)
     assert outbox._claim(entry.id, "worker-that-dies", now, 60)  # claimed, then the worker is killed
     assert fresh(entry.id).status == IN_FLIGHT
 
-    assert outbox.deliver(entry.id, now=now + timedelta(seconds=30)) == outbox.Outcome.SKIPPED, "lease still held"
-    assert outbox.deliver(entry.id, now=now + timedelta(seconds=61)) == outbox.Outcome.DELIVERED
+    assert outbox.deliver(entry.id, now=now + timedelta(seconds=30)) == outbox.DeliveryOutcome.SKIPPED, (
+        "lease still held"
+    )
+    assert outbox.deliver(entry.id, now=now + timedelta(seconds=61)) == outbox.DeliveryOutcome.DELIVERED
     row = fresh(entry.id)
     assert (row.status, row.attempts) == (DELIVERED, 2)
-    assert services.consonance.calls == 1
+    assert fake_consonance.calls == 1
 
 
-def test_a_worker_lost_on_the_last_attempt_leaves_the_entry_failed(tenant, services):
+def test_a_worker_lost_on_the_last_attempt_leaves_the_entry_failed(tenant, fake_consonance):
     entry = outbox.enqueue(
         tenant,
         "consonance",
@@ -227,24 +231,24 @@ def test_a_worker_lost_on_the_last_attempt_leaves_the_entry_failed(tenant, servi
     db.session.commit()
     now = utcnow()
     assert outbox._claim(entry.id, "worker-that-dies", now, 5)
-    assert outbox.deliver(entry.id, now=now + timedelta(seconds=6)) == outbox.Outcome.FAILED
+    assert outbox.deliver(entry.id, now=now + timedelta(seconds=6)) == outbox.DeliveryOutcome.FAILED
     assert "lease expired" in fresh(entry.id).last_error
-    assert services.consonance.calls == 0
+    assert fake_consonance.calls == 0
 
 
-def test_a_late_worker_cannot_overwrite_the_new_owner(tenant, services):
+def test_a_late_worker_cannot_overwrite_the_new_owner(tenant, fake_consonance):
     entry = note(tenant)
     db.session.commit()
     now = utcnow()
     assert outbox._claim(entry.id, "slow-worker", now, 5)
     assert outbox._claim(entry.id, "second-worker", now + timedelta(seconds=6), 5)
     stale = fresh(entry.id)
-    assert outbox._record_success(stale, "slow-worker", {"late": True}, now=None) == outbox.Outcome.SKIPPED
+    assert outbox._record_success(stale, "slow-worker", {"late": True}, now=None) == outbox.DeliveryOutcome.SKIPPED
     row = fresh(entry.id)
     assert (row.status, row.locked_by) == (IN_FLIGHT, "second-worker")
 
 
-def test_drain_delivers_what_is_due_for_one_tenant_or_all(tenant, other_tenant, services):
+def test_drain_delivers_what_is_due_for_one_tenant_or_all(tenant, other_tenant, fake_consonance):
     mine = [note(tenant, key=f"t1-{n}") for n in range(3)]
     theirs = note(other_tenant, key="t2-0")
     db.session.commit()
@@ -255,7 +259,7 @@ def test_drain_delivers_what_is_due_for_one_tenant_or_all(tenant, other_tenant, 
     assert outbox.drain()["delivered"] == 0
 
 
-def test_depth_and_oldest_age(tenant, other_tenant, services):
+def test_depth_and_oldest_age(tenant, other_tenant, fake_consonance):
     assert outbox.depth() == {"pending": 0, "in_flight": 0, "delivered": 0, "failed": 0}
     assert outbox.oldest_age() == 0.0
     first = note(tenant, key="a")

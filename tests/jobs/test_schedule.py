@@ -84,14 +84,14 @@ def test_scheduled_work_runs_for_its_tenant_and_is_recorded(app, tenant):
     assert runs["outbox.drain"].outcome == "ok"
 
 
-def test_the_drain_schedule_delivers_due_entries(app, tenant, services):
+def test_the_drain_schedule_delivers_due_entries(app, tenant, fake_consonance):
     entry = outbox.enqueue(tenant, "consonance", "test.add_note", {"work_id": "W", "text": "t", "key": "k"}, "k")
     db.session.commit()
     set_runner(app, InlineRunner(app, synchronous=True))
     schedule.tick(utcnow())
     db.session.expire_all()
     assert db.session.get(OutboxEntry, entry.id).status == DELIVERED
-    assert services.consonance.notes == {"k": "W: t"}
+    assert fake_consonance.notes == {"k": "W: t"}
 
 
 def test_run_scheduled_skips_a_tenant_that_left(app, tenant):
@@ -135,7 +135,7 @@ def test_prune_forgets_old_bookkeeping_but_keeps_failures(tenant, other_tenant):
     assert sorted(remaining) == sorted([(tenant.id, "f"), (other_tenant.id, "d"), (other_tenant.id, "f")])
 
 
-def test_cli_tick_and_drain(app, tenant, recorder, services):
+def test_cli_tick_and_drain(app, tenant, recorder, fake_consonance):
     outbox.enqueue(tenant, "consonance", "test.add_note", {"work_id": "W", "text": "t", "key": "k"}, "k")
     db.session.commit()
     cli = app.test_cli_runner()

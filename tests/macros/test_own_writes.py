@@ -1,6 +1,8 @@
 """No stale truth after our own write: an approved stage move shows as pending (and is not offered
 again) on every process until Consonance holds it, then every process shows the new stage at once,
-not after its freshness window. Two apps share PostgreSQL and Redis, as two web processes do."""
+not after its freshness window. Two apps share PostgreSQL and Redis, as two web processes do: the
+process that wrote shows it on its next view, the other within the invalidation bound (each keeps
+the marks it has read, dropped when the bus says they changed)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import pytest
 
 from addon import create_app
 from addon.jobs import outbox
+from addon.platform import invalidation, own_writes
+from tests.fixtures.processes import eventually, redis_commands_during
 
 
 @pytest.fixture
@@ -40,9 +44,12 @@ def test_an_approved_stage_is_pending_everywhere_then_new_everywhere(
         w for w in range(10, 31) if consonance.control.work(w)["projectStage"] not in ("Published", "Production")
     )
     stage = consonance.control.work(work)["projectStage"]
-    for process in (client, other):  # both processes hold the title in their caches
+    for process in (client, other):  # both processes hold the title in their caches, and its marks
         before = panel(process, fit, work)["viewModel"]
         assert before["title"]["stage"]["name"] == stage and before["pendingStage"] is None
+    eventually(lambda: invalidation.bus(app).healthy and invalidation.bus(other.application).healthy)
+    for process in (client, other):
+        assert panel(process, fit, work)["viewModel"]["pendingStage"] is None  # now held as copies
     answer = client.post(
         "/forge/actions/decision",
         json={
@@ -57,19 +64,29 @@ def test_an_approved_stage_is_pending_everywhere_then_new_everywhere(
     assert answer.status_code == 201, answer.get_data(as_text=True)
     to_stage = answer.get_json()["toStage"]
 
-    for process in (client, other):
+    def shows_pending(process) -> bool:
         pending = panel(process, fit, work)
         model = pending["viewModel"]
         assert model["title"]["stage"]["name"] == stage  # Consonance has not got it yet
+        if model["pendingStage"] is None:
+            return False
         assert model["pendingStage"]["to"] == to_stage
         assert f"Moving to {to_stage}: waiting for Consonance to confirm" in pending["html"]
         assert "approve_stage" not in [c["value"] for c in model["decisionChoices"]]  # not offered twice
+        return True
+
+    assert shows_pending(client)  # the process that took the decision: on its very next view
+    eventually(lambda: shows_pending(other))
 
     assert outbox.drain()["delivered"] >= 1
     assert consonance.control.work(work)["projectStage"] == to_stage
-    for process in (other, client):  # well inside the freshness window, yet both read the new stage
+
+    def shows_new_stage(process) -> bool:
         model = panel(process, fit, work)["viewModel"]
-        assert model["title"]["stage"]["name"] == to_stage and model["pendingStage"] is None
+        return model["title"]["stage"]["name"] == to_stage and model["pendingStage"] is None
+
+    assert shows_new_stage(client)  # the outbox wrote from this process: at once
+    eventually(lambda: shows_new_stage(other))  # well inside the freshness window, yet it reads the new stage
 
 
 def test_a_move_that_fails_for_good_is_no_longer_pending(app, app_config, client, fit, forge_tenant, consonance):
@@ -95,3 +112,20 @@ def test_a_move_that_fails_for_good_is_no_longer_pending(app, app_config, client
     model = panel(client, fit, work)["viewModel"]
     assert model["pendingStage"] is None  # not "pending" for a day: the admin page shows the failure
     assert "approve_stage" in [c["value"] for c in model["decisionChoices"]]
+
+
+def test_each_process_answers_marks_from_memory_only_while_its_subscription_is_up(two_processes, redis_url):
+    writer, reader = two_processes
+    with reader.app_context():
+        assert own_writes.pending_stage_move(1, "9") is None  # read from Redis; the process starts listening
+        eventually(lambda: invalidation.bus(reader).healthy)
+        assert own_writes.pending_stage_move(1, "9") is None  # now kept: "no mark" is an answer too
+        assert redis_commands_during(redis_url, lambda: own_writes.pending_stage_move(1, "9")) == []
+    with writer.app_context():
+        own_writes.stage_move_pending(1, "9", "Editorial", "Production")
+        assert own_writes.pending_stage_move(1, "9") == {"from": "Editorial", "to": "Production"}
+    with reader.app_context():
+        eventually(lambda: own_writes.pending_stage_move(1, "9") == {"from": "Editorial", "to": "Production"})
+        invalidation.bus(reader).healthy = False  # subscription lost: a message may be missed, so read Redis
+        commands = redis_commands_during(redis_url, lambda: own_writes.pending_stage_move(1, "9"))
+        assert "GET c4c:marks:t1:stage-pending:9" in commands

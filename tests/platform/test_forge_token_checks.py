@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from addon.platform.errors import AuthError
-from addon.platform.forge_tokens import FORGE_ISSUER, verify_invocation_token
+from addon.platform.forge_tokens import FORGE_ISSUER, VerifiedTokens, verify_invocation_token
 
 APP_ID = "ari:cloud:ecosystem::app/parity"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -182,3 +182,50 @@ def test_an_accepted_token_tells_who_and_where():
         "ari:cloud:ecosystem::installation/p",
         "https://api.test/ex/1",
     )
+
+
+# --- a token sent again: remembered by its exact text, every check but the signature made again ------------
+
+
+def _remembering(token: str, verified: VerifiedTokens, jwks=None, leeway: int = 5):
+    try:
+        return verify_invocation_token(token, app_id=APP_ID, jwks=jwks or OneKey(), leeway=leeway, verified=verified)
+    except AuthError as refusal:
+        return refusal
+
+
+def test_a_token_sent_again_gets_the_same_verdict_as_pyjwt():
+    verified = VerifiedTokens()
+    cases = _cases()
+    for token in cases.values():
+        _remembering(token, verified)
+    for name, token in cases.items():
+        again = _remembering(token, verified)
+        assert (not isinstance(again, AuthError)) == _pyjwt_accepts(token), name
+
+
+def test_a_remembered_token_is_refused_once_it_expires():
+    verified = VerifiedTokens()
+    token = _token(_claims(exp=int(time.time()) + 1))
+    assert not isinstance(_remembering(token, verified, leeway=0), AuthError)
+    time.sleep(2.05)
+    assert _remembering(token, verified, leeway=0).reason == "expired"
+
+
+def test_a_remembered_token_is_refused_once_forge_stops_publishing_its_key():
+    class Rotated(OneKey):
+        def key_for(self, kid):
+            raise AuthError("unknown_kid", "The token was signed with a key Forge does not publish.")
+
+    verified = VerifiedTokens()
+    token = _cases()["valid"]
+    assert not isinstance(_remembering(token, verified), AuthError)
+    assert _remembering(token, verified, jwks=Rotated()).reason == "unknown_kid"
+
+
+def test_one_byte_changed_is_another_token_verified_in_full():
+    verified = VerifiedTokens()
+    token = _cases()["valid"]
+    assert not isinstance(_remembering(token, verified), AuthError)
+    changed = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    assert _remembering(changed, verified).reason in ("bad_signature", "malformed_token")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from addon.decisions.models import Decision
 from addon.extensions import db
-from addon.flows.upstream_models import UpstreamPageState
+from addon.flows.editor_page_models import EditorPageState
 from addon.jobs.models import OutboxEntry, ProcessedEvent, ScheduleMark
 from addon.platform import tenants
 from addon.platform.models import AuditEntry, Tenant, TenantSecret
@@ -83,7 +83,7 @@ def snapshot(world: World) -> dict:
         "outbox": rows(sa.select(OutboxEntry.id, OutboxEntry.tenant_id, OutboxEntry.status, OutboxEntry.attempts)),
         "decisions": count(Decision),
         "events": count(ProcessedEvent),
-        "page_states": count(UpstreamPageState),
+        "page_states": count(EditorPageState),
         "schedule_marks": count(ScheduleMark),
         "consonance_writes": writes,
     }

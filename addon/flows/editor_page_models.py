@@ -1,4 +1,5 @@
-"""State the Confluence → Consonance flows keep: page versions seen, playbooks,
+"""State kept by the flows that read the pages editors write and send what they say to Consonance
+(Confluence → Consonance, docs/editors-pages.md): page versions seen, playbooks,
 gate ↔ task links with the last state synced on each side, pages the app made, lessons sent.
 
 Every table is tenant-owned; these rows are what make re-deliveries, retries and our own edits harmless.
@@ -11,12 +12,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.extensions import db
+from addon.extensions import Model
 from addon.platform.models import TenantOwned, utcnow
 
 
-class UpstreamPageState(TenantOwned, db.Model):
-    """Per page: the newest version announced, the newest version handled, versions our own writes made."""
+class EditorPageState(TenantOwned, Model):
+    """Per page editors write (table `upstream_page_state`, its name from before): the newest version
+    announced, the newest version handled, versions our own writes made."""
 
     __tablename__ = "upstream_page_state"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "page_id", name="uq_upstream_page_state"),)
@@ -32,7 +34,7 @@ class UpstreamPageState(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class PlaybookSource(TenantOwned, db.Model):
+class PlaybookSource(TenantOwned, Model):
     """One playbook page's checklist items as last read (gates and plain items), with a digest."""
 
     __tablename__ = "playbook_source"
@@ -46,7 +48,7 @@ class PlaybookSource(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class GateLink(TenantOwned, db.Model):
+class GateLink(TenantOwned, Model):
     """A playbook gate applied to a title: its Consonance task, and the state last synced on each side.
 
     `consonance_done` / `confluence_done` are what the app last saw or wrote; a side is acted on only
@@ -72,8 +74,9 @@ class GateLink(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class UpstreamPage(TenantOwned, db.Model):
-    """Pages these flows made: a title's launch checklist, the tenant's lessons-learned index."""
+class EditorFlowPage(TenantOwned, Model):
+    """Pages these flows made (table `upstream_page`, its name from before): a title's launch checklist, the
+    tenant's lessons-learned index."""
 
     __tablename__ = "upstream_page"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "work_id", "kind", name="uq_upstream_page"),)
@@ -85,7 +88,7 @@ class UpstreamPage(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class Lesson(TenantOwned, db.Model):
+class Lesson(TenantOwned, Model):
     """A lesson read from a retrospective page, sent to Consonance once and listed in the lessons index."""
 
     __tablename__ = "retrospective_lesson"

@@ -1,4 +1,4 @@
-"""The upstream-flow tests' world: the app served on an ephemeral port with a real Forge install in the
+"""The editors'-page flow tests' world: the app served on an ephemeral port with a real Forge install in the
 Confluence emulator (page events arrive over HTTP), connected to the Consonance sandbox (fixture `world`
 in tests/flows/conftest.py)."""
 

@@ -1,0 +1,244 @@
+"""Where one cached macro view spends its time, per transport: the app built as the Procfile's web process
+builds it (PostgreSQL, Redis, the macro lane), one title viewed once, then the same view repeated in this
+process, straight into the WSGI app (no server, no sockets: only our code and the libraries it calls).
+
+Prints, per transport, the Redis commands and database statements one cached view makes, and either a
+cProfile table (`--profile`) or nothing else; run under valgrind's callgrind (`--callgrind`, which re-runs
+this module under it) for instruction counts that the load of other processes on the machine cannot skew.
+
+    .venv/bin/python -m bench.view_profile [--views 2000] [--profile] [--callgrind]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.parse import urlsplit
+
+import requests
+import sqlalchemy as sa
+from werkzeug.test import EnvironBuilder
+
+from bench import macro_harness as rig
+from bench.consonance_catalogue import sandbox_process
+
+TITLE = 7
+QUERY = "pageId=1001&pageVersion=3&spaceKey=PUB&macroId=m-1&outputType=display&title={title}"
+FORGE_BODY = b'{"call":{"functionKey":"title-status","payload":{}},"context":{}}'
+
+
+class RedisCommands:
+    """Counts the commands a Redis client sends (every command goes through `execute_command`)."""
+
+    def __init__(self):
+        self.count = 0
+        self.names: dict[str, int] = {}
+
+    def wrap(self, client) -> None:
+        original = client.execute_command
+
+        def counted(*args, **options):
+            self.count += 1
+            self.names[str(args[0])] = self.names.get(str(args[0]), 0) + 1
+            return original(*args, **options)
+
+        client.execute_command = counted
+
+
+def _environ(base_url: str, method: str, path_and_query: str, headers: dict, body: bytes = b"") -> dict:
+    split = urlsplit(path_and_query)
+    return EnvironBuilder(
+        path=split.path, query_string=split.query, method=method, headers=headers, data=body, base_url=base_url
+    ).get_environ()
+
+
+def _call(app, environ: dict) -> tuple[str, bytes]:
+    environ = dict(environ)
+    environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].getvalue())
+    found = {}
+
+    def start_response(status, headers, exc_info=None):
+        found["status"] = status
+
+    body = b"".join(app(environ, start_response))
+    return found["status"], body
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--views", type=int, default=2000, help="cached views measured per transport")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile table per transport")
+    parser.add_argument("--transports", default="connect,forge")
+    parser.add_argument("--uncached", action="store_true", help="first views: each view a title not viewed before")
+    parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind's callgrind")
+    args = parser.parse_args(argv)
+    if args.callgrind:
+        _under_callgrind(args)
+        return
+
+    from addon import create_app
+    from addon.extensions import db
+
+    secret_key, encryption_key = rig.new_secrets()
+    with (
+        rig.scratch_database("c4c_bench_profile") as database_url,
+        rig.own_redis() as redis_url,
+        rig.KeyServer() as keys,
+        sandbox_process(max(200, 2 * args.views + 20) if args.uncached else 200, seed=42) as consonance_url,
+    ):
+        os.environ.update(
+            rig.app_environment(
+                port=8000,
+                database_url=database_url,
+                redis_url=redis_url,
+                keys_url=keys.url,
+                secret_key=secret_key,
+                encryption_key=encryption_key,
+            )
+        )
+        base = "http://127.0.0.1:8000"
+        app = create_app()
+        with app.app_context():
+            db.create_all()
+        client_key, shared_secret = "bench-client-key", os.urandom(32).hex()
+        install = {
+            "key": rig.APP_KEY,
+            "clientKey": client_key,
+            "sharedSecret": shared_secret,
+            "baseUrl": "https://bench-site.atlassian.test/wiki",
+            "displayUrl": "https://bench-site.atlassian.test/wiki",
+            "productType": "confluence",
+            "eventType": "installed",
+            "accountId": "557058:bench-admin",
+        }
+        test_client = app.test_client()
+        signed = keys.signed_install("POST", "/connect/installed", client_key, base)
+        assert (
+            test_client.post("/connect/installed", json=install, headers={"Authorization": "JWT " + signed}).status_code
+            == 200
+        )
+        forge_installation, site = (
+            "ari:cloud:ecosystem::installation/bench-forge-1",
+            "https://bench-site.atlassian.test",
+        )
+        fit = keys.fit(forge_installation, site_url=site, title=str(TITLE), lifetime=3600)
+        forge_headers = {
+            "Authorization": "Bearer " + fit,
+            "Content-Type": "application/json",
+            "x-forge-oauth-system": "bench-system-token",
+            "x-forge-oauth-user": "bench-user-token",
+        }
+        assert test_client.post("/forge/macro/title-status", data=b"{}", headers=forge_headers).status_code == 200
+        from bench.macro_views import _connect_tenants_to_consonance
+
+        _connect_tenants_to_consonance(app, consonance_url)
+        requests.Session().close()
+        context = rig.context_jwt(client_key, shared_secret, 3600)
+
+        def view(transport: str, title: int) -> dict:
+            if transport == "connect":
+                path = "/connect/macro/title-status?" + QUERY.format(title=title) + "&jwt=" + context
+                return _environ(base, "GET", path, {})
+            token = (
+                fit if title == TITLE else keys.fit(forge_installation, site_url=site, title=str(title), lifetime=3600)
+            )
+            return _environ(
+                base,
+                "POST",
+                "/forge/macro/title-status",
+                {**forge_headers, "Authorization": "Bearer " + token},
+                FORGE_BODY,
+            )
+
+        views = {transport: view(transport, TITLE) for transport in ("connect", "forge")}
+        next_title = TITLE + 1
+        redis_commands = RedisCommands()
+        with app.app_context():
+            from addon.platform.services import view_redis
+
+            redis_commands.wrap(view_redis())
+        statements = []
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", lambda *a, **k: statements.append(a[2]))
+        for transport in args.transports.split(","):
+            environ = views[transport]
+            for _ in range(3):  # first view (through the route), then the lane's
+                status, body = _call(app, environ)
+                assert status.startswith("200"), (status, body[:500])
+            redis_before, statements_before = redis_commands.count, len(statements)
+            status, body = _call(app, environ)
+            assert status.startswith("200") and b"c4c-panel--title-status" in body, body[:300]
+            print(
+                f"{transport}: one cached view: {redis_commands.count - redis_before} Redis commands, "
+                f"{len(statements) - statements_before} database statements, {len(body):,} bytes"
+            )
+            if args.uncached:
+                environs = [view(transport, n) for n in range(next_title, next_title + args.views)]
+                next_title += args.views
+            else:
+                environs = [environ] * args.views
+            what = "first" if args.uncached else "cached"
+            redis_before, statements_before = redis_commands.count, len(statements)
+            profiler = cProfile.Profile() if args.profile else None
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            for one in environs:
+                status, _ = _call(app, one)
+                assert status.startswith("200"), status
+            if profiler:
+                profiler.disable()
+            elapsed = time.perf_counter() - started
+            print(
+                f"{transport}: {args.views} {what} views in {elapsed:.3f}s: {elapsed / max(1, args.views) * 1e6:.0f} µs "
+                f"each; Redis commands {(redis_commands.count - redis_before) / max(1, args.views):.1f} and "
+                f"statements {(len(statements) - statements_before) / max(1, args.views):.1f} per view"
+            )
+            print(f"{transport}: Redis commands by name, all views so far: {redis_commands.names}")
+            if profiler:
+                stream = io.StringIO()
+                pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(35)
+                print(stream.getvalue())
+                stream = io.StringIO()
+                pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(45)
+                print(stream.getvalue())
+
+
+def _under_callgrind(args) -> None:
+    """Instructions per cached view: the run with `--views N` minus the run with no measured views, over N."""
+    totals = {}
+    for transport in args.transports.split(","):
+        for views in (0, args.views):
+            with tempfile.TemporaryDirectory() as scratch:
+                out = os.path.join(scratch, "callgrind.out")
+                command = [
+                    "valgrind",
+                    "--tool=callgrind",
+                    f"--callgrind-out-file={out}",
+                    sys.executable,
+                    "-m",
+                    "bench.view_profile",
+                    "--views",
+                    str(views),
+                    "--transports",
+                    transport,
+                ]
+                done = subprocess.run(command, capture_output=True, text=True, cwd=rig.ROOT)
+                summary = [line for line in done.stderr.splitlines() if "Collected" in line]
+                if done.returncode != 0 or not summary:
+                    raise RuntimeError(done.stderr[-3000:])
+                totals[(transport, views)] = int(summary[-1].split(":")[-1].strip().replace(",", ""))
+        per_view = (totals[(transport, args.views)] - totals[(transport, 0)]) / args.views
+        print(f"{transport}: {per_view:,.0f} instructions per cached view (callgrind, {args.views} views)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""With Redis, as in production, a repeat view of a title costs no Redis round trip on either transport:
+the tenant's generation, the cached title and our own-write marks are all answered from the process's
+copies while its invalidation-bus subscription is up. Counted by Redis itself (MONITOR), not by the app."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+from prometheus_client import REGISTRY
+
+from addon.platform import invalidation, tenants
+from tests.fixtures.macros import connect_tenant_to
+from tests.fixtures.processes import eventually, redis_commands_during
+from tests.platform.signing import connect_claims
+
+CONNECT_PATH = "/connect/macro/title-status"
+QUERY = "pageId=42&pageVersion=3&spaceKey=PUB&macroId=m-1&outputType=display&title=5"
+
+
+@pytest.fixture
+def app_config(app_config, redis_url):
+    app_config["REDIS_URL"] = redis_url
+    return app_config
+
+
+def lane_served() -> float:
+    return REGISTRY.get_sample_value("c4c_macro_lane_requests_total", {"outcome": "served"}) or 0.0
+
+
+def _warm_then_count(app, redis_url, view) -> list[str]:
+    """The Redis commands of one view once the title is cached and the bus is up (the first views read
+    what the process does not hold yet: the title, the marks), checking that the lane answered it."""
+    assert view().status_code == 200  # the route: reads Consonance, fills the shared cache
+    eventually(lambda: invalidation.bus(app) is not None and invalidation.bus(app).healthy)
+    for _ in range(2):
+        assert view().status_code == 200
+    served = lane_served()
+    answers = []
+    commands = redis_commands_during(redis_url, lambda: answers.append(view()))
+    assert answers[0].status_code == 200 and "c4c-panel--title-status" in answers[0].get_data(as_text=True)
+    assert lane_served() == served + 1
+    return commands
+
+
+def test_a_cached_forge_view_makes_no_redis_command(app, client, fit, forge_tenant, redis_url):
+    headers = fit(config={"title": "5"})
+    commands = _warm_then_count(
+        app, redis_url, lambda: client.post("/forge/macro/title-status", json={}, headers=headers)
+    )
+    assert commands == []
+
+
+def test_a_cached_connect_view_makes_no_redis_command(app, client, connect_install, consonance, redis_url):
+    site = connect_install()
+    connect_tenant_to(tenants.find_tenant(tenants.CONNECT, site["clientKey"]), consonance)
+    claims = connect_claims(site["clientKey"], "GET", CONNECT_PATH, "", qsh="context-qsh")
+    token = jwt.encode(claims, site["sharedSecret"], algorithm="HS256")
+    commands = _warm_then_count(app, redis_url, lambda: client.get(f"{CONNECT_PATH}?{QUERY}&jwt={token}"))
+    assert commands == []
+
+
+def test_the_count_sees_what_a_view_does_send(app, client, fit, forge_tenant, redis_url):
+    """The counter is not blind: a Refresh (which asks the shared cache's rate limit) is seen."""
+    headers = fit(config={"title": "5"})
+    assert client.post("/forge/macro/title-status", json={}, headers=headers).status_code == 200
+    commands = redis_commands_during(
+        redis_url, lambda: client.post("/forge/macro/title-status", json={"refresh": True}, headers=headers)
+    )
+    assert any(command.startswith("SET c4c:macro:rate:") for command in commands), commands
