@@ -104,6 +104,39 @@ class StatementCounter:
         sa.event.remove(self.engine, "before_cursor_execute", self._count)
 
 
+class HandlerReads:
+    """Per outbox kind: entries delivered and the Consonance requests their handlers made (the transport's count
+    around each handler call; the bench drains in this one thread)."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+        self.entries: dict[str, int] = {}
+        self.reads: dict[str, int] = {}
+        self._real = dict(outbox._handlers)
+
+    def __enter__(self):
+        for kind, handler in self._real.items():
+            outbox._handlers[kind] = self._counting(kind, handler)
+        return self
+
+    def _counting(self, kind, handler):
+        def counted(tenant, payload):
+            before = self.gateway.stats.requests
+            try:
+                return handler(tenant, payload)
+            finally:
+                self.entries[kind] = self.entries.get(kind, 0) + 1
+                self.reads[kind] = self.reads.get(kind, 0) + self.gateway.stats.requests - before
+
+        return counted
+
+    def __exit__(self, *exc):
+        outbox._handlers.update(self._real)
+
+    def describe(self) -> str:
+        return ", ".join(f"{kind} {self.entries[kind]}×/{self.reads.get(kind, 0)}" for kind in sorted(self.entries))
+
+
 class WriteCounter:
     """Counts the app's non-GET requests to Confluence (page, property, label and attachment writes)."""
 
@@ -131,6 +164,10 @@ def _page_versions(emulator) -> dict[str, tuple[str, int]]:
         return {p.id: (p.title, p.current.number) for p in emulator.store.pages.values() if p.status == "current"}
 
 
+def _written(before: dict, after: dict) -> set[str]:
+    return {pid for pid, (_, version) in after.items() if pid not in before or before[pid][1] != version}
+
+
 def _control(url: str, method: str, path: str, body=None) -> dict:
     response = requests.request(method, f"{url}/_sandbox{path}", json=body, timeout=30)
     response.raise_for_status()
@@ -156,20 +193,34 @@ def run_size(size: int, database_url: str) -> dict:
         detect_and_dispatch(tenant, gateway.iter_fingerprints())
         baseline_seconds, baseline_requests = time.perf_counter() - started, gateway.stats.requests - before_requests
 
+        # the first sync's own work (launch hubs for the forthcoming list), drained before the changes are made
+        pages_before, before_requests, started = _page_versions(emulator), gateway.stats.requests, time.perf_counter()
+        with HandlerReads(gateway) as first_sync_kinds:
+            while any(outbox.drain(tenant=tenant, limit=500).values()):
+                pass
+        first_sync = {
+            "seconds": time.perf_counter() - started,
+            "reads": gateway.stats.requests - before_requests,
+            "pages": len(_written(pages_before, _page_versions(emulator))),
+            "by_kind": first_sync_kinds.describe(),
+        }
+
         # 50 changes through the sandbox's control endpoints
-        summaries, old_seasons = {}, set()
+        summaries, hub_seasons = {}, set()
         for work_id in managed[:20]:
             stage = _control(consonance_url, "GET", f"/works/{work_id}")["projectStage"]
             summaries[work_id] = _control(
                 consonance_url, "POST", f"/works/{work_id}/stage", {"stage": _stage_after(stage)}
             )
         for work_id in managed[20:30]:
-            old_seasons.add(_control(consonance_url, "GET", f"/works/{work_id}").get("season") or "No season")
+            hub_seasons.add(_control(consonance_url, "GET", f"/works/{work_id}").get("season") or "No season")
             summaries[work_id] = _control(consonance_url, "POST", f"/works/{work_id}/slip", {"days": 21})
         unmanaged = [str(size - i * 7) for i in range(10)]
         for work_id in unmanaged:
             stage = _control(consonance_url, "GET", f"/works/{work_id}")["projectStage"]
-            _control(consonance_url, "POST", f"/works/{work_id}/stage", {"stage": _stage_after(stage)})
+            moved = _control(consonance_url, "POST", f"/works/{work_id}/stage", {"stage": _stage_after(stage)})
+            if stage.lower() != "published":  # forthcoming at the first sync, so managed: its season's hub shows it
+                hub_seasons.add(moved.get("season") or "No season")
         acquired = [
             _control(consonance_url, "POST", "/works/acquire", {"title": f"Bench Acquisition {n}"}) for n in range(10)
         ]
@@ -187,20 +238,18 @@ def run_size(size: int, database_url: str) -> dict:
 
         pages_before = _page_versions(emulator)
         handler_reads = gateway.stats.requests
+        _control(consonance_url, "DELETE", "/requests")
         started = time.perf_counter()
-        with WriteCounter() as writes:
+        with WriteCounter() as writes, HandlerReads(gateway) as by_kind:
             while any(outbox.drain(tenant=tenant, limit=500).values()):
                 pass
         drain_seconds = time.perf_counter() - started
         drain_statements = statements.take()
         statements.close()
         handler_reads = gateway.stats.requests - handler_reads
+        by_operation = _control(consonance_url, "GET", "/counters")["byOperation"]
         pages_after = _page_versions(emulator)
-        written = {
-            pid
-            for pid, (_, version) in pages_after.items()
-            if pid not in pages_before or pages_before[pid][1] != version
-        }
+        written = _written(pages_before, pages_after)
 
         # what should have been touched: new page sets, homes of moved titles, hubs of every affected season
         titles = {pid: title for pid, (title, _) in pages_after.items()}
@@ -212,8 +261,9 @@ def run_size(size: int, database_url: str) -> dict:
         from addon.titles.service import pages_of
 
         expected |= {pages_of(tenant, work_id)["home"].page_id for work_id in managed[:20]}
+        expected |= {pages_of(tenant, work_id)["schedule"].page_id for work_id in managed[20:30]}  # the slipped dates
         seasons = (
-            old_seasons
+            hub_seasons
             | {summaries[w].get("season") or "No season" for w in managed}
             | {a.get("season") or "No season" for a in acquired}
         )
@@ -223,6 +273,7 @@ def run_size(size: int, database_url: str) -> dict:
             "size": size,
             "baseline_seconds": baseline_seconds,
             "baseline_requests": baseline_requests,
+            "first_sync": first_sync,
             "changes": 50,
             "events": {
                 k: counts[k]
@@ -237,10 +288,14 @@ def run_size(size: int, database_url: str) -> dict:
             "peak_mib": peak / 2**20,
             "drain_seconds": drain_seconds,
             "handler_reads": handler_reads,
+            "reads_by_operation": ", ".join(f"{op} {n}" for op, n in sorted(by_operation.items())),
+            "by_kind": by_kind.describe(),
             "confluence_writes": writes.writes,
             "pages_written": len(written),
             "pages_expected": len(expected),
             "exact": written == expected,
+            "unexpected": sorted(titles[pid] for pid in written - expected),
+            "missed": sorted(titles[pid] for pid in expected - written),
         }
 
 
@@ -253,29 +308,40 @@ def record(rows: list[dict], command: str) -> None:
         f"{os.cpu_count()} CPU cores; peak = tracemalloc peak during the measured poll; {MANAGED} managed titles; "
         "DB statements counted on the engine; no Redis in this run, so no Redis operations).",
         "",
-        "| works | baseline poll: requests, wall time (s) | changed works | events | Consonance requests per poll "
+        "| works | baseline poll: requests, wall time (s) | first sync drain: Consonance reads, pages written, "
+        "wall time (s) | changed works | events | Consonance requests per poll "
         "| poll wall time (s) | poll peak memory (MiB) | poll DB statements "
         "| outbox drain (s) | drain DB statements | Consonance reads by handlers | Confluence write requests "
         "| pages written | pages the changes affect | exactly those |",
-        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         events = ", ".join(f"{k} {v}" for k, v in r["events"].items() if v)
         lines.append(
             f"| {r['size']:,} | {r['baseline_requests']}, {r['baseline_seconds']:.1f} | "
+            f"{r['first_sync']['reads']}, {r['first_sync']['pages']}, {r['first_sync']['seconds']:.1f} | "
             f"{r['changed'] + r['new']} | {events} | {r['poll_requests']} | "
             f"{r['poll_seconds']:.1f} | {r['peak_mib']:.1f} | {r['poll_statements']:,} | {r['drain_seconds']:.1f} | "
             f"{r['drain_statements']:,} | {r['handler_reads']} | "
             f"{r['confluence_writes']} | {r['pages_written']} | {r['pages_expected']} | "
             f"{'yes' if r['exact'] else 'NO'} |"
         )
+    for r in rows:
+        lines += [
+            "",
+            f"{r['size']:,} works, the drain after the poll: Consonance requests by operation: {r['reads_by_operation']}; "
+            f"outbox entries × / Consonance requests by kind: {r['by_kind']}. First sync drain by kind: "
+            f"{r['first_sync']['by_kind']}.",
+        ]
     lines += [
         "",
-        "The 10 stage moves of unmanaged titles cost no Confluence write (they are counted in changed works "
-        "but raise no event); page writes are the 10 new page sets (6 pages each), the 20 moved titles' home "
-        "pages and the launch hubs of the seasons involved. The baseline poll (first poll of a tenant) records "
-        "every work's snapshot and emits nothing. The measured poll runs under tracemalloc (about 2-3x slower than "
-        "the untraced baseline poll, which reads the same pages).",
+        "The 10 stage moves of unmanaged titles cost no Confluence write on title pages (they have none); those "
+        "forthcoming at the first sync are managed, so their seasons' launch hubs are rewritten. Page writes are the "
+        "10 new page sets (6 pages each), the 20 moved titles' home pages, the 10 slipped titles' schedule pages "
+        "(their milestone dates) and the launch hubs of the seasons involved. The baseline poll (first poll of a tenant) records every work's snapshot and owes the first "
+        "sync's launch hubs (one per season with forthcoming titles or managed ones); that work is drained and "
+        "counted apart, before the 50 changes are made. The measured poll runs under tracemalloc (about 2-3x "
+        "slower than the untraced baseline poll, which reads the same pages).",
     ]
     with RESULTS.open("a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
@@ -302,6 +368,16 @@ def main(argv: list[str] | None = None) -> None:
             f"(expected {row['pages_expected']}, exact: {row['exact']})",
             flush=True,
         )
+        if not row["exact"]:
+            print(f"        written, not affected: {row['unexpected']}; affected, not written: {row['missed']}")
+        fs = row["first_sync"]
+        print(
+            f"        first sync drain: {fs['reads']} Consonance reads, {fs['pages']} pages, {fs['seconds']:.1f}s; "
+            f"by kind {fs['by_kind']}",
+            flush=True,
+        )
+        print(f"        drain requests by operation: {row['reads_by_operation']}", flush=True)
+        print(f"        outbox entries × / Consonance requests by kind: {row['by_kind']}", flush=True)
     if not args.no_record:
         record(rows, "python -m bench.flows_poll " + " ".join(argv if argv is not None else sys.argv[1:]))
 

@@ -48,6 +48,7 @@ QUERY_PROBE = f"""query CapabilityProbe {{
     id
   }}
   works( # probe: Query.works
+    workSearch: {{idIn: ["0"]}} # probe: WorkSearch.idIn
     page: 1 # probe: Query.works(page)
     perPage: 1 # probe: Query.works(perPage)
     limit: 1 # probe: Query.works(limit)
@@ -393,6 +394,8 @@ OPERATION_GATES = {
     "UpdateWorkWebLinks": "web_links",
     "ProjectStages": "stage_list",
     "CatalogueSize": "Query.worksCount",
+    "TitlesByWorkIds": "WorkSearch.idIn",
+    "RightsByWorkIds": "WorkSearch.idIn",
 }
 
 PAGINATION_WORDS = {

@@ -160,6 +160,44 @@ class ConsonanceGateway:
         work = self._run("TitleByWorkId", {"workId": str(work_id)})["work"]
         return self._title(work) if work else None
 
+    def titles(self, work_ids) -> dict[str, Title]:
+        """Many works as `title()` reads them, by work id, in one request per page of ids (a launch hub's list);
+        ids Consonance does not have are absent. A server that cannot search works by a list of ids gets
+        one `title()` request per work."""
+        wanted = list(dict.fromkeys(str(w) for w in work_ids))
+        if not self.profile.sends("TitlesByWorkIds"):
+            return {work_id: title for work_id in wanted if (title := self.title(work_id)) is not None}
+        titles = (self._title(work) for work in self._works_by_ids("TitlesByWorkIds", wanted))
+        return {title.work_id: title for title in titles}
+
+    def rights_and_links(self, work_ids) -> dict[str, tuple[RightsPosition, list[WebLink]]]:
+        """`rights_for()` and `web_links()` of many works, in one request per page of ids (rights guidance links
+        for every managed title); ids Consonance does not have are absent."""
+        self.require("web_links")
+        wanted = list(dict.fromkeys(str(w) for w in work_ids))
+        if not self.profile.sends("RightsByWorkIds"):
+            found = {}
+            for work_id in wanted:
+                try:
+                    found[work_id] = (self.rights_for(work_id), self.web_links(work_id))
+                except ConsonanceNotFound:
+                    continue
+            return found
+        return {
+            str(work["id"]): (self._rights(work), list(schemas.WEB_LINKS.load(work.get("webLinks") or [])))
+            for work in self._works_by_ids("RightsByWorkIds", wanted)
+        }
+
+    def _works_by_ids(self, operation: str, wanted: list[str]) -> Iterator[dict]:
+        """The works with these ids, one request per page of ids; only works asked for."""
+        for start in range(0, len(wanted), self.page_size):
+            batch = wanted[start : start + self.page_size]
+            size, asked = len(batch), set(batch)
+            variables = {"workIds": batch, "page": 1, "perPage": size, "limit": size, "offset": 0, "first": size}
+            for work in self._run(operation, variables)["works"]:
+                if str(work.get("id")) in asked:
+                    yield work
+
     def title_by_isbn(self, isbn: str) -> Title | None:
         """The work one of whose formats has this ISBN (any hyphenation); None if invalid or unknown."""
         isbn13 = normalise_isbn(isbn)
@@ -260,6 +298,10 @@ class ConsonanceGateway:
         work = self._run("TitleRights", {"workId": str(work_id)})["work"]
         if not work:
             raise ConsonanceNotFound(f"Consonance has no work {work_id}", operation="TitleRights")
+        return self._rights(work)
+
+    @staticmethod
+    def _rights(work: dict) -> RightsPosition:
         formats = schemas.FORMATS.load(work.get("products") or [])
         contracts = schemas.CONTRACTS.load(work.get("contracts") or [])  # absent where the server has none
         return RightsPosition.derive(formats, contracts)

@@ -297,7 +297,7 @@ def _detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     mappings = _short_hash(settings.rights_mappings)
     if mappings != state.mappings_digest and (settings.rights_mappings or not baseline):
         # Mappings saved before the first sync count as a change too: the managed titles get their links.
-        _rights_mappings_changed(tenant, mappings, dispatcher)
+        _rights_mappings_changed(tenant, mappings, dispatcher, now)
     state.mappings_digest = mappings
     hubs = dispatcher.flush()
     counts = {
@@ -352,14 +352,18 @@ def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatch
             )
 
 
-def _rights_mappings_changed(tenant: Tenant, mappings_digest: str, dispatcher: _Dispatcher) -> None:
-    """The admin changed the rights mapping: every managed title's guidance links are owed again."""
-    for work_id, digest, revision in db.session.execute(
-        sa.select(TitleSnapshot.work_id, TitleSnapshot.digest, TitleSnapshot.revision).where(
-            TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True)
-        )
-    ).all():
-        dispatcher.emit(ChangeEvent(RIGHTS_CHANGED, work_id, f"{digest}.{mappings_digest}", revision), None)
+def _rights_mappings_changed(tenant: Tenant, mappings_digest: str, dispatcher: _Dispatcher, now) -> None:
+    """The admin changed the rights mapping: every managed title's guidance links are owed again, in batches
+    that each read their titles' rights in one Consonance request (the first sync owes the whole forthcoming list)."""
+    work_ids = list(
+        db.session.execute(
+            sa.select(TitleSnapshot.work_id)
+            .where(TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True))
+            .order_by(TitleSnapshot.work_id)
+        ).scalars()
+    )
+    rights_links.enqueue_rights_links(tenant, work_ids, f"mappings:{mappings_digest}:{now.isoformat()}")
+    dispatcher.counts[RIGHTS_CHANGED] += len(work_ids)
 
 
 def _poll_interval(app: Flask, tenant: Tenant) -> timedelta:

@@ -21,7 +21,7 @@ from addon.flows import hub_calendar
 from addon.flows import page_templates as templates
 from addon.flows.sync_models import SyncPage, TitleSnapshot
 from addon.gateways import gateways
-from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
+from addon.jobs.outbox import PermanentError, enqueue, outbox_handler, waiting
 from addon.platform.models import Tenant, tenant_query, utcnow
 from addon.publishing.domain import work_url
 from addon.publishing.readiness import ReadinessPolicy, assess_title
@@ -45,7 +45,10 @@ def hub_key_for(mode: str, work_id: str, season: str | None) -> str:
 
 
 def enqueue_refresh(tenant: Tenant, hub_key: str, dedupe_key: str) -> None:
-    enqueue(tenant, "confluence", KIND, {"hub": hub_key}, dedupe_key=dedupe_key)
+    """Owe a refresh of the hub, unless one is still waiting: it reads the hub's titles when it runs, so it covers
+    this cause too (a first sync and the next poll, or two polls before a drain, refresh a hub once)."""
+    if waiting(tenant, KIND, {"hub": hub_key}) is None:
+        enqueue(tenant, "confluence", KIND, {"hub": hub_key}, dedupe_key=dedupe_key)
 
 
 def _members(tenant: Tenant, mode: str, hub_key: str) -> list[str]:
@@ -121,8 +124,9 @@ def launch_lines(
     policy = readiness_policy(tenant, client)
     links = _title_links(tenant, work_ids) if work_ids else {}
     lines, name = [], ""
+    titles = gateway.titles(work_ids) if work_ids else {}  # one request per page of ids, not one per title
     for work_id in work_ids:
-        title = gateway.title(work_id)
+        title = titles.get(str(work_id))
         if title is None:
             continue
         name = title.title

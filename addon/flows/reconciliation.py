@@ -33,6 +33,7 @@ def reconcile_tenant(tenant: Tenant, fingerprints, day: str) -> dict:
     mode = get_settings(tenant).launch_hub_mode
     hubs: set[str] = set()
     managed = 0
+    managed_ids: list[str] = []
     for work_id, season, pages_owed in db.session.execute(
         sa.select(TitleSnapshot.work_id, TitleSnapshot.season, TitleSnapshot.pages_owed)
         .where(TitleSnapshot.tenant_id == tenant.id, TitleSnapshot.tracked.is_(True))
@@ -42,8 +43,9 @@ def reconcile_tenant(tenant: Tenant, fingerprints, day: str) -> dict:
         if pages_owed:  # older titles get pages only when an admin asks (onboarding)
             page_sets.enqueue_page_set(tenant, work_id, f"reconcile:{day}:page_set:{work_id}")
         stage_status.enqueue_update(tenant, work_id, f"reconcile:{day}:stage:{work_id}")
-        rights_links.enqueue_rights_link(tenant, work_id, f"reconcile:{day}:rights:{work_id}")
+        managed_ids.append(work_id)
         hubs.add(launch_hubs.hub_key_for(mode, work_id, season))
+    rights_links.enqueue_rights_links(tenant, managed_ids, f"reconcile:{day}")  # a request per 50 titles
     hubs |= set(launch_hubs.forthcoming_hub_keys(tenant))  # the whole forthcoming list, not only managed titles
     for hub in sorted(hubs):
         launch_hubs.enqueue_refresh(tenant, hub, f"reconcile:{day}:hub:{hub[:150]}")

@@ -131,6 +131,25 @@ def enqueue(
     return entry
 
 
+def waiting(tenant: Tenant, kind: str, payload: dict) -> OutboxEntry | None:
+    """An entry of `kind` with exactly this payload that no worker has claimed yet, locked until the caller's
+    transaction ends (so it cannot be claimed before the cause the caller records is committed), and queued
+    for delivery again after that commit. For writes that read the current state when they run (a hub
+    refresh): one still waiting will see the caller's change, so a second entry would only repeat it."""
+    query = (
+        sa.select(OutboxEntry)
+        .where(OutboxEntry.tenant_id == tenant.id, OutboxEntry.kind == kind, OutboxEntry.status == PENDING)
+        .order_by(OutboxEntry.id)
+        .with_for_update()
+    )
+    wanted = json.loads(json.dumps(payload))
+    for entry in db.session.execute(query).scalars():
+        if entry.payload == wanted:
+            _kick_after_commit(entry)
+            return entry
+    return None
+
+
 def _kick_after_commit(entry: OutboxEntry) -> None:
     db.session.info.setdefault(PENDING_KICKS, []).append((entry.id, entry.tenant_id))
 

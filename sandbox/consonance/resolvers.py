@@ -232,6 +232,8 @@ def _matching_works(cat: Catalogue, product_search, work_search):
     search = work_search or {}
     if search.get("idEq") is not None:
         candidates = [cat.works[i] for i in [_id(search["idEq"])] if i in cat.works]
+    elif search.get("idIn") is not None:  # looked up by id, as a server's index would, not by a scan
+        candidates = [cat.works[i] for i in sorted(_ids(search["idIn"])) if i in cat.works]
     elif product_search:
         seen, candidates = set(), []
         for product in _matching_products(cat, product_search, None, None):
