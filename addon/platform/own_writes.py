@@ -20,7 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from flask import current_app
 
@@ -174,11 +174,11 @@ class _SharedMarks:
 
 def _marks() -> MarkStore:
     services = platform_services()
-    found: MarkStore | None = services.get("own_write_marks")
+    found = cast("MarkStore | None", services.get("own_write_marks"))
     if found is None:
         client = view_redis()
         made = _MemoryMarks() if client is None else _SharedMarks(client, invalidation.bus(current_app))
-        found = services.setdefault("own_write_marks", made)
+        found = cast(MarkStore, services.setdefault("own_write_marks", made))
     return found
 
 

@@ -13,8 +13,6 @@ from addon.platform.keys import InstallKeyFetcher, JwksCache
 if TYPE_CHECKING:
     import redis
 
-    from addon.platform.own_writes import MarkStore
-
 EXTENSION_KEY = "addon.platform"
 
 
@@ -27,7 +25,7 @@ class PlatformServices(TypedDict):
     seen_system_tokens: dict[int, str]  # tenant id -> digest of the Forge system token last stored
     verified_forge_tokens: VerifiedTokens  # Forge tokens already verified, by their exact text
     view_redis: NotRequired[redis.Redis]
-    own_write_marks: NotRequired[MarkStore]  # own_writes' marks: in this process's memory, or Redis and the bus
+    own_write_marks: NotRequired[object]  # own_writes.MarkStore (typed there: own_writes imports this module)
 
 
 def init_app(app: Flask) -> None:
