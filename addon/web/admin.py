@@ -12,27 +12,21 @@ import logging
 
 from flask import Blueprint, g, jsonify, make_response, render_template, request
 
-from addon.admin import access, activity, configuration, connection, consonance_host, csrf, onboarding
+from addon.admin import activity, configuration, connection, consonance_host, csrf, onboarding
 from addon.confluence.errors import ConfluenceError
 from addon.consonance.errors import ConsonanceError
 from addon.flows import pipeline_summaries
-from addon.gateways import NotConfigured, gateways
 from addon.platform import rate_limits
 from addon.platform.auth import connect_jwt_required, forge_invocation_required
 from addon.platform.rate_limits import rate_limited
 from addon.settings.service import get_settings
 from addon.web.request_input import json_object
+from addon.web.site_admin import AdminRefused, connect_site_admin, forge_site_admin
 
 bp = Blueprint("admin", __name__)
 log = logging.getLogger("addon.web.admin")
 
 VIEWS = ("configuration", "activity", "audit")
-
-
-class AdminRefused(Exception):
-    def __init__(self, status: int, error: str, message: str):
-        super().__init__(message)
-        self.status, self.error, self.message = status, error, message
 
 
 @bp.errorhandler(AdminRefused)
@@ -50,34 +44,7 @@ def _refused(exc: AdminRefused):
     return jsonify(error=exc.error, message=exc.message, html=html), exc.status
 
 
-# --- who is asking -------------------------------------------------------------------------------
-
-
-def _forge_admin():
-    """The viewing user must be logged in and a site admin; their own token picks pages (what they can see)."""
-    if not g.forge.principal or not g.forge_user_token:
-        raise AdminRefused(
-            403, "user_token_required", "Log in to Confluence to open the Consonance for Confluence settings."
-        )
-    try:
-        client = gateways().confluence(g.tenant, user_token=g.forge_user_token)
-    except NotConfigured as exc:
-        raise AdminRefused(503, "not_ready", str(exc)) from None
-    verdict = access.check_current_user(client, g.forge.principal)
-    if not verdict.allowed:
-        raise AdminRefused(403, "not_site_admin", verdict.reason)
-    return g.forge.principal, client
-
-
-def _connect_admin():
-    try:
-        client = gateways().confluence(g.tenant)
-    except NotConfigured as exc:
-        raise AdminRefused(503, "not_ready", str(exc)) from None
-    verdict = access.check_account(client, g.account_id)
-    if not verdict.allowed:
-        raise AdminRefused(403, "not_site_admin", verdict.reason)
-    return g.account_id, client
+# --- who is asking: site admins by addon/web/site_admin.py; changes on Connect also need the admin token ---
 
 
 def _connect_change_allowed() -> None:
@@ -255,7 +222,7 @@ def _forge_body() -> dict:
 @forge_invocation_required
 def forge_page():
     """The admin page resolver: one of the three views as HTML (configuration unless asked otherwise)."""
-    _actor, client = _forge_admin()
+    _actor, client = forge_site_admin()
     return _view(str(_forge_body().get("view") or "configuration"), client)
 
 
@@ -263,7 +230,7 @@ def forge_page():
 @forge_invocation_required
 @rate_limited("admin_save")
 def forge_save():
-    actor, client = _forge_admin()
+    actor, client = forge_site_admin()
     return _save(actor, client)
 
 
@@ -271,14 +238,14 @@ def forge_save():
 @forge_invocation_required
 @rate_limited("admin_save")
 def forge_test_connection():
-    _forge_admin()
+    forge_site_admin()
     return _test_connection()
 
 
 @bp.post("/forge/admin/<any(spaces, pages):kind>")
 @forge_invocation_required
 def forge_search(kind: str):
-    _actor, client = _forge_admin()
+    _actor, client = forge_site_admin()
     return _search(kind, client)
 
 
@@ -286,21 +253,21 @@ def forge_search(kind: str):
 @forge_invocation_required
 @rate_limited("admin_save")
 def forge_retry(entry_id: int):
-    actor, client = _forge_admin()
+    actor, client = forge_site_admin()
     return _retry(entry_id, actor, client)
 
 
 @bp.post("/forge/admin/summaries/<any(weekly, monthly):cadence>/regenerate")
 @forge_invocation_required
 def forge_regenerate(cadence: str):
-    actor, client = _forge_admin()
+    actor, client = forge_site_admin()
     return _regenerate(cadence, actor, client)
 
 
 @bp.post(f"/forge/admin/onboarding/<{ONBOARDING_ACTIONS}:action>")
 @forge_invocation_required
 def forge_onboarding(action: str):
-    actor, _client = _forge_admin()
+    actor, _client = forge_site_admin()
     return _onboarding(action, actor)
 
 
@@ -325,7 +292,7 @@ def _framed(response):
 @connect_jwt_required(allow_context_qsh=True)
 def connect_page():
     """The configure page: the configuration view in place, plus the admin token its changes must carry."""
-    actor, client = _connect_admin()
+    actor, client = connect_site_admin()
     page = render_template(
         "admin/connect_page.html",
         view_html=_view_html("configuration", client),
@@ -339,14 +306,14 @@ def connect_page():
 @bp.get("/connect/admin/view/<name>")
 @connect_jwt_required(allow_context_qsh=True)
 def connect_view(name: str):
-    _actor, client = _connect_admin()
+    _actor, client = connect_site_admin()
     return _view(name, client)
 
 
 @bp.get("/connect/admin/<any(spaces, pages):kind>")
 @connect_jwt_required(allow_context_qsh=True)
 def connect_search(kind: str):
-    _actor, client = _connect_admin()
+    _actor, client = connect_site_admin()
     return _search(kind, client)
 
 
@@ -354,7 +321,7 @@ def connect_search(kind: str):
 @connect_jwt_required(allow_context_qsh=True)
 @rate_limited("admin_save")
 def connect_save():
-    actor, client = _connect_admin()
+    actor, client = connect_site_admin()
     _connect_change_allowed()
     return _save(actor, client)
 
@@ -363,7 +330,7 @@ def connect_save():
 @connect_jwt_required(allow_context_qsh=True)
 @rate_limited("admin_save")
 def connect_test_connection():
-    _connect_admin()
+    connect_site_admin()
     _connect_change_allowed()
     return _test_connection()
 
@@ -372,7 +339,7 @@ def connect_test_connection():
 @connect_jwt_required(allow_context_qsh=True)
 @rate_limited("admin_save")
 def connect_retry(entry_id: int):
-    actor, client = _connect_admin()
+    actor, client = connect_site_admin()
     _connect_change_allowed()
     return _retry(entry_id, actor, client)
 
@@ -380,7 +347,7 @@ def connect_retry(entry_id: int):
 @bp.post("/connect/admin/summaries/<any(weekly, monthly):cadence>/regenerate")
 @connect_jwt_required(allow_context_qsh=True)
 def connect_regenerate(cadence: str):
-    actor, client = _connect_admin()
+    actor, client = connect_site_admin()
     _connect_change_allowed()
     return _regenerate(cadence, actor, client)
 
@@ -388,6 +355,6 @@ def connect_regenerate(cadence: str):
 @bp.post(f"/connect/admin/onboarding/<{ONBOARDING_ACTIONS}:action>")
 @connect_jwt_required(allow_context_qsh=True)
 def connect_onboarding(action: str):
-    actor, _client = _connect_admin()
+    actor, _client = connect_site_admin()
     _connect_change_allowed()
     return _onboarding(action, actor)

@@ -186,9 +186,22 @@ def test_signed_install_is_accepted_and_secret_encrypted(client, install_key):
     assert payload["sharedSecret"] not in row.ciphertext
 
 
+TOKEN_USER = "557058:user-1"  # signing.py's default Forge principal and Connect sub
+FORGE_USER_TOKEN = "user-token-1"  # that user's own Forge token (x-forge-oauth-user)
+
+
 @pytest.fixture
-def installed_a(client, install_key):
-    payload = install_payload("client-key-A")
+def site_admin(stub):
+    """The stub Confluence the sites below point at, where the tokens' user administers the site: the probe
+    route, /api/audit, is the site admin's, so a valid token is answered only because its caller is one."""
+    stub.admins.add(TOKEN_USER)
+    stub.user_tokens[FORGE_USER_TOKEN] = TOKEN_USER
+    return stub
+
+
+@pytest.fixture
+def installed_a(client, install_key, site_admin):
+    payload = install_payload("client-key-A", base_url=site_admin.url + "/wiki")
     assert post_install(client, payload, install_token(install_key, payload)).status_code == 200
     return payload
 
@@ -413,8 +426,8 @@ def test_connect_token_rows_are_refused(client, installed_a, audit_of_a, install
 # --- Tenants are walls -------------------------------------------------------------------------
 
 
-def test_tenant_a_connect_token_cannot_read_tenant_b_rows(client, installed_a, install_key):
-    payload_b = install_payload("client-key-B", base_url="https://site-b.atlassian.test/wiki")
+def test_tenant_a_connect_token_cannot_read_tenant_b_rows(client, installed_a, install_key, site_admin):
+    payload_b = install_payload("client-key-B", base_url=site_admin.url + "/wiki")
     assert post_install(client, payload_b, install_token(install_key, payload_b)).status_code == 200
     tenant_b = tenants.find_tenant("connect", "client-key-B")
     entry = AuditEntry(tenant_id=tenant_b.id, action="probe", detail={"note": "B's secret plans"})
@@ -424,6 +437,7 @@ def test_tenant_a_connect_token_cannot_read_tenant_b_rows(client, installed_a, i
     token_a = jwt.encode(connect_claims("client-key-A", "GET", path), installed_a["sharedSecret"], algorithm="HS256")
     response = connect_get(client, path, "", token_a)
     assert_refused(response, status=403)
+    assert response.get_json()["error"] == "not_available"  # A's site admin, refused for the tenant wall
     assert "B's secret plans" not in response.get_data(as_text=True)
     # A's token claiming to be B (iss = B) does not verify with B's secret.
     token_as_b = jwt.encode(connect_claims("client-key-B", "GET", path), installed_a["sharedSecret"], algorithm="HS256")
@@ -433,7 +447,7 @@ def test_tenant_a_connect_token_cannot_read_tenant_b_rows(client, installed_a, i
     assert connect_get(client, path, "", token_b).status_code == 200
 
 
-def test_tenant_a_forge_token_cannot_read_tenant_b_rows(client, forge_key):
+def test_tenant_a_forge_token_cannot_read_tenant_b_rows(client, forge_key, site_admin):
     token_b = sign_rs256(
         fit_claims(
             "ari:cloud:ecosystem::installation/bbbb-2222",
@@ -448,22 +462,30 @@ def test_tenant_a_forge_token_cannot_read_tenant_b_rows(client, forge_key):
     entry = AuditEntry(tenant_id=tenant_b.id, action="probe", detail={"note": "B only"})
     db.session.add(entry)
     db.session.commit()
-    # audit entries are the admin page's to read, so both tokens come from the admin module
+    # audit entries are the site admin's to read: both tokens come from the admin module, for a site admin
     token_b = sign_rs256(
         admin_fit_claims(
             "ari:cloud:ecosystem::installation/bbbb-2222",
             cloud_id="cloud-2",
             site_url="https://site-two.atlassian.test",
+            api_base_url=site_admin.url,
         ),
         forge_key,
         "forge-1",
     )
-    token_a = sign_rs256(admin_fit_claims("ari:cloud:ecosystem::installation/aaaa-1111"), forge_key, "forge-1")
-    response = client.get(f"/api/audit/{entry.id}", headers={"Authorization": f"Bearer {token_a}"})
+    token_a = sign_rs256(
+        admin_fit_claims("ari:cloud:ecosystem::installation/aaaa-1111", api_base_url=site_admin.url),
+        forge_key,
+        "forge-1",
+    )
+    as_admin = {"x-forge-oauth-user": FORGE_USER_TOKEN}
+    response = client.get(f"/api/audit/{entry.id}", headers={"Authorization": f"Bearer {token_a}", **as_admin})
     assert_refused(response, status=403)
+    assert response.get_json()["error"] == "not_available"  # A's site admin, refused for the tenant wall
     assert "B only" not in response.get_data(as_text=True)
-    response = client.get(f"/api/audit/{entry.id}", headers={"Authorization": f"Bearer {token_b}"})
+    response = client.get(f"/api/audit/{entry.id}", headers={"Authorization": f"Bearer {token_b}", **as_admin})
     assert response.status_code == 200
+    assert response.get_json()["detail"] == {"note": "B only"}
 
 
 def test_forge_token_for_another_app_cannot_create_a_tenant(client, forge_key):

@@ -25,7 +25,7 @@ from addon.extensions import db
 from addon.jobs.models import OutboxEntry
 from addon.platform import tenants
 from addon.platform.qsh import query_string_hash
-from tests.fixtures.admin import ADMIN, INSTALLATION
+from tests.fixtures.admin import ADMIN, EDITOR, INSTALLATION
 from tests.platform.signing import (
     APP_ID,
     admin_fit_claims,
@@ -413,9 +413,19 @@ def context_token(world, account=ADMIN) -> str:
     return jwt.encode(claims, world.connect_payload["sharedSecret"], algorithm="HS256")
 
 
+USER_TOKENS = {ADMIN: "user-token-admin", EDITOR: "user-token-editor"}  # each user's own, as the stub knows them
+
+
 def forge_admin(keys: Keys, principal=ADMIN) -> dict:
+    """The admin page's call (invokeRemote) for `principal`, with that user's own Forge token."""
     token = signed(admin_fit_claims(INSTALLATION, principal=principal, api_base_url=keys.stub_url), keys.forge)
-    return {"Authorization": f"Bearer {token}", "x-forge-oauth-user": "user-token-admin"}
+    return {"Authorization": f"Bearer {token}", "x-forge-oauth-user": USER_TOKENS[principal]}
+
+
+def connect_audit_reader(world, entry_id: int, account=ADMIN) -> dict:
+    """A Connect token bound to this very read (qsh) for `account`: valid, whoever the account is."""
+    token = connect_token(world, method="GET", path=f"/api/audit/{entry_id}", sub=account)
+    return {"Authorization": f"JWT {token}"}
 
 
 def forge_viewer(keys: Keys) -> dict:
@@ -461,6 +471,28 @@ OTHER_ROWS = [
         lambda c, w, k: c.get(f"/api/audit/{w.connect_audit_id}", headers=forge_admin(k)),
         403,
         "not_available",
+    ),
+    Row(
+        "Connect non-admin reads the site's audit entry",
+        lambda c, w, k: c.get(
+            f"/api/audit/{w.connect_audit_id}", headers=connect_audit_reader(w, w.connect_audit_id, EDITOR)
+        ),
+        403,
+        "not_site_admin",
+    ),
+    Row(
+        "admin page token of a non-admin reads the site's audit entry",
+        lambda c, w, k: c.get(f"/api/audit/{audit_actions_id(w)}", headers=forge_admin(k, EDITOR)),
+        403,
+        "not_site_admin",
+    ),
+    Row(
+        "admin page token without the user's own token reads the site's audit entry",
+        lambda c, w, k: c.get(
+            f"/api/audit/{audit_actions_id(w)}", headers={"Authorization": forge_admin(k)["Authorization"]}
+        ),
+        403,
+        "user_token_required",
     ),
     Row(
         "cross-tenant outbox retry",
@@ -616,6 +648,49 @@ def test_cross_tenant_activity_and_audit_views_show_only_the_sites_own_rows(clie
     db.session.delete(own_failure)
     db.session.commit()
     assert snapshot(world) == before
+
+
+AUDIT_LINE = "API key rotated by the finance team"
+
+
+@pytest.mark.parametrize("transport", ["forge", "connect"])
+def test_only_a_site_admin_reads_an_audit_entry(client, world, keys, stub, transport):
+    """The audit log is the site admin's record: a valid token of a non-admin gets the admin page's own refusal
+    and nothing of the line; when Confluence cannot say, it stays closed; the site admin reads it."""
+    site = world.forge if transport == "forge" else world.connect
+    entry = tenants.record(site, "settings_changed", actor=ADMIN, note=AUDIT_LINE)
+    db.session.commit()
+    entry_id = entry.id
+    path = f"/api/audit/{entry_id}"
+
+    def read(account):
+        if transport == "forge":
+            return client.get(path, headers=forge_admin(keys, account))
+        return client.get(path, headers=connect_audit_reader(world, entry_id, account))
+
+    def admin_page(account):
+        if transport == "forge":
+            return client.post("/forge/admin", json={"view": "audit"}, headers=forge_admin(keys, account))
+        view = "/connect/admin/view/audit"
+        token = connect_token(world, method="GET", path=view, sub=account)
+        return client.get(view, headers={"Authorization": f"JWT {token}"})
+
+    refused, page = read(EDITOR), admin_page(EDITOR)
+    assert refused.status_code == page.status_code == 403
+    assert refused.get_json() == {"error": "not_site_admin", "message": page.get_json()["message"]}
+    assert AUDIT_LINE not in refused.get_data(as_text=True)
+
+    stub.failing_users = True  # Confluence does not answer whether the admin is one: closed, as the admin page
+    closed, page = read(ADMIN), admin_page(ADMIN)
+    assert closed.status_code == page.status_code == 403
+    assert closed.get_json() == {"error": "not_site_admin", "message": page.get_json()["message"]}
+    assert "did not say whether you are a site admin" in closed.get_json()["message"]
+
+    stub.failing_users = False
+    granted = read(ADMIN)
+    assert granted.status_code == 200, granted.get_data(as_text=True)[:300]
+    assert granted.get_json()["detail"] == {"note": AUDIT_LINE}
+    assert granted.get_json()["action"] == "settings_changed"
 
 
 def test_a_repeated_wrong_caller_is_audited_once_a_minute(client, world, keys):
