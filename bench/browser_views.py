@@ -95,6 +95,21 @@ class View:
         chained = all(b.started >= a.ended for a, b in zip(firsts, firsts[1:], strict=False))
         return "none" if chained else "some"
 
+    def waterfall(self) -> str:
+        """Each request of the view on one line, by start: where the time between navigation and the last panel
+        went (which request waited, on what, and for how long)."""
+        rows = sorted(
+            ((t.started, t.ended, m, t.kind, urlsplit(t.url).path) for m, ts in self.trips.items() for t in ts),
+            key=lambda row: row[0],
+        )
+        lines = [f"  {'start':>7} {'end':>7} {'ms':>6}  macro / kind / path"]
+        for started, ended, macro, kind, path in rows:
+            took = f"{(ended - started) * 1000:6.0f}" if ended is not None else "     ?"
+            end = f"{ended * 1000:7.0f}" if ended is not None else "      ?"
+            lines.append(f"  {started * 1000:7.0f} {end} {took}  {macro} / {kind} / {path}")
+        lines += [f"  visible {m}: {self.visible[m] * 1000:.0f} ms" for m in MACROS if m in self.visible]
+        return "\n".join(lines)
+
 
 def bundle_sizes() -> list[dict]:
     rows = []
@@ -192,6 +207,12 @@ def open_page(browser, stack: Stack, url: str, work: str) -> View:
                 trip.status = response.status if response else None
             except Exception:  # noqa: BLE001 - a request without a response
                 pass
+            # The browser's own clock for the request (the events above reach Python late, by tens of ms).
+            timing = request.timing
+            if timing.get("startTime", -1) > 0:
+                trip.started = (timing["startTime"] - origin) / 1000
+                if timing.get("responseEnd", -1) >= 0:
+                    trip.ended = trip.started + timing["responseEnd"] / 1000
             per_macro[macro].append(trip)
     context.close()
     if len(visible) < len(MACROS):
@@ -250,7 +271,7 @@ def quiet(stack: Stack, seconds: float = 60) -> None:
         print(f"still busy after {seconds}s: runs {running}, outbox {stack.outbox_depth()}", flush=True)
 
 
-def run_mode(browser, mode: str, samples: int, latency_ms: int) -> dict:
+def run_mode(browser, mode: str, samples: int, latency_ms: int, waterfall: bool = False) -> dict:
     options = StackOptions(size=300, web_workers=2, web_threads=8, rq_workers=1, mode=mode)
     with Stack(options) as stack:
         print(f"{mode}: stack up ({stack.app_url}), logs in {stack.run_dir}", flush=True)
@@ -275,6 +296,8 @@ def run_mode(browser, mode: str, samples: int, latency_ms: int) -> dict:
                     f"{dict(view.confluence_calls)}",
                     flush=True,
                 )
+                if waterfall:
+                    print(view.waterfall(), flush=True)
         stack.sandbox("DELETE", "/faults")
         return views
 
@@ -354,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--modes", default="forge,connect")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--waterfall", action="store_true", help="print every view's requests by start time")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -363,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             for mode in args.modes.split(","):
-                views = run_mode(browser, mode, args.samples, args.latency_ms)
+                views = run_mode(browser, mode, args.samples, args.latency_ms, args.waterfall)
                 rows += [summarise(mode, state, views[state]) for state in ("uncached", "cached")]
         finally:
             browser.close()

@@ -46,7 +46,14 @@ class RedisCommands:
 
         def counted(*args, **options):
             self.count += 1
-            self.names[str(args[0])] = self.names.get(str(args[0]), 0) + 1
+            # the command and its key's family (the key up to its last ':'), so each round trip can be told apart
+            key = (
+                args[1].decode()
+                if len(args) > 1 and isinstance(args[1], bytes)
+                else str(args[1] if len(args) > 1 else "")
+            )
+            name = f"{args[0]} {key.rsplit(':', 1)[0]}" if ":" in key else str(args[0])
+            self.names[name] = self.names.get(name, 0) + 1
             return original(*args, **options)
 
         client.execute_command = counted

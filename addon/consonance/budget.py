@@ -22,16 +22,28 @@ log = logging.getLogger("addon.consonance.budget")
 LEASE_SECONDS = 120.0  # a place held longer than this (a killed process) is given back
 POLL_SECONDS = 0.05
 _LOCAL = object()  # what `_shared` answers without Redis, or when Redis fails: count in-process
+_PAUSED = "Consonance asked the app to slow down (HTTP 429)"
 
-# KEYS: in-flight set; ARGV: now, lease expiry, cap, token. Frees expired places, then takes one if any is free.
+# One round trip per place taken. KEYS: pause, this minute's count, in-flight set; ARGV: now, lease expiry,
+# per-minute cap, concurrency cap, token. Answers {0} when a place is taken, {1, until} while Consonance's
+# pause holds, {2} when the minute's budget is used, {3} when every slot is in flight (nothing counted then).
 _TAKE_PLACE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
-  redis.call('EXPIRE', KEYS[1], 600)
-  return 1
+local paused_until = tonumber(redis.call('GET', KEYS[1]) or '0')
+if paused_until > tonumber(ARGV[1]) then return {1, tostring(paused_until)} end
+local used = redis.call('INCR', KEYS[2])
+if used == 1 then redis.call('EXPIRE', KEYS[2], 120) end
+if used > tonumber(ARGV[3]) then
+  redis.call('DECR', KEYS[2])
+  return {2}
 end
-return 0
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[3]) < tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[5])
+  redis.call('EXPIRE', KEYS[3], 600)
+  return {0}
+end
+redis.call('DECR', KEYS[2])
+return {3}
 """
 
 
@@ -90,18 +102,59 @@ class RequestBudget:
         token = uuid.uuid4().hex
         while True:
             now = self._clock()
-            paused = self._pause_left(now)
-            if paused:
-                wait, reason = paused, "Consonance asked the app to slow down (HTTP 429)"
-            elif not self._count_minute(now):
-                wait, reason = 60.0 - now % 60.0, f"the site's budget of {self.per_minute} requests a minute is used"
-            elif self._take_slot(now, token):
+            refused = self._try_place(now, token)
+            if refused is None:
                 return token
-            else:
-                wait, reason = POLL_SECONDS, f"{self.concurrency} requests are already in flight for the site"
+            wait, reason = refused
             if now + wait > deadline:
                 raise BudgetExhausted(f"waited for the request budget: {reason}", wait)
             self._sleep(min(wait, 1.0))
+
+    def _try_place(self, now: float, token: str) -> tuple[float, str] | None:
+        """Take a place now (None), or say how long to wait and why."""
+        take = self._take  # the script exists exactly when Redis does
+        answer = (
+            _LOCAL
+            if take is None
+            else self._shared(
+                lambda r: take(
+                    keys=[self._key("pause"), self._key(f"minute:{int(now // 60)}"), self._key("in-flight")],
+                    args=[now, now + LEASE_SECONDS, self.per_minute, self.concurrency, token],
+                )
+            )
+        )
+        if answer is _LOCAL or not isinstance(answer, list):
+            return self._try_place_locally(now, token)
+        verdict = int(answer[0])
+        if verdict == 0:
+            return None
+        if verdict == 1:
+            return max(0.0, float(answer[1]) - now), _PAUSED
+        if verdict == 2:
+            return 60.0 - now % 60.0, self._minute_used()
+        return POLL_SECONDS, self._all_in_flight()
+
+    def _try_place_locally(self, now: float, token: str) -> tuple[float, str] | None:
+        """The same rules counted in this process (no Redis, or Redis failing)."""
+        minute = int(now // 60)
+        with self._lock:
+            if self._local_pause_until > now:
+                return self._local_pause_until - now, _PAUSED
+            self._local_counts = {m: c for m, c in self._local_counts.items() if m >= minute - 1}
+            if self._local_counts.get(minute, 0) >= self.per_minute:
+                return 60.0 - now % 60.0, self._minute_used()
+            self._local_in_flight = {t: e for t, e in self._local_in_flight.items() if e > now}
+            if len(self._local_in_flight) >= self.concurrency:
+                return POLL_SECONDS, self._all_in_flight()
+            self._local_counts[minute] = self._local_counts.get(minute, 0) + 1
+            self._local_in_flight[token] = now + LEASE_SECONDS
+            return None
+
+    def _minute_used(self) -> str:
+        return f"the site's budget of {self.per_minute} requests a minute is used"
+
+    def _all_in_flight(self) -> str:
+        return f"{self.concurrency} requests are already in flight for the site"
 
     def give_back(self, token: str) -> None:
         self._shared(lambda r: r.zrem(self._key("in-flight"), token))
@@ -160,54 +213,6 @@ class RequestBudget:
             with self._lock:
                 shared = self._local_pause_until
         return max(0.0, float(shared or 0.0) - now)
-
-    def _count_minute(self, now: float) -> bool:
-        """Count one request in this minute; False (and not counted) when the minute's budget is used."""
-        minute = int(now // 60)
-        key = self._key(f"minute:{minute}")
-
-        def count(r):
-            used = r.incr(key)
-            if used == 1:
-                r.expire(key, 120)
-            if used > self.per_minute:
-                r.decr(key)
-                return False
-            return True
-
-        shared = self._shared(count)
-        if shared is not _LOCAL:
-            return shared
-        with self._lock:
-            self._local_counts = {m: c for m, c in self._local_counts.items() if m >= minute - 1}
-            if self._local_counts.get(minute, 0) >= self.per_minute:
-                return False
-            self._local_counts[minute] = self._local_counts.get(minute, 0) + 1
-            return True
-
-    def _take_slot(self, now: float, token: str) -> bool:
-        take = self._take  # the in-flight script exists exactly when Redis does
-        shared = (
-            _LOCAL
-            if take is None
-            else self._shared(
-                lambda r: take(keys=[self._key("in-flight")], args=[now, now + LEASE_SECONDS, self.concurrency, token])
-            )
-        )
-        if shared is not _LOCAL:
-            if not shared:
-                self._uncount(now)
-            return bool(shared)
-        with self._lock:
-            self._local_in_flight = {t: e for t, e in self._local_in_flight.items() if e > now}
-            if len(self._local_in_flight) >= self.concurrency:
-                self._local_counts[int(now // 60)] = max(0, self._local_counts.get(int(now // 60), 1) - 1)
-                return False
-            self._local_in_flight[token] = now + LEASE_SECONDS
-            return True
-
-    def _uncount(self, now: float) -> None:
-        self._shared(lambda r: r.decr(self._key(f"minute:{int(now // 60)}")))
 
 
 def _keep_later(r, key: str, until: float, seconds: float) -> None:

@@ -11,6 +11,7 @@ resolves somewhere private (DNS rebinding) still gets nothing.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -214,8 +215,15 @@ class VettedAdapter(HTTPAdapter):
 
 
 def vetted_session(policy: HostPolicy) -> requests.Session:
-    """A session for one Consonance connection: every connection it opens is checked against `policy`."""
+    """A session for one Consonance connection: every connection it opens is checked against `policy`.
+
+    The process environment is read once, here, not on every request: a CA bundle named by
+    REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE is used, but HTTP(S)_PROXY is not (a proxy would make the
+    connection the policy checks the proxy's, and the key's destination unchecked), nor ~/.netrc (the
+    API key is the only credential sent)."""
     session = requests.Session()
+    session.trust_env = False
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
     adapter = VettedAdapter(policy)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

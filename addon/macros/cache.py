@@ -101,9 +101,21 @@ class MemoryStore:
         self.set(key, data, ttl)
         self.unlock(key, token)
 
+    def get_or_lock(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
+        """What `key` holds; when it holds nothing, `lock` too (one round trip in a shared store)."""
+        data = self.get(key)
+        return (None if data is not None else self.lock(key, lease)), data
+
 
 _UNLOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
+"""
+# KEYS: the entry, its lock; ARGV: token, lease in ms. The entry, or (when there is none) the lock if free.
+_GET_OR_LOCK = """
+local data = redis.call('get', KEYS[1])
+if data then return {data, 0} end
+if redis.call('set', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {false, 1} end
+return {false, 0}
 """
 
 
@@ -114,6 +126,7 @@ class RedisStore:
         self.redis = redis_client
         self.prefix = prefix
         self._unlock = redis_client.register_script(_UNLOCK)
+        self._get_or_lock = redis_client.register_script(_GET_OR_LOCK)
 
     def get(self, key: str) -> bytes | None:
         return self.redis.get(self.prefix + key)
@@ -148,6 +161,13 @@ class RedisStore:
             pipe.set(self.prefix + key, data, ex=max(1, int(ttl)))
             self._unlock(keys=[self.prefix + "lock:" + key], args=[token], client=pipe)
             pipe.execute()
+
+    def get_or_lock(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
+        token = uuid.uuid4().hex
+        data, acquired = self._get_or_lock(
+            keys=[self.prefix + key, self.prefix + "lock:" + key], args=[token, int(lease * 1000)]
+        )
+        return (token if acquired else None), data
 
 
 class FailoverStore:
@@ -198,6 +218,9 @@ class FailoverStore:
     def set_and_unlock(self, key: str, data: bytes, ttl: float, token: str) -> None:
         self._call("set_and_unlock", key, data, ttl, token)
 
+    def get_or_lock(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
+        return self._call("get_or_lock", key, lease)
+
 
 class MacroCache:
     def __init__(
@@ -241,16 +264,32 @@ class MacroCache:
             self._forget(key)
             self.bus.publish(BUS_PREFIX + key)
 
-    def _read(self, key: str, stored: Any = _UNREAD) -> tuple[Any, float, str | None, float] | None:
-        """(value, fetched_at, error of the last failed refresh or None, when it failed), or None. With
-        `stored`, what the store was just asked for `key` is used instead of asking again."""
-        listening = self.bus is not None and self.bus.healthy
+    def _remembered(self, key: str) -> tuple | None:
+        """This process's copy of `key`, when it may be served without reading the store (the bus is
+        listening and nothing was heard since the copy was read)."""
+        if self.bus is None or not self.bus.healthy:
+            return None
         with self._decoded_lock:
-            heard = self._heard
             known = self._decoded.get(key)
-            if stored is _UNREAD and listening and known is not None and known[2]:
+            if known is not None and known[2]:
                 self._decoded.move_to_end(key)
                 return known[1]
+        return None
+
+    def _read(
+        self, key: str, stored: Any = _UNREAD, heard: int | None = None
+    ) -> tuple[Any, float, str | None, float] | None:
+        """(value, fetched_at, error of the last failed refresh or None, when it failed), or None. With
+        `stored`, what the store was just asked for `key` is used instead of asking again; `heard`, the
+        invalidations heard before that read (a copy read across one is not trusted)."""
+        listening = self.bus is not None and self.bus.healthy
+        if heard is None:
+            with self._decoded_lock:
+                heard = self._heard
+        if stored is _UNREAD:
+            known = self._remembered(key)
+            if known is not None:
+                return known
         data = self.store.get(key) if stored is _UNREAD else stored
         if data is None:
             return None
@@ -311,7 +350,16 @@ class MacroCache:
     def fetch(self, key: str, loader: Callable[[], Any], freshness_seconds: float, force: bool = False) -> Lookup:
         """The answer for `key`, asking `loader` at most once across all concurrent callers."""
         started = self.clock()
-        cached = self._read(key)
+        cached = self._remembered(key)
+        if cached is None:
+            # Nothing stored is the common first view: then the lock comes with the same round trip.
+            with self._decoded_lock:
+                heard = self._heard
+            token, stored = self.store.get_or_lock(key, LEASE_SECONDS)
+            if token:
+                metrics.count_cache("miss")
+                return self._load_holding(key, loader, freshness_seconds, force, started, None, token)
+            cached = self._read(key, stored, heard)
         hit = None if force else self._fresh(cached, started, freshness_seconds)
         if hit is not None:
             return hit
@@ -320,12 +368,7 @@ class MacroCache:
             token, stored = self.store.lock_and_get(key, LEASE_SECONDS)
             if token:
                 metrics.count_cache("miss")
-                held = [token]  # released with the write, or below when nothing was written
-                try:
-                    return self._fetch_holding_lock(key, loader, freshness_seconds, force, started, stored, held)
-                finally:
-                    if held[0]:
-                        self.store.unlock(key, token)
+                return self._load_holding(key, loader, freshness_seconds, force, started, stored, token)
             if cached and not force:
                 metrics.count_cache("stale")
                 return Lookup(cached[0], cached[1], fresh=False, refreshing=True, error=cached[2])
@@ -335,6 +378,14 @@ class MacroCache:
             latest = self._read(key)
             if latest and latest[1] >= started:
                 return Lookup(latest[0], latest[1], fresh=True)
+
+    def _load_holding(self, key, loader, freshness_seconds, force, started, stored, token: str) -> Lookup:
+        held = [token]  # released with the write, or below when nothing was written
+        try:
+            return self._fetch_holding_lock(key, loader, freshness_seconds, force, started, stored, held)
+        finally:
+            if held[0]:
+                self.store.unlock(key, token)
 
     @staticmethod
     def _settled(entry, now: float) -> bool:

@@ -126,6 +126,31 @@ def test_a_connection_that_lands_on_a_private_address_sends_nothing():
         assert seen == [None]
 
 
+def test_a_proxy_in_the_environment_carries_nothing_past_the_check(monkeypatch):
+    """HTTP(S)_PROXY would make the proxy the connection the policy checks, so the key goes direct or nowhere."""
+    seen: dict[str, list] = {"proxy": [], "consonance": []}
+
+    def recorder(name):
+        def listener(environ, start_response):
+            seen[name].append(environ.get("HTTP_AUTHORIZATION"))
+            return Response("{}", content_type="application/json")(environ, start_response)
+
+        return listener
+
+    with serving(recorder("proxy")) as proxy, serving(recorder("consonance")) as url:
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.setenv(name, proxy)
+        with pytest.raises(requests.ConnectionError):
+            vetted_session(HostPolicy()).post(
+                url + "/graphql", json={}, headers={"Authorization": "Bearer secret"}, timeout=3
+            )
+        allowed = vetted_session(HostPolicy(parse_allowed_hosts(url.split("//")[1])))
+        assert allowed.post(url + "/graphql", json={}, headers={"Authorization": "Bearer k"}, timeout=3).ok
+    assert seen == {"proxy": [], "consonance": ["Bearer k"]}
+
+
 @pytest.mark.parametrize(
     "exc, kind",
     [
