@@ -28,8 +28,8 @@ MACRO_CACHE = Counter(
 )
 MACRO_LANE = Counter(
     "c4c_macro_lane_requests_total",
-    "Macro iframe requests the macro lane served from memory, or deferred to the "
-    "full pipeline (first views, refusals, anything not memoised).",
+    "Macro views the macro lane answered from memory (served), built itself for a first view "
+    "(built), or deferred to the full pipeline (refusals, Refresh, errors).",
     ("outcome",),
 )
 CONSONANCE_CALLS = Counter(
@@ -72,7 +72,7 @@ def observe_request(route: str, method: str, status: int, seconds: float) -> Non
 
 
 def count_lane(outcome: str) -> None:
-    """`served` (answered before Flask) or `deferred` (handed to the full pipeline)."""
+    """`served` (from memory), `built` (a first view built before Flask) or `deferred` (to the full pipeline)."""
     _safe(MACRO_LANE, outcome)
 
 

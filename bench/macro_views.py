@@ -90,6 +90,16 @@ def run_wrk(url: str, *, connections: int, seconds: int, script: Path, script_ar
         "p99": _ms(latency["99"]),
         "errors": (sum(map(int, socket_errors.groups())) if socket_errors else 0)
         + (int(non_2xx.group(1)) if non_2xx else 0),
+        "error_kinds": ", ".join(
+            [
+                f"{kind} {n}"
+                for kind, n in zip(("connect", "read", "write", "timeout"), socket_errors.groups(), strict=True)
+                if n != "0"
+            ]
+            if socket_errors
+            else []
+        )
+        + (f"non-2xx {non_2xx.group(1)}" if non_2xx else ""),
     }
 
 
@@ -240,6 +250,8 @@ def benchmark(args) -> tuple[list[Row], dict]:
                         for target, url in targets:
                             seconds = args.duration if cache == "cached" else args.uncached_duration
                             titles = None
+                            if cache == "uncached" and next_title + args.titles_per_run > args.size:
+                                raise RuntimeError("catalogue too small for the uncached runs: raise --size")
                             if target == "ours-forge":
                                 if cache == "cached":
                                     token_file = cached_token_file
@@ -276,6 +288,12 @@ def benchmark(args) -> tuple[list[Row], dict]:
                             result = run_wrk(
                                 url, connections=connections, seconds=seconds, script=script, script_args=script_args
                             )
+                            if titles is not None and result["requests"] > titles:
+                                # wrk's script starts the range again: the rest were cached views, not first ones
+                                raise RuntimeError(
+                                    f"{target} made {result['requests']} uncached views over {titles} titles: "
+                                    "raise --titles-per-run (and --size)"
+                                )
                             rows.append(
                                 Row(
                                     target,
@@ -291,8 +309,8 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                 )
                             )
                             print(_line(rows[-1], rows), flush=True)
-                            if next_title + args.titles_per_run > args.size:
-                                raise RuntimeError("catalogue too small for the uncached runs: raise --size")
+                            if result["errors"]:
+                                print(f"  {target} {cache} {connections}: errors: {result['error_kinds']}", flush=True)
         meta = {"server_command": command, "ace_version": _ace_version(), "node": _node_version(), "size": args.size}
     return rows, meta
 
@@ -372,12 +390,12 @@ def record(rows: list[Row], meta: dict, command: str, args) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per cached run")
-    parser.add_argument("--uncached-duration", type=int, default=5, help="seconds per uncached run")
+    parser.add_argument("--uncached-duration", type=int, default=15, help="seconds per uncached run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each cached run (0: none)")
     parser.add_argument("--caches", type=lambda s: s.split(","), default=["cached", "uncached"])
     parser.add_argument("--connections", type=lambda s: [int(c) for c in s.split(",")], default=[1, 50])
-    parser.add_argument("--size", type=int, default=12000, help="works in the Consonance sandbox")
-    parser.add_argument("--titles-per-run", type=int, default=1500, help="distinct titles per uncached run")
+    parser.add_argument("--size", type=int, default=20000, help="works in the Consonance sandbox")
+    parser.add_argument("--titles-per-run", type=int, default=3000, help="distinct titles per uncached run")
     parser.add_argument("--server-command", help="serve the app with this instead of the Procfile's web: line")
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     args = parser.parse_args(argv)

@@ -14,13 +14,14 @@ import logging
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger("addon.consonance.budget")
 
 LEASE_SECONDS = 120.0  # a place held longer than this (a killed process) is given back
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.02  # how often the longest waiter in a process looks for a place freed elsewhere
 _LOCAL = object()  # what `_shared` answers without Redis, or when Redis fails: count in-process
 _PAUSED = "Consonance asked the app to slow down (HTTP 429)"
 
@@ -76,14 +77,15 @@ class RequestBudget:
         redis=None,
         *,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
     ):
         self.name = name
         self.per_minute = max(1, int(per_minute))
         self.concurrency = max(1, int(concurrency))
         self.redis = redis
-        self._clock, self._sleep = clock, sleep
+        self._clock = clock
         self._lock = threading.Lock()
+        self._turns = threading.Condition()  # this process's waiters, served in arrival order (`_queue`)
+        self._queue: deque[str] = deque()
         self._local_counts: dict[int, int] = {}
         self._local_in_flight: dict[str, float] = {}
         self._local_pause_until = 0.0
@@ -97,18 +99,37 @@ class RequestBudget:
     # --- taking and giving back ---------------------------------------------------------------
 
     def take(self, max_wait: float) -> str:
-        """Wait (at most `max_wait` seconds) for a place: no pause in force, room this minute, a free slot."""
+        """Wait (at most `max_wait` seconds) for a place: no pause in force, room this minute, a free slot.
+
+        This process's waiters are served in the order they came, and a place given back here goes to the
+        longest waiter at once: polling alone let a newcomer take a freed place while an earlier request
+        slept, so under load a few requests waited seconds while the rest went straight through. Places
+        freed by other processes are noticed by the longest waiter's polling."""
         deadline = self._clock() + max(0.0, max_wait)
         token = uuid.uuid4().hex
-        while True:
-            now = self._clock()
-            refused = self._try_place(now, token)
-            if refused is None:
-                return token
-            wait, reason = refused
-            if now + wait > deadline:
-                raise BudgetExhausted(f"waited for the request budget: {reason}", wait)
-            self._sleep(min(wait, 1.0))
+        with self._turns:
+            self._queue.append(token)
+        try:
+            while True:
+                with self._turns:
+                    while self._queue[0] != token:
+                        left = deadline - self._clock()
+                        if left <= 0:
+                            raise BudgetExhausted(f"waited for the request budget: {self._all_in_flight()}", left)
+                        self._turns.wait(min(left, 1.0))
+                now = self._clock()
+                refused = self._try_place(now, token)
+                if refused is None:
+                    return token
+                wait, reason = refused
+                if now + wait > deadline:
+                    raise BudgetExhausted(f"waited for the request budget: {reason}", wait)
+                with self._turns:
+                    self._turns.wait(min(wait, 1.0))  # or until a place is given back in this process
+        finally:
+            with self._turns:
+                self._queue.remove(token)
+                self._turns.notify_all()
 
     def _try_place(self, now: float, token: str) -> tuple[float, str] | None:
         """Take a place now (None), or say how long to wait and why."""
@@ -160,6 +181,8 @@ class RequestBudget:
         self._shared(lambda r: r.zrem(self._key("in-flight"), token))
         with self._lock:
             self._local_in_flight.pop(token, None)
+        with self._turns:
+            self._turns.notify_all()  # the longest waiter here takes the place now, not at its next poll
 
     def pause(self, seconds: float) -> None:
         """Consonance answered 429: nobody sends for `seconds` (a longer pause already set is kept)."""

@@ -1,14 +1,14 @@
-"""The macro lane: macro views this process has already rendered, answered before Flask.
+"""The macro lane: macro views answered before Flask.
 
-Most requests an installed app gets are editors opening pages, and most of those are repeat views of a
-title whose panel is memoised. Those spend most of their time in Flask's request machinery rather than
-in our code, so this WSGI middleware answers them directly, with the same checks and the same answer:
-Connect iframes (`GET /connect/macro/<key>`) are verified by `auth.verify_connect_request` and answered by
-`macros.answers.cached_connect_page` with the route's headers; Forge resolver calls
-(`POST /forge/macro/<key>`) by `auth.verify_forge_request` and `macros.answers.cached_forge_payload`.
-Anything else (no or bad token, a title not yet viewed, stale data, Refresh, a message view, an error)
-goes to the full pipeline untouched, which answers it, refuses it or logs it as before: the lane only
-ever answers what the route would.
+Most requests an installed app gets are editors opening pages. Those spend much of their time in Flask's
+request machinery rather than in our code, so this WSGI middleware answers them directly, with the same
+checks and the same answer: Connect iframes (`GET /connect/macro/<key>`) are verified by
+`auth.verify_connect_request` and answered by `macros.answers.cached_connect_page` (a view this process has
+built) or else `connect_page` (a first view), with the route's headers; Forge resolver calls
+(`POST /forge/macro/<key>`) by `auth.verify_forge_request` and `cached_forge_payload` or `forge_payload`.
+Anything else (no or bad token, Refresh, a body it does not read, an error) goes to the full pipeline
+untouched, which answers it, refuses it or logs it as before: the lane only ever answers what the route
+would, and a first view checks its token once, not once here and again in the route.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ import json
 import logging
 import time
 from collections.abc import Iterable
+from functools import partial
 from urllib.parse import parse_qsl
 
 from flask import current_app
 
 from addon import logs, metrics
+from addon.admin import access
 from addon.macros import answers
 from addon.macros.views import MACRO_KEYS
 from addon.platform import forge_callers
@@ -96,7 +98,7 @@ class MacroLane:
             logs.clear()
         if found is None:
             return None
-        content_type, text, extra_headers = found
+        content_type, text, extra_headers, outcome = found
         body = text.encode("utf-8")
         headers = [
             ("Content-Type", content_type),
@@ -104,7 +106,7 @@ class MacroLane:
             *extra_headers,
             *common_headers(request_id),
         ]
-        metrics.count_lane("served")
+        metrics.count_lane(outcome)
         metrics.observe_request(route, environ["REQUEST_METHOD"], 200, time.perf_counter() - started)
         return headers, body
 
@@ -122,8 +124,19 @@ class MacroLane:
             allow_context_qsh=True,
         )
         logs.bind(tenant=tenant.log_name)
-        page = answers.cached_connect_page(answers.connect_request(tenant, macro_key, args), verified.account_id, args)
-        return None if page is None else ("text/html; charset=utf-8", page, answers.frame_headers(tenant.site_url))
+        request = answers.connect_request(
+            tenant,
+            macro_key,
+            args,
+            admin_check=partial(
+                access.viewer_administers_site, tenant, user_token=None, account_id=verified.account_id
+            ),
+        )
+        page, outcome = answers.cached_connect_page(request, verified.account_id, args), "served"
+        if page is None:  # a first view: built here, as the route builds it, without checking the token again
+            with current_app.request_context(environ):  # the page's templates build URLs
+                page, outcome = answers.connect_page(request, verified.account_id, args), "built"
+        return "text/html; charset=utf-8", page, answers.frame_headers(tenant.site_url), outcome
 
     @staticmethod
     def _forge_payload(environ, macro_key: str):
@@ -140,10 +153,20 @@ class MacroLane:
         )
         forge_callers.check(FORGE_ROUTE, invocation, {"macro_key": macro_key})  # a wrong caller: the route refuses
         logs.bind(tenant=tenant.log_name)
-        payload = answers.cached_forge_payload(
-            answers.forge_request(tenant, invocation, macro_key), invocation, environ.get("HTTP_X_FORGE_OAUTH_USER")
+        user_token = environ.get("HTTP_X_FORGE_OAUTH_USER")
+        request = answers.forge_request(
+            tenant,
+            invocation,
+            macro_key,
+            admin_check=partial(
+                access.viewer_administers_site, tenant, user_token=user_token, account_id=invocation.principal
+            ),
         )
-        return None if payload is None else ("application/json", payload, ())
+        payload, outcome = answers.cached_forge_payload(request, invocation, user_token), "served"
+        if payload is None:  # a first view: built here, as the route builds it, without checking the token again
+            with current_app.request_context(environ):  # the panel's templates build URLs
+                payload, outcome = answers.forge_payload(request, invocation, user_token), "built"
+        return "application/json", payload, (), outcome
 
 
 def buffered_body(environ, limit: int = MAX_FORGE_BODY) -> bytes | None:

@@ -42,6 +42,33 @@ def test_at_most_the_cap_in_flight_across_processes(redis_url):
     assert first.usage().used_this_minute == 3  # refused places are not counted
 
 
+def test_waiters_in_a_process_are_served_in_the_order_they_came(redis_url):
+    """A place given back goes to the longest waiter, not to whoever polls first: no request starves."""
+    budget = RequestBudget("tenant-1", per_minute=1000, concurrency=1, redis=redis.Redis.from_url(redis_url))
+    held = budget.take(0)
+    served: list[int] = []
+    lock = threading.Lock()
+
+    def wait_then_hold(number: int) -> None:
+        token = budget.take(10)
+        with lock:
+            served.append(number)
+        time.sleep(0.01)
+        budget.give_back(token)
+
+    waiters = []
+    for number in range(6):
+        waiters.append(threading.Thread(target=wait_then_hold, args=(number,)))
+        waiters[-1].start()
+        time.sleep(0.03)  # each one arrives after the one before is queued
+    started = time.monotonic()
+    budget.give_back(held)
+    for waiter in waiters:
+        waiter.join(15)
+    assert served == list(range(6))
+    assert time.monotonic() - started < 2.0  # handed on as each is given back, not at some later poll
+
+
 def test_a_429_pause_holds_every_process(redis_url):
     first, second = _two_processes(redis_url, per_minute=100, concurrency=5)
     first.pause(0.6)

@@ -1,5 +1,5 @@
-"""The macro lane: repeat views of Connect macro iframes answered before Flask, with the route's checks
-and the route's page; everything else goes through the route as before."""
+"""The macro lane: macro views answered before Flask (repeats from memory, first views built there), with
+the route's checks and the route's page; everything else goes through the route as before."""
 
 from __future__ import annotations
 
@@ -67,12 +67,18 @@ def without_form_values(html: str) -> str:
     return FORM_VALUES.sub(r"\1…\2", html)
 
 
-def test_first_view_goes_through_the_route_and_repeats_come_from_the_lane(client, route_only, site, consonance):
-    served, deferred = lane_count("served"), lane_count("deferred")
+def test_a_first_view_is_built_by_the_lane_and_repeats_come_from_memory(client, route_only, site, consonance):
+    served, built, deferred = lane_count("served"), lane_count("built"), lane_count("deferred")
+    asked = consonance.control.counters()["total"]
     first = view(client, site)
     assert first.status_code == 200
-    assert (lane_count("served"), lane_count("deferred")) == (served, deferred + 1)
+    assert (lane_count("served"), lane_count("built"), lane_count("deferred")) == (served, built + 1, deferred)
+    assert consonance.control.counters()["total"] == asked + 1  # the title read once, by the lane
     asked = consonance.control.counters()["total"]
+    routed_first = route_only.get(f"{PATH}?{QUERY}&jwt={token(site)}")
+    assert without_form_values(first.get_data(as_text=True)) == without_form_values(routed_first.get_data(as_text=True))
+    for header in ("Content-Type", "Content-Security-Policy", "Referrer-Policy", "X-Content-Type-Options"):
+        assert first.headers[header] == routed_first.headers[header], header
 
     repeat = view(client, site, account="557058:user-2")
     assert repeat.status_code == 200
@@ -175,8 +181,9 @@ def test_a_settings_change_is_never_answered_from_the_lane(app, client, site):
     served = lane_count("served")
     tenant = tenants.find_tenant(tenants.CONNECT, site["clientKey"])
     update_settings(tenant, {"summary_timezone": "America/New_York"}, actor="557058:admin")
+    built = lane_count("built")
     after = view(client, site)
-    assert lane_count("served") == served  # built again by the route for the new settings
+    assert lane_count("served") == served and lane_count("built") == built + 1  # built again for the new settings
     assert after.status_code == 200
     assert view(client, site).status_code == 200 and lane_count("served") == served + 1
 
@@ -197,12 +204,24 @@ def test_data_past_its_freshness_window_goes_back_to_consonance(client, site, co
     assert "Proofs" in later.get_data(as_text=True)
 
 
-def test_a_title_never_viewed_is_fetched_by_the_route_not_the_lane(client, site, consonance):
+def test_a_title_never_viewed_is_fetched_once_by_the_lane(client, site, consonance):
     view(client, site)
-    asked = consonance.control.counters()["total"]
+    asked, built, deferred = consonance.control.counters()["total"], lane_count("built"), lane_count("deferred")
     other = view(client, site, query=QUERY.replace("title=5", "title=6"))
     assert other.status_code == 200 and consonance.control.counters()["total"] == asked + 1
+    assert (lane_count("built"), lane_count("deferred")) == (built + 1, deferred)
     assert consonance.control.work(6)["title"].replace("'", "&#39;") in other.get_data(as_text=True)
+
+
+def test_a_message_view_built_by_the_lane_is_the_routes(client, route_only, connect_install):
+    """Not connected to Consonance yet: the friendly message, the same whichever path builds it."""
+    site = connect_install()
+    built = lane_count("built")
+    first = view(client, site)
+    assert first.status_code == 200 and lane_count("built") == built + 1
+    routed = route_only.get(f"{PATH}?{QUERY}&jwt={token(site)}")
+    assert first.get_data(as_text=True) == routed.get_data(as_text=True)
+    assert "c4c-panel" in first.get_data(as_text=True)
 
 
 def test_lane_views_are_timed_under_the_routes_series(client, site):
@@ -241,9 +260,12 @@ def without_forge_form_values(payload: dict) -> dict:
 
 
 def test_forge_repeats_come_from_the_lane_with_the_routes_payload(client, route_only, fit, forge_tenant, consonance):
-    deferred = lane_count("deferred")
-    assert forge_view(client, fit).status_code == 200
-    assert lane_count("deferred") == deferred + 1
+    built, deferred = lane_count("built"), lane_count("deferred")
+    first = forge_view(client, fit)
+    assert first.status_code == 200
+    assert (lane_count("built"), lane_count("deferred")) == (built + 1, deferred)
+    routed_first = route_only.post(FORGE_PATH, json={}, headers=fit(config={"title": "5"}))
+    assert without_forge_form_values(first.get_json()) == without_forge_form_values(routed_first.get_json())
     served, asked = lane_count("served"), consonance.control.counters()["total"]
     repeat = forge_view(client, fit, principal="557058:user-2")
     assert repeat.status_code == 200 and repeat.mimetype == "application/json"
