@@ -127,7 +127,7 @@ class TenantGateways:
                 return cached[1]
             gateway = ConsonanceGateway(
                 ConsonanceConnection(host=host, api_key=api_key),
-                session=vetted_session(self.consonance_policy),
+                session=vetted_session(self.consonance_policy, host),
                 profile=profile,
                 budget=budget,
             )

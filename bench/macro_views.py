@@ -53,6 +53,13 @@ class Row:
     errors: int
     titles: int | None = None  # uncached: distinct titles available to the run
     body_bytes: int | None = None
+    consonance_reads: int | None = None  # title reads the sandbox answered during the run
+
+
+def _title_reads(consonance_url: str) -> int:
+    """Title reads the Consonance sandbox has answered so far (by operation, from its own counters)."""
+    counters = requests.get(consonance_url + "/_sandbox/counters", timeout=30).json()
+    return sum(n for operation, n in counters.get("byOperation", {}).items() if operation.startswith("Title"))
 
 
 def _ms(text: str) -> float:
@@ -164,6 +171,9 @@ def benchmark(args) -> tuple[list[Row], dict]:
             secret_key=secret_key,
             encryption_key=encryption_key,
         )
+        # The site's politeness budget is a deployment setting; the peer has none. The sandbox is ours, so the
+        # per-minute cap is raised above what a run asks; the concurrency cap stays at its default.
+        environment["CONSONANCE_REQUESTS_PER_MINUTE"] = str(args.budget_per_minute)
         setup_app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": database_url,
@@ -285,9 +295,11 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                     script=script,
                                     script_args=script_args,
                                 )
+                            reads_before = _title_reads(consonance_url)
                             result = run_wrk(
                                 url, connections=connections, seconds=seconds, script=script, script_args=script_args
                             )
+                            reads = _title_reads(consonance_url) - reads_before
                             if titles is not None and result["requests"] > titles:
                                 # wrk's script starts the range again: the rest were cached views, not first ones
                                 raise RuntimeError(
@@ -306,6 +318,7 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                     result["errors"],
                                     titles,
                                     sizes[target],
+                                    reads,
                                 )
                             )
                             print(_line(rows[-1], rows), flush=True)
@@ -335,15 +348,17 @@ def _line(row: Row, rows: list[Row]) -> str:
     rps_ratio = f"{row.rps / peer.rps:.2f}×" if peer and row.target != "ace" else "—"
     p99_ratio = f"{row.p99_ms / peer.p99_ms:.2f}×" if peer and row.target != "ace" else "—"
     wrapped = " (wrapped: some repeats)" if row.titles and row.requests > row.titles else ""
+    reads = f"{row.consonance_reads / max(1, row.requests):.2f}" if row.consonance_reads is not None else "—"
     return (
         f"| {row.target} | {row.cache}{wrapped} | {row.connections} | {row.requests:,} | {row.rps:,.0f} | "
-        f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {rps_ratio} | {p99_ratio} | {row.body_bytes:,} |"
+        f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {rps_ratio} | {p99_ratio} | {row.body_bytes:,} | "
+        f"{reads} |"
     )
 
 
 HEADER = (
     "| target | cache | connections | requests | req/s | p50 (ms) | p99 (ms) | errors | req/s ÷ ACE | p99 ÷ ACE "
-    "| response bytes |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| response bytes | Consonance reads per view |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -378,7 +393,10 @@ def record(rows: list[Row], meta: dict, command: str, args) -> None:
         f"{os.cpu_count()} workers, in-process store, `addon.authenticate(true)` on the same route and query.  ",
         f"Load: `wrk -t1 --latency` with bench/wrk/*.lua, {args.duration}s per cached run after {args.warmup}s warm-up, "
         f"{args.uncached_duration}s per uncached run over {args.titles_per_run} titles never viewed before "
-        f"(Consonance sandbox, {meta['size']} works, in its own process). Errors = non-2xx + socket errors.",
+        f"(Consonance sandbox, {meta['size']} works, in its own process). Errors = non-2xx + socket errors. "
+        f"Our sites' Consonance budget: {args.budget_per_minute} requests a minute (raised: the peer has none), "
+        "8 at once (the default). Consonance reads per view: the sandbox's own count of title reads during the "
+        "run over the run's requests (a first view reads once; a view answered without reading shows below 1).",
         "",
         HEADER,
     ]
@@ -397,6 +415,9 @@ def main(argv=None) -> None:
     parser.add_argument("--size", type=int, default=20000, help="works in the Consonance sandbox")
     parser.add_argument("--titles-per-run", type=int, default=3000, help="distinct titles per uncached run")
     parser.add_argument("--server-command", help="serve the app with this instead of the Procfile's web: line")
+    parser.add_argument(
+        "--budget-per-minute", type=int, default=60000, help="each site's Consonance requests a minute (our app)"
+    )
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
     args = parser.parse_args(argv)
     print(HEADER, flush=True)

@@ -63,7 +63,7 @@ def try_connection(
         kind = errors.UNREACHABLE if exc.unresolvable else None
         return ConnectionResult(False, exc.reason, (), unreachable=kind is not None, host_refused=kind is None)
     gateway = ConsonanceGateway(
-        ConsonanceConnection(host=host, api_key=api_key), options, session=vetted_session(policy)
+        ConsonanceConnection(host=host, api_key=api_key), options, session=vetted_session(policy, host)
     )
     try:
         report: ConnectionReport = gateway.test_connection()
@@ -125,7 +125,10 @@ def stage_names(tenant: Tenant, host: str) -> list[str]:
     if profile is not None and profile.host and profile.host.rstrip("/") != host.rstrip("/"):
         profile = None  # found for another server
     gateway = ConsonanceGateway(
-        ConsonanceConnection(host=host, api_key=api_key), TEST_OPTIONS, session=vetted_session(policy), profile=profile
+        ConsonanceConnection(host=host, api_key=api_key),
+        TEST_OPTIONS,
+        session=vetted_session(policy, host),
+        profile=profile,
     )
     try:
         return [stage.name for stage in gateway.project_stages()]  # none asked for where Consonance lists none

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
@@ -205,25 +206,37 @@ class VettedAdapter(HTTPAdapter):
         self.policy = policy
         super().__init__(**kwargs)
 
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
+    def _vetted_pools(self) -> dict[str, type]:
         http = type("VettedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": _vetted(HTTPConnection, self.policy)})
         https = type(
             "VettedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": _vetted(HTTPSConnection, self.policy)}
         )
-        self.poolmanager.pool_classes_by_scheme = {"http": http, "https": https}
+        return {"http": http, "https": https}
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._vetted_pools()
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        """Through a proxy the connection opened is the proxy's, so that is what the policy checks."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not getattr(manager, "_c4c_vetted", False):
+            manager.pool_classes_by_scheme = self._vetted_pools()
+            manager._c4c_vetted = True
+        return manager
 
 
-def vetted_session(policy: HostPolicy) -> requests.Session:
-    """A session for one Consonance connection: every connection it opens is checked against `policy`.
+def vetted_session(policy: HostPolicy, host: str) -> requests.Session:
+    """A session for the Consonance at `host`: every connection it opens is checked against `policy`.
 
-    The process environment is read once, here, not on every request: a CA bundle named by
-    REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE is used, but HTTP(S)_PROXY is not (a proxy would make the
-    connection the policy checks the proxy's, and the key's destination unchecked), nor ~/.netrc (the
-    API key is the only credential sent)."""
+    The environment is read once, here, not on every request: the proxy for `host` (HTTPS_PROXY and
+    NO_PROXY; the proxy's own connection is the one checked, so a proxy on a private address must be
+    listed in CONSONANCE_ALLOWED_HOSTS) and a CA bundle (REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE); never
+    ~/.netrc, as the API key is the only credential sent."""
     session = requests.Session()
     session.trust_env = False
     session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.proxies = get_environ_proxies(host)
     adapter = VettedAdapter(policy)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

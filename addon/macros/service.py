@@ -167,7 +167,9 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
         gateway = ConsonanceGateway(
             pooled.connection,
             INTERACTIVE_OPTIONS,
-            session=vetted_session(gateways().consonance_policy),  # every connection vetted, as the pooled one's
+            session=vetted_session(
+                gateways().consonance_policy, pooled.connection.host
+            ),  # every connection vetted, as the pooled one's
             profile=pooled.profile,
             budget=pooled.transport.budget,
         )

@@ -117,17 +117,18 @@ def test_a_connection_that_lands_on_a_private_address_sends_nothing():
         return Response("{}", content_type="application/json")(environ, start_response)
 
     with serving(listener) as url:
-        session = vetted_session(HostPolicy())
+        session = vetted_session(HostPolicy(), url)
         with pytest.raises(requests.ConnectionError):
             session.post(url + "/graphql", json={}, headers={"Authorization": "Bearer secret"}, timeout=3)
         assert seen == []
-        allowed = vetted_session(HostPolicy(parse_allowed_hosts(url.split("//")[1])))
+        allowed = vetted_session(HostPolicy(parse_allowed_hosts(url.split("//")[1])), url)
         assert allowed.post(url + "/graphql", json={}, timeout=3).status_code == 200
         assert seen == [None]
 
 
-def test_a_proxy_in_the_environment_carries_nothing_past_the_check(monkeypatch):
-    """HTTP(S)_PROXY would make the proxy the connection the policy checks, so the key goes direct or nowhere."""
+def test_through_a_proxy_the_proxys_connection_is_the_one_checked(monkeypatch):
+    """HTTP(S)_PROXY is honoured, but the connection opened is the proxy's: a proxy the policy refuses gets
+    nothing (it used to get the key, unchecked), an allowed one carries the request, NO_PROXY goes direct."""
     seen: dict[str, list] = {"proxy": [], "consonance": []}
 
     def recorder(name):
@@ -138,17 +139,28 @@ def test_a_proxy_in_the_environment_carries_nothing_past_the_check(monkeypatch):
         return listener
 
     with serving(recorder("proxy")) as proxy, serving(recorder("consonance")) as url:
-        for name in ("NO_PROXY", "no_proxy"):
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
             monkeypatch.delenv(name, raising=False)
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
             monkeypatch.setenv(name, proxy)
+        consonance_only = HostPolicy(parse_allowed_hosts(url.split("//")[1]))
         with pytest.raises(requests.ConnectionError):
-            vetted_session(HostPolicy()).post(
-                url + "/graphql", json={}, headers={"Authorization": "Bearer secret"}, timeout=3
+            vetted_session(consonance_only, url).post(
+                url + "/graphql", json={}, headers={"Authorization": "Bearer refused"}, timeout=3
             )
-        allowed = vetted_session(HostPolicy(parse_allowed_hosts(url.split("//")[1])))
-        assert allowed.post(url + "/graphql", json={}, headers={"Authorization": "Bearer k"}, timeout=3).ok
-    assert seen == {"proxy": [], "consonance": ["Bearer k"]}
+        assert seen == {"proxy": [], "consonance": []}
+
+        proxy_allowed = HostPolicy(parse_allowed_hosts(proxy.split("//")[1]))
+        answer = vetted_session(proxy_allowed, url).post(
+            url + "/graphql", json={}, headers={"Authorization": "Bearer via-proxy"}, timeout=3
+        )
+        assert answer.ok and seen == {"proxy": ["Bearer via-proxy"], "consonance": []}
+
+        monkeypatch.setenv("NO_PROXY", url.split("//")[1].split(":")[0])
+        direct = vetted_session(consonance_only, url).post(
+            url + "/graphql", json={}, headers={"Authorization": "Bearer direct"}, timeout=3
+        )
+        assert direct.ok and seen == {"proxy": ["Bearer via-proxy"], "consonance": ["Bearer direct"]}
 
 
 @pytest.mark.parametrize(
