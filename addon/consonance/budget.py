@@ -86,6 +86,7 @@ class RequestBudget:
         self._lock = threading.Lock()
         self._turns = threading.Condition()  # this process's waiters, served in arrival order (`_queue`)
         self._queue: deque[str] = deque()
+        self._head_waits_for: str | None = None  # why the longest waiter here was last refused
         self._local_counts: dict[int, int] = {}
         self._local_in_flight: dict[str, float] = {}
         self._local_pause_until = 0.0
@@ -115,19 +116,23 @@ class RequestBudget:
                     while self._queue[0] != token:
                         left = deadline - self._clock()
                         if left <= 0:
-                            raise BudgetExhausted(f"waited for the request budget: {self._all_in_flight()}", left)
+                            reason = self._head_waits_for or self._all_in_flight()
+                            raise BudgetExhausted(f"waited for the request budget: {reason}", POLL_SECONDS)
                         self._turns.wait(min(left, 1.0))
                 now = self._clock()
                 refused = self._try_place(now, token)
                 if refused is None:
                     return token
                 wait, reason = refused
+                self._head_waits_for = reason  # what the waiters behind this one are waiting for too
                 if now + wait > deadline:
                     raise BudgetExhausted(f"waited for the request budget: {reason}", wait)
                 with self._turns:
                     self._turns.wait(min(wait, 1.0))  # or until a place is given back in this process
         finally:
             with self._turns:
+                if self._queue[0] == token:
+                    self._head_waits_for = None
                 self._queue.remove(token)
                 self._turns.notify_all()
 

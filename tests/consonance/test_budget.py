@@ -82,6 +82,21 @@ def test_a_429_pause_holds_every_process(redis_url):
     first.give_back(first.take(0))
 
 
+def test_a_request_queued_behind_a_pause_says_it_is_the_pause(redis_url):
+    """Behind the longest waiter, a request that gives up names what that waiter waits for."""
+    budget = RequestBudget("tenant-1", per_minute=100, concurrency=5, redis=redis.Redis.from_url(redis_url))
+    budget.pause(1)
+    taken: list[str] = []
+    head = threading.Thread(target=lambda: taken.append(budget.take(5)))  # waits out the pause
+    head.start()
+    time.sleep(0.2)
+    with pytest.raises(BudgetExhausted, match="slow down"):
+        budget.take(0.2)  # gives up while still queued behind the head
+    head.join(5)
+    assert len(taken) == 1
+    budget.give_back(taken[0])
+
+
 def test_without_redis_the_budget_counts_in_process():
     budget = RequestBudget("tenant-1", per_minute=2, concurrency=1)
     token = budget.take(0)
