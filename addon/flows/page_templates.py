@@ -415,15 +415,17 @@ def summary_region_inner(summary: PipelineSummary, chart_filename: str) -> s.Fra
             f"Published backlist, counted apart: {summary.backlist}."
         ),
         s.heading(3, "Pipeline by stage"),
+        s.paragraph(
+            "Your Consonance does not report titles' workflow stages, so the pipeline cannot be shown by stage."
+        )
+        if "stage" in summary.not_reported
+        else None,
         s.element(
             "ac:image", s.element("ri:attachment", ri_filename=chart_filename), ac_alt="Pipeline titles by stage"
         ),
         s.table(["Stage", "Titles"], stage_rows),
         s.heading(3, "Overdue"),
-        s.paragraph(
-            f"{len(summary.overdue)} overdue: open Consonance to-dos past their due date and slipped "
-            "manuscript delivery dates."
-        ),
+        s.paragraph(_overdue_sentence(summary)),
         s.table(["Title", "What", "Since", "Days overdue", "Owner"], overdue_rows) if overdue_rows else None,
         _more(len(summary.overdue)),
         s.heading(3, "Format readiness"),
@@ -436,6 +438,29 @@ def summary_region_inner(summary: PipelineSummary, chart_filename: str) -> s.Fra
         _more(len(summary.risks)),
     ]
     return s.trusted(s.document(*parts))
+
+
+def _overdue_sentence(summary: PipelineSummary) -> str:
+    """What the overdue count covers, and what it cannot: facts this Consonance does not report."""
+    counted = [
+        what
+        for key, what in (
+            ("tasks", "open Consonance to-dos past their due date"),
+            ("contracts", "slipped manuscript delivery dates"),
+        )
+        if key not in summary.not_reported
+    ]
+    missing = [
+        what
+        for key, what in (("tasks", "to-dos"), ("contracts", "contract delivery dates"))
+        if key in summary.not_reported
+    ]
+    if not counted:
+        return "Your Consonance reports neither to-dos nor contract delivery dates, so nothing is counted as overdue."
+    sentence = f"{len(summary.overdue)} overdue: {' and '.join(counted)}."
+    if missing:
+        sentence += f" Not counted: {' and '.join(missing)}, which your Consonance does not report."
+    return sentence
 
 
 def _more(count: int) -> s.Fragment | None:

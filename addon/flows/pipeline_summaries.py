@@ -26,7 +26,7 @@ from addon.jobs.models import OutboxEntry
 from addon.jobs.outbox import PermanentError, enqueue, outbox_handler
 from addon.jobs.schedule import scheduled
 from addon.platform.models import Tenant, utcnow
-from addon.publishing.pipeline import MONTHLY, WEEKLY, period_for, summarise_pipeline
+from addon.publishing.pipeline import MONTHLY, REPORTABLE, WEEKLY, period_for, summarise_pipeline
 from addon.settings.schema import WEEKDAYS
 from addon.settings.service import get_settings
 from addon.standards.service import current_rule_set
@@ -261,6 +261,7 @@ def summary_content(tenant: Tenant, gateway, cadence: str, today: date) -> dict:
         tasks=tasks,
         rule_set=current_rule_set(tenant),
         policy=policy,
+        not_reported=[key for key in REPORTABLE if not gateway.profile.feature(key).available],
     )
     period = summary.period
     chart_name = f"pipeline-{period.key}.png"

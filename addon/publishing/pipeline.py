@@ -24,6 +24,10 @@ from .wording import MONTHS, long_date, short_date
 WEEKLY = "weekly"
 MONTHLY = "monthly"
 NO_STAGE = "No stage"
+STAGE_NOT_REPORTED = "Not reported by Consonance"  # every title, where the server has no workflow stages
+# Facts a Consonance may not report at all (capability discovery); a summary then says so rather than
+# counting them as missing: "stage" (Work.projectStage), "tasks" (to-dos), "contracts" (delivery dates).
+REPORTABLE = ("stage", "tasks", "contracts")
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,7 @@ class PipelineSummary:
     format_readiness: tuple[FormatReadinessCount, ...] = ()
     risks: tuple[Risk, ...] = ()
     publishing_in_period: tuple[TitleLine, ...] = field(default=())
+    not_reported: frozenset[str] = frozenset()  # of REPORTABLE: what this Consonance does not report
 
     @property
     def stage_counts(self) -> tuple[tuple[str, int], ...]:
@@ -148,8 +153,12 @@ def summarise_pipeline(
     thresholds: RiskThresholds | None = None,
     stage_order: Sequence[str] | None = None,
     include_empty_stages: bool = True,
+    not_reported: Iterable[str] = (),
 ) -> PipelineSummary:
-    """Aggregate a catalogue into one summary for the period containing `today`."""
+    """Aggregate a catalogue into one summary for the period containing `today`. `not_reported`: facts
+    (of REPORTABLE) this Consonance does not have, so they are unknown rather than missing."""
+    unknown = frozenset(not_reported) & frozenset(REPORTABLE)
+    no_stage = STAGE_NOT_REPORTED if "stage" in unknown else NO_STAGE
     if rule_set is None:
         from .standards import DEFAULT_RULE_SET
 
@@ -174,7 +183,7 @@ def summarise_pipeline(
             TitleLine(
                 title.work_id,
                 title.title,
-                title.stage.name if title.stage else NO_STAGE,
+                title.stage.name if title.stage else no_stage,
                 readiness.publication_date,
                 readiness.metadata_completion,
                 readiness.decision.headline,
@@ -208,7 +217,8 @@ def summarise_pipeline(
         today=today,
         total_titles=len(lines),
         backlist=backlist,
-        stages=_stage_groups(lines, stage_order, include_empty_stages),
+        # no empty stage rows where the server has no stages: "0 in Editorial" would be a claim
+        stages=_stage_groups(lines, stage_order, include_empty_stages and "stage" not in unknown),
         overdue=tuple(sorted(overdue, key=lambda o: (-o.days_overdue, o.title.lower(), o.what))),
         format_readiness=tuple(
             FormatReadinessCount(kind.value, kind_label(kind), totals[kind.value], ready[kind.value], late[kind.value])
@@ -217,6 +227,7 @@ def summarise_pipeline(
         ),
         risks=tuple(sorted(risks, key=lambda r: (r.severity != HIGH, r.title.lower(), r.work_id, r.kind))),
         publishing_in_period=tuple(line for line in lines if period.contains(line.publication_date)),
+        not_reported=unknown,
     )
 
 
@@ -243,11 +254,11 @@ def _stage_groups(lines: list[TitleLine], order: Sequence[str] | None, include_e
     by_stage: dict[str, list[TitleLine]] = {}
     for line in lines:
         by_stage.setdefault(line.stage, []).append(line)
-    names = [n for n in by_stage if n != NO_STAGE]
+    unstaged = (NO_STAGE, STAGE_NOT_REPORTED)
+    names = [n for n in by_stage if n not in unstaged]
     if include_empty:
         present = {n.lower() for n in names}
         names += [n for n in (order or DEFAULT_STAGE_NAMES) if n.lower() not in present and n.lower() != "published"]
     ordered = sort_stage_names(names, order)
-    if NO_STAGE in by_stage:
-        ordered.append(NO_STAGE)
+    ordered += [n for n in unstaged if n in by_stage]
     return tuple(StageGroup(name, tuple(by_stage.get(name, ()))) for name in ordered)

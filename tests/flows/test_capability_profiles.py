@@ -112,3 +112,27 @@ def test_both_directions_work_or_say_why_not(world):
     refused = _refused(consonance)
     assert {r["operationName"] for r in refused} <= DISCOVERY, refused
     assert len(refused) <= 3  # introspection once, and where refused the query probe and the mutation probe once
+
+
+def test_the_pipeline_summary_says_what_this_consonance_does_not_report(world):
+    """A server without stages, to-dos or contracts: the summary says those are not reported, instead of
+    grouping every title under "No stage" and counting nothing overdue as if nothing were."""
+    from datetime import date
+
+    from addon.flows.pipeline_summaries import summary_content
+    from addon.gateways import gateways
+    from addon.publishing.pipeline import WEEKLY
+
+    tenant = world.tenant
+    capability_discovery.check_capabilities(tenant)
+    off = {status.key for status in capability_discovery.stored_profile(tenant).features() if not status.available}
+    region = summary_content(tenant, gateways().consonance(tenant), WEEKLY, date(2026, 11, 2))["region"]
+    if "stage" in off:
+        assert "does not report titles' workflow stages" in region and "Not reported by Consonance" in region
+        assert "No stage" not in region
+    else:
+        assert "workflow stages" not in region and "Not reported by Consonance" not in region
+    if {"tasks", "contracts"} <= off:
+        assert "reports neither to-dos nor contract delivery dates" in region
+    else:
+        assert "overdue: open Consonance to-dos past their due date" in region

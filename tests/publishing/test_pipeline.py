@@ -7,7 +7,15 @@ from datetime import date
 import pytest
 
 from addon.publishing.domain import DeliveryDate, FormatKind
-from addon.publishing.pipeline import MONTHLY, NO_STAGE, WEEKLY, period_for, previous_period, summarise_pipeline
+from addon.publishing.pipeline import (
+    MONTHLY,
+    NO_STAGE,
+    STAGE_NOT_REPORTED,
+    WEEKLY,
+    period_for,
+    previous_period,
+    summarise_pipeline,
+)
 from addon.publishing.risk import DELIVERY_MISSED
 from tests.publishing.factories import make_format, make_task, make_title, with_format
 
@@ -76,6 +84,14 @@ def test_titles_by_stage_in_workflow_order_with_unknown_and_missing_stages_last(
     assert [line.title for line in writing.titles] == ["Almanac", "Bells"]
     compact = summarise_pipeline(catalogue(), TODAY, include_empty_stages=False)
     assert all(count for _, count in compact.stage_counts)
+
+
+def test_where_consonance_has_no_stages_the_titles_are_not_reported_rather_than_missing_a_stage():
+    unstaged = [make_title(work_id=f"w{n}", title=f"Title {n}", stage=None) for n in range(3)]
+    summary = summarise_pipeline(unstaged, TODAY, not_reported={"stage", "tasks"})
+    assert summary.stage_counts == ((STAGE_NOT_REPORTED, 3),)  # no "0 in Writing" rows, no "No stage"
+    assert summary.not_reported == {"stage", "tasks"}
+    assert dict(summarise_pipeline(unstaged, TODAY).stage_counts)[NO_STAGE] == 3  # stages exist, these lack one
 
 
 def test_overdue_is_open_past_due_todos_and_slipped_deliveries_with_since_and_owner():
