@@ -7,6 +7,7 @@ pages. It knows HTTP and GraphQL envelopes, nothing about Consonance's types (th
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
 import time
@@ -95,9 +96,26 @@ class GraphQLTransport:
         self._sleep = sleep
         self._clock = clock
         self._rand = rand
+        self._template: requests.PreparedRequest | None = None
 
     def close(self) -> None:
         self.session.close()
+
+    def _post_template(self) -> requests.PreparedRequest:
+        """The POST every call sends, without its body: URL, key and headers are the connection's own."""
+        if self._template is None:
+            self._template = requests.Request(
+                "POST",
+                self.connection.graphql_url,
+                headers={
+                    "Authorization": f"Bearer {self.connection.api_key}",
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Accept": "application/json",
+                    "Accept-Encoding": "gzip, deflate",
+                    "User-Agent": self.options.user_agent,
+                },
+            ).prepare()
+        return self._template
 
     def execute(self, document: str, variables: dict | None = None, *, operation_name: str | None = None) -> dict:
         """Run one GraphQL operation, retrying transient failures within the bound; return its `data`."""
@@ -170,20 +188,23 @@ class GraphQLTransport:
         """One HTTP round trip: the data, or a retryable failure; raises on failures retrying cannot fix."""
         opts = self.options
         read_timeout = max(0.05, min(opts.read_timeout, remaining))
-        headers = {
-            "Authorization": f"Bearer {self.connection.api_key}",
-            "Content-Type": "application/json; charset=utf-8",
-            "Accept": "application/json",
-            "User-Agent": opts.user_agent,
-        }
         self.stats.requests += 1
+        url = self.connection.graphql_url
+        session = self.session
         try:
-            response = self.session.post(
-                self.connection.graphql_url,
-                json=body,
-                headers=headers,
+            # Straight to the session's adapter (vetted connections, the session's proxy and CA settings),
+            # with the request prepared once per connection and only its body set per call: `Session.post`
+            # would parse the URL and merge cookies, hooks and environment settings this call never uses,
+            # about a third of a millisecond per request. Nothing follows a redirect: the key goes to the
+            # saved host only.
+            prepared = self._post_template().copy()
+            prepared.prepare_body(json.dumps(body, separators=(",", ":"), allow_nan=False).encode(), None)
+            response = session.get_adapter(url).send(
+                prepared,
                 timeout=(opts.connect_timeout, read_timeout),
-                allow_redirects=False,  # the key goes to the saved host only, never where a redirect points
+                verify=True if session.verify is None else session.verify,
+                cert=session.cert,
+                proxies=session.proxies,
             )
         except requests.Timeout as exc:
             kind = "connect timeout" if isinstance(exc, requests.ConnectTimeout) else "read timeout"

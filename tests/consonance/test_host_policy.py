@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from addon.consonance import errors
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceQueryError, ConsonanceUnavailable
 from addon.consonance.host_policy import HostPolicy, HostRefused, is_public, parse_allowed_hosts, vetted_session
+from addon.consonance.transport import ConsonanceConnection, GraphQLTransport
 from tests.servers import serving
 
 
@@ -155,12 +156,18 @@ def test_through_a_proxy_the_proxys_connection_is_the_one_checked(monkeypatch):
             url + "/graphql", json={}, headers={"Authorization": "Bearer via-proxy"}, timeout=3
         )
         assert answer.ok and seen == {"proxy": ["Bearer via-proxy"], "consonance": []}
+        transport = GraphQLTransport(
+            ConsonanceConnection(host=url, api_key="transport-key"), session=vetted_session(proxy_allowed, url)
+        )
+        with pytest.raises(ConsonanceQueryError):  # the recorder answers no data; what matters is who was asked
+            transport.execute("{ __typename }")
+        assert seen == {"proxy": ["Bearer via-proxy", "Bearer transport-key"], "consonance": []}
 
         monkeypatch.setenv("NO_PROXY", url.split("//")[1].split(":")[0])
         direct = vetted_session(consonance_only, url).post(
             url + "/graphql", json={}, headers={"Authorization": "Bearer direct"}, timeout=3
         )
-        assert direct.ok and seen == {"proxy": ["Bearer via-proxy"], "consonance": ["Bearer direct"]}
+        assert direct.ok and seen["consonance"] == ["Bearer direct"] and len(seen["proxy"]) == 2
 
 
 @pytest.mark.parametrize(
