@@ -336,8 +336,11 @@ class MacroCache:
         self._changed(key)
 
     def peek(self, key: str, freshness_seconds: float) -> Lookup | None:
-        """The copy of `key` that `fetch` would answer without asking anyone, or None: never loads or waits."""
-        return self._fresh(self._read(key), self.clock(), freshness_seconds)
+        """The copy of `key` that `fetch` would answer without asking anyone, or None: never loads or waits.
+        While the bus is listening only this process's own copy is looked at: a copy only the shared store
+        holds is `fetch`'s to read, in the same round trip that takes the lock when there is none."""
+        listening = self.bus is not None and self.bus.healthy
+        return self._fresh(self._remembered(key) if listening else self._read(key), self.clock(), freshness_seconds)
 
     def _fresh(self, cached, now: float, freshness_seconds: float) -> Lookup | None:
         if cached and now - cached[1] < freshness_seconds and self._settled(cached, now):

@@ -279,7 +279,8 @@ def _pending_stage(request: MacroRequest, title: Title) -> dict | None:
 
 def cached_panel(request: MacroRequest, today: date | None = None) -> PanelResult | None:
     """The panel this process already built for the title's current data, the tenant's settings and
-    the day (the macro lane's question), else None; reads nothing but memory and the shared cache.
+    the day (the macro lane's question), else None; reads nothing but memory (and the shared cache
+    while the invalidation bus is not listening).
 
     None whenever answering would take more: a page whose title is in the database, data not yet in
     the cache, a message view (never memoised: some ask who is looking)."""
