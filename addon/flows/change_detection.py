@@ -29,7 +29,7 @@ from addon.jobs.schedule import RUN_SCHEDULED, scheduled
 from addon.jobs.unique import insert_once
 from addon.platform import own_writes
 from addon.platform.models import Tenant, tenant_query, utcnow
-from addon.publishing.domain import TitleFingerprint
+from addon.publishing.domain import TitleFingerprint, watches_key_names
 from addon.publishing.stages import has_reached, is_acquired
 from addon.settings.service import get_settings, poll_interval_seconds
 from addon.titles import models as roles
@@ -256,6 +256,7 @@ def _detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     dispatcher = _Dispatcher(tenant, settings)
     seen = new_count = taken_on = 0
     changed: list[TitleFingerprint] = []
+    restamped: list[TitleFingerprint] = []
     inserts: list[dict] = []
     now = utcnow()
     for fp in fingerprints:
@@ -289,11 +290,16 @@ def _detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
                 db.session.execute(sa.insert(TitleSnapshot), inserts)
                 inserts = []
         elif old_digest != fp.digest:
-            changed.append(fp)
+            if not watches_key_names(old_digest) and old_digest == fp.digest_before_key_names:
+                restamped.append(fp)  # the same data, fingerprinted before key names were watched
+            else:
+                changed.append(fp)
     if inserts:
         db.session.execute(sa.insert(TitleSnapshot), inserts)
     for start in range(0, len(changed), CHUNK):
         _apply_changes(tenant, changed[start : start + CHUNK], stages, dispatcher, now)
+    for start in range(0, len(restamped), CHUNK):
+        _restamp(tenant, restamped[start : start + CHUNK])
     mappings = _short_hash(settings.rights_mappings)
     if mappings != state.mappings_digest and (settings.rights_mappings or not baseline):
         # Mappings saved before the first sync count as a change too: the managed titles get their links.
@@ -304,6 +310,7 @@ def _detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
         "works": seen,
         "new": new_count,
         "changed": len(changed),
+        **({"restamped": len(restamped)} if restamped else {}),
         "missing": len(known),
         "baseline": int(baseline),
         "hub_refreshes": hubs,
@@ -350,6 +357,20 @@ def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatch
             dispatcher.emit(
                 ChangeEvent(kind, fp.work_id, values["digest"], row.revision), fp.season, old_season, stage=fp.stage
             )
+
+
+def _restamp(tenant: Tenant, fps: list[TitleFingerprint]) -> None:
+    """Snapshots stored before key names were watched, whose works have not changed: their digests are
+    brought up to date with nothing raised (else the first poll after the upgrade would rewrite every page)."""
+    rows = {
+        row.work_id: row
+        for row in db.session.execute(
+            tenant_query(TitleSnapshot, tenant).where(TitleSnapshot.work_id.in_([fp.work_id for fp in fps]))
+        ).scalars()
+    }
+    for fp in fps:
+        for name, value in snapshot_values(fp).items():
+            setattr(rows[fp.work_id], name, value)
 
 
 def _rights_mappings_changed(tenant: Tenant, mappings_digest: str, dispatcher: _Dispatcher, now) -> None:

@@ -472,7 +472,8 @@ class TitleFingerprint:
     stage: str | None
     season: str | None
     marketing_tier: str | None
-    contributors: tuple[tuple[str, str | None], ...] = ()
+    # (name, role code, key names): the key names decide whether a name can be inverted (a metadata check)
+    contributors: tuple[tuple[str, str | None, str | None], ...] = ()
     formats: tuple[FormatFingerprint, ...] = field(default=())
     licensed_rights: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (right type, territories), sorted
 
@@ -484,7 +485,7 @@ class TitleFingerprint:
             stage=title.stage.name if title.stage else None,
             season=title.season,
             marketing_tier=title.marketing_tier,
-            contributors=tuple((c.name, c.role_code) for c in title.contributors),
+            contributors=tuple((c.name, c.role_code, c.key_names) for c in title.contributors),
             formats=tuple(sorted((FormatFingerprint.of(f) for f in title.formats), key=lambda f: f.product_id)),
             licensed_rights=tuple(
                 sorted(
@@ -495,15 +496,34 @@ class TitleFingerprint:
 
     @property
     def digest(self) -> str:
-        """A stable hex digest (same content, same digest across processes and versions of Python)."""
-        payload = json.dumps(_plain(self), sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+        """A stable digest (same content, same digest across processes and versions of Python). It starts
+        with "k", which no digest stored before key names were watched does (those are all hex)."""
+        return "k" + _digest_of(_plain(self))[:31]
+
+    @property
+    def digest_before_key_names(self) -> str:
+        """The digest as it was computed before contributors' key names were watched: a snapshot stored then
+        with this digest holds the same data, fingerprinted the old way."""
+        plain = _plain(self)
+        assert isinstance(plain, dict)
+        plain["contributors"] = [contributor[:2] for contributor in plain["contributors"]]
+        return _digest_of(plain)[:32]
 
     @property
     def publication_dates(self) -> tuple[date, ...]:
         return tuple(
             sorted({d for f in self.formats for d in (f.publication_date or f.planned_publication_date,) if d})
         )
+
+
+def watches_key_names(digest: str) -> bool:
+    """Whether a stored fingerprint digest was computed with contributors' key names (see `digest`)."""
+    return digest.startswith("k")
+
+
+def _digest_of(plain: object) -> str:
+    payload = json.dumps(plain, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _plain(value: object) -> object:

@@ -259,3 +259,44 @@ def test_space_per_title_and_a_launch_hub_per_title(tenant, consonance, emulator
     assert confluence.get_page(rows["home"].page_id).parent_id == space.homepage_id
     hub = confluence.get_page(rows["launch-hub"].page_id)
     assert hub.title == "Launch hub — Own Space" and "Own Space" in read_region(hub.body, templates.LAUNCH_TABLE_REGION)
+
+
+def test_a_key_names_fix_in_consonance_reaches_the_title_and_an_upgrade_raises_nothing(tenant, consonance):
+    """Key names decide whether a contributor's name can be inverted (a metadata check), so fixing them is a
+    change; snapshots stored before key names were watched are brought up to date without raising one."""
+    from dataclasses import replace
+
+    from addon.flows.change_detection import snapshot_values
+    from addon.flows.sync_models import TitleSnapshot
+    from addon.gateways import gateways
+    from addon.publishing.domain import watches_key_names
+
+    work_id = _acquire(consonance, tenant, "The Orchard Keeper")
+    drain(tenant)
+
+    # Snapshots as the previous release stored them: digests computed without the key names.
+    fingerprints = {fp.work_id: fp for fp in gateways().consonance(tenant).iter_fingerprints()}
+    for row in db.session.execute(sa.select(TitleSnapshot)).scalars():
+        fp = fingerprints[row.work_id]
+        row.digest = fp.digest_before_key_names
+        row.readiness_digest = snapshot_values(replace(fp, contributors=tuple((c[0], c[1]) for c in fp.contributors)))[
+            "readiness_digest"
+        ]
+    db.session.commit()
+    owed = db.session.execute(sa.select(sa.func.count(OutboxEntry.id))).scalar()
+
+    counts = poll(tenant)
+    assert counts["changed"] == 0 and counts["restamped"] == len(fingerprints)
+    assert db.session.execute(sa.select(sa.func.count(OutboxEntry.id))).scalar() == owed  # no page owed
+    assert all(watches_key_names(d) for d in db.session.execute(sa.select(TitleSnapshot.digest)).scalars())
+    assert poll(tenant)["changed"] == 0  # and the next poll sees nothing either
+
+    # An editor fixes the author's key names in Consonance: the next poll sees it for that title.
+    revision = db.session.execute(sa.select(TitleSnapshot.revision).where(TitleSnapshot.work_id == work_id)).scalar()
+    author = consonance.state.works[int(work_id)].contributions[0].person
+    author.key_names = (author.key_names or "") + " Jr"
+    counts = poll(tenant)
+    assert counts["changed"] >= 1 and counts["readiness_changed"] >= 1 and "restamped" not in counts
+    db.session.expire_all()
+    after = db.session.execute(sa.select(TitleSnapshot.revision).where(TitleSnapshot.work_id == work_id)).scalar()
+    assert after == revision + 1

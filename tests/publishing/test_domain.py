@@ -34,6 +34,7 @@ from addon.publishing.domain import (
     isbn13_check_digit,
     normalise_isbn,
     parse_isbn,
+    watches_key_names,
 )
 
 
@@ -178,13 +179,14 @@ def test_fingerprint_is_hashable_and_digest_tracks_watched_fields():
     fp = TitleFingerprint.of(title)
     assert {fp: 1}[TitleFingerprint.of(_title())] == 1
     assert fp.digest == TitleFingerprint.of(_title()).digest
-    assert len(fp.digest) == 32
+    assert len(fp.digest) == 32 and watches_key_names(fp.digest)
     changes = [
         _title(stage=Stage("Published")),
         _title(formats=(_format(planned_publication_date=date(2025, 4, 1)),) + _title().formats[1:]),
         _title(formats=(_format(has_cover=False),) + _title().formats[1:]),
         _title(formats=(_format(isbn13=None, isbn_problem=ISBN_NO_ISBN),) + _title().formats[1:]),
         _title(contributors=(Contributor("Lark, Ada", "A01"),)),
+        _title(contributors=(Contributor("Ada Lark", "A01", key_names="Lark"),)),  # key names decide a check
     ]
     digests = {TitleFingerprint.of(t).digest for t in changes}
     assert fp.digest not in digests and len(digests) == len(changes)
@@ -199,11 +201,15 @@ def test_fingerprint_ignores_format_order():
 def test_fingerprint_digest_is_stable_across_runs():
     # A fixed digest guards against accidental changes to the hashing scheme (which would make every
     # stored fingerprint look changed after a deploy).
-    fp = TitleFingerprint("1", "T", "Editorial", None, None, (), ())
+    # The digest stored before key names were watched must still be recognised (`digest_before_key_names`).
+    fp = TitleFingerprint("1", "T", "Editorial", None, None, (("Ada Lark", "A01", "Lark"),), ())
     import hashlib
 
     expected_payload = (
-        '{"contributors":[],"formats":[],"licensed_rights":[],"marketing_tier":null,"season":null,"stage":"Editorial",'
-        '"title":"T","work_id":"1"}'
+        '{"contributors":[["Ada Lark","A01","Lark"]],"formats":[],"licensed_rights":[],"marketing_tier":null,'
+        '"season":null,"stage":"Editorial","title":"T","work_id":"1"}'
     )
-    assert fp.digest == hashlib.sha256(expected_payload.encode()).hexdigest()[:32]
+    assert fp.digest == "k" + hashlib.sha256(expected_payload.encode()).hexdigest()[:31]
+    before = expected_payload.replace('["Ada Lark","A01","Lark"]', '["Ada Lark","A01"]')
+    assert fp.digest_before_key_names == hashlib.sha256(before.encode()).hexdigest()[:32]
+    assert not watches_key_names(fp.digest_before_key_names)
