@@ -9,7 +9,9 @@ token's account (`/user?accountId=`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from addon.confluence.client import ConfluenceClient
 from addon.confluence.errors import ConfluenceError
@@ -93,6 +95,11 @@ def check_account(app_client: ConfluenceClient, account_id: str | None) -> Admin
     except ConfluenceError as exc:
         return _unreachable(account_id, exc)
     return _verdict(user, account_id)
+
+
+def admin_check(tenant, *, user_token: str | None, account_id: str | None) -> Callable[[], bool]:
+    """`viewer_administers_site` for this viewer, asked only if a view turns out to need it."""
+    return partial(viewer_administers_site, tenant, user_token=user_token, account_id=account_id)
 
 
 def viewer_administers_site(tenant, *, user_token: str | None, account_id: str | None) -> bool:

@@ -333,13 +333,18 @@ def _detect_and_dispatch(tenant: Tenant, fingerprints) -> dict:
     return counts
 
 
-def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatcher: _Dispatcher, now) -> None:
-    rows = {
+def _snapshot_rows(tenant: Tenant, fps: list[TitleFingerprint]) -> dict[str, TitleSnapshot]:
+    """The stored snapshots of these works, by work id (one query)."""
+    return {
         row.work_id: row
         for row in db.session.execute(
             tenant_query(TitleSnapshot, tenant).where(TitleSnapshot.work_id.in_([fp.work_id for fp in fps]))
         ).scalars()
     }
+
+
+def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatcher: _Dispatcher, now) -> None:
+    rows = _snapshot_rows(tenant, fps)
     for fp in fps:
         row = rows[fp.work_id]
         values = snapshot_values(fp)
@@ -362,12 +367,7 @@ def _apply_changes(tenant: Tenant, fps: list[TitleFingerprint], stages, dispatch
 def _restamp(tenant: Tenant, fps: list[TitleFingerprint]) -> None:
     """Snapshots stored before key names were watched, whose works have not changed: their digests are
     brought up to date with nothing raised (else the first poll after the upgrade would rewrite every page)."""
-    rows = {
-        row.work_id: row
-        for row in db.session.execute(
-            tenant_query(TitleSnapshot, tenant).where(TitleSnapshot.work_id.in_([fp.work_id for fp in fps]))
-        ).scalars()
-    }
+    rows = _snapshot_rows(tenant, fps)
     for fp in fps:
         for name, value in snapshot_values(fp).items():
             setattr(rows[fp.work_id], name, value)

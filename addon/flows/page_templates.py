@@ -440,21 +440,17 @@ def summary_region_inner(summary: PipelineSummary, chart_filename: str) -> s.Fra
     return s.trusted(s.document(*parts))
 
 
+# What the overdue count is made of: (fact, what is counted when Consonance reports it, its name when not).
+_OVERDUE_SOURCES = (
+    ("tasks", "open Consonance to-dos past their due date", "to-dos"),
+    ("contracts", "slipped manuscript delivery dates", "contract delivery dates"),
+)
+
+
 def _overdue_sentence(summary: PipelineSummary) -> str:
     """What the overdue count covers, and what it cannot: facts this Consonance does not report."""
-    counted = [
-        what
-        for key, what in (
-            ("tasks", "open Consonance to-dos past their due date"),
-            ("contracts", "slipped manuscript delivery dates"),
-        )
-        if key not in summary.not_reported
-    ]
-    missing = [
-        what
-        for key, what in (("tasks", "to-dos"), ("contracts", "contract delivery dates"))
-        if key in summary.not_reported
-    ]
+    counted = [what for key, what, _ in _OVERDUE_SOURCES if key not in summary.not_reported]
+    missing = [name for key, _, name in _OVERDUE_SOURCES if key in summary.not_reported]
     if not counted:
         return "Your Consonance reports neither to-dos nor contract delivery dates, so nothing is counted as overdue."
     sentence = f"{len(summary.overdue)} overdue: {' and '.join(counted)}."

@@ -167,9 +167,8 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
         gateway = ConsonanceGateway(
             pooled.connection,
             INTERACTIVE_OPTIONS,
-            session=vetted_session(
-                gateways().consonance_policy, pooled.connection.host
-            ),  # every connection vetted, as the pooled one's
+            # every connection vetted, as the pooled one's
+            session=vetted_session(gateways().consonance_policy, pooled.connection.host),
             profile=pooled.profile,
             budget=pooled.transport.budget,
         )

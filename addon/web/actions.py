@@ -10,7 +10,6 @@ Confluence says about the page (macros.page_binding); the browser's workId is on
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 from flask import Blueprint, g, jsonify, request
 
@@ -53,7 +52,7 @@ def _record(form: dict, actor: str, page_id: str | None, *, user_token: str | No
         tenant,
         client,
         actor,
-        admin_check=partial(access.viewer_administers_site, tenant, user_token=user_token, account_id=actor),
+        admin_check=access.admin_check(tenant, user_token=user_token, account_id=actor),
     )
     freshness = service.get_settings(tenant).macro_freshness_seconds
 

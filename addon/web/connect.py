@@ -4,7 +4,6 @@ allowed), static export renderings and webhooks (request-bound tokens only)."""
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request
 
@@ -35,7 +34,7 @@ def _macro_request(macro_key: str, refresh: bool = False) -> service.MacroReques
         macro_key,
         request.args,
         refresh=refresh,
-        admin_check=partial(access.viewer_administers_site, g.tenant, user_token=None, account_id=g.account_id),
+        admin_check=access.admin_check(g.tenant, user_token=None, account_id=g.account_id),
     )
 
 

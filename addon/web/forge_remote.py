@@ -7,7 +7,6 @@ acknowledge at once and leave the work to background jobs.
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 from flask import Blueprint, current_app, g, jsonify, request
 
@@ -51,9 +50,7 @@ def macro(macro_key: str):
         g.forge,
         macro_key,
         refresh=refresh,
-        admin_check=partial(
-            access.viewer_administers_site, g.tenant, user_token=g.forge_user_token, account_id=g.forge.principal
-        ),
+        admin_check=access.admin_check(g.tenant, user_token=g.forge_user_token, account_id=g.forge.principal),
     )
     payload = answers.forge_payload(macro_request, g.forge, g.forge_user_token)
     return current_app.response_class(payload, mimetype="application/json")

@@ -18,7 +18,6 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from functools import partial
 from urllib.parse import parse_qsl
 
 from flask import current_app
@@ -128,9 +127,7 @@ class MacroLane:
             tenant,
             macro_key,
             args,
-            admin_check=partial(
-                access.viewer_administers_site, tenant, user_token=None, account_id=verified.account_id
-            ),
+            admin_check=access.admin_check(tenant, user_token=None, account_id=verified.account_id),
         )
         page, outcome = answers.cached_connect_page(request, verified.account_id, args), "served"
         if page is None:  # a first view: built here, as the route builds it, without checking the token again
@@ -158,9 +155,7 @@ class MacroLane:
             tenant,
             invocation,
             macro_key,
-            admin_check=partial(
-                access.viewer_administers_site, tenant, user_token=user_token, account_id=invocation.principal
-            ),
+            admin_check=access.admin_check(tenant, user_token=user_token, account_id=invocation.principal),
         )
         payload, outcome = answers.cached_forge_payload(request, invocation, user_token), "served"
         if payload is None:  # a first view: built here, as the route builds it, without checking the token again
