@@ -195,7 +195,7 @@ def main(argv=None) -> None:
             what = "first" if args.uncached else "cached"
             redis_before, statements_before = redis_commands.count, len(statements)
             profiler = cProfile.Profile() if args.profile else None
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             if profiler:
                 profiler.enable()
             for one in environs:
@@ -203,24 +203,28 @@ def main(argv=None) -> None:
                 assert status.startswith("200"), status
             if profiler:
                 profiler.disable()
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
             print(
                 f"{transport}: {args.views} {what} views in {elapsed:.3f}s: {elapsed / max(1, args.views) * 1e6:.0f} µs "
-                f"each; Redis commands {(redis_commands.count - redis_before) / max(1, args.views):.1f} and "
+                f"each, {cpu / max(1, args.views) * 1e6:.0f} µs of this process's CPU; Redis commands {(redis_commands.count - redis_before) / max(1, args.views):.1f} and "
                 f"statements {(len(statements) - statements_before) / max(1, args.views):.1f} per view"
             )
             print(f"{transport}: Redis commands by name, all views so far: {redis_commands.names}")
             if profiler:
                 stream = io.StringIO()
                 pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(35)
+                if os.environ.get("DUMP"):
+                    profiler.dump_stats(os.environ["DUMP"] + "." + transport)
                 print(stream.getvalue())
                 stream = io.StringIO()
                 pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(45)
+                if os.environ.get("CALLERS"):
+                    pstats.Stats(profiler, stream=stream).print_callers(os.environ["CALLERS"])
                 print(stream.getvalue())
 
 
 def _under_callgrind(args) -> None:
-    """Instructions per cached view: the run with `--views N` minus the run with no measured views, over N."""
+    """Instructions per view (cached, or first with `--uncached`): the run with `--views N` minus the run with no measured views, over N."""
     totals = {}
     for transport in args.transports.split(","):
         for views in (0, args.views):
@@ -237,6 +241,7 @@ def _under_callgrind(args) -> None:
                     str(views),
                     "--transports",
                     transport,
+                    *(["--uncached"] if args.uncached else []),
                 ]
                 done = subprocess.run(command, capture_output=True, text=True, cwd=rig.ROOT)
                 summary = [line for line in done.stderr.splitlines() if "Collected" in line]
@@ -244,7 +249,8 @@ def _under_callgrind(args) -> None:
                     raise RuntimeError(done.stderr[-3000:])
                 totals[(transport, views)] = int(summary[-1].split(":")[-1].strip().replace(",", ""))
         per_view = (totals[(transport, args.views)] - totals[(transport, 0)]) / args.views
-        print(f"{transport}: {per_view:,.0f} instructions per cached view (callgrind, {args.views} views)")
+        what = "first" if args.uncached else "cached"
+        print(f"{transport}: {per_view:,.0f} instructions per {what} view (callgrind, {args.views} views)")
 
 
 if __name__ == "__main__":

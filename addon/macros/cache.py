@@ -96,10 +96,14 @@ class MemoryStore:
         """`lock`, and what `key` holds once it is taken (one round trip in a shared store)."""
         return self.lock(key, lease), self.get(key)
 
-    def set_and_unlock(self, key: str, data: bytes, ttl: float, token: str) -> None:
-        """`set`, then `unlock` (one round trip in a shared store)."""
+    def set_and_unlock(
+        self, key: str, data: bytes, ttl: float, token: str, announce: tuple[str, str] | None = None
+    ) -> bool:
+        """`set`, then `unlock` (one round trip in a shared store), and with `announce` ((channel, message))
+        publish it there in the same trip; True when it was published (a memory store has nowhere to)."""
         self.set(key, data, ttl)
         self.unlock(key, token)
+        return False
 
     def get_or_lock(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
         """What `key` holds; when it holds nothing, `lock` too (one round trip in a shared store)."""
@@ -109,6 +113,14 @@ class MemoryStore:
 
 _UNLOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
+"""
+# KEYS: the entry, its lock; ARGV: data, ttl in s, token, channel ('' for none), message. Write, release the
+# lock if still ours, and tell the other processes, in one round trip.
+_SET_UNLOCK_ANNOUNCE = """
+redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if redis.call('get', KEYS[2]) == ARGV[3] then redis.call('del', KEYS[2]) end
+if ARGV[4] ~= '' then redis.call('publish', ARGV[4], ARGV[5]) end
+return 1
 """
 # KEYS: the entry, its lock; ARGV: token, lease in ms. The entry, or (when there is none) the lock if free.
 _GET_OR_LOCK = """
@@ -127,6 +139,7 @@ class RedisStore:
         self.prefix = prefix
         self._unlock = redis_client.register_script(_UNLOCK)
         self._get_or_lock = redis_client.register_script(_GET_OR_LOCK)
+        self._set_unlock_announce = redis_client.register_script(_SET_UNLOCK_ANNOUNCE)
 
     def get(self, key: str) -> bytes | None:
         return self.redis.get(self.prefix + key)
@@ -156,11 +169,15 @@ class RedisStore:
             acquired, data = pipe.execute()
         return (token if acquired else None), data
 
-    def set_and_unlock(self, key: str, data: bytes, ttl: float, token: str) -> None:
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(self.prefix + key, data, ex=max(1, int(ttl)))
-            self._unlock(keys=[self.prefix + "lock:" + key], args=[token], client=pipe)
-            pipe.execute()
+    def set_and_unlock(
+        self, key: str, data: bytes, ttl: float, token: str, announce: tuple[str, str] | None = None
+    ) -> bool:
+        channel, message = announce or ("", "")
+        self._set_unlock_announce(
+            keys=[self.prefix + key, self.prefix + "lock:" + key],
+            args=[data, max(1, int(ttl)), token, channel, message],
+        )
+        return announce is not None
 
     def get_or_lock(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
         token = uuid.uuid4().hex
@@ -215,8 +232,10 @@ class FailoverStore:
     def lock_and_get(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
         return self._call("lock_and_get", key, lease)
 
-    def set_and_unlock(self, key: str, data: bytes, ttl: float, token: str) -> None:
-        self._call("set_and_unlock", key, data, ttl, token)
+    def set_and_unlock(
+        self, key: str, data: bytes, ttl: float, token: str, announce: tuple[str, str] | None = None
+    ) -> bool:
+        return self._call("set_and_unlock", key, data, ttl, token, announce)
 
     def get_or_lock(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
         return self._call("get_or_lock", key, lease)
@@ -329,8 +348,14 @@ class MacroCache:
             envelope["e"], envelope["et"] = error[:200], self.clock()
         data = json.dumps(envelope).encode("utf-8")
         if held and held[0]:
-            self.store.set_and_unlock(key, data, KEEP_SECONDS, held[0])
+            # The store tells the other processes in the same round trip when it can (Redis publishes from
+            # the write's own script); otherwise the bus does, as for any other change.
+            announce = (self.bus.channel, BUS_PREFIX + key) if self.bus is not None else None
+            announced = self.store.set_and_unlock(key, data, KEEP_SECONDS, held[0], announce)
             held[0] = None
+            if announced:
+                self._forget(key)
+                return
         else:
             self.store.set(key, data, KEEP_SECONDS)
         self._changed(key)

@@ -172,6 +172,7 @@ def verify_connect_request(
         app_key=config["APP_KEY"],
         allow_context_qsh=allow_context_qsh,
         leeway=config["JWT_LEEWAY_SECONDS"],
+        verified=services.verified_connect_tokens(),
     )
     tenant = found.get("tenant")  # the installation whose secret verified the token
     assert tenant is not None, "a token verifies only against an installation's shared secret"

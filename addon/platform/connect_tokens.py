@@ -9,11 +9,10 @@ some queries (see qsh.py). Tokens are read and written with PyJWT; qsh.py is che
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +20,7 @@ import jwt
 
 from addon.platform import jws
 from addon.platform.errors import AuthError, unverified_header
+from addon.platform.jws import VerifiedTokens
 from addon.platform.keys import InstallKeyFetcher
 from addon.platform.qsh import CONTEXT_QSH, hash_url, query_string_hash
 
@@ -59,6 +59,15 @@ def _check_qsh(claims: dict[str, Any], method: str, path: str, query_string: str
         raise AuthError("qsh_mismatch", "The token was not issued for this request (query string hash mismatch).")
 
 
+@dataclass(frozen=True)
+class KnownConnectToken:
+    """A token whose signature verified: the secret and app key it verified with, and what it said."""
+
+    shared_secret: str = field(repr=False)
+    app_key: str
+    request: ConnectRequest
+
+
 def verify_request_token(
     token: str,
     *,
@@ -70,6 +79,7 @@ def verify_request_token(
     app_key: str,
     allow_context_qsh: bool,
     leeway: int = 5,
+    verified: VerifiedTokens[KnownConnectToken] | None = None,
 ) -> ConnectRequest:
     """Verify an HS256 token from Confluence; `shared_secret_for(client_key)` finds the secret.
 
@@ -77,7 +87,18 @@ def verify_request_token(
     exp/iat/iss/qsh, iat and nbf not in the future and exp not past, give or take `leeway`, sub and jti
     strings), then audience and qsh: the same checks as `jwt.decode`, at a fraction of its cost on
     every page view (tests/platform/test_connect_token_checks.py holds both to the same answers).
+    With `verified`, a token that verified before against the installation's current secret is not parsed
+    or verified again (a page's panels and reloads send the same one); its times and its binding to this
+    request still are, and the installation is still looked up.
     """
+    known = verified.get(token) if verified is not None else None
+    if verified is not None and known is not None:
+        secret = shared_secret_for(known.request.client_key)
+        if secret and known.app_key == app_key and hmac.compare_digest(secret, known.shared_secret):
+            jws.check_claims(known.request.claims, required=("exp", "iat", "iss", "qsh"), leeway=leeway)
+            _bound_to_request(known.request.claims, method, path, query_string, base_path, allow_context_qsh)
+            return known.request
+        verified.drop(token)  # reinstalled with a new secret, or uninstalled: checked in full below
     header, claims, signing_input, signature = jws.segments(token)
     if header.get("alg") != "HS256":
         raise AuthError("bad_alg", "Requests from Confluence must be signed with HS256.")
@@ -90,7 +111,7 @@ def verify_request_token(
         raise AuthError(
             "unknown_installation", "This Confluence site has not installed the app (or has uninstalled it)."
         )
-    expected = hmac.new(secret.encode("utf-8"), signing_input, hashlib.sha256).digest()
+    expected = hmac.digest(secret.encode("utf-8"), signing_input, "sha256")
     if not hmac.compare_digest(expected, signature):
         raise AuthError("bad_signature", "The token's signature does not verify.")
     jws.check_claims(claims, required=("exp", "iat", "iss", "qsh"), leeway=leeway)
@@ -100,16 +121,29 @@ def verify_request_token(
         audiences = audience if isinstance(audience, list) else [audience]
         if not set(map(str, audiences)) & {app_key, client_key}:
             raise AuthError("wrong_audience", "The token was issued for another app.")
-    context_only = claims.get("qsh") == CONTEXT_QSH
-    if context_only:
+    context_only = _bound_to_request(claims, method, path, query_string, base_path, allow_context_qsh)
+    request = ConnectRequest(
+        client_key=client_key, account_id=claims.get("sub"), context_only=context_only, claims=claims
+    )
+    if verified is not None:
+        verified.put(token, KnownConnectToken(secret, app_key, request))
+    return request
+
+
+def _bound_to_request(
+    claims: dict[str, Any], method: str, path: str, query_string: str, base_path: str, allow_context_qsh: bool
+) -> bool:
+    """Whether the token is a page-context token (allowed only where `allow_context_qsh`); any other token's
+    qsh must be this request's."""
+    if claims.get("qsh") == CONTEXT_QSH:
         if not allow_context_qsh:
             raise AuthError(
                 "context_qsh_not_allowed",
                 "This address needs a token made for this exact request, not a page-context token.",
             )
-    else:
-        _check_qsh(claims, method, path, query_string, base_path)
-    return ConnectRequest(client_key=client_key, account_id=claims.get("sub"), context_only=context_only, claims=claims)
+        return True
+    _check_qsh(claims, method, path, query_string, base_path)
+    return False
 
 
 def verify_signed_install(

@@ -6,8 +6,6 @@ id, `exp`/`nbf`/`iat` with a few seconds of leeway. Anything else is refused.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from addon.platform import jws
 from addon.platform.errors import AuthError
+from addon.platform.jws import VerifiedTokens
 from addon.platform.keys import JwksCache
 
 FORGE_ISSUER = "forge/invocation-token"
@@ -43,42 +42,22 @@ class ForgeInvocation:
 
 
 @dataclass(frozen=True)
-class _Verified:
+class KnownForgeToken:
+    """A token whose signature verified: the app and key it verified with, and what it said."""
+
     app_id: str
     kid: str
     key: RSAPublicKey  # the JWKS key its signature verified with
     invocation: ForgeInvocation
 
 
-class VerifiedTokens:
-    """Tokens whose signature verified in this process, by their exact text (so any other byte is another
-    token, verified in full); a bounded LRU, per process."""
-
-    def __init__(self, size: int = 2048):
-        self.size = size
-        self._items: OrderedDict[str, _Verified] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, token: str) -> _Verified | None:
-        with self._lock:
-            found = self._items.get(token)
-            if found is not None:
-                self._items.move_to_end(token)
-            return found
-
-    def put(self, token: str, verified: _Verified) -> None:
-        with self._lock:
-            self._items[token] = verified
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def drop(self, token: str) -> None:
-        with self._lock:
-            self._items.pop(token, None)
-
-
 def verify_invocation_token(
-    token: str, *, app_id: str, jwks: JwksCache, leeway: int = 5, verified: VerifiedTokens | None = None
+    token: str,
+    *,
+    app_id: str,
+    jwks: JwksCache,
+    leeway: int = 5,
+    verified: VerifiedTokens[KnownForgeToken] | None = None,
 ) -> ForgeInvocation:
     """Verify a FIT: parsed once, then the checks `jwt.decode(token, key, algorithms=["RS256"], audience=app_id,
     issuer=FORGE_ISSUER, leeway=leeway, options={"require": ["exp", "nbf", "iat", "iss", "aud"]})` makes, in its
@@ -103,7 +82,7 @@ def verify_invocation_token(
     _check_claims(claims, app_id, leeway)
     invocation = _invocation(claims, app_id)
     if verified is not None:
-        verified.put(token, _Verified(app_id, header["kid"], key, invocation))
+        verified.put(token, KnownForgeToken(app_id, header["kid"], key, invocation))
     return invocation
 
 

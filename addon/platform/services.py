@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from flask import Flask, current_app
 
+from addon.platform.connect_tokens import KnownConnectToken
 from addon.platform.crypto import SecretBox
-from addon.platform.forge_tokens import VerifiedTokens
+from addon.platform.forge_tokens import KnownForgeToken
+from addon.platform.jws import VerifiedTokens
 from addon.platform.keys import InstallKeyFetcher, JwksCache
 
 if TYPE_CHECKING:
@@ -23,7 +25,8 @@ class PlatformServices(TypedDict):
     jwks: JwksCache
     install_keys: InstallKeyFetcher
     seen_system_tokens: dict[int, str]  # tenant id -> digest of the Forge system token last stored
-    verified_forge_tokens: VerifiedTokens  # Forge tokens already verified, by their exact text
+    verified_forge_tokens: VerifiedTokens[KnownForgeToken]  # Forge tokens already verified, by their exact text
+    verified_connect_tokens: VerifiedTokens[KnownConnectToken]  # Connect tokens already verified, likewise
     view_redis: NotRequired[redis.Redis]
     own_write_marks: NotRequired[object]  # own_writes.MarkStore (typed there: own_writes imports this module)
 
@@ -43,6 +46,7 @@ def init_app(app: Flask) -> None:
         ),
         "seen_system_tokens": {},
         "verified_forge_tokens": VerifiedTokens(),
+        "verified_connect_tokens": VerifiedTokens(),
     }
     app.extensions[EXTENSION_KEY] = services
 
@@ -60,8 +64,12 @@ def jwks() -> JwksCache:
     return platform_services()["jwks"]
 
 
-def verified_forge_tokens() -> VerifiedTokens:
+def verified_forge_tokens() -> VerifiedTokens[KnownForgeToken]:
     return platform_services()["verified_forge_tokens"]
+
+
+def verified_connect_tokens() -> VerifiedTokens[KnownConnectToken]:
+    return platform_services()["verified_connect_tokens"]
 
 
 def install_keys() -> InstallKeyFetcher:

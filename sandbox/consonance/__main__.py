@@ -1,14 +1,45 @@
-"""`python -m sandbox.consonance --port 8100 --seed 42 --size 500`: run the sandbox as its own process."""
+"""`python -m sandbox.consonance --port 8100 --seed 42 --size 500`: run the sandbox as its own process.
+
+It is served the way a hosted API is: HTTP/1.1 with persistent connections (gunicorn, threads in one
+process, since the catalogue, its counters and its faults live in that process). Werkzeug's development
+server closes every connection, which no real Consonance does, and would make every client pay a new TCP
+connection per request.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from werkzeug.serving import make_server
+from gunicorn.app.base import BaseApplication
 
 from . import profiles
 from .server import DEFAULT_API_KEY, create_app
+
+KEEPALIVE_SECONDS = 60  # how long an idle connection stays open, as behind a typical hosted API's balancer
+
+
+class _SandboxServer(BaseApplication):
+    """Gunicorn around the already-built sandbox app: one worker (the state is in-process), many threads."""
+
+    def __init__(self, application, options: dict, description: str):
+        self._application = application
+        self._options = options
+        self.description = description  # what the announcement says it serves
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self._options.items():
+            self.cfg.set(name, value)
+
+    def load(self):
+        return self._application
+
+
+def _announce(arbiter) -> None:
+    """Print the URL once the socket is bound (so `--port 0` tells the caller which port it got)."""
+    host, port = arbiter.LISTENERS[0].sock.getsockname()[:2]
+    print(f"Consonance sandbox at http://{host}:{port}/graphql ({arbiter.app.description})", flush=True)
 
 
 def main(argv=None) -> None:
@@ -17,6 +48,7 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--size", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=16, help="requests served at once")
     parser.add_argument(
         "--api-key", action="append", dest="api_keys", help=f"accepted API key (repeatable; default {DEFAULT_API_KEY})"
     )
@@ -41,7 +73,6 @@ def main(argv=None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.INFO if args.access_log else logging.WARNING)
     app = create_app(
         {
             "SEED": args.seed,
@@ -52,17 +83,24 @@ def main(argv=None) -> None:
             "PROFILE": args.profile,
         }
     )
-    server = make_server(args.host, args.port, app, threaded=True)
-    print(
-        f"Consonance sandbox at http://{args.host}:{server.server_port}/graphql (seed {args.seed}, {args.size} works)",
-        flush=True,
+    server = _SandboxServer(
+        app,
+        {
+            "bind": f"{args.host}:{args.port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": args.threads,
+            "keepalive": KEEPALIVE_SECONDS,
+            "timeout": 0,  # a fault may hang a request on purpose; the worker must not be killed for it
+            "graceful_timeout": 2,
+            "control_socket_disable": True,
+            "loglevel": "warning",
+            "accesslog": "-" if args.access_log else None,
+            "when_ready": _announce,
+        },
+        f"seed {args.seed}, {args.size} works",
     )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    server.run()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import pytest
 
 from addon.platform.connect_tokens import verify_request_token
 from addon.platform.errors import AuthError
+from addon.platform.jws import VerifiedTokens
 
 SECRET = "s" * 48
 KEY = "client-key-A"
@@ -89,22 +90,27 @@ def _pyjwt_accepts(token: str) -> bool:
         return False
 
 
-def _ours_accepts(token: str) -> bool:
+def _ours(token: str, verified=None, *, secret: str = SECRET, path: str = "/connect/macro/x", **options):
+    """Our verdict: the verified request, or the refusal."""
+    settings = {"allow_context_qsh": True, "leeway": 5, **options}
     try:
-        verify_request_token(
+        return verify_request_token(
             token,
             method="GET",
-            path="/connect/macro/x",
+            path=path,
             query_string="",
             base_path="",
-            shared_secret_for=lambda key: SECRET if key == KEY else None,
+            shared_secret_for=lambda key: secret if key == KEY else None,
             app_key="app",
-            allow_context_qsh=True,
-            leeway=5,
+            verified=verified,
+            **settings,
         )
-        return True
-    except AuthError:
-        return False
+    except AuthError as refusal:
+        return refusal
+
+
+def _ours_accepts(token: str) -> bool:
+    return not isinstance(_ours(token), AuthError)
 
 
 @pytest.mark.parametrize("name", sorted(_cases()))
@@ -119,3 +125,73 @@ def test_the_cases_include_both_verdicts():
     assert not any(
         v for name, v in verdicts.items() if name not in ("valid", "expired within leeway", "exp as numeric string")
     )
+
+
+# --- a token sent again (a page's panels, a reload): remembered by its exact text, all but the signature checked
+
+
+def test_a_token_sent_again_gets_the_same_verdict_as_pyjwt():
+    verified = VerifiedTokens()
+    cases = _cases()
+    for token in cases.values():
+        _ours(token, verified)
+    for name, token in cases.items():
+        again = _ours(token, verified)
+        assert (not isinstance(again, AuthError)) == _pyjwt_accepts(token), name
+
+
+def test_a_remembered_token_is_not_parsed_again(monkeypatch):
+    from addon.platform import jws
+
+    verified = VerifiedTokens()
+    token = _cases()["valid"]
+    assert _ours(token, verified).account_id == "557058:u"
+    monkeypatch.setattr(jws, "segments", lambda *a, **k: pytest.fail("parsed again"))
+    assert _ours(token, verified).account_id == "557058:u"
+
+
+def test_a_remembered_token_is_refused_once_it_expires():
+    verified = VerifiedTokens()
+    token = _token(_claims(exp=int(time.time()) + 1))
+    assert not isinstance(_ours(token, verified, leeway=0), AuthError)
+    time.sleep(2.05)
+    assert _ours(token, verified, leeway=0).reason == "expired"
+
+
+def test_a_remembered_token_is_refused_after_a_reinstall_with_a_new_secret():
+    verified = VerifiedTokens()
+    token = _cases()["valid"]
+    assert not isinstance(_ours(token, verified), AuthError)
+    assert _ours(token, verified, secret="n" * 48).reason == "bad_signature"
+
+
+def test_a_remembered_token_is_refused_once_the_site_uninstalls():
+    verified = VerifiedTokens()
+    token = _cases()["valid"]
+    assert not isinstance(_ours(token, verified), AuthError)
+    assert _ours(token, verified, secret="").reason == "unknown_installation"
+
+
+def test_a_remembered_context_token_is_still_refused_where_context_tokens_are_not_allowed():
+    verified = VerifiedTokens()
+    token = _cases()["valid"]
+    assert not isinstance(_ours(token, verified), AuthError)
+    assert _ours(token, verified, allow_context_qsh=False).reason == "context_qsh_not_allowed"
+
+
+def test_a_remembered_request_token_is_still_bound_to_its_request():
+    from addon.platform.qsh import query_string_hash
+
+    verified = VerifiedTokens()
+    token = _token(_claims(qsh=query_string_hash("GET", "/connect/macro/x", "")))
+    assert not isinstance(_ours(token, verified, allow_context_qsh=False), AuthError)
+    refused = _ours(token, verified, allow_context_qsh=False, path="/connect/admin/uninstall")
+    assert refused.reason == "qsh_mismatch"
+
+
+def test_one_byte_changed_is_another_token_verified_in_full():
+    verified = VerifiedTokens()
+    token = _cases()["valid"]
+    assert not isinstance(_ours(token, verified), AuthError)
+    changed = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    assert _ours(changed, verified).reason in ("bad_signature", "malformed_token")

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from addon.platform.errors import AuthError
-from addon.platform.forge_tokens import FORGE_ISSUER, VerifiedTokens, verify_invocation_token
+from addon.platform.forge_tokens import FORGE_ISSUER, verify_invocation_token
+from addon.platform.jws import VerifiedTokens
 
 APP_ID = "ari:cloud:ecosystem::app/parity"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

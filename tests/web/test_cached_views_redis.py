@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
+import redis
 from prometheus_client import REGISTRY
 
 from addon.platform import invalidation, tenants
@@ -67,3 +68,31 @@ def test_the_count_sees_what_a_view_does_send(app, client, fit, forge_tenant, re
         redis_url, lambda: client.post("/forge/macro/title-status", json={"refresh": True}, headers=headers)
     )
     assert any(command.startswith("SET c4c:macro:rate:") for command in commands), commands
+
+
+def test_a_first_view_announces_its_write_in_the_same_round_trip(app, client, fit, forge_tenant, redis_url):
+    """A first view writes the title for every process and tells them so from the write's own script: no
+    separate PUBLISH, and no SCRIPT EXISTS check before it. The other processes still hear of it."""
+    warm = fit(config={"title": "5"})
+    assert client.post("/forge/macro/title-status", json={}, headers=warm).status_code == 200
+    eventually(lambda: invalidation.bus(app) is not None and invalidation.bus(app).healthy)
+    listener = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(invalidation.CHANNEL)
+    headers = fit(config={"title": "6"})
+    answers = []
+    commands = redis_commands_during(
+        redis_url, lambda: answers.append(client.post("/forge/macro/title-status", json={}, headers=headers))
+    )
+    assert answers[0].status_code == 200 and "c4c-panel--title-status" in answers[0].get_data(as_text=True)
+    sent = [command for command in commands if not command.startswith("lua: ")]
+    assert not any(command.startswith(("PUBLISH", "SCRIPT")) for command in sent), sent
+    assert any(command.startswith("lua: set c4c:macro:") and "title:work:6" in command for command in commands)
+    assert any(command.startswith("lua: publish c4c:invalidate macro:") for command in commands), commands
+    heard = []
+    eventually(
+        lambda: (
+            heard.append(listener.get_message(timeout=0.1))
+            or any(message and message["data"].decode().endswith("title:work:6") for message in heard)
+        )
+    )
+    listener.close()
