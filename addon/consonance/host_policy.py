@@ -188,6 +188,14 @@ class AddressRefused(NewConnectionError):
 
 def _vetted(base: type[HTTPConnection], policy: HostPolicy) -> type[HTTPConnection]:
     class VettedConnection(base):  # type: ignore[valid-type, misc]
+        """Checked on every connect; and a request goes out in one write: http.client sends the request line
+        and headers, then the body, each in its own write (two segments, two wake-ups of the server for every
+        GraphQL POST), so the headers are held and sent with the body's first chunk, or before the response
+        is read when there is no body."""
+
+        _hold_next = False
+        _held: bytes | None = None
+
         def _new_conn(self):
             sock = super()._new_conn()
             peer = sock.getpeername()[0]
@@ -195,6 +203,40 @@ def _vetted(base: type[HTTPConnection], policy: HostPolicy) -> type[HTTPConnecti
                 sock.close()
                 raise AddressRefused(self, f"refused to send the key to {peer} (not a public address)")
             return sock
+
+        def putrequest(self, *args, **kwargs):
+            self._hold_next, self._held = False, None  # nothing of an earlier request is ever sent with this one
+            return super().putrequest(*args, **kwargs)
+
+        def endheaders(self, message_body=None, *, encode_chunked=False):
+            self._hold_next = True
+            return super().endheaders(message_body, encode_chunked=encode_chunked)
+
+        def send(self, data):
+            if self._hold_next and isinstance(data, bytes):
+                self._hold_next, self._held = False, data
+                return
+            self._hold_next = False
+            held, self._held = self._held, None
+            if held is not None and isinstance(data, (bytes, bytearray)):
+                return super().send(held + data)
+            if held is not None:
+                super().send(held)
+            return super().send(data)
+
+        def _send_held(self) -> None:
+            held, self._held = self._held, None
+            self._hold_next = False
+            if held is not None:
+                super().send(held)
+
+        def getresponse(self, *args, **kwargs):
+            self._send_held()
+            return super().getresponse(*args, **kwargs)
+
+        def close(self):
+            self._hold_next, self._held = False, None
+            return super().close()
 
     return VettedConnection
 

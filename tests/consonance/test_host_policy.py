@@ -9,7 +9,14 @@ from werkzeug.wrappers import Response
 
 from addon.consonance import errors
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceQueryError, ConsonanceUnavailable
-from addon.consonance.host_policy import HostPolicy, HostRefused, is_public, parse_allowed_hosts, vetted_session
+from addon.consonance.host_policy import (
+    HostPolicy,
+    HostRefused,
+    VettedAdapter,
+    is_public,
+    parse_allowed_hosts,
+    vetted_session,
+)
 from addon.consonance.transport import ConsonanceConnection, GraphQLTransport
 from tests.servers import serving
 
@@ -168,6 +175,48 @@ def test_through_a_proxy_the_proxys_connection_is_the_one_checked(monkeypatch):
             url + "/graphql", json={}, headers={"Authorization": "Bearer direct"}, timeout=3
         )
         assert direct.ok and seen["consonance"] == ["Bearer direct"] and len(seen["proxy"]) == 2
+
+
+class _CountingSocket:
+    """A connected socket that counts the writes made on it."""
+
+    def __init__(self, sock):
+        self._sock, self.writes = sock, []
+
+    def sendall(self, data):
+        self.writes.append(bytes(data))
+        return self._sock.sendall(data)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def test_a_request_goes_out_in_one_write_with_or_without_a_body():
+    """The request line, headers and body leave in one write (http.client makes two: a second segment and a
+    second wake-up of Consonance's server on every call); a request without a body is not held back."""
+    received = []
+
+    def listener(environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        received.append((environ["REQUEST_METHOD"], environ["wsgi.input"].read(length)))
+        return Response('{"data": {}}', content_type="application/json")(environ, start_response)
+
+    with serving(listener) as url:
+        host, port = url.split("//")[1].split(":")
+        adapter = VettedAdapter(HostPolicy(parse_allowed_hosts(f"{host}:{port}")))
+        connection_class = adapter.poolmanager.pool_classes_by_scheme["http"].ConnectionCls
+        for method, body in (("POST", b'{"query": "{ worksCount }"}'), ("GET", None), ("POST", b"x" * 70_000)):
+            connection = connection_class(host, int(port), timeout=5)
+            connection.connect()
+            counting = connection.sock = _CountingSocket(connection.sock)
+            connection.request(method, "/graphql", body=body, headers={"Authorization": "Bearer k"})
+            answer = connection.getresponse()
+            assert answer.status == 200 and answer.data == b'{"data": {}}'
+            assert len(counting.writes) == 1, [len(write) for write in counting.writes]
+            assert counting.writes[0].startswith(method.encode() + b" /graphql HTTP/1.1\r\n")
+            assert counting.writes[0].endswith(body or b"\r\n\r\n")
+            connection.close()
+    assert received == [("POST", b'{"query": "{ worksCount }"}'), ("GET", b""), ("POST", b"x" * 70_000)]
 
 
 @pytest.mark.parametrize(
