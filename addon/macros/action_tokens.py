@@ -65,7 +65,9 @@ def issue(tenant_id: int, account_id: str, work_id: str, macro_key: str) -> str:
     render) within REUSE_SECONDS is sent the token issued then: the same binding, a minute less of its life,
     and no new signature on every page view."""
     binding = (tenant_id, account_id, str(work_id), macro_key)
-    recent: _RecentTokens = current_app.extensions.setdefault(EXTENSION_KEY, _RecentTokens())
+    recent: _RecentTokens | None = current_app.extensions.get(EXTENSION_KEY)
+    if recent is None:
+        recent = current_app.extensions.setdefault(EXTENSION_KEY, _RecentTokens())
     now = time.time()
     token = recent.get(binding, now)
     if token is None:
