@@ -393,7 +393,8 @@ def record(rows: list[Row], meta: dict, command: str, args) -> None:
         f"{os.cpu_count()} workers, in-process store, `addon.authenticate(true)` on the same route and query.  ",
         f"Load: `wrk -t1 --latency` with bench/wrk/*.lua, {args.duration}s per cached run after {args.warmup}s warm-up, "
         f"{args.uncached_duration}s per uncached run over {args.titles_per_run} titles never viewed before "
-        f"(Consonance sandbox, {meta['size']} works, in its own process, connections kept open as a hosted API keeps them). Errors = non-2xx + socket errors. "
+        f"(Consonance sandbox, {meta['size']} works, in its own process, connections kept open as a hosted API "
+        "keeps them). Errors = non-2xx + socket errors. "
         f"Our sites' Consonance budget: {args.budget_per_minute} requests a minute (raised: the peer has none), "
         "8 at once (the default). Consonance reads per view: the sandbox's own count of title reads during the "
         "run over the run's requests (a first view reads once; a view answered without reading shows below 1).",

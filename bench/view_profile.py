@@ -196,7 +196,6 @@ def main(argv=None) -> None:
             redis_before, statements_before = redis_commands.count, len(statements)
             profiler = cProfile.Profile() if args.profile else None
             started, cpu_started, thread_started = time.perf_counter(), time.process_time(), time.thread_time()
-            times_started = os.times()
             if profiler:
                 profiler.enable()
             for one in environs:
@@ -206,10 +205,6 @@ def main(argv=None) -> None:
                 profiler.disable()
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
             own_cpu = time.thread_time() - thread_started
-            times_now = os.times()
-            print(
-                f"user {(times_now.user - times_started.user) / max(1, args.views) * 1e6:.0f} µs, system {(times_now.system - times_started.system) / max(1, args.views) * 1e6:.0f} µs per view"
-            )
             print(
                 f"{transport}: {args.views} {what} views in {elapsed:.3f}s: {elapsed / max(1, args.views) * 1e6:.0f} µs "
                 f"each, {cpu / max(1, args.views) * 1e6:.0f} µs of this process's CPU "
@@ -221,18 +216,14 @@ def main(argv=None) -> None:
             if profiler:
                 stream = io.StringIO()
                 pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(35)
-                if os.environ.get("DUMP"):
-                    profiler.dump_stats(os.environ["DUMP"] + "." + transport)
                 print(stream.getvalue())
                 stream = io.StringIO()
                 pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(45)
-                if os.environ.get("CALLERS"):
-                    pstats.Stats(profiler, stream=stream).print_callers(os.environ["CALLERS"])
                 print(stream.getvalue())
 
 
 def _under_callgrind(args) -> None:
-    """Instructions per view (cached, or first with `--uncached`): the run with `--views N` minus the run with no measured views, over N."""
+    """Instructions per cached view: the run with `--views N` minus the run with no measured views, over N."""
     totals = {}
     for transport in args.transports.split(","):
         for views in (0, args.views):
@@ -249,7 +240,6 @@ def _under_callgrind(args) -> None:
                     str(views),
                     "--transports",
                     transport,
-                    *(["--uncached"] if args.uncached else []),
                 ]
                 done = subprocess.run(command, capture_output=True, text=True, cwd=rig.ROOT)
                 summary = [line for line in done.stderr.splitlines() if "Collected" in line]
@@ -257,8 +247,7 @@ def _under_callgrind(args) -> None:
                     raise RuntimeError(done.stderr[-3000:])
                 totals[(transport, views)] = int(summary[-1].split(":")[-1].strip().replace(",", ""))
         per_view = (totals[(transport, args.views)] - totals[(transport, 0)]) / args.views
-        what = "first" if args.uncached else "cached"
-        print(f"{transport}: {per_view:,.0f} instructions per {what} view (callgrind, {args.views} views)")
+        print(f"{transport}: {per_view:,.0f} instructions per cached view (callgrind, {args.views} views)")
 
 
 if __name__ == "__main__":

@@ -216,17 +216,13 @@ def _vetted(base: type[HTTPConnection], policy: HostPolicy) -> type[HTTPConnecti
             if self._hold_next and isinstance(data, bytes):
                 self._hold_next, self._held = False, data
                 return
-            self._hold_next = False
-            held, self._held = self._held, None
-            if held is not None and isinstance(data, (bytes, bytearray)):
-                return super().send(held + data)
-            if held is not None:
-                super().send(held)
+            if self._held is not None and isinstance(data, (bytes, bytearray)):
+                data, self._held = self._held + data, None
+            self._send_held()
             return super().send(data)
 
         def _send_held(self) -> None:
-            held, self._held = self._held, None
-            self._hold_next = False
+            held, self._held, self._hold_next = self._held, None, False
             if held is not None:
                 super().send(held)
 

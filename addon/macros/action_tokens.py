@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
-from collections import OrderedDict
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from addon.lru import BoundedLRU
 from addon.platform.signing import signer
 
 ACTION_TOKEN_SECONDS = 15 * 60
@@ -40,39 +39,20 @@ def new_idempotency_key() -> str:
     return os.urandom(16).hex()
 
 
-class _RecentTokens:
-    """Tokens issued in the last REUSE_SECONDS, by what they are bound to; a bounded LRU per app."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[tuple, tuple[str, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, binding: tuple, now: float) -> str | None:
-        with self._lock:
-            found = self._items.get(binding)
-            return found[0] if found is not None and 0 <= now - found[1] < REUSE_SECONDS else None
-
-    def put(self, binding: tuple, token: str, now: float) -> None:
-        with self._lock:
-            self._items[binding] = (token, now)
-            self._items.move_to_end(binding)
-            while len(self._items) > RECENT_KEPT:
-                self._items.popitem(last=False)
-
-
 def issue(tenant_id: int, account_id: str, work_id: str, macro_key: str) -> str:
     """A token for this viewer's form on this title. A viewer who reloads the page (or whose other panels
     render) within REUSE_SECONDS is sent the token issued then: the same binding, a minute less of its life,
     and no new signature on every page view."""
     binding = (tenant_id, account_id, str(work_id), macro_key)
-    recent: _RecentTokens | None = current_app.extensions.get(EXTENSION_KEY)
+    recent: BoundedLRU[tuple, tuple[str, float]] | None = current_app.extensions.get(EXTENSION_KEY)
     if recent is None:
-        recent = current_app.extensions.setdefault(EXTENSION_KEY, _RecentTokens())
+        recent = current_app.extensions.setdefault(EXTENSION_KEY, BoundedLRU(RECENT_KEPT))
     now = time.time()
-    token = recent.get(binding, now)
-    if token is None:
-        token = _serializer().dumps({"t": tenant_id, "u": account_id, "w": str(work_id), "m": macro_key})
-        recent.put(binding, token, now)
+    found = recent.get(binding)
+    if found is not None and 0 <= now - found[1] < REUSE_SECONDS:
+        return found[0]
+    token = _serializer().dumps({"t": tenant_id, "u": account_id, "w": str(work_id), "m": macro_key})
+    recent.put(binding, (token, now))
     return token
 
 

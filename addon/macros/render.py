@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
 from flask import current_app, render_template
 from markupsafe import Markup, escape
 
+from addon.lru import BoundedLRU
 from addon.macros import action_tokens
 from addon.macros.service import PanelResult
 
@@ -41,31 +40,18 @@ def decision_form(
     return form
 
 
-class HtmlMemo:
-    """Rendered HTML cut at its form slots, by key; a bounded LRU per process."""
+class HtmlMemo(BoundedLRU[tuple, tuple[str, ...]]):
+    """Rendered HTML cut at its form slots, by key: the pieces are text, slot name, text, ... text (odd places
+    name a form value); HTML_KEPT per process."""
 
     def __init__(self, size: int = HTML_KEPT):
-        self.size = size
-        self._items: OrderedDict[tuple, tuple[str, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> tuple[str, ...] | None:
-        """The pieces: text, slot name, text, ... text (odd places name a form value)."""
-        with self._lock:
-            pieces = self._items.get(key)
-            if pieces is not None:
-                self._items.move_to_end(key)
-            return pieces
+        super().__init__(size)
 
     def get_or_render(self, key: tuple, render: Callable[[], str]) -> tuple[str, ...]:
         pieces = self.get(key)
-        if pieces is not None:
-            return pieces
-        pieces = tuple(_SLOTS.split(render()))
-        with self._lock:
-            self._items[key] = pieces
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        if pieces is None:
+            pieces = tuple(_SLOTS.split(render()))
+            self.put(key, pieces)
         return pieces
 
 

@@ -14,7 +14,6 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +27,7 @@ from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.host_policy import vetted_session
 from addon.consonance.transport import TransportOptions
 from addon.gateways import NotConfigured, gateways
+from addon.lru import BoundedLRU
 from addon.macros import views
 from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore
 from addon.platform import invalidation, own_writes, tenant_cache
@@ -114,26 +114,11 @@ class PanelResult:
     render_key: tuple | None = None  # same key, same view: set when the view may be cached
 
 
-class ViewMemo:
-    """Recently built view models by everything they depend on; a bounded LRU per process."""
+class ViewMemo(BoundedLRU[tuple, PanelResult]):
+    """Recently built view models by everything they depend on; VIEWS_KEPT per process."""
 
     def __init__(self, size: int = VIEWS_KEPT):
-        self.size = size
-        self._items: OrderedDict[tuple, PanelResult] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> PanelResult | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, result: PanelResult) -> None:
-        with self._lock:
-            self._items[key] = result
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        super().__init__(size)
 
 
 def _view_memo() -> ViewMemo:

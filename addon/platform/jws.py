@@ -10,11 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import threading
 import time
-from collections import OrderedDict
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
+from addon.lru import BoundedLRU
 from addon.platform.errors import AuthError
 
 _Known = TypeVar("_Known")
@@ -73,29 +72,10 @@ def string_claims(claims: dict[str, Any]) -> None:
         raise AuthError("invalid_token", "The token is not valid.")
 
 
-class VerifiedTokens(Generic[_Known]):
+class VerifiedTokens(BoundedLRU[str, _Known]):
     """Tokens whose signature verified in this process, by their exact text (so any other byte is another
-    token, verified in full), with what the check needs to trust them again; a bounded LRU, per process.
+    token, verified in full), with what the check needs to trust them again; 2,048 per process.
     Only the signature is remembered: every other check runs again on every request."""
 
     def __init__(self, size: int = 2048):
-        self.size = size
-        self._items: OrderedDict[str, _Known] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, token: str) -> _Known | None:
-        with self._lock:
-            found = self._items.get(token)
-            if found is not None:
-                self._items.move_to_end(token)
-            return found
-
-    def put(self, token: str, verified: _Known) -> None:
-        with self._lock:
-            self._items[token] = verified
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def drop(self, token: str) -> None:
-        with self._lock:
-            self._items.pop(token, None)
+        super().__init__(size)
