@@ -35,28 +35,47 @@ FORGE_BODY = b'{"call":{"functionKey":"title-status","payload":{}},"context":{}}
 
 
 class RedisCommands:
-    """Counts the commands a Redis client sends (every command goes through `execute_command`)."""
+    """Counts a Redis client's round trips, and its commands by name (a pipeline's commands as one trip)."""
 
     def __init__(self):
-        self.count = 0
+        self.count = 0  # round trips
         self.names: dict[str, int] = {}
 
+    @staticmethod
+    def _name(args) -> str:
+        # the command and its key's family (the key up to its last ':'), so each round trip can be told apart
+        name = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+        key_at = 3 if name.upper() in ("EVAL", "EVALSHA") else 1  # a script's first key follows its body and count
+        key = args[key_at] if len(args) > key_at else ""
+        key = key.decode() if isinstance(key, bytes) else str(key)
+        return f"{name} {key.rsplit(':', 1)[0]}" if ":" in key else name
+
+    def _seen(self, name: str) -> None:
+        self.names[name] = self.names.get(name, 0) + 1
+
     def wrap(self, client) -> None:
-        original = client.execute_command
+        original, pipeline = client.execute_command, client.pipeline
 
         def counted(*args, **options):
             self.count += 1
-            # the command and its key's family (the key up to its last ':'), so each round trip can be told apart
-            key = (
-                args[1].decode()
-                if len(args) > 1 and isinstance(args[1], bytes)
-                else str(args[1] if len(args) > 1 else "")
-            )
-            name = f"{args[0]} {key.rsplit(':', 1)[0]}" if ":" in key else str(args[0])
-            self.names[name] = self.names.get(name, 0) + 1
+            self._seen(self._name(args))
             return original(*args, **options)
 
+        def counted_pipeline(*args, **options):
+            pipe = pipeline(*args, **options)
+            execute = pipe.execute
+
+            def executed(*a, **k):
+                if pipe.command_stack:
+                    self.count += 1
+                    self._seen("pipeline: " + " + ".join(self._name(c[0]) for c in pipe.command_stack))
+                return execute(*a, **k)
+
+            pipe.execute = executed
+            return pipe
+
         client.execute_command = counted
+        client.pipeline = counted_pipeline
 
 
 def _environ(base_url: str, method: str, path_and_query: str, headers: dict, body: bytes = b"") -> dict:
@@ -184,7 +203,7 @@ def main(argv=None) -> None:
             status, body = _call(app, environ)
             assert status.startswith("200") and b"c4c-panel--title-status" in body, body[:300]
             print(
-                f"{transport}: one cached view: {redis_commands.count - redis_before} Redis commands, "
+                f"{transport}: one cached view: {redis_commands.count - redis_before} Redis round trips, "
                 f"{len(statements) - statements_before} database statements, {len(body):,} bytes"
             )
             if args.uncached:
@@ -209,10 +228,10 @@ def main(argv=None) -> None:
                 f"{transport}: {args.views} {what} views in {elapsed:.3f}s: {elapsed / max(1, args.views) * 1e6:.0f} µs "
                 f"each, {cpu / max(1, args.views) * 1e6:.0f} µs of this process's CPU "
                 f"({own_cpu / max(1, args.views) * 1e6:.0f} µs in the viewing thread); "
-                f"Redis commands {(redis_commands.count - redis_before) / max(1, args.views):.1f} and "
+                f"Redis round trips {(redis_commands.count - redis_before) / max(1, args.views):.1f} and "
                 f"statements {(len(statements) - statements_before) / max(1, args.views):.1f} per view"
             )
-            print(f"{transport}: Redis commands by name, all views so far: {redis_commands.names}")
+            print(f"{transport}: Redis round trips by what they sent, all views so far: {redis_commands.names}")
             if profiler:
                 stream = io.StringIO()
                 pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(35)

@@ -10,12 +10,14 @@ A Redis failure never stops a request: the budget then counts in-process until R
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 log = logging.getLogger("addon.consonance.budget")
@@ -25,27 +27,45 @@ POLL_SECONDS = 0.02  # how often the longest waiter in a process looks for a pla
 _LOCAL = object()  # what `_shared` answers without Redis, or when Redis fails: count in-process
 _PAUSED = "Consonance asked the app to slow down (HTTP 429)"
 
-# One round trip per place taken. KEYS: pause, this minute's count, in-flight set; ARGV: now, lease expiry,
-# per-minute cap, concurrency cap, token. Answers {0} when a place is taken, {1, until} while Consonance's
-# pause holds, {2} when the minute's budget is used, {3} when every slot is in flight (nothing counted then).
-_TAKE_PLACE = """
-local paused_until = tonumber(redis.call('GET', KEYS[1]) or '0')
-if paused_until > tonumber(ARGV[1]) then return {1, tostring(paused_until)} end
-local used = redis.call('INCR', KEYS[2])
-if used == 1 then redis.call('EXPIRE', KEYS[2], 120) end
-if used > tonumber(ARGV[3]) then
-  redis.call('DECR', KEYS[2])
-  return {2}
+# The rule for taking a place, as a Lua function: the budget's own script calls it, and so does the one another
+# module sends in its own round trip (`PlaceAhead`). Answers {0} when a place is taken, {1, until} while
+# Consonance's pause holds, {2} when the minute's budget is used, {3} when every slot is in flight (nothing
+# counted then).
+_PLACE_RULE = """
+local function take_place(pause, minute, in_flight, now, lease_until, per_minute, concurrency, token)
+  local paused_until = tonumber(redis.call('GET', pause) or '0')
+  if paused_until > tonumber(now) then return {1, tostring(paused_until)} end
+  local used = redis.call('INCR', minute)
+  if used == 1 then redis.call('EXPIRE', minute, 120) end
+  if used > tonumber(per_minute) then
+    redis.call('DECR', minute)
+    return {2}
+  end
+  redis.call('ZREMRANGEBYSCORE', in_flight, '-inf', now)
+  if redis.call('ZCARD', in_flight) < tonumber(concurrency) then
+    redis.call('ZADD', in_flight, lease_until, token)
+    redis.call('EXPIRE', in_flight, 600)
+    return {0}
+  end
+  redis.call('DECR', minute)
+  return {3}
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[3]) < tonumber(ARGV[4]) then
-  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[5])
-  redis.call('EXPIRE', KEYS[3], 600)
-  return {0}
-end
-redis.call('DECR', KEYS[2])
-return {3}
 """
+# One round trip per place taken. KEYS: pause, this minute's count, in-flight set; ARGV: now, lease expiry,
+# per-minute cap, concurrency cap, token.
+_TAKE_PLACE = _PLACE_RULE + "return take_place(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])"
+# The same, taken only while KEYS[4] holds ARGV[6] (the lock the same round trip just tried to take), else {4}:
+# a view that finds the title cached, or someone else fetching it, asks Consonance nothing and takes nothing.
+_TAKE_PLACE_IF_HELD = (
+    _PLACE_RULE
+    + """
+if redis.call('GET', KEYS[4]) ~= ARGV[6] then return {4} end
+return take_place(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+"""
+)
+
+
+_AHEAD: contextvars.ContextVar[PlaceAhead | None] = contextvars.ContextVar("consonance_place_ahead", default=None)
 
 
 class BudgetExhausted(Exception):
@@ -101,11 +121,15 @@ class RequestBudget:
 
     def take(self, max_wait: float) -> str:
         """Wait (at most `max_wait` seconds) for a place: no pause in force, room this minute, a free slot.
+        A place already taken for this call in another module's round trip (`PlaceAhead.in_use`) is used as it is.
 
         This process's waiters are served in the order they came, and a place given back here goes to the
         longest waiter at once: polling alone let a newcomer take a freed place while an earlier request
         slept, so under load a few requests waited seconds while the rest went straight through. Places
         freed by other processes are noticed by the longest waiter's polling."""
+        ahead = _AHEAD.get()
+        if ahead is not None and ahead.budget is self and ahead.use():
+            return ahead.token
         deadline = self._clock() + max(0.0, max_wait)
         token = uuid.uuid4().hex
         with self._turns:
@@ -142,15 +166,20 @@ class RequestBudget:
         answer = (
             _LOCAL
             if take is None
-            else self._shared(
-                lambda r: take(
-                    keys=[self._key("pause"), self._key(f"minute:{int(now // 60)}"), self._key("in-flight")],
-                    args=[now, now + LEASE_SECONDS, self.per_minute, self.concurrency, token],
-                )
-            )
+            else self._shared(lambda r: take(keys=self._place_keys(now), args=self._place_args(now, token)))
         )
         if answer is _LOCAL or not isinstance(answer, list):
             return self._try_place_locally(now, token)
+        return self._refusal(answer, now)
+
+    def _place_keys(self, now: float) -> list[str]:
+        return [self._key("pause"), self._key(f"minute:{int(now // 60)}"), self._key("in-flight")]
+
+    def _place_args(self, now: float, token: str) -> list:
+        return [now, now + LEASE_SECONDS, self.per_minute, self.concurrency, token]
+
+    def _refusal(self, answer: list, now: float) -> tuple[float, str] | None:
+        """The place-taking rule's answer as `_try_place` says it: None for a place taken, else (wait, why)."""
         verdict = int(answer[0])
         if verdict == 0:
             return None
@@ -183,7 +212,14 @@ class RequestBudget:
         return f"{self.concurrency} requests are already in flight for the site"
 
     def give_back(self, token: str) -> None:
+        ahead = _AHEAD.get()
+        if ahead is not None and ahead.budget is self and ahead.token and ahead.token == token:
+            ahead.owe()  # given back in the round trip that took it comes next (or alone, at the latest when it ends)
+            return
         self._shared(lambda r: r.zrem(self._key("in-flight"), token))
+        self._freed(token)
+
+    def _freed(self, token: str) -> None:
         with self._lock:
             self._local_in_flight.pop(token, None)
         with self._turns:
@@ -247,3 +283,74 @@ def _keep_later(r, key: str, until: float, seconds: float) -> None:
     current = r.get(key)
     if current is None or float(current) < until:
         r.set(key, repr(until), px=max(1, int(seconds * 1000)))
+
+
+class PlaceAhead:
+    """A place in a budget taken in another module's round trip to Redis rather than in one of its own.
+
+    A first view asks the macro cache for its title and, in the same trip, for a place should the cache's lock
+    come to it (`on_lookup`); the request the view then sends uses that place (`in_use`), and the place goes
+    back with the cache's write (`on_write`). What those trips did not carry, `finish` does alone, so no place
+    outlives the view. A place the trip could not take (a pause, the minute used, every slot in flight) is
+    waited for by the request as any other is: nothing about the rules changes, only the round trips."""
+
+    def __init__(self, budget: RequestBudget):
+        self.budget = budget
+        self.token = ""  # chosen when the trip is made: most views never make one (this process's copy answers)
+        self._taken = False  # Redis holds the place
+        self._used = False  # a request took it
+        self._owed = False  # the request is done with it: it goes back with the next trip
+
+    def on_lookup(self, pipe, lock: tuple[str, str]) -> int:
+        """Take a place in the lookup's trip, only if that trip's lock (key, token) is taken for this view."""
+        budget, now = self.budget, self.budget._clock()
+        self.token = uuid.uuid4().hex
+        keys = [*budget._place_keys(now), lock[0]]
+        pipe.eval(_TAKE_PLACE_IF_HELD, len(keys), *keys, *budget._place_args(now, self.token), lock[1])
+        return 1
+
+    def looked_up(self, answers: list) -> None:
+        answer = answers[0]
+        self._taken = isinstance(answer, list) and bool(answer) and int(answer[0]) == 0
+
+    @contextmanager
+    def in_use(self) -> Iterator[None]:
+        """While inside, the budget's `take` hands this place to the first request (once)."""
+        reset = _AHEAD.set(self)
+        try:
+            yield
+        finally:
+            _AHEAD.reset(reset)
+
+    def use(self) -> bool:
+        if self._taken and not self._used:
+            self._used = True
+            return True
+        return False
+
+    def owe(self) -> None:
+        self._owed = True
+
+    def _due(self) -> bool:
+        """Held in Redis and no request is using it: it may go back."""
+        return self._taken and (self._owed or not self._used)
+
+    def on_write(self, pipe) -> int:
+        if not self._due():
+            return 0
+        pipe.zrem(self.budget._key("in-flight"), self.token)
+        return 1
+
+    def written(self, answers: list) -> None:
+        if not isinstance(answers[0], Exception):
+            self._returned()
+
+    def finish(self) -> None:
+        """Give the place back now if no trip has (the view ended without a write, or the write went elsewhere)."""
+        if self._due():
+            self.budget._shared(lambda r: r.zrem(self.budget._key("in-flight"), self.token))
+            self._returned()
+
+    def _returned(self) -> None:
+        self._taken = False
+        self.budget._freed(self.token)

@@ -18,9 +18,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
 from addon import metrics
 from addon.logs import OncePer
@@ -48,6 +49,25 @@ class Lookup:
     refreshing: bool = False  # someone is fetching a newer answer right now
     error: str | None = None  # why a stale answer is shown (Consonance down, ...)
     fetched_here: bool = False
+
+
+class Rider(Protocol):
+    """Another module's Redis commands sent in the cache's own round trips, so that a first view goes to Redis
+    twice (look up, write) rather than once more for each thing it needs on the way. Each hook adds commands to
+    the trip's pipeline and says how many; the answers come back to it. A store that cannot carry riders (this
+    process's memory, or Redis failing) never calls them: a rider does alone whatever it was not carried for."""
+
+    def on_lookup(self, pipe, lock: tuple[str, str]) -> int:
+        """Commands for the lookup trip, which takes `lock` ((key, token)) when the entry is missing."""
+        ...
+
+    def looked_up(self, answers: list) -> None: ...
+
+    def on_write(self, pipe) -> int:
+        """Commands for the trip that writes the entry and frees the lock."""
+        ...
+
+    def written(self, answers: list) -> None: ...
 
 
 class MemoryStore:
@@ -97,16 +117,23 @@ class MemoryStore:
         return self.lock(key, lease), self.get(key)
 
     def set_and_unlock(
-        self, key: str, data: bytes, ttl: float, token: str, announce: tuple[str, str] | None = None
+        self,
+        key: str,
+        data: bytes,
+        ttl: float,
+        token: str,
+        announce: tuple[str, str] | None = None,
+        riders: Sequence[Rider] = (),
     ) -> bool:
         """`set`, then `unlock` (one round trip in a shared store), and with `announce` ((channel, message))
-        publish it there in the same trip; True when it was published (a memory store has nowhere to)."""
+        publish it there in the same trip; True when it was published (a memory store has nowhere to). A
+        shared store carries `riders` in the same trip; this one does not."""
         self.set(key, data, ttl)
         self.unlock(key, token)
         return False
 
-    def get_or_lock(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
-        """What `key` holds; when it holds nothing, `lock` too (one round trip in a shared store)."""
+    def get_or_lock(self, key: str, lease: float, riders: Sequence[Rider] = ()) -> tuple[str | None, bytes | None]:
+        """What `key` holds; when it holds nothing, `lock` too (one round trip in a shared store, `riders` with it)."""
         data = self.get(key)
         return (None if data is not None else self.lock(key, lease)), data
 
@@ -170,21 +197,60 @@ class RedisStore:
         return (token if acquired else None), data
 
     def set_and_unlock(
-        self, key: str, data: bytes, ttl: float, token: str, announce: tuple[str, str] | None = None
+        self,
+        key: str,
+        data: bytes,
+        ttl: float,
+        token: str,
+        announce: tuple[str, str] | None = None,
+        riders: Sequence[Rider] = (),
     ) -> bool:
         channel, message = announce or ("", "")
-        self._set_unlock_announce(
-            keys=[self.prefix + key, self.prefix + "lock:" + key],
-            args=[data, max(1, int(ttl)), token, channel, message],
-        )
+        keys = [self.prefix + key, self.prefix + "lock:" + key]
+        args = [data, max(1, int(ttl)), token, channel, message]
+        if riders:
+            self._with_riders(_SET_UNLOCK_ANNOUNCE, keys, args, [(rider.on_write, rider.written) for rider in riders])
+        else:
+            self._set_unlock_announce(keys=keys, args=args)
         return announce is not None
 
-    def get_or_lock(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
+    def get_or_lock(self, key: str, lease: float, riders: Sequence[Rider] = ()) -> tuple[str | None, bytes | None]:
         token = uuid.uuid4().hex
-        data, acquired = self._get_or_lock(
-            keys=[self.prefix + key, self.prefix + "lock:" + key], args=[token, int(lease * 1000)]
-        )
+        keys = [self.prefix + key, self.prefix + "lock:" + key]
+        args = [token, int(lease * 1000)]
+        if riders:
+            lock = (keys[1], token)
+            data, acquired = self._with_riders(
+                _GET_OR_LOCK,
+                keys,
+                args,
+                [(partial(rider.on_lookup, lock=lock), rider.looked_up) for rider in riders],
+            )
+        else:
+            data, acquired = self._get_or_lock(keys=keys, args=args)
         return (token if acquired else None), data
+
+    def _with_riders(
+        self, script: str, keys: list, args: list, hooks: list[tuple[Callable[[Any], int], Callable[[list], None]]]
+    ) -> Any:
+        """Run `script` with the riders' commands after it (each rider's (add, answered) hooks), in one round
+        trip; the script's answer. Each rider is handed the answers to the commands it added.
+
+        The script goes as EVAL with its text: redis-py would ask `SCRIPT EXISTS` first (a round trip of its
+        own) for a registered script in a pipeline, and a bare EVALSHA could find it flushed after the others
+        in the trip had run. Redis keeps the compiled script by its hash either way."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.eval(script, len(keys), *keys, *args)
+            counts = [add(pipe) for add, _ in hooks]
+            answers = pipe.execute(raise_on_error=False)
+        if isinstance(answers[0], Exception):
+            raise answers[0]
+        at = 1
+        for (_, answered), count in zip(hooks, counts, strict=True):
+            if count:
+                answered(answers[at : at + count])
+            at += count
+        return answers[0]
 
 
 class FailoverStore:
@@ -233,12 +299,18 @@ class FailoverStore:
         return self._call("lock_and_get", key, lease)
 
     def set_and_unlock(
-        self, key: str, data: bytes, ttl: float, token: str, announce: tuple[str, str] | None = None
+        self,
+        key: str,
+        data: bytes,
+        ttl: float,
+        token: str,
+        announce: tuple[str, str] | None = None,
+        riders: Sequence[Rider] = (),
     ) -> bool:
-        return self._call("set_and_unlock", key, data, ttl, token, announce)
+        return self._call("set_and_unlock", key, data, ttl, token, announce, riders)
 
-    def get_or_lock(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
-        return self._call("get_or_lock", key, lease)
+    def get_or_lock(self, key: str, lease: float, riders: Sequence[Rider] = ()) -> tuple[str | None, bytes | None]:
+        return self._call("get_or_lock", key, lease, riders)
 
 
 class MacroCache:
@@ -340,9 +412,15 @@ class MacroCache:
         return entry
 
     def _write(
-        self, key: str, value: Any, fetched_at: float, error: str | None = None, held: list | None = None
+        self,
+        key: str,
+        value: Any,
+        fetched_at: float,
+        error: str | None = None,
+        held: list | None = None,
+        riders: Sequence[Rider] = (),
     ) -> None:
-        """Store the entry; with `held` ([lock token]), release that lock with the same round trip."""
+        """Store the entry; with `held` ([lock token]), release that lock with the same round trip (`riders` too)."""
         envelope = {"t": fetched_at, "v": codec.dumps(value).decode("utf-8")}
         if error:
             envelope["e"], envelope["et"] = error[:200], self.clock()
@@ -351,7 +429,7 @@ class MacroCache:
             # The store tells the other processes in the same round trip when it can (Redis publishes from
             # the write's own script); otherwise the bus does, as for any other change.
             announce = (self.bus.channel, BUS_PREFIX + key) if self.bus is not None else None
-            announced = self.store.set_and_unlock(key, data, KEEP_SECONDS, held[0], announce)
+            announced = self.store.set_and_unlock(key, data, KEEP_SECONDS, held[0], announce, riders)
             held[0] = None
             if announced:
                 self._forget(key)
@@ -375,18 +453,26 @@ class MacroCache:
             return Lookup(cached[0], cached[1], fresh=cached[2] is None, error=cached[2])
         return None
 
-    def fetch(self, key: str, loader: Callable[[], Any], freshness_seconds: float, force: bool = False) -> Lookup:
-        """The answer for `key`, asking `loader` at most once across all concurrent callers."""
+    def fetch(
+        self,
+        key: str,
+        loader: Callable[[], Any],
+        freshness_seconds: float,
+        force: bool = False,
+        riders: Sequence[Rider] = (),
+    ) -> Lookup:
+        """The answer for `key`, asking `loader` at most once across all concurrent callers. `riders` go to
+        Redis in the round trips the cache makes anyway (none when this process's copy answers)."""
         started = self.clock()
         cached = self._remembered(key)
         if cached is None:
             # Nothing stored is the common first view: then the lock comes with the same round trip.
             with self._decoded_lock:
                 heard = self._heard
-            token, stored = self.store.get_or_lock(key, LEASE_SECONDS)
+            token, stored = self.store.get_or_lock(key, LEASE_SECONDS, riders)
             if token:
                 metrics.count_cache("miss")
-                return self._load_holding(key, loader, freshness_seconds, force, started, None, token)
+                return self._load_holding(key, loader, freshness_seconds, force, started, None, token, riders)
             cached = self._read(key, stored, heard)
         hit = None if force else self._fresh(cached, started, freshness_seconds)
         if hit is not None:
@@ -396,7 +482,7 @@ class MacroCache:
             token, stored = self.store.lock_and_get(key, LEASE_SECONDS)
             if token:
                 metrics.count_cache("miss")
-                return self._load_holding(key, loader, freshness_seconds, force, started, stored, token)
+                return self._load_holding(key, loader, freshness_seconds, force, started, stored, token, riders)
             if cached and not force:
                 metrics.count_cache("stale")
                 return Lookup(cached[0], cached[1], fresh=False, refreshing=True, error=cached[2])
@@ -407,10 +493,10 @@ class MacroCache:
             if latest and latest[1] >= started:
                 return Lookup(latest[0], latest[1], fresh=True)
 
-    def _load_holding(self, key, loader, freshness_seconds, force, started, stored, token: str) -> Lookup:
+    def _load_holding(self, key, loader, freshness_seconds, force, started, stored, token: str, riders) -> Lookup:
         held = [token]  # released with the write, or below when nothing was written
         try:
-            return self._fetch_holding_lock(key, loader, freshness_seconds, force, started, stored, held)
+            return self._fetch_holding_lock(key, loader, freshness_seconds, force, started, stored, held, riders)
         finally:
             if held[0]:
                 self.store.unlock(key, token)
@@ -420,7 +506,7 @@ class MacroCache:
         """No failed refresh, or one too recent to try Consonance again."""
         return entry[2] is None or now - entry[3] < ERROR_RETRY_SECONDS
 
-    def _fetch_holding_lock(self, key, loader, freshness_seconds, force, started, stored, held) -> Lookup:
+    def _fetch_holding_lock(self, key, loader, freshness_seconds, force, started, stored, held, riders) -> Lookup:
         latest = self._read(key, stored)
         if latest and (
             (not force and self.clock() - latest[1] < freshness_seconds and self._settled(latest, self.clock()))
@@ -435,8 +521,8 @@ class MacroCache:
                 raise
             log.warning("serving last good data for %s: %s", key, exc.__class__.__name__)
             reason = str(exc) or exc.__class__.__name__
-            self._write(key, latest[0], latest[1], error=reason, held=held)
+            self._write(key, latest[0], latest[1], error=reason, held=held, riders=riders)
             return Lookup(latest[0], latest[1], fresh=False, error=reason)
         fetched_at = self.clock()
-        self._write(key, value, fetched_at, held=held)
+        self._write(key, value, fetched_at, held=held, riders=riders)
         return Lookup(value, fetched_at, fresh=True, fetched_here=True)

@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -22,6 +23,7 @@ from flask import current_app
 
 from addon.confluence.errors import ConfluenceError
 from addon.confluence.storage_parse import StorageParseError, find_tables
+from addon.consonance.budget import PlaceAhead
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.host_policy import vetted_session
@@ -29,7 +31,7 @@ from addon.consonance.transport import TransportOptions
 from addon.gateways import NotConfigured, gateways
 from addon.lru import BoundedLRU
 from addon.macros import views
-from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore
+from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore, Rider
 from addon.platform import invalidation, own_writes, tenant_cache
 from addon.platform.models import Tenant
 from addon.platform.services import view_redis
@@ -163,21 +165,38 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
         return gateway
 
 
-def _loader(tenant: Tenant, ref: TitleRef):
+def _loader(tenant: Tenant, ref: TitleRef, place: PlaceAhead | None = None):
     def load():
-        gateway = interactive_gateway(tenant)
-        return gateway.title(ref.value) if ref.kind == "work" else gateway.title_by_isbn(ref.value)
+        with place.in_use() if place is not None else nullcontext():
+            gateway = interactive_gateway(tenant)
+            return gateway.title(ref.value) if ref.kind == "work" else gateway.title_by_isbn(ref.value)
 
     return load
 
 
 def lookup_title(tenant: Tenant, ref: TitleRef, freshness_seconds: int, refresh: bool = False) -> tuple[Lookup, bool]:
     """(cache lookup, whether a Refresh was refused by the rate limit). Raises what the loader raises
-    when there is no earlier copy to fall back on."""
+    when there is no earlier copy to fall back on.
+
+    A first view goes to Redis twice: the lookup trip also takes the Consonance request's place in the
+    tenant's budget (only if the cache's lock comes to this view) and reads the title's own-write marks; the
+    write trip gives the place back. Each was a round trip of its own."""
     cache = macro_cache()
     key = cache_key(tenant, ref)
     force = refresh and cache.store.allow("refresh:" + key, REFRESH_INTERVAL_SECONDS)
-    return cache.fetch(key, _loader(tenant, ref), freshness_seconds, force=force), refresh and not force
+    budget = gateways().budget(tenant)
+    place = PlaceAhead(budget) if budget.redis is not None else None
+    riders: list[Rider] = [place] if place is not None else []
+    marks = own_writes.read_ahead(tenant.id, ref.value) if ref.kind == "work" else None
+    if marks is not None:
+        riders.append(marks)
+    try:
+        return cache.fetch(key, _loader(tenant, ref, place), freshness_seconds, force=force, riders=riders), (
+            refresh and not force
+        )
+    finally:
+        if place is not None:
+            place.finish()
 
 
 def _viewer_is_admin(request: MacroRequest) -> bool:

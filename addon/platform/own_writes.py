@@ -134,23 +134,44 @@ class _SharedMarks:
 
         def read() -> list[Any]:
             with self.client.pipeline(transaction=False) as pipe:
-                for name in wanted:
-                    pipe.get(PREFIX + name)
-                    pipe.pttl(PREFIX + name)  # so the copy lapses when Redis's mark does
+                self._ask(pipe, wanted)
                 return pipe.execute()
 
         ok, answer = self._safely(read)
         if not ok or answer is None:
             return None
+        return self._learn(wanted, answer, heard if trusted else None)[0]
+
+    def unknown(self, keys: tuple[str, ...]) -> tuple[tuple[str, ...], int] | None:
+        """Of `keys`, those this process holds no trusted copy of, and the invalidation count now (what
+        `_learn` needs to know whether the answers may be kept); None while copies cannot be trusted."""
+        if not self._listen():
+            return None
+        now = time.time()
+        with self._lock:
+            return tuple(k for k in keys if k not in self._copies or self._copies[k][1] <= now), self._heard
+
+    @staticmethod
+    def _ask(pipe: Any, wanted: tuple[str, ...]) -> int:
+        for name in wanted:
+            pipe.get(PREFIX + name)
+            pipe.pttl(PREFIX + name)  # so the copy lapses when Redis's mark does
+        return 2 * len(wanted)
+
+    def _learn(self, wanted: tuple[str, ...], answer: list[Any], heard: int | None) -> list[bytes | None]:
+        """The marks' values from a trip's answers (GET, PTTL per mark), kept as copies when `heard` (the
+        invalidation count before the trip) is still the count now."""
         values = [value if isinstance(value, bytes) else None for value in answer[::2]]
-        if trusted:
+        if heard is not None:
             now = time.time()
             with self._lock:
                 if heard == self._heard:
-                    for name, value, ttl_ms in zip(wanted, values, answer[1::2], strict=True):
+                    for name, value, raw, ttl_ms in zip(wanted, values, answer[::2], answer[1::2], strict=True):
+                        if isinstance(raw, Exception) or isinstance(ttl_ms, Exception):
+                            continue  # a rider's answers are not raised: an error is simply not kept
                         expires_at = now + ttl_ms / 1000 if value is not None and ttl_ms > 0 else float("inf")
                         self._keep(name, value, expires_at)
-        return values[0]
+        return values
 
     def _changed(self, key: str, value: bytes | None, ttl: float) -> None:
         """After our own write: our copy is the new value at once, everyone else's is dropped when they hear."""
@@ -233,3 +254,37 @@ def superseded(tenant_id: int, work_id: str, fetched_at: float) -> bool:
         return float(data) > fetched_at
     except ValueError:
         return False
+
+
+class MarksAhead:
+    """A title's own-write marks read in the macro cache's lookup trip (a `Rider`), so the view's `superseded`
+    and `pending_stage_move` answer from this process's copies instead of a round trip of their own. Only
+    while copies can be trusted; otherwise the view reads them itself, as it always did."""
+
+    def __init__(self, marks: _SharedMarks, keys: tuple[str, ...]):
+        self.marks = marks
+        self.keys = keys
+        self._asked: tuple[tuple[str, ...], int] | None = None
+
+    def on_lookup(self, pipe: Any, lock: tuple[str, str]) -> int:
+        self._asked = self.marks.unknown(self.keys)
+        return self.marks._ask(pipe, self._asked[0]) if self._asked else 0
+
+    def looked_up(self, answers: list[Any]) -> None:
+        if self._asked:
+            self.marks._learn(self._asked[0], answers, self._asked[1])
+
+    def on_write(self, pipe: Any) -> int:
+        return 0
+
+    def written(self, answers: list[Any]) -> None:
+        return None
+
+
+def read_ahead(tenant_id: int, work_id: str) -> MarksAhead | None:
+    """What a view of this title will ask `superseded` and `pending_stage_move`, to be read in a trip the view
+    makes anyway; None where there is no such trip (the embedded default keeps its marks in memory)."""
+    marks = _marks()
+    if not isinstance(marks, _SharedMarks):
+        return None
+    return MarksAhead(marks, (_changed_key(tenant_id, str(work_id)), _pending_key(tenant_id, str(work_id))))

@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from addon.consonance.budget import BudgetExhausted, RequestBudget
+from addon.consonance.budget import BudgetExhausted, PlaceAhead, RequestBudget
 from addon.consonance.errors import ConsonanceUnavailable
 from addon.consonance.transport import ConsonanceConnection, GraphQLTransport, TransportOptions
 
@@ -150,3 +150,89 @@ def test_a_budget_that_never_frees_fails_clearly(fresh_sandbox):
     with pytest.raises(ConsonanceUnavailable, match="was not asked for CatalogueSize: waited for the request budget"):
         transport.execute("query CatalogueSize { worksCount }", operation_name="CatalogueSize")
     assert fresh_sandbox.control.counters()["total"] == 0
+
+
+# --- a place taken in another module's round trip (the macro cache's lookup) ---------------------------------
+
+
+def _lookup_trip(client, budget, place, lock_key: str, lock_token: str, take_lock: bool):
+    """What the macro cache's lookup trip does: try its lock, and carry the place with it, in one pipeline."""
+    with client.pipeline(transaction=False) as pipe:
+        if take_lock:
+            pipe.set(lock_key, lock_token, nx=True, px=30_000)
+        else:
+            pipe.get(lock_key)
+        count = place.on_lookup(pipe, (lock_key, lock_token))
+        answers = pipe.execute(raise_on_error=False)
+    place.looked_up(answers[1 : 1 + count])
+
+
+def _in_flight(budget) -> int:
+    return budget.usage().in_flight
+
+
+def test_a_place_ahead_is_taken_only_when_the_same_trip_takes_the_lock(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    budget = RequestBudget("tenant-1", per_minute=100, concurrency=4, redis=client)
+    client.set("test:lock:held-elsewhere", "someone-else")
+    refused = PlaceAhead(budget)
+    _lookup_trip(client, budget, refused, "test:lock:held-elsewhere", "mine", take_lock=False)
+    assert (_in_flight(budget), budget.usage().used_this_minute) == (0, 0)  # nothing asked, nothing counted
+    with refused.in_use():
+        token = budget.take(0)
+    assert token != refused.token  # the request took its own place, as any other does
+    budget.give_back(token)
+
+    place = PlaceAhead(budget)
+    _lookup_trip(client, budget, place, "test:lock:free", "mine", take_lock=True)
+    assert (_in_flight(budget), budget.usage().used_this_minute) == (1, 2)
+    place.finish()
+    assert _in_flight(budget) == 0
+
+
+def test_the_request_uses_the_place_once_and_it_goes_back_with_the_next_trip(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    budget = RequestBudget("tenant-1", per_minute=100, concurrency=4, redis=client)
+    place = PlaceAhead(budget)
+    _lookup_trip(client, budget, place, "test:lock:a", "mine", take_lock=True)
+    with place.in_use():
+        first = budget.take(0)
+        budget.give_back(first)
+        assert first == place.token and _in_flight(budget) == 1  # owed to the next trip, not sent alone
+        retry = budget.take(0)  # a retry takes a place of its own, and gives it back itself
+        assert retry != first and _in_flight(budget) == 2
+        budget.give_back(retry)
+    assert _in_flight(budget) == 1
+    with client.pipeline(transaction=False) as pipe:
+        pipe.set("test:entry", b"written")
+        count = place.on_write(pipe)
+        answers = pipe.execute()
+    place.written(answers[1 : 1 + count])
+    assert count == 1 and _in_flight(budget) == 0
+    place.finish()  # nothing left to give back
+    assert budget.usage().used_this_minute == 2
+
+
+def test_a_place_ahead_goes_back_when_the_view_ends_without_a_write(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    budget = RequestBudget("tenant-1", per_minute=100, concurrency=1, redis=client)
+    place = PlaceAhead(budget)
+    _lookup_trip(client, budget, place, "test:lock:b", "mine", take_lock=True)
+    with pytest.raises(BudgetExhausted):  # the only slot is this view's, taken ahead and not yet used
+        budget.take(0)
+    place.finish()  # e.g. Consonance was not configured after all: no request, no write
+    budget.give_back(budget.take(0))
+
+
+def test_a_full_budget_refuses_the_place_ahead_and_the_request_waits_as_any_other(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    budget = RequestBudget("tenant-1", per_minute=100, concurrency=1, redis=client)
+    held = RequestBudget("tenant-1", per_minute=100, concurrency=1, redis=client).take(0)  # another process's
+    place = PlaceAhead(budget)
+    _lookup_trip(client, budget, place, "test:lock:c", "mine", take_lock=True)
+    assert budget.usage().used_this_minute == 1  # the refused place is not counted
+    with place.in_use(), pytest.raises(BudgetExhausted, match="1 requests are already in flight"):
+        budget.take(0.05)
+    budget.give_back(held)
+    place.finish()
+    assert _in_flight(budget) == 0

@@ -272,3 +272,53 @@ def test_the_shared_store_is_used_again_as_soon_as_it_answers(redis_url):
     Flaky.down = False
     store.set("k", b"shared again", 60)
     assert shared.get("k") == b"shared again" and store.get("k") == b"shared again"
+
+
+class Recorder:
+    """A rider that sends one command on each trip and keeps what came back."""
+
+    def __init__(self, lookup_command: tuple, write_command: tuple | None = None):
+        self.lookup_command, self.write_command = lookup_command, write_command
+        self.locks: list[tuple[str, str]] = []
+        self.answers: dict[str, list] = {}
+
+    def on_lookup(self, pipe, lock):
+        self.locks.append(lock)
+        pipe.execute_command(*self.lookup_command)
+        return 1
+
+    def looked_up(self, answers):
+        self.answers["lookup"] = answers
+
+    def on_write(self, pipe):
+        if self.write_command is None:
+            return 0
+        pipe.execute_command(*self.write_command)
+        return 1
+
+    def written(self, answers):
+        self.answers["write"] = answers
+
+
+def test_riders_go_in_the_cache_trips_and_each_gets_its_own_answers(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    prefix = f"test:{time.time_ns()}:"
+    client.set(prefix + "other", b"beside")
+    client.set(prefix + "text", b"not a number")
+    cache = MacroCache(RedisStore(client, prefix=prefix))
+    reader = Recorder(("GET", prefix + "other"), ("INCR", prefix + "counter"))
+    broken = Recorder(("INCR", prefix + "text"))  # an error in a rider's command is that rider's alone
+    lookup = cache.fetch("k", lambda: "fetched", freshness_seconds=300, riders=[reader, broken])
+    assert lookup.value == "fetched" and lookup.fetched_here
+    assert reader.answers == {"lookup": [b"beside"], "write": [1]}
+    assert isinstance(broken.answers["lookup"][0], redis.ResponseError) and "write" not in broken.answers
+    assert reader.locks == [(prefix + "lock:k", reader.locks[0][1])]  # the lock the same trip took
+    assert client.get(prefix + "lock:k") is None  # and the write freed it
+    assert cache.fetch("k", lambda: "unused", freshness_seconds=300, riders=[reader]).value == "fetched"
+
+
+def test_a_store_in_memory_carries_no_riders():
+    rider = Recorder(("GET", "anything"), ("GET", "anything"))
+    cache = MacroCache(MemoryStore())
+    assert cache.fetch("k", lambda: "fetched", freshness_seconds=300, riders=[rider]).value == "fetched"
+    assert rider.answers == {} and rider.locks == []

@@ -44,7 +44,7 @@ def test_without_a_live_subscription_every_read_goes_to_redis(redis_url):
     reads = []
     real_get, real_get_or_lock = cache.store.get, cache.store.get_or_lock
     cache.store.get = lambda key: reads.append(key) or real_get(key)
-    cache.store.get_or_lock = lambda key, lease: reads.append(key) or real_get_or_lock(key, lease)
+    cache.store.get_or_lock = lambda key, lease, riders=(): reads.append(key) or real_get_or_lock(key, lease, riders)
     cache.fetch("k", lambda: "unused", freshness_seconds=300)
     cache.fetch("k", lambda: "unused", freshness_seconds=300)
     assert reads == ["k", "k"]

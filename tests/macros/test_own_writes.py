@@ -7,6 +7,7 @@ the marks it has read, dropped when the bus says they changed)."""
 from __future__ import annotations
 
 import pytest
+import redis
 
 from addon import create_app
 from addon.jobs import outbox
@@ -129,3 +130,62 @@ def test_each_process_answers_marks_from_memory_only_while_its_subscription_is_u
         invalidation.bus(reader).healthy = False  # subscription lost: a message may be missed, so read Redis
         commands = redis_commands_during(redis_url, lambda: own_writes.pending_stage_move(1, "9"))
         assert "GET c4c:marks:t1:stage-pending:9" in commands
+
+
+def _lookup_trip(client, rider) -> None:
+    """The macro cache's lookup trip, as far as a rider sees it: its commands go in the same pipeline."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.get("c4c:macro:t1:title:work:11")
+        count = rider.on_lookup(pipe, ("c4c:macro:lock:t1:title:work:11", "token"))
+        answers = pipe.execute(raise_on_error=False)
+    rider.looked_up(answers[1 : 1 + count])
+
+
+def test_a_first_view_reads_its_marks_in_the_cache_lookup_trip(two_processes, redis_url):
+    writer, reader = two_processes
+    client = redis.Redis.from_url(redis_url)
+    with writer.app_context():
+        own_writes.stage_move_pending(1, "11", "Editorial", "Production")
+    with reader.app_context():
+        own_writes.pending_stage_move(1, "0")  # the process starts listening
+        eventually(lambda: invalidation.bus(reader).healthy)
+        rider = own_writes.read_ahead(1, "11")
+        _lookup_trip(client, rider)
+        asked = redis_commands_during(
+            redis_url,
+            lambda: (own_writes.superseded(1, "11", 0.0), own_writes.pending_stage_move(1, "11")),
+        )
+        assert asked == []  # both answered from what the trip read
+        assert own_writes.superseded(1, "11", 0.0) is False
+        assert own_writes.pending_stage_move(1, "11") == {"from": "Editorial", "to": "Production"}
+    with writer.app_context():
+        own_writes.title_changed(1, "11", written_by_us=True)
+    with reader.app_context():
+        eventually(lambda: own_writes.superseded(1, "11", 0.0))  # the copies went when the bus said so
+        assert own_writes.pending_stage_move(1, "11") is None
+
+
+def test_marks_that_change_while_the_trip_is_out_are_not_kept_from_it(two_processes, redis_url):
+    _, reader = two_processes
+    client = redis.Redis.from_url(redis_url)
+    with reader.app_context():
+        own_writes.pending_stage_move(1, "0")
+        eventually(lambda: invalidation.bus(reader).healthy)
+        rider = own_writes.read_ahead(1, "12")
+        with client.pipeline(transaction=False) as pipe:
+            count = rider.on_lookup(pipe, ("lock", "token"))
+            answers = pipe.execute()  # read: no marks
+            own_writes.title_changed(1, "12")  # ... and a change lands before the answers are taken in
+            rider.looked_up(answers[:count])
+        assert own_writes.superseded(1, "12", 0.0) is True  # not the "no mark" the trip brought back
+
+
+def test_without_a_live_subscription_nothing_is_read_ahead(two_processes, redis_url):
+    _, reader = two_processes
+    with reader.app_context():
+        own_writes.pending_stage_move(1, "0")
+        eventually(lambda: invalidation.bus(reader).healthy)
+        invalidation.bus(reader).healthy = False
+        rider = own_writes.read_ahead(1, "13")
+        with redis.Redis.from_url(redis_url).pipeline(transaction=False) as pipe:
+            assert rider.on_lookup(pipe, ("lock", "token")) == 0  # copies could not be trusted: the view reads

@@ -9,6 +9,7 @@ import pytest
 import redis
 from prometheus_client import REGISTRY
 
+from addon import gateways
 from addon.platform import invalidation, tenants
 from tests.fixtures.macros import connect_tenant_to
 from tests.fixtures.processes import eventually, redis_commands_during
@@ -96,3 +97,33 @@ def test_a_first_view_announces_its_write_in_the_same_round_trip(app, client, fi
         )
     )
     listener.close()
+
+
+def test_a_first_view_goes_to_redis_twice_and_leaves_no_place_taken(
+    app, client, fit, forge_tenant, redis_url, monkeypatch
+):
+    """Look up (with the Consonance request's place in the budget and the title's own-write marks), then
+    write (with the place given back): two round trips, counted as the app's connections send them."""
+    warm = fit(config={"title": "5"})
+    assert client.post("/forge/macro/title-status", json={}, headers=warm).status_code == 200
+    eventually(lambda: invalidation.bus(app) is not None and invalidation.bus(app).healthy)
+    trips: list[str] = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(connection, command, check_health=True):
+        first = command if isinstance(command, bytes) else b"".join(command[:2])
+        trips.append(first.split(b"\r\n")[2].decode())  # *N, $len, then the first command's name
+        return send(connection, command, check_health)
+
+    headers = fit(config={"title": "6"})
+    with app.app_context():
+        budget = gateways.gateways().budget(forge_tenant)
+        used_before = budget.usage().used_this_minute
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    answer = client.post("/forge/macro/title-status", json={}, headers=headers)
+    monkeypatch.undo()
+    assert answer.status_code == 200 and "c4c-panel--title-status" in answer.get_data(as_text=True)
+    assert trips == ["EVAL", "EVAL"], trips
+    with app.app_context():
+        usage = budget.usage()
+    assert (usage.in_flight, usage.used_this_minute) == (0, used_before + 1)
