@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from addon.publishing import domain
 
@@ -27,74 +29,90 @@ class CodecError(ValueError):
     """Cached bytes that do not describe domain objects."""
 
 
-_INIT_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's init fields, looked up once per class
+_SIMPLE = frozenset({str, int, float, bool, type(None)})  # written as they are (exact types: an enum is not)
+_ENCODERS: dict[type, Callable[[Any], Any]] = {}  # by exact type, made on first meeting
 
 
-def _init_fields(cls: type) -> tuple[str, ...] | None:
-    """The init fields of a dataclass `cls` (None when it is not one); `dataclasses.fields` costs a scan per call."""
-    found = _INIT_FIELDS.get(cls)
-    if found is None:
-        if not dataclasses.is_dataclass(cls):
-            return None
-        found = _INIT_FIELDS.setdefault(cls, tuple(f.name for f in dataclasses.fields(cls) if f.init))
-    return found
-
-
-def _encode(value):
-    if value is None or type(value) in (str, int, float, bool):
+def _encode(value: Any) -> Any:
+    kind = type(value)
+    if kind in _SIMPLE:
         return value
-    names = _init_fields(type(value))
-    if names is not None:
-        return {"@": type(value).__name__, **{name: _encode(getattr(value, name)) for name in names}}
-    if isinstance(value, enum.Enum):
-        return {"@enum": type(value).__name__, "v": value.value}
-    if isinstance(value, datetime):
-        return {"@dt": value.isoformat()}
-    if isinstance(value, date):
-        return {"@date": value.isoformat()}
-    if isinstance(value, Decimal):
-        return {"@dec": str(value)}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
-    if isinstance(value, dict):
-        return {"@map": [[_encode(k), _encode(v)] for k, v in value.items()]}
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    raise CodecError(f"cannot encode {type(value).__name__}")
+    encoder = _ENCODERS.get(kind)
+    if encoder is None:
+        encoder = _ENCODERS.setdefault(kind, _encoder_for(kind))
+    return encoder(value)
 
 
-def _decode(value):
-    if isinstance(value, list):
-        return tuple(_decode(v) for v in value)
-    if not isinstance(value, dict):
-        return value
-    if "@" in value:
-        cls = _ALLOWED.get(value["@"])
+def _encoder_for(kind: type) -> Callable[[Any], Any]:
+    """How values of exactly this type are written; a type the codec cannot write raises CodecError here."""
+    if dataclasses.is_dataclass(kind):
+        tag, names = kind.__name__, tuple(f.name for f in dataclasses.fields(kind) if f.init)
+
+        def dataclass_fields(value: Any) -> dict:
+            out = {"@": tag}
+            for name in names:
+                field = getattr(value, name)
+                out[name] = field if type(field) in _SIMPLE else _encode(field)
+            return out
+
+        return dataclass_fields
+    if issubclass(kind, enum.Enum):
+        return lambda value: {"@enum": kind.__name__, "v": value.value}
+    if issubclass(kind, datetime):
+        return lambda value: {"@dt": value.isoformat()}
+    if issubclass(kind, date):
+        return lambda value: {"@date": value.isoformat()}
+    if issubclass(kind, Decimal):
+        return lambda value: {"@dec": str(value)}
+    if issubclass(kind, (list, tuple)):
+        return lambda value: [item if type(item) in _SIMPLE else _encode(item) for item in value]
+    if issubclass(kind, dict):
+        return lambda value: {"@map": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if issubclass(kind, (str, int, float, bool)):
+        return lambda value: value
+    raise CodecError(f"cannot encode {kind.__name__}")
+
+
+def _tuples(items: list) -> tuple:
+    """A JSON array as the domain holds sequences: tuples, at every depth."""
+    return tuple(_tuples(item) if type(item) is list else item for item in items)
+
+
+def _object(found: dict) -> Any:
+    """One JSON object, its contents already rebuilt (json calls this innermost first)."""
+    if "@" in found:
+        cls = _ALLOWED.get(found.pop("@"))
         if cls is None or not dataclasses.is_dataclass(cls):
-            raise CodecError(f"not a domain class: {value['@']!r}")
-        return cls(**{k: _decode(v) for k, v in value.items() if k != "@"})
-    if "@enum" in value:
-        cls = _ALLOWED.get(value["@enum"])
+            raise CodecError("not a domain class")
+        for name, value in found.items():
+            if type(value) is list:
+                found[name] = _tuples(value)
+        return cls(**found)
+    if "@enum" in found:
+        cls = _ALLOWED.get(found["@enum"])
         if cls is None or not issubclass(cls, enum.Enum):
-            raise CodecError(f"not a domain enum: {value['@enum']!r}")
-        return cls(value["v"])
-    if "@dt" in value:
-        return datetime.fromisoformat(value["@dt"])
-    if "@date" in value:
-        return date.fromisoformat(value["@date"])
-    if "@dec" in value:
-        return Decimal(value["@dec"])
-    if "@map" in value:
-        return {_decode(k): _decode(v) for k, v in value["@map"]}
+            raise CodecError(f"not a domain enum: {found['@enum']!r}")
+        return cls(found["v"])
+    if "@dt" in found:
+        return datetime.fromisoformat(found["@dt"])
+    if "@date" in found:
+        return date.fromisoformat(found["@date"])
+    if "@dec" in found:
+        return Decimal(found["@dec"])
+    if "@map" in found:
+        return {
+            (_tuples(k) if type(k) is list else k): (_tuples(v) if type(v) is list else v) for k, v in found["@map"]
+        }
     raise CodecError("unknown tagged object")
 
 
-def dumps(value) -> bytes:
-    return json.dumps(_encode(value), separators=(",", ":")).encode("utf-8")
+def dumps(value: Any) -> bytes:
+    return json.dumps(_encode(value), separators=(",", ":"), check_circular=False).encode("utf-8")
 
 
-def loads(data: bytes):
+def loads(data: bytes) -> Any:
     try:
-        return _decode(json.loads(data))
-    except (TypeError, KeyError, ValueError) as exc:
+        found = json.loads(data, object_hook=_object)
+    except (TypeError, KeyError, ValueError, ArithmeticError) as exc:  # Decimal's refusal is an ArithmeticError
         raise CodecError(str(exc)) from exc
+    return _tuples(found) if type(found) is list else found

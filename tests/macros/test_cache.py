@@ -54,9 +54,33 @@ def test_codec_round_trips_domain_objects():
     assert codec.loads(codec.dumps(None)) is None
 
 
-def test_codec_refuses_anything_but_domain_objects():
+def test_codec_gives_back_sequences_as_tuples_and_maps_with_any_keys():
+    tables = [[["Stage", "Reviewers"], ["Editorial", "Ada"]], []]  # a stage guide page's tables
+    assert codec.loads(codec.dumps(tables)) == (((("Stage", "Reviewers"), ("Editorial", "Ada"))), ())
+    search = (sample_title("w-1"), sample_title("w-2"))  # a title search's answer
+    assert codec.loads(codec.dumps(search)) == search
+    mapping = {("a", 1): [Decimal("1.50"), date(2027, 1, 2)], "b": None}
+    assert codec.loads(codec.dumps(mapping)) == {("a", 1): (Decimal("1.50"), date(2027, 1, 2)), "b": None}
+    with pytest.raises(codec.CodecError, match="cannot encode"):
+        codec.dumps({"handle": object()})
+
+
+@pytest.mark.parametrize(
+    "poisoned",
+    [
+        b'{"@": "Popen", "args": ["rm"]}',
+        b'{"@": ["Title"]}',  # a tag that is not a name
+        b'{"@": "Title", "no_such_field": 1}',
+        b'{"@enum": "Title", "v": 1}',  # a class where an enum is meant
+        b'{"@enum": "FormatKind", "v": "no such kind"}',
+        b'{"plain": "object"}',  # untagged
+        b'{"@dec": "not a number"}',
+        b"not json",
+    ],
+)
+def test_codec_refuses_anything_but_domain_objects(poisoned):
     with pytest.raises(codec.CodecError):
-        codec.loads(b'{"@": "Popen", "args": ["rm"]}')
+        codec.loads(poisoned)
 
 
 def test_fifty_concurrent_first_views_make_one_request(store):
