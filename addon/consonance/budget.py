@@ -300,6 +300,7 @@ class PlaceAhead:
         self._taken = False  # Redis holds the place
         self._used = False  # a request took it
         self._owed = False  # the request is done with it: it goes back with the next trip
+        self._sent = False  # that trip has gone: its answer says whether the place is back
 
     def on_lookup(self, pipe, lock: tuple[str, str]) -> int:
         """Take a place in the lookup's trip, only if that trip's lock (key, token) is taken for this view."""
@@ -332,21 +333,26 @@ class PlaceAhead:
         self._owed = True
 
     def _due(self) -> bool:
-        """Held in Redis and no request is using it: it may go back."""
-        return self._taken and (self._owed or not self._used)
+        """Held in Redis, no request is using it, and no trip is giving it back: it may go back."""
+        return self._taken and not self._sent and (self._owed or not self._used)
 
     def on_write(self, pipe) -> int:
         if not self._due():
             return 0
         pipe.zrem(self.budget._key("in-flight"), self.token)
+        self._sent = True
         return 1
 
     def written(self, answers: list) -> None:
-        if not isinstance(answers[0], Exception):
+        self._sent = False
+        if isinstance(answers[0], Exception):
+            self.finish()  # the trip failed: once more alone (counted in-process if Redis is down)
+        else:
             self._returned()
 
     def finish(self) -> None:
-        """Give the place back now if no trip has (the view ended without a write, or the write went elsewhere)."""
+        """Give the place back now if no trip has or will (the view ended without a write, or the write went
+        elsewhere)."""
         if self._due():
             self.budget._shared(lambda r: r.zrem(self.budget._key("in-flight"), self.token))
             self._returned()

@@ -236,3 +236,29 @@ def test_a_full_budget_refuses_the_place_ahead_and_the_request_waits_as_any_othe
     budget.give_back(held)
     place.finish()
     assert _in_flight(budget) == 0
+
+
+def test_a_give_back_on_its_way_is_not_sent_twice_and_a_lost_one_is_sent_alone(redis_url, monkeypatch):
+    client = redis.Redis.from_url(redis_url)
+    budget = RequestBudget("tenant-1", per_minute=100, concurrency=4, redis=client)
+    zrems = []
+    monkeypatch.setattr(client, "zrem", lambda *args: zrems.append(args) or redis.Redis.zrem(client, *args))
+    for trip_answer in ("answered", "lost"):
+        place = PlaceAhead(budget)
+        _lookup_trip(client, budget, place, f"test:lock:{trip_answer}", "mine", take_lock=True)
+        with place.in_use():
+            budget.give_back(budget.take(0))
+        with client.pipeline(transaction=False) as pipe:
+            assert place.on_write(pipe) == 1
+            commands = pipe.command_stack[:]
+        place.finish()  # the view ends before the write's answer is read: the give-back is on its way
+        assert zrems == []
+        if trip_answer == "answered":
+            client.zrem(*commands[0][0][1:])  # what the trip carried, answered
+            zrems.clear()
+            place.written([1])
+        else:
+            place.written([redis.ConnectionError("lost")])
+            assert len(zrems) == 1  # given back alone
+            zrems.clear()
+        assert _in_flight(budget) == 0

@@ -13,7 +13,14 @@ import pytest
 import redis
 
 from addon.macros import codec
-from addon.macros.cache import CacheWaitTimeout, FailoverStore, MacroCache, MemoryStore, RedisStore
+from addon.macros.cache import (
+    CacheWaitTimeout,
+    FailoverStore,
+    MacroCache,
+    MemoryStore,
+    RedisStore,
+    answers_read_after,
+)
 from addon.publishing.domain import Contributor, Format, FormatKind, Price, Stage, Title
 
 
@@ -346,3 +353,40 @@ def test_a_store_in_memory_carries_no_riders():
     cache = MacroCache(MemoryStore())
     assert cache.fetch("k", lambda: "fetched", freshness_seconds=300, riders=[rider]).value == "fetched"
     assert rider.answers == {} and rider.locks == []
+
+
+def test_a_write_inside_answers_read_after_is_sent_at_once_and_answered_on_leaving(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    prefix = f"test:{time.time_ns()}:"
+    cache = MacroCache(RedisStore(client, prefix=prefix))
+    rider = Recorder(("GET", prefix + "nothing"), ("INCR", prefix + "counter"))
+    other_process = redis.Redis.from_url(redis_url)
+    with answers_read_after():
+        lookup = cache.fetch("k", lambda: "fetched", freshness_seconds=300, riders=[rider])
+        assert lookup.value == "fetched" and lookup.fetched_here
+        deadline = time.monotonic() + 2
+        while other_process.get(prefix + "k") is None:  # in Redis before the view has read the answer
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        assert "write" not in rider.answers
+    assert rider.answers["write"] == [1] and other_process.get(prefix + "lock:k") is None
+    assert len(client.connection_pool._in_use_connections) == 0
+
+
+def test_a_write_whose_answer_is_lost_is_logged_and_its_riders_told(redis_url, caplog, monkeypatch):
+    client = redis.Redis.from_url(redis_url)
+    cache = MacroCache(RedisStore(client, prefix=f"test:{time.time_ns()}:"))
+    rider = Recorder(("PING",), ("PING",))
+
+    def lost(self, *args, **kwargs):
+        raise redis.ConnectionError("Connection closed by server.")
+
+    with answers_read_after():
+        lookup = cache.fetch("k", lambda: "fetched", freshness_seconds=300, riders=[rider])
+        monkeypatch.setattr(redis.connection.AbstractConnection, "read_response", lost)
+    monkeypatch.undo()
+    assert lookup.value == "fetched"  # the view is answered all the same
+    assert isinstance(rider.answers["write"][0], redis.ConnectionError)
+    assert "did not answer a write" in caplog.text
+    assert len(client.connection_pool._in_use_connections) == 0  # the connection went back (disconnected)
+    assert client.ping()
