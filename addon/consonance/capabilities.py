@@ -16,6 +16,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceQueryError, ConsonanceUnavailable
 
@@ -463,18 +464,33 @@ class CapabilityProfile:
             return "offset"
         return "none"
 
-    @property
+    # A profile never changes (a new one is made when a check finds something else), so what is derived from
+    # it is worked out once: every Consonance request and every first view asks.
+
+    @cached_property
     def has(self) -> frozenset[str]:
         """Coordinates plus derived capabilities (`paging:<style>`), as operation files name them."""
         style = self.pagination
         paging = "page" if style == "page_without_count" else style
         return self.present | {f"paging:{paging}"}
 
+    @cached_property
+    def _dialects(self) -> dict[str, Dialect | None]:
+        """Each feature's first spelling this server has (None: it has none)."""
+        return {f.key: next((d for d in f.dialects if set(d.needs) <= self.present), None) for f in FEATURES}
+
     def _dialect(self, feature: Feature) -> Dialect | None:
-        return next((d for d in feature.dialects if set(d.needs) <= self.present), None)
+        return self._dialects[feature.key]
+
+    @cached_property
+    def _statuses(self) -> dict[str, FeatureStatus]:
+        return {f.key: self._status(f) for f in FEATURES}
 
     def feature(self, key: str) -> FeatureStatus:
-        feature = next(f for f in FEATURES if f.key == key)
+        return self._statuses[key]
+
+    def _status(self, feature: Feature) -> FeatureStatus:
+        key = feature.key
         dialect = self._dialect(feature)
         if dialect is not None:
             decided = _and(WORDS.get(n, n) for n in dialect.needs)
@@ -511,6 +527,10 @@ class CapabilityProfile:
         return self.operation(base) == operation
 
     def unknown_facts(self) -> frozenset[str]:
+        return self._unknown_facts
+
+    @cached_property
+    def _unknown_facts(self) -> frozenset[str]:
         return frozenset(label for label, key in FACTS if not self.supports(key))
 
     def changes_from(self, before: CapabilityProfile | None) -> list[str]:

@@ -104,11 +104,14 @@ class MemoryStore:
 
     def get(self, key: str) -> bytes | None:
         with self._mutex:
-            item = self._data.get(key)
-            if item is None or item[1] < time.monotonic():
-                self._data.pop(key, None)
-                return None
-            return item[0]
+            return self._get_held(key)
+
+    def _get_held(self, key: str) -> bytes | None:
+        item = self._data.get(key)
+        if item is None or item[1] < time.monotonic():
+            self._data.pop(key, None)
+            return None
+        return item[0]
 
     def set(self, key: str, data: bytes, ttl: float) -> None:
         with self._mutex:
@@ -120,12 +123,15 @@ class MemoryStore:
 
     def lock(self, key: str, lease: float) -> str | None:
         with self._mutex:
-            held = self._locks.get(key)
-            if held and held[1] > time.monotonic():
-                return None
-            token = uuid.uuid4().hex
-            self._locks[key] = (token, time.monotonic() + lease)
-            return token
+            return self._lock_held(key, lease)
+
+    def _lock_held(self, key: str, lease: float) -> str | None:
+        held = self._locks.get(key)
+        if held and held[1] > time.monotonic():
+            return None
+        token = uuid.uuid4().hex
+        self._locks[key] = (token, time.monotonic() + lease)
+        return token
 
     def unlock(self, key: str, token: str) -> None:
         with self._mutex:
@@ -138,7 +144,8 @@ class MemoryStore:
 
     def lock_and_get(self, key: str, lease: float) -> tuple[str | None, bytes | None]:
         """`lock`, and what `key` holds once it is taken (one round trip in a shared store)."""
-        return self.lock(key, lease), self.get(key)
+        with self._mutex:
+            return self._lock_held(key, lease), self._get_held(key)
 
     def set_and_unlock(
         self,
@@ -158,8 +165,9 @@ class MemoryStore:
 
     def get_or_lock(self, key: str, lease: float, riders: Sequence[Rider] = ()) -> tuple[str | None, bytes | None]:
         """What `key` holds; when it holds nothing, `lock` too (one round trip in a shared store, `riders` with it)."""
-        data = self.get(key)
-        return (None if data is not None else self.lock(key, lease)), data
+        with self._mutex:  # as one step, as Redis runs the script: a write between the two would be fetched again
+            data = self._get_held(key)
+            return (None if data is not None else self._lock_held(key, lease)), data
 
 
 _UNLOCK = """

@@ -390,3 +390,27 @@ def test_a_write_whose_answer_is_lost_is_logged_and_its_riders_told(redis_url, c
     assert "did not answer a write" in caplog.text
     assert len(client.connection_pool._in_use_connections) == 0  # the connection went back (disconnected)
     assert client.ping()
+
+
+def test_in_memory_a_lookup_and_its_lock_are_one_step(monkeypatch):
+    """A view that finds nothing while another fetches must wait for that fetch, even if the fetcher writes and
+    frees the lock between the view's look and its lock (it took a second Consonance request before)."""
+    store = MemoryStore()
+    fetcher = store.lock("k", 30)
+    read = store._get_held
+
+    def fetcher_finishes_meanwhile(key):
+        found = read(key)
+        finishing = threading.Thread(target=store.set_and_unlock, args=("k", b"answer", 60, fetcher))
+        finishing.start()
+        finishing.join(0.05)  # it cannot get in until the lookup is done
+        return found
+
+    monkeypatch.setattr(store, "_get_held", fetcher_finishes_meanwhile)
+    assert store.get_or_lock("k", 30) == (None, None)  # not the lock: the fetcher still held it when looked at
+    monkeypatch.undo()
+    deadline = time.monotonic() + 2
+    while store.get("k") is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    assert store.get_or_lock("k", 30) == (None, b"answer")
