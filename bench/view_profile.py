@@ -35,47 +35,51 @@ FORGE_BODY = b'{"call":{"functionKey":"title-status","payload":{}},"context":{}}
 
 
 class RedisCommands:
-    """Counts a Redis client's round trips, and its commands by name (a pipeline's commands as one trip)."""
+    """Counts this process's round trips to Redis as its connections send them (a pipeline, or a write whose
+    answer is read later, is one trip), and names what each trip carried."""
 
     def __init__(self):
         self.count = 0  # round trips
         self.names: dict[str, int] = {}
 
     @staticmethod
-    def _name(args) -> str:
+    def _commands(packed: bytes) -> list[list[bytes]]:
+        """The commands in a packed send (RESP arrays of bulk strings)."""
+        commands, at = [], 0
+        while at < len(packed):
+            end = packed.index(b"\r\n", at)
+            count, at = int(packed[at + 1 : end]), end + 2
+            command = []
+            for _ in range(count):
+                end = packed.index(b"\r\n", at)
+                length, at = int(packed[at + 1 : end]), end + 2
+                command.append(packed[at : at + length])
+                at += length + 2
+            commands.append(command)
+        return commands
+
+    @staticmethod
+    def _name(command: list[bytes]) -> str:
         # the command and its key's family (the key up to its last ':'), so each round trip can be told apart
-        name = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+        name = command[0].decode()
         key_at = 3 if name.upper() in ("EVAL", "EVALSHA") else 1  # a script's first key follows its body and count
-        key = args[key_at] if len(args) > key_at else ""
-        key = key.decode() if isinstance(key, bytes) else str(key)
+        key = command[key_at].decode(errors="replace") if len(command) > key_at else ""
         return f"{name} {key.rsplit(':', 1)[0]}" if ":" in key else name
 
-    def _seen(self, name: str) -> None:
-        self.names[name] = self.names.get(name, 0) + 1
+    def wrap(self) -> None:
+        import redis.connection
 
-    def wrap(self, client) -> None:
-        original, pipeline = client.execute_command, client.pipeline
+        send = redis.connection.AbstractConnection.send_packed_command
 
-        def counted(*args, **options):
+        def counted(connection, command, check_health=True):
+            packed = command if isinstance(command, bytes) else b"".join(command)
+            names = [self._name(c) for c in self._commands(packed)]
             self.count += 1
-            self._seen(self._name(args))
-            return original(*args, **options)
+            label = " + ".join(names)
+            self.names[label] = self.names.get(label, 0) + 1
+            return send(connection, command, check_health)
 
-        def counted_pipeline(*args, **options):
-            pipe = pipeline(*args, **options)
-            execute = pipe.execute
-
-            def executed(*a, **k):
-                if pipe.command_stack:
-                    self.count += 1
-                    self._seen("pipeline: " + " + ".join(self._name(c[0]) for c in pipe.command_stack))
-                return execute(*a, **k)
-
-            pipe.execute = executed
-            return pipe
-
-        client.execute_command = counted
-        client.pipeline = counted_pipeline
+        redis.connection.AbstractConnection.send_packed_command = counted
 
 
 def _environ(base_url: str, method: str, path_and_query: str, headers: dict, body: bytes = b"") -> dict:
@@ -186,10 +190,7 @@ def main(argv=None) -> None:
         views = {transport: view(transport, TITLE) for transport in ("connect", "forge")}
         next_title = TITLE + 1
         redis_commands = RedisCommands()
-        with app.app_context():
-            from addon.platform.services import view_redis
-
-            redis_commands.wrap(view_redis())
+        redis_commands.wrap()
         statements = []
         with app.app_context():
             engine = db.engine
