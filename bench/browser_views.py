@@ -186,9 +186,11 @@ def open_page(browser, stack: Stack, url: str, work: str) -> View:
             if frame is page.main_frame:
                 continue
             try:
-                if frame not in by_frame:
-                    by_frame[frame] = frame.frame_element().get_attribute("data-macro-key")
-                macro = by_frame[frame]
+                macro = by_frame.get(frame)
+                if macro is None:  # kept once known: a frame can be seen before its element says which macro it is
+                    macro = frame.frame_element().get_attribute("data-macro-key")
+                    if macro:
+                        by_frame[frame] = macro
                 if macro in MACROS and macro not in visible:
                     at = frame.evaluate("window.__c4cPanelAt || 0")
                     if at:
