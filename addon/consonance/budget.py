@@ -211,6 +211,11 @@ class RequestBudget:
     def _all_in_flight(self) -> str:
         return f"{self.concurrency} requests are already in flight for the site"
 
+    def waiting(self) -> int:
+        """Requests in this process waiting for a place now."""
+        with self._turns:
+            return len(self._queue)
+
     def give_back(self, token: str) -> None:
         ahead = _AHEAD.get()
         if ahead is not None and ahead.budget is self and ahead.token and ahead.token == token:
@@ -303,7 +308,11 @@ class PlaceAhead:
         self._sent = False  # that trip has gone: its answer says whether the place is back
 
     def on_lookup(self, pipe, lock: tuple[str, str]) -> int:
-        """Take a place in the lookup's trip, only if that trip's lock (key, token) is taken for this view."""
+        """Take a place in the lookup's trip, only if that trip's lock (key, token) is taken for this view; not
+        while requests in this process wait for a place (they are served in the order they came: a view that
+        took one ahead would overtake them, again and again under a burst)."""
+        if self.budget.waiting():
+            return 0
         budget, now = self.budget, self.budget._clock()
         self.token = uuid.uuid4().hex
         keys = [*budget._place_keys(now), lock[0]]

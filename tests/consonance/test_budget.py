@@ -262,3 +262,24 @@ def test_a_give_back_on_its_way_is_not_sent_twice_and_a_lost_one_is_sent_alone(r
             assert len(zrems) == 1  # given back alone
             zrems.clear()
         assert _in_flight(budget) == 0
+
+
+def test_a_place_ahead_does_not_overtake_requests_waiting_in_the_process(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    budget = RequestBudget("tenant-1", per_minute=100, concurrency=1, redis=client)
+    elsewhere = RequestBudget("tenant-1", per_minute=100, concurrency=1, redis=client)
+    held = elsewhere.take(0)
+    served: list[str] = []
+    waiter = threading.Thread(target=lambda: served.append(budget.take(5)))
+    waiter.start()
+    deadline = time.monotonic() + 2
+    while not budget.waiting():
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    place = PlaceAhead(budget)
+    with client.pipeline(transaction=False) as pipe:
+        assert place.on_lookup(pipe, ("test:lock:d", "mine")) == 0  # it waits its turn like any other request
+    elsewhere.give_back(held)
+    waiter.join(5)
+    assert served and _in_flight(budget) == 1  # the waiter got the freed place
+    budget.give_back(served[0])
