@@ -414,3 +414,14 @@ def test_in_memory_a_lookup_and_its_lock_are_one_step(monkeypatch):
         assert time.monotonic() < deadline
         time.sleep(0.001)
     assert store.get_or_lock("k", 30) == (None, b"answer")
+
+
+def test_with_redis_unreachable_a_first_view_with_riders_is_answered_and_they_ride_nowhere():
+    dead = redis.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2)  # nothing listens on port 9
+    cache = MacroCache(FailoverStore(RedisStore(dead, prefix="test:"), errors=(redis.RedisError,)))
+    rider = Recorder(("GET", "x"), ("GET", "x"))
+    with answers_read_after():
+        lookup = cache.fetch("k", lambda: "fetched", freshness_seconds=300, riders=[rider])
+    assert lookup.value == "fetched" and lookup.fetched_here
+    assert rider.answers == {}  # each rider then does alone what it owes (the budget counts in-process)
+    assert cache.fetch("k", lambda: "unused", freshness_seconds=300).value == "fetched"  # kept in this process
