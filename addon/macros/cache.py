@@ -72,7 +72,10 @@ def answers_read_after() -> Iterator[None]:
     finally:
         _UNREAD_WRITES.reset(reset)
         for read in unread:
-            read()
+            try:
+                read()
+            except Exception:  # a rider's own failure: the other writes' answers are still read
+                log.exception("reading a macro cache write's answer failed")
 
 
 class Rider(Protocol):
