@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import requests
 
+from addon.confluence import storage
 from load import invariants as inv
 from load import records, report
 from load.harness import POSTGRES_SERVER, SPACE_KEY, Stack, StackOptions, wait_until
@@ -61,10 +62,8 @@ class Chaos:
         the page it is made on (the title its panel shows, the person's right to edit it)."""
         client = self.stack.confluence()
         space = client.get_space_by_key(SPACE_KEY)
-        panels = "".join(
-            f'<ac:structured-macro ac:name="title-status" ac:schema-version="1" ac:macro-id="chaos-{work}">'
-            f'<ac:parameter ac:name="title">{work}</ac:parameter></ac:structured-macro>'
-            for work in works
+        panels = storage.document(
+            *(storage.our_macro("title-status", {"title": work}, macro_id=f"chaos-{work}") for work in works)
         )
         page = client.create_page(space.id, "Titles we are deciding on", panels, parent_id=space.homepage_id)
         return page.id

@@ -97,6 +97,19 @@ class Rider(Protocol):
     def written(self, answers: list) -> None: ...
 
 
+# Each rider's hooks for one trip: add its commands to the pipeline (how many), and take their answers.
+_Hooks = list[tuple[Callable[[Any], int], Callable[[list], None]]]
+
+
+def _hand_back(hooks: _Hooks, counts: list[int], answers: list) -> None:
+    """Give each rider the answers to the commands it added, which follow the script's own answer."""
+    at = 1
+    for (_, answered), count in zip(hooks, counts, strict=True):
+        if count:
+            answered(answers[at : at + count])
+        at += count
+
+
 class MemoryStore:
     """One process's store (embedded default); the same contract as RedisStore."""
 
@@ -243,11 +256,12 @@ class RedisStore:
         channel, message = announce or ("", "")
         keys = [self.prefix + key, self.prefix + "lock:" + key]
         args = [data, max(1, int(ttl)), token, channel, message]
+        hooks: _Hooks = [(rider.on_write, rider.written) for rider in riders]
         unread = _UNREAD_WRITES.get()
         if unread is not None:
-            unread.append(self._send_now(_SET_UNLOCK_ANNOUNCE, keys, args, riders))
+            unread.append(self._send_now(_SET_UNLOCK_ANNOUNCE, keys, args, hooks))
         elif riders:
-            self._with_riders(_SET_UNLOCK_ANNOUNCE, keys, args, [(rider.on_write, rider.written) for rider in riders])
+            self._with_riders(_SET_UNLOCK_ANNOUNCE, keys, args, hooks)
         else:
             self._set_unlock_announce(keys=keys, args=args)
         return announce is not None
@@ -268,13 +282,13 @@ class RedisStore:
             data, acquired = self._get_or_lock(keys=keys, args=args)
         return (token if acquired else None), data
 
-    def _send_now(self, script: str, keys: list, args: list, riders: Sequence[Rider]) -> Callable[[], None]:
-        """Send `script` and the riders' write commands in one round trip; answer how to read the answers later
-        (which also gives them to the riders, and the connection back to the pool). A failure to send raises
-        here, as a write would; a failure to read is logged, and the riders are told their commands failed."""
+    def _send_now(self, script: str, keys: list, args: list, hooks: _Hooks) -> Callable[[], None]:
+        """`_with_riders`, but only sent: answer how to read the answers later (which also gives them to the
+        riders, and the connection back to the pool). A failure to send raises here, as a write would; a
+        failure to read is logged, and the riders are told their commands failed."""
         with self.redis.pipeline(transaction=False) as pipe:  # only to gather the commands, packed as it would
             pipe.eval(script, len(keys), *keys, *args)
-            counts = [rider.on_write(pipe) for rider in riders]
+            counts = [add(pipe) for add, _ in hooks]
             commands = [command for command, _ in pipe.command_stack]
         pool = self.redis.connection_pool
         connection = pool.get_connection()
@@ -301,17 +315,11 @@ class RedisStore:
                 pool.release(connection)
             if isinstance(answers[0], Exception) and not isinstance(answers[0], redis_errors.ConnectionError):
                 log.warning("the shared macro cache refused a write: %s", answers[0])
-            at = 1
-            for rider, count in zip(riders, counts, strict=True):
-                if count:
-                    rider.written(answers[at : at + count])
-                at += count
+            _hand_back(hooks, counts, answers)
 
         return read
 
-    def _with_riders(
-        self, script: str, keys: list, args: list, hooks: list[tuple[Callable[[Any], int], Callable[[list], None]]]
-    ) -> Any:
+    def _with_riders(self, script: str, keys: list, args: list, hooks: _Hooks) -> Any:
         """Run `script` with the riders' commands after it (each rider's (add, answered) hooks), in one round
         trip; the script's answer. Each rider is handed the answers to the commands it added.
 
@@ -324,11 +332,7 @@ class RedisStore:
             answers = pipe.execute(raise_on_error=False)
         if isinstance(answers[0], Exception):
             raise answers[0]
-        at = 1
-        for (_, answered), count in zip(hooks, counts, strict=True):
-            if count:
-                answered(answers[at : at + count])
-            at += count
+        _hand_back(hooks, counts, answers)
         return answers[0]
 
 
