@@ -1,12 +1,13 @@
-"""Where one cached macro view spends its time, per transport: the app built as the Procfile's web process
-builds it (PostgreSQL, Redis, the macro lane), one title viewed once, then the same view repeated in this
-process, straight into the WSGI app (no server, no sockets: only our code and the libraries it calls).
+"""Where one macro view spends its time, per transport: the app built as the Procfile's web process builds it
+(PostgreSQL, Redis, the macro lane), one title viewed once, then the same view repeated in this process (or,
+with `--uncached`, first views of titles never viewed), straight into the WSGI app (no server: only our code
+and the libraries it calls, and its round trips to Redis and the Consonance sandbox).
 
 Prints, per transport, the Redis commands and database statements one cached view makes, and either a
 cProfile table (`--profile`) or nothing else; run under valgrind's callgrind (`--callgrind`, which re-runs
 this module under it) for instruction counts that the load of other processes on the machine cannot skew.
 
-    .venv/bin/python -m bench.view_profile [--views 2000] [--profile] [--callgrind]
+    .venv/bin/python -m bench.view_profile [--views 2000] [--uncached] [--profile] [--callgrind]
 """
 
 from __future__ import annotations
@@ -97,7 +98,12 @@ def _call(app, environ: dict) -> tuple[str, bytes]:
     def start_response(status, headers, exc_info=None):
         found["status"] = status
 
-    body = b"".join(app(environ, start_response))
+    answer = app(environ, start_response)
+    try:
+        body = b"".join(answer)
+    finally:
+        if hasattr(answer, "close"):  # as a server does: what a view leaves for after its answer runs here
+            answer.close()
     return found["status"], body
 
 
@@ -108,6 +114,7 @@ def main(argv=None) -> None:
     parser.add_argument("--transports", default="connect,forge")
     parser.add_argument("--uncached", action="store_true", help="first views: each view a title not viewed before")
     parser.add_argument("--callgrind", action="store_true", help="count instructions under valgrind's callgrind")
+    parser.add_argument("--unviewed", action="store_true", help=argparse.SUPPRESS)  # callgrind's baseline run
     args = parser.parse_args(argv)
     if args.callgrind:
         _under_callgrind(args)
@@ -218,7 +225,7 @@ def main(argv=None) -> None:
             started, cpu_started, thread_started = time.perf_counter(), time.process_time(), time.thread_time()
             if profiler:
                 profiler.enable()
-            for one in environs:
+            for one in [] if args.unviewed else environs:  # the baseline builds the same views, makes none
                 status, _ = _call(app, one)
                 assert status.startswith("200"), status
             if profiler:
@@ -243,31 +250,38 @@ def main(argv=None) -> None:
 
 
 def _under_callgrind(args) -> None:
-    """Instructions per cached view: the run with `--views N` minus the run with no measured views, over N."""
+    """Instructions per view (cached, or with `--uncached` first ones): the run making N views minus the run
+    that builds the same N and makes none, over N. Only this process counts: not Redis, not the sandbox."""
     totals = {}
+    what = "first" if args.uncached else "cached"
     for transport in args.transports.split(","):
-        for views in (0, args.views):
+        for unviewed in (True, False):
             with tempfile.TemporaryDirectory() as scratch:
                 out = os.path.join(scratch, "callgrind.out")
                 command = [
                     "valgrind",
                     "--tool=callgrind",
+                    "--separate-threads=yes",  # the viewing thread's own count: not the listeners' waiting
                     f"--callgrind-out-file={out}",
                     sys.executable,
                     "-m",
                     "bench.view_profile",
                     "--views",
-                    str(views),
+                    str(args.views),
                     "--transports",
                     transport,
+                    *(["--uncached"] if args.uncached else []),
+                    *(["--unviewed"] if unviewed else []),
                 ]
                 done = subprocess.run(command, capture_output=True, text=True, cwd=rig.ROOT)
-                summary = [line for line in done.stderr.splitlines() if "Collected" in line]
-                if done.returncode != 0 or not summary:
+                main_thread = out + "-01"  # the thread that makes the views (and runs what they leave for after)
+                if done.returncode != 0 or not os.path.exists(main_thread):
                     raise RuntimeError(done.stderr[-3000:])
-                totals[(transport, views)] = int(summary[-1].split(":")[-1].strip().replace(",", ""))
-        per_view = (totals[(transport, args.views)] - totals[(transport, 0)]) / args.views
-        print(f"{transport}: {per_view:,.0f} instructions per cached view (callgrind, {args.views} views)")
+                with open(main_thread) as counts:
+                    summary = [line for line in counts if line.startswith(("summary:", "totals:"))]
+                totals[(transport, unviewed)] = int(summary[-1].split(":")[-1].split()[0])
+        per_view = (totals[(transport, False)] - totals[(transport, True)]) / args.views
+        print(f"{transport}: {per_view:,.0f} instructions per {what} view (callgrind, {args.views} views)")
 
 
 if __name__ == "__main__":

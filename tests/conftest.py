@@ -13,6 +13,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient
 
 from addon import create_app
 from addon.extensions import db
@@ -30,6 +32,18 @@ pytest_plugins = [
 ]
 
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+class ServerLikeClient(FlaskClient):
+    """Takes each answer whole and closes it, as a WSGI server does, before the test sees it. What a view
+    leaves for after its answer (a first view's cache write, `macros.cache.writes_after_answer`) is then
+    done, as it is in production before anyone else asks. `buffered=False` shows the answer before that."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+Flask.test_client_class = ServerLikeClient  # every app a test makes, its own fixtures' or not
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from flask import render_template
 
 from addon.macros import render, service
-from addon.macros.cache import answers_read_after
 from addon.macros.views import MACRO_NAMES
 from addon.platform.models import Tenant
 
@@ -77,24 +76,23 @@ def _page_key(result: service.PanelResult, tenant: Tenant, args: Mapping[str, st
 
 def connect_page(request: service.MacroRequest, account_id: str | None, args: Mapping[str, str]) -> str:
     """The iframe page for a verified viewer, filled with this viewer's form values."""
-    with answers_read_after():  # a first view renders while Redis answers its cache write
-        result = service.panel(request)
-        tenant = request.tenant
-        form = render.decision_form(result, tenant_id=tenant.id, account_id=account_id, with_action_token=True)
-        return render.cached_html(
-            _page_key(result, tenant, args),
-            form,
-            lambda slots: render_template(
-                "connect_macro.html",
-                macro_key=request.macro_key,
-                macro_name=MACRO_NAMES[request.macro_key],
-                panel=render.render_panel(result.view, form=slots),
-                static=False,
-                all_js=all_js_url(tenant.site_url),
-                title_ref=args.get("title", ""),
-                page_id=args.get("pageId", ""),
-            ),
-        )
+    result = service.panel(request)
+    tenant = request.tenant
+    form = render.decision_form(result, tenant_id=tenant.id, account_id=account_id, with_action_token=True)
+    return render.cached_html(
+        _page_key(result, tenant, args),
+        form,
+        lambda slots: render_template(
+            "connect_macro.html",
+            macro_key=request.macro_key,
+            macro_name=MACRO_NAMES[request.macro_key],
+            panel=render.render_panel(result.view, form=slots),
+            static=False,
+            all_js=all_js_url(tenant.site_url),
+            title_ref=args.get("title", ""),
+            page_id=args.get("pageId", ""),
+        ),
+    )
 
 
 def cached_connect_page(request: service.MacroRequest, account_id: str | None, args: Mapping[str, str]) -> str | None:
@@ -160,9 +158,8 @@ def _forge_form(result: service.PanelResult, request: service.MacroRequest, invo
 
 def forge_payload(request: service.MacroRequest, invocation: Any, user_token: str | None) -> str:
     """The JSON answer for a verified invocation (the decision form only with the viewer's own token)."""
-    with answers_read_after():  # a first view renders while Redis answers its cache write
-        result = service.panel(request)
-        return render.payload_json(result, form=_forge_form(result, request, invocation, user_token))
+    result = service.panel(request)
+    return render.payload_json(result, form=_forge_form(result, request, invocation, user_token))
 
 
 def cached_forge_payload(request: service.MacroRequest, invocation: Any, user_token: str | None) -> str | None:

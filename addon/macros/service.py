@@ -31,7 +31,16 @@ from addon.consonance.transport import TransportOptions
 from addon.gateways import NotConfigured, gateways
 from addon.lru import BoundedLRU
 from addon.macros import views
-from addon.macros.cache import CacheWaitTimeout, FailoverStore, Lookup, MacroCache, MemoryStore, RedisStore, Rider
+from addon.macros.cache import (
+    CacheWaitTimeout,
+    FailoverStore,
+    Lookup,
+    MacroCache,
+    MemoryStore,
+    RedisStore,
+    Rider,
+    when_answered,
+)
 from addon.platform import invalidation, own_writes, tenant_cache
 from addon.platform.models import Tenant
 from addon.platform.services import view_redis
@@ -180,7 +189,8 @@ def lookup_title(tenant: Tenant, ref: TitleRef, freshness_seconds: int, refresh:
 
     A first view goes to Redis twice: the lookup trip also takes the Consonance request's place in the
     tenant's budget (only if the cache's lock comes to this view) and reads the title's own-write marks; the
-    write trip gives the place back. Each was a round trip of its own."""
+    write trip gives the place back. Each was a round trip of its own. Inside `cache.writes_after_answer`
+    the write, and so the place's return, wait until the view's answer is sent."""
     cache = macro_cache()
     key = cache_key(tenant, ref)
     force = refresh and cache.store.allow("refresh:" + key, REFRESH_INTERVAL_SECONDS)
@@ -196,7 +206,7 @@ def lookup_title(tenant: Tenant, ref: TitleRef, freshness_seconds: int, refresh:
         )
     finally:
         if place is not None:
-            place.finish()
+            when_answered(place.finish)  # after the write, which gives the place back in its trip
 
 
 def _viewer_is_admin(request: MacroRequest) -> bool:

@@ -17,7 +17,7 @@ import io
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import parse_qsl
 
 from flask import current_app
@@ -25,6 +25,7 @@ from flask import current_app
 from addon import logs, metrics
 from addon.admin import access
 from addon.macros import answers
+from addon.macros.cache import writes_after_answer
 from addon.macros.views import MACRO_KEYS
 from addon.platform import forge_callers
 from addon.platform.auth import raw_path_of, token_from_header, verify_connect_request, verify_forge_request
@@ -65,20 +66,25 @@ class MacroLane:
     def __call__(self, environ, start_response):
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO") or ""
         if method == "GET" and path.startswith(CONNECT_PREFIX) and path[len(CONNECT_PREFIX) :] in MACRO_KEYS:
-            answer = self._answer(
-                environ, CONNECT_ROUTE, "connect.macro", self._connect_page, path[len(CONNECT_PREFIX) :]
-            )
+            lane = (CONNECT_ROUTE, "connect.macro", self._connect_page, path[len(CONNECT_PREFIX) :])
         elif method == "POST" and path.startswith(FORGE_PREFIX) and path[len(FORGE_PREFIX) :] in MACRO_KEYS:
-            answer = self._answer(
-                environ, FORGE_ROUTE, "forge_remote.macro", self._forge_payload, path[len(FORGE_PREFIX) :]
-            )
+            lane = (FORGE_ROUTE, "forge_remote.macro", self._forge_payload, path[len(FORGE_PREFIX) :])
         else:
             return self.wsgi_app(environ, start_response)
-        if answer is None:
-            metrics.count_lane("deferred")
-            return self.wsgi_app(environ, start_response)
-        start_response("200 OK", answer[0])
-        return [answer[1]]
+        with writes_after_answer() as write_cache:  # a first view's cache write waits for its answer to go
+            try:
+                answer = self._answer(environ, *lane)
+                if answer is None:
+                    metrics.count_lane("deferred")
+                    write_cache()  # the route looks again: it must find what was fetched here, and no lock held
+                    body = self.wsgi_app(environ, start_response)
+                else:
+                    start_response("200 OK", answer[0])
+                    body = [answer[1]]
+            except BaseException:
+                write_cache()  # no answer is coming: nothing is left held
+                raise
+        return AnsweredThen(body, write_cache) if write_cache else body
 
     def _answer(self, environ, route: str, endpoint: str, build, macro_key: str) -> tuple[list, bytes] | None:
         """(headers, body) of the memoised answer, or None to let the route answer."""
@@ -180,3 +186,37 @@ def _json_or_none(body: bytes):
         return json.loads(body) if body else None
     except (ValueError, RecursionError):
         return None
+
+
+class AnsweredThen:
+    """An answer's body that, once the server has taken all of it (iterated to its end, or closed it), does
+    what the view left for after its answer. Servers write each part before asking for the next, so the
+    viewer has the answer by then; one that stops early still closes the body, and that runs it too."""
+
+    def __init__(self, body: Iterable[bytes], then: Callable[[], None]):
+        self._body = body
+        self._parts: Iterator[bytes] = iter(body)
+        self._then: Callable[[], None] | None = then
+
+    def __iter__(self) -> AnsweredThen:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._parts)
+        except StopIteration:
+            self._finish()
+            raise
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._finish()
+
+    def _finish(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            then()

@@ -19,7 +19,7 @@ from addon.macros.cache import (
     MacroCache,
     MemoryStore,
     RedisStore,
-    answers_read_after,
+    writes_after_answer,
 )
 from addon.publishing.domain import Contributor, Format, FormatKind, Price, Stage, Title
 
@@ -355,41 +355,68 @@ def test_a_store_in_memory_carries_no_riders():
     assert rider.answers == {} and rider.locks == []
 
 
-def test_a_write_inside_answers_read_after_is_sent_at_once_and_answered_on_leaving(redis_url):
+def test_inside_writes_after_answer_a_first_view_writes_when_told_and_holds_the_lock_till_then(redis_url):
     client = redis.Redis.from_url(redis_url)
     prefix = f"test:{time.time_ns()}:"
     cache = MacroCache(RedisStore(client, prefix=prefix))
     rider = Recorder(("GET", prefix + "nothing"), ("INCR", prefix + "counter"))
-    other_process = redis.Redis.from_url(redis_url)
-    with answers_read_after():
+    other_process = MacroCache(RedisStore(redis.Redis.from_url(redis_url), prefix=prefix))
+    with writes_after_answer() as after:
         lookup = cache.fetch("k", lambda: "fetched", freshness_seconds=300, riders=[rider])
-        assert lookup.value == "fetched" and lookup.fetched_here
-        deadline = time.monotonic() + 2
-        while other_process.get(prefix + "k") is None:  # in Redis before the view has read the answer
-            assert time.monotonic() < deadline
-            time.sleep(0.001)
-        assert "write" not in rider.answers
-    assert rider.answers["write"] == [1] and other_process.get(prefix + "lock:k") is None
-    assert len(client.connection_pool._in_use_connections) == 0
+    assert lookup.value == "fetched" and lookup.fetched_here and after
+    assert client.get(prefix + "k") is None and "write" not in rider.answers  # nothing written yet
+    assert other_process.store.get_or_lock("k", 30) == (None, None)  # and the lock still held: others wait
+    after()
+    assert rider.answers["write"] == [1] and client.get(prefix + "lock:k") is None
+    assert other_process.fetch("k", lambda: "asked again", freshness_seconds=300).value == "fetched"
+    assert not after
 
 
-def test_a_write_whose_answer_is_lost_is_logged_and_its_riders_told(redis_url, caplog, monkeypatch):
+def test_a_view_waiting_on_a_fetch_gets_the_answer_written_after_the_fetchers_answer(redis_url):
+    prefix = f"test:{time.time_ns()}:"
+    cache = MacroCache(RedisStore(redis.Redis.from_url(redis_url), prefix=prefix), poll_interval=0.005)
+    other_process = MacroCache(RedisStore(redis.Redis.from_url(redis_url), prefix=prefix), poll_interval=0.005)
+    waited: list = []
+    with writes_after_answer() as after:
+        cache.fetch("k", lambda: "fetched", freshness_seconds=300)
+    waiter = threading.Thread(
+        target=lambda: waited.append(other_process.fetch("k", lambda: "asked again", freshness_seconds=300))
+    )
+    waiter.start()
+    time.sleep(0.05)
+    assert not waited  # waiting for the write, not asking Consonance a second time
+    after()
+    waiter.join(5)
+    assert waited[0].value == "fetched"
+
+
+def test_a_view_that_looks_again_writes_first_instead_of_waiting_for_itself(redis_url):
+    prefix = f"test:{time.time_ns()}:"
+    cache = MacroCache(RedisStore(redis.Redis.from_url(redis_url), prefix=prefix), wait_timeout=2)
+    asked = []
+    with writes_after_answer() as after:
+        cache.fetch("k", lambda: asked.append(1) or "fetched", freshness_seconds=300)
+        started = time.monotonic()
+        assert cache.fetch("k", lambda: asked.append(2) or "again", freshness_seconds=300).value == "fetched"
+        assert time.monotonic() - started < 1 and asked == [1] and not after
+
+
+def test_a_write_after_the_answer_that_fails_is_logged_and_frees_the_lock(redis_url, caplog, monkeypatch):
     client = redis.Redis.from_url(redis_url)
-    cache = MacroCache(RedisStore(client, prefix=f"test:{time.time_ns()}:"))
-    rider = Recorder(("PING",), ("PING",))
+    prefix = f"test:{time.time_ns()}:"
+    cache = MacroCache(RedisStore(client, prefix=prefix))
+    with writes_after_answer() as after:
+        assert cache.fetch("k", lambda: "fetched", freshness_seconds=300).value == "fetched"
+    assert client.get(prefix + "lock:k") is not None
 
-    def lost(self, *args, **kwargs):
-        raise redis.ConnectionError("Connection closed by server.")
+    def refused(*args, **kwargs):
+        raise redis.ResponseError("OOM command not allowed when used memory > 'maxmemory'")
 
-    with answers_read_after():
-        lookup = cache.fetch("k", lambda: "fetched", freshness_seconds=300, riders=[rider])
-        monkeypatch.setattr(redis.connection.AbstractConnection, "read_response", lost)
-    monkeypatch.undo()
-    assert lookup.value == "fetched"  # the view is answered all the same
-    assert isinstance(rider.answers["write"][0], redis.ConnectionError)
-    assert "did not answer a write" in caplog.text
-    assert len(client.connection_pool._in_use_connections) == 0  # the connection went back (disconnected)
-    assert client.ping()
+    monkeypatch.setattr(cache.store, "_set_unlock_announce", refused)
+    after()  # the server's call: nothing raised into it
+    assert "write after its answer failed" in caplog.text and "OOM" in caplog.text
+    assert client.get(prefix + "lock:k") is None and client.get(prefix + "k") is None
+    assert len(client.connection_pool._in_use_connections) == 0
 
 
 def test_in_memory_a_lookup_and_its_lock_are_one_step(monkeypatch):
@@ -420,8 +447,9 @@ def test_with_redis_unreachable_a_first_view_with_riders_is_answered_and_they_ri
     dead = redis.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2)  # nothing listens on port 9
     cache = MacroCache(FailoverStore(RedisStore(dead, prefix="test:"), errors=(redis.RedisError,)))
     rider = Recorder(("GET", "x"), ("GET", "x"))
-    with answers_read_after():
+    with writes_after_answer() as after:
         lookup = cache.fetch("k", lambda: "fetched", freshness_seconds=300, riders=[rider])
+    after()
     assert lookup.value == "fetched" and lookup.fetched_here
     assert rider.answers == {}  # each rider then does alone what it owes (the budget counts in-process)
     assert cache.fetch("k", lambda: "unused", freshness_seconds=300).value == "fetched"  # kept in this process

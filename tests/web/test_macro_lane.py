@@ -17,10 +17,10 @@ from werkzeug.wrappers import Request, Response
 
 from addon.extensions import db
 from addon.macros import action_tokens
-from addon.macros.service import macro_cache
+from addon.macros.service import TitleRef, cache_key, macro_cache
 from addon.platform import tenants
 from addon.settings.service import update_settings
-from addon.web.macro_lane import MacroLane, query_arguments
+from addon.web.macro_lane import AnsweredThen, MacroLane, query_arguments
 from tests.fixtures.macros import INSTALLATION, SITE, connect_tenant_to
 from tests.platform.signing import connect_claims
 
@@ -211,6 +211,54 @@ def test_a_title_never_viewed_is_fetched_once_by_the_lane(client, site, consonan
     assert other.status_code == 200 and consonance.control.counters()["total"] == asked + 1
     assert (lane_count("built"), lane_count("deferred")) == (built + 1, deferred)
     assert consonance.control.work(6)["title"].replace("'", "&#39;") in other.get_data(as_text=True)
+
+
+def test_a_first_views_cache_write_waits_until_the_server_has_its_answer(client, site, consonance):
+    """The title goes to the shared cache once the server has taken the answer (servers write a part out
+    before asking for the next), not while the viewer waits; until then its lock is held, so nobody asks
+    Consonance for it again."""
+    tenant = tenants.find_tenant(tenants.CONNECT, site["clientKey"])
+    key, store = cache_key(tenant, TitleRef("work", "7")), macro_cache().store
+    answer = client.get(f"{PATH}?{QUERY.replace('title=5', 'title=7')}&jwt={token(site)}", buffered=False)
+    assert answer.status_code == 200 and store.get(key) is None and store.lock(key, 1) is None
+    assert consonance.control.work(7)["title"].replace("'", "&#39;") in answer.get_data(as_text=True)
+    assert store.get(key) is not None and store.lock(key, 1) is not None  # written, and the lock freed
+
+
+def test_a_view_the_lane_fetched_but_could_not_finish_is_the_routes_without_asking_again(
+    client, site, consonance, monkeypatch
+):
+    built = MacroLane._connect_page
+
+    def fails_after_fetching(environ, macro_key):
+        built(environ, macro_key)
+        raise RuntimeError("a bug after the fetch")
+
+    monkeypatch.setattr(MacroLane, "_connect_page", staticmethod(fails_after_fetching))
+    asked, deferred = consonance.control.counters()["total"], lane_count("deferred")
+    started = time.monotonic()
+    answer = view(client, site, query=QUERY.replace("title=5", "title=8"))
+    assert answer.status_code == 200 and lane_count("deferred") == deferred + 1
+    assert consonance.control.counters()["total"] == asked + 1 and time.monotonic() - started < 5
+
+
+def test_what_a_view_leaves_for_after_its_answer_runs_once_the_body_is_taken_or_closed():
+    ran: list[str] = []
+    body = AnsweredThen([b"one", b"two"], lambda: ran.append("then"))
+    assert next(body) == b"one" and next(body) == b"two" and ran == []
+    assert list(body) == [] and ran == ["then"]
+    body.close()
+    assert ran == ["then"]  # once
+
+    class Closable(list):
+        def close(self):
+            ran.append("body closed")
+
+    ran.clear()
+    stopped_early = AnsweredThen(Closable([b"one", b"two"]), lambda: ran.append("then"))
+    next(stopped_early)
+    stopped_early.close()  # a client gone mid-answer: the server closes it
+    assert ran == ["body closed", "then"]
 
 
 def test_a_message_view_built_by_the_lane_is_the_routes(client, route_only, connect_install):
