@@ -65,6 +65,7 @@ class TenantGateways:
         self._consonance: dict[int, tuple[str, ConsonanceGateway]] = {}
         self._budgets: dict[int, RequestBudget] = {}
         self._refused: dict[int, str] = {}  # tenant -> host and key fingerprint the address policy refused
+        self._profiles: dict[int, tuple[dict | None, CapabilityProfile | None]] = {}  # tenant -> (stored, read)
         self._lock = threading.Lock()
 
     def budget(self, tenant: Tenant) -> RequestBudget:
@@ -82,6 +83,17 @@ class TenantGateways:
                 )
             return found
 
+    def _stored_profile(self, tenant_id: int, stored: dict | None) -> CapabilityProfile | None:
+        """The profile the settings hold, read once per stored copy (the settings cache hands out the same
+        one until they change): a view asks for the gateway twice, and a profile works out what it derives
+        (`has`, the feature statuses) once."""
+        known = self._profiles.get(tenant_id)
+        if known is not None and known[0] is stored:
+            return known[1]
+        profile = CapabilityProfile.from_dict(stored)
+        self._profiles[tenant_id] = (stored, profile)
+        return profile
+
     def consonance(self, tenant: Tenant) -> ConsonanceGateway:
         """The tenant's gateway, building its operations for what the tenant's Consonance was last found to offer."""
         settings = get_settings(tenant)
@@ -92,7 +104,7 @@ class TenantGateways:
                 "Consonance is not connected yet: an admin can connect it on the "
                 "Consonance for Confluence configuration page."
             )
-        profile = CapabilityProfile.from_dict(settings.values.get("consonance_capabilities"))
+        profile = self._stored_profile(tenant.id, settings.values.get("consonance_capabilities"))
         if profile is not None and profile.host and profile.host.rstrip("/") != host.rstrip("/"):
             profile = None  # found for another server: not checked yet for this one
         fingerprint = hashlib.sha256(f"{host}\0{api_key}".encode()).hexdigest()

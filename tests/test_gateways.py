@@ -30,6 +30,20 @@ def test_consonance_needs_host_and_key(app):
     assert gateways().consonance(tenant) is not first  # a new key, a new gateway
 
 
+def test_the_stored_capability_profile_is_read_once_and_again_when_it_changes(app):
+    tenant = site_tenant()
+    found = {"present": ["notes", "works"], "source": "introspection", "host": "http://127.0.0.1:8100"}
+    update_settings(tenant, {"consonance_host": "http://127.0.0.1:8100", "consonance_capabilities": found}, "admin")
+    tenants.set_secret(tenant, tenants.CONSONANCE_API_KEY, "k-1")
+    db.session.commit()
+    profile = gateways().consonance(tenant).profile
+    assert profile is not None and "notes" in profile.present
+    assert gateways().consonance(tenant).profile is profile  # the same stored copy: not read again
+    update_settings(tenant, {"consonance_capabilities": {**found, "present": ["works"]}}, "admin")
+    db.session.commit()
+    assert "notes" not in gateways().consonance(tenant).profile.present  # a new copy: read
+
+
 def test_confluence_client_per_transport(app):
     connect_tenant = site_tenant()
     with pytest.raises(NotConfigured):
