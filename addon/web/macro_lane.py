@@ -9,6 +9,9 @@ built) or else `connect_page` (a first view), with the route's headers; Forge re
 Anything else (no or bad token, Refresh, a body it does not read, an error) goes to the full pipeline
 untouched, which answers it, refuses it or logs it as before: the lane only ever answers what the route
 would, and a first view checks its token once, not once here and again in the route.
+
+Whichever path answers, a first view's write to the shared cache waits until the server has taken the answer
+(`macros.cache.writes_after_answer`, run by `AnsweredThen`): the editor does not wait for it.
 """
 
 from __future__ import annotations
