@@ -220,6 +220,8 @@ class RequestBudget:
         ahead = _AHEAD.get()
         if ahead is not None and ahead.budget is self and ahead.token and ahead.token == token:
             ahead.owe()  # given back in the round trip that took it comes next (or alone, at the latest when it ends)
+            if self.waiting():  # unless a request here waits for a place: it gets this one now, not after that trip
+                ahead.finish()
             return
         self._shared(lambda r: r.zrem(self._key("in-flight"), token))
         self._freed(token)

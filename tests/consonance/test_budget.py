@@ -283,3 +283,29 @@ def test_a_place_ahead_does_not_overtake_requests_waiting_in_the_process(redis_u
     waiter.join(5)
     assert served and _in_flight(budget) == 1  # the waiter got the freed place
     budget.give_back(served[0])
+
+
+def test_a_place_ahead_goes_back_at_once_when_a_request_here_waits_for_one(redis_url):
+    """Under a burst, a place taken ahead is not held through the view's rendering and answer until its cache
+    write: a request waiting in the process gets it as soon as the request that used it is done."""
+    client = redis.Redis.from_url(redis_url)
+    budget = RequestBudget("tenant-1", per_minute=100, concurrency=1, redis=client)
+    place = PlaceAhead(budget)
+    _lookup_trip(client, budget, place, "test:lock:e", "mine", take_lock=True)
+    served: list[str] = []
+    with place.in_use():
+        token = budget.take(0)
+        waiter = threading.Thread(target=lambda: served.append(budget.take(5)))
+        waiter.start()
+        deadline = time.monotonic() + 2
+        while not budget.waiting():
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        budget.give_back(token)
+        waiter.join(5)
+    assert served and _in_flight(budget) == 1  # the waiter's place, taken before any write trip
+    with client.pipeline(transaction=False) as pipe:
+        assert place.on_write(pipe) == 0  # nothing left for the write trip to give back
+    place.finish()
+    budget.give_back(served[0])
+    assert _in_flight(budget) == 0
