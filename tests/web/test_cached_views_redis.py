@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from addon import gateways
 from addon.platform import invalidation, tenants
 from tests.fixtures.macros import connect_tenant_to
-from tests.fixtures.processes import eventually, redis_commands_during
+from tests.fixtures.processes import eventually, heard_all_sent_before, redis_commands_during
 from tests.platform.signing import connect_claims
 
 CONNECT_PATH = "/connect/macro/title-status"
@@ -34,6 +34,7 @@ def _warm_then_count(app, redis_url, view) -> list[str]:
     what the process does not hold yet: the title, the marks), checking that the lane answered it."""
     assert view().status_code == 200  # the route: reads Consonance, fills the shared cache
     eventually(lambda: invalidation.bus(app) is not None and invalidation.bus(app).healthy)
+    heard_all_sent_before(app)  # the first view's own write announcement, which drops this process's copy
     for _ in range(2):
         assert view().status_code == 200
     served = lane_served()
