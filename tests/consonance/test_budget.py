@@ -264,18 +264,25 @@ def test_a_give_back_on_its_way_is_not_sent_twice_and_a_lost_one_is_sent_alone(r
         assert _in_flight(budget) == 0
 
 
-def test_a_place_ahead_does_not_overtake_requests_waiting_in_the_process(redis_url):
-    client = redis.Redis.from_url(redis_url)
-    budget = RequestBudget("tenant-1", per_minute=100, concurrency=1, redis=client)
-    elsewhere = RequestBudget("tenant-1", per_minute=100, concurrency=1, redis=client)
-    held = elsewhere.take(0)
-    served: list[str] = []
+def _queued_waiter(budget, served: list[str]) -> threading.Thread:
+    """A request in another thread of this process, started and waiting in the budget's queue; the token it
+    gets goes to `served`."""
     waiter = threading.Thread(target=lambda: served.append(budget.take(5)))
     waiter.start()
     deadline = time.monotonic() + 2
     while not budget.waiting():
         assert time.monotonic() < deadline
         time.sleep(0.005)
+    return waiter
+
+
+def test_a_place_ahead_does_not_overtake_requests_waiting_in_the_process(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    budget = RequestBudget("tenant-1", per_minute=100, concurrency=1, redis=client)
+    elsewhere = RequestBudget("tenant-1", per_minute=100, concurrency=1, redis=client)
+    held = elsewhere.take(0)
+    served: list[str] = []
+    waiter = _queued_waiter(budget, served)
     place = PlaceAhead(budget)
     with client.pipeline(transaction=False) as pipe:
         assert place.on_lookup(pipe, ("test:lock:d", "mine")) == 0  # it waits its turn like any other request
@@ -295,12 +302,7 @@ def test_a_place_ahead_goes_back_at_once_when_a_request_here_waits_for_one(redis
     served: list[str] = []
     with place.in_use():
         token = budget.take(0)
-        waiter = threading.Thread(target=lambda: served.append(budget.take(5)))
-        waiter.start()
-        deadline = time.monotonic() + 2
-        while not budget.waiting():
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
+        waiter = _queued_waiter(budget, served)
         budget.give_back(token)
         waiter.join(5)
     assert served and _in_flight(budget) == 1  # the waiter's place, taken before any write trip
