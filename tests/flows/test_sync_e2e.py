@@ -216,13 +216,15 @@ def test_reconciliation_recreates_a_page_deleted_by_hand(tenant, consonance, emu
 def test_schedule_tick_runs_the_poll_and_records_its_counts(tenant, consonance):
     from addon.jobs.models import JobRun
     from addon.jobs.schedule import tick
+    from addon.platform.models import utcnow
 
-    tick()
+    now = utcnow()  # both ticks in one period, whatever the clock: run at a period's edge, two would straddle it
+    tick(now)
     runs = {run.kind: run for run in db.session.execute(sa.select(JobRun)).scalars()}
     assert {"poll", "reconcile", "pipeline_summary"} <= set(runs)
     assert runs["poll"].outcome == "ok" and runs["poll"].counts["works"] == 40
     assert runs["poll"].counts["consonance_requests"] == 1
-    tick()  # same period: nothing runs twice
+    tick(now)  # same period: nothing runs twice
     assert db.session.execute(sa.select(sa.func.count(JobRun.id)).where(JobRun.kind == "poll")).scalar() == 1
 
 
