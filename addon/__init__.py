@@ -117,6 +117,7 @@ def _install_request_context(app: Flask) -> None:
     def _bind_request():
         g.request_id = request.headers.get("x-b3-traceid") or addon_logging.new_request_id()
         addon_logging.begin(request_id=g.request_id, route=request.endpoint)
+        g.log_context_begun = True
 
     @app.after_request
     def _tag_response(response):
@@ -126,4 +127,7 @@ def _install_request_context(app: Flask) -> None:
 
     @app.teardown_request
     def _unbind(_exc):
-        addon_logging.clear()
+        # Only the context this request began: the macro lane pushes a request context inside its own (to build
+        # URLs) and goes on logging the view after it ends.
+        if g.pop("log_context_begun", False):
+            addon_logging.clear()

@@ -14,6 +14,7 @@ from prometheus_client import Counter, Histogram
 from addon.utc import as_utc
 
 log = logging.getLogger("addon.metrics")
+SLOW_REQUEST_SECONDS = 1.0  # a request this slow is logged, with its route and what the log context knows
 
 REQUEST_SECONDS = Histogram(
     "c4c_http_request_duration_seconds",
@@ -69,6 +70,8 @@ def _safe(action: Counter | Histogram, *labels: object, amount: float | None = N
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
     _safe(REQUEST_SECONDS, route, method, status, amount=seconds)
+    if seconds >= SLOW_REQUEST_SECONDS:
+        log.warning("slow request: %s %s answered %d after %.2fs", method, route, status, seconds)
 
 
 def count_lane(outcome: str) -> None:

@@ -54,6 +54,20 @@ class Row:
     titles: int | None = None  # uncached: distinct titles available to the run
     body_bytes: int | None = None
     consonance_reads: int | None = None  # title reads the sandbox answered during the run
+    mean_ms: float | None = None
+
+    @property
+    def connections_answered(self) -> float | None:
+        """How many of wrk's connections were being answered, by Little's law (each holds one request at a time,
+        so req/s × mean latency counts the busy ones). wrk records nothing for a request that never gets an
+        answer, so a server that leaves connections waiting (granian's --backpressure caps accepted connections,
+        not requests) shows good latencies on fewer connections; this figure shows it."""
+        return None if self.mean_ms is None else self.rps * self.mean_ms / 1000.0
+
+    @property
+    def left_connections_waiting(self) -> bool:
+        answered = self.connections_answered
+        return answered is not None and self.connections > 1 and answered < 0.9 * self.connections
 
 
 def _title_reads(consonance_url: str) -> int:
@@ -85,6 +99,7 @@ def run_wrk(url: str, *, connections: int, seconds: int, script: Path, script_ar
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     if "Requests/sec" not in output or "99%" not in output:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
+    mean = re.search(r"^\s+Latency\s+(\S+)\s", output, re.MULTILINE)
     latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.MULTILINE))
     if "50" not in latency or "99" not in latency:
         raise RuntimeError(f"no latency distribution in wrk output:\n{output}")
@@ -95,6 +110,7 @@ def run_wrk(url: str, *, connections: int, seconds: int, script: Path, script_ar
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": _ms(latency["50"]),
         "p99": _ms(latency["99"]),
+        "mean": _ms(mean.group(1)) if mean else None,
         "errors": (sum(map(int, socket_errors.groups())) if socket_errors else 0)
         + (int(non_2xx.group(1)) if non_2xx else 0),
         "error_kinds": ", ".join(
@@ -319,9 +335,16 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                     titles,
                                     sizes[target],
                                     reads,
+                                    result["mean"],
                                 )
                             )
                             print(_line(rows[-1], rows), flush=True)
+                            if rows[-1].left_connections_waiting:
+                                print(
+                                    f"  {target} {cache} {connections}: only ~{rows[-1].connections_answered:.0f} of "
+                                    f"{connections} connections were answered; the rest waited the whole run",
+                                    flush=True,
+                                )
                             if result["errors"]:
                                 print(f"  {target} {cache} {connections}: errors: {result['error_kinds']}", flush=True)
         meta = {"server_command": command, "ace_version": _ace_version(), "node": _node_version(), "size": args.size}
@@ -349,16 +372,20 @@ def _line(row: Row, rows: list[Row]) -> str:
     p99_ratio = f"{row.p99_ms / peer.p99_ms:.2f}×" if peer and row.target != "ace" else "—"
     wrapped = " (wrapped: some repeats)" if row.titles and row.requests > row.titles else ""
     reads = f"{row.consonance_reads / max(1, row.requests):.2f}" if row.consonance_reads is not None else "—"
+    answered = "—" if row.connections_answered is None else f"{row.connections_answered:.1f}"
+    if row.left_connections_waiting:
+        answered += " ⚠"
     return (
         f"| {row.target} | {row.cache}{wrapped} | {row.connections} | {row.requests:,} | {row.rps:,.0f} | "
         f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {rps_ratio} | {p99_ratio} | {row.body_bytes:,} | "
-        f"{reads} |"
+        f"{reads} | {answered} |"
     )
 
 
 HEADER = (
     "| target | cache | connections | requests | req/s | p50 (ms) | p99 (ms) | errors | req/s ÷ ACE | p99 ÷ ACE "
-    "| response bytes | Consonance reads per view |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| response bytes | Consonance reads per view | connections answered (req/s × mean) |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 

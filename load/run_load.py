@@ -64,7 +64,9 @@ def _phase(stack: Stack, name: str, token_file, hot_lines: int, titles: set[str]
 
 
 def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
-    options = StackOptions(size=args.size, web_workers=args.web_workers, web_threads=8, rq_workers=3, app_env=APP_ENV)
+    options = StackOptions(
+        size=args.size, web_workers=args.web_workers, web_threads=args.web_threads, rq_workers=3, app_env=APP_ENV
+    )
     with Stack(options) as stack:
         print(f"stack up: app {stack.app_url}, logs in {stack.run_dir}", flush=True)
         stack.wait_job("poll", 0, 120)  # the scheduler's first poll is the baseline: later acquisitions are new
@@ -123,6 +125,15 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
         summary_entries = _delivered(stack, "confluence.pipeline_summary")
 
         checks = [
+            *(
+                inv.Check(
+                    f"every viewer is answered ({phase['name']})",
+                    phase["run"].viewers_answered(args.think_ms) >= 0.9 * args.viewers,
+                    f"~{phase['run'].viewers_answered(args.think_ms):.0f} of {args.viewers} viewers (views/s × "
+                    "(mean latency + think time)); the rest waited for an answer the whole run",
+                )
+                for phase in (phase_a, phase_b)
+            ),
             inv.Check("zero errors (normal)", phase_a["run"].errors == 0, _errors(phase_a["run"])),
             inv.Check(
                 f"zero errors (Consonance +{args.latency_ms} ms)", phase_b["run"].errors == 0, _errors(phase_b["run"])
@@ -192,7 +203,7 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
             ),
             (
                 "processes",
-                f"web (Procfile) ×{args.web_workers} (8 threads), rq worker ×3, scheduler, both sandboxes, "
+                f"web (Procfile) ×{args.web_workers} ({args.web_threads} threads), rq worker ×3, scheduler, both sandboxes, "
                 f"own redis-server, PostgreSQL scratch database; catalogue {args.size} works",
             ),
         ]
@@ -264,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think-ms", type=int, default=1000)
     parser.add_argument("--size", type=int, default=500)
     parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--web-threads", type=int, default=8, help="threads per web process (WEB_THREADS)")
     parser.add_argument("--latency-ms", type=int, default=300)
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args(argv)

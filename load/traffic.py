@@ -62,7 +62,15 @@ class ViewRun:
     non_2xx: int
     bad_views: int
     socket_detail: str = ""  # "connect 0, read 0, write 0, timeout 0"
+    mean_ms: float = 0.0
     failures: list[FailedView] = field(default_factory=list)  # the bad views wrk printed (up to 100 per thread)
+
+    def viewers_answered(self, think_ms: int) -> float:
+        """How many viewers were being answered, by Little's law: each viewer waits for its answer, thinks, asks
+        again, so views/s × (mean latency + mean think time) counts them. wrk records nothing for a view never
+        answered: a server that leaves some connections waiting (granian's --backpressure caps connections, not
+        requests) serves fewer viewers with good latencies, and only this figure shows it."""
+        return self.rps * (self.mean_ms + think_ms) / 1000.0
 
     @property
     def errors(self) -> int:
@@ -149,6 +157,7 @@ def parse_wrk(output: str) -> ViewRun:
         p90_ms=_ms(pct["90"]),
         p99_ms=_ms(pct["99"]),
         max_ms=_ms(re.search(r"^MAXLAT (\d+)$", output, re.MULTILINE).group(1)),
+        mean_ms=_ms(re.search(r"^MEANLAT (\d+)$", output, re.MULTILINE).group(1)),
         socket_errors=sum(map(int, sockets.groups())) if sockets else 0,
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         bad_views=int(re.search(r"^BAD_VIEWS (\d+)$", output, re.MULTILINE).group(1)),

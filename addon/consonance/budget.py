@@ -23,6 +23,7 @@ from dataclasses import dataclass
 log = logging.getLogger("addon.consonance.budget")
 
 LEASE_SECONDS = 120.0  # a place held longer than this (a killed process) is given back
+SLOW_WAIT_SECONDS = 1.0  # a wait this long is logged: the budget is what a slow view waited for
 POLL_SECONDS = 0.02  # how often the longest waiter in a process looks for a place freed elsewhere
 _LOCAL = object()  # what `_shared` answers without Redis, or when Redis fails: count in-process
 _PAUSED = "Consonance asked the app to slow down (HTTP 429)"
@@ -130,7 +131,8 @@ class RequestBudget:
         ahead = _AHEAD.get()
         if ahead is not None and ahead.budget is self and ahead.use():
             return ahead.token
-        deadline = self._clock() + max(0.0, max_wait)
+        started = self._clock()
+        deadline = started + max(0.0, max_wait)
         token = uuid.uuid4().hex
         with self._turns:
             self._queue.append(token)
@@ -146,6 +148,8 @@ class RequestBudget:
                 now = self._clock()
                 refused = self._try_place(now, token)
                 if refused is None:
+                    if now - started >= SLOW_WAIT_SECONDS:
+                        log.warning("waited %.2fs for a place in %s's request budget", now - started, self.name)
                     return token
                 wait, reason = refused
                 self._head_waits_for = reason  # what the waiters behind this one are waiting for too

@@ -89,4 +89,5 @@ function done(summary, latency, requests)
     io.write(string.format("PCT %s %d\n", p, latency:percentile(p)))
   end
   io.write(string.format("MAXLAT %d\n", latency.max))
+  io.write(string.format("MEANLAT %d\n", latency.mean))
 end

@@ -311,3 +311,18 @@ def test_a_place_ahead_goes_back_at_once_when_a_request_here_waits_for_one(redis
     place.finish()
     budget.give_back(served[0])
     assert _in_flight(budget) == 0
+
+
+def test_a_long_wait_for_a_place_is_logged_with_the_site(monkeypatch, caplog):
+    """A view that was slow because the site's budget was full says so in the log, not only in its latency."""
+    monkeypatch.setattr("addon.consonance.budget.SLOW_WAIT_SECONDS", 0.05)
+    budget = RequestBudget("tenant-7", per_minute=10, concurrency=1)
+    held = budget.take(0)
+    threading.Timer(0.1, budget.give_back, args=(held,)).start()
+    with caplog.at_level("WARNING", logger="addon.consonance.budget"):
+        budget.give_back(budget.take(2.0))
+    assert any("in tenant-7's request budget" in r.getMessage() for r in caplog.records), caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="addon.consonance.budget"):
+        budget.give_back(budget.take(2.0))  # a place free at once: nothing to say
+    assert not caplog.records

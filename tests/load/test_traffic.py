@@ -98,3 +98,53 @@ def test_a_clean_run_names_no_failures(server, tmp_path):
     run = traffic.run_viewers(SimpleNamespace(app_url=server), tokens, 1, viewers=2, seconds=1, think_ms=40)
     assert run.requests > 2 and run.errors == 0 and run.failures == []
     assert failed_views(run) == "none"
+
+
+class AnswersTwoConnections(Answers):
+    """Serves the first two connections it accepts; any later one is held open and never answered, as granian
+    does with connections beyond its --backpressure."""
+
+    accepted = 0
+    lock = threading.Lock()
+    released = threading.Event()
+
+    def handle(self):
+        if not self.rfile.peek(1):
+            return  # wrk's first connection only checks the address
+        with self.lock:
+            type(self).accepted += 1
+            number = type(self).accepted
+        if number > 2:
+            self.released.wait(30)
+            return
+        super().handle()
+
+
+def test_viewers_left_waiting_show_in_the_viewers_answered(tmp_path):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), AnswersTwoConnections)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    tokens = tmp_path / "views.txt"
+    tokens.write_text("title-status\tfit-a\tsys\tuser\t7\n")
+    try:
+        run = traffic.run_viewers(
+            SimpleNamespace(app_url=f"http://127.0.0.1:{httpd.server_address[1]}"),
+            tokens,
+            1,
+            viewers=6,
+            seconds=2,
+            think_ms=40,
+        )
+    finally:
+        AnswersTwoConnections.released.set()
+        httpd.shutdown()
+        httpd.server_close()
+    assert run.errors == 0  # wrk itself reports nothing wrong
+    assert 1.5 < run.viewers_answered(40) < 2.5
+
+
+def test_every_viewer_answered_counts_them_all(server, tmp_path):
+    tokens = tmp_path / "views.txt"
+    tokens.write_text("title-status\tfit-a\tsys\tuser\t7\n")
+    run = traffic.run_viewers(SimpleNamespace(app_url=server), tokens, 1, viewers=4, seconds=2, think_ms=40)
+    assert 3.5 < run.viewers_answered(40) <= 4.5

@@ -3,6 +3,7 @@ the route's checks and the route's page; everything else goes through the route 
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from prometheus_client import REGISTRY
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
+from addon import logs, metrics
 from addon.extensions import db
 from addon.macros import action_tokens
 from addon.macros.service import TitleRef, cache_key, macro_cache
@@ -458,3 +460,37 @@ def test_query_arguments_decode_exactly_like_request_args(pairs, trailing_ampers
     found = query_arguments(query)
     for name in ("title", "pageId", "jwt"):
         assert found.get(name) == args.get(name), (query, name)
+
+
+class _ContextCapture(logging.Handler):
+    """Each record with the log context it was written in (what the JSON log lines carry)."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.seen: list[tuple[str, dict]] = []
+
+    def emit(self, record):
+        self.seen.append((record.getMessage(), logs.current_context()))
+
+
+def test_a_slow_view_is_logged_with_its_route_tenant_and_request(client, site, monkeypatch):
+    """An operator asked "why was that panel slow?" finds the view in the log, not only in a histogram."""
+    capture, logger = _ContextCapture(), logging.getLogger("addon.metrics")
+    logger.addHandler(capture)
+    try:
+        monkeypatch.setattr(metrics, "SLOW_REQUEST_SECONDS", 0.0)
+        answer = view(client, site)
+        monkeypatch.setattr(metrics, "SLOW_REQUEST_SECONDS", 60.0)
+        view(client, site)
+    finally:
+        logger.removeHandler(capture)
+    assert answer.status_code == 200
+    [(message, context)] = capture.seen
+    assert message.startswith("slow request: GET /connect/macro/<macro_key> answered 200 after ")
+    with client.application.app_context():
+        tenant = tenants.find_tenant(tenants.CONNECT, site["clientKey"])
+    assert context == {
+        "request_id": answer.headers["X-Request-Id"],
+        "route": "connect.macro",
+        "tenant": tenant.log_name,
+    }
