@@ -18,12 +18,12 @@ from flask import Flask, current_app
 
 from addon.confluence.auth import ConnectAuth, ForgeAuth
 from addon.confluence.client import ConfluenceClient
-from addon.consonance.budget import RequestBudget
+from addon.consonance.budget import WAKE_PREFIX, RequestBudget
 from addon.consonance.capabilities import CapabilityProfile
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.host_policy import HostPolicy, HostRefused, parse_allowed_hosts, vetted_session
 from addon.consonance.transport import ConsonanceConnection
-from addon.platform import tenants
+from addon.platform import invalidation, tenants
 from addon.platform.models import Tenant
 from addon.settings.service import get_settings
 
@@ -64,6 +64,7 @@ class TenantGateways:
         self.consonance_policy = consonance_policy or HostPolicy()
         self._consonance: dict[int, tuple[str, ConsonanceGateway]] = {}
         self._budgets: dict[int, RequestBudget] = {}
+        self._woken_by_bus = False  # this process listens for places freed elsewhere (once, on the app's bus)
         self._refused: dict[int, str] = {}  # tenant -> host and key fingerprint the address policy refused
         self._profiles: dict[int, tuple[dict | None, CapabilityProfile | None]] = {}  # tenant -> (stored, read)
         self._lock = threading.Lock()
@@ -75,13 +76,24 @@ class TenantGateways:
             if found is None:
                 from addon.platform.services import view_redis
 
+                bus = invalidation.bus(current_app)
                 found = self._budgets[tenant.id] = RequestBudget(
                     f"tenant-{tenant.id}",
                     current_app.config.get("CONSONANCE_REQUESTS_PER_MINUTE") or 3000,
                     current_app.config.get("CONSONANCE_MAX_CONCURRENT") or 8,
                     view_redis(),
+                    wake_channel=bus.channel if bus is not None else "",
                 )
+                if bus is not None and not self._woken_by_bus:
+                    self._woken_by_bus = True
+                    bus.listen(WAKE_PREFIX, self._wake_budget, lambda: None)
             return found
+
+    def _wake_budget(self, name: str) -> None:
+        """A place came free elsewhere while requests were queued: this process's waiter for it looks now."""
+        for budget in list(self._budgets.values()):
+            if budget.name == name:
+                budget.woken()
 
     def _stored_profile(self, tenant_id: int, stored: dict | None) -> CapabilityProfile | None:
         """The profile the settings hold, read once per stored copy (the settings cache hands out the same

@@ -1,11 +1,15 @@
 """Gateways are built per tenant from its settings and secrets, and say what is missing."""
 
-import pytest
+import time
 
+import pytest
+import redis
+
+from addon import create_app
 from addon.consonance.host_policy import HostPolicy
 from addon.extensions import db
 from addon.gateways import NotConfigured, TenantGateways, gateways
-from addon.platform import tenants
+from addon.platform import invalidation, tenants
 from addon.platform.models import Tenant
 from addon.settings.service import update_settings
 from tests.fixtures.tenants import make_tenant
@@ -104,3 +108,27 @@ def test_a_name_that_does_not_resolve_is_an_outage_not_a_refusal(app):
     tenant = _tenant_at("dns-blip", "https://consonance.example")
     unresolved = TenantGateways("app", HostPolicy(resolve=lambda host, port: []))
     assert unresolved.consonance(tenant).connection.host == "https://consonance.example"
+
+
+def test_a_budget_is_woken_through_the_apps_bus_when_a_place_comes_free_elsewhere(app_config, redis_url):
+    """Every process's budget for a site hears, on the app's own bus, that a place came free while requests
+    were queued: the give-back names the channel, and the process hands the message to that site's budget."""
+    app_config["REDIS_URL"] = redis_url
+    app = create_app(app_config)
+    with app.app_context():
+        tenant = site_tenant()
+        budget = gateways().budget(tenant)
+        bus = invalidation.bus(app)
+        assert budget.wake_channel == bus.channel
+        woken = []
+        budget.woken = lambda: woken.append(budget.name)
+        deadline = time.monotonic() + 5
+        while not bus.healthy:
+            assert time.monotonic() < deadline, "the bus did not subscribe"
+            time.sleep(0.01)
+        redis.Redis.from_url(redis_url).publish(bus.channel, f"budget-freed:{budget.name}")
+        while not woken:
+            assert time.monotonic() < deadline, "the budget was not woken"
+            time.sleep(0.01)
+        assert woken == [budget.name]
+        bus.stop()

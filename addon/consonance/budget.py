@@ -3,7 +3,8 @@
 A tenant's Consonance is the customer's own system, not ours to load. Every request the app sends to
 it first takes a place in the tenant's budget: at most `per_minute` requests in each minute and
 `concurrency` at once, counted in Redis so web processes, workers and the scheduler share one count
-(in-process counting when there is no Redis, as in the embedded mode). When Consonance answers 429,
+(in-process counting when there is no Redis, as in the embedded mode). A request that has to wait is served in
+its turn, whichever process it is in. When Consonance answers 429,
 the pause it asks for (`Retry-After`) is kept in the same place, so no process asks again before it ends.
 A Redis failure never stops a request: the budget then counts in-process until Redis answers again.
 """
@@ -25,45 +26,83 @@ log = logging.getLogger("addon.consonance.budget")
 LEASE_SECONDS = 120.0  # a place held longer than this (a killed process) is given back
 SLOW_WAIT_SECONDS = 1.0  # a wait this long is logged: the budget is what a slow view waited for
 POLL_SECONDS = 0.02  # how often the longest waiter in a process looks for a place freed elsewhere
+QUEUE_LEASE_SECONDS = 1.0  # a queued request whose process has not asked again for this long is dropped
 _LOCAL = object()  # what `_shared` answers without Redis, or when Redis fails: count in-process
 _PAUSED = "Consonance asked the app to slow down (HTTP 429)"
 
 # The rule for taking a place, as a Lua function: the budget's own script calls it, and so does the one another
 # module sends in its own round trip (`PlaceAhead`). Answers {0} when a place is taken, {1, until} while
-# Consonance's pause holds, {2} when the minute's budget is used, {3} when every slot is in flight (nothing
-# counted then).
+# Consonance's pause holds, {2} when the minute's budget is used, {3} when every slot is in flight or the free
+# ones are owed to requests queued before this one (nothing counted then).
+#
+# The queue is what makes the wait fair across processes: a request that found every slot taken joins it
+# (`join_until`, its lease: it is dropped if its process stops asking, as a killed one does), and a slot that
+# comes free goes to the queue in the order it joined; a newcomer, or a view's place taken ahead, takes one only
+# when more are free than requests wait. Only the longest waiter in each process joins (the others wait behind
+# it in their process, in order), so the slots go round the processes that have requests waiting.
 _PLACE_RULE = """
-local function take_place(pause, minute, in_flight, now, lease_until, per_minute, concurrency, token)
+local function take_place(pause, minute, in_flight, queue, queue_lease,
+                          now, lease_until, per_minute, concurrency, token, join_until)
   local paused_until = tonumber(redis.call('GET', pause) or '0')
   if paused_until > tonumber(now) then return {1, tostring(paused_until)} end
-  local used = redis.call('INCR', minute)
-  if used == 1 then redis.call('EXPIRE', minute, 120) end
-  if used > tonumber(per_minute) then
-    redis.call('DECR', minute)
-    return {2}
-  end
   redis.call('ZREMRANGEBYSCORE', in_flight, '-inf', now)
-  if redis.call('ZCARD', in_flight) < tonumber(concurrency) then
+  local stale = redis.call('ZRANGEBYSCORE', queue_lease, '-inf', now)
+  if #stale > 0 then
+    redis.call('ZREM', queue, unpack(stale))
+    redis.call('ZREM', queue_lease, unpack(stale))
+  end
+  local free = tonumber(concurrency) - redis.call('ZCARD', in_flight)
+  local rank = redis.call('ZRANK', queue, token)
+  local ahead = rank or redis.call('ZCARD', queue)
+  if free > ahead then
+    local used = redis.call('INCR', minute)
+    if used == 1 then redis.call('EXPIRE', minute, 120) end
+    if used > tonumber(per_minute) then
+      redis.call('DECR', minute)
+      return {2}
+    end
     redis.call('ZADD', in_flight, lease_until, token)
     redis.call('EXPIRE', in_flight, 600)
+    if rank then
+      redis.call('ZREM', queue, token)
+      redis.call('ZREM', queue_lease, token)
+    end
     return {0}
   end
-  redis.call('DECR', minute)
+  if join_until ~= '' then
+    if not rank then redis.call('ZADD', queue, now, token) end
+    redis.call('ZADD', queue_lease, join_until, token)
+    redis.call('EXPIRE', queue, 600)
+    redis.call('EXPIRE', queue_lease, 600)
+  end
   return {3}
 end
 """
-# One round trip per place taken. KEYS: pause, this minute's count, in-flight set; ARGV: now, lease expiry,
-# per-minute cap, concurrency cap, token.
-_TAKE_PLACE = _PLACE_RULE + "return take_place(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])"
-# The same, taken only while KEYS[4] holds ARGV[6] (the lock the same round trip just tried to take), else {4}:
+# One round trip per place taken. KEYS: pause, this minute's count, in-flight set, queue, queue leases; ARGV: now,
+# lease expiry, per-minute cap, concurrency cap, token, queue lease expiry ('' to take a place only if one is
+# free, without joining the queue).
+_TAKE_PLACE = (
+    _PLACE_RULE
+    + "return take_place(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], "
+    + "ARGV[6])"
+)
+# The same, taken only while KEYS[6] holds ARGV[7] (the lock the same round trip just tried to take), else {4}:
 # a view that finds the title cached, or someone else fetching it, asks Consonance nothing and takes nothing.
 _TAKE_PLACE_IF_HELD = (
     _PLACE_RULE
     + """
-if redis.call('GET', KEYS[4]) ~= ARGV[6] then return {4} end
-return take_place(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if redis.call('GET', KEYS[6]) ~= ARGV[7] then return {4} end
+return take_place(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 """
 )
+# A place given back. KEYS: in-flight set, queue; ARGV: token, channel, message. When requests are queued, the
+# message wakes the longest waiter of every process (the app's bus) rather than leaving it to its next poll.
+_GIVE_BACK = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' and redis.call('ZCARD', KEYS[2]) > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return 1
+"""
+WAKE_PREFIX = "budget-freed:"  # + the budget's name: a place came free while requests were queued for one
 
 
 _AHEAD: contextvars.ContextVar[PlaceAhead | None] = contextvars.ContextVar("consonance_place_ahead", default=None)
@@ -98,6 +137,7 @@ class RequestBudget:
         redis=None,
         *,
         clock: Callable[[], float] = time.time,
+        wake_channel: str = "",
     ):
         self.name = name
         self.per_minute = max(1, int(per_minute))
@@ -112,6 +152,8 @@ class RequestBudget:
         self._local_in_flight: dict[str, float] = {}
         self._local_pause_until = 0.0
         self._take = redis.register_script(_TAKE_PLACE) if redis is not None else None
+        self._give = redis.register_script(_GIVE_BACK) if redis is not None else None
+        self.wake_channel = wake_channel  # where a give-back says so when requests are queued (the app's bus)
 
     # --- keys ---------------------------------------------------------------------------------
 
@@ -126,14 +168,16 @@ class RequestBudget:
 
         This process's waiters are served in the order they came, and a place given back here goes to the
         longest waiter at once: polling alone let a newcomer take a freed place while an earlier request
-        slept, so under load a few requests waited seconds while the rest went straight through. Places
-        freed by other processes are noticed by the longest waiter's polling."""
+        slept, so under load a few requests waited seconds while the rest went straight through. Across
+        processes the longest waiter of each joins one queue in Redis (`_PLACE_RULE`), and a place given back
+        while it is not empty wakes them through the app's bus (`woken`); polling remains for a lost message."""
         ahead = _AHEAD.get()
         if ahead is not None and ahead.budget is self and ahead.use():
             return ahead.token
         started = self._clock()
         deadline = started + max(0.0, max_wait)
         token = uuid.uuid4().hex
+        queued = False  # in the queue every process shares
         with self._turns:
             self._queue.append(token)
         try:
@@ -146,41 +190,61 @@ class RequestBudget:
                             raise BudgetExhausted(f"waited for the request budget: {reason}", POLL_SECONDS)
                         self._turns.wait(min(left, 1.0))
                 now = self._clock()
-                refused = self._try_place(now, token)
+                refused = self._try_place(now, token, join=True)
                 if refused is None:
+                    queued = False  # taking the place left the queue
                     if now - started >= SLOW_WAIT_SECONDS:
                         log.warning("waited %.2fs for a place in %s's request budget", now - started, self.name)
                     return token
                 wait, reason = refused
+                queued = queued or reason == self._all_in_flight()  # refused for a slot: it joined the queue
                 self._head_waits_for = reason  # what the waiters behind this one are waiting for too
                 if now + wait > deadline:
                     raise BudgetExhausted(f"waited for the request budget: {reason}", wait)
                 with self._turns:
                     self._turns.wait(min(wait, 1.0))  # or until a place is given back in this process
         finally:
+            if queued:  # gave up, or failed: the requests behind it must not wait for it
+                self._shared(lambda r: r.zrem(self._key("queue"), token) + r.zrem(self._key("queue-lease"), token))
             with self._turns:
                 if self._queue[0] == token:
                     self._head_waits_for = None
                 self._queue.remove(token)
                 self._turns.notify_all()
 
-    def _try_place(self, now: float, token: str) -> tuple[float, str] | None:
-        """Take a place now (None), or say how long to wait and why."""
+    def _try_place(self, now: float, token: str, *, join: bool = False) -> tuple[float, str] | None:
+        """Take a place now (None), or say how long to wait and why; `join`: queue for one if the slots are taken."""
         take = self._take  # the script exists exactly when Redis does
         answer = (
             _LOCAL
             if take is None
-            else self._shared(lambda r: take(keys=self._place_keys(now), args=self._place_args(now, token)))
+            else self._shared(lambda r: take(keys=self._place_keys(now), args=self._place_args(now, token, join)))
         )
         if answer is _LOCAL or not isinstance(answer, list):
             return self._try_place_locally(now, token)
         return self._refusal(answer, now)
 
     def _place_keys(self, now: float) -> list[str]:
-        return [self._key("pause"), self._key(f"minute:{int(now // 60)}"), self._key("in-flight")]
+        return [
+            self._key("pause"),
+            self._key(f"minute:{int(now // 60)}"),
+            self._key("in-flight"),
+            self._key("queue"),
+            self._key("queue-lease"),
+        ]
 
-    def _place_args(self, now: float, token: str) -> list:
-        return [now, now + LEASE_SECONDS, self.per_minute, self.concurrency, token]
+    def _place_args(self, now: float, token: str, join: bool = False) -> list:
+        return [
+            now,
+            now + LEASE_SECONDS,
+            self.per_minute,
+            self.concurrency,
+            token,
+            now + QUEUE_LEASE_SECONDS if join else "",
+        ]
+
+    def _give_back_keys_args(self, token: str) -> tuple[list[str], list[str]]:
+        return [self._key("in-flight"), self._key("queue")], [token, self.wake_channel, WAKE_PREFIX + self.name]
 
     def _refusal(self, answer: list, now: float) -> tuple[float, str] | None:
         """The place-taking rule's answer as `_try_place` says it: None for a place taken, else (wait, why)."""
@@ -227,8 +291,20 @@ class RequestBudget:
             if self.waiting():  # unless a request here waits for a place: it gets this one now, not after that trip
                 ahead.finish()
             return
-        self._shared(lambda r: r.zrem(self._key("in-flight"), token))
+        self._send_give_back(token)
         self._freed(token)
+
+    def _send_give_back(self, token: str) -> None:
+        give = self._give
+        if give is not None:
+            keys, args = self._give_back_keys_args(token)
+            self._shared(lambda r: give(keys=keys, args=args))
+
+    def woken(self) -> None:
+        """A place came free in another process while requests were queued (the app's bus said so): the longest
+        waiter here looks now, not at its next poll."""
+        with self._turns:
+            self._turns.notify_all()
 
     def _freed(self, token: str) -> None:
         with self._lock:
@@ -354,7 +430,8 @@ class PlaceAhead:
     def on_write(self, pipe) -> int:
         if not self._due():
             return 0
-        pipe.zrem(self.budget._key("in-flight"), self.token)
+        keys, args = self.budget._give_back_keys_args(self.token)
+        pipe.eval(_GIVE_BACK, len(keys), *keys, *args)
         self._sent = True
         return 1
 
@@ -369,7 +446,7 @@ class PlaceAhead:
         """Give the place back now if no trip has or will (the view ended without a write, or the write went
         elsewhere)."""
         if self._due():
-            self.budget._shared(lambda r: r.zrem(self.budget._key("in-flight"), self.token))
+            self.budget._send_give_back(self.token)
             self._returned()
 
     def _returned(self) -> None:
