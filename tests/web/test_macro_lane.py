@@ -23,11 +23,12 @@ from werkzeug.wrappers import Request, Response
 
 from addon import logs, metrics
 from addon.extensions import db
-from addon.macros import action_tokens
+from addon.macros import action_tokens, answers
 from addon.macros.service import TitleRef, cache_key, macro_cache
 from addon.platform import tenants
 from addon.settings.service import update_settings
 from addon.web.macro_lane import AnsweredThen, MacroLane, query_arguments
+from addon.web.turns import TURNS
 from tests.fixtures.macros import INSTALLATION, SITE, connect_tenant_to
 from tests.platform.signing import connect_claims
 from tests.web import after_answer_app
@@ -494,3 +495,22 @@ def test_a_slow_view_is_logged_with_its_route_tenant_and_request(client, site, m
         "route": "connect.macro",
         "tenant": tenant.log_name,
     }
+
+
+def test_a_view_holds_a_turn_while_it_works_and_a_first_view_gives_it_back_to_ask_consonance(client, site, monkeypatch):
+    lane = client.application.wsgi_app
+    free_turns: dict[str, int] = {}
+
+    def noting(name, real):
+        def noted(*args, **kwargs):
+            free_turns.setdefault(name, lane.turns._free)
+            return real(*args, **kwargs)
+
+        return noted
+
+    monkeypatch.setattr(answers, "cached_connect_page", noting("looked in memory", answers.cached_connect_page))
+    monkeypatch.setattr(answers, "connect_page", noting("built a first view", answers.connect_page))
+    assert view(client, site).status_code == 200
+    assert view(client, site).status_code == 200
+    assert free_turns == {"looked in memory": TURNS - 1, "built a first view": TURNS}
+    assert lane.turns._free == TURNS  # every turn back once the views are answered
