@@ -19,6 +19,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from addon import turns
 from addon.platform.errors import AuthError, KeyUnavailable
 
 log = logging.getLogger("addon.platform.keys")
@@ -77,13 +78,15 @@ class JwksCache:
                 fetch = self._fetching = threading.Event()
         if fetch is not None:
             try:
-                self._refetch()
+                with turns.stepped_aside():  # a slow Atlassian holds up only the views that need its keys
+                    self._refetch()
             finally:
                 with self._lock:
                     self._fetching = None
                 fetch.set()
         elif in_flight is not None:
-            in_flight.wait(self.timeout + 1)
+            with turns.stepped_aside():
+                in_flight.wait(self.timeout + 1)
         with self._lock:
             fresh = self._is_fresh(self.clock())
             if fresh and kid in self._keys:

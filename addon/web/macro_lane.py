@@ -12,7 +12,7 @@ would, and a first view checks its token once, not once here and again in the ro
 
 Whichever path answers, a first view's write to the shared cache waits until the server has taken the answer
 (`macros.cache.writes_after_answer`, run by `AnsweredThen`): the editor does not wait for it. Views take turns at
-the interpreter (`web/turns.py`), so under a burst none waits behind a stream of later ones; a first view gives its
+the interpreter (`addon/turns.py`), so under a burst none waits behind a stream of later ones; a first view gives its
 turn back before it asks Consonance.
 """
 
@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl
 
 from flask import current_app
 
-from addon import logs, metrics
+from addon import logs, metrics, turns
 from addon.admin import access
 from addon.macros import answers
 from addon.macros.cache import writes_after_answer
@@ -35,9 +35,9 @@ from addon.macros.views import MACRO_KEYS
 from addon.platform import forge_callers
 from addon.platform.auth import raw_path_of, token_from_header, verify_connect_request, verify_forge_request
 from addon.platform.errors import AuthError
+from addon.turns import Turns
 from addon.web.request_input import json_depth_exceeds
 from addon.web.response_headers import common_headers
-from addon.web.turns import Turns
 
 log = logging.getLogger("addon.web.macro_lane")
 
@@ -46,7 +46,6 @@ CONNECT_PREFIX, FORGE_PREFIX = "/connect/macro/", "/forge/macro/"
 CONNECT_ROUTE, FORGE_ROUTE = CONNECT_PREFIX + "<macro_key>", FORGE_PREFIX + "<macro_key>"
 MAX_FORGE_BODY = 64 * 1024  # resolver calls carry a small JSON body; anything larger goes to the route
 ARGUMENTS = ("title", "pageId", "jwt")
-TURN = "c4c.macro_lane.turn"  # in the WSGI environ while the view holds one of the process's turns
 
 
 def query_arguments(query_string: str, names: tuple[str, ...] = ARGUMENTS) -> dict[str, str]:
@@ -69,7 +68,7 @@ class MacroLane:
     def __init__(self, app, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
-        self.turns = Turns()
+        self.interpreter_turns = Turns()
 
     def __call__(self, environ, start_response):
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO") or ""
@@ -95,14 +94,10 @@ class MacroLane:
         return AnsweredThen(body, write_cache) if write_cache else body
 
     def _answer_in_turn(self, environ, lane: tuple) -> tuple[list, bytes] | None:
-        """`_answer`, holding one of the process's turns (web/turns.py) unless the view gives it back earlier to
-        ask Consonance (`_give_back_turn`)."""
-        self.turns.take()
-        environ[TURN] = self.turns
-        try:
+        """`_answer`, holding one of the process's turns (addon/turns.py) unless the view gives it back earlier to
+        ask Consonance (`turns.give_back_held`)."""
+        with turns.holding(self.interpreter_turns):
             return self._answer(environ, *lane)
-        finally:
-            _give_back_turn(environ)
 
     def _answer(self, environ, route: str, endpoint: str, build, macro_key: str) -> tuple[list, bytes] | None:
         """(headers, body) of the memoised answer, or None to let the route answer."""
@@ -156,7 +151,7 @@ class MacroLane:
         )
         page, outcome = answers.cached_connect_page(request, verified.account_id, args), "served"
         if page is None:  # a first view: built here, as the route builds it, without checking the token again
-            _give_back_turn(environ)  # it waits on Consonance: others take their turns meanwhile
+            turns.give_back_held()  # it waits on Consonance: others take their turns meanwhile
             with current_app.request_context(environ):  # the page's templates build URLs
                 page, outcome = answers.connect_page(request, verified.account_id, args), "built"
         return "text/html; charset=utf-8", page, answers.frame_headers(tenant.site_url), outcome
@@ -185,16 +180,10 @@ class MacroLane:
         )
         payload, outcome = answers.cached_forge_payload(request, invocation, user_token), "served"
         if payload is None:  # a first view: built here, as the route builds it, without checking the token again
-            _give_back_turn(environ)  # it waits on Consonance: others take their turns meanwhile
+            turns.give_back_held()  # it waits on Consonance: others take their turns meanwhile
             with current_app.request_context(environ):  # the panel's templates build URLs
                 payload, outcome = answers.forge_payload(request, invocation, user_token), "built"
         return "application/json", payload, (), outcome
-
-
-def _give_back_turn(environ) -> None:
-    turns = environ.pop(TURN, None)
-    if turns is not None:
-        turns.give_back()
 
 
 def buffered_body(environ, limit: int = MAX_FORGE_BODY) -> bytes | None:

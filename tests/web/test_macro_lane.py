@@ -27,8 +27,8 @@ from addon.macros import action_tokens, answers
 from addon.macros.service import TitleRef, cache_key, macro_cache
 from addon.platform import tenants
 from addon.settings.service import update_settings
+from addon.turns import TURNS
 from addon.web.macro_lane import AnsweredThen, MacroLane, query_arguments
-from addon.web.turns import TURNS
 from tests.fixtures.macros import INSTALLATION, SITE, connect_tenant_to
 from tests.platform.signing import connect_claims
 from tests.web import after_answer_app
@@ -503,7 +503,7 @@ def test_a_view_holds_a_turn_while_it_works_and_a_first_view_gives_it_back_to_as
 
     def noting(name, real):
         def noted(*args, **kwargs):
-            free_turns.setdefault(name, lane.turns._free)
+            free_turns.setdefault(name, lane.interpreter_turns._free)
             return real(*args, **kwargs)
 
         return noted
@@ -513,4 +513,4 @@ def test_a_view_holds_a_turn_while_it_works_and_a_first_view_gives_it_back_to_as
     assert view(client, site).status_code == 200
     assert view(client, site).status_code == 200
     assert free_turns == {"looked in memory": TURNS - 1, "built a first view": TURNS}
-    assert lane.turns._free == TURNS  # every turn back once the views are answered
+    assert lane.interpreter_turns._free == TURNS  # every turn back once the views are answered

@@ -1,4 +1,4 @@
-"""Turns at the interpreter for views served from memory (addon/web/turns.py): at most N at once, a free turn to
+"""Turns at the interpreter for views served from memory (addon/addon/turns.py): at most N at once, a free turn to
 whoever asks until the longest waiter has waited its patience out, then handed to it; and nobody left waiting
 when the traffic stops."""
 
@@ -7,7 +7,13 @@ from __future__ import annotations
 import threading
 import time
 
-from addon.web.turns import Turns
+import pytest
+import requests
+
+from addon import turns
+from addon.platform.errors import KeyUnavailable
+from addon.platform.keys import JwksCache
+from addon.turns import Turns
 
 
 def _taking(turns: Turns, name: str, got: list[str]) -> threading.Thread:
@@ -96,3 +102,33 @@ def test_many_threads_all_get_their_turns_and_none_is_lost():
     for thread in threads:
         thread.join(20)
     assert len(got) == 1600 and turns._free == 2 and not turns._waiting
+
+
+def test_a_view_holds_its_turn_until_it_gives_it_back_and_never_gives_back_twice():
+    interpreter = Turns(turns=1)
+    with turns.holding(interpreter):
+        assert interpreter._free == 0
+        turns.give_back_held()  # e.g. a first view about to ask Consonance
+        assert interpreter._free == 1
+        turns.give_back_held()
+    assert interpreter._free == 1  # the end of `holding` gives back nothing more
+    turns.give_back_held()  # outside a view: nothing held, nothing given
+    assert interpreter._free == 1
+
+
+def test_waiting_for_forges_signing_keys_steps_aside_and_takes_the_turn_again_after():
+    """Atlassian slow to answer holds up the views that need its keys, not every view in the process."""
+    interpreter = Turns(turns=1)
+    free_while_fetching = []
+
+    class SlowAtlassian:
+        def get(self, url, timeout):
+            free_while_fetching.append(interpreter._free)
+            raise requests.ConnectionError("timed out")
+
+    keys = JwksCache("https://forge.test/.well-known/jwks.json", session=SlowAtlassian())
+    with turns.holding(interpreter):
+        with pytest.raises(KeyUnavailable):
+            keys.key_for("kid-1")
+        assert interpreter._free == 0  # taken again before the view goes on
+    assert free_while_fetching == [1] and interpreter._free == 1
