@@ -32,7 +32,7 @@ from addon.admin import access
 from addon.macros import answers
 from addon.macros.cache import writes_after_answer
 from addon.macros.views import MACRO_KEYS
-from addon.platform import forge_callers
+from addon.platform import forge_callers, invalidation
 from addon.platform.auth import raw_path_of, token_from_header, verify_connect_request, verify_forge_request
 from addon.platform.errors import AuthError
 from addon.turns import Turns
@@ -95,7 +95,12 @@ class MacroLane:
 
     def _answer_in_turn(self, environ, lane: tuple) -> tuple[list, bytes] | None:
         """`_answer`, holding one of the process's turns (addon/turns.py) unless the view gives it back earlier to
-        ask Consonance (`turns.give_back_held`)."""
+        ask Consonance (`turns.give_back_held`). Only while the process trusts its own copies (its bus is
+        listening, or there is no Redis): otherwise views read through to Redis, and a Redis that does not answer
+        would hold every turn through its timeouts."""
+        bus = invalidation.bus(self.app)
+        if bus is not None and not bus.healthy:
+            return self._answer(environ, *lane)
         with turns.holding(self.interpreter_turns):
             return self._answer(environ, *lane)
 

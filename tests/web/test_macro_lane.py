@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import jwt
@@ -28,6 +29,7 @@ from addon.macros.service import TitleRef, cache_key, macro_cache
 from addon.platform import tenants
 from addon.settings.service import update_settings
 from addon.turns import TURNS
+from addon.web import macro_lane
 from addon.web.macro_lane import AnsweredThen, MacroLane, query_arguments
 from tests.fixtures.macros import INSTALLATION, SITE, connect_tenant_to
 from tests.platform.signing import connect_claims
@@ -514,3 +516,21 @@ def test_a_view_holds_a_turn_while_it_works_and_a_first_view_gives_it_back_to_as
     assert view(client, site).status_code == 200
     assert free_turns == {"looked in memory": TURNS - 1, "built a first view": TURNS}
     assert lane.interpreter_turns._free == TURNS  # every turn back once the views are answered
+
+
+def test_views_take_no_turn_while_the_process_cannot_trust_its_own_copies(client, site, monkeypatch):
+    """Redis unreachable (the bus not listening): views read through to it, and a Redis that does not answer must
+    not hold every turn through its timeouts."""
+    lane = client.application.wsgi_app
+    assert view(client, site).status_code == 200  # built: the next one is served from memory
+    free_turns: list[int] = []
+    real = answers.cached_connect_page
+
+    def noted(*args, **kwargs):
+        free_turns.append(lane.interpreter_turns._free)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(answers, "cached_connect_page", noted)
+    monkeypatch.setattr(macro_lane.invalidation, "bus", lambda app: SimpleNamespace(healthy=False))
+    assert view(client, site).status_code == 200
+    assert free_turns == [TURNS]
