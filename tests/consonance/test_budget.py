@@ -346,15 +346,22 @@ def _waiting_in_redis(client, budget, served: list[str]) -> threading.Thread:
     return waiter
 
 
-def test_a_freed_place_goes_to_the_request_waiting_in_another_process_not_to_a_newcomer(redis_url):
-    """Before this queue, a newcomer in the process that freed the place took it at once while the other
-    process's waiter slept until its next poll: under a burst, one view in ~1,300 waited seconds."""
+def _freed_while_another_process_waits(redis_url):
+    """The site's one place held by the first process, a request of the second queued for it, then the place
+    given back: (client, first, second, the waiting thread, what it was served)."""
     client = redis.Redis.from_url(redis_url)
     first, second = _two_processes(redis_url, per_minute=100, concurrency=1)
     held = first.take(0)
     served: list[str] = []
     waiter = _waiting_in_redis(client, second, served)
     first.give_back(held)
+    return client, first, second, waiter, served
+
+
+def test_a_freed_place_goes_to_the_request_waiting_in_another_process_not_to_a_newcomer(redis_url):
+    """Before this queue, a newcomer in the process that freed the place took it at once while the other
+    process's waiter slept until its next poll: under a burst, one view in ~1,300 waited seconds."""
+    client, first, second, waiter, served = _freed_while_another_process_waits(redis_url)
     with pytest.raises(BudgetExhausted, match="1 requests are already in flight"):
         first.take(0)  # the freed slot is the waiter's
     waiter.join(5)
@@ -364,12 +371,7 @@ def test_a_freed_place_goes_to_the_request_waiting_in_another_process_not_to_a_n
 
 
 def test_a_place_ahead_does_not_overtake_a_request_waiting_in_another_process(redis_url):
-    client = redis.Redis.from_url(redis_url)
-    first, second = _two_processes(redis_url, per_minute=100, concurrency=1)
-    held = first.take(0)
-    served: list[str] = []
-    waiter = _waiting_in_redis(client, second, served)
-    first.give_back(held)
+    client, first, second, waiter, served = _freed_while_another_process_waits(redis_url)
     place = PlaceAhead(first)
     _lookup_trip(client, first, place, "test:lock:e", "mine", take_lock=True)
     assert not place.use()  # refused: the lookup trip takes a place only when more are free than wait

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +32,7 @@ from addon.web.macro_lane import AnsweredThen, MacroLane, query_arguments
 from tests.fixtures.macros import INSTALLATION, SITE, connect_tenant_to
 from tests.platform.signing import connect_claims
 from tests.web import after_answer_app
+from tests.web.server_process import serving
 
 PATH = "/connect/macro/title-status"
 QUERY = "pageId=42&pageVersion=3&spaceKey=PUB&macroId=m-1&outputType=display&title=5"
@@ -275,33 +274,17 @@ def test_what_a_view_leaves_for_after_its_answer_runs_once_the_body_is_taken_or_
 def test_the_production_server_sends_the_answer_before_what_a_view_left_for_after():
     """What the lane leans on: granian (the Procfile's server) writes the body out before it asks for more, so
     the viewer has the answer while the cache write runs."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    granian = Path(sys.executable).with_name("granian")
-    command = [str(granian), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    server = subprocess.Popen(
-        [*command, "--blocking-threads", "2", "--http", "1", "--no-ws", "tests.web.after_answer_app:app"],
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "granian did not start"
-                time.sleep(0.1)
+    granian = str(Path(sys.executable).with_name("granian"))
+    with serving(
+        lambda port: [
+            *(granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+            *("--blocking-threads", "2", "--http", "1", "--no-ws", "tests.web.after_answer_app:app"),
+        ]
+    ) as port:
         started = time.monotonic()
         answer = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
         took = time.monotonic() - started
-        assert answer.text == "answered" and took < after_answer_app.JOB_SECONDS / 2, took
-    finally:
-        server.terminate()
-        server.wait(10)
+    assert answer.text == "answered" and took < after_answer_app.JOB_SECONDS / 2, took
 
 
 def test_a_message_view_built_by_the_lane_is_the_routes(client, route_only, connect_install):
