@@ -1,17 +1,23 @@
 """Per-person limits on writes (decisions, Refresh, admin saves): past the limit, 429 and a sentence the
 panel shows as it is.
 
-A fixed one-minute window per (kind, site, person), counted in Redis when REDIS_URL is set, so every web
-process shares one count; in this process otherwise (embedded mode: one process). If Redis cannot be
-reached the count falls back to this process rather than refusing everyone or letting everything through.
+A rolling minute per (kind, site, person): a write is allowed when fewer than the limit were allowed in the
+sixty seconds before it, so no one gets twice the limit by writing either side of a clock minute, and
+Retry-After says when the oldest of them leaves the minute. A refused write is not counted: trying again
+after Retry-After works. Counted in Redis when REDIS_URL is set, so every web process shares one count; in
+this process otherwise (embedded mode: one process). If Redis cannot be reached the count falls back to
+this process rather than refusing everyone or letting everything through.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
 import time
+import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
@@ -53,6 +59,45 @@ class RateLimited(Exception):
         self.limit, self.retry_after = limit, retry_after
 
 
+# The writes allowed in the last minute, as a sorted set of their times: drop those older than the minute,
+# then allow and record this one if fewer than the limit remain. Answers {1} when allowed, {0, oldest}
+# when not (the oldest write's time, for Retry-After).
+_ALLOW_IN_ROLLING_MINUTE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+  redis.call('EXPIRE', KEYS[1], ARGV[2] + 1)
+  return {1}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, oldest[2]}
+"""
+
+
+class _LocalWrites:
+    """The rolling-minute record for one process: key -> times of the writes allowed in the last minute."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._times: dict[str, deque[float]] = {}
+        self._next_sweep = 0.0
+
+    def allow(self, key: str, allowed: int, now: float) -> float | None:
+        """None when the write is allowed (and recorded); otherwise the oldest write's time."""
+        since = now - WINDOW_SECONDS
+        with self._lock:
+            if now >= self._next_sweep:  # people who stopped writing a minute ago no longer matter
+                self._times = {k: t for k, t in self._times.items() if t and t[-1] > since}
+                self._next_sweep = now + WINDOW_SECONDS
+            times = self._times.setdefault(key, deque())
+            while times and times[0] <= since:
+                times.popleft()
+            if len(times) >= allowed:
+                return times[0]
+            times.append(now)
+            return None
+
+
 class _LocalCounts:
     """Counts for one process: (key, window) -> count, old windows dropped as new ones start."""
 
@@ -77,6 +122,33 @@ def _local_counts() -> _LocalCounts:
     return counts
 
 
+def _local_writes() -> _LocalWrites:
+    """This app's in-process rolling-minute record (one per app, like the counts)."""
+    writes: _LocalWrites = current_app.extensions.setdefault("c4c_rate_writes", _LocalWrites())
+    return writes
+
+
+def _oldest_allowed_write(key: str, allowed: int, now: float) -> float | None:
+    """None when this write is within the limit (it is recorded); otherwise when the oldest write in the
+    minute was made. Redis when there is one, this process otherwise."""
+    redis = view_redis()
+    if redis is not None:
+        try:
+            answer = redis.eval(
+                _ALLOW_IN_ROLLING_MINUTE,
+                1,
+                f"c4c:rate-minute:{key}",
+                repr(now),
+                WINDOW_SECONDS,
+                allowed,
+                uuid.uuid4().hex,
+            )
+            return None if int(answer[0]) == 1 else float(answer[1])
+        except Exception as exc:  # noqa: BLE001 - any Redis failure: count in this process instead
+            _redis_down.warning("rate limits counted per process: Redis unavailable (%s)", type(exc).__name__)
+    return _local_writes().allow(key, allowed, now)
+
+
 def _count(key: str, window: int) -> int:
     redis = view_redis()
     if redis is not None:
@@ -90,19 +162,20 @@ def _count(key: str, window: int) -> int:
     return _local_counts().hit(key, window)
 
 
-def hit(kind: str, tenant_id: int | None = None, account_id: str | None = None) -> None:
-    """Count one `kind` write by this person on this site; RateLimited when it is over the limit."""
+def hit(kind: str, tenant_id: int | None = None, account_id: str | None = None, *, now: float | None = None) -> None:
+    """Count one `kind` write by this person on this site; RateLimited when the limit was reached in the
+    minute before it. `now` for tests that need the clock."""
     limit = LIMITS[kind]
     allowed = int(current_app.config.get(limit.setting) or 0)
     if allowed <= 0:
         return  # 0 switches the limit off
     tenant_id = tenant_id if tenant_id is not None else g.tenant.id
     account_id = account_id if account_id is not None else (getattr(g, "account_id", None) or "anonymous")
-    now = time.time()
-    window = int(now // WINDOW_SECONDS)
-    if _count(f"{kind}:{tenant_id}:{account_id}", window) > allowed:
-        log.info("rate limit %s reached by %s", kind, account_id)
-        raise RateLimited(limit, retry_after=max(1, int((window + 1) * WINDOW_SECONDS - now)))
+    now = time.time() if now is None else now
+    oldest = _oldest_allowed_write(f"{kind}:{tenant_id}:{account_id}", allowed, now)
+    if oldest is not None:
+        log.info("rate limit %s reached by %s on tenant %s", kind, account_id, tenant_id)
+        raise RateLimited(limit, retry_after=max(1, math.ceil(oldest + WINDOW_SECONDS - now)))
 
 
 def first_in_window(key: str) -> bool:
