@@ -98,32 +98,8 @@ class _LocalWrites:
             return None
 
 
-class _LocalCounts:
-    """Counts for one process: (key, window) -> count, old windows dropped as new ones start."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: dict[tuple[str, int], int] = {}
-        self._window = 0
-
-    def hit(self, key: str, window: int) -> int:
-        with self._lock:
-            if window > self._window:  # a new minute: earlier ones no longer matter
-                self._counts = {kw: n for kw, n in self._counts.items() if kw[1] >= window}
-                self._window = window
-            count = self._counts.get((key, window), 0) + 1
-            self._counts[(key, window)] = count
-            return count
-
-
-def _local_counts() -> _LocalCounts:
-    """This app's in-process counts (one per app, so each test's app starts from none)."""
-    counts: _LocalCounts = current_app.extensions.setdefault("c4c_rate_counts", _LocalCounts())
-    return counts
-
-
 def _local_writes() -> _LocalWrites:
-    """This app's in-process rolling-minute record (one per app, like the counts)."""
+    """This app's in-process rolling-minute record (one per app, so each test's app starts from none)."""
     writes: _LocalWrites = current_app.extensions.setdefault("c4c_rate_writes", _LocalWrites())
     return writes
 
@@ -149,19 +125,6 @@ def _oldest_allowed_write(key: str, allowed: int, now: float) -> float | None:
     return _local_writes().allow(key, allowed, now)
 
 
-def _count(key: str, window: int) -> int:
-    redis = view_redis()
-    if redis is not None:
-        try:
-            pipe = redis.pipeline()
-            pipe.incr(f"c4c:rate:{key}:{window}")
-            pipe.expire(f"c4c:rate:{key}:{window}", WINDOW_SECONDS * 2)
-            return int(pipe.execute()[0])
-        except Exception as exc:  # noqa: BLE001 - any Redis failure: count in this process instead
-            _redis_down.warning("rate limits counted per process: Redis unavailable (%s)", type(exc).__name__)
-    return _local_counts().hit(key, window)
-
-
 def hit(kind: str, tenant_id: int | None = None, account_id: str | None = None, *, now: float | None = None) -> None:
     """Count one `kind` write by this person on this site; RateLimited when the limit was reached in the
     minute before it. `now` for tests that need the clock."""
@@ -178,10 +141,10 @@ def hit(kind: str, tenant_id: int | None = None, account_id: str | None = None, 
         raise RateLimited(limit, retry_after=max(1, math.ceil(oldest + WINDOW_SECONDS - now)))
 
 
-def first_in_window(key: str) -> bool:
-    """True for the first occurrence of `key` this minute (counted like the limits): for records a caller
-    could otherwise make us write without end, such as the audit line of a refused call."""
-    return _count(f"once:{key}", int(time.time() // WINDOW_SECONDS)) == 1
+def first_in_window(key: str, *, now: float | None = None) -> bool:
+    """True when `key` has not occurred in the minute before (a limit of one, counted like the others): for
+    records a caller could otherwise make us write without end, such as the audit line of a refused call."""
+    return _oldest_allowed_write(f"once:{key}", 1, time.time() if now is None else now) is None
 
 
 def rate_limited(kind: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:

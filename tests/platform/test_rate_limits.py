@@ -97,3 +97,14 @@ def test_limits_are_per_site_per_person_and_per_kind(app):
 def test_zero_switches_a_limit_off(app):
     app.config["REFRESHES_PER_MINUTE"] = 0
     assert all(hits(app, "refresh", 50))
+
+
+def test_a_record_kept_once_a_minute_is_kept_once_in_any_sixty_seconds(limited_app):
+    """The audit line of a refused caller: once however the calls fall against the clock's minutes."""
+    minute = 1_800_000_000.0 // 60 * 60
+    with limited_app.app_context():
+        firsts = [
+            rate_limits.first_in_window("refused:1:caller", now=moment)
+            for moment in (minute - 1, minute + 1, minute + 30, minute + 59.5, minute + 61)
+        ]
+    assert firsts == [True, False, False, True, False]
