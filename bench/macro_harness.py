@@ -45,6 +45,81 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def listening_processes(url: str) -> list[int]:
+    """The processes serving `url`: those holding the socket that listens on its port, and their children
+    (granian's workers share the socket; node's cluster workers get connections from the primary that holds
+    it). From /proc; empty where there is none."""
+    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                    inodes.add(f"socket:[{fields[9]}]")
+    holders = []
+    for pid in (entry for entry in os.listdir("/proc") if entry.isdigit()):
+        with contextlib.suppress(OSError):
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{pid}/fd")):
+                holders.append(int(pid))
+    return sorted(set(holders) | set(_descendants(set(holders))))
+
+
+class SyscallCount:
+    """System calls the processes make while it is open, by name (`perf stat` on the syscalls tracepoints),
+    for `--syscalls` runs: on a VM each one costs microseconds, so how many a view makes matters."""
+
+    def __init__(self, pids: list[int]):
+        self.pids = pids
+        self.by_name: dict[str, int] = {}
+
+    @property
+    def count(self) -> int | None:
+        return sum(self.by_name.values()) if self.by_name else None
+
+    def __enter__(self) -> SyscallCount:
+        self._perf = subprocess.Popen(
+            ["perf", "stat", "-x,", "-e", "syscalls:sys_enter_*", "-p", ",".join(map(str, self.pids))],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(1.0)  # perf attaches before the run starts
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._perf.send_signal(2)  # SIGINT: perf prints its counts and stops
+        for line in self._perf.communicate(timeout=60)[1].splitlines():
+            fields = line.split(",")
+            if len(fields) > 2 and fields[2].startswith("syscalls:sys_enter_") and fields[0].isdigit():
+                if int(fields[0]):
+                    self.by_name[fields[2].removeprefix("syscalls:sys_enter_")] = int(fields[0])
+
+
+def _descendants(parents: set[int]) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid in (entry for entry in os.listdir("/proc") if entry.isdigit()):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as stat:
+            children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(pid))
+    found, frontier = [], list(parents)
+    while frontier:
+        below = children.get(frontier.pop(), [])
+        found += below
+        frontier += below
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes have used so far (a process that has gone counts nothing)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
 def wait_for(url: str, process: subprocess.Popen, seconds: float = 60, method: str = "GET") -> None:
     deadline = time.monotonic() + seconds
     while True:

@@ -15,6 +15,7 @@ yet viewed); 1 and 50 connections. Ratios are ours / ACE's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import html
 import json
@@ -55,6 +56,9 @@ class Row:
     body_bytes: int | None = None
     consonance_reads: int | None = None  # title reads the sandbox answered during the run
     mean_ms: float | None = None
+    server_cpu_ms: float | None = None  # CPU the measured server's processes used, per request
+    consonance_cpu_ms: float | None = None  # CPU the Consonance sandbox used, per request
+    server_syscalls: float | None = None  # system calls the measured server made, per request (--syscalls)
 
     @property
     def connections_answered(self) -> float | None:
@@ -312,10 +316,32 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                     script_args=script_args,
                                 )
                             reads_before = _title_reads(consonance_url)
-                            result = run_wrk(
-                                url, connections=connections, seconds=seconds, script=script, script_args=script_args
+                            server_pids, sandbox_pids = (
+                                rig.listening_processes(url),
+                                rig.listening_processes(consonance_url),
                             )
+                            cpu_before = rig.cpu_seconds(server_pids), rig.cpu_seconds(sandbox_pids)
+                            syscalls = rig.SyscallCount(server_pids) if args.syscalls else contextlib.nullcontext()
+                            with syscalls:
+                                result = run_wrk(
+                                    url,
+                                    connections=connections,
+                                    seconds=seconds,
+                                    script=script,
+                                    script_args=script_args,
+                                )
+                            server_cpu = rig.cpu_seconds(server_pids) - cpu_before[0]
+                            sandbox_cpu = rig.cpu_seconds(sandbox_pids) - cpu_before[1]
                             reads = _title_reads(consonance_url) - reads_before
+                            if args.syscalls and syscalls.by_name:
+                                per_view = sorted(syscalls.by_name.items(), key=lambda item: -item[1])
+                                print(
+                                    f"  {target} system calls per view: "
+                                    + ", ".join(
+                                        f"{name} {n / max(1, result['requests']):.1f}" for name, n in per_view[:14]
+                                    ),
+                                    flush=True,
+                                )
                             if titles is not None and result["requests"] > titles:
                                 # wrk's script starts the range again: the rest were cached views, not first ones
                                 raise RuntimeError(
@@ -336,6 +362,11 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                     sizes[target],
                                     reads,
                                     result["mean"],
+                                    1000 * server_cpu / max(1, result["requests"]),
+                                    1000 * sandbox_cpu / max(1, result["requests"]),
+                                    syscalls.count / max(1, result["requests"])
+                                    if args.syscalls and syscalls.count is not None
+                                    else None,
                                 )
                             )
                             print(_line(rows[-1], rows), flush=True)
@@ -378,14 +409,20 @@ def _line(row: Row, rows: list[Row]) -> str:
     return (
         f"| {row.target} | {row.cache}{wrapped} | {row.connections} | {row.requests:,} | {row.rps:,.0f} | "
         f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {rps_ratio} | {p99_ratio} | {row.body_bytes:,} | "
-        f"{reads} | {answered} |"
+        f"{reads} | {answered} | {_cpu(row.server_cpu_ms)} | {_cpu(row.consonance_cpu_ms)} |"
+        + ("" if row.server_syscalls is None else f" {row.server_syscalls:.1f} syscalls/view |")
     )
+
+
+def _cpu(ms: float | None) -> str:
+    return "—" if ms is None else f"{ms:.2f}"
 
 
 HEADER = (
     "| target | cache | connections | requests | req/s | p50 (ms) | p99 (ms) | errors | req/s ÷ ACE | p99 ÷ ACE "
-    "| response bytes | Consonance reads per view | connections answered (req/s × mean) |\n"
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| response bytes | Consonance reads per view | connections answered (req/s × mean) "
+    "| server CPU per view (ms) | sandbox CPU per view (ms) |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -424,7 +461,9 @@ def record(rows: list[Row], meta: dict, command: str, args) -> None:
         "keeps them). Errors = non-2xx + socket errors. "
         f"Our sites' Consonance budget: {args.budget_per_minute} requests a minute (raised: the peer has none), "
         "8 at once (the default). Consonance reads per view: the sandbox's own count of title reads during the "
-        "run over the run's requests (a first view reads once; a view answered without reading shows below 1).",
+        "run over the run's requests (a first view reads once; a view answered without reading shows below 1). "
+        "CPU per view: user + system CPU of the measured server's processes (every process holding its listening "
+        "socket) and of the sandbox's, from /proc, over the run's requests.",
         "",
         HEADER,
     ]
@@ -447,6 +486,7 @@ def main(argv=None) -> None:
         "--budget-per-minute", type=int, default=60000, help="each site's Consonance requests a minute (our app)"
     )
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
+    parser.add_argument("--syscalls", action="store_true", help="count the server's system calls per view (perf stat)")
     args = parser.parse_args(argv)
     print(HEADER, flush=True)
     rows, meta = benchmark(args)

@@ -1,0 +1,54 @@
+"""The benchmark's CPU accounting: it finds every process serving a port (the one holding the listening
+socket and the workers it started) and reads how much CPU they used, so "server CPU per view" counts a
+pre-forking server's workers and not only its idle parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from bench import macro_harness as rig
+
+# A parent that listens, and a child that burns CPU for a while (as a node cluster's worker serves
+# connections its primary accepted): the child holds no listening socket of its own.
+PARENT = """
+import os, socket, sys, time
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen()
+child = os.fork()
+if child == 0:
+    server.close()
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        pass
+    time.sleep(60)
+    os._exit(0)
+print(server.getsockname()[1], child, flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_processes_serving_a_port_include_workers_without_the_socket():
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    child = None
+    try:
+        port, child = (int(n) for n in parent.stdout.readline().split())
+        serving = rig.listening_processes(f"http://127.0.0.1:{port}")
+        assert serving == sorted({parent.pid, child})
+        assert rig.listening_processes(f"http://127.0.0.1:{rig.free_port()}") == []  # nothing listens there
+
+        before = rig.cpu_seconds(serving)
+        time.sleep(1.0)
+        used = rig.cpu_seconds(serving) - before
+        assert 0.5 < used < 1.5  # the child's busy second, counted once
+        assert rig.cpu_seconds([2**22 + 7]) == 0  # a process that is not there counts nothing
+    finally:
+        if child is not None:
+            os.kill(child, signal.SIGKILL)
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
