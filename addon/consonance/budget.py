@@ -26,6 +26,7 @@ log = logging.getLogger("addon.consonance.budget")
 LEASE_SECONDS = 120.0  # a place held longer than this (a killed process) is given back
 SLOW_WAIT_SECONDS = 1.0  # a wait this long is logged: the budget is what a slow view waited for
 POLL_SECONDS = 0.02  # how often the longest waiter in a process looks for a place freed elsewhere
+WOKEN_POLL_SECONDS = 0.25  # the same when give-backs elsewhere wake it (a bus): only for a message lost
 QUEUE_LEASE_SECONDS = 1.0  # a queued request whose process has not asked again for this long is dropped
 _LOCAL = object()  # what `_shared` answers without Redis, or when Redis fails: count in-process
 _PAUSED = "Consonance asked the app to slow down (HTTP 429)"
@@ -145,8 +146,11 @@ class RequestBudget:
         self.redis = redis
         self._clock = clock
         self._lock = threading.Lock()
-        self._turns = threading.Condition()  # this process's waiters, served in arrival order (`_queue`)
-        self._queue: deque[str] = deque()
+        # This process's waiters, served in arrival order: each sleeps on its own event, and only the one whose
+        # turn it is is woken (a place given back, the waiter ahead leaving). Waking all of them on each of those
+        # cost a burst of first views more CPU in wake-ups than in their requests.
+        self._turns = threading.Lock()
+        self._queue: deque[tuple[str, threading.Event]] = deque()
         self._head_waits_for: str | None = None  # why the longest waiter here was last refused
         self._local_counts: dict[int, int] = {}
         self._local_in_flight: dict[str, float] = {}
@@ -176,19 +180,19 @@ class RequestBudget:
             return ahead.token
         started = self._clock()
         deadline = started + max(0.0, max_wait)
-        token = uuid.uuid4().hex
+        token, turn = uuid.uuid4().hex, threading.Event()
         queued = False  # in the queue every process shares
         with self._turns:
-            self._queue.append(token)
+            self._queue.append((token, turn))
         try:
             while True:
-                with self._turns:
-                    while self._queue[0] != token:
-                        left = deadline - self._clock()
-                        if left <= 0:
-                            reason = self._head_waits_for or self._all_in_flight()
-                            raise BudgetExhausted(f"waited for the request budget: {reason}", POLL_SECONDS)
-                        self._turns.wait(min(left, 1.0))
+                while not self._is_head(token):
+                    left = deadline - self._clock()
+                    if left <= 0:
+                        reason = self._head_waits_for or self._all_in_flight()
+                        raise BudgetExhausted(f"waited for the request budget: {reason}", POLL_SECONDS)
+                    turn.wait(min(left, 1.0))
+                    turn.clear()  # before looking again: a wake-up after this is kept for the next wait
                 now = self._clock()
                 refused = self._try_place(now, token, join=True)
                 if refused is None:
@@ -201,16 +205,28 @@ class RequestBudget:
                 self._head_waits_for = reason  # what the waiters behind this one are waiting for too
                 if now + wait > deadline:
                     raise BudgetExhausted(f"waited for the request budget: {reason}", wait)
-                with self._turns:
-                    self._turns.wait(min(wait, 1.0))  # or until a place is given back in this process
+                if wait == POLL_SECONDS and self.wake_channel:
+                    wait = WOKEN_POLL_SECONDS  # a place freed elsewhere wakes it (`woken`); polling is the fallback
+                turn.wait(min(wait, 1.0))  # or until a place is given back in this process
+                turn.clear()
         finally:
             if queued:  # gave up, or failed: the requests behind it must not wait for it
                 self._shared(lambda r: r.zrem(self._key("queue"), token) + r.zrem(self._key("queue-lease"), token))
             with self._turns:
-                if self._queue[0] == token:
+                was_head = self._queue[0][0] == token
+                self._queue.remove((token, turn))
+                if was_head:  # the next one's turn: the rest keep sleeping
                     self._head_waits_for = None
-                self._queue.remove(token)
-                self._turns.notify_all()
+                    self._wake_head()
+
+    def _is_head(self, token: str) -> bool:
+        with self._turns:
+            return self._queue[0][0] == token
+
+    def _wake_head(self) -> None:
+        """Wake the longest waiter here (with `_turns` held), and no other: it is the one a free place goes to."""
+        if self._queue:
+            self._queue[0][1].set()
 
     def _try_place(self, now: float, token: str, *, join: bool = False) -> tuple[float, str] | None:
         """Take a place now (None), or say how long to wait and why; `join`: queue for one if the slots are taken."""
@@ -304,13 +320,13 @@ class RequestBudget:
         """A place came free in another process while requests were queued (the app's bus said so): the longest
         waiter here looks now, not at its next poll."""
         with self._turns:
-            self._turns.notify_all()
+            self._wake_head()
 
     def _freed(self, token: str) -> None:
         with self._lock:
             self._local_in_flight.pop(token, None)
         with self._turns:
-            self._turns.notify_all()  # the longest waiter here takes the place now, not at its next poll
+            self._wake_head()  # the longest waiter here takes the place now, not at its next poll
 
     def pause(self, seconds: float) -> None:
         """Consonance answered 429: nobody sends for `seconds` (a longer pause already set is kept)."""

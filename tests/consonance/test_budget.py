@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -265,6 +266,52 @@ def test_a_give_back_on_its_way_is_not_sent_twice_and_a_lost_one_is_sent_alone(r
         assert _in_flight(budget) == 0
 
 
+class CountedEvent(threading.Event):
+    """A waiter's event that counts the times its sleep ended early (something woke it)."""
+
+    woken: list[int] = []
+
+    def wait(self, timeout=None):
+        woken = super().wait(timeout)
+        if woken:
+            CountedEvent.woken.append(id(self))
+        return woken
+
+
+def test_a_place_given_back_wakes_the_longest_waiter_only(redis_url, monkeypatch):
+    """Five requests wait behind one held place: each give-back wakes the one whose turn it is, and the rest
+    sleep on. Waking them all on every give-back cost a burst of first views more CPU than their requests."""
+    # the budget's own events only (threads and libraries keep theirs)
+    monkeypatch.setattr(
+        "addon.consonance.budget.threading", SimpleNamespace(**{**vars(threading), "Event": CountedEvent})
+    )
+    CountedEvent.woken = []
+    budget = RequestBudget("tenant-1", per_minute=1000, concurrency=1, redis=redis.Redis.from_url(redis_url))
+    held = budget.take(0)
+    served: list[str] = []
+    waiters = []
+    for _ in range(5):
+        waiters.append(threading.Thread(target=lambda: served.append(budget.take(5))))
+        waiters[-1].start()
+        deadline = time.monotonic() + 2
+        while budget.waiting() < len(waiters):
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+    budget.give_back(held)
+    for n in range(5):  # each served request gives its place back, and the next waiter is served
+        deadline = time.monotonic() + 2
+        while len(served) < n + 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        budget.give_back(served[n])
+    for waiter in waiters:
+        waiter.join(5)
+    # each waiter is woken when the one ahead leaves and when a place comes back: never by the whole queue's
+    # comings and goings (the last of five was woken nine times when every change woke everyone)
+    assert len(CountedEvent.woken) >= 5
+    assert max(CountedEvent.woken.count(event) for event in set(CountedEvent.woken)) <= 2
+
+
 def _queued_waiter(budget, served: list[str]) -> threading.Thread:
     """A request in another thread of this process, started and waiting in the budget's queue; the token it
     gets goes to `served`."""
@@ -408,6 +455,7 @@ def test_a_request_queued_by_a_process_that_stopped_asking_is_dropped(redis_url)
 def test_a_place_given_back_wakes_the_waiter_in_another_process_at_once(redis_url, monkeypatch):
     """The give-back tells every process when requests are queued; the waiter does not sit out its poll."""
     monkeypatch.setattr("addon.consonance.budget.POLL_SECONDS", 2.0)  # its own next look: a second away
+    monkeypatch.setattr("addon.consonance.budget.WOKEN_POLL_SECONDS", 2.0)
     client = redis.Redis.from_url(redis_url)
     first, second = (
         RequestBudget("tenant-1", 100, 1, redis.Redis.from_url(redis_url), wake_channel="test:budget-wake")
