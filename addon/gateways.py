@@ -89,11 +89,13 @@ class TenantGateways:
                     bus.listen(WAKE_PREFIX, self._wake_budget, lambda: None)
             return found
 
-    def _wake_budget(self, name: str) -> None:
-        """A place came free elsewhere while requests were queued: this process's waiter for it looks now."""
+    def _wake_budget(self, message: str) -> None:
+        """A place came free elsewhere while requests were queued: this process's waiter for it looks now, if
+        the place is its (`budget-freed:<name>:<tokens>`; a message naming no tokens wakes it anyway)."""
+        name, _, served = message.partition(":")
         for budget in list(self._budgets.values()):
             if budget.name == name:
-                budget.woken()
+                budget.woken(served or None)
 
     def _stored_profile(self, tenant_id: int, stored: dict | None) -> CapabilityProfile | None:
         """The profile the settings hold, read once per stored copy (the settings cache hands out the same

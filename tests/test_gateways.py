@@ -121,14 +121,14 @@ def test_a_budget_is_woken_through_the_apps_bus_when_a_place_comes_free_elsewher
         bus = invalidation.bus(app)
         assert budget.wake_channel == bus.channel
         woken = []
-        budget.woken = lambda: woken.append(budget.name)
+        budget.woken = lambda served=None: woken.append((budget.name, served))
         deadline = time.monotonic() + 5
         while not bus.healthy:
             assert time.monotonic() < deadline, "the bus did not subscribe"
             time.sleep(0.01)
-        redis.Redis.from_url(redis_url).publish(bus.channel, f"budget-freed:{budget.name}")
+        redis.Redis.from_url(redis_url).publish(bus.channel, f"budget-freed:{budget.name}:token-1,token-2")
         while not woken:
             assert time.monotonic() < deadline, "the budget was not woken"
             time.sleep(0.01)
-        assert woken == [budget.name]
+        assert woken == [(budget.name, "token-1,token-2")]
         bus.stop()

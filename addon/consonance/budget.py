@@ -98,12 +98,27 @@ return take_place(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2],
 )
 # A place given back. KEYS: in-flight set, queue; ARGV: token, channel, message. When requests are queued, the
 # message wakes the longest waiter of every process (the app's bus) rather than leaving it to its next poll.
+# Give a place back; if requests are queued for one, say so on the bus, naming the queued requests the free
+# places now go to (`woken`): only their processes look, not every process with a waiter. Queued requests whose
+# process stopped asking are dropped first, as the taking rule drops them, so a wake-up is never sent to them.
 _GIVE_BACK = """
 redis.call('ZREM', KEYS[1], ARGV[1])
-if ARGV[2] ~= '' and redis.call('ZCARD', KEYS[2]) > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+if ARGV[2] == '' then return 1 end
+local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
+if #stale > 0 then
+  redis.call('ZREM', KEYS[2], unpack(stale))
+  redis.call('ZREM', KEYS[3], unpack(stale))
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
+local free = tonumber(ARGV[5]) - redis.call('ZCARD', KEYS[1])
+if free > 0 then
+  local next_in_line = redis.call('ZRANGE', KEYS[2], 0, free - 1)
+  if #next_in_line > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3] .. ':' .. table.concat(next_in_line, ',')) end
+end
 return 1
 """
-WAKE_PREFIX = "budget-freed:"  # + the budget's name: a place came free while requests were queued for one
+# + the budget's name, ':', and the queued requests now served (comma-separated): a place came free for them
+WAKE_PREFIX = "budget-freed:"
 
 
 _AHEAD: contextvars.ContextVar[PlaceAhead | None] = contextvars.ContextVar("consonance_place_ahead", default=None)
@@ -259,8 +274,9 @@ class RequestBudget:
             now + QUEUE_LEASE_SECONDS if join else "",
         ]
 
-    def _give_back_keys_args(self, token: str) -> tuple[list[str], list[str]]:
-        return [self._key("in-flight"), self._key("queue")], [token, self.wake_channel, WAKE_PREFIX + self.name]
+    def _give_back_keys_args(self, token: str) -> tuple[list[str], list]:
+        keys = [self._key("in-flight"), self._key("queue"), self._key("queue-lease")]
+        return keys, [token, self.wake_channel, WAKE_PREFIX + self.name, self._clock(), self.concurrency]
 
     def _refusal(self, answer: list, now: float) -> tuple[float, str] | None:
         """The place-taking rule's answer as `_try_place` says it: None for a place taken, else (wait, why)."""
@@ -316,11 +332,13 @@ class RequestBudget:
             keys, args = self._give_back_keys_args(token)
             self._shared(lambda r: give(keys=keys, args=args))
 
-    def woken(self) -> None:
+    def woken(self, served: str | None = None) -> None:
         """A place came free in another process while requests were queued (the app's bus said so): the longest
-        waiter here looks now, not at its next poll."""
+        waiter here looks now, not at its next poll, if it is one of those `served` (comma-separated tokens; None
+        when the message names none, as an earlier version's did)."""
         with self._turns:
-            self._wake_head()
+            if self._queue and (served is None or self._queue[0][0] in served.split(",")):
+                self._wake_head()
 
     def _freed(self, token: str) -> None:
         with self._lock:

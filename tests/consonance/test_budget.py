@@ -470,11 +470,12 @@ def test_a_place_given_back_wakes_the_waiter_in_another_process_at_once(redis_ur
         message = listener.get_message(timeout=3)
         if message:
             heard.append(message["data"])
-            second.woken()
+            second.woken(message["data"].decode().removeprefix("budget-freed:tenant-1:"))
 
     held = first.take(0)
     served: list[str] = []
     waiter = _waiting_in_redis(client, second, served)
+    queued = _queued_in_redis(client, second)
     relaying = threading.Thread(target=relay)
     relaying.start()
     time.sleep(0.05)  # the waiter is asleep until its next look
@@ -483,6 +484,51 @@ def test_a_place_given_back_wakes_the_waiter_in_another_process_at_once(redis_ur
     waiter.join(5)
     relaying.join(5)
     listener.close()
-    assert served and heard == [b"budget-freed:tenant-1"]
+    assert served and heard == [b"budget-freed:tenant-1:" + queued[0]]
     assert time.monotonic() - freed_at < 0.5
     second.give_back(served[0])
+
+
+def test_a_give_back_names_the_queued_request_the_place_goes_to(redis_url):
+    """With a waiter queued in each of two processes, the freed place is the first one's: the message names it,
+    so only its process looks (the other's look would be refused, a wasted round trip per place). A queued
+    request whose process stopped asking is passed over."""
+    client = redis.Redis.from_url(redis_url)
+    first, second, third = (
+        RequestBudget("tenant-1", 100, 1, redis.Redis.from_url(redis_url), wake_channel="test:budget-wake")
+        for _ in range(3)
+    )
+    listener = client.pubsub()
+    listener.subscribe("test:budget-wake")
+    assert listener.get_message(timeout=1)["type"] == "subscribe"
+    held = first.take(0)
+    client.zadd(first._key("queue"), {"ghost": time.time() - 5})  # a killed process's request, first in line
+    client.zadd(first._key("queue-lease"), {"ghost": time.time() + 0.3})
+    served_second: list[str] = []
+    waiting_second = _waiting_in_redis(client, second, served_second)
+    served_third: list[str] = []
+    waiting_third = _queued_waiter(third, served_third)
+    deadline = time.monotonic() + 2
+    while len(_queued_in_redis(client, first)) < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    ghost, second_token, third_token = _queued_in_redis(client, first)
+    assert ghost == b"ghost"
+    time.sleep(0.35)  # the ghost's lease runs out
+
+    first.give_back(held)
+    message = listener.get_message(timeout=2)
+    assert message["data"] == b"budget-freed:tenant-1:" + second_token
+    second.woken(second_token.decode())
+    third.woken(second_token.decode())  # not its place: its waiter sleeps on
+    waiting_second.join(5)
+    assert served_second and not served_third
+
+    second.give_back(served_second[0])
+    message = listener.get_message(timeout=2)
+    assert message["data"] == b"budget-freed:tenant-1:" + third_token
+    third.woken(third_token.decode())
+    waiting_third.join(5)
+    assert served_third
+    third.give_back(served_third[0])
+    listener.close()
