@@ -410,7 +410,7 @@ def _line(row: Row, rows: list[Row]) -> str:
         f"| {row.target} | {row.cache}{wrapped} | {row.connections} | {row.requests:,} | {row.rps:,.0f} | "
         f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {rps_ratio} | {p99_ratio} | {row.body_bytes:,} | "
         f"{reads} | {answered} | {_cpu(row.server_cpu_ms)} | {_cpu(row.consonance_cpu_ms)} |"
-        + ("" if row.server_syscalls is None else f" {row.server_syscalls:.1f} syscalls/view |")
+        + ("" if row.server_syscalls is None else f" {row.server_syscalls:.1f} |")
     )
 
 
@@ -418,12 +418,16 @@ def _cpu(ms: float | None) -> str:
     return "—" if ms is None else f"{ms:.2f}"
 
 
-HEADER = (
-    "| target | cache | connections | requests | req/s | p50 (ms) | p99 (ms) | errors | req/s ÷ ACE | p99 ÷ ACE "
-    "| response bytes | Consonance reads per view | connections answered (req/s × mean) "
-    "| server CPU per view (ms) | sandbox CPU per view (ms) |\n"
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-)
+def header(syscalls: bool = False) -> str:
+    columns = (
+        "| target | cache | connections | requests | req/s | p50 (ms) | p99 (ms) | errors | req/s ÷ ACE | p99 ÷ ACE "
+        "| response bytes | Consonance reads per view | connections answered (req/s × mean) "
+        "| server CPU per view (ms) | sandbox CPU per view (ms) |"
+    )
+    alignment = "|---|---|" + "---:|" * 13
+    if syscalls:
+        columns, alignment = columns + " server system calls per view |", alignment + "---:|"
+    return columns + "\n" + alignment
 
 
 def machine() -> str:
@@ -463,9 +467,15 @@ def record(rows: list[Row], meta: dict, command: str, args) -> None:
         "8 at once (the default). Consonance reads per view: the sandbox's own count of title reads during the "
         "run over the run's requests (a first view reads once; a view answered without reading shows below 1). "
         "CPU per view: user + system CPU of the measured server's processes (every process holding its listening "
-        "socket) and of the sandbox's, from /proc, over the run's requests.",
+        "socket) and of the sandbox's, from /proc, over the run's requests."
+        + (
+            " System calls counted with `perf stat` on the servers (`--syscalls`): tracing slows each call, and ours "
+            "make more, so this run's ratios are not comparable with those of runs without it."
+            if args.syscalls
+            else ""
+        ),
         "",
-        HEADER,
+        header(args.syscalls),
     ]
     lines += [_line(row, rows) for row in rows]
     with RESULTS.open("a") as handle:
@@ -486,9 +496,13 @@ def main(argv=None) -> None:
         "--budget-per-minute", type=int, default=60000, help="each site's Consonance requests a minute (our app)"
     )
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to bench/RESULTS.md")
-    parser.add_argument("--syscalls", action="store_true", help="count the server's system calls per view (perf stat)")
+    parser.add_argument(
+        "--syscalls",
+        action="store_true",
+        help="count the servers' system calls per view (perf stat; tracing slows them: ratios not comparable)",
+    )
     args = parser.parse_args(argv)
-    print(HEADER, flush=True)
+    print(header(args.syscalls), flush=True)
     rows, meta = benchmark(args)
     if not args.no_record:
         record(
