@@ -41,18 +41,26 @@ _PAUSED = "Consonance asked the app to slow down (HTTP 429)"
 # comes free goes to the queue in the order it joined; a newcomer, or a view's place taken ahead, takes one only
 # when more are free than requests wait. Only the longest waiter in each process joins (the others wait behind
 # it in their process, in order), so the slots go round the processes that have requests waiting.
-_PLACE_RULE = """
-local function take_place(pause, minute, in_flight, queue, queue_lease,
-                          now, lease_until, per_minute, concurrency, token, join_until)
-  local paused_until = tonumber(redis.call('GET', pause) or '0')
-  if paused_until > tonumber(now) then return {1, tostring(paused_until)} end
+# Places and queued requests whose lease ran out (a killed process's) are dropped first; answers the slots free.
+_DROP_EXPIRED = """
+local function free_after_dropping_expired(in_flight, queue, queue_lease, now, concurrency)
   redis.call('ZREMRANGEBYSCORE', in_flight, '-inf', now)
   local stale = redis.call('ZRANGEBYSCORE', queue_lease, '-inf', now)
   if #stale > 0 then
     redis.call('ZREM', queue, unpack(stale))
     redis.call('ZREM', queue_lease, unpack(stale))
   end
-  local free = tonumber(concurrency) - redis.call('ZCARD', in_flight)
+  return tonumber(concurrency) - redis.call('ZCARD', in_flight)
+end
+"""
+_PLACE_RULE = (
+    _DROP_EXPIRED
+    + """
+local function take_place(pause, minute, in_flight, queue, queue_lease,
+                          now, lease_until, per_minute, concurrency, token, join_until)
+  local paused_until = tonumber(redis.call('GET', pause) or '0')
+  if paused_until > tonumber(now) then return {1, tostring(paused_until)} end
+  local free = free_after_dropping_expired(in_flight, queue, queue_lease, now, concurrency)
   local rank = redis.call('ZRANK', queue, token)
   local ahead = rank or redis.call('ZCARD', queue)
   if free > ahead then
@@ -79,6 +87,7 @@ local function take_place(pause, minute, in_flight, queue, queue_lease,
   return {3}
 end
 """
+)
 # One round trip per place taken. KEYS: pause, this minute's count, in-flight set, queue, queue leases; ARGV: now,
 # lease expiry, per-minute cap, concurrency cap, token, queue lease expiry ('' to take a place only if one is
 # free, without joining the queue).
@@ -96,27 +105,22 @@ if redis.call('GET', KEYS[6]) ~= ARGV[7] then return {4} end
 return take_place(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 """
 )
-# A place given back. KEYS: in-flight set, queue; ARGV: token, channel, message. When requests are queued, the
-# message wakes the longest waiter of every process (the app's bus) rather than leaving it to its next poll.
-# Give a place back; if requests are queued for one, say so on the bus, naming the queued requests the free
-# places now go to (`woken`): only their processes look, not every process with a waiter. Queued requests whose
-# process stopped asking are dropped first, as the taking rule drops them, so a wake-up is never sent to them.
-_GIVE_BACK = """
+# A place given back. KEYS: in-flight set, queue, queue leases; ARGV: token, channel ('' for none), message
+# prefix, now, concurrency cap. When requests are queued, the message names those the free places now go to
+# (`woken`): only their processes look, not every process with a waiter.
+_GIVE_BACK = (
+    _DROP_EXPIRED
+    + """
 redis.call('ZREM', KEYS[1], ARGV[1])
 if ARGV[2] == '' then return 1 end
-local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
-if #stale > 0 then
-  redis.call('ZREM', KEYS[2], unpack(stale))
-  redis.call('ZREM', KEYS[3], unpack(stale))
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
-local free = tonumber(ARGV[5]) - redis.call('ZCARD', KEYS[1])
+local free = free_after_dropping_expired(KEYS[1], KEYS[2], KEYS[3], ARGV[4], ARGV[5])
 if free > 0 then
   local next_in_line = redis.call('ZRANGE', KEYS[2], 0, free - 1)
   if #next_in_line > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3] .. ':' .. table.concat(next_in_line, ',')) end
 end
 return 1
 """
+)
 # + the budget's name, ':', and the queued requests now served (comma-separated): a place came free for them
 WAKE_PREFIX = "budget-freed:"
 
