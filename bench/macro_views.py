@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -466,8 +467,8 @@ def record(rows: list[Row], meta: dict, command: str, args) -> None:
         f"Our sites' Consonance budget: {args.budget_per_minute} requests a minute (raised: the peer has none), "
         "8 at once (the default). Consonance reads per view: the sandbox's own count of title reads during the "
         "run over the run's requests (a first view reads once; a view answered without reading shows below 1). "
-        "CPU per view: user + system CPU of the measured server's processes (every process holding its listening "
-        "socket) and of the sandbox's, from /proc, over the run's requests."
+        "CPU per view: user + system CPU of the measured server's processes (those holding its listening socket "
+        "and their children) and of the sandbox's, from /proc, over the run's requests."
         + (
             " System calls counted with `perf stat` on the servers (`--syscalls`): tracing slows each call, and ours "
             "make more, so this run's ratios are not comparable with those of runs without it."
@@ -502,6 +503,8 @@ def main(argv=None) -> None:
         help="count the servers' system calls per view (perf stat; tracing slows them: ratios not comparable)",
     )
     args = parser.parse_args(argv)
+    if args.syscalls and shutil.which("perf") is None:
+        parser.error("--syscalls counts with perf, which is not installed (Debian: apt-get install linux-perf)")
     print(header(args.syscalls), flush=True)
     rows, meta = benchmark(args)
     if not args.no_record:
