@@ -21,8 +21,9 @@ from addon.confluence.client import ConfluenceClient
 from addon.consonance.budget import WAKE_PREFIX, RequestBudget
 from addon.consonance.capabilities import CapabilityProfile
 from addon.consonance.gateway import ConsonanceGateway
-from addon.consonance.host_policy import HostPolicy, HostRefused, parse_allowed_hosts, vetted_session
+from addon.consonance.host_policy import HostPolicy, HostRefused, parse_allowed_hosts
 from addon.consonance.transport import ConsonanceConnection
+from addon.consonance.wire import KeptConnections
 from addon.platform import invalidation, tenants
 from addon.platform.models import Tenant
 from addon.settings.service import get_settings
@@ -136,7 +137,7 @@ class TenantGateways:
                 self.consonance_policy.check(host)
             except HostRefused as exc:
                 # A name that does not resolve just now is an outage, not a refusal: the connection
-                # check (vetted_session) still guards whatever it resolves to later.
+                # check (wire.KeptConnections) still guards whatever it resolves to later.
                 if not exc.unresolvable:
                     log.warning("tenant %s: Consonance address refused: %s", tenant.id, exc.reason)
                     refused = True
@@ -153,7 +154,7 @@ class TenantGateways:
                 return cached[1]
             gateway = ConsonanceGateway(
                 ConsonanceConnection(host=host, api_key=api_key),
-                session=vetted_session(self.consonance_policy, host),
+                connections=KeptConnections.from_environment(host, self.consonance_policy),
                 profile=profile,
                 budget=budget,
             )

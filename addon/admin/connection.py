@@ -13,8 +13,9 @@ from addon.admin import consonance_host
 from addon.consonance import errors
 from addon.consonance.capabilities import CapabilityProfile
 from addon.consonance.gateway import ConnectionCheck, ConnectionReport, ConsonanceGateway
-from addon.consonance.host_policy import HostPolicy, HostRefused, vetted_session
+from addon.consonance.host_policy import HostPolicy, HostRefused
 from addon.consonance.transport import ConsonanceConnection, TransportOptions
+from addon.consonance.wire import KeptConnections
 from addon.flows import capability_discovery
 from addon.gateways import gateways
 from addon.platform import tenants
@@ -63,7 +64,9 @@ def try_connection(
         kind = errors.UNREACHABLE if exc.unresolvable else None
         return ConnectionResult(False, exc.reason, (), unreachable=kind is not None, host_refused=kind is None)
     gateway = ConsonanceGateway(
-        ConsonanceConnection(host=host, api_key=api_key), options, session=vetted_session(policy, host)
+        ConsonanceConnection(host=host, api_key=api_key),
+        options,
+        connections=KeptConnections.from_environment(host, policy),
     )
     try:
         report: ConnectionReport = gateway.test_connection()
@@ -127,7 +130,7 @@ def stage_names(tenant: Tenant, host: str) -> list[str]:
     gateway = ConsonanceGateway(
         ConsonanceConnection(host=host, api_key=api_key),
         TEST_OPTIONS,
-        session=vetted_session(policy, host),
+        connections=KeptConnections.from_environment(host, policy),
         profile=profile,
     )
     try:

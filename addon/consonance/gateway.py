@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
-import requests
 from marshmallow import ValidationError
 
 from addon.consonance import schemas
@@ -38,6 +37,7 @@ from addon.consonance.transport import (
     TransportStats,
     raise_for_payload_errors,
 )
+from addon.consonance.wire import KeptConnections
 from addon.logs import log_context
 from addon.publishing.domain import (
     Note,
@@ -94,7 +94,7 @@ class ConsonanceGateway:
         *,
         page_size: int = MAX_PAGE_SIZE,
         transport: GraphQLTransport | None = None,
-        session: requests.Session | None = None,
+        connections: KeptConnections | None = None,
         profile: CapabilityProfile | None = None,
         budget: RequestBudget | None = None,
     ):
@@ -102,7 +102,7 @@ class ConsonanceGateway:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self.connection = connection
         self.page_size = page_size
-        self.transport = transport or GraphQLTransport(connection, options, session=session, budget=budget)
+        self.transport = transport or GraphQLTransport(connection, options, connections=connections, budget=budget)
         # What this Consonance offers; until it is first checked, what the app was written for.
         self.profile = profile or CapabilityProfile.assumed()
 

@@ -4,25 +4,17 @@ The key is a bearer secret, so the address an admin types is checked before anyt
 one scheme (https), no userinfo, no numeric tricks (decimal, octal or hex IPv4), and every address
 the name resolves to must be public. Hosts in CONSONANCE_ALLOWED_HOSTS (the embedded sandbox on
 loopback, a customer's Consonance inside their network) may use http and private addresses.
-The same rule is checked again on every connection (`VettedAdapter`), so a name that later
-resolves somewhere private (DNS rebinding) still gets nothing.
+The same rule is checked again on every connection (`address_ok`, by `wire.KeptConnections`), so a
+name that later resolves somewhere private (DNS rebinding) still gets nothing.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
-from requests.utils import get_environ_proxies
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
 
 Resolver = Callable[[str, int], list[str]]
 
@@ -177,105 +169,3 @@ def is_public(address: str) -> bool:
         if ip in ipaddress.IPv6Network("64:ff9b::/96"):  # NAT64: the IPv4 address is the last 32 bits
             return is_public(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
-
-
-# --- every connection checked again --------------------------------------------------------------
-
-
-class AddressRefused(NewConnectionError):
-    """A connection reached an address the policy refuses (the name resolved somewhere else this time)."""
-
-
-def _vetted(base: type[HTTPConnection], policy: HostPolicy) -> type[HTTPConnection]:
-    class VettedConnection(base):  # type: ignore[valid-type, misc]
-        """Checked on every connect; and a request goes out in one write: http.client sends the request line
-        and headers, then the body, each in its own write (two segments, two wake-ups of the server for every
-        GraphQL POST), so the headers are held and sent with the body's first chunk, or before the response
-        is read when there is no body."""
-
-        _hold_next = False
-        _held: bytes | None = None
-
-        def _new_conn(self):
-            sock = super()._new_conn()
-            peer = sock.getpeername()[0]
-            if not policy.address_ok(self.host, self.port, peer):
-                sock.close()
-                raise AddressRefused(self, f"refused to send the key to {peer} (not a public address)")
-            return sock
-
-        def putrequest(self, *args, **kwargs):
-            self._hold_next, self._held = False, None  # nothing of an earlier request is ever sent with this one
-            return super().putrequest(*args, **kwargs)
-
-        def endheaders(self, message_body=None, *, encode_chunked=False):
-            self._hold_next = True
-            return super().endheaders(message_body, encode_chunked=encode_chunked)
-
-        def send(self, data):
-            if self._hold_next and isinstance(data, bytes):
-                self._hold_next, self._held = False, data
-                return
-            if self._held is not None and isinstance(data, (bytes, bytearray)):
-                data, self._held = self._held + data, None
-            self._send_held()
-            return super().send(data)
-
-        def _send_held(self) -> None:
-            held, self._held, self._hold_next = self._held, None, False
-            if held is not None:
-                super().send(held)
-
-        def getresponse(self, *args, **kwargs):
-            self._send_held()
-            return super().getresponse(*args, **kwargs)
-
-        def close(self):
-            self._hold_next, self._held = False, None
-            return super().close()
-
-    return VettedConnection
-
-
-class VettedAdapter(HTTPAdapter):
-    """A requests adapter whose connections carry nothing to an address the policy refuses."""
-
-    def __init__(self, policy: HostPolicy, **kwargs):
-        self.policy = policy
-        super().__init__(**kwargs)
-
-    def _vetted_pools(self) -> dict[str, type]:
-        http = type("VettedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": _vetted(HTTPConnection, self.policy)})
-        https = type(
-            "VettedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": _vetted(HTTPSConnection, self.policy)}
-        )
-        return {"http": http, "https": https}
-
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = self._vetted_pools()
-
-    def proxy_manager_for(self, proxy, **proxy_kwargs):
-        """Through a proxy the connection opened is the proxy's, so that is what the policy checks."""
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if not getattr(manager, "_c4c_vetted", False):
-            manager.pool_classes_by_scheme = self._vetted_pools()
-            manager._c4c_vetted = True
-        return manager
-
-
-def vetted_session(policy: HostPolicy, host: str) -> requests.Session:
-    """A session for the Consonance at `host`: every connection it opens is checked against `policy`.
-
-    The environment is read once, here, not on every request: the proxy for `host` (HTTPS_PROXY and
-    NO_PROXY; the proxy's own connection is the one checked, so a proxy on a private address must be
-    listed in CONSONANCE_ALLOWED_HOSTS) and a CA bundle (REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE); never
-    ~/.netrc, as the API key is the only credential sent."""
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-    session.proxies = get_environ_proxies(host)
-    adapter = VettedAdapter(policy)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session

@@ -1,7 +1,7 @@
 """HTTP transport for Consonance's GraphQL endpoint: auth, timeouts, bounded retries, error mapping.
 
-One transport per tenant connection; it reuses a requests.Session so connections stay warm across
-pages. It knows HTTP and GraphQL envelopes, nothing about Consonance's types (that is the gateway's).
+One transport per tenant connection; its connections (`wire.KeptConnections`) stay open across pages. It
+knows HTTP and GraphQL envelopes, nothing about Consonance's types (that is the gateway's).
 """
 
 from __future__ import annotations
@@ -13,12 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3 import exceptions as urllib3_errors
-from urllib3.connectionpool import HTTPConnectionPool
+from urllib.parse import urlsplit
 
 from addon import metrics
 from addon.consonance.budget import BudgetExhausted, RequestBudget
@@ -28,6 +23,7 @@ from addon.consonance.errors import (
     ConsonanceUnavailable,
     ConsonanceValidationError,
 )
+from addon.consonance.wire import Answer, ConnectTimedOut, KeptConnections, ReadTimedOut
 from addon.retries import backoff_delay
 
 log = logging.getLogger("addon.consonance")
@@ -86,7 +82,7 @@ class GraphQLTransport:
         connection: ConsonanceConnection,
         options: TransportOptions | None = None,
         *,
-        session: requests.Session | None = None,
+        connections: KeptConnections | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
@@ -95,31 +91,32 @@ class GraphQLTransport:
         self.connection = connection
         self.budget = budget  # the tenant's share of its Consonance, shared by every process
         self.options = options or TransportOptions()
-        self.session = session or requests.Session()
+        # the key goes only where these connect: to the connection's host (or through the proxy for it)
+        self.connections = connections or KeptConnections.from_environment(connection.graphql_url)
         self.stats = TransportStats()
         self._sleep = sleep
         self._clock = clock
         self._rand = rand
-        self._template: requests.PreparedRequest | None = None
+        self._head: bytes | None = None
 
     def close(self) -> None:
-        self.session.close()
+        self.connections.close()
 
-    def _post_template(self) -> requests.PreparedRequest:
-        """The POST every call sends, without its body: URL, key and headers are the connection's own."""
-        if self._template is None:
-            self._template = requests.Request(
+    def _post_head(self) -> bytes:
+        """The POST every call sends, up to its length and body: URL, key and headers are the connection's own."""
+        if self._head is None:
+            self._head = self.connections.head(
                 "POST",
-                self.connection.graphql_url,
-                headers={
+                urlsplit(self.connection.graphql_url).path,
+                {
                     "Authorization": f"Bearer {self.connection.api_key}",
                     "Content-Type": "application/json; charset=utf-8",
                     "Accept": "application/json",
                     "Accept-Encoding": "gzip, deflate",
                     "User-Agent": self.options.user_agent,
                 },
-            ).prepare()
-        return self._template
+            )
+        return self._head
 
     def execute(self, document: str, variables: dict | None = None, *, operation_name: str | None = None) -> dict:
         """Run one GraphQL operation, retrying transient failures within the bound; return its `data`."""
@@ -195,18 +192,17 @@ class GraphQLTransport:
         self.stats.requests += 1
         encoded = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
         try:
-            response = self._post(encoded, urllib3.Timeout(connect=opts.connect_timeout, read=read_timeout))
-        except urllib3_errors.NewConnectionError as exc:  # refused, unreachable, or an address the policy refuses
-            return _Outcome(failure=f"connection failed ({type(exc).__name__})")
-        except urllib3_errors.ConnectTimeoutError:
+            answer = self._post(encoded, opts.connect_timeout, read_timeout)
+        except ConnectTimedOut:
             return _Outcome(failure=f"connect timeout after {opts.connect_timeout:.2f}s")
-        except urllib3_errors.ReadTimeoutError:
+        except ReadTimedOut:
             return _Outcome(failure=f"read timeout after {read_timeout:.2f}s")
-        except (urllib3_errors.HTTPError, OSError) as exc:  # reset, TLS, proxy, a body cut short
+        except OSError as exc:  # refused, unreachable, an address the policy refuses, reset, TLS, a body cut short
+            log.info("consonance %s: %s", label, exc, extra={"host": self.connection.host})
             return _Outcome(failure=f"connection failed ({type(exc).__name__})")
-        content = response.data
+        content = answer.body
         self.stats.bytes_received += len(content)
-        status = response.status
+        status = answer.status
         if 300 <= status < 400:
             metrics.count_consonance_call(label, "redirected")
             raise ConsonanceQueryError(
@@ -215,7 +211,7 @@ class GraphQLTransport:
                 operation=label,
             )
         if status in RETRYABLE_STATUSES:
-            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            retry_after = _retry_after_seconds(answer.headers.get("retry-after"))
             return _Outcome(failure=f"HTTP {status}", retry_after=retry_after, status=status)
         if status in (401, 403):
             metrics.count_consonance_call(label, "auth_refused")
@@ -235,34 +231,11 @@ class GraphQLTransport:
             raise ConsonanceQueryError(f"Consonance rejected {label} with HTTP {status}", operation=label)
         return _Outcome(data=payload["data"], status=status)
 
-    def _post(self, body: bytes, timeout: urllib3.Timeout) -> urllib3.BaseHTTPResponse:
-        """POST `body` to the GraphQL URL through the session's adapter's pool: its vetted connections, and the
-        session's proxy and TLS settings, exactly as `adapter.send` picks them. Read whole, decoded; never
-        retried or redirected here (the key goes to the saved host only; `execute` owns the retries).
-
-        Not `adapter.send`: it wraps the answer in a requests.Response (cookies, a second header map, the body
-        read in chunks), ~0.2 ms of CPU a request here that nothing reads."""
-        session = self.session
-        template = self._post_template()
-        adapter = session.get_adapter(self.connection.graphql_url)
-        if not isinstance(adapter, HTTPAdapter):
-            raise TypeError(f"Consonance is reached through an HTTP adapter, not {type(adapter).__name__}")
-        verify = True if session.verify is None else session.verify
-        pool = adapter.get_connection_with_tls_context(template, verify, proxies=session.proxies, cert=session.cert)
-        if not isinstance(pool, HTTPConnectionPool):  # an HTTPAdapter's always are (typeshed says ConnectionPool)
-            raise TypeError(f"Consonance is reached through a connection pool, not {type(pool).__name__}")
-        adapter.cert_verify(pool, self.connection.graphql_url, verify, session.cert)
-        return pool.urlopen(
-            "POST",
-            adapter.request_url(template, session.proxies),
-            body=body,
-            headers={**template.headers, "Content-Length": str(len(body))},
-            redirect=False,
-            assert_same_host=False,
-            retries=False,
-            preload_content=True,
-            decode_content=True,
-            timeout=timeout,
+    def _post(self, body: bytes, connect_timeout: float, read_timeout: float) -> Answer:
+        """POST `body` to the GraphQL URL over a kept connection. Read whole, decoded; never retried or
+        redirected here (the key goes to the saved host only; `execute` owns the retries)."""
+        return self.connections.exchange(
+            self._post_head(), body, connect_timeout=connect_timeout, read_timeout=read_timeout
         )
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:

@@ -26,8 +26,8 @@ from addon.confluence.storage_parse import StorageParseError, find_tables
 from addon.consonance.budget import PlaceAhead
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
 from addon.consonance.gateway import ConsonanceGateway
-from addon.consonance.host_policy import vetted_session
 from addon.consonance.transport import TransportOptions
+from addon.consonance.wire import KeptConnections
 from addon.gateways import NotConfigured, gateways
 from addon.lru import BoundedLRU
 from addon.macros import views
@@ -164,7 +164,7 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
             pooled.connection,
             INTERACTIVE_OPTIONS,
             # every connection vetted, as the pooled one's
-            session=vetted_session(gateways().consonance_policy, pooled.connection.host),
+            connections=KeptConnections.from_environment(pooled.connection.host, gateways().consonance_policy),
             profile=pooled.profile,
             budget=pooled.transport.budget,
         )

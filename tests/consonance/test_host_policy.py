@@ -4,7 +4,6 @@ tricks are refused, allowed hosts are exact, and a connection that lands somewhe
 from __future__ import annotations
 
 import pytest
-import requests
 from werkzeug.wrappers import Response
 
 from addon.consonance import errors
@@ -12,12 +11,11 @@ from addon.consonance.errors import ConsonanceAuthError, ConsonanceQueryError, C
 from addon.consonance.host_policy import (
     HostPolicy,
     HostRefused,
-    VettedAdapter,
     is_public,
     parse_allowed_hosts,
-    vetted_session,
 )
 from addon.consonance.transport import ConsonanceConnection, GraphQLTransport
+from addon.consonance.wire import AddressRefused, KeptConnections
 from tests.servers import serving
 
 
@@ -116,6 +114,11 @@ def test_allowed_hosts_are_exact_about_the_port():
         policy.check("http://[::1]:9001")
 
 
+def _post(connections: KeptConnections, path: str, authorization: str | None = None):
+    headers = {"Authorization": authorization} if authorization else {}
+    return connections.exchange(connections.head("POST", path, headers), b"{}", connect_timeout=3, read_timeout=3)
+
+
 def test_a_connection_that_lands_on_a_private_address_sends_nothing():
     """A name checked as public that resolves to loopback when connecting (DNS rebinding) gets no request."""
     seen = []
@@ -125,12 +128,11 @@ def test_a_connection_that_lands_on_a_private_address_sends_nothing():
         return Response("{}", content_type="application/json")(environ, start_response)
 
     with serving(listener) as url:
-        session = vetted_session(HostPolicy(), url)
-        with pytest.raises(requests.ConnectionError):
-            session.post(url + "/graphql", json={}, headers={"Authorization": "Bearer secret"}, timeout=3)
+        with pytest.raises(AddressRefused, match="not a public address"):
+            _post(KeptConnections.from_environment(url, HostPolicy()), "/graphql", "Bearer secret")
         assert seen == []
-        allowed = vetted_session(HostPolicy(parse_allowed_hosts(url.split("//")[1])), url)
-        assert allowed.post(url + "/graphql", json={}, timeout=3).status_code == 200
+        allowed = KeptConnections.from_environment(url, HostPolicy(parse_allowed_hosts(url.split("//")[1])))
+        assert _post(allowed, "/graphql").status == 200
         assert seen == [None]
 
 
@@ -141,7 +143,7 @@ def test_through_a_proxy_the_proxys_connection_is_the_one_checked(monkeypatch):
 
     def recorder(name):
         def listener(environ, start_response):
-            seen[name].append(environ.get("HTTP_AUTHORIZATION"))
+            seen[name].append((environ.get("HTTP_AUTHORIZATION"), environ.get("REQUEST_URI") or environ["PATH_INFO"]))
             return Response("{}", content_type="application/json")(environ, start_response)
 
         return listener
@@ -152,29 +154,27 @@ def test_through_a_proxy_the_proxys_connection_is_the_one_checked(monkeypatch):
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
             monkeypatch.setenv(name, proxy)
         consonance_only = HostPolicy(parse_allowed_hosts(url.split("//")[1]))
-        with pytest.raises(requests.ConnectionError):
-            vetted_session(consonance_only, url).post(
-                url + "/graphql", json={}, headers={"Authorization": "Bearer refused"}, timeout=3
-            )
+        with pytest.raises(AddressRefused):
+            _post(KeptConnections.from_environment(url, consonance_only), "/graphql", "Bearer refused")
         assert seen == {"proxy": [], "consonance": []}
 
         proxy_allowed = HostPolicy(parse_allowed_hosts(proxy.split("//")[1]))
-        answer = vetted_session(proxy_allowed, url).post(
-            url + "/graphql", json={}, headers={"Authorization": "Bearer via-proxy"}, timeout=3
-        )
-        assert answer.ok and seen == {"proxy": ["Bearer via-proxy"], "consonance": []}
+        answer = _post(KeptConnections.from_environment(url, proxy_allowed), "/graphql", "Bearer via-proxy")
+        # a plain-http proxy is sent the whole address it is to forward to
+        assert answer.status == 200 and seen == {"proxy": [("Bearer via-proxy", url + "/graphql")], "consonance": []}
         transport = GraphQLTransport(
-            ConsonanceConnection(host=url, api_key="transport-key"), session=vetted_session(proxy_allowed, url)
+            ConsonanceConnection(host=url, api_key="transport-key"),
+            connections=KeptConnections.from_environment(url, proxy_allowed),
         )
         with pytest.raises(ConsonanceQueryError):  # the recorder answers no data; what matters is who was asked
             transport.execute("{ __typename }")
-        assert seen == {"proxy": ["Bearer via-proxy", "Bearer transport-key"], "consonance": []}
+        assert [who for who, _ in seen["proxy"]] == ["Bearer via-proxy", "Bearer transport-key"]
+        assert seen["consonance"] == []
 
         monkeypatch.setenv("NO_PROXY", url.split("//")[1].split(":")[0])
-        direct = vetted_session(consonance_only, url).post(
-            url + "/graphql", json={}, headers={"Authorization": "Bearer direct"}, timeout=3
-        )
-        assert direct.ok and seen["consonance"] == ["Bearer direct"] and len(seen["proxy"]) == 2
+        direct = _post(KeptConnections.from_environment(url, consonance_only), "/graphql", "Bearer direct")
+        assert direct.status == 200 and seen["consonance"] == [("Bearer direct", "/graphql")]
+        assert len(seen["proxy"]) == 2
 
 
 class _CountingSocket:
@@ -191,9 +191,9 @@ class _CountingSocket:
         return getattr(self._sock, name)
 
 
-def test_a_request_goes_out_in_one_write_with_or_without_a_body():
+def test_a_request_goes_out_in_one_write():
     """The request line, headers and body leave in one write (http.client makes two: a second segment and a
-    second wake-up of Consonance's server on every call); a request without a body is not held back."""
+    second wake-up of Consonance's server on every call)."""
     received = []
 
     def listener(environ, start_response):
@@ -202,21 +202,18 @@ def test_a_request_goes_out_in_one_write_with_or_without_a_body():
         return Response('{"data": {}}', content_type="application/json")(environ, start_response)
 
     with serving(listener) as url:
-        host, port = url.split("//")[1].split(":")
-        adapter = VettedAdapter(HostPolicy(parse_allowed_hosts(f"{host}:{port}")))
-        connection_class = adapter.poolmanager.pool_classes_by_scheme["http"].ConnectionCls
-        for method, body in (("POST", b'{"query": "{ worksCount }"}'), ("GET", None), ("POST", b"x" * 70_000)):
-            connection = connection_class(host, int(port), timeout=5)
-            connection.connect()
+        connections = KeptConnections.from_environment(url, HostPolicy(parse_allowed_hosts(url.split("//")[1])))
+        head = connections.head("POST", "/graphql", {"Authorization": "Bearer k"})
+        for body in (b'{"query": "{ worksCount }"}', b"x" * 70_000):
+            connection = connections._take(3)
             counting = connection.sock = _CountingSocket(connection.sock)
-            connection.request(method, "/graphql", body=body, headers={"Authorization": "Bearer k"})
-            answer = connection.getresponse()
-            assert answer.status == 200 and answer.data == b'{"data": {}}'
+            connections._keep(connection)
+            answer = connections.exchange(head, body, connect_timeout=3, read_timeout=3)
+            assert answer.status == 200 and answer.body == b'{"data": {}}'
             assert len(counting.writes) == 1, [len(write) for write in counting.writes]
-            assert counting.writes[0].startswith(method.encode() + b" /graphql HTTP/1.1\r\n")
-            assert counting.writes[0].endswith(body or b"\r\n\r\n")
-            connection.close()
-    assert received == [("POST", b'{"query": "{ worksCount }"}'), ("GET", b""), ("POST", b"x" * 70_000)]
+            assert counting.writes[0].startswith(b"POST /graphql HTTP/1.1\r\n")
+            assert counting.writes[0].endswith(body)
+    assert received == [("POST", b'{"query": "{ worksCount }"}'), ("POST", b"x" * 70_000)]
 
 
 @pytest.mark.parametrize(
