@@ -350,3 +350,18 @@ def shell_join(args) -> str:
 
 def python() -> str:
     return sys.executable
+
+
+def merged_percentile(distributions: list[tuple[int, list[tuple[float, float]]]], wanted: float) -> float:
+    """The `wanted` percentile of several runs' latencies taken together. Each run is (its views, its latency
+    percentiles as (percentile, value) pairs): a run stands for its views in the mixture, and a value counts as
+    reached by a run at the highest percentile of it that does not exceed it (so the answer never understates)."""
+    runs = [(views, sorted(points)) for views, points in distributions if views > 0 and points]
+    total = sum(views for views, _ in runs)
+    if not total:
+        raise ValueError("no views to take a percentile of")
+    for value in sorted({value for _, points in runs for _, value in points}):
+        share = sum(views * max((p for p, v in points if v <= value), default=0.0) for views, points in runs)
+        if share / total >= wanted - 1e-9:
+            return value
+    return max(value for _, points in runs for _, value in points)

@@ -86,6 +86,97 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
+@dataclass
+class Slice:
+    """One wrk run of one target, a slice of its row: the rows' targets take turns, so the machine's drift
+    (the same sandbox request cost 12-25 ms of CPU from one minute to the next here) falls on all of them."""
+
+    requests: int
+    seconds: float
+    errors: int
+    error_kinds: str
+    mean_ms: float | None
+    percentiles: list[tuple[float, float]]  # (percentile, milliseconds)
+    consonance_reads: int
+    server_cpu: float  # seconds
+    sandbox_cpu: float
+    syscalls: int | None
+    syscalls_by_name: dict[str, int]
+
+
+def measure_slice(
+    url: str,
+    consonance_url: str,
+    *,
+    connections: int,
+    seconds: int,
+    script: Path,
+    script_args: list[str],
+    titles: int | None,
+    syscalls: bool,
+) -> Slice:
+    reads_before = _title_reads(consonance_url)
+    server_pids, sandbox_pids = rig.listening_processes(url), rig.listening_processes(consonance_url)
+    cpu_before = rig.cpu_seconds(server_pids), rig.cpu_seconds(sandbox_pids)
+    counting = rig.SyscallCount(server_pids) if syscalls else contextlib.nullcontext()
+    with counting:
+        result = run_wrk(url, connections=connections, seconds=seconds, script=script, script_args=script_args)
+    server_cpu = rig.cpu_seconds(server_pids) - cpu_before[0]
+    sandbox_cpu = rig.cpu_seconds(sandbox_pids) - cpu_before[1]
+    if titles is not None and result["requests"] > titles:
+        # wrk's script starts the range again: the rest were cached views, not first ones
+        raise RuntimeError(
+            f"{url} made {result['requests']} uncached views over {titles} titles: raise --titles-per-run (and --size)"
+        )
+    return Slice(
+        requests=result["requests"],
+        seconds=result["requests"] / result["rps"] if result["rps"] else float(seconds),
+        errors=result["errors"],
+        error_kinds=result["error_kinds"],
+        mean_ms=result["mean"],
+        percentiles=result["percentiles"],
+        consonance_reads=_title_reads(consonance_url) - reads_before,
+        server_cpu=server_cpu,
+        sandbox_cpu=sandbox_cpu,
+        syscalls=counting.count if syscalls else None,
+        syscalls_by_name=dict(counting.by_name) if syscalls and counting.by_name else {},
+    )
+
+
+def merged_row(
+    target: str,
+    cache: str,
+    connections: int,
+    slices: list[Slice],
+    titles: int | None,
+    body_bytes: int,
+    syscalls: bool,
+) -> Row:
+    """A target's row from its slices: counts and CPU added up, req/s over the time its slices ran, and p50/p99
+    of all its views (each slice's latency distribution weighted by its views)."""
+    requests = sum(piece.requests for piece in slices)
+    views = max(1, requests)
+    distributions = [(piece.requests, piece.percentiles) for piece in slices]
+    means = [(piece.requests, piece.mean_ms) for piece in slices if piece.mean_ms is not None]
+    return Row(
+        target,
+        cache,
+        connections,
+        requests,
+        requests / max(1e-9, sum(piece.seconds for piece in slices)),
+        rig.merged_percentile(distributions, 50.0),
+        rig.merged_percentile(distributions, 99.0),
+        sum(piece.errors for piece in slices),
+        titles,
+        body_bytes,
+        sum(piece.consonance_reads for piece in slices),
+        sum(n * mean for n, mean in means) / max(1, sum(n for n, _ in means)) if means else None,
+        1000 * sum(piece.server_cpu for piece in slices) / views,
+        1000 * sum(piece.sandbox_cpu for piece in slices) / views,
+        sum(piece.syscalls or 0 for piece in slices) / views if syscalls else None,
+    )
+
+
 def run_wrk(url: str, *, connections: int, seconds: int, script: Path, script_args: list[str]) -> dict:
     command = [
         "wrk",
@@ -101,9 +192,12 @@ def run_wrk(url: str, *, connections: int, seconds: int, script: Path, script_ar
         "--",
         *script_args,
     ]
-    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60, cwd=ROOT).stdout
     if "Requests/sec" not in output or "99%" not in output:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
+    percentiles = re.search(r"^C4C-PERCENTILES (.+)$", output, re.MULTILINE)
+    if percentiles is None:
+        raise RuntimeError(f"the script printed no percentiles (bench/wrk/percentiles.lua):\n{output}")
     mean = re.search(r"^\s+Latency\s+(\S+)\s", output, re.MULTILINE)
     latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.MULTILINE))
     if "50" not in latency or "99" not in latency:
@@ -116,6 +210,10 @@ def run_wrk(url: str, *, connections: int, seconds: int, script: Path, script_ar
         "p50": _ms(latency["50"]),
         "p99": _ms(latency["99"]),
         "mean": _ms(mean.group(1)) if mean else None,
+        "percentiles": [
+            (float(point), int(value) / 1000.0)
+            for point, value in (item.split("=") for item in percentiles.group(1).split())
+        ],
         "errors": (sum(map(int, socket_errors.groups())) if socket_errors else 0)
         + (int(non_2xx.group(1)) if non_2xx else 0),
         "error_kinds": ", ".join(
@@ -276,39 +374,39 @@ def benchmark(args) -> tuple[list[Row], dict]:
 
                 next_title = CACHED_TITLE + 1
                 targets = [("ours-connect", base), ("ours-forge", base), ("ace", ace)]
+
+                def plan(target: str, cache: str, titles: int) -> tuple[Path, list[str], int | None]:
+                    """wrk's script and arguments for one slice: cached views of one title, or first views of
+                    `titles` titles no run has viewed (and the number of them)."""
+                    nonlocal next_title
+                    if cache == "uncached" and next_title + titles > args.size:
+                        raise RuntimeError("catalogue too small for the uncached runs: raise --size")
+                    if target == "ours-forge":
+                        if cache == "cached":
+                            return WRK_DIR / "forge_macro.lua", [str(cached_token_file), forge_path], None
+                        token_file = Path(scratch) / f"fit-{next_title}.txt"
+                        token_file.write_text(
+                            "".join(
+                                keys.fit(installation, site_url=site, title=str(n), lifetime=lifetime) + "\n"
+                                for n in range(next_title, next_title + titles)
+                            )
+                        )
+                        next_title += titles
+                        return WRK_DIR / "forge_macro.lua", [str(token_file), forge_path], titles
+                    first, count = CACHED_TITLE, 1
+                    if cache == "uncached":
+                        first, count, next_title = next_title, titles, next_title + titles
+                    script_args = [str(first), str(count), connect_path]
+                    return WRK_DIR / "vary_title.lua", script_args, (titles if cache == "uncached" else None)
+
                 for cache in args.caches:
                     for connections in args.connections:
-                        for target, url in targets:
-                            seconds = args.duration if cache == "cached" else args.uncached_duration
-                            titles = None
-                            if cache == "uncached" and next_title + args.titles_per_run > args.size:
-                                raise RuntimeError("catalogue too small for the uncached runs: raise --size")
-                            if target == "ours-forge":
-                                if cache == "cached":
-                                    token_file = cached_token_file
-                                else:
-                                    titles = args.titles_per_run
-                                    token_file = Path(scratch) / f"fit-{next_title}.txt"
-                                    token_file.write_text(
-                                        "".join(
-                                            keys.fit(installation, site_url=site, title=str(n), lifetime=lifetime)
-                                            + "\n"
-                                            for n in range(next_title, next_title + titles)
-                                        )
-                                    )
-                                    next_title += titles
-                                script, script_args = WRK_DIR / "forge_macro.lua", [str(token_file), forge_path]
-                            else:
-                                first = CACHED_TITLE
-                                titles_here = 1
-                                if cache == "uncached":
-                                    titles = titles_here = args.titles_per_run
-                                    first, next_title = next_title, next_title + titles
-                                script, script_args = (
-                                    WRK_DIR / "vary_title.lua",
-                                    [str(first), str(titles_here), connect_path.replace("{title}", "{title}")],
-                                )
-                            if cache == "cached" and args.warmup:
+                        seconds = args.duration if cache == "cached" else args.uncached_duration
+                        slice_seconds = max(1, round(seconds / args.rounds))
+                        titles_per_slice = args.titles_per_run // args.rounds
+                        if cache == "cached" and args.warmup:
+                            for target, url in targets:
+                                script, script_args, _ = plan(target, cache, 0)
                                 run_wrk(
                                     url,
                                     connections=connections,
@@ -316,58 +414,32 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                     script=script,
                                     script_args=script_args,
                                 )
-                            reads_before = _title_reads(consonance_url)
-                            server_pids, sandbox_pids = (
-                                rig.listening_processes(url),
-                                rig.listening_processes(consonance_url),
-                            )
-                            cpu_before = rig.cpu_seconds(server_pids), rig.cpu_seconds(sandbox_pids)
-                            syscalls = rig.SyscallCount(server_pids) if args.syscalls else contextlib.nullcontext()
-                            with syscalls:
-                                result = run_wrk(
-                                    url,
-                                    connections=connections,
-                                    seconds=seconds,
-                                    script=script,
-                                    script_args=script_args,
+                        slices: dict[str, list[Slice]] = {target: [] for target, _ in targets}
+                        for turn in range(args.rounds):  # each round starts with the next target: drift falls on all
+                            for target, url in targets[turn % 3 :] + targets[: turn % 3]:
+                                script, script_args, titles = plan(target, cache, titles_per_slice)
+                                slices[target].append(
+                                    measure_slice(
+                                        url,
+                                        consonance_url,
+                                        connections=connections,
+                                        seconds=slice_seconds,
+                                        script=script,
+                                        script_args=script_args,
+                                        titles=titles,
+                                        syscalls=args.syscalls,
+                                    )
                                 )
-                            server_cpu = rig.cpu_seconds(server_pids) - cpu_before[0]
-                            sandbox_cpu = rig.cpu_seconds(sandbox_pids) - cpu_before[1]
-                            reads = _title_reads(consonance_url) - reads_before
-                            if args.syscalls and syscalls.by_name:
-                                per_view = sorted(syscalls.by_name.items(), key=lambda item: -item[1])
-                                print(
-                                    f"  {target} system calls per view: "
-                                    + ", ".join(
-                                        f"{name} {n / max(1, result['requests']):.1f}" for name, n in per_view[:14]
-                                    ),
-                                    flush=True,
-                                )
-                            if titles is not None and result["requests"] > titles:
-                                # wrk's script starts the range again: the rest were cached views, not first ones
-                                raise RuntimeError(
-                                    f"{target} made {result['requests']} uncached views over {titles} titles: "
-                                    "raise --titles-per-run (and --size)"
-                                )
+                        for target, _ in targets:
                             rows.append(
-                                Row(
+                                merged_row(
                                     target,
                                     cache,
                                     connections,
-                                    result["requests"],
-                                    result["rps"],
-                                    result["p50"],
-                                    result["p99"],
-                                    result["errors"],
-                                    titles,
+                                    slices[target],
+                                    titles_per_slice * args.rounds if cache == "uncached" else None,
                                     sizes[target],
-                                    reads,
-                                    result["mean"],
-                                    1000 * server_cpu / max(1, result["requests"]),
-                                    1000 * sandbox_cpu / max(1, result["requests"]),
-                                    syscalls.count / max(1, result["requests"])
-                                    if args.syscalls and syscalls.count is not None
-                                    else None,
+                                    args.syscalls,
                                 )
                             )
                             print(_line(rows[-1], rows), flush=True)
@@ -377,8 +449,21 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                     f"{connections} connections were answered; the rest waited the whole run",
                                     flush=True,
                                 )
-                            if result["errors"]:
-                                print(f"  {target} {cache} {connections}: errors: {result['error_kinds']}", flush=True)
+                            kinds = "; ".join(piece.error_kinds for piece in slices[target] if piece.error_kinds)
+                            if kinds:
+                                print(f"  {target} {cache} {connections}: errors: {kinds}", flush=True)
+                            by_name: dict[str, int] = {}
+                            for piece in slices[target]:
+                                for name, n in piece.syscalls_by_name.items():
+                                    by_name[name] = by_name.get(name, 0) + n
+                            if by_name:
+                                views = max(1, rows[-1].requests)
+                                top = sorted(by_name.items(), key=lambda item: -item[1])[:14]
+                                print(
+                                    f"  {target} system calls per view: "
+                                    + ", ".join(f"{name} {n / views:.1f}" for name, n in top),
+                                    flush=True,
+                                )
         meta = {"server_command": command, "ace_version": _ace_version(), "node": _node_version(), "size": args.size}
     return rows, meta
 
@@ -460,8 +545,11 @@ def record(rows: list[Row], meta: dict, command: str, args) -> None:
         f"Our server: `{meta['server_command']}` (Procfile `web:`), PostgreSQL + Redis, JOB_BACKEND=rq.  ",
         f"Peer: atlassian-connect-express {meta['ace_version']} (bench/ace_peer/server.js), node `cluster` on "
         f"{os.cpu_count()} workers, in-process store, `addon.authenticate(true)` on the same route and query.  ",
-        f"Load: `wrk -t1 --latency` with bench/wrk/*.lua, {args.duration}s per cached run after {args.warmup}s warm-up, "
-        f"{args.uncached_duration}s per uncached run over {args.titles_per_run} titles never viewed before "
+        f"Load: `wrk -t1 --latency` with bench/wrk/*.lua, {args.duration}s per cached row after {args.warmup}s warm-up, "
+        f"{args.uncached_duration}s per uncached row over {args.titles_per_run} titles never viewed before; each row "
+        f"is {args.rounds} slices taking turns with the other targets' (each round starting with the next target), "
+        "so the machine's drift falls on all of them, its p50/p99 merged from the slices' latency distributions "
+        "by their views "
         f"(Consonance sandbox, {meta['size']} works, in its own process, connections kept open as a hosted API "
         "keeps them). Errors = non-2xx + socket errors. "
         f"Our sites' Consonance budget: {args.budget_per_minute} requests a minute (raised: the peer has none), "
@@ -492,6 +580,9 @@ def main(argv=None) -> None:
     parser.add_argument("--connections", type=lambda s: [int(c) for c in s.split(",")], default=[1, 50])
     parser.add_argument("--size", type=int, default=20000, help="works in the Consonance sandbox")
     parser.add_argument("--titles-per-run", type=int, default=3000, help="distinct titles per uncached run")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="slices each row's time is cut into, taking turns with the other targets"
+    )
     parser.add_argument("--server-command", help="serve the app with this instead of the Procfile's web: line")
     parser.add_argument(
         "--budget-per-minute", type=int, default=60000, help="each site's Consonance requests a minute (our app)"

@@ -493,6 +493,19 @@ class Stack:
             f"a {kind} run",
         )
 
+    def wait_baseline_poll(self, seconds: float = 120) -> dict:
+        """The first poll that compared the catalogue (it records the baseline later polls are judged by). The
+        scheduler may start one before the install has connected Consonance; that one steps aside
+        ({"skipped": 1}), and the next scheduled one may be a poll period away: ask for one now instead."""
+        deadline, after = time.monotonic() + seconds, 0
+        while True:
+            run = self.wait_job("poll", after, max(1.0, deadline - time.monotonic()))
+            if "baseline" in (run.get("counts") or {}):
+                return run
+            after = run["id"]
+            wait_until(lambda: all(r["finished"] for r in self.job_runs("poll")), 60, "polls to finish")
+            self.run_scheduled("poll")
+
     def last_run_id(self, kind: str) -> int:
         runs = self.job_runs(kind)
         return runs[-1]["id"] if runs else 0

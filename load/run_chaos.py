@@ -333,7 +333,7 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check], Chaos]:
     )
     with Stack(options) as stack:
         print(f"stack up: app {stack.app_url}, logs in {stack.run_dir}", flush=True)
-        stack.wait_job("poll", 0, 120)  # the scheduler's baseline poll
+        stack.wait_baseline_poll()
         chaos = Chaos(stack)
         timings = []
         for scenario in (

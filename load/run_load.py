@@ -69,7 +69,7 @@ def run(args) -> tuple[list[tuple[str, str]], list[inv.Check]]:
     )
     with Stack(options) as stack:
         print(f"stack up: app {stack.app_url}, logs in {stack.run_dir}", flush=True)
-        stack.wait_job("poll", 0, 120)  # the scheduler's first poll is the baseline: later acquisitions are new
+        stack.wait_baseline_poll()  # later acquisitions are new against it
         scratch = stack.run_dir
         hot = [str(n) for n in HOT]
         hot_lines_a = traffic.write_tokens(stack, scratch / "views-a.txt", hot, [str(n) for n in COLD_A])

@@ -20,3 +20,5 @@ function request()
     ["x-forge-oauth-user"] = "bench-user-token",
   }, body)
 end
+
+dofile("bench/wrk/percentiles.lua")  -- run from the repository root (run_wrk sets it)

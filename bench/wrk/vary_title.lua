@@ -12,3 +12,5 @@ function request()
   sent = sent + 1
   return wrk.format("GET", path)
 end
+
+dofile("bench/wrk/percentiles.lua")  -- run from the repository root (run_wrk sets it)

@@ -1,6 +1,7 @@
 """The benchmark's CPU accounting: it finds every process serving a port (the one holding the listening
 socket and the workers it started) and reads how much CPU they used, so "server CPU per view" counts a
-pre-forking server's workers and not only its idle parent."""
+pre-forking server's workers and not only its idle parent; and it merges a row's interleaved slices into one
+latency distribution, each slice weighted by its views."""
 
 from __future__ import annotations
 
@@ -52,3 +53,20 @@ def test_the_processes_serving_a_port_include_workers_without_the_socket():
         parent.kill()
         parent.wait()
         parent.stdout.close()
+
+
+def test_merged_percentiles_of_like_runs_are_theirs():
+    run = [(50.0, 10.0), (99.0, 40.0), (99.9, 90.0)]
+    assert rig.merged_percentile([(100, run), (300, run)], 50.0) == 10.0
+    assert rig.merged_percentile([(100, run), (300, run)], 99.0) == 40.0
+
+
+def test_merged_percentiles_weigh_each_run_by_its_views():
+    fast = [(float(p), 1.0 + p / 100) for p in range(1, 100)]  # 1.01 ms .. 1.99 ms
+    slow = [(float(p), 10.0 + p / 10) for p in range(1, 100)]  # 10.1 ms .. 19.9 ms
+    # 900 fast views and 100 slow ones: the median is a fast view, the 99th percentile a slow one
+    assert 1.4 < rig.merged_percentile([(900, fast), (100, slow)], 50.0) < 1.6
+    assert 18.0 < rig.merged_percentile([(900, fast), (100, slow)], 99.0) < 20.0
+    # the same runs with the weights the other way round
+    assert 10.0 < rig.merged_percentile([(100, fast), (900, slow)], 50.0) < 16.0
+    assert rig.merged_percentile([(0, slow), (10, fast)], 99.0) == 1.99  # a run with no views counts for nothing
