@@ -44,7 +44,8 @@ def macro(macro_key: str):
     """The macro iframe: the panel rendered in place, then our script wires Refresh, the form and resizing."""
     if macro_key not in MACRO_KEYS:
         abort(404)
-    return framed_by_tenant(make_response(answers.connect_page(_macro_request(macro_key), g.account_id, request.args)))
+    page = answers.connect_page(_macro_request(macro_key), g.account_id, request.args, request.script_root)
+    return framed_by_tenant(make_response(page))
 
 
 @bp.get("/macro/<macro_key>/panel")
@@ -95,6 +96,7 @@ def macro_static(macro_key: str):
         panel=render.render_panel(result.view, static=True),
         static=True,
         all_js=None,
+        urls=answers.page_urls(macro_key, request.script_root),
         title_ref=request.args.get("title", ""),
         page_id=request.args.get("pageId", ""),
     )

@@ -157,8 +157,8 @@ class MacroLane:
         page, outcome = answers.cached_connect_page(request, verified.account_id, args), "served"
         if page is None:  # a first view: built here, as the route builds it, without checking the token again
             turns.give_back_held()  # it waits on Consonance: others take their turns meanwhile
-            with current_app.request_context(environ):  # the page's templates build URLs
-                page, outcome = answers.connect_page(request, verified.account_id, args), "built"
+            script_root = (environ.get("SCRIPT_NAME") or "").encode("latin-1").decode().rstrip("/")  # as werkzeug's
+            page, outcome = answers.connect_page(request, verified.account_id, args, script_root), "built"
         return "text/html; charset=utf-8", page, answers.frame_headers(tenant.site_url), outcome
 
     @staticmethod
@@ -186,8 +186,7 @@ class MacroLane:
         payload, outcome = answers.cached_forge_payload(request, invocation, user_token), "served"
         if payload is None:  # a first view: built here, as the route builds it, without checking the token again
             turns.give_back_held()  # it waits on Consonance: others take their turns meanwhile
-            with current_app.request_context(environ):  # the panel's templates build URLs
-                payload, outcome = answers.forge_payload(request, invocation, user_token), "built"
+            payload, outcome = answers.forge_payload(request, invocation, user_token), "built"
         return "application/json", payload, (), outcome
 
 

@@ -146,3 +146,25 @@ def test_macro_views_answer_while_redis_is_down(redis_down, client, connected_si
     title = consonance.control.work(3)["title"].replace("'", "&#39;")
     assert all(title in a.get_data(as_text=True) for a in answers)
     assert consonance.control.counters()["total"] == 1  # cached in the process while the shared cache is away
+
+
+@pytest.mark.parametrize("script_root", ["", "/c4c"])
+def test_the_iframe_pages_addresses_are_url_fors_under_any_script_root(app, script_root):
+    """The page's addresses are built once per process (a first view in the macro lane has no request context):
+    they must be exactly what `url_for` builds in a request, mounted at the root or under a path."""
+    from flask import url_for
+
+    from addon.macros.answers import page_urls
+
+    with app.test_request_context("/connect/macro/title-status", base_url="http://localhost" + script_root):
+        from flask import request
+
+        assert request.script_root == script_root
+        assert page_urls("title-status", request.script_root) == {
+            "panel_css": url_for("static", filename="customui/panel.css"),
+            "macro_js": url_for("static", filename="connect/macro.js"),
+            "panel": url_for("connect.macro_panel", macro_key="title-status"),
+            "action_token": url_for("connect.action_token", macro_key="title-status"),
+            "decision": url_for("actions.connect_decision"),
+        }
+        assert page_urls("title-status", script_root)["panel"].startswith(script_root + "/connect/macro/")
