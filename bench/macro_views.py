@@ -7,9 +7,11 @@ tenant by its first Forge Invocation Token (local JWKS). Load comes from Debian'
 process (one thread; Lua scripts vary the title or the token), on 127.0.0.1 only, for a fixed time.
 Rows: our Connect iframe route (the headline, like for like with ACE's route and its context JWT),
 our Forge remote route, and ACE; cached (one title, warmed) and uncached (every request a title not
-yet viewed); 1 and 50 connections. Ratios are ours / ACE's.
+yet viewed); 1 and 50 connections. Ratios are ours / ACE's. Each row's time is cut into `--rounds` slices that
+take turns with the other targets' (each round begins with the next target), because this machine's speed drifts
+by a quarter from one minute to the next: run one after the other, whichever row ran in a slow minute lost.
 
-    .venv/bin/python -m bench.macro_views [--duration 10] [--uncached-duration 5] [--no-record]
+    .venv/bin/python -m bench.macro_views [--duration 10] [--uncached-duration 30] [--rounds 3] [--no-record]
 """
 
 from __future__ import annotations
@@ -574,7 +576,13 @@ def record(rows: list[Row], meta: dict, command: str, args) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per cached run")
-    parser.add_argument("--uncached-duration", type=int, default=15, help="seconds per uncached run")
+    parser.add_argument(
+        "--uncached-duration",
+        type=int,
+        default=30,
+        help="seconds per uncached row (its slices long enough that the ~1 s views at 50 connections in flight "
+        "when a slice ends are few)",
+    )
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each cached run (0: none)")
     parser.add_argument("--caches", type=lambda s: s.split(","), default=["cached", "uncached"])
     parser.add_argument("--connections", type=lambda s: [int(c) for c in s.split(",")], default=[1, 50])
