@@ -11,7 +11,8 @@ What must not change has not:
 - https is verified (certificate chain and host name, TLS 1.2 or later);
 - HTTP(S)_PROXY and NO_PROXY are honoured, read once: the proxy's own connection is the one the policy checks,
   https goes through a CONNECT tunnel, plain http is sent to the proxy in absolute form;
-- an answer is bounded: 64 KiB of headers, 64 MiB of body (compressed or not), and timeouts on every read.
+- an answer is bounded: 64 KiB of headers, 64 MiB of body (compressed or not), and the read timeout is for the
+  whole answer, not for each read (a server dripping a byte at a time cannot hold a view).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import select
 import socket
 import ssl
 import threading
+import time
 import weakref
 import zlib
 from collections.abc import Mapping
@@ -81,11 +83,21 @@ class _Proxy:
 class _Connection:
     """One open socket and what has been read past the last answer (nothing, on a well-behaved server)."""
 
-    __slots__ = ("sock", "buffered")
+    __slots__ = ("sock", "buffered", "deadline")
 
     def __init__(self, sock: socket.socket):
         self.sock = sock
         self.buffered = b""
+        self.deadline = 0.0  # when the answer being read must be whole (time.monotonic); 0: no limit
+
+    def wait_left(self) -> None:
+        """Let the next read wait only for what is left of the answer's time: a server that sends a byte now and
+        then cannot hold a view past its read timeout."""
+        if self.deadline:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the answer took longer than the read timeout")
+            self.sock.settimeout(left)
 
     def stale(self) -> bool:
         """The server closed it (or sent something unasked) while it sat idle: not to be used again."""
@@ -163,6 +175,7 @@ class KeptConnections:
         connection = self._take(connect_timeout)
         try:
             connection.sock.settimeout(read_timeout)
+            connection.deadline = time.monotonic() + read_timeout
             connection.sock.sendall(message)
             answer, reusable = _read_answer(connection)
         except TimeoutError:
@@ -217,7 +230,7 @@ class KeptConnections:
                 raise AddressRefused(f"refused to send the key to {peer} (not a public address)")
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._proxy is not None and self._tls is not None:
-                self._tunnel(sock)
+                self._tunnel(sock, timeout)
             if self._tls is not None:
                 sock = self._tls.wrap_socket(sock, server_hostname=self.host)
         except TimeoutError:
@@ -232,7 +245,7 @@ class KeptConnections:
         self.opened += 1
         return _Connection(sock)
 
-    def _tunnel(self, sock: socket.socket) -> None:
+    def _tunnel(self, sock: socket.socket, timeout: float) -> None:
         """Ask the proxy for a tunnel to Consonance; TLS then runs inside it, end to end."""
         assert self._proxy is not None
         lines = [f"CONNECT {self.netloc} HTTP/1.1", f"Host: {self.netloc}"]
@@ -240,6 +253,7 @@ class KeptConnections:
             lines.append(f"Proxy-Authorization: {self._proxy.authorization}")
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         connection = _Connection(sock)
+        connection.deadline = time.monotonic() + timeout  # the tunnel is part of connecting
         status, _, _ = _read_head(connection)
         if not 200 <= status < 300:
             raise ConnectFailed(f"the proxy refused a tunnel to {self.netloc} (HTTP {status})")
@@ -279,6 +293,7 @@ def _tls_context(ca_bundle: str | bool) -> ssl.SSLContext:
 
 
 def _receive(connection: _Connection) -> bytes:
+    connection.wait_left()
     chunk = connection.sock.recv(RECEIVE_BYTES)
     if not chunk:
         raise MalformedAnswer("the connection closed before the whole answer came")
@@ -362,6 +377,7 @@ def _read_exact(connection: _Connection, size: int) -> bytes:
     view[: len(data)] = data
     have, connection.buffered = len(data), b""
     while have < size:
+        connection.wait_left()
         got = connection.sock.recv_into(view[have:], min(size - have, RECEIVE_BYTES))
         if not got:
             raise MalformedAnswer("the connection closed before the whole answer came")
@@ -407,6 +423,7 @@ def _read_to_close(connection: _Connection) -> bytes:
     parts, total = [connection.buffered], len(connection.buffered)
     connection.buffered = b""
     while True:
+        connection.wait_left()
         chunk = connection.sock.recv(RECEIVE_BYTES)
         if not chunk:
             return b"".join(parts)

@@ -10,6 +10,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 import zlib
 
 import pytest
@@ -252,6 +253,33 @@ def test_a_slow_answer_times_out_and_its_connection_is_dropped():
         with pytest.raises(ReadTimedOut):
             _post(connections, read_timeout=0.2)
         assert not connections._idle
+
+
+def test_an_answer_dripped_a_byte_at_a_time_times_out_on_the_whole_answer():
+    """The read timeout bounds the whole answer, not each read: a byte every 0.1 s never lets a read wait 0.35 s,
+    yet the answer is refused at 0.35 s, not after its 100 bytes (10 s)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def drip():
+        sock, _ = listener.accept()
+        with sock:
+            _read_request(sock, b"")
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+            with contextlib.suppress(OSError):
+                for _ in range(100):
+                    sock.sendall(b"x")
+                    threading.Event().wait(0.1)
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        connections = KeptConnections(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        started = time.monotonic()
+        with pytest.raises(ReadTimedOut):
+            _post(connections, read_timeout=0.35)
+        assert time.monotonic() - started < 1.5
+    finally:
+        listener.close()
 
 
 def test_a_header_with_a_line_break_is_refused_before_anything_is_sent():
