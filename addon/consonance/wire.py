@@ -139,8 +139,14 @@ class KeptConnections:
         bracketed = f"[{self.host}]" if ":" in self.host else self.host
         self.netloc = bracketed if parts.port is None else f"{bracketed}:{parts.port}"
         self.policy = policy
-        self._proxy = _proxy_from(proxy) if proxy else None
-        self._tls = _tls_context(ca_bundle) if parts.scheme == "https" else None
+        self._proxy: _Proxy | None = None
+        self._tls: ssl.SSLContext | None = None
+        self._unusable: str | None = None  # why no connection can be opened (said on every attempt, as an outage)
+        try:
+            self._proxy = _proxy_from(proxy) if proxy else None
+            self._tls = _tls_context(ca_bundle) if parts.scheme == "https" else None
+        except (ValueError, OSError, ssl.SSLError) as exc:
+            self._unusable = str(exc)
         self._idle: list[_Connection] = []  # always this list, so the finalizer below closes what it holds
         self._max_idle = max_idle
         self._lock = threading.Lock()
@@ -217,6 +223,8 @@ class KeptConnections:
         connection.close()
 
     def _open(self, timeout: float) -> _Connection:
+        if self._unusable is not None:
+            raise ConnectFailed(self._unusable)
         host, port = (self._proxy.host, self._proxy.port) if self._proxy is not None else (self.host, self.port)
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
@@ -269,7 +277,7 @@ def _close_all(connections: list[_Connection]) -> None:
 def _proxy_from(url: str) -> _Proxy:
     parts = urlsplit(url if "://" in url else "http://" + url)
     if parts.scheme != "http" or not parts.hostname:
-        raise ValueError(f"only http:// proxies are supported, not {url!r}")
+        raise ValueError(f"only http:// proxies are supported (the proxy set is {parts.scheme}://{parts.hostname})")
     authorization = None
     if parts.username is not None:
         credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
@@ -280,6 +288,8 @@ def _proxy_from(url: str) -> _Proxy:
 def _tls_context(ca_bundle: str | bool) -> ssl.SSLContext:
     """Verified TLS 1.2+: the bundle named (a file or a directory of hashed certificates), else certifi's."""
     bundle = DEFAULT_CA_BUNDLE_PATH if ca_bundle is True or not ca_bundle else ca_bundle
+    if not os.path.exists(bundle):
+        raise ValueError(f"the CA bundle {bundle} does not exist (REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE)")
     if os.path.isdir(bundle):
         context = ssl.create_default_context(capath=bundle)
     else:

@@ -429,6 +429,11 @@ def test_a_proxy_that_refuses_the_tunnel_is_a_connection_failure(certificate):
         proxy.close()
 
 
-def test_only_http_proxies_are_accepted():
-    with pytest.raises(ValueError, match="only http:// proxies"):
-        KeptConnections("https://consonance.example", proxy="socks5://127.0.0.1:1080")
+def test_a_proxy_or_bundle_that_cannot_be_used_is_an_outage_that_says_why():
+    """Not a crash when the gateway is made: every attempt fails as a connection would, with the reason."""
+    socks = KeptConnections("https://consonance.example", proxy="socks5://user:secret@127.0.0.1:1080")
+    with pytest.raises(ConnectFailed, match=r"only http:// proxies are supported \(the proxy set is socks5://127"):
+        _post(socks)
+    missing = KeptConnections("https://consonance.example", ca_bundle="/nowhere/ca.pem")
+    with pytest.raises(ConnectFailed, match="the CA bundle /nowhere/ca.pem does not exist"):
+        _post(missing)
