@@ -205,7 +205,8 @@ class KeptConnections:
     def _take(self, connect_timeout: float) -> _Connection:
         while True:
             with self._lock:
-                if self._pid != os.getpid():  # a forked child: the parent's sockets are not its to use
+                if self._pid != os.getpid():  # a forked child: the parent's connections are not its to use
+                    _close_all(self._idle)  # closes only the child's copies; the parent's stay open
                     self._idle.clear()
                     self._pid = os.getpid()
                 connection = self._idle.pop() if self._idle else None

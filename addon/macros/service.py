@@ -27,7 +27,6 @@ from addon.consonance.budget import PlaceAhead
 from addon.consonance.errors import ConsonanceAuthError, ConsonanceError, ConsonanceUnavailable
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.transport import TransportOptions
-from addon.consonance.wire import KeptConnections
 from addon.gateways import NotConfigured, gateways
 from addon.lru import BoundedLRU
 from addon.macros import views
@@ -163,8 +162,7 @@ def interactive_gateway(tenant: Tenant) -> ConsonanceGateway:
         gateway = ConsonanceGateway(
             pooled.connection,
             INTERACTIVE_OPTIONS,
-            # every connection vetted, as the pooled one's
-            connections=KeptConnections.from_environment(pooled.connection.host, gateways().consonance_policy),
+            connections=pooled.transport.connections,  # one set of kept, vetted connections per Consonance
             profile=pooled.profile,
             budget=pooled.transport.budget,
         )

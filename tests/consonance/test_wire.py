@@ -43,7 +43,32 @@ def _read_request(sock: socket.socket, pending: bytes) -> tuple[bytes, bytes] | 
     return head + b"\r\n\r\n" + rest[:length], rest[length:]
 
 
-class CannedServer:
+class Listening:
+    """A loopback port whose every accepted connection `_serve` handles on its own thread (numbered from 1)."""
+
+    def __init__(self):
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        number = 0
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except OSError:
+                return
+            number += 1
+            threading.Thread(target=self._serve, args=(sock, number), daemon=True).start()
+
+    def _serve(self, sock: socket.socket, number: int) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+class CannedServer(Listening):
     """Answers each request with the next canned answer, as raw bytes; `CLOSE` after an answer closes the
     connection, a float waits that long first. Records (connection number, request) for every request."""
 
@@ -53,23 +78,9 @@ class CannedServer:
         self.answers = list(answers)
         self.requests: list[tuple[int, bytes]] = []
         self._tls = tls
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._connections = 0
-        self._threads: list[threading.Thread] = []
         self._open: list[socket.socket] = []
         self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                sock, _ = self._listener.accept()
-            except OSError:
-                return
-            self._connections += 1
-            thread = threading.Thread(target=self._serve, args=(sock, self._connections), daemon=True)
-            thread.start()
+        super().__init__()
 
     def _serve(self, sock: socket.socket, number: int) -> None:
         try:
@@ -100,7 +111,7 @@ class CannedServer:
                 sock.close()
 
     def close(self) -> None:
-        self._listener.close()
+        super().close()
         for sock in self._open:
             with contextlib.suppress(OSError):
                 sock.close()
@@ -258,28 +269,25 @@ def test_a_slow_answer_times_out_and_its_connection_is_dropped():
 def test_an_answer_dripped_a_byte_at_a_time_times_out_on_the_whole_answer():
     """The read timeout bounds the whole answer, not each read: a byte every 0.1 s never lets a read wait 0.35 s,
     yet the answer is refused at 0.35 s, not after its 100 bytes (10 s)."""
-    listener = socket.create_server(("127.0.0.1", 0))
 
-    def drip():
-        sock, _ = listener.accept()
-        with sock:
-            _read_request(sock, b"")
-            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
-            with contextlib.suppress(OSError):
+    class Dripping(Listening):
+        def _serve(self, sock: socket.socket, number: int) -> None:
+            with sock, contextlib.suppress(OSError):
+                _read_request(sock, b"")
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
                 for _ in range(100):
                     sock.sendall(b"x")
                     threading.Event().wait(0.1)
 
-    thread = threading.Thread(target=drip, daemon=True)
-    thread.start()
+    server = Dripping()
     try:
-        connections = KeptConnections(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        connections = KeptConnections(f"http://127.0.0.1:{server.port}")
         started = time.monotonic()
         with pytest.raises(ReadTimedOut):
             _post(connections, read_timeout=0.35)
         assert time.monotonic() - started < 1.5
     finally:
-        listener.close()
+        server.close()
 
 
 def test_a_header_with_a_line_break_is_refused_before_anything_is_sent():
@@ -351,25 +359,15 @@ def test_https_is_verified_against_the_bundle_given(certificate, tls_server_cont
         assert len(server.requests) == 1  # nothing was sent over the unverified connection
 
 
-class TunnelProxy:
+class TunnelProxy(Listening):
     """A CONNECT proxy: records each request line and header block, then pipes bytes both ways (or refuses)."""
 
     def __init__(self, refuse: bool = False):
         self.seen: list[bytes] = []
         self.refuse = refuse
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
-
-    def _tunnel(self, client: socket.socket) -> None:
+    def _serve(self, client: socket.socket, number: int) -> None:
         head = b""
         while b"\r\n\r\n" not in head:
             head += client.recv(4096)
@@ -395,9 +393,6 @@ class TunnelProxy:
         back.join(timeout=5)
         upstream.close()
         client.close()
-
-    def close(self) -> None:
-        self._listener.close()
 
 
 def test_https_through_a_proxy_goes_through_a_tunnel_the_proxy_cannot_read(certificate, tls_server_context):
