@@ -7,7 +7,8 @@ answer is served with its "as of" time and the reason.
 
 With a Redis store and an invalidation bus (production), a process keeps the entries it has read and
 serves hits from memory without asking Redis, trusted only while its pub/sub subscription is up: every
-write publishes the key, and every process drops its copy when the message arrives (milliseconds).
+write that replaces an entry publishes the key, and every process drops its copy when the message arrives
+(milliseconds). A first write publishes nothing: no process can hold a copy of an entry Redis never had.
 """
 
 from __future__ import annotations
@@ -213,8 +214,10 @@ class MemoryStore:
         riders: Sequence[Rider] = (),
     ) -> bool:
         """`set`, then `unlock` (one round trip in a shared store), and with `announce` ((channel, message))
-        publish it there in the same trip; True when it was published (a memory store has nowhere to). A
-        shared store carries `riders` in the same trip; this one does not."""
+        tell the other processes there in the same trip, which a shared store does only when the write replaced
+        an entry (a first write has no copies elsewhere to drop); True when the store took care of telling
+        them (a memory store has nowhere to). A shared store carries `riders` in the same trip; this one does
+        not."""
         self.set(key, data, ttl)
         self.unlock(key, token)
         return False
@@ -230,12 +233,20 @@ _UNLOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
 """
 # KEYS: the entry, its lock; ARGV: data, ttl in s, token, channel ('' for none), message. Write, release the
-# lock if still ours, and tell the other processes, in one round trip.
+# lock if still ours, and tell the other processes when the write replaced an entry, in one round trip. A first
+# write is not announced: another process can only hold a copy of an entry Redis holds, so there is nothing to
+# drop, and the message would wake every process's listener on every first view for nothing. The one exception,
+# a copy of an entry Redis evicted or lost, is served only while its own freshness window lasts, as any copy is.
+# Answers 1 when it published.
 _SET_UNLOCK_ANNOUNCE = """
+local replaced = redis.call('exists', KEYS[1])
 redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
 if redis.call('get', KEYS[2]) == ARGV[3] then redis.call('del', KEYS[2]) end
-if ARGV[4] ~= '' then redis.call('publish', ARGV[4], ARGV[5]) end
-return 1
+if ARGV[4] ~= '' and replaced == 1 then
+  redis.call('publish', ARGV[4], ARGV[5])
+  return 1
+end
+return 0
 """
 # KEYS: the entry, its lock; ARGV: token, lease in ms. The entry, or (when there is none) the lock if free.
 _GET_OR_LOCK = """
@@ -509,7 +520,8 @@ class MacroCache:
         data = json.dumps(envelope).encode("utf-8")
         if held and held[0]:
             # The store tells the other processes in the same round trip when it can (Redis publishes from
-            # the write's own script); otherwise the bus does, as for any other change.
+            # the write's own script, when the write replaced an entry); otherwise the bus does, as for any
+            # other change.
             announce = (self.bus.channel, BUS_PREFIX + key) if self.bus is not None else None
             announced = self.store.set_and_unlock(key, data, KEEP_SECONDS, held[0], announce, riders)
             held[0] = None

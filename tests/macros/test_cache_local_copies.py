@@ -48,3 +48,25 @@ def test_without_a_live_subscription_every_read_goes_to_redis(redis_url):
     cache.fetch("k", lambda: "unused", freshness_seconds=300)
     cache.fetch("k", lambda: "unused", freshness_seconds=300)
     assert reads == ["k", "k"]
+
+
+def test_only_a_write_that_replaces_an_entry_is_announced(redis_url):
+    """A first view's write wakes no other process (none can hold a copy of what Redis never had); a write
+    that replaces an entry tells them all."""
+    writer = _process(redis_url)
+    eventually(lambda: writer.bus.healthy)
+    listener = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(writer.bus.channel)
+    eventually(lambda: listener.get_message(timeout=0.05) is None and listener.subscribed)
+
+    def heard() -> list[bytes]:
+        messages = []
+        while (message := listener.get_message(timeout=0.3)) is not None:
+            messages.append(message["data"])
+        return messages
+
+    writer.fetch("k", lambda: "one", freshness_seconds=300)
+    assert heard() == []
+    writer.fetch("k", lambda: "two", freshness_seconds=300, force=True)
+    assert heard() == [b"macro:k"]
+    listener.close()
