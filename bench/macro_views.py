@@ -580,8 +580,15 @@ def main(argv=None) -> None:
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each cached run (0: none)")
     parser.add_argument("--caches", type=lambda s: s.split(","), default=["cached", "uncached"])
     parser.add_argument("--connections", type=lambda s: [int(c) for c in s.split(",")], default=[1, 50])
-    parser.add_argument("--size", type=int, default=20000, help="works in the Consonance sandbox")
-    parser.add_argument("--titles-per-run", type=int, default=3000, help="distinct titles per uncached run")
+    parser.add_argument(
+        "--size", type=int, help="works in the Consonance sandbox (default: as many as the uncached rows view)"
+    )
+    parser.add_argument(
+        "--titles-per-run",
+        type=int,
+        default=6000,
+        help="distinct titles per uncached row (each slice may view a third of them: 200 a second for 10 s)",
+    )
     parser.add_argument(
         "--rounds", type=int, default=3, help="slices each row's time is cut into, taking turns with the other targets"
     )
@@ -596,6 +603,9 @@ def main(argv=None) -> None:
         help="count the servers' system calls per view (perf stat; tracing slows them: ratios not comparable)",
     )
     args = parser.parse_args(argv)
+    if args.size is None:  # every uncached row's titles are works no run viewed before, after the cached one
+        uncached_rows = len(args.connections) * 3 if "uncached" in args.caches else 0
+        args.size = CACHED_TITLE + 1 + uncached_rows * args.titles_per_run
     if args.syscalls and shutil.which("perf") is None:
         parser.error("--syscalls counts with perf, which is not installed (Debian: apt-get install linux-perf)")
     print(header(args.syscalls), flush=True)
