@@ -605,7 +605,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.size is None:  # every uncached row's titles are works no run viewed before, after the cached one
         uncached_rows = len(args.connections) * 3 if "uncached" in args.caches else 0
-        args.size = CACHED_TITLE + 1 + uncached_rows * args.titles_per_run
+        args.size = max(1000, CACHED_TITLE + 1 + uncached_rows * args.titles_per_run)
     if args.syscalls and shutil.which("perf") is None:
         parser.error("--syscalls counts with perf, which is not installed (Debian: apt-get install linux-perf)")
     print(header(args.syscalls), flush=True)
