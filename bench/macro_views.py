@@ -426,22 +426,24 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                         syscalls=args.syscalls,
                                     )
                                 )
-                        for target, _ in targets:
-                            rows.append(
-                                merged_row(
-                                    target,
-                                    cache,
-                                    connections,
-                                    slices[target],
-                                    titles_per_slice * args.rounds if cache == "uncached" else None,
-                                    sizes[target],
-                                    args.syscalls,
-                                )
+                        merged = [
+                            merged_row(
+                                target,
+                                cache,
+                                connections,
+                                slices[target],
+                                titles_per_slice * args.rounds if cache == "uncached" else None,
+                                sizes[target],
+                                args.syscalls,
                             )
-                            print(_line(rows[-1], rows), flush=True)
-                            if rows[-1].left_connections_waiting:
+                            for target, _ in targets
+                        ]
+                        rows.extend(merged)  # all three before printing: a line's ratios need the peer's row
+                        for (target, _), row in zip(targets, merged, strict=True):
+                            print(_line(row, rows), flush=True)
+                            if row.left_connections_waiting:
                                 print(
-                                    f"  {target} {cache} {connections}: only ~{rows[-1].connections_answered:.0f} of "
+                                    f"  {target} {cache} {connections}: only ~{row.connections_answered:.0f} of "
                                     f"{connections} connections were answered; the rest waited the whole run",
                                     flush=True,
                                 )
@@ -453,7 +455,7 @@ def benchmark(args) -> tuple[list[Row], dict]:
                                 for name, n in piece.syscalls_by_name.items():
                                     by_name[name] = by_name.get(name, 0) + n
                             if by_name:
-                                views = max(1, rows[-1].requests)
+                                views = max(1, row.requests)
                                 top = sorted(by_name.items(), key=lambda item: -item[1])[:14]
                                 print(
                                     f"  {target} system calls per view: "
