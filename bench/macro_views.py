@@ -62,6 +62,14 @@ class Row:
     server_cpu_ms: float | None = None  # CPU the measured server's processes used, per request
     consonance_cpu_ms: float | None = None  # CPU the Consonance sandbox used, per request
     server_syscalls: float | None = None  # system calls the measured server made, per request (--syscalls)
+    round_rps: tuple[float, ...] = ()  # req/s of each slice, in the order the rounds ran
+
+    def round_ratios(self, peer: Row) -> list[float]:
+        """This row's req/s over the peer's, round by round: the two slices of a round ran seconds apart, so the
+        spread of these shows how far the machine's drift moves the row's ratio."""
+        if len(self.round_rps) != len(peer.round_rps):
+            return []
+        return [ours / theirs for ours, theirs in zip(self.round_rps, peer.round_rps, strict=True) if theirs > 0]
 
     @property
     def connections_answered(self) -> float | None:
@@ -176,6 +184,7 @@ def merged_row(
         1000 * sum(piece.server_cpu for piece in slices) / views,
         1000 * sum(piece.sandbox_cpu for piece in slices) / views,
         sum(piece.syscalls or 0 for piece in slices) / views if syscalls else None,
+        tuple(piece.requests / piece.seconds if piece.seconds else 0.0 for piece in slices),
     )
 
 
@@ -485,6 +494,8 @@ def _line(row: Row, rows: list[Row]) -> str:
     peer = _peer(row, rows)
     rps_ratio = f"{row.rps / peer.rps:.2f}×" if peer and row.target != "ace" else "—"
     p99_ratio = f"{row.p99_ms / peer.p99_ms:.2f}×" if peer and row.target != "ace" else "—"
+    by_round = row.round_ratios(peer) if peer and row.target != "ace" else []
+    round_range = f"{min(by_round):.2f}–{max(by_round):.2f}×" if by_round else "—"
     wrapped = " (wrapped: some repeats)" if row.titles and row.requests > row.titles else ""
     reads = f"{row.consonance_reads / max(1, row.requests):.2f}" if row.consonance_reads is not None else "—"
     answered = "—" if row.connections_answered is None else f"{row.connections_answered:.1f}"
@@ -492,7 +503,8 @@ def _line(row: Row, rows: list[Row]) -> str:
         answered += " ⚠"
     return (
         f"| {row.target} | {row.cache}{wrapped} | {row.connections} | {row.requests:,} | {row.rps:,.0f} | "
-        f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {rps_ratio} | {p99_ratio} | {row.body_bytes:,} | "
+        f"{row.p50_ms:.2f} | {row.p99_ms:.2f} | {row.errors} | {rps_ratio} | {round_range} | {p99_ratio} | "
+        f"{row.body_bytes:,} | "
         f"{reads} | {answered} | {_cpu(row.server_cpu_ms)} | {_cpu(row.consonance_cpu_ms)} |"
         + ("" if row.server_syscalls is None else f" {row.server_syscalls:.1f} |")
     )
@@ -504,11 +516,12 @@ def _cpu(ms: float | None) -> str:
 
 def header(syscalls: bool = False) -> str:
     columns = (
-        "| target | cache | connections | requests | req/s | p50 (ms) | p99 (ms) | errors | req/s ÷ ACE | p99 ÷ ACE "
+        "| target | cache | connections | requests | req/s | p50 (ms) | p99 (ms) | errors | req/s ÷ ACE "
+        "| req/s ÷ ACE by round (lowest–highest) | p99 ÷ ACE "
         "| response bytes | Consonance reads per view | connections answered (req/s × mean) "
         "| server CPU per view (ms) | sandbox CPU per view (ms) |"
     )
-    alignment = "|---|---|" + "---:|" * 13
+    alignment = "|---|---|" + "---:|" * 14
     if syscalls:
         columns, alignment = columns + " server system calls per view |", alignment + "---:|"
     return columns + "\n" + alignment
@@ -547,7 +560,8 @@ def record(rows: list[Row], meta: dict, command: str, args) -> None:
         f"{args.uncached_duration}s per uncached row over {args.titles_per_run} titles never viewed before; each row "
         f"is {args.rounds} slices taking turns with the other targets' (each round starting with the next target), "
         "so the machine's drift falls on all of them, its p50/p99 merged from the slices' latency distributions "
-        "by their views "
+        "by their views, and its ratio also given round by round (ours ÷ the peer's slice of the same round; "
+        "lowest–highest) "
         f"(Consonance sandbox, {meta['size']} works, in its own process, connections kept open as a hosted API "
         "keeps them). Errors = non-2xx + socket errors. "
         f"Our sites' Consonance budget: {args.budget_per_minute} requests a minute (raised: the peer has none), "
