@@ -160,7 +160,9 @@ def verify_signed_install(
     """Verify the RS256 token on an install/uninstall callback, signed by Atlassian."""
     header = unverified_header(token)
     if header.get("alg") != "RS256":
-        raise AuthError("unsigned_install", "Installs must be signed by Atlassian (RS256); this one was not.")
+        raise AuthError(
+            "unsigned_install", "Install and uninstall callbacks must be signed by Atlassian (RS256); this one was not."
+        )
     key = keys.key_for(header.get("kid"))
     audience = base_url.rstrip("/")
     try:

@@ -34,7 +34,10 @@ def _signed_lifecycle_payload(validate) -> dict:
         raise AuthError("bad_install_payload", str(exc), status=400) from exc
     token = bearer_token("JWT")
     if not token:
-        raise AuthError("unsigned_install", "Installs must be signed by Atlassian; this one carried no token.")
+        raise AuthError(
+            "unsigned_install",
+            "Install and uninstall callbacks must be signed by Atlassian; this one carried no token.",
+        )
     config = current_app.config
     verify_signed_install(
         token,

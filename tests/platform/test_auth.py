@@ -281,6 +281,17 @@ def test_malformed_install_payload_is_a_clear_400(client, install_key):
     assert "sharedSecret" in response.get_json()["message"]
 
 
+@pytest.mark.parametrize("path", ["/connect/installed", "/connect/uninstalled"])
+def test_an_unsigned_lifecycle_call_is_refused_in_words_that_fit_either_callback(client, path):
+    response = client.post(path, json=install_payload("client-key-A"))
+
+    assert response.status_code == 401
+    body = response.get_json()
+    assert body["error"] == "unsigned_install"
+    assert "Install and uninstall callbacks must be signed" in body["message"]
+    assert stored_secret("client-key-A") is None
+
+
 def test_signed_uninstall_destroys_secrets_and_refuses_later_calls(client, installed_a, install_key):
     tenant = tenants.find_tenant("connect", "client-key-A")
     entry = AuditEntry(tenant_id=tenant.id, action="probe")
