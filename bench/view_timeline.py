@@ -8,8 +8,9 @@ and processes) and the thread's CPU time, and writes them to a directory the run
 per transport, the median time of each step from the view's entry, the turnaround from one view's answer to the
 next view's entry, when the previous view's write ran, and the CPU our Python used.
 
-The marks cost a few µs each and the files are written every 200 views: compare steps within a run, not a run's
-views a second with `bench.macro_views`' own.
+The marks cost a few µs each, and every 200 views a worker appends the views finished since its last write to
+its file (the last ~200 of a run are not written): compare steps within a run, not a run's views a second with
+`bench.macro_views`' own.
 
     .venv/bin/python -m bench.view_timeline [--duration 30] [--record]
 """
@@ -28,7 +29,6 @@ import statistics
 import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -36,8 +36,8 @@ from bench import macro_harness as rig
 
 RESULTS = rig.ROOT / "bench" / "RESULTS.md"
 DIRECTORY_VARIABLE = "C4C_VIEW_TIMELINE_DIR"
-KEPT_VIEWS = 20000  # per worker: a 30 s row makes ~3,000
-WRITE_EVERY = 200
+WRITE_EVERY = 200  # views; each write appends the views finished since the last one
+IN_FLIGHT = 8  # the newest views, held back from a write: they may still be marking (one connection has two)
 
 # (module, class or None, function, step): what is marked. The lane's entry starts a view.
 MARKED: tuple[tuple[str, str | None, str, str], ...] = (
@@ -63,10 +63,11 @@ READ, SENT = "Redis answer read", "Redis send <"
 class Recorder:
     """Each thread's current view: a list of (mark, ns) that the lane's entry starts."""
 
-    def __init__(self, directory: str | None, kept: int = KEPT_VIEWS, write_every: int = WRITE_EVERY):
+    def __init__(self, directory: str | None, write_every: int = WRITE_EVERY, in_flight: int = IN_FLIGHT):
         self.directory = directory
-        self.views: deque[list] = deque(maxlen=kept)
+        self.views: list[list] = []  # not yet written
         self._write_every = write_every
+        self._in_flight = in_flight
         self._current = threading.local()
         self._lock = threading.Lock()
         self._started = 0
@@ -119,14 +120,14 @@ class Recorder:
             setattr(owner, function_name, self.timed(original, step, starts_view=step == "lane"))
 
     def write(self) -> None:
-        """This process's views so far, replacing its earlier file (written aside, then moved into place)."""
+        """Append the views finished since the last write to this process's file, one JSON line each, and forget
+        them: a write costs the same at the end of a run as at its start."""
         assert self.directory is not None
         with self._lock:
-            views = [list(view) for view in self.views]
-        path = Path(self.directory) / f"{os.getpid()}.json"
-        scratch = path.with_suffix(".tmp")
-        scratch.write_text(json.dumps(views))
-        scratch.replace(path)
+            finished = self.views[: -self._in_flight] if self._in_flight else self.views[:]
+            del self.views[: len(finished)]
+        with (Path(self.directory) / f"{os.getpid()}.jsonl").open("a") as file:
+            file.writelines(json.dumps(view) + "\n" for view in finished)
 
 
 def timed_app():
@@ -217,8 +218,8 @@ def cpu_medians(views: list[dict]) -> dict[str, float]:
 def report(directory: Path) -> list[str]:
     """Markdown lines: per transport, the steps' medians, the turnarounds and the CPU."""
     by_transport: dict[str, list[list[dict]]] = {}
-    for path in sorted(directory.glob("*.json")):
-        views = first_views(json.loads(path.read_text()))
+    for path in sorted(directory.glob("*.jsonl")):
+        views = first_views([json.loads(line) for line in path.read_text().splitlines() if line])
         for transport in ("connect", "forge"):
             mine = [view for view in views if view["transport"] == transport]
             if mine:

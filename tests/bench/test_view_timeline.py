@@ -59,16 +59,21 @@ def test_install_wraps_the_named_functions_in_place(monkeypatch):
     assert [name for name, _ in recorder.views[0][1:]][0] == "lane >"
 
 
-def test_a_recorder_writes_its_views_to_a_file_named_by_its_process(tmp_path):
-    recorder = Recorder(directory=str(tmp_path), write_every=2)
+def test_a_recorder_appends_its_finished_views_to_a_file_named_by_its_process(tmp_path):
+    recorder = Recorder(directory=str(tmp_path), write_every=2, in_flight=1)
     lane = recorder.timed(lambda: None, "lane", starts_view=True)
 
     lane()
     assert not list(tmp_path.iterdir())
+    lane()  # its start writes the view before it, held back itself: it has only begun
+    lane()
     lane()
 
-    written = json.loads((tmp_path / f"{os.getpid()}.json").read_text())
-    assert len(written) == 2 and written[0][1][0] == "lane >"
+    lines = (tmp_path / f"{os.getpid()}.jsonl").read_text().splitlines()
+    written = [json.loads(line) for line in lines]
+    assert len(written) == 3
+    assert all([name for name, _ in view[1:]] == ["lane >", "cpu lane >", "cpu lane <", "lane <"] for view in written)
+    assert len(recorder.views) == 1  # what was written is not kept
 
 
 def test_only_views_that_asked_consonance_and_wrote_are_first_views():
@@ -108,7 +113,8 @@ def test_turnarounds_follow_one_process_from_each_answer_to_the_next_view():
 
 
 def test_the_report_gives_a_table_per_transport(tmp_path):
-    (tmp_path / "101.json").write_text(json.dumps([_marks(1, 0, FIRST_VIEW), _marks(1, 20_000_000, FIRST_VIEW)]))
+    views = [_marks(1, 0, FIRST_VIEW), _marks(1, 20_000_000, FIRST_VIEW)]
+    (tmp_path / "101.jsonl").write_text("".join(json.dumps(view) + "\n" for view in views))
 
     lines = report(tmp_path)
 
