@@ -1,7 +1,8 @@
 """`/metrics` for Prometheus, and the request timing every route gets.
 
 Protected: with METRICS_TOKEN set, a scrape needs `Authorization: Bearer <token>`; without it,
-only loopback callers (a sidecar or an SSH tunnel) are answered. Outbox depth and age are read
+only loopback callers (a sidecar or an SSH tunnel) are answered, and not what a proxy on the same
+machine relays from elsewhere (it arrives from loopback too, with forwarding headers). Outbox depth and age are read
 from the database at scrape time, so any one process reports the whole deployment's backlog.
 """
 
@@ -22,6 +23,8 @@ from addon.extensions import db
 bp = Blueprint("metrics", __name__)
 log = logging.getLogger("addon.web.metrics")
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
+# A proxy on the same machine relays from loopback too; what it relays carries one of these.
+RELAYED = ("Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host")
 
 
 @bp.before_app_request
@@ -119,7 +122,7 @@ def _authorised() -> bool:
         header = request.headers.get("Authorization", "")
         offered = header[7:].strip() if header[:7].lower() == "bearer " else ""
         return bool(offered) and hmac.compare_digest(offered.encode(), token.encode())
-    return request.remote_addr in LOOPBACK
+    return request.remote_addr in LOOPBACK and not any(name in request.headers for name in RELAYED)
 
 
 def _registry(app) -> list:

@@ -29,6 +29,18 @@ def test_loopback_scrape_without_a_token(client):
     assert client.get("/metrics", environ_overrides=ELSEWHERE).status_code == 401
 
 
+@pytest.mark.parametrize(
+    "header",
+    ["X-Forwarded-For: 203.0.113.9", "Forwarded: for=203.0.113.9", "X-Real-IP: 203.0.113.9", "X-Forwarded-Host: a.b"],
+)
+def test_a_request_a_local_proxy_relays_is_not_a_loopback_caller(client, header):
+    """nginx or a tunnel on the same machine forwards from 127.0.0.1: without a token, its callers are refused."""
+    name, value = header.split(": ", 1)
+    response = client.get("/metrics", headers={name: value}, environ_overrides=LOOPBACK)
+    assert response.status_code == 401
+    assert b"METRICS_TOKEN" in response.data
+
+
 @pytest.mark.parametrize("header, status", [(None, 401), ("Bearer wrong", 401), ("Bearer s3cret-metrics", 200)])
 def test_token_protects_metrics_from_everyone_else(app, client, header, status):
     app.config["METRICS_TOKEN"] = "s3cret-metrics"
