@@ -161,7 +161,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "METRICS_TOKEN",
         "",
-        "Bearer token Prometheus must send to `/metrics`; empty: only loopback callers are answered.",
+        "Bearer token Prometheus must send to `/metrics`; empty: only loopback callers are answered, not what a proxy on the same machine relays.",
     ),
 )
 
