@@ -3,9 +3,10 @@
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from addon.extensions import db
+from addon.platform.services import view_redis
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("addon.web.health")
@@ -29,12 +30,12 @@ def readyz():
         checks["database"] = "unavailable"
     finally:
         db.session.rollback()
-    redis_url = current_app.config.get("REDIS_URL")
-    if redis_url:
+    client = view_redis()  # the pool page views use: a probe every few seconds opens no connection of its own
+    if client is not None:
         import redis
 
         try:
-            redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2).ping()
+            client.ping()
             checks["redis"] = "ok"
         except redis.RedisError as exc:
             log.warning("readiness: redis check failed: %s", exc.__class__.__name__)
