@@ -51,9 +51,22 @@ def parse(storage: str) -> etree._Element:
     if not isinstance(storage, str):
         raise TypeError("storage format is text (str)")
     try:
-        return etree.fromstring(_WRAPPER_OPEN + _numeric_entities(storage) + _WRAPPER_CLOSE, _PARSER)
+        root = etree.fromstring(_WRAPPER_OPEN + _numeric_entities(storage) + _WRAPPER_CLOSE, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise StorageParseError(f"malformed storage format: {exc.msg} (line {exc.lineno})") from exc
+    _drop_adf_fallbacks(root)
+    return root
+
+
+def _drop_adf_fallbacks(root: etree._Element) -> None:
+    """The new editor saves a panel, a decision list or an expand as an `ac:adf-extension` holding its content
+    twice: as ADF (`ac:adf-node`) and as plain XHTML for older readers (`ac:adf-fallback`). Readers keep the
+    first: reading both would see every decision, lesson or date in such a panel twice."""
+    fallback, node = q("ac:adf-fallback"), q("ac:adf-node")
+    for extension in list(root.iter(q("ac:adf-extension"))):
+        if extension.find(node) is not None:
+            for copy in extension.findall(fallback):
+                extension.remove(copy)
 
 
 def _root(doc: str | etree._Element) -> etree._Element:
@@ -66,11 +79,28 @@ def q(prefixed: str) -> str:
     return f"{{{NAMESPACES[prefix]}}}{local}" if local else prefixed
 
 
-def text_of(node: etree._Element, *, skip: tuple[str, ...] = ()) -> str:
-    """The text a reader sees inside `node`: macro parameters left out (a status lozenge reads
-    as its title), and subtrees whose tag is in `skip` left out."""
-    skipped = {q(s) for s in skip} | {q("ac:parameter")}
+_BLOCKS = frozenset(
+    ["p", "div", "li", "ul", "ol", "tr", "table", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6"]
+    + [q(tag) for tag in ("ac:task", "ac:task-list", "ac:layout-cell", "ac:layout-section", "ac:adf-content")]
+)
+_BREAK = "\0"  # where a block begins or ends: XML text cannot hold it, so it is never the page's own text
+_BREAKS = re.compile(r"\s*\0[\s\0]*")
+_BREAKS_AT_ENDS = re.compile(r"^[\s\0]*\0|\0[\s\0]*$")
+
+
+def text_of(node: etree._Element, *, skip: tuple[str, ...] = (), lines: bool = False) -> str:
+    """The text a reader sees inside `node`: macro parameters and ADF attributes left out (a status lozenge
+    reads as its title), and subtrees whose tag is in `skip` left out.
+
+    `lines=True` reads it as a person does: a line for each paragraph, list item or line break (two paragraphs
+    in a cell are two lines, not one word run into the next), a page link as its text or the page's title, a
+    date inserted with /date as its ISO date, a template's placeholder text left out. Without it the text is run together as it always was: what
+    decisions, lessons and gates are recognised by (their identities) must not change under them."""
+    skipped = {q(s) for s in skip} | {q("ac:parameter"), q("ac:adf-attribute")}
+    if lines:
+        skipped.add(q("ac:placeholder"))  # a template's "Type the next step" is not what the admin wrote
     macro_tag, name_attr = q("ac:structured-macro"), q("ac:name")
+    link_tag, page_tag, title_attr = q("ac:link"), q("ri:page"), q("ri:content-title")
     parts: list[str] = []
 
     def walk(element: etree._Element, is_root: bool) -> None:
@@ -80,15 +110,33 @@ def text_of(node: etree._Element, *, skip: tuple[str, ...] = ()) -> str:
             title = element.find(f"{q('ac:parameter')}[@{{{AC}}}name='title']")
             parts.append(title.xpath("string()") if title is not None else "")
             return
+        if lines and element.tag == "br":
+            parts.append(_BREAK)
+            return
+        if lines and element.tag == "time" and not (element.text or "").strip() and element.get("datetime"):
+            parts.append(element.get("datetime", "")[:10])
+            return
+        if lines and element.tag == link_tag:
+            page = element.find(page_tag)
+            shown = "".join(element.itertext(q("ac:link-body"), q("ac:plain-text-link-body"))).strip()
+            if not shown and page is not None:
+                parts.append(page.get(title_attr, ""))
+                return
+        block = lines and not is_root and element.tag in _BLOCKS
+        if block:
+            parts.append(_BREAK)
         if element.text and not isinstance(element, (etree._Comment, etree._ProcessingInstruction)):
             parts.append(element.text)
         for child in element:
             walk(child, False)
             if child.tail:
                 parts.append(child.tail)
+        if block:
+            parts.append(_BREAK)
 
     walk(node, True)
-    return "".join(parts)
+    text = "".join(parts)
+    return _BREAKS.sub("\n", _BREAKS_AT_ENDS.sub("", text)) if lines else text
 
 
 def inner_xml(node: etree._Element) -> str:
@@ -150,16 +198,46 @@ def _child_text(node: etree._Element, tag: str) -> str | None:
 
 # ------------------------------------------------------------------ tables
 def find_tables(doc: str | etree._Element) -> list[list[list[str]]]:
-    """Each table as rows of cell texts (header cells included); nested tables appear separately."""
+    """Each table as rows of cell texts (header cells included), a cell's paragraphs, list items and line
+    breaks as lines (`text_of(lines=True)`); nested tables appear separately. Merged cells keep the columns
+    in place: a cell spanning rows is repeated in each of them, one spanning columns is followed by empty
+    cells, so a column means the same thing in every row."""
     tables = []
     for table in _root(doc).iter("table"):
-        rows = []
+        rows: list[list[str]] = []
+        carried: dict[int, tuple[str, int]] = {}  # column -> (text, rows it still covers below)
         for row in table.iter("tr"):
             if next(row.iterancestors("table")) is not table:
                 continue
-            rows.append([text_of(cell, skip=("table",)).strip() for cell in row if cell.tag in ("td", "th")])
+            cells: list[str] = []
+            for cell in row:
+                if cell.tag not in ("td", "th"):
+                    continue
+                _carry_down(cells, carried)
+                text = text_of(cell, skip=("table",), lines=True).strip()
+                down, across = _span(cell.get("rowspan")), _span(cell.get("colspan"))
+                if down > 1:
+                    carried[len(cells)] = (text, down - 1)
+                cells.append(text)
+                cells.extend([""] * (across - 1))
+            _carry_down(cells, carried)
+            rows.append(cells)
         tables.append(rows)
     return tables
+
+
+def _carry_down(cells: list[str], carried: dict[int, tuple[str, int]]) -> None:
+    """Fill the columns at the end of `cells` that a cell in a row above still spans."""
+    while len(cells) in carried:
+        text, left = carried.pop(len(cells))
+        if left > 1:
+            carried[len(cells)] = (text, left - 1)
+        cells.append(text)
+
+
+def _span(value: str | None, most: int = 100) -> int:
+    """A rowspan or colspan as a count (1 when absent or not a number; at most `most`)."""
+    return min(int(value), most) if value and value.strip().isdigit() and int(value) > 0 else 1
 
 
 # ------------------------------------------------------------------ macros

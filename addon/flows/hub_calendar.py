@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from lxml import etree
 
 from addon.confluence import storage as s
+from addon.confluence.storage_parse import text_of
 from addon.extensions import db
 from addon.flows.owned_pages import write_region
 from addon.flows.page_layout import PageFormatError, normalise, read_date, read_page
@@ -51,7 +52,7 @@ def marketing_dates(storage: str, titles: list[str]) -> list[CalendarDate]:
         day = _date_in(block)
         if day is None:
             continue
-        words = normalise(" ".join(t for t in block.itertext()))
+        words = normalise(text_of(block, lines=True))  # a lozenge as its title, a /date as its date
         title = next((t for t in titles if t and t.casefold() in words.casefold()), "")
         found.append(CalendarDate(day, words[:200] or "Marketing date", title, "marketing"))
     return found
@@ -66,7 +67,7 @@ def _date_in(block: etree._Element) -> date | None:
     cells = [c for c in block if c.tag in ("td", "th")] if block.tag == "tr" else [block]
     for cell in cells:
         if cell.tag == "th":
-            return None
+            continue  # a header cell (a header row, or the row's name in a table with a header column)
         day = read_date(normalise("".join(cell.itertext())))
         if day:
             return day

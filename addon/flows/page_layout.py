@@ -187,6 +187,10 @@ def _column_roles(header: list[str]) -> dict[str, int]:
     return roles
 
 
+def _digits(value: str | None) -> str:
+    return value.strip() if value and value.strip().isdigit() else ""
+
+
 def _cells(row: etree._Element) -> list[etree._Element]:
     return [cell for cell in row if cell.tag in ("td", "th")]
 
@@ -231,6 +235,8 @@ def _table_candidates(root: etree._Element, taken: set) -> list[_Candidate]:
         taken.update(table.iter("td", "th", "p", "li"))
         for row in rows[1:]:
             cells = _cells(row)
+            if len(cells) == 1 and len(roles) > 1 and int(_digits(cells[0].get("colspan")) or 1) > 1:
+                continue  # one cell across the table: a heading between rows ("Autumn list meeting"), not a decision
 
             cell = _cell_getter(roles, cells)
             texts = [_own_text(c) for c in cells]
@@ -284,9 +290,11 @@ def decision_entries(storage: str) -> list[DecisionRow | DecisionProblem]:
     root = read_page(storage)
     taken: set = set()
     candidates = _table_candidates(root, taken)
-    for element in _blocks(root, ("p", "li", "ac:task-body", "td", "th")):
+    for element in _blocks(root, ("p", "li", "ac:task-body", "td", "th", "ac:adf-content")):
         if element in taken or any(a in taken for a in element.iterancestors()):
             continue
+        if element.tag == q("ac:adf-content") and element.getparent().get("type") != "decision-item":
+            continue  # a panel's content: its paragraphs are read one by one; a decision item is one line
         text = _own_text(element)
         if _DECISION_LINE.match(text):
             taken.add(element)
@@ -423,7 +431,9 @@ def standards_table(storage: str) -> list[list[str]] | None:
     for table in find_tables(read_page(storage)):
         header = next((row for row in table if any(c.strip() for c in row)), None)
         if header and any(_FIELD_HEADER.search(c) for c in header) and any(_RULE_HEADER.search(c) for c in header):
-            return [[normalise(c) for c in row] for row in table]
+            return [
+                ["\n".join(normalise(line) for line in c.split("\n") if line.strip()) for c in row] for row in table
+            ]
     return None
 
 

@@ -29,15 +29,25 @@ def _key(text: str | None) -> str:
     return " ".join((text or "").strip().lower().split())
 
 
+_STAGE_HEADERS = ("stage", "stage name", "workflow stage", "title stage", "publishing stage")
+
+
+def _stage_column(header: Sequence[str]) -> int | None:
+    """Where a header row names the stage ("Stage", "Stage:", "Workflow stage"), or None."""
+    keys = [_key(cell).rstrip(":").strip() for cell in header]
+    return next((i for i, key in enumerate(keys) if key in _STAGE_HEADERS), None)
+
+
 def stage_guide_from_tables(tables: Iterable[Sequence[Sequence[str]]]) -> StageGuide:
-    """{stage key: (reviewers, next step)} from the first table headed Stage | Reviewers | Next step."""
-    for rows in tables:
-        if not rows:
-            continue
+    """{stage key: (reviewers, next step)} from the first table headed Stage | Reviewers | Next step (or, when
+    none names Reviewers or a Next step, the first with a Stage column). A page properties table above the guide
+    (Stage | Approved, Owner | …) has a Stage cell too, and is not the guide."""
+    candidates = [rows for rows in tables if rows and _stage_column(rows[0]) is not None]
+    guides = [rows for rows in candidates if any(_key(c).startswith(("reviewer", "next")) for c in rows[0])]
+    for rows in guides[:1] or candidates[:1]:
         header = [_key(cell) for cell in rows[0]]
-        if "stage" not in header:
-            continue
-        stage_col = header.index("stage")
+        stage_col = _stage_column(rows[0])
+        assert stage_col is not None
         reviewer_col = next((i for i, h in enumerate(header) if h.startswith("reviewer")), None)
         step_col = next((i for i, h in enumerate(header) if h.startswith("next")), None)
         guide: StageGuide = {}
@@ -45,10 +55,12 @@ def stage_guide_from_tables(tables: Iterable[Sequence[Sequence[str]]]) -> StageG
             if stage_col >= len(row) or not row[stage_col].strip():
                 continue
 
-            def cell(col: int | None, row: Sequence[str] = row) -> str:
-                return row[col].strip() if col is not None and col < len(row) else ""
+            def cell(col: int | None, joiner: str, row: Sequence[str] = row) -> str:
+                """The cell's lines (its paragraphs or list items) on one line: names by commas, steps by spaces."""
+                text = row[col] if col is not None and col < len(row) else ""
+                return joiner.join(line.strip() for line in text.split("\n") if line.strip())
 
-            guide[_key(row[stage_col])] = (cell(reviewer_col), cell(step_col))
+            guide[_key(row[stage_col])] = (cell(reviewer_col, ", "), cell(step_col, " "))
         return guide
     return {}
 

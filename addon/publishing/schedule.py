@@ -167,12 +167,12 @@ def schedule_from_tables(tables: Iterable[Sequence[Sequence[str]]]) -> Readiness
         if not rows:
             continue
         header = [_cell_key(cell) for cell in rows[0]]
-        if "stage" not in header:
+        if not any(h.rstrip(":").strip() == "stage" for h in header):
             continue
         weeks_col = next((i for i, h in enumerate(header) if h.startswith("weeks")), None)
         items_col = next((i for i, h in enumerate(header) if h.startswith(("must be", "in place", "ready"))), None)
         if weeks_col is None or items_col is None:
-            return None
+            continue  # a table with a Stage column but no checklist (a page properties table, say): not this one
         due: dict[str, int] = {}
         for row in rows[1:]:
             if max(weeks_col, items_col) >= len(row):
@@ -181,8 +181,8 @@ def schedule_from_tables(tables: Iterable[Sequence[Sequence[str]]]) -> Readiness
             if not found:
                 continue
             weeks = int(found.group())
-            for word in re.split(r"[,;/\n]|\band\b", row[items_col] or ""):
-                item = _ITEM_WORDS.get(_cell_key(word))
+            for word in re.split(r"[,;/\n&+]|\band\b", row[items_col] or ""):
+                item = _ITEM_WORDS.get(_cell_key(re.sub(r"\s*\(.*?\)\s*", " ", word).strip(" .!:")))
                 if item and weeks <= 104:
                     due[item] = max(due.get(item, 0), weeks)
         return ReadinessSchedule.from_mapping(due) if due else None

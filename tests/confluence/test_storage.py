@@ -157,3 +157,50 @@ def test_any_text_round_trips_through_build_and_parse(value):
     assert find_tasks(doc)[0].body_text == value.strip()
     page = parse(doc).find(".//{http://atlassian.com/resource/identifier}page")
     assert page.get("{http://atlassian.com/resource/identifier}content-title") == value
+
+
+def test_table_cells_read_as_people_wrote_them():
+    """Two paragraphs, a list or a line break in a cell are lines (not one word run into the next); a page
+    link reads as its title, a /date as its date, a template's placeholder as nothing."""
+    page = (
+        "<table><tbody><tr><th><p>Stage</p></th><th><p>Reviewers</p></th><th><p>Next step</p></th></tr>"
+        "<tr><td><p>Proofs</p></td><td><p>Anna Smith</p>\n  <p>Ben Jones</p></td>"
+        '<td><p>Collect corrections.<br />Then see <ac:link><ri:page ri:content-title="Typesetting checklist" />'
+        '</ac:link> by <time datetime="2026-12-01" /></p></td></tr>'
+        "<tr><td><ul><li><p>ISBN</p></li><li><p>Price</p></li></ul></td><td><p>"
+        "<ac:placeholder>Type the reviewers</ac:placeholder></p></td><td/></tr></tbody></table>"
+    )
+    assert find_tables(page) == [
+        [
+            ["Stage", "Reviewers", "Next step"],
+            ["Proofs", "Anna Smith\nBen Jones", "Collect corrections.\nThen see Typesetting checklist by 2026-12-01"],
+            ["ISBN\nPrice", "", ""],
+        ]
+    ]
+
+
+def test_merged_cells_keep_every_column_in_place():
+    page = (
+        "<table><tbody><tr><th>Stage</th><th>Reviewers</th><th>Next step</th></tr>"
+        '<tr><td>Copy-editing</td><td rowspan="2">Managing editor</td><td>Send to the copy-editor</td></tr>'
+        "<tr><td>Typesetting</td><td>Check first pages</td></tr>"
+        '<tr><td colspan="2">Proofs and production</td><td>Ask Jo</td></tr></tbody></table>'
+    )
+    assert find_tables(page)[0][1:] == [
+        ["Copy-editing", "Managing editor", "Send to the copy-editor"],
+        ["Typesetting", "Managing editor", "Check first pages"],
+        ["Proofs and production", "", "Ask Jo"],
+    ]
+
+
+def test_a_new_editor_panel_is_read_once_not_with_its_fallback_copy():
+    """The new editor saves a panel as ADF plus an XHTML copy for older readers: readers see one of them."""
+    panel = (
+        '<ac:adf-extension><ac:adf-node type="panel"><ac:adf-attribute key="panel-type">note</ac:adf-attribute>'
+        "<ac:adf-content><p>Decision: hold — waiting for the author</p></ac:adf-content></ac:adf-node>"
+        '<ac:adf-fallback><div class="panel"><p>Decision: hold — waiting for the author</p></div></ac:adf-fallback>'
+        "</ac:adf-extension>"
+    )
+    assert paragraph_texts(panel) == ["Decision: hold — waiting for the author"]
+    only_fallback = "<ac:adf-extension><ac:adf-fallback><p>kept</p></ac:adf-fallback></ac:adf-extension>"
+    assert paragraph_texts(only_fallback) == ["kept"]  # nothing else to read: the copy is all there is

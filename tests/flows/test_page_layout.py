@@ -200,3 +200,66 @@ def test_decision_table_rows_read_each_column_and_say_what_is_wrong():
         "“next Tuesday” is not a date",
         "the Decision cell is empty",
     ]
+
+
+NOTE_PANEL = (
+    '<ac:adf-extension><ac:adf-node type="panel"><ac:adf-attribute key="panel-type">note</ac:adf-attribute>'
+    "<ac:adf-content>{0}</ac:adf-content></ac:adf-node>"
+    '<ac:adf-fallback><div class="panel"><div class="panelContent">{0}</div></div></ac:adf-fallback>'
+    "</ac:adf-extension>"
+)
+
+
+def test_a_decision_or_lesson_in_a_new_editor_panel_is_sent_once():
+    """Confluence stores the panel's content twice (ADF and an XHTML copy): each decision and lesson is one note."""
+    rows, problems = parse_decision_log(NOTE_PANEL.format("<p>Decision: hold — waiting for the author</p>"))
+    assert [(r.decision_type, r.text) for r in rows] == [(HOLD, "waiting for the author")] and problems == []
+    table = (
+        "<table><tbody><tr><th>Decision</th><th>Detail</th></tr><tr><td>Hold</td><td>author ill</td></tr>"
+        "</tbody></table>"
+    )
+    assert [r.text for r in parse_decision_log(NOTE_PANEL.format(table))[0]] == ["author ill"]
+    lessons = parse_lessons(
+        "<h2>Lessons learned</h2>" + NOTE_PANEL.format("<ul><li><p>Production: book the printer early</p></li></ul>")
+    )
+    assert [(lesson.stage, lesson.text) for lesson in lessons] == [("Production", "book the printer early")]
+
+
+def test_a_new_editor_decision_item_is_read_as_its_line():
+    item = (
+        '<ac:adf-extension><ac:adf-node type="decision-list"><ac:adf-attribute key="local-id">d1</ac:adf-attribute>'
+        '<ac:adf-node type="decision-item"><ac:adf-attribute key="state">DECIDED</ac:adf-attribute>'
+        "<ac:adf-content>Decision: approve — cover signed off</ac:adf-content></ac:adf-node></ac:adf-node>"
+        '<ac:adf-fallback><div class="decision-list"><ul><li>Decision: approve — cover signed off</li></ul></div>'
+        "</ac:adf-fallback></ac:adf-extension>"
+    )
+    rows, _ = parse_decision_log(item)
+    assert [(r.decision_type, r.text) for r in rows] == [(APPROVE_STAGE, "cover signed off")]
+
+
+def test_a_heading_row_across_the_decision_table_is_not_a_decision():
+    page = (
+        "<table><tbody><tr><th>Decision</th><th>Detail</th><th>Date</th></tr>"
+        '<tr><td colspan="3"><p><strong>Autumn 2026 list meeting</strong></p></td></tr>'
+        "<tr><td>Hold</td><td>author ill</td><td>2026-11-03</td></tr></tbody></table>"
+    )
+    rows, problems = parse_decision_log(page)
+    assert [(r.decision_type, r.text) for r in rows] == [(HOLD, "author ill")] and problems == []
+
+
+def test_standards_cells_with_several_rules_as_paragraphs_keep_each_rule():
+    from addon.publishing.standards import compile_standards
+
+    page = (
+        "<table><tbody><tr><th>Field</th><th>Rule</th><th>Applies to</th></tr>"
+        "<tr><td><p>Description</p></td><td><p>required</p><p>max length 4000</p></td>"
+        "<td><ul><li><p>Print</p></li><li><p>Ebook</p></li></ul></td></tr></tbody></table>"
+    )
+    rows = standards_table(page)
+    assert rows is not None and rows[1] == ["Description", "required\nmax length 4000", "Print\nEbook"]
+    compiled = compile_standards(rows)
+    assert compiled.problems == ()
+    assert sorted((rule.kind.name, rule.formats) for rule in compiled.rules) == [
+        ("MAX_LENGTH", ("ebook", "print")),
+        ("REQUIRED", ("ebook", "print")),
+    ]

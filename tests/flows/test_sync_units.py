@@ -147,3 +147,22 @@ def test_chart_is_a_valid_png_with_a_labelled_bar_per_stage_following_the_counts
     assert bar_chart_png(rows) == bar_chart_png(rows)
     assert bar_chart_png(rows) != bar_chart_png([("Writing", 1), ("Editorial", 4), ("Proofs", 1), ("Production", 2)])
     assert bar_chart_png(rows) != bar_chart_png([("Writing", 1), ("Copy-editing", 4), ("Proofs", 0), ("Production", 2)])
+
+
+def test_stage_guide_as_admins_write_it_in_the_new_editor():
+    """Names in paragraphs, a merged reviewers cell, a page properties table above the guide, "Stage:"."""
+    storage = (
+        '<ac:structured-macro ac:name="details"><ac:rich-text-body><table><tbody>'
+        "<tr><th><p>Stage</p></th><td><p>Approved</p></td></tr><tr><th><p>Owner</p></th><td><p>Jo</p></td></tr>"
+        "</tbody></table></ac:rich-text-body></ac:structured-macro>"
+        "<table><tbody><tr><th><p>Stage:</p></th><th><p>Reviewers</p></th><th><p>Next step</p></th></tr>"
+        "<tr><td><p>Proofs</p></td><td><p>Anna Smith</p><p>Ben Jones</p></td>"
+        "<td><p>Collect corrections.<br />Then send to the typesetter.</p></td></tr>"
+        '<tr><td><p>Copy-editing</p></td><td rowspan="2"><p>Managing editor</p></td><td><p>Send it out</p></td></tr>'
+        "<tr><td><p>Typesetting</p></td><td><p>Check first pages</p></td></tr></tbody></table>"
+    )
+    assert parse_stage_guide(storage) == {
+        "proofs": ("Anna Smith, Ben Jones", "Collect corrections. Then send to the typesetter."),
+        "copy-editing": ("Managing editor", "Send it out"),
+        "typesetting": ("Managing editor", "Check first pages"),
+    }

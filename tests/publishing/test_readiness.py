@@ -251,3 +251,25 @@ def test_the_stage_guide_can_say_what_must_be_in_place_when():
     assert assess_title(title, TODAY).decision.verdict == V_GO  # default: covers due at 12 weeks
     strict = assess_title(title, TODAY, policy=ReadinessPolicy(schedule=schedule))
     assert strict.decision.verdict == V_NO_GO and "no cover image yet" in strict.decision.reasons[0]
+
+
+def test_the_checklist_column_reads_lists_paragraphs_and_plain_punctuation():
+    from addon.confluence.storage_parse import find_tables
+    from addon.publishing.schedule import schedule_from_tables
+
+    def due(cell: str) -> dict:
+        page = (
+            "<table><tbody><tr><th>Stage</th><th>Weeks before publication</th><th>Must be in place</th></tr>"
+            f"<tr><td>Copy-editing</td><td>30</td><td>{cell}</td></tr></tbody></table>"
+        )
+        schedule = schedule_from_tables(find_tables(page))
+        assert schedule is not None, cell
+        return {item: weeks for item, weeks in schedule.lead_weeks if weeks == 30}
+
+    for cell in (
+        "<ul><li><p>ISBN</p></li><li><p>Price</p></li></ul>",
+        "<p>ISBN<br />Price</p>",
+        "<p>ISBN</p><p>Price</p>",
+    ):
+        assert due(cell) == {"isbn": 30, "price": 30}
+    assert due("<p>ISBN (13 digits), price &amp; cover image.</p>") == {"isbn": 30, "price": 30, "cover": 30}
