@@ -211,8 +211,8 @@ def _stage_deadlines(form: dict) -> dict | None:
     deadlines = {}
     for stage, value in boxes.items():
         text = str(value).strip() if value is not None else ""
-        if text:
-            deadlines[stage] = int(text) if text.isdigit() else text
+        if text:  # ASCII digits only ("²" is a digit to str.isdigit), and few of them: the schema bounds the rest
+            deadlines[stage] = int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else text
     return deadlines
 
 
@@ -256,8 +256,8 @@ def _local_errors(merged: dict, changes: dict, api_key: str, had_key: bool) -> d
 def _host_errors(tenant: Tenant, merged: dict, api_key: str, had_key: bool) -> dict[str, str]:
     """A new address needs the key typed again and must be one the key may go to (consonance.host_policy)."""
     host = merged.get("consonance_host") or ""
-    if not host or not (api_key or consonance_host.host_changed(tenant, host)):
-        return {}
+    if not isinstance(host, str) or not host or not (api_key or consonance_host.host_changed(tenant, host)):
+        return {}  # not text: the schema has already said what is wrong with it
     try:
         gateways().consonance_policy.check(host)
     except HostRefused as exc:

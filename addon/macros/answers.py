@@ -49,9 +49,13 @@ def connect_request(
     macro_key: str,
     args: Mapping[str, str],
     *,
+    account_id: str | None,
     refresh: bool = False,
     admin_check: Callable[[], bool] | None = None,
 ) -> service.MacroRequest:
+    """The iframe's request. Its `title` and `pageId` are the address's, which a context token does not sign:
+    a logged-in viewer of the site may read any title (as the site's people can in Consonance's own
+    search), someone not logged in (no `sub`) none."""
     return service.MacroRequest(
         tenant=tenant,
         macro_key=macro_key,
@@ -59,6 +63,7 @@ def connect_request(
         page_id=args.get("pageId") or None,
         refresh=refresh,
         admin_check=admin_check,
+        viewer_may_name_title=bool(account_id),
     )
 
 

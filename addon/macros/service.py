@@ -114,6 +114,9 @@ class MacroRequest:
     refresh: bool = False
     # Asked only when a message differs for admins (Consonance not connected, key refused): one Confluence call.
     admin_check: Callable[[], bool] | None = None
+    # False for someone not logged in whose title comes from the address they loaded (a Connect iframe's
+    # `title=`, which the context token does not sign): they could name any title, so they are shown none.
+    viewer_may_name_title: bool = True
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,7 @@ def cached_panel(request: MacroRequest, today: date | None = None) -> PanelResul
     the cache, a message view (never memoised: some ask who is looking)."""
     raw = (request.title_ref or "").strip()
     ref = parse_title_ref(raw) if raw else None
-    if ref is None:
+    if ref is None or not request.viewer_may_name_title:
         return None
     settings = get_settings(request.tenant)
     cache = macro_cache()
@@ -321,6 +324,8 @@ def cached_panel(request: MacroRequest, today: date | None = None) -> PanelResul
 def panel(request: MacroRequest, today: date | None = None) -> PanelResult:
     """The view model for one macro on one page, never an exception for what an editor can meet."""
     key = request.macro_key
+    if not request.viewer_may_name_title:
+        return _message(key, "log_in")
     ref, raw = resolve_ref(request)
     if ref is None:
         return _message(key, "not_found" if raw else "no_title", title_ref=raw)

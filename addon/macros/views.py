@@ -101,6 +101,9 @@ def message_view(
     elif kind == "unavailable":
         heading = "Consonance is not answering"
         body = "Consonance did not answer and there is no earlier copy of this title to show. Try Refresh in a minute."
+    elif kind == "log_in":
+        heading = "Log in to see this title"
+        body = "This panel shows a title's live status from Consonance to people logged in to Confluence."
     elif kind == "auth_failed":
         heading = "Consonance refused the connection"
         body = "Consonance did not accept this site's API key. " + (

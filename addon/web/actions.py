@@ -147,5 +147,8 @@ def forge_title_search():
 @bp.get("/connect/titles/search")
 @connect_jwt_required(allow_context_qsh=True)
 def connect_title_search():
-    """The macro editor's title picker (Connect): `?q=orch` -> choices."""
+    """The macro editor's title picker (Connect): `?q=orch` -> choices. Only for someone logged in, as on
+    Forge: on a site open to anonymous readers, the catalogue is not theirs to search."""
+    if not g.account_id:
+        raise AuthError("user_token_required", "Log in to Confluence to search for titles; then try again.")
     return _search_answer(request.args.get("q"))

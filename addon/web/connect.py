@@ -33,6 +33,7 @@ def _macro_request(macro_key: str, refresh: bool = False) -> service.MacroReques
         g.tenant,
         macro_key,
         request.args,
+        account_id=g.account_id,
         refresh=refresh,
         admin_check=access.admin_check(g.tenant, user_token=None, account_id=g.account_id),
     )

@@ -152,6 +152,7 @@ class MacroLane:
             tenant,
             macro_key,
             args,
+            account_id=verified.account_id,
             admin_check=access.admin_check(tenant, user_token=None, account_id=verified.account_id),
         )
         page, outcome = answers.cached_connect_page(request, verified.account_id, args), "served"

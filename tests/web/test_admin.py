@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from addon.admin import csrf
 from addon.extensions import db
 from addon.platform import tenants
@@ -107,6 +109,24 @@ def test_stage_deadlines_are_edited_one_box_per_stage_and_checked(client, forge,
     )
     assert too_long.status_code == 422
     assert get_settings(admin_tenant).stage_deadline_weeks == {"Proofs": 16}  # nothing lost, nothing half-saved
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"consonance_host": ["https://x.example"]},
+        {"consonance_host": 5},
+        {"stage_deadline_weeks.Proofs": "\u00b2"},  # a superscript two: a digit to str.isdigit, not to int()
+        {"stage_deadline_weeks.Proofs": "9" * 4301},  # past Python's limit on digits in int()
+    ],
+)
+def test_a_save_with_odd_values_says_what_is_wrong_and_saves_nothing(client, forge, admin_tenant, odd):
+    before = dict(get_settings(admin_tenant).values)
+    response = client.post("/forge/admin/settings", json={"form": {**GOOD_FORM, **odd}}, headers=forge())
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    [field] = odd
+    assert any(key.startswith(field.split(".")[0]) for key in response.get_json()["errors"])
+    assert dict(get_settings(admin_tenant).values) == before
 
 
 def test_forge_save_refuses_pages_confluence_does_not_have(client, forge, admin_tenant):

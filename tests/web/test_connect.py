@@ -119,6 +119,33 @@ def test_panel_endpoint_answers_json_for_refresh(client, connected_site):
     assert body["kind"] == "panel" and body["viewModel"]["completion"] >= 0 and "c4c-checks" in body["html"]
 
 
+def _anonymous_token(payload, path):
+    """A page-context token for someone not logged in: Confluence sends no `sub`."""
+    claims = connect_claims(payload["clientKey"], "GET", path, qsh="context-qsh")
+    claims.pop("sub")
+    return jwt.encode(claims, payload["sharedSecret"], algorithm="HS256")
+
+
+def test_someone_not_logged_in_cannot_name_titles_or_search_the_catalogue(client, connected_site, consonance):
+    """The iframe's `title=` is the address's, not signed: on a site open to anonymous readers, anyone could
+    type any work id. They are asked to log in, on the iframe, its JSON panel and the title search."""
+    title = consonance.control.work(3)["title"].replace("'", "&#39;")
+    path = "/connect/macro/title-status"
+    page = client.get(f"{path}?title=3&pageId=42&jwt={_anonymous_token(connected_site, path)}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Log in to see this title" in html and title not in html
+    panel_path = path + "/panel"
+    panel = client.get(f"{panel_path}?title=3&jwt={_anonymous_token(connected_site, panel_path)}").get_json()
+    assert panel["kind"] == "message" and title not in panel["html"]
+    search_path = "/connect/titles/search"
+    search = client.get(f"{search_path}?q=the&jwt={_anonymous_token(connected_site, search_path)}")
+    assert search.status_code == 401 and "results" not in search.get_json()  # as the Forge picker answers
+    assert "Log in" in search.get_json()["message"]
+    signed_in = client.get(f"{search_path}?q=the&jwt={context_token(connected_site, search_path)}")
+    assert signed_in.status_code == 200 and signed_in.get_json()["results"]
+
+
 def test_static_export_has_no_controls_or_scripts(client, connected_site):
     path = "/connect/macro-static/title-status"
     query = "title=3&pageId=42"

@@ -130,14 +130,17 @@ def test_each_viewer_gets_a_form_bound_to_them(client, site):
         )
 
 
-def test_a_viewer_who_is_not_logged_in_gets_the_panel_without_the_form(client, site):
-    view(client, site)
-    view(client, site, account=None)  # a page without the form is its own memo entry
-    served = lane_count("served")
-    anonymous = view(client, site, account=None)
-    assert anonymous.status_code == 200 and lane_count("served") == served + 1
-    html = anonymous.get_data(as_text=True)
-    assert "c4c-panel--title-status" in html and 'name="actionToken"' not in html
+def test_a_viewer_who_is_not_logged_in_is_asked_to_log_in_even_for_a_title_in_memory(client, site):
+    """The iframe's `title=` is not signed by a context token: someone not logged in could name any title in
+    the catalogue, so they are shown none, even one this process has ready."""
+    signed_in = view(client, site).get_data(as_text=True)
+    assert "c4c-contributor" in signed_in and "Log in to see this title" not in signed_in
+    for _ in range(2):
+        anonymous = view(client, site, account=None)
+        assert anonymous.status_code == 200
+        html = anonymous.get_data(as_text=True)
+        assert "Log in to see this title" in html
+        assert "c4c-contributor" not in html and 'name="actionToken"' not in html
 
 
 def test_a_request_bound_token_in_the_header_is_served_too(client, site):
