@@ -81,8 +81,18 @@ def _record(form: dict, actor: str, page_id: str | None, *, user_token: str | No
         workId=decision.work_id,
         toStage=decision.to_stage,
         deliveryState=decision.delivery_state,
-        message="Sent to Consonance." if recorded.created else "Already sent — recorded once.",
+        message=_recorded_message(recorded.created, decision.delivery_state),
     ), (201 if recorded.created else 200)
+
+
+def _recorded_message(created: bool, delivery_state: str) -> str:
+    """What the panel says: "Sent" only once Consonance has it; until then that it is recorded and on its way
+    (the outbox keeps trying while Consonance is down: the editor need not send it again)."""
+    if not created:
+        return "Already sent — recorded once."
+    if delivery_state == "delivered":
+        return "Sent to Consonance."
+    return "Recorded. It is on its way to Consonance; no need to send it again."
 
 
 @bp.post("/forge/actions/decision")

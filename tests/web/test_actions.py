@@ -65,6 +65,9 @@ def test_a_resent_decision_is_recorded_once_and_lands_once_as_a_note(client, fit
     again = decide(client, fit())
     assert (first.status_code, first.get_json()["created"]) == (201, True)
     assert (again.status_code, again.get_json()["created"]) == (200, False)
+    # not yet written to Consonance (the outbox has it): "recorded", never "sent"
+    assert first.get_json()["message"] == "Recorded. It is on its way to Consonance; no need to send it again."
+    assert again.get_json()["message"] == "Already sent — recorded once."
     assert counts() == (1, 1)
     assert outbox.drain()["delivered"] == 1
     decide(client, fit())

@@ -92,9 +92,19 @@ export function wirePanel(root, transport) {
       const answer = await transport.sendDecision(payload);
       const body = answer ? answer.body : null;
       if (answer && (answer.status === 200 || answer.status === 201)) {
-        setStatus(form, messageOf(body, "Sent to Consonance."), "ok");
+        const sent = messageOf(body, "Sent to Consonance.");
+        setStatus(form, sent, "ok");
         form.elements.text.value = "";
         form.elements.idempotencyKey.value = randomKey();  // the next decision is a new one
+        // The panel as it now stands: an approval shows "Moving to …" and is not offered a second time.
+        try {
+          if (await load(false)) {
+            const fresh = root.querySelector("form[data-action=decision]");
+            if (fresh) setStatus(fresh, sent, "ok");
+          }
+        } catch (error) {
+          // the decision is recorded; the panel shows its new state on the next view
+        }
       } else if (answer && answer.status === 401) {
         if (body && body.error === "form_expired" && form.elements.actionToken) {
           const renewed = await transport.renewActionToken(payload.workId);
