@@ -14,7 +14,7 @@ from datetime import date
 
 from addon.confluence import storage as s
 from addon.confluence.owned_regions import region_storage
-from addon.publishing.domain import Title, contributor_role_label
+from addon.publishing.domain import Title, contributor_role_label, credit_line
 from addon.publishing.guidance import StageGuidance
 from addon.publishing.milestones import title_milestones
 from addon.publishing.pipeline import PipelineSummary
@@ -108,7 +108,7 @@ def about_region_inner(title: Title) -> s.Fragment:
         ("Imprint", title.imprint),
         ("Series", ", ".join(title.series)),
         ("Season", title.season),
-        ("By", ", ".join(c.name for c in title.contributors)),
+        ("By", credit_line(title.contributors)),
     ]
     description = next((f.description for f in title.formats if f.description and f.description.strip()), None)
     parts = [s.paragraph(s.strong(f"{label}: "), value) for label, value in facts if value]

@@ -246,6 +246,22 @@ def contributor_role_label(role_code: str | None) -> str | None:
     return _ROLE_LABELS.get((role_code or "").lstrip("_").upper())
 
 
+def credit_line(contributors: Sequence[Contributor]) -> str:
+    """The book's credit as a cover or catalogue gives it: "Sappho; translated by Anne Carson". Authors (and
+    contributors whose role is not known) come first by name; every other role follows in words."""
+    authors: list[str] = []
+    others: dict[str, list[str]] = {}
+    for contributor in contributors:
+        label = contributor_role_label(contributor.role_code)
+        if label is None or label.startswith("By"):
+            authors.append(contributor.name)
+        else:
+            others.setdefault(label[0].lower() + label[1:], []).append(contributor.name)
+    parts = [", ".join(authors)] if authors else []
+    parts += [f"{label} {', '.join(names)}" for label, names in others.items()]
+    return "; ".join(parts)
+
+
 @dataclass(frozen=True)
 class DeliveryDate:
     date_due: date | None

@@ -47,3 +47,11 @@ def test_a_consonance_without_stages_is_said_so_instead_of_every_title_lacking_o
     text = region(("stage",), stage=None)
     assert "Your Consonance does not report titles' workflow stages" in text
     assert "Not reported by Consonance" in text and "No stage" not in text and "Writing" not in text
+
+
+def test_about_the_book_credits_a_translator_as_a_translator():
+    from addon.flows.page_templates import about_region_inner
+    from addon.publishing.domain import Contributor
+
+    title = make_title(contributors=(Contributor("Sappho", "A01"), Contributor("Anne Carson", "B06")))
+    assert "Sappho; translated by Anne Carson" in str(about_region_inner(title))

@@ -213,3 +213,24 @@ def test_fingerprint_digest_is_stable_across_runs():
     before = expected_payload.replace('["Ada Lark","A01","Lark"]', '["Ada Lark","A01"]')
     assert fp.digest_before_key_names == hashlib.sha256(before.encode()).hexdigest()[:32]
     assert not watches_key_names(fp.digest_before_key_names)
+
+
+def test_the_credit_line_names_authors_then_other_roles_in_words():
+    from addon.publishing.domain import Contributor, credit_line
+
+    assert credit_line([Contributor("Sappho", "A01"), Contributor("Anne Carson", "B06")]) == (
+        "Sappho; translated by Anne Carson"
+    )
+    assert (
+        credit_line(
+            [
+                Contributor("Elena de la Cruz", "A01"),
+                Contributor("Tom Hale", "B06"),
+                Contributor("Ana Li", "A12"),
+                Contributor("Sam Roe", "A01"),
+                Contributor("Jo Park", None),  # a role nobody recorded: named with the authors
+            ]
+        )
+        == "Elena de la Cruz, Sam Roe, Jo Park; translated by Tom Hale; illustrated by Ana Li"
+    )
+    assert credit_line([]) == ""
