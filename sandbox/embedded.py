@@ -161,6 +161,8 @@ def main(argv=None) -> int:
                 log.info("setting up the demo site (configuration, first sync, a few titles' page sets)")
                 command = ["demo", "set-up", "--site", confluence_url, "--title", "1"]
                 command += ["--consonance-host", consonance_url, "--api-key", api_key]
+                if os.environ.get("CONSONANCE_CATALOGUE", "").lower() == "golden":
+                    command.append("--built-in-standards")  # docs/golden-catalogue.md's figures assume them
             subprocess.run([python, "-m", "flask", *command], cwd=ROOT, env=env, check=False)
     print(
         f"\nConsonance for Confluence is running. Open {open_url}\n"

@@ -122,11 +122,22 @@ def wait_for_writes(tenant: Tenant, seconds: float) -> bool:
     return False
 
 
-def set_up(tenant: Tenant, space_key: str, first_title: str | None, host: str, api_key: str) -> dict:
+def set_up(
+    tenant: Tenant,
+    space_key: str,
+    first_title: str | None,
+    host: str,
+    api_key: str,
+    built_in_standards: bool = False,
+) -> dict:
     """Save the demo configuration (Consonance connection included, so no sync runs half-configured), let
-    the first sync run, and have a few titles' page sets made before returning."""
+    the first sync run, and have a few titles' page sets made before returning. `built_in_standards`: leave
+    the space's Metadata standards page unchosen, so the built-in rule set applies (what the golden
+    catalogue's table assumes)."""
     client = gateways().confluence(tenant)
     form = {**demo_form(client, space_key), "consonance_host": host, configuration.API_KEY_FIELD: api_key}
+    if built_in_standards:
+        form["standards_page_id"] = ""
     result = configuration.save_configuration(tenant, form, "demo", client)
     if not result.ok:
         raise DemoSetupError(f"{result.message} {result.errors}")
@@ -146,7 +157,12 @@ def set_up(tenant: Tenant, space_key: str, first_title: str | None, host: str, a
 @click.option("--title", "first_title", default=None, help="A work id to include among the demo titles.")
 @click.option("--consonance-host", "host", required=True, help="The Consonance (sandbox) address.")
 @click.option("--api-key", required=True, envvar="CONSONANCE_API_KEY", help="Its API key.")
-def set_up_command(space_key, site_url, first_title, host, api_key):
+@click.option(
+    "--built-in-standards",
+    is_flag=True,
+    help="Leave the Metadata standards page unchosen: the built-in rule set applies (the golden catalogue's).",
+)
+def set_up_command(space_key, site_url, first_title, host, api_key, built_in_standards):
     """Configure installed sites for the demo space and give a few titles their pages."""
     query = db.select(Tenant).where(Tenant.enabled.is_(True), Tenant.uninstalled_at.is_(None))
     if site_url:
@@ -155,7 +171,7 @@ def set_up_command(space_key, site_url, first_title, host, api_key):
     if not tenants:
         raise DemoSetupError(f"No installed site{' at ' + site_url if site_url else ''} to set up")
     for tenant in tenants:
-        outcome = set_up(tenant, space_key, first_title, host, api_key)
+        outcome = set_up(tenant, space_key, first_title, host, api_key, built_in_standards)
         synced = outcome["first_sync"]
         click.echo(
             f"site {tenant.site_url or tenant.id}: first sync read {synced.get('works', 0)} titles and manages "
