@@ -21,6 +21,7 @@ from addon.publishing.readiness import V_GO, V_PUBLISHED, V_TOO_EARLY, Readiness
 from addon.publishing.rules import Outcome, RuleSet, Severity, evaluate
 from addon.publishing.stages import next_stage_name
 from addon.publishing.standards import DEFAULT_RULE_SET
+from addon.publishing.wording import long_ago
 
 MACRO_KEYS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")
 MACRO_NAMES = {
@@ -217,7 +218,8 @@ def title_status_view(
             {
                 "kind": kind_label(fmt.kind),
                 "isbn": fmt.isbn13 or fmt.isbn_raw,
-                "isbnProblem": fmt.isbn_problem,
+                # "No ISBN" (deliberately none) says it all: no "(No ISBN)" after it
+                "isbnProblem": fmt.isbn_problem if fmt.isbn_problem != (fmt.isbn_raw or "").strip() else None,
                 "planned": _date(planned),
                 "actual": _date(actual),
                 "slipDays": slip,
@@ -387,6 +389,9 @@ def launch_readiness_view(
             "publication": {
                 "date": _date(readiness.publication_date),
                 "daysAway": readiness.days_to_publication,
+                "ago": long_ago(readiness.days_to_publication)
+                if readiness.days_to_publication is not None and readiness.days_to_publication < 0
+                else None,
                 "published": decision.verdict == V_PUBLISHED,
             },
             "verdict": {

@@ -56,6 +56,19 @@ def relative(days: int) -> str:
     return f"in {span(days)}" if days > 0 else f"{span(days)} ago"
 
 
+def long_ago(days: int) -> str:
+    """How long ago a day in the past was, as people say it of a book on the backlist: "3 days ago",
+    "5 weeks ago", "11 months ago", "3 years ago" (a distance of 1,100 days is not counted in days)."""
+    days = abs(days)
+    if days < 14:
+        return "today" if days == 0 else f"{plural(days, 'day')} ago"
+    if days < 9 * 7:
+        return f"{plural(days // 7, 'week')} ago"
+    if days < 2 * 365:
+        return f"{plural(max(2, round(days / 30.44)), 'month')} ago"
+    return f"{plural(round(days / 365.25), 'year')} ago"
+
+
 _CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
 

@@ -140,6 +140,7 @@ def test_launch_readiness_says_dont_announce_yet_with_reasons():
     assert view["publication"] == {
         "date": "2 Jan 2027",
         "daysAway": (date(2027, 1, 2) - TODAY).days,
+        "ago": None,  # still to come
         "published": False,
     }
     hardback = view["formats"][0]
@@ -163,7 +164,7 @@ def test_launch_readiness_without_a_date_or_formats_is_no_go():
     view = views.launch_readiness_view(make_title(formats=()), host=None, meta=meta(), today=TODAY)
     assert view["verdict"]["go"] is False
     assert view["reasons"] == ["No formats are set up in Consonance yet."]
-    assert view["publication"] == {"date": None, "daysAway": None, "published": False}
+    assert view["publication"] == {"date": None, "daysAway": None, "ago": None, "published": False}
 
 
 def test_messages_say_what_to_do():
@@ -205,3 +206,24 @@ def test_stage_appearances_and_next_stage():
         meta=meta(),
         today=TODAY,
     )["formats"][0]["status"] == {"text": "Active", "appearance": "success"}
+
+
+def test_a_format_with_no_isbn_on_purpose_says_so_once():
+    none_on_purpose = make_format(FormatKind.EBOOK, isbn13=None, isbn_raw="No ISBN", isbn_problem="No ISBN")
+    broken = make_format(
+        FormatKind.AUDIOBOOK, isbn13=None, isbn_raw="978-0-00-000000-1", isbn_problem="bad check digit"
+    )
+    view = views.title_status_view(
+        make_title(formats=(none_on_purpose, broken)), host=None, meta=meta(), today=TODAY, guidance=None
+    )
+    shown = {f["kind"]: (f["isbn"], f["isbnProblem"]) for f in view["formats"]}
+    assert shown["Ebook"] == ("No ISBN", None)
+    assert shown["Audiobook"] == ("978-0-00-000000-1", "bad check digit")
+
+
+def test_a_backlist_title_published_long_ago_is_dated_in_years_not_days():
+    old = make_format(FormatKind.HARDBACK, publication=date(2023, 12, 2), status="04")
+    view = views.launch_readiness_view(
+        make_title(formats=(old,), stage="Published"), host=None, meta=meta(), today=TODAY
+    )
+    assert view["publication"]["ago"] == f"{round((TODAY - date(2023, 12, 2)).days / 365.25)} years ago"

@@ -31,3 +31,22 @@ def test_money_reads_as_people_write_prices():
     assert money(Decimal("22.0"), "usd") == "$22.00"
     assert money(Decimal("1250"), "EUR") == "€1,250.00"
     assert money(Decimal("31.5"), "CAD") == "CAD 31.50"
+
+
+def test_how_long_ago_is_said_as_people_say_it():
+    from addon.publishing.wording import long_ago
+
+    assert [long_ago(d) for d in (0, -1, -3, -13, -14, -40, -62, -63, -300, -729, -730, -1100)] == [
+        "today",
+        "1 day ago",
+        "3 days ago",
+        "13 days ago",
+        "2 weeks ago",
+        "5 weeks ago",
+        "8 weeks ago",
+        "2 months ago",
+        "10 months ago",
+        "24 months ago",
+        "2 years ago",
+        "3 years ago",
+    ]
