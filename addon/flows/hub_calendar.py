@@ -17,7 +17,7 @@ from addon.confluence import storage as s
 from addon.confluence.storage_parse import text_of
 from addon.extensions import db
 from addon.flows.owned_pages import write_region
-from addon.flows.page_layout import PageFormatError, normalise, read_date, read_page
+from addon.flows.page_layout import PageFormatError, find_date, normalise, read_page
 from addon.platform.models import Tenant, tenant_query
 from addon.publishing.wording import MONTHS, long_date
 from addon.titles import models as roles
@@ -68,7 +68,7 @@ def _date_in(block: etree._Element) -> date | None:
     for cell in cells:
         if cell.tag == "th":
             continue  # a header cell (a header row, or the row's name in a table with a header column)
-        day = read_date(normalise("".join(cell.itertext())))
+        day = find_date(normalise("".join(cell.itertext())))
         if day:
             return day
     return None
@@ -119,7 +119,8 @@ def calendar_inner(dates: list[CalendarDate], homes: dict[str, str]) -> s.Fragme
 def _month_grid(year: int, month: int, dates: list[CalendarDate]) -> s.Fragment:
     by_day: dict[int, list[str]] = {}
     for d in dates:
-        by_day.setdefault(d.day.day, []).append(f"{d.what}: {d.title}" if d.title else d.what)
+        named = d.title and d.title.casefold() not in d.what.casefold()  # "Ad for The Salt Road" names it already
+        by_day.setdefault(d.day.day, []).append(f"{d.what}: {d.title}" if named else d.what)
     weeks: list[list[s.Content]] = []
     for week in cal.Calendar(firstweekday=0).monthdayscalendar(year, month):
         cells: list[s.Content] = []

@@ -177,6 +177,26 @@ def read_date(text: str) -> date | None:
     return None
 
 
+_DATE_IN_TEXT = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\.?,?\s+\d{4}\b"
+    r"|\b[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b"
+    r"|\b\d{1,2}/\d{1,2}/\d{4}\b",
+    re.I,
+)
+
+
+def find_date(text: str) -> date | None:
+    """The first date typed anywhere in a line ("12 February 2027: launch party at Foyles", "Launch party
+    on Feb 12, 2027"), in the forms `read_date` reads; None when the line has none."""
+    for match in _DATE_IN_TEXT.finditer(text or ""):
+        candidate = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", match.group(), flags=re.I).replace(".", "")
+        day = read_date(candidate)
+        if day:
+            return day
+    return None
+
+
 def _column_roles(header: list[str]) -> dict[str, int]:
     roles: dict[str, int] = {}
     for index, cell in enumerate(header):

@@ -31,3 +31,22 @@ def test_a_status_lozenge_reads_as_its_title_not_its_colour():
         "Ad for The Salt Road 2027-03-12 Booked",
         "The Salt Road",
     )
+
+
+def test_a_date_typed_in_a_list_item_sentence_is_read():
+    page = (
+        "<h2>Announcements</h2><ul><li><p>12 February 2027: Glass Cartographer launch party at Foyles</p></li>"
+        "<li><p>Blog tour starts Feb 15, 2027</p></li><li><p>No date here, 2027 at some point</p></li></ul>"
+    )
+    assert [(d.day, d.title) for d in marketing_dates(page, ["The Glass Cartographer", "Glass Cartographer"])] == [
+        (date(2027, 2, 12), "Glass Cartographer"),
+        (date(2027, 2, 15), ""),
+    ]
+
+
+def test_the_month_grid_names_a_title_once():
+    from addon.flows.hub_calendar import CalendarDate, calendar_inner
+
+    dates = [CalendarDate(date(2027, 3, 12), "Ad for The Salt Road", "The Salt Road", "marketing")]
+    grid = str(calendar_inner(dates, {}))
+    assert "Ad for The Salt Road: The Salt Road" not in grid and "Ad for The Salt Road" in grid
