@@ -21,6 +21,7 @@ from addon.publishing.readiness import V_GO, V_PUBLISHED, V_TOO_EARLY, Readiness
 from addon.publishing.rules import Outcome, RuleSet, Severity, evaluate
 from addon.publishing.stages import next_stage_name
 from addon.publishing.standards import DEFAULT_RULE_SET
+from addon.publishing.territories import territory_names
 from addon.publishing.wording import long_ago
 
 MACRO_KEYS = ("title-status", "rights-link", "metadata-checklist", "launch-readiness")
@@ -288,6 +289,8 @@ def rights_link_view(
                 "worldRights": rights.world_rights,
                 "forSale": list(rights.for_sale_countries),
                 "notForSale": list(rights.not_for_sale_countries),
+                "forSaleNames": territory_names(rights.for_sale_countries),
+                "notForSaleNames": territory_names(rights.not_for_sale_countries),
                 "descriptions": list(rights.sales_rights_descriptions),
                 "licensedRights": list(rights.licensed_right_types),
                 "contracts": list(rights.contract_names),

@@ -101,6 +101,8 @@ def test_rights_position_lists_territories_and_licensed_rights():
     view = views.rights_link_view(RIGHTS_TITLE, host=None, meta=meta(), mappings=[], site_url=None)
     assert view["rights"]["forSale"] == ["GB", "IE"]
     assert view["rights"]["notForSale"] == ["CA", "US"]
+    assert view["rights"]["forSaleNames"] == ["United Kingdom", "Ireland"]  # what the panel shows
+    assert view["rights"]["notForSaleNames"] == ["Canada", "United States"]
     assert view["rights"]["licensedRights"] == ["Audio", "Translation"]
     assert view["rights"]["worldRights"] is False and view["hasMappings"] is False
 
