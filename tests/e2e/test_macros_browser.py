@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from addon.consonance.gateway import ConsonanceGateway
 from addon.consonance.transport import ConsonanceConnection
+from addon.publishing.territories import territory_name
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +49,7 @@ def test_the_page_shows_the_right_values_in_all_four_macros(page, site, artifact
     position = expected.rights_position
     shown = rights.locator(".c4c-facts").inner_text()
     for country in position.not_for_sale_countries:
-        assert country in shown
+        assert territory_name(country) in shown  # in words: "Canada", not "CA"
     for right in position.licensed_right_types:
         assert right.upper() in shown.upper()
 
