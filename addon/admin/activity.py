@@ -76,13 +76,27 @@ def _counts_text(counts: dict | None) -> str:
 
 
 def last_poll(tenant: Tenant) -> dict | None:
-    """The change-detection poll's last run: the flows' poll state when it exists, else the newest poll job."""
+    """The change-detection poll's last run: the flows' poll state (the last poll that read Consonance), unless
+    a poll job since then failed (Consonance not answering, say), which the admin must see first."""
     state = db.session.execute(tenant_query(PollState, tenant)).scalar_one_or_none()
-    if state is not None and state.last_poll_at is not None:
-        return {"at": when(state.last_poll_at), "detail": f"{state.works_seen} titles seen", "outcome": "ok"}
     run = db.session.execute(
         tenant_query(JobRun, tenant).where(JobRun.kind.contains("poll")).order_by(JobRun.started_at.desc()).limit(1)
     ).scalar_one_or_none()
+    if state is not None and state.last_poll_at is not None:
+        good = {"at": when(state.last_poll_at), "detail": f"{state.works_seen} titles seen", "outcome": "ok"}
+        failed_since = (
+            run is not None
+            and run.outcome == "failed"
+            and as_utc(run.finished_at or run.started_at) > as_utc(state.last_poll_at)
+        )
+        if not failed_since:
+            return good
+        assert run is not None
+        return {
+            "at": when(run.finished_at or run.started_at),
+            "detail": f"{run.error or 'it did not finish'}; the last poll that read Consonance was {good['at']}",
+            "outcome": "failed",
+        }
     if run is None:
         return None
     return {

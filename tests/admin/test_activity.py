@@ -202,3 +202,34 @@ def test_standards_rows_that_failed_read_as_sentences():
         "Row 3 (ISBN | maybe): “maybe” is not a rule the app knows"
     )
     assert _problem_text([0, "", "the page could not be read"]) == "The page: the page could not be read"
+
+
+def test_the_headline_says_when_the_polls_since_the_last_good_one_failed(admin_tenant):
+    """Consonance stopped answering: "Last poll … ok" must not stand while every poll since has failed."""
+    from datetime import timedelta
+
+    from addon.admin.activity import last_poll
+    from addon.flows.sync_models import PollState
+    from addon.jobs.models import JobRun
+    from addon.platform.models import utcnow
+
+    good = utcnow() - timedelta(minutes=10)
+    db.session.add(PollState(tenant_id=admin_tenant.id, last_poll_at=good, works_seen=26))
+    db.session.commit()
+    assert last_poll(admin_tenant)["outcome"] == "ok"
+    failed = utcnow() - timedelta(minutes=1)
+    db.session.add(
+        JobRun(
+            tenant_id=admin_tenant.id,
+            kind="poll",
+            started_at=failed,
+            finished_at=failed,
+            outcome="failed",
+            error="Consonance is not answering",
+            counts={},
+        )
+    )
+    db.session.commit()
+    shown = last_poll(admin_tenant)
+    assert shown["outcome"] == "failed"
+    assert "Consonance is not answering" in shown["detail"] and "last poll that read Consonance" in shown["detail"]
