@@ -21,6 +21,7 @@ from addon.confluence.owned_regions import OwnedRegionError, list_regions
 from addon.confluence.storage_parse import StorageParseError, find_tables, find_tasks, parse, q, text_of
 from addon.decisions.models import APPROVE_STAGE, HOLD, NOTE, REQUEST_CHANGES
 from addon.publishing.playbooks import PlaybookItem, scope_for_heading
+from addon.publishing.stages import DEFAULT_STAGE_NAMES
 
 log = logging.getLogger("addon.flows.page_layout")
 
@@ -470,39 +471,59 @@ class LessonItem:
     identity: str
 
 
+# What a lesson may be filed under: the workflow's stages and the teams that run them. "Note: …" or
+# "Amazon: …" is a lesson in General, written as it is.
+LESSON_AREAS = frozenset(
+    [name.casefold() for name in DEFAULT_STAGE_NAMES]
+    + ["design", "marketing", "publicity", "sales", "rights", "contracts", "finance", "audio", "digital"]
+    + ["print", "printing", "metadata", "distribution", "editorial", "production", "launch"]
+)
+
+
+def _lesson_area(text: str) -> str | None:
+    """`text` as the stage or team a lesson is filed under ("Production"), or None when it names neither."""
+    name = normalise(text).rstrip(":：")
+    return name if name.casefold() in LESSON_AREAS else None
+
+
 def parse_lessons(storage: str) -> list[LessonItem]:
-    """Items under a heading containing "Lessons" (bullets, numbered items, tasks) until the next heading
-    of the same or a higher level. "Production: …" files a lesson under that stage, else General."""
+    """Items under a heading containing "Lessons" (bullets, numbered items, tasks, nested ones too) until the
+    next heading of the same or a higher level. "Production: …", or a sub-heading "Production" above the
+    items, files a lesson under that stage or team; anything else is General. A lesson's identity is its text
+    as written, so filing it differently never sends it again."""
     root = read_page(storage)
     heading_tags = {q(h): n for h, n in HEADINGS.items()}
-    texts: list[str] = []
+    found: list[tuple[str, str | None]] = []  # (text, the sub-heading's area above it)
     for heading in root.iter(*heading_tags):
         if not _LESSONS_HEADING.search(text_of(heading)):
             continue
         level = heading_tags[heading.tag]
+        area: str | None = None
         for sibling in heading.itersiblings():
-            if sibling.tag in heading_tags and heading_tags[sibling.tag] <= level:
-                break
-            texts.extend(_lesson_texts(sibling))
-    texts = [t[:MAX_ITEM_CHARS] for t in texts if t]
+            if sibling.tag in heading_tags:
+                if heading_tags[sibling.tag] <= level:
+                    break
+                area = _lesson_area(text_of(sibling))
+                continue
+            found.extend((text, area) for text in _lesson_texts(sibling))
+    found = [(t[:MAX_ITEM_CHARS], area) for t, area in found if t]
+    texts = [text for text, _ in found]
     lessons = []
-    for text, identity in zip(texts, identities(texts, prefix="lesson|"), strict=True):
+    for (text, area), identity in zip(found, identities(texts, prefix="lesson|"), strict=True):
         matched = _STAGE_PREFIX.match(text)
-        if matched and "http" not in matched.group("stage").lower():
-            lessons.append(LessonItem(normalise(matched.group("text")), normalise(matched.group("stage")), identity))
+        named = _lesson_area(matched.group("stage")) if matched else None
+        if matched and named:
+            lessons.append(LessonItem(normalise(matched.group("text")), named, identity))
         else:
-            lessons.append(LessonItem(text, GENERAL, identity))
+            lessons.append(LessonItem(text, area or GENERAL, identity))
     return lessons
 
 
 def _lesson_texts(block: etree._Element) -> list[str]:
-    """Each list item / task in a block, outermost first, none counted twice (paragraphs are prose, not lessons)."""
-    found, taken = [], set()
+    """Each list item / task in a block, nested ones too, each without its nested lists (paragraphs are prose, not lessons)."""
+    found = []
     for element in block.iter("li", q("ac:task-body")):
-        if any(a in taken for a in element.iterancestors()):
-            continue
-        taken.add(element)
-        text = _own_text(element)
+        text = _own_text(element)  # without its nested lists: each nested item is read as its own lesson
         if text:
             found.append(text)
     return found

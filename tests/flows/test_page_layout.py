@@ -12,6 +12,7 @@ from addon.decisions.models import APPROVE_STAGE, HOLD, NOTE, REQUEST_CHANGES
 from addon.flows.page_layout import (
     MAX_DEPTH,
     PageFormatError,
+    identities,
     normalise,
     parse_decision_log,
     parse_lessons,
@@ -263,3 +264,23 @@ def test_standards_cells_with_several_rules_as_paragraphs_keep_each_rule():
         ("MAX_LENGTH", ("ebook", "print")),
         ("REQUIRED", ("ebook", "print")),
     ]
+
+
+def test_lessons_are_filed_by_a_stage_or_team_they_name_or_the_sub_heading_above_them():
+    page = (
+        "<h2>Lessons learned</h2><ul><li><p>Production: book the printer early</p>"
+        "<ul><li><p>slots go by March</p></li></ul></li>"
+        "<li><p>Note: the author prefers email</p></li><li><p>Amazon: listings lag a week</p></li></ul>"
+        "<h3>Marketing</h3><ul><li><p>Proofs to booksellers by week 20</p></li></ul>"
+        "<h2>Next</h2><ul><li><p>not a lesson</p></li></ul>"
+    )
+    lessons = parse_lessons(page)
+    assert [(lesson.stage, lesson.text) for lesson in lessons] == [
+        ("Production", "book the printer early"),
+        ("General", "slots go by March"),  # a nested bullet is its own lesson, no longer lost
+        ("General", "Note: the author prefers email"),
+        ("General", "Amazon: listings lag a week"),
+        ("Marketing", "Proofs to booksellers by week 20"),
+    ]
+    # filed differently or not, a lesson is known by its text: nothing already sent goes again
+    assert lessons[2].identity == identities(["Note: the author prefers email"], prefix="lesson|")[0]
