@@ -263,6 +263,8 @@ def _table_candidates(root: etree._Element, taken: set) -> list[_Candidate]:
             texts = [_own_text(c) for c in cells]
             if not any(texts) and not any(_mentioned(c) for c in cells):
                 continue
+            if not any(normalise(text_of(c, skip=("ac:placeholder",))) for c in cells):
+                continue  # a template's row of placeholders ("/date", "@mention"): nobody has written in it yet
             decision = _own_text(cell("decision")) if cell("decision") is not None else ""
             written_as_line = _DECISION_LINE.match(decision)
             decision = written_as_line.group("rest").strip() if written_as_line else decision

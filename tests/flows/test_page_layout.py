@@ -284,3 +284,15 @@ def test_lessons_are_filed_by_a_stage_or_team_they_name_or_the_sub_heading_above
     ]
     # filed differently or not, a lesson is known by its text: nothing already sent goes again
     assert lessons[2].identity == identities(["Note: the author prefers email"], prefix="lesson|")[0]
+
+
+def test_a_template_row_of_placeholders_is_neither_a_decision_nor_a_problem():
+    page = (
+        "<table><tbody><tr><th>Decision</th><th>Detail</th><th>Decided by</th><th>Date</th></tr>"
+        "<tr><td><p><ac:placeholder>Approve, Hold, Note…</ac:placeholder></p></td>"
+        "<td><p><ac:placeholder>Why</ac:placeholder></p></td><td><p><ac:placeholder>@mention</ac:placeholder></p></td>"
+        "<td><p><ac:placeholder>/date</ac:placeholder></p></td></tr>"
+        "<tr><td>Hold</td><td>author ill</td><td></td><td>2026-11-03</td></tr></tbody></table>"
+    )
+    rows, problems = parse_decision_log(page)
+    assert [(r.decision_type, r.text) for r in rows] == [(HOLD, "author ill")] and problems == []
