@@ -346,6 +346,17 @@ _DELIVERY_WORDS = {
 }
 
 
+def _delivery_advice(state: str, reason: str | None) -> str:
+    """A decision's delivery in the admin's words; the recorded reason stays beside it for whoever digs."""
+    if not reason or state not in ("retrying", "failed"):
+        return ""
+    plain = plain_reason(reason, "consonance")
+    if state == "retrying":
+        said = plain.split(". ")[0].rstrip(".") if plain else "The last try did not go through"
+        return f"{said}. The app tries again by itself."
+    return plain
+
+
 def recent_decisions(tenant: Tenant, client=None, limit: int = 20) -> list[dict]:
     decisions = list(
         db.session.execute(
@@ -371,6 +382,7 @@ def recent_decisions(tenant: Tenant, client=None, limit: int = 20) -> list[dict]
                 "at": when(decision.created_at),
                 "state": state,
                 "state_words": _DELIVERY_WORDS.get(state, state),
+                "advice": _delivery_advice(state, reason),
                 "reason": reason,
                 "to_stage": decision.to_stage or "",
             }

@@ -233,3 +233,14 @@ def test_the_headline_says_when_the_polls_since_the_last_good_one_failed(admin_t
     shown = last_poll(admin_tenant)
     assert shown["outcome"] == "failed"
     assert "Consonance is not answering" in shown["detail"] and "last poll that read Consonance" in shown["detail"]
+
+
+def test_a_decision_waiting_on_consonance_is_explained_in_words():
+    from addon.admin.activity import _delivery_advice
+
+    raw = (
+        "ConsonanceUnavailable: Consonance at https://c.example unavailable for AddWorkNote: HTTP 503 (gave up after 5)"
+    )
+    assert _delivery_advice("retrying", raw) == "Consonance did not answer. The app tries again by itself."
+    assert _delivery_advice("failed", raw) == "Consonance did not answer. Press Retry once it is back."
+    assert _delivery_advice("delivered", None) == ""
