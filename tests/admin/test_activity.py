@@ -66,7 +66,8 @@ def test_failed_write_shows_its_reason_and_retry_delivers_it_once_the_fault_is_c
     assert "Push a decision to Consonance" in html
     assert "HTTP 429" in html and "ConsonanceUnavailable" in html  # the reason, in the row
     assert f'data-action="retry" data-entry="{entry.id}"' in html
-    assert "could not reach Consonance: ConsonanceUnavailable" in html  # the decision's delivery state says so too
+    # the decision's delivery state says so too, in words, with the recorded error beside them
+    assert "could not reach Consonance: Consonance asked the app to slow down" in html
     assert ADMIN not in html and "User dmin" in html  # the decider by the name Confluence gives, not the account id
     assert "for “a title with no pages in Confluence yet”" in html and "decision id" not in html
 
