@@ -195,11 +195,16 @@ def test_published_title_says_published_with_date_and_what_is_on_sale():
     )
     out_of_print = replace(title, formats=(make_format(publication=date(2020, 1, 9), status="07"),))
     assert assess_title(out_of_print, TODAY).decision.why == (
-        "Published on 9 January 2020. On sale: no format is on sale (Active) now. "
+        "Published on 9 January 2020. On sale: no format is on sale now. "
         "No longer on sale: Hardback 9781402894626 (status 07)."
     )
     stage_only = replace(title, formats=(make_format(publication=date(2026, 9, 3), status="02"),))
     assert assess_title(stage_only, TODAY).decision.verdict == V_PUBLISHED  # Consonance's stage says so
+    early = replace(title, formats=(make_format(publication=date(2027, 1, 3), status="02"),))
+    assert assess_title(early, TODAY).decision.why == (  # marked Published before its day: both said as they are
+        "Marked Published in Consonance ahead of its publication date, 3 January 2027. "
+        "On sale: no format is on sale now. Still to come: Hardback 9781402894626 on 3 January 2027."
+    )
 
 
 def test_earliest_format_sets_days_to_publication():
