@@ -272,11 +272,10 @@ def decide(readiness: TitleReadiness, published: bool, policy: ReadinessPolicy |
     policy = policy or ReadinessPolicy()
     formats = readiness.formats
     if published:
-        ahead = readiness.days_to_publication is not None and readiness.days_to_publication > 0
-        if ahead:  # Consonance says Published, but the date is still to come: say both, as they are
-            when = (
-                f"Marked Published in Consonance ahead of its publication date, {long_date(readiness.publication_date)}"
-            )
+        day = readiness.publication_date
+        if day is not None and (readiness.days_to_publication or 0) > 0:
+            # Consonance says Published, but the date is still to come: say both, as they are
+            when = f"Marked Published in Consonance ahead of its publication date, {long_date(day)}"
         else:
             when = "Published" + (f" on {long_date(readiness.publication_date)}" if readiness.publication_date else "")
         sale = ", ".join(readiness.on_sale) if readiness.on_sale else "no format is on sale now"
