@@ -450,10 +450,15 @@ _RULE_HEADER = re.compile(r"\b(rule|rules|requirement|requirements|check|standar
 
 
 def standards_table(storage: str) -> list[list[str]] | None:
-    """The first table whose header names a Field and a Rule column, as rows of cell texts (header first)."""
+    """The first table whose header names a Field and a Rule column, as rows of cell texts (a title row across
+    the table may stand above the header)."""
     for table in find_tables(read_page(storage)):
-        header = next((row for row in table if any(c.strip() for c in row)), None)
-        if header and any(_FIELD_HEADER.search(c) for c in header) and any(_RULE_HEADER.search(c) for c in header):
+        written = [row for row in table if any(c.strip() for c in row)]
+        # the header is the first row written in, or the one under a title row across the table
+        if any(
+            any(_FIELD_HEADER.search(c) for c in row) and any(_RULE_HEADER.search(c) for c in row)
+            for row in written[:2]
+        ):
             return [
                 ["\n".join(normalise(line) for line in c.split("\n") if line.strip()) for c in row] for row in table
             ]

@@ -145,8 +145,10 @@ class _Columns:
         self.index: dict[str, int] = {}
         for position, cell in enumerate(header):
             name = _header_key(cell)
+            # "Rules / requirements", "Field or element": any of the words the header offers
+            said = [name] + [part.strip() for part in re.split(r"/|&|,|\bor\b|\band\b", name) if part.strip()]
             for role, names in _COLUMNS.items():
-                if role not in self.index and name in names:
+                if role not in self.index and any(word in names for word in said):
                     self.index[role] = position
                     break
 
@@ -172,9 +174,11 @@ def compile_standards(table: Sequence[Sequence[str]]) -> RuleSet:
     Row numbers count the header as row 1, as a reader counts rows on the page. Blank rows are skipped.
     """
     rows = [tuple("" if c is None else str(c) for c in row) for row in table]
-    header_at = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
-    if header_at is None:
+    first = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
+    if first is None:
         return RuleSet.of((), ())
+    # a title row across the table ("Metadata standards — 2026") may stand above the header
+    header_at = next((i for i, row in enumerate(rows) if _Columns(row).usable), first)
     columns = _Columns(rows[header_at])
     if not columns.usable:
         problem = RowProblem(

@@ -296,3 +296,17 @@ def test_a_template_row_of_placeholders_is_neither_a_decision_nor_a_problem():
     )
     rows, problems = parse_decision_log(page)
     assert [(r.decision_type, r.text) for r in rows] == [(HOLD, "author ill")] and problems == []
+
+
+def test_a_standards_table_with_a_title_row_and_a_two_word_rule_header_is_read():
+    from addon.publishing.standards import compile_standards
+
+    page = (
+        '<table><tbody><tr><th colspan="3"><p><strong>Metadata standards — 2026</strong></p></th></tr>'
+        "<tr><th>Metadata field</th><th>Rules / requirements</th><th>Applies to</th></tr>"
+        "<tr><td>Description</td><td>required</td><td>all</td></tr></tbody></table>"
+    )
+    rows = standards_table(page)
+    assert rows is not None
+    compiled = compile_standards(rows)
+    assert compiled.problems == () and [rule.field for rule in compiled.rules] == ["description"]
