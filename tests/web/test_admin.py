@@ -93,6 +93,7 @@ def test_forge_save_validates_each_field_with_what_to_do(client, forge, admin_te
 def test_stage_deadlines_are_edited_one_box_per_stage_and_checked(client, forge, admin_tenant):
     page = client.post("/forge/admin", json={"view": "configuration"}, headers=forge()).get_json()["html"]
     assert 'data-name="stage_deadline_weeks.Proofs"' in page and 'placeholder="14"' in page
+    assert "every new title Consonance adds gets its page set" in page  # what no acquired stage means
     form = {**GOOD_FORM, "stage_deadline_weeks.Proofs": "16", "stage_deadline_weeks.Production": ""}
     response = client.post("/forge/admin/settings", json={"form": form}, headers=forge())
     assert response.status_code == 200, response.get_json()
