@@ -61,6 +61,17 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
 
+def when_written(stamp: str | None) -> str | None:
+    """`when` for a time kept as ISO text ("2026-12-06T18:57:02+00:00"); None when there is none, and the text
+    as it is when it is not a time."""
+    if not stamp:
+        return None
+    try:
+        return when(datetime.fromisoformat(stamp))
+    except ValueError:
+        return stamp
+
+
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " ").replace(".", ": "))
 
@@ -451,7 +462,7 @@ def capabilities(tenant: Tenant, limit: int = 10) -> dict:
             "shared": usage.shared,
         },
         "rows": capability_discovery.capability_rows(profile),
-        "checked": profile.checked_at if profile else None,
+        "checked": when_written(profile.checked_at) if profile else None,
         "source": profile.source if profile else None,
         "changes": [{"at": when(e.at), "what": list((e.detail or {}).get("changes") or [])} for e in changes],
     }

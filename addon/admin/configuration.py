@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 
 from addon.admin import consonance_host
+from addon.admin.activity import when_written
 from addon.admin.connection import ConnectionResult, current_api_key, try_connection
 from addon.confluence.client import ConfluenceClient, cql_quote
 from addon.confluence.errors import ConfluenceError
@@ -158,7 +159,7 @@ def configuration_view(tenant: Tenant, client: ConfluenceClient | None, *, stage
             for stage, weeks in DEFAULT_STAGE_DEADLINES
         ],
         "capabilities": capability_discovery.capability_rows(profile),
-        "capabilities_checked": profile.checked_at if profile else None,
+        "capabilities_checked": when_written(profile.checked_at) if profile else None,
         "confluence_problem": confluence_problem,
         "site_url": tenant.site_url,
     }

@@ -245,3 +245,10 @@ def test_a_decision_waiting_on_consonance_is_explained_in_words():
     assert _delivery_advice("retrying", raw) == "Consonance did not answer. The app tries again by itself."
     assert _delivery_advice("failed", raw) == "Consonance did not answer. Press Retry once it is back."
     assert _delivery_advice("delivered", None) == ""
+
+
+def test_times_kept_as_text_read_as_the_admin_reads_every_other_time():
+    from addon.admin.activity import when_written
+
+    assert when_written("2026-12-06T18:57:02+00:00") == "2026-12-06 18:57:02 UTC"
+    assert when_written(None) is None and when_written("soon") == "soon"
