@@ -111,6 +111,15 @@ def decide(
             403, "no_page", "This panel is not on a page, so the decision cannot be checked. Open the page and retry."
         )
     try:
+        # Who may edit the page first: what it shows is only asked for someone who may, so nobody learns
+        # which titles a page they cannot open shows from which refusal they get.
+        if not access.can_edit(decision.page_id):
+            raise DecisionRefused(
+                403,
+                "cannot_edit_page",
+                "Only people who can edit this page can record decisions from it. "
+                "Ask someone who can edit the page, or ask for edit permission.",
+            )
         if decision.work_id not in access.titles_shown(decision.page_id):
             log.warning(
                 "decision refused: work %s is not shown on page %s",
@@ -123,13 +132,6 @@ def decide(
                 "title_not_on_page",
                 "This page does not show that title, so the decision was not recorded. "
                 "Reload the page and decide on the title its panel shows.",
-            )
-        if not access.can_edit(decision.page_id):
-            raise DecisionRefused(
-                403,
-                "cannot_edit_page",
-                "Only people who can edit this page can record decisions from it. "
-                "Ask someone who can edit the page, or ask for edit permission.",
             )
         approving = decision.decision_type == APPROVE_STAGE
         if approving and get_settings(tenant).stage_approvers == SITE_ADMINS and not access.is_site_admin():

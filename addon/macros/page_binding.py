@@ -95,6 +95,21 @@ def titles_on_page(tenant: Tenant, client: ConfluenceClient, page_id: str) -> fr
     return shown
 
 
+def may(client: ConfluenceClient, page_id: str, account_id: str, operation: str) -> bool:
+    """Whether this person may `operation` ("read", "update") the page, as Confluence answers; False for a page
+    that is gone, AccessUnavailable when Confluence does not answer."""
+    try:
+        return client.has_content_permission(page_id, account_id, operation)
+    except ConfluenceError as exc:
+        if exc.status == 404:
+            return False
+        raise AccessUnavailable(str(exc)) from exc
+
+
+def can_read(client: ConfluenceClient, page_id: str, account_id: str) -> bool:
+    return may(client, page_id, account_id, "read")
+
+
 @dataclass
 class ConfluencePageAccess:
     """decisions.service.PageAccess for one person: Forge, as that person (their user token);
@@ -109,12 +124,7 @@ class ConfluencePageAccess:
         return titles_on_page(self.tenant, self.client, page_id)
 
     def can_edit(self, page_id: str) -> bool:
-        try:
-            return self.client.has_content_permission(page_id, self.account_id, "update")
-        except ConfluenceError as exc:
-            if exc.status == 404:
-                return False
-            raise AccessUnavailable(str(exc)) from exc
+        return may(self.client, page_id, self.account_id, "update")
 
     def is_site_admin(self) -> bool:
         return bool(self.admin_check())

@@ -72,7 +72,10 @@ def action_token(macro_key: str):
     if macro_key not in MACRO_KEYS or not work_id or not g.account_id:
         abort(404)
     try:
-        shown = page_binding.titles_on_page(g.tenant, gateways().confluence(g.tenant), page_id) if page_id else set()
+        client = gateways().confluence(g.tenant)
+        # the viewer must be able to open the page before anything is said about what it shows
+        readable = bool(page_id) and page_binding.can_read(client, page_id, g.account_id)
+        shown = page_binding.titles_on_page(g.tenant, client, page_id) if readable else set()
     except (AccessUnavailable, NotConfigured):
         return jsonify(error="confluence_unavailable", message="Confluence did not answer; try again shortly."), 503
     if work_id not in shown:

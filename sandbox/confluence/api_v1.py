@@ -343,7 +343,7 @@ def check_content_permission(page_id):
     if caller and caller != identifier and not emu.users.is_admin(caller):
         raise StoreError(403, "Checking another user's permission needs the Confluence Administrator permission")
     page = emu.store.page(page_id)
-    allowed = emu.users.may(identifier, operation, page.edit_restricted_to)
+    allowed = emu.users.may(identifier, operation, page.edit_restricted_to, page.view_restricted_to)
     answer = {"hasPermission": allowed}
     if not allowed:
         reason = _PERMISSION_ERRORS["anonymous" if identifier == "anonymous" else "user"]

@@ -165,16 +165,29 @@ def put_user():
 
 @bp.post("/_emulator/pages/<page_id>/restrictions")
 def restrict_page(page_id):
-    """Body: {"update": [accountId, ...]} restricts editing the page to those users; {"update": null} lifts it."""
+    """Body: {"update": [accountId, ...]} restricts editing the page to those users, {"read": [...]} viewing it;
+    null lifts a restriction, and a key left out leaves it as it is."""
     body = request.get_json(silent=True) or {}
-    users = body.get("update")
-    if users is not None and (not isinstance(users, list) or not all(isinstance(u, str) for u in users)):
-        raise StoreError(400, "update must be a list of account ids or null")
+    for key in ("update", "read"):
+        users = body.get(key)
+        if users is not None and (not isinstance(users, list) or not all(isinstance(u, str) for u in users)):
+            raise StoreError(400, f"{key} must be a list of account ids or null")
     emu = emulator()
     with emu.store.lock:
         page = emu.store.page(page_id)
-        page.edit_restricted_to = None if users is None else {emu.users.resolve(u) for u in users}
-    return jsonify({"pageId": page_id, "update": sorted(page.edit_restricted_to or [])})
+        if "update" in body:
+            users = body["update"]
+            page.edit_restricted_to = None if users is None else {emu.users.resolve(u) for u in users}
+        if "read" in body:
+            users = body["read"]
+            page.view_restricted_to = None if users is None else {emu.users.resolve(u) for u in users}
+    return jsonify(
+        {
+            "pageId": page_id,
+            "update": sorted(page.edit_restricted_to or []),
+            "read": sorted(page.view_restricted_to or []),
+        }
+    )
 
 
 @bp.get("/_emulator/faults")

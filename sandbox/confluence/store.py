@@ -102,6 +102,7 @@ class Page:
     labels: list[str] = field(default_factory=list)
     properties: dict[str, Property] = field(default_factory=dict)
     edit_restricted_to: set[str] | None = None  # an "update" restriction: only these users may edit
+    view_restricted_to: set[str] | None = None  # a "read" restriction: only these users may open it at all
 
     @property
     def current(self) -> PageVersion:

@@ -90,11 +90,20 @@ class UserDirectory:
         with self._lock:
             return bool(account_id) and account_id in self.admins
 
-    def may(self, account_id: str | None, operation: str, edit_restricted_to: set[str] | None = None) -> bool:
+    def may(
+        self,
+        account_id: str | None,
+        operation: str,
+        edit_restricted_to: set[str] | None = None,
+        view_restricted_to: set[str] | None = None,
+    ) -> bool:
         """Site, space and page restrictions together, as the content permission check answers them: everyone
-        known reads; editing needs edit permission in the space and, on a page with an edit restriction, a place
-        on it. Anonymous users are not allowed to use the emulated site."""
+        known reads, unless the page has a view restriction without them; editing needs edit permission in the
+        space and, on a page with an edit restriction, a place on it. Anonymous users are not allowed to use
+        the emulated site."""
         if not account_id or account_id == "anonymous":
+            return False
+        if view_restricted_to is not None and account_id not in view_restricted_to:
             return False
         if operation == "read":
             return True

@@ -196,6 +196,27 @@ def test_connect_no_action_token_for_a_title_the_page_does_not_show(client, conn
     assert shown.status_code == 200 and shown.get_json()["actionToken"]
 
 
+def test_connect_nobody_learns_what_a_page_they_cannot_open_shows(client, connect_site, site):
+    """The action token and the decision refuse someone who may not open (or edit) the page the same way,
+    whichever title they name: no yes/no about the titles a restricted page shows."""
+    site.restrict_viewing(site.page_four, [ADMIN_ACCOUNT_ID])
+    url = "/connect/macro/title-status/action-token"
+    answers = [
+        client.get(f"{url}?workId={work}&pageId={site.page_four}&jwt={context_token(connect_site)}")
+        for work in ("4", "5")
+    ]
+    assert [(a.status_code, a.get_json()["error"]) for a in answers] == [(403, "title_not_on_page")] * 2
+    site.restrict_viewing(site.page_four, None)
+    path = "/connect/actions/decision"
+    viewer = bound_token(connect_site, path, sub=VIEWER_ACCOUNT_ID)
+    refusals = [
+        decide(client, {"Authorization": f"JWT {viewer}"}, path=path, pageId=site.page_four, workId=work).get_json()
+        for work in ("4", "5")
+    ]
+    assert [r["error"] for r in refusals] == ["cannot_edit_page"] * 2
+    nothing_recorded()
+
+
 def test_connect_a_decision_on_a_title_the_page_does_not_show_is_refused(client, connect_site, site, consonance):
     path = "/connect/actions/decision"
     stage = consonance.control.work(4)["projectStage"]

@@ -50,6 +50,18 @@ def test_an_edit_restriction_names_who_may_edit(api, emulator, space):
     assert _check(api, emulator, page, EDITOR_ACCOUNT_ID).json()["hasPermission"] is True
 
 
+def test_a_view_restriction_names_who_may_open_the_page_at_all(api, emulator, space):
+    page = _page(api, emulator, space)
+    url = f"{emulator.url}/_emulator/pages/{page}/restrictions"
+    admin_id = emulator.emulator.config["DEFAULT_ACCOUNT_ID"]
+    assert requests.post(url, json={"read": ["admin"]}, timeout=5).status_code == 200
+    for operation in ("read", "update"):
+        assert _check(api, emulator, page, EDITOR_ACCOUNT_ID, operation).json()["hasPermission"] is False
+    assert _check(api, emulator, page, admin_id, "read").json()["hasPermission"] is True
+    requests.post(url, json={"read": None}, timeout=5)
+    assert _check(api, emulator, page, EDITOR_ACCOUNT_ID, "read").json()["hasPermission"] is True
+
+
 def test_a_user_may_ask_about_themselves_only(api, emulator, space, contract):
     page = _page(api, emulator, space)
     viewer = CheckedSession(contract, f"Bearer {emulator.emulator.user_token(VIEWER_ACCOUNT_ID)}")
