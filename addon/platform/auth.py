@@ -119,7 +119,9 @@ def verify_forge_request(
     )
     tenant = tenants.tenant_for_forge(invocation, attach=attach)
     if system_token:
-        tenants.remember_system_token(tenant, system_token)
+        # Forge's own calls come from its triggers: a token they carry cannot have been added by a frame
+        from_trigger = not invocation.principal and invocation.module_key in forge_callers.TRIGGER_MODULES
+        tenants.remember_system_token(tenant, system_token, from_trigger=from_trigger)
     return invocation, tenant
 
 

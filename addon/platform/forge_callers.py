@@ -64,6 +64,7 @@ PAGE_EVENT_TRIGGERS = frozenset({"page-events"})
 SCHEDULED_TRIGGERS = frozenset({"schedule-tick"})
 MACRO_MODULES = frozenset({"title-status", "rights-link", "metadata-checklist", "launch-readiness"})
 ADMIN_MODULES = frozenset({"consonance-admin"})
+TRIGGER_MODULES = LIFECYCLE_TRIGGERS | PAGE_EVENT_TRIGGERS | SCHEDULED_TRIGGERS  # Forge calls these on its own
 
 # route rule (as Flask spells it) -> who may call it; a Forge route missing here refuses every caller
 ROUTE_CALLERS: dict[str, Callers] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,9 @@ CONSONANCE_API_KEY = "consonance_api_key"
 CONSONANCE_KEY_HOST = "consonance_key_host"  # the address the key was saved for: it goes nowhere else
 FORGE_SYSTEM_TOKEN = "forge_system_token"
 tenant_cache.untrack_secret(FORGE_SYSTEM_TOKEN)  # read fresh where used (background calls), never cached
+FORGE_SYSTEM_TOKEN_BY_TRIGGER = "forge_system_token_by_trigger"  # when a trigger last handed one over (ISO)
+tenant_cache.untrack_secret(FORGE_SYSTEM_TOKEN_BY_TRIGGER)
+TRIGGER_TOKEN_PRECEDENCE = timedelta(minutes=10)  # the scheduled trigger comes every five
 
 
 class InstallPayloadError(ValueError):
@@ -249,18 +253,29 @@ def _tenant_for_forge(invocation: ForgeInvocation) -> Tenant:
     return tenant
 
 
-def remember_system_token(tenant: Tenant, token: str) -> None:
+def remember_system_token(tenant: Tenant, token: str, *, from_trigger: bool = False) -> None:
     """Keep the newest `x-forge-oauth-system` token, for background work between invocations.
 
-    Written only when it changed, so a page view does not cost a database write.
+    A trigger's token (Forge posting to us on its own: lifecycle, page events, the five-minute schedule) always
+    replaces the kept one. A token on a UI module's call replaces it only when no trigger has handed one over
+    for ten minutes: a frame may add any header to a call it makes straight to us (`requestRemote`), so a
+    viewer could otherwise swap in a token of their choosing and stop the site's background work. A page view
+    whose token was looked at before costs no database read or write.
     """
     seen = platform_services()["seen_system_tokens"]
     digest = hashlib.sha256(token.encode()).hexdigest()
-    if seen.get(tenant.id) == digest:
+    if not from_trigger and seen.get(tenant.id) == digest:
         return
+    if not from_trigger:
+        stamp = get_secret(tenant, FORGE_SYSTEM_TOKEN_BY_TRIGGER)
+        if stamp and utcnow() - datetime.fromisoformat(stamp) < TRIGGER_TOKEN_PRECEDENCE:
+            seen[tenant.id] = digest  # looked at: the trigger's token stands
+            return
     if get_secret(tenant, FORGE_SYSTEM_TOKEN) != token:
         set_secret(tenant, FORGE_SYSTEM_TOKEN, token)
-        db.session.commit()
+    if from_trigger:
+        set_secret(tenant, FORGE_SYSTEM_TOKEN_BY_TRIGGER, utcnow().isoformat())
+    db.session.commit()
     seen[tenant.id] = digest
 
 

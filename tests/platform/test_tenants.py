@@ -118,3 +118,33 @@ def test_kept_secrets_cost_no_query_until_the_tenant_changes(app):
         sa.event.remove(db.engine, "before_cursor_execute", record)
     other = connect_tenant("kept-other")
     assert tenants.kept_secret(other, tenants.CONSONANCE_API_KEY) is None
+
+
+def test_a_frame_cannot_swap_the_system_token_a_trigger_handed_over(client, forge_key):
+    """A viewer's frame may add any header to a call it makes straight to us (requestRemote): while the
+    schedule keeps handing tokens over, the one a trigger gave stands; with no trigger for ten minutes a UI
+    call's token is kept again (a site whose triggers stopped still gets one)."""
+    from datetime import timedelta
+
+    from addon.platform.models import utcnow
+    from tests.platform.signing import fit_claims, sign_rs256, system_fit_claims
+
+    def call(path, claims, system_token):
+        headers = {"Authorization": f"Bearer {sign_rs256(claims, forge_key, 'forge-1')}"}
+        return client.post(path, json={}, headers={**headers, "x-forge-oauth-system": system_token})
+
+    assert call("/forge/scheduled", system_fit_claims("schedule-tick"), "from-the-schedule").status_code == 202
+    tenant = tenants.find_tenant("forge", "ari:cloud:ecosystem::installation/aaaa-1111")
+    assert call("/forge/macro/title-status", fit_claims(), "made-up-by-a-frame").status_code == 200
+    db.session.expire_all()
+    assert tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN) == "from-the-schedule"
+
+    stale = (utcnow() - timedelta(minutes=11)).isoformat()
+    tenants.set_secret(tenant, tenants.FORGE_SYSTEM_TOKEN_BY_TRIGGER, stale)
+    db.session.commit()
+    call("/forge/macro/title-status", fit_claims(), "a-newer-one")
+    db.session.expire_all()
+    assert tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN) == "a-newer-one"
+    call("/forge/scheduled", system_fit_claims("schedule-tick"), "from-the-schedule-again")
+    db.session.expire_all()
+    assert tenants.get_secret(tenant, tenants.FORGE_SYSTEM_TOKEN) == "from-the-schedule-again"
