@@ -215,7 +215,7 @@ def find_tables(doc: str | etree._Element) -> list[list[list[str]]]:
                     continue
                 _carry_down(cells, carried)
                 text = text_of(cell, skip=("table",), lines=True).strip()
-                down, across = _span(cell.get("rowspan")), _span(cell.get("colspan"))
+                down, across = span(cell, "rowspan"), span(cell, "colspan")
                 if down > 1:
                     carried[len(cells)] = (text, down - 1)
                 cells.append(text)
@@ -235,9 +235,10 @@ def _carry_down(cells: list[str], carried: dict[int, tuple[str, int]]) -> None:
         cells.append(text)
 
 
-def _span(value: str | None, most: int = 100) -> int:
-    """A rowspan or colspan as a count (1 when absent or not a number; at most `most`)."""
-    return min(int(value), most) if value and value.strip().isdigit() and int(value) > 0 else 1
+def span(cell: etree._Element, attribute: str, most: int = 100) -> int:
+    """A cell's `rowspan` or `colspan` as a count (1 when absent or not a number; at most `most`)."""
+    value = (cell.get(attribute) or "").strip()
+    return min(int(value), most) if value.isdigit() and int(value) > 0 else 1
 
 
 # ------------------------------------------------------------------ macros

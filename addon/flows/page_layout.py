@@ -18,7 +18,7 @@ from datetime import date, datetime
 from lxml import etree
 
 from addon.confluence.owned_regions import OwnedRegionError, list_regions
-from addon.confluence.storage_parse import StorageParseError, find_tables, find_tasks, parse, q, text_of
+from addon.confluence.storage_parse import StorageParseError, find_tables, find_tasks, parse, q, span, text_of
 from addon.decisions.models import APPROVE_STAGE, HOLD, NOTE, REQUEST_CHANGES
 from addon.publishing.playbooks import PlaybookItem, scope_for_heading
 from addon.publishing.stages import DEFAULT_STAGE_NAMES
@@ -208,10 +208,6 @@ def _column_roles(header: list[str]) -> dict[str, int]:
     return roles
 
 
-def _digits(value: str | None) -> str:
-    return value.strip() if value and value.strip().isdigit() else ""
-
-
 def _cells(row: etree._Element) -> list[etree._Element]:
     return [cell for cell in row if cell.tag in ("td", "th")]
 
@@ -256,7 +252,7 @@ def _table_candidates(root: etree._Element, taken: set) -> list[_Candidate]:
         taken.update(table.iter("td", "th", "p", "li"))
         for row in rows[1:]:
             cells = _cells(row)
-            if len(cells) == 1 and len(roles) > 1 and int(_digits(cells[0].get("colspan")) or 1) > 1:
+            if len(cells) == 1 and len(roles) > 1 and span(cells[0], "colspan") > 1:
                 continue  # one cell across the table: a heading between rows ("Autumn list meeting"), not a decision
 
             cell = _cell_getter(roles, cells)

@@ -106,10 +106,6 @@ def may(client: ConfluenceClient, page_id: str, account_id: str, operation: str)
         raise AccessUnavailable(str(exc)) from exc
 
 
-def can_read(client: ConfluenceClient, page_id: str, account_id: str) -> bool:
-    return may(client, page_id, account_id, "read")
-
-
 @dataclass
 class ConfluencePageAccess:
     """decisions.service.PageAccess for one person: Forge, as that person (their user token);

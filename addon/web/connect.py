@@ -74,7 +74,7 @@ def action_token(macro_key: str):
     try:
         client = gateways().confluence(g.tenant)
         # the viewer must be able to open the page before anything is said about what it shows
-        readable = bool(page_id) and page_binding.can_read(client, page_id, g.account_id)
+        readable = bool(page_id) and page_binding.may(client, page_id, g.account_id, "read")
         shown = page_binding.titles_on_page(g.tenant, client, page_id) if readable else set()
     except (AccessUnavailable, NotConfigured):
         return jsonify(error="confluence_unavailable", message="Confluence did not answer; try again shortly."), 503

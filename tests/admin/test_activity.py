@@ -140,6 +140,15 @@ def test_plain_reasons_lead_with_what_to_do():
     assert "save a new API key" in refused
 
 
+def failed_poll(tenant, at, error: str):
+    """A poll run that failed at `at`, as the job runner records one."""
+    from addon.jobs.models import JobRun
+
+    return JobRun(
+        tenant_id=tenant.id, kind="poll", started_at=at, finished_at=at, outcome="failed", error=error, counts={}
+    )
+
+
 def test_a_failed_job_run_stays_listed_behind_many_newer_runs(admin_tenant):
     """Found by `make chaos`: with the outbox drain running every minute, a lost or failed run used to
     scroll off the 25 latest runs within half an hour, leaving half-done work invisible."""
@@ -150,17 +159,7 @@ def test_a_failed_job_run_stays_listed_behind_many_newer_runs(admin_tenant):
     from addon.platform.models import utcnow
 
     start = utcnow() - timedelta(hours=1)
-    db.session.add(
-        JobRun(
-            tenant_id=admin_tenant.id,
-            kind="poll",
-            started_at=start,
-            finished_at=start,
-            outcome="failed",
-            error="worker lost (killed or restarted) mid-run",
-            counts={},
-        )
-    )
+    db.session.add(failed_poll(admin_tenant, start, "worker lost (killed or restarted) mid-run"))
     db.session.add(JobRun(tenant_id=admin_tenant.id, kind="pipeline_summary", started_at=start, counts={}))
     for minute in range(1, 31):
         at = start + timedelta(minutes=minute)
@@ -211,25 +210,13 @@ def test_the_headline_says_when_the_polls_since_the_last_good_one_failed(admin_t
 
     from addon.admin.activity import last_poll
     from addon.flows.sync_models import PollState
-    from addon.jobs.models import JobRun
     from addon.platform.models import utcnow
 
     good = utcnow() - timedelta(minutes=10)
     db.session.add(PollState(tenant_id=admin_tenant.id, last_poll_at=good, works_seen=26))
     db.session.commit()
     assert last_poll(admin_tenant)["outcome"] == "ok"
-    failed = utcnow() - timedelta(minutes=1)
-    db.session.add(
-        JobRun(
-            tenant_id=admin_tenant.id,
-            kind="poll",
-            started_at=failed,
-            finished_at=failed,
-            outcome="failed",
-            error="Consonance is not answering",
-            counts={},
-        )
-    )
+    db.session.add(failed_poll(admin_tenant, utcnow() - timedelta(minutes=1), "Consonance is not answering"))
     db.session.commit()
     shown = last_poll(admin_tenant)
     assert shown["outcome"] == "failed"
